@@ -1,0 +1,318 @@
+//! The command-line front end: clap arguments, converted once into library settings.
+//!
+//! Exit codes, for scripts: 0 success (hits found, everything indexed), 1 no hits,
+//! 2 error (or files skipped while indexing).
+
+mod output;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles};
+use crate::indexer::{IndexOptions, build_index};
+use crate::ingest::chunk::ChunkerConfig;
+use crate::library::find_index;
+use crate::search::fusion::Fusion;
+use crate::search::{Mode, SearchRequest, Searcher};
+
+/// Local, private, hybrid semantic search for legal documents.
+///
+/// Index a folder once with `lexsearch index DIR`, then search it from anywhere inside it with
+/// `lexsearch search "QUERY"`. Nothing leaves this machine.
+#[derive(Debug, Parser)]
+#[command(name = "lexsearch", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Index a folder of documents (.txt, .md, .html).
+    Index(IndexArgs),
+    /// Search an index: keyword, semantic or hybrid.
+    Search(SearchArgs),
+    /// Inspect embedding models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, Args)]
+struct ModelArgs {
+    /// Model folder (Hugging Face sentence-transformers layout). Default: the index's own
+    /// model when searching, else the cached all-MiniLM-L6-v2 fetched by scripts/fetch-model.
+    #[arg(long, env = "LEXSEARCH_MODEL_DIR", value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Where to run the encoder: cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceSpec,
+}
+
+fn parse_device(s: &str) -> Result<DeviceSpec, String> {
+    s.parse()
+}
+
+#[derive(Debug, Args)]
+struct IndexArgs {
+    /// The folder to index.
+    dir: PathBuf,
+    /// Where to keep the index (default DIR/.lexsearch). Needed for read-only folders.
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Rebuild from scratch, even with another model or other chunking settings.
+    #[arg(long)]
+    rebuild: bool,
+    /// Largest chunk, in model tokens.
+    #[arg(long, default_value_t = ChunkerConfig::default().target_tokens, value_name = "TOKENS")]
+    chunk_tokens: usize,
+    /// Overlap between windows of one long paragraph, in tokens.
+    #[arg(long, default_value_t = ChunkerConfig::default().overlap_tokens, value_name = "TOKENS")]
+    chunk_overlap: usize,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
+    max_file_size: u64,
+    /// Embed chunk text alone, without the document title and heading breadcrumb.
+    #[arg(long)]
+    no_context: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Hybrid,
+    Keyword,
+    Semantic,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FusionArg {
+    /// Reciprocal rank fusion.
+    Rrf,
+    /// Normalised-score convex combination (see --alpha).
+    Weighted,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct SearchArgs {
+    /// What to look for. Words, a question, or "a quoted phrase" that must appear as such.
+    query: String,
+    /// The index (default: .lexsearch in this folder or the nearest one above).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// Keyword (BM25), semantic (embeddings) or both fused.
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    mode: ModeArg,
+    /// Number of hits.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    /// How hybrid mode fuses the two rankings.
+    #[arg(long, value_enum, default_value_t = FusionArg::Rrf)]
+    fusion: FusionArg,
+    /// RRF damping constant.
+    #[arg(long, default_value_t = 60.0)]
+    rrf_k: f32,
+    /// Weight of the semantic arm for --fusion weighted, in [0, 1].
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f32,
+    /// Each arm fetches k times this many candidates before fusion.
+    #[arg(long, default_value_t = 4, value_name = "FACTOR")]
+    over_fetch: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print hits as JSON (schema in docs/json.md).
+    #[arg(long)]
+    json: bool,
+    /// Show why each hit ranked: each arm's rank and score.
+    #[arg(long)]
+    explain: bool,
+    /// Colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelCommand {
+    /// Diagnose a model folder: files, architecture, tokenizer, pooling, and a test embedding.
+    Check {
+        /// The model folder (default: the cached all-MiniLM-L6-v2).
+        dir: Option<PathBuf>,
+        /// Where to run the test embedding.
+        #[arg(long, default_value = "cpu", value_parser = parse_device)]
+        device: DeviceSpec,
+        /// Print the diagnosis as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The default model folder: the platform cache, e.g. `~/.cache/lexsearch/models/all-MiniLM-L6-v2`.
+pub fn default_model_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "lexsearch")
+        .map(|d| d.cache_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".lexsearch-cache"))
+        .join("models")
+        .join(DEFAULT_MODEL_NAME)
+}
+
+/// What a command found, for the exit code.
+enum Outcome {
+    Ok,
+    NoHits,
+    Partial,
+}
+
+/// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::NoHits) => ExitCode::from(1),
+        Ok(Outcome::Partial) => ExitCode::from(2),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Index(args) => index(args),
+        Command::Search(args) => search(args),
+        Command::Model(ModelCommand::Check { dir, device, json }) => {
+            let dir = dir.unwrap_or_else(default_model_dir);
+            output::model_check(&dir, device, json)
+        }
+    }
+}
+
+fn load_model(dir: &Path, device: DeviceSpec) -> anyhow::Result<Embedder> {
+    let embedder = Embedder::load(dir, device)?;
+    for w in &embedder.files().warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(embedder)
+}
+
+fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
+    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
+    let embedder = load_model(&model_dir, args.model.device)?;
+    let mut opts = IndexOptions::new(&args.dir);
+    if let Some(index) = &args.index {
+        opts.index_dir = index.clone();
+    }
+    opts.chunker = ChunkerConfig {
+        target_tokens: args.chunk_tokens,
+        overlap_tokens: args.chunk_overlap,
+        ..ChunkerConfig::default()
+    };
+    opts.max_file_bytes = args.max_file_size;
+    opts.rebuild = args.rebuild;
+    opts.context_in_embedding = !args.no_context;
+    let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let progress = output::IndexProgress::new(show_progress);
+    let report = build_index(&opts, &embedder, &progress)
+        .with_context(|| format!("indexing {}", args.dir.display()))?;
+    progress.finish();
+    if args.json {
+        output::print_json(&report)?;
+    } else {
+        output::print_index_report(&report)?;
+    }
+    Ok(if report.skipped.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Partial
+    })
+}
+
+fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
+    let index_dir = match &args.index {
+        Some(p) => p.clone(),
+        None => find_index(Path::new("."))?,
+    };
+    let searcher = Searcher::open(&index_dir)
+        .with_context(|| format!("opening index {}", index_dir.display()))?;
+    let mode = match args.mode {
+        ModeArg::Hybrid => Mode::Hybrid,
+        ModeArg::Keyword => Mode::Keyword,
+        ModeArg::Semantic => Mode::Semantic,
+    };
+    let embedder = if mode.needs_model() {
+        // The index's own model unless told otherwise: a mismatch is refused by the searcher.
+        let dir = args
+            .model
+            .model
+            .clone()
+            .unwrap_or_else(|| searcher.manifest().model.dir.clone());
+        Some(load_model(&dir, args.model.device)?)
+    } else {
+        None
+    };
+    let request = SearchRequest {
+        query: args.query.clone(),
+        k: args.k,
+        mode,
+        fusion: match args.fusion {
+            FusionArg::Rrf => Fusion::Rrf { k: args.rrf_k },
+            FusionArg::Weighted => Fusion::Weighted { alpha: args.alpha },
+        },
+        over_fetch: args.over_fetch,
+        snippet_chars: 240,
+    };
+    let results = searcher.search(&request, embedder.as_ref())?;
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if args.json {
+        output::print_search_json(&request, &results)?;
+    } else {
+        output::print_hits(&results, color, args.explain)?;
+    }
+    Ok(if results.hits.is_empty() {
+        Outcome::NoHits
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// Reads a model folder's diagnosis (used by `model check`).
+fn inspect(dir: &Path) -> Result<ModelFiles, crate::embed::ModelError> {
+    ModelFiles::inspect(dir)
+}

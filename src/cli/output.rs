@@ -1,0 +1,392 @@
+//! Printing: progress bars, summaries, hits (text or JSON), model diagnoses.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anstyle::{AnsiColor, Style};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::embed::{DeviceSpec, Embedder, ModelFiles};
+use crate::indexer::{IndexReport, Progress};
+use crate::search::{SearchRequest, SearchResults};
+
+/// A progress bar over files, with chunks and throughput in its message.
+pub(super) struct IndexProgress {
+    bar: ProgressBar,
+    started: Instant,
+    chunks: std::sync::atomic::AtomicUsize,
+}
+
+impl IndexProgress {
+    pub(super) fn new(visible: bool) -> Self {
+        let bar = if visible {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files  {msg}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        IndexProgress {
+            bar,
+            started: Instant::now(),
+            chunks: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for IndexProgress {
+    fn started(&self, files: usize) {
+        self.bar.set_length(files as u64);
+    }
+
+    fn file_done(&self, _path: &Path) {
+        self.bar.inc(1);
+    }
+
+    fn chunks_done(&self, n: usize) {
+        use std::sync::atomic::Ordering;
+        let total = self.chunks.fetch_add(n, Ordering::Relaxed) + n;
+        let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar
+            .set_message(format!("{total} chunks, {rate:.1} chunks/s"));
+    }
+
+    fn stage(&self, what: &str) {
+        self.bar.set_message(what.to_string());
+    }
+}
+
+pub(super) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "indexed {} files, {} chunks in {:.1} s ({:.1} chunks/s; {} embedded, {} reused) with {} on {}",
+        r.files_indexed,
+        r.chunks,
+        r.seconds,
+        r.chunks_per_second,
+        r.chunks_embedded,
+        r.chunks_reused,
+        r.model,
+        r.device
+    )?;
+    writeln!(out, "index: {}", r.index.display())?;
+    if r.unsupported > 0 {
+        writeln!(out, "ignored {} files of unsupported types", r.unsupported)?;
+    }
+    for p in &r.empty {
+        writeln!(out, "no text: {}", p.display())?;
+    }
+    if !r.skipped.is_empty() {
+        writeln!(out, "skipped {} files:", r.skipped.len())?;
+        for s in &r.skipped {
+            writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SearchJson<'a> {
+    query: &'a str,
+    mode: &'static str,
+    k: usize,
+    fusion: crate::search::fusion::Fusion,
+    #[serde(flatten)]
+    results: &'a SearchResults,
+}
+
+pub(super) fn print_search_json(
+    req: &SearchRequest,
+    results: &SearchResults,
+) -> anyhow::Result<()> {
+    print_json(&SearchJson {
+        query: &req.query,
+        mode: req.mode.name(),
+        k: req.k,
+        fusion: req.fusion,
+        results,
+    })
+}
+
+/// Writes `text` with the `marks` byte ranges in `style`.
+fn write_marked(
+    out: &mut impl Write,
+    text: &str,
+    marks: &[std::ops::Range<usize>],
+    color: bool,
+) -> std::io::Result<()> {
+    let hl = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let mut pos = 0;
+    for m in marks {
+        if m.start < pos || m.end > text.len() {
+            continue;
+        }
+        write!(out, "{}", &text[pos..m.start])?;
+        if color {
+            write!(out, "{hl}{}{hl:#}", &text[m.clone()])?;
+        } else {
+            write!(out, "{}", &text[m.clone()])?;
+        }
+        pos = m.end;
+    }
+    write!(out, "{}", &text[pos..])
+}
+
+pub(super) fn print_hits(
+    results: &SearchResults,
+    color: bool,
+    explain: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if results.hits.is_empty() {
+        writeln!(
+            out,
+            "no hits (try --mode keyword or --mode semantic, or other words)"
+        )?;
+        return Ok(());
+    }
+    let path_style = if color {
+        Style::new()
+            .bold()
+            .fg_color(Some(AnsiColor::Magenta.into()))
+    } else {
+        Style::new()
+    };
+    let dim = if color {
+        Style::new().dimmed()
+    } else {
+        Style::new()
+    };
+    let crumb_style = if color {
+        Style::new().fg_color(Some(AnsiColor::Cyan.into()))
+    } else {
+        Style::new()
+    };
+    for hit in &results.hits {
+        writeln!(
+            out,
+            "{:>2}. {path_style}{}{path_style:#}:{}  {dim}score {:.4}{dim:#}",
+            hit.rank,
+            hit.path.display(),
+            hit.line,
+            hit.score
+        )?;
+        if !hit.breadcrumb.is_empty() {
+            writeln!(
+                out,
+                "    {crumb_style}{}{crumb_style:#}",
+                hit.breadcrumb.join(" > ")
+            )?;
+        }
+        if explain {
+            let arm = |a: Option<crate::search::fusion::ArmScore>, what: &str| match a {
+                Some(a) => format!("{what} rank {} ({:.4})", a.rank, a.score),
+                None => format!("{what} —"),
+            };
+            writeln!(
+                out,
+                "    {dim}{}; {}; fused {:.4}{dim:#}",
+                arm(hit.keyword, "keyword bm25"),
+                arm(hit.semantic, "semantic cosine"),
+                hit.score
+            )?;
+        }
+        let snippet = hit.snippet.text.replace('\n', " ");
+        write!(out, "    ")?;
+        write_marked(&mut out, &snippet, &hit.snippet.highlights, color)?;
+        writeln!(out)?;
+        writeln!(out)?;
+    }
+    if explain {
+        writeln!(
+            out,
+            "{dim}keyword terms: {}; {:.1} ms{dim:#}",
+            results.keyword_terms.join(" "),
+            results.elapsed.as_secs_f64() * 1000.0
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Check {
+    check: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct ModelCheck {
+    model: String,
+    ok: bool,
+    checks: Vec<Check>,
+    warnings: Vec<String>,
+    fix: Option<String>,
+}
+
+/// `model check`: every step of loading a model, reported one by one.
+pub(super) fn model_check(
+    dir: &Path,
+    device: DeviceSpec,
+    json: bool,
+) -> anyhow::Result<super::Outcome> {
+    let mut report = ModelCheck {
+        model: dir.display().to_string(),
+        ok: false,
+        checks: Vec::new(),
+        warnings: Vec::new(),
+        fix: None,
+    };
+    let files = match super::inspect(dir) {
+        Ok(f) => f,
+        Err(e) => {
+            report.checks.push(Check {
+                check: "files and config",
+                ok: false,
+                detail: e.to_string(),
+            });
+            report.fix = Some(e.to_string());
+            return finish_check(report, json);
+        }
+    };
+    describe_files(&files, &mut report);
+    match Embedder::load(dir, device) {
+        Ok(embedder) => {
+            let info = embedder.info();
+            report.checks.push(Check {
+                check: "tokenizer matches config",
+                ok: true,
+                detail: format!(
+                    "{} tokens, config vocab_size {}",
+                    info.vocab_size, files.config.vocab_size
+                ),
+            });
+            report.checks.push(Check {
+                check: "weights",
+                ok: true,
+                detail: format!(
+                    "{} layers, dimension {}, fingerprint {}",
+                    info.layers,
+                    info.dim,
+                    info.short_fingerprint()
+                ),
+            });
+            let started = Instant::now();
+            match embedder.embed(&["The Tenant shall pay the Security Deposit to the Landlord."]) {
+                Ok(v) => {
+                    let norm = v[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+                    report.checks.push(Check {
+                        check: "test embedding",
+                        ok: v[0].len() == info.dim && (norm - 1.0).abs() < 1e-3,
+                        detail: format!(
+                            "{} values, norm {norm:.4}, {:.0} ms on {device}",
+                            v[0].len(),
+                            started.elapsed().as_secs_f64() * 1000.0
+                        ),
+                    });
+                }
+                Err(e) => report.checks.push(Check {
+                    check: "test embedding",
+                    ok: false,
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        Err(e) => {
+            report.checks.push(Check {
+                check: "load",
+                ok: false,
+                detail: e.to_string(),
+            });
+            report.fix = Some(e.to_string());
+        }
+    }
+    report.ok = report.checks.iter().all(|c| c.ok);
+    finish_check(report, json)
+}
+
+fn describe_files(files: &ModelFiles, report: &mut ModelCheck) {
+    report.checks.push(Check {
+        check: "files",
+        ok: true,
+        detail: "config.json, tokenizer.json, model.safetensors".into(),
+    });
+    report.checks.push(Check {
+        check: "architecture",
+        ok: true,
+        detail: files.architecture.clone(),
+    });
+    report.checks.push(Check {
+        check: "pooling",
+        ok: true,
+        detail: if files.pooling_from_config {
+            format!(
+                "{} (from the model's sentence-transformers config)",
+                files.pooling.name()
+            )
+        } else {
+            format!("{} (fallback: no pooling config)", files.pooling.name())
+        },
+    });
+    report.checks.push(Check {
+        check: "max sequence length",
+        ok: true,
+        detail: format!("{} tokens", files.max_seq_length),
+    });
+    report.warnings.extend(files.warnings.iter().cloned());
+}
+
+fn finish_check(report: ModelCheck, json: bool) -> anyhow::Result<super::Outcome> {
+    if json {
+        print_json(&report)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "model: {}", report.model)?;
+        for c in &report.checks {
+            writeln!(
+                out,
+                "  [{}] {}: {}",
+                if c.ok { "ok" } else { "FAIL" },
+                c.check,
+                c.detail
+            )?;
+        }
+        for w in &report.warnings {
+            writeln!(out, "  warning: {w}")?;
+        }
+        writeln!(
+            out,
+            "{}",
+            if report.ok {
+                "usable for lexsearch"
+            } else {
+                "NOT usable for lexsearch"
+            }
+        )?;
+    }
+    if report.ok {
+        Ok(super::Outcome::Ok)
+    } else {
+        Ok(super::Outcome::Partial)
+    }
+}

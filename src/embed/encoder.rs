@@ -1,0 +1,280 @@
+//! The candle BERT encoder with sentence-transformers pooling.
+
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::BertModel;
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use super::{DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling};
+use crate::ingest::chunk::TokenSpans;
+
+/// Texts embedded together in one forward pass. On a CPU larger batches are no faster
+/// (see docs/benchmarks.md) and need more memory.
+const DEFAULT_BATCH: usize = 8;
+
+/// A loaded sentence encoder. Deterministic: a text gives the same vector alone or in any
+/// batch, because batches pad with masked positions that contribute exact zeros.
+pub struct Embedder {
+    model: BertModel,
+    /// Truncates at `max_seq_length`; never pads (padding is done per batch here).
+    tokenizer: Tokenizer,
+    /// The same tokenizer without truncation, for counting tokens while chunking.
+    counter: Tokenizer,
+    files: ModelFiles,
+    info: ModelInfo,
+    device: Device,
+    batch_size: usize,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+fn tokenizer_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
+    ModelError::Tokenizer {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+impl Embedder {
+    /// Loads the model in `dir` on `device`, checking that tokenizer, config and weights agree.
+    pub fn load(dir: &Path, device: DeviceSpec) -> Result<Self, ModelError> {
+        let files = ModelFiles::inspect(dir)?;
+        let device = device.resolve()?;
+        let tok_path = dir.join("tokenizer.json");
+        let mut counter =
+            Tokenizer::from_file(&tok_path).map_err(|e| tokenizer_error(&tok_path, e))?;
+        // The tokenizer.json of many sentence-transformers models carries padding and a
+        // truncation length (often 128) that differ from the model's max_seq_length: replace both.
+        counter.with_padding(None);
+        counter
+            .with_truncation(None)
+            .map_err(|e| tokenizer_error(&tok_path, e))?;
+        let mut tokenizer = counter.clone();
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                direction: TruncationDirection::Right,
+                max_length: files.max_seq_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+            }))
+            .map_err(|e| tokenizer_error(&tok_path, e))?;
+        let vocab = tokenizer.get_vocab_size(true);
+        if vocab > files.config.vocab_size {
+            return Err(ModelError::VocabMismatch {
+                path: tok_path,
+                tokenizer_vocab: vocab,
+                config_vocab: files.config.vocab_size,
+            });
+        }
+
+        let weights_path = dir.join("model.safetensors");
+        let weights = fs::read(&weights_path).map_err(|e| ModelError::Weights {
+            path: weights_path.clone(),
+            message: e.to_string(),
+        })?;
+        let fingerprint = fingerprint(&files, &weights)?;
+        let weights_error = |e: candle_core::Error| ModelError::Weights {
+            path: weights_path.clone(),
+            message: format!("{e} (do config.json and the weights belong together?)"),
+        };
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(weights_error)?;
+        let model = BertModel::load(vb, &files.config).map_err(weights_error)?;
+
+        let info = ModelInfo {
+            name: dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            dir: dir.to_path_buf(),
+            fingerprint,
+            architecture: files.architecture.clone(),
+            dim: files.config.hidden_size,
+            pooling: files.pooling,
+            max_seq_length: files.max_seq_length,
+            vocab_size: vocab,
+            layers: files.config.num_hidden_layers,
+        };
+        Ok(Embedder {
+            model,
+            tokenizer,
+            counter,
+            files,
+            info,
+            device,
+            batch_size: DEFAULT_BATCH,
+        })
+    }
+
+    /// The model's identity and shape.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// What was read from the model folder, warnings included.
+    pub fn files(&self) -> &ModelFiles {
+        &self.files
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Sets how many texts go through the model at once (at least 1).
+    pub fn set_batch_size(&mut self, n: usize) {
+        self.batch_size = n.max(1);
+    }
+
+    /// Token ids the model sees for `text` (special tokens included, truncated).
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| tokenizer_error(&self.files.dir.join("tokenizer.json"), e))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Embeds a query (with the model's query prompt, if it declares one).
+    pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, ModelError> {
+        let text = format!("{}{query}", self.files.query_prompt);
+        let mut v = self.embed(&[text.as_str()])?;
+        v.pop()
+            .ok_or_else(|| ModelError::Inference("no vector for the query".into()))
+    }
+
+    /// The prompt to prepend to document texts (empty for most models).
+    pub fn document_prompt(&self) -> &str {
+        &self.files.document_prompt
+    }
+
+    /// Embeds texts as they are, returning one L2-normalised vector per text, in order.
+    /// Texts are grouped by token length so that batches carry little padding.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let tok_path = self.files.dir.join("tokenizer.json");
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| tokenizer_error(&tok_path, e))?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
+        let mut out = vec![Vec::new(); texts.len()];
+        for batch in order.chunks(self.batch_size) {
+            let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+            let vectors = self
+                .forward(&encs)
+                .map_err(|e| ModelError::Inference(e.to_string()))?;
+            for (&i, v) in batch.iter().zip(vectors) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One forward pass over a batch, pooled and normalised.
+    fn forward(&self, encs: &[&tokenizers::Encoding]) -> candle_core::Result<Vec<Vec<f32>>> {
+        let len = encs
+            .iter()
+            .map(|e| e.get_ids().len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let pad = self.files.config.pad_token_id as u32;
+        let n = encs.len();
+        let mut ids = Vec::with_capacity(n * len);
+        let mut types = Vec::with_capacity(n * len);
+        let mut mask = Vec::with_capacity(n * len);
+        for e in encs {
+            let k = e.get_ids().len();
+            ids.extend_from_slice(e.get_ids());
+            types.extend_from_slice(e.get_type_ids());
+            mask.extend(std::iter::repeat_n(1u32, k));
+            ids.extend(std::iter::repeat_n(pad, len - k));
+            types.extend(std::iter::repeat_n(0u32, len - k));
+            mask.extend(std::iter::repeat_n(0u32, len - k));
+        }
+        let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
+        let types = Tensor::from_vec(types, (n, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (n, len, dim)
+        let pooled = pool(&hidden, &mask, self.files.pooling)?;
+        let norm = pooled
+            .sqr()?
+            .sum_keepdim(1)?
+            .sqrt()?
+            .clamp(1e-12, f64::MAX)?;
+        pooled
+            .broadcast_div(&norm)?
+            .to_dtype(DType::F32)?
+            .to_vec2::<f32>()
+    }
+}
+
+/// Pools token vectors `(n, len, dim)` into sentence vectors `(n, dim)` over `mask` `(n, len)`,
+/// as sentence-transformers' `Pooling` module does.
+fn pool(hidden: &Tensor, mask: &Tensor, mode: Pooling) -> candle_core::Result<Tensor> {
+    let m = mask.to_dtype(hidden.dtype())?.unsqueeze(2)?; // (n, len, 1)
+    match mode {
+        Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1),
+        Pooling::Mean | Pooling::MeanSqrtLen => {
+            let sum = hidden.broadcast_mul(&m)?.sum(1)?;
+            let count = m.sum(1)?.clamp(1e-9, f64::MAX)?; // (n, 1)
+            let denom = if mode == Pooling::Mean {
+                count
+            } else {
+                count.sqrt()?
+            };
+            sum.broadcast_div(&denom)
+        }
+        Pooling::Max => {
+            // Masked positions get a very low value so they never win the maximum.
+            let low = ((m.ones_like()? - &m)? * -1e9)?;
+            hidden.broadcast_add(&low)?.max(1)
+        }
+    }
+}
+
+/// blake3 over the files that decide what a vector means.
+fn fingerprint(files: &ModelFiles, weights: &[u8]) -> Result<String, ModelError> {
+    let mut hasher = blake3::Hasher::new();
+    let dir = &files.dir;
+    let pooling = [
+        "1_Pooling/config.json",
+        "modules.json",
+        "sentence_bert_config.json",
+    ];
+    for name in ["config.json", "tokenizer.json"]
+        .iter()
+        .chain(pooling.iter())
+    {
+        let path: PathBuf = dir.join(name);
+        if let Ok(bytes) = fs::read(&path) {
+            hasher.update(name.as_bytes());
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+    }
+    hasher.update(b"model.safetensors");
+    hasher.update(weights);
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+impl TokenSpans for Embedder {
+    fn token_spans(&self, text: &str) -> Vec<Range<usize>> {
+        match self.counter.encode(text, false) {
+            Ok(enc) => enc.get_offsets().iter().map(|&(s, e)| s..e).collect(),
+            // Tokenizing plain text does not fail in practice; fall back to a word count.
+            Err(_) => crate::ingest::chunk::WordSpans.token_spans(text),
+        }
+    }
+}

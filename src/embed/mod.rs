@@ -1,0 +1,17 @@
+//! Embedding: a sentence-transformers model folder, loaded exactly as it was trained.
+//!
+//! [`ModelFiles::inspect`] reads a folder in the Hugging Face sentence-transformers layout and
+//! diagnoses it without loading weights; [`Embedder::load`] loads the tokenizer and the BERT
+//! weights with candle and turns texts into L2-normalised vectors, pooled over the attention
+//! mask the way the model's `1_Pooling/config.json` says.
+
+mod device;
+mod encoder;
+mod model;
+
+pub use device::DeviceSpec;
+pub use encoder::Embedder;
+pub use model::{ModelError, ModelFiles, ModelInfo, Pooling};
+
+/// Name of the model lexsearch uses when none is given.
+pub const DEFAULT_MODEL_NAME: &str = "all-MiniLM-L6-v2";

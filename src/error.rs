@@ -1,0 +1,157 @@
+//! The library's error type.
+//!
+//! Every variant names the file or folder involved and, where the user can act, what to do
+//! next. Per-file problems during indexing are *not* errors: they become
+//! [`Skipped`](crate::indexer::Skipped) entries in the report, and the run goes on.
+
+use std::path::PathBuf;
+
+use crate::embed::ModelError;
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a library operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("cannot {action} {}", .path.display())]
+    Io {
+        /// What was being done ("read", "create", ...).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The index folder cannot be created or written.
+    #[error(
+        "cannot write the index at {}: {reason}; pass `--index PATH` to keep the index in a writable folder",
+        .path.display()
+    )]
+    IndexNotWritable {
+        /// The index folder.
+        path: PathBuf,
+        /// Why (the operating system's words).
+        reason: String,
+    },
+
+    /// No index was found where one was expected.
+    #[error(
+        "no lexsearch index in {} or any folder above it; build one with `lexsearch index DIR`, or pass `--index PATH`",
+        .start.display()
+    )]
+    NoIndex {
+        /// Where the search for an index started.
+        start: PathBuf,
+    },
+
+    /// The folder given to `index` does not exist or is not a folder.
+    #[error("{} is not a folder", .path.display())]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// The index was built with another model than the one asked for.
+    #[error(
+        "the index at {} was built with model {built} ({built_fingerprint}), not {requested} ({requested_fingerprint}); \
+         search it with `--model` pointing at {built}, or rebuild it with `lexsearch index --rebuild --model {requested} DIR`",
+        .index.display()
+    )]
+    ModelMismatch {
+        /// The index folder.
+        index: PathBuf,
+        /// The model that built the index.
+        built: String,
+        /// Fingerprint of that model.
+        built_fingerprint: String,
+        /// The model asked for now.
+        requested: String,
+        /// Its fingerprint.
+        requested_fingerprint: String,
+    },
+
+    /// The index was written by an incompatible version of lexsearch, or with other settings.
+    #[error("the index at {} cannot be used: {reason}; rebuild it with `lexsearch index --rebuild DIR`", .index.display())]
+    IncompatibleIndex {
+        /// The index folder.
+        index: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+
+    /// A part of the index is damaged or missing.
+    #[error("the index at {} is damaged ({what}); rebuild it with `lexsearch index --rebuild DIR`", .index.display())]
+    CorruptIndex {
+        /// The index folder.
+        index: PathBuf,
+        /// What was found wrong.
+        what: String,
+    },
+
+    /// Another process is writing the index.
+    #[error(
+        "the index at {} is being updated by process {pid}; wait for it to finish (remove {} if that process is gone)",
+        .index.display(), .lock.display()
+    )]
+    Locked {
+        /// The index folder.
+        index: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The process holding it.
+        pid: u32,
+    },
+
+    /// The model could not be loaded or run.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+
+    /// The keyword index (tantivy) failed.
+    #[error("keyword index at {} failed", .path.display())]
+    Keyword {
+        /// The keyword index folder.
+        path: PathBuf,
+        /// tantivy's error.
+        #[source]
+        source: tantivy::TantivyError,
+    },
+
+    /// The catalog (sled) failed.
+    #[error("catalog at {} failed", .path.display())]
+    Catalog {
+        /// The catalog folder.
+        path: PathBuf,
+        /// sled's error.
+        #[source]
+        source: sled::Error,
+    },
+
+    /// The vector index (hnsw_rs) failed.
+    #[error("vector index at {} failed: {message}", .path.display())]
+    Vector {
+        /// The vector index folder.
+        path: PathBuf,
+        /// hnsw_rs's message.
+        message: String,
+    },
+
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the action and path it concerns.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

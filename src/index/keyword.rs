@@ -1,0 +1,451 @@
+//! The keyword index (tantivy, BM25).
+//!
+//! Fields:
+//! - `body`: the chunk's text, English-stemmed (`legal_en`): "terminates" finds "termination";
+//! - `exact`: the same text with tokens kept whole (`legal_exact`): "7.2(a)", "1983", "§";
+//! - `context`: the document title and heading breadcrumb, stemmed;
+//! - stored fields for display (path, title, breadcrumb, text, offsets, line), so that searches
+//!   never need the catalog (which only one process may open at a time).
+//!
+//! Queries are not parsed with a query language (a lawyer types "§ 7.2(a)?" freely): each
+//! field's analyzer turns the query into terms, combined as a boosted OR (BM25 sums), and
+//! "double-quoted phrases" must match as phrases.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::ids::{ChunkId, DocId};
+use crate::{Error, Result};
+
+const STEMMED: &str = "legal_en";
+const EXACT: &str = "legal_exact";
+/// Keeps section numbers, citations and symbols whole: `7.2(a)`, `12-401`, `U.S.C`, `§`.
+const EXACT_PATTERN: &str = r"[§¶]|[\p{L}\p{N}][\p{L}\p{N}.()\-/:]*[\p{L}\p{N})]|[\p{L}\p{N}]";
+
+/// Relative weight of each field in the BM25 sum.
+const BODY_BOOST: f32 = 1.0;
+const EXACT_BOOST: f32 = 0.5;
+const CONTEXT_BOOST: f32 = 0.4;
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    chunk_id: Field,
+    doc_id: Field,
+    path: Field,
+    title: Field,
+    breadcrumb: Field,
+    body: Field,
+    exact: Field,
+    context: Field,
+    start: Field,
+    end: Field,
+    line: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |analyzer: &str, stored: bool| {
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored { opts.set_stored() } else { opts }
+    };
+    let fields = Fields {
+        chunk_id: b.add_u64_field("chunk_id", INDEXED | FAST | STORED),
+        doc_id: b.add_u64_field("doc_id", INDEXED | STORED),
+        path: b.add_text_field("path", STORED),
+        title: b.add_text_field("title", STORED),
+        breadcrumb: b.add_text_field("breadcrumb", STORED),
+        body: b.add_text_field("body", text(STEMMED, true)),
+        exact: b.add_text_field("exact", text(EXACT, false)),
+        context: b.add_text_field("context", text(STEMMED, false)),
+        start: b.add_u64_field("start", STORED),
+        end: b.add_u64_field("end", STORED),
+        line: b.add_u64_field("line", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The stemmed analyzer of the `body` field; also used to highlight query terms in snippets.
+pub fn stemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+fn exact_analyzer() -> TextAnalyzer {
+    #[allow(clippy::expect_used)]
+    let tokenizer = RegexTokenizer::new(EXACT_PATTERN).expect("EXACT_PATTERN is a valid regex");
+    TextAnalyzer::builder(tokenizer)
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .build()
+}
+
+/// Tokens of `text` with their byte ranges, as `analyzer` sees them.
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.text.clone(), t.offset_from..t.offset_to));
+    }
+    out
+}
+
+/// A chunk as stored for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChunk {
+    /// The chunk.
+    pub chunk_id: ChunkId,
+    /// Its document.
+    pub doc_id: DocId,
+    /// Document path relative to the indexed folder.
+    pub path: String,
+    /// Document title.
+    pub title: String,
+    /// Heading breadcrumb, outermost first.
+    pub breadcrumb: Vec<String>,
+    /// The chunk's text.
+    pub text: String,
+    /// Byte range in the extracted text.
+    pub range: Range<usize>,
+    /// 1-based line of the first byte.
+    pub line: u32,
+}
+
+/// A keyword hit: the chunk and its BM25 score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeywordHit {
+    /// The chunk.
+    pub chunk_id: ChunkId,
+    /// BM25 score (boosted sum over fields).
+    pub score: f32,
+}
+
+/// The tantivy index of chunks.
+pub struct KeywordIndex {
+    path: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// Breadcrumb entries are stored joined by this separator (never found in headings).
+const CRUMB_SEP: char = '\u{1f}';
+
+impl KeywordIndex {
+    fn err(path: &Path) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
+        move |source| Error::Keyword {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn register(index: &Index) {
+        index.tokenizers().register(STEMMED, stemmed_analyzer());
+        index.tokenizers().register(EXACT, exact_analyzer());
+    }
+
+    fn with_index(path: &Path, index: Index) -> Result<Self> {
+        Self::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(Self::err(path))?;
+        Ok(KeywordIndex {
+            path: path.to_path_buf(),
+            index,
+            reader,
+            fields: schema().1,
+        })
+    }
+
+    /// Creates an empty index in the (existing, empty) folder `path`.
+    pub fn create(path: &Path) -> Result<Self> {
+        let index = Index::create_in_dir(path, schema().0).map_err(Self::err(path))?;
+        Self::with_index(path, index)
+    }
+
+    /// Opens the index in `path` for searching.
+    pub fn open(path: &Path) -> Result<Self> {
+        let index = Index::open_in_dir(path).map_err(Self::err(path))?;
+        Self::with_index(path, index)
+    }
+
+    /// A writer for adding chunks. One indexing thread: the encoder needs the cores.
+    pub fn writer(&self) -> Result<KeywordWriter> {
+        let writer = self
+            .index
+            .writer_with_num_threads(1, 64 * 1024 * 1024)
+            .map_err(Self::err(&self.path))?;
+        Ok(KeywordWriter {
+            path: self.path.clone(),
+            writer,
+            fields: self.fields,
+        })
+    }
+
+    /// Picks up the last commit.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(Self::err(&self.path))
+    }
+
+    /// Number of chunks indexed.
+    pub fn num_chunks(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The query's terms for each field: stemmed (body, context) and exact.
+    pub fn query_terms(&self, query: &str) -> (Vec<String>, Vec<String>) {
+        let stemmed = analyze(&mut stemmed_analyzer(), query)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        let exact = analyze(&mut exact_analyzer(), query)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        (stemmed, exact)
+    }
+
+    fn build_query(&self, query: &str) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let (stemmed, exact) = self.query_terms(query);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let term_q = |field: Field, t: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            );
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+        };
+        let mut seen = std::collections::HashSet::new();
+        for t in &stemmed {
+            if seen.insert(t.clone()) {
+                should.push(term_q(f.body, t, BODY_BOOST));
+                should.push(term_q(f.context, t, CONTEXT_BOOST));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &exact {
+            if seen.insert(t.clone()) {
+                should.push(term_q(f.exact, t, EXACT_BOOST));
+            }
+        }
+        if should.is_empty() {
+            return None;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        // "Quoted phrases" must appear as phrases in the body.
+        for phrase in query.split('"').skip(1).step_by(2) {
+            let terms: Vec<Term> = analyze(&mut stemmed_analyzer(), phrase)
+                .into_iter()
+                .map(|(t, _)| Term::from_field_text(f.body, &t))
+                .collect();
+            match terms.len() {
+                0 => {}
+                1 => clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        terms[0].clone(),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                )),
+                _ => clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms)))),
+            }
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The best `limit` chunks for `query` by BM25, best first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>> {
+        let Some(q) = self.build_query(query) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(Self::err(&self.path))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("chunk_id")
+                .map_err(Self::err(&self.path))?;
+            if let Some(id) = col.first(addr.doc_id) {
+                hits.push(KeywordHit {
+                    chunk_id: ChunkId(id),
+                    score,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The stored fields of a chunk, or `None` if the index has no such chunk.
+    pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_u64(f.chunk_id, id.0),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(Self::err(&self.path))?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(Self::err(&self.path))?;
+        let s = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        let crumbs = s(f.breadcrumb);
+        Ok(Some(StoredChunk {
+            chunk_id: id,
+            doc_id: DocId(n(f.doc_id)),
+            path: s(f.path),
+            title: s(f.title),
+            breadcrumb: if crumbs.is_empty() {
+                Vec::new()
+            } else {
+                crumbs.split(CRUMB_SEP).map(String::from).collect()
+            },
+            text: s(f.body),
+            range: n(f.start) as usize..n(f.end) as usize,
+            line: n(f.line) as u32,
+        }))
+    }
+}
+
+/// Adds chunks to a [`KeywordIndex`]; nothing is visible until [`KeywordWriter::commit`].
+pub struct KeywordWriter {
+    path: PathBuf,
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+impl KeywordWriter {
+    /// Adds one chunk.
+    pub fn add(&mut self, chunk: &StoredChunk) -> Result<()> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.chunk_id, chunk.chunk_id.0);
+        doc.add_u64(f.doc_id, chunk.doc_id.0);
+        doc.add_text(f.path, &chunk.path);
+        doc.add_text(f.title, &chunk.title);
+        let crumbs: Vec<&str> = chunk.breadcrumb.iter().map(String::as_str).collect();
+        doc.add_text(f.breadcrumb, crumbs.join(&CRUMB_SEP.to_string()));
+        doc.add_text(f.body, &chunk.text);
+        doc.add_text(f.exact, &chunk.text);
+        doc.add_text(f.context, format!("{}\n{}", chunk.title, crumbs.join("\n")));
+        doc.add_u64(f.start, chunk.range.start as u64);
+        doc.add_u64(f.end, chunk.range.end as u64);
+        doc.add_u64(f.line, u64::from(chunk.line));
+        self.writer
+            .add_document(doc)
+            .map_err(KeywordIndex::err(&self.path))?;
+        Ok(())
+    }
+
+    /// Makes everything added so far durable and visible to new readers.
+    pub fn commit(&mut self) -> Result<()> {
+        self.writer
+            .commit()
+            .map(|_| ())
+            .map_err(KeywordIndex::err(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(id: u64, text: &str) -> StoredChunk {
+        StoredChunk {
+            chunk_id: ChunkId(id),
+            doc_id: DocId(id / 10),
+            path: format!("doc{}.txt", id / 10),
+            title: "Lease".into(),
+            breadcrumb: vec!["Article 7".into(), "Section 7.2".into()],
+            text: text.into(),
+            range: 5..5 + text.len(),
+            line: 3,
+        }
+    }
+
+    fn index(chunks: &[StoredChunk]) -> (tempfile::TempDir, KeywordIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = KeywordIndex::create(dir.path()).unwrap();
+        let mut w = idx.writer().unwrap();
+        for c in chunks {
+            w.add(c).unwrap();
+        }
+        w.commit().unwrap();
+        idx.reload().unwrap();
+        (dir, idx)
+    }
+
+    #[test]
+    fn stemming_finds_inflected_forms_and_exact_tokens_keep_citations() {
+        let (_d, idx) = index(&[
+            chunk(10, "Either party may terminate this Agreement on notice."),
+            chunk(
+                20,
+                "Claims under 42 U.S.C. § 1983 and Section 7.2(a) survive.",
+            ),
+            chunk(30, "The deposit is held in trust."),
+        ]);
+        let hits = idx.search("termination", 10).unwrap();
+        assert_eq!(hits.first().map(|h| h.chunk_id), Some(ChunkId(10)));
+        let hits = idx.search("§ 7.2(a)?", 10).unwrap();
+        assert_eq!(hits.first().map(|h| h.chunk_id), Some(ChunkId(20)));
+        assert!(idx.search("zebra", 10).unwrap().is_empty());
+        assert!(idx.search("   ", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn quoted_phrases_must_match_as_phrases() {
+        let (_d, idx) = index(&[
+            chunk(10, "the security deposit is returned"),
+            chunk(20, "deposit of security for the loan"),
+        ]);
+        let ids: Vec<_> = idx
+            .search("\"security deposit\"", 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.chunk_id)
+            .collect();
+        assert_eq!(ids, vec![ChunkId(10)]);
+    }
+
+    #[test]
+    fn stored_chunks_round_trip_by_id() {
+        let c = chunk(42, "Tenant shall pay rent.");
+        let (_d, idx) = index(std::slice::from_ref(&c));
+        assert_eq!(idx.fetch(ChunkId(42)).unwrap(), Some(c));
+        assert_eq!(idx.fetch(ChunkId(43)).unwrap(), None);
+        assert_eq!(idx.num_chunks(), 1);
+    }
+}

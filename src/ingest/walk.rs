@@ -1,0 +1,191 @@
+//! Walking a document folder.
+//!
+//! Hidden files and folders (names starting with `.`) and the index's own folder are skipped;
+//! symbolic links are followed, and link loops are reported instead of followed forever.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
+
+use super::Skipped;
+
+/// The formats lexsearch can extract, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// Plain text (`.txt`, `.text`).
+    Text,
+    /// Markdown (`.md`, `.markdown`).
+    Markdown,
+    /// HTML (`.html`, `.htm`).
+    Html,
+}
+
+impl FileKind {
+    /// The kind for a path's extension (case-insensitive), or `None` if unsupported.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" | "text" => Some(FileKind::Text),
+            "md" | "markdown" => Some(FileKind::Markdown),
+            "html" | "htm" | "xhtml" => Some(FileKind::Html),
+            _ => None,
+        }
+    }
+
+    /// A short lowercase name ("text", "markdown", "html").
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Text => "text",
+            FileKind::Markdown => "markdown",
+            FileKind::Html => "html",
+        }
+    }
+}
+
+/// A file found by the walk, with what is needed to decide whether it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path as reached from the walk root (root joined with `rel`).
+    pub path: PathBuf,
+    /// Path relative to the walk root: the document's identity in the index.
+    pub rel: PathBuf,
+    /// Format, from the extension.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch (0 when unknown).
+    pub mtime_ns: u64,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct WalkOutput {
+    /// Files of a supported kind, sorted by relative path.
+    pub files: Vec<SourceFile>,
+    /// Entries that could not be read (permissions, link loops, vanished files).
+    pub skipped: Vec<Skipped>,
+    /// Number of files ignored because their extension is not supported.
+    pub unsupported: usize,
+}
+
+/// Lists the indexable files under `root`, skipping hidden entries and every path in `exclude`.
+pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
+    let mut out = WalkOutput::default();
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let hidden = e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
+            !hidden && !exclude.iter().any(|x| e.path() == x)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err.path().unwrap_or(root).to_path_buf();
+                let reason = if err.loop_ancestor().is_some() {
+                    "symbolic link loop; not followed".to_string()
+                } else {
+                    match err.io_error() {
+                        Some(io) => format!("cannot read: {io}"),
+                        None => err.to_string(),
+                    }
+                };
+                out.skipped.push(Skipped { path, reason });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Some(kind) = FileKind::from_path(entry.path()) else {
+            out.unsupported += 1;
+            continue;
+        };
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(err) => {
+                out.skipped.push(Skipped {
+                    path: entry.path().to_path_buf(),
+                    reason: format!("cannot read metadata: {err}"),
+                });
+                continue;
+            }
+        };
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_path_buf();
+        out.files.push(SourceFile {
+            path: entry.path().to_path_buf(),
+            rel,
+            kind,
+            size: meta.len(),
+            mtime_ns,
+        });
+    }
+    out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn walk_skips_hidden_excluded_and_unsupported_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.txt"), "a").unwrap();
+        fs::write(root.join("b.MD"), "b").unwrap();
+        fs::write(root.join("c.bin"), "c").unwrap();
+        fs::write(root.join(".hidden.txt"), "h").unwrap();
+        fs::create_dir(root.join(".lexsearch")).unwrap();
+        fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();
+        fs::create_dir(root.join("idx")).unwrap();
+        fs::write(root.join("idx/y.txt"), "y").unwrap();
+        fs::create_dir_all(root.join("sub/deeper")).unwrap();
+        fs::write(root.join("sub/deeper/d.html"), "<p>d</p>").unwrap();
+
+        let out = walk(root, &[root.join("idx")]);
+        let rels: Vec<_> = out.files.iter().map(|f| f.rel.clone()).collect();
+        assert_eq!(
+            rels,
+            vec![
+                PathBuf::from("a.txt"),
+                PathBuf::from("b.MD"),
+                PathBuf::from("sub/deeper/d.html")
+            ]
+        );
+        assert_eq!(out.files[1].kind, FileKind::Markdown);
+        assert_eq!(out.unsupported, 1);
+        assert!(out.skipped.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walk_survives_a_symlink_loop_and_reports_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("loop")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("loop/back")).unwrap();
+        fs::write(root.join("loop/a.txt"), "a").unwrap();
+        let out = walk(root, &[]);
+        assert_eq!(out.files.len(), 1);
+        assert!(out.skipped.iter().any(|s| s.reason.contains("loop")));
+    }
+}

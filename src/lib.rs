@@ -1,0 +1,46 @@
+//! # lexsearch
+//!
+//! Local, private, hybrid semantic search for legal documents. Everything runs on the user's
+//! machine: documents never leave it.
+//!
+//! ## Brief overview
+//!
+//! - [`ingest`]: [`walk`](ingest::walk) a folder, [`extract`](ingest::extract) text from
+//!   `.txt`, `.md` and `.html`, and [`chunk`](ingest::chunk) it along legal structure
+//!   (articles, sections, clauses, paragraphs), each chunk keeping its byte range and breadcrumb.
+//! - [`embed`]: an [`Embedder`] runs a sentence-transformers BERT model with candle, exactly
+//!   as it was trained (its own tokenizer, its pooling, normalised vectors).
+//! - [`store`]: the sled [`Catalog`](store::Catalog) (source of truth) and the
+//!   [`Manifest`](store::Manifest) that pins an index to one model.
+//! - [`index`]: the derived [keyword](index::keyword) (tantivy BM25) and
+//!   [vector](index::vector) (hnsw_rs) indexes, all keyed by [`ChunkId`].
+//! - [`indexer`]: the write path, [`build_index`](indexer::build_index).
+//! - [`search`]: the read path, [`Searcher`](search::Searcher), with rank fusion and snippets.
+//! - [`cli`]: the command-line front end on the same API.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! walk ─SourceFile─▶ extract ─text─▶ chunk ─Chunk─▶ Embedder ─vector─┐
+//!                                        ├─▶ KeywordIndex (tantivy) ◀┤
+//!                                        └─▶ Catalog (sled)          └▶ VectorIndex (hnsw_rs)
+//! SearchRequest ─▶ Searcher ─┬ keyword arm ─┐
+//!                            └ vector arm  ─┴▶ fuse ─▶ Hit (path, breadcrumb, line, snippet)
+//! ```
+
+pub mod cli;
+pub mod embed;
+mod error;
+mod ids;
+pub mod index;
+pub mod indexer;
+pub mod ingest;
+pub mod library;
+pub mod search;
+pub mod store;
+
+pub use embed::{DeviceSpec, Embedder};
+pub use error::{Error, Result};
+pub use ids::{ChunkId, DocId};
+pub use indexer::{IndexOptions, IndexReport, build_index};
+pub use search::{Hit, Mode, SearchRequest, Searcher};

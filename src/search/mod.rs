@@ -1,0 +1,278 @@
+//! The read path: hybrid search over an index.
+//!
+//! A [`Searcher`] opens the keyword index and the vector graph (never the catalog, so any
+//! number of searches can run beside one writer), runs each arm with over-fetching, fuses the
+//! rankings ([`fusion`]) and hydrates hits with their text, place and [`snippet`].
+
+pub mod fusion;
+pub mod snippet;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::embed::Embedder;
+use crate::ids::ChunkId;
+use crate::index::keyword::KeywordIndex;
+use crate::index::vector::VectorIndex;
+use crate::library::IndexPaths;
+use crate::store::Manifest;
+use crate::{Error, Result};
+use fusion::{ArmScore, Fusion, fuse};
+use snippet::Snippet;
+
+/// Which arms a search runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Keyword and semantic, fused.
+    #[default]
+    Hybrid,
+    /// BM25 only (no model needed).
+    Keyword,
+    /// Embedding similarity only.
+    Semantic,
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hybrid" => Ok(Mode::Hybrid),
+            "keyword" => Ok(Mode::Keyword),
+            "semantic" => Ok(Mode::Semantic),
+            _ => Err(format!(
+                "unknown mode {s:?}: use hybrid, keyword or semantic"
+            )),
+        }
+    }
+}
+
+impl Mode {
+    /// Whether this mode needs the embedding model.
+    pub fn needs_model(self) -> bool {
+        self != Mode::Keyword
+    }
+
+    /// The mode's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Keyword => "keyword",
+            Mode::Semantic => "semantic",
+        }
+    }
+}
+
+/// What to search for. Carries no output settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The query as typed.
+    pub query: String,
+    /// Number of hits wanted.
+    pub k: usize,
+    /// Arms to run.
+    pub mode: Mode,
+    /// How to fuse the arms in hybrid mode.
+    pub fusion: Fusion,
+    /// Each arm fetches `k * over_fetch` candidates, since fusion can only promote what it sees.
+    pub over_fetch: usize,
+    /// Snippet width in characters.
+    pub snippet_chars: usize,
+}
+
+impl SearchRequest {
+    /// A hybrid request for `k` hits with default fusion.
+    pub fn new(query: impl Into<String>, k: usize) -> Self {
+        SearchRequest {
+            query: query.into(),
+            k,
+            mode: Mode::Hybrid,
+            fusion: Fusion::default(),
+            over_fetch: 4,
+            snippet_chars: 240,
+        }
+    }
+}
+
+/// One search result, with its place in the source and each arm's evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// 1-based rank.
+    pub rank: usize,
+    /// Fused score (RRF or weighted), or the single arm's score outside hybrid mode.
+    pub score: f32,
+    /// The chunk's id.
+    pub chunk_id: u64,
+    /// Absolute path of the document.
+    pub path: PathBuf,
+    /// Path relative to the indexed folder.
+    pub file: String,
+    /// Document title.
+    pub title: String,
+    /// Headings above the chunk, outermost first.
+    pub breadcrumb: Vec<String>,
+    /// 1-based line of the chunk's first byte.
+    pub line: u32,
+    /// Byte offset of the chunk in the extracted text.
+    pub start_byte: usize,
+    /// End byte offset (exclusive).
+    pub end_byte: usize,
+    /// The chunk's full text.
+    pub text: String,
+    /// The best excerpt, with query terms highlighted.
+    pub snippet: Snippet,
+    /// Keyword arm rank and BM25 score, when that arm found the chunk.
+    pub keyword: Option<ArmScore>,
+    /// Semantic arm rank and cosine, when that arm found the chunk.
+    pub semantic: Option<ArmScore>,
+}
+
+/// The hits of one search and what it took.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// Hits, best first.
+    pub hits: Vec<Hit>,
+    /// Query terms the keyword arm looked for (after stemming).
+    pub keyword_terms: Vec<String>,
+    /// Wall time of the search, query embedding included.
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A read-only view of an index. Cheap to keep open; searches do not block writers.
+pub struct Searcher {
+    dir: PathBuf,
+    manifest: Manifest,
+    keyword: KeywordIndex,
+    vectors: VectorIndex,
+}
+
+impl Searcher {
+    /// Opens the index in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let paths = IndexPaths::new(dir);
+        paths.recover_interrupted_swap()?;
+        if !paths.manifest().is_file() {
+            return Err(Error::NoIndex {
+                start: dir.to_path_buf(),
+            });
+        }
+        let manifest = Manifest::read(dir)?;
+        let keyword = KeywordIndex::open(&paths.keyword())?;
+        let vectors = VectorIndex::open(&paths.vectors(), manifest.model.dim)?;
+        Ok(Searcher {
+            dir: dir.to_path_buf(),
+            manifest,
+            keyword,
+            vectors,
+        })
+    }
+
+    /// The index's manifest (model, chunker, counts).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs a search. Semantic and hybrid modes need `embedder`, which must be the model that
+    /// built the index.
+    pub fn search(
+        &self,
+        req: &SearchRequest,
+        embedder: Option<&Embedder>,
+    ) -> Result<SearchResults> {
+        let started = Instant::now();
+        req.fusion.validate().map_err(Error::InvalidSetting)?;
+        if req.k == 0 {
+            return Err(Error::InvalidSetting("k must be at least 1".into()));
+        }
+        let fetch = req.k.saturating_mul(req.over_fetch.max(1));
+        let keyword: Vec<(ChunkId, f32)> = if req.mode == Mode::Semantic {
+            Vec::new()
+        } else {
+            self.keyword
+                .search(&req.query, fetch)?
+                .into_iter()
+                .map(|h| (h.chunk_id, h.score))
+                .collect()
+        };
+        let semantic: Vec<(ChunkId, f32)> = if req.mode.needs_model() {
+            let embedder = embedder.ok_or_else(|| {
+                Error::InvalidSetting(format!(
+                    "{} search needs the embedding model",
+                    req.mode.name()
+                ))
+            })?;
+            self.manifest.check_model(&self.dir, embedder.info())?;
+            let q = embedder.embed_query(&req.query)?;
+            self.vectors
+                .search(&q, fetch)
+                .into_iter()
+                .map(|h| (h.chunk_id, h.cosine))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let fused = match req.mode {
+            Mode::Hybrid => fuse(&keyword, &semantic, req.fusion),
+            // A single arm keeps its own scores.
+            Mode::Keyword | Mode::Semantic => {
+                let single = if req.mode == Mode::Keyword {
+                    &keyword
+                } else {
+                    &semantic
+                };
+                fuse(&keyword, &semantic, req.fusion)
+                    .into_iter()
+                    .map(|mut f| {
+                        f.score = single
+                            .iter()
+                            .find(|(id, _)| *id == f.chunk_id)
+                            .map_or(0.0, |x| x.1);
+                        f
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let mut hits = Vec::with_capacity(req.k);
+        for f in fused.into_iter().take(req.k) {
+            let Some(stored) = self.keyword.fetch(f.chunk_id)? else {
+                continue; // an orphan vector: harmless, skipped
+            };
+            let snippet = snippet::snippet(&stored.text, &req.query, req.snippet_chars);
+            hits.push(Hit {
+                rank: hits.len() + 1,
+                score: f.score,
+                chunk_id: f.chunk_id.0,
+                path: self.manifest.root.join(&stored.path),
+                file: stored.path,
+                title: stored.title,
+                breadcrumb: stored.breadcrumb,
+                line: stored.line,
+                start_byte: stored.range.start,
+                end_byte: stored.range.end,
+                text: stored.text,
+                snippet,
+                keyword: f.keyword,
+                semantic: f.semantic,
+            });
+        }
+        Ok(SearchResults {
+            hits,
+            keyword_terms: self.keyword.query_terms(&req.query).0,
+            elapsed: started.elapsed(),
+        })
+    }
+}

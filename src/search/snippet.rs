@@ -1,0 +1,144 @@
+//! Snippets: the part of a chunk that best shows why it matched, with query terms marked.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::index::keyword::{analyze, stemmed_analyzer};
+
+/// A piece of a chunk's text with highlighted byte ranges (relative to `text`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    /// The excerpt, with `…` where it was cut.
+    pub text: String,
+    /// Byte ranges of `text` that match query terms, in order, not overlapping.
+    pub highlights: Vec<Range<usize>>,
+}
+
+/// Byte ranges of `text` whose stemmed tokens are among `query`'s stemmed tokens.
+pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+    let mut analyzer = stemmed_analyzer();
+    let terms: HashSet<String> = analyze(&mut analyzer, query)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !STOP.contains(&t.as_str()))
+        .collect();
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    analyze(&mut analyzer, text)
+        .into_iter()
+        .filter(|(t, _)| terms.contains(t))
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// Words too common to be worth highlighting.
+const STOP: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "for", "from", "i", "if", "in",
+    "is", "it", "my", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "who",
+    "will", "with",
+];
+
+/// Picks the window of about `width` characters with the most highlights and returns it.
+pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
+    let marks = highlight_ranges(text, query);
+    let text_chars = text.chars().count();
+    if text_chars <= width {
+        return Snippet {
+            text: text.to_string(),
+            highlights: marks,
+        };
+    }
+    // Byte budget approximated from the character width; then snapped to char boundaries.
+    let budget = text
+        .char_indices()
+        .nth(width)
+        .map_or(text.len(), |(i, _)| i);
+    let mut best = (0usize, 0usize); // (count, start)
+    for (i, m) in marks.iter().enumerate() {
+        let start = m.start.saturating_sub(budget / 4);
+        let count = marks[i..]
+            .iter()
+            .take_while(|r| r.end <= start + budget)
+            .count();
+        if count > best.0 {
+            best = (count, start);
+        }
+    }
+    let mut start = floor_boundary(text, best.1.min(text.len().saturating_sub(budget)));
+    // Begin at a word.
+    if start > 0
+        && let Some(space) = text[start..].find(char::is_whitespace)
+        && space < 30
+    {
+        start += space + 1;
+    }
+    let mut end = floor_boundary(text, (start + budget).min(text.len()));
+    if end < text.len()
+        && let Some(space) = text[..end].rfind(char::is_whitespace)
+        && space > start
+    {
+        end = space;
+    }
+    let prefix = if start > 0 { "…" } else { "" };
+    let suffix = if end < text.len() { "…" } else { "" };
+    let body = text[start..end].trim();
+    let lead = text[start..end].len() - text[start..end].trim_start().len();
+    let offset = start + lead;
+    let highlights = marks
+        .into_iter()
+        .filter(|r| r.start >= offset && r.end <= offset + body.len())
+        .map(|r| r.start - offset + prefix.len()..r.end - offset + prefix.len())
+        .collect();
+    Snippet {
+        text: format!("{prefix}{body}{suffix}"),
+        highlights,
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_match_stemmed_query_terms_but_not_stopwords() {
+        let text = "The Landlord shall return the Security Deposit to Tenant.";
+        let marks = highlight_ranges(text, "can the landlord keep my deposits");
+        let words: Vec<&str> = marks.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(words, vec!["Landlord", "Deposit"]);
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_densest_highlights() {
+        let text = format!(
+            "{} the deposit is returned within thirty days {}",
+            "filler ".repeat(100),
+            "tail ".repeat(100)
+        );
+        let s = snippet(&text, "deposit returned", 80);
+        assert!(
+            s.text.starts_with('…') && s.text.ends_with('…'),
+            "{}",
+            s.text
+        );
+        assert!(s.text.chars().count() <= 84, "{}", s.text);
+        let words: Vec<&str> = s.highlights.iter().map(|r| &s.text[r.clone()]).collect();
+        assert_eq!(words, vec!["deposit", "returned"]);
+    }
+
+    #[test]
+    fn short_text_is_kept_whole() {
+        let s = snippet("§ 4.3 Return of Deposit.", "deposit", 200);
+        assert_eq!(s.text, "§ 4.3 Return of Deposit.");
+        assert_eq!(&s.text[s.highlights[0].clone()], "Deposit");
+    }
+}

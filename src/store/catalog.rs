@@ -1,0 +1,211 @@
+//! The catalog (sled): documents, chunks and their vectors.
+//!
+//! It holds everything needed to rebuild the keyword and vector indexes without re-embedding.
+//! Only the writer opens it (sled allows one process at a time); searches read the keyword
+//! index's stored fields and the vector graph instead.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChunkId, DocId};
+use crate::ingest::walk::FileKind;
+use crate::{Error, Result};
+
+/// A document in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRecord {
+    /// Path relative to the indexed folder.
+    pub rel: PathBuf,
+    /// Format.
+    pub kind: FileKind,
+    /// blake3 of the file's bytes, hex.
+    pub content_hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+    /// Title used for display and as embedding context.
+    pub title: String,
+    /// Encoding the text was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<String>,
+    /// The document's chunks, in order.
+    pub chunks: Vec<ChunkId>,
+}
+
+/// A chunk in the catalog (its vector is stored apart, under the same id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkRecord {
+    /// The document it belongs to.
+    pub doc: DocId,
+    /// Position in the document, from 0.
+    pub ordinal: u32,
+    /// Byte range in the extracted text.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// 1-based line of the first byte.
+    pub line: u32,
+    /// Headings above the chunk.
+    pub breadcrumb: Vec<String>,
+    /// The chunk's text as shown.
+    pub text: String,
+    /// blake3 (hex) of the exact text that was embedded (prompt and context included): a
+    /// later run reuses the vector of any chunk whose embedded text is unchanged.
+    pub embedded_hash: String,
+}
+
+/// Handle on the sled catalog.
+pub struct Catalog {
+    path: PathBuf,
+    db: sled::Db,
+    docs: sled::Tree,
+    chunks: sled::Tree,
+    vectors: sled::Tree,
+}
+
+impl Catalog {
+    /// Opens (or creates) the catalog at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let err = |source| Error::Catalog {
+            path: path.to_path_buf(),
+            source,
+        };
+        let db = sled::Config::new().path(path).open().map_err(err)?;
+        let docs = db.open_tree("docs").map_err(err)?;
+        let chunks = db.open_tree("chunks").map_err(err)?;
+        let vectors = db.open_tree("vectors").map_err(err)?;
+        Ok(Catalog {
+            path: path.to_path_buf(),
+            db,
+            docs,
+            chunks,
+            vectors,
+        })
+    }
+
+    fn err(&self, source: sled::Error) -> Error {
+        Error::Catalog {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: String) -> Error {
+        Error::CorruptIndex {
+            index: self.path.clone(),
+            what,
+        }
+    }
+
+    /// Stores a document with its chunks and vectors in one atomic batch per tree.
+    pub fn put_document(
+        &self,
+        id: DocId,
+        doc: &DocRecord,
+        chunks: &[(ChunkId, ChunkRecord, &[f32])],
+    ) -> Result<()> {
+        let mut cb = sled::Batch::default();
+        let mut vb = sled::Batch::default();
+        for (cid, rec, vec) in chunks {
+            let bytes = serde_json::to_vec(rec).map_err(|e| self.corrupt(e.to_string()))?;
+            cb.insert(&cid.to_key(), bytes);
+            let raw: Vec<u8> = vec.iter().flat_map(|x| x.to_le_bytes()).collect();
+            vb.insert(&cid.to_key(), raw);
+        }
+        self.chunks.apply_batch(cb).map_err(|e| self.err(e))?;
+        self.vectors.apply_batch(vb).map_err(|e| self.err(e))?;
+        let bytes = serde_json::to_vec(doc).map_err(|e| self.corrupt(e.to_string()))?;
+        self.docs
+            .insert(id.to_key(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// All documents, in id order.
+    pub fn documents(&self) -> Result<Vec<(DocId, DocRecord)>> {
+        self.docs
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.err(e))?;
+                let id =
+                    DocId::from_key(&k).ok_or_else(|| self.corrupt("bad document key".into()))?;
+                let rec = serde_json::from_slice(&v)
+                    .map_err(|e| self.corrupt(format!("document {}: {e}", id.0)))?;
+                Ok((id, rec))
+            })
+            .collect()
+    }
+
+    /// Every chunk's embedded-text hash, mapped to the chunk.
+    pub fn embedded_hashes(&self) -> Result<std::collections::HashMap<String, ChunkId>> {
+        let mut out = std::collections::HashMap::new();
+        for kv in self.chunks.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            let id = ChunkId::from_key(&k).ok_or_else(|| self.corrupt("bad chunk key".into()))?;
+            let rec: ChunkRecord = serde_json::from_slice(&v)
+                .map_err(|e| self.corrupt(format!("chunk {}: {e}", id.0)))?;
+            out.insert(rec.embedded_hash, id);
+        }
+        Ok(out)
+    }
+
+    /// A chunk's stored vector.
+    pub fn vector(&self, id: ChunkId) -> Result<Option<Vec<f32>>> {
+        let Some(raw) = self.vectors.get(id.to_key()).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        if raw.len() % 4 != 0 {
+            return Err(self.corrupt(format!("vector of chunk {} has {} bytes", id.0, raw.len())));
+        }
+        Ok(Some(
+            raw.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        ))
+    }
+
+    /// Flushes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map(|_| ()).map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_chunks_and_vectors_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("catalog")).unwrap();
+        let doc = DocRecord {
+            rel: "a.txt".into(),
+            kind: FileKind::Text,
+            content_hash: "h".into(),
+            size: 3,
+            mtime_ns: 1,
+            title: "A".into(),
+            decoded_from: None,
+            chunks: vec![ChunkId(7)],
+        };
+        let chunk = ChunkRecord {
+            doc: DocId(1),
+            ordinal: 0,
+            start: 0,
+            end: 3,
+            line: 1,
+            breadcrumb: vec!["Article 1".into()],
+            text: "abc".into(),
+            embedded_hash: "e".into(),
+        };
+        let v = [0.5f32, -0.25];
+        cat.put_document(DocId(1), &doc, &[(ChunkId(7), chunk, &v)])
+            .unwrap();
+        cat.flush().unwrap();
+        assert_eq!(cat.documents().unwrap(), vec![(DocId(1), doc)]);
+        assert_eq!(cat.vector(ChunkId(7)).unwrap(), Some(v.to_vec()));
+        assert_eq!(cat.vector(ChunkId(8)).unwrap(), None);
+        assert_eq!(cat.embedded_hashes().unwrap().get("e"), Some(&ChunkId(7)));
+    }
+}

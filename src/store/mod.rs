@@ -1,0 +1,8 @@
+//! Stores: the catalog (sled), the source of truth for documents, chunks and vectors, and
+//! the manifest that pins an index to one model and one set of chunker settings.
+
+mod catalog;
+mod manifest;
+
+pub use catalog::{Catalog, ChunkRecord, DocRecord};
+pub use manifest::{FORMAT_VERSION, Manifest, manifest_file};
