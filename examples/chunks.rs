@@ -1,4 +1,5 @@
 //! Prints the chunks of a file as the default model's tokenizer cuts them (a debugging aid):
+#![allow(clippy::unwrap_used)]
 //! `cargo run --example chunks -- FILE [MODEL_DIR]`.
 use lexsearch::Embedder;
 use lexsearch::ingest::chunk::{ChunkerConfig, TokenSpans, chunk_text};

@@ -93,14 +93,25 @@ impl IndexPaths {
         ]
     }
 
-    /// Finishes or undoes a swap that a crash interrupted: if the index folder is missing but
-    /// the previous version is there, the previous version is put back.
+    /// Undoes a swap that a crash interrupted: if the index folder is missing but the previous
+    /// version is there, the previous version is put back. Only the lock holder may call this.
     pub fn recover_interrupted_swap(&self) -> Result<()> {
         let prev = self.previous();
         if !self.dir.exists() && prev.is_dir() {
             fs::rename(&prev, &self.dir).map_err(|e| Error::io("restore", &self.dir, e))?;
         }
         Ok(())
+    }
+
+    /// The folder a reader should open: the index, or the previous version while a writer is
+    /// between its two renames. Readers never move anything (only the lock holder does).
+    pub fn readable_dir(&self) -> PathBuf {
+        let prev = self.previous();
+        if !self.manifest().is_file() && prev.join(manifest_file()).is_file() {
+            prev
+        } else {
+            self.dir.clone()
+        }
     }
 
     /// Makes the staged version current: current -> previous, staging -> current, drop previous.
@@ -128,8 +139,7 @@ pub fn find_index(start: &Path) -> Result<PathBuf> {
     for dir in start_abs.ancestors() {
         let candidate = dir.join(DEFAULT_INDEX_DIR);
         let paths = IndexPaths::new(&candidate);
-        paths.recover_interrupted_swap()?;
-        if paths.manifest().is_file() {
+        if paths.manifest().is_file() || paths.previous().join(manifest_file()).is_file() {
             return Ok(candidate);
         }
     }

@@ -1,1 +1,15 @@
+//! Integration tests, compiled as one binary (one link instead of one per file).
+//!
+//! Tests that need the real model skip with a message when it is absent, unless
+//! `LEXSEARCH_REQUIRE_MODEL=1` (set by scripts/test), where its absence fails them. Tests that
+//! need `../shared` (evaluation data, reference embeddings) skip with a message when it is absent.
 
+// Helpers and tests may unwrap: a panic is a test failure with its message.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod common;
+mod encoder;
+mod errors;
+mod eval;
+mod models;

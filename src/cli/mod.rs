@@ -68,12 +68,12 @@ struct IndexArgs {
     /// Rebuild from scratch, even with another model or other chunking settings.
     #[arg(long)]
     rebuild: bool,
-    /// Largest chunk, in model tokens.
-    #[arg(long, default_value_t = ChunkerConfig::default().target_tokens, value_name = "TOKENS")]
-    chunk_tokens: usize,
-    /// Overlap between windows of one long paragraph, in tokens.
-    #[arg(long, default_value_t = ChunkerConfig::default().overlap_tokens, value_name = "TOKENS")]
-    chunk_overlap: usize,
+    /// Largest chunk, in model tokens [default: 200, or less for models with shorter inputs].
+    #[arg(long, value_name = "TOKENS")]
+    chunk_tokens: Option<usize>,
+    /// Overlap between windows of one long paragraph, in tokens [default: 32].
+    #[arg(long, value_name = "TOKENS")]
+    chunk_overlap: Option<usize>,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
     max_file_size: u64,
@@ -233,10 +233,11 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
+    let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
     opts.chunker = ChunkerConfig {
-        target_tokens: args.chunk_tokens,
-        overlap_tokens: args.chunk_overlap,
-        ..ChunkerConfig::default()
+        target_tokens: args.chunk_tokens.unwrap_or(defaults.target_tokens),
+        overlap_tokens: args.chunk_overlap.unwrap_or(defaults.overlap_tokens),
+        ..defaults
     };
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;

@@ -43,6 +43,18 @@ impl Default for ChunkerConfig {
 }
 
 impl ChunkerConfig {
+    /// The default settings, scaled down for a model whose inputs hold fewer than
+    /// `model_max_tokens` tokens (special tokens excluded).
+    pub fn for_model(model_max_tokens: usize) -> Self {
+        let d = ChunkerConfig::default();
+        let target = d.target_tokens.min(model_max_tokens).max(16);
+        ChunkerConfig {
+            target_tokens: target,
+            overlap_tokens: d.overlap_tokens.min(target / 4),
+            min_tokens: d.min_tokens.min(target / 8),
+        }
+    }
+
     /// Checks the settings against each other and the model's token limit.
     pub fn validate(&self, model_max_tokens: usize) -> Result<(), String> {
         if self.target_tokens < 16 {
@@ -691,6 +703,13 @@ mod tests {
     #[test]
     fn config_validation_names_the_problem() {
         assert!(ChunkerConfig::default().validate(254).is_ok());
+        assert_eq!(ChunkerConfig::for_model(254), ChunkerConfig::default());
+        let small = ChunkerConfig::for_model(30);
+        assert_eq!(
+            (small.target_tokens, small.overlap_tokens, small.min_tokens),
+            (30, 7, 3)
+        );
+        assert!(small.validate(30).is_ok());
         assert!(cfg(300, 10).validate(254).unwrap_err().contains("limit"));
         assert!(cfg(100, 60).validate(254).unwrap_err().contains("overlap"));
     }

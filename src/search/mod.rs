@@ -158,14 +158,13 @@ pub struct Searcher {
 impl Searcher {
     /// Opens the index in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
-        let paths = IndexPaths::new(dir);
-        paths.recover_interrupted_swap()?;
+        let paths = IndexPaths::new(&IndexPaths::new(dir).readable_dir());
         if !paths.manifest().is_file() {
             return Err(Error::NoIndex {
                 start: dir.to_path_buf(),
             });
         }
-        let manifest = Manifest::read(dir)?;
+        let manifest = Manifest::read(paths.dir())?;
         let keyword = KeywordIndex::open(&paths.keyword())?;
         let vectors = VectorIndex::open(&paths.vectors(), manifest.model.dim)?;
         Ok(Searcher {

@@ -1,0 +1,167 @@
+//! The CLI end to end on the sample corpus with the real model.
+
+use std::path::Path;
+
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+use serde_json::Value;
+
+use crate::common::{indexed_sample, lexsearch};
+
+fn search_json(docs: &Path, args: &[&str]) -> Value {
+    let out = lexsearch()
+        .current_dir(docs)
+        .arg("search")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn files(v: &Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["file"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_exact_phrase_ranks_its_document_first_in_keyword_mode() {
+    let Some(docs) = indexed_sample() else { return };
+    for (phrase, file) in [
+        (
+            "The rule is substantive, not evidentiary; it defines what the contract is.",
+            "court-opinion-contract.txt",
+        ),
+        (
+            "shall challenge any government request for access to Personal Data",
+            "data-processing-addendum.md",
+        ),
+        (
+            "purchase proprietary broth bases and sauces",
+            "franchise-agreement.md",
+        ),
+    ] {
+        let v = search_json(docs, &[phrase, "--mode", "keyword", "-k", "3"]);
+        assert_eq!(files(&v)[0], file, "{phrase}");
+    }
+}
+
+#[test]
+fn a_paraphrase_with_no_shared_content_words_finds_the_deposit_clause() {
+    let Some(docs) = indexed_sample() else { return };
+    for mode in ["semantic", "hybrid"] {
+        let v = search_json(
+            docs,
+            &[
+                "can the landlord keep my deposit",
+                "--mode",
+                mode,
+                "-k",
+                "3",
+            ],
+        );
+        assert!(
+            files(&v).iter().any(|f| f == "commercial-lease.txt"),
+            "{mode}: {:?}",
+            files(&v)
+        );
+    }
+}
+
+#[test]
+fn json_output_has_the_documented_fields() {
+    let Some(docs) = indexed_sample() else { return };
+    let v = search_json(docs, &["security deposit returned", "-k", "5", "--explain"]);
+    assert_eq!(v["query"], "security deposit returned");
+    assert_eq!(v["mode"], "hybrid");
+    assert_eq!(v["k"], 5);
+    assert_eq!(v["fusion"]["method"], "rrf");
+    assert!(v["elapsed"].as_f64().unwrap() > 0.0);
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 5);
+    for (i, h) in hits.iter().enumerate() {
+        assert_eq!(h["rank"], i + 1);
+        for field in ["score", "chunk_id", "line", "start_byte", "end_byte"] {
+            assert!(h[field].is_number(), "{field} in {h}");
+        }
+        for field in ["path", "file", "title", "text"] {
+            assert!(h[field].is_string(), "{field} in {h}");
+        }
+        assert!(h["breadcrumb"].is_array());
+        assert!(h["snippet"]["text"].is_string() && h["snippet"]["highlights"].is_array());
+        assert!(h["keyword"].is_object() || h["semantic"].is_object());
+        // Byte offsets point into the file exactly.
+        let path = h["path"].as_str().unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let (s, e) = (
+            h["start_byte"].as_u64().unwrap() as usize,
+            h["end_byte"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&bytes[s..e], h["text"].as_str().unwrap().as_bytes());
+        let line = bytes[..s].iter().filter(|&&b| b == b'\n').count() + 1;
+        assert_eq!(h["line"].as_u64().unwrap() as usize, line);
+    }
+    let top = &hits[0];
+    assert!(top["keyword"]["rank"].is_number() && top["keyword"]["score"].is_number());
+}
+
+#[test]
+fn human_output_shows_place_breadcrumb_and_snippet() {
+    let Some(docs) = indexed_sample() else { return };
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "return of the security deposit", "-k", "3"])
+        .assert()
+        .success()
+        .stdout(contains("commercial-lease.txt:"))
+        .stdout(contains("ARTICLE 4 SECURITY DEPOSIT > Section 4."))
+        .stdout(contains("\u{1b}[").not());
+}
+
+#[test]
+fn search_finds_the_index_from_a_subfolder_like_git() {
+    let Some(docs) = indexed_sample() else { return };
+    let sub = tempfile::tempdir_in(docs).unwrap();
+    lexsearch()
+        .current_dir(sub.path())
+        .args([
+            "search",
+            "franchise royalties",
+            "--mode",
+            "keyword",
+            "-k",
+            "1",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("franchise-agreement.md"));
+}
+
+#[test]
+fn html_is_indexed_without_scripts_styles_or_markup() {
+    let Some(docs) = indexed_sample() else { return };
+    lexsearch()
+        .current_dir(docs)
+        .args([
+            "search",
+            "analyticsQueue DOMContentLoaded toggleMenu",
+            "--mode",
+            "keyword",
+        ])
+        .assert()
+        .code(1);
+    let v = search_json(
+        docs,
+        &["children's privacy", "--mode", "keyword", "-k", "3"],
+    );
+    let hit = &v["hits"][0];
+    assert_eq!(hit["file"], "privacy-policy.html");
+    assert!(!hit["text"].as_str().unwrap().contains('<'));
+}

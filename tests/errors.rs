@@ -1,0 +1,180 @@
+//! Errors and odd files: clear messages, skipped entries and exit codes scripts can rely on
+//! (0 ok, 1 no hits, 2 error). These use a tiny random model, so they run without the real one.
+
+use std::fs;
+use std::path::Path;
+
+use predicates::str::contains;
+
+use crate::common::{Tiny, lexsearch, write_tiny_model};
+
+fn tiny(dir: &Path) -> std::path::PathBuf {
+    let m = dir.join("model");
+    write_tiny_model(&m, &Tiny::default());
+    m
+}
+
+#[test]
+fn searching_without_an_index_says_how_to_build_one() {
+    let dir = tempfile::tempdir().unwrap();
+    lexsearch()
+        .current_dir(dir.path())
+        .args(["search", "deposit"])
+        .assert()
+        .code(2)
+        .stderr(contains("no lexsearch index"))
+        .stderr(contains("lexsearch index DIR"));
+}
+
+#[test]
+fn a_missing_model_names_the_fetch_script_and_the_model_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.txt"), "text").unwrap();
+    lexsearch()
+        .args(["index", "--model", "/nonexistent/model"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("scripts/fetch-model"))
+        .stderr(contains("--model DIR"));
+}
+
+#[test]
+fn another_model_is_refused_for_searching_and_for_extending_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_a = tiny(dir.path());
+    let model_b = dir.path().join("model-b");
+    write_tiny_model(&model_b, &Tiny::default()); // other random weights
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model_a)
+        .arg(&docs)
+        .assert()
+        .success();
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--model"])
+        .arg(&model_b)
+        .assert()
+        .code(2)
+        .stderr(contains("was built with model"))
+        .stderr(contains(model_a.display().to_string()));
+    lexsearch()
+        .args(["index", "--model"])
+        .arg(&model_b)
+        .arg(&docs)
+        .assert()
+        .code(2)
+        .stderr(contains("was built with model"))
+        .stderr(contains("--rebuild"));
+    // Keyword search needs no model at all.
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--mode", "keyword"])
+        .assert()
+        .success();
+    // --rebuild switches models.
+    lexsearch()
+        .args(["index", "--quiet", "--rebuild", "--model"])
+        .arg(&model_b)
+        .arg(&docs)
+        .assert()
+        .success();
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--model"])
+        .arg(&model_b)
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_unwritable_index_location_suggests_the_index_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("a.txt"), "text").unwrap();
+    // A regular file where the index's parent folder should be: unwritable even for root.
+    let blocker = dir.path().join("blocker");
+    fs::write(&blocker, "").unwrap();
+    lexsearch()
+        .args(["index", "--model"])
+        .arg(&model)
+        .arg("--index")
+        .arg(blocker.join("idx"))
+        .arg(&docs)
+        .assert()
+        .code(2)
+        .stderr(contains("cannot write the index"))
+        .stderr(contains("--index PATH"));
+}
+
+#[test]
+fn odd_files_are_decoded_reported_or_skipped_and_the_exit_code_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("latin1.txt"),
+        b"Die Kaution f\xfcr die Wohnung zahlt der Mieter.",
+    )
+    .unwrap();
+    fs::write(docs.join("empty.txt"), "").unwrap();
+    fs::write(
+        docs.join("binary.txt"),
+        [0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3],
+    )
+    .unwrap();
+    fs::write(docs.join("notes.pdfx"), "unsupported").unwrap();
+    let out = lexsearch()
+        .args(["index", "--json", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["files_indexed"], 1);
+    assert_eq!(report["unsupported"], 1);
+    assert!(report["empty"][0].as_str().unwrap().ends_with("empty.txt"));
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0]["path"].as_str().unwrap().ends_with("binary.txt"));
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("binary"));
+    // The Latin-1 text was decoded, not dropped.
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "für", "--mode", "keyword"])
+        .assert()
+        .success()
+        .stdout(contains("latin1.txt"));
+    // No hits: exit code 1.
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "zebra", "--mode", "keyword"])
+        .assert()
+        .code(1)
+        .stdout(contains("no hits"));
+}
+
+#[test]
+fn asking_for_cuda_in_a_cpu_build_is_an_error_not_a_fallback() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    lexsearch()
+        .args(["model", "check", "--device", "cuda"])
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stdout(contains("--features cuda"));
+}
