@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::{ChunkId, DocId};
-use crate::index::keyword::{KeywordIndex, KeywordWriter, StoredChunk};
+use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::vector::VectorIndex;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
@@ -475,6 +475,7 @@ impl Writer<'_> {
             let id = ChunkId(self.next_chunk);
             self.next_chunk += 1;
             let text = doc.extracted.text[c.range.clone()].to_string();
+            let place = Place::locate(&c.range, &doc.extracted.pages, &doc.extracted.paragraphs);
             self.keyword.add(&StoredChunk {
                 chunk_id: id,
                 doc_id,
@@ -484,6 +485,7 @@ impl Writer<'_> {
                 text: text.clone(),
                 range: c.range.clone(),
                 line: c.line,
+                place,
             })?;
             let record = ChunkRecord {
                 doc: doc_id,
@@ -491,6 +493,9 @@ impl Writer<'_> {
                 start: c.range.start,
                 end: c.range.end,
                 line: c.line,
+                page: place.page,
+                page_end: place.page_end,
+                paragraph: place.paragraph,
                 breadcrumb: c.breadcrumb.clone(),
                 text,
                 embedded_hash: hash.clone(),

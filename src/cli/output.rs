@@ -183,12 +183,17 @@ pub(super) fn print_hits(
         Style::new()
     };
     for hit in &results.hits {
+        // Text files print as path:line (editors open that); paged files name the page.
+        let place = if hit.page.is_none() && hit.paragraph.is_none() {
+            format!(":{}", hit.line)
+        } else {
+            format!("  {}", hit.place_label())
+        };
         writeln!(
             out,
-            "{:>2}. {path_style}{}{path_style:#}:{}  {dim}score {:.4}{dim:#}",
+            "{:>2}. {path_style}{}{path_style:#}{place}  {dim}score {:.4}{dim:#}",
             hit.rank,
             hit.path.display(),
-            hit.line,
             hit.score
         )?;
         if !hit.breadcrumb.is_empty() {

@@ -50,6 +50,9 @@ struct Fields {
     start: Field,
     end: Field,
     line: Field,
+    page: Field,
+    page_end: Field,
+    paragraph: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -74,6 +77,9 @@ fn schema() -> (Schema, Fields) {
         start: b.add_u64_field("start", STORED),
         end: b.add_u64_field("end", STORED),
         line: b.add_u64_field("line", STORED),
+        page: b.add_u64_field("page", STORED),
+        page_end: b.add_u64_field("page_end", STORED),
+        paragraph: b.add_u64_field("paragraph", STORED),
     };
     (b.build(), fields)
 }
@@ -126,6 +132,46 @@ pub struct StoredChunk {
     pub range: Range<usize>,
     /// 1-based line of the first byte.
     pub line: u32,
+    /// Where the chunk lies in a paged or paragraph-numbered document.
+    pub place: Place,
+}
+
+/// Page and paragraph of a chunk, for formats that have them (all 1-based).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Place {
+    /// Page of the chunk's first byte (PDF).
+    pub page: Option<u32>,
+    /// Page of its last byte, when the chunk runs onto a later page.
+    pub page_end: Option<u32>,
+    /// Paragraph of its first byte (DOCX).
+    pub paragraph: Option<u32>,
+}
+
+impl Place {
+    /// Finds the page and paragraph of the byte range `range` given the byte ranges of pages
+    /// and paragraphs (each sorted, non-overlapping).
+    pub fn locate(
+        range: &Range<usize>,
+        pages: &[Range<usize>],
+        paragraphs: &[Range<usize>],
+    ) -> Self {
+        let index_of = |ranges: &[Range<usize>], at: usize| -> Option<u32> {
+            if ranges.is_empty() {
+                return None;
+            }
+            let i = ranges
+                .partition_point(|r| r.end <= at)
+                .min(ranges.len() - 1);
+            Some(i as u32 + 1)
+        };
+        let page = index_of(pages, range.start);
+        let last = index_of(pages, range.end.saturating_sub(1).max(range.start));
+        Place {
+            page,
+            page_end: last.filter(|&l| Some(l) != page),
+            paragraph: index_of(paragraphs, range.start),
+        }
+    }
 }
 
 /// A keyword hit: the chunk and its BM25 score.
@@ -321,6 +367,11 @@ impl KeywordIndex {
                 .unwrap_or_default()
         };
         let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        let opt = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .map(|v| v as u32)
+        };
         let crumbs = s(f.breadcrumb);
         Ok(Some(StoredChunk {
             chunk_id: id,
@@ -335,6 +386,11 @@ impl KeywordIndex {
             text: s(f.body),
             range: n(f.start) as usize..n(f.end) as usize,
             line: n(f.line) as u32,
+            place: Place {
+                page: opt(f.page),
+                page_end: opt(f.page_end),
+                paragraph: opt(f.paragraph),
+            },
         }))
     }
 }
@@ -363,6 +419,16 @@ impl KeywordWriter {
         doc.add_u64(f.start, chunk.range.start as u64);
         doc.add_u64(f.end, chunk.range.end as u64);
         doc.add_u64(f.line, u64::from(chunk.line));
+        let p = chunk.place;
+        for (field, value) in [
+            (f.page, p.page),
+            (f.page_end, p.page_end),
+            (f.paragraph, p.paragraph),
+        ] {
+            if let Some(v) = value {
+                doc.add_u64(field, u64::from(v));
+            }
+        }
         self.writer
             .add_document(doc)
             .map_err(KeywordIndex::err(&self.path))?;
@@ -392,6 +458,11 @@ mod tests {
             text: text.into(),
             range: 5..5 + text.len(),
             line: 3,
+            place: Place {
+                page: Some(2),
+                page_end: Some(3),
+                paragraph: None,
+            },
         }
     }
 
@@ -438,6 +509,30 @@ mod tests {
             .map(|h| h.chunk_id)
             .collect();
         assert_eq!(ids, vec![ChunkId(10)]);
+    }
+
+    #[test]
+    fn places_are_found_by_byte_offset() {
+        let pages = [0..10, 10..20, 20..30];
+        let place = Place::locate(&(12..25), &pages, &[]);
+        assert_eq!(
+            place,
+            Place {
+                page: Some(2),
+                page_end: Some(3),
+                paragraph: None
+            }
+        );
+        let place = Place::locate(&(0..10), &pages, &[0..4, 5..10]);
+        assert_eq!(
+            place,
+            Place {
+                page: Some(1),
+                page_end: None,
+                paragraph: Some(1)
+            }
+        );
+        assert_eq!(Place::locate(&(3..4), &[], &[]), Place::default());
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub struct Extracted {
     pub decoded_from: Option<&'static str>,
     /// blake3 hash of the file's bytes, hex.
     pub content_hash: String,
+    /// Byte range of each page in `text`, in order (empty for formats without pages).
+    pub pages: Vec<std::ops::Range<usize>>,
+    /// Byte range of each numbered paragraph in `text`, in order (empty for formats that do
+    /// not number paragraphs; DOCX does).
+    pub paragraphs: Vec<std::ops::Range<usize>>,
 }
 
 /// Why a file gave no text. Each reads as a one-line reason in the index summary.
@@ -76,6 +81,8 @@ pub fn extract(file: &SourceFile, max_bytes: u64) -> Result<Extracted, ExtractEr
         title,
         decoded_from,
         content_hash,
+        pages: Vec::new(),
+        paragraphs: Vec::new(),
     })
 }
 

@@ -115,8 +115,14 @@ pub struct Hit {
     pub title: String,
     /// Headings above the chunk, outermost first.
     pub breadcrumb: Vec<String>,
-    /// 1-based line of the chunk's first byte.
+    /// 1-based line of the chunk's first byte (in the extracted text).
     pub line: u32,
+    /// 1-based page of the chunk's first byte (PDF), else null.
+    pub page: Option<u32>,
+    /// 1-based page of its last byte when the chunk runs onto a later page, else null.
+    pub page_end: Option<u32>,
+    /// 1-based paragraph of the chunk's first byte (DOCX), else null.
+    pub paragraph: Option<u32>,
     /// Byte offset of the chunk in the extracted text.
     pub start_byte: usize,
     /// End byte offset (exclusive).
@@ -129,6 +135,18 @@ pub struct Hit {
     pub keyword: Option<ArmScore>,
     /// Semantic arm rank and cosine, when that arm found the chunk.
     pub semantic: Option<ArmScore>,
+}
+
+impl Hit {
+    /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 43".
+    pub fn place_label(&self) -> String {
+        match (self.page, self.page_end, self.paragraph) {
+            (Some(p), Some(e), _) => format!("pp. {p}–{e}"),
+            (Some(p), None, _) => format!("p. {p}"),
+            (None, _, Some(n)) => format!("¶ {n}"),
+            _ => format!("line {}", self.line),
+        }
+    }
 }
 
 /// The hits of one search and what it took.
@@ -260,6 +278,9 @@ impl Searcher {
                 title: stored.title,
                 breadcrumb: stored.breadcrumb,
                 line: stored.line,
+                page: stored.place.page,
+                page_end: stored.place.page_end,
+                paragraph: stored.place.paragraph,
                 start_byte: stored.range.start,
                 end_byte: stored.range.end,
                 text: stored.text,

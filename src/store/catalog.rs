@@ -46,6 +46,12 @@ pub struct ChunkRecord {
     pub end: usize,
     /// 1-based line of the first byte.
     pub line: u32,
+    /// 1-based page of the first byte, for paged formats (PDF).
+    pub page: Option<u32>,
+    /// 1-based page of the last byte, when it differs from `page`.
+    pub page_end: Option<u32>,
+    /// 1-based paragraph of the first byte, for formats that number paragraphs (DOCX).
+    pub paragraph: Option<u32>,
     /// Headings above the chunk.
     pub breadcrumb: Vec<String>,
     /// The chunk's text as shown.
@@ -195,6 +201,9 @@ mod tests {
             start: 0,
             end: 3,
             line: 1,
+            page: None,
+            page_end: None,
+            paragraph: None,
             breadcrumb: vec!["Article 1".into()],
             text: "abc".into(),
             embedded_hash: "e".into(),
