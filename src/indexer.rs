@@ -40,6 +40,8 @@ pub struct IndexOptions {
     pub rebuild: bool,
     /// Prefix embedded texts with the document title and breadcrumb.
     pub context_in_embedding: bool,
+    /// Index only these files (paths relative to `root`); `None` indexes everything.
+    pub only_files: Option<std::collections::HashSet<PathBuf>>,
 }
 
 impl IndexOptions {
@@ -53,6 +55,7 @@ impl IndexOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             rebuild: false,
             context_in_embedding: true,
+            only_files: None,
         }
     }
 }
@@ -183,7 +186,10 @@ pub fn build_index(
     let keyword = KeywordIndex::create(&new.keyword())?;
     let mut kw_writer = keyword.writer()?;
 
-    let walked = walk(&root, &paths.own_paths());
+    let mut walked = walk(&root, &paths.own_paths());
+    if let Some(only) = &opts.only_files {
+        walked.files.retain(|f| only.contains(&f.rel));
+    }
     progress.started(walked.files.len());
     let mut report = IndexReport {
         root: root.clone(),
@@ -308,17 +314,25 @@ impl Previous {
 }
 
 /// Opens the previous index for reuse, after checking that it may be extended: built with
-/// the same model (else [`Error::ModelMismatch`]), unless `--rebuild` throws it away.
+/// the same model (else [`Error::ModelMismatch`], unless `--rebuild` throws it away).
 fn previous_index(
     paths: &IndexPaths,
     opts: &IndexOptions,
     embedder: &Embedder,
 ) -> Result<Option<Previous>> {
-    if opts.rebuild || !paths.manifest().is_file() {
+    if !paths.manifest().is_file() {
         return Ok(None);
     }
-    let manifest = Manifest::read(paths.dir())?;
-    manifest.check_model(paths.dir(), embedder.info())?;
+    let manifest = match Manifest::read(paths.dir()) {
+        Ok(m) => m,
+        Err(_) if opts.rebuild => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = manifest.check_model(paths.dir(), embedder.info()) {
+        // --rebuild replaces an index of another model; without it, that is refused.
+        return if opts.rebuild { Ok(None) } else { Err(e) };
+    }
+    // Even with --rebuild, vectors of the same model for the same text are still valid.
     let catalog = Catalog::open(&paths.catalog())?;
     let by_hash = catalog.embedded_hashes()?;
     Ok(Some(Previous { catalog, by_hash }))
@@ -373,11 +387,7 @@ fn embedding_text(
     if !context {
         return text.to_string();
     }
-    let stem = file
-        .rel
-        .file_stem()
-        .map(|s| s.to_string_lossy().replace(['_', '-'], " "))
-        .unwrap_or_default();
+    let stem = crate::index::keyword::file_words(&file.rel.to_string_lossy());
     let mut out = format!("{stem}: {title}\n");
     if !crumbs.is_empty() {
         out.push_str(&crumbs.join(" > "));

@@ -31,6 +31,7 @@
 pub mod cli;
 pub mod embed;
 mod error;
+pub mod eval;
 mod ids;
 pub mod index;
 pub mod indexer;

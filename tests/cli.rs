@@ -82,7 +82,7 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(v["query"], "security deposit returned");
     assert_eq!(v["mode"], "hybrid");
     assert_eq!(v["k"], 5);
-    assert_eq!(v["fusion"]["method"], "rrf");
+    assert_eq!(v["fusion"]["method"], "weighted");
     assert!(v["elapsed"].as_f64().unwrap() > 0.0);
     let hits = v["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 5);

@@ -3,6 +3,7 @@
 //! Exit codes, for scripts: 0 success (hits found, everything indexed), 1 no hits,
 //! 2 error (or files skipped while indexing).
 
+mod eval;
 mod output;
 
 use std::io::IsTerminal;
@@ -39,6 +40,8 @@ enum Command {
     /// Inspect embedding models.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Measure retrieval quality on labelled queries (LegalBench-RAG format).
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,13 +131,17 @@ struct SearchArgs {
     #[arg(short, default_value_t = 10)]
     k: usize,
     /// How hybrid mode fuses the two rankings.
-    #[arg(long, value_enum, default_value_t = FusionArg::Rrf)]
+    #[arg(long, value_enum, default_value_t = FusionArg::Weighted)]
     fusion: FusionArg,
     /// RRF damping constant.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_RRF_K)]
     rrf_k: f32,
-    /// Weight of the semantic arm for --fusion weighted, in [0, 1].
-    #[arg(long, default_value_t = 0.5)]
+    /// Weight of the keyword arm in RRF, relative to the semantic arm.
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_KEYWORD_WEIGHT, value_name = "W")]
+    keyword_weight: f32,
+    /// Weight of the semantic arm for --fusion weighted, in [0, 1]; queries with a quoted
+    /// phrase or a citation (§ 1983, 7.2(a)) use at most 0.5.
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_ALPHA)]
     alpha: f32,
     /// Each arm fetches k times this many candidates before fusion.
     #[arg(long, default_value_t = 4, value_name = "FACTOR")]
@@ -211,6 +218,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
+        Command::Eval(args) => eval::run(args),
         Command::Model(ModelCommand::Check { dir, device, json }) => {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)
@@ -287,7 +295,10 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         k: args.k,
         mode,
         fusion: match args.fusion {
-            FusionArg::Rrf => Fusion::Rrf { k: args.rrf_k },
+            FusionArg::Rrf => Fusion::Rrf {
+                k: args.rrf_k,
+                keyword_weight: args.keyword_weight,
+            },
             FusionArg::Weighted => Fusion::Weighted { alpha: args.alpha },
         },
         over_fetch: args.over_fetch,

@@ -9,7 +9,8 @@
 //!
 //! Queries are not parsed with a query language (a lawyer types "§ 7.2(a)?" freely): each
 //! field's analyzer turns the query into terms, combined as a boosted OR (BM25 sums), and
-//! "double-quoted phrases" must match as phrases.
+//! chunks holding a "double-quoted phrase" exactly rank above those that only share its words
+//! (a boost, not a filter: natural questions quote names that need not match verbatim).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,8 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -35,7 +37,8 @@ const EXACT_PATTERN: &str = r"[§¶]|[\p{L}\p{N}][\p{L}\p{N}.()\-/:]*[\p{L}\p{N}
 /// Relative weight of each field in the BM25 sum.
 const BODY_BOOST: f32 = 1.0;
 const EXACT_BOOST: f32 = 0.5;
-const CONTEXT_BOOST: f32 = 0.4;
+const CONTEXT_BOOST: f32 = 2.0;
+const PHRASE_BOOST: f32 = 2.0;
 
 #[derive(Debug, Clone, Copy)]
 struct Fields {
@@ -91,6 +94,31 @@ pub fn stemmed_analyzer() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// Query terms drop English stop words ("the", "does", "which"): they carry no evidence in
+/// a question, and long questions would otherwise match every chunk on them. Documents keep
+/// them (phrases need their positions).
+fn query_analyzer(exact: bool) -> TextAnalyzer {
+    // tantivy ships the English list; `None` would only mean a language without one.
+    let stop = StopWordFilter::new(Language::English)
+        .unwrap_or_else(|| StopWordFilter::remove(Vec::new()));
+    if exact {
+        #[allow(clippy::expect_used)]
+        let tokenizer = RegexTokenizer::new(EXACT_PATTERN).expect("EXACT_PATTERN is a valid regex");
+        TextAnalyzer::builder(tokenizer)
+            .filter(RemoveLongFilter::limit(60))
+            .filter(LowerCaser)
+            .filter_dynamic(stop)
+            .build()
+    } else {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter_dynamic(stop)
+            .filter_dynamic(Stemmer::new(Language::English))
+            .build()
+    }
 }
 
 fn exact_analyzer() -> TextAnalyzer {
@@ -257,17 +285,27 @@ impl KeywordIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The query's terms for each field: stemmed (body, context) and exact.
+    /// The query's terms for each field: stemmed (body, context) and exact, without stop
+    /// words unless the query has nothing else ("to be or not to be").
     pub fn query_terms(&self, query: &str) -> (Vec<String>, Vec<String>) {
-        let stemmed = analyze(&mut stemmed_analyzer(), query)
-            .into_iter()
-            .map(|(t, _)| t)
-            .collect();
-        let exact = analyze(&mut exact_analyzer(), query)
-            .into_iter()
-            .map(|(t, _)| t)
-            .collect();
-        (stemmed, exact)
+        let terms = |mut filtered: TextAnalyzer, mut all: TextAnalyzer| -> Vec<String> {
+            let kept: Vec<String> = analyze(&mut filtered, query)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect();
+            if kept.is_empty() {
+                analyze(&mut all, query)
+                    .into_iter()
+                    .map(|(t, _)| t)
+                    .collect()
+            } else {
+                kept
+            }
+        };
+        (
+            terms(query_analyzer(false), stemmed_analyzer()),
+            terms(query_analyzer(true), exact_analyzer()),
+        )
     }
 
     fn build_query(&self, query: &str) -> Option<Box<dyn Query>> {
@@ -297,27 +335,18 @@ impl KeywordIndex {
         if should.is_empty() {
             return None;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
-        // "Quoted phrases" must appear as phrases in the body.
+        // "Quoted phrases" of two or more words add a boost where they occur as phrases.
         for phrase in query.split('"').skip(1).step_by(2) {
             let terms: Vec<Term> = analyze(&mut stemmed_analyzer(), phrase)
                 .into_iter()
                 .map(|(t, _)| Term::from_field_text(f.body, &t))
                 .collect();
-            match terms.len() {
-                0 => {}
-                1 => clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        terms[0].clone(),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                )),
-                _ => clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms)))),
+            if terms.len() > 1 {
+                let q = Box::new(PhraseQuery::new(terms));
+                should.push((Occur::Should, Box::new(BoostQuery::new(q, PHRASE_BOOST))));
             }
         }
-        Some(Box::new(BooleanQuery::new(clauses)))
+        Some(Box::new(BooleanQuery::new(should)))
     }
 
     /// The best `limit` chunks for `query` by BM25, best first.
@@ -395,6 +424,15 @@ impl KeywordIndex {
     }
 }
 
+/// The words of a file's name ("CopAcc_NDA-and-ToP-Mentors_2.0.txt" -> "CopAcc NDA and ToP
+/// Mentors 2.0"): file names often carry the parties and the kind of document.
+pub fn file_words(path: &str) -> String {
+    let name = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned());
+    name.replace(['_', '-'], " ")
+}
+
 /// Adds chunks to a [`KeywordIndex`]; nothing is visible until [`KeywordWriter::commit`].
 pub struct KeywordWriter {
     path: PathBuf,
@@ -415,7 +453,15 @@ impl KeywordWriter {
         doc.add_text(f.breadcrumb, crumbs.join(&CRUMB_SEP.to_string()));
         doc.add_text(f.body, &chunk.text);
         doc.add_text(f.exact, &chunk.text);
-        doc.add_text(f.context, format!("{}\n{}", chunk.title, crumbs.join("\n")));
+        doc.add_text(
+            f.context,
+            format!(
+                "{}\n{}\n{}",
+                file_words(&chunk.path),
+                chunk.title,
+                crumbs.join("\n")
+            ),
+        );
         doc.add_u64(f.start, chunk.range.start as u64);
         doc.add_u64(f.end, chunk.range.end as u64);
         doc.add_u64(f.line, u64::from(chunk.line));
@@ -497,10 +543,10 @@ mod tests {
     }
 
     #[test]
-    fn quoted_phrases_must_match_as_phrases() {
+    fn quoted_phrases_rank_exact_phrases_first() {
         let (_d, idx) = index(&[
-            chunk(10, "the security deposit is returned"),
-            chunk(20, "deposit of security for the loan"),
+            chunk(10, "deposit of security for the loan"),
+            chunk(20, "the security deposit is returned"),
         ]);
         let ids: Vec<_> = idx
             .search("\"security deposit\"", 10)
@@ -508,7 +554,7 @@ mod tests {
             .into_iter()
             .map(|h| h.chunk_id)
             .collect();
-        assert_eq!(ids, vec![ChunkId(10)]);
+        assert_eq!(ids, vec![ChunkId(20), ChunkId(10)]);
     }
 
     #[test]

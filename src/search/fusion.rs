@@ -12,32 +12,75 @@ use crate::ids::ChunkId;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Fusion {
-    /// Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009):
-    /// `score(d) = Σ_arm 1 / (k + rank_arm(d))`, ranks from 1. Scale-free, robust default.
+    /// Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009), weighted per arm:
+    /// `score(d) = w_kw / (k + rank_kw(d)) + 1 / (k + rank_sem(d))`, ranks from 1.
+    /// Scale-free and robust; the keyword weight is tuned in docs/quality.md.
     Rrf {
         /// Damping constant; the paper's 60 by default.
         k: f32,
+        /// Weight of the keyword arm relative to the semantic arm (1 = the plain formula).
+        keyword_weight: f32,
     },
     /// Convex combination of min-max normalised scores:
     /// `score(d) = alpha * semantic(d) + (1 - alpha) * keyword(d)`, a missing arm counting 0.
+    /// The default: it measured best on LegalBench-RAG (docs/quality.md).
     Weighted {
         /// Weight of the semantic arm, in `[0, 1]`.
         alpha: f32,
     },
 }
 
+/// Default RRF damping constant (the paper's).
+pub const DEFAULT_RRF_K: f32 = 60.0;
+/// Default keyword weight in RRF (the plain formula).
+pub const DEFAULT_KEYWORD_WEIGHT: f32 = 1.0;
+/// Default semantic weight of weighted fusion (see docs/quality.md).
+pub const DEFAULT_ALPHA: f32 = 0.8;
+/// Largest semantic weight used for queries that name exact text: a quoted phrase or a
+/// citation (`§ 1983`, `7.2(a)`, `12-401`). Embeddings blur such tokens; BM25 does not.
+pub const EXACT_QUERY_MAX_ALPHA: f32 = 0.5;
+
 impl Default for Fusion {
     fn default() -> Self {
-        Fusion::Rrf { k: 60.0 }
+        Fusion::Weighted {
+            alpha: DEFAULT_ALPHA,
+        }
     }
 }
 
+/// Whether a query names exact text: a quoted phrase, a section sign, or a token with digits.
+pub fn names_exact_text(query: &str) -> bool {
+    query.matches('"').count() >= 2
+        || query.contains(['§', '¶'])
+        || query
+            .split_whitespace()
+            .any(|w| w.chars().any(|c| c.is_ascii_digit()))
+}
+
 impl Fusion {
+    /// The fusion to use for `query`: weighted fusion leans no further than
+    /// [`EXACT_QUERY_MAX_ALPHA`] towards the semantic arm when the query names exact text.
+    pub fn for_query(self, query: &str) -> Fusion {
+        match self {
+            Fusion::Weighted { alpha } if names_exact_text(query) => Fusion::Weighted {
+                alpha: alpha.min(EXACT_QUERY_MAX_ALPHA),
+            },
+            other => other,
+        }
+    }
+
     /// Checks the parameters.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Fusion::Rrf { k } if !(k >= 0.0 && k.is_finite()) => {
+            Fusion::Rrf { k, .. } if !(k >= 0.0 && k.is_finite()) => {
                 Err(format!("RRF k must be a non-negative number, not {k}"))
+            }
+            Fusion::Rrf { keyword_weight, .. }
+                if !(keyword_weight >= 0.0 && keyword_weight.is_finite()) =>
+            {
+                Err(format!(
+                    "the keyword weight must be a non-negative number, not {keyword_weight}"
+                ))
             }
             Fusion::Weighted { alpha } if !(0.0..=1.0).contains(&alpha) => {
                 Err(format!("alpha must be between 0 and 1, not {alpha}"))
@@ -91,9 +134,9 @@ pub fn fuse(keyword: &[(ChunkId, f32)], semantic: &[(ChunkId, f32)], fusion: Fus
         .into_values()
         .map(|mut f| {
             f.score = match fusion {
-                Fusion::Rrf { k } => {
+                Fusion::Rrf { k, keyword_weight } => {
                     let rrf = |a: Option<ArmScore>| a.map_or(0.0, |a| 1.0 / (k + a.rank as f32));
-                    rrf(f.keyword) + rrf(f.semantic)
+                    keyword_weight * rrf(f.keyword) + rrf(f.semantic)
                 }
                 Fusion::Weighted { alpha } => {
                     let kw = f.keyword.map_or(0.0, |a| kw_norm(a.score));
@@ -148,7 +191,10 @@ mod tests {
         let out = fuse(
             &[(A, 9.0), (B, 3.0)],
             &[(B, 0.9), (C, 0.8)],
-            Fusion::Rrf { k: 60.0 },
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: 1.0,
+            },
         );
         let ids: Vec<_> = out.iter().map(|f| f.chunk_id).collect();
         assert_eq!(ids, vec![B, A, C]);
@@ -173,6 +219,51 @@ mod tests {
     }
 
     #[test]
+    fn queries_naming_exact_text_lean_on_keywords() {
+        for q in [
+            "42 U.S.C. § 1983",
+            "\"security deposit\" returned",
+            "Section 7.2(a)",
+        ] {
+            assert!(names_exact_text(q), "{q}");
+            assert_eq!(
+                Fusion::default().for_query(q),
+                Fusion::Weighted { alpha: 0.5 }
+            );
+        }
+        let q = "can the landlord keep my deposit";
+        assert!(!names_exact_text(q));
+        assert_eq!(Fusion::default().for_query(q), Fusion::default());
+        let rrf = Fusion::Rrf {
+            k: 60.0,
+            keyword_weight: 1.0,
+        };
+        assert_eq!(rrf.for_query("§ 1983"), rrf);
+    }
+
+    #[test]
+    fn rrf_weights_the_keyword_arm() {
+        let out = fuse(
+            &[(A, 9.0)],
+            &[(B, 0.9)],
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: 0.5,
+            },
+        );
+        assert_eq!(out[0].chunk_id, B);
+        assert!(close(out[1].score, 0.5 / 61.0));
+        assert!(
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: -1.0
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
     fn weighted_fusion_normalises_each_arm_and_mixes_by_alpha() {
         // keyword scores 10, 5, 0 -> 1, 0.5, 0; semantic 0.9, 0.5 -> 1, 0.
         let kw = [(A, 10.0), (B, 5.0), (C, 0.0)];
@@ -192,15 +283,48 @@ mod tests {
             out.iter().map(|f| f.chunk_id).collect::<Vec<_>>(),
             vec![C, A]
         );
+        let out = fuse(
+            &[],
+            &[(C, 0.3), (A, 0.2)],
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: 1.0,
+            },
+        );
+        assert_eq!(
+            out.iter().map(|f| f.chunk_id).collect::<Vec<_>>(),
+            vec![C, A]
+        );
         assert!(fuse(&[], &[], Fusion::default()).is_empty());
     }
 
     #[test]
     fn ties_break_by_chunk_id_and_bad_parameters_are_refused() {
-        let out = fuse(&[(B, 1.0)], &[(A, 1.0)], Fusion::Rrf { k: 60.0 });
+        let out = fuse(
+            &[(B, 1.0)],
+            &[(A, 1.0)],
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: 1.0,
+            },
+        );
         assert_eq!(out[0].chunk_id, A);
         assert!(Fusion::Weighted { alpha: 1.5 }.validate().is_err());
-        assert!(Fusion::Rrf { k: -1.0 }.validate().is_err());
-        assert!(Fusion::Rrf { k: 60.0 }.validate().is_ok());
+        assert!(
+            Fusion::Rrf {
+                k: -1.0,
+                keyword_weight: 1.0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: 1.0
+            }
+            .validate()
+            .is_ok()
+        );
     }
 }

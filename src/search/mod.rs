@@ -243,7 +243,7 @@ impl Searcher {
             Vec::new()
         };
         let fused = match req.mode {
-            Mode::Hybrid => fuse(&keyword, &semantic, req.fusion),
+            Mode::Hybrid => fuse(&keyword, &semantic, req.fusion.for_query(&req.query)),
             // A single arm keeps its own scores.
             Mode::Keyword | Mode::Semantic => {
                 let single = if req.mode == Mode::Keyword {

@@ -43,6 +43,12 @@ const STOP: &[&str] = &[
 
 /// Picks the window of about `width` characters with the most highlights and returns it.
 pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
+    if width == 0 {
+        return Snippet {
+            text: String::new(),
+            highlights: Vec::new(),
+        };
+    }
     let marks = highlight_ranges(text, query);
     let text_chars = text.chars().count();
     if text_chars <= width {

@@ -1,0 +1,326 @@
+//! `lexsearch eval`: index a labelled document set if needed, run every query in each mode,
+//! print the metric tables, and optionally write a run file for the reference scorer.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::eval::{CharOffsets, KS, Query, Retrieved, RunLine, Table, evaluate, load_queries};
+use crate::indexer::{IndexOptions, NoProgress, build_index};
+use crate::ingest::chunk::ChunkerConfig;
+use crate::search::fusion::Fusion;
+use crate::search::{Mode, SearchRequest, Searcher};
+
+use super::{FusionArg, ModeArg, ModelArgs, default_model_dir, load_model};
+
+/// Arguments of `lexsearch eval`.
+#[derive(Debug, Args)]
+pub(super) struct EvalArgs {
+    /// Labelled queries, JSON Lines: {"id", "query", "relevant": [{"file", "start", "end"}]}.
+    queries: PathBuf,
+    /// The documents folder the queries' `file` fields are relative to.
+    #[arg(long, value_name = "DIR")]
+    docs: PathBuf,
+    /// Where to keep the index (default: a folder in the cache, one per document set and settings).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// Only queries marked `in_mini` (LegalBench-RAG-mini); the corpus is then restricted to
+    /// mini_docs.txt beside the queries file when it exists (override with --files).
+    #[arg(long)]
+    only_mini: bool,
+    /// Index only the files listed in this file (one path relative to --docs a line).
+    #[arg(long, value_name = "FILE")]
+    files: Option<PathBuf>,
+    /// Mode(s) to evaluate (default: keyword, semantic and hybrid).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Results per query.
+    #[arg(short, default_value_t = 64)]
+    k: usize,
+    /// Write the run of the hybrid mode (or --mode) here, in eval_retrieval.py's format.
+    #[arg(long, value_name = "FILE")]
+    run: Option<PathBuf>,
+    /// Largest chunk, in model tokens.
+    #[arg(long, value_name = "TOKENS")]
+    chunk_tokens: Option<usize>,
+    /// Overlap of windows of long paragraphs, in tokens.
+    #[arg(long, value_name = "TOKENS")]
+    chunk_overlap: Option<usize>,
+    /// Embed chunk text without the document title and breadcrumb.
+    #[arg(long)]
+    no_context: bool,
+    /// How hybrid mode fuses the two rankings.
+    #[arg(long, value_enum, default_value_t = FusionArg::Weighted)]
+    fusion: FusionArg,
+    /// RRF damping constant.
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_RRF_K)]
+    rrf_k: f32,
+    /// Weight of the keyword arm in RRF, relative to the semantic arm.
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_KEYWORD_WEIGHT, value_name = "W")]
+    keyword_weight: f32,
+    /// Semantic weight for --fusion weighted (at most 0.5 for queries naming exact text).
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_ALPHA)]
+    alpha: f32,
+    /// Each arm fetches k times this many candidates before fusion.
+    #[arg(long, default_value_t = 4, value_name = "FACTOR")]
+    over_fetch: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print the tables as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct EvalOutput {
+    queries: usize,
+    documents: u64,
+    chunks: u64,
+    settings: serde_json::Value,
+    modes: BTreeMap<&'static str, Table>,
+}
+
+pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
+    let mut queries = load_queries(&args.queries)?;
+    if args.only_mini {
+        queries.retain(|q| q.in_mini);
+    }
+    anyhow::ensure!(
+        !queries.is_empty(),
+        "no queries to evaluate in {}",
+        args.queries.display()
+    );
+    let files_list = args.files.clone().or_else(|| {
+        let mini = args.queries.with_file_name("mini_docs.txt");
+        (args.only_mini && mini.is_file()).then_some(mini)
+    });
+    let only_files: Option<HashSet<PathBuf>> = match &files_list {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading the file list {}", f.display()))?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+        ),
+        None => None,
+    };
+
+    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
+    let embedder = load_model(&model_dir, args.model.device)?;
+    let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
+    let chunker = ChunkerConfig {
+        target_tokens: args.chunk_tokens.unwrap_or(defaults.target_tokens),
+        overlap_tokens: args.chunk_overlap.unwrap_or(defaults.overlap_tokens),
+        ..defaults
+    };
+    let docs = std::fs::canonicalize(&args.docs)
+        .with_context(|| format!("documents folder {}", args.docs.display()))?;
+    let index_dir = match &args.index {
+        Some(p) => p.clone(),
+        None => {
+            // One cached index per document set and settings, so repeated runs are instant.
+            let mut key = blake3::Hasher::new();
+            key.update(docs.to_string_lossy().as_bytes());
+            let mut listed: Vec<String> = only_files
+                .iter()
+                .flatten()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            listed.sort();
+            key.update(listed.join("\n").as_bytes());
+            key.update(
+                format!(
+                    "{chunker:?}{}{}",
+                    args.no_context,
+                    embedder.info().fingerprint
+                )
+                .as_bytes(),
+            );
+            let cache = default_model_dir()
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf);
+            cache
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("eval")
+                .join(&key.finalize().to_hex()[..16])
+        }
+    };
+    let mut opts = IndexOptions::new(&docs);
+    opts.index_dir = index_dir.clone();
+    opts.chunker = chunker;
+    opts.context_in_embedding = !args.no_context;
+    opts.only_files = only_files;
+    opts.rebuild = true; // settings are part of the cache key; vectors of unchanged text are reused
+    if !args.json {
+        eprintln!(
+            "indexing {} into {} ...",
+            docs.display(),
+            index_dir.display()
+        );
+    }
+    let report = build_index(&opts, &embedder, &NoProgress)?;
+    if !args.json {
+        eprintln!(
+            "{} documents, {} chunks ({} embedded, {} reused) in {:.1} s",
+            report.files_indexed,
+            report.chunks,
+            report.chunks_embedded,
+            report.chunks_reused,
+            report.seconds
+        );
+    }
+    let searcher = Searcher::open(&index_dir)?;
+    let modes: Vec<Mode> = match args.mode {
+        Some(ModeArg::Hybrid) => vec![Mode::Hybrid],
+        Some(ModeArg::Keyword) => vec![Mode::Keyword],
+        Some(ModeArg::Semantic) => vec![Mode::Semantic],
+        None => vec![Mode::Keyword, Mode::Semantic, Mode::Hybrid],
+    };
+    let fusion = match args.fusion {
+        FusionArg::Rrf => Fusion::Rrf {
+            k: args.rrf_k,
+            keyword_weight: args.keyword_weight,
+        },
+        FusionArg::Weighted => Fusion::Weighted { alpha: args.alpha },
+    };
+    let run_mode = modes.last().copied().unwrap_or(Mode::Hybrid);
+    let mut offsets: HashMap<String, CharOffsets> = HashMap::new();
+    let mut output = EvalOutput {
+        queries: queries.len(),
+        documents: searcher.manifest().documents,
+        chunks: searcher.manifest().chunks,
+        settings: serde_json::json!({
+            "chunker": chunker, "context_in_embedding": !args.no_context, "fusion": fusion,
+            "over_fetch": args.over_fetch, "k": args.k, "model": embedder.info().name,
+        }),
+        modes: BTreeMap::new(),
+    };
+    for mode in modes {
+        let bar = if args.json {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(queries.len() as u64)
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{msg:9} [{bar:30}] {pos}/{len} queries  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(mode.name());
+        let mut run: HashMap<String, Vec<Retrieved>> = HashMap::new();
+        for q in &queries {
+            let req = SearchRequest {
+                query: q.query.clone(),
+                k: args.k,
+                mode,
+                fusion,
+                over_fetch: args.over_fetch,
+                snippet_chars: 0,
+            };
+            let results = searcher.search(&req, Some(&embedder))?;
+            let mut out = Vec::with_capacity(results.hits.len());
+            for h in results.hits {
+                let conv = match offsets.get(&h.file) {
+                    Some(c) => c,
+                    None => {
+                        let text = std::fs::read_to_string(&h.path)
+                            .with_context(|| format!("reading {}", h.path.display()))?;
+                        offsets
+                            .entry(h.file.clone())
+                            .or_insert(CharOffsets::new(&text))
+                    }
+                };
+                out.push(Retrieved {
+                    start: conv.char_at(h.start_byte),
+                    end: conv.char_at(h.end_byte),
+                    file: h.file,
+                });
+            }
+            run.insert(q.id.clone(), out);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        if mode == run_mode
+            && let Some(path) = &args.run
+        {
+            write_run(path, &queries, &run)?;
+        }
+        output.modes.insert(mode.name(), evaluate(&queries, &run));
+    }
+    if args.json {
+        super::output::print_json(&output)?;
+    } else {
+        print_tables(&output)?;
+    }
+    Ok(super::Outcome::Ok)
+}
+
+fn write_run(
+    path: &Path,
+    queries: &[Query],
+    run: &HashMap<String, Vec<Retrieved>>,
+) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    for q in queries {
+        let line = RunLine {
+            id: q.id.clone(),
+            results: run.get(&q.id).cloned().unwrap_or_default(),
+        };
+        serde_json::to_writer(&mut f, &line)?;
+        writeln!(f)?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+fn print_tables(out: &EvalOutput) -> anyhow::Result<()> {
+    let mut w = std::io::stdout().lock();
+    writeln!(
+        w,
+        "{} queries, {} documents, {} chunks; settings {}",
+        out.queries, out.documents, out.chunks, out.settings
+    )?;
+    let mut cols: Vec<String> = Vec::new();
+    for k in KS {
+        cols.push(format!("span_P@{k}"));
+    }
+    for k in KS {
+        cols.push(format!("span_R@{k}"));
+    }
+    for k in KS {
+        cols.push(format!("doc_R@{k}"));
+    }
+    cols.extend(["nDCG@10".into(), "MRR@10".into()]);
+    for (mode, table) in &out.modes {
+        writeln!(w, "\n== {mode} (percent)")?;
+        write!(w, "{:<14}{:>7}", "group", "queries")?;
+        for c in &cols {
+            write!(w, "{:>10}", c.replace("span_", ""))?;
+        }
+        writeln!(w)?;
+        for (group, metrics) in &table.groups {
+            write!(
+                w,
+                "{group:<14}{:>7}",
+                table.queries.get(group).copied().unwrap_or(0)
+            )?;
+            for c in &cols {
+                match metrics.get(c) {
+                    Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
+                    None => write!(w, "{:>10}", "-")?,
+                }
+            }
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
