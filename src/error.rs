@@ -140,6 +140,10 @@ pub enum Error {
         message: String,
     },
 
+    /// The run was cancelled; the index is as it was before it.
+    #[error("cancelled; the index is unchanged, and the next run reuses the work done so far")]
+    Cancelled,
+
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     InvalidSetting(String),

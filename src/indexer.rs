@@ -1,12 +1,20 @@
 //! The write path: walk -> extract -> chunk -> embed -> write the three stores.
 //!
+//! A run is incremental. Files whose size and modification time match the catalog are not
+//! read at all; files whose content hash is unchanged are not re-chunked into the index; chunks
+//! whose embedded text is unchanged keep their vectors. Removed and changed documents leave
+//! the keyword index and become tombstones in the vector graph, which is rebuilt (compacted)
+//! once tombstones pass 20 % of it.
+//!
+//! Crash safety: a run copies the current index into `INDEX.building`, updates that copy, and
+//! swaps it in with two renames at the end (see [`crate::library`] and docs/index-format.md),
+//! so Ctrl-C or kill -9 at any moment leaves the last complete index in place. Vectors a
+//! killed run had already computed are found again in its leftover copy and not re-embedded.
+//!
 //! Extraction and chunking run on a second thread, feeding the encoder through a bounded
-//! channel, so the encoder never waits on file I/O. Every run builds a complete new index
-//! beside the current one and swaps it in at the end (see [`crate::library`]); chunks of
-//! files that did not change (same path and content hash, same model and chunker) keep their
-//! vectors from the previous index instead of being embedded again.
+//! channel, so the encoder never waits on file I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -36,12 +44,13 @@ pub struct IndexOptions {
     pub chunker: ChunkerConfig,
     /// Files larger than this are skipped.
     pub max_file_bytes: u64,
-    /// Throw away an existing index even if it was built with another model or settings.
+    /// Rebuild from scratch (vectors of unchanged text are still reused when the model is
+    /// the same), even if the index was built with another model.
     pub rebuild: bool,
     /// Prefix embedded texts with the document title and breadcrumb.
     pub context_in_embedding: bool,
     /// Index only these files (paths relative to `root`); `None` indexes everything.
-    pub only_files: Option<std::collections::HashSet<PathBuf>>,
+    pub only_files: Option<HashSet<PathBuf>>,
 }
 
 impl IndexOptions {
@@ -62,7 +71,7 @@ impl IndexOptions {
 
 /// Receives progress events from an index run (a progress bar, or nothing).
 pub trait Progress: Sync {
-    /// The walk found `files` files to index.
+    /// `files` files need reading (the others are unchanged).
     fn started(&self, _files: usize) {}
     /// A file was extracted and chunked (or skipped).
     fn file_done(&self, _path: &Path) {}
@@ -70,6 +79,11 @@ pub trait Progress: Sync {
     fn chunks_done(&self, _n: usize) {}
     /// A final stage began ("building the vector graph", ...).
     fn stage(&self, _what: &str) {}
+    /// Whether to stop now. The run then ends with [`Error::Cancelled`] and leaves the
+    /// current index untouched; the next run reuses the vectors computed so far.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.
@@ -88,14 +102,26 @@ pub struct IndexReport {
     pub model: String,
     /// Device the encoder ran on.
     pub device: String,
-    /// Documents in the index.
+    /// Documents in the index after the run.
     pub files_indexed: usize,
-    /// Chunks in the index.
+    /// Files new since the last run.
+    pub added: usize,
+    /// Files whose content changed.
+    pub changed: usize,
+    /// Documents removed (file gone, or now unreadable).
+    pub removed: usize,
+    /// Files unchanged (not read at all when size and modification time match).
+    pub unchanged: usize,
+    /// Chunks in the index after the run.
     pub chunks: usize,
     /// Chunks embedded in this run.
     pub chunks_embedded: usize,
-    /// Chunks whose vectors were reused from the previous index (file unchanged).
+    /// Chunks of new or changed files whose vectors were reused (same embedded text).
     pub chunks_reused: usize,
+    /// Removed vectors still in the graph (filtered at query time).
+    pub tombstones: usize,
+    /// Whether the vector graph was rebuilt from the catalog in this run.
+    pub graph_rebuilt: bool,
     /// Files that could not be indexed, with reasons.
     pub skipped: Vec<Skipped>,
     /// Files with no text (empty or whitespace only).
@@ -104,7 +130,7 @@ pub struct IndexReport {
     pub unsupported: usize,
     /// Wall time in seconds.
     pub seconds: f64,
-    /// Chunks per second over the whole run.
+    /// Chunks embedded per second of wall time.
     pub chunks_per_second: f64,
 }
 
@@ -139,7 +165,47 @@ struct Pending {
 /// How many chunk texts to gather before running the encoder.
 const EMBED_GROUP: usize = 64;
 
-/// Builds (or rebuilds) the index described by `opts` with `embedder`.
+/// What the current index knows, for deciding what changed.
+struct Current {
+    manifest: Manifest,
+    /// Documents by relative path.
+    docs: HashMap<PathBuf, (DocId, DocRecord)>,
+}
+
+/// Sources of vectors already computed, looked up by the hash of the embedded text: the
+/// current catalog, and the copy a killed run left behind.
+struct Reuse {
+    sources: Vec<(Catalog, HashMap<String, ChunkId>)>,
+}
+
+impl Reuse {
+    fn open(catalogs: &[PathBuf]) -> Self {
+        let sources = catalogs
+            .iter()
+            .filter(|p| p.is_dir())
+            // A catalog that does not open (damaged by a crash) is simply not used.
+            .filter_map(|p| Catalog::open(p).ok())
+            .filter_map(|c| c.embedded_hashes().ok().map(|h| (c, h)))
+            .collect();
+        Reuse { sources }
+    }
+
+    fn vector(&self, embedded_hash: &str) -> Option<Vec<f32>> {
+        self.sources.iter().find_map(|(c, by_hash)| {
+            let id = by_hash.get(embedded_hash)?;
+            c.vector(*id).ok().flatten()
+        })
+    }
+}
+
+fn not_writable(index: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::IndexNotWritable {
+        path: index.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Builds or updates the index described by `opts` with `embedder`.
 pub fn build_index(
     opts: &IndexOptions,
     embedder: &Embedder,
@@ -160,46 +226,47 @@ pub fn build_index(
         .map_err(Error::InvalidSetting)?;
     let paths = IndexPaths::new(&index_dir);
     if let Some(parent) = index_dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::IndexNotWritable {
-            path: index_dir.clone(),
-            reason: e.to_string(),
-        })?;
+        std::fs::create_dir_all(parent).map_err(not_writable(&index_dir))?;
     }
     let _lock = WriteLock::acquire(&paths)?;
     paths.recover_interrupted_swap()?;
 
-    // What the previous index offers for reuse, after checking it may be extended.
-    let previous = previous_index(&paths, opts, embedder)?;
-
+    // The current index, if it may be extended (same model; else refused unless --rebuild).
+    let current = open_current(&paths, opts, embedder)?;
+    let same_settings = current.as_ref().is_some_and(|c| {
+        c.manifest.chunker == opts.chunker
+            && c.manifest.context_in_embedding == opts.context_in_embedding
+            && c.manifest.model.fingerprint == embedder.info().fingerprint
+    });
+    // Keep what a killed run left behind: its vectors are reused below.
     let staging = paths.staging();
+    let resume = paths.resume();
     if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| Error::io("remove", &staging, e))?;
+        if resume.exists() {
+            std::fs::remove_dir_all(&resume).map_err(|e| Error::io("remove", &resume, e))?;
+        }
+        std::fs::rename(&staging, &resume).map_err(|e| Error::io("rename", &staging, e))?;
     }
-    let new = IndexPaths::new(&staging);
-    for dir in [new.dir().to_path_buf(), new.keyword()] {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::IndexNotWritable {
-            path: index_dir.clone(),
-            reason: e.to_string(),
-        })?;
-    }
-    let catalog = Catalog::open(&new.catalog())?;
-    let keyword = KeywordIndex::create(&new.keyword())?;
-    let mut kw_writer = keyword.writer()?;
 
     let mut walked = walk(&root, &paths.own_paths());
     if let Some(only) = &opts.only_files {
         walked.files.retain(|f| only.contains(&f.rel));
     }
-    progress.started(walked.files.len());
     let mut report = IndexReport {
         root: root.clone(),
         index: index_dir.clone(),
         model: embedder.info().name.clone(),
         device: device_name(embedder),
         files_indexed: 0,
+        added: 0,
+        changed: 0,
+        removed: 0,
+        unchanged: 0,
         chunks: 0,
         chunks_embedded: 0,
         chunks_reused: 0,
+        tombstones: 0,
+        graph_rebuilt: false,
         skipped: walked.skipped,
         empty: Vec::new(),
         unsupported: walked.unsupported,
@@ -207,24 +274,97 @@ pub fn build_index(
         chunks_per_second: 0.0,
     };
 
+    // Classify: unchanged by size and mtime (not read), to read, and gone.
+    let incremental = same_settings && !opts.rebuild;
+    let mut to_read = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    for f in walked.files {
+        seen.insert(f.rel.clone());
+        let known = current.as_ref().and_then(|c| c.docs.get(&f.rel));
+        match known {
+            Some((_, rec)) if incremental && rec.size == f.size && rec.mtime_ns == f.mtime_ns => {
+                report.unchanged += 1;
+            }
+            _ => to_read.push(f),
+        }
+    }
+    let gone: Vec<DocId> = current
+        .iter()
+        .flat_map(|c| c.docs.iter())
+        .filter(|(rel, _)| !seen.contains(*rel))
+        .map(|(_, (id, _))| *id)
+        .collect();
+    if incremental && to_read.is_empty() && gone.is_empty() {
+        // Nothing changed: the index stays as it is.
+        if let Some(c) = &current {
+            report.files_indexed = c.manifest.documents as usize;
+            report.chunks = c.manifest.chunks as usize;
+        }
+        let _ = std::fs::remove_dir_all(&resume);
+        report.seconds = started.elapsed().as_secs_f64();
+        report.tombstones = VectorIndex::open(&paths.vectors(), embedder.info().dim)
+            .map(|v| v.tombstones())
+            .unwrap_or(0);
+        return Ok(report);
+    }
+
+    // The new version starts as a copy of the current one (or empty for a rebuild).
+    let new = IndexPaths::new(&staging);
+    let fresh = !incremental || current.is_none();
+    if fresh {
+        std::fs::create_dir_all(new.keyword()).map_err(not_writable(&index_dir))?;
+    } else {
+        progress.stage("copying the index");
+        crate::library::copy_tree(paths.dir(), new.dir()).map_err(|e| match e {
+            Error::Io { source, .. } => not_writable(&index_dir)(source),
+            other => other,
+        })?;
+    }
+    let reuse = Reuse::open(&[paths.catalog(), resume.join("catalog")]);
+    let catalog = Catalog::open(&new.catalog())?;
+    let keyword = if fresh {
+        KeywordIndex::create(&new.keyword())?
+    } else {
+        KeywordIndex::open(&new.keyword())?
+    };
+    let mut kw_writer = keyword.writer()?;
+    let dim = embedder.info().dim;
+    let mut vectors = if fresh {
+        VectorIndex::empty(dim)
+    } else {
+        VectorIndex::open(&new.vectors(), dim)?
+    };
+    let (mut next_doc, mut next_chunk) = match (&current, fresh) {
+        (Some(c), false) => (c.manifest.next_doc_id, c.manifest.next_chunk_id),
+        _ => (0, 0),
+    };
+
+    // Documents that are gone leave every store.
+    for id in &gone {
+        remove_doc(*id, &catalog, &mut kw_writer, &mut vectors)?;
+        report.removed += 1;
+    }
+
+    progress.started(to_read.len());
     let mut writer = Writer {
         catalog: &catalog,
         keyword: &mut kw_writer,
-        vectors: Vec::new(),
-        next_doc: 0,
-        next_chunk: 0,
+        new_vectors: Vec::new(),
+        vectors: &mut vectors,
+        next_doc: &mut next_doc,
+        next_chunk: &mut next_chunk,
         context: opts.context_in_embedding,
         embedder,
         report: &mut report,
         progress,
+        current: current.as_ref().filter(|_| !fresh),
     };
-    let files = walked.files;
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<Message>(32);
         let chunker = opts.chunker;
         let max_bytes = opts.max_file_bytes;
         scope.spawn(move || {
-            for file in files {
+            for file in to_read {
                 let msg = prepare(file, embedder, &chunker, max_bytes);
                 if tx.send(msg).is_err() {
                     break; // the consumer stopped on an error
@@ -239,35 +379,51 @@ pub fn build_index(
             match msg {
                 Message::Skip(s) => {
                     progress.file_done(&s.path);
+                    writer.drop_unreadable(&s.path, &root)?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
                     progress.file_done(&p);
+                    writer.drop_unreadable(&p, &root)?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
                     progress.file_done(&doc.file.path);
-                    let doc = writer.embedding_texts(*doc, previous.as_ref());
+                    let Some(doc) = writer.classify(*doc)? else {
+                        continue;
+                    };
+                    let doc = writer.embedding_texts(doc, &reuse);
                     pending.texts += doc.vectors.iter().filter(|v| v.is_none()).count();
                     pending.docs.push(doc);
                     if pending.texts >= EMBED_GROUP {
                         writer.flush(&mut pending)?;
+                        if progress.cancelled() {
+                            return Err(Error::Cancelled);
+                        }
                     }
                 }
             }
         }
         writer.flush(&mut pending)
     })?;
-    let vectors = std::mem::take(&mut writer.vectors);
-    let (next_doc, next_chunk) = (writer.next_doc, writer.next_chunk);
+    let new_vectors = std::mem::take(&mut writer.new_vectors);
     drop(writer);
 
     progress.stage("committing the keyword index");
     kw_writer.commit()?;
-    progress.stage("building the vector graph");
-    VectorIndex::build_and_dump(&new.vectors(), embedder.info().dim, &vectors)?;
+    progress.stage("updating the vector graph");
+    vectors.insert(&new_vectors);
+    if fresh || vectors.needs_compaction() {
+        // Compaction: a new graph of the live vectors only.
+        vectors = VectorIndex::build(dim, &catalog.vectors()?);
+        report.graph_rebuilt = true;
+    }
+    vectors.dump(&new.vectors())?;
+    report.tombstones = vectors.tombstones();
     catalog.flush()?;
+    let (documents, chunks) = catalog.counts();
     drop(catalog);
+    drop(reuse);
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         lexsearch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -275,18 +431,24 @@ pub fn build_index(
         model: embedder.info().clone(),
         chunker: opts.chunker,
         context_in_embedding: opts.context_in_embedding,
-        documents: next_doc,
-        chunks: next_chunk,
+        documents: documents as u64,
+        chunks: chunks as u64,
+        next_doc_id: next_doc,
+        next_chunk_id: next_chunk,
+        generation: current.as_ref().map_or(0, |c| c.manifest.generation) + 1,
         updated_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     };
     manifest.write(new.dir())?;
-    drop(previous);
+    drop(current);
     paths.swap_in_staging()?;
+    let _ = std::fs::remove_dir_all(&resume);
 
+    report.files_indexed = documents;
+    report.chunks = chunks;
     report.seconds = started.elapsed().as_secs_f64();
-    report.chunks_per_second = report.chunks as f64 / report.seconds.max(1e-9);
+    report.chunks_per_second = report.chunks_embedded as f64 / report.seconds.max(1e-9);
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
 }
@@ -299,27 +461,14 @@ fn device_name(embedder: &Embedder) -> String {
     }
 }
 
-/// The previous index's vectors, found by the hash of the text that was embedded.
-struct Previous {
-    catalog: Catalog,
-    by_hash: HashMap<String, ChunkId>,
-}
-
-impl Previous {
-    /// The stored vector for an embedded text, if the previous index has it.
-    fn vector(&self, embedded_hash: &str) -> Option<Vec<f32>> {
-        let id = self.by_hash.get(embedded_hash)?;
-        self.catalog.vector(*id).ok().flatten()
-    }
-}
-
-/// Opens the previous index for reuse, after checking that it may be extended: built with
-/// the same model (else [`Error::ModelMismatch`], unless `--rebuild` throws it away).
-fn previous_index(
+/// Opens the current index's manifest and document list, after checking that it may be
+/// extended: built with the same model (else [`Error::ModelMismatch`], unless `--rebuild`
+/// replaces it).
+fn open_current(
     paths: &IndexPaths,
     opts: &IndexOptions,
     embedder: &Embedder,
-) -> Result<Option<Previous>> {
+) -> Result<Option<Current>> {
     if !paths.manifest().is_file() {
         return Ok(None);
     }
@@ -329,13 +478,28 @@ fn previous_index(
         Err(e) => return Err(e),
     };
     if let Err(e) = manifest.check_model(paths.dir(), embedder.info()) {
-        // --rebuild replaces an index of another model; without it, that is refused.
         return if opts.rebuild { Ok(None) } else { Err(e) };
     }
-    // Even with --rebuild, vectors of the same model for the same text are still valid.
     let catalog = Catalog::open(&paths.catalog())?;
-    let by_hash = catalog.embedded_hashes()?;
-    Ok(Some(Previous { catalog, by_hash }))
+    let docs = catalog
+        .documents()?
+        .into_iter()
+        .map(|(id, rec)| (rec.rel.clone(), (id, rec)))
+        .collect();
+    Ok(Some(Current { manifest, docs }))
+}
+
+/// Removes a document from the catalog, the keyword index and (as tombstones) the graph.
+fn remove_doc(
+    id: DocId,
+    catalog: &Catalog,
+    keyword: &mut KeywordWriter,
+    vectors: &mut VectorIndex,
+) -> Result<()> {
+    let chunks = catalog.delete_document(id)?;
+    keyword.delete_doc(id);
+    vectors.remove(chunks);
+    Ok(())
 }
 
 /// Extracts and chunks one file (runs on the producer thread).
@@ -401,19 +565,61 @@ fn embedding_text(
 struct Writer<'a> {
     catalog: &'a Catalog,
     keyword: &'a mut KeywordWriter,
-    vectors: Vec<(ChunkId, Vec<f32>)>,
-    next_doc: u64,
-    next_chunk: u64,
+    vectors: &'a mut VectorIndex,
+    /// Vectors of chunks written in this run, inserted into the graph at the end.
+    new_vectors: Vec<(ChunkId, Vec<f32>)>,
+    next_doc: &'a mut u64,
+    next_chunk: &'a mut u64,
     context: bool,
     embedder: &'a Embedder,
     report: &'a mut IndexReport,
     progress: &'a dyn Progress,
+    /// The current index's documents, when this run updates it in place.
+    current: Option<&'a Current>,
 }
 
 impl Writer<'_> {
-    /// The texts to embed for a document's chunks, with vectors reused where the previous
-    /// index embedded exactly the same text.
-    fn embedding_texts(&self, doc: Prepared, previous: Option<&Previous>) -> Embedding {
+    /// The current index's record of a file, if any.
+    fn known(&self, rel: &Path) -> Option<&(DocId, DocRecord)> {
+        self.current.and_then(|c| c.docs.get(rel))
+    }
+
+    /// A file that is now unreadable or empty leaves the index.
+    fn drop_unreadable(&mut self, path: &Path, root: &Path) -> Result<()> {
+        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        if let Some((id, _)) = self.known(&rel).cloned() {
+            remove_doc(id, self.catalog, self.keyword, self.vectors)?;
+            self.report.removed += 1;
+        }
+        Ok(())
+    }
+
+    /// Decides what a read file is: unchanged content (only its modification time is
+    /// updated; `None`), changed (the old version is removed) or new.
+    fn classify(&mut self, doc: Prepared) -> Result<Option<Prepared>> {
+        match self.known(&doc.file.rel).cloned() {
+            Some((id, mut rec)) if rec.content_hash == doc.extracted.content_hash => {
+                rec.mtime_ns = doc.file.mtime_ns;
+                rec.size = doc.file.size;
+                self.catalog.put_record(id, &rec)?;
+                self.report.unchanged += 1;
+                Ok(None)
+            }
+            Some((id, _)) => {
+                remove_doc(id, self.catalog, self.keyword, self.vectors)?;
+                self.report.changed += 1;
+                Ok(Some(doc))
+            }
+            None => {
+                self.report.added += 1;
+                Ok(Some(doc))
+            }
+        }
+    }
+
+    /// The texts to embed for a document's chunks, with vectors reused where an earlier run
+    /// embedded exactly the same text.
+    fn embedding_texts(&self, doc: Prepared, reuse: &Reuse) -> Embedding {
         let prompt = self.embedder.document_prompt();
         let mut texts = Vec::with_capacity(doc.chunks.len());
         let mut hashes = Vec::with_capacity(doc.chunks.len());
@@ -425,7 +631,7 @@ impl Writer<'_> {
                 embedding_text(&doc.file, &doc.title, &c.breadcrumb, body, self.context)
             );
             let hash = blake3::hash(t.as_bytes()).to_hex().to_string();
-            vectors.push(previous.and_then(|p| p.vector(&hash)));
+            vectors.push(reuse.vector(&hash));
             hashes.push(hash);
             texts.push(t);
         }
@@ -471,19 +677,21 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Writes one document: its chunks to the keyword index and catalog, the document record
+    /// last (a document is in the catalog only with all its chunks).
     fn write_doc(
         &mut self,
         doc: Prepared,
         hashes: &[String],
         vectors: Vec<Vec<f32>>,
     ) -> Result<()> {
-        let doc_id = DocId(self.next_doc);
-        self.next_doc += 1;
+        let doc_id = DocId(*self.next_doc);
+        *self.next_doc += 1;
         let rel = doc.file.rel.to_string_lossy().into_owned();
         let mut records = Vec::with_capacity(doc.chunks.len());
         for (ordinal, ((c, v), hash)) in doc.chunks.iter().zip(&vectors).zip(hashes).enumerate() {
-            let id = ChunkId(self.next_chunk);
-            self.next_chunk += 1;
+            let id = ChunkId(*self.next_chunk);
+            *self.next_chunk += 1;
             let text = doc.extracted.text[c.range.clone()].to_string();
             let place = Place::locate(&c.range, &doc.extracted.pages, &doc.extracted.paragraphs);
             self.keyword.add(&StoredChunk {
@@ -524,10 +732,8 @@ impl Writer<'_> {
         };
         self.catalog.put_document(doc_id, &record, &records)?;
         for (id, _, v) in &records {
-            self.vectors.push((*id, v.to_vec()));
+            self.new_vectors.push((*id, v.to_vec()));
         }
-        self.report.files_indexed += 1;
-        self.report.chunks += records.len();
         Ok(())
     }
 }

@@ -37,6 +37,7 @@ pub mod index;
 pub mod indexer;
 pub mod ingest;
 pub mod library;
+pub mod maintain;
 pub mod search;
 pub mod store;
 

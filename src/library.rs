@@ -7,6 +7,7 @@
 //!   keyword/                 tantivy
 //!   vectors/                 hnsw_rs graph dump
 //! DIR/.lexsearch.building/   the next version, while `index` runs
+//! DIR/.lexsearch.resume/     what an interrupted run left, read for its vectors
 //! DIR/.lexsearch.lock        held by the one running `index`
 //! ```
 //! A run builds the next version beside the current one and swaps it in with two renames, so
@@ -78,6 +79,11 @@ impl IndexPaths {
         with_suffix(&self.dir, ".previous")
     }
 
+    /// Where the copy left by an interrupted run waits, so its vectors can be reused.
+    pub fn resume(&self) -> PathBuf {
+        with_suffix(&self.dir, ".resume")
+    }
+
     /// The writer's lock file.
     pub fn lock(&self) -> PathBuf {
         with_suffix(&self.dir, ".lock")
@@ -89,6 +95,7 @@ impl IndexPaths {
             self.dir.clone(),
             self.staging(),
             self.previous(),
+            self.resume(),
             self.lock(),
         ]
     }
@@ -130,6 +137,24 @@ impl IndexPaths {
         }
         Ok(())
     }
+}
+
+/// Copies a folder tree (regular files and folders; links are not followed).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
+    for entry in fs::read_dir(from).map_err(|e| Error::io("read", from, e))? {
+        let entry = entry.map_err(|e| Error::io("read", from, e))?;
+        let target = to.join(entry.file_name());
+        let ty = entry
+            .file_type()
+            .map_err(|e| Error::io("read", entry.path(), e))?;
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if ty.is_file() {
+            fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Finds the index for a search: `DIR/.lexsearch` in `start` or the nearest folder above it,

@@ -42,6 +42,26 @@ enum Command {
     Model(ModelCommand),
     /// Measure retrieval quality on labelled queries (LegalBench-RAG format).
     Eval(eval::EvalArgs),
+    /// Show an index: folder, model, documents, chunks, tombstones, size, last update.
+    Status(MaintainArgs),
+    /// Check that catalog, keyword index and vector graph agree (--repair rebuilds them).
+    Verify(MaintainArgs),
+    /// Rebuild the vector graph without tombstones (also done automatically past 20 %).
+    Compact(MaintainArgs),
+}
+
+#[derive(Debug, Args)]
+struct MaintainArgs {
+    /// The index (default: .lexsearch in this folder or the nearest one above).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// For verify: rebuild the keyword index and vector graph from the catalog if they
+    /// disagree with it.
+    #[arg(long)]
+    repair: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +239,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
         Command::Eval(args) => eval::run(args),
+        Command::Status(args) => maintain(args, "status"),
+        Command::Verify(args) => maintain(args, "verify"),
+        Command::Compact(args) => maintain(args, "compact"),
         Command::Model(ModelCommand::Check { dir, device, json }) => {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)
@@ -321,6 +344,37 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         Outcome::NoHits
     } else {
         Outcome::Ok
+    })
+}
+
+fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
+    let index = match &args.index {
+        Some(p) => p.clone(),
+        None => find_index(Path::new("."))?,
+    };
+    if what == "status" {
+        let s = crate::maintain::status(&index)?;
+        if args.json {
+            output::print_json(&s)?;
+        } else {
+            output::print_status(&s)?;
+        }
+        return Ok(Outcome::Ok);
+    }
+    let v = if what == "compact" {
+        crate::maintain::compact(&index)?
+    } else {
+        crate::maintain::verify(&index, args.repair)?
+    };
+    if args.json {
+        output::print_json(&v)?;
+    } else {
+        output::print_verification(&v, what)?;
+    }
+    Ok(if v.findings.is_empty() || v.repaired {
+        Outcome::Ok
+    } else {
+        Outcome::Partial
     })
 }
 

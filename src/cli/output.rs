@@ -79,15 +79,13 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "indexed {} files, {} chunks in {:.1} s ({:.1} chunks/s; {} embedded, {} reused) with {} on {}",
-        r.files_indexed,
-        r.chunks,
-        r.seconds,
-        r.chunks_per_second,
-        r.chunks_embedded,
-        r.chunks_reused,
-        r.model,
-        r.device
+        "{} files, {} chunks in the index: {} added, {} changed, {} removed, {} unchanged",
+        r.files_indexed, r.chunks, r.added, r.changed, r.removed, r.unchanged
+    )?;
+    writeln!(
+        out,
+        "{} chunks embedded ({:.1} chunks/s), {} reused, in {:.1} s with {} on {}",
+        r.chunks_embedded, r.chunks_per_second, r.chunks_reused, r.seconds, r.model, r.device
     )?;
     writeln!(out, "index: {}", r.index.display())?;
     if r.unsupported > 0 {
@@ -101,6 +99,64 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         for s in &r.skipped {
             writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
         }
+    }
+    Ok(())
+}
+
+pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "index:      {}", s.index.display())?;
+    writeln!(out, "folder:     {}", s.root.display())?;
+    writeln!(out, "model:      {} ({})", s.model, s.model_fingerprint)?;
+    writeln!(out, "documents:  {}", s.documents)?;
+    writeln!(out, "chunks:     {}", s.chunks)?;
+    writeln!(out, "tombstones: {}", s.tombstones)?;
+    writeln!(out, "size:       {:.1} MB", s.size_bytes as f64 / 1e6)?;
+    let age = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .saturating_sub(s.updated_unix);
+    writeln!(
+        out,
+        "updated:    {} s ago (generation {})",
+        age, s.generation
+    )?;
+    if let Some(pid) = s.writer_pid {
+        writeln!(out, "being updated by process {pid}")?;
+    }
+    Ok(())
+}
+
+pub(super) fn print_verification(
+    v: &crate::maintain::Verification,
+    what: &str,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} documents, {} chunks in the catalog",
+        v.documents, v.chunks
+    )?;
+    for f in &v.findings {
+        writeln!(out, "  {}: {}", f.part, f.problem)?;
+    }
+    if what == "compact" {
+        writeln!(
+            out,
+            "keyword index and vector graph rebuilt from the catalog"
+        )?;
+    } else if v.findings.is_empty() {
+        writeln!(out, "ok: catalog, keyword index and vector graph agree")?;
+    } else if v.repaired {
+        writeln!(
+            out,
+            "repaired: keyword index and vector graph rebuilt from the catalog"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "run `lexsearch verify --repair` to rebuild them from the catalog"
+        )?;
     }
     Ok(())
 }

@@ -285,6 +285,27 @@ impl KeywordIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Every chunk id in the index (for verification).
+    pub fn chunk_ids(&self) -> Result<std::collections::BTreeSet<ChunkId>> {
+        let searcher = self.reader.searcher();
+        let mut out = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let col = segment
+                .fast_fields()
+                .u64("chunk_id")
+                .map_err(Self::err(&self.path))?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_none_or(|a| a.is_alive(doc))
+                    && let Some(id) = col.first(doc)
+                {
+                    out.insert(ChunkId(id));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The query's terms for each field: stemmed (body, context) and exact, without stop
     /// words unless the query has nothing else ("to be or not to be").
     pub fn query_terms(&self, query: &str) -> (Vec<String>, Vec<String>) {
@@ -479,6 +500,12 @@ impl KeywordWriter {
             .add_document(doc)
             .map_err(KeywordIndex::err(&self.path))?;
         Ok(())
+    }
+
+    /// Removes every chunk of a document (visible after the next commit).
+    pub fn delete_doc(&mut self, doc: DocId) {
+        self.writer
+            .delete_term(Term::from_field_u64(self.fields.doc_id, doc.0));
     }
 
     /// Makes everything added so far durable and visible to new readers.

@@ -1,8 +1,12 @@
 //! The vector index (hnsw_rs): an HNSW graph over L2-normalised vectors, dot-product distance.
 //!
-//! The graph is built once per index run from the vectors, dumped to `DIR/graph.*`, and
-//! reloaded by searches. hnsw_rs errors are converted here and nowhere else.
+//! hnsw_rs cannot delete, so removed chunks become *tombstones*: their ids stay in the graph
+//! and are filtered out at query time (with over-fetching so `k` results still come back).
+//! Compaction rebuilds the graph from the catalog's vectors. The graph is dumped to
+//! `DIR/graph.*` with the tombstones in `DIR/tombstones.json`. hnsw_rs errors are converted
+//! here and nowhere else.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::{AnnT, DistDot, Hnsw, HnswIo};
@@ -19,6 +23,9 @@ const MIN_EF_SEARCH: usize = 64;
 const BASENAME: &str = "graph";
 /// Holds the base name hnsw_rs actually used for the dump (it may choose another).
 const NAME_FILE: &str = "graph.name";
+const TOMBSTONES_FILE: &str = "tombstones.json";
+/// Compact (rebuild the graph) once this share of its points are tombstones.
+pub const COMPACT_THRESHOLD: f64 = 0.2;
 
 /// A semantic hit: the chunk and its cosine similarity to the query.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,66 +36,118 @@ pub struct VectorHit {
     pub cosine: f32,
 }
 
-/// A searchable HNSW graph, or nothing for an index without chunks.
+/// A searchable HNSW graph with its tombstones.
 pub struct VectorIndex {
     graph: Option<Hnsw<'static, f32, DistDot>>,
     dim: usize,
+    tombstones: BTreeSet<u64>,
+}
+
+fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistDot> {
+    Hnsw::new(
+        MAX_CONNECTIONS,
+        capacity.max(1024),
+        MAX_LAYERS,
+        EF_CONSTRUCTION,
+        DistDot,
+    )
 }
 
 impl VectorIndex {
-    /// Builds a graph over `vectors` (each of length `dim`, normalised) and dumps it to `dir`.
-    pub fn build_and_dump(dir: &Path, dim: usize, vectors: &[(ChunkId, Vec<f32>)]) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-        if vectors.is_empty() {
-            return Ok(());
+    /// An empty index of vectors of length `dim`.
+    pub fn empty(dim: usize) -> Self {
+        VectorIndex {
+            graph: None,
+            dim,
+            tombstones: BTreeSet::new(),
         }
-        let graph: Hnsw<f32, DistDot> = Hnsw::new(
-            MAX_CONNECTIONS,
-            vectors.len(),
-            MAX_LAYERS,
-            EF_CONSTRUCTION,
-            DistDot,
-        );
-        let data: Vec<(&[f32], usize)> = vectors
-            .iter()
-            .map(|(id, v)| (v.as_slice(), id.0 as usize))
-            .collect();
-        debug_assert!(vectors.iter().all(|(_, v)| v.len() == dim));
-        graph.parallel_insert_slice(&data);
-        let used = graph.file_dump(dir, BASENAME).map_err(|e| Error::Vector {
-            path: dir.to_path_buf(),
-            message: format!("{e:#}"),
-        })?;
-        let name_path = dir.join(NAME_FILE);
-        std::fs::write(&name_path, used).map_err(|e| Error::io("write", name_path, e))
     }
 
-    /// Loads the graph dumped in `dir` (none when the index has no chunks).
+    /// A new graph over `vectors` (each of length `dim`, normalised).
+    pub fn build(dim: usize, vectors: &[(ChunkId, Vec<f32>)]) -> Self {
+        let mut index = VectorIndex::empty(dim);
+        index.insert(vectors);
+        index
+    }
+
+    /// Loads the index dumped in `dir` (empty when nothing was dumped).
     pub fn open(dir: &Path, dim: usize) -> Result<Self> {
+        let mut index = VectorIndex::empty(dim);
+        let tomb_path = dir.join(TOMBSTONES_FILE);
+        match std::fs::read_to_string(&tomb_path) {
+            Ok(t) => {
+                index.tombstones = serde_json::from_str(&t).map_err(|e| Error::Vector {
+                    path: tomb_path.clone(),
+                    message: format!("unreadable tombstones: {e}"),
+                })?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("read", tomb_path, e)),
+        }
         let name_path = dir.join(NAME_FILE);
         let name = match std::fs::read_to_string(&name_path) {
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(VectorIndex { graph: None, dim });
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(index),
             Err(e) => return Err(Error::io("read", name_path, e)),
         };
         // A reloaded graph borrows its loader; the loader lives as long as the process
         // (one per opened index, a few hundred bytes).
         let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, name.trim())));
-        let graph = loader
+        let mut graph = loader
             .load_hnsw::<f32, DistDot>()
             .map_err(|e| Error::Vector {
                 path: PathBuf::from(dir),
                 message: format!("cannot load the graph: {e:#}"),
             })?;
-        Ok(VectorIndex {
-            graph: Some(graph),
-            dim,
-        })
+        graph.set_searching_mode(false);
+        index.graph = Some(graph);
+        Ok(index)
     }
 
-    /// The `limit` chunks nearest to `query`, most similar first.
+    /// Adds vectors (normalised, of length `dim`) under their chunk ids.
+    pub fn insert(&mut self, vectors: &[(ChunkId, Vec<f32>)]) {
+        if vectors.is_empty() {
+            return;
+        }
+        debug_assert!(vectors.iter().all(|(_, v)| v.len() == self.dim));
+        let graph = self.graph.get_or_insert_with(|| new_graph(vectors.len()));
+        let data: Vec<(&[f32], usize)> = vectors
+            .iter()
+            .map(|(id, v)| (v.as_slice(), id.0 as usize))
+            .collect();
+        graph.parallel_insert_slice(&data);
+    }
+
+    /// Marks chunks as removed: they are never returned again.
+    pub fn remove(&mut self, ids: impl IntoIterator<Item = ChunkId>) {
+        self.tombstones.extend(ids.into_iter().map(|c| c.0));
+    }
+
+    /// Writes the graph and tombstones into `dir` (an existing dump there is replaced).
+    pub fn dump(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        let tomb_path = dir.join(TOMBSTONES_FILE);
+        let tombs = serde_json::to_string(&self.tombstones).map_err(|e| Error::Vector {
+            path: tomb_path.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(&tomb_path, tombs).map_err(|e| Error::io("write", &tomb_path, e))?;
+        let name_path = dir.join(NAME_FILE);
+        let Some(graph) = &self.graph else {
+            return match std::fs::remove_file(&name_path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::io("remove", name_path, e)),
+            };
+        };
+        let used = graph.file_dump(dir, BASENAME).map_err(|e| Error::Vector {
+            path: dir.to_path_buf(),
+            message: format!("{e:#}"),
+        })?;
+        std::fs::write(&name_path, used).map_err(|e| Error::io("write", name_path, e))
+    }
+
+    /// The `limit` live chunks nearest to `query`, most similar first.
     pub fn search(&self, query: &[f32], limit: usize) -> Vec<VectorHit> {
         let Some(graph) = &self.graph else {
             return Vec::new();
@@ -97,9 +156,18 @@ impl VectorIndex {
             return Vec::new();
         }
         let ef = limit.max(MIN_EF_SEARCH);
-        let mut hits: Vec<VectorHit> = graph
-            .search(query, limit, ef)
+        let found = if self.tombstones.is_empty() {
+            graph.search(query, limit, ef)
+        } else {
+            // Over-fetch in proportion to the dead share, so `limit` live results come back.
+            let dead = self.tombstones.len() as f64 / graph.get_nb_point().max(1) as f64;
+            let ef = ((ef as f64) / (1.0 - dead.min(0.9))).ceil() as usize;
+            let live = |id: &usize| !self.tombstones.contains(&(*id as u64));
+            graph.search_filter(query, limit, ef, Some(&live))
+        };
+        let mut hits: Vec<VectorHit> = found
             .into_iter()
+            .filter(|n| !self.tombstones.contains(&(n.d_id as u64)))
             .map(|n| VectorHit {
                 chunk_id: ChunkId(n.d_id as u64),
                 cosine: 1.0 - n.distance,
@@ -113,14 +181,35 @@ impl VectorIndex {
         hits
     }
 
-    /// Number of vectors in the graph.
-    pub fn len(&self) -> usize {
+    /// Points in the graph, tombstones included.
+    pub fn graph_len(&self) -> usize {
         self.graph.as_ref().map_or(0, |g| g.get_nb_point())
     }
 
-    /// Whether the graph is empty.
+    /// Number of tombstones.
+    pub fn tombstones(&self) -> usize {
+        self.tombstones.len()
+    }
+
+    /// Whether a chunk id is a tombstone.
+    pub fn is_removed(&self, id: ChunkId) -> bool {
+        self.tombstones.contains(&id.0)
+    }
+
+    /// Live vectors.
+    pub fn len(&self) -> usize {
+        self.graph_len().saturating_sub(self.tombstones.len())
+    }
+
+    /// Whether there are no live vectors.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether tombstones have passed the compaction threshold.
+    pub fn needs_compaction(&self) -> bool {
+        self.graph_len() > 0
+            && self.tombstones.len() as f64 / self.graph_len() as f64 > COMPACT_THRESHOLD
     }
 }
 
@@ -133,38 +222,67 @@ mod tests {
         v.iter().map(|x| x / n).collect()
     }
 
-    #[test]
-    fn dumped_graph_reloads_and_finds_the_nearest_vectors() {
-        let dir = tempfile::tempdir().unwrap();
-        // 200 pseudo-random directions in 8 dimensions (a fixed linear congruential sequence).
-        let mut state = 42u64;
+    /// 200 pseudo-random directions in 8 dimensions (a fixed linear congruential sequence).
+    fn vectors(first_id: u64, n: u64) -> Vec<(ChunkId, Vec<f32>)> {
+        let mut state = 42 + first_id;
         let mut next = move || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (state >> 33) as f32 / (1u64 << 31) as f32 - 0.5
         };
-        let vectors: Vec<(ChunkId, Vec<f32>)> = (0..200u64)
+        (0..n)
             .map(|i| {
                 (
-                    ChunkId(1000 + i),
+                    ChunkId(first_id + i),
                     unit(&(0..8).map(|_| next()).collect::<Vec<_>>()),
                 )
             })
-            .collect();
-        VectorIndex::build_and_dump(dir.path(), 8, &vectors).unwrap();
+            .collect()
+    }
+
+    #[test]
+    fn dumped_graph_reloads_and_finds_the_nearest_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vectors(1000, 200);
+        VectorIndex::build(8, &v).dump(dir.path()).unwrap();
         let idx = VectorIndex::open(dir.path(), 8).unwrap();
         assert_eq!(idx.len(), 200);
-        let hits = idx.search(&vectors[17].1, 5);
+        let hits = idx.search(&v[17].1, 5);
         assert_eq!(hits[0].chunk_id, ChunkId(1017));
         assert!((hits[0].cosine - 1.0).abs() < 1e-5);
         assert!(hits.windows(2).all(|w| w[0].cosine >= w[1].cosine));
     }
 
     #[test]
+    fn a_reloaded_graph_takes_inserts_and_tombstones() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = vectors(0, 100);
+        VectorIndex::build(8, &first).dump(dir.path()).unwrap();
+        let mut idx = VectorIndex::open(dir.path(), 8).unwrap();
+        let second = vectors(100, 50);
+        idx.insert(&second);
+        idx.remove([ChunkId(3)]);
+        idx.dump(dir.path()).unwrap();
+        let idx = VectorIndex::open(dir.path(), 8).unwrap();
+        assert_eq!(
+            (idx.graph_len(), idx.tombstones(), idx.len()),
+            (150, 1, 149)
+        );
+        assert_eq!(idx.search(&second[7].1, 1)[0].chunk_id, ChunkId(107));
+        // The removed vector is never returned, not even for its own query.
+        assert!(
+            idx.search(&first[3].1, 10)
+                .iter()
+                .all(|h| h.chunk_id != ChunkId(3))
+        );
+        assert!(!idx.needs_compaction());
+    }
+
+    #[test]
     fn an_empty_index_searches_to_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        VectorIndex::build_and_dump(dir.path(), 4, &[]).unwrap();
+        VectorIndex::empty(4).dump(dir.path()).unwrap();
         let idx = VectorIndex::open(dir.path(), 4).unwrap();
         assert!(idx.is_empty());
         assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 3).is_empty());

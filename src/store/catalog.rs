@@ -128,6 +128,15 @@ impl Catalog {
         Ok(())
     }
 
+    /// Replaces a document's record (its chunks stay as they are).
+    pub fn put_record(&self, id: DocId, doc: &DocRecord) -> Result<()> {
+        let bytes = serde_json::to_vec(doc).map_err(|e| self.corrupt(e.to_string()))?;
+        self.docs
+            .insert(id.to_key(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// All documents, in id order.
     pub fn documents(&self) -> Result<Vec<(DocId, DocRecord)>> {
         self.docs
@@ -141,6 +150,53 @@ impl Catalog {
                 Ok((id, rec))
             })
             .collect()
+    }
+
+    /// Removes a document with its chunks and their vectors; returns its chunk ids.
+    pub fn delete_document(&self, id: DocId) -> Result<Vec<ChunkId>> {
+        let Some(raw) = self.docs.remove(id.to_key()).map_err(|e| self.err(e))? else {
+            return Ok(Vec::new());
+        };
+        let doc: DocRecord = serde_json::from_slice(&raw)
+            .map_err(|e| self.corrupt(format!("document {}: {e}", id.0)))?;
+        let mut cb = sled::Batch::default();
+        for c in &doc.chunks {
+            cb.remove(&c.to_key());
+        }
+        self.chunks
+            .apply_batch(cb.clone())
+            .map_err(|e| self.err(e))?;
+        self.vectors.apply_batch(cb).map_err(|e| self.err(e))?;
+        Ok(doc.chunks)
+    }
+
+    /// A chunk's record.
+    pub fn chunk(&self, id: ChunkId) -> Result<Option<ChunkRecord>> {
+        let Some(raw) = self.chunks.get(id.to_key()).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&raw)
+            .map(Some)
+            .map_err(|e| self.corrupt(format!("chunk {}: {e}", id.0)))
+    }
+
+    /// Every stored vector, in chunk id order.
+    pub fn vectors(&self) -> Result<Vec<(ChunkId, Vec<f32>)>> {
+        self.vectors
+            .iter()
+            .map(|kv| {
+                let (k, _) = kv.map_err(|e| self.err(e))?;
+                let id =
+                    ChunkId::from_key(&k).ok_or_else(|| self.corrupt("bad vector key".into()))?;
+                let v = self.vector(id)?.unwrap_or_default();
+                Ok((id, v))
+            })
+            .collect()
+    }
+
+    /// Number of documents and of chunks.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.docs.len(), self.chunks.len())
     }
 
     /// Every chunk's embedded-text hash, mapped to the chunk.

@@ -35,6 +35,12 @@ pub struct Manifest {
     pub documents: u64,
     /// Number of chunks.
     pub chunks: u64,
+    /// The next document id to hand out (ids are never reused).
+    pub next_doc_id: u64,
+    /// The next chunk id to hand out (ids are never reused: the graph keeps tombstones).
+    pub next_chunk_id: u64,
+    /// Incremented by every run that changes the index.
+    pub generation: u64,
     /// When the index was last written, seconds since the Unix epoch.
     pub updated_unix: u64,
 }

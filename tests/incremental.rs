@@ -1,0 +1,304 @@
+//! Incremental, crash-safe indexing. A tiny random model keeps these fast: they test storage,
+//! not retrieval quality.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use lexsearch::indexer::{IndexOptions, Progress, build_index};
+use lexsearch::{DeviceSpec, Embedder};
+use serde_json::Value;
+
+use crate::common::{Tiny, copy_tree, lexsearch, sample_corpus, write_tiny_model};
+
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    copy_tree(&sample_corpus(), &docs);
+    (dir, model, docs)
+}
+
+fn index_json(model: &Path, docs: &Path) -> Value {
+    let out = lexsearch()
+        .args(["index", "--json", "--model"])
+        .arg(model)
+        .arg(docs)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn keyword_files(docs: &Path, query: &str) -> Vec<String> {
+    let out = lexsearch()
+        .current_dir(docs)
+        .args(["search", "--mode", "keyword", "--json", "-k", "50", query])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{out:?}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["file"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
+    let (_dir, model, docs) = setup();
+    let first = index_json(&model, &docs);
+    let files = first["files_indexed"].as_u64().unwrap();
+    assert_eq!(first["added"].as_u64(), Some(files));
+
+    // Nothing changed: nothing is read or embedded.
+    let same = index_json(&model, &docs);
+    assert_eq!(
+        (same["unchanged"].as_u64(), same["chunks_embedded"].as_u64()),
+        (Some(files), Some(0))
+    );
+
+    fs::write(
+        docs.join("nda.md"),
+        fs::read_to_string(docs.join("nda.md")).unwrap() + "\nZebracorn clause.\n",
+    )
+    .unwrap();
+    fs::remove_file(docs.join("last-will.txt")).unwrap();
+    fs::write(
+        docs.join("new-memo.txt"),
+        "MEMORANDUM\n\nThe quokka provision governs.\n",
+    )
+    .unwrap();
+    let touched = docs.join("loan-agreement.txt");
+    fs::write(&touched, fs::read(&touched).unwrap()).unwrap(); // new mtime, same content
+
+    let second = index_json(&model, &docs);
+    assert_eq!(second["changed"], 1);
+    assert_eq!(second["removed"], 1);
+    assert_eq!(second["added"], 1);
+    assert_eq!(second["unchanged"].as_u64(), Some(files - 2));
+    // Only the changed and the new file were embedded: the memo is one chunk, and of the
+    // NDA only the chunks whose text changed.
+    let embedded = second["chunks_embedded"].as_u64().unwrap();
+    assert!((2..=3).contains(&embedded), "embedded {embedded}");
+    assert_eq!(second["files_indexed"].as_u64(), Some(files));
+
+    assert_eq!(keyword_files(&docs, "zebracorn"), vec!["nda.md"]);
+    assert_eq!(keyword_files(&docs, "quokka"), vec!["new-memo.txt"]);
+    assert!(
+        keyword_files(&docs, "testament executor bequeath")
+            .iter()
+            .all(|f| f != "last-will.txt")
+    );
+    let semantic = lexsearch()
+        .current_dir(&docs)
+        .args([
+            "search",
+            "--mode",
+            "semantic",
+            "--json",
+            "-k",
+            "400",
+            "testament",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&semantic.stdout).contains("last-will.txt"));
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify"])
+        .assert()
+        .success();
+}
+
+/// Cancels a run after its first group of embeddings, like a crash would stop it.
+struct CancelAfterFirstGroup;
+impl Progress for CancelAfterFirstGroup {
+    fn cancelled(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn an_interrupted_run_leaves_the_index_intact_and_the_next_run_reuses_its_vectors() {
+    let (_dir, model, docs) = setup();
+    let embedder = Embedder::load(&model, DeviceSpec::Cpu).unwrap();
+    let mut opts = IndexOptions::new(&docs);
+    opts.chunker =
+        lexsearch::ingest::chunk::ChunkerConfig::for_model(embedder.info().max_seq_length - 2);
+    let err = build_index(&opts, &embedder, &CancelAfterFirstGroup).unwrap_err();
+    assert!(matches!(err, lexsearch::Error::Cancelled), "{err}");
+    assert!(
+        !opts.index_dir.join("manifest.json").exists(),
+        "no half index is visible"
+    );
+    let report = build_index(&opts, &embedder, &lexsearch::indexer::NoProgress).unwrap();
+    assert!(
+        report.chunks_reused >= 64,
+        "reused {}",
+        report.chunks_reused
+    );
+    assert_eq!(report.chunks_embedded + report.chunks_reused, report.chunks);
+}
+
+#[cfg(unix)]
+#[test]
+fn kill_9_at_twenty_points_never_breaks_the_index() {
+    let (dir, model, docs) = setup();
+    // A larger corpus so a run lasts long enough to be killed at many points.
+    for i in 0..6 {
+        copy_tree(&sample_corpus(), &docs.join(format!("copy{i}")));
+    }
+    index_json(&model, &docs);
+    // Change a third of the files, so the next run has real work.
+    for (i, entry) in walkdir::WalkDir::new(&docs)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .enumerate()
+    {
+        let p = entry.path();
+        if i % 3 == 0
+            && p.extension().is_some_and(|e| e == "txt")
+            && !p.starts_with(docs.join(".lexsearch"))
+        {
+            fs::write(
+                p,
+                fs::read_to_string(p).unwrap() + &format!("\nAmendment {i}.\n"),
+            )
+            .unwrap();
+        }
+    }
+    let bin = assert_cmd::cargo::cargo_bin!("lexsearch");
+    let run = || {
+        std::process::Command::new(bin)
+            .args(["index", "--quiet", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long an undisturbed run takes, measured on a copy (kill points spread over it).
+    let probe = dir.path().join("probe");
+    copy_tree(&docs, &probe);
+    let t = Instant::now();
+    let status = std::process::Command::new(bin)
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&probe)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let full = t.elapsed();
+
+    for i in 0..20u32 {
+        let mut child = run();
+        std::thread::sleep(full.mul_f64(f64::from(i) / 20.0));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        lexsearch()
+            .current_dir(&docs)
+            .args(["search", "--mode", "keyword", "tenant rent"])
+            .assert()
+            .success();
+        lexsearch()
+            .current_dir(&docs)
+            .arg("verify")
+            .assert()
+            .success();
+    }
+    // Finishing gives the same documents and chunks as a clean index of the same folder.
+    let done = index_json(&model, &docs);
+    let clean_dir = dir.path().join("clean");
+    copy_tree(&docs, &clean_dir);
+    fs::remove_dir_all(clean_dir.join(".lexsearch")).unwrap();
+    let clean = index_json(&model, &clean_dir);
+    assert_eq!(done["files_indexed"], clean["files_indexed"]);
+    assert_eq!(done["chunks"], clean["chunks"]);
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
+#[test]
+fn searches_keep_working_while_another_process_indexes_and_a_second_writer_is_refused() {
+    let (_dir, model, docs) = setup();
+    for i in 0..4 {
+        copy_tree(&sample_corpus(), &docs.join(format!("copy{i}")));
+    }
+    index_json(&model, &docs);
+    for entry in walkdir::WalkDir::new(&docs)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "md") && !p.to_string_lossy().contains(".lexsearch") {
+            fs::write(p, fs::read_to_string(p).unwrap() + "\nLate amendment.\n").unwrap();
+        }
+    }
+    let mut writer = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the writer holds the lock, then try a second writer.
+    let lock = docs.join(".lexsearch.lock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !lock.exists() && Instant::now() < deadline && writer.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if lock.exists() {
+        let second = lexsearch()
+            .args(["index", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        // Refused while the first runs (or, if it just finished, it ran normally).
+        assert!(
+            second.status.code() == Some(2) && stderr.contains("is being updated by process")
+                || second.status.success(),
+            "{stderr}"
+        );
+    }
+    let mut searches = 0;
+    while writer.try_wait().unwrap().is_none() {
+        let out = lexsearch()
+            .current_dir(&docs)
+            .args(["search", "--mode", "keyword", "--json", "security deposit"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        searches += 1;
+    }
+    assert!(writer.wait().unwrap().success());
+    assert!(searches > 0);
+    // A stale lock (its process is gone) is taken over.
+    fs::write(&lock, "4294967").unwrap();
+    index_json(&model, &docs);
+    assert!(!lock.exists());
+}
