@@ -84,6 +84,12 @@ impl IndexPaths {
         with_suffix(&self.dir, ".resume")
     }
 
+    /// Where a replaced version is moved before it is deleted, so that a deletion cut short
+    /// never leaves a half-deleted version under a name that recovery would use.
+    pub fn trash(&self) -> PathBuf {
+        with_suffix(&self.dir, ".trash")
+    }
+
     /// The writer's lock file.
     pub fn lock(&self) -> PathBuf {
         with_suffix(&self.dir, ".lock")
@@ -96,6 +102,7 @@ impl IndexPaths {
             self.staging(),
             self.previous(),
             self.resume(),
+            self.trash(),
             self.lock(),
         ]
     }
@@ -124,8 +131,9 @@ impl IndexPaths {
     /// Makes the staged version current: current -> previous, staging -> current, drop previous.
     pub fn swap_in_staging(&self) -> Result<()> {
         let prev = self.previous();
+        self.empty_trash()?;
         if prev.exists() {
-            fs::remove_dir_all(&prev).map_err(|e| Error::io("remove", &prev, e))?;
+            fs::rename(&prev, self.trash()).map_err(|e| Error::io("move aside", &prev, e))?;
         }
         if self.dir.exists() {
             fs::rename(&self.dir, &prev).map_err(|e| Error::io("move aside", &self.dir, e))?;
@@ -133,7 +141,16 @@ impl IndexPaths {
         fs::rename(self.staging(), &self.dir)
             .map_err(|e| Error::io("move into place", &self.dir, e))?;
         if prev.exists() {
-            fs::remove_dir_all(&prev).map_err(|e| Error::io("remove", &prev, e))?;
+            fs::rename(&prev, self.trash()).map_err(|e| Error::io("move aside", &prev, e))?;
+        }
+        self.empty_trash()
+    }
+
+    /// Deletes what a swap moved aside (also what an interrupted deletion left).
+    pub fn empty_trash(&self) -> Result<()> {
+        let trash = self.trash();
+        if trash.exists() {
+            fs::remove_dir_all(&trash).map_err(|e| Error::io("remove", &trash, e))?;
         }
         Ok(())
     }
