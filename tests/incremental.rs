@@ -114,7 +114,10 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
         .arg(&model)
         .output()
         .unwrap();
-    assert!(!String::from_utf8_lossy(&semantic.stdout).contains("last-will.txt"));
+    let hits: Value = serde_json::from_slice(&semantic.stdout).unwrap();
+    let hits = hits["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["file"] != "last-will.txt"));
     lexsearch()
         .current_dir(&docs)
         .args(["verify"])
