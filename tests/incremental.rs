@@ -318,3 +318,44 @@ fn searches_keep_working_while_another_process_indexes_and_a_second_writer_is_re
     index_json(&model, &docs);
     assert!(!lock.exists());
 }
+
+#[test]
+fn watch_keeps_the_index_current_as_files_change() {
+    let (_dir, model, docs) = setup();
+    let mut watcher = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+        .args(["watch", "--debounce-ms", "200", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let found = |word: &str| keyword_files(&docs, word);
+    let wait_for = |what: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    };
+    let manifest = docs.join(".lexsearch/manifest.json");
+    assert!(
+        wait_for(&|| manifest.exists()),
+        "the first index never appeared"
+    );
+    fs::write(
+        docs.join("added-later.txt"),
+        "The wombat covenant binds the parties.\n",
+    )
+    .unwrap();
+    let added = wait_for(&|| found("wombat") == vec!["added-later.txt"]);
+    fs::remove_file(docs.join("added-later.txt")).unwrap();
+    let removed = added && wait_for(&|| found("wombat").is_empty());
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert!(added, "a new file was not indexed");
+    assert!(removed, "a deleted file stayed in the index");
+}

@@ -5,6 +5,7 @@
 
 mod eval;
 mod output;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ enum Command {
     Verify(MaintainArgs),
     /// Rebuild the vector graph without tombstones (also done automatically past 20 %).
     Compact(MaintainArgs),
+    /// Index a folder, then keep the index current as files change, until Ctrl-C.
+    Watch(watch::WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +245,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Status(args) => maintain(args, "status"),
         Command::Verify(args) => maintain(args, "verify"),
         Command::Compact(args) => maintain(args, "compact"),
+        Command::Watch(args) => watch::run(args),
         Command::Model(ModelCommand::Check { dir, device, json }) => {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)

@@ -1,0 +1,100 @@
+//! `lexsearch watch`: keep an index current as files change, until Ctrl-C.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use notify::{RecursiveMode, Watcher};
+
+use crate::indexer::{IndexOptions, NoProgress, build_index};
+use crate::ingest::chunk::ChunkerConfig;
+use crate::library::IndexPaths;
+
+use super::{ModelArgs, default_model_dir, load_model};
+
+/// Arguments of `lexsearch watch`.
+#[derive(Debug, Args)]
+pub(super) struct WatchArgs {
+    /// The folder to watch and index.
+    dir: PathBuf,
+    /// Where to keep the index (default DIR/.lexsearch).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Wait this long after the last change before re-indexing, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    debounce_ms: u64,
+}
+
+pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
+    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
+    let embedder = load_model(&model_dir, args.model.device)?;
+    let mut opts = IndexOptions::new(&args.dir);
+    if let Some(index) = &args.index {
+        opts.index_dir = index.clone();
+    }
+    opts.chunker = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
+    let index_dir = std::path::absolute(&opts.index_dir)?;
+    let own = IndexPaths::new(&index_dir).own_paths();
+
+    let update = |why: &str| -> anyhow::Result<()> {
+        let r = build_index(&opts, &embedder, &NoProgress)
+            .with_context(|| format!("indexing {}", args.dir.display()))?;
+        println!(
+            "{why}: {} added, {} changed, {} removed, {} unchanged, {} skipped; {} files, {} chunks ({:.1} s)",
+            r.added,
+            r.changed,
+            r.removed,
+            r.unchanged,
+            r.skipped.len(),
+            r.files_indexed,
+            r.chunks,
+            r.seconds
+        );
+        Ok(())
+    };
+    update("indexed")?;
+
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(event) = res {
+            let _ = tx.send(event);
+        }
+    })?;
+    watcher
+        .watch(&args.dir, RecursiveMode::Recursive)
+        .with_context(|| format!("watching {}", args.dir.display()))?;
+    eprintln!("watching {} (Ctrl-C to stop)", args.dir.display());
+    let debounce = Duration::from_millis(args.debounce_ms);
+    let relevant = |e: &notify::Event| {
+        !e.kind.is_access()
+            && e.paths.iter().any(|p| {
+                let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                !own.iter().any(|o| p.starts_with(o))
+            })
+    };
+    loop {
+        // Block for the first relevant change, then wait until changes stop for `debounce`.
+        let first = rx.recv().context("the file watcher stopped")?;
+        if !relevant(&first) {
+            continue;
+        }
+        let mut last = Instant::now();
+        while last.elapsed() < debounce {
+            match rx.recv_timeout(debounce.saturating_sub(last.elapsed())) {
+                Ok(e) if relevant(&e) => last = Instant::now(),
+                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("the file watcher stopped")
+                }
+            }
+        }
+        if let Err(e) = update("updated") {
+            // A failed update (say, a lock held by a manual run) is reported; watching goes on.
+            eprintln!("error: {e:#}");
+        }
+    }
+}
