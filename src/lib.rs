@@ -28,6 +28,7 @@
 //!                            └ vector arm  ─┴▶ fuse ─▶ Hit (path, breadcrumb, line, snippet)
 //! ```
 
+pub mod bench;
 pub mod cli;
 pub mod embed;
 mod error;

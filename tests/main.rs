@@ -7,6 +7,7 @@
 // Helpers and tests may unwrap: a panic is a test failure with its message.
 #![allow(clippy::unwrap_used)]
 
+mod bench;
 mod cli;
 mod common;
 mod encoder;

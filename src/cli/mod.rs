@@ -3,6 +3,7 @@
 //! Exit codes, for scripts: 0 success (hits found, everything indexed), 1 no hits,
 //! 2 error (or files skipped while indexing).
 
+mod bench;
 mod eval;
 mod output;
 mod watch;
@@ -51,6 +52,8 @@ enum Command {
     Compact(MaintainArgs),
     /// Index a folder, then keep the index current as files change, until Ctrl-C.
     Watch(watch::WatchArgs),
+    /// Measure encoder throughput, query latency and graph recall (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => maintain(args, "verify"),
         Command::Compact(args) => maintain(args, "compact"),
         Command::Watch(args) => watch::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Model(ModelCommand::Check { dir, device, json }) => {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)

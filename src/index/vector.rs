@@ -149,13 +149,19 @@ impl VectorIndex {
 
     /// The `limit` live chunks nearest to `query`, most similar first.
     pub fn search(&self, query: &[f32], limit: usize) -> Vec<VectorHit> {
+        self.search_with_ef(query, limit, limit.max(MIN_EF_SEARCH))
+    }
+
+    /// [`search`](Self::search) with an explicit size of the candidate list (`ef`): larger
+    /// is slower and closer to exact.
+    pub fn search_with_ef(&self, query: &[f32], limit: usize, ef: usize) -> Vec<VectorHit> {
         let Some(graph) = &self.graph else {
             return Vec::new();
         };
         if query.len() != self.dim || limit == 0 {
             return Vec::new();
         }
-        let ef = limit.max(MIN_EF_SEARCH);
+        let ef = ef.max(limit);
         let found = if self.tombstones.is_empty() {
             graph.search(query, limit, ef)
         } else {

@@ -1,0 +1,326 @@
+//! `lexsearch bench`: encoder throughput (chunks/s, GFLOP/s against the CPU's peak), query
+//! latency and vector-graph recall. Reports numbers; never passes or fails on them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+
+use crate::bench::{CpuInfo, Latency, bert_flops, cpu_info, exact_top_k};
+use crate::index::vector::VectorIndex;
+use crate::ingest::chunk::TokenSpans;
+use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, extract};
+use crate::ingest::walk::walk;
+use crate::library::IndexPaths;
+use crate::search::{Mode, SearchRequest, Searcher};
+use crate::store::Catalog;
+
+use super::{ModelArgs, default_model_dir, load_model};
+
+/// Arguments of `lexsearch bench`.
+#[derive(Debug, Args)]
+pub(super) struct BenchArgs {
+    /// Folder of documents whose text is cut into the benchmark's chunks.
+    #[arg(long, value_name = "DIR")]
+    corpus: PathBuf,
+    /// A small, fast run for CI (16 chunks of 128 tokens, one batch size, few queries).
+    #[arg(long)]
+    quick: bool,
+    /// Number of chunks to embed.
+    #[arg(long)]
+    chunks: Option<usize>,
+    /// Tokens per chunk, special tokens included.
+    #[arg(long)]
+    tokens: Option<usize>,
+    /// Batch sizes to try, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    batch_sizes: Option<Vec<usize>>,
+    /// Write the chunk texts here (JSON Lines), for scripts/bench-python.
+    #[arg(long, value_name = "FILE")]
+    write_texts: Option<PathBuf>,
+    /// Also measure query latency and graph recall on this index.
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Throughput {
+    batch_size: usize,
+    seconds: f64,
+    chunks_per_second: f64,
+    gflops: f64,
+    percent_of_peak: f64,
+}
+
+#[derive(Serialize)]
+struct Recall {
+    ef: usize,
+    recall_at_10: f64,
+    latency: Latency,
+}
+
+#[derive(Serialize)]
+struct Report {
+    cpu: CpuInfo,
+    model: String,
+    chunks: usize,
+    tokens_per_chunk: usize,
+    gflop_per_chunk: f64,
+    embedding: Vec<Throughput>,
+    index_open_ms: Option<f64>,
+    resident_mb_after_open: Option<f64>,
+    index_chunks: Option<u64>,
+    query_latency: Vec<(String, Latency)>,
+    graph_recall: Vec<Recall>,
+}
+
+/// Questions a lawyer might ask, for latency runs.
+const QUERIES: &[&str] = &[
+    "can the landlord keep my deposit",
+    "termination for convenience notice period",
+    "limitation of liability cap",
+    "who owns the intellectual property created under the agreement",
+    "governing law and venue",
+    "non-compete duration and territory",
+    "confidential information exclusions",
+    "indemnification for third party claims",
+    "late payment interest",
+    "assignment without consent",
+    "data breach notification deadline",
+    "force majeure events",
+    "42 U.S.C. § 1983",
+    "Section 7.2(a)",
+    "warranty disclaimer merchantability",
+    "arbitration and class action waiver",
+    "security deposit returned within thirty days",
+    "severance pay on termination without cause",
+    "audit rights of the processor",
+    "return or destruction of materials",
+];
+
+fn resident_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
+    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
+    let mut embedder = load_model(&model_dir, args.model.device)?;
+    let tokens = args.tokens.unwrap_or(if args.quick { 128 } else { 256 });
+    let n = args.chunks.unwrap_or(if args.quick { 16 } else { 64 });
+    let batch_sizes = args.batch_sizes.clone().unwrap_or_else(|| {
+        if args.quick {
+            vec![8]
+        } else {
+            vec![1, 8, 16, 32]
+        }
+    });
+
+    // Chunks of exactly `tokens` tokens (with [CLS] and [SEP]) cut from the corpus.
+    let window = tokens.saturating_sub(2).max(1);
+    let mut texts: Vec<String> = Vec::new();
+    let walked = walk(&args.corpus, &[]);
+    'files: for f in &walked.files {
+        let Ok(x) = extract(f, DEFAULT_MAX_FILE_BYTES) else {
+            continue;
+        };
+        let spans = embedder.token_spans(&x.text);
+        for w in spans.chunks_exact(window) {
+            texts.push(x.text[w[0].start..w[window - 1].end].to_string());
+            if texts.len() == n {
+                break 'files;
+            }
+        }
+    }
+    anyhow::ensure!(
+        texts.len() == n,
+        "{} holds text for only {} chunks of {tokens} tokens; give a larger --corpus or fewer --chunks",
+        args.corpus.display(),
+        texts.len()
+    );
+    if let Some(path) = &args.write_texts {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        for t in &texts {
+            serde_json::to_writer(&mut f, t)?;
+            writeln!(f)?;
+        }
+    }
+    let cpu = cpu_info();
+    let intermediate = embedder.files().config.intermediate_size;
+    let flops = bert_flops(embedder.info(), intermediate, tokens);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    embedder.embed(&refs[..refs.len().min(4)])?; // warm-up
+    let mut embedding = Vec::new();
+    for &b in &batch_sizes {
+        embedder.set_batch_size(b);
+        let t = Instant::now();
+        embedder.embed(&refs)?;
+        let s = t.elapsed().as_secs_f64();
+        let gflops = n as f64 * flops / s / 1e9;
+        embedding.push(Throughput {
+            batch_size: b,
+            seconds: s,
+            chunks_per_second: n as f64 / s,
+            gflops,
+            percent_of_peak: if cpu.peak_gflops > 0.0 {
+                100.0 * gflops / cpu.peak_gflops
+            } else {
+                0.0
+            },
+        });
+    }
+    embedder.set_batch_size(8);
+
+    let mut report = Report {
+        cpu,
+        model: embedder.info().name.clone(),
+        chunks: n,
+        tokens_per_chunk: tokens,
+        gflop_per_chunk: flops / 1e9,
+        embedding,
+        index_open_ms: None,
+        resident_mb_after_open: None,
+        index_chunks: None,
+        query_latency: Vec::new(),
+        graph_recall: Vec::new(),
+    };
+    if let Some(index) = &args.index {
+        let t = Instant::now();
+        let searcher = Searcher::open(index)?;
+        report.index_open_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
+        report.resident_mb_after_open = resident_mb();
+        report.index_chunks = Some(searcher.manifest().chunks);
+        let rounds = if args.quick { 1 } else { 5 };
+        for mode in [Mode::Keyword, Mode::Semantic, Mode::Hybrid] {
+            let mut samples = Vec::new();
+            for _ in 0..rounds {
+                for q in QUERIES {
+                    let mut req = SearchRequest::new(*q, 10);
+                    req.mode = mode;
+                    let t = Instant::now();
+                    searcher.search(&req, Some(&embedder))?;
+                    samples.push(t.elapsed());
+                }
+            }
+            report
+                .query_latency
+                .push((mode.name().to_string(), Latency::of(&samples)));
+        }
+        drop(searcher);
+        // Recall of the graph against exact search, with the catalog's vectors.
+        let paths = IndexPaths::new(index);
+        let dim = embedder.info().dim;
+        let graph = VectorIndex::open(&paths.vectors(), dim)?;
+        let catalog = Catalog::open(&paths.catalog())?;
+        let vectors: Vec<(u64, Vec<f32>)> = catalog
+            .vectors()?
+            .into_iter()
+            .map(|(id, v)| (id.0, v))
+            .collect();
+        drop(catalog);
+        let mut queries: Vec<Vec<f32>> = QUERIES
+            .iter()
+            .map(|q| embedder.embed_query(q))
+            .collect::<Result<_, _>>()?;
+        let step = (vectors.len() / 180).max(1);
+        queries.extend(
+            vectors
+                .iter()
+                .step_by(step)
+                .take(180)
+                .map(|(_, v)| v.clone()),
+        );
+        let truth: Vec<Vec<u64>> = queries
+            .iter()
+            .map(|q| exact_top_k(&vectors, q, 10))
+            .collect();
+        for ef in [16, 32, 64, 128, 256] {
+            let mut found = 0;
+            let mut total = 0;
+            let mut samples: Vec<Duration> = Vec::new();
+            for (q, t) in queries.iter().zip(&truth) {
+                let start = Instant::now();
+                let hits = graph.search_with_ef(q, 10, ef);
+                samples.push(start.elapsed());
+                found += hits.iter().filter(|h| t.contains(&h.chunk_id.0)).count();
+                total += t.len();
+            }
+            report.graph_recall.push(Recall {
+                ef,
+                recall_at_10: found as f64 / total.max(1) as f64,
+                latency: Latency::of(&samples),
+            });
+        }
+    }
+    if args.json {
+        super::output::print_json(&report)?;
+    } else {
+        print_report(&report)?;
+    }
+    Ok(super::Outcome::Ok)
+}
+
+fn print_report(r: &Report) -> anyhow::Result<()> {
+    let mut w = std::io::stdout().lock();
+    writeln!(
+        w,
+        "cpu: {} ({} threads, {:.0} MHz; peak {:.0} GFLOP/s = threads x clock x {} FLOP/cycle, {})",
+        r.cpu.model,
+        r.cpu.threads,
+        r.cpu.mhz,
+        r.cpu.peak_gflops,
+        r.cpu.flops_per_cycle,
+        r.cpu.basis
+    )?;
+    writeln!(
+        w,
+        "embedding {} chunks of {} tokens with {} ({:.2} GFLOP each):",
+        r.chunks, r.tokens_per_chunk, r.model, r.gflop_per_chunk
+    )?;
+    for t in &r.embedding {
+        writeln!(
+            w,
+            "  batch {:>3}: {:>7.2} chunks/s  {:>6.1} GFLOP/s  {:>5.1} % of peak",
+            t.batch_size, t.chunks_per_second, t.gflops, t.percent_of_peak
+        )?;
+    }
+    if let (Some(open), Some(n)) = (r.index_open_ms, r.index_chunks) {
+        writeln!(
+            w,
+            "index of {n} chunks opened in {open:.1} ms; resident memory {:.0} MB",
+            r.resident_mb_after_open.unwrap_or(0.0)
+        )?;
+        for (mode, l) in &r.query_latency {
+            writeln!(
+                w,
+                "  {mode:<8} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
+                l.p50_ms, l.p95_ms, l.p99_ms, l.n
+            )?;
+        }
+        for rc in &r.graph_recall {
+            writeln!(
+                w,
+                "  graph ef {:>3}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
+                rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! `lexsearch bench --quick` runs and prints its figures (no pass or fail on time).
+
+use serde_json::Value;
+
+use crate::common::{indexed_sample, lexsearch, real_model, sample_corpus};
+
+#[test]
+fn quick_bench_reports_throughput_latency_and_recall() {
+    let Some(model) = real_model() else { return };
+    let Some(docs) = indexed_sample() else { return };
+    let out = lexsearch()
+        .args(["bench", "--quick", "--json", "--model"])
+        .arg(&model)
+        .arg("--corpus")
+        .arg(sample_corpus())
+        .arg("--index")
+        .arg(docs.join(".lexsearch"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&r).unwrap());
+    assert_eq!(r["chunks"], 16);
+    assert!(r["embedding"][0]["chunks_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["query_latency"].as_array().unwrap().len(), 3);
+    // Recall is measured, on real embeddings, against exact search: a generous floor.
+    let recall = r["graph_recall"].as_array().unwrap();
+    let at_64 = recall.iter().find(|x| x["ef"] == 64).unwrap();
+    assert!(at_64["recall_at_10"].as_f64().unwrap() >= 0.9, "{at_64}");
+}
