@@ -13,3 +13,4 @@ mod encoder;
 mod errors;
 mod eval;
 mod models;
+mod tui;
