@@ -17,6 +17,7 @@
 //! - [`indexer`]: the write path, [`build_index`](indexer::build_index).
 //! - [`search`]: the read path, [`Searcher`](search::Searcher), with rank fusion and snippets.
 //! - [`cli`]: the command-line front end on the same API.
+//! - [`tui`]: the full-screen front end (`lexsearch tui`), on the same API again.
 //!
 //! ## Data flow
 //!
@@ -41,6 +42,7 @@ pub mod library;
 pub mod maintain;
 pub mod search;
 pub mod store;
+pub mod tui;
 
 pub use embed::{DeviceSpec, Embedder};
 pub use error::{Error, Result};

@@ -15,3 +15,4 @@ mod errors;
 mod eval;
 mod incremental;
 mod models;
+mod tui;

@@ -29,8 +29,9 @@ use crate::search::{Mode, SearchRequest, Searcher};
 #[derive(Debug, Parser)]
 #[command(name = "lexsearch", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
+    /// Without a command: the TUI inside an indexed folder, else this help.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +55,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Measure encoder throughput, query latency and graph recall (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Full-screen search as you type (the default inside an indexed folder).
+    Tui(TuiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +188,31 @@ struct SearchArgs {
     color: ColorChoice,
 }
 
+#[derive(Debug, Args)]
+struct TuiArgs {
+    /// The index (default: .lexsearch in this folder or the nearest one above).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// The mode to start in (Tab switches).
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    mode: ModeArg,
+    /// Hits per search (the path filter narrows these).
+    #[arg(short, default_value_t = crate::tui::app::DEFAULT_K)]
+    k: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Hybrid => Mode::Hybrid,
+            ModeArg::Keyword => Mode::Keyword,
+            ModeArg::Semantic => Mode::Semantic,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ModelCommand {
     /// Diagnose a model folder: files, architecture, tokenizer, pooling, and a test embedding.
@@ -241,7 +269,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return no_command();
+    };
+    match command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
         Command::Eval(args) => eval::run(args),
@@ -254,7 +285,44 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)
         }
+        Command::Tui(args) => tui(args),
     }
+}
+
+/// `lexsearch` alone: the TUI inside an indexed folder on a terminal, else the help (exit 2).
+fn no_command() -> anyhow::Result<Outcome> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if interactive && find_index(Path::new(".")).is_ok() {
+        // `lexsearch tui` with every default, environment included.
+        if let Some(Command::Tui(args)) = Cli::try_parse_from(["lexsearch", "tui"])?.command {
+            return tui(args);
+        }
+    }
+    eprintln!("{}", <Cli as clap::CommandFactory>::command().render_help());
+    Ok(Outcome::Partial)
+}
+
+fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
+    let found = match &args.index {
+        Some(p) => Ok(p.clone()),
+        None => find_index(Path::new(".")),
+    };
+    let searcher = match &found {
+        Ok(dir) => {
+            Some(Searcher::open(dir).with_context(|| format!("opening index {}", dir.display()))?)
+        }
+        // The screen says how to build one; the error is printed once it is gone.
+        Err(_) => None,
+    };
+    let settings = crate::tui::Settings {
+        model_dir: args.model.model,
+        device: args.model.device,
+        mode: args.mode.into(),
+        k: args.k,
+    };
+    crate::tui::run(searcher, settings)?;
+    found?;
+    Ok(Outcome::Ok)
 }
 
 fn load_model(dir: &Path, device: DeviceSpec) -> anyhow::Result<Embedder> {

@@ -1,0 +1,869 @@
+//! The TUI's state and [`App::update`], the one function that changes it.
+//!
+//! The app never does I/O: what needs the outside world (searching, opening a file, copying)
+//! comes back from `update` as an [`Effect`] for the event loop to carry out, and the outcome
+//! comes back in as another [`Action`].
+
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+
+use crate::search::fusion::Fusion;
+use crate::search::{Hit, Mode, SearchRequest};
+use crate::store::Manifest;
+
+use super::action::{Action, Found, Level, Outcome};
+use super::glob::path_matches;
+use super::keymap::KeyContext;
+use super::open::{OpenTarget, place_text};
+use super::preview;
+use super::theme::Theme;
+use super::ui;
+
+/// Hits asked of each search (the filter narrows these).
+pub const DEFAULT_K: usize = 50;
+
+/// Which part of the screen takes the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The query line: every printable character is typed into the query.
+    #[default]
+    Query,
+    /// The results list: single-letter keys are commands.
+    Results,
+    /// The path filter line, while it is being edited.
+    Filter,
+}
+
+/// What the status bar says about the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// The indexed folder's name.
+    pub name: String,
+    /// The model that built the index.
+    pub model: String,
+    /// Number of documents.
+    pub documents: u64,
+    /// Number of chunks.
+    pub chunks: u64,
+}
+
+impl IndexInfo {
+    /// The facts of an index, from its manifest.
+    pub fn of(manifest: &Manifest) -> Self {
+        IndexInfo {
+            name: manifest
+                .root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| manifest.root.display().to_string()),
+            model: manifest.model.name.clone(),
+            documents: manifest.documents,
+            chunks: manifest.chunks,
+        }
+    }
+}
+
+/// Work for the event loop, returned by [`App::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The query changed: send [`Action::Search`] once it has been still for the debounce delay.
+    Debounce,
+    /// Send this request to the search worker.
+    Search {
+        /// Its sequence number; results carry it back.
+        seq: u64,
+        /// What to search for.
+        request: SearchRequest,
+    },
+    /// Open a document at a hit (the TUI is suspended meanwhile).
+    Open(OpenTarget),
+    /// Put this text on the clipboard.
+    Copy(String),
+}
+
+/// The whole state of the TUI. Drawing reads it ([`ui`]); only [`App::update`] changes it.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub(super) index: Option<IndexInfo>,
+    pub(super) theme: Theme,
+    pub(super) size: (u16, u16),
+    pub(super) focus: Focus,
+    pub(super) help: bool,
+    pub(super) running: bool,
+    pub(super) query: String,
+    /// Byte offset of the cursor in `query`, on a character boundary.
+    pub(super) cursor: usize,
+    pub(super) mode: Mode,
+    pub(super) fusion: Fusion,
+    pub(super) k: usize,
+    /// Sequence number of the latest request; results with another are stale.
+    pub(super) seq: u64,
+    pub(super) searching: bool,
+    pub(super) outcome: Option<Outcome>,
+    pub(super) error: Option<String>,
+    /// Indices into `outcome.found` that pass the filter.
+    pub(super) visible: Vec<usize>,
+    /// Index into `visible`.
+    pub(super) selected: usize,
+    /// First visible item of the list.
+    pub(super) offset: usize,
+    /// First preview row shown; `None` shows the chunk with a little context above it.
+    pub(super) scroll: Option<usize>,
+    pub(super) filter: String,
+    filter_saved: String,
+    filter_return: Focus,
+    pub(super) notice: Option<(Level, String)>,
+}
+
+impl App {
+    /// A new app on an index (`None`: there is none yet, and the screen says how to build one).
+    pub fn new(index: Option<IndexInfo>, theme: Theme) -> Self {
+        App {
+            index,
+            theme,
+            size: (80, 24),
+            focus: Focus::Query,
+            help: false,
+            running: true,
+            query: String::new(),
+            cursor: 0,
+            mode: Mode::Hybrid,
+            fusion: Fusion::default(),
+            k: DEFAULT_K,
+            seq: 0,
+            searching: false,
+            outcome: None,
+            error: None,
+            visible: Vec::new(),
+            selected: 0,
+            offset: 0,
+            scroll: None,
+            filter: String::new(),
+            filter_saved: String::new(),
+            filter_return: Focus::Query,
+            notice: None,
+        }
+    }
+
+    /// Starts in `mode`.
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Fuses hybrid results with `fusion`.
+    pub fn with_fusion(mut self, fusion: Fusion) -> Self {
+        self.fusion = fusion;
+        self
+    }
+
+    /// Asks each search for `k` hits (at least 1).
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.k = k.max(1);
+        self
+    }
+
+    /// Whether there is an index to search.
+    pub fn has_index(&self) -> bool {
+        self.index.is_some()
+    }
+
+    /// Whether a search is on its way.
+    pub fn is_searching(&self) -> bool {
+        self.searching
+    }
+
+    /// Whether the TUI should keep running.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// The focused part of the screen.
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    /// The current search mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The query as typed.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The path filter.
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// Whether the key help is shown.
+    pub fn help_visible(&self) -> bool {
+        self.help
+    }
+
+    /// The status message, if any.
+    pub fn notice(&self) -> Option<&(Level, String)> {
+        self.notice.as_ref()
+    }
+
+    /// The sequence number of the latest search request.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Hits that pass the filter, best first.
+    pub fn visible_hits(&self) -> impl Iterator<Item = &Hit> {
+        self.visible_found().map(|f| &f.hit)
+    }
+
+    /// The selected hit, if any.
+    pub fn selected_hit(&self) -> Option<&Hit> {
+        self.selected_found().map(|f| &f.hit)
+    }
+
+    /// What the keymap needs to know.
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            focus: self.focus,
+            help: self.help,
+            query_empty: self.query.is_empty(),
+        }
+    }
+
+    pub(super) fn visible_found(&self) -> impl Iterator<Item = &Found> {
+        let found = self.outcome.as_ref().map_or(&[][..], |o| &o.found[..]);
+        self.visible.iter().filter_map(move |&i| found.get(i))
+    }
+
+    pub(super) fn selected_found(&self) -> Option<&Found> {
+        let i = *self.visible.get(self.selected)?;
+        self.outcome.as_ref()?.found.get(i)
+    }
+
+    /// The latency of the last finished search.
+    pub(super) fn latency(&self) -> Option<Duration> {
+        self.outcome.as_ref().map(|o| o.elapsed)
+    }
+
+    fn area(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    /// Applies one action. The only function that changes the state.
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let from_user = !matches!(
+            action,
+            Action::Results { .. } | Action::Notify(..) | Action::Search | Action::Resize(..)
+        );
+        if from_user && matches!(self.notice, Some((Level::Info, _))) {
+            self.notice = None;
+        }
+        match action {
+            Action::Insert(c) => {
+                if self.focus == Focus::Filter {
+                    self.filter.push(c);
+                    self.refilter();
+                    return None;
+                }
+                self.query.insert(self.cursor, c);
+                self.cursor += c.len_utf8();
+                self.focus = Focus::Query;
+                self.query_changed()
+            }
+            Action::Backspace => {
+                if self.focus == Focus::Filter {
+                    self.filter.pop();
+                    self.refilter();
+                    return None;
+                }
+                let prev = self.prev_boundary();
+                if prev == self.cursor {
+                    return None;
+                }
+                self.query.replace_range(prev..self.cursor, "");
+                self.cursor = prev;
+                self.query_changed()
+            }
+            Action::Delete => {
+                if self.focus == Focus::Filter || self.cursor >= self.query.len() {
+                    return None;
+                }
+                let next = self.next_boundary();
+                self.query.replace_range(self.cursor..next, "");
+                self.query_changed()
+            }
+            Action::DeleteWord => {
+                if self.focus == Focus::Filter {
+                    self.filter.clear();
+                    self.refilter();
+                    return None;
+                }
+                let head = &self.query[..self.cursor];
+                let trimmed = head.trim_end();
+                let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| {
+                    i + trimmed[i..].chars().next().map_or(1, char::len_utf8)
+                });
+                if start == self.cursor {
+                    return None;
+                }
+                self.query.replace_range(start..self.cursor, "");
+                self.cursor = start;
+                self.query_changed()
+            }
+            Action::ClearLine => {
+                if self.focus == Focus::Filter {
+                    self.filter.clear();
+                    self.refilter();
+                    return None;
+                }
+                if self.cursor == 0 {
+                    return None;
+                }
+                self.query.replace_range(..self.cursor, "");
+                self.cursor = 0;
+                self.query_changed()
+            }
+            Action::CursorLeft => {
+                self.cursor = self.prev_boundary();
+                None
+            }
+            Action::CursorRight => {
+                self.cursor = self.next_boundary();
+                None
+            }
+            Action::CursorHome => {
+                self.cursor = 0;
+                None
+            }
+            Action::CursorEnd => {
+                self.cursor = self.query.len();
+                None
+            }
+            Action::FocusResults => {
+                if !self.visible.is_empty() {
+                    self.focus = Focus::Results;
+                }
+                None
+            }
+            Action::FocusQuery => {
+                self.focus = Focus::Query;
+                None
+            }
+            Action::EditFilter => {
+                if self.focus != Focus::Filter {
+                    self.filter_saved = self.filter.clone();
+                    self.filter_return = self.focus;
+                    self.focus = Focus::Filter;
+                }
+                None
+            }
+            Action::ApplyFilter => {
+                if self.focus == Focus::Filter {
+                    self.focus = if self.visible.is_empty() {
+                        Focus::Query
+                    } else {
+                        Focus::Results
+                    };
+                }
+                None
+            }
+            Action::CancelFilter => {
+                if self.focus == Focus::Filter {
+                    self.filter = std::mem::take(&mut self.filter_saved);
+                    self.refilter();
+                    self.focus = self.filter_return;
+                    if self.focus == Focus::Results && self.visible.is_empty() {
+                        self.focus = Focus::Query;
+                    }
+                }
+                None
+            }
+            Action::Up => {
+                if self.focus == Focus::Results && self.selected == 0 {
+                    self.focus = Focus::Query;
+                } else {
+                    self.select(self.selected.saturating_sub(1));
+                }
+                None
+            }
+            Action::Down => {
+                self.select(self.selected.saturating_add(1));
+                None
+            }
+            Action::PageUp => {
+                self.select(self.selected.saturating_sub(self.page()));
+                None
+            }
+            Action::PageDown => {
+                self.select(self.selected.saturating_add(self.page()));
+                None
+            }
+            Action::First => {
+                self.select(0);
+                None
+            }
+            Action::Last => {
+                self.select(usize::MAX);
+                None
+            }
+            Action::ScrollPreview(rows) => {
+                self.scroll_preview(rows);
+                None
+            }
+            Action::ScrollPreviewHalfPage(down) => {
+                let half = (ui::areas(self.area()).preview.height / 2).max(1) as i32;
+                self.scroll_preview(if down { half } else { -half });
+                None
+            }
+            Action::NextMode | Action::PrevMode => {
+                let modes = [Mode::Hybrid, Mode::Keyword, Mode::Semantic];
+                let at = modes.iter().position(|&m| m == self.mode).unwrap_or(0);
+                let step = if action == Action::NextMode { 1 } else { 2 };
+                self.mode = modes[(at + step) % modes.len()];
+                if self.query.trim().is_empty() {
+                    None
+                } else {
+                    self.start_search()
+                }
+            }
+            Action::Open => self.selected_hit().map(|h| Effect::Open(OpenTarget::of(h))),
+            Action::Copy => {
+                let text = place_text(self.selected_hit()?);
+                self.notice = Some((Level::Info, format!("copied {text}")));
+                Some(Effect::Copy(text))
+            }
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                None
+            }
+            Action::CloseHelp => {
+                self.help = false;
+                None
+            }
+            Action::Quit => {
+                self.running = false;
+                None
+            }
+            Action::Search => self.start_search(),
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.fix_offset();
+                None
+            }
+            Action::Results { seq, result } => {
+                if seq != self.seq {
+                    return None; // stale: a newer request is on its way
+                }
+                self.searching = false;
+                match result {
+                    Ok(outcome) => {
+                        self.error = None;
+                        if matches!(self.notice, Some((Level::Error, _))) {
+                            self.notice = None;
+                        }
+                        self.outcome = Some(outcome);
+                    }
+                    Err(e) => {
+                        self.outcome = None;
+                        self.notice = Some((Level::Error, format!("search failed: {e}")));
+                        self.error = Some(e);
+                    }
+                }
+                self.selected = 0;
+                self.offset = 0;
+                self.refilter();
+                None
+            }
+            Action::Notify(level, text) => {
+                self.notice = Some((level, text));
+                None
+            }
+        }
+    }
+
+    fn query_changed(&mut self) -> Option<Effect> {
+        if matches!(self.notice, Some((Level::Error, _))) {
+            self.notice = None;
+        }
+        self.index.as_ref()?;
+        if self.query.trim().is_empty() {
+            self.clear_results();
+            return None;
+        }
+        Some(Effect::Debounce)
+    }
+
+    fn start_search(&mut self) -> Option<Effect> {
+        self.index.as_ref()?;
+        if self.query.trim().is_empty() {
+            self.clear_results();
+            return None;
+        }
+        self.seq += 1;
+        self.searching = true;
+        Some(Effect::Search {
+            seq: self.seq,
+            request: SearchRequest {
+                mode: self.mode,
+                fusion: self.fusion,
+                ..SearchRequest::new(self.query.clone(), self.k)
+            },
+        })
+    }
+
+    /// Forgets the results and cancels the search in flight (its results will be stale).
+    fn clear_results(&mut self) {
+        self.seq += 1;
+        self.searching = false;
+        self.outcome = None;
+        self.error = None;
+        self.refilter();
+    }
+
+    fn prev_boundary(&self) -> usize {
+        self.query[..self.cursor]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i)
+    }
+
+    fn next_boundary(&self) -> usize {
+        self.query[self.cursor..]
+            .chars()
+            .next()
+            .map_or(self.cursor, |c| self.cursor + c.len_utf8())
+    }
+
+    /// Recomputes which hits pass the filter, keeping the selected hit when it still does.
+    fn refilter(&mut self) {
+        let keep = self.selected_found().map(|f| f.hit.chunk_id);
+        self.visible = match &self.outcome {
+            Some(o) => o
+                .found
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| path_matches(&self.filter, &f.hit.file))
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        let found = self.outcome.as_ref().map_or(&[][..], |o| &o.found[..]);
+        let at = keep.and_then(|id| {
+            self.visible
+                .iter()
+                .position(|&i| found.get(i).is_some_and(|f| f.hit.chunk_id == id))
+        });
+        if at != Some(self.selected) {
+            self.scroll = None;
+        }
+        self.selected = at.unwrap_or(0);
+        if self.focus == Focus::Results && self.visible.is_empty() {
+            self.focus = Focus::Query;
+        }
+        self.fix_offset();
+    }
+
+    fn select(&mut self, i: usize) {
+        let i = i.min(self.visible.len().saturating_sub(1));
+        if i != self.selected {
+            self.scroll = None;
+        }
+        self.selected = i;
+        self.fix_offset();
+    }
+
+    /// Hits per page of the list.
+    fn page(&self) -> usize {
+        ui::areas(self.area()).items_per_page().max(1)
+    }
+
+    /// Keeps the selected hit inside the list's window.
+    fn fix_offset(&mut self) {
+        let per = self.page();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + per {
+            self.offset = self.selected + 1 - per;
+        }
+        self.offset = self.offset.min(self.visible.len().saturating_sub(per));
+    }
+
+    fn scroll_preview(&mut self, delta: i32) {
+        let Some(found) = self.selected_found() else {
+            return;
+        };
+        let area = ui::areas(self.area()).preview;
+        let width = area.width.saturating_sub(found.preview.gutter_width());
+        let rows = preview::rows(&found.preview, width, &self.theme);
+        let height = usize::from(area.height);
+        let top = preview::top_row(&rows, height, self.scroll);
+        let max_top = rows.len().saturating_sub(height.max(1));
+        let moved = if delta < 0 {
+            top.saturating_sub(delta.unsigned_abs() as usize)
+        } else {
+            top.saturating_add(delta as usize)
+        };
+        self.scroll = Some(moved.min(max_top));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::search::fusion::ArmScore;
+    use crate::search::snippet::Snippet;
+
+    /// A hand-built hit in `file`, with `text` as its chunk.
+    pub(crate) fn hit(rank: usize, file: &str, text: &str) -> Hit {
+        Hit {
+            rank,
+            score: 1.0 / (60.0 + rank as f32),
+            chunk_id: rank as u64,
+            path: PathBuf::from("/docs").join(file),
+            file: file.to_string(),
+            title: file.to_string(),
+            breadcrumb: vec![],
+            line: 1,
+            page: None,
+            page_end: None,
+            paragraph: None,
+            start_byte: 0,
+            end_byte: text.len(),
+            text: text.to_string(),
+            snippet: Snippet {
+                text: text.to_string(),
+                highlights: vec![],
+            },
+            keyword: Some(ArmScore { rank, score: 3.0 }),
+            semantic: None,
+        }
+    }
+
+    pub(crate) fn info() -> IndexInfo {
+        IndexInfo {
+            name: "corpus".into(),
+            model: "all-MiniLM-L6-v2".into(),
+            documents: 21,
+            chunks: 345,
+        }
+    }
+
+    fn typed(app: &mut App, s: &str) -> Vec<Option<Effect>> {
+        s.chars().map(|c| app.update(Action::Insert(c))).collect()
+    }
+
+    fn searched(app: &mut App) -> u64 {
+        match app.update(Action::Search) {
+            Some(Effect::Search { seq, request }) => {
+                assert_eq!(request.query, app.query());
+                assert_eq!(request.mode, app.mode());
+                seq
+            }
+            other => panic!("expected a search, got {other:?}"),
+        }
+    }
+
+    fn results(app: &mut App, seq: u64, files: &[&str]) {
+        let hits = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| hit(i + 1, f, "some text"))
+            .collect();
+        let q = app.query().to_string();
+        app.update(Action::Results {
+            seq,
+            result: Ok(Outcome::from_hits(
+                &q,
+                app.mode(),
+                hits,
+                Duration::from_millis(5),
+            )),
+        });
+    }
+
+    #[test]
+    fn typing_debounces_and_every_printable_character_goes_into_the_query() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        let effects = typed(&mut app, "§ 7.2(a)? q j k / y");
+        assert!(effects.iter().all(|e| *e == Some(Effect::Debounce)));
+        assert_eq!(app.query(), "§ 7.2(a)? q j k / y");
+        assert_eq!(app.focus(), Focus::Query);
+        assert!(app.is_running());
+        assert!(!app.help_visible());
+    }
+
+    #[test]
+    fn stale_results_are_dropped() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "deposit");
+        let first = searched(&mut app);
+        typed(&mut app, "s");
+        let second = searched(&mut app);
+        assert!(second > first);
+        results(&mut app, first, &["old.txt"]);
+        assert_eq!(app.visible_hits().count(), 0);
+        results(&mut app, second, &["new.txt"]);
+        assert_eq!(app.selected_hit().unwrap().file, "new.txt");
+    }
+
+    #[test]
+    fn clearing_the_query_cancels_the_search_in_flight() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "a");
+        let seq = searched(&mut app);
+        assert_eq!(app.update(Action::Backspace), None);
+        results(&mut app, seq, &["a.txt"]);
+        assert_eq!(app.visible_hits().count(), 0);
+        assert_eq!(app.update(Action::Search), None);
+    }
+
+    #[test]
+    fn editing_keys_move_by_characters() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "§ deposit held");
+        app.update(Action::DeleteWord);
+        assert_eq!(app.query(), "§ deposit ");
+        app.update(Action::CursorHome);
+        app.update(Action::CursorRight);
+        app.update(Action::Backspace);
+        assert_eq!(app.query(), " deposit ");
+        app.update(Action::Delete);
+        assert_eq!(app.query(), "deposit ");
+        app.update(Action::CursorEnd);
+        app.update(Action::CursorLeft);
+        app.update(Action::ClearLine);
+        assert_eq!(app.query(), " ");
+        app.update(Action::CursorLeft);
+        app.update(Action::CursorLeft);
+        assert_eq!(app.update(Action::Backspace), None);
+    }
+
+    #[test]
+    fn tab_cycles_modes_and_searches_again() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::NextMode), None);
+        assert_eq!(app.mode(), Mode::Keyword);
+        typed(&mut app, "deposit");
+        match app.update(Action::NextMode) {
+            Some(Effect::Search { request, .. }) => assert_eq!(request.mode, Mode::Semantic),
+            other => panic!("{other:?}"),
+        }
+        app.update(Action::NextMode);
+        assert_eq!(app.mode(), Mode::Hybrid);
+        app.update(Action::PrevMode);
+        assert_eq!(app.mode(), Mode::Semantic);
+    }
+
+    #[test]
+    fn focus_moves_between_query_results_and_filter() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        app.update(Action::FocusResults);
+        assert_eq!(app.focus(), Focus::Query, "no results yet");
+        typed(&mut app, "x");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["a.txt", "b.md", "c.txt"]);
+        app.update(Action::FocusResults);
+        assert_eq!(app.focus(), Focus::Results);
+        app.update(Action::Down);
+        app.update(Action::Down);
+        app.update(Action::Down);
+        assert_eq!(app.selected_hit().unwrap().file, "c.txt");
+        app.update(Action::First);
+        app.update(Action::Up);
+        assert_eq!(app.focus(), Focus::Query);
+        app.update(Action::FocusResults);
+        app.update(Action::EditFilter);
+        assert_eq!(app.focus(), Focus::Filter);
+        for c in "*.md".chars() {
+            app.update(Action::Insert(c));
+        }
+        assert_eq!(app.query(), "x", "filter keys do not reach the query");
+        assert_eq!(app.visible_hits().count(), 1);
+        app.update(Action::ApplyFilter);
+        assert_eq!(app.focus(), Focus::Results);
+        assert_eq!(app.selected_hit().unwrap().file, "b.md");
+        app.update(Action::EditFilter);
+        app.update(Action::ClearLine);
+        assert_eq!(app.visible_hits().count(), 3);
+        app.update(Action::CancelFilter);
+        assert_eq!(app.filter(), "*.md");
+        assert_eq!(app.focus(), Focus::Results);
+    }
+
+    #[test]
+    fn open_copy_and_quit_are_effects_or_state() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::Open), None);
+        assert_eq!(app.update(Action::Copy), None);
+        typed(&mut app, "x");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["a.txt"]);
+        match app.update(Action::Open) {
+            Some(Effect::Open(t)) => assert_eq!(t.path, PathBuf::from("/docs/a.txt")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            app.update(Action::Copy),
+            Some(Effect::Copy("/docs/a.txt:1".into()))
+        );
+        assert!(matches!(app.notice(), Some((Level::Info, m)) if m.contains("copied")));
+        app.update(Action::Down);
+        assert_eq!(app.notice(), None, "a key clears information");
+        app.update(Action::Quit);
+        assert!(!app.is_running());
+    }
+
+    #[test]
+    fn errors_show_and_clear() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "x");
+        let seq = searched(&mut app);
+        app.update(Action::Results {
+            seq,
+            result: Err("model missing".into()),
+        });
+        assert!(matches!(app.notice(), Some((Level::Error, m)) if m.contains("model missing")));
+        app.update(Action::Down);
+        assert!(app.notice().is_some(), "errors outlive keys");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["a.txt"]);
+        assert_eq!(app.notice(), None);
+    }
+
+    #[test]
+    fn without_an_index_nothing_is_searched() {
+        let mut app = App::new(None, Theme::new(false));
+        assert_eq!(typed(&mut app, "x"), vec![None]);
+        assert_eq!(app.update(Action::Search), None);
+    }
+
+    #[test]
+    fn paging_and_preview_scrolling_stay_in_bounds() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        app.update(Action::Resize(80, 24));
+        typed(&mut app, "x");
+        let seq = searched(&mut app);
+        let files: Vec<String> = (0..30).map(|i| format!("f{i}.txt")).collect();
+        let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+        results(&mut app, seq, &refs);
+        app.update(Action::FocusResults);
+        app.update(Action::PageDown);
+        let page = app.page();
+        assert_eq!(app.selected, page);
+        assert!(app.offset <= app.selected && app.selected < app.offset + page);
+        app.update(Action::Last);
+        assert_eq!(app.selected, 29);
+        assert_eq!(app.offset, 30 - page);
+        app.update(Action::PageUp);
+        assert_eq!(app.selected, 29 - page);
+        app.update(Action::ScrollPreview(-5));
+        assert_eq!(app.scroll, Some(0));
+        app.update(Action::ScrollPreview(1000));
+        assert_eq!(app.scroll, Some(0), "one row of text: nothing to scroll");
+    }
+}

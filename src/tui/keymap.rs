@@ -1,0 +1,333 @@
+//! Keys to actions, given the focus. The help overlay is drawn from [`HELP`], which lists
+//! every binding below; a test checks that the two agree.
+//!
+//! The query line takes every printable character (a lawyer types `§ 7.2(a)?` freely), so
+//! single-letter commands act only when the results list has the focus.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::app::Focus;
+
+/// What decides the meaning of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyContext {
+    /// The focused part of the screen.
+    pub focus: Focus,
+    /// Whether the help overlay is shown.
+    pub help: bool,
+    /// Whether the query is empty (then `?` shows the help).
+    pub query_empty: bool,
+}
+
+/// The key help, by section: key names and what they do. Short enough for two columns in an
+/// 80-column terminal; docs/tui.md says the same at more length.
+pub const HELP: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Anywhere",
+        &[
+            ("Tab S-Tab", "next / previous mode"),
+            ("F1", "this help"),
+            ("Ctrl-F", "filter by path glob"),
+            ("S-↑ S-↓", "scroll the preview"),
+            ("PgUp PgDn", "page through results"),
+            ("Esc Ctrl-C", "quit"),
+        ],
+    ),
+    (
+        "Query line",
+        &[
+            ("typing", "search as you type"),
+            ("↓ Enter", "go to the results"),
+            ("← → Home End", "move the cursor"),
+            ("Bksp Del", "delete a character"),
+            ("Ctrl-W Ctrl-U", "delete word / line"),
+            ("?", "help (empty query)"),
+        ],
+    ),
+    (
+        "Results list",
+        &[
+            ("↑ ↓ k j", "previous / next hit"),
+            ("Home End g G", "first / last hit"),
+            ("Enter o", "open file at the hit"),
+            ("y", "copy path:line"),
+            ("/", "filter by path glob"),
+            ("J K", "scroll preview a line"),
+            ("Ctrl-D Ctrl-U", "scroll half a page"),
+            ("i Bksp", "back to the query"),
+            ("? q", "help / quit"),
+        ],
+    ),
+    (
+        "Filter line",
+        &[
+            ("typing", "glob: * and ?"),
+            ("Enter ↓", "keep, go to results"),
+            ("Esc", "restore the old filter"),
+            ("Ctrl-U", "clear the filter"),
+        ],
+    ),
+];
+
+/// The action for `key`, or `None` when it means nothing here.
+pub fn map_key(key: KeyEvent, cx: KeyContext) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+    if ctrl && !alt && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if cx.help {
+        // Any key closes the help; it never acts behind it.
+        return Some(Action::CloseHelp);
+    }
+    match key.code {
+        KeyCode::F(1) => return Some(Action::ToggleHelp),
+        KeyCode::Tab => return Some(Action::NextMode),
+        KeyCode::BackTab => return Some(Action::PrevMode),
+        KeyCode::Char('f') if ctrl && !alt && cx.focus != Focus::Filter => {
+            return Some(Action::EditFilter);
+        }
+        KeyCode::Up if shift => return Some(Action::ScrollPreview(-1)),
+        KeyCode::Down if shift => return Some(Action::ScrollPreview(1)),
+        KeyCode::PageUp if cx.focus != Focus::Filter => return Some(Action::PageUp),
+        KeyCode::PageDown if cx.focus != Focus::Filter => return Some(Action::PageDown),
+        _ => {}
+    }
+    match cx.focus {
+        Focus::Query => query_key(key, cx, ctrl, alt),
+        Focus::Results => results_key(key, ctrl, alt),
+        Focus::Filter => filter_key(key, ctrl, alt),
+    }
+}
+
+/// A character to type: plain, shifted, or AltGr (which some terminals send as Ctrl+Alt).
+fn typed(key: &KeyEvent, ctrl: bool, alt: bool) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if ctrl == alt => Some(c),
+        _ => None,
+    }
+}
+
+fn query_key(key: KeyEvent, cx: KeyContext, ctrl: bool, alt: bool) -> Option<Action> {
+    if let Some(c) = typed(&key, ctrl, alt) {
+        return Some(if c == '?' && cx.query_empty {
+            Action::ToggleHelp
+        } else {
+            Action::Insert(c)
+        });
+    }
+    if ctrl {
+        return match key.code {
+            KeyCode::Char('u') => Some(Action::ClearLine),
+            KeyCode::Char('w') | KeyCode::Backspace => Some(Action::DeleteWord),
+            // Some terminals send Backspace as Ctrl-H.
+            KeyCode::Char('h') => Some(Action::Backspace),
+            KeyCode::Char('a') => Some(Action::CursorHome),
+            KeyCode::Char('e') => Some(Action::CursorEnd),
+            _ => None,
+        };
+    }
+    match key.code {
+        KeyCode::Esc => Some(Action::Quit),
+        KeyCode::Enter | KeyCode::Down => Some(Action::FocusResults),
+        KeyCode::Backspace if alt => Some(Action::DeleteWord),
+        KeyCode::Backspace => Some(Action::Backspace),
+        KeyCode::Delete => Some(Action::Delete),
+        KeyCode::Left => Some(Action::CursorLeft),
+        KeyCode::Right => Some(Action::CursorRight),
+        KeyCode::Home => Some(Action::CursorHome),
+        KeyCode::End => Some(Action::CursorEnd),
+        _ => None,
+    }
+}
+
+fn results_key(key: KeyEvent, ctrl: bool, alt: bool) -> Option<Action> {
+    if ctrl {
+        return match key.code {
+            KeyCode::Char('d') => Some(Action::ScrollPreviewHalfPage(true)),
+            KeyCode::Char('u') => Some(Action::ScrollPreviewHalfPage(false)),
+            _ => None,
+        };
+    }
+    if alt {
+        return None;
+    }
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => Some(Action::Quit),
+        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+        KeyCode::Home | KeyCode::Char('g') => Some(Action::First),
+        KeyCode::End | KeyCode::Char('G') => Some(Action::Last),
+        KeyCode::Enter | KeyCode::Char('o') => Some(Action::Open),
+        KeyCode::Char('y') => Some(Action::Copy),
+        KeyCode::Char('/') => Some(Action::EditFilter),
+        KeyCode::Char('J') => Some(Action::ScrollPreview(1)),
+        KeyCode::Char('K') => Some(Action::ScrollPreview(-1)),
+        KeyCode::Char('i') | KeyCode::Backspace => Some(Action::FocusQuery),
+        KeyCode::Char('?') => Some(Action::ToggleHelp),
+        _ => None,
+    }
+}
+
+fn filter_key(key: KeyEvent, ctrl: bool, alt: bool) -> Option<Action> {
+    if let Some(c) = typed(&key, ctrl, alt) {
+        return Some(Action::Insert(c));
+    }
+    if ctrl {
+        return match key.code {
+            KeyCode::Char('u') | KeyCode::Char('w') => Some(Action::ClearLine),
+            _ => None,
+        };
+    }
+    match key.code {
+        KeyCode::Esc => Some(Action::CancelFilter),
+        KeyCode::Enter | KeyCode::Down => Some(Action::ApplyFilter),
+        KeyCode::Backspace => Some(Action::Backspace),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx(focus: Focus, query_empty: bool) -> KeyContext {
+        KeyContext {
+            focus,
+            help: false,
+            query_empty,
+        }
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn with(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn the_query_line_takes_every_printable_character() {
+        for c in "§ 7.2(a)?qjky/gGio".chars() {
+            assert_eq!(
+                map_key(key(KeyCode::Char(c)), cx(Focus::Query, false)),
+                Some(Action::Insert(c)),
+                "{c}"
+            );
+        }
+        assert_eq!(
+            map_key(
+                with(KeyCode::Char('A'), KeyModifiers::SHIFT),
+                cx(Focus::Query, false)
+            ),
+            Some(Action::Insert('A'))
+        );
+        // AltGr, as some terminals report it.
+        assert_eq!(
+            map_key(
+                with(
+                    KeyCode::Char('@'),
+                    KeyModifiers::CONTROL | KeyModifiers::ALT
+                ),
+                cx(Focus::Query, false)
+            ),
+            Some(Action::Insert('@'))
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('?')), cx(Focus::Query, true)),
+            Some(Action::ToggleHelp)
+        );
+    }
+
+    #[test]
+    fn letters_are_commands_only_in_the_results_list() {
+        let r = cx(Focus::Results, false);
+        assert_eq!(map_key(key(KeyCode::Char('j')), r), Some(Action::Down));
+        assert_eq!(map_key(key(KeyCode::Char('k')), r), Some(Action::Up));
+        assert_eq!(map_key(key(KeyCode::Char('q')), r), Some(Action::Quit));
+        assert_eq!(map_key(key(KeyCode::Char('y')), r), Some(Action::Copy));
+        assert_eq!(
+            map_key(key(KeyCode::Char('/')), r),
+            Some(Action::EditFilter)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('?')), r),
+            Some(Action::ToggleHelp)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('i')), r),
+            Some(Action::FocusQuery)
+        );
+        assert_eq!(map_key(key(KeyCode::Enter), r), Some(Action::Open));
+        assert_eq!(map_key(key(KeyCode::Char('x')), r), None);
+    }
+
+    #[test]
+    fn global_keys_work_in_every_focus() {
+        for focus in [Focus::Query, Focus::Results, Focus::Filter] {
+            let c = cx(focus, false);
+            assert_eq!(map_key(key(KeyCode::Tab), c), Some(Action::NextMode));
+            assert_eq!(map_key(key(KeyCode::F(1)), c), Some(Action::ToggleHelp));
+            assert_eq!(
+                map_key(with(KeyCode::Char('c'), KeyModifiers::CONTROL), c),
+                Some(Action::Quit)
+            );
+        }
+        assert_eq!(
+            map_key(key(KeyCode::Esc), cx(Focus::Query, false)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Esc), cx(Focus::Filter, false)),
+            Some(Action::CancelFilter)
+        );
+        assert_eq!(
+            map_key(
+                with(KeyCode::Char('f'), KeyModifiers::CONTROL),
+                cx(Focus::Query, false)
+            ),
+            Some(Action::EditFilter)
+        );
+    }
+
+    #[test]
+    fn any_key_closes_the_help() {
+        let c = KeyContext {
+            focus: Focus::Query,
+            help: true,
+            query_empty: true,
+        };
+        assert_eq!(map_key(key(KeyCode::Char('a')), c), Some(Action::CloseHelp));
+        assert_eq!(map_key(key(KeyCode::Esc), c), Some(Action::CloseHelp));
+        assert_eq!(
+            map_key(with(KeyCode::Char('c'), KeyModifiers::CONTROL), c),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn the_help_names_every_bound_key() {
+        let text: String = HELP
+            .iter()
+            .flat_map(|(_, keys)| keys.iter().map(|(k, _)| format!(" {k} ")))
+            .collect();
+        for (_, keys) in HELP {
+            for (k, d) in *keys {
+                assert!(
+                    k.chars().count() <= 13 && d.chars().count() <= 22,
+                    "{k}: {d}"
+                );
+            }
+        }
+        for name in [
+            "Tab", "S-Tab", "F1", "Ctrl-F", "S-↑", "S-↓", "PgUp", "PgDn", "Esc", "Ctrl-C", "↓",
+            "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U", "?", "k j", "g G",
+            " o", "y", "/", "J K", "Ctrl-D", "i ", "q",
+        ] {
+            assert!(text.contains(name), "help lacks {name:?}");
+        }
+    }
+}

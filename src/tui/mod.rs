@@ -1,0 +1,270 @@
+//! `lexsearch tui`: full-screen search as you type, on the same [`Searcher`] as the CLI.
+//!
+//! One job per module:
+//! - [`app`]: the state, and [`App::update`], the only function that changes it;
+//! - [`action`]: every change, as one [`Action`] enum (keys, search results, messages);
+//! - [`keymap`]: keys to actions, given the focus;
+//! - [`ui`]: drawing (`impl Widget for &App`), which only reads the state;
+//! - [`worker`]: the search thread, which owns the searcher and the model;
+//! - [`preview`], [`open`], [`glob`], [`theme`]: the pure parts of the preview, opening and
+//!   copying, the path filter, and the styles.
+//!
+//! [`event_loop`] ties them together and is generic over the ratatui [`Backend`], so tests run
+//! it on a `TestBackend` with a scripted [`Host`]. Nothing is ever printed onto the screen:
+//! messages go to the status bar.
+
+pub mod action;
+pub mod app;
+pub mod glob;
+pub mod keymap;
+pub mod open;
+pub mod preview;
+pub mod theme;
+pub mod ui;
+pub mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossterm::event::{Event, KeyEventKind};
+use ratatui::backend::Backend;
+use ratatui::{Frame, Terminal};
+
+use crate::embed::DeviceSpec;
+use crate::search::{Mode, Searcher};
+
+pub use action::{Action, Found, Level, Outcome};
+pub use app::{App, Effect, Focus, IndexInfo};
+pub use theme::Theme;
+pub use worker::Job;
+
+use open::OpenTarget;
+
+/// How long the query must be still before it is searched.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Longest wait for a key before the loop looks for search results, while one is due.
+const TICK: Duration = Duration::from_millis(20);
+
+/// Longest wait for a key when no search is due (the worker may still send a message).
+const IDLE: Duration = Duration::from_millis(200);
+
+/// What `lexsearch tui` was asked for.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Model folder; `None`: the one that built the index.
+    pub model_dir: Option<PathBuf>,
+    /// Where the encoder runs.
+    pub device: DeviceSpec,
+    /// The mode to start in.
+    pub mode: Mode,
+    /// Hits asked of each search.
+    pub k: usize,
+}
+
+/// What the event loop needs from the outside world: keys, running a program in the real
+/// terminal, and the clipboard. The real one is crossterm on stdin/stdout; tests script one.
+pub trait Host {
+    /// The next terminal event, waiting at most `timeout`.
+    fn next_event(&mut self, timeout: Duration) -> std::io::Result<Option<Event>>;
+
+    /// Runs `command` in the terminal, with the TUI suspended (normal screen, cooked mode).
+    fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus>;
+
+    /// Puts `text` on the clipboard.
+    fn copy(&mut self, text: &str) -> std::io::Result<()>;
+}
+
+/// The real terminal, through crossterm.
+#[derive(Debug, Default)]
+pub struct CrosstermHost;
+
+impl Host for CrosstermHost {
+    fn next_event(&mut self, timeout: Duration) -> std::io::Result<Option<Event>> {
+        if crossterm::event::poll(timeout)? {
+            crossterm::event::read().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
+        ratatui::try_restore()?;
+        let status = command.status();
+        crossterm::terminal::enable_raw_mode()?;
+        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+        status
+    }
+
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        // OSC 52: the terminal (or tmux, or ssh's far end) owns the clipboard.
+        let mut out = std::io::stdout().lock();
+        out.write_all(open::osc52(text).as_bytes())?;
+        out.flush()
+    }
+}
+
+/// Runs the TUI on the terminal until the user quits. With no index, the screen says how to
+/// build one. The terminal is restored on return, and on panic (ratatui's hook).
+pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the TUI needs a terminal; in scripts use `lexsearch search QUERY` (add --json for data)"
+        );
+    }
+    let info = searcher.as_ref().map(|s| IndexInfo::of(s.manifest()));
+    let mut app = App::new(info, Theme::from_env())
+        .with_mode(settings.mode)
+        .with_k(settings.k);
+    let (actions_tx, actions) = mpsc::channel();
+    let jobs = match searcher {
+        Some(searcher) => {
+            let dir = settings
+                .model_dir
+                .clone()
+                .unwrap_or_else(|| searcher.manifest().model.dir.clone());
+            let model = worker::ModelSource {
+                dir,
+                device: settings.device,
+                preload: settings.mode.needs_model(),
+            };
+            worker::spawn(searcher, model, actions_tx.clone())
+                .context("starting the search thread")?
+        }
+        None => mpsc::channel().0,
+    };
+    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    let result = event_loop(&mut terminal, &mut app, &mut CrosstermHost, &jobs, &actions);
+    ratatui::restore();
+    drop(actions_tx);
+    result
+}
+
+/// Draws the app, and the cursor in the line being edited.
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let area = frame.area();
+    frame.render_widget(app, area);
+    if let Some(at) = ui::cursor(app, area) {
+        frame.set_cursor_position(at);
+    }
+}
+
+/// The event loop: draw, wait for a key or a result, apply actions, carry out effects, until
+/// the app stops running. Search requests go to `jobs`; results come back on `actions`.
+pub fn event_loop<B, H>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    host: &mut H,
+    jobs: &Sender<Job>,
+    actions: &Receiver<Action>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    H: Host,
+{
+    let size = terminal.size()?;
+    app.update(Action::Resize(size.width, size.height));
+    let mut deadline: Option<Instant> = None;
+    let mut dirty = true;
+    let mut worker_gone = false;
+    while app.is_running() {
+        if dirty {
+            terminal.draw(|frame| draw(frame, app))?;
+            dirty = false;
+        }
+        let wait = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).min(TICK),
+            None if app.is_searching() => TICK,
+            None => IDLE,
+        };
+        let event = host.next_event(wait)?;
+        // Results that arrived before the key go first.
+        let mut queue = Vec::new();
+        loop {
+            match actions.try_recv() {
+                Ok(action) => queue.push(action),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if !worker_gone && app.has_index() {
+                        worker_gone = true;
+                        queue.push(Action::Notify(
+                            Level::Error,
+                            "the search thread stopped; restart lexsearch".into(),
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+        match event {
+            Some(Event::Key(key)) if key.kind != KeyEventKind::Release => {
+                if let Some(action) = keymap::map_key(key, app.key_context()) {
+                    queue.push(action);
+                }
+            }
+            Some(Event::Resize(w, h)) => queue.push(Action::Resize(w, h)),
+            _ => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            deadline = None;
+            queue.push(Action::Search);
+        }
+        for action in queue {
+            dirty = true;
+            match app.update(action) {
+                None => {}
+                Some(Effect::Debounce) => deadline = Some(Instant::now() + DEBOUNCE),
+                Some(Effect::Search { seq, request }) => {
+                    deadline = None;
+                    // A stopped worker was reported above.
+                    let _ = jobs.send(Job { seq, request });
+                }
+                Some(Effect::Open(target)) => {
+                    let note = open_outside(host, &target);
+                    terminal.clear()?;
+                    let size = terminal.size()?;
+                    app.update(Action::Resize(size.width, size.height));
+                    app.update(note);
+                }
+                Some(Effect::Copy(text)) => {
+                    if let Err(e) = host.copy(&text) {
+                        app.update(Action::Notify(Level::Error, format!("cannot copy: {e}")));
+                    }
+                }
+            }
+            if !app.is_running() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `target` in its viewer with the TUI suspended, and says how it went.
+fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
+    let opener = open::opener(target, &|name| std::env::var(name).ok());
+    let mut command = Command::new(&opener.program);
+    command.args(&opener.args);
+    match host.run_outside(&mut command) {
+        Ok(status) if status.success() => {
+            let mut text = format!("opened {} with {}", target.path.display(), opener.program);
+            if let Some(page) = target.page {
+                text.push_str(&format!(" (the hit is on p. {page})"));
+            }
+            Action::Notify(Level::Info, text)
+        }
+        Ok(status) => Action::Notify(
+            Level::Error,
+            format!("{} exited with {status}", opener.program),
+        ),
+        Err(e) => Action::Notify(Level::Error, format!("cannot run {}: {e}", opener.program)),
+    }
+}

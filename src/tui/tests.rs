@@ -1,0 +1,565 @@
+//! Whole-screen tests: actions go into [`App::update`] (search results included, built by hand,
+//! the way gitui's tests feed async results), the app is drawn on a `TestBackend`, and the
+//! screen is compared with an insta snapshot in `src/tui/snapshots/`. Styles, which snapshots
+//! do not show, are checked cell by cell.
+
+use std::collections::VecDeque;
+use std::process::{Command, ExitStatus};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+use super::action::{Action, Found, Outcome};
+use super::app::tests::{hit, info};
+use super::app::{App, Effect, Focus};
+use super::preview::Preview;
+use super::theme::Theme;
+use super::{Host, Job, draw, event_loop};
+use crate::search::fusion::ArmScore;
+use crate::search::{Hit, Mode};
+
+const QUERY: &str = "security deposit";
+
+const LEASE: &str = "\
+ARTICLE 4 SECURITY DEPOSIT
+
+4.1 Amount. Upon signing, Tenant shall deposit with Landlord the sum of $24,000 as security for Tenant's performance of this Lease.
+
+4.2 Return of Deposit. The Landlord shall return the Security Deposit to the Tenant within thirty (30) days after the end of the Term, less any amounts applied under Section 4.3.
+
+4.3 Application. Landlord may apply the deposit to unpaid Rent and to repairs beyond ordinary wear and tear.
+
+ARTICLE 5 INSURANCE
+
+5.1 Tenant shall keep the Premises insured.
+";
+
+fn arm(rank: usize, score: f32) -> Option<ArmScore> {
+    Some(ArmScore { rank, score })
+}
+
+/// Three hits: a text file found by both arms (previewed in its document), a PDF page found by
+/// keywords, and a Markdown clause found by meaning.
+fn sample_found() -> Vec<Found> {
+    let chunk = LEASE
+        .lines()
+        .find(|l| l.starts_with("4.2"))
+        .unwrap()
+        .to_string();
+    let start = LEASE.find(&chunk).unwrap();
+    let mut lease = hit(1, "commercial-lease.txt", &chunk);
+    lease.score = 0.0328;
+    lease.start_byte = start;
+    lease.end_byte = start + chunk.len();
+    lease.line = 5;
+    lease.breadcrumb = vec![
+        "ARTICLE 4 SECURITY DEPOSIT".into(),
+        "4.2 Return of Deposit".into(),
+    ];
+    lease.keyword = arm(1, 7.9);
+    lease.semantic = arm(1, 0.71);
+
+    let mut pdf = hit(
+        2,
+        "scans/lease-2019.pdf",
+        "The deposit shall be held in a separate account and returned with interest.",
+    );
+    pdf.score = 0.0161;
+    pdf.line = 310;
+    pdf.page = Some(12);
+    pdf.keyword = arm(2, 4.1);
+    pdf.semantic = None;
+
+    let mut nda = hit(
+        3,
+        "nda.md",
+        "Each party may keep one copy of Confidential Information as security for its records.",
+    );
+    nda.score = 0.0159;
+    nda.line = 14;
+    nda.breadcrumb = vec!["3. Return of Materials".into()];
+    nda.keyword = None;
+    nda.semantic = arm(2, 0.52);
+
+    vec![
+        Found {
+            preview: Preview::build(&lease, Some(LEASE), QUERY),
+            hit: lease,
+        },
+        Found::from_hit(pdf, QUERY),
+        Found::from_hit(nda, QUERY),
+    ]
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Insert(c));
+    }
+}
+
+/// Types the query, lets the debounce fire and hands back the request's sequence number.
+fn search(app: &mut App) -> u64 {
+    match app.update(Action::Search) {
+        Some(Effect::Search { seq, .. }) => seq,
+        other => panic!("expected a search, got {other:?}"),
+    }
+}
+
+fn deliver(app: &mut App, seq: u64, found: Vec<Found>) {
+    let mode = app.mode();
+    app.update(Action::Results {
+        seq,
+        result: Ok(Outcome {
+            query: app.query().to_string(),
+            mode,
+            found,
+            elapsed: Duration::from_millis(12),
+        }),
+    });
+}
+
+fn app_with_results(theme: Theme, w: u16, h: u16) -> App {
+    let mut app = App::new(Some(info()), theme);
+    app.update(Action::Resize(w, h));
+    typed(&mut app, QUERY);
+    let seq = search(&mut app);
+    deliver(&mut app, seq, sample_found());
+    app
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    terminal.backend().to_string()
+}
+
+/// The cells of `buf` whose row contains `needle`, from where it starts.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(i) = row.find(needle) {
+            let col = row[..i].chars().count() as u16;
+            return Some((col, y));
+        }
+    }
+    None
+}
+
+#[test]
+fn results_preview_and_status_at_80x24() {
+    let app = app_with_results(Theme::new(true), 80, 24);
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    for expected in [
+        "hybrid › security deposit",
+        "Results: 3 hits",
+        "commercial-lease.txt",
+        "line 5",
+        "both",
+        "scans/lease-2019.pdf",
+        "p. 12",
+        "keyword",
+        "semantic",
+        "ARTICLE 4 SECURITY DEPOSIT › 4.2 Return of Deposit",
+        "4.2 Return of Deposit. The Landlord",
+        "corpus │ all-MiniLM-L6-v2 │ 21 docs · 345 chunks │ hybrid · α=0.8 │ 12 ms",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not on screen:\n{text}"
+        );
+    }
+    let buf = terminal.backend().buffer();
+    // Query terms are highlighted in the preview, and the chunk has a bar in the gutter.
+    let theme = Theme::new(true);
+    let (x, y) = find(buf, "Security Deposit to").unwrap();
+    assert_eq!(buf[(x, y)].bg, theme.highlight().bg.unwrap());
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    let (bx, by) = find(buf, "▌ 4.2 Return").unwrap();
+    assert_eq!(buf[(bx, by)].fg, Color::Cyan);
+    // Context around the chunk is dimmed, the chunk is not.
+    let (cx, cy) = find(buf, "$24,000").unwrap();
+    assert!(buf[(cx, cy)].modifier.contains(Modifier::DIM));
+    assert!(!buf[(bx + 2, by)].modifier.contains(Modifier::DIM));
+    // The selected hit stands out.
+    let (sx, sy) = find(buf, "▶ 1").unwrap();
+    assert_eq!(buf[(sx, sy)].bg, Color::Blue);
+}
+
+#[test]
+fn moving_through_results_updates_the_preview() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::FocusResults);
+    app.update(Action::Down);
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(text.contains("scans/lease-2019.pdf · p. 12"), "{text}");
+    assert!(text.contains("held in a separate account"), "{text}");
+    assert!(
+        text.contains("Enter open · y copy"),
+        "hints follow the focus:\n{text}"
+    );
+    app.update(Action::Down);
+    let text = screen(&render(&app, 80, 24));
+    assert!(
+        text.contains("nda.md · line 14 · 3. Return of Materials"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_preview_scrolls_and_comes_back_to_the_chunk_on_a_new_selection() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::FocusResults);
+    let before = screen(&render(&app, 80, 24));
+    app.update(Action::ScrollPreview(3));
+    let after = screen(&render(&app, 80, 24));
+    assert_ne!(before, after);
+    assert!(after.contains("4.3 Application"), "{after}");
+    app.update(Action::ScrollPreview(-100));
+    assert!(screen(&render(&app, 80, 24)).contains("ARTICLE 4 SECURITY DEPOSIT"));
+    app.update(Action::Down);
+    app.update(Action::Up);
+    assert_eq!(screen(&render(&app, 80, 24)), before);
+}
+
+#[test]
+fn wide_terminals_put_the_preview_beside_the_list() {
+    let app = app_with_results(Theme::new(false), 140, 30);
+    insta::assert_snapshot!(render(&app, 140, 30).backend());
+}
+
+#[test]
+fn tab_switches_mode_and_searches_again() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    let seq = match app.update(Action::NextMode) {
+        Some(Effect::Search { seq, request }) => {
+            assert_eq!(request.mode, Mode::Keyword);
+            assert_eq!(request.query, QUERY);
+            seq
+        }
+        other => panic!("{other:?}"),
+    };
+    let text = screen(&render(&app, 80, 24));
+    assert!(text.contains("keyword › security deposit"), "{text}");
+    assert!(text.contains("searching…"), "{text}");
+    deliver(&mut app, seq, sample_found()[1..2].to_vec());
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(text.contains("│ keyword │ 12 ms"), "{text}");
+    assert!(text.contains("Results: 1 hit "), "{text}");
+    app.update(Action::NextMode);
+    assert!(screen(&render(&app, 80, 24)).contains("semantic › security deposit"));
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::ToggleHelp);
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    for (_, keys) in super::keymap::HELP {
+        for (key, what) in *keys {
+            assert!(
+                text.contains(key) && text.contains(what),
+                "{key}: {what}\n{text}"
+            );
+        }
+    }
+    app.update(Action::CloseHelp);
+    assert!(!screen(&render(&app, 80, 24)).contains(" Keys "));
+}
+
+#[test]
+fn help_overlay_in_a_narrow_terminal() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(50, 40));
+    app.update(Action::ToggleHelp);
+    insta::assert_snapshot!(render(&app, 50, 40).backend());
+}
+
+#[test]
+fn empty_state_without_an_index() {
+    let mut app = App::new(None, Theme::new(false));
+    typed(&mut app, "deposit");
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    assert!(screen(&terminal).contains("lexsearch index DIR"));
+}
+
+#[test]
+fn empty_state_before_typing() {
+    let app = App::new(Some(info()), Theme::new(false));
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    assert!(screen(&terminal).contains("type to search 345 chunks in 21 documents"));
+}
+
+#[test]
+fn empty_state_with_no_hits_suggests_another_mode() {
+    let mut app = App::new(Some(info()), Theme::new(false)).with_mode(Mode::Keyword);
+    typed(&mut app, "zebra");
+    let seq = search(&mut app);
+    deliver(&mut app, seq, vec![]);
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(
+        text.contains("No hits for “zebra” in keyword mode."),
+        "{text}"
+    );
+    assert!(text.contains("Tab for semantic search"), "{text}");
+}
+
+#[test]
+fn search_errors_show_in_the_status_bar_and_the_ui_keeps_going() {
+    let mut app = App::new(Some(info()), Theme::new(true));
+    typed(&mut app, "deposit");
+    let seq = search(&mut app);
+    app.update(Action::Results {
+        seq,
+        result: Err("cannot load the model /m: config.json is missing".into()),
+    });
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "search failed: cannot load the model").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // Typing on works, and a good search clears the error.
+    typed(&mut app, "s");
+    let seq = search(&mut app);
+    deliver(&mut app, seq, sample_found());
+    assert!(!screen(&render(&app, 80, 24)).contains("search failed"));
+}
+
+#[test]
+fn the_path_filter_narrows_results() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::EditFilter);
+    typed(&mut app, "*.md");
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(
+        text.contains("Results: 1 of 3 hits · filter *.md"),
+        "{text}"
+    );
+    assert!(text.contains("filter › *.md"), "{text}");
+    assert!(!text.contains("commercial-lease.txt"), "{text}");
+    typed(&mut app, "x");
+    let text = screen(&render(&app, 80, 24));
+    assert!(text.contains("No hits match the filter “*.mdx”."), "{text}");
+}
+
+#[test]
+fn tiny_terminals_never_panic() {
+    let mut app = app_with_results(Theme::new(false), 10, 3);
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (2, 1),
+        (1, 5),
+        (10, 3),
+        (20, 2),
+        (39, 9),
+        (40, 10),
+        (41, 11),
+        (79, 23),
+    ] {
+        for help in [false, true] {
+            for focus in [Action::FocusQuery, Action::FocusResults, Action::EditFilter] {
+                let mut app = app.clone();
+                app.update(Action::Resize(w, h));
+                app.update(focus);
+                if help {
+                    app.update(Action::ToggleHelp);
+                }
+                app.update(Action::Last);
+                app.update(Action::ScrollPreview(5));
+                app.update(Action::PageDown);
+                let _ = render(&app, w, h);
+            }
+        }
+    }
+    app.update(Action::Resize(10, 3));
+    insta::assert_snapshot!("tiny_10x3", render(&app, 10, 3).backend());
+    app.update(Action::Resize(1, 1));
+    insta::assert_snapshot!("tiny_1x1", render(&app, 1, 1).backend());
+}
+
+#[test]
+fn resizing_keeps_the_selection_in_view() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(80, 24));
+    typed(&mut app, QUERY);
+    let seq = search(&mut app);
+    let found: Vec<Found> = (1..=20)
+        .map(|i| Found::from_hit(hit(i, &format!("doc-{i:02}.txt"), "deposit"), QUERY))
+        .collect();
+    deliver(&mut app, seq, found);
+    app.update(Action::FocusResults);
+    app.update(Action::Last);
+    for (w, h) in [(80, 24), (60, 14), (120, 40), (30, 8), (100, 30)] {
+        app.update(Action::Resize(w, h));
+        let text = screen(&render(&app, w, h));
+        assert!(text.contains("doc-20.txt"), "{w}x{h}:\n{text}");
+    }
+}
+
+#[test]
+fn no_color_draws_with_modifiers_only() {
+    let app = app_with_results(Theme::new(false), 80, 24);
+    let mono = render(&app, 80, 24);
+    let buf = mono.backend().buffer();
+    for cell in &buf.content {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let (x, y) = find(buf, "Security Deposit to").unwrap();
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    let (x, y) = find(buf, "▶ 1").unwrap();
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    let colored = render(&app_with_results(Theme::new(true), 80, 24), 80, 24);
+    assert!(
+        colored
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}
+
+/// A scripted terminal: keys are handed out one by one, each once `ready` says so.
+struct Script {
+    steps: VecDeque<(KeyEvent, Box<dyn Fn() -> bool>)>,
+    copied: Vec<String>,
+    ran: Vec<Vec<String>>,
+}
+
+impl Host for Script {
+    fn next_event(&mut self, timeout: Duration) -> std::io::Result<Option<Event>> {
+        match self.steps.front() {
+            Some((_, ready)) if ready() => {
+                Ok(self.steps.pop_front().map(|(key, _)| Event::Key(key)))
+            }
+            Some(_) => {
+                std::thread::sleep(timeout);
+                Ok(None)
+            }
+            // Out of keys: quit, so a broken test cannot hang.
+            None => Ok(Some(Event::Key(KeyEvent::new(
+                KeyCode::Char('c'),
+                KeyModifiers::CONTROL,
+            )))),
+        }
+    }
+
+    fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
+        let mut argv = vec![command.get_program().to_string_lossy().into_owned()];
+        argv.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+        self.ran.push(argv);
+        success()
+    }
+
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        self.copied.push(text.to_string());
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn success() -> std::io::Result<ExitStatus> {
+    use std::os::unix::process::ExitStatusExt;
+    Ok(ExitStatus::from_raw(0))
+}
+
+#[cfg(not(unix))]
+fn success() -> std::io::Result<ExitStatus> {
+    use std::os::windows::process::ExitStatusExt;
+    Ok(ExitStatus::from_raw(0))
+}
+
+#[test]
+fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let (actions_tx, actions_rx) = mpsc::channel();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // A fake worker: answers every job with the sample hits.
+    {
+        let answered = answered.clone();
+        let requests = requests.clone();
+        std::thread::spawn(move || {
+            while let Ok(job) = jobs_rx.recv() {
+                requests.lock().unwrap().push(job.request.query.clone());
+                let hits: Vec<Hit> = sample_found().into_iter().map(|f| f.hit).collect();
+                let outcome = Outcome::from_hits(
+                    &job.request.query,
+                    job.request.mode,
+                    hits,
+                    Duration::from_millis(12),
+                );
+                let _ = actions_tx.send(Action::Results {
+                    seq: job.seq,
+                    result: Ok(outcome),
+                });
+                answered.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let now = || -> Box<dyn Fn() -> bool> { Box::new(|| true) };
+    let mut steps: VecDeque<(KeyEvent, Box<dyn Fn() -> bool>)> = QUERY
+        .chars()
+        .map(|c| (key(KeyCode::Char(c)), now()))
+        .collect();
+    let after_first = answered.clone();
+    steps.push_back((
+        key(KeyCode::Down),
+        Box::new(move || after_first.load(Ordering::SeqCst) >= 1),
+    ));
+    steps.push_back((key(KeyCode::Char('j')), now()));
+    steps.push_back((key(KeyCode::Char('y')), now()));
+    steps.push_back((key(KeyCode::Enter), now()));
+    steps.push_back((key(KeyCode::Char('q')), now()));
+    let mut host = Script {
+        steps,
+        copied: vec![],
+        ran: vec![],
+    };
+    let mut app = App::new(Some(info()), Theme::new(false));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    event_loop(&mut terminal, &mut app, &mut host, &jobs_tx, &actions_rx).unwrap();
+
+    assert!(!app.is_running());
+    // Typing was debounced: one search for the whole query, not one per key.
+    assert_eq!(*requests.lock().unwrap(), vec![QUERY.to_string()]);
+    assert_eq!(app.focus(), Focus::Results);
+    assert_eq!(
+        host.copied,
+        vec!["/docs/scans/lease-2019.pdf#page=12".to_string()]
+    );
+    assert_eq!(host.ran.len(), 1);
+    assert_eq!(host.ran[0].last().unwrap(), "/docs/scans/lease-2019.pdf");
+    let text = screen(&terminal);
+    assert!(text.contains("opened /docs/scans/lease-2019.pdf"), "{text}");
+    assert!(text.contains("(the hit is on p. 12)"), "{text}");
+}

@@ -1,0 +1,178 @@
+//! The search thread. It owns the [`Searcher`] and the [`Embedder`] (both used from this thread
+//! only), runs requests through the same [`Searcher::search`] as the CLI, reads each hit's
+//! document for its preview, and sends the outcome back as [`Action::Results`].
+//!
+//! Requests queue up while a search runs; only the newest is run, since the app drops results
+//! of older ones anyway. The model is loaded at start when the first mode needs it (in the
+//! background, so typing never waits), else on the first search that needs it: keyword search
+//! works without it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use crate::embed::{DeviceSpec, Embedder};
+use crate::search::{SearchRequest, Searcher};
+
+use super::action::{Action, Found, Level, Outcome};
+use super::preview::Preview;
+
+/// Documents larger than this are not read for previews (the chunk alone is shown).
+pub const MAX_PREVIEW_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// One request for the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// The app's sequence number for it.
+    pub seq: u64,
+    /// What to search for.
+    pub request: SearchRequest,
+}
+
+/// Where the embedding model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSource {
+    /// The model folder: the index's own, unless the user named another.
+    pub dir: PathBuf,
+    /// Where the encoder runs.
+    pub device: DeviceSpec,
+    /// Load it as soon as the thread starts (the first mode needs it), not on first use.
+    pub preload: bool,
+}
+
+/// Starts the search thread. It sends [`Action`]s to `actions` and stops when the returned
+/// sender is dropped (or `actions`' receiver is).
+pub fn spawn(
+    searcher: Searcher,
+    model: ModelSource,
+    actions: Sender<Action>,
+) -> std::io::Result<Sender<Job>> {
+    let (jobs, inbox) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("lexsearch-search".into())
+        .spawn(move || {
+            let mut worker = Worker {
+                searcher,
+                model,
+                embedder: None,
+                model_error: None,
+                actions,
+            };
+            worker.serve(inbox);
+        })?;
+    Ok(jobs)
+}
+
+struct Worker {
+    searcher: Searcher,
+    model: ModelSource,
+    embedder: Option<Embedder>,
+    model_error: Option<String>,
+    actions: Sender<Action>,
+}
+
+impl Worker {
+    fn serve(&mut self, inbox: Receiver<Job>) {
+        if self.model.preload {
+            // A failure is reported by the first search that needs the model.
+            let _ = self.ensure_model();
+        }
+        while let Ok(mut job) = inbox.recv() {
+            while let Ok(newer) = inbox.try_recv() {
+                job = newer;
+            }
+            let result = self.run(&job.request);
+            if self
+                .actions
+                .send(Action::Results {
+                    seq: job.seq,
+                    result,
+                })
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+
+    fn ensure_model(&mut self) -> Result<(), String> {
+        if self.embedder.is_some() {
+            return Ok(());
+        }
+        if let Some(e) = &self.model_error {
+            return Err(e.clone());
+        }
+        match Embedder::load(&self.model.dir, self.model.device) {
+            Ok(embedder) => {
+                for w in &embedder.files().warnings {
+                    let _ = self
+                        .actions
+                        .send(Action::Notify(Level::Info, format!("model warning: {w}")));
+                }
+                self.embedder = Some(embedder);
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!(
+                    "cannot load the model {}: {} (keyword mode works without it: press Tab)",
+                    self.model.dir.display(),
+                    chain(&e)
+                );
+                self.model_error = Some(msg.clone());
+                Err(msg)
+            }
+        }
+    }
+
+    fn run(&mut self, request: &SearchRequest) -> Result<Outcome, String> {
+        if request.mode.needs_model() {
+            self.ensure_model()?;
+        }
+        let results = self
+            .searcher
+            .search(request, self.embedder.as_ref())
+            .map_err(|e| chain(&e))?;
+        let mut documents: HashMap<PathBuf, Option<String>> = HashMap::new();
+        let found = results
+            .hits
+            .into_iter()
+            .map(|hit| {
+                let doc = documents
+                    .entry(hit.path.clone())
+                    .or_insert_with(|| read_document(&hit.path));
+                let preview = Preview::build(&hit, doc.as_deref(), &request.query);
+                Found { hit, preview }
+            })
+            .collect();
+        Ok(Outcome {
+            query: request.query.clone(),
+            mode: request.mode,
+            found,
+            elapsed: results.elapsed,
+        })
+    }
+}
+
+/// A document's text for previews, when it is a readable UTF-8 file of sensible size.
+pub fn read_document(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_PREVIEW_FILE_BYTES {
+        return None;
+    }
+    String::from_utf8(std::fs::read(path).ok()?).ok()
+}
+
+/// An error and its sources, as one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

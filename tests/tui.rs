@@ -1,0 +1,322 @@
+//! The TUI end to end: its search thread on real indexes, and the real binary in a
+//! pseudo-terminal driven with tmux (skipped, with a message, where tmux is not installed).
+//! Screens are polled with a generous timeout; no test depends on how fast anything is.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use lexsearch::search::{Mode, SearchRequest, Searcher};
+use lexsearch::tui::worker::{self, Job, ModelSource};
+use lexsearch::tui::{Action, Outcome};
+use lexsearch::{DeviceSpec, library::find_index};
+use predicates::str::contains;
+
+use crate::common::{Tiny, copy_tree, indexed_sample, lexsearch, sample_corpus, write_tiny_model};
+
+/// How long a screen may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Asks the worker for `query` in `mode` and waits for its answer.
+fn ask(
+    jobs: &mpsc::Sender<Job>,
+    actions: &mpsc::Receiver<Action>,
+    seq: u64,
+    query: &str,
+    mode: Mode,
+) -> Result<Outcome, String> {
+    let request = SearchRequest {
+        mode,
+        ..SearchRequest::new(query, 10)
+    };
+    jobs.send(Job { seq, request }).unwrap();
+    loop {
+        match actions.recv_timeout(PATIENCE).expect("the worker answers") {
+            Action::Results { seq: s, result } if s == seq => return result,
+            _ => continue,
+        }
+    }
+}
+
+fn files(outcome: &Outcome) -> Vec<&str> {
+    outcome.found.iter().map(|f| f.hit.file.as_str()).collect()
+}
+
+#[test]
+fn keyword_search_needs_no_model_and_a_missing_model_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("corpus");
+    copy_tree(&sample_corpus(), &docs);
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
+    let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
+    let (tx, actions) = mpsc::channel();
+    let source = ModelSource {
+        dir: dir.path().join("no-such-model"),
+        device: DeviceSpec::Cpu,
+        preload: false,
+    };
+    let jobs = worker::spawn(searcher, source, tx).unwrap();
+
+    let outcome = ask(&jobs, &actions, 1, "security deposit", Mode::Keyword).unwrap();
+    assert_eq!(
+        files(&outcome)[0],
+        "commercial-lease.txt",
+        "{:?}",
+        files(&outcome)
+    );
+    let err = ask(&jobs, &actions, 2, "security deposit", Mode::Semantic).unwrap_err();
+    assert!(err.contains("cannot load the model"), "{err}");
+    assert!(err.contains("keyword mode works without it"), "{err}");
+    // The thread lives on.
+    assert!(ask(&jobs, &actions, 3, "deposit", Mode::Keyword).is_ok());
+}
+
+#[test]
+fn the_worker_previews_hits_inside_their_documents() {
+    let Some(docs) = indexed_sample() else { return };
+    let searcher = Searcher::open(&find_index(docs).unwrap()).unwrap();
+    let model = searcher.manifest().model.dir.clone();
+    let (tx, actions) = mpsc::channel();
+    let source = ModelSource {
+        dir: model,
+        device: DeviceSpec::Cpu,
+        preload: true,
+    };
+    let jobs = worker::spawn(searcher, source, tx).unwrap();
+    let outcome = ask(&jobs, &actions, 7, "security deposit", Mode::Hybrid).unwrap();
+    assert!(
+        files(&outcome).contains(&"commercial-lease.txt"),
+        "{:?}",
+        files(&outcome)
+    );
+    for found in &outcome.found {
+        let p = &found.preview;
+        assert_eq!(
+            &p.text[p.chunk.clone()],
+            found.hit.text,
+            "{}",
+            found.hit.file
+        );
+        if found.hit.file.ends_with(".txt") || found.hit.file.ends_with(".md") {
+            // Plain text: the chunk sits at its byte range in the file, with context around it.
+            assert!(p.from_file, "{}", found.hit.file);
+            assert!(p.text.len() > found.hit.text.len(), "{}", found.hit.file);
+        }
+    }
+    let lease = outcome
+        .found
+        .iter()
+        .find(|f| f.hit.file == "commercial-lease.txt")
+        .unwrap();
+    assert!(!lease.preview.highlights.is_empty());
+}
+
+#[test]
+fn lexsearch_alone_outside_an_index_prints_the_help() {
+    let dir = tempfile::tempdir().unwrap();
+    lexsearch()
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("Usage"))
+        .stderr(contains("tui"));
+}
+
+#[test]
+fn the_tui_refuses_to_run_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    lexsearch()
+        .current_dir(dir.path())
+        .arg("tui")
+        .assert()
+        .code(2)
+        .stderr(contains("needs a terminal"));
+}
+
+/// A tmux server of its own (its own socket in a temporary folder, no user config), killed
+/// when dropped.
+struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// A `cols`x`rows` session running `sh` in `cwd`, or `None` when tmux is not installed.
+    fn start(name: &str, cwd: &Path, cols: u16, rows: u16) -> Option<Tmux> {
+        if !Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            eprintln!("SKIPPED: tmux is not installed; install it to run the TUI end-to-end tests");
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("lexsearch-tmux-{name}-"))
+            .tempdir()
+            .unwrap();
+        let tmux = Tmux {
+            socket: dir.path().join("socket"),
+            _dir: dir,
+        };
+        let status = tmux
+            .command()
+            .args(["new-session", "-d", "-s", "t", "-x"])
+            .arg(cols.to_string())
+            .arg("-y")
+            .arg(rows.to_string())
+            .arg("-c")
+            .arg(cwd)
+            .args(["env", "-u", "LEXSEARCH_MODEL_DIR", "PS1=$ ", "sh"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        Some(tmux)
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket).args(["-f", "/dev/null"]);
+        c
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        let ok = self
+            .command()
+            .args(["send-keys", "-t", "t", "-l", text])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Presses keys by tmux name (`Enter`, `Escape`, `Tab`, `Down`).
+    fn press(&self, key: &str) {
+        let ok = self
+            .command()
+            .args(["send-keys", "-t", "t", key])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .command()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it contains `needle`, and returns it.
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(needle, |screen| screen.contains(needle))
+    }
+
+    /// Polls the screen until `ok` says yes, and returns it; `what` names it on failure.
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("{what:?} never appeared; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs a shell command line in the session.
+    fn run(&self, line: &str) {
+        self.type_text(line);
+        self.press("Enter");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").status();
+    }
+}
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lexsearch"))
+}
+
+/// Checks that the terminal is back to normal: the shell runs commands (so Enter is a newline
+/// again) and the line discipline is out of raw mode.
+fn assert_restored(tmux: &Tmux, screen: &str) {
+    assert!(
+        !screen.contains("Results"),
+        "the TUI is still on screen:\n{screen}"
+    );
+    tmux.run("r=cooked; stty -a | grep -q -- -icanon && r=raw; echo TTY_$r");
+    // (A terminal left raw would print TTY_raw, or not run the line at all.)
+    tmux.wait_for("TTY_cooked");
+}
+
+#[test]
+fn the_tui_finds_the_lease_in_a_real_terminal_and_restores_it_on_quit() {
+    let Some(docs) = indexed_sample() else { return };
+    let Some(tmux) = Tmux::start("search", docs, 100, 30) else {
+        return;
+    };
+    tmux.run(&format!("'{}' tui; echo EXIT=$?", binary().display()));
+    tmux.wait_for(" chunks");
+    tmux.type_text("security deposit");
+    let screen = tmux.wait_for("commercial-lease.txt");
+    assert!(screen.contains("hybrid › security deposit"), "{screen}");
+    assert!(screen.contains("Results:"), "{screen}");
+    // Tab switches to keyword search, which finds the lease too.
+    tmux.press("Tab");
+    let screen = tmux.wait_until("keyword results", |screen| {
+        screen.contains("keyword › security deposit")
+            && screen.contains("│ keyword │")
+            && !screen.contains("searching…")
+    });
+    assert!(screen.contains("commercial-lease.txt"), "{screen}");
+    assert!(
+        screen.contains("keyword│") && !screen.contains("both│") && !screen.contains("semantic│"),
+        "keyword hits only:\n{screen}"
+    );
+    // F1 shows the help; any key closes it.
+    tmux.press("F1");
+    tmux.wait_for("Results list");
+    tmux.press("Escape");
+    tmux.wait_until("the help closed", |screen| {
+        !screen.contains("any key closes")
+    });
+    tmux.press("Escape");
+    let screen = tmux.wait_for("EXIT=0");
+    assert_restored(&tmux, &screen);
+}
+
+#[test]
+fn lexsearch_alone_inside_an_indexed_folder_opens_the_tui() {
+    let Some(docs) = indexed_sample() else { return };
+    let Some(tmux) = Tmux::start("bare", docs, 80, 24) else {
+        return;
+    };
+    tmux.run(&format!("'{}'; echo EXIT=$?", binary().display()));
+    let screen = tmux.wait_for(" chunks");
+    assert!(screen.contains("hybrid ›"), "{screen}");
+    // Keys reach the results list: search, go down, quit with q.
+    tmux.type_text("deposit");
+    tmux.wait_for("Results:");
+    tmux.press("Down");
+    tmux.wait_for("Enter open · y copy");
+    tmux.type_text("q");
+    let screen = tmux.wait_for("EXIT=0");
+    assert_restored(&tmux, &screen);
+}
