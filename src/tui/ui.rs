@@ -601,7 +601,10 @@ fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn fusion_label(fusion: Fusion) -> String {
     match fusion {
-        Fusion::Rrf { k, keyword_weight } if keyword_weight == 1.0 => format!("rrf k={k}"),
+        Fusion::Rrf {
+            k,
+            keyword_weight: 1.0,
+        } => format!("rrf k={k}"),
         Fusion::Rrf { k, keyword_weight } => format!("rrf k={k} kw×{keyword_weight}"),
         Fusion::Weighted { alpha } => format!("α={alpha}"),
     }
