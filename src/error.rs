@@ -2,7 +2,7 @@
 //!
 //! Every variant names the file or folder involved and, where the user can act, what to do
 //! next. Per-file problems during indexing are *not* errors: they become
-//! [`Skipped`](crate::indexer::Skipped) entries in the report, and the run goes on.
+//! [`Skipped`](crate::ingest::Skipped) entries in the report, and the run goes on.
 
 use std::path::PathBuf;
 

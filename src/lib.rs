@@ -5,8 +5,8 @@
 //!
 //! ## Brief overview
 //!
-//! - [`ingest`]: [`walk`](ingest::walk) a folder, [`extract`](ingest::extract) text from
-//!   `.txt`, `.md` and `.html`, and [`chunk`](ingest::chunk) it along legal structure
+//! - [`ingest`]: [`walk`](mod@ingest::walk) a folder, [`extract`](mod@ingest::extract) text from
+//!   `.txt`, `.md` and `.html`, and [`chunk`](mod@ingest::chunk) it along legal structure
 //!   (articles, sections, clauses, paragraphs), each chunk keeping its byte range and breadcrumb.
 //! - [`embed`]: an [`Embedder`] runs a sentence-transformers BERT model with candle, exactly
 //!   as it was trained (its own tokenizer, its pooling, normalised vectors).
@@ -16,6 +16,8 @@
 //!   [vector](index::vector) (hnsw_rs) indexes, all keyed by [`ChunkId`].
 //! - [`indexer`]: the write path, [`build_index`](indexer::build_index).
 //! - [`search`]: the read path, [`Searcher`](search::Searcher), with rank fusion and snippets.
+//! - [`maintain`]: `status`, `verify` (and repair) and `compact`.
+//! - [`eval`]: retrieval metrics on labelled legal queries; [`bench`]: speed measurements.
 //! - [`cli`]: the command-line front end on the same API.
 //! - [`tui`]: the full-screen front end (`lexsearch tui`), on the same API again.
 //!
