@@ -12,4 +12,5 @@ mod common;
 mod encoder;
 mod errors;
 mod eval;
+mod formats;
 mod models;
