@@ -737,3 +737,89 @@ impl Writer<'_> {
         Ok(())
     }
 }
+
+/// A file that `index --dry-run` would index, with what its extraction gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunFile {
+    /// The file, as reached from the indexed folder.
+    pub path: PathBuf,
+    /// The file relative to the indexed folder.
+    pub file: PathBuf,
+    /// Its format.
+    pub kind: crate::ingest::walk::FileKind,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Characters of extracted text.
+    pub chars: usize,
+    /// Pages (PDF), else 0.
+    pub pages: usize,
+    /// Numbered paragraphs (DOCX), else 0.
+    pub paragraphs: usize,
+    /// The document's own title, when the format has one.
+    pub title: Option<String>,
+    /// The encoding the text was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
+}
+
+/// What `index --dry-run` found: the files that would be indexed and those that would not.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunReport {
+    /// The folder.
+    pub root: PathBuf,
+    /// Files that would be indexed, sorted by relative path.
+    pub files: Vec<DryRunFile>,
+    /// Files that would be skipped, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Files with no text (empty or whitespace only).
+    pub empty: Vec<PathBuf>,
+    /// Files ignored because their type is not supported.
+    pub unsupported: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Walks and extracts like [`build_index`], but loads no model, embeds nothing and writes
+/// nothing: the report says what an index run would take in and what it would skip.
+pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
+    let started = Instant::now();
+    let root = std::fs::canonicalize(&opts.root)
+        .ok()
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| Error::NotADirectory {
+            path: opts.root.clone(),
+        })?;
+    let index_dir = std::path::absolute(&opts.index_dir)
+        .map_err(|e| Error::io("resolve", &opts.index_dir, e))?;
+    let walked = walk(&root, &IndexPaths::new(&index_dir).own_paths());
+    let mut report = DryRunReport {
+        root,
+        files: Vec::new(),
+        skipped: walked.skipped,
+        empty: Vec::new(),
+        unsupported: walked.unsupported,
+        seconds: 0.0,
+    };
+    for file in walked.files {
+        match extract(&file, opts.max_file_bytes) {
+            Ok(x) => report.files.push(DryRunFile {
+                chars: x.text.chars().count(),
+                pages: x.pages.len(),
+                paragraphs: x.paragraphs.len(),
+                title: x.title,
+                decoded_from: x.decoded_from,
+                kind: file.kind,
+                bytes: file.size,
+                file: file.rel,
+                path: file.path,
+            }),
+            Err(ExtractError::Empty) => report.empty.push(file.path),
+            Err(e) => report.skipped.push(Skipped {
+                path: file.path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

@@ -13,6 +13,7 @@ mod common;
 mod encoder;
 mod errors;
 mod eval;
+mod formats;
 mod incremental;
 mod models;
 mod tui;

@@ -36,7 +36,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Index a folder of documents (.txt, .md, .html).
+    /// Index a folder of documents (.txt, .md, .html, .pdf, .docx).
     Index(IndexArgs),
     /// Search an index: keyword, semantic or hybrid.
     Search(SearchArgs),
@@ -118,6 +118,10 @@ struct IndexArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// List what would be indexed and what would be skipped (with reasons), without loading
+    /// the model or writing an index.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -246,6 +250,8 @@ enum Outcome {
 
 /// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
 pub fn main() -> ExitCode {
+    // A parser crashing on one file is reported as that file's skip reason, not on stderr.
+    crate::ingest::isolate::quiet_isolated_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
@@ -334,6 +340,9 @@ fn load_model(dir: &Path, device: DeviceSpec) -> anyhow::Result<Embedder> {
 }
 
 fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
+    if args.dry_run {
+        return dry_run(&args);
+    }
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
     let embedder = load_model(&model_dir, args.model.device)?;
     let mut opts = IndexOptions::new(&args.dir);
@@ -457,4 +466,67 @@ fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
 /// Reads a model folder's diagnosis (used by `model check`).
 fn inspect(dir: &Path) -> Result<ModelFiles, crate::embed::ModelError> {
     ModelFiles::inspect(dir)
+}
+
+/// `index --dry-run`: walk and extract, print what would be indexed and skipped.
+fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
+    use std::io::Write;
+    let mut opts = IndexOptions::new(&args.dir);
+    if let Some(index) = &args.index {
+        opts.index_dir = index.clone();
+    }
+    opts.max_file_bytes = args.max_file_size;
+    let report = crate::indexer::dry_run(&opts)
+        .with_context(|| format!("looking at {}", args.dir.display()))?;
+    if args.json {
+        output::print_json(&report)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "would index {} files:", report.files.len())?;
+        writeln!(
+            out,
+            "  {:<8} {:>10} {:>6} {:>6} {:>9}  file",
+            "kind", "bytes", "pages", "paras", "chars"
+        )?;
+        let count = |n: usize| {
+            if n == 0 {
+                "-".to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        for f in &report.files {
+            writeln!(
+                out,
+                "  {:<8} {:>10} {:>6} {:>6} {:>9}  {}",
+                f.kind.name(),
+                f.bytes,
+                count(f.pages),
+                count(f.paragraphs),
+                f.chars,
+                f.file.display()
+            )?;
+        }
+        for p in &report.empty {
+            writeln!(out, "no text: {}", p.display())?;
+        }
+        if report.unsupported > 0 {
+            writeln!(
+                out,
+                "ignored {} files of unsupported types",
+                report.unsupported
+            )?;
+        }
+        if !report.skipped.is_empty() {
+            writeln!(out, "would skip {} files:", report.skipped.len())?;
+            for s in &report.skipped {
+                writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
+            }
+        }
+    }
+    Ok(if report.skipped.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Partial
+    })
 }

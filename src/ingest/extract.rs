@@ -1,35 +1,111 @@
 //! Turning a file into text.
 //!
-//! For UTF-8 text and Markdown the extracted text *is* the file's bytes, so byte offsets in the
-//! index point into the file exactly (evaluation against labelled spans relies on it). Text in
-//! another encoding is decoded to UTF-8 (offsets then refer to the decoded text, and the
-//! document records which encoding it was). HTML is rendered to text with its headings kept
-//! as Markdown `#` lines, so the chunker sees the structure.
+//! Every format sits behind the [`Extractor`] trait (bytes in, [`ExtractedText`] out), chosen
+//! by [`FileKind`] in [`extractor_for`]:
+//!
+//! - For UTF-8 text and Markdown the extracted text *is* the file's bytes, so byte offsets in
+//!   the index point into the file exactly (evaluation against labelled spans relies on it).
+//!   Text in another encoding is decoded to UTF-8 (offsets then refer to the decoded text, and
+//!   the document records which encoding it was).
+//! - HTML is rendered to text with its headings kept as Markdown `#` lines, so the chunker
+//!   sees the structure.
+//! - PDF ([`super::pdf`]) gives the text layer page by page, with the byte range of each page.
+//! - DOCX ([`super::docx`]) gives paragraphs in order, Word headings as `#` lines, with the
+//!   byte range of each paragraph.
+//!
+//! PDF and DOCX are parsed by third-party crates that were not written for hostile input, so
+//! [`extract`] runs them through [`super::isolate`]: on their own thread, with panics caught
+//! and a time budget ([`DEFAULT_EXTRACT_TIMEOUT`]). docs/formats.md has the details.
 
 use std::fs;
 use std::io::Read;
+use std::ops::Range;
+use std::time::Duration;
 
+use super::isolate::{Isolation, run_isolated};
 use super::walk::{FileKind, SourceFile};
+use super::{docx, pdf};
 
 /// Default largest file that is read, in bytes.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
+
+/// Default time budget for extracting one PDF or DOCX file.
+pub const DEFAULT_EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The text of one document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extracted {
     /// The text; byte offsets of chunks refer to it.
     pub text: String,
-    /// A title for the document, when the format carries one (HTML `<title>`).
+    /// A title for the document, when the format carries one (HTML `<title>`, PDF `/Title`,
+    /// DOCX `dc:title`).
     pub title: Option<String>,
     /// The encoding the file was decoded from, when it was not UTF-8.
     pub decoded_from: Option<&'static str>,
     /// blake3 hash of the file's bytes, hex.
     pub content_hash: String,
     /// Byte range of each page in `text`, in order (empty for formats without pages).
-    pub pages: Vec<std::ops::Range<usize>>,
+    pub pages: Vec<Range<usize>>,
     /// Byte range of each numbered paragraph in `text`, in order (empty for formats that do
     /// not number paragraphs; DOCX does).
-    pub paragraphs: Vec<std::ops::Range<usize>>,
+    pub paragraphs: Vec<Range<usize>>,
+}
+
+/// What an [`Extractor`] gives: the text and its structure, without the file's identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtractedText {
+    /// The text.
+    pub text: String,
+    /// The document's own title, if the format carries one.
+    pub title: Option<String>,
+    /// The encoding the text was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
+    /// Byte range of each page in `text` (PDF), sorted and non-overlapping.
+    pub pages: Vec<Range<usize>>,
+    /// Byte range of each numbered paragraph in `text` (DOCX), sorted and non-overlapping.
+    pub paragraphs: Vec<Range<usize>>,
+}
+
+/// Turns the bytes of one file of some format into text.
+///
+/// Implementations must not panic on any input (the PDF and DOCX ones may, inside third-party
+/// crates, which is why [`extract`] isolates them) and should bound the memory they use.
+pub trait Extractor: Send + Sync {
+    /// Extracts the text of `bytes`.
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError>;
+}
+
+/// Plain text, Markdown and HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextExtractor {
+    /// Which of the three; HTML is rendered, the others are taken as they are.
+    pub kind: FileKind,
+}
+
+impl Extractor for TextExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        text_like(bytes.to_vec(), self.kind)
+    }
+}
+
+/// The extractor for a kind of file.
+pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
+    const TEXT: TextExtractor = TextExtractor {
+        kind: FileKind::Text,
+    };
+    const MARKDOWN: TextExtractor = TextExtractor {
+        kind: FileKind::Markdown,
+    };
+    const HTML: TextExtractor = TextExtractor {
+        kind: FileKind::Html,
+    };
+    match kind {
+        FileKind::Text => &TEXT,
+        FileKind::Markdown => &MARKDOWN,
+        FileKind::Html => &HTML,
+        FileKind::Pdf => &pdf::PdfExtractor,
+        FileKind::Docx => &docx::DocxExtractor,
+    }
 }
 
 /// Why a file gave no text. Each reads as a one-line reason in the index summary.
@@ -56,31 +132,142 @@ pub enum ExtractError {
     /// The HTML could not be parsed.
     #[error("cannot parse HTML: {0}")]
     Html(String),
+    /// A PDF without a text layer (every page empty): a scan, or text drawn as shapes.
+    #[error("no text: needs OCR")]
+    NeedsOcr,
+    /// A PDF that needs a password to be read.
+    #[error("encrypted PDF: not indexed (it needs a password)")]
+    EncryptedPdf,
+    /// A PDF that cannot be parsed (truncated, damaged, or not a PDF at all).
+    #[error("corrupt PDF: {0}")]
+    CorruptPdf(String),
+    /// A DOCX that cannot be read (not a zip, missing or malformed XML).
+    #[error("corrupt DOCX: {0}")]
+    CorruptDocx(String),
+    /// A DOCX whose parts unpack to more than the limit (a zip bomb, or absurdly large).
+    #[error("DOCX unpacks to more than {limit} bytes (a zip bomb?); not indexed")]
+    Unpacked {
+        /// The limit on unpacked bytes that was hit.
+        limit: u64,
+    },
+    /// The parser panicked (a bug in it, triggered by this file); the message is the panic's.
+    #[error("{kind} parser crashed on this file (panic: {message}); not indexed")]
+    Panicked {
+        /// The format ("pdf", "docx").
+        kind: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// The parser did not finish in time; its thread was abandoned.
+    #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
+    TimedOut(Duration),
 }
 
-/// Reads and extracts one file. `max_bytes` guards against huge files.
+/// Limits on reading and extracting one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtractLimits {
+    /// Files larger than this are refused.
+    pub max_bytes: u64,
+    /// Time budget of an isolated (PDF, DOCX) extraction.
+    pub timeout: Duration,
+}
+
+impl Default for ExtractLimits {
+    fn default() -> Self {
+        ExtractLimits {
+            max_bytes: DEFAULT_MAX_FILE_BYTES,
+            timeout: DEFAULT_EXTRACT_TIMEOUT,
+        }
+    }
+}
+
+/// Reads and extracts one file. `max_bytes` guards against huge files; PDF and DOCX get
+/// [`DEFAULT_EXTRACT_TIMEOUT`].
 pub fn extract(file: &SourceFile, max_bytes: u64) -> Result<Extracted, ExtractError> {
-    let bytes = read_limited(file, max_bytes)?;
+    extract_with(
+        file,
+        &ExtractLimits {
+            max_bytes,
+            ..ExtractLimits::default()
+        },
+    )
+}
+
+/// Reads and extracts one file within `limits`.
+pub fn extract_with(file: &SourceFile, limits: &ExtractLimits) -> Result<Extracted, ExtractError> {
+    let bytes = read_limited(file, limits.max_bytes)?;
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
-    let (text, title, decoded_from) = match file.kind {
-        FileKind::Text | FileKind::Markdown => {
-            let (text, enc) = decode_text(bytes, file.kind)?;
-            (text, None, enc)
-        }
-        FileKind::Html => {
-            let (raw, enc) = decode_text(bytes, file.kind)?;
-            let title = html_title(&raw);
-            (html_to_text(&raw)?, title, enc)
-        }
+    let got = if bytes.is_empty() {
+        // An empty file is an empty document, whatever its extension claims.
+        return Err(ExtractError::Empty);
+    } else if matches!(
+        file.kind,
+        FileKind::Text | FileKind::Markdown | FileKind::Html
+    ) {
+        // No copy: UTF-8 text is moved into the document as it is.
+        text_like(bytes, file.kind)?
+    } else {
+        extract_isolated(extractor_for(file.kind), file.kind, bytes, limits.timeout)?
     };
-    if text.trim().is_empty() {
+    if got.text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
     Ok(Extracted {
+        text: got.text,
+        title: got.title,
+        decoded_from: got.decoded_from,
+        content_hash,
+        pages: got.pages,
+        paragraphs: got.paragraphs,
+    })
+}
+
+/// Runs `extractor` on `bytes` on its own thread: a panic becomes
+/// [`ExtractError::Panicked`], overrunning `timeout` becomes [`ExtractError::TimedOut`]
+/// (the thread is abandoned). Never panics itself.
+pub fn extract_isolated(
+    extractor: &'static dyn Extractor,
+    kind: FileKind,
+    bytes: Vec<u8>,
+    timeout: Duration,
+) -> Result<ExtractedText, ExtractError> {
+    match run_isolated(timeout, move || extractor.extract(&bytes)) {
+        Ok(result) => result,
+        Err(Isolation::Panicked(message)) => Err(ExtractError::Panicked {
+            kind: kind.name(),
+            message: one_line(&message),
+        }),
+        Err(Isolation::TimedOut(after)) => Err(ExtractError::TimedOut(after)),
+        Err(Isolation::NoThread(why)) => Err(ExtractError::Read(format!(
+            "cannot start an extraction thread: {why}"
+        ))),
+    }
+}
+
+/// A message on one line, cut to 200 characters (panic messages can be long).
+fn one_line(s: &str) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= 200 {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(199).collect();
+    cut.push('…');
+    cut
+}
+
+/// Text, Markdown or HTML from the file's bytes.
+fn text_like(bytes: Vec<u8>, kind: FileKind) -> Result<ExtractedText, ExtractError> {
+    let (raw, decoded_from) = decode_text(bytes, kind)?;
+    let (text, title) = if kind == FileKind::Html {
+        let title = html_title(&raw);
+        (html_to_text(&raw)?, title)
+    } else {
+        (raw, None)
+    };
+    Ok(ExtractedText {
         text,
         title,
         decoded_from,
-        content_hash,
         pages: Vec::new(),
         paragraphs: Vec::new(),
     })
@@ -258,5 +445,53 @@ mod tests {
         );
         assert!(!got.text.contains("secret"), "{}", got.text);
         assert!(!got.text.contains("color"), "{}", got.text);
+    }
+
+    #[test]
+    fn pdf_and_docx_are_dispatched_and_keep_their_structure() {
+        use crate::ingest::fixtures::{document_xml, docx, lines, p, pdf, styled};
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = pdf(&[lines(&["First page."]), lines(&["Second page."])]);
+        let got = extract(&source(dir.path(), "a.pdf", &bytes), 1 << 20).unwrap();
+        assert_eq!(got.text, "First page.\n\nSecond page.");
+        assert_eq!(got.pages, vec![0..11, 13..25]);
+        assert_eq!(got.content_hash, blake3::hash(&bytes).to_hex().as_str());
+        let body = [styled("Heading1", "Terms"), p("Pay rent.")].concat();
+        let bytes = docx(&document_xml(&body), &[]);
+        let got = extract(&source(dir.path(), "b.docx", &bytes), 1 << 20).unwrap();
+        assert_eq!(got.text, "# Terms\n\nPay rent.");
+        assert_eq!(got.paragraphs, vec![0..7, 9..18]);
+    }
+
+    #[test]
+    fn a_parser_panic_is_caught_and_reported() {
+        use crate::ingest::fixtures::{PdfOptions, lines, pdf_with};
+        let dir = tempfile::tempdir().unwrap();
+        // pdf-extract unwraps the page's /MediaBox.
+        let bytes = pdf_with(
+            &[lines(&["text"])],
+            &PdfOptions {
+                no_media_box: true,
+                ..PdfOptions::default()
+            },
+        );
+        match extract(&source(dir.path(), "x.pdf", &bytes), 1 << 20) {
+            Err(e @ ExtractError::Panicked { kind: "pdf", .. }) => {
+                let reason = e.to_string();
+                assert!(reason.contains("panic: MediaBox"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_pdf_and_docx_files_are_empty_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["e.pdf", "e.docx"] {
+            assert_eq!(
+                extract(&source(dir.path(), name, b""), 1 << 20),
+                Err(ExtractError::Empty)
+            );
+        }
     }
 }

@@ -1,11 +1,20 @@
 //! Ingest: from a folder on disk to chunks ready to embed.
 //!
-//! [`walk`] lists the files to index, [`extract`] turns each into text, and [`chunk`] splits
-//! that text along its legal structure. Nothing here knows about models or stores.
+//! [`walk`] lists the files to index, [`extract`] turns each into text (with [`pdf`] and
+//! [`docx`] for those formats, run under [`isolate`]), and [`chunk`] splits that text along
+//! its legal structure. Nothing here knows about models or stores.
 
 pub mod chunk;
+pub mod docx;
 pub mod extract;
+pub mod isolate;
+pub mod pdf;
 pub mod walk;
+
+/// PDF and DOCX files built in code, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/common/fixtures.rs"]
+pub(crate) mod fixtures;
 
 use std::path::PathBuf;
 

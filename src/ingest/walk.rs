@@ -21,6 +21,10 @@ pub enum FileKind {
     Markdown,
     /// HTML (`.html`, `.htm`).
     Html,
+    /// PDF with a text layer (`.pdf`).
+    Pdf,
+    /// Word document, Office Open XML (`.docx`).
+    Docx,
 }
 
 impl FileKind {
@@ -31,16 +35,20 @@ impl FileKind {
             "txt" | "text" => Some(FileKind::Text),
             "md" | "markdown" => Some(FileKind::Markdown),
             "html" | "htm" | "xhtml" => Some(FileKind::Html),
+            "pdf" => Some(FileKind::Pdf),
+            "docx" => Some(FileKind::Docx),
             _ => None,
         }
     }
 
-    /// A short lowercase name ("text", "markdown", "html").
+    /// A short lowercase name ("text", "markdown", "html", "pdf", "docx").
     pub fn name(self) -> &'static str {
         match self {
             FileKind::Text => "text",
             FileKind::Markdown => "markdown",
             FileKind::Html => "html",
+            FileKind::Pdf => "pdf",
+            FileKind::Docx => "docx",
         }
     }
 }
@@ -153,6 +161,9 @@ mod tests {
         fs::write(root.join("a.txt"), "a").unwrap();
         fs::write(root.join("b.MD"), "b").unwrap();
         fs::write(root.join("c.bin"), "c").unwrap();
+        fs::write(root.join("e.PDF"), "%PDF").unwrap();
+        fs::write(root.join("f.docx"), "PK").unwrap();
+        fs::write(root.join("g.doc"), "old Word").unwrap();
         fs::write(root.join(".hidden.txt"), "h").unwrap();
         fs::create_dir(root.join(".lexsearch")).unwrap();
         fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();
@@ -168,11 +179,15 @@ mod tests {
             vec![
                 PathBuf::from("a.txt"),
                 PathBuf::from("b.MD"),
+                PathBuf::from("e.PDF"),
+                PathBuf::from("f.docx"),
                 PathBuf::from("sub/deeper/d.html")
             ]
         );
         assert_eq!(out.files[1].kind, FileKind::Markdown);
-        assert_eq!(out.unsupported, 1);
+        assert_eq!(out.files[2].kind, FileKind::Pdf);
+        assert_eq!(out.files[3].kind, FileKind::Docx);
+        assert_eq!(out.unsupported, 2);
         assert!(out.skipped.is_empty());
     }
 

@@ -1,0 +1,1326 @@
+//! DOCX (Word, Office Open XML): paragraphs in order, with headings, lists, tables and notes.
+//!
+//! A DOCX file is a zip archive. We read, with a cap on the bytes unpacked
+//! ([`MAX_UNPACKED_BYTES`]) and on the number of entries ([`MAX_ENTRIES`]):
+//!
+//! - the main document (`word/document.xml`, or where `_rels/.rels` points): the body;
+//! - `word/styles.xml`, to know which paragraph styles are headings (by the built-in names
+//!   "heading 1" … "heading 9" and "Title", or an outline level), whatever the style ids are
+//!   called in the document's language;
+//! - `word/numbering.xml`, to write automatic list numbers ("4.2", "(a)") before the text;
+//! - `word/footnotes.xml`, `word/endnotes.xml`, `word/header*.xml`, `word/footer*.xml`;
+//! - `docProps/core.xml`, for the title (`dc:title`).
+//!
+//! The text is built as follows (docs/formats.md has the user-facing version):
+//!
+//! - each body paragraph with text is one block; blocks are separated by a blank line;
+//! - a heading paragraph becomes a Markdown line, `#` repeated by its level (`Title` and
+//!   "heading 1" → `#`, … capped at `######`), so the chunker builds breadcrumbs from it;
+//! - a list paragraph is indented by two spaces per level below the first, after its number;
+//! - a table row is one line, its cells separated by ` | `; the rows of a table are separated
+//!   by single line breaks, so a table stays together;
+//! - a footnote reference becomes `[n]` (n = order of first reference), endnotes `[i]`, `[ii]`;
+//! - after the body come, when present, `# Footnotes`, `# Endnotes` and `# Headers and
+//!   footers` sections (each note starts with its `[n]` mark; identical header and footer
+//!   paragraphs are kept once);
+//! - tracked changes: insertions and moves in are kept as text, deletions and moves out are
+//!   dropped (the document as it would read with all changes accepted); comments, field
+//!   instructions and the fallback copies of `mc:AlternateContent` are left out.
+//!
+//! Paragraph numbers ([`ExtractedText::paragraphs`]): 1, 2, … for the body blocks in order
+//! (a table row counts as one paragraph; empty paragraphs are not counted), then the
+//! appended sections continue the count. The synthetic section headings are not numbered.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::ops::Range;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, XmlVersion};
+
+use super::extract::{ExtractError, ExtractedText, Extractor};
+
+/// Most bytes unpacked from one DOCX, all parts read together.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Most entries a DOCX archive may list.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// WordprocessingML, transitional and strict.
+const W_NS: [&str; 2] = [
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "http://purl.oclc.org/ooxml/wordprocessingml/main",
+];
+/// Markup compatibility (`mc:AlternateContent`).
+const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
+
+/// The DOCX extractor.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DocxExtractor;
+
+impl Extractor for DocxExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        extract_docx(bytes)
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ExtractError {
+    ExtractError::CorruptDocx(what.to_string())
+}
+
+/// The zip archive, with what is left of the unpacking budget.
+struct Package<'a> {
+    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
+    budget: u64,
+}
+
+impl<'a> Package<'a> {
+    fn open(bytes: &'a [u8]) -> Result<Self, ExtractError> {
+        let zip = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| corrupt(format!("not a zip archive ({e})")))?;
+        if zip.len() > MAX_ENTRIES {
+            return Err(corrupt(format!(
+                "{} entries in the archive, over the limit of {MAX_ENTRIES}",
+                zip.len()
+            )));
+        }
+        Ok(Package {
+            zip,
+            budget: MAX_UNPACKED_BYTES,
+        })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.zip.index_for_name(name).is_some()
+    }
+
+    /// Entry names, in archive order.
+    fn names(&self) -> Vec<String> {
+        self.zip
+            .file_names()
+            .filter_map(Result::ok)
+            .map(std::borrow::Cow::into_owned)
+            .collect()
+    }
+
+    /// Unpacks one entry as text, charging it to the budget; `None` if there is no such entry.
+    fn read(&mut self, name: &str) -> Result<Option<String>, ExtractError> {
+        if !self.has(name) {
+            return Ok(None);
+        }
+        let mut entry = self
+            .zip
+            .by_name(name)
+            .map_err(|e| corrupt(format!("{name}: {e}")))?;
+        let over = ExtractError::Unpacked {
+            limit: MAX_UNPACKED_BYTES,
+        };
+        // The declared size may lie; the read below is bounded either way.
+        if entry.size() > self.budget {
+            return Err(over);
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+        (&mut entry)
+            .take(self.budget + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| corrupt(format!("{name}: {e}")))?;
+        if bytes.len() as u64 > self.budget {
+            return Err(over);
+        }
+        self.budget -= bytes.len() as u64;
+        xml_text(bytes)
+            .map(Some)
+            .map_err(|why| corrupt(format!("{name}: {why}")))
+    }
+}
+
+/// XML bytes as text: UTF-8 (byte-order mark dropped) or UTF-16 with a byte-order mark.
+fn xml_text(bytes: Vec<u8>) -> Result<String, String> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
+        if enc == encoding_rs::UTF_8 {
+            return String::from_utf8(bytes[bom..].to_vec()).map_err(|_| "not UTF-8".into());
+        }
+        let (text, _, bad) = enc.decode(&bytes);
+        return if bad {
+            Err(format!("not valid {}", enc.name()))
+        } else {
+            Ok(text.into_owned())
+        };
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8".into())
+}
+
+/// Extracts a DOCX file (see the module docs).
+pub fn extract_docx(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+    let mut pkg = Package::open(bytes)?;
+    let main = main_part(&mut pkg)?;
+    let dir = main.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let part = |name: &str| {
+        if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    let styles = match pkg.read(&part("styles.xml"))? {
+        Some(xml) => parse_styles(&xml).map_err(|e| corrupt(format!("styles.xml: {e}")))?,
+        None => Styles::default(),
+    };
+    let numbering = match pkg.read(&part("numbering.xml"))? {
+        Some(xml) => parse_numbering(&xml).map_err(|e| corrupt(format!("numbering.xml: {e}")))?,
+        None => Numbering::default(),
+    };
+    let xml = pkg
+        .read(&main)?
+        .ok_or_else(|| corrupt(format!("no {main} in the archive")))?;
+    let mut ctx = Context {
+        styles: &styles,
+        numbering,
+        footnote_marks: HashMap::new(),
+        endnote_marks: HashMap::new(),
+    };
+    let body = parse_blocks(&xml, &mut ctx, PartKind::Body)
+        .map_err(|e| corrupt(format!("{main}: {e}")))?;
+
+    let mut doc = Builder::default();
+    for block in &body {
+        doc.block(block);
+    }
+    for (file, kind, heading) in [
+        ("footnotes.xml", PartKind::Footnotes, "Footnotes"),
+        ("endnotes.xml", PartKind::Endnotes, "Endnotes"),
+    ] {
+        let Some(xml) = pkg.read(&part(file))? else {
+            continue;
+        };
+        let notes =
+            parse_blocks(&xml, &mut ctx, kind).map_err(|e| corrupt(format!("{file}: {e}")))?;
+        if !notes.is_empty() {
+            doc.section(heading);
+            for block in &notes {
+                doc.block(block);
+            }
+        }
+    }
+    let mut header_footer_names: Vec<String> = pkg
+        .names()
+        .into_iter()
+        .filter(|n| {
+            n.strip_prefix(&part(""))
+                .filter(|rest| !rest.contains('/'))
+                .is_some_and(|rest| {
+                    (rest.starts_with("header") || rest.starts_with("footer"))
+                        && rest.ends_with(".xml")
+                })
+        })
+        .collect();
+    // header1.xml, header2.xml, …, then footers, each in numeric order.
+    header_footer_names.sort_by_key(|n| {
+        let file = n.rsplit('/').next().unwrap_or(n);
+        let footer = file.starts_with("footer");
+        let num: String = file.chars().filter(char::is_ascii_digit).collect();
+        (footer, num.parse::<u64>().unwrap_or(0), n.clone())
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut running: Vec<Block> = Vec::new();
+    for name in header_footer_names {
+        let Some(xml) = pkg.read(&name)? else {
+            continue;
+        };
+        let blocks = parse_blocks(&xml, &mut ctx, PartKind::HeaderFooter)
+            .map_err(|e| corrupt(format!("{name}: {e}")))?;
+        for b in blocks {
+            if seen.insert(b.text.clone()) {
+                running.push(b);
+            }
+        }
+    }
+    if !running.is_empty() {
+        doc.section("Headers and footers");
+        for b in &running {
+            doc.block(b);
+        }
+    }
+    let title = match pkg.read("docProps/core.xml") {
+        Ok(Some(xml)) => core_title(&xml),
+        // The title is a nicety: a damaged core.xml does not make the document unreadable.
+        _ => None,
+    };
+    Ok(ExtractedText {
+        text: doc.text,
+        title,
+        decoded_from: None,
+        pages: Vec::new(),
+        paragraphs: doc.paragraphs,
+    })
+}
+
+/// The main document part: the `officeDocument` relationship of `_rels/.rels`, else
+/// `word/document.xml`.
+fn main_part(pkg: &mut Package<'_>) -> Result<String, ExtractError> {
+    const DEFAULT: &str = "word/document.xml";
+    if let Some(rels) = pkg.read("_rels/.rels")?
+        && let Some(target) = office_document_target(&rels)
+    {
+        let target = target.trim_start_matches('/').to_string();
+        if pkg.has(&target) {
+            return Ok(target);
+        }
+    }
+    if pkg.has(DEFAULT) {
+        Ok(DEFAULT.to_string())
+    } else {
+        Err(corrupt(
+            "no word/document.xml in the archive (not a Word document)",
+        ))
+    }
+}
+
+fn office_document_target(rels: &str) -> Option<String> {
+    let mut reader = NsReader::from_str(rels);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                let ty = attr(&e, "Type")?;
+                if ty.ends_with("/officeDocument") {
+                    return attr(&e, "Target");
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// An attribute's value by local name (`w:val` → "val").
+fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
+    e.attributes().with_checks(false).flatten().find_map(|a| {
+        (a.key.local_name().as_ref() == local).then(|| {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
+        })
+    })
+}
+
+/// `dc:title` of docProps/core.xml, whitespace collapsed.
+fn core_title(xml: &str) -> Option<String> {
+    let mut reader = NsReader::from_str(xml);
+    let mut in_title = false;
+    let mut title = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if e.local_name().as_ref() == "title" => in_title = true,
+            Event::End(e) if e.local_name().as_ref() == "title" => break,
+            Event::Text(t) if in_title => title.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if in_title => push_ref(&mut title, &r),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
+/// Appends an entity or character reference (`&amp;`, `&#x2014;`); unknown ones are dropped
+/// (DOCX parts declare no entities of their own).
+fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        out.push(c);
+    } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml10_content()) {
+        out.push_str(s);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Styles and numbering
+
+/// A paragraph style: what headings and lists need of it.
+#[derive(Debug, Default, Clone)]
+struct Style {
+    name: String,
+    based_on: Option<String>,
+    outline: Option<u8>,
+    num: Option<(String, u8)>,
+}
+
+/// Paragraph styles by id.
+#[derive(Debug, Default)]
+struct Styles {
+    by_id: HashMap<String, Style>,
+}
+
+impl Styles {
+    /// The heading level (1–9) of a style, following `basedOn` links.
+    fn heading_level(&self, id: &str) -> Option<u8> {
+        let mut id = id.to_string();
+        for _ in 0..16 {
+            let Some(style) = self.by_id.get(&id) else {
+                // No styles.xml (or an unknown id): go by the id itself.
+                return heading_from_name(&id);
+            };
+            if let Some(level) = heading_from_name(&style.name) {
+                return Some(level);
+            }
+            if let Some(o) = style.outline {
+                return (o < 9).then_some(o + 1);
+            }
+            id = style.based_on.clone()?;
+        }
+        None
+    }
+
+    /// The list (numId, level) a style carries, following `basedOn` links.
+    fn numbering(&self, id: &str) -> Option<(String, u8)> {
+        let mut id = id.to_string();
+        for _ in 0..16 {
+            let style = self.by_id.get(&id)?;
+            if let Some(n) = &style.num {
+                return Some(n.clone());
+            }
+            id = style.based_on.clone()?;
+        }
+        None
+    }
+}
+
+/// "heading 3" / "Heading3" → 3, "Title" → 1.
+fn heading_from_name(name: &str) -> Option<u8> {
+    let lower = name.to_ascii_lowercase().replace(' ', "");
+    if lower == "title" {
+        return Some(1);
+    }
+    let n: u8 = lower.strip_prefix("heading")?.parse().ok()?;
+    (1..=9).contains(&n).then_some(n)
+}
+
+fn parse_styles(xml: &str) -> Result<Styles, String> {
+    let mut styles = Styles::default();
+    let mut reader = NsReader::from_str(xml);
+    let mut current: Option<(String, Style)> = None;
+    let mut num_id: Option<String> = None;
+    let mut ilvl: u8 = 0;
+    loop {
+        let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
+        let is_w = is_w(&ns);
+        match event {
+            Event::Start(e) | Event::Empty(e) if is_w => {
+                let local = e.local_name();
+                match local.as_ref() {
+                    "style" => {
+                        let paragraph = attr(&e, "type").is_none_or(|t| t == "paragraph");
+                        current = match (paragraph, attr(&e, "styleId")) {
+                            (true, Some(id)) => Some((id, Style::default())),
+                            _ => None,
+                        };
+                        num_id = None;
+                        ilvl = 0;
+                    }
+                    "name" => {
+                        if let (Some((_, s)), Some(v)) = (current.as_mut(), attr(&e, "val")) {
+                            s.name = v;
+                        }
+                    }
+                    "basedOn" => {
+                        if let Some((_, s)) = current.as_mut() {
+                            s.based_on = attr(&e, "val");
+                        }
+                    }
+                    "outlineLvl" => {
+                        if let Some((_, s)) = current.as_mut() {
+                            s.outline = attr(&e, "val").and_then(|v| v.parse().ok());
+                        }
+                    }
+                    "numId" => num_id = attr(&e, "val"),
+                    "ilvl" => ilvl = attr(&e, "val").and_then(|v| v.parse().ok()).unwrap_or(0),
+                    _ => {}
+                }
+            }
+            Event::End(e) if is_w && e.local_name().as_ref() == "style" => {
+                if let Some((id, mut s)) = current.take() {
+                    s.num = num_id.take().map(|n| (n, ilvl.min(8)));
+                    styles.by_id.insert(id, s);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(styles)
+}
+
+/// One level of a list definition.
+#[derive(Debug, Clone, Default)]
+struct Level {
+    start: u32,
+    format: String,
+    text: String,
+    legal: bool,
+}
+
+/// List definitions and the running counters of each list.
+#[derive(Debug, Default)]
+struct Numbering {
+    /// abstractNumId → levels 0..9.
+    abstracts: HashMap<String, Vec<Level>>,
+    /// numId → (abstractNumId, start overrides by level).
+    nums: HashMap<String, (String, HashMap<u8, u32>)>,
+    /// Counters by abstractNumId (lists sharing a definition continue each other, as in Word
+    /// when no restart is asked for).
+    counters: HashMap<String, [u32; 9]>,
+    /// Which levels of each counter have been used since they were last reset.
+    used: HashMap<String, [bool; 9]>,
+}
+
+impl Numbering {
+    /// The label of the next item at `ilvl` of list `num_id` ("4.2", "(a)"), advancing the
+    /// counters. `None` for bullets, unknown lists and numId 0 ("no numbering").
+    fn next_label(&mut self, num_id: &str, ilvl: u8) -> Option<String> {
+        let (abs_id, overrides) = self.nums.get(num_id)?.clone();
+        let levels = self.abstracts.get(&abs_id)?.clone();
+        let lvl = usize::from(ilvl.min(8));
+        let level = levels.get(lvl)?;
+        let start = |i: usize| {
+            overrides
+                .get(&(i as u8))
+                .copied()
+                .or_else(|| levels.get(i).map(|l| l.start))
+                .unwrap_or(1)
+        };
+        let counters = self.counters.entry(abs_id.clone()).or_insert([0; 9]);
+        let used = self.used.entry(abs_id).or_insert([false; 9]);
+        counters[lvl] = if used[lvl] {
+            counters[lvl].saturating_add(1)
+        } else {
+            start(lvl)
+        };
+        used[lvl] = true;
+        for deeper in used.iter_mut().skip(lvl + 1) {
+            *deeper = false;
+        }
+        // Levels above that were never used count from their start.
+        for upper in 0..lvl {
+            if !used[upper] {
+                counters[upper] = start(upper);
+                used[upper] = true;
+            }
+        }
+        if level.format == "bullet" || level.format == "none" {
+            return None;
+        }
+        let mut label = String::new();
+        let mut chars = level.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '%'
+                && let Some(d) = chars.peek().and_then(|d| d.to_digit(10))
+            {
+                chars.next();
+                let i = (d as usize).saturating_sub(1).min(8);
+                let fmt = if level.legal {
+                    "decimal"
+                } else {
+                    levels.get(i).map_or("decimal", |l| l.format.as_str())
+                };
+                label.push_str(&format_number(counters[i], fmt));
+            } else {
+                label.push(c);
+            }
+        }
+        let label = label.trim().to_string();
+        (!label.is_empty()).then_some(label)
+    }
+}
+
+/// A counter in a list number format.
+fn format_number(n: u32, format: &str) -> String {
+    match format {
+        "lowerLetter" => letters(n).to_lowercase(),
+        "upperLetter" => letters(n),
+        "lowerRoman" => roman(n).to_lowercase(),
+        "upperRoman" => roman(n),
+        "decimalZero" => format!("{n:02}"),
+        _ => n.to_string(),
+    }
+}
+
+/// 1 → A, 26 → Z, 27 → AA (Word repeats the letter).
+fn letters(n: u32) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let letter = char::from(b'A' + ((n - 1) % 26) as u8);
+    std::iter::repeat_n(letter, ((n - 1) / 26 + 1).min(10) as usize).collect()
+}
+
+fn roman(mut n: u32) -> String {
+    if n == 0 || n >= 4000 {
+        return n.to_string();
+    }
+    let table = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut out = String::new();
+    for (value, digits) in table {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
+}
+
+fn parse_numbering(xml: &str) -> Result<Numbering, String> {
+    let mut numbering = Numbering::default();
+    let mut reader = NsReader::from_str(xml);
+    let mut abs: Option<(String, Vec<Level>)> = None;
+    let mut level: Option<usize> = None;
+    let mut num: Option<(String, String, HashMap<u8, u32>)> = None;
+    let mut override_level: Option<u8> = None;
+    loop {
+        let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
+        let is_w = is_w(&ns);
+        match event {
+            Event::Start(e) | Event::Empty(e) if is_w => {
+                let val = || attr(&e, "val");
+                match e.local_name().as_ref() {
+                    "abstractNum" => {
+                        abs = attr(&e, "abstractNumId").map(|id| (id, vec![Level::default(); 9]));
+                    }
+                    "lvl" if abs.is_some() => {
+                        level = attr(&e, "ilvl")
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .filter(|&l| l < 9);
+                        if let (Some((_, levels)), Some(l)) = (abs.as_mut(), level) {
+                            levels[l] = Level {
+                                start: 1,
+                                format: "decimal".into(),
+                                text: String::new(),
+                                legal: false,
+                            };
+                        }
+                    }
+                    "start" | "numFmt" | "lvlText" | "isLgl" => {
+                        if let (Some((_, levels)), Some(l)) = (abs.as_mut(), level) {
+                            let lv = &mut levels[l];
+                            match e.local_name().as_ref() {
+                                "start" => {
+                                    lv.start = val().and_then(|v| v.parse().ok()).unwrap_or(1)
+                                }
+                                "numFmt" => lv.format = val().unwrap_or_default(),
+                                "lvlText" => lv.text = val().unwrap_or_default(),
+                                _ => lv.legal = val().is_none_or(|v| v != "0" && v != "false"),
+                            }
+                        }
+                    }
+                    "num" => {
+                        num = attr(&e, "numId").map(|id| (id, String::new(), HashMap::new()));
+                    }
+                    "abstractNumId" => {
+                        if let (Some(n), Some(v)) = (num.as_mut(), val()) {
+                            n.1 = v;
+                        }
+                    }
+                    "lvlOverride" => {
+                        override_level = attr(&e, "ilvl").and_then(|v| v.parse().ok());
+                    }
+                    "startOverride" => {
+                        if let (Some(n), Some(l), Some(v)) = (
+                            num.as_mut(),
+                            override_level,
+                            val().and_then(|v| v.parse().ok()),
+                        ) {
+                            n.2.insert(l, v);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) if is_w => match e.local_name().as_ref() {
+                "abstractNum" => {
+                    if let Some((id, levels)) = abs.take() {
+                        numbering.abstracts.insert(id, levels);
+                    }
+                }
+                "lvl" => level = None,
+                "num" => {
+                    if let Some((id, abs_id, overrides)) = num.take() {
+                        numbering.nums.insert(id, (abs_id, overrides));
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(numbering)
+}
+
+fn is_w(ns: &ResolveResult<'_>) -> bool {
+    matches!(ns, ResolveResult::Bound(n) if W_NS.contains(&n.0))
+}
+
+fn is_mc(ns: &ResolveResult<'_>) -> bool {
+    matches!(ns, ResolveResult::Bound(n) if n.0 == MC_NS)
+}
+
+// ---------------------------------------------------------------------------------------
+// Paragraphs and tables
+
+/// Which part is being read: decides how notes and their marks are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    Body,
+    Footnotes,
+    Endnotes,
+    HeaderFooter,
+}
+
+/// What the parts share while they are read.
+struct Context<'a> {
+    styles: &'a Styles,
+    numbering: Numbering,
+    /// Footnote id → display number, in order of first reference in the body.
+    footnote_marks: HashMap<String, usize>,
+    endnote_marks: HashMap<String, usize>,
+}
+
+impl Context<'_> {
+    /// The display number of a note (assigned on first reference) and its mark: `[3]` for
+    /// footnotes, `[iii]` for endnotes.
+    fn note_mark(&mut self, endnote: bool, id: &str) -> (usize, String) {
+        let marks = if endnote {
+            &mut self.endnote_marks
+        } else {
+            &mut self.footnote_marks
+        };
+        let next = marks.len() + 1;
+        let n = *marks.entry(id.to_string()).or_insert(next);
+        let mark = if endnote {
+            format!("[{}]", roman(n as u32).to_lowercase())
+        } else {
+            format!("[{n}]")
+        };
+        (n, mark)
+    }
+}
+
+/// One block of output: a paragraph, or a table row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Block {
+    /// The line(s) of text, heading marks and list labels included.
+    text: String,
+    /// For table rows, which table (rows of one table are joined by single line breaks).
+    table: Option<usize>,
+    /// In a notes part, the display number of the note (notes are put in that order).
+    note: usize,
+}
+
+/// A paragraph being read.
+#[derive(Debug, Default)]
+struct Para {
+    text: String,
+    style: Option<String>,
+    outline: Option<u8>,
+    num_id: Option<String>,
+    ilvl: Option<u8>,
+}
+
+/// A table being read: its id, the cells of the current row, the text of the current cell.
+#[derive(Debug, Default)]
+struct Table {
+    id: usize,
+    cells: Vec<String>,
+    cell: Option<String>,
+}
+
+/// What is open while reading: paragraphs and tables nest (a table in a cell, a paragraph in
+/// a text box inside a paragraph).
+#[derive(Debug)]
+enum Open {
+    Para(Para),
+    Table(Table),
+}
+
+/// The innermost open paragraph, if it is innermost of all.
+fn top_para(open: &mut [Open]) -> Option<&mut Para> {
+    match open.last_mut() {
+        Some(Open::Para(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Where finished text goes: the enclosing paragraph (text boxes), the open cell of the
+/// enclosing table, or a new block. Text joining a paragraph or cell loses its heading marks.
+fn deliver(open: &mut [Open], out: &mut Vec<Block>, text: String, table: Option<usize>, sep: &str) {
+    let target = match open.last_mut() {
+        Some(Open::Para(p)) => Some(&mut p.text),
+        Some(Open::Table(t)) => t.cell.as_mut(),
+        None => None,
+    };
+    match target {
+        Some(t) => {
+            if !t.is_empty() {
+                t.push_str(sep);
+            }
+            t.push_str(text.trim_start_matches('#').trim_start());
+        }
+        None => out.push(Block {
+            text,
+            table,
+            note: 0,
+        }),
+    }
+}
+
+/// Elements whose content is not part of the document as it reads: tracked deletions and
+/// moves out, field instructions, earlier formatting of tracked changes.
+const SKIPPED: [&str; 10] = [
+    "del",
+    "moveFrom",
+    "instrText",
+    "delText",
+    "pPrChange",
+    "rPrChange",
+    "tblPrChange",
+    "trPrChange",
+    "tcPrChange",
+    "sectPrChange",
+];
+
+/// Reads the blocks of one part (body, notes, header or footer).
+fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<Block>, String> {
+    let mut reader = NsReader::from_str(xml);
+    let mut out: Vec<Block> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut next_table = 0;
+    let mut depth: usize = 0;
+    // Depth at which a skipped subtree (deletion, fallback, separator note) started.
+    let mut skip_from: Option<usize> = None;
+    let mut in_text = false;
+    let mut in_ppr = 0usize;
+    // In a notes part: the mark of the note being read, put before its first paragraph.
+    let mut note_mark: Option<String> = None;
+    let mut note = 0;
+
+    loop {
+        let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
+        let w = is_w(&ns);
+        let mc = is_mc(&ns);
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if skip_from.is_some() {
+                    continue;
+                }
+                let local = e.local_name();
+                let name = local.as_ref();
+                if (w && SKIPPED.contains(&name)) || (mc && name == "Fallback") {
+                    skip_from = Some(depth);
+                    continue;
+                }
+                if !w {
+                    continue;
+                }
+                match name {
+                    "p" => open.push(Open::Para(Para::default())),
+                    "pPr" => in_ppr += 1,
+                    "t" => in_text = true,
+                    "tbl" => {
+                        open.push(Open::Table(Table {
+                            id: next_table,
+                            ..Table::default()
+                        }));
+                        next_table += 1;
+                    }
+                    "tr" => {
+                        if let Some(Open::Table(t)) = open.last_mut() {
+                            t.cells.clear();
+                        }
+                    }
+                    "tc" => {
+                        if let Some(Open::Table(t)) = open.last_mut() {
+                            t.cell = Some(String::new());
+                        }
+                    }
+                    "footnote" | "endnote" if kind != PartKind::Body => {
+                        if attr(&e, "type").is_some_and(|t| t != "normal") {
+                            // Separator lines between body and notes.
+                            skip_from = Some(depth);
+                        } else {
+                            let id = attr(&e, "id").unwrap_or_default();
+                            let (n, mark) = ctx.note_mark(name == "endnote", &id);
+                            note = n;
+                            note_mark = Some(mark);
+                        }
+                    }
+                    _ => {
+                        if let Some(p) = top_para(&mut open) {
+                            element(&e, name, p, in_ppr > 0, ctx, kind);
+                        }
+                    }
+                }
+            }
+            Event::Empty(e) => {
+                if skip_from.is_some() || !w {
+                    continue;
+                }
+                if let Some(p) = top_para(&mut open) {
+                    let local = e.local_name();
+                    element(&e, local.as_ref(), p, in_ppr > 0, ctx, kind);
+                }
+            }
+            Event::End(e) => {
+                let at = depth;
+                depth = depth.saturating_sub(1);
+                if let Some(from) = skip_from {
+                    if at == from {
+                        skip_from = None;
+                    }
+                    continue;
+                }
+                if !w {
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    "t" => in_text = false,
+                    "pPr" => in_ppr = in_ppr.saturating_sub(1),
+                    "p" => {
+                        let Some(Open::Para(p)) = open.pop() else {
+                            return Err("misplaced end of paragraph".into());
+                        };
+                        let Some(mut line) = finish_paragraph(p, ctx) else {
+                            continue;
+                        };
+                        if let Some(mark) = note_mark.take() {
+                            line = format!("{mark} {line}");
+                        }
+                        let before = out.len();
+                        deliver(&mut open, &mut out, line, None, " ");
+                        if let Some(b) = out.get_mut(before) {
+                            b.note = note;
+                        }
+                    }
+                    "tc" => {
+                        if let Some(Open::Table(t)) = open.last_mut() {
+                            let cell = t.cell.take().unwrap_or_default();
+                            t.cells
+                                .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+                        }
+                    }
+                    "tr" => {
+                        let Some(Open::Table(t)) = open.last_mut() else {
+                            continue;
+                        };
+                        let cells = std::mem::take(&mut t.cells);
+                        let id = t.id;
+                        if cells.iter().all(String::is_empty) {
+                            continue;
+                        }
+                        let row = cells.join(" | ");
+                        // A table inside a cell or text box: its rows join that, "; " apart.
+                        let n = open.len();
+                        deliver(&mut open[..n - 1], &mut out, row, Some(id), "; ");
+                    }
+                    "tbl" => {
+                        if let Some(Open::Table(_)) = open.last() {
+                            open.pop();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_text && skip_from.is_none() => {
+                if let Some(p) = top_para(&mut open) {
+                    p.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(t) if in_text && skip_from.is_none() => {
+                if let Some(p) = top_para(&mut open) {
+                    p.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) if in_text && skip_from.is_none() => {
+                if let Some(p) = top_para(&mut open) {
+                    push_ref(&mut p.text, &r);
+                }
+            }
+            Event::Eof => {
+                if depth > 0 {
+                    return Err("unexpected end of the XML (truncated?)".into());
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    // Notes in the order of their numbers, not of the part (stable: a note's paragraphs
+    // keep their order).
+    out.sort_by_key(|b| b.note);
+    Ok(out)
+}
+
+/// Handles an element that carries no text of its own (empty or not).
+fn element(
+    e: &BytesStart<'_>,
+    name: &str,
+    p: &mut Para,
+    in_ppr: bool,
+    ctx: &mut Context<'_>,
+    kind: PartKind,
+) {
+    match name {
+        "pStyle" if in_ppr => p.style = attr(e, "val"),
+        "outlineLvl" if in_ppr => p.outline = attr(e, "val").and_then(|v| v.parse().ok()),
+        "numId" if in_ppr => p.num_id = attr(e, "val"),
+        "ilvl" if in_ppr => p.ilvl = attr(e, "val").and_then(|v| v.parse().ok()),
+        "tab" if !in_ppr => p.text.push(' '),
+        "br" | "cr" => p.text.push('\n'),
+        "noBreakHyphen" => p.text.push('-'),
+        "footnoteReference" | "endnoteReference" if kind != PartKind::HeaderFooter => {
+            if let Some(id) = attr(e, "id") {
+                let (_, mark) = ctx.note_mark(name == "endnoteReference", &id);
+                p.text.push_str(&mark);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The output line of a finished paragraph: heading marks or list label and indentation,
+/// then the text with its whitespace tidied. `None` for a paragraph without text.
+fn finish_paragraph(p: Para, ctx: &mut Context<'_>) -> Option<String> {
+    // Line breaks inside a paragraph stay, but never as blank lines (those separate blocks).
+    let lines: Vec<String> = p
+        .text
+        .split('\n')
+        .map(|l| {
+            l.split([' ', '\t', '\u{a0}'])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let level = match p.outline {
+        Some(o) if o < 9 => Some(o + 1),
+        Some(_) => None,
+        None => p.style.as_deref().and_then(|s| ctx.styles.heading_level(s)),
+    };
+    let num = match (&p.num_id, p.ilvl) {
+        (Some(id), ilvl) => Some((id.clone(), ilvl.unwrap_or(0))),
+        (None, Some(ilvl)) => p
+            .style
+            .as_deref()
+            .and_then(|s| ctx.styles.numbering(s))
+            .map(|(id, _)| (id, ilvl)),
+        (None, None) => p.style.as_deref().and_then(|s| ctx.styles.numbering(s)),
+    }
+    .filter(|(id, _)| id != "0");
+    if lines.is_empty() {
+        // An empty numbered paragraph still takes its number, as in Word.
+        if let Some((id, ilvl)) = num {
+            ctx.numbering.next_label(&id, ilvl);
+        }
+        return None;
+    }
+    let label = num
+        .as_ref()
+        .and_then(|(id, ilvl)| ctx.numbering.next_label(id, *ilvl));
+    let mut body = lines.join("\n");
+    if let Some(label) = label {
+        body = format!("{label} {body}");
+    }
+    Some(match level {
+        Some(level) => format!(
+            "{} {}",
+            "#".repeat(usize::from(level.min(6))),
+            body.replace('\n', " ")
+        ),
+        None => {
+            let indent = num.map_or(0, |(_, ilvl)| usize::from(ilvl.min(8)));
+            format!("{}{body}", "  ".repeat(indent))
+        }
+    })
+}
+
+/// Joins blocks into the text and records each block's byte range.
+#[derive(Debug, Default)]
+struct Builder {
+    text: String,
+    paragraphs: Vec<Range<usize>>,
+    last_table: Option<usize>,
+}
+
+impl Builder {
+    fn separate(&mut self, table: Option<usize>) {
+        if self.text.is_empty() {
+            return;
+        }
+        let same_table = table.is_some() && table == self.last_table;
+        self.text.push_str(if same_table { "\n" } else { "\n\n" });
+    }
+
+    fn block(&mut self, b: &Block) {
+        self.separate(b.table);
+        let start = self.text.len();
+        self.text.push_str(&b.text);
+        self.paragraphs.push(start..self.text.len());
+        self.last_table = b.table;
+    }
+
+    /// A synthetic section heading (not a numbered paragraph).
+    fn section(&mut self, title: &str) {
+        self.separate(None);
+        self.text.push_str("# ");
+        self.text.push_str(title);
+        self.last_table = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::fixtures::{
+        core_xml, document_xml, docx, footnotes_xml, header_xml, item, numbering_xml, p, styled,
+        styles_xml, table, with_footnote, zip,
+    };
+
+    fn paragraphs(x: &ExtractedText) -> Vec<&str> {
+        x.paragraphs.iter().map(|r| &x.text[r.clone()]).collect()
+    }
+
+    #[test]
+    fn headings_become_markdown_lines_and_paragraphs_are_numbered() {
+        let body = [
+            styled("Title", "Commercial Lease"),
+            styled("Heading1", "Article 4 Security Deposit"),
+            styled("Heading2", "4.2 Return of Deposit"),
+            p("Landlord shall return the deposit."),
+            p("   "), // empty: not a paragraph
+            styled("Heading9", "Deep"),
+            p("Last & least <ok>"),
+        ]
+        .concat();
+        let x = extract_docx(&docx(&document_xml(&body), &[])).unwrap();
+        assert_eq!(
+            x.text,
+            "# Commercial Lease\n\n# Article 4 Security Deposit\n\n## 4.2 Return of Deposit\n\n\
+             Landlord shall return the deposit.\n\n###### Deep\n\nLast & least <ok>"
+        );
+        assert_eq!(
+            paragraphs(&x),
+            [
+                "# Commercial Lease",
+                "# Article 4 Security Deposit",
+                "## 4.2 Return of Deposit",
+                "Landlord shall return the deposit.",
+                "###### Deep",
+                "Last & least <ok>"
+            ]
+        );
+        assert!(x.pages.is_empty());
+        assert_eq!(x.title, None);
+    }
+
+    #[test]
+    fn headings_are_found_by_style_name_whatever_the_style_id() {
+        let body = [
+            styled("Titel", "Vertrag"),
+            styled("berschrift1", "Artikel 1"),
+            styled("Klausel", "1.1 Miete"), // based on "heading 2"
+            p("Der Mieter zahlt."),
+        ]
+        .concat();
+        let parts = [("word/styles.xml", styles_xml())];
+        let x = extract_docx(&docx(&document_xml(&body), &parts)).unwrap();
+        assert_eq!(
+            x.text,
+            "# Vertrag\n\n# Artikel 1\n\n## 1.1 Miete\n\nDer Mieter zahlt."
+        );
+    }
+
+    #[test]
+    fn list_numbers_are_written_and_levels_indented() {
+        let body = [
+            item(1, 0, "Definitions"),
+            item(1, 1, "Premises means Suite 104."),
+            item(1, 2, "including the storage room;"),
+            item(1, 2, "excluding the roof."),
+            item(1, 1, "Term means five years."),
+            item(1, 0, "Rent"),
+            item(2, 0, "a bullet point"),
+            item(0, 0, "numId 0 means no number"),
+        ]
+        .concat();
+        let parts = [("word/numbering.xml", numbering_xml())];
+        let x = extract_docx(&docx(&document_xml(&body), &parts)).unwrap();
+        assert_eq!(
+            paragraphs(&x),
+            [
+                "1. Definitions",
+                "  1.1 Premises means Suite 104.",
+                "    (a) including the storage room;",
+                "    (b) excluding the roof.",
+                "  1.2 Term means five years.",
+                "2. Rent",
+                "a bullet point",
+                "numId 0 means no number",
+            ]
+        );
+    }
+
+    #[test]
+    fn tables_are_rows_of_cells_and_stay_together() {
+        let body = [
+            p("Schedule of payments:"),
+            table(&[
+                &["Item", "Amount"],
+                &["Deposit", "$9,600"],
+                &["", ""],
+                &["Rent", "$4,800"],
+            ]),
+            p("After the table."),
+        ]
+        .concat();
+        let x = extract_docx(&docx(&document_xml(&body), &[])).unwrap();
+        assert_eq!(
+            x.text,
+            "Schedule of payments:\n\nItem | Amount\nDeposit | $9,600\nRent | $4,800\n\nAfter the table."
+        );
+        assert_eq!(paragraphs(&x)[2], "Deposit | $9,600");
+        assert_eq!(x.paragraphs.len(), 5);
+    }
+
+    #[test]
+    fn footnotes_headers_and_footers_are_appended_as_sections() {
+        let body = [
+            styled("Heading1", "Article 1"),
+            with_footnote("The deposit is held in trust", 7, " by Landlord."),
+            with_footnote("Interest accrues", 3, "."),
+        ]
+        .concat();
+        let parts = [
+            (
+                "word/footnotes.xml",
+                footnotes_xml(&[(3, "At the statutory rate."), (7, "See Section 4.2.")]),
+            ),
+            (
+                "word/header1.xml",
+                header_xml("hdr", "ACME Lease \u{2014} Confidential"),
+            ),
+            (
+                "word/header2.xml",
+                header_xml("hdr", "ACME Lease \u{2014} Confidential"),
+            ),
+            ("word/footer1.xml", header_xml("ftr", "Draft of 1 May")),
+            ("docProps/core.xml", core_xml("  Lease of   Suite 104 ")),
+        ];
+        let x = extract_docx(&docx(&document_xml(&body), &parts)).unwrap();
+        assert_eq!(
+            x.text,
+            "# Article 1\n\nThe deposit is held in trust[1] by Landlord.\n\nInterest accrues[2].\n\n\
+             # Footnotes\n\n[1] See Section 4.2.\n\n[2] At the statutory rate.\n\n\
+             # Headers and footers\n\nACME Lease \u{2014} Confidential\n\nDraft of 1 May"
+        );
+        // Body paragraphs 1-3, then the notes and running text continue the count; the
+        // section headings are not numbered.
+        assert_eq!(
+            paragraphs(&x),
+            [
+                "# Article 1",
+                "The deposit is held in trust[1] by Landlord.",
+                "Interest accrues[2].",
+                "[1] See Section 4.2.",
+                "[2] At the statutory rate.",
+                "ACME Lease \u{2014} Confidential",
+                "Draft of 1 May"
+            ]
+        );
+        assert_eq!(x.title.as_deref(), Some("Lease of Suite 104"));
+    }
+
+    #[test]
+    fn insertions_are_kept_deletions_comments_and_fallbacks_dropped() {
+        let body = r#"<w:p>
+            <w:r><w:t xml:space="preserve">The rent is </w:t></w:r>
+            <w:del w:id="1" w:author="A"><w:r><w:delText>$4,000</w:delText></w:r></w:del>
+            <w:ins w:id="2" w:author="A"><w:r><w:t>$4,800</w:t></w:r></w:ins>
+            <w:commentRangeStart w:id="5"/><w:r><w:t xml:space="preserve"> per month</w:t></w:r><w:commentRangeEnd w:id="5"/>
+            <w:r><w:commentReference w:id="5"/></w:r>
+            <w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>.</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>
+            <mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">
+              <mc:Choice Requires="wps"><w:r><w:t xml:space="preserve"> (boxed)</w:t></w:r></mc:Choice>
+              <mc:Fallback><w:r><w:t xml:space="preserve"> (boxed)</w:t></w:r></mc:Fallback>
+            </mc:AlternateContent>
+          </w:p>
+          <w:p><w:pPr><w:pStyle w:val="Heading1"/><w:pPrChange w:id="9"><w:pPr><w:pStyle w:val="Heading3"/></w:pPr></w:pPrChange></w:pPr><w:r><w:t>Changed style</w:t></w:r></w:p>
+          <w:p><w:r><w:t>Line one</w:t><w:br/><w:t>line&#160;two</w:t><w:tab/><w:t>tabbed</w:t></w:r></w:p>"#;
+        let x = extract_docx(&docx(&document_xml(body), &[])).unwrap();
+        assert_eq!(
+            x.text,
+            "The rent is $4,800 per month. (boxed)\n\n# Changed style\n\nLine one\nline two tabbed"
+        );
+    }
+
+    #[test]
+    fn broken_archives_and_xml_get_reasons() {
+        let reason = |bytes: &[u8]| match extract_docx(bytes) {
+            Err(ExtractError::CorruptDocx(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason(b"PK\x03\x04 not really").contains("not a zip"));
+        assert!(reason(b"").contains("not a zip"));
+        let no_document = zip(&[("hello.txt".into(), "hi".into())]);
+        assert!(reason(&no_document).contains("word/document.xml"));
+        let mismatched = docx(&document_xml("<w:p><w:r><w:t>a</w:r></w:t></w:p>"), &[]);
+        assert!(reason(&mismatched).starts_with("word/document.xml:"));
+        let truncated = docx(
+            &document_xml("<w:p><w:r><w:t>a</w:t></w:r></w:p>")[..120],
+            &[],
+        );
+        assert!(reason(&truncated).contains("word/document.xml"));
+        let latin1 = docx("<?xml version=\"1.0\"?><w:document>\u{0}</w:document>", &[]);
+        let _ = extract_docx(&latin1); // any answer but a panic
+    }
+
+    #[test]
+    fn unpacking_is_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.docx");
+        crate::ingest::fixtures::write_zip_bomb(&path, MAX_UNPACKED_BYTES + 1024);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() < 1024 * 1024, "{} bytes", bytes.len());
+        assert_eq!(
+            extract_docx(&bytes),
+            Err(ExtractError::Unpacked {
+                limit: MAX_UNPACKED_BYTES
+            })
+        );
+    }
+
+    #[test]
+    fn list_number_formats() {
+        assert_eq!(roman(1994), "MCMXCIV");
+        assert_eq!(letters(1), "A");
+        assert_eq!(letters(28), "BB");
+        assert_eq!(format_number(3, "lowerRoman"), "iii");
+        assert_eq!(format_number(7, "decimalZero"), "07");
+        assert_eq!(heading_from_name("heading 3"), Some(3));
+        assert_eq!(heading_from_name("Heading10"), None);
+        assert_eq!(heading_from_name("Title"), Some(1));
+    }
+}

@@ -1,0 +1,323 @@
+//! PDF and DOCX files built in code, for tests (no external tools needed).
+//!
+//! Shared by the integration tests (through `tests/common`) and the unit tests of
+//! `src/ingest/{pdf,docx}.rs` (through `#[path]`), so both test the same fixtures.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{Cursor, Write};
+
+use lopdf::content::{Content, Operation};
+use lopdf::{Document, Object, Stream, dictionary};
+
+/// Options for [`pdf_with`].
+#[derive(Debug, Clone, Default)]
+pub struct PdfOptions<'a> {
+    /// `/Title` in the information dictionary.
+    pub title: Option<&'a str>,
+    /// Encrypt with this user password (RC4, 128-bit).
+    pub user_password: Option<&'a str>,
+    /// Leave out the page's `/MediaBox` (a required entry: pdf-extract panics without it).
+    pub no_media_box: bool,
+}
+
+/// A PDF whose pages hold the given lines, top to bottom, in 11 pt Helvetica (14 pt apart).
+/// An empty line leaves a gap, which extractors read as a paragraph break.
+pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
+    pdf_with(pages, &PdfOptions::default())
+}
+
+/// [`pdf`] with options.
+pub fn pdf_with(pages: &[Vec<String>], opts: &PdfOptions<'_>) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type1",
+        "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
+    });
+    let resources_id = doc.add_object(dictionary! {
+        "Font" => dictionary! { "F1" => font_id },
+    });
+    let mut kids = Vec::new();
+    for lines in pages {
+        let mut ops = Vec::new();
+        let mut y = 760;
+        for line in lines {
+            if !line.is_empty() {
+                ops.push(Operation::new("BT", vec![]));
+                ops.push(Operation::new("Tf", vec!["F1".into(), 11.into()]));
+                ops.push(Operation::new("Td", vec![72.into(), y.into()]));
+                ops.push(Operation::new(
+                    "Tj",
+                    vec![Object::string_literal(win_ansi(line))],
+                ));
+                ops.push(Operation::new("ET", vec![]));
+            }
+            y -= 14;
+        }
+        let content = Content { operations: ops };
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+        let mut page = dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => content_id,
+            "Resources" => resources_id,
+        };
+        if !opts.no_media_box {
+            page.set("MediaBox", vec![0.into(), 0.into(), 612.into(), 792.into()]);
+        }
+        kids.push(doc.add_object(page).into());
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages",
+            "Kids" => kids,
+            "Count" => count,
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages_id,
+    });
+    doc.trailer.set("Root", catalog_id);
+    if let Some(title) = opts.title {
+        let info = doc.add_object(dictionary! {
+            "Title" => Object::string_literal(title),
+        });
+        doc.trailer.set("Info", info);
+    }
+    if let Some(password) = opts.user_password {
+        // The file identifier is part of the encryption key.
+        let id = Object::string_literal(b"0123456789abcdef".to_vec());
+        doc.trailer.set("ID", vec![id.clone(), id]);
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: password,
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Encodes text for a WinAnsiEncoding font (Latin-1 plus a few typographic characters).
+fn win_ansi(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c {
+            '\u{2014}' => 0x97,
+            '\u{2013}' => 0x96,
+            '\u{2019}' => 0x92,
+            '\u{201c}' => 0x93,
+            '\u{201d}' => 0x94,
+            c if (c as u32) < 256 => c as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// Lines from string slices (for readable fixtures).
+pub fn lines(ls: &[&str]) -> Vec<String> {
+    ls.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// DOCX
+
+const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+/// Escapes text for XML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A body paragraph.
+pub fn p(text: &str) -> String {
+    format!(
+        r#"<w:p><w:r><w:t xml:space="preserve">{}</w:t></w:r></w:p>"#,
+        esc(text)
+    )
+}
+
+/// A paragraph with a style ("Heading1", "Title", ...).
+pub fn styled(style: &str, text: &str) -> String {
+    format!(
+        r#"<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r><w:t>{}</w:t></w:r></w:p>"#,
+        esc(text)
+    )
+}
+
+/// A list item of list `num_id` at level `ilvl`.
+pub fn item(num_id: u32, ilvl: u32, text: &str) -> String {
+    format!(
+        r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr></w:pPr><w:r><w:t>{}</w:t></w:r></w:p>"#,
+        esc(text)
+    )
+}
+
+/// A paragraph with a footnote reference after `before`, then `after`.
+pub fn with_footnote(before: &str, id: u32, after: &str) -> String {
+    format!(
+        r#"<w:p><w:r><w:t xml:space="preserve">{}</w:t></w:r><w:r><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr><w:footnoteReference w:id="{id}"/></w:r><w:r><w:t xml:space="preserve">{}</w:t></w:r></w:p>"#,
+        esc(before),
+        esc(after)
+    )
+}
+
+/// A table; each row a list of cell texts.
+pub fn table(rows: &[&[&str]]) -> String {
+    let mut x = String::from("<w:tbl><w:tblPr/>");
+    for row in rows {
+        x.push_str("<w:tr>");
+        for cell in *row {
+            x.push_str(&format!("<w:tc>{}</w:tc>", p(cell)));
+        }
+        x.push_str("</w:tr>");
+    }
+    x.push_str("</w:tbl>");
+    x
+}
+
+/// word/document.xml around the given body content.
+pub fn document_xml(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="{W}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>{body}<w:sectPr/></w:body></w:document>"#
+    )
+}
+
+/// word/footnotes.xml with the two separator notes Word writes, then the given notes.
+pub fn footnotes_xml(notes: &[(u32, &str)]) -> String {
+    let mut x = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:footnotes xmlns:w="{W}"><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote><w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>"#
+    );
+    for (id, text) in notes {
+        x.push_str(&format!(
+            r#"<w:footnote w:id="{id}"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t xml:space="preserve"> {}</w:t></w:r></w:p></w:footnote>"#,
+            esc(text)
+        ));
+    }
+    x.push_str("</w:footnotes>");
+    x
+}
+
+/// A header or footer part with one paragraph.
+pub fn header_xml(root: &str, text: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:{root} xmlns:w="{W}">{}</w:{root}>"#,
+        p(text)
+    )
+}
+
+/// word/styles.xml with localised style ids (as a German Word writes them), so that
+/// headings must be found by their built-in names.
+pub fn styles_xml() -> String {
+    let mut x = format!(r#"<?xml version="1.0" encoding="UTF-8"?><w:styles xmlns:w="{W}">"#);
+    x.push_str(r#"<w:style w:type="paragraph" w:default="1" w:styleId="Standard"><w:name w:val="Normal"/></w:style>"#);
+    x.push_str(r#"<w:style w:type="paragraph" w:styleId="Titel"><w:name w:val="Title"/><w:basedOn w:val="Standard"/></w:style>"#);
+    for n in 1..=9 {
+        x.push_str(&format!(
+            r#"<w:style w:type="paragraph" w:styleId="berschrift{n}"><w:name w:val="heading {n}"/><w:basedOn w:val="Standard"/><w:pPr><w:outlineLvl w:val="{}"/></w:pPr></w:style>"#,
+            n - 1
+        ));
+    }
+    x.push_str(r#"<w:style w:type="paragraph" w:styleId="Klausel"><w:name w:val="Klausel"/><w:basedOn w:val="berschrift2"/></w:style>"#);
+    x.push_str("</w:styles>");
+    x
+}
+
+/// word/numbering.xml: list 1 is legal numbering "1." / "1.1" / "(a)", list 2 bullets.
+pub fn numbering_xml() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:numbering xmlns:w="{W}">
+<w:abstractNum w:abstractNumId="10">
+ <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>
+ <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/></w:lvl>
+ <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%3)"/></w:lvl>
+</w:abstractNum>
+<w:abstractNum w:abstractNumId="20">
+ <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="&#61623;"/></w:lvl>
+</w:abstractNum>
+<w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num>
+<w:num w:numId="2"><w:abstractNumId w:val="20"/></w:num>
+</w:numbering>"#
+    )
+}
+
+/// docProps/core.xml with a title.
+pub fn core_xml(title: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{}</dc:title></cp:coreProperties>"#,
+        esc(title)
+    )
+}
+
+/// The package boilerplate: content types and the root relationship.
+fn boilerplate() -> Vec<(String, String)> {
+    vec![
+        (
+            "[Content_Types].xml".into(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.into(),
+        ),
+        (
+            "_rels/.rels".into(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#.into(),
+        ),
+    ]
+}
+
+/// A zip archive of the given entries (deflated).
+pub fn zip(entries: &[(String, String)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, body) in entries {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(body.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A DOCX with the given word/document.xml and extra parts (name, content).
+pub fn docx(document: &str, parts: &[(&str, String)]) -> Vec<u8> {
+    let mut entries = boilerplate();
+    entries.push(("word/document.xml".into(), document.to_string()));
+    for (name, body) in parts {
+        entries.push((name.to_string(), body.clone()));
+    }
+    zip(&entries)
+}
+
+/// Writes a "DOCX" whose word/document.xml unpacks to `bytes` zero bytes, streaming (the
+/// archive is small; nothing of that size is ever held in memory).
+pub fn write_zip_bomb(path: &std::path::Path, bytes: u64) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(bytes >= u64::from(u32::MAX));
+    for (name, body) in boilerplate() {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(body.as_bytes()).unwrap();
+    }
+    w.start_file("word/document.xml", opts).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        w.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    w.finish().unwrap();
+}

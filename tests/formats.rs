@@ -1,0 +1,603 @@
+//! PDF and DOCX end to end: fixtures built in code, indexed by the real CLI, hits checked for
+//! their page, paragraph and breadcrumb; hostile files skipped with reasons; extractors fed
+//! random bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::common::fixtures::{
+    self, PdfOptions, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p, pdf,
+    pdf_with, styled, table, with_footnote,
+};
+use crate::common::{Tiny, lexsearch, real_model, write_tiny_model};
+use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
+use lexsearch::ingest::isolate::quiet_isolated_panics;
+use lexsearch::ingest::walk::FileKind;
+
+fn index(model: &Path, docs: &Path) -> std::process::Output {
+    lexsearch()
+        .args(["index", "--quiet", "--json", "--model"])
+        .arg(model)
+        .arg(docs)
+        .output()
+        .unwrap()
+}
+
+fn search(docs: &Path, query: &str, extra: &[&str]) -> Vec<Value> {
+    let out = lexsearch()
+        .current_dir(docs)
+        .args(["search", query, "--json", "-k", "5"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["hits"].as_array().unwrap().clone()
+}
+
+/// The first keyword hit whose text contains `needle`.
+fn hit_with(docs: &Path, query: &str, needle: &str) -> Value {
+    let hits = search(docs, query, &["--mode", "keyword"]);
+    hits.into_iter()
+        .find(|h| h["text"].as_str().unwrap().contains(needle))
+        .unwrap_or_else(|| panic!("no hit for {query:?} containing {needle:?}"))
+}
+
+fn crumbs(hit: &Value) -> Vec<&str> {
+    hit["breadcrumb"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect()
+}
+
+/// A five-page lease: running header and footer on every page, a word hyphenated across a
+/// line end, and a clause that runs from page 4 onto page 5.
+fn lease_pdf() -> Vec<u8> {
+    let header = "HALVORSEN STREET LEASE";
+    let pages: Vec<Vec<&str>> = vec![
+        vec![
+            "COMMERCIAL LEASE AGREEMENT",
+            "",
+            "This lease is made between Halvorsen Street Holdings LLC and Bright Fennel",
+            "Bakery Co. for retail space in Duluth.",
+            "",
+            "ARTICLE 1 PREMISES",
+            "",
+            "Section 1.1 Premises",
+            "",
+            "Landlord leases to Tenant the retail space known as Suite 104 together with",
+            "the non-exclusive right to use the common areas of the building.",
+        ],
+        vec![
+            "ARTICLE 2 RENT",
+            "",
+            "Section 2.1 Base Rent",
+            "",
+            "Tenant shall pay base rent of four thousand eight hundred dollars per month",
+            "in advance on the first day of each calendar month.",
+        ],
+        vec![
+            "ARTICLE 4 SECURITY DEPOSIT",
+            "",
+            "Section 4.2 Security Deposit",
+            "",
+            "On signing, Tenant shall deliver nine thousand six hundred dollars to the",
+            "escrow agent, to be returned within thirty days after the expiration or termi-",
+            "nation of this Lease, less any amounts applied to unpaid rent.",
+        ],
+        vec![
+            "ARTICLE 5 MISCELLANEOUS",
+            "",
+            "Section 5.1 Notices",
+            "",
+            "All notices under this Lease shall be in writing and delivered by courier to",
+            "the addresses first written above, with a copy by electronic mail to the",
+            "party's counsel of record.",
+        ],
+        vec![
+            "A notice is effective upon receipt or upon refusal of delivery by the",
+            "addressee, whichever occurs first.",
+        ],
+    ];
+    let pages: Vec<Vec<String>> = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut all = vec![header.to_string(), String::new()];
+            all.extend(lines(&body));
+            all.extend([String::new(), format!("Page {} of 5", i + 1)]);
+            all
+        })
+        .collect();
+    pdf_with(
+        &pages,
+        &PdfOptions {
+            title: Some("Halvorsen Street Lease"),
+            ..PdfOptions::default()
+        },
+    )
+}
+
+/// The body paragraphs of the services agreement, in order (1-based numbers in the index).
+const MSA_PARAGRAPHS: [&str; 10] = [
+    "# Master Services Agreement",
+    "# Article 3 Fees",
+    "## 3.1 Invoices",
+    "Supplier shall invoice the Customer monthly in arrears for Services performed[1] under each Statement of Work.",
+    "## 3.2 Milestone Payments",
+    "The following milestone fees are payable on written acceptance by the Customer:",
+    "Milestone | Fee",
+    "Design acceptance | $12,500",
+    "# Article 9 General",
+    "Neither party may assign this Agreement without the prior written consent of the other party.",
+];
+
+fn msa_docx() -> Vec<u8> {
+    let body = [
+        styled("Title", "Master Services Agreement"),
+        styled("Heading1", "Article 3 Fees"),
+        styled("Heading2", "3.1 Invoices"),
+        with_footnote(
+            "Supplier shall invoice the Customer monthly in arrears for Services performed",
+            1,
+            " under each Statement of Work.",
+        ),
+        styled("Heading2", "3.2 Milestone Payments"),
+        p("The following milestone fees are payable on written acceptance by the Customer:"),
+        table(&[&["Milestone", "Fee"], &["Design acceptance", "$12,500"]]),
+        styled("Heading1", "Article 9 General"),
+        p(MSA_PARAGRAPHS[9]),
+    ]
+    .concat();
+    docx(
+        &document_xml(&body),
+        &[
+            (
+                "word/footnotes.xml",
+                footnotes_xml(&[(
+                    1,
+                    "Invoices are payable in euros to the account in Schedule B.",
+                )]),
+            ),
+            (
+                "word/header1.xml",
+                header_xml("hdr", "MSA \u{2014} execution copy"),
+            ),
+            (
+                "docProps/core.xml",
+                core_xml("Master Services Agreement (Draft 3)"),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.pdf"), lease_pdf()).unwrap();
+    fs::write(docs.join("msa.docx"), msa_docx()).unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files_indexed"], 2);
+
+    // PDF: the deposit clause is on page 3, under its article, with the running header gone
+    // and the hyphenated word joined.
+    let hit = hit_with(&docs, "escrow agent termination", "escrow agent");
+    assert_eq!(hit["file"], "lease.pdf");
+    assert_eq!(hit["title"], "Halvorsen Street Lease");
+    assert_eq!(hit["page"], 3);
+    assert!(hit["page_end"].is_null());
+    assert!(hit["paragraph"].is_null());
+    assert_eq!(
+        crumbs(&hit),
+        ["ARTICLE 4 SECURITY DEPOSIT", "Section 4.2 Security Deposit"]
+    );
+    let text = hit["text"].as_str().unwrap();
+    assert!(text.starts_with("ARTICLE 4 SECURITY DEPOSIT"), "{text}");
+    assert!(
+        text.contains("expiration or termination\nof this Lease"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("HALVORSEN STREET LEASE") && !text.contains("Page 3"),
+        "{text}"
+    );
+    // Semantic search lands on the same page.
+    let hits = search(&docs, "when does the landlord give back the deposit", &[]);
+    let top = hits.iter().find(|h| h["file"] == "lease.pdf").unwrap();
+    assert_eq!(top["page"], 3);
+    // A clause that runs over a page break names both pages.
+    let hit = hit_with(&docs, "notice effective upon receipt", "addressee");
+    assert_eq!(hit["page"], 4);
+    assert_eq!(hit["page_end"], 5);
+    assert_eq!(
+        crumbs(&hit),
+        ["ARTICLE 5 MISCELLANEOUS", "Section 5.1 Notices"]
+    );
+    // The footer and header were dropped from every page.
+    assert!(
+        search(&docs, "halvorsen street lease", &["--mode", "keyword"])
+            .iter()
+            .all(|h| !h["text"]
+                .as_str()
+                .unwrap()
+                .contains("HALVORSEN STREET LEASE"))
+    );
+
+    // DOCX: paragraphs are counted in body order, headings make the breadcrumb; the number
+    // is that of the chunk's first paragraph.
+    let para_of = |hit: &Value| -> u64 {
+        let text = hit["text"].as_str().unwrap();
+        MSA_PARAGRAPHS
+            .iter()
+            .position(|p| text.starts_with(p))
+            .map(|i| i as u64 + 1)
+            .unwrap_or_else(|| panic!("hit starts with no paragraph: {text}"))
+    };
+    let hit = hit_with(&docs, "invoice monthly in arrears", "in arrears");
+    assert_eq!(hit["file"], "msa.docx");
+    assert_eq!(hit["title"], "Master Services Agreement (Draft 3)");
+    assert!(hit["page"].is_null());
+    assert_eq!(crumbs(&hit), ["Article 3 Fees", "3.1 Invoices"]);
+    assert_eq!(hit["paragraph"], para_of(&hit));
+    // The chunker carries the bare title and article headings into this first clause.
+    assert_eq!(hit["paragraph"], 1);
+
+    let hit = hit_with(
+        &docs,
+        "design acceptance milestone fee",
+        "Design acceptance | $12,500",
+    );
+    assert_eq!(crumbs(&hit), ["Article 3 Fees", "3.2 Milestone Payments"]);
+    assert_eq!(hit["paragraph"], para_of(&hit));
+    assert_eq!(hit["paragraph"], 5);
+
+    let hit = hit_with(&docs, "assign agreement prior written consent", "assign");
+    assert_eq!(crumbs(&hit), ["Article 9 General"]);
+    assert_eq!(hit["paragraph"], 9);
+
+    // The footnote is searchable, in its own section, numbered after the body.
+    let hit = hit_with(
+        &docs,
+        "payable in euros",
+        "[1] Invoices are payable in euros",
+    );
+    assert_eq!(crumbs(&hit), ["Footnotes"]);
+    assert_eq!(hit["paragraph"], 11);
+    let hit = hit_with(&docs, "execution copy", "execution copy");
+    assert_eq!(crumbs(&hit), ["Headers and footers"]);
+    assert_eq!(hit["paragraph"], 12);
+}
+
+/// Whether this process runs as root (permissions do not stop root from reading).
+fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let put = |name: &str, bytes: &[u8]| {
+        let path = docs.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&path, bytes).unwrap();
+        path
+    };
+    // Good files, each with a word of its own.
+    put("good.txt", b"The tenant shall pay rent. Quokka clause.");
+    put(
+        "good.pdf",
+        &pdf(&[
+            lines(&["Wombat clause on page one."]),
+            lines(&["Page two."]),
+        ]),
+    );
+    put(
+        "good.docx",
+        &docx(&document_xml(&p("Numbat clause in Word.")), &[]),
+    );
+    put("a/b/c/d/e/deep.txt", b"Bilby clause five folders down.");
+    put("with space.txt", b"Dugong clause in a spaced name.");
+    put(
+        "\u{fc}n\u{ef}c\u{f8}d\u{e9} \u{6cd5}\u{5f8b}.txt",
+        b"Echidna clause in a Unicode name.",
+    );
+    put(
+        "new\nline.txt",
+        b"Platypus clause in a name with a newline.",
+    );
+    let locked = put("locked.txt", b"Wallaby clause behind permissions.");
+    // Bad files.
+    let mut bad: Vec<(PathBuf, &str)> = Vec::new();
+    let mut random = vec![0u8; 4096];
+    let mut x: u32 = 12345;
+    for b in random.iter_mut() {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *b = (x >> 16) as u8;
+    }
+    random[10] = 0; // a NUL byte, whatever the generator gave
+    bad.push((put("random.pdf", &random), "corrupt PDF"));
+    bad.push((put("random.docx", &random), "corrupt DOCX"));
+    bad.push((put("random.txt", &random), "binary"));
+    let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
+    bad.push((
+        put("truncated.pdf", &whole[..whole.len() * 2 / 3]),
+        "corrupt PDF",
+    ));
+    let locked_pdf = pdf_with(
+        &[lines(&["Secret clause."])],
+        &PdfOptions {
+            user_password: Some("hunter2"),
+            ..PdfOptions::default()
+        },
+    );
+    bad.push((put("encrypted.pdf", &locked_pdf), "encrypted PDF"));
+    let crash = pdf_with(
+        &[lines(&["text"])],
+        &PdfOptions {
+            no_media_box: true,
+            ..PdfOptions::default()
+        },
+    );
+    bad.push((put("crash.pdf", &crash), "panic"));
+    let malformed = docx("<w:document><w:body><w:p></w:body>", &[]);
+    bad.push((put("malformed.docx", &malformed), "corrupt DOCX"));
+    let bomb = docs.join("bomb.docx");
+    fixtures::write_zip_bomb(&bomb, 200 * 1024 * 1024);
+    assert!(fs::metadata(&bomb).unwrap().len() < 1024 * 1024);
+    bad.push((bomb, "zip bomb"));
+    let empty: Vec<PathBuf> = ["empty.txt", "empty.pdf", "empty.docx"]
+        .iter()
+        .map(|n| put(n, b""))
+        .collect();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        std::os::unix::fs::symlink(&docs, docs.join("a/loop")).unwrap();
+    }
+    let root = running_as_root();
+    if !root {
+        bad.push((locked.clone(), "cannot read"));
+    }
+
+    // A dry run reports the same without a model and without writing anything.
+    let dry = lexsearch()
+        .args(["index", "--dry-run", "--json", "--model", "/nonexistent"])
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        dry.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let dry: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert!(!docs.join(".lexsearch").exists());
+
+    let out = index(&model, &docs);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in [&report, &dry] {
+        let skipped = r["skipped"].as_array().unwrap();
+        let reason_of = |path: &Path| {
+            skipped
+                .iter()
+                .find(|s| {
+                    Path::new(s["path"].as_str().unwrap())
+                        .ends_with(path.strip_prefix(&docs).unwrap())
+                })
+                .map(|s| s["reason"].as_str().unwrap().to_string())
+        };
+        for (path, why) in &bad {
+            let reason =
+                reason_of(path).unwrap_or_else(|| panic!("{} not skipped: {r}", path.display()));
+            assert!(reason.contains(why), "{}: {reason}", path.display());
+        }
+        #[cfg(unix)]
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s["reason"].as_str().unwrap().contains("symbolic link loop")),
+            "{r}"
+        );
+        let listed: Vec<&str> = r["empty"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        for e in &empty {
+            assert!(
+                listed
+                    .iter()
+                    .any(|l| Path::new(l).ends_with(e.file_name().unwrap())),
+                "{listed:?}"
+            );
+        }
+        let expected_skips = bad.len() + usize::from(cfg!(unix));
+        assert_eq!(skipped.len(), expected_skips, "{r}");
+    }
+    let good = 7 + usize::from(root);
+    assert_eq!(report["files_indexed"], good, "{report}");
+    assert_eq!(dry["files"].as_array().unwrap().len(), good);
+    let crash_reason = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"].as_str().unwrap().ends_with("crash.pdf"))
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(crash_reason.contains("MediaBox"), "{crash_reason}");
+
+    let mut words = vec![
+        ("quokka", "good.txt"),
+        ("wombat", "good.pdf"),
+        ("numbat", "good.docx"),
+        ("bilby", "a/b/c/d/e/deep.txt"),
+        ("dugong", "with space.txt"),
+        (
+            "echidna",
+            "\u{fc}n\u{ef}c\u{f8}d\u{e9} \u{6cd5}\u{5f8b}.txt",
+        ),
+        ("platypus", "new\nline.txt"),
+    ];
+    if root {
+        words.push(("wallaby", "locked.txt"));
+    }
+    for (word, file) in words {
+        let hits = search(&docs, word, &["--mode", "keyword"]);
+        assert_eq!(hits.len(), 1, "{word}: {hits:?}");
+        assert_eq!(hits[0]["file"], file, "{word}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Let the temporary folder be removed.
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+}
+
+#[test]
+fn dry_run_lists_pages_and_paragraphs_without_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("lease.pdf"), lease_pdf()).unwrap();
+    fs::write(dir.path().join("msa.docx"), msa_docx()).unwrap();
+    fs::write(dir.path().join("notes.txt"), "plain text").unwrap();
+    let out = lexsearch()
+        .args(["index", "--dry-run", "--model", "/nonexistent"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("would index 3 files"), "{table}");
+    let row = |file: &str| {
+        table
+            .lines()
+            .find(|l| l.ends_with(file))
+            .unwrap_or_else(|| panic!("{file} missing: {table}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(&row("lease.pdf")[..1], ["pdf"]);
+    assert_eq!(row("lease.pdf")[2], "5"); // pages
+    assert_eq!(row("msa.docx")[3], "12"); // paragraphs
+    assert_eq!(row("notes.txt")[2..4], ["-", "-"]);
+    assert!(!dir.path().join(".lexsearch").exists());
+}
+
+/// A valid file of each kind, to mutate.
+fn seed(kind: FileKind) -> Vec<u8> {
+    match kind {
+        FileKind::Pdf => lease_pdf(),
+        FileKind::Docx => msa_docx(),
+        _ => b"# Title\n\nSection 1.1 Terms. The tenant shall pay rent.\n".to_vec(),
+    }
+}
+
+/// Random bytes, or a valid file with a few bytes changed and maybe cut short.
+fn hostile_bytes(kind: FileKind) -> impl Strategy<Value = Vec<u8>> {
+    let seed = seed(kind);
+    let n = seed.len();
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..2048),
+        (
+            proptest::collection::vec((0..n, any::<u8>()), 1..16),
+            // Whole (flips only) half the time, else cut short.
+            prop_oneof![Just(n), n / 4..=n],
+        )
+            .prop_map(move |(flips, len)| {
+                let mut b = seed.clone();
+                for (i, v) in flips {
+                    b[i] = v;
+                }
+                b.truncate(len);
+                b
+            }),
+    ]
+}
+
+fn survives(kind: FileKind, bytes: Vec<u8>) {
+    // Keep the test output readable: caught panics are not printed.
+    quiet_isolated_panics();
+    // Any answer is fine (a panic inside becomes an error); returning at all is the test.
+    match extract_isolated(extractor_for(kind), kind, bytes, Duration::from_secs(20)) {
+        Ok(x) => {
+            for r in x.pages.iter().chain(&x.paragraphs) {
+                assert!(r.start <= r.end && r.end <= x.text.len());
+                assert!(x.text.is_char_boundary(r.start) && x.text.is_char_boundary(r.end));
+            }
+        }
+        Err(ExtractError::TimedOut(_)) => panic!("an extractor looped on fuzzed input"),
+        Err(_) => {}
+    }
+}
+
+// `PROPTEST_CASES=100000 cargo test --test integration formats::fuzz` runs a longer fuzz.
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn fuzz_pdf_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Pdf)) {
+        survives(FileKind::Pdf, bytes);
+    }
+
+    #[test]
+    fn fuzz_docx_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Docx)) {
+        survives(FileKind::Docx, bytes);
+    }
+
+    #[test]
+    fn fuzz_text_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Text)) {
+        for kind in [FileKind::Text, FileKind::Markdown, FileKind::Html] {
+            survives(kind, bytes.clone());
+        }
+    }
+}
