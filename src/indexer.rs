@@ -205,13 +205,8 @@ fn not_writable(index: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Builds or updates the index described by `opts` with `embedder`.
-pub fn build_index(
-    opts: &IndexOptions,
-    embedder: &Embedder,
-    progress: &dyn Progress,
-) -> Result<IndexReport> {
-    let started = Instant::now();
+/// The absolute folder to index (which must exist) and index folder of `opts`.
+fn resolve(opts: &IndexOptions) -> Result<(PathBuf, PathBuf)> {
     let root = std::fs::canonicalize(&opts.root)
         .ok()
         .filter(|p| p.is_dir())
@@ -220,6 +215,17 @@ pub fn build_index(
         })?;
     let index_dir = std::path::absolute(&opts.index_dir)
         .map_err(|e| Error::io("resolve", &opts.index_dir, e))?;
+    Ok((root, index_dir))
+}
+
+/// Builds or updates the index described by `opts` with `embedder`.
+pub fn build_index(
+    opts: &IndexOptions,
+    embedder: &Embedder,
+    progress: &dyn Progress,
+) -> Result<IndexReport> {
+    let started = Instant::now();
+    let (root, index_dir) = resolve(opts)?;
     let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
     opts.chunker
         .validate(max_tokens)
@@ -782,14 +788,7 @@ pub struct DryRunReport {
 /// nothing: the report says what an index run would take in and what it would skip.
 pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
     let started = Instant::now();
-    let root = std::fs::canonicalize(&opts.root)
-        .ok()
-        .filter(|p| p.is_dir())
-        .ok_or_else(|| Error::NotADirectory {
-            path: opts.root.clone(),
-        })?;
-    let index_dir = std::path::absolute(&opts.index_dir)
-        .map_err(|e| Error::io("resolve", &opts.index_dir, e))?;
+    let (root, index_dir) = resolve(opts)?;
     let walked = walk(&root, &IndexPaths::new(&index_dir).own_paths());
     let mut report = DryRunReport {
         root,

@@ -13,10 +13,9 @@ use serde::Serialize;
 use crate::eval::{CharOffsets, KS, Query, Retrieved, RunLine, Table, evaluate, load_queries};
 use crate::indexer::{IndexOptions, NoProgress, build_index};
 use crate::ingest::chunk::ChunkerConfig;
-use crate::search::fusion::Fusion;
 use crate::search::{Mode, SearchRequest, Searcher};
 
-use super::{FusionArg, ModeArg, ModelArgs, default_model_dir, load_model};
+use super::{FusionArgs, ModeArg, ModelArgs, default_model_dir, load_model};
 
 /// Arguments of `lexsearch eval`.
 #[derive(Debug, Args)]
@@ -54,21 +53,8 @@ pub(super) struct EvalArgs {
     /// Embed chunk text without the document title and breadcrumb.
     #[arg(long)]
     no_context: bool,
-    /// How hybrid mode fuses the two rankings.
-    #[arg(long, value_enum, default_value_t = FusionArg::Weighted)]
-    fusion: FusionArg,
-    /// RRF damping constant.
-    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_RRF_K)]
-    rrf_k: f32,
-    /// Weight of the keyword arm in RRF, relative to the semantic arm.
-    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_KEYWORD_WEIGHT, value_name = "W")]
-    keyword_weight: f32,
-    /// Semantic weight for --fusion weighted (at most 0.5 for queries naming exact text).
-    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_ALPHA)]
-    alpha: f32,
-    /// Each arm fetches k times this many candidates before fusion.
-    #[arg(long, default_value_t = 4, value_name = "FACTOR")]
-    over_fetch: usize,
+    #[command(flatten)]
+    fusion: FusionArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Print the tables as JSON.
@@ -184,13 +170,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         Some(ModeArg::Semantic) => vec![Mode::Semantic],
         None => vec![Mode::Keyword, Mode::Semantic, Mode::Hybrid],
     };
-    let fusion = match args.fusion {
-        FusionArg::Rrf => Fusion::Rrf {
-            k: args.rrf_k,
-            keyword_weight: args.keyword_weight,
-        },
-        FusionArg::Weighted => Fusion::Weighted { alpha: args.alpha },
-    };
+    let fusion = args.fusion.fusion();
     let run_mode = modes.last().copied().unwrap_or(Mode::Hybrid);
     let mut offsets: HashMap<String, CharOffsets> = HashMap::new();
     let mut output = EvalOutput {
@@ -199,7 +179,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         chunks: searcher.manifest().chunks,
         settings: serde_json::json!({
             "chunker": chunker, "context_in_embedding": !args.no_context, "fusion": fusion,
-            "over_fetch": args.over_fetch, "k": args.k, "model": embedder.info().name,
+            "over_fetch": args.fusion.over_fetch, "k": args.k, "model": embedder.info().name,
         }),
         modes: BTreeMap::new(),
     };
@@ -221,7 +201,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 k: args.k,
                 mode,
                 fusion,
-                over_fetch: args.over_fetch,
+                over_fetch: args.fusion.over_fetch,
                 snippet_chars: 0,
             };
             let results = searcher.search(&req, Some(&embedder))?;

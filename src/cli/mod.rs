@@ -139,30 +139,9 @@ enum FusionArg {
     Weighted,
 }
 
-/// When to colour output.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
+/// How hybrid search fuses its two arms (shared by `search` and `eval`).
 #[derive(Debug, Args)]
-struct SearchArgs {
-    /// What to look for. Words, a question, or "a quoted phrase" that must appear as such.
-    query: String,
-    /// The index (default: .lexsearch in this folder or the nearest one above).
-    #[arg(long, value_name = "PATH")]
-    index: Option<PathBuf>,
-    /// Keyword (BM25), semantic (embeddings) or both fused.
-    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
-    mode: ModeArg,
-    /// Number of hits.
-    #[arg(short, default_value_t = 10)]
-    k: usize,
+struct FusionArgs {
     /// How hybrid mode fuses the two rankings.
     #[arg(long, value_enum, default_value_t = FusionArg::Weighted)]
     fusion: FusionArg,
@@ -179,6 +158,47 @@ struct SearchArgs {
     /// Each arm fetches k times this many candidates before fusion.
     #[arg(long, default_value_t = 4, value_name = "FACTOR")]
     over_fetch: usize,
+}
+
+impl FusionArgs {
+    fn fusion(&self) -> Fusion {
+        match self.fusion {
+            FusionArg::Rrf => Fusion::Rrf {
+                k: self.rrf_k,
+                keyword_weight: self.keyword_weight,
+            },
+            FusionArg::Weighted => Fusion::Weighted { alpha: self.alpha },
+        }
+    }
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct SearchArgs {
+    /// What to look for: words, a question, a citation; chunks holding a "quoted phrase"
+    /// exactly rank first.
+    query: String,
+    /// The index (default: .lexsearch in this folder or the nearest one above).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// Keyword (BM25), semantic (embeddings) or both fused.
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    mode: ModeArg,
+    /// Number of hits.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    #[command(flatten)]
+    fusion: FusionArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Print hits as JSON (schema in docs/json.md).
@@ -402,14 +422,8 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         query: args.query.clone(),
         k: args.k,
         mode,
-        fusion: match args.fusion {
-            FusionArg::Rrf => Fusion::Rrf {
-                k: args.rrf_k,
-                keyword_weight: args.keyword_weight,
-            },
-            FusionArg::Weighted => Fusion::Weighted { alpha: args.alpha },
-        },
-        over_fetch: args.over_fetch,
+        fusion: args.fusion.fusion(),
+        over_fetch: args.fusion.over_fetch,
         snippet_chars: 240,
     };
     let results = searcher.search(&request, embedder.as_ref())?;
