@@ -45,11 +45,14 @@ pub fn cpu_info() -> CpuInfo {
     };
     let flags = field("flags");
     let amd = field("vendor_id").contains("AMD");
+    let family: u32 = field("cpu family").parse().unwrap_or(0);
     let has = |f: &str| flags.split_whitespace().any(|x| x == f);
-    // Two FMA units per core; an FMA is 2 FLOPs per lane. AMD's Zen 4 runs 512-bit
-    // instructions on 256-bit units, so its peak is that of AVX2.
-    let (flops_per_cycle, basis) = if has("avx512f") && !amd {
-        (64.0, "AVX-512: 2 FMA units x 16 lanes x 2")
+    // Two FMA units per core; an FMA is 2 FLOPs per lane. AMD's Zen 4 (family 25) runs 512-bit
+    // instructions on 256-bit units, so its peak is that of AVX2; Zen 5 (family 26) has full
+    // 512-bit units.
+    let full_avx512 = has("avx512f") && (!amd || family >= 26);
+    let (flops_per_cycle, basis) = if full_avx512 {
+        (64.0, "AVX-512: 2 FMA units x 16 fp32 lanes x 2")
     } else if has("avx512f") || (has("avx2") && has("fma")) {
         (32.0, "2 FMA units x 8 fp32 lanes (256-bit) x 2")
     } else {

@@ -266,10 +266,15 @@ pub(super) fn print_hits(
             };
             writeln!(
                 out,
-                "    {dim}{}; {}; fused {:.4}{dim:#}",
+                "    {dim}{}; {}; fused {:.4}; matched: {}{dim:#}",
                 arm(hit.keyword, "keyword bm25"),
                 arm(hit.semantic, "semantic cosine"),
-                hit.score
+                hit.score,
+                if hit.matched_terms.is_empty() {
+                    "—".to_string()
+                } else {
+                    hit.matched_terms.join(" ")
+                }
             )?;
         }
         let snippet = hit.snippet.text.replace('\n', " ");

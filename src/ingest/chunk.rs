@@ -700,6 +700,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn chunks_of_any_text_are_in_bounds_trimmed_and_ordered(
+            text in "(\\PC|\n|§ 1\\.2|ARTICLE 3|\\(a\\) ){0,400}",
+            target in 16usize..80,
+        ) {
+            let cfg = ChunkerConfig { target_tokens: target, overlap_tokens: target / 4, min_tokens: 4 };
+            let chunks = chunk_text(&text, &WordSpans, &cfg);
+            let mut prev_start = 0;
+            for c in &chunks {
+                let piece = text.get(c.range.clone());
+                proptest::prop_assert!(piece.is_some_and(|p| !p.is_empty() && p.trim() == p));
+                proptest::prop_assert!(c.range.start >= prev_start);
+                prev_start = c.range.start;
+            }
+            // Every word of the text is in some chunk.
+            for w in WordSpans.token_spans(&text) {
+                proptest::prop_assert!(chunks.iter().any(|c| c.range.start <= w.start && w.end <= c.range.end));
+            }
+        }
+    }
+
     #[test]
     fn config_validation_names_the_problem() {
         assert!(ChunkerConfig::default().validate(254).is_ok());

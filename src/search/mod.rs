@@ -131,6 +131,8 @@ pub struct Hit {
     pub text: String,
     /// The best excerpt, with query terms highlighted.
     pub snippet: Snippet,
+    /// Query terms (stemmed) that occur in the chunk.
+    pub matched_terms: Vec<String>,
     /// Keyword arm rank and BM25 score, when that arm found the chunk.
     pub keyword: Option<ArmScore>,
     /// Semantic arm rank and cosine, when that arm found the chunk.
@@ -269,6 +271,7 @@ impl Searcher {
                 continue; // an orphan vector: harmless, skipped
             };
             let snippet = snippet::snippet(&stored.text, &req.query, req.snippet_chars);
+            let matched_terms = snippet::matched_terms(&stored.text, &req.query);
             hits.push(Hit {
                 rank: hits.len() + 1,
                 score: f.score,
@@ -285,6 +288,7 @@ impl Searcher {
                 end_byte: stored.range.end,
                 text: stored.text,
                 snippet,
+                matched_terms,
                 keyword: f.keyword,
                 semantic: f.semantic,
             });

@@ -16,8 +16,8 @@ pub struct Snippet {
     pub highlights: Vec<Range<usize>>,
 }
 
-/// Byte ranges of `text` whose stemmed tokens are among `query`'s stemmed tokens.
-pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+/// The tokens of `text` (stemmed term and byte range) that match a token of `query`.
+fn matches(text: &str, query: &str) -> Vec<(String, Range<usize>)> {
     let mut analyzer = stemmed_analyzer();
     let terms: HashSet<String> = analyze(&mut analyzer, query)
         .into_iter()
@@ -30,8 +30,23 @@ pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
     analyze(&mut analyzer, text)
         .into_iter()
         .filter(|(t, _)| terms.contains(t))
-        .map(|(_, r)| r)
         .collect()
+}
+
+/// Byte ranges of `text` whose stemmed tokens are among `query`'s stemmed tokens.
+pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+    matches(text, query).into_iter().map(|(_, r)| r).collect()
+}
+
+/// The stemmed query terms that occur in `text`, in order of first occurrence.
+pub fn matched_terms(text: &str, query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (t, _) in matches(text, query) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// Words too common to be worth highlighting.
@@ -76,10 +91,12 @@ pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
     let mut start = floor_boundary(text, best.1.min(text.len().saturating_sub(budget)));
     // Begin at a word.
     if start > 0
-        && let Some(space) = text[start..].find(char::is_whitespace)
+        && let Some((space, c)) = text[start..]
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
         && space < 30
     {
-        start += space + 1;
+        start += space + c.len_utf8();
     }
     let mut end = floor_boundary(text, (start + budget).min(text.len()));
     if end < text.len()
@@ -139,6 +156,37 @@ mod tests {
         assert!(s.text.chars().count() <= 84, "{}", s.text);
         let words: Vec<&str> = s.highlights.iter().map(|r| &s.text[r.clone()]).collect();
         assert_eq!(words, vec!["deposit", "returned"]);
+    }
+
+    #[test]
+    fn matched_terms_are_listed_once_in_text_order() {
+        let text = "Deposits: the landlord holds the deposit; the landlord returns it.";
+        assert_eq!(
+            matched_terms(text, "landlord deposit zebra"),
+            vec!["deposit", "landlord"]
+        );
+    }
+
+    #[test]
+    fn cuts_never_split_a_character() {
+        // Non-breaking spaces and multi-byte letters around every possible cut.
+        let text = "§\u{a0}Überlassung der Mietsache\u{a0}— Kaution ".repeat(20);
+        for width in [1, 5, 17, 40, 80] {
+            let s = snippet(&text, "kaution mietsache", width);
+            for r in &s.highlights {
+                assert!(s.text.is_char_boundary(r.start) && s.text.is_char_boundary(r.end));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn snippets_of_any_text_never_panic(text in "\\PC{0,300}", query in "\\PC{0,20}", width in 0usize..120) {
+            let s = snippet(&text, &query, width);
+            for r in &s.highlights {
+                proptest::prop_assert!(s.text.get(r.clone()).is_some());
+            }
+        }
     }
 
     #[test]

@@ -639,6 +639,7 @@ pub(crate) mod tests {
                 text: text.to_string(),
                 highlights: vec![],
             },
+            matched_terms: Vec::new(),
             keyword: Some(ArmScore { rank, score: 3.0 }),
             semantic: None,
         }
