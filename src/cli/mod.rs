@@ -151,8 +151,8 @@ struct FusionArgs {
     /// Weight of the keyword arm in RRF, relative to the semantic arm.
     #[arg(long, default_value_t = crate::search::fusion::DEFAULT_KEYWORD_WEIGHT, value_name = "W")]
     keyword_weight: f32,
-    /// Weight of the semantic arm for --fusion weighted, in [0, 1]; queries with a quoted
-    /// phrase or a citation (§ 1983, 7.2(a)) use at most 0.5.
+    /// Weight of the semantic arm for --fusion weighted, in [0, 1]; queries with a citation
+    /// (§ 1983, 7.2(a)) use at most 0.5.
     #[arg(long, default_value_t = crate::search::fusion::DEFAULT_ALPHA)]
     alpha: f32,
     /// Each arm fetches k times this many candidates before fusion.

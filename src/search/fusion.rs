@@ -36,8 +36,10 @@ pub const DEFAULT_RRF_K: f32 = 60.0;
 pub const DEFAULT_KEYWORD_WEIGHT: f32 = 1.0;
 /// Default semantic weight of weighted fusion (see docs/quality.md).
 pub const DEFAULT_ALPHA: f32 = 0.8;
-/// Largest semantic weight used for queries that name exact text: a quoted phrase or a
-/// citation (`§ 1983`, `7.2(a)`, `12-401`). Embeddings blur such tokens; BM25 does not.
+/// Largest semantic weight used for queries that name exact text: a citation (`§ 1983`,
+/// `7.2(a)`, `12-401`). Embeddings blur such tokens; BM25 does not. (Quoted phrases get a
+/// phrase boost in the keyword arm instead: questions often quote names, and leaning on
+/// keywords for those measured worse, docs/quality.md.)
 pub const EXACT_QUERY_MAX_ALPHA: f32 = 0.5;
 
 impl Default for Fusion {
@@ -48,13 +50,31 @@ impl Default for Fusion {
     }
 }
 
-/// Whether a query names exact text: a quoted phrase, a section sign, or a token with digits.
+/// Whether a query names exact text: a section or paragraph sign, or a citation-shaped
+/// number (`1983`, `7.2`, `12-401`, `7.2(a)`, `28:9-408`); not an ordinal such as `3rd`.
 pub fn names_exact_text(query: &str) -> bool {
-    query.matches('"').count() >= 2
-        || query.contains(['§', '¶'])
-        || query
-            .split_whitespace()
-            .any(|w| w.chars().any(|c| c.is_ascii_digit()))
+    query.contains(['§', '¶']) || query.split_whitespace().any(citation_like)
+}
+
+fn citation_like(word: &str) -> bool {
+    let w = word
+        .trim_start_matches(['(', '"', '\'', '“'])
+        .trim_end_matches([',', ';', ':', '?', '!', '.', '"', '\'', '”']);
+    let (core, rest) = w.split_at(w.find('(').unwrap_or(w.len()));
+    let numeric = core.starts_with(|c: char| c.is_ascii_digit())
+        && core
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".-:/".contains(c));
+    let groups = rest.is_empty()
+        || rest.split_inclusive(')').all(|g| {
+            g.len() > 2
+                && g.starts_with('(')
+                && g.ends_with(')')
+                && g[1..g.len() - 1].chars().all(char::is_alphanumeric)
+        });
+    numeric
+        && groups
+        && (core.contains(['.', '-', ':', '/']) || core.len() >= 3 || !rest.is_empty())
 }
 
 impl Fusion {
@@ -222,8 +242,11 @@ mod tests {
     fn queries_naming_exact_text_lean_on_keywords() {
         for q in [
             "42 U.S.C. § 1983",
-            "\"security deposit\" returned",
+            "¶ 12",
             "Section 7.2(a)",
+            "claims under 1983",
+            "D.C. Code 28:9-408",
+            "section 12-401?",
         ] {
             assert!(names_exact_text(q), "{q}");
             assert_eq!(
@@ -231,8 +254,15 @@ mod tests {
                 Fusion::Weighted { alpha: 0.5 }
             );
         }
+        for q in [
+            "can the landlord keep my deposit",
+            "Consider \"Groupon\"'s privacy policy",
+            "will this app sell my data to 3rd parties?",
+            "is there a 30 day notice period",
+        ] {
+            assert!(!names_exact_text(q), "{q}");
+        }
         let q = "can the landlord keep my deposit";
-        assert!(!names_exact_text(q));
         assert_eq!(Fusion::default().for_query(q), Fusion::default());
         let rrf = Fusion::Rrf {
             k: 60.0,
