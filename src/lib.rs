@@ -15,10 +15,10 @@
 //!   [`Manifest`](store::Manifest) that pins an index to one model.
 //! - [`index`]: the derived [keyword](index::keyword) (tantivy BM25) and
 //!   [vector](index::vector) (hnsw_rs) indexes, all keyed by [`ChunkId`].
-//! - [`indexer`]: the write path, [`build_index`](indexer::build_index).
-//! - [`search`]: the read path, [`Searcher`](search::Searcher), with rank fusion and snippets.
+//! - [`indexer`]: the write path, [`build_index`].
+//! - [`search`]: the read path, [`Searcher`], with rank fusion and snippets.
 //! - [`maintain`]: `status`, `verify` (and repair) and `compact`.
-//! - [`eval`]: retrieval metrics on labelled legal queries; [`bench`]: speed measurements.
+//! - [`eval`]: retrieval metrics on labelled legal queries; [`bench`](mod@bench): speed measurements.
 //! - [`cli`]: the command-line front end on the same API.
 //! - [`tui`]: the full-screen front end (`lexsearch tui`), on the same API again.
 //!
