@@ -165,3 +165,17 @@ fn html_is_indexed_without_scripts_styles_or_markup() {
     assert_eq!(hit["file"], "privacy-policy.html");
     assert!(!hit["text"].as_str().unwrap().contains('<'));
 }
+
+#[test]
+fn a_citation_finds_the_section_that_cites_it_in_hybrid_mode() {
+    let Some(docs) = indexed_sample() else { return };
+    let v = search_json(docs, &["42 U.S.C. § 1983", "-k", "3"]);
+    assert_eq!(files(&v)[0], "statute-consumer-protection.txt");
+    let top = &v["hits"][0];
+    assert!(top["text"].as_str().unwrap().contains("42 U.S.C. § 1983"));
+    assert_eq!(
+        v["fusion"]["alpha"].as_f64().map(|a| a > 0.5),
+        Some(true),
+        "the default stays 0.8"
+    );
+}
