@@ -132,6 +132,11 @@ pub struct IndexReport {
     pub seconds: f64,
     /// Chunks embedded per second of wall time.
     pub chunks_per_second: f64,
+    /// Seconds the encoder spent embedding.
+    pub encoder_seconds: f64,
+    /// Share of the wall time of the extract-chunk-embed pipeline (from the first file to
+    /// the last vector) during which the encoder was busy, in percent.
+    pub encoder_busy_percent: f64,
 }
 
 /// One extracted and chunked document on its way to the encoder.
@@ -278,6 +283,8 @@ pub fn build_index(
         unsupported: walked.unsupported,
         seconds: 0.0,
         chunks_per_second: 0.0,
+        encoder_seconds: 0.0,
+        encoder_busy_percent: 0.0,
     };
 
     // Classify: unchanged by size and mtime (not read), to read, and gone.
@@ -352,6 +359,7 @@ pub fn build_index(
     }
 
     progress.started(to_read.len());
+    let pipeline_started = Instant::now();
     let mut writer = Writer {
         catalog: &catalog,
         keyword: &mut kw_writer,
@@ -414,6 +422,8 @@ pub fn build_index(
     })?;
     let new_vectors = std::mem::take(&mut writer.new_vectors);
     drop(writer);
+    let pipeline = pipeline_started.elapsed().as_secs_f64();
+    report.encoder_busy_percent = 100.0 * report.encoder_seconds / pipeline.max(1e-9);
 
     progress.stage("committing the keyword index");
     kw_writer.commit()?;
@@ -659,7 +669,9 @@ impl Writer<'_> {
             .filter(|(_, v)| v.is_none())
             .map(|(t, _)| t.as_str())
             .collect();
+        let started = Instant::now();
         let mut fresh = self.embedder.embed(&missing)?.into_iter();
+        self.report.encoder_seconds += started.elapsed().as_secs_f64();
         for d in docs {
             let n = d.doc.chunks.len();
             let mut vectors = Vec::with_capacity(n);

@@ -84,8 +84,14 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "{} chunks embedded ({:.1} chunks/s), {} reused, in {:.1} s with {} on {}",
-        r.chunks_embedded, r.chunks_per_second, r.chunks_reused, r.seconds, r.model, r.device
+        "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s with {} on {}",
+        r.chunks_embedded,
+        r.chunks_per_second,
+        r.encoder_busy_percent,
+        r.chunks_reused,
+        r.seconds,
+        r.model,
+        r.device
     )?;
     writeln!(out, "index: {}", r.index.display())?;
     if r.unsupported > 0 {
