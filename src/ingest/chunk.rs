@@ -159,19 +159,35 @@ fn heading(line: &str) -> Option<Heading> {
     let first_word = t.split_whitespace().next().unwrap_or("");
     let lower = first_word.to_ascii_lowercase();
     let second = t.split_whitespace().nth(1).unwrap_or("");
+    // A sentence that merely starts with a reference ("Section 9-318(e) provides that ...",
+    // "Article 7 of the Convention ...") is body text: after the number of a heading comes
+    // nothing, a title, or punctuation, never a lowercase word.
+    let titled_after = |words_before: usize| {
+        t.split_whitespace()
+            .nth(words_before)
+            .is_none_or(|w| !w.starts_with(char::is_lowercase))
+    };
     // ARTICLE 7 / Article VII
-    if lower == "article" && is_number_or_roman(second) {
+    if lower == "article" && is_number_or_roman(second) && titled_after(2) {
         return Some(make_heading(1, t));
     }
     // Section 7.2 / SECTION 7 / Sec. 4
-    if matches!(lower.as_str(), "section" | "sec." | "sec") && starts_with_digit(second) {
+    if matches!(lower.as_str(), "section" | "sec." | "sec")
+        && starts_with_digit(second)
+        && titled_after(2)
+    {
         let depth = second.trim_end_matches('.').matches('.').count() as u8;
         return Some(make_heading(2 + depth, t));
     }
     // § 12-401. Definitions.
     if t.starts_with('§') {
         let rest = t.trim_start_matches('§').trim_start();
-        if starts_with_digit(rest) {
+        let words_before = if first_word.chars().all(|c| c == '§') {
+            2
+        } else {
+            1
+        };
+        if starts_with_digit(rest) && titled_after(words_before) {
             return Some(make_heading(2, t));
         }
     }
@@ -610,6 +626,9 @@ mod tests {
             "#hashtag",
             "I.",
             "WHEREAS, the parties wish to settle;",
+            "Section 9-318(e) provides that a landlord who wrongfully withholds a deposit",
+            "Article 7 of the Convention applies.",
+            "§ 1983 provides a remedy against state actors.",
         ] {
             assert_eq!(heading(line), None, "{line}");
         }
