@@ -6,7 +6,7 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
-use crate::common::{indexed_sample, lexsearch};
+use crate::common::{hit_files as files, indexed_sample, lexsearch};
 
 fn search_json(docs: &Path, args: &[&str]) -> Value {
     let out = lexsearch()
@@ -20,15 +20,6 @@ fn search_json(docs: &Path, args: &[&str]) -> Value {
         .stdout
         .clone();
     serde_json::from_slice(&out).unwrap()
-}
-
-fn files(v: &Value) -> Vec<String> {
-    v["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["file"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use lexsearch::indexer::{IndexOptions, Progress, build_index};
 use lexsearch::{DeviceSpec, Embedder};
 use serde_json::Value;
 
-use crate::common::{Tiny, copy_tree, lexsearch, sample_corpus, write_tiny_model};
+use crate::common::{Tiny, copy_tree, hit_files, lexsearch, sample_corpus, write_tiny_model};
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -44,13 +44,7 @@ fn keyword_files(docs: &Path, query: &str) -> Vec<String> {
         out.status.code() == Some(0) || out.status.code() == Some(1),
         "{out:?}"
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["file"].as_str().unwrap().to_string())
-        .collect()
+    hit_files(&serde_json::from_slice(&out.stdout).unwrap())
 }
 
 #[test]

@@ -65,6 +65,16 @@ pub fn lexsearch() -> Command {
     cmd
 }
 
+/// The `file` of every hit in `lexsearch search --json` output, in rank order.
+pub fn hit_files(v: &serde_json::Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["file"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Copies a folder tree (files and folders only).
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
