@@ -28,6 +28,8 @@ pub struct Embedder {
     info: ModelInfo,
     device: Device,
     batch_size: usize,
+    /// Embed whole batches on separate threads (see `data_parallel_workers`).
+    data_parallel: bool,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -113,6 +115,7 @@ impl Embedder {
             info,
             device,
             batch_size: DEFAULT_BATCH,
+            data_parallel: true,
         })
     }
 
@@ -134,6 +137,11 @@ impl Embedder {
     /// Sets how many texts go through the model at once (at least 1).
     pub fn set_batch_size(&mut self, n: usize) {
         self.batch_size = n.max(1);
+    }
+
+    /// Switches batch-level parallelism on the CPU on or off (on by default).
+    pub fn set_data_parallel(&mut self, on: bool) {
+        self.data_parallel = on;
     }
 
     /// Token ids the model sees for `text` (special tokens included, truncated).
@@ -168,17 +176,70 @@ impl Embedder {
             .map_err(|e| tokenizer_error(&tok_path, e))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(self.batch_size) {
+        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        let run = |batch: &[usize]| -> Result<Vec<Vec<f32>>, ModelError> {
             let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
-            let vectors = self
-                .forward(&encs)
-                .map_err(|e| ModelError::Inference(e.to_string()))?;
-            for (&i, v) in batch.iter().zip(vectors) {
+            self.forward(&encs)
+                .map_err(|e| ModelError::Inference(e.to_string()))
+        };
+        let workers = self.data_parallel_workers(batches.len());
+        let results: Vec<Result<Vec<Vec<f32>>, ModelError>> = if workers > 1 {
+            // Whole batches on separate threads, each with a one-thread pool for candle's own
+            // parallel loops: on a few cores this beats splitting every matrix product
+            // (docs/benchmarks.md). Each batch is computed exactly as it would be alone.
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut slots: Vec<Option<Result<Vec<Vec<f32>>, ModelError>>> =
+                (0..batches.len()).map(|_| None).collect();
+            let done = std::sync::Mutex::new(Vec::new());
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(|| {
+                        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+                        loop {
+                            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(batch) = batches.get(b) else { break };
+                            let r = match &pool {
+                                Ok(pool) => pool.install(|| run(batch)),
+                                Err(_) => run(batch),
+                            };
+                            if let Ok(mut d) = done.lock() {
+                                d.push((b, r));
+                            }
+                        }
+                    });
+                }
+            });
+            for (b, r) in done.into_inner().unwrap_or_default() {
+                slots[b] = Some(r);
+            }
+            slots
+                .into_iter()
+                .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
+                .collect()
+        } else {
+            batches.iter().map(|b| run(b)).collect()
+        };
+        let mut out = vec![Vec::new(); texts.len()];
+        for (batch, vectors) in batches.iter().zip(results) {
+            for (&i, v) in batch.iter().zip(vectors?) {
                 out[i] = v;
             }
         }
         Ok(out)
+    }
+
+    /// How many threads embed whole batches side by side on the CPU: the cores left over by
+    /// candle's own threading (`RAYON_NUM_THREADS`, all cores by default). With one thread
+    /// per product (`RAYON_NUM_THREADS=1`, which the `lexsearch` binary sets) every core
+    /// takes whole batches, which measured faster on few cores.
+    fn data_parallel_workers(&self, batches: usize) -> usize {
+        if !self.device.is_cpu() || batches < 2 || !self.data_parallel {
+            return 1;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (cores / candle_core::utils::get_num_threads().max(1))
+            .max(1)
+            .min(batches)
     }
 
     /// One forward pass over a batch, pooled and normalised.

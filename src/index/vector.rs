@@ -115,7 +115,13 @@ impl VectorIndex {
             .iter()
             .map(|(id, v)| (v.as_slice(), id.0 as usize))
             .collect();
-        graph.parallel_insert_slice(&data);
+        // The binary runs candle with one thread per product (RAYON_NUM_THREADS=1); graph
+        // building wants every core, so it gets a pool of its own.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match rayon::ThreadPoolBuilder::new().num_threads(cores).build() {
+            Ok(pool) => pool.install(|| graph.parallel_insert_slice(&data)),
+            Err(_) => graph.parallel_insert_slice(&data),
+        }
     }
 
     /// Marks chunks as removed: they are never returned again.
