@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::eval::{CharOffsets, KS, Query, Retrieved, RunLine, Table, evaluate, load_queries};
-use crate::indexer::{IndexOptions, NoProgress, build_index};
+use crate::indexer::{IndexOptions, build_index};
 use crate::ingest::chunk::ChunkerConfig;
 use crate::search::{Mode, SearchRequest, Searcher};
 
@@ -152,7 +152,11 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             index_dir.display()
         );
     }
-    let report = build_index(&opts, &embedder, &NoProgress)?;
+    let progress = super::output::IndexProgress::new(
+        !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+    let report = build_index(&opts, &embedder, &progress)?;
+    progress.finish();
     if !args.json {
         eprintln!(
             "{} documents, {} chunks ({} embedded, {} reused) in {:.1} s",
