@@ -48,12 +48,7 @@ fn another_model_is_refused_for_searching_and_for_extending_an_index() {
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
     fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model_a)
-        .arg(&docs)
-        .assert()
-        .success();
+    crate::common::index_folder(&model_a, &docs);
     lexsearch()
         .current_dir(&docs)
         .args(["search", "rent", "--model"])

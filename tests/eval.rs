@@ -17,12 +17,7 @@ fn labelled_privacy_queries_find_their_policy_and_passage_in_the_top_10() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     crate::common::copy_tree(&set.join("docs/privacy_qa"), &docs.join("privacy_qa"));
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    crate::common::index_folder(&model, &docs);
 
     // Every 10th PrivacyQA query: 20 queries spread over all 7 policies.
     let queries: Vec<Value> = fs::read_to_string(set.join("queries.jsonl"))

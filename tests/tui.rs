@@ -13,7 +13,9 @@ use lexsearch::tui::{Action, Outcome};
 use lexsearch::{DeviceSpec, library::find_index};
 use predicates::str::contains;
 
-use crate::common::{Tiny, copy_tree, indexed_sample, lexsearch, sample_corpus, write_tiny_model};
+use crate::common::{
+    Tiny, copy_tree, index_folder, indexed_sample, lexsearch, sample_corpus, write_tiny_model,
+};
 
 /// How long a screen may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -50,12 +52,7 @@ fn keyword_search_needs_no_model_and_a_missing_model_is_an_error_not_a_crash() {
     write_tiny_model(&model, &Tiny::default());
     let docs = dir.path().join("corpus");
     copy_tree(&sample_corpus(), &docs);
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    index_folder(&model, &docs);
     let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
     let (tx, actions) = mpsc::channel();
     let source = ModelSource {

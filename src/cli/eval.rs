@@ -12,10 +12,9 @@ use serde::Serialize;
 
 use crate::eval::{CharOffsets, KS, Query, Retrieved, RunLine, Table, evaluate, load_queries};
 use crate::indexer::{IndexOptions, build_index};
-use crate::ingest::chunk::ChunkerConfig;
 use crate::search::{Mode, SearchRequest, Searcher};
 
-use super::{FusionArgs, ModeArg, ModelArgs, default_model_dir, load_model};
+use super::{ChunkArgs, FusionArgs, ModeArg, ModelArgs, default_model_dir, load_model};
 
 /// Arguments of `lexsearch eval`.
 #[derive(Debug, Args)]
@@ -44,15 +43,8 @@ pub(super) struct EvalArgs {
     /// Write the run of the hybrid mode (or --mode) here, in eval_retrieval.py's format.
     #[arg(long, value_name = "FILE")]
     run: Option<PathBuf>,
-    /// Largest chunk, in model tokens.
-    #[arg(long, value_name = "TOKENS")]
-    chunk_tokens: Option<usize>,
-    /// Overlap of windows of long paragraphs, in tokens.
-    #[arg(long, value_name = "TOKENS")]
-    chunk_overlap: Option<usize>,
-    /// Embed chunk text without the document title and breadcrumb.
-    #[arg(long)]
-    no_context: bool,
+    #[command(flatten)]
+    chunking: ChunkArgs,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -100,12 +92,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
 
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
     let embedder = load_model(&model_dir, args.model.device)?;
-    let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
-    let chunker = ChunkerConfig {
-        target_tokens: args.chunk_tokens.unwrap_or(defaults.target_tokens),
-        overlap_tokens: args.chunk_overlap.unwrap_or(defaults.overlap_tokens),
-        ..defaults
-    };
+    let chunker = args.chunking.chunker(&embedder);
     let docs = std::fs::canonicalize(&args.docs)
         .with_context(|| format!("documents folder {}", args.docs.display()))?;
     let index_dir = match &args.index {
@@ -124,7 +111,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             key.update(
                 format!(
                     "{chunker:?}{}{}",
-                    args.no_context,
+                    args.chunking.no_context,
                     embedder.info().fingerprint
                 )
                 .as_bytes(),
@@ -142,7 +129,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
     let mut opts = IndexOptions::new(&docs);
     opts.index_dir = index_dir.clone();
     opts.chunker = chunker;
-    opts.context_in_embedding = !args.no_context;
+    opts.context_in_embedding = !args.chunking.no_context;
     opts.only_files = only_files;
     opts.rebuild = true; // settings are part of the cache key; vectors of unchanged text are reused
     if !args.json {
@@ -182,7 +169,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         documents: searcher.manifest().documents,
         chunks: searcher.manifest().chunks,
         settings: serde_json::json!({
-            "chunker": chunker, "context_in_embedding": !args.no_context, "fusion": fusion,
+            "chunker": chunker, "context_in_embedding": !args.chunking.no_context, "fusion": fusion,
             "over_fetch": args.fusion.over_fetch, "k": args.k, "model": embedder.info().name,
         }),
         modes: BTreeMap::new(),

@@ -100,18 +100,11 @@ struct IndexArgs {
     /// Rebuild from scratch, even with another model or other chunking settings.
     #[arg(long)]
     rebuild: bool,
-    /// Largest chunk, in model tokens [default: 200, or less for models with shorter inputs].
-    #[arg(long, value_name = "TOKENS")]
-    chunk_tokens: Option<usize>,
-    /// Overlap between windows of one long paragraph, in tokens [default: 32].
-    #[arg(long, value_name = "TOKENS")]
-    chunk_overlap: Option<usize>,
+    #[command(flatten)]
+    chunking: ChunkArgs,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
     max_file_size: u64,
-    /// Embed chunk text alone, without the document title and heading breadcrumb.
-    #[arg(long)]
-    no_context: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -137,6 +130,32 @@ enum FusionArg {
     Rrf,
     /// Normalised-score convex combination (see --alpha).
     Weighted,
+}
+
+/// How documents are cut into chunks and what is embedded with them (`index` and `eval`).
+#[derive(Debug, Args)]
+struct ChunkArgs {
+    /// Largest chunk, in model tokens [default: 200, or less for models with shorter inputs].
+    #[arg(long, value_name = "TOKENS")]
+    chunk_tokens: Option<usize>,
+    /// Overlap between windows of one long paragraph, in tokens [default: 32].
+    #[arg(long, value_name = "TOKENS")]
+    chunk_overlap: Option<usize>,
+    /// Embed chunk text alone, without the document title and heading breadcrumb.
+    #[arg(long)]
+    no_context: bool,
+}
+
+impl ChunkArgs {
+    /// The chunker settings: the flags, else the defaults scaled to the model's input length.
+    fn chunker(&self, embedder: &Embedder) -> ChunkerConfig {
+        let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
+        ChunkerConfig {
+            target_tokens: self.chunk_tokens.unwrap_or(defaults.target_tokens),
+            overlap_tokens: self.chunk_overlap.unwrap_or(defaults.overlap_tokens),
+            ..defaults
+        }
+    }
 }
 
 /// How hybrid search fuses its two arms (shared by `search` and `eval`).
@@ -385,15 +404,10 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
-    let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
-    opts.chunker = ChunkerConfig {
-        target_tokens: args.chunk_tokens.unwrap_or(defaults.target_tokens),
-        overlap_tokens: args.chunk_overlap.unwrap_or(defaults.overlap_tokens),
-        ..defaults
-    };
+    opts.chunker = args.chunking.chunker(&embedder);
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
-    opts.context_in_embedding = !args.no_context;
+    opts.context_in_embedding = !args.chunking.no_context;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)

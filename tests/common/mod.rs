@@ -89,6 +89,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Indexes `docs` with the model in `model` through the CLI, quietly; panics if it fails.
+pub fn index_folder(model: &Path, docs: &Path) {
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(model)
+        .arg(docs)
+        .assert()
+        .success();
+}
+
 /// The sample corpus, indexed once with the real model and shared by every test that only
 /// searches it. `None` when the model is absent.
 pub fn indexed_sample() -> Option<&'static Path> {
@@ -99,12 +109,7 @@ pub fn indexed_sample() -> Option<&'static Path> {
             let tmp = tempfile::tempdir().unwrap();
             let docs = tmp.path().join("corpus");
             copy_tree(&sample_corpus(), &docs);
-            lexsearch()
-                .args(["index", "--quiet", "--model"])
-                .arg(&model)
-                .arg(&docs)
-                .assert()
-                .success();
+            index_folder(&model, &docs);
             Some((tmp, docs))
         })
         .as_ref()
