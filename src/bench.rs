@@ -8,6 +8,10 @@ use serde::Serialize;
 
 use crate::embed::ModelInfo;
 
+mod scale;
+
+pub use scale::{Grown, grow_index};
+
 /// Floating-point operations (multiply and add counted apart) of one BERT forward pass over
 /// `tokens` tokens: per layer, the Q, K, V and output projections (`8·L·H²`), the feed-forward
 /// network (`4·L·H·I`) and the attention products (`4·L²·H`).

@@ -11,17 +11,20 @@
 //! so Ctrl-C or kill -9 at any moment leaves the last complete index in place. Vectors a
 //! killed run had already computed are found again in its leftover copy and not re-embedded.
 //!
-//! Extraction and chunking run on a second thread, feeding the encoder through a bounded
-//! channel, so the encoder never waits on file I/O.
+//! A pipeline of three stages keeps the encoder busy: extraction and chunking (one thread, or
+//! all cores but one when the encoder is on a GPU), then this thread, which classifies
+//! documents, tokenizes their texts and writes finished ones, and the encoder on a thread of
+//! its own. Bounded channels between them keep memory flat; documents are written in file
+//! order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, Tokenized};
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::vector::VectorIndex;
@@ -51,6 +54,9 @@ pub struct IndexOptions {
     pub context_in_embedding: bool,
     /// Index only these files (paths relative to `root`); `None` indexes everything.
     pub only_files: Option<HashSet<PathBuf>>,
+    /// Threads that extract and chunk files; `None`: one while the encoder runs on the CPU
+    /// (it has the cores), all cores but one when it runs on a GPU.
+    pub extract_threads: Option<usize>,
 }
 
 impl IndexOptions {
@@ -65,6 +71,7 @@ impl IndexOptions {
             rebuild: false,
             context_in_embedding: true,
             only_files: None,
+            extract_threads: None,
         }
     }
 }
@@ -102,6 +109,8 @@ pub struct IndexReport {
     pub model: String,
     /// Device the encoder ran on.
     pub device: String,
+    /// Number format the encoder computed in (`f32`, `f16`, `bf16`).
+    pub precision: String,
     /// Documents in the index after the run.
     pub files_indexed: usize,
     /// Files new since the last run.
@@ -167,7 +176,11 @@ struct Pending {
     texts: usize,
 }
 
-/// How many chunk texts to gather before running the encoder.
+/// What the encoder thread sends back for a group: its vectors, in order, and the seconds
+/// it took.
+type Embedded = Result<(Vec<Vec<f32>>, f64)>;
+
+/// How many chunk texts to gather before running the encoder (at least four batches).
 const EMBED_GROUP: usize = 64;
 
 /// What the current index knows, for deciding what changed.
@@ -267,7 +280,8 @@ pub fn build_index(
         root: root.clone(),
         index: index_dir.clone(),
         model: embedder.info().name.clone(),
-        device: device_name(embedder),
+        device: crate::embed::device_name(embedder.device()).into(),
+        precision: embedder.dtype().as_str().to_string(),
         files_indexed: 0,
         added: 0,
         changed: 0,
@@ -373,15 +387,30 @@ pub fn build_index(
         progress,
         current: current.as_ref().filter(|_| !fresh),
     };
+    let producers = opts
+        .extract_threads
+        .map_or_else(|| producer_threads(embedder), |n| n.max(1));
+    let group = EMBED_GROUP.max(4 * embedder.batch_size());
     std::thread::scope(|scope| -> Result<()> {
+        // Stage 1: extraction and chunking, on their own thread(s), in file order.
         let (tx, rx) = mpsc::sync_channel::<Message>(32);
         let chunker = opts.chunker;
         let max_bytes = opts.max_file_bytes;
+        scope.spawn(move || produce(to_read, embedder, &chunker, max_bytes, producers, &tx));
+        // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
+        // this thread, classifies and tokenizes the next group and writes finished ones
+        // meanwhile.
+        let (jobs, job_rx) = mpsc::sync_channel::<Tokenized>(1);
+        let (done_tx, done) = mpsc::channel::<Embedded>();
         scope.spawn(move || {
-            for file in to_read {
-                let msg = prepare(file, embedder, &chunker, max_bytes);
-                if tx.send(msg).is_err() {
-                    break; // the consumer stopped on an error
+            for job in job_rx {
+                let started = Instant::now();
+                let r = embedder
+                    .embed_tokenized(&job)
+                    .map(|v| (v, started.elapsed().as_secs_f64()))
+                    .map_err(Error::from);
+                if done_tx.send(r).is_err() {
+                    break;
                 }
             }
         });
@@ -389,6 +418,7 @@ pub fn build_index(
             docs: Vec::new(),
             texts: 0,
         };
+        let mut in_flight = VecDeque::new();
         for msg in rx {
             match msg {
                 Message::Skip(s) => {
@@ -409,16 +439,21 @@ pub fn build_index(
                     let doc = writer.embedding_texts(doc, &reuse);
                     pending.texts += doc.vectors.iter().filter(|v| v.is_none()).count();
                     pending.docs.push(doc);
-                    if pending.texts >= EMBED_GROUP {
-                        writer.flush(&mut pending)?;
+                    if pending.texts >= group {
+                        writer.submit(&mut pending, &jobs, &mut in_flight)?;
+                        writer.write_embedded(&done, &mut in_flight, false)?;
                         if progress.cancelled() {
+                            // Vectors already computed are kept: the next run reuses them.
+                            writer.write_embedded(&done, &mut in_flight, true)?;
                             return Err(Error::Cancelled);
                         }
                     }
                 }
             }
         }
-        writer.flush(&mut pending)
+        writer.submit(&mut pending, &jobs, &mut in_flight)?;
+        drop(jobs);
+        writer.write_embedded(&done, &mut in_flight, true)
     })?;
     let new_vectors = std::mem::take(&mut writer.new_vectors);
     drop(writer);
@@ -469,14 +504,6 @@ pub fn build_index(
     Ok(report)
 }
 
-fn device_name(embedder: &Embedder) -> String {
-    match embedder.device() {
-        candle_core::Device::Cpu => "cpu".into(),
-        candle_core::Device::Cuda(_) => "cuda".into(),
-        candle_core::Device::Metal(_) => "metal".into(),
-    }
-}
-
 /// Opens the current index's manifest and document list, after checking that it may be
 /// extended: built with the same model (else [`Error::ModelMismatch`], unless `--rebuild`
 /// replaces it).
@@ -518,7 +545,73 @@ fn remove_doc(
     Ok(())
 }
 
-/// Extracts and chunks one file (runs on the producer thread).
+/// The error when the encoder thread is gone without an answer (it panicked).
+fn encoder_stopped() -> Error {
+    crate::embed::ModelError::Inference("the encoder thread stopped".into()).into()
+}
+
+/// Threads that extract and chunk: one while the encoder has the CPU's cores; all but one
+/// when it runs on a GPU, which can embed faster than one core prepares text.
+fn producer_threads(embedder: &Embedder) -> usize {
+    if embedder.device().is_cpu() {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    }
+}
+
+/// Extracts and chunks `files` on `threads` threads and sends the results in file order;
+/// stops early when the receiver is gone.
+fn produce(
+    files: Vec<SourceFile>,
+    embedder: &Embedder,
+    chunker: &ChunkerConfig,
+    max_bytes: u64,
+    threads: usize,
+    tx: &mpsc::SyncSender<Message>,
+) {
+    let pool = (threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let Some(pool) = pool else {
+        for file in files {
+            if tx
+                .send(prepare(file, embedder, chunker, max_bytes))
+                .is_err()
+            {
+                return;
+            }
+        }
+        return;
+    };
+    let mut files = files.into_iter();
+    loop {
+        // Small groups keep the order and bound the memory; a slow file delays only its group.
+        let group: Vec<SourceFile> = files.by_ref().take(threads * 4).collect();
+        if group.is_empty() {
+            return;
+        }
+        let prepared: Vec<Message> = pool.install(|| {
+            use rayon::prelude::*;
+            group
+                .into_par_iter()
+                .map(|f| prepare(f, embedder, chunker, max_bytes))
+                .collect()
+        });
+        for msg in prepared {
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Extracts and chunks one file (runs on a producer thread).
 fn prepare(
     file: SourceFile,
     embedder: &Embedder,
@@ -659,19 +752,61 @@ impl Writer<'_> {
         }
     }
 
-    /// Embeds what the pending documents need and writes them all.
-    fn flush(&mut self, pending: &mut Pending) -> Result<()> {
+    /// Tokenizes the texts the pending documents need and hands them to the encoder thread;
+    /// the documents wait in `in_flight` for their vectors.
+    fn submit(
+        &mut self,
+        pending: &mut Pending,
+        jobs: &mpsc::SyncSender<Tokenized>,
+        in_flight: &mut VecDeque<Vec<Embedding>>,
+    ) -> Result<()> {
         let docs = std::mem::take(&mut pending.docs);
         pending.texts = 0;
+        if docs.is_empty() {
+            return Ok(());
+        }
         let missing: Vec<&str> = docs
             .iter()
             .flat_map(|d| d.texts.iter().zip(&d.vectors))
             .filter(|(_, v)| v.is_none())
             .map(|(t, _)| t.as_str())
             .collect();
-        let started = Instant::now();
-        let mut fresh = self.embedder.embed(&missing)?.into_iter();
-        self.report.encoder_seconds += started.elapsed().as_secs_f64();
+        let tokenized = self.embedder.tokenize(&missing)?;
+        jobs.send(tokenized).map_err(|_| encoder_stopped())?;
+        in_flight.push_back(docs);
+        Ok(())
+    }
+
+    /// Writes the in-flight groups whose vectors are back, oldest first; with `wait`, all of
+    /// them, waiting for the encoder.
+    fn write_embedded(
+        &mut self,
+        done: &mpsc::Receiver<Embedded>,
+        in_flight: &mut VecDeque<Vec<Embedding>>,
+        wait: bool,
+    ) -> Result<()> {
+        while !in_flight.is_empty() {
+            let result = if wait {
+                done.recv().map_err(|_| encoder_stopped())?
+            } else {
+                match done.try_recv() {
+                    Ok(r) => r,
+                    Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(encoder_stopped()),
+                }
+            };
+            let (vectors, seconds) = result?;
+            self.report.encoder_seconds += seconds;
+            if let Some(docs) = in_flight.pop_front() {
+                self.write_group(docs, vectors)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a group of documents, taking the vectors of their new texts from `fresh`.
+    fn write_group(&mut self, docs: Vec<Embedding>, fresh: Vec<Vec<f32>>) -> Result<()> {
+        let mut fresh = fresh.into_iter();
         for d in docs {
             let n = d.doc.chunks.len();
             let mut vectors = Vec::with_capacity(n);

@@ -47,7 +47,7 @@ pub mod search;
 pub mod store;
 pub mod tui;
 
-pub use embed::{DeviceSpec, Embedder};
+pub use embed::{DeviceSpec, Embedder, Precision};
 pub use error::{Error, Result};
 pub use ids::{ChunkId, DocId};
 pub use indexer::{IndexOptions, IndexReport, build_index};

@@ -44,8 +44,16 @@ pub(super) struct BenchArgs {
     /// Also measure query latency and graph recall on this index.
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
+    /// First build the --index (a new path) from the real index SRC, grown to --grow-to
+    /// chunks: SRC's documents copied under new ids, each copied chunk with a generated
+    /// vector near its real one (docs/benchmarks.md). For million-chunk latency runs.
+    #[arg(long, value_name = "SRC", requires_all = ["index", "grow_to"])]
+    grow_from: Option<PathBuf>,
+    /// Chunks in the grown index (with --grow-from).
+    #[arg(long, value_name = "N", requires = "grow_from")]
+    grow_to: Option<usize>,
     #[command(flatten)]
-    model: ModelArgs,
+    pub(super) model: ModelArgs,
     /// Print the results as JSON.
     #[arg(long)]
     json: bool,
@@ -67,9 +75,21 @@ struct Recall {
     latency: Latency,
 }
 
+/// How the benchmark's vectors compare with the exact CPU f32 encoder's.
+#[derive(Serialize)]
+struct Agreement {
+    chunks: usize,
+    worst_cosine: f32,
+    mean_cosine: f32,
+}
+
 #[derive(Serialize)]
 struct Report {
     cpu: CpuInfo,
+    /// `cpu`, `cuda` or `metal`.
+    device: String,
+    /// `f32`, `f16` or `bf16`.
+    precision: String,
     model: String,
     chunks: usize,
     tokens_per_chunk: usize,
@@ -78,6 +98,12 @@ struct Report {
     index_open_ms: Option<f64>,
     resident_mb_after_open: Option<f64>,
     index_chunks: Option<u64>,
+    /// How the measured index was grown, when it was (--grow-from).
+    grown: Option<crate::bench::Grown>,
+    /// Seconds spent growing it.
+    grow_seconds: Option<f64>,
+    /// Against the CPU in f32, when the run used another device or precision.
+    agreement: Option<Agreement>,
     query_latency: Vec<(String, Latency)>,
     graph_recall: Vec<Recall>,
 }
@@ -120,16 +146,18 @@ fn resident_mb() -> Option<f64> {
 
 pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let mut embedder = load_model(&model_dir, args.model.device)?;
+    let mut embedder = load_model(&model_dir, &args.model)?;
     let tokens = args.tokens.unwrap_or(if args.quick { 128 } else { 256 });
     let n = args.chunks.unwrap_or(if args.quick { 16 } else { 64 });
-    let batch_sizes = args.batch_sizes.clone().unwrap_or_else(|| {
-        if args.quick {
-            vec![8]
-        } else {
-            vec![1, 8, 16, 32]
-        }
-    });
+    let on_cpu = embedder.device().is_cpu();
+    let batch_sizes = args
+        .batch_sizes
+        .clone()
+        .unwrap_or_else(|| match (args.quick, on_cpu) {
+            (true, _) => vec![embedder.batch_size()],
+            (false, true) => vec![1, 8, 16, 32],
+            (false, false) => vec![32, 64, 128, 256, 512],
+        });
 
     // Chunks of exactly `tokens` tokens (with [CLS] and [SEP]) cut from the corpus.
     let window = tokens.saturating_sub(2).max(1);
@@ -148,11 +176,19 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         }
     }
     anyhow::ensure!(
-        texts.len() == n,
-        "{} holds text for only {} chunks of {tokens} tokens; give a larger --corpus or fewer --chunks",
+        !texts.is_empty(),
+        "{} holds no text for a chunk of {tokens} tokens; give a larger --corpus",
         args.corpus.display(),
-        texts.len()
     );
+    // A small corpus is cycled: the same texts again cost the encoder the same work.
+    let distinct = texts.len();
+    if distinct < n {
+        eprintln!(
+            "note: {} holds {distinct} chunks of {tokens} tokens; repeating them to make {n}",
+            args.corpus.display()
+        );
+        texts = texts.iter().cycle().take(n).cloned().collect();
+    }
     if let Some(path) = &args.write_texts {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -166,7 +202,9 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     let intermediate = embedder.files().config.intermediate_size;
     let flops = bert_flops(embedder.info(), intermediate, tokens);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    embedder.embed(&refs[..refs.len().min(4)])?; // warm-up
+    // Warm-up: a GPU compiles its kernels and sizes its memory pool on first use.
+    let warm = if on_cpu { 4 } else { refs.len().min(512) };
+    let reference = embedder.embed(&refs[..warm])?;
     let mut embedding = Vec::new();
     for &b in &batch_sizes {
         embedder.set_batch_size(b);
@@ -179,17 +217,25 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             seconds: s,
             chunks_per_second: n as f64 / s,
             gflops,
-            percent_of_peak: if cpu.peak_gflops > 0.0 {
+            percent_of_peak: if on_cpu && cpu.peak_gflops > 0.0 {
                 100.0 * gflops / cpu.peak_gflops
             } else {
                 0.0
             },
         });
     }
-    embedder.set_batch_size(8);
+    let default_batch = batch_sizes.first().copied().unwrap_or(8);
+    embedder.set_batch_size(default_batch);
+    let agreement = if on_cpu && embedder.dtype() == candle_core::DType::F32 {
+        None
+    } else {
+        Some(agreement(&model_dir, &refs[..warm.min(64)], &reference)?)
+    };
 
     let mut report = Report {
         cpu,
+        device: crate::embed::device_name(embedder.device()).to_string(),
+        precision: embedder.dtype().as_str().to_string(),
         model: embedder.info().name.clone(),
         chunks: n,
         tokens_per_chunk: tokens,
@@ -198,9 +244,18 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         index_open_ms: None,
         resident_mb_after_open: None,
         index_chunks: None,
+        grown: None,
+        grow_seconds: None,
+        agreement,
         query_latency: Vec::new(),
         graph_recall: Vec::new(),
     };
+    if let (Some(index), Some(source), Some(n)) = (&args.index, &args.grow_from, args.grow_to) {
+        let t = Instant::now();
+        let stage = |s: &str| eprintln!("growing {}: {s}", index.display());
+        report.grown = Some(crate::bench::grow_index(source, index, n, &stage)?);
+        report.grow_seconds = Some(t.elapsed().as_secs_f64());
+    }
     if let Some(index) = &args.index {
         let t = Instant::now();
         let searcher = Searcher::open(index)?;
@@ -277,6 +332,26 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     Ok(super::Outcome::Ok)
 }
 
+/// Compares `vectors` (of `texts`, from the benchmarked encoder) with the CPU f32 encoder's.
+fn agreement(
+    model_dir: &std::path::Path,
+    texts: &[&str],
+    vectors: &[Vec<f32>],
+) -> anyhow::Result<Agreement> {
+    let exact = crate::embed::Embedder::load(model_dir, crate::embed::DeviceSpec::Cpu)?;
+    let expected = exact.embed(texts)?;
+    let cos: Vec<f32> = expected
+        .iter()
+        .zip(vectors)
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
+        .collect();
+    Ok(Agreement {
+        chunks: cos.len(),
+        worst_cosine: cos.iter().copied().fold(f32::INFINITY, f32::min),
+        mean_cosine: cos.iter().sum::<f32>() / cos.len().max(1) as f32,
+    })
+}
+
 fn print_report(r: &Report) -> anyhow::Result<()> {
     let mut w = std::io::stdout().lock();
     writeln!(
@@ -291,14 +366,32 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
     )?;
     writeln!(
         w,
-        "embedding {} chunks of {} tokens with {} ({:.2} GFLOP each):",
-        r.chunks, r.tokens_per_chunk, r.model, r.gflop_per_chunk
+        "embedding {} chunks of {} tokens with {} on {} in {} ({:.2} GFLOP each):",
+        r.chunks, r.tokens_per_chunk, r.model, r.device, r.precision, r.gflop_per_chunk
     )?;
     for t in &r.embedding {
+        write!(
+            w,
+            "  batch {:>3}: {:>8.2} chunks/s  {:>7.1} GFLOP/s",
+            t.batch_size, t.chunks_per_second, t.gflops
+        )?;
+        if r.device == "cpu" {
+            write!(w, "  {:>5.1} % of peak", t.percent_of_peak)?;
+        }
+        writeln!(w)?;
+    }
+    if let Some(a) = &r.agreement {
         writeln!(
             w,
-            "  batch {:>3}: {:>7.2} chunks/s  {:>6.1} GFLOP/s  {:>5.1} % of peak",
-            t.batch_size, t.chunks_per_second, t.gflops, t.percent_of_peak
+            "  against the CPU in f32 ({} chunks): worst cosine {:.6}, mean {:.6}",
+            a.chunks, a.worst_cosine, a.mean_cosine
+        )?;
+    }
+    if let (Some(g), Some(s)) = (&r.grown, r.grow_seconds) {
+        writeln!(
+            w,
+            "grown in {s:.0} s to {} chunks in {} documents ({} real vectors, the rest generated)",
+            g.chunks, g.documents, g.real_chunks
         )?;
     }
     if let (Some(open), Some(n)) = (r.index_open_ms, r.index_chunks) {

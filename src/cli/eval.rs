@@ -48,7 +48,7 @@ pub(super) struct EvalArgs {
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
-    model: ModelArgs,
+    pub(super) model: ModelArgs,
     /// Print the tables as JSON.
     #[arg(long)]
     json: bool,
@@ -91,7 +91,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
     };
 
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, args.model.device)?;
+    let embedder = load_model(&model_dir, &args.model)?;
     let chunker = args.chunking.chunker(&embedder);
     let docs = std::fs::canonicalize(&args.docs)
         .with_context(|| format!("documents folder {}", args.docs.display()))?;

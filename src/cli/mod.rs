@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles};
+use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
 use crate::ingest::chunk::ChunkerConfig;
 use crate::library::find_index;
@@ -79,9 +79,20 @@ struct ModelArgs {
     /// model when searching, else the cached all-MiniLM-L6-v2 fetched by scripts/fetch-model.
     #[arg(long, env = "LEXSEARCH_MODEL_DIR", value_name = "DIR")]
     model: Option<PathBuf>,
-    /// Where to run the encoder: cpu, cuda, cuda:N or auto.
+    /// Where to run the encoder: cpu, cuda, cuda:N or auto (a GPU when this build and
+    /// machine have one, else the CPU; the summary says which).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceSpec,
+    /// Number format of the encoder: auto (f32 on the CPU, f16 on a GPU), f32, f16 or bf16.
+    #[arg(long, default_value = "auto", value_parser = parse_precision)]
+    precision: Precision,
+    /// Texts per forward pass (default 8 on the CPU, 256 on a GPU).
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
 }
 
 fn parse_device(s: &str) -> Result<DeviceSpec, String> {
@@ -105,6 +116,10 @@ struct IndexArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
     max_file_size: u64,
+    /// Threads that extract and chunk files (default: 1 when embedding on the CPU, whose
+    /// cores the encoder needs; all cores but one with a GPU).
+    #[arg(long, value_name = "N")]
+    extract_threads: Option<usize>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -289,10 +304,13 @@ enum Outcome {
 
 /// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
 pub fn main() -> ExitCode {
-    prefer_batch_parallelism();
+    // Parsing starts no thread, so the environment may still be changed after it.
+    let cli = Cli::parse();
+    if !cli.encodes_off_the_cpu() {
+        prefer_batch_parallelism();
+    }
     // A parser crashing on one file is reported as that file's skip reason, not on stderr.
     crate::ingest::isolate::quiet_isolated_panics();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::NoHits) => ExitCode::from(1),
@@ -371,14 +389,34 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+impl Cli {
+    /// Whether the command may run the encoder on a GPU (`--device` other than `cpu`). The
+    /// host's cores then go to tokenising, extracting and writing, in rayon's global pool.
+    fn encodes_off_the_cpu(&self) -> bool {
+        let device = match &self.command {
+            Some(Command::Index(a)) => a.model.device,
+            Some(Command::Search(a)) => a.model.device,
+            Some(Command::Eval(a)) => a.model.device,
+            Some(Command::Watch(a)) => a.model.device,
+            Some(Command::Bench(a)) => a.model.device,
+            Some(Command::Tui(a)) => a.model.device,
+            Some(Command::Model(ModelCommand::Check { device, .. })) => *device,
+            Some(Command::Status(_) | Command::Verify(_) | Command::Compact(_)) | None => {
+                DeviceSpec::Cpu
+            }
+        };
+        device != DeviceSpec::Cpu
+    }
+}
+
 /// One thread per matrix product in candle (`RAYON_NUM_THREADS=1`, unless the user set it):
 /// many texts then run as whole batches side by side on all cores, 30 % faster than
 /// splitting every product on two cores, and a single query is faster too (its products are
-/// too small to split well). Measured in docs/benchmarks.md.
+/// too small to split well). Measured in docs/benchmarks.md. Not for GPU runs.
 fn prefer_batch_parallelism() {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: called first thing in `main`, before this process starts any thread, so
-        // nothing reads or writes the environment concurrently.
+        // SAFETY: called in `main` before this process starts any thread (only argument
+        // parsing has run), so nothing reads or writes the environment concurrently.
         #[allow(unsafe_code)]
         unsafe {
             std::env::set_var("RAYON_NUM_THREADS", "1");
@@ -386,8 +424,11 @@ fn prefer_batch_parallelism() {
     }
 }
 
-fn load_model(dir: &Path, device: DeviceSpec) -> anyhow::Result<Embedder> {
-    let embedder = Embedder::load(dir, device)?;
+fn load_model(dir: &Path, args: &ModelArgs) -> anyhow::Result<Embedder> {
+    let mut embedder = Embedder::load_with(dir, args.device, args.precision)?;
+    if let Some(n) = args.batch_size {
+        embedder.set_batch_size(n);
+    }
     for w in &embedder.files().warnings {
         eprintln!("warning: {w}");
     }
@@ -399,7 +440,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
         return dry_run(&args);
     }
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, args.model.device)?;
+    let embedder = load_model(&model_dir, &args.model)?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
@@ -408,6 +449,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
     opts.context_in_embedding = !args.chunking.no_context;
+    opts.extract_threads = args.extract_threads;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)
@@ -444,7 +486,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             .model
             .clone()
             .unwrap_or_else(|| searcher.manifest().model.dir.clone());
-        Some(load_model(&dir, args.model.device)?)
+        Some(load_model(&dir, &args.model)?)
     } else {
         None
     };

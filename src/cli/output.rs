@@ -84,14 +84,15 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s with {} on {}",
+        "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s with {} on {} ({})",
         r.chunks_embedded,
         r.chunks_per_second,
         r.encoder_busy_percent,
         r.chunks_reused,
         r.seconds,
         r.model,
-        r.device
+        r.device,
+        r.precision
     )?;
     writeln!(out, "index: {}", r.index.display())?;
     if r.unsupported > 0 {

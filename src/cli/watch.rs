@@ -23,7 +23,7 @@ pub(super) struct WatchArgs {
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
     #[command(flatten)]
-    model: ModelArgs,
+    pub(super) model: ModelArgs,
     /// Wait this long after the last change before re-indexing, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     debounce_ms: u64,
@@ -31,7 +31,7 @@ pub(super) struct WatchArgs {
 
 pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, args.model.device)?;
+    let embedder = load_model(&model_dir, &args.model)?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();

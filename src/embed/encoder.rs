@@ -6,20 +6,23 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::BertModel;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use super::{DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling};
+use super::bert::Bert;
+use super::{DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling, Precision};
 use crate::ingest::chunk::TokenSpans;
 
-/// Texts embedded together in one forward pass. On a CPU larger batches are no faster
+/// Texts embedded together in one forward pass on a CPU, where larger batches are no faster
 /// (see docs/benchmarks.md) and need more memory.
 const DEFAULT_BATCH: usize = 8;
+
+/// Texts per forward pass on a GPU, which needs large batches to keep its cores busy.
+const DEFAULT_GPU_BATCH: usize = 256;
 
 /// A loaded sentence encoder. Deterministic: a text gives the same vector alone or in any
 /// batch, because batches pad with masked positions that contribute exact zeros.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     /// Truncates at `max_seq_length`; never pads (padding is done per batch here).
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation, for counting tokens while chunking.
@@ -27,6 +30,8 @@ pub struct Embedder {
     files: ModelFiles,
     info: ModelInfo,
     device: Device,
+    /// What the weights and activations are computed in (pooling is always f32).
+    dtype: DType,
     batch_size: usize,
     /// Embed whole batches on separate threads (see `data_parallel_workers`).
     data_parallel: bool,
@@ -49,9 +54,20 @@ fn tokenizer_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
 
 impl Embedder {
     /// Loads the model in `dir` on `device`, checking that tokenizer, config and weights agree.
+    /// Computes in f32 on the CPU and f16 on a GPU ([`Precision::Auto`]).
     pub fn load(dir: &Path, device: DeviceSpec) -> Result<Self, ModelError> {
+        Self::load_with(dir, device, Precision::Auto)
+    }
+
+    /// [`Embedder::load`] with a chosen precision.
+    pub fn load_with(
+        dir: &Path,
+        device: DeviceSpec,
+        precision: Precision,
+    ) -> Result<Self, ModelError> {
         let files = ModelFiles::inspect(dir)?;
         let device = device.resolve()?;
+        let dtype = precision.dtype(&device);
         let tok_path = dir.join("tokenizer.json");
         let mut counter =
             Tokenizer::from_file(&tok_path).map_err(|e| tokenizer_error(&tok_path, e))?;
@@ -89,9 +105,9 @@ impl Embedder {
             path: weights_path.clone(),
             message: format!("{e} (do config.json and the weights belong together?)"),
         };
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(weights_error)?;
-        let model = BertModel::load(vb, &files.config).map_err(weights_error)?;
+        let model = Bert::load(vb, &files.config).map_err(weights_error)?;
 
         let info = ModelInfo {
             name: dir.file_name().map_or_else(
@@ -113,8 +129,13 @@ impl Embedder {
             counter,
             files,
             info,
+            batch_size: if device.is_cpu() {
+                DEFAULT_BATCH
+            } else {
+                DEFAULT_GPU_BATCH
+            },
             device,
-            batch_size: DEFAULT_BATCH,
+            dtype,
             data_parallel: true,
         })
     }
@@ -132,6 +153,16 @@ impl Embedder {
     /// The device the model runs on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The number format the model computes in.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// How many texts go through the model at once.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     /// Sets how many texts go through the model at once (at least 1).
@@ -169,12 +200,24 @@ impl Embedder {
     /// Embeds texts as they are, returning one L2-normalised vector per text, in order.
     /// Texts are grouped by token length so that batches carry little padding.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let tok_path = self.files.dir.join("tokenizer.json");
+        self.embed_tokenized(&self.tokenize(texts)?)
+    }
+
+    /// Tokenizes texts for [`Embedder::embed_tokenized`] (in parallel, on rayon's pool): host
+    /// work that a pipeline can do while the encoder embeds the texts before them.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Tokenized, ModelError> {
         let encodings = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
-            .map_err(|e| tokenizer_error(&tok_path, e))?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
+            .map_err(|e| tokenizer_error(&self.files.dir.join("tokenizer.json"), e))?;
+        Ok(Tokenized { encodings })
+    }
+
+    /// Embeds tokenized texts: one L2-normalised vector per text, in order. Exactly what
+    /// [`Embedder::embed`] gives for the same texts.
+    pub fn embed_tokenized(&self, tokenized: &Tokenized) -> Result<Vec<Vec<f32>>, ModelError> {
+        let encodings = &tokenized.encodings;
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
         let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
         let run = |batch: &[usize]| -> Result<Vec<Vec<f32>>, ModelError> {
@@ -219,7 +262,7 @@ impl Embedder {
         } else {
             batches.iter().map(|b| run(b)).collect()
         };
-        let mut out = vec![Vec::new(); texts.len()];
+        let mut out = vec![Vec::new(); encodings.len()];
         for (batch, vectors) in batches.iter().zip(results) {
             for (&i, v) in batch.iter().zip(vectors?) {
                 out[i] = v;
@@ -267,17 +310,34 @@ impl Embedder {
         let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
         let types = Tensor::from_vec(types, (n, len), &self.device)?;
         let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (n, len, dim)
+        let hidden = self.model.forward(&ids, &types, &mask)?; // (n, len, dim)
+        // Pooling and normalising in f32 whatever the model computed in: a sum over 256
+        // positions in half precision would lose the digits that tell near-duplicates apart.
+        let hidden = hidden.to_dtype(DType::F32)?;
         let pooled = pool(&hidden, &mask, self.files.pooling)?;
         let norm = pooled
             .sqr()?
             .sum_keepdim(1)?
             .sqrt()?
             .clamp(1e-12, f64::MAX)?;
-        pooled
-            .broadcast_div(&norm)?
-            .to_dtype(DType::F32)?
-            .to_vec2::<f32>()
+        pooled.broadcast_div(&norm)?.to_vec2::<f32>()
+    }
+}
+
+/// Texts turned into token ids by [`Embedder::tokenize`], ready for the encoder.
+pub struct Tokenized {
+    encodings: Vec<tokenizers::Encoding>,
+}
+
+impl Tokenized {
+    /// Number of texts.
+    pub fn len(&self) -> usize {
+        self.encodings.len()
+    }
+
+    /// Whether there are no texts.
+    pub fn is_empty(&self) -> bool {
+        self.encodings.is_empty()
     }
 }
 

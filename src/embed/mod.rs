@@ -5,12 +5,13 @@
 //! weights with candle and turns texts into L2-normalised vectors, pooled over the attention
 //! mask the way the model's `1_Pooling/config.json` says.
 
+mod bert;
 mod device;
 mod encoder;
 mod model;
 
-pub use device::DeviceSpec;
-pub use encoder::Embedder;
+pub use device::{DeviceSpec, Precision, device_name};
+pub use encoder::{Embedder, Tokenized};
 pub use model::{ModelError, ModelFiles, ModelInfo, Pooling};
 
 /// Name of the model lexsearch uses when none is given.
