@@ -282,7 +282,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         // Recall of the graph against exact search, with the catalog's vectors.
         let paths = IndexPaths::new(index);
         let dim = embedder.info().dim;
-        let graph = VectorIndex::open(&paths.vectors(), dim)?;
+        let graph = VectorIndex::open_for_search(&paths.vectors(), dim)?;
         let catalog = Catalog::open(&paths.catalog())?;
         let vectors: Vec<(u64, Vec<f32>)> = catalog
             .vectors()?
@@ -306,7 +306,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             .iter()
             .map(|q| exact_top_k(&vectors, q, 10))
             .collect();
-        for ef in [16, 32, 64, 128, 256] {
+        for ef in [16, 32, 64, 128, 256, 512, 1024] {
             let mut found = 0;
             let mut total = 0;
             let mut samples: Vec<Duration> = Vec::new();

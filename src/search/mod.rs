@@ -186,7 +186,7 @@ impl Searcher {
         }
         let manifest = Manifest::read(paths.dir())?;
         let keyword = KeywordIndex::open(&paths.keyword())?;
-        let vectors = VectorIndex::open(&paths.vectors(), manifest.model.dim)?;
+        let vectors = VectorIndex::open_for_search(&paths.vectors(), manifest.model.dim)?;
         Ok(Searcher {
             dir: dir.to_path_buf(),
             manifest,
@@ -218,16 +218,21 @@ impl Searcher {
             return Err(Error::InvalidSetting("k must be at least 1".into()));
         }
         let fetch = req.k.saturating_mul(req.over_fetch.max(1));
-        let keyword: Vec<(ChunkId, f32)> = if req.mode == Mode::Semantic {
-            Vec::new()
-        } else {
-            self.keyword
+        let keyword_arm = || -> Result<Vec<(ChunkId, f32)>> {
+            if req.mode == Mode::Semantic {
+                return Ok(Vec::new());
+            }
+            Ok(self
+                .keyword
                 .search(&req.query, fetch)?
                 .into_iter()
                 .map(|h| (h.chunk_id, h.score))
-                .collect()
+                .collect())
         };
-        let semantic: Vec<(ChunkId, f32)> = if req.mode.needs_model() {
+        let semantic_arm = || -> Result<Vec<(ChunkId, f32)>> {
+            if !req.mode.needs_model() {
+                return Ok(Vec::new());
+            }
             let embedder = embedder.ok_or_else(|| {
                 Error::InvalidSetting(format!(
                     "{} search needs the embedding model",
@@ -236,14 +241,29 @@ impl Searcher {
             })?;
             self.manifest.check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(&req.query)?;
-            self.vectors
+            Ok(self
+                .vectors
                 .search(&q, fetch)
                 .into_iter()
                 .map(|h| (h.chunk_id, h.cosine))
-                .collect()
-        } else {
-            Vec::new()
+                .collect())
         };
+        // The two arms of a hybrid search run side by side: the keyword search takes about
+        // as long as embedding the query on a large index.
+        let (keyword, semantic) = if req.mode == Mode::Hybrid {
+            std::thread::scope(|scope| {
+                let keyword = scope.spawn(keyword_arm);
+                let semantic = semantic_arm();
+                // A panic in the keyword search goes on as it would without the thread.
+                let keyword = keyword
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (keyword, semantic)
+            })
+        } else {
+            (keyword_arm(), semantic_arm())
+        };
+        let (keyword, semantic) = (keyword?, semantic?);
         let fused = match req.mode {
             Mode::Hybrid => fuse(&keyword, &semantic, req.fusion.for_query(&req.query)),
             // A single arm keeps its own scores.
