@@ -30,3 +30,51 @@ fn quick_bench_reports_throughput_latency_and_recall() {
     let at_64 = recall.iter().find(|x| x["ef"] == 64).unwrap();
     assert!(at_64["recall_at_10"].as_f64().unwrap() >= 0.9, "{at_64}");
 }
+
+#[test]
+fn a_grown_index_verifies_and_searches_with_generated_vectors() {
+    let Some(model) = real_model() else { return };
+    let Some(docs) = indexed_sample() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let grown = dir.path().join("grown");
+    let source = docs.join(".lexsearch");
+    let real = lexsearch::maintain::status(&source).unwrap().chunks as usize;
+    let stage = |_: &str| {};
+    let report = lexsearch::bench::grow_index(&source, &grown, 3 * real, &stage).unwrap();
+    assert_eq!(report.real_chunks, real);
+    assert!(report.chunks >= 3 * real, "{report:?}");
+    // A whole, consistent index: catalog, keyword index and graph agree.
+    let v = lexsearch::maintain::verify(&grown, false).unwrap();
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
+    assert_eq!(v.chunks, report.chunks);
+    // Copies are found by their text, under their own paths.
+    let out = lexsearch()
+        .args([
+            "search",
+            "security deposit",
+            "--mode",
+            "keyword",
+            "-k",
+            "6",
+            "--json",
+        ])
+        .arg("--index")
+        .arg(&grown)
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let hits: Value = serde_json::from_slice(&out).unwrap();
+    let files: Vec<&str> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["file"].as_str().unwrap())
+        .collect();
+    assert!(files.iter().any(|f| f.starts_with("replica-")), "{files:?}");
+    // Growing never overwrites.
+    assert!(lexsearch::bench::grow_index(&source, &grown, real, &stage).is_err());
+}
