@@ -390,8 +390,8 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
 }
 
 impl Cli {
-    /// Whether the command may run the encoder on a GPU (`--device` other than `cpu`). The
-    /// host's cores then go to tokenising, extracting and writing, in rayon's global pool.
+    /// Whether the command may run the encoder on a GPU. The host's cores then go to
+    /// tokenising, extracting and writing, in rayon's global pool.
     fn encodes_off_the_cpu(&self) -> bool {
         let device = match &self.command {
             Some(Command::Index(a)) => a.model.device,
@@ -405,7 +405,13 @@ impl Cli {
                 DeviceSpec::Cpu
             }
         };
-        device != DeviceSpec::Cpu
+        match device {
+            DeviceSpec::Cpu => false,
+            DeviceSpec::Cuda(_) => true,
+            // Without the feature, `auto` is the CPU. With it, the GPU is probed later, after
+            // threads may exist; a fallback to the CPU then embeds without batch parallelism.
+            DeviceSpec::Auto => cfg!(feature = "cuda"),
+        }
     }
 }
 
