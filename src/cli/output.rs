@@ -372,9 +372,11 @@ pub(super) fn model_check(
                         check: "test embedding",
                         ok: v[0].len() == info.dim && (norm - 1.0).abs() < 1e-3,
                         detail: format!(
-                            "{} values, norm {norm:.4}, {:.0} ms on {device}",
+                            "{} values, norm {norm:.4}, {:.0} ms on {} ({})",
                             v[0].len(),
-                            started.elapsed().as_secs_f64() * 1000.0
+                            started.elapsed().as_secs_f64() * 1000.0,
+                            crate::embed::device_name(embedder.device()),
+                            embedder.dtype().as_str()
                         ),
                     });
                 }
