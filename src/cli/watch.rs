@@ -56,8 +56,8 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
         );
         Ok(())
     };
-    update("indexed")?;
-
+    // Watch before the first index: a change made while it runs is queued, and picked up by
+    // the loop below as soon as it is done, instead of being missed.
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(event) = res {
@@ -67,6 +67,7 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     watcher
         .watch(&args.dir, RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", args.dir.display()))?;
+    update("indexed")?;
     eprintln!("watching {} (Ctrl-C to stop)", args.dir.display());
     let debounce = Duration::from_millis(args.debounce_ms);
     let relevant = |e: &notify::Event| {
