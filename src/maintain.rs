@@ -100,8 +100,11 @@ pub struct Verification {
     pub chunks: usize,
     /// Problems found; empty when the three stores agree.
     pub findings: Vec<Finding>,
-    /// Whether the derived indexes were rebuilt from the catalog.
+    /// Whether the derived indexes were rebuilt from the catalog (or, when only the flat
+    /// search file was wrong, that file written again).
     pub repaired: bool,
+    /// What the repair did, when it did something.
+    pub repair: Option<String>,
 }
 
 /// Checks that catalog, keyword index and vector graph agree; with `repair`, rebuilds the
@@ -189,16 +192,25 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
             });
         }
     }
+    // A graph whose only fault is its flat search file gets that file written again.
+    let mut rewrite_flat = None;
     let compact = match VectorIndex::open(&paths.vectors(), manifest.model.dim) {
         Ok(v) => {
+            let compact = v.needs_compaction();
             if v.len() != ids.len() || ids.iter().any(|id| v.is_removed(*id)) {
                 derived_ok = false;
                 findings.push(Finding {
                     part: "vector graph",
                     problem: format!("{} live vectors for {} chunks", v.len(), ids.len()),
                 });
+            } else if let Some(problem) = v.flat_file_problem(&paths.vectors()) {
+                findings.push(Finding {
+                    part: "vector search file",
+                    problem,
+                });
+                rewrite_flat = Some(v);
             }
-            v.needs_compaction()
+            compact
         }
         Err(e) => {
             derived_ok = false;
@@ -209,18 +221,24 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
             false
         }
     };
-    let mut repaired = false;
+    let mut done = None;
     if repair && (!derived_ok || compact) {
         rebuild_derived(&paths, &manifest, &catalog, &docs)?;
-        repaired = true;
+        done = Some(REBUILT.to_string());
+    } else if let (true, Some(v)) = (repair, &rewrite_flat) {
+        v.write_flat(&paths.vectors())?;
+        done = Some("the vector graph's flat search file written again".to_string());
     }
     Ok(Verification {
         documents: doc_count,
         chunks: chunk_count,
         findings,
-        repaired,
+        repaired: done.is_some(),
+        repair: done,
     })
 }
+
+const REBUILT: &str = "keyword index and vector graph rebuilt from the catalog";
 
 /// Rebuilds the vector graph without tombstones (and the keyword index) from the catalog.
 pub fn compact(index: &Path) -> Result<Verification> {
@@ -237,6 +255,7 @@ pub fn compact(index: &Path) -> Result<Verification> {
         chunks,
         findings: Vec::new(),
         repaired: true,
+        repair: Some(REBUILT.to_string()),
     })
 }
 

@@ -315,15 +315,16 @@ fn searches_keep_working_while_another_process_indexes_and_a_second_writer_is_re
 
 #[test]
 fn watch_keeps_the_index_current_as_files_change() {
-    let (_dir, model, docs) = setup();
+    let (dir, model, docs) = setup();
     let mut watcher = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
         .args(["watch", "--debounce-ms", "200", "--model"])
         .arg(&model)
         .arg(&docs)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(fs::File::create(dir.path().join("watch.log")).unwrap())
         .spawn()
         .unwrap();
+    let log = || fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default();
     let found = |word: &str| keyword_files(&docs, word);
     let wait_for = |what: &dyn Fn() -> bool| {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -350,8 +351,16 @@ fn watch_keeps_the_index_current_as_files_change() {
     let removed = added && wait_for(&|| found("wombat").is_empty());
     let _ = watcher.kill();
     let _ = watcher.wait();
-    assert!(added, "a new file was not indexed");
-    assert!(removed, "a deleted file stayed in the index");
+    assert!(
+        added,
+        "a new file was not indexed; the watcher said:\n{}",
+        log()
+    );
+    assert!(
+        removed,
+        "a deleted file stayed in the index; the watcher said:\n{}",
+        log()
+    );
 }
 
 #[test]
@@ -381,4 +390,107 @@ fn parallel_extraction_writes_the_same_index_in_file_order() {
     assert!(one.len() >= 80, "{} documents", one.len());
     // Same documents, same ids (handed out in file order), same chunks.
     assert_eq!(catalog_of(3), (chunks, one));
+}
+
+#[test]
+fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes_it_again() {
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let flat: Vec<PathBuf> = walkdir::WalkDir::new(docs.join(".lexsearch"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .map(|e| e.into_path())
+        .filter(|p| p.file_name().is_some_and(|n| n == "graph.flat"))
+        .collect();
+    assert_eq!(flat.len(), 1, "one flat search file: {flat:?}");
+    let written = fs::read(&flat[0]).unwrap();
+    fs::remove_file(&flat[0]).unwrap();
+
+    // Searching falls back to hnsw_rs's own dump, with the same answers.
+    let semantic = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--mode", "semantic", "--json", "-k", "5", "rent"])
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(semantic.status.success(), "{semantic:?}");
+    let hits: Value = serde_json::from_slice(&semantic.stdout).unwrap();
+    assert_eq!(hits["hits"].as_array().unwrap().len(), 5);
+
+    let found = lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert!(!found.status.success());
+    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert!(
+        report["findings"]
+            .to_string()
+            .contains("graph.flat is missing"),
+        "{report}"
+    );
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--repair"])
+        .assert()
+        .success();
+    assert_eq!(fs::read(&flat[0]).unwrap(), written, "the same file again");
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
+#[test]
+fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock() {
+    let (dir, model, docs) = setup();
+    let mut watcher = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+        .args(["watch", "--debounce-ms", "100", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.path().join("watch.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default();
+    let wait_for = |what: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(wait_for(&|| docs.join(".lexsearch/manifest.json").exists()));
+    assert!(wait_for(&|| log().contains("watching")));
+    // Another writer holds the index while the file changes: the watcher's update fails.
+    let paths = lexsearch::library::IndexPaths::new(&docs.join(".lexsearch"));
+    let lock = lexsearch::library::WriteLock::acquire(&paths).unwrap();
+    fs::write(
+        docs.join("while-locked.txt"),
+        "The numbat clause survives.\n",
+    )
+    .unwrap();
+    let refused = wait_for(&|| log().contains("trying again"));
+    drop(lock);
+    // Nothing else changes, yet the file is indexed once the lock is free.
+    let indexed =
+        refused && wait_for(&|| keyword_files(&docs, "numbat") == vec!["while-locked.txt"]);
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert!(
+        refused,
+        "the update was not refused; the watcher said:\n{}",
+        log()
+    );
+    assert!(
+        indexed,
+        "the change was never indexed; the watcher said:\n{}",
+        log()
+    );
 }

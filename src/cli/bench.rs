@@ -97,6 +97,8 @@ struct Report {
     embedding: Vec<Throughput>,
     index_open_ms: Option<f64>,
     resident_mb_after_open: Option<f64>,
+    /// Resident memory after the latency runs: what the searches paged in.
+    resident_mb_after_queries: Option<f64>,
     index_chunks: Option<u64>,
     /// How the measured index was grown, when it was (--grow-from).
     grown: Option<crate::bench::Grown>,
@@ -243,6 +245,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         embedding,
         index_open_ms: None,
         resident_mb_after_open: None,
+        resident_mb_after_queries: None,
         index_chunks: None,
         grown: None,
         grow_seconds: None,
@@ -278,11 +281,13 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
                 .query_latency
                 .push((mode.name().to_string(), Latency::of(&samples)));
         }
+        report.resident_mb_after_queries = resident_mb();
+        let live = searcher.manifest().chunks;
         drop(searcher);
         // Recall of the graph against exact search, with the catalog's vectors.
         let paths = IndexPaths::new(index);
         let dim = embedder.info().dim;
-        let graph = VectorIndex::open_for_search(&paths.vectors(), dim)?;
+        let graph = VectorIndex::open_for_search(&paths.vectors(), dim, live)?;
         let catalog = Catalog::open(&paths.catalog())?;
         let vectors: Vec<(u64, Vec<f32>)> = catalog
             .vectors()?
@@ -397,8 +402,9 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
     if let (Some(open), Some(n)) = (r.index_open_ms, r.index_chunks) {
         writeln!(
             w,
-            "index of {n} chunks opened in {open:.1} ms; resident memory {:.0} MB",
-            r.resident_mb_after_open.unwrap_or(0.0)
+            "index of {n} chunks opened in {open:.1} ms; resident memory {:.0} MB, {:.0} MB after the searches",
+            r.resident_mb_after_open.unwrap_or(0.0),
+            r.resident_mb_after_queries.unwrap_or(0.0)
         )?;
         for (mode, l) in &r.query_latency {
             writeln!(

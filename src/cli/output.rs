@@ -147,18 +147,12 @@ pub(super) fn print_verification(
     for f in &v.findings {
         writeln!(out, "  {}: {}", f.part, f.problem)?;
     }
-    if what == "compact" {
-        writeln!(
-            out,
-            "keyword index and vector graph rebuilt from the catalog"
-        )?;
+    if let (Some(done), true) = (&v.repair, what == "compact") {
+        writeln!(out, "{done}")?;
     } else if v.findings.is_empty() {
         writeln!(out, "ok: catalog, keyword index and vector graph agree")?;
-    } else if v.repaired {
-        writeln!(
-            out,
-            "repaired: keyword index and vector graph rebuilt from the catalog"
-        )?;
+    } else if let Some(done) = &v.repair {
+        writeln!(out, "repaired: {done}")?;
     } else {
         writeln!(
             out,

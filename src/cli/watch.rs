@@ -77,10 +77,24 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
                 !own.iter().any(|o| p.starts_with(o))
             })
     };
+    // After a failed update (say, a lock held by a manual run) the changes it missed are
+    // still to index: try again after this long, even if nothing else changes.
+    let retry_after = Duration::from_secs(2);
+    let mut retry_at: Option<Instant> = None;
     loop {
         // Block for the first relevant change, then wait until changes stop for `debounce`.
-        let first = rx.recv().context("the file watcher stopped")?;
-        if !relevant(&first) {
+        let first = if let Some(at) = retry_at {
+            match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(e) => Some(e),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("the file watcher stopped")
+                }
+            }
+        } else {
+            Some(rx.recv().context("the file watcher stopped")?)
+        };
+        if first.as_ref().is_some_and(|e| !relevant(e)) {
             continue;
         }
         let mut last = Instant::now();
@@ -93,9 +107,13 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
                 }
             }
         }
-        if let Err(e) = update("updated") {
-            // A failed update (say, a lock held by a manual run) is reported; watching goes on.
-            eprintln!("error: {e:#}");
-        }
+        retry_at = match update("updated") {
+            Ok(()) => None,
+            Err(e) => {
+                // Reported; watching goes on, and the update is tried again.
+                eprintln!("error: {e:#}; trying again in {} s", retry_after.as_secs());
+                Some(Instant::now() + retry_after)
+            }
+        };
     }
 }

@@ -3,14 +3,17 @@
 //! hnsw_rs cannot delete, so removed chunks become *tombstones*: their ids stay in the graph
 //! and are filtered out at query time (with over-fetching so `k` results still come back).
 //! Compaction rebuilds the graph from the catalog's vectors. The graph is dumped to
-//! `DIR/graph.*` with the tombstones in `DIR/tombstones.json`. hnsw_rs errors are converted
-//! here and nowhere else.
+//! `DIR/graph.*` with the tombstones in `DIR/tombstones.json`, and copied at every dump into
+//! the flat, memory-mapped search file `DIR/graph.flat` ([`super::flat`]), which searchers
+//! open instead of reloading hnsw_rs's dump. hnsw_rs errors are converted here and nowhere
+//! else.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::{AnnT, DistDot, Hnsw, HnswIo, ReloadOptions};
 
+use super::flat::{self, FlatGraph};
 use crate::ids::ChunkId;
 use crate::{Error, Result};
 
@@ -21,9 +24,9 @@ const MAX_LAYERS: usize = 16;
 /// Smallest `ef` used when searching; larger fetches use more.
 const MIN_EF_SEARCH: usize = 64;
 /// `ef` also grows with the graph, one per this many points: recall at a fixed `ef` falls
-/// as the graph grows (0.987 at 20,000 points but 0.936 at 1,000,000 with ef 64; 0.983 at
-/// 1,000,000 with ef 512: docs/benchmarks.md).
-const POINTS_PER_EF: usize = 2000;
+/// as the graph grows (0.987 at 20,000 points but 0.934 at 1,000,000 with ef 64; 0.978 at
+/// ef 512 and 0.988 at ef 1024 on 1,000,000: docs/benchmarks.md).
+const POINTS_PER_EF: usize = 1000;
 const BASENAME: &str = "graph";
 /// Holds the base name hnsw_rs actually used for the dump (it may choose another).
 const NAME_FILE: &str = "graph.name";
@@ -40,9 +43,11 @@ pub struct VectorHit {
     pub cosine: f32,
 }
 
-/// A searchable HNSW graph with its tombstones.
+/// A searchable HNSW graph with its tombstones: hnsw_rs's graph when the index will be
+/// changed, or its flat copy when it is opened for searching only.
 pub struct VectorIndex {
     graph: Option<Hnsw<'static, f32, DistDot>>,
+    flat: Option<FlatGraph>,
     dim: usize,
     tombstones: BTreeSet<u64>,
 }
@@ -62,6 +67,7 @@ impl VectorIndex {
     pub fn empty(dim: usize) -> Self {
         VectorIndex {
             graph: None,
+            flat: None,
             dim,
             tombstones: BTreeSet::new(),
         }
@@ -77,19 +83,35 @@ impl VectorIndex {
     /// Loads the index dumped in `dir` (empty when nothing was dumped), vectors in memory:
     /// for an index that will be changed and dumped again.
     pub fn open(dir: &Path, dim: usize) -> Result<Self> {
-        Self::load(dir, dim, false)
+        let mut index = Self::with_tombstones(dir, dim)?;
+        index.graph = Self::load_hnsw(dir, false)?;
+        Ok(index)
     }
 
-    /// Loads the index in `dir` for searching only: the vectors stay in the dump file, mapped
-    /// into memory (the operating system pages them in as searches touch them), so opening
-    /// reads only the graph. Twice as fast to open and 1.5 GB less resident memory per
-    /// million 384-dimensional vectors (docs/benchmarks.md). Writers never change a dump in
-    /// place, so the mapping stays valid while an indexer replaces the index.
-    pub fn open_for_search(dir: &Path, dim: usize) -> Result<Self> {
-        Self::load(dir, dim, true)
+    /// Opens the index in `dir` for searching only. It maps the flat search file
+    /// (`graph.flat`), which takes milliseconds at any size, and pages in only what searches
+    /// touch. When that file is missing, or does not hold `live` live points (an index
+    /// written before it existed, or changed by an older lexsearch), it falls back to
+    /// reloading hnsw_rs's dump with its vectors mapped: seconds per million points
+    /// (docs/benchmarks.md). Writers never change either file in place, so the mappings
+    /// stay valid while an indexer replaces the index.
+    pub fn open_for_search(dir: &Path, dim: usize, live: u64) -> Result<Self> {
+        let mut index = Self::with_tombstones(dir, dim)?;
+        match FlatGraph::open(&flat::path_in(dir), dim)? {
+            Some(f) if f.len() as u64 == live + index.tombstones.len() as u64 => {
+                index.flat = Some(f);
+            }
+            _ => index.graph = Self::load_hnsw(dir, true)?,
+        }
+        Ok(index)
     }
 
-    fn load(dir: &Path, dim: usize, mapped: bool) -> Result<Self> {
+    /// Whether searches use the flat search file (rather than hnsw_rs's reloaded graph).
+    pub fn is_flat(&self) -> bool {
+        self.flat.is_some()
+    }
+
+    fn with_tombstones(dir: &Path, dim: usize) -> Result<Self> {
         let mut index = VectorIndex::empty(dim);
         let tomb_path = dir.join(TOMBSTONES_FILE);
         match std::fs::read_to_string(&tomb_path) {
@@ -102,10 +124,15 @@ impl VectorIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("read", tomb_path, e)),
         }
+        Ok(index)
+    }
+
+    /// hnsw_rs's dump in `dir`, if there is one; `mapped` leaves its vectors in the file.
+    fn load_hnsw(dir: &Path, mapped: bool) -> Result<Option<Hnsw<'static, f32, DistDot>>> {
         let name_path = dir.join(NAME_FILE);
         let name = match std::fs::read_to_string(&name_path) {
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(index),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", name_path, e)),
         };
         // A reloaded graph borrows its loader; the loader lives as long as the process
@@ -123,15 +150,16 @@ impl VectorIndex {
                 message: format!("cannot load the graph: {e:#}"),
             })?;
         graph.set_searching_mode(false);
-        index.graph = Some(graph);
-        Ok(index)
+        Ok(Some(graph))
     }
 
-    /// Adds vectors (normalised, of length `dim`) under their chunk ids.
+    /// Adds vectors (normalised, of length `dim`) under their chunk ids. An index opened for
+    /// searching only cannot take them: open it with [`open`](Self::open).
     pub fn insert(&mut self, vectors: &[(ChunkId, Vec<f32>)]) {
         if vectors.is_empty() {
             return;
         }
+        debug_assert!(self.flat.is_none(), "insert into a search-only index");
         debug_assert!(vectors.iter().all(|(_, v)| v.len() == self.dim));
         let graph = self.graph.get_or_insert_with(|| new_graph(vectors.len()));
         let data: Vec<(&[f32], usize)> = vectors
@@ -152,7 +180,9 @@ impl VectorIndex {
         self.tombstones.extend(ids.into_iter().map(|c| c.0));
     }
 
-    /// Writes the graph and tombstones into `dir` (an existing dump there is replaced).
+    /// Writes the graph, its flat search file and the tombstones into `dir` (an existing
+    /// dump there is replaced). Only an index opened with [`open`](Self::open) or built here
+    /// holds a graph to write.
     pub fn dump(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         let tomb_path = dir.join(TOMBSTONES_FILE);
@@ -162,18 +192,54 @@ impl VectorIndex {
         })?;
         std::fs::write(&tomb_path, tombs).map_err(|e| Error::io("write", &tomb_path, e))?;
         let name_path = dir.join(NAME_FILE);
+        let flat_path = flat::path_in(dir);
         let Some(graph) = &self.graph else {
-            return match std::fs::remove_file(&name_path) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(Error::io("remove", name_path, e)),
-            };
+            for path in [name_path, flat_path] {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("remove", path, e)),
+                }
+            }
+            return Ok(());
         };
+        flat::write(graph, self.dim, &flat_path)?;
         let used = graph.file_dump(dir, BASENAME).map_err(|e| Error::Vector {
             path: dir.to_path_buf(),
             message: format!("{e:#}"),
         })?;
         std::fs::write(&name_path, used).map_err(|e| Error::io("write", name_path, e))
+    }
+
+    /// What is wrong with the flat search file in `dir` against this graph (loaded with
+    /// [`open`](Self::open)), or `None` when it matches.
+    pub fn flat_file_problem(&self, dir: &Path) -> Option<String> {
+        let Some(graph) = &self.graph else {
+            return None;
+        };
+        match FlatGraph::open(&flat::path_in(dir), self.dim) {
+            Ok(Some(f)) if f.len() == graph.get_nb_point() => None,
+            Ok(Some(f)) => Some(format!(
+                "{} holds {} points, the graph {}: searches reload the graph instead, slowly",
+                flat::FILE_NAME,
+                f.len(),
+                graph.get_nb_point()
+            )),
+            Ok(None) => Some(format!(
+                "{} is missing: searches reload the graph instead, slowly",
+                flat::FILE_NAME
+            )),
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
+    /// Writes only the flat search file into `dir`, through a rename, leaving hnsw_rs's
+    /// dump as it is (a repair: [`dump`](Self::dump) writes both).
+    pub fn write_flat(&self, dir: &Path) -> Result<()> {
+        match &self.graph {
+            Some(graph) => flat::write(graph, self.dim, &flat::path_in(dir)),
+            None => Ok(()),
+        }
     }
 
     /// The `limit` live chunks nearest to `query`, most similar first.
@@ -187,30 +253,53 @@ impl VectorIndex {
     /// [`search`](Self::search) with an explicit size of the candidate list (`ef`): larger
     /// is slower and closer to exact.
     pub fn search_with_ef(&self, query: &[f32], limit: usize, ef: usize) -> Vec<VectorHit> {
-        let Some(graph) = &self.graph else {
-            return Vec::new();
-        };
         if query.len() != self.dim || limit == 0 {
             return Vec::new();
         }
         let ef = ef.max(limit);
+        if let Some(flat) = &self.flat {
+            // Removed points are walked through but never kept, so `ef` live ones are.
+            let live = |id: u64| !self.tombstones.contains(&id);
+            return Self::ranked(flat.search(query, limit, ef, live).into_iter().map(
+                |(id, distance)| VectorHit {
+                    chunk_id: ChunkId(id),
+                    cosine: 1.0 - distance,
+                },
+            ));
+        }
+        let Some(graph) = &self.graph else {
+            return Vec::new();
+        };
         let found = if self.tombstones.is_empty() {
             graph.search(query, limit, ef)
         } else {
-            // Over-fetch in proportion to the dead share, so `limit` live results come back.
-            let dead = self.tombstones.len() as f64 / graph.get_nb_point().max(1) as f64;
-            let ef = ((ef as f64) / (1.0 - dead.min(0.9))).ceil() as usize;
+            let ef = self.ef_past_tombstones(ef);
             let live = |id: &usize| !self.tombstones.contains(&(*id as u64));
             graph.search_filter(query, limit, ef, Some(&live))
         };
-        let mut hits: Vec<VectorHit> = found
-            .into_iter()
-            .filter(|n| !self.tombstones.contains(&(n.d_id as u64)))
-            .map(|n| VectorHit {
-                chunk_id: ChunkId(n.d_id as u64),
-                cosine: 1.0 - n.distance,
-            })
-            .collect();
+        Self::ranked(
+            found
+                .into_iter()
+                .filter(|n| !self.tombstones.contains(&(n.d_id as u64)))
+                .map(|n| VectorHit {
+                    chunk_id: ChunkId(n.d_id as u64),
+                    cosine: 1.0 - n.distance,
+                }),
+        )
+    }
+
+    /// Over-fetch in proportion to the dead share, so `limit` live results come back.
+    fn ef_past_tombstones(&self, ef: usize) -> usize {
+        if self.tombstones.is_empty() {
+            return ef;
+        }
+        let dead = self.tombstones.len() as f64 / self.graph_len().max(1) as f64;
+        ((ef as f64) / (1.0 - dead.min(0.9))).ceil() as usize
+    }
+
+    /// Hits by decreasing cosine, ties by chunk id.
+    fn ranked(hits: impl Iterator<Item = VectorHit>) -> Vec<VectorHit> {
+        let mut hits: Vec<VectorHit> = hits.collect();
         hits.sort_by(|a, b| {
             b.cosine
                 .total_cmp(&a.cosine)
@@ -221,7 +310,11 @@ impl VectorIndex {
 
     /// Points in the graph, tombstones included.
     pub fn graph_len(&self) -> usize {
-        self.graph.as_ref().map_or(0, |g| g.get_nb_point())
+        match (&self.flat, &self.graph) {
+            (Some(f), _) => f.len(),
+            (None, Some(g)) => g.get_nb_point(),
+            (None, None) => 0,
+        }
     }
 
     /// Number of tombstones.
@@ -293,18 +386,46 @@ mod tests {
     }
 
     #[test]
-    fn a_graph_opened_for_search_answers_like_one_loaded_in_memory() {
+    fn a_graph_opened_for_search_maps_its_flat_file_and_honours_tombstones() {
         let dir = tempfile::tempdir().unwrap();
         let v = vectors(500, 300);
         let mut built = VectorIndex::build(8, &v);
         built.remove([ChunkId(510)]);
         built.dump(dir.path()).unwrap();
         let heap = VectorIndex::open(dir.path(), 8).unwrap();
-        let mapped = VectorIndex::open_for_search(dir.path(), 8).unwrap();
-        assert_eq!((mapped.len(), mapped.tombstones()), (299, 1));
-        for (_, q) in v.iter().step_by(7) {
-            assert_eq!(mapped.search(q, 10), heap.search(q, 10));
+        let mapped = VectorIndex::open_for_search(dir.path(), 8, 299).unwrap();
+        assert!(mapped.is_flat());
+        assert_eq!(
+            (mapped.graph_len(), mapped.len(), mapped.tombstones()),
+            (300, 299, 1)
+        );
+        for (id, q) in v.iter().step_by(7) {
+            let flat = mapped.search(q, 10);
+            assert_eq!(flat.len(), 10);
+            assert!(flat.iter().all(|h| h.chunk_id != ChunkId(510)));
+            if *id != ChunkId(510) {
+                assert_eq!(flat[0].chunk_id, *id);
+            }
+            // The same graph searched by hnsw_rs finds the same nearest chunks.
+            let same = heap.search(q, 10);
+            let shared = flat.iter().filter(|h| same.contains(h)).count();
+            assert!(shared >= 9, "{shared} of 10 shared for {id:?}");
         }
+    }
+
+    #[test]
+    fn a_stale_or_missing_flat_file_falls_back_to_the_hnsw_dump() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vectors(0, 200);
+        VectorIndex::build(8, &v).dump(dir.path()).unwrap();
+        // The catalog says 250 chunks: the flat file (200 points) is not this index's.
+        let stale = VectorIndex::open_for_search(dir.path(), 8, 250).unwrap();
+        assert!(!stale.is_flat());
+        assert_eq!(stale.search(&v[9].1, 1)[0].chunk_id, ChunkId(9));
+        std::fs::remove_file(flat::path_in(dir.path())).unwrap();
+        let old = VectorIndex::open_for_search(dir.path(), 8, 200).unwrap();
+        assert!(!old.is_flat());
+        assert_eq!(old.search(&v[9].1, 1)[0].chunk_id, ChunkId(9));
     }
 
     #[test]
@@ -338,6 +459,8 @@ mod tests {
         VectorIndex::empty(4).dump(dir.path()).unwrap();
         let idx = VectorIndex::open(dir.path(), 4).unwrap();
         assert!(idx.is_empty());
+        assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 3).is_empty());
+        let idx = VectorIndex::open_for_search(dir.path(), 4, 0).unwrap();
         assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 3).is_empty());
     }
 }

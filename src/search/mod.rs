@@ -186,7 +186,8 @@ impl Searcher {
         }
         let manifest = Manifest::read(paths.dir())?;
         let keyword = KeywordIndex::open(&paths.keyword())?;
-        let vectors = VectorIndex::open_for_search(&paths.vectors(), manifest.model.dim)?;
+        let vectors =
+            VectorIndex::open_for_search(&paths.vectors(), manifest.model.dim, manifest.chunks)?;
         Ok(Searcher {
             dir: dir.to_path_buf(),
             manifest,
