@@ -62,7 +62,8 @@ pub fn status(index: &Path) -> Result<Status> {
         });
     }
     let m = Manifest::read(paths.dir())?;
-    let vectors = VectorIndex::open(&paths.vectors(), m.model.dim)?;
+    // Only the tombstones are needed: the flat graph opens in milliseconds at any size.
+    let vectors = VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?;
     let lock = IndexPaths::new(index).lock();
     let writer_pid = std::fs::read_to_string(lock)
         .ok()
