@@ -170,7 +170,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         chunks: searcher.manifest().chunks,
         settings: serde_json::json!({
             "chunker": chunker, "context_in_embedding": !args.chunking.no_context, "fusion": fusion,
-            "over_fetch": args.fusion.over_fetch, "k": args.k, "model": embedder.info().name,
+            "over_fetch": args.fusion.over_fetch, "name_weight": args.fusion.name_weight, "k": args.k, "model": embedder.info().name,
         }),
         modes: BTreeMap::new(),
     };
@@ -193,6 +193,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 mode,
                 fusion,
                 over_fetch: args.fusion.over_fetch,
+                name_weight: args.fusion.name_weight,
                 snippet_chars: 0,
             };
             let results = searcher.search(&req, Some(&embedder))?;

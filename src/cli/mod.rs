@@ -192,6 +192,10 @@ struct FusionArgs {
     /// Each arm fetches k times this many candidates before fusion.
     #[arg(long, default_value_t = 4, value_name = "FACTOR")]
     over_fetch: usize,
+    /// How much hybrid mode favours hits from a document whose file name the query names
+    /// ("Consider Keep's privacy policy"), relative to the best fused score (0 turns it off).
+    #[arg(long, default_value_t = crate::search::fusion::DEFAULT_NAME_WEIGHT, value_name = "W")]
+    name_weight: f32,
 }
 
 impl FusionArgs {
@@ -502,6 +506,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         mode,
         fusion: args.fusion.fusion(),
         over_fetch: args.fusion.over_fetch,
+        name_weight: args.fusion.name_weight,
         snippet_chars: 240,
     };
     let results = searcher.search(&request, embedder.as_ref())?;

@@ -267,9 +267,12 @@ pub(super) fn print_hits(
             };
             writeln!(
                 out,
-                "    {dim}{}; {}; fused {:.4}; matched: {}{dim:#}",
+                "    {dim}{}; {}; {}fused {:.4}; matched: {}{dim:#}",
                 arm(hit.keyword, "keyword bm25"),
                 arm(hit.semantic, "semantic cosine"),
+                hit.named.map_or(String::new(), |m| format!(
+                    "file named by the query {m:.2}; "
+                )),
                 hit.score,
                 if hit.matched_terms.is_empty() {
                     "—".to_string()

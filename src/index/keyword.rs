@@ -424,6 +424,17 @@ impl KeywordIndex {
         Ok(hits)
     }
 
+    /// The distinct words of a document's name (its file name or its title), analysed like
+    /// query terms: stemmed, stop words dropped.
+    pub fn name_terms(name: &str) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        analyze(&mut query_analyzer(false), name)
+            .into_iter()
+            .map(|(t, _)| t)
+            .filter(|t| seen.insert(t.clone()))
+            .collect()
+    }
+
     /// The stored fields of a chunk, or `None` if the index has no such chunk.
     pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         let f = self.fields;

@@ -7,6 +7,7 @@
 pub mod fusion;
 pub mod snippet;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -15,12 +16,12 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::ChunkId;
-use crate::index::keyword::KeywordIndex;
+use crate::index::keyword::{KeywordIndex, file_words};
 use crate::index::vector::VectorIndex;
 use crate::library::IndexPaths;
 use crate::store::Manifest;
 use crate::{Error, Result};
-use fusion::{ArmScore, Fusion, fuse};
+use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
 use snippet::Snippet;
 
 /// Which arms a search runs.
@@ -80,6 +81,9 @@ pub struct SearchRequest {
     pub fusion: Fusion,
     /// Each arm fetches `k * over_fetch` candidates, since fusion can only promote what it sees.
     pub over_fetch: usize,
+    /// How much hybrid search favours hits from a document whose file name the query names
+    /// ([`fusion::favour_named`]); 0 turns it off.
+    pub name_weight: f32,
     /// Snippet width in characters.
     pub snippet_chars: usize,
 }
@@ -93,6 +97,7 @@ impl SearchRequest {
             mode: Mode::Hybrid,
             fusion: Fusion::default(),
             over_fetch: 4,
+            name_weight: fusion::DEFAULT_NAME_WEIGHT,
             snippet_chars: 240,
         }
     }
@@ -137,6 +142,9 @@ pub struct Hit {
     pub keyword: Option<ArmScore>,
     /// Semantic arm rank and cosine, when that arm found the chunk.
     pub semantic: Option<ArmScore>,
+    /// How strongly the query names the hit's file, in `[0, 1]`, when that raised its fused
+    /// score (hybrid mode).
+    pub named: Option<f32>,
 }
 
 impl Hit {
@@ -206,6 +214,40 @@ impl Searcher {
         &self.dir
     }
 
+    /// Re-ranks the best fused results (twice `k`, at least 20) by how strongly the query
+    /// names their documents' files, read from the keyword index. (Titles are not used: a
+    /// title is often a document's first sentence, or generic words such as "Non-Disclosure
+    /// Agreement" that every question about such contracts repeats; docs/quality.md.)
+    fn favour_named(&self, fused: Vec<Fused>, req: &SearchRequest) -> Result<Vec<Fused>> {
+        if req.name_weight <= 0.0 {
+            return Ok(fused);
+        }
+        let top = fused.len().min(req.k.saturating_mul(2).max(20));
+        // Each result's document, and each document's name, once.
+        let mut doc_of = Vec::with_capacity(top);
+        let mut docs: HashMap<String, usize> = HashMap::new();
+        let mut names = Vec::new();
+        for f in &fused[..top] {
+            let Some(c) = self.keyword.fetch(f.chunk_id)? else {
+                doc_of.push(None);
+                continue;
+            };
+            let next = docs.len();
+            let doc = *docs.entry(c.path.clone()).or_insert_with(|| {
+                names.push(KeywordIndex::name_terms(&file_words(&c.path)));
+                next
+            });
+            doc_of.push(Some(doc));
+        }
+        let (terms, _) = self.keyword.query_terms(&req.query);
+        let by_doc = name_match(&terms, &names);
+        let named: Vec<f32> = doc_of
+            .iter()
+            .map(|d| d.map_or(0.0, |d| by_doc[d]))
+            .collect();
+        Ok(favour_named(fused, &named, req.name_weight))
+    }
+
     /// Runs a search. Semantic and hybrid modes need `embedder`, which must be the model that
     /// built the index.
     pub fn search(
@@ -266,7 +308,10 @@ impl Searcher {
         };
         let (keyword, semantic) = (keyword?, semantic?);
         let fused = match req.mode {
-            Mode::Hybrid => fuse(&keyword, &semantic, req.fusion.for_query(&req.query)),
+            Mode::Hybrid => {
+                let fused = fuse(&keyword, &semantic, req.fusion.for_query(&req.query));
+                self.favour_named(fused, req)?
+            }
             // A single arm keeps its own scores.
             Mode::Keyword | Mode::Semantic => {
                 let single = if req.mode == Mode::Keyword {
@@ -312,6 +357,7 @@ impl Searcher {
                 matched_terms,
                 keyword: f.keyword,
                 semantic: f.semantic,
+                named: f.named,
             });
         }
         Ok(SearchResults {

@@ -642,6 +642,7 @@ pub(crate) mod tests {
             matched_terms: Vec::new(),
             keyword: Some(ArmScore { rank, score: 3.0 }),
             semantic: None,
+            named: None,
         }
     }
 
