@@ -3,7 +3,7 @@
 //! hnsw_rs reloads a dumped graph point by point as heap objects, one reference-counted
 //! allocation per neighbour link: about 8 s and 2.4 GB per million points before the first
 //! search. Searching needs none of that. After hnsw_rs has built (or extended) a graph and
-//! dumped it, [`write`] copies the same graph into one file of plain arrays: the vectors,
+//! dumped it, [`write()`] copies the same graph into one file of plain arrays: the vectors,
 //! their chunk ids and each point's neighbour list per layer, with 32-bit point numbers.
 //! [`FlatGraph::open`] maps that file and checks its header, so opening costs the same at
 //! any size, and the operating system pages in only what searches touch.
@@ -17,7 +17,7 @@
 //!
 //! | section | type | length |
 //! |---|---|---|
-//! | header | 17 × u64 | (`MAGIC`, then the fields of [`Header`]) |
+//! | header | 17 × u64 | (the magic, then the header fields) |
 //! | ids | u64 | points (chunk ids, ascending) |
 //! | vectors | f32 | points × dim |
 //! | bottom | u32 | points × (1 + bottom width): count, then neighbours |
@@ -332,7 +332,7 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// A graph written by [`write`], mapped into memory for searching. Read-only.
+/// A graph written by [`write()`], mapped into memory for searching. Read-only.
 pub struct FlatGraph {
     map: Mmap,
     header: Header,
