@@ -15,6 +15,7 @@ fn quick_bench_reports_throughput_latency_and_recall() {
         .arg(sample_corpus())
         .arg("--index")
         .arg(docs.join(".lexsearch"))
+        .args(["--graph-params", "8:50"])
         .assert()
         .success()
         .get_output()
@@ -29,6 +30,35 @@ fn quick_bench_reports_throughput_latency_and_recall() {
     let recall = r["graph_recall"].as_array().unwrap();
     let at_64 = recall.iter().find(|x| x["ef"] == 64).unwrap();
     assert!(at_64["recall_at_10"].as_f64().unwrap() >= 0.9, "{at_64}");
+    // The graph built with other parameters is measured the same way.
+    let trial = &r["graph_trials"][0];
+    assert_eq!(
+        (&trial["max_connections"], &trial["ef_construction"]),
+        (&8.into(), &50.into())
+    );
+    let at_64 = trial["recall"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["ef"] == 64)
+        .unwrap();
+    assert!(at_64["recall_at_10"].as_f64().unwrap() >= 0.8, "{at_64}");
+}
+
+#[test]
+fn malformed_graph_params_are_refused_with_the_expected_form() {
+    let Some(docs) = indexed_sample() else { return };
+    lexsearch()
+        .args(["bench", "--quick", "--corpus"])
+        .arg(sample_corpus())
+        .arg("--index")
+        .arg(docs.join(".lexsearch"))
+        .args(["--graph-params", "16"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "M:EF_CONSTRUCTION pairs such as 16:200",
+        ));
 }
 
 #[test]

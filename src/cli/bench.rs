@@ -52,6 +52,11 @@ pub(super) struct BenchArgs {
     /// Chunks in the grown index (with --grow-from).
     #[arg(long, value_name = "N", requires = "grow_from")]
     grow_to: Option<usize>,
+    /// Also build graphs of the --index's vectors with these parameters (M:EF_CONSTRUCTION,
+    /// comma-separated, e.g. 8:100,16:200,32:200) and measure each one's build time and
+    /// recall curve. Indexes always use 16:200.
+    #[arg(long, value_delimiter = ',', value_name = "M:EF", requires = "index")]
+    graph_params: Vec<String>,
     #[command(flatten)]
     pub(super) model: ModelArgs,
     /// Print the results as JSON.
@@ -66,6 +71,15 @@ struct Throughput {
     chunks_per_second: f64,
     gflops: f64,
     percent_of_peak: f64,
+}
+
+#[derive(Serialize)]
+struct GraphTrial {
+    max_connections: usize,
+    ef_construction: usize,
+    build_seconds: f64,
+    file_mb: f64,
+    recall: Vec<Recall>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +122,7 @@ struct Report {
     agreement: Option<Agreement>,
     query_latency: Vec<(String, Latency)>,
     graph_recall: Vec<Recall>,
+    graph_trials: Vec<GraphTrial>,
 }
 
 /// Questions a lawyer might ask, for latency runs.
@@ -147,6 +162,12 @@ fn resident_mb() -> Option<f64> {
 }
 
 pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
+    // A malformed --graph-params is refused before any work.
+    let graph_params = args
+        .graph_params
+        .iter()
+        .map(|spec| parse_graph_params(spec))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
     let mut embedder = load_model(&model_dir, &args.model)?;
     let tokens = args.tokens.unwrap_or(if args.quick { 128 } else { 256 });
@@ -252,6 +273,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         agreement,
         query_latency: Vec::new(),
         graph_recall: Vec::new(),
+        graph_trials: Vec::new(),
     };
     if let (Some(index), Some(source), Some(n)) = (&args.index, &args.grow_from, args.grow_to) {
         let t = Instant::now();
@@ -311,22 +333,35 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             .iter()
             .map(|q| exact_top_k(&vectors, q, 10))
             .collect();
-        for ef in [16, 32, 64, 128, 256, 512, 1024] {
-            let mut found = 0;
-            let mut total = 0;
-            let mut samples: Vec<Duration> = Vec::new();
-            for (q, t) in queries.iter().zip(&truth) {
-                let start = Instant::now();
-                let hits = graph.search_with_ef(q, 10, ef);
-                samples.push(start.elapsed());
-                found += hits.iter().filter(|h| t.contains(&h.chunk_id.0)).count();
-                total += t.len();
-            }
-            report.graph_recall.push(Recall {
-                ef,
-                recall_at_10: found as f64 / total.max(1) as f64,
-                latency: Latency::of(&samples),
+        report.graph_recall = recall_curve(&graph, &queries, &truth);
+        drop(graph);
+        for &params in &graph_params {
+            let ids: Vec<(crate::ChunkId, Vec<f32>)> = vectors
+                .iter()
+                .map(|(id, v)| (crate::ChunkId(*id), v.clone()))
+                .collect();
+            let dir = std::env::temp_dir().join(format!(
+                "lexsearch-graph-{}-{}-{}",
+                std::process::id(),
+                params.max_connections,
+                params.ef_construction
+            ));
+            let t = Instant::now();
+            VectorIndex::build_with(dim, &ids, params).dump(&dir)?;
+            let build_seconds = t.elapsed().as_secs_f64();
+            drop(ids);
+            let file_mb = std::fs::metadata(crate::index::flat::path_in(&dir))
+                .map_or(0.0, |m| m.len() as f64 / 1e6);
+            let trial = VectorIndex::open_for_search(&dir, dim, vectors.len() as u64)?;
+            report.graph_trials.push(GraphTrial {
+                max_connections: params.max_connections,
+                ef_construction: params.ef_construction,
+                build_seconds,
+                file_mb,
+                recall: recall_curve(&trial, &queries, &truth),
             });
+            drop(trial);
+            let _ = std::fs::remove_dir_all(&dir);
         }
     }
     if args.json {
@@ -335,6 +370,47 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         print_report(&report)?;
     }
     Ok(super::Outcome::Ok)
+}
+
+/// Recall@10 of `graph` against `truth` (exact top 10 of each query) and search latency, at
+/// each ef of the curve in docs/benchmarks.md.
+fn recall_curve(graph: &VectorIndex, queries: &[Vec<f32>], truth: &[Vec<u64>]) -> Vec<Recall> {
+    [16, 32, 64, 128, 256, 512, 1024]
+        .into_iter()
+        .map(|ef| {
+            let mut found = 0;
+            let mut total = 0;
+            let mut samples: Vec<Duration> = Vec::new();
+            for (q, t) in queries.iter().zip(truth) {
+                let start = Instant::now();
+                let hits = graph.search_with_ef(q, 10, ef);
+                samples.push(start.elapsed());
+                found += hits.iter().filter(|h| t.contains(&h.chunk_id.0)).count();
+                total += t.len();
+            }
+            Recall {
+                ef,
+                recall_at_10: found as f64 / total.max(1) as f64,
+                latency: Latency::of(&samples),
+            }
+        })
+        .collect()
+}
+
+/// `M:EF_CONSTRUCTION`, as `--graph-params` takes it.
+fn parse_graph_params(spec: &str) -> anyhow::Result<crate::index::vector::GraphParams> {
+    let parsed = spec.split_once(':').and_then(|(m, ef)| {
+        Some(crate::index::vector::GraphParams {
+            max_connections: m.trim().parse().ok()?,
+            ef_construction: ef.trim().parse().ok()?,
+        })
+    });
+    match parsed {
+        Some(p) if (1..=256).contains(&p.max_connections) && p.ef_construction >= 1 => Ok(p),
+        _ => anyhow::bail!(
+            "--graph-params takes M:EF_CONSTRUCTION pairs such as 16:200 (M from 1 to 256), not {spec:?}"
+        ),
+    }
 }
 
 /// Compares `vectors` (of `texts`, from the benchmarked encoder) with the CPU f32 encoder's.
@@ -419,6 +495,20 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
                 "  graph ef {:>3}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
                 rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
             )?;
+        }
+        for g in &r.graph_trials {
+            writeln!(
+                w,
+                "graph M {} ef_construction {}: built in {:.1} s, graph.flat {:.0} MB",
+                g.max_connections, g.ef_construction, g.build_seconds, g.file_mb
+            )?;
+            for rc in &g.recall {
+                writeln!(
+                    w,
+                    "  ef {:>4}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
+                    rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
+                )?;
+            }
         }
     }
     Ok(())

@@ -52,12 +52,32 @@ pub struct VectorIndex {
     tombstones: BTreeSet<u64>,
 }
 
-fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistDot> {
+/// How a graph is built: links per point (`M`; twice as many on the bottom layer) and the
+/// width of the search that picks them (`ef_construction`). Indexes always use the default;
+/// `lexsearch bench --graph-params` measures others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphParams {
+    /// `M`, at most 256.
+    pub max_connections: usize,
+    /// `ef_construction`.
+    pub ef_construction: usize,
+}
+
+impl Default for GraphParams {
+    fn default() -> Self {
+        GraphParams {
+            max_connections: MAX_CONNECTIONS,
+            ef_construction: EF_CONSTRUCTION,
+        }
+    }
+}
+
+fn new_graph(capacity: usize, params: GraphParams) -> Hnsw<'static, f32, DistDot> {
     Hnsw::new(
-        MAX_CONNECTIONS,
+        params.max_connections.clamp(1, 256),
         capacity.max(1024),
         MAX_LAYERS,
-        EF_CONSTRUCTION,
+        params.ef_construction.max(1),
         DistDot,
     )
 }
@@ -75,7 +95,13 @@ impl VectorIndex {
 
     /// A new graph over `vectors` (each of length `dim`, normalised).
     pub fn build(dim: usize, vectors: &[(ChunkId, Vec<f32>)]) -> Self {
+        Self::build_with(dim, vectors, GraphParams::default())
+    }
+
+    /// [`build`](Self::build) with other graph parameters (for measuring them).
+    pub fn build_with(dim: usize, vectors: &[(ChunkId, Vec<f32>)], params: GraphParams) -> Self {
         let mut index = VectorIndex::empty(dim);
+        index.graph = Some(new_graph(vectors.len(), params));
         index.insert(vectors);
         index
     }
@@ -161,7 +187,9 @@ impl VectorIndex {
         }
         debug_assert!(self.flat.is_none(), "insert into a search-only index");
         debug_assert!(vectors.iter().all(|(_, v)| v.len() == self.dim));
-        let graph = self.graph.get_or_insert_with(|| new_graph(vectors.len()));
+        let graph = self
+            .graph
+            .get_or_insert_with(|| new_graph(vectors.len(), GraphParams::default()));
         let data: Vec<(&[f32], usize)> = vectors
             .iter()
             .map(|(id, v)| (v.as_slice(), id.0 as usize))
