@@ -313,29 +313,61 @@ fn searches_keep_working_while_another_process_indexes_and_a_second_writer_is_re
     assert!(!lock.exists());
 }
 
+/// A `lexsearch watch` of `docs`, its stderr in `dir/watch.log`; killed when dropped.
+struct Watch {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(dir: &Path, model: &Path, docs: &Path, debounce_ms: u32) -> Self {
+        let log = dir.join("watch.log");
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+            .args([
+                "watch",
+                "--debounce-ms",
+                &debounce_ms.to_string(),
+                "--model",
+            ])
+            .arg(model)
+            .arg(docs)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Watch { child, log }
+    }
+
+    /// What the watcher has said so far.
+    fn said(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `what` for up to a minute.
+fn wait_for(what: &dyn Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 #[test]
 fn watch_keeps_the_index_current_as_files_change() {
     let (dir, model, docs) = setup();
-    let mut watcher = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
-        .args(["watch", "--debounce-ms", "200", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.path().join("watch.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let log = || fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default();
+    let watch = Watch::start(dir.path(), &model, &docs, 200);
     let found = |word: &str| keyword_files(&docs, word);
-    let wait_for = |what: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if what() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    };
     let manifest = docs.join(".lexsearch/manifest.json");
     assert!(
         wait_for(&|| manifest.exists()),
@@ -349,17 +381,15 @@ fn watch_keeps_the_index_current_as_files_change() {
     let added = wait_for(&|| found("wombat") == vec!["added-later.txt"]);
     fs::remove_file(docs.join("added-later.txt")).unwrap();
     let removed = added && wait_for(&|| found("wombat").is_empty());
-    let _ = watcher.kill();
-    let _ = watcher.wait();
+    let said = watch.said();
+    drop(watch);
     assert!(
         added,
-        "a new file was not indexed; the watcher said:\n{}",
-        log()
+        "a new file was not indexed; the watcher said:\n{said}"
     );
     assert!(
         removed,
-        "a deleted file stayed in the index; the watcher said:\n{}",
-        log()
+        "a deleted file stayed in the index; the watcher said:\n{said}"
     );
 }
 
@@ -447,27 +477,9 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
 #[test]
 fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock() {
     let (dir, model, docs) = setup();
-    let mut watcher = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
-        .args(["watch", "--debounce-ms", "100", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.path().join("watch.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let log = || fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default();
-    let wait_for = |what: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if what() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    };
+    let watch = Watch::start(dir.path(), &model, &docs, 100);
     assert!(wait_for(&|| docs.join(".lexsearch/manifest.json").exists()));
-    assert!(wait_for(&|| log().contains("watching")));
+    assert!(wait_for(&|| watch.said().contains("watching")));
     // Another writer holds the index while the file changes: the watcher's update fails.
     let paths = lexsearch::library::IndexPaths::new(&docs.join(".lexsearch"));
     let lock = lexsearch::library::WriteLock::acquire(&paths).unwrap();
@@ -476,21 +488,19 @@ fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock(
         "The numbat clause survives.\n",
     )
     .unwrap();
-    let refused = wait_for(&|| log().contains("trying again"));
+    let refused = wait_for(&|| watch.said().contains("trying again"));
     drop(lock);
     // Nothing else changes, yet the file is indexed once the lock is free.
     let indexed =
         refused && wait_for(&|| keyword_files(&docs, "numbat") == vec!["while-locked.txt"]);
-    let _ = watcher.kill();
-    let _ = watcher.wait();
+    let said = watch.said();
+    drop(watch);
     assert!(
         refused,
-        "the update was not refused; the watcher said:\n{}",
-        log()
+        "the update was not refused; the watcher said:\n{said}"
     );
     assert!(
         indexed,
-        "the change was never indexed; the watcher said:\n{}",
-        log()
+        "the change was never indexed; the watcher said:\n{said}"
     );
 }

@@ -372,6 +372,17 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     Ok(super::Outcome::Ok)
 }
 
+fn print_curve(w: &mut impl Write, curve: &[Recall]) -> std::io::Result<()> {
+    for rc in curve {
+        writeln!(
+            w,
+            "  graph ef {:>4}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
+            rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
+        )?;
+    }
+    Ok(())
+}
+
 /// Recall@10 of `graph` against `truth` (exact top 10 of each query) and search latency, at
 /// each ef of the curve in docs/benchmarks.md.
 fn recall_curve(graph: &VectorIndex, queries: &[Vec<f32>], truth: &[Vec<u64>]) -> Vec<Recall> {
@@ -489,26 +500,14 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
                 l.p50_ms, l.p95_ms, l.p99_ms, l.n
             )?;
         }
-        for rc in &r.graph_recall {
-            writeln!(
-                w,
-                "  graph ef {:>3}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
-                rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
-            )?;
-        }
+        print_curve(&mut w, &r.graph_recall)?;
         for g in &r.graph_trials {
             writeln!(
                 w,
                 "graph M {} ef_construction {}: built in {:.1} s, graph.flat {:.0} MB",
                 g.max_connections, g.ef_construction, g.build_seconds, g.file_mb
             )?;
-            for rc in &g.recall {
-                writeln!(
-                    w,
-                    "  ef {:>4}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
-                    rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
-                )?;
-            }
+            print_curve(&mut w, &g.recall)?;
         }
     }
     Ok(())

@@ -616,28 +616,12 @@ pub fn path_in(dir: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn unit(v: &[f32]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
-    }
-
-    /// `n` pseudo-random directions in `dim` dimensions (a fixed linear congruential
-    /// sequence), under ids `first..first + n`.
+    /// `n` pseudo-random unit vectors in `dim` dimensions under ids `first..first + n`.
     fn vectors(first: usize, n: usize, dim: usize) -> Vec<(usize, Vec<f32>)> {
-        let mut state = 7u64 + first as u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f32 / (1u64 << 31) as f32 - 0.5
-        };
-        (0..n)
-            .map(|i| {
-                (
-                    first + i,
-                    unit(&(0..dim).map(|_| next()).collect::<Vec<_>>()),
-                )
-            })
+        crate::index::test_vectors::unit_vectors(7 + first as u64, n, dim)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (first + i, v))
             .collect()
     }
 

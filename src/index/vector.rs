@@ -376,27 +376,12 @@ impl VectorIndex {
 mod tests {
     use super::*;
 
-    fn unit(v: &[f32]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
-    }
-
-    /// 200 pseudo-random directions in 8 dimensions (a fixed linear congruential sequence).
+    /// `n` pseudo-random unit vectors in 8 dimensions under ids `first_id..`.
     fn vectors(first_id: u64, n: u64) -> Vec<(ChunkId, Vec<f32>)> {
-        let mut state = 42 + first_id;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f32 / (1u64 << 31) as f32 - 0.5
-        };
-        (0..n)
-            .map(|i| {
-                (
-                    ChunkId(first_id + i),
-                    unit(&(0..8).map(|_| next()).collect::<Vec<_>>()),
-                )
-            })
+        crate::index::test_vectors::unit_vectors(42 + first_id, n as usize, 8)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (ChunkId(first_id + i as u64), v))
             .collect()
     }
 
