@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::ChunkId;
-use crate::index::keyword::{KeywordIndex, file_words};
+use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::vector::VectorIndex;
 use crate::library::IndexPaths;
 use crate::store::Manifest;
@@ -218,9 +218,15 @@ impl Searcher {
     /// names their documents' files, read from the keyword index. (Titles are not used: a
     /// title is often a document's first sentence, or generic words such as "Non-Disclosure
     /// Agreement" that every question about such contracts repeats; docs/quality.md.)
-    fn favour_named(&self, fused: Vec<Fused>, req: &SearchRequest) -> Result<Vec<Fused>> {
+    /// Also returns the chunks it read, for the hits to reuse.
+    fn favour_named(
+        &self,
+        fused: Vec<Fused>,
+        req: &SearchRequest,
+    ) -> Result<(Vec<Fused>, HashMap<ChunkId, StoredChunk>)> {
+        let mut read = HashMap::new();
         if req.name_weight <= 0.0 {
-            return Ok(fused);
+            return Ok((fused, read));
         }
         let top = fused.len().min(req.k.saturating_mul(2).max(20));
         // Each result's document, and each document's name, once.
@@ -238,6 +244,7 @@ impl Searcher {
                 next
             });
             doc_of.push(Some(doc));
+            read.insert(f.chunk_id, c);
         }
         let (terms, _) = self.keyword.query_terms(&req.query);
         let by_doc = name_match(&terms, &names);
@@ -245,7 +252,7 @@ impl Searcher {
             .iter()
             .map(|d| d.map_or(0.0, |d| by_doc[d]))
             .collect();
-        Ok(favour_named(fused, &named, req.name_weight))
+        Ok((favour_named(fused, &named, req.name_weight), read))
     }
 
     /// Runs a search. Semantic and hybrid modes need `embedder`, which must be the model that
@@ -307,7 +314,7 @@ impl Searcher {
             (keyword_arm(), semantic_arm())
         };
         let (keyword, semantic) = (keyword?, semantic?);
-        let fused = match req.mode {
+        let (fused, mut read) = match req.mode {
             Mode::Hybrid => {
                 let fused = fuse(&keyword, &semantic, req.fusion.for_query(&req.query));
                 self.favour_named(fused, req)?
@@ -319,7 +326,7 @@ impl Searcher {
                 } else {
                     &semantic
                 };
-                fuse(&keyword, &semantic, req.fusion)
+                let fused = fuse(&keyword, &semantic, req.fusion)
                     .into_iter()
                     .map(|mut f| {
                         f.score = single
@@ -328,13 +335,18 @@ impl Searcher {
                             .map_or(0.0, |x| x.1);
                         f
                     })
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (fused, HashMap::new())
             }
         };
         let mut hits = Vec::with_capacity(req.k);
         for f in fused.into_iter().take(req.k) {
-            let Some(stored) = self.keyword.fetch(f.chunk_id)? else {
-                continue; // an orphan vector: harmless, skipped
+            let stored = match read.remove(&f.chunk_id) {
+                Some(c) => c,
+                None => match self.keyword.fetch(f.chunk_id)? {
+                    Some(c) => c,
+                    None => continue, // an orphan vector: harmless, skipped
+                },
             };
             let snippet = snippet::snippet(&stored.text, &req.query, req.snippet_chars);
             let matched_terms = snippet::matched_terms(&stored.text, &req.query);
