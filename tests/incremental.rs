@@ -117,6 +117,17 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
         .args(["verify"])
         .assert()
         .success();
+    // After inserts and tombstones, searches still map the flat graph (no slow fallback).
+    let index = docs.join(".lexsearch");
+    let manifest = lexsearch::store::Manifest::read(&index).unwrap();
+    let vectors = lexsearch::index::vector::VectorIndex::open_for_search(
+        &lexsearch::library::IndexPaths::new(&index).vectors(),
+        manifest.model.dim,
+        manifest.chunks,
+    )
+    .unwrap();
+    assert!(vectors.is_flat());
+    assert!(vectors.tombstones() > 0, "the changes left tombstones");
 }
 
 /// Cancels a run after its first group of embeddings, like a crash would stop it.
