@@ -142,9 +142,9 @@ pub struct Fused {
 /// file name's terms, see
 /// [`KeywordIndex::name_terms`](crate::index::keyword::KeywordIndex::name_terms)): the share
 /// of the name's terms found among the query's, each term weighted by its rarity among these
-/// documents' names (`ln(1 + n / df)`), so words every name shares ("agreement", "policy", "nda") count little
-/// and a distinctive name ("Keep", "Evelozcity") counts fully. In `[0, 1]`; a document with no
-/// name terms scores 0.
+/// documents' names (`ln(1 + n / df)`), so words many names share ("policy", "nda") count
+/// little and a distinctive name ("Keep", "Evelozcity") counts fully. In `[0, 1]`; a
+/// document with no name terms scores 0.
 pub fn name_match(query_terms: &[String], names: &[Vec<String>]) -> Vec<f32> {
     let mut df: HashMap<&str, usize> = HashMap::new();
     for name in names {
@@ -169,8 +169,9 @@ pub fn name_match(query_terms: &[String], names: &[Vec<String>]) -> Vec<f32> {
 }
 
 /// Raises the first `match_of.len()` fused results by how strongly the query names their
-/// document's file ([`name_match`] of each result's document): each gains `weight × match × best
-/// fused score`, so the weight means the same whatever the fusion's scale. A question that
+/// document's file ([`name_match`] of each result's document): each gains
+/// `weight × match × best fused score`, so the weight means the same whatever the fusion's
+/// scale. A question that
 /// names its document ("Consider Keep's privacy policy; ...") thus favours that document's
 /// chunks even when their embeddings do not carry the name. Re-sorted, ties by chunk id.
 pub fn favour_named(mut fused: Vec<Fused>, match_of: &[f32], weight: f32) -> Vec<Fused> {
@@ -287,7 +288,7 @@ mod tests {
         // "fnha" is one of four.
         let m = name_match(&terms(&["consid", "fnha", "agreement"]), &names);
         assert!(close(m[2], 0.25), "{m:?}");
-        // A word in every name ("nda" below) weighs ln 2 against ln 4 for a distinctive one.
+        // A word in both names ("nda" below) weighs ln 2, a distinctive one ln 3.
         let names = vec![terms(&["acme", "nda"]), terms(&["globex", "nda"])];
         let m = name_match(&terms(&["nda"]), &names);
         let share = 2f32.ln() / (2f32.ln() + 3f32.ln());
