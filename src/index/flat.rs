@@ -86,27 +86,6 @@ impl Header {
         ]
     }
 
-    fn from_words(w: &[u64]) -> Self {
-        Header {
-            version: w[0],
-            dim: w[1],
-            points: w[2],
-            max_level: w[3],
-            entry: w[4],
-            bottom_width: w[5],
-            upper_width: w[6],
-            upper_points: w[7],
-            upper_rows: w[8],
-            off_ids: w[9],
-            off_vectors: w[10],
-            off_bottom: w[11],
-            off_upper_points: w[12],
-            off_upper_start: w[13],
-            off_upper_rows: w[14],
-            len: w[15],
-        }
-    }
-
     /// Lays the sections out for a graph of these sizes.
     #[allow(clippy::too_many_arguments)]
     fn layout(
@@ -386,27 +365,38 @@ impl FlatGraph {
             .chunks_exact(8)
             .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
             .collect();
-        let header = Header::from_words(&words);
-        if header.version != VERSION {
-            return Err(corrupt(path, format!("format version {}", header.version)));
+        // The file's sizes give the layout; every other word must agree with it.
+        let [
+            version,
+            dim_in_file,
+            points,
+            max_level,
+            entry,
+            bottom,
+            upper,
+            up_points,
+            up_rows,
+        ] = std::array::from_fn(|i| words[i]);
+        if version != VERSION {
+            return Err(corrupt(path, format!("format version {version}")));
         }
-        if header.dim != dim as u64 {
+        if dim_in_file != dim as u64 {
             return Err(corrupt(
                 path,
-                format!("vectors of length {}, not {dim}", header.dim),
+                format!("vectors of length {dim_in_file}, not {dim}"),
             ));
         }
-        let expected = Header::layout(
-            header.dim,
-            header.points,
-            header.max_level,
-            header.entry,
-            header.bottom_width,
-            header.upper_width,
-            header.upper_points,
-            header.upper_rows,
+        let header = Header::layout(
+            dim_in_file,
+            points,
+            max_level,
+            entry,
+            bottom,
+            upper,
+            up_points,
+            up_rows,
         );
-        if expected != header || (map.len() as u64) < header.len {
+        if header.words()[..] != words[..] || (map.len() as u64) < header.len {
             return Err(corrupt(path, "its sections do not match its header"));
         }
         if header.points > u64::from(u32::MAX)
@@ -741,15 +731,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = path_in(dir.path());
         write(&hnsw(&vectors(0, 100, 8)), 8, &path).unwrap();
+        let off_bottom = FlatGraph::open(&path, 8)
+            .unwrap()
+            .unwrap()
+            .header
+            .off_bottom;
         let mut bytes = std::fs::read(&path).unwrap();
-        let header = Header::from_words(
-            &bytes[8..8 + 8 * HEADER_WORDS]
-                .chunks_exact(8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-                .collect::<Vec<_>>(),
-        );
         // The first neighbour of point 0 on the bottom layer becomes point 1,000,000.
-        let at = header.off_bottom as usize + 4;
+        let at = off_bottom as usize + 4;
         bytes[at..at + 4].copy_from_slice(&1_000_000u32.to_le_bytes());
         std::fs::write(&path, &bytes).unwrap();
         let err = FlatGraph::open(&path, 8).err().unwrap().to_string();
