@@ -95,16 +95,31 @@ pub enum Error {
 
     /// Another process is writing the index.
     #[error(
-        "the index at {} is being updated by process {pid}; wait for it to finish (remove {} if that process is gone)",
-        .index.display(), .lock.display()
+        "the index at {} is being updated by {}; wait for it to finish, or pass --wait to wait for it",
+        .index.display(), holder(.pid)
     )]
     Locked {
         /// The index folder.
         index: PathBuf,
-        /// The lock file.
-        lock: PathBuf,
-        /// The process holding it.
-        pid: u32,
+        /// The process holding the writer's lock, when it has written its pid yet.
+        pid: Option<u32>,
+    },
+
+    /// A setting asked for differs from the one the index was built with.
+    #[error(
+        "the index at {} was built with {setting} {built}, not {requested}; run without it to keep {built}, \
+         or pass --rebuild to rebuild the index with {requested}",
+        .index.display()
+    )]
+    SettingsMismatch {
+        /// The index folder.
+        index: PathBuf,
+        /// Which setting, with its flag.
+        setting: &'static str,
+        /// Its value in the index.
+        built: String,
+        /// The value asked for.
+        requested: String,
     },
 
     /// The model could not be loaded or run.
@@ -144,9 +159,18 @@ pub enum Error {
     #[error("cancelled; the index is unchanged, and the next run reuses the work done so far")]
     Cancelled,
 
+    /// A search was asked for with no words.
+    #[error("empty query: give the words or the question to search for")]
+    EmptyQuery,
+
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
+}
+
+/// "process N", or "another process" while the writer has not written its pid yet.
+fn holder(pid: &Option<u32>) -> String {
+    pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"))
 }
 
 impl Error {

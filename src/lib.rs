@@ -15,7 +15,10 @@
 //!   [`Manifest`](store::Manifest) that pins an index to one model.
 //! - [`index`]: the derived [keyword](index::keyword) (tantivy BM25) and
 //!   [vector](index::vector) (hnsw_rs) indexes, all keyed by [`ChunkId`].
-//! - [`indexer`]: the write path, [`build_index`].
+//! - [`library`]: the one handle for an index on disk ([`Library`]): its generations, the
+//!   readers' [`Snapshot`](library::Snapshot) and the one write
+//!   [`Transaction`](library::Transaction).
+//! - [`indexer`]: the write path, [`build_index`], through that transaction.
 //! - [`search`]: the read path, [`Searcher`], with rank fusion and snippets.
 //! - [`maintain`]: `status`, `verify` (and repair) and `compact`.
 //! - [`eval`]: retrieval metrics on labelled legal queries; [`bench`](mod@bench): speed measurements.
@@ -51,4 +54,5 @@ pub use embed::{DeviceSpec, Embedder, Precision};
 pub use error::{Error, Result};
 pub use ids::{ChunkId, DocId};
 pub use indexer::{IndexOptions, IndexReport, build_index};
+pub use library::Library;
 pub use search::{Hit, Mode, SearchRequest, Searcher};

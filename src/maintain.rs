@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::ids::ChunkId;
-use crate::index::keyword::{KeywordIndex, Place, StoredChunk};
+use crate::index::keyword::KeywordIndex;
 use crate::index::vector::VectorIndex;
-use crate::library::{IndexPaths, WriteLock};
-use crate::store::{Catalog, Manifest};
+use crate::ingest::chunk::ChunkerConfig;
+use crate::library::{Library, Staging};
+use crate::store::Catalog;
 use crate::{Error, Result};
 
 /// What `lexsearch status` shows.
@@ -27,13 +28,17 @@ pub struct Status {
     pub model: String,
     /// Model fingerprint (short).
     pub model_fingerprint: String,
+    /// Chunker settings the index is built with (kept by later runs).
+    pub chunker: ChunkerConfig,
+    /// Whether embedded texts carry the document title and breadcrumb.
+    pub context_in_embedding: bool,
     /// Documents.
     pub documents: u64,
     /// Chunks.
     pub chunks: u64,
     /// Removed vectors still in the graph.
     pub tombstones: usize,
-    /// Bytes on disk.
+    /// Bytes on disk of the current generation.
     pub size_bytes: u64,
     /// Last update, seconds since the Unix epoch.
     pub updated_unix: u64,
@@ -55,31 +60,25 @@ fn dir_size(path: &Path) -> u64 {
 
 /// Reads an index's status without taking its lock (works while it is being updated).
 pub fn status(index: &Path) -> Result<Status> {
-    let paths = IndexPaths::new(&IndexPaths::new(index).readable_dir());
-    if !paths.manifest().is_file() {
-        return Err(Error::NoIndex {
-            start: index.to_path_buf(),
-        });
-    }
-    let m = Manifest::read(paths.dir())?;
+    let library = Library::at(index);
+    let snapshot = library.snapshot()?;
+    let (m, paths) = (snapshot.manifest(), snapshot.paths());
     // Only the tombstones are needed: the flat graph opens in milliseconds at any size.
     let vectors = VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?;
-    let lock = IndexPaths::new(index).lock();
-    let writer_pid = std::fs::read_to_string(lock)
-        .ok()
-        .and_then(|s| s.trim().parse().ok());
     Ok(Status {
         index: index.to_path_buf(),
         root: m.root.clone(),
         model: m.model.name.clone(),
         model_fingerprint: m.model.short_fingerprint().to_string(),
+        chunker: m.chunker,
+        context_in_embedding: m.context_in_embedding,
         documents: m.documents,
         chunks: m.chunks,
         tombstones: vectors.tombstones(),
         size_bytes: dir_size(paths.dir()),
         updated_unix: m.updated_unix,
         generation: m.generation,
-        writer_pid,
+        writer_pid: library.writer_pid(),
     })
 }
 
@@ -111,15 +110,13 @@ pub struct Verification {
 /// Checks that catalog, keyword index and vector graph agree; with `repair`, rebuilds the
 /// derived indexes from the catalog when they do not (or when the graph needs compaction).
 pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
-    let paths = IndexPaths::new(index);
-    let _lock = WriteLock::acquire(&paths)?;
-    paths.recover_interrupted_swap()?;
-    if !paths.manifest().is_file() {
+    let mut txn = Library::at(index).begin_maintenance()?;
+    let (Some(manifest), Some(paths)) = (txn.base_manifest().cloned(), txn.base_paths().cloned())
+    else {
         return Err(Error::NoIndex {
             start: index.to_path_buf(),
         });
-    }
-    let manifest = Manifest::read(index)?;
+    };
     let mut findings = Vec::new();
     let catalog = Catalog::open(&paths.catalog())?;
     let docs = catalog.documents()?;
@@ -194,7 +191,7 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
         }
     }
     // A graph whose only fault is its flat search file gets that file written again.
-    let mut rewrite_flat = None;
+    let mut rewrite_flat = false;
     let compact = match VectorIndex::open(&paths.vectors(), manifest.model.dim) {
         Ok(v) => {
             let compact = v.needs_compaction();
@@ -209,7 +206,7 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
                     part: "vector search file",
                     problem,
                 });
-                rewrite_flat = Some(v);
+                rewrite_flat = true;
             }
             compact
         }
@@ -222,12 +219,17 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
             false
         }
     };
+    // The checks read the current generation; a repair writes the next one.
+    drop(catalog);
     let mut done = None;
     if repair && (!derived_ok || compact) {
-        rebuild_derived(&paths, &manifest, &catalog, &docs)?;
+        txn.stage(Staging::Rederive, &|_| {})?;
+        txn.commit(&|_| {})?;
         done = Some(REBUILT.to_string());
-    } else if let (true, Some(v)) = (repair, &rewrite_flat) {
-        v.write_flat(&paths.vectors())?;
+    } else if repair && rewrite_flat {
+        // A copy's graph is dumped again at commit, its flat search file with it.
+        txn.stage(Staging::Copy, &|_| {})?;
+        txn.commit(&|_| {})?;
         done = Some("the vector graph's flat search file written again".to_string());
     }
     Ok(Verification {
@@ -243,82 +245,14 @@ const REBUILT: &str = "keyword index and vector graph rebuilt from the catalog";
 
 /// Rebuilds the vector graph without tombstones (and the keyword index) from the catalog.
 pub fn compact(index: &Path) -> Result<Verification> {
-    let paths = IndexPaths::new(index);
-    let _lock = WriteLock::acquire(&paths)?;
-    paths.recover_interrupted_swap()?;
-    let manifest = Manifest::read(index)?;
-    let catalog = Catalog::open(&paths.catalog())?;
-    let docs = catalog.documents()?;
-    rebuild_derived(&paths, &manifest, &catalog, &docs)?;
-    let (documents, chunks) = catalog.counts();
+    let mut txn = Library::at(index).begin_maintenance()?;
+    txn.stage(Staging::Rederive, &|_| {})?;
+    let committed = txn.commit(&|_| {})?;
     Ok(Verification {
-        documents,
-        chunks,
+        documents: committed.documents,
+        chunks: committed.chunks,
         findings: Vec::new(),
         repaired: true,
         repair: Some(REBUILT.to_string()),
     })
-}
-
-/// Writes a new version whose keyword index and graph are rebuilt from `catalog`, and swaps
-/// it in. The caller holds the lock.
-fn rebuild_derived(
-    paths: &IndexPaths,
-    manifest: &Manifest,
-    catalog: &Catalog,
-    docs: &[(crate::DocId, crate::store::DocRecord)],
-) -> Result<()> {
-    let staging = IndexPaths::new(&paths.staging());
-    if staging.dir().exists() {
-        std::fs::remove_dir_all(staging.dir())
-            .map_err(|e| Error::io("remove", staging.dir(), e))?;
-    }
-    std::fs::create_dir_all(staging.keyword())
-        .map_err(|e| Error::io("create", staging.keyword(), e))?;
-    let keyword = KeywordIndex::create(&staging.keyword())?;
-    let mut writer = keyword.writer()?;
-    for (doc_id, doc) in docs {
-        let path = doc.rel.to_string_lossy().into_owned();
-        for c in &doc.chunks {
-            let Some(rec) = catalog.chunk(*c)? else {
-                continue;
-            };
-            writer.add(&StoredChunk {
-                chunk_id: *c,
-                doc_id: *doc_id,
-                path: path.clone(),
-                title: doc.title.clone(),
-                breadcrumb: rec.breadcrumb,
-                text: rec.text,
-                range: rec.start..rec.end,
-                line: rec.line,
-                place: Place {
-                    page: rec.page,
-                    page_end: rec.page_end,
-                    paragraph: rec.paragraph,
-                },
-            })?;
-        }
-    }
-    writer.commit()?;
-    let live: BTreeSet<ChunkId> = docs
-        .iter()
-        .flat_map(|(_, d)| d.chunks.iter().copied())
-        .collect();
-    let vectors: Vec<(ChunkId, Vec<f32>)> = catalog
-        .vectors()?
-        .into_iter()
-        .filter(|(id, _)| live.contains(id))
-        .collect();
-    VectorIndex::build(manifest.model.dim, &vectors).dump(&staging.vectors())?;
-    // The catalog itself is copied as it is.
-    catalog.flush()?;
-    crate::library::copy_tree(&paths.catalog(), &staging.catalog())?;
-    let mut m = manifest.clone();
-    let (documents, chunks) = catalog.counts();
-    m.documents = documents as u64;
-    m.chunks = chunks as u64;
-    m.generation += 1;
-    m.write(staging.dir())?;
-    paths.swap_in_staging()
 }

@@ -173,3 +173,31 @@ fn asking_for_cuda_in_a_cpu_build_is_an_error_not_a_fallback() {
         .code(2)
         .stdout(contains("--features cuda"));
 }
+
+#[test]
+fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir_all(&docs).unwrap();
+    fs::write(docs.join("lease.txt"), "The tenant pays rent monthly.\n").unwrap();
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
+    for query in ["", "   ", "\t\n"] {
+        for mode in ["keyword", "semantic", "hybrid"] {
+            lexsearch()
+                .current_dir(&docs)
+                .args(["search", "--mode", mode, "--model"])
+                .arg(&model)
+                .arg(query)
+                .assert()
+                .code(2)
+                .stdout("")
+                .stderr(contains("empty query"));
+        }
+    }
+}

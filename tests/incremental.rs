@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lexsearch::indexer::{IndexOptions, Progress, build_index};
-use lexsearch::{DeviceSpec, Embedder};
+use lexsearch::{DeviceSpec, Embedder, Library};
 use serde_json::Value;
 
 use crate::common::{Tiny, copy_tree, hit_files, lexsearch, sample_corpus, write_tiny_model};
@@ -118,10 +118,10 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
         .assert()
         .success();
     // After inserts and tombstones, searches still map the flat graph (no slow fallback).
-    let index = docs.join(".lexsearch");
-    let manifest = lexsearch::store::Manifest::read(&index).unwrap();
+    let snapshot = Library::at(docs.join(".lexsearch")).snapshot().unwrap();
+    let manifest = snapshot.manifest();
     let vectors = lexsearch::index::vector::VectorIndex::open_for_search(
-        &lexsearch::library::IndexPaths::new(&index).vectors(),
+        &snapshot.paths().vectors(),
         manifest.model.dim,
         manifest.chunks,
     )
@@ -142,13 +142,11 @@ impl Progress for CancelAfterFirstGroup {
 fn an_interrupted_run_leaves_the_index_intact_and_the_next_run_reuses_its_vectors() {
     let (_dir, model, docs) = setup();
     let embedder = Embedder::load(&model, DeviceSpec::Cpu).unwrap();
-    let mut opts = IndexOptions::new(&docs);
-    opts.chunker =
-        lexsearch::ingest::chunk::ChunkerConfig::for_model(embedder.info().max_seq_length - 2);
+    let opts = IndexOptions::new(&docs);
     let err = build_index(&opts, &embedder, &CancelAfterFirstGroup).unwrap_err();
     assert!(matches!(err, lexsearch::Error::Cancelled), "{err}");
     assert!(
-        !opts.index_dir.join("manifest.json").exists(),
+        !Library::at(&opts.index_dir).exists(),
         "no half index is visible"
     );
     let report = build_index(&opts, &embedder, &lexsearch::indexer::NoProgress).unwrap();
@@ -256,72 +254,291 @@ fn kill_9_at_twenty_points_never_breaks_the_index() {
         .success();
 }
 
+/// The generation the index in `docs` is at.
+fn generation(docs: &Path) -> u64 {
+    Library::at(docs.join(".lexsearch"))
+        .manifest()
+        .unwrap()
+        .generation
+}
+
+/// Appends a line to every Markdown file of `docs`, so the next run has work.
+fn amend_markdown(docs: &Path, line: &str) {
+    for entry in walkdir::WalkDir::new(docs)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "md") && !p.starts_with(docs.join(".lexsearch")) {
+            fs::write(p, fs::read_to_string(p).unwrap() + "\n" + line + "\n").unwrap();
+        }
+    }
+}
+
+fn index_process(model: &Path, docs: &Path) -> std::process::Child {
+    index_process_with(model, docs, &[])
+}
+
+fn index_process_with(model: &Path, docs: &Path, extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+        .args(["index", "--json", "--model"])
+        .arg(model)
+        .args(extra)
+        .arg(docs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
-fn searches_keep_working_while_another_process_indexes_and_a_second_writer_is_refused() {
+fn searches_in_several_processes_never_fail_while_another_process_reindexes_many_times() {
     let (_dir, model, docs) = setup();
     for i in 0..4 {
         copy_tree(&sample_corpus(), &docs.join(format!("copy{i}")));
     }
     index_json(&model, &docs);
-    for entry in walkdir::WalkDir::new(&docs)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "md") && !p.to_string_lossy().contains(".lexsearch") {
-            fs::write(p, fs::read_to_string(p).unwrap() + "\nLate amendment.\n").unwrap();
+    let first = generation(&docs);
+    const RUNS: u64 = 6;
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let searches = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        // Three readers in a tight loop, each search its own process, as long as the writer
+        // runs: on two cores they also keep the machine loaded.
+        let readers: Vec<_> = (0..3)
+            .map(|r| {
+                let (docs, writing, searches) = (&docs, &writing, &searches);
+                s.spawn(move || {
+                    while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                        let args: &[&str] = if r == 2 {
+                            &["status", "--json"]
+                        } else {
+                            &["search", "--mode", "keyword", "--json", "security deposit"]
+                        };
+                        let out = lexsearch().current_dir(docs).args(args).output().unwrap();
+                        assert_eq!(
+                            out.status.code(),
+                            Some(0),
+                            "{args:?} failed while the index was rewritten: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+                        assert!(r == 2 || !answer["hits"].as_array().unwrap().is_empty());
+                        searches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for run in 0..RUNS {
+            amend_markdown(&docs, &format!("Amendment {run}."));
+            let out = index_process(&model, &docs).wait_with_output().unwrap();
+            assert!(out.status.success(), "{out:?}");
         }
+        writing.store(false, std::sync::atomic::Ordering::SeqCst);
+        for r in readers {
+            r.join().unwrap();
+        }
+    });
+    assert!(searches.into_inner() > 0);
+    assert_eq!(generation(&docs), first + RUNS, "one generation per run");
+    // Old generations are gone once no reader holds them: the next writer deletes those a
+    // reader still held when the last run ended.
+    let again = index_json(&model, &docs);
+    assert_eq!(again["unchanged"], again["files_indexed"]);
+    let generations = fs::read_dir(docs.join(".lexsearch"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("gen-")
+        })
+        .count();
+    assert_eq!(generations, 1);
+}
+
+#[test]
+fn of_two_writers_started_together_exactly_one_writes_and_the_other_names_it() {
+    let (_dir, model, docs) = setup();
+    for i in 0..2 {
+        copy_tree(&sample_corpus(), &docs.join(format!("copy{i}")));
     }
-    let mut writer = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
-        .args(["index", "--quiet", "--model"])
+    index_json(&model, &docs);
+    let mut refused = 0;
+    for round in 0..8 {
+        amend_markdown(&docs, &format!("Round {round}."));
+        let before = generation(&docs);
+        let (a, b) = (index_process(&model, &docs), index_process(&model, &docs));
+        let pids = [a.id(), b.id()];
+        let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+        let mut wrote = 0;
+        for (i, out) in outs.iter().enumerate() {
+            if out.status.success() {
+                let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+                if report["changed"].as_u64() > Some(0) {
+                    wrote += 1;
+                }
+            } else {
+                // Refused, naming the other process.
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(2), "{stderr}");
+                let holder = format!("being updated by process {}", pids[1 - i]);
+                assert!(stderr.contains(&holder), "{stderr}");
+                refused += 1;
+            }
+        }
+        // Exactly one wrote the changes; if both ran, the second found nothing to do.
+        assert_eq!(wrote, 1, "round {round}: {outs:?}");
+        assert_eq!(generation(&docs), before + 1, "round {round}");
+    }
+    eprintln!("{refused} of 8 rounds overlapped (the rest ran one after the other)");
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_held_lock_refuses_a_writer_with_the_holders_pid_and_wait_runs_it_after() {
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let library = Library::at(docs.join(".lexsearch"));
+    let lock = lexsearch::library::WriterLock::acquire(&library, None).unwrap();
+    lexsearch()
+        .args(["index", "--model"])
         .arg(&model)
         .arg(&docs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "being updated by process {}",
+            std::process::id()
+        )));
+    fs::write(docs.join("late.txt"), "The wombat clause.\n").unwrap();
+    let mut waiting = index_process_with(&model, &docs, &["--wait"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "it waits for the lock"
+    );
+    drop(lock);
+    let out = waiting.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(keyword_files(&docs, "wombat"), vec!["late.txt"]);
+}
+
+#[test]
+fn a_lock_file_left_by_a_killed_writer_never_blocks_the_next_one() {
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    amend_markdown(&docs, "Killed amendment.");
+    let mut writer = index_process(&model, &docs);
+    let lock = docs.join(".lexsearch/write.lock");
+    assert!(wait_for(
+        &|| fs::read_to_string(&lock).is_ok_and(|s| s.trim() == writer.id().to_string())
+    ));
+    let _ = writer.kill(); // SIGKILL: no cleanup runs (unless it has already finished)
+    writer.wait().unwrap();
+    // Whatever pid the file names now (here init's, a live process), it does not block.
+    fs::write(&lock, "1\n").unwrap();
+    fs::write(docs.join("after-kill.txt"), "The bilby clause.\n").unwrap();
+    let report = index_json(&model, &docs);
+    assert!(report["added"].as_u64() >= Some(1), "{report}");
+    assert_eq!(keyword_files(&docs, "bilby"), vec!["after-kill.txt"]);
+}
+
+#[test]
+fn later_runs_keep_the_settings_the_index_was_built_with_and_refuse_others() {
+    let (_dir, model, docs) = setup();
+    let run = |extra: &[&str]| {
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .args(extra)
+            .arg(&docs)
+            .output()
+            .unwrap()
+    };
+    let first = run(&["--chunk-tokens", "20", "--no-context"]);
+    assert!(first.status.success(), "{first:?}");
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    // A plain run changes nothing: same settings, nothing re-chunked.
+    let again: Value = serde_json::from_slice(&run(&[]).stdout).unwrap();
+    assert_eq!(again["added"], 0);
+    assert_eq!(again["unchanged"], first["files_indexed"]);
+    assert_eq!(again["chunks"], first["chunks"]);
+    assert_eq!(again["chunker"]["target_tokens"], 20);
+    assert_eq!(again["context_in_embedding"], false);
+    let status = lexsearch()
+        .current_dir(&docs)
+        .args(["status", "--json"])
+        .output()
         .unwrap();
-    // Wait until the writer holds the lock, then try a second writer.
-    let lock = docs.join(".lexsearch.lock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !lock.exists() && Instant::now() < deadline && writer.try_wait().unwrap().is_none() {
-        std::thread::sleep(Duration::from_millis(5));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["chunker"]["target_tokens"], 20);
+    assert_eq!(status["context_in_embedding"], false);
+    // Another setting is refused, naming both values and the way to switch.
+    let other = run(&["--chunk-tokens", "16"]);
+    assert_eq!(other.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    for words in ["20 tokens", "16 tokens", "--rebuild"] {
+        assert!(stderr.contains(words), "{words:?} not in: {stderr}");
     }
-    if lock.exists() {
-        let second = lexsearch()
+    let context = run(&["--chunk-tokens", "20"]);
+    assert_eq!(context.status.code(), Some(0), "same settings given again");
+    // --rebuild switches, re-chunking every file.
+    let rebuilt = run(&["--rebuild", "--chunk-tokens", "16"]);
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let rebuilt: Value = serde_json::from_slice(&rebuilt.stdout).unwrap();
+    assert_eq!(rebuilt["chunker"]["target_tokens"], 16);
+    assert_eq!(rebuilt["context_in_embedding"], false, "kept unless asked");
+    assert_ne!(rebuilt["chunks"], first["chunks"]);
+}
+
+#[test]
+fn a_folder_with_nothing_indexable_gives_a_valid_empty_index_that_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    for (name, files) in [
+        ("empty", vec![]),
+        ("unreadable", vec![("scan.pdf", "%PDF-1.4 not really")]),
+    ] {
+        let docs = dir.path().join(name);
+        fs::create_dir_all(&docs).unwrap();
+        for (file, content) in files {
+            fs::write(docs.join(file), content).unwrap();
+        }
+        let out = lexsearch()
             .args(["index", "--model"])
             .arg(&model)
             .arg(&docs)
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&second.stderr);
-        // Refused while the first runs (or, if it just finished, it ran normally).
-        assert!(
-            second.status.code() == Some(2) && stderr.contains("is being updated by process")
-                || second.status.success(),
-            "{stderr}"
-        );
-    }
-    let mut searches = 0;
-    while writer.try_wait().unwrap().is_none() {
-        let out = lexsearch()
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Exit 2 only when a file was skipped; the summary says why nothing was indexed.
+        let expected = if name == "empty" { 0 } else { 2 };
+        assert_eq!(out.status.code(), Some(expected), "{out:?}");
+        assert!(stdout.contains("nothing indexed"), "{stdout}");
+        assert!(!docs.join(".lexsearch/staging").exists(), "staging left");
+        for mode in ["keyword", "hybrid"] {
+            lexsearch()
+                .current_dir(&docs)
+                .args(["search", "--mode", mode, "--model"])
+                .arg(&model)
+                .arg("rent")
+                .assert()
+                .code(1)
+                .stdout(predicates::str::contains("no hits"));
+        }
+        lexsearch()
             .current_dir(&docs)
-            .args(["search", "--mode", "keyword", "--json", "security deposit"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        searches += 1;
+            .arg("verify")
+            .assert()
+            .success();
     }
-    assert!(writer.wait().unwrap().success());
-    assert!(searches > 0);
-    // A stale lock (its process is gone) is taken over.
-    fs::write(&lock, "4294967").unwrap();
-    index_json(&model, &docs);
-    assert!(!lock.exists());
 }
 
 /// A `lexsearch watch` of `docs`, its stderr in `dir/watch.log`; killed when dropped.
@@ -379,9 +596,9 @@ fn watch_keeps_the_index_current_as_files_change() {
     let (dir, model, docs) = setup();
     let watch = Watch::start(dir.path(), &model, &docs, 200);
     let found = |word: &str| keyword_files(&docs, word);
-    let manifest = docs.join(".lexsearch/manifest.json");
+    let library = Library::at(docs.join(".lexsearch"));
     assert!(
-        wait_for(&|| manifest.exists()),
+        wait_for(&|| library.exists()),
         "the first index never appeared"
     );
     fs::write(
@@ -415,10 +632,9 @@ fn parallel_extraction_writes_the_same_index_in_file_order() {
         let mut opts = IndexOptions::new(&docs);
         opts.index_dir = dir.path().join(format!("index-{threads}"));
         opts.extract_threads = Some(threads);
-        opts.chunker =
-            lexsearch::ingest::chunk::ChunkerConfig::for_model(embedder.info().max_seq_length - 2);
         let report = build_index(&opts, &embedder, &lexsearch::indexer::NoProgress).unwrap();
-        let catalog = lexsearch::store::Catalog::open(&opts.index_dir.join("catalog")).unwrap();
+        let snapshot = Library::at(&opts.index_dir).snapshot().unwrap();
+        let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
         let docs: Vec<(u64, PathBuf, usize)> = catalog
             .documents()
             .unwrap()
@@ -437,12 +653,15 @@ fn parallel_extraction_writes_the_same_index_in_file_order() {
 fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes_it_again() {
     let (_dir, model, docs) = setup();
     index_json(&model, &docs);
-    let flat: Vec<PathBuf> = walkdir::WalkDir::new(docs.join(".lexsearch"))
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.into_path())
-        .filter(|p| p.file_name().is_some_and(|n| n == "graph.flat"))
-        .collect();
+    let flat_files = || -> Vec<PathBuf> {
+        walkdir::WalkDir::new(docs.join(".lexsearch"))
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .map(|e| e.into_path())
+            .filter(|p| p.file_name().is_some_and(|n| n == "graph.flat"))
+            .collect()
+    };
+    let flat = flat_files();
     assert_eq!(flat.len(), 1, "one flat search file: {flat:?}");
     let written = fs::read(&flat[0]).unwrap();
     fs::remove_file(&flat[0]).unwrap();
@@ -477,7 +696,14 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
         .args(["verify", "--repair"])
         .assert()
         .success();
-    assert_eq!(fs::read(&flat[0]).unwrap(), written, "the same file again");
+    // The repair is a new generation, the old one gone: one file, the same bytes.
+    let repaired = flat_files();
+    assert_eq!(repaired.len(), 1, "one flat search file: {repaired:?}");
+    assert_eq!(
+        fs::read(&repaired[0]).unwrap(),
+        written,
+        "the same file again"
+    );
     lexsearch()
         .current_dir(&docs)
         .arg("verify")
@@ -489,11 +715,11 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
 fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock() {
     let (dir, model, docs) = setup();
     let watch = Watch::start(dir.path(), &model, &docs, 100);
-    assert!(wait_for(&|| docs.join(".lexsearch/manifest.json").exists()));
+    assert!(wait_for(&|| Library::at(docs.join(".lexsearch")).exists()));
     assert!(wait_for(&|| watch.said().contains("watching")));
     // Another writer holds the index while the file changes: the watcher's update fails.
-    let paths = lexsearch::library::IndexPaths::new(&docs.join(".lexsearch"));
-    let lock = lexsearch::library::WriteLock::acquire(&paths).unwrap();
+    let library = Library::at(docs.join(".lexsearch"));
+    let lock = lexsearch::library::WriterLock::acquire(&library, None).unwrap();
     fs::write(
         docs.join("while-locked.txt"),
         "The numbat clause survives.\n",

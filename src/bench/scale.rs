@@ -12,9 +12,9 @@
 
 use std::path::Path;
 
-use crate::ids::{ChunkId, DocId};
-use crate::library::IndexPaths;
-use crate::store::{Catalog, ChunkRecord, Manifest};
+use crate::ids::ChunkId;
+use crate::library::{Library, SettingsRequest, Staging};
+use crate::store::{Catalog, ChunkRecord};
 use crate::{Error, Result};
 
 /// What [`grow_index`] built.
@@ -29,8 +29,9 @@ pub struct Grown {
 }
 
 /// Builds at `out` an index of at least `target_chunks` chunks from the index at `source`,
-/// as the module documentation describes. `stage` is told what is being done. `out` must not
-/// exist. Deterministic: the same source and size give the same index.
+/// as the module documentation describes, through the index's write transaction. `stage` is
+/// told what is being done. `out` must not exist. Deterministic: the same source and size
+/// give the same index. No other process may write `source` meanwhile.
 pub fn grow_index(
     source: &Path,
     out: &Path,
@@ -47,18 +48,15 @@ pub fn grow_index(
             ),
         ));
     }
-    let src = IndexPaths::new(source);
-    let manifest = Manifest::read(source)?;
-    stage("copying the source index");
-    crate::library::copy_tree(source, out)?;
-    let paths = IndexPaths::new(out);
-    let catalog = Catalog::open(&paths.catalog())?;
+    let snapshot = Library::at(source).snapshot()?;
+    let manifest = snapshot.manifest().clone();
+    let catalog = Catalog::open(&snapshot.paths().catalog())?;
     let docs = catalog.documents()?;
     let real: Vec<(ChunkId, Vec<f32>)> = catalog.vectors()?;
     let real_chunks = real.len();
     if real_chunks == 0 {
         return Err(Error::CorruptIndex {
-            index: src.dir().to_path_buf(),
+            index: source.to_path_buf(),
             what: "it has no chunks to grow from".into(),
         });
     }
@@ -67,62 +65,55 @@ pub fn grow_index(
         .enumerate()
         .map(|(i, (id, _))| (*id, i))
         .collect();
+    let keep = SettingsRequest {
+        chunk_tokens: Some(manifest.chunker.target_tokens),
+        chunk_overlap: Some(manifest.chunker.overlap_tokens),
+        context_in_embedding: Some(manifest.context_in_embedding),
+    };
+    let mut txn = Library::at(out).begin(&keep, &manifest.model, false, None)?;
+    txn.set_root(&manifest.root);
+    txn.stage(Staging::Fresh, stage)?;
     let mut rng = SplitMix(0x1e75_ea4c);
-    let mut next_doc = manifest.next_doc_id;
-    let mut next_chunk = manifest.next_chunk_id;
-    let mut total = real_chunks;
+    let mut total = 0;
+    // Replica 0 is the source itself, with its real vectors.
     let mut replica = 0;
     while total < target_chunks {
-        replica += 1;
         stage(&format!(
             "replica {replica}: {total} of {target_chunks} chunks"
         ));
         for (_, doc) in &docs {
-            if total >= target_chunks {
+            if total >= target_chunks && replica > 0 {
                 break;
             }
-            let doc_id = DocId(next_doc);
-            next_doc += 1;
             let mut record = doc.clone();
-            record.rel = Path::new(&format!("replica-{replica:04}")).join(&doc.rel);
-            record.chunks.clear();
-            let mut records: Vec<(ChunkId, ChunkRecord)> = Vec::new();
-            let mut vectors: Vec<Vec<f32>> = Vec::new();
+            if replica > 0 {
+                record.rel = Path::new(&format!("replica-{replica:04}")).join(&doc.rel);
+            }
+            let mut chunks: Vec<(ChunkRecord, Vec<f32>)> = Vec::new();
             for c in &doc.chunks {
                 let (Some(rec), Some(&i)) = (catalog.chunk(*c)?, by_id.get(c)) else {
                     continue;
                 };
-                let other = &real[rng.below(real_chunks)].1;
-                vectors.push(blend(&real[i].1, other, &mut rng));
-                let id = ChunkId(next_chunk);
-                next_chunk += 1;
-                record.chunks.push(id);
-                records.push((id, ChunkRecord { doc: doc_id, ..rec }));
+                let vector = if replica == 0 {
+                    real[i].1.clone()
+                } else {
+                    let other = &real[rng.below(real_chunks)].1;
+                    blend(&real[i].1, other, &mut rng)
+                };
+                chunks.push((rec, vector));
             }
-            let chunks: Vec<(ChunkId, ChunkRecord, &[f32])> = records
-                .into_iter()
-                .zip(&vectors)
-                .map(|((id, rec), v)| (id, rec, v.as_slice()))
-                .collect();
             total += chunks.len();
-            catalog.put_document(doc_id, &record, &chunks)?;
+            txn.add_document(record, chunks)?;
         }
+        replica += 1;
     }
-    catalog.flush()?;
-    let (documents, chunks) = catalog.counts();
-    let mut m = manifest;
-    m.documents = documents as u64;
-    m.chunks = chunks as u64;
-    m.next_doc_id = next_doc;
-    m.next_chunk_id = next_chunk;
-    m.write(out)?;
     drop(catalog);
-    stage("building the keyword index and the vector graph from the catalog");
-    crate::maintain::compact(out)?;
+    stage("building the vector graph");
+    let committed = txn.commit(stage)?;
     Ok(Grown {
         real_chunks,
-        chunks,
-        documents,
+        chunks: committed.chunks,
+        documents: committed.documents,
     })
 }
 

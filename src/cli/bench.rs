@@ -14,7 +14,7 @@ use crate::index::vector::VectorIndex;
 use crate::ingest::chunk::TokenSpans;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, extract};
 use crate::ingest::walk::walk;
-use crate::library::IndexPaths;
+use crate::library::Library;
 use crate::search::{Mode, SearchRequest, Searcher};
 use crate::store::Catalog;
 
@@ -304,10 +304,10 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
                 .push((mode.name().to_string(), Latency::of(&samples)));
         }
         report.resident_mb_after_queries = resident_mb();
-        let live = searcher.manifest().chunks;
         drop(searcher);
         // Recall of the graph against exact search, with the catalog's vectors.
-        let paths = IndexPaths::new(index);
+        let snapshot = Library::at(index).snapshot()?;
+        let (paths, live) = (snapshot.paths(), snapshot.manifest().chunks);
         let dim = embedder.info().dim;
         let graph = VectorIndex::open_for_search(&paths.vectors(), dim, live)?;
         let catalog = Catalog::open(&paths.catalog())?;

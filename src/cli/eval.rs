@@ -92,7 +92,12 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
 
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
     let embedder = load_model(&model_dir, &args.model)?;
-    let chunker = args.chunking.chunker(&embedder);
+    // The flags, else the defaults for the model (no index to keep settings from).
+    let chunker = args
+        .chunking
+        .request()
+        .resolve(Path::new(""), None, embedder.info(), true)?
+        .chunker;
     let docs = std::fs::canonicalize(&args.docs)
         .with_context(|| format!("documents folder {}", args.docs.display()))?;
     let index_dir = match &args.index {
@@ -128,8 +133,11 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
     };
     let mut opts = IndexOptions::new(&docs);
     opts.index_dir = index_dir.clone();
-    opts.chunker = chunker;
-    opts.context_in_embedding = !args.chunking.no_context;
+    opts.settings = crate::library::SettingsRequest {
+        chunk_tokens: Some(chunker.target_tokens),
+        chunk_overlap: Some(chunker.overlap_tokens),
+        context_in_embedding: Some(!args.chunking.no_context),
+    };
     opts.only_files = only_files;
     opts.rebuild = true; // settings are part of the cache key; vectors of unchanged text are reused
     if !args.json {

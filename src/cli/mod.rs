@@ -17,8 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
-use crate::ingest::chunk::ChunkerConfig;
-use crate::library::find_index;
+use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
 use crate::search::{Mode, SearchRequest, Searcher};
 
@@ -108,9 +107,13 @@ struct IndexArgs {
     index: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
-    /// Rebuild from scratch, even with another model or other chunking settings.
+    /// Rebuild from scratch, even with another model or other chunking settings. Without it,
+    /// a run keeps the model and settings the index was built with, and refuses others.
     #[arg(long)]
     rebuild: bool,
+    /// If another process is updating the index, wait for it to finish instead of refusing.
+    #[arg(long)]
+    wait: bool,
     #[command(flatten)]
     chunking: ChunkArgs,
     /// Skip files larger than this many bytes.
@@ -162,15 +165,24 @@ struct ChunkArgs {
 }
 
 impl ChunkArgs {
-    /// The chunker settings: the flags, else the defaults scaled to the model's input length.
-    fn chunker(&self, embedder: &Embedder) -> ChunkerConfig {
-        let defaults = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
-        ChunkerConfig {
-            target_tokens: self.chunk_tokens.unwrap_or(defaults.target_tokens),
-            overlap_tokens: self.chunk_overlap.unwrap_or(defaults.overlap_tokens),
-            ..defaults
+    /// The settings asked for; those not given keep the index's own (or the defaults, scaled
+    /// to the model's input length, for a new index).
+    fn request(&self) -> SettingsRequest {
+        SettingsRequest {
+            chunk_tokens: self.chunk_tokens,
+            chunk_overlap: self.chunk_overlap,
+            context_in_embedding: self.no_context.then_some(false),
         }
     }
+}
+
+/// The model an index run uses: `--model`, else the one the index at `index_dir` was built
+/// with, else the default model.
+fn index_model_dir(args: &ModelArgs, index_dir: &Path) -> PathBuf {
+    args.model
+        .clone()
+        .or_else(|| Library::at(index_dir).manifest().ok().map(|m| m.model.dir))
+        .unwrap_or_else(default_model_dir)
 }
 
 /// How hybrid search fuses its two arms (shared by `search` and `eval`).
@@ -449,16 +461,15 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     if args.dry_run {
         return dry_run(&args);
     }
-    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, &args.model)?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
-    opts.chunker = args.chunking.chunker(&embedder);
+    let embedder = load_model(&index_model_dir(&args.model, &opts.index_dir), &args.model)?;
+    opts.settings = args.chunking.request();
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
-    opts.context_in_embedding = !args.chunking.no_context;
+    opts.wait = args.wait;
     opts.extract_threads = args.extract_threads;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);

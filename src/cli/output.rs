@@ -95,6 +95,9 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         r.precision
     )?;
     writeln!(out, "index: {}", r.index.display())?;
+    if r.files_indexed == 0 {
+        writeln!(out, "{}", nothing_indexed(r))?;
+    }
     if r.unsupported > 0 {
         writeln!(out, "ignored {} files of unsupported types", r.unsupported)?;
     }
@@ -110,11 +113,47 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why an index run left no document in the index.
+fn nothing_indexed(r: &IndexReport) -> String {
+    let mut why = Vec::new();
+    if !r.skipped.is_empty() {
+        why.push(format!(
+            "{} could not be read (listed below)",
+            r.skipped.len()
+        ));
+    }
+    if !r.empty.is_empty() {
+        why.push(format!("{} have no text", r.empty.len()));
+    }
+    if r.unsupported > 0 {
+        why.push(format!("{} are of unsupported types", r.unsupported));
+    }
+    if why.is_empty() {
+        format!(
+            "nothing indexed: {} holds no .txt, .md, .html, .pdf or .docx files; the index is empty",
+            r.root.display()
+        )
+    } else {
+        format!(
+            "nothing indexed: of the files in {}, {}; the index is empty",
+            r.root.display(),
+            why.join(", ")
+        )
+    }
+}
+
 pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "index:      {}", s.index.display())?;
     writeln!(out, "folder:     {}", s.root.display())?;
     writeln!(out, "model:      {} ({})", s.model, s.model_fingerprint)?;
+    writeln!(
+        out,
+        "chunking:   {} tokens, {} overlap, context {}",
+        s.chunker.target_tokens,
+        s.chunker.overlap_tokens,
+        if s.context_in_embedding { "on" } else { "off" }
+    )?;
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;

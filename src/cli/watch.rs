@@ -9,10 +9,9 @@ use clap::Args;
 use notify::{RecursiveMode, Watcher};
 
 use crate::indexer::{IndexOptions, NoProgress, build_index};
-use crate::ingest::chunk::ChunkerConfig;
-use crate::library::IndexPaths;
+use crate::library::Library;
 
-use super::{ModelArgs, default_model_dir, load_model};
+use super::{ModelArgs, index_model_dir, load_model};
 
 /// Arguments of `lexsearch watch`.
 #[derive(Debug, Args)]
@@ -30,15 +29,14 @@ pub(super) struct WatchArgs {
 }
 
 pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
-    let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, &args.model)?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
-    opts.chunker = ChunkerConfig::for_model(embedder.info().max_seq_length.saturating_sub(2));
+    // The index's own model and settings are kept.
+    let embedder = load_model(&index_model_dir(&args.model, &opts.index_dir), &args.model)?;
     let index_dir = std::path::absolute(&opts.index_dir)?;
-    let own = IndexPaths::new(&index_dir).own_paths();
+    let own = Library::at(&index_dir).own_paths();
 
     let update = |why: &str| -> anyhow::Result<()> {
         let r = build_index(&opts, &embedder, &NoProgress)

@@ -101,6 +101,10 @@ impl VectorIndex {
     /// [`build`](Self::build) with other graph parameters (for measuring them).
     pub fn build_with(dim: usize, vectors: &[(ChunkId, Vec<f32>)], params: GraphParams) -> Self {
         let mut index = VectorIndex::empty(dim);
+        if vectors.is_empty() {
+            // hnsw_rs cannot dump a graph without points: an empty index has no graph.
+            return index;
+        }
         index.graph = Some(new_graph(vectors.len(), params));
         index.insert(vectors);
         index

@@ -18,7 +18,7 @@ use crate::embed::Embedder;
 use crate::ids::ChunkId;
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::vector::VectorIndex;
-use crate::library::IndexPaths;
+use crate::library::{Library, Snapshot};
 use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
@@ -175,38 +175,43 @@ fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S:
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
 
-/// A read-only view of an index. Cheap to keep open; searches do not block writers.
+/// A read-only view of one generation of an index, pinned for as long as the searcher lives
+/// (writers publish newer generations beside it and never delete one a searcher holds).
+/// Cheap to keep open; searches do not block writers.
 pub struct Searcher {
     dir: PathBuf,
-    manifest: Manifest,
+    snapshot: Snapshot,
     keyword: KeywordIndex,
     vectors: VectorIndex,
 }
 
-impl Searcher {
-    /// Opens the index in `dir`.
-    pub fn open(dir: &Path) -> Result<Self> {
-        let paths = IndexPaths::new(&IndexPaths::new(dir).readable_dir());
-        if !paths.manifest().is_file() {
-            return Err(Error::NoIndex {
-                start: dir.to_path_buf(),
-            });
-        }
-        let manifest = Manifest::read(paths.dir())?;
+impl Library {
+    /// A searcher over the current generation of this index.
+    pub fn searcher(&self) -> Result<Searcher> {
+        let snapshot = self.snapshot()?;
+        let paths = snapshot.paths();
+        let manifest = snapshot.manifest();
         let keyword = KeywordIndex::open(&paths.keyword())?;
         let vectors =
             VectorIndex::open_for_search(&paths.vectors(), manifest.model.dim, manifest.chunks)?;
         Ok(Searcher {
-            dir: dir.to_path_buf(),
-            manifest,
+            dir: self.dir().to_path_buf(),
+            snapshot,
             keyword,
             vectors,
         })
     }
+}
+
+impl Searcher {
+    /// Opens the index in `dir` ([`Library::searcher`]).
+    pub fn open(dir: &Path) -> Result<Self> {
+        Library::at(dir).searcher()
+    }
 
     /// The index's manifest (model, chunker, counts).
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        self.snapshot.manifest()
     }
 
     /// The index folder.
@@ -267,6 +272,9 @@ impl Searcher {
         if req.k == 0 {
             return Err(Error::InvalidSetting("k must be at least 1".into()));
         }
+        if req.query.trim().is_empty() {
+            return Err(Error::EmptyQuery);
+        }
         let fetch = req.k.saturating_mul(req.over_fetch.max(1));
         let keyword_arm = || -> Result<Vec<(ChunkId, f32)>> {
             if req.mode == Mode::Semantic {
@@ -289,7 +297,7 @@ impl Searcher {
                     req.mode.name()
                 ))
             })?;
-            self.manifest.check_model(&self.dir, embedder.info())?;
+            self.manifest().check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(&req.query)?;
             Ok(self
                 .vectors
@@ -354,7 +362,7 @@ impl Searcher {
                 rank: hits.len() + 1,
                 score: f.score,
                 chunk_id: f.chunk_id.0,
-                path: self.manifest.root.join(&stored.path),
+                path: self.manifest().root.join(&stored.path),
                 file: stored.path,
                 title: stored.title,
                 breadcrumb: stored.breadcrumb,

@@ -93,7 +93,8 @@ impl Manifest {
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` and syncs them to disk.
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut f = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
     f.write_all(bytes)

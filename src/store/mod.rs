@@ -5,4 +5,5 @@ mod catalog;
 mod manifest;
 
 pub use catalog::{Catalog, ChunkRecord, DocRecord};
-pub use manifest::{FORMAT_VERSION, Manifest, manifest_file};
+pub(crate) use manifest::write_synced;
+pub use manifest::{FORMAT_VERSION, MANIFEST_FILE, Manifest, manifest_file};

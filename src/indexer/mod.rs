@@ -1,0 +1,355 @@
+//! The write path: walk -> extract -> chunk -> embed -> write, through the index's one write
+//! transaction ([`crate::library::Transaction`]).
+//!
+//! A run is incremental. Files whose size and modification time match the catalog are not
+//! read at all (`plan.rs`); files whose content hash is unchanged are not re-chunked into the
+//! index; chunks whose embedded text is unchanged keep their vectors (`reuse.rs`). Removed and
+//! changed documents leave the keyword index and become tombstones in the vector graph, which
+//! is rebuilt (compacted) once tombstones pass 20 % of it. The settings an index was built
+//! with (model, chunk size, overlap, context) are kept by every later run; other settings are
+//! refused unless `--rebuild`.
+//!
+//! Crash safety: the transaction writes the next generation beside the current one and
+//! publishes it with one rename (see [`crate::library`] and docs/index-format.md), so Ctrl-C
+//! or kill -9 at any moment leaves the last complete index in place, and searches running
+//! meanwhile keep the generation they opened. Vectors a killed run had already computed are
+//! found again in its leftover copy and not re-embedded.
+//!
+//! The pipeline (`pipeline.rs`) keeps the encoder busy while files are extracted and documents written.
+
+mod pipeline;
+mod plan;
+mod reuse;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::embed::Embedder;
+use crate::ingest::Skipped;
+use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, extract};
+use crate::ingest::walk::walk;
+use crate::library::{Library, SettingsRequest, Staging};
+use crate::{Error, Result};
+
+/// Settings of an index run.
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    /// The folder to index.
+    pub root: PathBuf,
+    /// The index folder (by default `root/.lexsearch`).
+    pub index_dir: PathBuf,
+    /// Chunking and context settings asked for; those not given keep the index's own.
+    pub settings: SettingsRequest,
+    /// Files larger than this are skipped.
+    pub max_file_bytes: u64,
+    /// Rebuild from scratch, even with another model or other settings (vectors of unchanged
+    /// text are still reused when the model is the same).
+    pub rebuild: bool,
+    /// Wait for another process that is writing the index, instead of refusing.
+    pub wait: bool,
+    /// Index only these files (paths relative to `root`); `None` indexes everything.
+    pub only_files: Option<HashSet<PathBuf>>,
+    /// Threads that extract and chunk files; `None`: one while the encoder runs on the CPU
+    /// (it has the cores), all cores but one when it runs on a GPU.
+    pub extract_threads: Option<usize>,
+}
+
+impl IndexOptions {
+    /// Default options for indexing `root` into `root/.lexsearch`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        IndexOptions {
+            index_dir: root.join(crate::library::DEFAULT_INDEX_DIR),
+            root,
+            settings: SettingsRequest::default(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            rebuild: false,
+            wait: false,
+            only_files: None,
+            extract_threads: None,
+        }
+    }
+}
+
+/// Receives progress events from an index run (a progress bar, or nothing).
+pub trait Progress: Sync {
+    /// `files` files need reading (the others are unchanged).
+    fn started(&self, _files: usize) {}
+    /// A file was extracted and chunked (or skipped).
+    fn file_done(&self, _path: &Path) {}
+    /// `n` more chunks have vectors (embedded or reused).
+    fn chunks_done(&self, _n: usize) {}
+    /// A stage began ("building the vector graph", "waiting for process N", ...).
+    fn stage(&self, _what: &str) {}
+    /// Whether to stop now. The run then ends with [`Error::Cancelled`] and leaves the
+    /// current index untouched; the next run reuses the vectors computed so far.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What an index run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexReport {
+    /// The indexed folder.
+    pub root: PathBuf,
+    /// The index folder.
+    pub index: PathBuf,
+    /// Model name.
+    pub model: String,
+    /// Device the encoder ran on.
+    pub device: String,
+    /// Number format the encoder computed in (`f32`, `f16`, `bf16`).
+    pub precision: String,
+    /// Chunker settings the index is built with.
+    pub chunker: crate::ingest::chunk::ChunkerConfig,
+    /// Whether embedded texts carry the document title and breadcrumb.
+    pub context_in_embedding: bool,
+    /// Documents in the index after the run.
+    pub files_indexed: usize,
+    /// Files new since the last run.
+    pub added: usize,
+    /// Files whose content changed.
+    pub changed: usize,
+    /// Documents removed (file gone, or now unreadable).
+    pub removed: usize,
+    /// Files unchanged (not read at all when size and modification time match).
+    pub unchanged: usize,
+    /// Chunks in the index after the run.
+    pub chunks: usize,
+    /// Chunks embedded in this run.
+    pub chunks_embedded: usize,
+    /// Chunks of new or changed files whose vectors were reused (same embedded text).
+    pub chunks_reused: usize,
+    /// Removed vectors still in the graph (filtered at query time).
+    pub tombstones: usize,
+    /// Whether the vector graph was rebuilt from the catalog in this run.
+    pub graph_rebuilt: bool,
+    /// Files that could not be indexed, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Files with no text (empty or whitespace only).
+    pub empty: Vec<PathBuf>,
+    /// Files ignored because their type is not supported.
+    pub unsupported: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Chunks embedded per second of wall time.
+    pub chunks_per_second: f64,
+    /// Seconds the encoder spent embedding.
+    pub encoder_seconds: f64,
+    /// Share of the wall time of the extract-chunk-embed pipeline (from the first file to
+    /// the last vector) during which the encoder was busy, in percent.
+    pub encoder_busy_percent: f64,
+}
+
+/// The absolute folder to index (which must exist) and index folder of `opts`.
+fn resolve(opts: &IndexOptions) -> Result<(PathBuf, PathBuf)> {
+    let root = std::fs::canonicalize(&opts.root)
+        .ok()
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| Error::NotADirectory {
+            path: opts.root.clone(),
+        })?;
+    let index_dir = std::path::absolute(&opts.index_dir)
+        .map_err(|e| Error::io("resolve", &opts.index_dir, e))?;
+    Ok((root, index_dir))
+}
+
+/// Builds or updates the index described by `opts` with `embedder`.
+pub fn build_index(
+    opts: &IndexOptions,
+    embedder: &Embedder,
+    progress: &dyn Progress,
+) -> Result<IndexReport> {
+    let started = Instant::now();
+    let (root, index_dir) = resolve(opts)?;
+    let library = Library::at(&index_dir);
+    let waiting = |pid: Option<u32>| {
+        progress.stage(&match pid {
+            Some(pid) => format!("waiting for process {pid}, which is updating the index"),
+            None => "waiting for another process, which is updating the index".to_string(),
+        });
+    };
+    let mut txn = library.begin(
+        &opts.settings,
+        embedder.info(),
+        opts.rebuild,
+        opts.wait.then_some(&waiting as &dyn Fn(Option<u32>)),
+    )?;
+    txn.set_root(&root);
+    let settings = txn.settings().clone();
+    let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
+    settings
+        .chunker
+        .validate(max_tokens)
+        .map_err(Error::InvalidSetting)?;
+
+    let mut walked = walk(&root, &library.own_paths());
+    if let Some(only) = &opts.only_files {
+        walked.files.retain(|f| only.contains(&f.rel));
+    }
+    let known = plan::Known::new(if txn.incremental() {
+        txn.base_documents()?
+    } else {
+        Vec::new()
+    });
+    let plan = known.plan(walked.files);
+    let mut report = IndexReport {
+        root: root.clone(),
+        index: index_dir,
+        model: embedder.info().name.clone(),
+        device: crate::embed::device_name(embedder.device()).into(),
+        precision: embedder.dtype().as_str().to_string(),
+        chunker: settings.chunker,
+        context_in_embedding: settings.context_in_embedding,
+        files_indexed: 0,
+        added: 0,
+        changed: 0,
+        removed: 0,
+        unchanged: plan.unchanged,
+        chunks: 0,
+        chunks_embedded: 0,
+        chunks_reused: 0,
+        tombstones: 0,
+        graph_rebuilt: false,
+        skipped: walked.skipped,
+        empty: Vec::new(),
+        unsupported: walked.unsupported,
+        seconds: 0.0,
+        chunks_per_second: 0.0,
+        encoder_seconds: 0.0,
+        encoder_busy_percent: 0.0,
+    };
+    let stage = |what: &str| progress.stage(what);
+    // Nothing added, changed or removed: the index stays as it is (commit keeps it).
+    if !(txn.incremental() && plan.is_empty()) {
+        let how = if txn.incremental() {
+            Staging::Copy
+        } else {
+            Staging::Fresh
+        };
+        txn.stage(how, &stage)?;
+        let reuse = reuse::Reuse::open(&txn.reuse_sources());
+        for id in &plan.gone {
+            txn.remove_document(*id)?;
+            report.removed += 1;
+        }
+        progress.started(plan.to_read.len());
+        let pipeline_started = Instant::now();
+        let input = pipeline::Input {
+            files: plan.to_read,
+            root: &root,
+            chunker: settings.chunker,
+            context: settings.context_in_embedding,
+            max_file_bytes: opts.max_file_bytes,
+            extract_threads: opts.extract_threads,
+        };
+        pipeline::run(
+            input,
+            &mut txn,
+            &known,
+            &reuse,
+            embedder,
+            &mut report,
+            progress,
+        )?;
+        let pipeline = pipeline_started.elapsed().as_secs_f64();
+        report.encoder_busy_percent = 100.0 * report.encoder_seconds / pipeline.max(1e-9);
+    }
+    let committed = txn.commit(&stage)?;
+    report.files_indexed = committed.documents;
+    report.chunks = committed.chunks;
+    report.tombstones = committed.tombstones;
+    report.graph_rebuilt = committed.graph_rebuilt;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.chunks_per_second = report.chunks_embedded as f64 / report.seconds.max(1e-9);
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
+}
+
+/// A file that `index --dry-run` would index, with what its extraction gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunFile {
+    /// The file, as reached from the indexed folder.
+    pub path: PathBuf,
+    /// The file relative to the indexed folder.
+    pub file: PathBuf,
+    /// Its format.
+    pub kind: crate::ingest::walk::FileKind,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Characters of extracted text.
+    pub chars: usize,
+    /// Pages (PDF), else 0.
+    pub pages: usize,
+    /// Numbered paragraphs (DOCX), else 0.
+    pub paragraphs: usize,
+    /// The document's own title, when the format has one.
+    pub title: Option<String>,
+    /// The encoding the text was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
+}
+
+/// What `index --dry-run` found: the files that would be indexed and those that would not.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunReport {
+    /// The folder.
+    pub root: PathBuf,
+    /// Files that would be indexed, sorted by relative path.
+    pub files: Vec<DryRunFile>,
+    /// Files that would be skipped, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Files with no text (empty or whitespace only).
+    pub empty: Vec<PathBuf>,
+    /// Files ignored because their type is not supported.
+    pub unsupported: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Walks and extracts like [`build_index`], but loads no model, embeds nothing and writes
+/// nothing: the report says what an index run would take in and what it would skip.
+pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
+    let started = Instant::now();
+    let (root, index_dir) = resolve(opts)?;
+    let walked = walk(&root, &Library::at(&index_dir).own_paths());
+    let mut report = DryRunReport {
+        root,
+        files: Vec::new(),
+        skipped: walked.skipped,
+        empty: Vec::new(),
+        unsupported: walked.unsupported,
+        seconds: 0.0,
+    };
+    for file in walked.files {
+        match extract(&file, opts.max_file_bytes) {
+            Ok(x) => report.files.push(DryRunFile {
+                chars: x.text.chars().count(),
+                pages: x.pages.len(),
+                paragraphs: x.paragraphs.len(),
+                title: x.title,
+                decoded_from: x.decoded_from,
+                kind: file.kind,
+                bytes: file.size,
+                file: file.rel,
+                path: file.path,
+            }),
+            Err(ExtractError::Empty) => report.empty.push(file.path),
+            Err(e) => report.skipped.push(Skipped {
+                path: file.path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

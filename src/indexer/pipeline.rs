@@ -1,0 +1,486 @@
+//! The pipeline of an index run, in three stages that keep the encoder busy: extraction and
+//! chunking (one thread, or all cores but one when the encoder is on a GPU); this thread,
+//! which classifies documents, tokenizes their texts and writes finished ones through the
+//! write transaction; and the encoder on a thread of its own. Bounded channels between them
+//! keep memory flat; documents are written in file order.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use super::plan::{Classified, Known};
+use super::reuse::Reuse;
+use super::{IndexReport, Progress};
+use crate::embed::{Embedder, Tokenized};
+use crate::index::keyword::Place;
+use crate::ingest::Skipped;
+use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
+use crate::ingest::extract::{ExtractError, Extracted, extract};
+use crate::ingest::walk::SourceFile;
+use crate::library::Transaction;
+use crate::store::{ChunkRecord, DocRecord};
+use crate::{Error, Result};
+
+/// How many chunk texts to gather before running the encoder (at least four batches).
+const EMBED_GROUP: usize = 64;
+
+/// One extracted and chunked document on its way to the encoder.
+struct Prepared {
+    file: SourceFile,
+    extracted: Extracted,
+    title: String,
+    chunks: Vec<Chunk>,
+}
+
+enum Message {
+    Doc(Box<Prepared>),
+    Skip(Skipped),
+    Empty(std::path::PathBuf),
+}
+
+/// A document with the text to embed for each chunk, and the vectors already known.
+struct Embedding {
+    doc: Prepared,
+    texts: Vec<String>,
+    hashes: Vec<String>,
+    vectors: Vec<Option<Vec<f32>>>,
+}
+
+/// Documents waiting for their vectors, embedded together so batches are full.
+#[derive(Default)]
+struct Pending {
+    docs: Vec<Embedding>,
+    texts: usize,
+}
+
+/// What the encoder thread sends back for a group: its vectors, in order, and the seconds
+/// it took.
+type Embedded = Result<(Vec<Vec<f32>>, f64)>;
+
+/// What the pipeline reads: the files, and how to chunk and embed them.
+pub(super) struct Input<'a> {
+    /// Files to read, in walk order.
+    pub files: Vec<SourceFile>,
+    /// The indexed folder.
+    pub root: &'a Path,
+    /// Chunker settings.
+    pub chunker: ChunkerConfig,
+    /// Embed the title and breadcrumb with each chunk.
+    pub context: bool,
+    /// Files larger than this are skipped.
+    pub max_file_bytes: u64,
+    /// Extraction threads (`None`: by device).
+    pub extract_threads: Option<usize>,
+}
+
+/// Runs the pipeline over `input.files`, writing every document through `txn`, and counts
+/// what it did in `report`.
+pub(super) fn run(
+    input: Input<'_>,
+    txn: &mut Transaction,
+    known: &Known,
+    reuse: &Reuse,
+    embedder: &Embedder,
+    report: &mut IndexReport,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let Input {
+        files,
+        root,
+        chunker,
+        context,
+        max_file_bytes,
+        extract_threads,
+    } = input;
+    let mut writer = Writer {
+        txn,
+        known,
+        context,
+        embedder,
+        report,
+        progress,
+    };
+    let producers = extract_threads.map_or_else(|| producer_threads(embedder), |n| n.max(1));
+    let group = EMBED_GROUP.max(4 * embedder.batch_size());
+    std::thread::scope(|scope| -> Result<()> {
+        // Stage 1: extraction and chunking, on their own thread(s), in file order.
+        let (tx, rx) = mpsc::sync_channel::<Message>(32);
+        scope.spawn(move || produce(files, embedder, &chunker, max_file_bytes, producers, &tx));
+        // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
+        // this thread, classifies and tokenizes the next group and writes finished ones
+        // meanwhile.
+        let (jobs, job_rx) = mpsc::sync_channel::<Tokenized>(1);
+        let (done_tx, done) = mpsc::channel::<Embedded>();
+        scope.spawn(move || {
+            for job in job_rx {
+                let started = Instant::now();
+                let r = embedder
+                    .embed_tokenized(&job)
+                    .map(|v| (v, started.elapsed().as_secs_f64()))
+                    .map_err(Error::from);
+                if done_tx.send(r).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut pending = Pending::default();
+        let mut in_flight = VecDeque::new();
+        for msg in rx {
+            match msg {
+                Message::Skip(s) => {
+                    progress.file_done(&s.path);
+                    writer.drop_unreadable(&s.path, root)?;
+                    writer.report.skipped.push(s);
+                }
+                Message::Empty(p) => {
+                    progress.file_done(&p);
+                    writer.drop_unreadable(&p, root)?;
+                    writer.report.empty.push(p);
+                }
+                Message::Doc(doc) => {
+                    progress.file_done(&doc.file.path);
+                    let Some(doc) = writer.classify(*doc)? else {
+                        continue;
+                    };
+                    let doc = writer.embedding_texts(doc, reuse);
+                    pending.texts += doc.vectors.iter().filter(|v| v.is_none()).count();
+                    pending.docs.push(doc);
+                    if pending.texts >= group {
+                        writer.submit(&mut pending, &jobs, &mut in_flight)?;
+                        writer.write_embedded(&done, &mut in_flight, false)?;
+                        if progress.cancelled() {
+                            // Vectors already computed are kept: the next run reuses them.
+                            writer.write_embedded(&done, &mut in_flight, true)?;
+                            return Err(Error::Cancelled);
+                        }
+                    }
+                }
+            }
+        }
+        writer.submit(&mut pending, &jobs, &mut in_flight)?;
+        drop(jobs);
+        writer.write_embedded(&done, &mut in_flight, true)
+    })
+}
+
+/// The error when the encoder thread is gone without an answer (it panicked).
+fn encoder_stopped() -> Error {
+    crate::embed::ModelError::Inference("the encoder thread stopped".into()).into()
+}
+
+/// Threads that extract and chunk: one while the encoder has the CPU's cores; all but one
+/// when it runs on a GPU, which can embed faster than one core prepares text.
+fn producer_threads(embedder: &Embedder) -> usize {
+    if embedder.device().is_cpu() {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    }
+}
+
+/// Extracts and chunks `files` on `threads` threads and sends the results in file order;
+/// stops early when the receiver is gone.
+fn produce(
+    files: Vec<SourceFile>,
+    embedder: &Embedder,
+    chunker: &ChunkerConfig,
+    max_bytes: u64,
+    threads: usize,
+    tx: &mpsc::SyncSender<Message>,
+) {
+    let pool = (threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let Some(pool) = pool else {
+        for file in files {
+            if tx
+                .send(prepare(file, embedder, chunker, max_bytes))
+                .is_err()
+            {
+                return;
+            }
+        }
+        return;
+    };
+    let mut files = files.into_iter();
+    loop {
+        // Small groups keep the order and bound the memory; a slow file delays only its group.
+        let group: Vec<SourceFile> = files.by_ref().take(threads * 4).collect();
+        if group.is_empty() {
+            return;
+        }
+        let prepared: Vec<Message> = pool.install(|| {
+            use rayon::prelude::*;
+            group
+                .into_par_iter()
+                .map(|f| prepare(f, embedder, chunker, max_bytes))
+                .collect()
+        });
+        for msg in prepared {
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Extracts and chunks one file (runs on a producer thread).
+fn prepare(
+    file: SourceFile,
+    embedder: &Embedder,
+    chunker: &ChunkerConfig,
+    max_bytes: u64,
+) -> Message {
+    let extracted = match extract(&file, max_bytes) {
+        Ok(x) => x,
+        Err(ExtractError::Empty) => return Message::Empty(file.path),
+        Err(e) => {
+            return Message::Skip(Skipped {
+                path: file.path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let chunks = chunk_text(&extracted.text, embedder, chunker);
+    let title = extracted
+        .title
+        .clone()
+        .or_else(|| first_line(&extracted.text))
+        .unwrap_or_else(|| file.rel.display().to_string());
+    Message::Doc(Box::new(Prepared {
+        file,
+        extracted,
+        title,
+        chunks,
+    }))
+}
+
+/// The first non-empty line, without Markdown heading marks, if it is short enough to be a title.
+fn first_line(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let line = line.trim_start_matches('#').trim();
+    (line.chars().count() <= 120 && !line.is_empty()).then(|| line.to_string())
+}
+
+/// The text the encoder sees for a chunk: document identity and breadcrumb, then the text.
+fn embedding_text(
+    file: &SourceFile,
+    title: &str,
+    crumbs: &[String],
+    text: &str,
+    context: bool,
+) -> String {
+    if !context {
+        return text.to_string();
+    }
+    let stem = crate::index::keyword::file_words(&file.rel.to_string_lossy());
+    let mut out = format!("{stem}: {title}\n");
+    if !crumbs.is_empty() {
+        out.push_str(&crumbs.join(" > "));
+        out.push('\n');
+    }
+    out.push_str(text);
+    out
+}
+
+/// Writes prepared documents through the transaction.
+struct Writer<'a> {
+    txn: &'a mut Transaction,
+    known: &'a Known,
+    context: bool,
+    embedder: &'a Embedder,
+    report: &'a mut IndexReport,
+    progress: &'a dyn Progress,
+}
+
+impl Writer<'_> {
+    /// A file that is now unreadable or empty leaves the index.
+    fn drop_unreadable(&mut self, path: &Path, root: &Path) -> Result<()> {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        if let Some((id, _)) = self.known.get(rel) {
+            self.txn.remove_document(*id)?;
+            self.report.removed += 1;
+        }
+        Ok(())
+    }
+
+    /// Decides what a read file is: unchanged content (only its record is updated; `None`),
+    /// changed (the old version is removed) or new.
+    fn classify(&mut self, doc: Prepared) -> Result<Option<Prepared>> {
+        match self.known.classify(&doc.file, &doc.extracted.content_hash) {
+            Classified::Unchanged(id, rec) => {
+                self.txn.touch(id, &rec)?;
+                self.report.unchanged += 1;
+                Ok(None)
+            }
+            Classified::Changed(id) => {
+                self.txn.remove_document(id)?;
+                self.report.changed += 1;
+                Ok(Some(doc))
+            }
+            Classified::New => {
+                self.report.added += 1;
+                Ok(Some(doc))
+            }
+        }
+    }
+
+    /// The texts to embed for a document's chunks, with vectors reused where an earlier run
+    /// embedded exactly the same text.
+    fn embedding_texts(&self, doc: Prepared, reuse: &Reuse) -> Embedding {
+        let prompt = self.embedder.document_prompt();
+        let mut texts = Vec::with_capacity(doc.chunks.len());
+        let mut hashes = Vec::with_capacity(doc.chunks.len());
+        let mut vectors = Vec::with_capacity(doc.chunks.len());
+        for c in &doc.chunks {
+            let body = &doc.extracted.text[c.range.clone()];
+            let t = format!(
+                "{prompt}{}",
+                embedding_text(&doc.file, &doc.title, &c.breadcrumb, body, self.context)
+            );
+            let hash = blake3::hash(t.as_bytes()).to_hex().to_string();
+            vectors.push(reuse.vector(&hash));
+            hashes.push(hash);
+            texts.push(t);
+        }
+        Embedding {
+            doc,
+            texts,
+            hashes,
+            vectors,
+        }
+    }
+
+    /// Tokenizes the texts the pending documents need and hands them to the encoder thread;
+    /// the documents wait in `in_flight` for their vectors.
+    fn submit(
+        &mut self,
+        pending: &mut Pending,
+        jobs: &mpsc::SyncSender<Tokenized>,
+        in_flight: &mut VecDeque<Vec<Embedding>>,
+    ) -> Result<()> {
+        let docs = std::mem::take(&mut pending.docs);
+        pending.texts = 0;
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = docs
+            .iter()
+            .flat_map(|d| d.texts.iter().zip(&d.vectors))
+            .filter(|(_, v)| v.is_none())
+            .map(|(t, _)| t.as_str())
+            .collect();
+        let tokenized = self.embedder.tokenize(&missing)?;
+        jobs.send(tokenized).map_err(|_| encoder_stopped())?;
+        in_flight.push_back(docs);
+        Ok(())
+    }
+
+    /// Writes the in-flight groups whose vectors are back, oldest first; with `wait`, all of
+    /// them, waiting for the encoder.
+    fn write_embedded(
+        &mut self,
+        done: &mpsc::Receiver<Embedded>,
+        in_flight: &mut VecDeque<Vec<Embedding>>,
+        wait: bool,
+    ) -> Result<()> {
+        while !in_flight.is_empty() {
+            let result = if wait {
+                done.recv().map_err(|_| encoder_stopped())?
+            } else {
+                match done.try_recv() {
+                    Ok(r) => r,
+                    Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(encoder_stopped()),
+                }
+            };
+            let (vectors, seconds) = result?;
+            self.report.encoder_seconds += seconds;
+            if let Some(docs) = in_flight.pop_front() {
+                self.write_group(docs, vectors)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a group of documents, taking the vectors of their new texts from `fresh`.
+    fn write_group(&mut self, docs: Vec<Embedding>, fresh: Vec<Vec<f32>>) -> Result<()> {
+        let mut fresh = fresh.into_iter();
+        for d in docs {
+            let n = d.doc.chunks.len();
+            let mut vectors = Vec::with_capacity(n);
+            for v in d.vectors {
+                match v {
+                    Some(v) => {
+                        self.report.chunks_reused += 1;
+                        vectors.push(v);
+                    }
+                    None => {
+                        self.report.chunks_embedded += 1;
+                        vectors.push(fresh.next().ok_or_else(|| {
+                            crate::embed::ModelError::Inference("fewer vectors than texts".into())
+                        })?);
+                    }
+                }
+            }
+            let (record, chunks) = records(d.doc, d.hashes, vectors);
+            self.txn.add_document(record, chunks)?;
+            self.progress.chunks_done(n);
+        }
+        Ok(())
+    }
+}
+
+/// A prepared document's catalog records: the one place a chunk becomes a record (the
+/// transaction hands out the ids).
+fn records(
+    doc: Prepared,
+    hashes: Vec<String>,
+    vectors: Vec<Vec<f32>>,
+) -> (DocRecord, Vec<(ChunkRecord, Vec<f32>)>) {
+    let Prepared {
+        file,
+        extracted,
+        title,
+        chunks,
+    } = doc;
+    let records = chunks
+        .into_iter()
+        .zip(hashes)
+        .zip(vectors)
+        .map(|((c, embedded_hash), v)| {
+            let place = Place::locate(&c.range, &extracted.pages, &extracted.paragraphs);
+            let rec = ChunkRecord {
+                doc: crate::DocId(0),
+                ordinal: 0,
+                start: c.range.start,
+                end: c.range.end,
+                line: c.line,
+                page: place.page,
+                page_end: place.page_end,
+                paragraph: place.paragraph,
+                breadcrumb: c.breadcrumb,
+                text: extracted.text[c.range].to_string(),
+                embedded_hash,
+            };
+            (rec, v)
+        })
+        .collect();
+    let record = DocRecord {
+        rel: file.rel,
+        kind: file.kind,
+        content_hash: extracted.content_hash,
+        size: file.size,
+        mtime_ns: file.mtime_ns,
+        title,
+        decoded_from: extracted.decoded_from.map(String::from),
+        chunks: Vec::new(),
+    };
+    (record, records)
+}

@@ -1,0 +1,169 @@
+//! What a run must do, decided against the current catalog: which files are unchanged (not
+//! read at all when size and modification time match), which must be read, and which
+//! documents are gone; then, for each file read, whether its content changed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::ids::DocId;
+use crate::ingest::walk::SourceFile;
+use crate::store::DocRecord;
+
+/// The current index's documents by relative path.
+pub(super) struct Known {
+    docs: HashMap<PathBuf, (DocId, DocRecord)>,
+}
+
+/// The files a run reads, and the documents it removes.
+pub(super) struct Plan {
+    /// Files whose size and modification time match the catalog (not read).
+    pub unchanged: usize,
+    /// Files to extract and chunk, in walk order.
+    pub to_read: Vec<SourceFile>,
+    /// Documents whose file is gone.
+    pub gone: Vec<DocId>,
+}
+
+/// What a read file is, against the catalog.
+pub(super) enum Classified {
+    /// Same content: only its record changes (new size or modification time).
+    Unchanged(DocId, DocRecord),
+    /// Changed content: the old document `DocId` goes, the new one is added.
+    Changed(DocId),
+    /// A file the index did not have.
+    New,
+}
+
+impl Known {
+    /// The documents of the current index (none for a rebuild or a new index).
+    pub(super) fn new(docs: Vec<(DocId, DocRecord)>) -> Self {
+        Known {
+            docs: docs
+                .into_iter()
+                .map(|(id, rec)| (rec.rel.clone(), (id, rec)))
+                .collect(),
+        }
+    }
+
+    /// The current document of a file, if any.
+    pub(super) fn get(&self, rel: &Path) -> Option<&(DocId, DocRecord)> {
+        self.docs.get(rel)
+    }
+
+    /// Splits the walked `files` into unchanged ones, ones to read, and documents gone.
+    pub(super) fn plan(&self, files: Vec<SourceFile>) -> Plan {
+        let mut plan = Plan {
+            unchanged: 0,
+            to_read: Vec::new(),
+            gone: Vec::new(),
+        };
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        for f in files {
+            seen.insert(f.rel.clone());
+            match self.get(&f.rel) {
+                Some((_, rec)) if rec.size == f.size && rec.mtime_ns == f.mtime_ns => {
+                    plan.unchanged += 1;
+                }
+                _ => plan.to_read.push(f),
+            }
+        }
+        plan.gone = self
+            .docs
+            .iter()
+            .filter(|(rel, _)| !seen.contains(*rel))
+            .map(|(_, (id, _))| *id)
+            .collect();
+        plan.gone.sort();
+        plan
+    }
+
+    /// Classifies a file that was read and whose content hashes to `content_hash`.
+    pub(super) fn classify(&self, file: &SourceFile, content_hash: &str) -> Classified {
+        match self.get(&file.rel) {
+            Some((id, rec)) if rec.content_hash == content_hash => {
+                let mut rec = rec.clone();
+                rec.mtime_ns = file.mtime_ns;
+                rec.size = file.size;
+                Classified::Unchanged(*id, rec)
+            }
+            Some((id, _)) => Classified::Changed(*id),
+            None => Classified::New,
+        }
+    }
+}
+
+impl Plan {
+    /// Whether the run has nothing to do.
+    pub(super) fn is_empty(&self) -> bool {
+        self.to_read.is_empty() && self.gone.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::walk::FileKind;
+
+    fn file(rel: &str, size: u64, mtime_ns: u64) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from("/docs").join(rel),
+            rel: PathBuf::from(rel),
+            kind: FileKind::Text,
+            size,
+            mtime_ns,
+        }
+    }
+
+    fn record(rel: &str, size: u64, mtime_ns: u64, hash: &str) -> DocRecord {
+        DocRecord {
+            rel: PathBuf::from(rel),
+            kind: FileKind::Text,
+            content_hash: hash.into(),
+            size,
+            mtime_ns,
+            title: rel.into(),
+            decoded_from: None,
+            chunks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn files_with_the_recorded_size_and_time_are_not_read_and_missing_ones_are_gone() {
+        let known = Known::new(vec![
+            (DocId(0), record("a.txt", 10, 1, "ha")),
+            (DocId(1), record("b.txt", 10, 1, "hb")),
+            (DocId(2), record("c.txt", 10, 1, "hc")),
+        ]);
+        let plan = known.plan(vec![
+            file("a.txt", 10, 1),
+            file("b.txt", 10, 2),
+            file("d.txt", 5, 1),
+        ]);
+        assert_eq!(plan.unchanged, 1);
+        let read: Vec<_> = plan.to_read.iter().map(|f| f.rel.clone()).collect();
+        assert_eq!(read, [PathBuf::from("b.txt"), PathBuf::from("d.txt")]);
+        assert_eq!(plan.gone, [DocId(2)]);
+        assert!(!plan.is_empty());
+        assert!(Known::new(Vec::new()).plan(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_read_file_is_unchanged_changed_or_new_by_its_content_hash() {
+        let known = Known::new(vec![(DocId(7), record("a.txt", 10, 1, "ha"))]);
+        match known.classify(&file("a.txt", 10, 9), "ha") {
+            Classified::Unchanged(id, rec) => {
+                assert_eq!(id, DocId(7));
+                assert_eq!(rec.mtime_ns, 9);
+            }
+            _ => panic!("same content must be unchanged"),
+        }
+        assert!(matches!(
+            known.classify(&file("a.txt", 11, 9), "other"),
+            Classified::Changed(DocId(7))
+        ));
+        assert!(matches!(
+            known.classify(&file("new.txt", 1, 1), "x"),
+            Classified::New
+        ));
+    }
+}

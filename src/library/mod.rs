@@ -1,0 +1,827 @@
+//! The one handle for an index on disk: where every file lives, which generation is current,
+//! the readers' pinned view of it ([`Snapshot`]) and the writer's [`Transaction`].
+//!
+//! ```text
+//! INDEX/                      DIR/.lexsearch by default, or --index PATH
+//!   CURRENT                   name of the current generation; replaced by an atomic rename
+//!   gen-000012/               a complete generation, never changed once it is current:
+//!     manifest.json           model, settings, counts (written last)
+//!     catalog/                sled: documents, chunks, vectors (source of truth)
+//!     keyword/                tantivy
+//!     vectors/                hnsw_rs graph dump and its flat search file
+//!     readers.lock            searchers hold a shared lock on it while they read
+//!   staging/                  the next generation, while a writer runs
+//!   resume/                   what an interrupted writer left; its vectors are reused
+//!   trash/                    old generations being deleted
+//!   write.lock                OS lock held by the one writer (its pid inside, for messages)
+//!   writer.active             locked by the writer for its life, so `status` can ask
+//! ```
+//!
+//! A writer builds the next generation in `staging/`, renames it to `gen-N/` and then points
+//! `CURRENT` at it with one rename, so a crash at any moment leaves a complete index. A
+//! reader resolves `CURRENT` once and holds a shared lock on that generation's
+//! `readers.lock`; the writer deletes an old generation only after taking that lock
+//! exclusively, so no reader ever sees a generation disappear under it. Generations a reader
+//! still holds are deleted by a later writer.
+
+mod lock;
+mod txn;
+
+use std::fs::{self, File};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+pub use lock::WriterLock;
+pub use txn::{Committed, Staging, Transaction};
+
+use crate::embed::ModelInfo;
+use crate::ingest::chunk::ChunkerConfig;
+use crate::store::{MANIFEST_FILE, Manifest};
+use crate::{Error, Result};
+
+/// Name of the index folder inside an indexed folder, by default.
+pub const DEFAULT_INDEX_DIR: &str = ".lexsearch";
+
+const CURRENT_FILE: &str = "CURRENT";
+const GENERATION_PREFIX: &str = "gen-";
+const READERS_LOCK: &str = "readers.lock";
+const STAGING_DIR: &str = "staging";
+const RESUME_DIR: &str = "resume";
+const TRASH_DIR: &str = "trash";
+const WRITE_LOCK: &str = "write.lock";
+const WRITER_ACTIVE: &str = "writer.active";
+/// Written into `staging/` when it is started: the fingerprint of the model its vectors come
+/// from, so a later run reuses them only for the same model.
+const STAGING_MODEL: &str = "model.fingerprint";
+
+/// How often a reader resolves `CURRENT` again when the generation it named was deleted
+/// between reading the name and pinning it (each retry follows a newer `CURRENT`).
+const PIN_ATTEMPTS: usize = 64;
+
+/// The settings an index is built with, recorded in its manifest and kept by later runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSettings {
+    /// The model that embeds every chunk.
+    pub model: ModelInfo,
+    /// Chunker settings.
+    pub chunker: ChunkerConfig,
+    /// Whether embedded texts carry the document title and breadcrumb.
+    pub context_in_embedding: bool,
+}
+
+/// The settings a user asked for; `None` keeps what the index was built with (or the
+/// default for a new index).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsRequest {
+    /// `--chunk-tokens`.
+    pub chunk_tokens: Option<usize>,
+    /// `--chunk-overlap`.
+    pub chunk_overlap: Option<usize>,
+    /// `--no-context` gives `Some(false)`.
+    pub context_in_embedding: Option<bool>,
+}
+
+impl SettingsRequest {
+    /// The settings for a run with `model`: each one asked for, else the one `recorded` in
+    /// the index, else the default for the model. A value that differs from the recorded one
+    /// is refused, naming both, unless `rebuild`.
+    pub fn resolve(
+        &self,
+        index: &Path,
+        recorded: Option<&Manifest>,
+        model: &ModelInfo,
+        rebuild: bool,
+    ) -> Result<IndexSettings> {
+        let defaults = ChunkerConfig::for_model(model.max_seq_length.saturating_sub(2));
+        let base_chunker = recorded.map_or(defaults, |m| m.chunker);
+        let base_context = recorded.is_none_or(|m| m.context_in_embedding);
+        let settings = IndexSettings {
+            model: model.clone(),
+            chunker: ChunkerConfig {
+                target_tokens: self.chunk_tokens.unwrap_or(base_chunker.target_tokens),
+                overlap_tokens: self.chunk_overlap.unwrap_or(base_chunker.overlap_tokens),
+                min_tokens: base_chunker.min_tokens,
+            },
+            context_in_embedding: self.context_in_embedding.unwrap_or(base_context),
+        };
+        match recorded {
+            Some(m) if !rebuild => {
+                m.check_model(index, model)?;
+                check_same(index, m, &settings)?;
+            }
+            _ => {}
+        }
+        Ok(settings)
+    }
+}
+
+/// Refuses settings that differ from those `recorded`, naming the first difference.
+fn check_same(index: &Path, recorded: &Manifest, settings: &IndexSettings) -> Result<()> {
+    let onoff = |b: bool| if b { "on" } else { "off" }.to_string();
+    let (a, b) = (recorded.chunker, settings.chunker);
+    let differences = [
+        (
+            "chunk size (--chunk-tokens)",
+            a.target_tokens != b.target_tokens,
+            format!("{} tokens", a.target_tokens),
+            format!("{} tokens", b.target_tokens),
+        ),
+        (
+            "chunk overlap (--chunk-overlap)",
+            a.overlap_tokens != b.overlap_tokens,
+            format!("{} tokens", a.overlap_tokens),
+            format!("{} tokens", b.overlap_tokens),
+        ),
+        (
+            "smallest section",
+            a.min_tokens != b.min_tokens,
+            format!("{} tokens", a.min_tokens),
+            format!("{} tokens", b.min_tokens),
+        ),
+        (
+            "title and breadcrumb in embeddings (--no-context)",
+            recorded.context_in_embedding != settings.context_in_embedding,
+            onoff(recorded.context_in_embedding),
+            onoff(settings.context_in_embedding),
+        ),
+    ];
+    match differences.into_iter().find(|d| d.1) {
+        Some((setting, _, built, requested)) => Err(Error::SettingsMismatch {
+            index: index.to_path_buf(),
+            setting,
+            built,
+            requested,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The files of one generation (or of `staging/`): manifest, catalog, keyword index, graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerationPaths {
+    dir: PathBuf,
+}
+
+impl GenerationPaths {
+    /// The files of the generation in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        GenerationPaths { dir: dir.into() }
+    }
+
+    /// The generation's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The manifest file.
+    pub fn manifest(&self) -> PathBuf {
+        self.dir.join(MANIFEST_FILE)
+    }
+
+    /// The catalog (sled) folder.
+    pub fn catalog(&self) -> PathBuf {
+        self.dir.join("catalog")
+    }
+
+    /// The keyword index (tantivy) folder.
+    pub fn keyword(&self) -> PathBuf {
+        self.dir.join("keyword")
+    }
+
+    /// The vector graph folder.
+    pub fn vectors(&self) -> PathBuf {
+        self.dir.join("vectors")
+    }
+
+    /// The lock readers share while they use the generation.
+    fn readers_lock(&self) -> PathBuf {
+        self.dir.join(READERS_LOCK)
+    }
+}
+
+/// A reader's view of one generation: its manifest and files, kept from deletion for as long
+/// as the snapshot lives (a shared lock on its `readers.lock`).
+#[derive(Debug)]
+pub struct Snapshot {
+    paths: GenerationPaths,
+    manifest: Manifest,
+    /// The shared lock that pins the generation (`None` for an index of format 1, whose files
+    /// sit in the index folder itself).
+    _pin: Option<File>,
+}
+
+impl Snapshot {
+    /// The generation's files.
+    pub fn paths(&self) -> &GenerationPaths {
+        &self.paths
+    }
+
+    /// Its manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+}
+
+/// The handle for the index folder `dir`: every on-disk name, the current generation, the
+/// readers' snapshot and the writer's transaction ([`Library::begin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    dir: PathBuf,
+}
+
+impl Library {
+    /// The index in the folder `dir` (which may not exist yet).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Library { dir: dir.into() }
+    }
+
+    /// Finds the index for a search: `DIR/.lexsearch` in `start` or the nearest folder above
+    /// it, the way git finds `.git`.
+    pub fn find(start: &Path) -> Result<Self> {
+        let start_abs = std::path::absolute(start).map_err(|e| Error::io("resolve", start, e))?;
+        start_abs
+            .ancestors()
+            .map(|dir| Library::at(dir.join(DEFAULT_INDEX_DIR)))
+            .find(Library::exists)
+            .ok_or(Error::NoIndex { start: start_abs })
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether a complete index is there.
+    pub fn exists(&self) -> bool {
+        self.dir.join(CURRENT_FILE).is_file() || self.legacy().manifest().is_file()
+    }
+
+    /// Paths the walk must never index: the index folder, and the folders an index of
+    /// format 1 kept beside it.
+    pub fn own_paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![self.dir.clone()];
+        let name = self.dir.file_name().unwrap_or_default().to_string_lossy();
+        for suffix in [".building", ".previous", ".resume", ".trash", ".lock"] {
+            paths.push(self.dir.with_file_name(format!("{name}{suffix}")));
+        }
+        paths
+    }
+
+    /// The generation's files of an index of format 1 (files in the index folder itself).
+    fn legacy(&self) -> GenerationPaths {
+        GenerationPaths::new(&self.dir)
+    }
+
+    fn generation(&self, name: &str) -> GenerationPaths {
+        GenerationPaths::new(self.dir.join(name))
+    }
+
+    fn generation_name(number: u64) -> String {
+        format!("{GENERATION_PREFIX}{number:06}")
+    }
+
+    /// Where the next generation is built.
+    pub fn staging(&self) -> GenerationPaths {
+        GenerationPaths::new(self.dir.join(STAGING_DIR))
+    }
+
+    /// Where the copy left by an interrupted writer waits, so its vectors can be reused.
+    pub fn resume(&self) -> GenerationPaths {
+        GenerationPaths::new(self.dir.join(RESUME_DIR))
+    }
+
+    fn trash(&self) -> PathBuf {
+        self.dir.join(TRASH_DIR)
+    }
+
+    fn write_lock(&self) -> PathBuf {
+        self.dir.join(WRITE_LOCK)
+    }
+
+    fn writer_active(&self) -> PathBuf {
+        self.dir.join(WRITER_ACTIVE)
+    }
+
+    /// The name `CURRENT` holds, or `None` when there is no such file.
+    fn current_name(&self) -> Result<Option<String>> {
+        let path = self.dir.join(CURRENT_FILE);
+        match fs::read_to_string(&path) {
+            Ok(s) => {
+                let name = s.trim();
+                if !name.starts_with(GENERATION_PREFIX) || name.contains(['/', '\\']) {
+                    return Err(Error::CorruptIndex {
+                        index: self.dir.clone(),
+                        what: format!("{CURRENT_FILE} names {name:?}, not a generation"),
+                    });
+                }
+                Ok(Some(name.to_string()))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", path, e)),
+        }
+    }
+
+    /// The current generation's files, without pinning it (for the writer, which alone
+    /// changes what is current).
+    fn current_paths(&self) -> Result<Option<GenerationPaths>> {
+        if let Some(name) = self.current_name()? {
+            return Ok(Some(self.generation(&name)));
+        }
+        let legacy = self.legacy();
+        Ok(legacy.manifest().is_file().then_some(legacy))
+    }
+
+    /// Pins the current generation for reading: its manifest and files stay as they are for
+    /// as long as the snapshot lives, whatever writers do meanwhile.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let no_index = || Error::NoIndex {
+            start: self.dir.clone(),
+        };
+        for _ in 0..PIN_ATTEMPTS {
+            let Some(name) = self.current_name()? else {
+                // An index of format 1, unless a writer is converting it right now (it
+                // writes CURRENT before it removes the old manifest).
+                let legacy = self.legacy();
+                if let Ok(manifest) = Manifest::read(legacy.dir()) {
+                    return Ok(Snapshot {
+                        paths: legacy,
+                        manifest,
+                        _pin: None,
+                    });
+                }
+                if self.current_name()?.is_some() {
+                    continue;
+                }
+                return Err(no_index());
+            };
+            let paths = self.generation(&name);
+            let pin = match File::open(paths.readers_lock()) {
+                Ok(f) => f,
+                // Deleted since CURRENT was read: CURRENT names a newer one now.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("open", paths.readers_lock(), e)),
+            };
+            match pin.try_lock_shared() {
+                Ok(()) => {}
+                // A writer is deleting it.
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    std::thread::yield_now();
+                    continue;
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io("lock", paths.readers_lock(), e));
+                }
+            }
+            // Pinned; but a writer may have moved it to the trash just before.
+            if !paths.manifest().is_file() {
+                continue;
+            }
+            let manifest = Manifest::read(paths.dir())?;
+            return Ok(Snapshot {
+                paths,
+                manifest,
+                _pin: Some(pin),
+            });
+        }
+        Err(Error::CorruptIndex {
+            index: self.dir.clone(),
+            what: format!(
+                "{CURRENT_FILE} kept naming generations that were gone after {PIN_ATTEMPTS} tries"
+            ),
+        })
+    }
+
+    /// The current manifest (model, settings, counts).
+    pub fn manifest(&self) -> Result<Manifest> {
+        Ok(self.snapshot()?.manifest)
+    }
+
+    /// The process writing the index now, if any (read without disturbing it).
+    pub fn writer_pid(&self) -> Option<u32> {
+        let active = File::open(self.writer_active()).ok()?;
+        match active.try_lock_shared() {
+            Ok(()) => None,
+            Err(_) => lock::pid_in(&self.write_lock()),
+        }
+    }
+
+    /// Starts the one write transaction: takes the writer's lock (waiting for another writer
+    /// when `wait` is set, else refusing with the holder's pid), recovers what an interrupted
+    /// writer left, and resolves the settings against those the index was built with.
+    /// `waiting` is told the holder's pid before the transaction waits for it.
+    pub fn begin(
+        &self,
+        request: &SettingsRequest,
+        model: &ModelInfo,
+        rebuild: bool,
+        wait: Option<&dyn Fn(Option<u32>)>,
+    ) -> Result<Transaction> {
+        let lock = WriterLock::acquire(self, wait)?;
+        self.recover()?;
+        let base = match self.current_paths()? {
+            Some(paths) => match Manifest::read(paths.dir()) {
+                Ok(m) => Some((paths, m)),
+                Err(_) if rebuild => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let settings = request.resolve(&self.dir, base.as_ref().map(|(_, m)| m), model, rebuild)?;
+        Ok(Transaction::new(
+            self.clone(),
+            lock,
+            base,
+            settings,
+            rebuild,
+        ))
+    }
+
+    /// Starts a transaction that keeps the index's own settings and model (for maintenance:
+    /// `verify --repair`, `compact`). Refuses when there is no index.
+    pub fn begin_maintenance(&self) -> Result<Transaction> {
+        let lock = WriterLock::acquire(self, None)?;
+        self.recover()?;
+        let Some(paths) = self.current_paths()? else {
+            return Err(Error::NoIndex {
+                start: self.dir.clone(),
+            });
+        };
+        let manifest = Manifest::read(paths.dir())?;
+        let settings = IndexSettings {
+            model: manifest.model.clone(),
+            chunker: manifest.chunker,
+            context_in_embedding: manifest.context_in_embedding,
+        };
+        Ok(Transaction::new(
+            self.clone(),
+            lock,
+            Some((paths, manifest)),
+            settings,
+            false,
+        ))
+    }
+
+    /// What the lock holder does first: a staging folder left by an interrupted writer
+    /// becomes `resume/` (its vectors are reused), and generations that are no longer
+    /// current and that no reader holds are deleted.
+    fn recover(&self) -> Result<()> {
+        let staging = self.staging();
+        if staging.dir().exists() {
+            let resume = self.resume();
+            remove_dir_if_exists(resume.dir())?;
+            fs::rename(staging.dir(), resume.dir())
+                .map_err(|e| Error::io("rename", staging.dir(), e))?;
+        }
+        self.collect_garbage()
+    }
+
+    /// Deletes every generation but the current one that no reader holds. A generation is
+    /// moved to `trash/` while its readers' lock is held exclusively, so a reader that
+    /// resolved its name a moment before finds it gone and follows `CURRENT` again.
+    fn collect_garbage(&self) -> Result<()> {
+        remove_dir_if_exists(&self.trash())?;
+        let current = self.current_name()?;
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("read", &self.dir, e)),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(GENERATION_PREFIX) || Some(&name) == current.as_ref() {
+                continue;
+            }
+            let paths = self.generation(&name);
+            let Ok(lock) = File::open(paths.readers_lock()) else {
+                // No readers' lock: a generation a writer never finished naming.
+                let _ = self.delete_generation(&paths);
+                continue;
+            };
+            if lock.try_lock().is_ok() {
+                // Still a reader's until moved: a failure (Windows keeps open folders) just
+                // leaves it for a later writer.
+                let _ = self.delete_generation(&paths);
+            }
+        }
+        remove_dir_if_exists(&self.trash())
+    }
+
+    fn delete_generation(&self, paths: &GenerationPaths) -> Result<()> {
+        let trash = self.trash();
+        fs::create_dir_all(&trash).map_err(|e| Error::io("create", &trash, e))?;
+        let target = trash.join(paths.dir().file_name().unwrap_or_default());
+        fs::rename(paths.dir(), &target).map_err(|e| Error::io("move aside", paths.dir(), e))?;
+        remove_dir_if_exists(&target)
+    }
+
+    /// Makes the finished generation in `staging/` current: renames it to its generation
+    /// folder, points `CURRENT` at it (temporary file, fsync, rename), removes what an index of
+    /// format 1 kept in the folder itself, and deletes old generations no reader holds.
+    fn publish(&self, number: u64) -> Result<()> {
+        let name = Self::generation_name(number);
+        let target = self.generation(&name);
+        remove_dir_if_exists(target.dir())?;
+        fs::rename(self.staging().dir(), target.dir())
+            .map_err(|e| Error::io("move into place", target.dir(), e))?;
+        let tmp = self.dir.join(format!("{CURRENT_FILE}.tmp"));
+        crate::store::write_synced(&tmp, format!("{name}\n").as_bytes())?;
+        let current = self.dir.join(CURRENT_FILE);
+        fs::rename(&tmp, &current).map_err(|e| Error::io("rename", &current, e))?;
+        sync_dir(&self.dir);
+        self.remove_legacy()?;
+        self.collect_garbage()
+    }
+
+    /// Removes the files of an index of format 1 once a generation replaces them: the
+    /// manifest first, so no reader takes the rest for an index.
+    fn remove_legacy(&self) -> Result<()> {
+        let legacy = self.legacy();
+        match fs::remove_file(legacy.manifest()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("remove", legacy.manifest(), e)),
+        }
+        for dir in [legacy.catalog(), legacy.keyword(), legacy.vectors()] {
+            remove_dir_if_exists(&dir)?;
+        }
+        Ok(())
+    }
+
+    /// The number the next generation gets: above the current one and above any folder a
+    /// crashed writer left.
+    fn next_generation(&self, base: Option<&Manifest>) -> u64 {
+        let on_disk = fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_prefix(GENERATION_PREFIX)?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0);
+        on_disk.max(base.map_or(0, |m| m.generation)) + 1
+    }
+}
+
+fn remove_dir_if_exists(dir: &Path) -> Result<()> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", dir, e)),
+    }
+}
+
+/// Makes a rename in `dir` durable (best effort: not every platform can sync a folder).
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Copies a folder tree (regular files and folders; links are not followed).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
+    for entry in fs::read_dir(from).map_err(|e| Error::io("read", from, e))? {
+        let entry = entry.map_err(|e| Error::io("read", from, e))?;
+        let target = to.join(entry.file_name());
+        let ty = entry
+            .file_type()
+            .map_err(|e| Error::io("read", entry.path(), e))?;
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if ty.is_file() {
+            fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Finds the index for a search (see [`Library::find`]) and returns its folder.
+pub fn find_index(start: &Path) -> Result<PathBuf> {
+    Library::find(start).map(|l| l.dir)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::embed::Pooling;
+    use crate::ingest::walk::FileKind;
+    use crate::store::{ChunkRecord, DocRecord};
+
+    fn model(fingerprint: &str) -> ModelInfo {
+        ModelInfo {
+            name: "tiny".into(),
+            dir: PathBuf::from("/models/tiny"),
+            fingerprint: fingerprint.into(),
+            architecture: "BertModel".into(),
+            dim: 4,
+            pooling: Pooling::Mean,
+            max_seq_length: 128,
+            vocab_size: 100,
+            layers: 1,
+        }
+    }
+
+    /// Adds a one-chunk document `rel` in a new generation.
+    fn write(library: &Library, rel: &str) -> Committed {
+        let mut txn = library
+            .begin(&SettingsRequest::default(), &model("m1"), false, None)
+            .unwrap();
+        txn.set_root(Path::new("/docs"));
+        let doc = DocRecord {
+            rel: rel.into(),
+            kind: FileKind::Text,
+            content_hash: rel.into(),
+            size: 1,
+            mtime_ns: 1,
+            title: rel.into(),
+            decoded_from: None,
+            chunks: Vec::new(),
+        };
+        let chunk = ChunkRecord {
+            doc: crate::DocId(0),
+            ordinal: 0,
+            start: 0,
+            end: 4,
+            line: 1,
+            page: None,
+            page_end: None,
+            paragraph: None,
+            breadcrumb: Vec::new(),
+            text: format!("text of {rel}"),
+            embedded_hash: format!("hash of {rel}"),
+        };
+        txn.add_document(doc, vec![(chunk, vec![0.5, 0.5, 0.5, 0.5])])
+            .unwrap();
+        txn.commit(&|_| {}).unwrap()
+    }
+
+    fn generations(library: &Library) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(library.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(GENERATION_PREFIX))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_reader_keeps_its_generation_while_writers_publish_newer_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        assert_eq!(write(&library, "a.txt").generation, 1);
+        let reader = library.snapshot().unwrap();
+        assert_eq!(write(&library, "b.txt").generation, 2);
+        // The reader's generation is still whole; the new one is current.
+        assert_eq!(reader.manifest().documents, 1);
+        assert!(reader.paths().catalog().is_dir() && reader.paths().keyword().is_dir());
+        assert_eq!(library.manifest().unwrap().documents, 2);
+        assert_eq!(generations(&library), ["gen-000001", "gen-000002"]);
+        drop(reader);
+        // Once no reader holds it, the next writer deletes it.
+        write(&library, "c.txt");
+        assert_eq!(generations(&library), ["gen-000003"]);
+        assert!(!library.trash().exists());
+    }
+
+    #[test]
+    fn an_index_with_nothing_written_is_a_valid_empty_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        assert!(!library.exists());
+        let txn = library
+            .begin(&SettingsRequest::default(), &model("m1"), false, None)
+            .unwrap();
+        let committed = txn.commit(&|_| {}).unwrap();
+        assert_eq!((committed.documents, committed.chunks), (0, 0));
+        assert!(library.exists());
+        let snapshot = library.snapshot().unwrap();
+        let graph =
+            crate::index::vector::VectorIndex::open_for_search(&snapshot.paths().vectors(), 4, 0)
+                .unwrap();
+        assert!(graph.search(&[0.5; 4], 10).is_empty());
+        assert!(!library.staging().dir().exists());
+    }
+
+    #[test]
+    fn a_dropped_transaction_leaves_its_work_for_the_next_one_to_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        write(&library, "a.txt");
+        let mut txn = library
+            .begin(&SettingsRequest::default(), &model("m1"), false, None)
+            .unwrap();
+        txn.stage(Staging::Copy, &|_| {}).unwrap();
+        drop(txn);
+        assert!(library.staging().dir().is_dir());
+        let txn = library
+            .begin(&SettingsRequest::default(), &model("m1"), false, None)
+            .unwrap();
+        assert!(!library.staging().dir().exists());
+        assert!(txn.reuse_sources().contains(&library.resume().catalog()));
+        drop(txn);
+        // Another model's vectors are never reused.
+        let txn = library
+            .begin(&SettingsRequest::default(), &model("m2"), true, None)
+            .unwrap();
+        assert!(txn.reuse_sources().is_empty());
+    }
+
+    #[test]
+    fn an_index_of_format_1_is_read_in_place_and_converted_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        write(&library, "a.txt");
+        // Lay the generation out as format 1 did: its files in the index folder itself.
+        let generation = library.dir().join(&generations(&library)[0]);
+        for part in ["manifest.json", "catalog", "keyword", "vectors"] {
+            fs::rename(generation.join(part), library.dir().join(part)).unwrap();
+        }
+        fs::remove_dir_all(&generation).unwrap();
+        fs::remove_file(library.dir().join(CURRENT_FILE)).unwrap();
+        assert!(library.exists());
+        assert_eq!(library.snapshot().unwrap().manifest().documents, 1);
+        write(&library, "b.txt");
+        assert_eq!(library.manifest().unwrap().documents, 2);
+        assert!(!library.dir().join("manifest.json").exists());
+        assert!(!library.dir().join("catalog").exists());
+        assert_eq!(generations(&library).len(), 1);
+    }
+
+    #[test]
+    fn settings_are_kept_refused_when_different_and_switched_by_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let custom = SettingsRequest {
+            chunk_tokens: Some(64),
+            chunk_overlap: None,
+            context_in_embedding: Some(false),
+        };
+        let mut txn = library.begin(&custom, &model("m1"), false, None).unwrap();
+        assert_eq!(txn.settings().chunker.target_tokens, 64);
+        txn.stage(Staging::Fresh, &|_| {}).unwrap();
+        txn.commit(&|_| {}).unwrap();
+        let recorded = library.manifest().unwrap();
+        let index = library.dir();
+        let kept = SettingsRequest::default()
+            .resolve(index, Some(&recorded), &model("m1"), false)
+            .unwrap();
+        assert_eq!(kept.chunker.target_tokens, 64);
+        assert!(!kept.context_in_embedding);
+        let other = SettingsRequest {
+            chunk_tokens: Some(100),
+            ..SettingsRequest::default()
+        };
+        let err = other
+            .resolve(index, Some(&recorded), &model("m1"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("64 tokens") && err.contains("100 tokens") && err.contains("--rebuild"),
+            "{err}"
+        );
+        let context = SettingsRequest {
+            context_in_embedding: Some(true),
+            ..SettingsRequest::default()
+        };
+        assert!(matches!(
+            context.resolve(index, Some(&recorded), &model("m1"), false),
+            Err(Error::SettingsMismatch { .. })
+        ));
+        assert!(matches!(
+            SettingsRequest::default().resolve(index, Some(&recorded), &model("m2"), false),
+            Err(Error::ModelMismatch { .. })
+        ));
+        let rebuilt = other
+            .resolve(index, Some(&recorded), &model("m2"), true)
+            .unwrap();
+        assert_eq!(rebuilt.chunker.target_tokens, 100);
+        assert!(!rebuilt.context_in_embedding, "kept unless asked");
+        // The same check under the writer's lock.
+        assert!(matches!(
+            library.begin(&other, &model("m1"), false, None),
+            Err(Error::SettingsMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn find_walks_up_like_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(DEFAULT_INDEX_DIR));
+        write(&library, "a.txt");
+        let deep = dir.path().join("a/b");
+        fs::create_dir_all(&deep).unwrap();
+        assert_eq!(Library::find(&deep).unwrap(), library);
+        let other = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Library::find(other.path()),
+            Err(Error::NoIndex { .. })
+        ));
+    }
+}

@@ -1,0 +1,435 @@
+//! The one write transaction of an index: everything that changes an index goes through it
+//! (`lexsearch index` and `watch`, `verify --repair`, `compact`, `bench --grow-from`).
+//!
+//! [`Library::begin`](super::Library::begin) takes the writer's lock and recovers;
+//! [`Transaction::stage`] starts the next generation in `staging/` (a copy of the current
+//! one, or empty); [`add_document`](Transaction::add_document),
+//! [`remove_document`](Transaction::remove_document) and [`touch`](Transaction::touch) change
+//! it; [`commit`](Transaction::commit) commits the keyword index, updates or rebuilds the
+//! graph, dumps it, writes the manifest last and publishes the generation. A transaction
+//! dropped uncommitted leaves `staging/` behind, which the next one keeps as `resume/` for
+//! its vectors.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree};
+use crate::ids::{ChunkId, DocId};
+use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
+use crate::index::vector::VectorIndex;
+use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest};
+use crate::{Error, Result};
+
+/// How [`Transaction::stage`] starts the next generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staging {
+    /// A copy of the current generation, to be changed document by document.
+    Copy,
+    /// Empty: every document is added again (a rebuild, or a new index).
+    Fresh,
+    /// The current catalog, with the keyword index and the graph rebuilt from it (repair,
+    /// compaction).
+    Rederive,
+}
+
+/// What a committed transaction left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    /// The generation now current.
+    pub generation: u64,
+    /// Documents in the index.
+    pub documents: usize,
+    /// Chunks in the index.
+    pub chunks: usize,
+    /// Removed vectors still in the graph.
+    pub tombstones: usize,
+    /// Whether the graph was rebuilt from the catalog.
+    pub graph_rebuilt: bool,
+}
+
+/// The next generation while it is written.
+struct Staged {
+    paths: GenerationPaths,
+    catalog: Catalog,
+    keyword: KeywordWriter,
+    vectors: VectorIndex,
+    /// Vectors of chunks added, inserted into the graph at commit.
+    new_vectors: Vec<(ChunkId, Vec<f32>)>,
+    next_doc: u64,
+    next_chunk: u64,
+    /// Build the graph anew at commit (from the added vectors when `fresh`).
+    rebuild_graph: bool,
+    fresh: bool,
+}
+
+/// The one writer of an index; see the module documentation.
+pub struct Transaction {
+    library: Library,
+    _lock: WriterLock,
+    /// The current generation and its manifest, when there is one to build on.
+    base: Option<(GenerationPaths, Manifest)>,
+    settings: IndexSettings,
+    rebuild: bool,
+    root: Option<PathBuf>,
+    staged: Option<Staged>,
+}
+
+/// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
+/// record becomes a keyword document.
+pub(crate) fn stored_chunk(
+    doc_id: DocId,
+    doc: &DocRecord,
+    chunk_id: ChunkId,
+    rec: &ChunkRecord,
+) -> StoredChunk {
+    StoredChunk {
+        chunk_id,
+        doc_id,
+        path: doc.rel.to_string_lossy().into_owned(),
+        title: doc.title.clone(),
+        breadcrumb: rec.breadcrumb.clone(),
+        text: rec.text.clone(),
+        range: rec.start..rec.end,
+        line: rec.line,
+        place: Place {
+            page: rec.page,
+            page_end: rec.page_end,
+            paragraph: rec.paragraph,
+        },
+    }
+}
+
+/// Copies a generation's parts (not its readers' lock).
+fn copy_generation(from: &GenerationPaths, to: &GenerationPaths) -> Result<()> {
+    copy_tree(&from.catalog(), &to.catalog())?;
+    copy_tree(&from.keyword(), &to.keyword())?;
+    copy_tree(&from.vectors(), &to.vectors())
+}
+
+impl Transaction {
+    pub(super) fn new(
+        library: Library,
+        lock: WriterLock,
+        base: Option<(GenerationPaths, Manifest)>,
+        settings: IndexSettings,
+        rebuild: bool,
+    ) -> Self {
+        Transaction {
+            library,
+            _lock: lock,
+            base,
+            settings,
+            rebuild,
+            root: None,
+            staged: None,
+        }
+    }
+
+    /// The settings this transaction writes (the index's own unless a rebuild changes them).
+    pub fn settings(&self) -> &IndexSettings {
+        &self.settings
+    }
+
+    /// The indexed folder the manifest records (by default the current one's).
+    pub fn set_root(&mut self, root: &Path) {
+        self.root = Some(root.to_path_buf());
+    }
+
+    /// The current generation's manifest, if there is an index to build on.
+    pub fn base_manifest(&self) -> Option<&Manifest> {
+        self.base.as_ref().map(|(_, m)| m)
+    }
+
+    /// The current generation's files, if there is one.
+    pub fn base_paths(&self) -> Option<&GenerationPaths> {
+        self.base.as_ref().map(|(p, _)| p)
+    }
+
+    /// Whether this transaction changes the current index document by document (rather than
+    /// building a new one from nothing).
+    pub fn incremental(&self) -> bool {
+        self.base.is_some() && !self.rebuild
+    }
+
+    /// The current generation's documents (read before staging; empty without a base).
+    pub fn base_documents(&self) -> Result<Vec<(DocId, DocRecord)>> {
+        match &self.base {
+            Some((paths, _)) => Catalog::open(&paths.catalog())?.documents(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Catalogs whose vectors may be reused for chunks whose embedded text they already
+    /// hold: the current generation's and an interrupted run's, each only when it was
+    /// embedded by this transaction's model.
+    pub fn reuse_sources(&self) -> Vec<PathBuf> {
+        let fingerprint = &self.settings.model.fingerprint;
+        let mut out = Vec::new();
+        if let Some((paths, m)) = &self.base
+            && &m.model.fingerprint == fingerprint
+        {
+            out.push(paths.catalog());
+        }
+        let resume = self.library.resume();
+        let marker = std::fs::read_to_string(resume.dir().join(STAGING_MODEL)).unwrap_or_default();
+        if marker.trim() == fingerprint {
+            out.push(resume.catalog());
+        }
+        out
+    }
+
+    /// Starts the next generation in `staging/`. [`Staging::Copy`] and
+    /// [`Staging::Rederive`] need a current generation; without one, the generation starts
+    /// empty. Called again, it does nothing.
+    pub fn stage(&mut self, how: Staging, stage: &dyn Fn(&str)) -> Result<()> {
+        if self.staged.is_some() {
+            return Ok(());
+        }
+        let how = if self.base.is_none() {
+            Staging::Fresh
+        } else {
+            how
+        };
+        let paths = self.library.staging();
+        let not_writable = |e: std::io::Error| Error::IndexNotWritable {
+            path: self.library.dir().to_path_buf(),
+            reason: e.to_string(),
+        };
+        super::remove_dir_if_exists(paths.dir())?;
+        std::fs::create_dir_all(paths.dir()).map_err(not_writable)?;
+        std::fs::write(
+            paths.dir().join(STAGING_MODEL),
+            &self.settings.model.fingerprint,
+        )
+        .map_err(not_writable)?;
+        std::fs::write(paths.readers_lock(), b"").map_err(not_writable)?;
+        let base = self.base.as_ref();
+        let (next_doc, next_chunk) = match (how, base) {
+            (Staging::Fresh, _) | (_, None) => (0, 0),
+            (_, Some((_, m))) => (m.next_doc_id, m.next_chunk_id),
+        };
+        let dim = self.settings.model.dim;
+        let staged = match (how, base) {
+            (Staging::Copy, Some((from, _))) => {
+                stage("copying the index");
+                copy_generation(from, &paths).map_err(|e| match e {
+                    Error::Io { source, .. } => not_writable(source),
+                    other => other,
+                })?;
+                Staged {
+                    catalog: Catalog::open(&paths.catalog())?,
+                    keyword: KeywordIndex::open(&paths.keyword())?.writer()?,
+                    vectors: VectorIndex::open(&paths.vectors(), dim)?,
+                    rebuild_graph: false,
+                    fresh: false,
+                    new_vectors: Vec::new(),
+                    next_doc,
+                    next_chunk,
+                    paths,
+                }
+            }
+            (Staging::Rederive, Some((from, _))) => {
+                stage("rebuilding the keyword index from the catalog");
+                copy_tree(&from.catalog(), &paths.catalog())?;
+                std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
+                let catalog = Catalog::open(&paths.catalog())?;
+                let mut keyword = KeywordIndex::create(&paths.keyword())?.writer()?;
+                for (doc_id, doc) in catalog.documents()? {
+                    for c in &doc.chunks {
+                        if let Some(rec) = catalog.chunk(*c)? {
+                            keyword.add(&stored_chunk(doc_id, &doc, *c, &rec))?;
+                        }
+                    }
+                }
+                Staged {
+                    catalog,
+                    keyword,
+                    vectors: VectorIndex::empty(dim),
+                    rebuild_graph: true,
+                    fresh: false,
+                    new_vectors: Vec::new(),
+                    next_doc,
+                    next_chunk,
+                    paths,
+                }
+            }
+            _ => {
+                std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
+                Staged {
+                    catalog: Catalog::open(&paths.catalog())?,
+                    keyword: KeywordIndex::create(&paths.keyword())?.writer()?,
+                    vectors: VectorIndex::empty(dim),
+                    rebuild_graph: true,
+                    fresh: true,
+                    new_vectors: Vec::new(),
+                    next_doc,
+                    next_chunk,
+                    paths,
+                }
+            }
+        };
+        self.staged = Some(staged);
+        Ok(())
+    }
+
+    fn staged(&mut self) -> Result<&mut Staged> {
+        if self.staged.is_none() {
+            let how = if self.incremental() {
+                Staging::Copy
+            } else {
+                Staging::Fresh
+            };
+            self.stage(how, &|_| {})?;
+        }
+        self.staged.as_mut().ok_or(Error::Cancelled)
+    }
+
+    /// Adds a document with its chunks and their vectors, handing out their ids: chunks to
+    /// the keyword index and the catalog, the document record last (a document is in the
+    /// catalog only with all its chunks). `doc.chunks`, and each chunk's `doc` and
+    /// `ordinal`, are set here.
+    pub fn add_document(
+        &mut self,
+        mut doc: DocRecord,
+        chunks: Vec<(ChunkRecord, Vec<f32>)>,
+    ) -> Result<DocId> {
+        let s = self.staged()?;
+        let doc_id = DocId(s.next_doc);
+        s.next_doc += 1;
+        doc.chunks = (0..chunks.len() as u64)
+            .map(|i| ChunkId(s.next_chunk + i))
+            .collect();
+        s.next_chunk += chunks.len() as u64;
+        let mut records = Vec::with_capacity(chunks.len());
+        for (ordinal, ((mut rec, vector), id)) in chunks.into_iter().zip(&doc.chunks).enumerate() {
+            rec.doc = doc_id;
+            rec.ordinal = ordinal as u32;
+            s.keyword.add(&stored_chunk(doc_id, &doc, *id, &rec))?;
+            records.push((*id, rec, vector));
+        }
+        let with_vectors: Vec<(ChunkId, ChunkRecord, &[f32])> = records
+            .iter()
+            .map(|(id, rec, v)| (*id, rec.clone(), v.as_slice()))
+            .collect();
+        s.catalog.put_document(doc_id, &doc, &with_vectors)?;
+        s.new_vectors
+            .extend(records.into_iter().map(|(id, _, v)| (id, v)));
+        Ok(doc_id)
+    }
+
+    /// Removes a document from the catalog, the keyword index and (as tombstones) the graph.
+    pub fn remove_document(&mut self, id: DocId) -> Result<()> {
+        let s = self.staged()?;
+        let chunks = s.catalog.delete_document(id)?;
+        s.keyword.delete_doc(id);
+        s.vectors.remove(chunks);
+        Ok(())
+    }
+
+    /// Replaces a document's record whose content is unchanged (a new modification time).
+    pub fn touch(&mut self, id: DocId, record: &DocRecord) -> Result<()> {
+        self.staged()?.catalog.put_record(id, record)
+    }
+
+    /// Makes the changes the current index: commits the keyword index, inserts the new
+    /// vectors into the graph (or rebuilds it: a fresh index, or tombstones past the
+    /// compaction threshold), dumps it, writes the manifest and publishes the generation.
+    /// Without any change staged, an existing index stays as it is.
+    pub fn commit(mut self, stage: &dyn Fn(&str)) -> Result<Committed> {
+        if self.staged.is_none()
+            && let Some((paths, m)) = &self.base
+        {
+            let tombstones =
+                VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?.tombstones();
+            let _ = std::fs::remove_dir_all(self.library.resume().dir());
+            return Ok(Committed {
+                generation: m.generation,
+                documents: m.documents as usize,
+                chunks: m.chunks as usize,
+                tombstones,
+                graph_rebuilt: false,
+            });
+        }
+        self.staged()?;
+        let Some(mut s) = self.staged.take() else {
+            return Err(Error::Cancelled);
+        };
+        stage("committing the keyword index");
+        s.keyword.commit()?;
+        stage("updating the vector graph");
+        let dim = self.settings.model.dim;
+        let new_vectors = std::mem::take(&mut s.new_vectors);
+        if s.fresh {
+            // The catalog holds exactly the vectors added.
+            s.vectors = VectorIndex::build(dim, &new_vectors);
+        } else if s.rebuild_graph {
+            s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+        } else {
+            s.vectors.insert(&new_vectors);
+            if s.vectors.needs_compaction() {
+                stage("compacting the vector graph");
+                s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+                s.rebuild_graph = true;
+            }
+        }
+        drop(new_vectors);
+        s.vectors.dump(&s.paths.vectors())?;
+        s.catalog.flush()?;
+        let (documents, chunks) = s.catalog.counts();
+        let generation = self
+            .library
+            .next_generation(self.base.as_ref().map(|(_, m)| m));
+        let root = match (&self.root, &self.base) {
+            (Some(r), _) => r.clone(),
+            (None, Some((_, m))) => m.root.clone(),
+            (None, None) => PathBuf::new(),
+        };
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            lexsearch_version: env!("CARGO_PKG_VERSION").to_string(),
+            root,
+            model: self.settings.model.clone(),
+            chunker: self.settings.chunker,
+            context_in_embedding: self.settings.context_in_embedding,
+            documents: documents as u64,
+            chunks: chunks as u64,
+            next_doc_id: s.next_doc,
+            next_chunk_id: s.next_chunk,
+            generation,
+            updated_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let committed = Committed {
+            generation,
+            documents,
+            chunks,
+            tombstones: s.vectors.tombstones(),
+            graph_rebuilt: s.rebuild_graph,
+        };
+        let paths = s.paths.clone();
+        // The stores close (sled's flusher stops) before their folder is renamed.
+        drop(s);
+        std::fs::remove_file(paths.dir().join(STAGING_MODEL))
+            .map_err(|e| Error::io("remove", paths.dir().join(STAGING_MODEL), e))?;
+        manifest.write(paths.dir())?;
+        self.library.publish(generation)?;
+        super::remove_dir_if_exists(self.library.resume().dir())?;
+        Ok(committed)
+    }
+}
+
+/// The catalog's vectors of chunks that belong to a document (never an orphan).
+fn live_vectors(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
+    let live: HashSet<ChunkId> = catalog
+        .documents()?
+        .into_iter()
+        .flat_map(|(_, d)| d.chunks)
+        .collect();
+    Ok(catalog
+        .vectors()?
+        .into_iter()
+        .filter(|(id, _)| live.contains(id))
+        .collect())
+}
