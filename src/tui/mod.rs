@@ -3,11 +3,31 @@
 //! One job per module:
 //! - [`app`]: the state, and [`App::update`], the only function that changes it;
 //! - [`action`]: every change, as one [`Action`] enum (keys, search results, messages);
+//! - [`focus`]: which part of the screen takes the keys, and the [`keymap::map_key`] context;
+//! - [`layout`]: where each part of the screen goes (pure geometry);
 //! - [`keymap`]: keys to actions, given the focus;
 //! - [`ui`]: drawing (`impl Widget for &App`), which only reads the state;
 //! - [`worker`]: the search thread, which owns the searcher and the model;
 //! - [`preview`], [`open`], [`glob`], [`theme`]: the pure parts of the preview, opening and
 //!   copying, the path filter, and the styles.
+//!
+//! The modules import one another in one direction only ("uses"; there are no cycles, and
+//! the tests' helpers in `fixtures` use no TUI module):
+//!
+//! ```text
+//! mod (run, event_loop) ─▶ app, action, focus, keymap, open, theme, ui, worker
+//! ui      ─▶ app, action, focus, keymap, layout, preview
+//! app     ─▶ action, focus, glob, layout, open, preview, theme
+//! keymap  ─▶ action, focus
+//! worker  ─▶ action, preview
+//! action  ─▶ preview
+//! preview ─▶ theme
+//! focus, layout, glob, open, theme: no other TUI module
+//! ```
+//!
+//! `focus` and `layout` are the leaves the state, the keymap and the drawing share: `app`
+//! pages by the same [`layout`] that `ui` draws, and `keymap` reads the [`focus::KeyContext`]
+//! that `app` builds, without either importing the other.
 //!
 //! [`event_loop`] ties them together and is generic over the ratatui [`Backend`], so tests run
 //! it on a `TestBackend` with a scripted [`Host`]. Nothing is ever printed onto the screen:
@@ -15,14 +35,18 @@
 
 pub mod action;
 pub mod app;
+pub mod focus;
 pub mod glob;
 pub mod keymap;
+pub mod layout;
 pub mod open;
 pub mod preview;
 pub mod theme;
 pub mod ui;
 pub mod worker;
 
+#[cfg(test)]
+mod fixtures;
 #[cfg(test)]
 mod tests;
 
@@ -41,7 +65,8 @@ use crate::embed::DeviceSpec;
 use crate::search::{Mode, Searcher};
 
 pub use action::{Action, Found, Level, Outcome};
-pub use app::{App, Effect, Focus, IndexInfo};
+pub use app::{App, Effect, IndexInfo};
+pub use focus::Focus;
 pub use theme::Theme;
 pub use worker::Job;
 

@@ -15,8 +15,10 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use super::action::{Action, Found, Outcome};
-use super::app::tests::{hit, info};
-use super::app::{App, Effect, Focus};
+use super::app::tests::info;
+use super::app::{App, Effect};
+use super::fixtures::hit;
+use super::focus::Focus;
 use super::preview::Preview;
 use super::theme::Theme;
 use super::{Host, Job, draw, event_loop};
