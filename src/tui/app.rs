@@ -686,6 +686,22 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn an_empty_or_blank_query_is_never_searched() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::Search), None, "empty");
+        assert_eq!(app.update(Action::NextMode), None, "empty, new mode");
+        assert_eq!(
+            typed(&mut app, "  \u{a0} "),
+            vec![None; 4],
+            "no debounce either"
+        );
+        assert_eq!(app.update(Action::Search), None, "blank");
+        assert_eq!(app.update(Action::PrevMode), None, "blank, new mode");
+        assert!(!app.is_searching());
+        assert_eq!(app.visible_hits().count(), 0);
+    }
+
+    #[test]
     fn editing_keys_move_by_characters() {
         let mut app = App::new(Some(info()), Theme::new(false));
         typed(&mut app, "§ deposit held");

@@ -29,9 +29,10 @@
 //! pages by the same [`layout`] that `ui` draws, and `keymap` reads the [`focus::KeyContext`]
 //! that `app` builds, without either importing the other.
 //!
-//! [`event_loop`] ties them together and is generic over the ratatui [`Backend`], so tests run
-//! it on a `TestBackend` with a scripted [`Host`]. Nothing is ever printed onto the screen:
-//! messages go to the status bar.
+//! [`event_loop`] ties them together and is generic over the ratatui [`Backend`] and over a
+//! [`Host`] (keys, the clock, the terminal and the clipboard), so tests run it on a
+//! `TestBackend` with a scripted host whose clock they move by hand. Nothing is ever printed
+//! onto the screen: messages go to the status bar.
 
 pub mod action;
 pub mod app;
@@ -105,6 +106,10 @@ pub trait Host {
 
     /// Puts `text` on the clipboard.
     fn copy(&mut self, text: &str) -> std::io::Result<()>;
+
+    /// The time now, by which searches are debounced. The real host reads the system clock;
+    /// a test host keeps its own, which moves only when the test says.
+    fn now(&self) -> Instant;
 }
 
 /// The real terminal, through crossterm.
@@ -133,6 +138,10 @@ impl Host for CrosstermHost {
         let mut out = std::io::stdout().lock();
         out.write_all(open::osc52(text).as_bytes())?;
         out.flush()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 }
 
@@ -206,7 +215,7 @@ where
             dirty = false;
         }
         let wait = match deadline {
-            Some(d) => d.saturating_duration_since(Instant::now()).min(TICK),
+            Some(d) => d.saturating_duration_since(host.now()).min(TICK),
             None if app.is_searching() => TICK,
             None => IDLE,
         };
@@ -238,7 +247,7 @@ where
             Some(Event::Resize(w, h)) => queue.push(Action::Resize(w, h)),
             _ => {}
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| host.now() >= d) {
             deadline = None;
             queue.push(Action::Search);
         }
@@ -246,7 +255,7 @@ where
             dirty = true;
             match app.update(action) {
                 None => {}
-                Some(Effect::Debounce) => deadline = Some(Instant::now() + DEBOUNCE),
+                Some(Effect::Debounce) => deadline = Some(host.now() + DEBOUNCE),
                 Some(Effect::Search { seq, request }) => {
                     deadline = None;
                     // A stopped worker was reported above.
