@@ -1,4 +1,4 @@
-//! Where each part of the screen goes: [`areas`] splits the terminal into the query line, the
+//! Where each part of the screen goes: `areas` splits the terminal into the query line, the
 //! results list, the preview, the message line and the status bar.
 //!
 //! Pure geometry on a `Rect`, with no state: [`super::app`] pages and scrolls by it, and
