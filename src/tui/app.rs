@@ -13,27 +13,15 @@ use crate::search::{Hit, Mode, SearchRequest};
 use crate::store::Manifest;
 
 use super::action::{Action, Found, Level, Outcome};
+use super::focus::{Focus, KeyContext};
 use super::glob::path_matches;
-use super::keymap::KeyContext;
+use super::layout::areas;
 use super::open::{OpenTarget, place_text};
 use super::preview;
 use super::theme::Theme;
-use super::ui;
 
 /// Hits asked of each search (the filter narrows these).
 pub const DEFAULT_K: usize = 50;
-
-/// Which part of the screen takes the keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Focus {
-    /// The query line: every printable character is typed into the query.
-    #[default]
-    Query,
-    /// The results list: single-letter keys are commands.
-    Results,
-    /// The path filter line, while it is being edited.
-    Filter,
-}
 
 /// What the status bar says about the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +70,8 @@ pub enum Effect {
     Copy(String),
 }
 
-/// The whole state of the TUI. Drawing reads it ([`ui`]); only [`App::update`] changes it.
+/// The whole state of the TUI. Drawing reads it ([`super::ui`]); only [`App::update`]
+/// changes it.
 #[derive(Debug, Clone)]
 pub struct App {
     pub(super) index: Option<IndexInfo>,
@@ -414,7 +403,7 @@ impl App {
                 None
             }
             Action::ScrollPreviewHalfPage(down) => {
-                let half = (ui::areas(self.area()).preview.height / 2).max(1) as i32;
+                let half = (areas(self.area()).preview.height / 2).max(1) as i32;
                 self.scroll_preview(if down { half } else { -half });
                 None
             }
@@ -577,7 +566,7 @@ impl App {
 
     /// Hits per page of the list.
     fn page(&self) -> usize {
-        ui::areas(self.area()).items_per_page().max(1)
+        areas(self.area()).items_per_page().max(1)
     }
 
     /// Keeps the selected hit inside the list's window.
@@ -595,7 +584,7 @@ impl App {
         let Some(found) = self.selected_found() else {
             return;
         };
-        let area = ui::areas(self.area()).preview;
+        let area = areas(self.area()).preview;
         let width = area.width.saturating_sub(found.preview.gutter_width());
         let rows = preview::rows(&found.preview, width, &self.theme);
         let height = usize::from(area.height);
@@ -611,42 +600,14 @@ impl App {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+pub(super) mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::search::fusion::ArmScore;
-    use crate::search::snippet::Snippet;
+    use crate::tui::fixtures::hit;
 
-    /// A hand-built hit in `file`, with `text` as its chunk.
-    pub(crate) fn hit(rank: usize, file: &str, text: &str) -> Hit {
-        Hit {
-            rank,
-            score: 1.0 / (60.0 + rank as f32),
-            chunk_id: rank as u64,
-            path: PathBuf::from("/docs").join(file),
-            file: file.to_string(),
-            title: file.to_string(),
-            breadcrumb: vec![],
-            line: 1,
-            page: None,
-            page_end: None,
-            paragraph: None,
-            start_byte: 0,
-            end_byte: text.len(),
-            text: text.to_string(),
-            snippet: Snippet {
-                text: text.to_string(),
-                highlights: vec![],
-            },
-            matched_terms: Vec::new(),
-            keyword: Some(ArmScore { rank, score: 3.0 }),
-            semantic: None,
-            named: None,
-        }
-    }
-
-    pub(crate) fn info() -> IndexInfo {
+    /// The facts of a small indexed corpus.
+    pub(in crate::tui) fn info() -> IndexInfo {
         IndexInfo {
             name: "corpus".into(),
             model: "all-MiniLM-L6-v2".into(),
@@ -722,6 +683,22 @@ pub(crate) mod tests {
         results(&mut app, seq, &["a.txt"]);
         assert_eq!(app.visible_hits().count(), 0);
         assert_eq!(app.update(Action::Search), None);
+    }
+
+    #[test]
+    fn an_empty_or_blank_query_is_never_searched() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::Search), None, "empty");
+        assert_eq!(app.update(Action::NextMode), None, "empty, new mode");
+        assert_eq!(
+            typed(&mut app, "  \u{a0} "),
+            vec![None; 4],
+            "no debounce either"
+        );
+        assert_eq!(app.update(Action::Search), None, "blank");
+        assert_eq!(app.update(Action::PrevMode), None, "blank, new mode");
+        assert!(!app.is_searching());
+        assert_eq!(app.visible_hits().count(), 0);
     }
 
     #[test]

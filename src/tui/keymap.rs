@@ -7,18 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::app::Focus;
-
-/// What decides the meaning of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyContext {
-    /// The focused part of the screen.
-    pub focus: Focus,
-    /// Whether the help overlay is shown.
-    pub help: bool,
-    /// Whether the query is empty (then `?` shows the help).
-    pub query_empty: bool,
-}
+use super::focus::{Focus, KeyContext};
 
 /// The key help, by section: key names and what they do. Short enough for two columns in an
 /// 80-column terminal; docs/tui.md says the same at more length.

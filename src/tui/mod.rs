@@ -3,26 +3,51 @@
 //! One job per module:
 //! - [`app`]: the state, and [`App::update`], the only function that changes it;
 //! - [`action`]: every change, as one [`Action`] enum (keys, search results, messages);
+//! - [`focus`]: which part of the screen takes the keys, and the [`keymap::map_key`] context;
+//! - [`layout`]: where each part of the screen goes (pure geometry);
 //! - [`keymap`]: keys to actions, given the focus;
 //! - [`ui`]: drawing (`impl Widget for &App`), which only reads the state;
 //! - [`worker`]: the search thread, which owns the searcher and the model;
 //! - [`preview`], [`open`], [`glob`], [`theme`]: the pure parts of the preview, opening and
 //!   copying, the path filter, and the styles.
 //!
-//! [`event_loop`] ties them together and is generic over the ratatui [`Backend`], so tests run
-//! it on a `TestBackend` with a scripted [`Host`]. Nothing is ever printed onto the screen:
-//! messages go to the status bar.
+//! The modules import one another in one direction only ("uses"; there are no cycles, and
+//! the tests' helpers in `fixtures` use no TUI module):
+//!
+//! ```text
+//! mod (run, event_loop) ─▶ app, action, focus, keymap, open, theme, ui, worker
+//! ui      ─▶ app, action, focus, keymap, layout, preview
+//! app     ─▶ action, focus, glob, layout, open, preview, theme
+//! keymap  ─▶ action, focus
+//! worker  ─▶ action, preview
+//! action  ─▶ preview
+//! preview ─▶ theme
+//! focus, layout, glob, open, theme: no other TUI module
+//! ```
+//!
+//! `focus` and `layout` are the leaves the state, the keymap and the drawing share: `app`
+//! pages by the same [`layout`] that `ui` draws, and `keymap` reads the [`focus::KeyContext`]
+//! that `app` builds, without either importing the other.
+//!
+//! [`event_loop`] ties them together and is generic over the ratatui [`Backend`] and over a
+//! [`Host`] (keys, the clock, the terminal and the clipboard), so tests run it on a
+//! `TestBackend` with a scripted host whose clock they move by hand. Nothing is ever printed
+//! onto the screen: messages go to the status bar.
 
 pub mod action;
 pub mod app;
+pub mod focus;
 pub mod glob;
 pub mod keymap;
+pub mod layout;
 pub mod open;
 pub mod preview;
 pub mod theme;
 pub mod ui;
 pub mod worker;
 
+#[cfg(test)]
+mod fixtures;
 #[cfg(test)]
 mod tests;
 
@@ -41,7 +66,8 @@ use crate::embed::DeviceSpec;
 use crate::search::{Mode, Searcher};
 
 pub use action::{Action, Found, Level, Outcome};
-pub use app::{App, Effect, Focus, IndexInfo};
+pub use app::{App, Effect, IndexInfo};
+pub use focus::Focus;
 pub use theme::Theme;
 pub use worker::Job;
 
@@ -80,6 +106,10 @@ pub trait Host {
 
     /// Puts `text` on the clipboard.
     fn copy(&mut self, text: &str) -> std::io::Result<()>;
+
+    /// The time now, by which searches are debounced. The real host reads the system clock;
+    /// a test host keeps its own, which moves only when the test says.
+    fn now(&self) -> Instant;
 }
 
 /// The real terminal, through crossterm.
@@ -108,6 +138,10 @@ impl Host for CrosstermHost {
         let mut out = std::io::stdout().lock();
         out.write_all(open::osc52(text).as_bytes())?;
         out.flush()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 }
 
@@ -181,7 +215,7 @@ where
             dirty = false;
         }
         let wait = match deadline {
-            Some(d) => d.saturating_duration_since(Instant::now()).min(TICK),
+            Some(d) => d.saturating_duration_since(host.now()).min(TICK),
             None if app.is_searching() => TICK,
             None => IDLE,
         };
@@ -213,7 +247,7 @@ where
             Some(Event::Resize(w, h)) => queue.push(Action::Resize(w, h)),
             _ => {}
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| host.now() >= d) {
             deadline = None;
             queue.push(Action::Search);
         }
@@ -221,7 +255,7 @@ where
             dirty = true;
             match app.update(action) {
                 None => {}
-                Some(Effect::Debounce) => deadline = Some(Instant::now() + DEBOUNCE),
+                Some(Effect::Debounce) => deadline = Some(host.now() + DEBOUNCE),
                 Some(Effect::Search { seq, request }) => {
                     deadline = None;
                     // A stopped worker was reported above.

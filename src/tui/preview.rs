@@ -233,7 +233,7 @@ pub fn top_row(rows: &[Row], height: usize, scroll: Option<usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::app::tests::hit;
+    use crate::tui::fixtures::hit;
 
     fn plain(rows: &[Row]) -> Vec<String> {
         rows.iter().map(|r| r.line.to_string()).collect()

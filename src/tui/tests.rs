@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::process::{Command, ExitStatus};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -15,8 +15,10 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use super::action::{Action, Found, Outcome};
-use super::app::tests::{hit, info};
-use super::app::{App, Effect, Focus};
+use super::app::tests::info;
+use super::app::{App, Effect};
+use super::fixtures::hit;
+use super::focus::Focus;
 use super::preview::Preview;
 use super::theme::Theme;
 use super::{Host, Job, draw, event_loop};
@@ -444,11 +446,20 @@ fn no_color_draws_with_modifiers_only() {
     );
 }
 
-/// A scripted terminal: keys are handed out one by one, each once `ready` says so.
+/// Ctrl-C: quits from anywhere.
+fn ctrl_c() -> KeyEvent {
+    KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+}
+
+/// A scripted terminal: keys are handed out one by one, each once `ready` says so. Its clock
+/// moves only while the event loop waits for a key that is not ready, by the time the loop
+/// asked to wait, so keys handed out back to back are typed in no time at all, however slowly
+/// the test runs.
 struct Script {
     steps: VecDeque<(KeyEvent, Box<dyn Fn() -> bool>)>,
     copied: Vec<String>,
     ran: Vec<Vec<String>>,
+    clock: Instant,
 }
 
 impl Host for Script {
@@ -458,15 +469,18 @@ impl Host for Script {
                 Ok(self.steps.pop_front().map(|(key, _)| Event::Key(key)))
             }
             Some(_) => {
-                std::thread::sleep(timeout);
+                self.clock += timeout;
+                // The key waits on the worker thread, which needs real time to answer.
+                std::thread::sleep(Duration::from_millis(1));
                 Ok(None)
             }
             // Out of keys: quit, so a broken test cannot hang.
-            None => Ok(Some(Event::Key(KeyEvent::new(
-                KeyCode::Char('c'),
-                KeyModifiers::CONTROL,
-            )))),
+            None => Ok(Some(Event::Key(ctrl_c()))),
         }
+    }
+
+    fn now(&self) -> Instant {
+        self.clock
     }
 
     fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
@@ -544,6 +558,7 @@ fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
         steps,
         copied: vec![],
         ran: vec![],
+        clock: Instant::now(),
     };
     let mut app = App::new(Some(info()), Theme::new(false));
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
@@ -562,4 +577,185 @@ fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
     let text = screen(&terminal);
     assert!(text.contains("opened /docs/scans/lease-2019.pdf"), "{text}");
     assert!(text.contains("(the hit is on p. 12)"), "{text}");
+}
+
+/// A terminal on a clock of its own: each key is pressed at its moment, and time moves only
+/// while the event loop waits, by as much as it asked to wait. Search jobs are answered on the
+/// spot, on this thread, with `hits`, and logged with the moment they were sent. Nothing here
+/// depends on how fast the test runs.
+struct Timeline {
+    start: Instant,
+    clock: Instant,
+    /// Keys, each with the moment (since the start) it is pressed, in order.
+    keys: VecDeque<(Duration, KeyEvent)>,
+    jobs: mpsc::Receiver<Job>,
+    answers: mpsc::Sender<Action>,
+    hits: Vec<Hit>,
+    /// Every search request: when it was sent, and its query.
+    searched: Vec<(Duration, String)>,
+}
+
+impl Timeline {
+    /// A timeline pressing `keys` at their moments (in milliseconds), answering every search
+    /// with `hits`; and the two ends of the job and action channels for the event loop.
+    fn new(
+        keys: &[(u64, KeyEvent)],
+        hits: Vec<Hit>,
+    ) -> (Self, mpsc::Sender<Job>, mpsc::Receiver<Action>) {
+        let (jobs_tx, jobs) = mpsc::channel();
+        let (answers, actions) = mpsc::channel();
+        let start = Instant::now();
+        let keys = keys
+            .iter()
+            .map(|&(ms, key)| (Duration::from_millis(ms), key))
+            .collect();
+        let timeline = Timeline {
+            start,
+            clock: start,
+            keys,
+            jobs,
+            answers,
+            hits,
+            searched: Vec::new(),
+        };
+        (timeline, jobs_tx, actions)
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.clock - self.start
+    }
+
+    /// Logs and answers the jobs sent since the last call (the clock has not moved since).
+    fn answer_jobs(&mut self) {
+        while let Ok(job) = self.jobs.try_recv() {
+            let query = job.request.query.clone();
+            self.searched.push((self.elapsed(), query.clone()));
+            let outcome = Outcome::from_hits(
+                &query,
+                job.request.mode,
+                self.hits.clone(),
+                Duration::from_millis(12),
+            );
+            self.answers
+                .send(Action::Results {
+                    seq: job.seq,
+                    result: Ok(outcome),
+                })
+                .unwrap();
+        }
+    }
+}
+
+impl Host for Timeline {
+    fn next_event(&mut self, timeout: Duration) -> std::io::Result<Option<Event>> {
+        self.answer_jobs();
+        let elapsed = self.elapsed();
+        match self.keys.front() {
+            Some(&(at, key)) if at <= elapsed => {
+                self.keys.pop_front();
+                Ok(Some(Event::Key(key)))
+            }
+            Some(&(at, _)) => {
+                self.clock += timeout.min(at - elapsed);
+                Ok(None)
+            }
+            // Out of keys: quit, so a broken test cannot hang.
+            None => Ok(Some(Event::Key(ctrl_c()))),
+        }
+    }
+
+    fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
+        panic!("nothing is opened in this test: {command:?}");
+    }
+
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        panic!("nothing is copied in this test: {text}");
+    }
+
+    fn now(&self) -> Instant {
+        self.clock
+    }
+}
+
+fn press(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn sample_hits() -> Vec<Hit> {
+    sample_found().into_iter().map(|f| f.hit).collect()
+}
+
+#[test]
+fn a_search_starts_once_the_query_has_been_still_for_the_debounce_delay() {
+    let ms = Duration::from_millis;
+    let keys = [
+        (0, press(KeyCode::Char('d'))),
+        (50, press(KeyCode::Char('e'))),
+        (100, press(KeyCode::Char('p'))),
+        // 300 ms after "p": "dep" was searched at 250 ms.
+        (400, press(KeyCode::Char('o'))),
+        // 149 ms after "s": not yet searched when the user quits.
+        (600, press(KeyCode::Char('s'))),
+        (749, ctrl_c()),
+    ];
+    let (mut host, jobs, actions) = Timeline::new(&keys, sample_hits());
+    let mut app = App::new(Some(info()), Theme::new(false));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    event_loop(&mut terminal, &mut app, &mut host, &jobs, &actions).unwrap();
+
+    assert_eq!(super::DEBOUNCE, ms(150));
+    assert_eq!(
+        host.searched,
+        vec![(ms(250), "dep".to_string()), (ms(550), "depo".to_string())],
+        "one search per pause of 150 ms, none for a key typed within 150 ms of the next"
+    );
+    assert_eq!(app.query(), "depos");
+    assert_eq!(host.elapsed(), ms(749));
+}
+
+#[test]
+fn an_empty_or_blank_query_starts_no_search_and_shows_no_results() {
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let keys = [
+        // Blank from the start; Tab (a new mode searches again) and Enter on it.
+        (0, press(KeyCode::Char(' '))),
+        (10, press(KeyCode::Char(' '))),
+        (20, press(KeyCode::Char(' '))),
+        (500, press(KeyCode::Tab)),
+        (600, press(KeyCode::Enter)),
+        // Emptied: Tab again.
+        (700, ctrl('u')),
+        (800, press(KeyCode::Tab)),
+        // A real query is searched (at 1150 ms) and its hits shown...
+        (1000, press(KeyCode::Char('x'))),
+        // ...then emptied, and blank again: no search, and the hits are gone.
+        (1500, ctrl('u')),
+        (2000, press(KeyCode::Char(' '))),
+        (2010, press(KeyCode::Char(' '))),
+        (2500, press(KeyCode::BackTab)),
+        (3000, ctrl_c()),
+    ];
+    let (mut host, jobs, actions) = Timeline::new(&keys, sample_hits());
+    let mut app = App::new(Some(info()), Theme::new(false));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    event_loop(&mut terminal, &mut app, &mut host, &jobs, &actions).unwrap();
+
+    assert_eq!(
+        host.searched,
+        vec![(Duration::from_millis(1150), "x".to_string())],
+        "only the real query reached the search worker"
+    );
+    assert_eq!(app.query(), "  ");
+    assert_eq!(app.mode(), Mode::Keyword, "Tab, Tab, Shift-Tab");
+    assert_eq!(app.visible_hits().count(), 0);
+    assert!(!app.is_searching());
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(
+        text.contains("Type to search: results follow as you type."),
+        "{text}"
+    );
+    assert!(!text.contains("Results:"), "{text}");
+    assert!(!text.contains("commercial-lease.txt"), "{text}");
+    assert!(!text.contains("earching"), "{text}");
 }

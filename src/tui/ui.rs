@@ -28,88 +28,14 @@ use crate::search::Mode;
 use crate::search::fusion::Fusion;
 
 use super::action::{Found, Level};
-use super::app::{App, Focus};
+use super::app::App;
+use super::focus::Focus;
 use super::keymap::HELP;
+use super::layout::{Areas, areas};
 use super::preview;
 
-/// Below this width or height the compact screen is drawn.
-const MIN_WIDTH: u16 = 40;
-const MIN_HEIGHT: u16 = 10;
 /// Width of the score bar, in cells.
 const BAR_CELLS: usize = 6;
-
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Areas {
-    pub(super) query: Rect,
-    pub(super) list_block: Rect,
-    pub(super) list: Rect,
-    pub(super) preview_block: Rect,
-    pub(super) preview: Rect,
-    pub(super) message: Rect,
-    pub(super) status: Rect,
-    /// Rows per hit in the list.
-    pub(super) item_height: u16,
-}
-
-impl Areas {
-    pub(super) fn items_per_page(&self) -> usize {
-        usize::from(self.list.height / self.item_height.max(1))
-    }
-
-    fn compact(&self) -> bool {
-        self.list_block.is_empty()
-    }
-}
-
-/// Splits the screen. Pure, so that [`App`] can page and scroll by the same geometry.
-pub(super) fn areas(area: Rect) -> Areas {
-    let empty = Rect::new(area.x, area.y, 0, 0);
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let row = |y: u16| Rect::new(area.x, y, area.width, 1);
-        return Areas {
-            query: if area.height >= 1 { row(area.y) } else { empty },
-            list_block: empty,
-            list: if area.height >= 3 {
-                Rect::new(area.x, area.y + 1, area.width, area.height - 2)
-            } else {
-                empty
-            },
-            preview_block: empty,
-            preview: empty,
-            message: empty,
-            status: if area.height >= 2 {
-                row(area.bottom() - 1)
-            } else {
-                empty
-            },
-            item_height: 1,
-        };
-    }
-    let [query, body, message, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [list_block, preview_block] = if area.width >= 120 {
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(body)
-    } else {
-        Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body)
-    };
-    let inner = |r: Rect| r.inner(Margin::new(1, 1));
-    Areas {
-        query,
-        list_block,
-        list: inner(list_block),
-        preview_block,
-        preview: inner(preview_block),
-        message,
-        status,
-        item_height: 2,
-    }
-}
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
