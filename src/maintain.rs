@@ -2,7 +2,7 @@
 //!
 //! The catalog is the source of truth; the keyword index and the vector graph are derived
 //! from it and can always be rebuilt without the encoder. Repairs and compaction write a new
-//! version beside the current one and swap it in, like an index run.
+//! generation beside the current one and publish it, like an index run (one write transaction).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

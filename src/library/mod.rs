@@ -391,6 +391,17 @@ impl Library {
         })
     }
 
+    /// Whether `snapshot` is still the current generation (one small file read): a
+    /// long-lived reader (the TUI, `mcp`) opens a new snapshot when it is not.
+    pub fn is_current(&self, snapshot: &Snapshot) -> bool {
+        match self.current_name() {
+            Ok(Some(name)) => snapshot.paths.dir.file_name() == Some(std::ffi::OsStr::new(&name)),
+            // Format 1: current until a writer converts it.
+            Ok(None) => snapshot.paths.dir == self.dir,
+            Err(_) => false,
+        }
+    }
+
     /// The current manifest (model, settings, counts).
     pub fn manifest(&self) -> Result<Manifest> {
         Ok(self.snapshot()?.manifest)
@@ -683,6 +694,8 @@ mod tests {
         assert!(reader.paths().catalog().is_dir() && reader.paths().keyword().is_dir());
         assert_eq!(library.manifest().unwrap().documents, 2);
         assert_eq!(generations(&library), ["gen-000001", "gen-000002"]);
+        assert!(!library.is_current(&reader));
+        assert!(library.is_current(&library.snapshot().unwrap()));
         drop(reader);
         // Once no reader holds it, the next writer deletes it.
         write(&library, "c.txt");

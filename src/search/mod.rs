@@ -209,6 +209,12 @@ impl Searcher {
         Library::at(dir).searcher()
     }
 
+    /// Whether a writer has published a newer generation since this searcher opened (a
+    /// long-lived reader then opens a new searcher to see it).
+    pub fn is_current(&self) -> bool {
+        Library::at(&self.dir).is_current(&self.snapshot)
+    }
+
     /// The index's manifest (model, chunker, counts).
     pub fn manifest(&self) -> &Manifest {
         self.snapshot.manifest()
