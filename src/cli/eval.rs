@@ -139,7 +139,9 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         context_in_embedding: Some(!args.chunking.no_context),
     };
     opts.only_files = only_files;
-    opts.rebuild = true; // settings are part of the cache key; vectors of unchanged text are reused
+    // Settings are part of the cache key, so the cached index is updated, not rebuilt, and a
+    // second eval of the same set waits for one already indexing it.
+    opts.wait = true;
     if !args.json {
         eprintln!(
             "indexing {} into {} ...",
