@@ -167,7 +167,7 @@ fn search_json(index: &Path, args: &[&str]) -> Value {
 }
 
 /// The tool's answer, which must not be an error.
-fn ok<'a>(results: &'a Value, i: usize) -> &'a Value {
+fn ok(results: &Value, i: usize) -> &Value {
     let r = &results["results"][i];
     assert_eq!(r["is_error"], false, "call {i}: {r}");
     &r["structured"]

@@ -1,7 +1,8 @@
 //! The MCP tools, their argument schemas and the descriptions a model reads, on `rmcp`.
 //!
-//! A call whose arguments do not match the schema is refused by the SDK with a JSON-RPC
-//! "invalid params" error. A call the tool cannot answer (a path outside the index, a range
+//! A call whose arguments do not match the schema is refused by the SDK with a tool error
+//! ("failed to deserialize parameters"), an unknown tool with a JSON-RPC error. A call the
+//! tool cannot answer (a path outside the index, a range
 //! past the file, `k` too large) returns a tool error (`isError: true`) whose text says what
 //! to change: MCP clients show those to the model, which can then correct the call.
 
