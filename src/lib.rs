@@ -24,6 +24,8 @@
 //! - [`eval`]: retrieval metrics on labelled legal queries; [`bench`](mod@bench): speed measurements.
 //! - [`cli`]: the command-line front end on the same API.
 //! - [`tui`]: the full-screen front end (`lexsearch tui`), on the same API again.
+//! - `mcp` (cargo feature `mcp`, on by default): `lexsearch mcp`, the index served to AI
+//!   assistants over the Model Context Protocol, on the same API.
 //!
 //! ## Data flow
 //!
@@ -46,6 +48,8 @@ pub mod indexer;
 pub mod ingest;
 pub mod library;
 pub mod maintain;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod search;
 pub mod store;
 pub mod tui;

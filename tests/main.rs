@@ -15,5 +15,7 @@ mod errors;
 mod eval;
 mod formats;
 mod incremental;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod models;
 mod tui;

@@ -5,6 +5,8 @@
 
 mod bench;
 mod eval;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod output;
 mod watch;
 
@@ -56,6 +58,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Full-screen search as you type (the default inside an indexed folder).
     Tui(TuiArgs),
+    /// Serve the index to AI assistants over MCP (stdio, or streamable HTTP with --http).
+    #[cfg(feature = "mcp")]
+    Mcp(mcp::McpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -366,6 +371,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output::model_check(&dir, device, json)
         }
         Command::Tui(args) => tui(args),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => mcp::run(args),
     }
 }
 
@@ -416,6 +423,8 @@ impl Cli {
             Some(Command::Watch(a)) => a.model.device,
             Some(Command::Bench(a)) => a.model.device,
             Some(Command::Tui(a)) => a.model.device,
+            #[cfg(feature = "mcp")]
+            Some(Command::Mcp(a)) => a.model.device,
             Some(Command::Model(ModelCommand::Check { device, .. })) => *device,
             Some(Command::Status(_) | Command::Verify(_) | Command::Compact(_)) | None => {
                 DeviceSpec::Cpu

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::embed::{DeviceSpec, Embedder, ModelFiles};
 use crate::indexer::{IndexReport, Progress};
-use crate::search::{SearchRequest, SearchResults};
+use crate::search::{SearchJson, SearchRequest, SearchResults};
 
 /// A progress bar over files, with chunks and throughput in its message.
 pub(super) struct IndexProgress {
@@ -201,27 +201,11 @@ pub(super) fn print_verification(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct SearchJson<'a> {
-    query: &'a str,
-    mode: &'static str,
-    k: usize,
-    fusion: crate::search::fusion::Fusion,
-    #[serde(flatten)]
-    results: &'a SearchResults,
-}
-
 pub(super) fn print_search_json(
     req: &SearchRequest,
     results: &SearchResults,
 ) -> anyhow::Result<()> {
-    print_json(&SearchJson {
-        query: &req.query,
-        mode: req.mode.name(),
-        k: req.k,
-        fusion: req.fusion,
-        results,
-    })
+    print_json(&SearchJson::new(req, results))
 }
 
 /// Writes `text` with the `marks` byte ranges in `style`.

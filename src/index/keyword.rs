@@ -437,19 +437,65 @@ impl KeywordIndex {
 
     /// The stored fields of a chunk, or `None` if the index has no such chunk.
     pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
-        let f = self.fields;
+        Ok(self
+            .stored_where(self.fields.chunk_id, id.0, 1)?
+            .into_iter()
+            .next())
+    }
+
+    /// Every chunk of the document `doc`, in text order (empty if it has none).
+    pub fn chunks_of(&self, doc: DocId) -> Result<Vec<StoredChunk>> {
+        let limit = usize::try_from(self.num_chunks()).unwrap_or(usize::MAX);
+        let mut chunks = self.stored_where(self.fields.doc_id, doc.0, limit)?;
+        chunks.sort_by_key(|c| (c.range.start, c.range.end));
+        Ok(chunks)
+    }
+
+    /// One chunk of every document in the index (the first one found), by document id:
+    /// what is indexed, read from the `doc_id` terms without visiting every chunk.
+    pub fn documents(&self) -> Result<Vec<StoredChunk>> {
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(
-            Term::from_field_u64(f.chunk_id, id.0),
-            IndexRecordOption::Basic,
-        );
+        let mut ids = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(self.fields.doc_id)
+                .map_err(Self::err(&self.path))?;
+            let mut terms = inverted
+                .terms()
+                .stream()
+                .map_err(|e| Self::err(&self.path)(e.into()))?;
+            while terms.advance() {
+                if let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) {
+                    ids.insert(u64::from_be_bytes(bytes));
+                }
+            }
+        }
+        let mut docs = Vec::with_capacity(ids.len());
+        for id in ids {
+            // A deleted document's term stays until its segment is merged: it finds nothing.
+            docs.extend(self.stored_where(self.fields.doc_id, id, 1)?);
+        }
+        Ok(docs)
+    }
+
+    /// The stored fields of up to `limit` live chunks whose u64 `field` holds `value`.
+    fn stored_where(&self, field: Field, value: u64, limit: usize) -> Result<Vec<StoredChunk>> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic);
         let top = searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(Self::err(&self.path))?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*addr).map_err(Self::err(&self.path))?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(Self::err(&self.path))?;
+            out.push(self.stored(&doc));
+        }
+        Ok(out)
+    }
+
+    /// A chunk's stored fields, read from its tantivy document.
+    fn stored(&self, doc: &TantivyDocument) -> StoredChunk {
+        let f = self.fields;
         let s = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(String::from))
@@ -462,8 +508,8 @@ impl KeywordIndex {
                 .map(|v| v as u32)
         };
         let crumbs = s(f.breadcrumb);
-        Ok(Some(StoredChunk {
-            chunk_id: id,
+        StoredChunk {
+            chunk_id: ChunkId(n(f.chunk_id)),
             doc_id: DocId(n(f.doc_id)),
             path: s(f.path),
             title: s(f.title),
@@ -480,7 +526,7 @@ impl KeywordIndex {
                 page_end: opt(f.page_end),
                 paragraph: opt(f.paragraph),
             },
-        }))
+        }
     }
 }
 
@@ -654,5 +700,34 @@ mod tests {
         assert_eq!(idx.fetch(ChunkId(42)).unwrap(), Some(c));
         assert_eq!(idx.fetch(ChunkId(43)).unwrap(), None);
         assert_eq!(idx.num_chunks(), 1);
+    }
+
+    #[test]
+    fn documents_lists_each_document_once_and_chunks_of_gives_its_chunks_in_order() {
+        let mut second = chunk(21, "Landlord keeps the deposit.");
+        second.range = 0..27;
+        let (_d, idx) = index(&[
+            chunk(10, "Either party may terminate."),
+            chunk(20, "The deposit is held in trust."),
+            second,
+        ]);
+        let docs: Vec<_> = idx
+            .documents()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.doc_id, c.path))
+            .collect();
+        assert_eq!(
+            docs,
+            vec![(DocId(1), "doc1.txt".into()), (DocId(2), "doc2.txt".into())]
+        );
+        let ids: Vec<_> = idx
+            .chunks_of(DocId(2))
+            .unwrap()
+            .iter()
+            .map(|c| c.chunk_id)
+            .collect();
+        assert_eq!(ids, vec![ChunkId(21), ChunkId(20)]);
+        assert!(idx.chunks_of(DocId(9)).unwrap().is_empty());
     }
 }

@@ -504,6 +504,56 @@ pub fn chunk_text(text: &str, tokens: &dyn TokenSpans, cfg: &ChunkerConfig) -> V
     chunks
 }
 
+/// One heading of a document's outline, as the chunker recognises headings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutlineEntry {
+    /// Nesting level, 1 = outermost (`ARTICLE 4` is 1, `Section 4.2` is 2, `4.2.1` is 4).
+    pub level: u8,
+    /// The heading's label, as breadcrumbs show it.
+    pub heading: String,
+    /// 1-based line of the heading.
+    pub line: u32,
+    /// Byte offset of the heading line in the text.
+    pub start_byte: usize,
+    /// End of its section: the next heading of the same or an outer level, or the text's end.
+    pub end_byte: usize,
+}
+
+/// The headings of `text`, in order, each with the byte range of its section (the same
+/// headings that make chunk breadcrumbs).
+pub fn outline(text: &str) -> Vec<OutlineEntry> {
+    let mut out: Vec<OutlineEntry> = Vec::new();
+    let mut line = 1u32;
+    let mut counted = 0;
+    for para in paragraphs(text) {
+        let Some(h) = para.heading else { continue };
+        line += text[counted..para.range.start].matches('\n').count() as u32;
+        counted = para.range.start;
+        // This heading closes every open section at its level or deeper.
+        for open in out.iter_mut().rev() {
+            if open.end_byte != usize::MAX {
+                continue;
+            }
+            if open.level >= h.level {
+                open.end_byte = para.range.start;
+            }
+        }
+        out.push(OutlineEntry {
+            level: h.level,
+            heading: h.label,
+            line,
+            start_byte: para.range.start,
+            end_byte: usize::MAX,
+        });
+    }
+    for open in &mut out {
+        if open.end_byte == usize::MAX {
+            open.end_byte = text.len();
+        }
+    }
+    out
+}
+
 /// Overlapping windows of at most `target_tokens` tokens over one long paragraph, each ending
 /// at a token that is followed by a non-word character (never inside a word).
 fn windows(
@@ -753,5 +803,43 @@ mod tests {
         assert!(small.validate(30).is_ok());
         assert!(cfg(300, 10).validate(254).unwrap_err().contains("limit"));
         assert!(cfg(100, 60).validate(254).unwrap_err().contains("overlap"));
+    }
+
+    #[test]
+    fn the_outline_lists_headings_with_their_sections() {
+        let text = "LEASE\n\nARTICLE 1 RENT\n\nSection 1.1 Amount. Tenant pays.\n\nSection 1.2 Due.\nMonthly.\n\nARTICLE 2 DEPOSIT\nHeld in trust.\n";
+        let o = outline(text);
+        let got: Vec<_> = o
+            .iter()
+            .map(|e| {
+                (
+                    e.level,
+                    e.heading.as_str(),
+                    e.line,
+                    &text[e.start_byte..e.end_byte],
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "LEASE", 1, "LEASE\n\n"),
+                (1, "ARTICLE 1 RENT", 3, &text[7..84]),
+                (
+                    3,
+                    "Section 1.1 Amount.",
+                    5,
+                    "Section 1.1 Amount. Tenant pays.\n\n"
+                ),
+                (3, "Section 1.2 Due.", 7, "Section 1.2 Due.\nMonthly.\n\n"),
+                (
+                    1,
+                    "ARTICLE 2 DEPOSIT",
+                    10,
+                    "ARTICLE 2 DEPOSIT\nHeld in trust.\n"
+                ),
+            ]
+        );
+        assert!(outline("no headings here, just a sentence.").is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! rankings ([`fusion`]) and hydrates hits with their text, place and [`snippet`].
 
 pub mod fusion;
+pub mod glob;
 pub mod snippet;
 
 use std::collections::HashMap;
@@ -171,6 +172,36 @@ pub struct SearchResults {
     pub elapsed: Duration,
 }
 
+/// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
+/// `search` tool: the request's settings, then the results.
+#[derive(Debug, Serialize)]
+pub struct SearchJson<'a> {
+    /// The query as typed.
+    pub query: &'a str,
+    /// The mode's name.
+    pub mode: &'static str,
+    /// Number of hits asked for.
+    pub k: usize,
+    /// How hybrid search fused the arms.
+    pub fusion: Fusion,
+    /// Hits, terms and time.
+    #[serde(flatten)]
+    pub results: &'a SearchResults,
+}
+
+impl<'a> SearchJson<'a> {
+    /// The JSON document of `results`, found for `req`.
+    pub fn new(req: &'a SearchRequest, results: &'a SearchResults) -> Self {
+        SearchJson {
+            query: &req.query,
+            mode: req.mode.name(),
+            k: req.k,
+            fusion: req.fusion,
+            results,
+        }
+    }
+}
+
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
@@ -223,6 +254,11 @@ impl Searcher {
     /// The index folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The keyword index, which also stores every chunk's text and place.
+    pub fn keyword_index(&self) -> &KeywordIndex {
+        &self.keyword
     }
 
     /// Re-ranks the best fused results (twice `k`, at least 20) by how strongly the query

@@ -37,7 +37,8 @@
 pub mod action;
 pub mod app;
 pub mod focus;
-pub mod glob;
+// The path filter lives in the read path, shared with the MCP server's `search` tool.
+pub use crate::search::glob;
 pub mod keymap;
 pub mod layout;
 pub mod open;

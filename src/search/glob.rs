@@ -1,4 +1,5 @@
-//! The results filter: a small glob over paths, case-insensitive.
+//! The results filter of the TUI and of the MCP `search` tool: a small glob over paths,
+//! case-insensitive.
 //!
 //! `*` matches any run of characters (slashes included), `?` any one character. A pattern
 //! without wildcards matches anywhere in the path, so `lease` keeps `commercial-lease.txt`. A

@@ -1,0 +1,222 @@
+//! The MCP tools, their argument schemas and the descriptions a model reads, on `rmcp`.
+//!
+//! A call whose arguments do not match the schema is refused by the SDK with a tool error
+//! ("failed to deserialize parameters"), an unknown tool with a JSON-RPC error. A call the
+//! tool cannot answer (a path outside the index, a range
+//! past the file, `k` too large) returns a tool error (`isError: true`) whose text says what
+//! to change: MCP clients show those to the model, which can then correct the call.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+
+use super::documents::{Backend, DEFAULT_K, PassageCall, SearchCall, ToolError};
+use crate::search::Mode;
+
+/// How the server introduces itself to the model.
+const INSTRUCTIONS: &str = "lexsearch searches one folder of legal documents (contracts, \
+opinions, statutes, memos) on this machine. Use `search` to find passages, then \
+`get_passage` with a hit's `file`, `start_byte` and `end_byte` (widen the range to read \
+around it), and `get_document_outline` to see a document's articles and sections. \
+`status` lists the indexed files. Cite hits by file and page, paragraph or line.";
+
+/// Which arms a search runs.
+#[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeArg {
+    /// Keyword and semantic search fused (the default; best for most questions).
+    #[default]
+    Hybrid,
+    /// BM25 on words, stems and citations only (exact terms, section numbers).
+    Keyword,
+    /// Embedding similarity only (paraphrases, concepts).
+    Semantic,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Hybrid => Mode::Hybrid,
+            ModeArg::Keyword => Mode::Keyword,
+            ModeArg::Semantic => Mode::Semantic,
+        }
+    }
+}
+
+/// Arguments of `search`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchArgs {
+    /// What to look for: words, a natural-language question, or a citation such as
+    /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first.
+    pub query: String,
+    /// hybrid (default), keyword or semantic.
+    #[serde(default)]
+    pub mode: ModeArg,
+    /// Number of hits, 1 to 50 (default 10).
+    #[serde(default)]
+    pub k: Option<u64>,
+    /// Keep only hits whose file matches this case-insensitive glob, relative to the indexed
+    /// folder: `*` matches anything, `?` one character; without wildcards, any file whose
+    /// path contains the text ("lease", "*.pdf", "2024/*").
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// Arguments of `get_passage`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassageArgs {
+    /// The file, relative to the indexed folder, exactly as a search hit's `file` (or the
+    /// hit's absolute `path`).
+    pub file: String,
+    /// First byte of the extracted text, as a hit's `start_byte`.
+    #[serde(default)]
+    pub start_byte: Option<u64>,
+    /// End byte, exclusive, as a hit's `end_byte` (default start_byte + 4000).
+    #[serde(default)]
+    pub end_byte: Option<u64>,
+    /// Instead of bytes: the first line, 1-based, as a hit's `line`.
+    #[serde(default)]
+    pub start_line: Option<u64>,
+    /// The last line, inclusive (default start_line + 39).
+    #[serde(default)]
+    pub end_line: Option<u64>,
+}
+
+/// Arguments of `get_document_outline`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutlineArgs {
+    /// The file, relative to the indexed folder, as a search hit's `file`.
+    pub file: String,
+}
+
+/// The lexsearch MCP server: four read-only tools over one index.
+#[derive(Clone)]
+pub struct LexsearchMcp {
+    backend: Arc<Backend>,
+    tool_router: ToolRouter<Self>,
+}
+
+/// Runs `work` on the blocking pool (searches embed the query on the CPU) and turns its
+/// answer into a tool result: the JSON as structured content and as text, or the error's
+/// message as a tool error.
+async fn answer<T, F>(backend: &Arc<Backend>, work: F) -> Result<CallToolResult, ErrorData>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Backend) -> Result<T, ToolError> + Send + 'static,
+{
+    let backend = backend.clone();
+    let done = tokio::task::spawn_blocking(move || work(&backend))
+        .await
+        .map_err(|e| ErrorData::internal_error(format!("the tool stopped: {e}"), None))?;
+    // Through text, as `search --json` prints it: an f32 score stays 0.8069697, not the
+    // 0.8069697022438049 that converting it to a JSON value directly would give.
+    let json = |v: T| -> Result<serde_json::Value, ToolError> {
+        Ok(serde_json::from_str(&serde_json::to_string(&v)?)?)
+    };
+    match done.and_then(json) {
+        Ok(value) => Ok(CallToolResult::structured(value)),
+        Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+            "error: {e}"
+        ))])),
+    }
+}
+
+#[tool_router]
+impl LexsearchMcp {
+    /// A server over `backend`.
+    pub fn new(backend: Arc<Backend>) -> Self {
+        LexsearchMcp {
+            backend,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// `search`.
+    #[tool(
+        description = "Search the indexed legal documents (keyword, semantic or both fused). \
+Returns the best passages, best first, as {query, mode, k, fusion, hits, keyword_terms, elapsed}; \
+each hit has rank, score, file (relative path), path, title, breadcrumb (headings above it), \
+line, page (PDF) or paragraph (DOCX), start_byte and end_byte (its range in the document's \
+extracted text), the whole chunk text, a snippet with highlights, and each arm's rank and \
+score. Read around a hit with get_passage.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn search(
+        &self,
+        Parameters(args): Parameters<SearchArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let call = SearchCall {
+            query: args.query,
+            mode: args.mode.into(),
+            k: args.k.unwrap_or(DEFAULT_K),
+            path: args.path,
+        };
+        answer(&self.backend, move |b| b.search(&call)).await
+    }
+
+    /// `get_passage`.
+    #[tool(
+        description = "Read a passage of an indexed document by byte range (start_byte, \
+end_byte, as in search hits; ranges are offsets into the document's extracted text) or by \
+line range (start_line, end_line). Widen a hit's range to read around it. Returns the text \
+with its file, breadcrumb, line, end_line, page or paragraph, and the document's size \
+(document_bytes, document_lines). At most 16000 bytes are returned (truncated: true when \
+cut). Only files listed in the index are read.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_passage(
+        &self,
+        Parameters(args): Parameters<PassageArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let call = PassageCall {
+            file: args.file,
+            start_byte: args.start_byte,
+            end_byte: args.end_byte,
+            start_line: args.start_line,
+            end_line: args.end_line,
+        };
+        answer(&self.backend, move |b| b.passage(&call)).await
+    }
+
+    /// `get_document_outline`.
+    #[tool(
+        description = "The headings of an indexed document (articles, sections, numbered \
+clauses, capitalised titles), in order, each with its level (1 = outermost), line, page \
+(PDF) and the byte range of its section (start_byte, end_byte), which get_passage reads. \
+Also the document's title, size and number of indexed chunks.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_document_outline(
+        &self,
+        Parameters(args): Parameters<OutlineArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        answer(&self.backend, move |b| b.outline(&args.file)).await
+    }
+
+    /// `status`.
+    #[tool(
+        description = "What is indexed: the indexed folder (root), the number of documents \
+and chunks, the list of indexed files (relative paths, as search hits name them), the \
+embedding model, and when the index was last updated (updated, ISO 8601 UTC).",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn status(&self) -> Result<CallToolResult, ErrorData> {
+        answer(&self.backend, |b| b.status()).await
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for LexsearchMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("lexsearch", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+}

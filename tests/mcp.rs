@@ -1,0 +1,484 @@
+//! `lexsearch mcp` driven by a real MCP client: the official Python SDK (tests/mcp_client.py),
+//! over stdio and over streamable HTTP, its answers checked against `lexsearch search --json`
+//! on the same index.
+//!
+//! The client runs with the Python of LEXSEARCH_MCP_PYTHON, else of
+//! ~/.cache/lexsearch/mcp-venv (both made by scripts/test); without it these tests skip, unless
+//! LEXSEARCH_REQUIRE_MCP=1 (set by scripts/test).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{index_folder, lexsearch, real_model, repo, sample_corpus};
+
+/// How long a client session may take (it starts the server and loads the model).
+const PATIENCE: Duration = Duration::from_secs(180);
+
+/// The part of the sample corpus these tests index (a few seconds, not a minute).
+const CORPUS_FILES: [&str; 4] = [
+    "commercial-lease.txt",
+    "nda.md",
+    "software-license.md",
+    "privacy-policy.html",
+];
+
+/// Text of the file outside the indexed folder that a link inside it points to.
+const SECRET: &str = "Privileged strategy memo kept outside the matter folder.";
+
+/// The Python with the MCP SDK, or `None` (with a message) when absent and not required.
+fn mcp_python() -> Option<PathBuf> {
+    let python = std::env::var_os("LEXSEARCH_MCP_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/lexsearch/mcp-venv/bin/python"))
+        })?;
+    if python.is_file() {
+        return Some(python);
+    }
+    if std::env::var("LEXSEARCH_REQUIRE_MCP").as_deref() == Ok("1") {
+        panic!(
+            "LEXSEARCH_REQUIRE_MCP=1 but no MCP client Python at {}: run scripts/test",
+            python.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: the Python MCP SDK is not at {}; scripts/test installs it",
+        python.display()
+    );
+    None
+}
+
+/// Part of the sample corpus plus a link to a file outside it (which the walker follows and indexes),
+/// indexed with the real model: (the folder, its index). Shared by the tests of this file.
+fn corpus() -> Option<&'static (PathBuf, PathBuf)> {
+    static CORPUS: OnceLock<Option<(tempfile::TempDir, (PathBuf, PathBuf))>> = OnceLock::new();
+    CORPUS
+        .get_or_init(|| {
+            let model = real_model()?;
+            let tmp = tempfile::tempdir().unwrap();
+            let docs = tmp.path().join("matter");
+            std::fs::create_dir(&docs).unwrap();
+            for f in CORPUS_FILES {
+                std::fs::copy(sample_corpus().join(f), docs.join(f)).unwrap();
+            }
+            let outside = tmp.path().join("outside");
+            std::fs::create_dir(&outside).unwrap();
+            std::fs::write(outside.join("memo.txt"), SECRET).unwrap();
+            std::os::unix::fs::symlink(outside.join("memo.txt"), docs.join("outside-link.txt"))
+                .unwrap();
+            index_folder(&model, &docs);
+            // On disk inside the folder, but not in the index.
+            std::fs::write(docs.join("unindexed.txt"), "Written after indexing.").unwrap();
+            let index = docs.join(".lexsearch");
+            Some((tmp, (docs, index)))
+        })
+        .as_ref()
+        .map(|(_, c)| c)
+}
+
+fn binary() -> PathBuf {
+    PathBuf::from(assert_cmd::cargo::cargo_bin!("lexsearch"))
+}
+
+/// Waits for `child` at most `limit`, then kills it; its exit status and output.
+fn wait_output(mut child: Child, limit: Duration) -> (bool, String, String) {
+    let started = Instant::now();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the MCP client ran over {limit:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status.success(), out.join().unwrap(), err.join().unwrap())
+}
+
+/// Runs the Python client: `transport` is `["--url", URL, ...]` or `["--", COMMAND...]`.
+fn client(python: &Path, transport: &[String], plan: &Value) -> Result<Value, String> {
+    let mut child = Command::new(python)
+        .arg(repo().join("tests/mcp_client.py"))
+        .arg("calls")
+        .args(transport)
+        .env_remove("LEXSEARCH_MODEL_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(plan.to_string().as_bytes())
+        .unwrap();
+    let (ok, out, err) = wait_output(child, PATIENCE);
+    if !ok {
+        return Err(err);
+    }
+    Ok(serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")))
+}
+
+fn stdio_server(index: &Path) -> Vec<String> {
+    vec![
+        "--".into(),
+        binary().display().to_string(),
+        "mcp".into(),
+        "--index".into(),
+        index.display().to_string(),
+    ]
+}
+
+fn search_json(index: &Path, args: &[&str]) -> Value {
+    let out = lexsearch()
+        .arg("search")
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// The tool's answer, which must not be an error.
+fn ok(results: &Value, i: usize) -> &Value {
+    let r = &results["results"][i];
+    assert_eq!(r["is_error"], false, "call {i}: {r}");
+    &r["structured"]
+}
+
+/// The message of a tool error.
+fn tool_error(results: &Value, i: usize) -> String {
+    let r = &results["results"][i];
+    assert_eq!(r["is_error"], true, "call {i} should fail: {r}");
+    r["text"].as_str().unwrap().to_string()
+}
+
+/// Everything of a `search --json` answer but the time it took.
+fn without_elapsed(v: &Value) -> Value {
+    let mut v = v.clone();
+    v.as_object_mut().unwrap().remove("elapsed");
+    v
+}
+
+#[test]
+fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
+    let Some(python) = mcp_python() else { return };
+    let Some((docs, index)) = corpus() else {
+        return;
+    };
+    let query = "security deposit returned";
+    let cli = search_json(index, &[query, "-k", "5"]);
+    let cli_keyword = search_json(index, &[query, "-k", "5", "--mode", "keyword"]);
+    // A path filter searches 20 times k candidates, then keeps the matching ones.
+    let cli_deep = search_json(index, &["termination upon notice", "-k", "60"]);
+    let top = &cli["hits"][0];
+    let (file, line) = (top["file"].as_str().unwrap(), top["line"].as_u64().unwrap());
+    let plan = json!({"calls": [
+        {"tool": "search", "arguments": {"query": query, "k": 5}},
+        {"tool": "search", "arguments": {"query": query, "k": 5, "mode": "keyword"}},
+        {"tool": "search", "arguments": {"query": "termination upon notice", "k": 3, "path": "*.md"}},
+        {"tool": "get_passage", "arguments":
+            {"file": file, "start_byte": top["start_byte"], "end_byte": top["end_byte"]}},
+        {"tool": "get_passage", "arguments": {"file": top["path"], "start_line": line, "end_line": line + 2}},
+        {"tool": "get_document_outline", "arguments": {"file": "commercial-lease.txt"}},
+        {"tool": "status", "arguments": {}},
+        {"tool": "get_passage", "arguments": {"file": "../../etc/passwd", "start_byte": 0}},
+        {"tool": "get_passage", "arguments": {"file": "/etc/passwd", "start_line": 1}},
+        {"tool": "get_passage", "arguments": {"file": "outside-link.txt", "start_byte": 0}},
+        {"tool": "get_document_outline", "arguments": {"file": "outside-link.txt"}},
+        {"tool": "get_passage", "arguments": {"file": "unindexed.txt", "start_byte": 0}},
+        {"tool": "get_passage", "arguments": {"file": file, "start_byte": 1_000_000_000u64}},
+        {"tool": "get_passage", "arguments": {"file": file, "start_line": 100_000}},
+        {"tool": "search", "arguments": {"query": query, "k": 100_000}},
+        {"tool": "search", "arguments": {"query": 42}},
+        {"tool": "get_passage", "arguments": {"start_byte": 0}},
+        {"tool": "delete_everything", "arguments": {}},
+    ]});
+    let r = client(&python, &stdio_server(index), &plan).unwrap();
+
+    // The tools, with schemas and descriptions.
+    let tools = r["tools"].as_array().unwrap();
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["get_document_outline", "get_passage", "search", "status"]
+    );
+    for t in tools {
+        assert!(t["description"].as_str().unwrap().len() > 80, "{t}");
+        assert_eq!(t["inputSchema"]["type"], "object", "{t}");
+        assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
+    }
+    let search = tools.iter().find(|t| t["name"] == "search").unwrap();
+    assert_eq!(search["inputSchema"]["required"], json!(["query"]));
+    for p in ["query", "mode", "k", "path"] {
+        assert!(search["inputSchema"]["properties"][p].is_object(), "{p}");
+    }
+
+    // Searches: the `search --json` document, hit for hit.
+    assert_eq!(without_elapsed(ok(&r, 0)), without_elapsed(&cli));
+    assert_eq!(without_elapsed(ok(&r, 1)), without_elapsed(&cli_keyword));
+    let mut expected: Vec<Value> = cli_deep["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["file"].as_str().unwrap().ends_with(".md"))
+        .take(3)
+        .cloned()
+        .collect();
+    for (i, h) in expected.iter_mut().enumerate() {
+        h["rank"] = json!(i + 1);
+    }
+    assert!(!expected.is_empty());
+    assert_eq!(ok(&r, 2)["hits"], json!(expected));
+
+    // A hit's range reads back as the hit's text, with its breadcrumb and place.
+    let passage = ok(&r, 3);
+    for field in [
+        "file",
+        "path",
+        "text",
+        "breadcrumb",
+        "line",
+        "start_byte",
+        "end_byte",
+    ] {
+        assert_eq!(passage[field], top[field], "{field}");
+    }
+    assert_eq!(passage["truncated"], false);
+    let by_lines = ok(&r, 4);
+    assert_eq!(by_lines["line"], top["line"]);
+    assert_eq!(by_lines["end_line"], json!(line + 2));
+    let source = std::fs::read_to_string(docs.join(file)).unwrap();
+    let expected_lines: Vec<&str> = source
+        .split_inclusive('\n')
+        .skip(line as usize - 1)
+        .take(3)
+        .collect();
+    assert_eq!(by_lines["text"], json!(expected_lines.concat()));
+
+    // The outline: the lease's articles, each range starting at its heading.
+    let outline = ok(&r, 5);
+    let headings = outline["headings"].as_array().unwrap();
+    let lease = std::fs::read_to_string(docs.join("commercial-lease.txt")).unwrap();
+    assert!(
+        headings
+            .iter()
+            .any(|h| h["heading"].as_str().unwrap().contains("SECURITY DEPOSIT")),
+        "{outline}"
+    );
+    for h in headings {
+        let (start, end) = (
+            h["start_byte"].as_u64().unwrap() as usize,
+            h["end_byte"].as_u64().unwrap() as usize,
+        );
+        assert!(start < end && end <= lease.len(), "{h}");
+        let first_word = h["heading"].as_str().unwrap().split(' ').next().unwrap();
+        assert!(lease[start..].starts_with(first_word), "{h}");
+    }
+
+    // Status: what is indexed, the model, when.
+    let status = ok(&r, 6);
+    let cli_status: Value = serde_json::from_slice(
+        &lexsearch()
+            .args(["status", "--json", "--index"])
+            .arg(index)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    for field in ["documents", "chunks", "model", "updated_unix", "generation"] {
+        assert_eq!(status[field], cli_status[field], "{field}");
+    }
+    assert_eq!(status["files_total"], cli_status["documents"]);
+    assert!(
+        status["files"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("commercial-lease.txt"))
+    );
+    assert!(status["updated"].as_str().unwrap().ends_with('Z'));
+
+    // Refusals, each saying what to do instead; nothing outside the folder is read.
+    for i in [7, 8] {
+        let e = tool_error(&r, i);
+        assert!(e.contains("outside the indexed folder"), "{i}: {e}");
+        assert!(!e.contains("root:"), "{e}");
+    }
+    for i in [9, 10] {
+        let e = tool_error(&r, i);
+        assert!(e.contains("symbolic link"), "{i}: {e}");
+        assert!(!e.contains(SECRET), "{e}");
+    }
+    assert!(tool_error(&r, 11).contains("not in the index"));
+    assert!(tool_error(&r, 12).contains("start_byte 1000000000 is past the end"));
+    assert!(tool_error(&r, 13).contains("start_line 100000 is past the end"));
+    assert!(tool_error(&r, 14).contains("k must be between 1 and 50"));
+    // Arguments against the schema: tool errors from the SDK; an unknown tool: JSON-RPC.
+    for i in [15, 16] {
+        let e = tool_error(&r, i);
+        assert!(e.contains("failed to deserialize parameters"), "{i}: {e}");
+    }
+    assert_eq!(r["results"][17]["protocol_error"]["code"], -32602);
+}
+
+/// A `lexsearch mcp --http` server, killed when dropped.
+struct HttpServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl HttpServer {
+    fn start(index: &Path, token_file: &Path) -> HttpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = Command::new(binary())
+            .args(["mcp", "--http", &addr.to_string(), "--index"])
+            .arg(index)
+            .arg("--token-file")
+            .arg(token_file)
+            .env_remove("LEXSEARCH_MODEL_DIR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut server = HttpServer { child, addr };
+        let started = Instant::now();
+        while TcpStream::connect(addr).is_err() {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                panic!("the server exited: {status}");
+            }
+            assert!(started.elapsed() < PATIENCE, "the server never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// The status line of a raw HTTP request.
+    fn status_line(&self, request: &str) -> String {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn mcp_over_http_needs_the_bearer_token_and_answers_like_the_cli() {
+    let Some(python) = mcp_python() else { return };
+    let Some((_, index)) = corpus() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let token = "0f3c9a7e51d24b8e";
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let server = HttpServer::start(index, &token_file);
+    let url = format!("http://{}/mcp", server.addr);
+
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let post = |auth: &str| {
+        format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\n{auth}Content-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            server.addr,
+            body.len()
+        )
+    };
+    assert!(server.status_line(&post("")).contains(" 401 "));
+    assert!(
+        server
+            .status_line(&post("Authorization: Bearer wrong-token\r\n"))
+            .contains(" 401 ")
+    );
+    let other = format!(
+        "GET /files HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    assert!(server.status_line(&other).contains(" 404 "));
+    // The SDK's client without the token cannot connect (it reports the 401 as an error
+    // response, without the status).
+    let plan = json!({"calls": [{"tool": "status"}]});
+    let refused = client(&python, &["--url".into(), url.clone()], &plan).unwrap_err();
+    assert!(
+        refused.contains("Server returned an error response"),
+        "{refused}"
+    );
+
+    let query = "confidential information exclusions";
+    let cli = search_json(index, &[query, "-k", "4", "--mode", "semantic"]);
+    let top = &cli["hits"][0];
+    let plan = json!({"calls": [
+        {"tool": "search", "arguments": {"query": query, "k": 4, "mode": "semantic"}},
+        {"tool": "get_passage", "arguments":
+            {"file": top["file"], "start_byte": top["start_byte"], "end_byte": top["end_byte"]}},
+        {"tool": "get_passage", "arguments": {"file": "../outside/memo.txt", "start_byte": 0}},
+        {"tool": "search", "arguments": {"query": query, "k": 0}},
+    ]});
+    let with_token = ["--url".into(), url, "--token".into(), token.into()];
+    let r = client(&python, &with_token, &plan).unwrap();
+    assert_eq!(r["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(without_elapsed(ok(&r, 0)), without_elapsed(&cli));
+    assert_eq!(ok(&r, 1)["text"], top["text"]);
+    assert!(tool_error(&r, 2).contains("outside the indexed folder"));
+    assert!(tool_error(&r, 3).contains("k must be between 1 and 50"));
+}
+
+#[test]
+fn mcp_refuses_to_serve_beyond_loopback_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    lexsearch()
+        .args(["mcp", "--http", "0.0.0.0:8765", "--index"])
+        .arg(dir.path())
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--token-file"));
+}
