@@ -180,6 +180,21 @@ fn tool_error(results: &Value, i: usize) -> String {
     r["text"].as_str().unwrap().to_string()
 }
 
+/// Every file and folder under `dir` (links not followed), with its size and modification time.
+fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        out.push((entry.path(), meta.len(), meta.modified().unwrap()));
+        if meta.is_dir() {
+            out.extend(tree(&entry.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Everything of a `search --json` answer but the time it took.
 fn without_elapsed(v: &Value) -> Value {
     let mut v = v.clone();
@@ -221,7 +236,10 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "get_passage", "arguments": {"start_byte": 0}},
         {"tool": "delete_everything", "arguments": {}},
     ]});
+    let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
+    // The server wrote nothing: not in the index, not beside the documents.
+    assert_eq!(tree(docs), before);
 
     // The tools, with schemas and descriptions.
     let tools = r["tools"].as_array().unwrap();
@@ -481,4 +499,45 @@ fn mcp_refuses_to_serve_beyond_loopback_without_a_token() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("--token-file"));
+}
+
+#[test]
+fn mcp_answers_from_the_new_version_after_the_folder_is_indexed_again() {
+    let Some(python) = mcp_python() else { return };
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("matter");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::copy(sample_corpus().join("nda.md"), docs.join("nda.md")).unwrap();
+    index_folder(&model, &docs);
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, "t0k3n").unwrap();
+    let server = HttpServer::start(&docs.join(".lexsearch"), &token_file);
+    let url = format!("http://{}/mcp", server.addr);
+    let session = ["--url".into(), url, "--token".into(), "t0k3n".into()];
+    let plan = json!({"calls": [
+        {"tool": "status"},
+        {"tool": "search", "arguments": {"query": "security deposit", "k": 1, "path": "lease"}},
+    ]});
+    let before = client(&python, &session, &plan).unwrap();
+    assert_eq!(ok(&before, 0)["files"], json!(["nda.md"]));
+    assert_eq!(ok(&before, 1)["hits"], json!([]));
+
+    std::fs::copy(
+        sample_corpus().join("commercial-lease.txt"),
+        docs.join("commercial-lease.txt"),
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    let after = client(&python, &session, &plan).unwrap();
+    let status = ok(&after, 0);
+    assert_eq!(status["files"], json!(["commercial-lease.txt", "nda.md"]));
+    assert_eq!(
+        status["serving_generation"].as_u64(),
+        ok(&before, 0)["serving_generation"].as_u64().map(|g| g + 1)
+    );
+    assert_eq!(
+        ok(&after, 1)["hits"][0]["file"],
+        json!("commercial-lease.txt")
+    );
 }
