@@ -3,12 +3,16 @@
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with [`pdf`] and
 //! [`docx`] for those formats, run under [`isolate`]), and [`chunk`] splits that text along
 //! its legal structure. Nothing here knows about models or stores.
+//!
+//! [`types`] holds what the formats share (the [`Extractor`](types::Extractor) trait, its
+//! output and errors): each format imports it, never [`extract`], which imports the formats.
 
 pub mod chunk;
 pub mod docx;
 pub mod extract;
 pub mod isolate;
 pub mod pdf;
+pub mod types;
 pub mod walk;
 
 /// PDF and DOCX files built in code, shared with the integration tests.
