@@ -30,7 +30,10 @@ use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::vector::VectorIndex;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
-use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, Extracted, extract};
+use crate::ingest::extract::{
+    DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, Extracted, extract, extract_file,
+};
+use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::{SourceFile, walk};
 use crate::library::{IndexPaths, WriteLock};
 use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest};
@@ -57,6 +60,8 @@ pub struct IndexOptions {
     /// Threads that extract and chunk files; `None`: one while the encoder runs on the CPU
     /// (it has the cores), all cores but one when it runs on a GPU.
     pub extract_threads: Option<usize>,
+    /// When to OCR PDF pages (Tesseract is looked for once per run).
+    pub ocr: OcrMode,
 }
 
 impl IndexOptions {
@@ -72,6 +77,7 @@ impl IndexOptions {
             context_in_embedding: true,
             only_files: None,
             extract_threads: None,
+            ocr: OcrMode::Auto,
         }
     }
 }
@@ -146,6 +152,21 @@ pub struct IndexReport {
     /// Share of the wall time of the extract-chunk-embed pipeline (from the first file to
     /// the last vector) during which the encoder was busy, in percent.
     pub encoder_busy_percent: f64,
+    /// OCR in this run.
+    pub ocr: OcrReport,
+}
+
+/// What OCR did in an index run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OcrReport {
+    /// The `--ocr` mode.
+    pub mode: OcrMode,
+    /// Whether Tesseract (and pdftoppm) were found.
+    pub engine_found: bool,
+    /// PDF pages read by OCR in this run.
+    pub pages_ocr: usize,
+    /// PDF pages without a text layer left unread (no engine, or `--ocr never`).
+    pub pages_needing_ocr: usize,
 }
 
 /// One extracted and chunked document on its way to the encoder.
@@ -160,6 +181,13 @@ enum Message {
     Doc(Box<Prepared>),
     Skip(Skipped),
     Empty(PathBuf),
+    /// Pages OCR'd, and pages that needed OCR and did not get it, in one document.
+    Ocr {
+        done: usize,
+        needed: usize,
+    },
+    /// Every document of this file (attachments included) was sent.
+    FileDone(PathBuf),
 }
 
 /// A document with the text to embed for each chunk, and the vectors already known.
@@ -299,7 +327,15 @@ pub fn build_index(
         chunks_per_second: 0.0,
         encoder_seconds: 0.0,
         encoder_busy_percent: 0.0,
+        ocr: OcrReport::default(),
     };
+    let limits = ExtractLimits {
+        max_bytes: opts.max_file_bytes,
+        ocr: OcrOptions::detect(opts.ocr),
+        ..ExtractLimits::default()
+    };
+    report.ocr.mode = opts.ocr;
+    report.ocr.engine_found = limits.ocr.engine.is_some();
 
     // Classify: unchanged by size and mtime (not read), to read, and gone.
     let incremental = same_settings && !opts.rebuild;
@@ -318,7 +354,11 @@ pub fn build_index(
     let gone: Vec<DocId> = current
         .iter()
         .flat_map(|c| c.docs.iter())
-        .filter(|(rel, _)| !seen.contains(*rel))
+        // An attachment (`mail.eml#a.pdf`) stays while its e-mail does.
+        .filter(|(rel, _)| {
+            !seen.contains(*rel)
+                && !crate::ingest::containers_of(rel).any(|parent| seen.contains(&parent))
+        })
         .map(|(_, (id, _))| *id)
         .collect();
     if incremental && to_read.is_empty() && gone.is_empty() {
@@ -395,8 +435,8 @@ pub fn build_index(
         // Stage 1: extraction and chunking, on their own thread(s), in file order.
         let (tx, rx) = mpsc::sync_channel::<Message>(32);
         let chunker = opts.chunker;
-        let max_bytes = opts.max_file_bytes;
-        scope.spawn(move || produce(to_read, embedder, &chunker, max_bytes, producers, &tx));
+        let limits = &limits;
+        scope.spawn(move || produce(to_read, embedder, &chunker, limits, producers, &tx));
         // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
         // this thread, classifies and tokenizes the next group and writes finished ones
         // meanwhile.
@@ -421,18 +461,20 @@ pub fn build_index(
         let mut in_flight = VecDeque::new();
         for msg in rx {
             match msg {
+                Message::FileDone(p) => progress.file_done(&p),
+                Message::Ocr { done, needed } => {
+                    writer.report.ocr.pages_ocr += done;
+                    writer.report.ocr.pages_needing_ocr += needed;
+                }
                 Message::Skip(s) => {
-                    progress.file_done(&s.path);
                     writer.drop_unreadable(&s.path, &root)?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
-                    progress.file_done(&p);
                     writer.drop_unreadable(&p, &root)?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
-                    progress.file_done(&doc.file.path);
                     let Some(doc) = writer.classify(*doc)? else {
                         continue;
                     };
@@ -566,7 +608,7 @@ fn produce(
     files: Vec<SourceFile>,
     embedder: &Embedder,
     chunker: &ChunkerConfig,
-    max_bytes: u64,
+    limits: &ExtractLimits,
     threads: usize,
     tx: &mpsc::SyncSender<Message>,
 ) {
@@ -580,11 +622,10 @@ fn produce(
         .flatten();
     let Some(pool) = pool else {
         for file in files {
-            if tx
-                .send(prepare(file, embedder, chunker, max_bytes))
-                .is_err()
-            {
-                return;
+            for msg in prepare(file, embedder, chunker, limits) {
+                if tx.send(msg).is_err() {
+                    return;
+                }
             }
         }
         return;
@@ -600,7 +641,7 @@ fn produce(
             use rayon::prelude::*;
             group
                 .into_par_iter()
-                .map(|f| prepare(f, embedder, chunker, max_bytes))
+                .flat_map_iter(|f| prepare(f, embedder, chunker, limits))
                 .collect()
         });
         for msg in prepared {
@@ -611,35 +652,57 @@ fn produce(
     }
 }
 
-/// Extracts and chunks one file (runs on a producer thread).
+/// Extracts and chunks one file and its attachments (runs on a producer thread): one
+/// message per document, OCR counts, then [`Message::FileDone`].
 fn prepare(
     file: SourceFile,
     embedder: &Embedder,
     chunker: &ChunkerConfig,
-    max_bytes: u64,
-) -> Message {
-    let extracted = match extract(&file, max_bytes) {
-        Ok(x) => x,
-        Err(ExtractError::Empty) => return Message::Empty(file.path),
-        Err(e) => {
-            return Message::Skip(Skipped {
-                path: file.path,
-                reason: e.to_string(),
+    limits: &ExtractLimits,
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    for doc in extract_file(&file, limits) {
+        let (sub, extracted) = match doc.result {
+            Ok(x) => (doc.file, x),
+            Err(ExtractError::Empty) => {
+                out.push(Message::Empty(doc.file.path));
+                continue;
+            }
+            Err(e) => {
+                if let ExtractError::NeedsOcr { pages } = e {
+                    out.push(Message::Ocr {
+                        done: 0,
+                        needed: pages,
+                    });
+                }
+                out.push(Message::Skip(Skipped {
+                    path: doc.file.path,
+                    reason: e.to_string(),
+                }));
+                continue;
+            }
+        };
+        if extracted.ocr_pages + extracted.pages_needing_ocr > 0 {
+            out.push(Message::Ocr {
+                done: extracted.ocr_pages,
+                needed: extracted.pages_needing_ocr,
             });
         }
-    };
-    let chunks = chunk_text(&extracted.text, embedder, chunker);
-    let title = extracted
-        .title
-        .clone()
-        .or_else(|| first_line(&extracted.text))
-        .unwrap_or_else(|| file.rel.display().to_string());
-    Message::Doc(Box::new(Prepared {
-        file,
-        extracted,
-        title,
-        chunks,
-    }))
+        let chunks = chunk_text(&extracted.text, embedder, chunker);
+        let title = extracted
+            .title
+            .clone()
+            .or_else(|| first_line(&extracted.text))
+            .unwrap_or_else(|| sub.rel.display().to_string());
+        out.push(Message::Doc(Box::new(Prepared {
+            file: sub,
+            extracted,
+            title,
+            chunks,
+        })));
+    }
+    out.push(Message::FileDone(file.path));
+    out
 }
 
 /// The first non-empty line, without Markdown heading marks, if it is short enough to be a title.

@@ -120,6 +120,10 @@ struct IndexArgs {
     /// cores the encoder needs; all cores but one with a GPU).
     #[arg(long, value_name = "N")]
     extract_threads: Option<usize>,
+    /// OCR of PDF pages with Tesseract: `auto` reads pages without a text layer when
+    /// Tesseract is installed, `always` reads every page, `never` none.
+    #[arg(long, value_enum, default_value_t = crate::ingest::ocr::OcrMode::Auto)]
+    ocr: crate::ingest::ocr::OcrMode,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -460,6 +464,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.rebuild = args.rebuild;
     opts.context_in_embedding = !args.chunking.no_context;
     opts.extract_threads = args.extract_threads;
+    opts.ocr = args.ocr;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)

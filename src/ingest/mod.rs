@@ -11,6 +11,9 @@ pub mod chunk;
 pub mod docx;
 pub mod extract;
 pub mod isolate;
+pub mod mail;
+pub mod ocr;
+pub mod odt;
 pub mod pdf;
 pub mod types;
 pub mod walk;
@@ -31,4 +34,16 @@ pub struct Skipped {
     pub path: PathBuf,
     /// A one-line reason a person can act on.
     pub reason: String,
+}
+
+/// The files that may contain the document at `rel`: for an attachment path
+/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`) each e-mail before a `#`, innermost
+/// last; nothing for a path without a `#` after an e-mail's name.
+pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '_ {
+    let s = rel.to_str().unwrap_or("");
+    s.match_indices('#').filter_map(move |(i, _)| {
+        let parent = std::path::Path::new(&s[..i]);
+        (walk::FileKind::from_path(parent) == Some(walk::FileKind::Eml))
+            .then(|| parent.to_path_buf())
+    })
 }

@@ -64,7 +64,7 @@ impl Extractor for PdfExtractor {
 pub fn extract_pdf(bytes: &[u8], backend: PdfBackend) -> Result<ExtractedText, ExtractError> {
     let (pages, title) = raw_pages(bytes, backend)?;
     if pages.iter().all(|p| p.trim().is_empty()) {
-        return Err(ExtractError::NeedsOcr);
+        return Err(ExtractError::NeedsOcr { pages: pages.len() });
     }
     let mut out = assemble(&pages);
     out.title = title;
@@ -751,7 +751,10 @@ mod tests {
     #[test]
     fn scans_encrypted_and_broken_files_get_their_own_reasons() {
         let blank = pdf(&[lines(&[]), lines(&[])]);
-        assert_eq!(PdfExtractor.extract(&blank), Err(ExtractError::NeedsOcr));
+        assert_eq!(
+            PdfExtractor.extract(&blank),
+            Err(ExtractError::NeedsOcr { pages: 2 })
+        );
         let locked = pdf_with(
             &[lines(&["secret terms"])],
             &PdfOptions {
@@ -787,11 +790,38 @@ mod fuzz {
     /// Pieces that exercise the cleaning steps: hyphens and soft hyphens at line ends,
     /// ligatures, page numbers, repeated lines, NULs, carriage returns, multi-byte text.
     fn page() -> impl Strategy<Value = String> {
-        let piece = proptest::sample::select(&[
-            "termi-", "nation", "non-", "exclusive", "\u{00ad}", "\u{2010}", "ﬁ", "ﬂ", "ﬃ",
-            "Page 3 of 9", "CONFIDENTIAL", "- 4 -", "12", "§", "é", "中", "\n", "\n\n",
-            "\r", "\0", " ", "  ", "\t", ".", "-", "—", "a", "word",
-        ][..]);
+        let piece = proptest::sample::select(
+            &[
+                "termi-",
+                "nation",
+                "non-",
+                "exclusive",
+                "\u{00ad}",
+                "\u{2010}",
+                "ﬁ",
+                "ﬂ",
+                "ﬃ",
+                "Page 3 of 9",
+                "CONFIDENTIAL",
+                "- 4 -",
+                "12",
+                "§",
+                "é",
+                "中",
+                "\n",
+                "\n\n",
+                "\r",
+                "\0",
+                " ",
+                "  ",
+                "\t",
+                ".",
+                "-",
+                "—",
+                "a",
+                "word",
+            ][..],
+        );
         proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
     }
 

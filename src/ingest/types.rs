@@ -24,6 +24,27 @@ pub struct Extracted {
     /// Byte range of each numbered paragraph in `text`, in order (empty for formats that do
     /// not number paragraphs; DOCX does).
     pub paragraphs: Vec<Range<usize>>,
+    /// For an e-mail: sender, recipients, date and subject.
+    pub mail: Option<MailInfo>,
+    /// PDF pages whose text came from OCR.
+    pub ocr_pages: usize,
+    /// PDF pages without a text layer that were not OCR'd (no OCR engine, or `--ocr never`).
+    pub pages_needing_ocr: usize,
+}
+
+/// The headers of an e-mail that a search result shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailInfo {
+    /// `From`, as `Name <address>`.
+    pub from: Option<String>,
+    /// `To`, comma-separated.
+    pub to: Option<String>,
+    /// `Cc`, comma-separated.
+    pub cc: Option<String>,
+    /// `Date`, RFC 3339.
+    pub date: Option<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
 }
 
 /// What an [`Extractor`] gives: the text and its structure, without the file's identity.
@@ -39,6 +60,12 @@ pub struct ExtractedText {
     pub pages: Vec<Range<usize>>,
     /// Byte range of each numbered paragraph in `text` (DOCX), sorted and non-overlapping.
     pub paragraphs: Vec<Range<usize>>,
+    /// For an e-mail: its headers.
+    pub mail: Option<MailInfo>,
+    /// Pages whose text came from OCR.
+    pub ocr_pages: usize,
+    /// Pages without a text layer that were not OCR'd.
+    pub pages_needing_ocr: usize,
 }
 
 /// Turns the bytes of one file of some format into text.
@@ -74,9 +101,32 @@ pub enum ExtractError {
     /// The HTML could not be parsed.
     #[error("cannot parse HTML: {0}")]
     Html(String),
-    /// A PDF without a text layer (every page empty): a scan, or text drawn as shapes.
-    #[error("no text: needs OCR")]
-    NeedsOcr,
+    /// A PDF without a text layer (every page empty): a scan, or text drawn as shapes, and
+    /// OCR was off or not installed.
+    #[error("no text layer on its {pages} page(s): needs OCR")]
+    NeedsOcr {
+        /// Pages in the document.
+        pages: usize,
+    },
+    /// OCR of a page failed (the engine crashed, timed out or could not read the image).
+    #[error("OCR failed on page {page}: {reason}")]
+    Ocr {
+        /// 1-based page number.
+        page: usize,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An e-mail that cannot be parsed.
+    #[error("malformed e-mail: {0}")]
+    CorruptMail(String),
+    /// An OpenDocument or RTF file that cannot be parsed.
+    #[error("corrupt {kind} file: {reason}")]
+    Corrupt {
+        /// The format.
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// A PDF that needs a password to be read.
     #[error("encrypted PDF: not indexed (it needs a password)")]
     EncryptedPdf,
@@ -104,4 +154,3 @@ pub enum ExtractError {
     #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
     TimedOut(Duration),
 }
-

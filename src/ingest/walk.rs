@@ -25,6 +25,10 @@ pub enum FileKind {
     Pdf,
     /// Word document, Office Open XML (`.docx`).
     Docx,
+    /// E-mail, RFC 822 / MIME (`.eml`); its attachments become documents of their own.
+    Eml,
+    /// OpenDocument text (`.odt`).
+    Odt,
 }
 
 impl FileKind {
@@ -37,11 +41,13 @@ impl FileKind {
             "html" | "htm" | "xhtml" => Some(FileKind::Html),
             "pdf" => Some(FileKind::Pdf),
             "docx" => Some(FileKind::Docx),
+            "eml" => Some(FileKind::Eml),
+            "odt" => Some(FileKind::Odt),
             _ => None,
         }
     }
 
-    /// A short lowercase name ("text", "markdown", "html", "pdf", "docx").
+    /// A short lowercase name ("text", "markdown", "html", "pdf", "docx", "eml", ...).
     pub fn name(self) -> &'static str {
         match self {
             FileKind::Text => "text",
@@ -49,6 +55,8 @@ impl FileKind {
             FileKind::Html => "html",
             FileKind::Pdf => "pdf",
             FileKind::Docx => "docx",
+            FileKind::Eml => "eml",
+            FileKind::Odt => "odt",
         }
     }
 }
