@@ -99,6 +99,27 @@ fn parse_device(s: &str) -> Result<DeviceSpec, String> {
     s.parse()
 }
 
+/// `--ocr`: when to read PDF pages by OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OcrArg {
+    /// Pages without a text layer, when Tesseract is installed.
+    Auto,
+    /// Every page.
+    Always,
+    /// None.
+    Never,
+}
+
+impl From<OcrArg> for crate::ingest::ocr::OcrMode {
+    fn from(a: OcrArg) -> Self {
+        match a {
+            OcrArg::Auto => Self::Auto,
+            OcrArg::Always => Self::Always,
+            OcrArg::Never => Self::Never,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct IndexArgs {
     /// The folder to index.
@@ -122,8 +143,8 @@ struct IndexArgs {
     extract_threads: Option<usize>,
     /// OCR of PDF pages with Tesseract: `auto` reads pages without a text layer when
     /// Tesseract is installed, `always` reads every page, `never` none.
-    #[arg(long, value_enum, default_value_t = crate::ingest::ocr::OcrMode::Auto)]
-    ocr: crate::ingest::ocr::OcrMode,
+    #[arg(long, value_enum, default_value_t = OcrArg::Auto)]
+    ocr: OcrArg,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -464,7 +485,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.rebuild = args.rebuild;
     opts.context_in_embedding = !args.chunking.no_context;
     opts.extract_threads = args.extract_threads;
-    opts.ocr = args.ocr;
+    opts.ocr = args.ocr.into();
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)
