@@ -92,6 +92,8 @@ pub trait Progress: Sync {
     fn chunks_done(&self, _n: usize) {}
     /// A final stage began ("building the vector graph", ...).
     fn stage(&self, _what: &str) {}
+    /// One more PDF page was read by OCR (`total` so far in this run).
+    fn ocr_page_done(&self, _total: usize) {}
     /// Whether to stop now. The run then ends with [`Error::Cancelled`] and leaves the
     /// current index untouched; the next run reuses the vectors computed so far.
     fn cancelled(&self) -> bool {
@@ -188,6 +190,8 @@ enum Message {
     },
     /// Every document of this file (attachments included) was sent.
     FileDone(PathBuf),
+    /// One more page was read by OCR (sent from the OCR threads, for the progress bar).
+    OcrPage,
 }
 
 /// A document with the text to embed for each chunk, and the vectors already known.
@@ -435,8 +439,14 @@ pub fn build_index(
         // Stage 1: extraction and chunking, on their own thread(s), in file order.
         let (tx, rx) = mpsc::sync_channel::<Message>(32);
         let chunker = opts.chunker;
-        let limits = &limits;
-        scope.spawn(move || produce(to_read, embedder, &chunker, limits, producers, &tx));
+        let mut limits = limits.clone();
+        let page_tx = tx.clone();
+        limits.ocr.on_page = Some(std::sync::Arc::new(move || {
+            let _ = page_tx.send(Message::OcrPage);
+        }));
+        // Moved into the producer: its OCR hook's sender closes with it, which ends `rx`.
+        scope.spawn(move || produce(to_read, embedder, &chunker, &limits, producers, &tx));
+        let mut ocr_pages_read = 0;
         // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
         // this thread, classifies and tokenizes the next group and writes finished ones
         // meanwhile.
@@ -462,6 +472,10 @@ pub fn build_index(
         for msg in rx {
             match msg {
                 Message::FileDone(p) => progress.file_done(&p),
+                Message::OcrPage => {
+                    ocr_pages_read += 1;
+                    progress.ocr_page_done(ocr_pages_read);
+                }
                 Message::Ocr { done, needed } => {
                     writer.report.ocr.pages_ocr += done;
                     writer.report.ocr.pages_needing_ocr += needed;

@@ -386,6 +386,42 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
 }
 
 #[test]
+fn odt_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let body = r#"<text:h text:outline-level="1">Settlement Agreement</text:h>
+<text:p>The parties settle the dispute on the terms below.</text:p>
+<text:h text:outline-level="2">3. Confidentiality</text:h>
+<text:p>Neither party shall disclose the settlement amount.</text:p>"#;
+    fs::write(
+        docs.join("settlement.odt"),
+        fixtures::odt(body, Some("Settlement (final)")),
+    )
+    .unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hit = hit_with(&docs, "disclose settlement amount", "Neither party");
+    assert_eq!(hit["file"], "settlement.odt");
+    assert_eq!(hit["title"], "Settlement (final)");
+    assert_eq!(crumbs(&hit), ["Settlement Agreement", "3. Confidentiality"]);
+    // A short document is one chunk: its place is its first paragraph, the heading.
+    assert_eq!(hit["paragraph"], 1, "{hit}");
+    assert!(
+        hit["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("# Settlement Agreement\n\nThe parties")
+    );
+}
+
+#[test]
 fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     let Some(model) = real_model() else { return };
     if !ocr_installed() {

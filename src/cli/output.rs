@@ -66,6 +66,10 @@ impl Progress for IndexProgress {
     fn stage(&self, what: &str) {
         self.bar.set_message(what.to_string());
     }
+
+    fn ocr_page_done(&self, total: usize) {
+        self.bar.set_message(format!("OCR: {total} pages read"));
+    }
 }
 
 pub(super) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

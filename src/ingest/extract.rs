@@ -110,7 +110,7 @@ fn mail_text(m: &mail::Mail) -> Result<ExtractedText, ExtractError> {
 }
 
 /// Limits on reading and extracting one file, and whether to OCR.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ExtractLimits {
     /// Files larger than this are refused.
     pub max_bytes: u64,
@@ -749,18 +749,24 @@ mod tests {
             Err(ExtractError::NeedsOcr { pages: 2 })
         );
         let cache = OcrCache::new(dir.path().join("cache"));
+        let pages_seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = Arc::clone(&pages_seen);
         let on = ExtractLimits {
             ocr: OcrOptions {
                 mode: OcrMode::Auto,
                 engine: Some(engine),
                 cache: Some(cache.clone()),
                 threads: 2,
+                on_page: Some(Arc::new(move || {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })),
                 ..OcrOptions::default()
             },
             ..ExtractLimits::default()
         };
         let got = extract_bytes(bytes.clone(), FileKind::Pdf, &on).unwrap();
         assert_eq!(got.ocr_pages, 2);
+        assert_eq!(pages_seen.load(std::sync::atomic::Ordering::Relaxed), 2);
         assert_eq!(got.pages.len(), 2);
         let page2 = &got.text[got.pages[1].clone()];
         assert!(page2.contains("Arbitration"), "{}", got.text);

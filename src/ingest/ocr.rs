@@ -153,8 +153,11 @@ pub fn image_key(engine: &OcrEngine, image: &[u8]) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// Called once for each page OCR'd (from the OCR threads), to show progress.
+pub type PageHook = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// How OCR runs during extraction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct OcrOptions {
     /// When to OCR.
     pub mode: OcrMode,
@@ -166,6 +169,21 @@ pub struct OcrOptions {
     pub page_timeout: Duration,
     /// Pages read at once (each by a single-threaded Tesseract).
     pub threads: usize,
+    /// Called after each page is read (cached or not).
+    pub on_page: Option<PageHook>,
+}
+
+impl std::fmt::Debug for OcrOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OcrOptions")
+            .field("mode", &self.mode)
+            .field("engine", &self.engine)
+            .field("cache", &self.cache)
+            .field("page_timeout", &self.page_timeout)
+            .field("threads", &self.threads)
+            .field("on_page", &self.on_page.is_some())
+            .finish()
+    }
 }
 
 impl Default for OcrOptions {
@@ -177,6 +195,7 @@ impl Default for OcrOptions {
             cache: None,
             page_timeout: DEFAULT_PAGE_TIMEOUT,
             threads: 1,
+            on_page: None,
         }
     }
 }
@@ -199,6 +218,7 @@ impl OcrOptions {
                 .map(OcrCache::new),
             page_timeout: DEFAULT_PAGE_TIMEOUT,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            on_page: None,
         }
     }
 }
@@ -224,20 +244,11 @@ pub fn ocr_pages(
         return pages.iter().map(|_| Err(why.clone())).collect();
     }
     let one = |page: usize| -> Result<String, String> {
-        let image = engine.rasterise(&file, page, dir.path(), opts.page_timeout)?;
-        let key = image_key(engine, &image);
-        if let Some(text) = opts.cache.as_ref().and_then(|c| c.get(&key)) {
-            return Ok(text);
+        let got = read_page(engine, opts, &file, dir.path(), page);
+        if let Some(hook) = &opts.on_page {
+            hook();
         }
-        let png = dir.path().join(format!("page-{page}.png"));
-        std::fs::write(&png, &image).map_err(|e| format!("cannot write the page image: {e}"))?;
-        let text = engine.recognise(&png, opts.page_timeout);
-        let _ = std::fs::remove_file(&png);
-        let text = text?;
-        if let Some(c) = &opts.cache {
-            c.put(&key, &text);
-        }
-        Ok(text)
+        got
     };
     let threads = opts.threads.clamp(1, pages.len().max(1));
     if threads == 1 {
@@ -250,6 +261,30 @@ pub fn ocr_pages(
         }),
         Err(_) => pages.iter().map(|&p| one(p)).collect(),
     }
+}
+
+/// Rasterises one page, and reads it from the cache or with Tesseract.
+fn read_page(
+    engine: &OcrEngine,
+    opts: &OcrOptions,
+    file: &Path,
+    dir: &Path,
+    page: usize,
+) -> Result<String, String> {
+    let image = engine.rasterise(file, page, dir, opts.page_timeout)?;
+    let key = image_key(engine, &image);
+    if let Some(text) = opts.cache.as_ref().and_then(|c| c.get(&key)) {
+        return Ok(text);
+    }
+    let png = dir.join(format!("page-{page}.png"));
+    std::fs::write(&png, &image).map_err(|e| format!("cannot write the page image: {e}"))?;
+    let text = engine.recognise(&png, opts.page_timeout);
+    let _ = std::fs::remove_file(&png);
+    let text = text?;
+    if let Some(c) = &opts.cache {
+        c.put(&key, &text);
+    }
+    Ok(text)
 }
 
 /// The path of `name` in a folder of the `PATH`, if it is there.
