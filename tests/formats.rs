@@ -338,6 +338,29 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     );
     fs::write(docs.join("thread.eml"), mail).unwrap();
     fs::write(docs.join("broken.eml"), [0u8, 1, 2, 3]).unwrap();
+    let outlook = fixtures::msg(&fixtures::MsgFixture {
+        subject: "Deposition schedule",
+        sender_name: "Carl Poe",
+        sender_email: "carl@court.example",
+        to: "Ann Lee",
+        body: "The deposition of the custodian is moved to Friday.",
+        filetime: 132_277_041_000_000_000,
+        attachments: vec![(
+            "order.docx",
+            docx(
+                &document_xml(
+                    &[
+                        styled("Heading1", "Scheduling Order"),
+                        p("Discovery closes on June 30."),
+                    ]
+                    .concat(),
+                ),
+                &[],
+            ),
+        )],
+        ..fixtures::MsgFixture::default()
+    });
+    fs::write(docs.join("court.msg"), outlook).unwrap();
     fs::write(docs.join("notes.txt"), "Call the escrow agent on Monday.").unwrap();
     let out = index(&model, &docs);
     // Exit status 2: indexed, with files skipped.
@@ -348,7 +371,7 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["files_indexed"], 3, "{report}");
+    assert_eq!(report["files_indexed"], 5, "{report}");
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "{report}");
     assert!(
@@ -373,11 +396,22 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     assert_eq!(hit["file"], "thread.eml#escrow.pdf");
     assert_eq!(hit["page"], 2, "{hit}");
 
+    // Outlook: the same headers and attachments.
+    let hit = hit_with(&docs, "deposition custodian Friday", "custodian");
+    assert_eq!(hit["file"], "court.msg");
+    assert_eq!(
+        hit["title"],
+        "Deposition schedule (from Carl Poe <carl@court.example>, 2020-03-03T10:15:00Z)"
+    );
+    let hit = hit_with(&docs, "discovery closes June", "Discovery closes");
+    assert_eq!(hit["file"], "court.msg#order.docx");
+    assert_eq!(crumbs(&hit), ["Scheduling Order"]);
+
     // Unchanged: the attachment stays; the e-mail gone: so is its attachment.
     let again: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
     assert_eq!(
         (again["files_indexed"].as_u64(), again["removed"].as_u64()),
-        (Some(3), Some(0)),
+        (Some(5), Some(0)),
         "{again}"
     );
     fs::remove_file(docs.join("thread.eml")).unwrap();

@@ -30,8 +30,9 @@ use std::sync::Arc;
 
 use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
+use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{docx, mail, odt, pdf};
+use super::{docx, mail, msg, odt, pdf};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -75,6 +76,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Docx => &docx::DocxExtractor,
         FileKind::Eml => &MailExtractor,
         FileKind::Odt => &odt::OdtExtractor,
+        FileKind::Msg => &MsgExtractor,
     }
 }
 
@@ -89,12 +91,23 @@ impl Extractor for MailExtractor {
     }
 }
 
+/// Outlook .msg: the headers and the body (attachments are left to [`extract_file`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MsgExtractor;
+
+impl Extractor for MsgExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        let m = msg::parse_msg(bytes)?;
+        mail_text(&m)
+    }
+}
+
 /// The text of an e-mail: its header block, a blank line, its body.
-fn mail_text(m: &mail::Mail) -> Result<ExtractedText, ExtractError> {
+fn mail_text(m: &Mail) -> Result<ExtractedText, ExtractError> {
     let body = match &m.body {
-        mail::Body::Text(t) => t.replace("\r\n", "\n"),
-        mail::Body::Html(h) => html_to_text(h)?,
-        mail::Body::None => String::new(),
+        Body::Text(t) => t.replace("\r\n", "\n"),
+        Body::Html(h) => html_to_text(h)?,
+        Body::None => String::new(),
     };
     let mut text = m.header_text.clone();
     if !body.trim().is_empty() {
@@ -169,16 +182,23 @@ fn extract_into(
     depth: usize,
     out: &mut Vec<Document>,
 ) {
-    if file.kind != FileKind::Eml || bytes.is_empty() {
+    let kind = file.kind;
+    if !matches!(kind, FileKind::Eml | FileKind::Msg) || bytes.is_empty() {
         let result = extract_bytes(bytes, file.kind, limits);
         out.push(Document { file, result });
         return;
     }
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
-    // mail-parser is a third-party parser: isolated like PDF and DOCX.
-    let parsed = match run_isolated(limits.timeout, move || mail::parse_mail(&bytes)) {
+    // mail-parser and cfb are third-party parsers: isolated like PDF and DOCX.
+    let parsed = match run_isolated(limits.timeout, move || {
+        if kind == FileKind::Msg {
+            msg::parse_msg(&bytes)
+        } else {
+            mail::parse_mail(&bytes)
+        }
+    }) {
         Ok(r) => r,
-        Err(i) => Err(isolation_error(i, FileKind::Eml)),
+        Err(i) => Err(isolation_error(i, kind)),
     };
     let m = match parsed.and_then(|m| mail_text(&m).map(|t| (m, t))) {
         Ok(x) => x,
@@ -200,7 +220,7 @@ fn extract_into(
         let Some(kind) = FileKind::from_path(std::path::Path::new(&name)) else {
             continue;
         };
-        if kind == FileKind::Eml && depth + 1 >= MAX_MAIL_DEPTH {
+        if matches!(kind, FileKind::Eml | FileKind::Msg) && depth + 1 >= MAX_MAIL_DEPTH {
             continue;
         }
         let mut unique = name.clone();

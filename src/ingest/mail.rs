@@ -9,36 +9,10 @@
 //! Attachments are returned as (name, bytes); [`super::extract`] extracts each one of a
 //! supported type as its own document, named `mail.eml#name`.
 
-use super::types::{ExtractError, MailInfo};
+use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 
 /// Attachments beyond this many in one message are ignored.
 pub const MAX_ATTACHMENTS: usize = 256;
-
-/// The body of a message, as found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    /// A text/plain part.
-    Text(String),
-    /// A text/html part (converted to text by the caller).
-    Html(String),
-    /// No body part.
-    None,
-}
-
-/// A parsed e-mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
-    /// The header block, as Markdown-like text: `# subject`, then `From: ...` lines.
-    pub header_text: String,
-    /// The title: the subject, with sender and date.
-    pub title: String,
-    /// Sender, recipients, date and subject.
-    pub info: MailInfo,
-    /// The body.
-    pub body: Body,
-    /// Attachments in order: the file name (made safe for a path) and the decoded bytes.
-    pub attachments: Vec<(String, Vec<u8>)>,
-}
 
 fn addresses(a: Option<&mail_parser::Address<'_>>) -> Option<String> {
     let list: Vec<String> = a?
@@ -57,27 +31,6 @@ fn addresses(a: Option<&mail_parser::Address<'_>>) -> Option<String> {
 /// One line: header values may hold folded or encoded line breaks.
 fn flat(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A name usable after `#` in a document path: no path separators, no control characters,
-/// never empty.
-pub fn safe_name(name: &str, index: usize) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == '#' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        format!("attachment-{}", index + 1)
-    } else {
-        cleaned
-    }
 }
 
 /// Parses an e-mail. Malformed input that has no header at all is refused.
@@ -105,7 +58,7 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
         to: addresses(msg.to()).map(|s| flat(&s)),
         cc: addresses(msg.cc()).map(|s| flat(&s)),
         date: msg.date().map(mail_parser::DateTime::to_rfc3339),
-        subject: subject.clone(),
+        subject,
     };
     let mut attachments = Vec::new();
     for (i, part) in msg.attachments().enumerate().take(MAX_ATTACHMENTS) {
@@ -127,36 +80,7 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
     } else {
         Body::None
     };
-    let shown_subject = subject.clone().unwrap_or_else(|| "(no subject)".into());
-    let mut header_text = format!("# {shown_subject}\n");
-    for (label, value) in [
-        ("From", &info.from),
-        ("To", &info.to),
-        ("Cc", &info.cc),
-        ("Date", &info.date),
-    ] {
-        if let Some(v) = value {
-            header_text.push_str(&format!("{label}: {v}\n"));
-        }
-    }
-    if !attachments.is_empty() {
-        let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
-        header_text.push_str(&format!("Attachments: {}\n", names.join(", ")));
-    }
-    let mut title = shown_subject;
-    match (&info.from, &info.date) {
-        (Some(f), Some(d)) => title.push_str(&format!(" (from {f}, {d})")),
-        (Some(f), None) => title.push_str(&format!(" (from {f})")),
-        (None, Some(d)) => title.push_str(&format!(" ({d})")),
-        (None, None) => {}
-    }
-    Ok(Mail {
-        header_text,
-        title,
-        info,
-        body,
-        attachments,
-    })
+    Ok(Mail::new(info, body, attachments))
 }
 
 #[cfg(test)]

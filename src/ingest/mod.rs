@@ -12,6 +12,7 @@ pub mod docx;
 pub mod extract;
 pub mod isolate;
 pub mod mail;
+pub mod msg;
 pub mod ocr;
 pub mod odt;
 pub mod pdf;
@@ -43,7 +44,10 @@ pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '
     let s = rel.to_str().unwrap_or("");
     s.match_indices('#').filter_map(move |(i, _)| {
         let parent = std::path::Path::new(&s[..i]);
-        (walk::FileKind::from_path(parent) == Some(walk::FileKind::Eml))
-            .then(|| parent.to_path_buf())
+        matches!(
+            walk::FileKind::from_path(parent),
+            Some(walk::FileKind::Eml | walk::FileKind::Msg)
+        )
+        .then(|| parent.to_path_buf())
     })
 }

@@ -154,3 +154,91 @@ pub enum ExtractError {
     #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
     TimedOut(Duration),
 }
+
+/// The body of a message, as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A text/plain part.
+    Text(String),
+    /// A text/html part (converted to text by the caller).
+    Html(String),
+    /// No body part.
+    None,
+}
+
+/// A parsed e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The header block, as Markdown-like text: `# subject`, then `From: ...` lines.
+    pub header_text: String,
+    /// The title: the subject, with sender and date.
+    pub title: String,
+    /// Sender, recipients, date and subject.
+    pub info: MailInfo,
+    /// The body.
+    pub body: Body,
+    /// Attachments in order: the file name (made safe for a path) and the decoded bytes.
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+impl Mail {
+    /// A message from its headers, body and attachments: builds the header block (`# subject`,
+    /// then `From:`, `To:`, `Cc:`, `Date:` and `Attachments:` lines) and the title
+    /// (`Subject (from Sender, Date)`).
+    pub fn new(info: MailInfo, body: Body, attachments: Vec<(String, Vec<u8>)>) -> Self {
+        let shown_subject = info
+            .subject
+            .clone()
+            .unwrap_or_else(|| "(no subject)".into());
+        let mut header_text = format!("# {shown_subject}\n");
+        for (label, value) in [
+            ("From", &info.from),
+            ("To", &info.to),
+            ("Cc", &info.cc),
+            ("Date", &info.date),
+        ] {
+            if let Some(v) = value {
+                header_text.push_str(&format!("{label}: {v}\n"));
+            }
+        }
+        if !attachments.is_empty() {
+            let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
+            header_text.push_str(&format!("Attachments: {}\n", names.join(", ")));
+        }
+        let mut title = shown_subject;
+        match (&info.from, &info.date) {
+            (Some(f), Some(d)) => title.push_str(&format!(" (from {f}, {d})")),
+            (Some(f), None) => title.push_str(&format!(" (from {f})")),
+            (None, Some(d)) => title.push_str(&format!(" ({d})")),
+            (None, None) => {}
+        }
+        Mail {
+            header_text,
+            title,
+            info,
+            body,
+            attachments,
+        }
+    }
+}
+
+/// A name usable after `#` in a document path: no path separators, no control characters,
+/// never empty.
+pub fn safe_name(name: &str, index: usize) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '#' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        format!("attachment-{}", index + 1)
+    } else {
+        cleaned
+    }
+}

@@ -29,6 +29,8 @@ pub enum FileKind {
     Eml,
     /// OpenDocument text (`.odt`).
     Odt,
+    /// Outlook message (`.msg`); its attachments become documents of their own.
+    Msg,
 }
 
 impl FileKind {
@@ -43,6 +45,7 @@ impl FileKind {
             "docx" => Some(FileKind::Docx),
             "eml" => Some(FileKind::Eml),
             "odt" => Some(FileKind::Odt),
+            "msg" => Some(FileKind::Msg),
             _ => None,
         }
     }
@@ -57,6 +60,7 @@ impl FileKind {
             FileKind::Docx => "docx",
             FileKind::Eml => "eml",
             FileKind::Odt => "odt",
+            FileKind::Msg => "msg",
         }
     }
 }

@@ -530,3 +530,64 @@ pub fn odt(body: &str, title: Option<&str>) -> Vec<u8> {
         ("meta.xml".into(), meta),
     ])
 }
+
+// Outlook .msg
+
+/// What [`msg`] writes.
+#[derive(Debug, Clone, Default)]
+pub struct MsgFixture<'a> {
+    /// Subject (`0x0037`).
+    pub subject: &'a str,
+    /// Sender name (`0x0C1A`).
+    pub sender_name: &'a str,
+    /// Sender SMTP address (`0x5D01`).
+    pub sender_email: &'a str,
+    /// Display To (`0x0E04`).
+    pub to: &'a str,
+    /// Display Cc (`0x0E03`); left out when empty.
+    pub cc: &'a str,
+    /// Plain-text body (`0x1000`).
+    pub body: &'a str,
+    /// Submit time (`0x0039`), a Windows FILETIME.
+    pub filetime: u64,
+    /// Attachments: long file name (`0x3707`) and bytes (`0x3701`).
+    pub attachments: Vec<(&'a str, Vec<u8>)>,
+}
+
+/// An Outlook .msg (compound file of MAPI properties, as MS-OXMSG lays it out), written with
+/// the `cfb` crate.
+pub fn msg(m: &MsgFixture<'_>) -> Vec<u8> {
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+    let mut c = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    let put = |c: &mut cfb::CompoundFile<Cursor<Vec<u8>>>, path: String, bytes: &[u8]| {
+        c.create_stream(&path).unwrap().write_all(bytes).unwrap();
+    };
+    for (id, value) in [
+        (0x0037, m.subject),
+        (0x0C1A, m.sender_name),
+        (0x5D01, m.sender_email),
+        (0x0E04, m.to),
+        (0x0E03, m.cc),
+        (0x1000, m.body),
+    ] {
+        if !value.is_empty() {
+            put(&mut c, format!("/__substg1.0_{id:04X}001F"), &utf16(value));
+        }
+    }
+    // Fixed-size properties: 32-byte header, then one 16-byte entry (PT_SYSTIME 0x0039).
+    let mut props = vec![0u8; 32];
+    props.extend_from_slice(&((0x0039u32 << 16) | 0x0040).to_le_bytes());
+    props.extend_from_slice(&6u32.to_le_bytes());
+    props.extend_from_slice(&m.filetime.to_le_bytes());
+    put(&mut c, "/__properties_version1.0".into(), &props);
+    for (i, (name, data)) in m.attachments.iter().enumerate() {
+        let dir = format!("/__attach_version1.0_#{i:08X}");
+        c.create_storage(&dir).unwrap();
+        put(&mut c, format!("{dir}/__substg1.0_3707001F"), &utf16(name));
+        put(&mut c, format!("{dir}/__substg1.0_37010102"), data);
+    }
+    c.flush().unwrap();
+    c.into_inner().into_inner()
+}
