@@ -420,7 +420,7 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
 }
 
 #[test]
-fn odt_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
+fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
     let Some(model) = real_model() else { return };
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs");
@@ -445,6 +445,18 @@ fn odt_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
     assert_eq!(hit["file"], "settlement.odt");
     assert_eq!(hit["title"], "Settlement (final)");
     assert_eq!(crumbs(&hit), ["Settlement Agreement", "3. Confidentiality"]);
+    let rtf = r"{\rtf1\ansi{\stylesheet{\s1 heading 1;}}\pard\s1 Release\par\pard The releasor waives all claims arising before signing.\par}";
+    fs::write(docs.join("release.rtf"), rtf).unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rhit = hit_with(&docs, "releasor waives claims", "releasor waives");
+    assert_eq!(rhit["file"], "release.rtf");
+    assert_eq!(crumbs(&rhit), ["Release"]);
     // A short document is one chunk: its place is its first paragraph, the heading.
     assert_eq!(hit["paragraph"], 1, "{hit}");
     assert!(

@@ -32,7 +32,7 @@ use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
 use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{docx, mail, msg, odt, pdf};
+use super::{docx, mail, msg, odt, pdf, rtf};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -77,6 +77,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Eml => &MailExtractor,
         FileKind::Odt => &odt::OdtExtractor,
         FileKind::Msg => &MsgExtractor,
+        FileKind::Rtf => &rtf::RtfExtractor,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod msg;
 pub mod ocr;
 pub mod odt;
 pub mod pdf;
+pub mod rtf;
 pub mod types;
 pub mod walk;
 

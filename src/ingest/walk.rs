@@ -31,6 +31,8 @@ pub enum FileKind {
     Odt,
     /// Outlook message (`.msg`); its attachments become documents of their own.
     Msg,
+    /// Rich Text Format (`.rtf`).
+    Rtf,
 }
 
 impl FileKind {
@@ -46,6 +48,7 @@ impl FileKind {
             "eml" => Some(FileKind::Eml),
             "odt" => Some(FileKind::Odt),
             "msg" => Some(FileKind::Msg),
+            "rtf" => Some(FileKind::Rtf),
             _ => None,
         }
     }
@@ -61,6 +64,7 @@ impl FileKind {
             FileKind::Eml => "eml",
             FileKind::Odt => "odt",
             FileKind::Msg => "msg",
+            FileKind::Rtf => "rtf",
         }
     }
 }
