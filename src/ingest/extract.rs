@@ -808,6 +808,23 @@ mod tests {
         assert_eq!(cached, 2);
         let again = extract_bytes(bytes, FileKind::Pdf, &on).unwrap();
         assert_eq!(again.text, "Marked cached page.\n\nMarked cached page.");
+
+        // `always`: a page with a text layer is read by OCR too (no cache here).
+        let always = ExtractLimits {
+            ocr: OcrOptions {
+                mode: OcrMode::Always,
+                cache: None,
+                on_page: None,
+                ..on.ocr.clone()
+            },
+            ..ExtractLimits::default()
+        };
+        let text_pdf = crate::ingest::fixtures::pdf(&[lines(&["Governing law is Ohio."])]);
+        let got = extract_bytes(text_pdf.clone(), FileKind::Pdf, &always).unwrap();
+        assert_eq!(got.ocr_pages, 1);
+        assert!(got.text.contains("Governing law"), "{}", got.text);
+        let auto = extract_bytes(text_pdf, FileKind::Pdf, &on).unwrap();
+        assert_eq!(auto.ocr_pages, 0);
     }
 
     #[test]
