@@ -6,8 +6,8 @@
 //! ## Brief overview
 //!
 //! - [`ingest`]: [`walk`](mod@ingest::walk) a folder, [`extract`](mod@ingest::extract) text from
-//!   `.txt`, `.md`, `.html`, `.pdf` and `.docx`, and [`chunk`](mod@ingest::chunk) it along legal
-//!   structure
+//!   `.txt`, `.md`, `.html`, `.pdf` (OCR of scans), `.docx`, `.odt`, `.rtf`, `.eml` and `.msg`, and
+//!   [`chunk`](mod@ingest::chunk) it along legal structure
 //!   (articles, sections, clauses, paragraphs), each chunk keeping its byte range and breadcrumb.
 //! - [`embed`]: an [`Embedder`] runs a sentence-transformers BERT model with candle, exactly
 //!   as it was trained (its own tokenizer, its pooling, normalised vectors).

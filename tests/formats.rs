@@ -288,6 +288,256 @@ fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
     assert_eq!(hit["paragraph"], 12);
 }
 
+/// Whether Tesseract and pdftoppm are installed; under `LEXSEARCH_REQUIRE_OCR=1` (set by
+/// scripts/test when it could install them) they must be.
+fn ocr_installed() -> bool {
+    let found = lexsearch::ingest::ocr::OcrEngine::detect().is_some();
+    if !found {
+        assert!(
+            std::env::var("LEXSEARCH_REQUIRE_OCR").as_deref() != Ok("1"),
+            "LEXSEARCH_REQUIRE_OCR=1 but tesseract or pdftoppm is not installed"
+        );
+        eprintln!("SKIPPED: tesseract not installed");
+    }
+    found
+}
+
+#[test]
+fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let mail = fixtures::eml(
+        &[
+            ("From", "Ann Lee <ann@firm.example>"),
+            ("To", "bob@client.example"),
+            ("Subject", "Executed escrow agreement"),
+            ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+        ],
+        "text/plain",
+        "Bob, the escrow agreement is signed; the wire instructions follow separately.",
+        &[(
+            "escrow.pdf",
+            "application/pdf",
+            pdf(&[
+                lines(&[
+                    "ESCROW AGREEMENT",
+                    "",
+                    "Section 1. Parties",
+                    "",
+                    "This agreement is made between the buyer, the seller and the agent.",
+                ]),
+                lines(&[
+                    "Section 2. Release of Funds",
+                    "",
+                    "The escrow agent releases the funds upon closing.",
+                ]),
+            ]),
+        )],
+    );
+    fs::write(docs.join("thread.eml"), mail).unwrap();
+    fs::write(docs.join("broken.eml"), [0u8, 1, 2, 3]).unwrap();
+    let outlook = fixtures::msg(&fixtures::MsgFixture {
+        subject: "Deposition schedule",
+        sender_name: "Carl Poe",
+        sender_email: "carl@court.example",
+        to: "Ann Lee",
+        body: "The deposition of the custodian is moved to Friday.",
+        filetime: 132_277_041_000_000_000,
+        attachments: vec![(
+            "order.docx",
+            docx(
+                &document_xml(
+                    &[
+                        styled("Heading1", "Scheduling Order"),
+                        p("Discovery closes on June 30."),
+                    ]
+                    .concat(),
+                ),
+                &[],
+            ),
+        )],
+        ..fixtures::MsgFixture::default()
+    });
+    fs::write(docs.join("court.msg"), outlook).unwrap();
+    fs::write(docs.join("notes.txt"), "Call the escrow agent on Monday.").unwrap();
+    let out = index(&model, &docs);
+    // Exit status 2: indexed, with files skipped.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files_indexed"], 5, "{report}");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("malformed e-mail")
+    );
+
+    let hit = hit_with(&docs, "wire instructions", "wire instructions");
+    assert_eq!(hit["file"], "thread.eml");
+    assert_eq!(
+        hit["title"],
+        "Executed escrow agreement (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)"
+    );
+    assert_eq!(crumbs(&hit), ["Executed escrow agreement"]);
+    let hit = hit_with(
+        &docs,
+        "releases the funds upon closing",
+        "releases the funds",
+    );
+    assert_eq!(hit["file"], "thread.eml#escrow.pdf");
+    assert_eq!(hit["page"], 2, "{hit}");
+
+    // Outlook: the same headers and attachments.
+    let hit = hit_with(&docs, "deposition custodian Friday", "custodian");
+    assert_eq!(hit["file"], "court.msg");
+    assert_eq!(
+        hit["title"],
+        "Deposition schedule (from Carl Poe <carl@court.example>, 2020-03-03T10:15:00Z)"
+    );
+    let hit = hit_with(&docs, "discovery closes June", "Discovery closes");
+    assert_eq!(hit["file"], "court.msg#order.docx");
+    assert_eq!(crumbs(&hit), ["Scheduling Order"]);
+
+    // Unchanged: the attachment stays; the e-mail gone: so is its attachment.
+    let again: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
+    assert_eq!(
+        (again["files_indexed"].as_u64(), again["removed"].as_u64()),
+        (Some(5), Some(0)),
+        "{again}"
+    );
+    fs::remove_file(docs.join("thread.eml")).unwrap();
+    let gone: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
+    assert_eq!(gone["removed"], 2, "{gone}");
+}
+
+#[test]
+fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let body = r#"<text:h text:outline-level="1">Settlement Agreement</text:h>
+<text:p>The parties settle the dispute on the terms below.</text:p>
+<text:h text:outline-level="2">3. Confidentiality</text:h>
+<text:p>Neither party shall disclose the settlement amount.</text:p>"#;
+    fs::write(
+        docs.join("settlement.odt"),
+        fixtures::odt(body, Some("Settlement (final)")),
+    )
+    .unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hit = hit_with(&docs, "disclose settlement amount", "Neither party");
+    assert_eq!(hit["file"], "settlement.odt");
+    assert_eq!(hit["title"], "Settlement (final)");
+    assert_eq!(crumbs(&hit), ["Settlement Agreement", "3. Confidentiality"]);
+    let rtf = r"{\rtf1\ansi{\stylesheet{\s1 heading 1;}}\pard\s1 Release\par\pard The releasor waives all claims arising before signing.\par}";
+    fs::write(docs.join("release.rtf"), rtf).unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rhit = hit_with(&docs, "releasor waives claims", "releasor waives");
+    assert_eq!(rhit["file"], "release.rtf");
+    assert_eq!(crumbs(&rhit), ["Release"]);
+    // A short document is one chunk: its place is its first paragraph, the heading.
+    assert_eq!(hit["paragraph"], 1, "{hit}");
+    assert!(
+        hit["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("# Settlement Agreement\n\nThe parties")
+    );
+}
+
+#[test]
+fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
+    let Some(model) = real_model() else { return };
+    if !ocr_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let scan = fixtures::scanned_pdf(&[
+        lines(&[
+            "NOTICE OF DEFAULT",
+            "",
+            "Section 1. Parties",
+            "",
+            "This notice is given by the lender to the borrower under the loan.",
+        ]),
+        lines(&[
+            "Section 2. Missed Payment",
+            "",
+            "The borrower failed to pay the installment due in March.",
+        ]),
+    ])
+    .unwrap();
+    fs::write(docs.join("scan.pdf"), &scan).unwrap();
+    fs::write(docs.join("scan2.pdf"), &scan).unwrap();
+    fs::write(docs.join("notes.txt"), "Call the lender on Monday.").unwrap();
+    let cache = dir.path().join("ocr-cache");
+    let run = |extra: &[&str], path: Option<&str>| {
+        let mut cmd = lexsearch();
+        cmd.env("LEXSEARCH_OCR_CACHE", &cache)
+            .args(["index", "--quiet", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .args(extra);
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        let out = cmd.output().unwrap();
+        // 2: indexed, with files skipped (the scans, when not OCR'd).
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // No engine on the PATH: one line says how many pages and how to install it.
+    let text = run(&[], Some(""));
+    assert!(text.contains("4 PDF pages have no text layer and were not read: Tesseract is not installed; install Tesseract and poppler: `apt install tesseract-ocr poppler-utils`"), "{text}");
+    assert_eq!(text.matches("apt install").count(), 1, "{text}");
+    let off = run(&["--ocr", "never", "--rebuild"], None);
+    assert!(
+        off.contains("4 PDF pages have no text layer and were not read: OCR is off (--ocr never)"),
+        "{off}"
+    );
+    // With Tesseract: both files are read, the same page images OCR'd once (the cache).
+    let report: Value = serde_json::from_str(&run(&["--json", "--rebuild"], None)).unwrap();
+    assert_eq!(report["ocr"]["pages_ocr"], 4, "{report}");
+    assert_eq!(report["ocr"]["engine_found"], true);
+    assert_eq!(report["files_indexed"], 3);
+    let cached: usize = fs::read_dir(&cache)
+        .unwrap()
+        .map(|d| fs::read_dir(d.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(cached, 2, "two distinct page images");
+    let hit = hit_with(&docs, "borrower installment March", "borrower failed");
+    assert_eq!(hit["page"], 2, "{hit}");
+    assert!(hit["file"].as_str().unwrap().starts_with("scan"));
+}
+
 /// Whether this process runs as root (permissions do not stop root from reading).
 fn running_as_root() -> bool {
     fs::read_to_string("/proc/self/status")

@@ -103,6 +103,27 @@ fn parse_device(s: &str) -> Result<DeviceSpec, String> {
     s.parse()
 }
 
+/// `--ocr`: when to read PDF pages by OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OcrArg {
+    /// Pages without a text layer, when Tesseract is installed.
+    Auto,
+    /// Every page.
+    Always,
+    /// None.
+    Never,
+}
+
+impl From<OcrArg> for crate::ingest::ocr::OcrMode {
+    fn from(a: OcrArg) -> Self {
+        match a {
+            OcrArg::Auto => Self::Auto,
+            OcrArg::Always => Self::Always,
+            OcrArg::Never => Self::Never,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct IndexArgs {
     /// The folder to index.
@@ -128,6 +149,10 @@ struct IndexArgs {
     /// cores the encoder needs; all cores but one with a GPU).
     #[arg(long, value_name = "N")]
     extract_threads: Option<usize>,
+    /// OCR of PDF pages with Tesseract: `auto` reads pages without a text layer when
+    /// Tesseract is installed, `always` reads every page, `never` none.
+    #[arg(long, value_enum, default_value_t = OcrArg::Auto)]
+    ocr: OcrArg,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -480,6 +505,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.rebuild = args.rebuild;
     opts.wait = args.wait;
     opts.extract_threads = args.extract_threads;
+    opts.ocr = args.ocr.into();
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)

@@ -66,6 +66,10 @@ impl Progress for IndexProgress {
     fn stage(&self, what: &str) {
         self.bar.set_message(what.to_string());
     }
+
+    fn ocr_page_done(&self, total: usize) {
+        self.bar.set_message(format!("OCR: {total} pages read"));
+    }
 }
 
 pub(super) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -109,6 +113,29 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         for s in &r.skipped {
             writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
         }
+    }
+    ocr_summary(&mut out, &r.ocr)?;
+    Ok(())
+}
+
+/// The OCR line of the index summary: pages OCR'd, and (once, not per file) how many pages
+/// need OCR and how to get it.
+fn ocr_summary(out: &mut impl Write, o: &crate::indexer::OcrReport) -> std::io::Result<()> {
+    use crate::ingest::ocr::{INSTALL_HINT, OcrMode};
+    if o.pages_ocr > 0 {
+        writeln!(out, "OCR: {} PDF pages read by Tesseract", o.pages_ocr)?;
+    }
+    if o.pages_needing_ocr > 0 {
+        let why = if o.mode == OcrMode::Never {
+            "OCR is off (--ocr never)".to_string()
+        } else {
+            format!("Tesseract is not installed; {INSTALL_HINT}")
+        };
+        writeln!(
+            out,
+            "{} PDF pages have no text layer and were not read: {why}",
+            o.pages_needing_ocr
+        )?;
     }
     Ok(())
 }

@@ -29,7 +29,8 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ingest::Skipped;
-use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, extract};
+use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract};
+use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::walk;
 use crate::library::{Library, SettingsRequest, Staging};
 use crate::{Error, Result};
@@ -55,6 +56,8 @@ pub struct IndexOptions {
     /// Threads that extract and chunk files; `None`: one while the encoder runs on the CPU
     /// (it has the cores), all cores but one when it runs on a GPU.
     pub extract_threads: Option<usize>,
+    /// When to OCR PDF pages (Tesseract is looked for once per run).
+    pub ocr: OcrMode,
 }
 
 impl IndexOptions {
@@ -70,6 +73,7 @@ impl IndexOptions {
             wait: false,
             only_files: None,
             extract_threads: None,
+            ocr: OcrMode::Auto,
         }
     }
 }
@@ -84,6 +88,8 @@ pub trait Progress: Sync {
     fn chunks_done(&self, _n: usize) {}
     /// A stage began ("building the vector graph", "waiting for process N", ...).
     fn stage(&self, _what: &str) {}
+    /// One more PDF page was read by OCR (`total` so far in this run).
+    fn ocr_page_done(&self, _total: usize) {}
     /// Whether to stop now. The run then ends with [`Error::Cancelled`] and leaves the
     /// current index untouched; the next run reuses the vectors computed so far.
     fn cancelled(&self) -> bool {
@@ -148,6 +154,21 @@ pub struct IndexReport {
     /// Share of the wall time of the extract-chunk-embed pipeline (from the first file to
     /// the last vector) during which the encoder was busy, in percent.
     pub encoder_busy_percent: f64,
+    /// OCR in this run.
+    pub ocr: OcrReport,
+}
+
+/// What OCR did in an index run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OcrReport {
+    /// The `--ocr` mode.
+    pub mode: OcrMode,
+    /// Whether Tesseract (and pdftoppm) were found.
+    pub engine_found: bool,
+    /// PDF pages read by OCR in this run.
+    pub pages_ocr: usize,
+    /// PDF pages without a text layer left unread (no engine, or `--ocr never`).
+    pub pages_needing_ocr: usize,
 }
 
 /// The absolute folder to index (which must exist) and index folder of `opts`.
@@ -227,7 +248,15 @@ pub fn build_index(
         chunks_per_second: 0.0,
         encoder_seconds: 0.0,
         encoder_busy_percent: 0.0,
+        ocr: OcrReport::default(),
     };
+    let limits = ExtractLimits {
+        max_bytes: opts.max_file_bytes,
+        ocr: OcrOptions::detect(opts.ocr),
+        ..ExtractLimits::default()
+    };
+    report.ocr.mode = opts.ocr;
+    report.ocr.engine_found = limits.ocr.engine.is_some();
     let stage = |what: &str| progress.stage(what);
     // Nothing added, changed or removed: the index stays as it is (commit keeps it).
     if !(txn.incremental() && plan.is_empty()) {
@@ -249,7 +278,7 @@ pub fn build_index(
             root: &root,
             chunker: settings.chunker,
             context: settings.context_in_embedding,
-            max_file_bytes: opts.max_file_bytes,
+            limits,
             extract_threads: opts.extract_threads,
         };
         pipeline::run(

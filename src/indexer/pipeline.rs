@@ -16,7 +16,7 @@ use crate::embed::{Embedder, Tokenized};
 use crate::index::keyword::Place;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
-use crate::ingest::extract::{ExtractError, Extracted, extract};
+use crate::ingest::extract::{ExtractError, ExtractLimits, Extracted, extract_file};
 use crate::ingest::walk::SourceFile;
 use crate::library::Transaction;
 use crate::store::{ChunkRecord, DocRecord};
@@ -37,6 +37,12 @@ enum Message {
     Doc(Box<Prepared>),
     Skip(Skipped),
     Empty(std::path::PathBuf),
+    /// Pages OCR'd, and pages that needed OCR and did not get it, in one document.
+    Ocr { done: usize, needed: usize },
+    /// Every document of this file (attachments included) was sent.
+    FileDone(std::path::PathBuf),
+    /// One more page was read by OCR (sent from the OCR threads, for the progress bar).
+    OcrPage,
 }
 
 /// A document with the text to embed for each chunk, and the vectors already known.
@@ -68,8 +74,8 @@ pub(super) struct Input<'a> {
     pub chunker: ChunkerConfig,
     /// Embed the title and breadcrumb with each chunk.
     pub context: bool,
-    /// Files larger than this are skipped.
-    pub max_file_bytes: u64,
+    /// Size limit, time budget and OCR of the extractors.
+    pub limits: ExtractLimits,
     /// Extraction threads (`None`: by device).
     pub extract_threads: Option<usize>,
 }
@@ -90,7 +96,7 @@ pub(super) fn run(
         root,
         chunker,
         context,
-        max_file_bytes,
+        mut limits,
         extract_threads,
     } = input;
     let mut writer = Writer {
@@ -106,7 +112,13 @@ pub(super) fn run(
     std::thread::scope(|scope| -> Result<()> {
         // Stage 1: extraction and chunking, on their own thread(s), in file order.
         let (tx, rx) = mpsc::sync_channel::<Message>(32);
-        scope.spawn(move || produce(files, embedder, &chunker, max_file_bytes, producers, &tx));
+        let page_tx = tx.clone();
+        limits.ocr.on_page = Some(std::sync::Arc::new(move || {
+            let _ = page_tx.send(Message::OcrPage);
+        }));
+        // Moved into the producer: its OCR hook's sender closes with it, which ends `rx`.
+        scope.spawn(move || produce(files, embedder, &chunker, &limits, producers, &tx));
+        let mut ocr_pages_read = 0;
         // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
         // this thread, classifies and tokenizes the next group and writes finished ones
         // meanwhile.
@@ -128,18 +140,24 @@ pub(super) fn run(
         let mut in_flight = VecDeque::new();
         for msg in rx {
             match msg {
+                Message::FileDone(p) => progress.file_done(&p),
+                Message::OcrPage => {
+                    ocr_pages_read += 1;
+                    progress.ocr_page_done(ocr_pages_read);
+                }
+                Message::Ocr { done, needed } => {
+                    writer.report.ocr.pages_ocr += done;
+                    writer.report.ocr.pages_needing_ocr += needed;
+                }
                 Message::Skip(s) => {
-                    progress.file_done(&s.path);
                     writer.drop_unreadable(&s.path, root)?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
-                    progress.file_done(&p);
                     writer.drop_unreadable(&p, root)?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
-                    progress.file_done(&doc.file.path);
                     let Some(doc) = writer.classify(*doc)? else {
                         continue;
                     };
@@ -185,7 +203,7 @@ fn produce(
     files: Vec<SourceFile>,
     embedder: &Embedder,
     chunker: &ChunkerConfig,
-    max_bytes: u64,
+    limits: &ExtractLimits,
     threads: usize,
     tx: &mpsc::SyncSender<Message>,
 ) {
@@ -199,11 +217,10 @@ fn produce(
         .flatten();
     let Some(pool) = pool else {
         for file in files {
-            if tx
-                .send(prepare(file, embedder, chunker, max_bytes))
-                .is_err()
-            {
-                return;
+            for msg in prepare(file, embedder, chunker, limits) {
+                if tx.send(msg).is_err() {
+                    return;
+                }
             }
         }
         return;
@@ -219,7 +236,7 @@ fn produce(
             use rayon::prelude::*;
             group
                 .into_par_iter()
-                .map(|f| prepare(f, embedder, chunker, max_bytes))
+                .flat_map_iter(|f| prepare(f, embedder, chunker, limits))
                 .collect()
         });
         for msg in prepared {
@@ -230,35 +247,57 @@ fn produce(
     }
 }
 
-/// Extracts and chunks one file (runs on a producer thread).
+/// Extracts and chunks one file and its attachments (runs on a producer thread): one
+/// message per document, OCR counts, then [`Message::FileDone`].
 fn prepare(
     file: SourceFile,
     embedder: &Embedder,
     chunker: &ChunkerConfig,
-    max_bytes: u64,
-) -> Message {
-    let extracted = match extract(&file, max_bytes) {
-        Ok(x) => x,
-        Err(ExtractError::Empty) => return Message::Empty(file.path),
-        Err(e) => {
-            return Message::Skip(Skipped {
-                path: file.path,
-                reason: e.to_string(),
+    limits: &ExtractLimits,
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    for doc in extract_file(&file, limits) {
+        let (sub, extracted) = match doc.result {
+            Ok(x) => (doc.file, x),
+            Err(ExtractError::Empty) => {
+                out.push(Message::Empty(doc.file.path));
+                continue;
+            }
+            Err(e) => {
+                if let ExtractError::NeedsOcr { pages } = e {
+                    out.push(Message::Ocr {
+                        done: 0,
+                        needed: pages,
+                    });
+                }
+                out.push(Message::Skip(Skipped {
+                    path: doc.file.path,
+                    reason: e.to_string(),
+                }));
+                continue;
+            }
+        };
+        if extracted.ocr_pages + extracted.pages_needing_ocr > 0 {
+            out.push(Message::Ocr {
+                done: extracted.ocr_pages,
+                needed: extracted.pages_needing_ocr,
             });
         }
-    };
-    let chunks = chunk_text(&extracted.text, embedder, chunker);
-    let title = extracted
-        .title
-        .clone()
-        .or_else(|| first_line(&extracted.text))
-        .unwrap_or_else(|| file.rel.display().to_string());
-    Message::Doc(Box::new(Prepared {
-        file,
-        extracted,
-        title,
-        chunks,
-    }))
+        let chunks = chunk_text(&extracted.text, embedder, chunker);
+        let title = extracted
+            .title
+            .clone()
+            .or_else(|| first_line(&extracted.text))
+            .unwrap_or_else(|| sub.rel.display().to_string());
+        out.push(Message::Doc(Box::new(Prepared {
+            file: sub,
+            extracted,
+            title,
+            chunks,
+        })));
+    }
+    out.push(Message::FileDone(file.path));
+    out
 }
 
 /// The first non-empty line, without Markdown heading marks, if it is short enough to be a title.

@@ -70,7 +70,11 @@ impl Known {
         plan.gone = self
             .docs
             .iter()
-            .filter(|(rel, _)| !seen.contains(*rel))
+            // An attachment (`mail.eml#a.pdf`) stays while its e-mail does.
+            .filter(|(rel, _)| {
+                !seen.contains(*rel)
+                    && !crate::ingest::containers_of(rel).any(|parent| seen.contains(&parent))
+            })
             .map(|(_, (id, _))| *id)
             .collect();
         plan.gone.sort();
@@ -133,16 +137,27 @@ mod tests {
             (DocId(0), record("a.txt", 10, 1, "ha")),
             (DocId(1), record("b.txt", 10, 1, "hb")),
             (DocId(2), record("c.txt", 10, 1, "hc")),
+            (DocId(3), record("mail.eml#a.pdf", 10, 1, "hm")),
+            (DocId(4), record("gone.eml#a.pdf", 10, 1, "hg")),
         ]);
         let plan = known.plan(vec![
             file("a.txt", 10, 1),
             file("b.txt", 10, 2),
             file("d.txt", 5, 1),
+            file("mail.eml", 5, 1),
         ]);
         assert_eq!(plan.unchanged, 1);
         let read: Vec<_> = plan.to_read.iter().map(|f| f.rel.clone()).collect();
-        assert_eq!(read, [PathBuf::from("b.txt"), PathBuf::from("d.txt")]);
-        assert_eq!(plan.gone, [DocId(2)]);
+        assert_eq!(
+            read,
+            [
+                PathBuf::from("b.txt"),
+                PathBuf::from("d.txt"),
+                PathBuf::from("mail.eml")
+            ]
+        );
+        // An attachment stays while its e-mail is there, and goes with it.
+        assert_eq!(plan.gone, [DocId(2), DocId(4)]);
         assert!(!plan.is_empty());
         assert!(Known::new(Vec::new()).plan(Vec::new()).is_empty());
     }

@@ -39,7 +39,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
-use super::extract::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor};
 
 /// Most bytes unpacked from one DOCX, all parts read together.
 pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
@@ -250,9 +250,8 @@ pub fn extract_docx(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     Ok(ExtractedText {
         text: doc.text,
         title,
-        decoded_from: None,
-        pages: Vec::new(),
         paragraphs: doc.paragraphs,
+        ..ExtractedText::default()
     })
 }
 
@@ -1322,5 +1321,215 @@ mod tests {
         assert_eq!(heading_from_name("heading 3"), Some(3));
         assert_eq!(heading_from_name("Heading10"), None);
         assert_eq!(heading_from_name("Title"), Some(1));
+    }
+}
+
+/// Our own XML walking, fuzzed directly: [`super::extract::extract`] runs DOCX parsing under
+/// [`super::isolate`], where a panic becomes a skipped file, so the integration fuzz tests
+/// would pass even if this code panicked. Here a panic fails the test.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const W: &str = W_NS[0];
+
+    /// Fragments of WordprocessingML (and junk) that the walkers treat specially, in any
+    /// order: unbalanced, nested where Word never nests, with odd attribute values.
+    const BODY_TOKENS: &[&str] = &[
+        "<w:p>",
+        "</w:p>",
+        "<w:r>",
+        "</w:r>",
+        "<w:t>",
+        "</w:t>",
+        "<w:t xml:space=\"preserve\">",
+        "<w:tbl>",
+        "</w:tbl>",
+        "<w:tr>",
+        "</w:tr>",
+        "<w:tc>",
+        "</w:tc>",
+        "<w:pPr>",
+        "</w:pPr>",
+        "<w:pStyle w:val=\"Heading1\"/>",
+        "<w:pStyle w:val=\"Title\"/>",
+        "<w:pStyle w:val=\"Missing\"/>",
+        "<w:outlineLvl w:val=\"12\"/>",
+        "<w:outlineLvl w:val=\"-3\"/>",
+        "<w:numPr>",
+        "</w:numPr>",
+        "<w:numId w:val=\"1\"/>",
+        "<w:numId w:val=\"0\"/>",
+        "<w:ilvl w:val=\"9\"/>",
+        "<w:ilvl w:val=\"255\"/>",
+        "<w:ilvl w:val=\"x\"/>",
+        "<w:footnoteReference w:id=\"1\"/>",
+        "<w:endnoteReference w:id=\"7\"/>",
+        "<w:footnoteRef/>",
+        "<w:del>",
+        "</w:del>",
+        "<w:ins>",
+        "</w:ins>",
+        "<w:moveFrom>",
+        "</w:moveFrom>",
+        "<w:instrText>",
+        "</w:instrText>",
+        "<w:tab/>",
+        "<w:br/>",
+        "<w:cr/>",
+        "<w:noBreakHyphen/>",
+        "<mc:AlternateContent>",
+        "</mc:AlternateContent>",
+        "<mc:Choice>",
+        "</mc:Choice>",
+        "<mc:Fallback>",
+        "</mc:Fallback>",
+        "<w:txbxContent>",
+        "</w:txbxContent>",
+        "<w:footnote w:id=\"1\">",
+        "<w:footnote w:type=\"separator\" w:id=\"-1\">",
+        "</w:footnote>",
+        "<w:endnote w:id=\"7\">",
+        "</w:endnote>",
+        "&amp;",
+        "&#x41;",
+        "&#0;",
+        "&bogus;",
+        "text ",
+        "§ 4.2 ",
+        "é",
+        "\u{00ad}",
+        " ",
+        "\n",
+        "<",
+        "]]>",
+        "<x:unknown xmlns:x=\"urn:x\">",
+        "</x:unknown>",
+    ];
+
+    const STYLE_TOKENS: &[&str] = &[
+        "<w:style w:type=\"paragraph\" w:styleId=\"Heading1\">",
+        "<w:style w:type=\"paragraph\" w:styleId=\"Title\">",
+        "<w:style w:type=\"character\">",
+        "</w:style>",
+        "<w:name w:val=\"heading 1\"/>",
+        "<w:name w:val=\"heading 99\"/>",
+        "<w:name w:val=\"Title\"/>",
+        "<w:basedOn w:val=\"Heading1\"/>",
+        "<w:basedOn w:val=\"Title\"/>",
+        "<w:pPr>",
+        "</w:pPr>",
+        "<w:outlineLvl w:val=\"0\"/>",
+        "<w:outlineLvl w:val=\"9\"/>",
+        "<w:numPr>",
+        "</w:numPr>",
+        "<w:numId w:val=\"1\"/>",
+        "text",
+    ];
+
+    const NUMBERING_TOKENS: &[&str] = &[
+        "<w:abstractNum w:abstractNumId=\"0\">",
+        "</w:abstractNum>",
+        "<w:lvl w:ilvl=\"0\">",
+        "<w:lvl w:ilvl=\"1\">",
+        "<w:lvl w:ilvl=\"300\">",
+        "</w:lvl>",
+        "<w:start w:val=\"0\"/>",
+        "<w:start w:val=\"4294967295\"/>",
+        "<w:start w:val=\"-5\"/>",
+        "<w:numFmt w:val=\"lowerRoman\"/>",
+        "<w:numFmt w:val=\"upperLetter\"/>",
+        "<w:numFmt w:val=\"bullet\"/>",
+        "<w:numFmt w:val=\"decimal\"/>",
+        "<w:lvlText w:val=\"%1.%2.%10\"/>",
+        "<w:lvlText w:val=\"%\"/>",
+        "<w:lvlText w:val=\"(%9)\"/>",
+        "<w:num w:numId=\"1\">",
+        "</w:num>",
+        "<w:abstractNumId w:val=\"0\"/>",
+        "<w:abstractNumId w:val=\"9\"/>",
+        "<w:lvlOverride w:ilvl=\"0\">",
+        "</w:lvlOverride>",
+        "<w:startOverride w:val=\"4294967295\"/>",
+    ];
+
+    fn fragments(tokens: &'static [&'static str]) -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(tokens), 0..80).prop_map(|t| t.concat())
+    }
+
+    fn root(name: &str, inner: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?><w:{name} xmlns:w=\"{W}\" xmlns:mc=\"{MC_NS}\">{inner}</w:{name}>"
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_docx_xml_walking_never_panics(
+            body in fragments(BODY_TOKENS),
+            styles in fragments(STYLE_TOKENS),
+            numbering in fragments(NUMBERING_TOKENS),
+            raw in ".{0,200}",
+        ) {
+            let styles = parse_styles(&root("styles", &styles)).unwrap_or_default();
+            let numbering = parse_numbering(&root("numbering", &numbering)).unwrap_or_default();
+            let mut ctx = Context {
+                styles: &styles,
+                numbering,
+                footnote_marks: HashMap::new(),
+                endnote_marks: HashMap::new(),
+            };
+            let mut doc = Builder::default();
+            for (kind, xml) in [
+                (PartKind::Body, root("document", &format!("<w:body>{body}</w:body>"))),
+                (PartKind::Footnotes, root("footnotes", &body)),
+                (PartKind::Endnotes, root("endnotes", &body)),
+                (PartKind::HeaderFooter, root("hdr", &body)),
+                (PartKind::Body, raw.clone()),
+            ] {
+                if let Ok(blocks) = parse_blocks(&xml, &mut ctx, kind) {
+                    doc.section("Part");
+                    for b in &blocks {
+                        doc.block(b);
+                    }
+                }
+            }
+            for r in &doc.paragraphs {
+                prop_assert!(r.start <= r.end && r.end <= doc.text.len());
+                prop_assert!(doc.text.is_char_boundary(r.start) && doc.text.is_char_boundary(r.end));
+            }
+            let _ = parse_styles(&raw);
+            let _ = parse_numbering(&raw);
+            let _ = core_title(&raw);
+            let _ = core_title(&body);
+            let _ = office_document_target(&raw);
+            let _ = office_document_target(&body);
+        }
+
+        #[test]
+        fn fuzz_number_formats_and_xml_decoding_never_panic(
+            n in any::<u32>(),
+            format in prop_oneof![
+                Just("decimal".to_string()), Just("lowerRoman".to_string()),
+                Just("upperRoman".to_string()), Just("lowerLetter".to_string()),
+                Just("upperLetter".to_string()), Just("bullet".to_string()), ".{0,12}",
+            ],
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let _ = format_number(n, &format);
+            let _ = roman(n);
+            let _ = letters(n);
+            let _ = xml_text(bytes.clone());
+            let mut bom = vec![0xFF, 0xFE];
+            bom.extend_from_slice(&bytes);
+            let _ = xml_text(bom);
+        }
     }
 }

@@ -12,6 +12,10 @@
 //! - PDF ([`super::pdf`]) gives the text layer page by page, with the byte range of each page.
 //! - DOCX ([`super::docx`]) gives paragraphs in order, Word headings as `#` lines, with the
 //!   byte range of each paragraph.
+//! - E-mail ([`super::mail`]) gives the subject as a `#` heading, the headers, then the body;
+//!   [`extract_file`] also extracts each attachment of a supported type as a document of its
+//!   own, named `mail.eml#attachment-name`.
+//! - PDF pages without a text layer are read by OCR ([`super::ocr`]) when asked and installed.
 //!
 //! PDF and DOCX are parsed by third-party crates that were not written for hostile input, so
 //! [`extract`] runs them through [`super::isolate`]: on their own thread, with panics caught
@@ -19,61 +23,26 @@
 
 use std::fs;
 use std::io::Read;
-use std::ops::Range;
 use std::time::Duration;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use super::isolate::{Isolation, run_isolated};
+use super::ocr::{OcrMode, OcrOptions, ocr_pages};
+use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{docx, pdf};
+use super::{docx, mail, msg, odt, pdf, rtf};
+
+// The shared types live in [`super::types`] (so that the formats need not import this
+// module); they are re-exported here, where callers look for them.
+pub use super::types::{ExtractError, Extracted, ExtractedText, Extractor};
 
 /// Default largest file that is read, in bytes.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
 
 /// Default time budget for extracting one PDF or DOCX file.
 pub const DEFAULT_EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The text of one document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extracted {
-    /// The text; byte offsets of chunks refer to it.
-    pub text: String,
-    /// A title for the document, when the format carries one (HTML `<title>`, PDF `/Title`,
-    /// DOCX `dc:title`).
-    pub title: Option<String>,
-    /// The encoding the file was decoded from, when it was not UTF-8.
-    pub decoded_from: Option<&'static str>,
-    /// blake3 hash of the file's bytes, hex.
-    pub content_hash: String,
-    /// Byte range of each page in `text`, in order (empty for formats without pages).
-    pub pages: Vec<Range<usize>>,
-    /// Byte range of each numbered paragraph in `text`, in order (empty for formats that do
-    /// not number paragraphs; DOCX does).
-    pub paragraphs: Vec<Range<usize>>,
-}
-
-/// What an [`Extractor`] gives: the text and its structure, without the file's identity.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtractedText {
-    /// The text.
-    pub text: String,
-    /// The document's own title, if the format carries one.
-    pub title: Option<String>,
-    /// The encoding the text was decoded from, when it was not UTF-8.
-    pub decoded_from: Option<&'static str>,
-    /// Byte range of each page in `text` (PDF), sorted and non-overlapping.
-    pub pages: Vec<Range<usize>>,
-    /// Byte range of each numbered paragraph in `text` (DOCX), sorted and non-overlapping.
-    pub paragraphs: Vec<Range<usize>>,
-}
-
-/// Turns the bytes of one file of some format into text.
-///
-/// Implementations must not panic on any input (the PDF and DOCX ones may, inside third-party
-/// crates, which is why [`extract`] isolates them) and should bound the memory they use.
-pub trait Extractor: Send + Sync {
-    /// Extracts the text of `bytes`.
-    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError>;
-}
 
 /// Plain text, Markdown and HTML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,71 +74,64 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Html => &HTML,
         FileKind::Pdf => &pdf::PdfExtractor,
         FileKind::Docx => &docx::DocxExtractor,
+        FileKind::Eml => &MailExtractor,
+        FileKind::Odt => &odt::OdtExtractor,
+        FileKind::Msg => &MsgExtractor,
+        FileKind::Rtf => &rtf::RtfExtractor,
     }
 }
 
-/// Why a file gave no text. Each reads as a one-line reason in the index summary.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExtractError {
-    /// The file could not be read.
-    #[error("cannot read: {0}")]
-    Read(String),
-    /// The file is larger than the configured limit.
-    #[error("file is {size} bytes, over the {limit}-byte limit (raise it with --max-file-size)")]
-    TooLarge {
-        /// The file's size.
-        size: u64,
-        /// The limit.
-        limit: u64,
-    },
-    /// The file holds binary data despite its extension.
-    #[error("binary content in a {0} file; not indexed")]
-    Binary(&'static str),
-    /// The file is empty or only whitespace.
-    #[error("no text (empty file)")]
-    Empty,
-    /// The HTML could not be parsed.
-    #[error("cannot parse HTML: {0}")]
-    Html(String),
-    /// A PDF without a text layer (every page empty): a scan, or text drawn as shapes.
-    #[error("no text: needs OCR")]
-    NeedsOcr,
-    /// A PDF that needs a password to be read.
-    #[error("encrypted PDF: not indexed (it needs a password)")]
-    EncryptedPdf,
-    /// A PDF that cannot be parsed (truncated, damaged, or not a PDF at all).
-    #[error("corrupt PDF: {0}")]
-    CorruptPdf(String),
-    /// A DOCX that cannot be read (not a zip, missing or malformed XML).
-    #[error("corrupt DOCX: {0}")]
-    CorruptDocx(String),
-    /// A DOCX whose parts unpack to more than the limit (a zip bomb, or absurdly large).
-    #[error("DOCX unpacks to more than {limit} bytes (a zip bomb?); not indexed")]
-    Unpacked {
-        /// The limit on unpacked bytes that was hit.
-        limit: u64,
-    },
-    /// The parser panicked (a bug in it, triggered by this file); the message is the panic's.
-    #[error("{kind} parser crashed on this file (panic: {message}); not indexed")]
-    Panicked {
-        /// The format ("pdf", "docx").
-        kind: &'static str,
-        /// The panic message.
-        message: String,
-    },
-    /// The parser did not finish in time; its thread was abandoned.
-    #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
-    TimedOut(Duration),
+/// E-mail: the headers and the body (attachments are left to [`extract_file`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MailExtractor;
+
+impl Extractor for MailExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        let m = mail::parse_mail(bytes)?;
+        mail_text(&m)
+    }
 }
 
-/// Limits on reading and extracting one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Outlook .msg: the headers and the body (attachments are left to [`extract_file`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MsgExtractor;
+
+impl Extractor for MsgExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        let m = msg::parse_msg(bytes)?;
+        mail_text(&m)
+    }
+}
+
+/// The text of an e-mail: its header block, a blank line, its body.
+fn mail_text(m: &Mail) -> Result<ExtractedText, ExtractError> {
+    let body = match &m.body {
+        Body::Text(t) => t.replace("\r\n", "\n"),
+        Body::Html(h) => html_to_text(h)?,
+        Body::None => String::new(),
+    };
+    let mut text = m.header_text.clone();
+    if !body.trim().is_empty() {
+        text.push('\n');
+        text.push_str(body.trim_end());
+    }
+    Ok(ExtractedText {
+        text,
+        title: Some(m.title.clone()),
+        mail: Some(m.info.clone()),
+        ..ExtractedText::default()
+    })
+}
+
+/// Limits on reading and extracting one file, and whether to OCR.
+#[derive(Debug, Clone)]
 pub struct ExtractLimits {
     /// Files larger than this are refused.
     pub max_bytes: u64,
     /// Time budget of an isolated (PDF, DOCX) extraction.
     pub timeout: Duration,
+    /// OCR of PDF pages (off by default).
+    pub ocr: OcrOptions,
 }
 
 impl Default for ExtractLimits {
@@ -177,8 +139,124 @@ impl Default for ExtractLimits {
         ExtractLimits {
             max_bytes: DEFAULT_MAX_FILE_BYTES,
             timeout: DEFAULT_EXTRACT_TIMEOUT,
+            ocr: OcrOptions::default(),
         }
     }
+}
+
+/// One document extracted from a source file: the file itself, or one of its attachments.
+#[derive(Debug)]
+pub struct Document {
+    /// The document's identity. For an attachment, `path` and `rel` are the e-mail's with
+    /// `#name` appended (`mail.eml#contract.pdf`), `kind` is the attachment's, and size and
+    /// modification time are the e-mail's.
+    pub file: SourceFile,
+    /// Its text, or why there is none.
+    pub result: Result<Extracted, ExtractError>,
+}
+
+/// Nested e-mails are followed this deep (an e-mail attached to an e-mail ...).
+pub const MAX_MAIL_DEPTH: usize = 4;
+
+/// Reads one file and extracts every document in it: the file itself first, then (for an
+/// e-mail) each attachment of a supported type, in order. Never fails as a whole: each
+/// document carries its own result.
+pub fn extract_file(file: &SourceFile, limits: &ExtractLimits) -> Vec<Document> {
+    let bytes = match read_limited(file, limits.max_bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![Document {
+                file: file.clone(),
+                result: Err(e),
+            }];
+        }
+    };
+    let mut out = Vec::new();
+    extract_into(file.clone(), bytes, limits, 0, &mut out);
+    out
+}
+
+fn extract_into(
+    file: SourceFile,
+    bytes: Vec<u8>,
+    limits: &ExtractLimits,
+    depth: usize,
+    out: &mut Vec<Document>,
+) {
+    let kind = file.kind;
+    if !matches!(kind, FileKind::Eml | FileKind::Msg) || bytes.is_empty() {
+        let result = extract_bytes(bytes, file.kind, limits);
+        out.push(Document { file, result });
+        return;
+    }
+    let content_hash = blake3::hash(&bytes).to_hex().to_string();
+    // mail-parser and cfb are third-party parsers: isolated like PDF and DOCX.
+    let parsed = match run_isolated(limits.timeout, move || {
+        if kind == FileKind::Msg {
+            msg::parse_msg(&bytes)
+        } else {
+            mail::parse_mail(&bytes)
+        }
+    }) {
+        Ok(r) => r,
+        Err(i) => Err(isolation_error(i, kind)),
+    };
+    let m = match parsed.and_then(|m| mail_text(&m).map(|t| (m, t))) {
+        Ok(x) => x,
+        Err(e) => {
+            out.push(Document {
+                file,
+                result: Err(e),
+            });
+            return;
+        }
+    };
+    let (m, text) = m;
+    out.push(Document {
+        file: file.clone(),
+        result: finish(text, content_hash),
+    });
+    let mut used = std::collections::HashSet::new();
+    for (name, data) in m.attachments {
+        let Some(kind) = FileKind::from_path(std::path::Path::new(&name)) else {
+            continue;
+        };
+        if matches!(kind, FileKind::Eml | FileKind::Msg) && depth + 1 >= MAX_MAIL_DEPTH {
+            continue;
+        }
+        let mut unique = name.clone();
+        let mut n = 1;
+        while !used.insert(unique.clone()) {
+            n += 1;
+            unique = format!("{n}-{name}");
+        }
+        let sub = SourceFile {
+            path: with_fragment(&file.path, &unique),
+            rel: with_fragment(&file.rel, &unique),
+            kind,
+            size: data.len() as u64,
+            mtime_ns: file.mtime_ns,
+        };
+        if data.len() as u64 > limits.max_bytes {
+            out.push(Document {
+                file: sub,
+                result: Err(ExtractError::TooLarge {
+                    size: data.len() as u64,
+                    limit: limits.max_bytes,
+                }),
+            });
+            continue;
+        }
+        extract_into(sub, data, limits, depth + 1, out);
+    }
+}
+
+/// `path#name`: the path of an attachment inside the file at `path`.
+pub fn with_fragment(path: &std::path::Path, name: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push("#");
+    s.push(name);
+    PathBuf::from(s)
 }
 
 /// Reads and extracts one file. `max_bytes` guards against huge files; PDF and DOCX get
@@ -193,22 +271,35 @@ pub fn extract(file: &SourceFile, max_bytes: u64) -> Result<Extracted, ExtractEr
     )
 }
 
-/// Reads and extracts one file within `limits`.
+/// Reads and extracts one file within `limits` (for an e-mail, the message only; see
+/// [`extract_file`] for its attachments).
 pub fn extract_with(file: &SourceFile, limits: &ExtractLimits) -> Result<Extracted, ExtractError> {
     let bytes = read_limited(file, limits.max_bytes)?;
+    extract_bytes(bytes, file.kind, limits)
+}
+
+/// Extracts the bytes of a file of `kind` within `limits`.
+pub fn extract_bytes(
+    bytes: Vec<u8>,
+    kind: FileKind,
+    limits: &ExtractLimits,
+) -> Result<Extracted, ExtractError> {
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
     let got = if bytes.is_empty() {
         // An empty file is an empty document, whatever its extension claims.
         return Err(ExtractError::Empty);
-    } else if matches!(
-        file.kind,
-        FileKind::Text | FileKind::Markdown | FileKind::Html
-    ) {
+    } else if matches!(kind, FileKind::Text | FileKind::Markdown | FileKind::Html) {
         // No copy: UTF-8 text is moved into the document as it is.
-        text_like(bytes, file.kind)?
+        text_like(bytes, kind)?
+    } else if kind == FileKind::Pdf {
+        pdf_with_ocr(bytes, limits)?
     } else {
-        extract_isolated(extractor_for(file.kind), file.kind, bytes, limits.timeout)?
+        extract_isolated(extractor_for(kind), kind, bytes, limits.timeout)?
     };
+    finish(got, content_hash)
+}
+
+fn finish(got: ExtractedText, content_hash: String) -> Result<Extracted, ExtractError> {
     if got.text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
@@ -219,7 +310,73 @@ pub fn extract_with(file: &SourceFile, limits: &ExtractLimits) -> Result<Extract
         content_hash,
         pages: got.pages,
         paragraphs: got.paragraphs,
+        mail: got.mail,
+        ocr_pages: got.ocr_pages,
+        pages_needing_ocr: got.pages_needing_ocr,
     })
+}
+
+/// A PDF: the text layer of each page (isolated), OCR where asked and possible, then the
+/// pages cleaned and joined ([`pdf::assemble`]).
+fn pdf_with_ocr(bytes: Vec<u8>, limits: &ExtractLimits) -> Result<ExtractedText, ExtractError> {
+    let bytes = Arc::new(bytes);
+    let shared = Arc::clone(&bytes);
+    let (mut pages, title) = match run_isolated(limits.timeout, move || {
+        pdf::raw_pages(&shared, pdf::PdfBackend::default())
+    }) {
+        Ok(r) => r?,
+        Err(i) => return Err(isolation_error(i, FileKind::Pdf)),
+    };
+    let blank: Vec<usize> = (0..pages.len())
+        .filter(|&i| pages[i].trim().is_empty())
+        .collect();
+    let ocr = &limits.ocr;
+    let wanted: Vec<usize> = match ocr.mode {
+        OcrMode::Never => Vec::new(),
+        OcrMode::Auto => blank.clone(),
+        OcrMode::Always => (0..pages.len()).collect(),
+    };
+    let mut ocr_done = 0;
+    let mut needing = 0;
+    match &ocr.engine {
+        Some(engine) if !wanted.is_empty() => {
+            let numbers: Vec<usize> = wanted.iter().map(|i| i + 1).collect();
+            for (i, got) in wanted.iter().zip(ocr_pages(engine, ocr, &bytes, &numbers)) {
+                match got {
+                    Ok(text) => pages[*i] = text,
+                    Err(reason) => {
+                        return Err(ExtractError::Ocr {
+                            page: i + 1,
+                            reason,
+                        });
+                    }
+                }
+            }
+            ocr_done = wanted.len();
+        }
+        _ => needing = blank.len(),
+    }
+    if ocr_done == 0 && pages.iter().all(|p| p.trim().is_empty()) {
+        return Err(ExtractError::NeedsOcr { pages: pages.len() });
+    }
+    let mut out = pdf::assemble(&pages);
+    out.title = title;
+    out.ocr_pages = ocr_done;
+    out.pages_needing_ocr = needing;
+    Ok(out)
+}
+
+fn isolation_error(i: Isolation, kind: FileKind) -> ExtractError {
+    match i {
+        Isolation::Panicked(message) => ExtractError::Panicked {
+            kind: kind.name(),
+            message: one_line(&message),
+        },
+        Isolation::TimedOut(after) => ExtractError::TimedOut(after),
+        Isolation::NoThread(why) => {
+            ExtractError::Read(format!("cannot start an extraction thread: {why}"))
+        }
+    }
 }
 
 /// Runs `extractor` on `bytes` on its own thread: a panic becomes
@@ -233,14 +390,7 @@ pub fn extract_isolated(
 ) -> Result<ExtractedText, ExtractError> {
     match run_isolated(timeout, move || extractor.extract(&bytes)) {
         Ok(result) => result,
-        Err(Isolation::Panicked(message)) => Err(ExtractError::Panicked {
-            kind: kind.name(),
-            message: one_line(&message),
-        }),
-        Err(Isolation::TimedOut(after)) => Err(ExtractError::TimedOut(after)),
-        Err(Isolation::NoThread(why)) => Err(ExtractError::Read(format!(
-            "cannot start an extraction thread: {why}"
-        ))),
+        Err(i) => Err(isolation_error(i, kind)),
     }
 }
 
@@ -268,8 +418,7 @@ fn text_like(bytes: Vec<u8>, kind: FileKind) -> Result<ExtractedText, ExtractErr
         text,
         title,
         decoded_from,
-        pages: Vec::new(),
-        paragraphs: Vec::new(),
+        ..ExtractedText::default()
     })
 }
 
@@ -485,6 +634,200 @@ mod tests {
     }
 
     #[test]
+    fn an_email_and_each_supported_attachment_are_documents_of_their_own() {
+        use crate::ingest::fixtures::{document_xml, docx, eml, lines, p, pdf};
+        let dir = tempfile::tempdir().unwrap();
+        let inner = eml(
+            &[
+                ("From", "clerk@court.example"),
+                ("Subject", "Filing receipt"),
+            ],
+            "text/plain",
+            "Your motion was filed.",
+            &[],
+        );
+        let bytes = eml(
+            &[
+                ("From", "Ann Lee <ann@firm.example>"),
+                ("To", "bob@client.example"),
+                ("Cc", "records@firm.example"),
+                ("Subject", "Signed lease"),
+                ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+            ],
+            "text/html",
+            "<p>Please find the <b>signed</b> lease attached.</p>",
+            &[
+                (
+                    "lease.pdf",
+                    "application/pdf",
+                    pdf(&[lines(&["Rent is due monthly."]), lines(&["Deposit terms."])]),
+                ),
+                (
+                    "terms.docx",
+                    "application/octet-stream",
+                    docx(&document_xml(&p("Governing law: Ohio.")), &[]),
+                ),
+                ("photo.jpg", "image/jpeg", vec![0xFF, 0xD8, 0xFF]),
+                ("receipt.eml", "message/rfc822", inner),
+            ],
+        );
+        let file = source(dir.path(), "mail.eml", &bytes);
+        let docs = extract_file(&file, &ExtractLimits::default());
+        let rels: Vec<String> = docs
+            .iter()
+            .map(|d| d.file.rel.display().to_string())
+            .collect();
+        assert_eq!(
+            rels,
+            [
+                "mail.eml",
+                "mail.eml#lease.pdf",
+                "mail.eml#terms.docx",
+                "mail.eml#receipt.eml"
+            ]
+        );
+        let mail = docs[0].result.as_ref().unwrap();
+        assert!(
+            mail.text
+                .starts_with("# Signed lease\nFrom: Ann Lee <ann@firm.example>\n"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text.contains("Cc: records@firm.example\n"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text.contains("Please find the signed lease attached."),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text
+                .contains("Attachments: lease.pdf, terms.docx, photo.jpg, receipt.eml")
+        );
+        let info = mail.mail.as_ref().unwrap();
+        assert_eq!(info.date.as_deref(), Some("2020-03-03T10:15:00Z"));
+        assert_eq!(info.from.as_deref(), Some("Ann Lee <ann@firm.example>"));
+        let lease = docs[1].result.as_ref().unwrap();
+        assert_eq!(docs[1].file.kind, FileKind::Pdf);
+        assert_eq!(lease.text, "Rent is due monthly.\n\nDeposit terms.");
+        assert_eq!(lease.pages.len(), 2);
+        assert_eq!(docs[1].file.path, dir.path().join("mail.eml#lease.pdf"));
+        assert_eq!(
+            docs[2].result.as_ref().unwrap().text,
+            "Governing law: Ohio."
+        );
+        let receipt = docs[3].result.as_ref().unwrap();
+        assert!(
+            receipt.text.contains("Your motion was filed."),
+            "{}",
+            receipt.text
+        );
+        assert_eq!(
+            receipt.title.as_deref(),
+            Some("Filing receipt (from clerk@court.example)")
+        );
+        assert_eq!(
+            crate::ingest::containers_of(&docs[3].file.rel).collect::<Vec<_>>(),
+            [PathBuf::from("mail.eml")]
+        );
+    }
+
+    #[test]
+    fn malformed_mail_is_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = source(dir.path(), "bad.eml", &[0, 159, 146, 150, 0, 0]);
+        let docs = extract_file(&file, &ExtractLimits::default());
+        assert_eq!(docs.len(), 1);
+        let err = docs[0].result.as_ref().unwrap_err();
+        assert!(err.to_string().contains("malformed e-mail"), "{err}");
+    }
+
+    #[test]
+    fn scanned_pages_are_read_by_ocr_and_cached_or_counted_as_needing_it() {
+        use crate::ingest::fixtures::{lines, scanned_pdf};
+        use crate::ingest::ocr::{OcrCache, OcrMode, OcrOptions};
+        let Some(engine) = crate::ingest::ocr::OcrEngine::detect() else {
+            assert!(
+                std::env::var("LEXSEARCH_REQUIRE_OCR").as_deref() != Ok("1"),
+                "LEXSEARCH_REQUIRE_OCR=1 but tesseract or pdftoppm is not installed"
+            );
+            eprintln!("SKIPPED: tesseract not installed");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = scanned_pdf(&[
+            lines(&["The tenant shall pay the security deposit."]),
+            lines(&["Arbitration takes place in Columbus."]),
+        ])
+        .unwrap();
+        // Without OCR: the pages are counted, the file has no text.
+        let off = ExtractLimits::default();
+        assert_eq!(
+            extract_bytes(bytes.clone(), FileKind::Pdf, &off),
+            Err(ExtractError::NeedsOcr { pages: 2 })
+        );
+        let cache = OcrCache::new(dir.path().join("cache"));
+        let pages_seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = Arc::clone(&pages_seen);
+        let on = ExtractLimits {
+            ocr: OcrOptions {
+                mode: OcrMode::Auto,
+                engine: Some(engine),
+                cache: Some(cache.clone()),
+                threads: 2,
+                on_page: Some(Arc::new(move || {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })),
+                ..OcrOptions::default()
+            },
+            ..ExtractLimits::default()
+        };
+        let got = extract_bytes(bytes.clone(), FileKind::Pdf, &on).unwrap();
+        assert_eq!(got.ocr_pages, 2);
+        assert_eq!(pages_seen.load(std::sync::atomic::Ordering::Relaxed), 2);
+        assert_eq!(got.pages.len(), 2);
+        let page2 = &got.text[got.pages[1].clone()];
+        assert!(page2.contains("Arbitration"), "{}", got.text);
+        assert!(
+            got.text[got.pages[0].clone()].contains("security deposit"),
+            "{}",
+            got.text
+        );
+        // Second run: every page comes from the cache, keyed by the page image (marked
+        // here, to see that Tesseract did not run again).
+        let mut cached = 0;
+        for d in std::fs::read_dir(cache.dir()).unwrap() {
+            for f in std::fs::read_dir(d.unwrap().path()).unwrap() {
+                std::fs::write(f.unwrap().path(), "Marked cached page.").unwrap();
+                cached += 1;
+            }
+        }
+        assert_eq!(cached, 2);
+        let again = extract_bytes(bytes, FileKind::Pdf, &on).unwrap();
+        assert_eq!(again.text, "Marked cached page.\n\nMarked cached page.");
+
+        // `always`: a page with a text layer is read by OCR too (no cache here).
+        let always = ExtractLimits {
+            ocr: OcrOptions {
+                mode: OcrMode::Always,
+                cache: None,
+                on_page: None,
+                ..on.ocr.clone()
+            },
+            ..ExtractLimits::default()
+        };
+        let text_pdf = crate::ingest::fixtures::pdf(&[lines(&["Governing law is Ohio."])]);
+        let got = extract_bytes(text_pdf.clone(), FileKind::Pdf, &always).unwrap();
+        assert_eq!(got.ocr_pages, 1);
+        assert!(got.text.contains("Governing law"), "{}", got.text);
+        let auto = extract_bytes(text_pdf, FileKind::Pdf, &on).unwrap();
+        assert_eq!(auto.ocr_pages, 0);
+    }
+
+    #[test]
     fn empty_pdf_and_docx_files_are_empty_documents() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["e.pdf", "e.docx"] {
@@ -492,6 +835,50 @@ mod tests {
                 extract(&source(dir.path(), name, b""), 1 << 20),
                 Err(ExtractError::Empty)
             );
+        }
+    }
+}
+
+/// Our own text decoding and HTML title scanning, fuzzed directly (outside any isolation, so
+/// a panic fails the test).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// No byte-order mark, and those of UTF-8, UTF-16 LE and UTF-16 BE.
+    const BOMS: &[&[u8]] = &[b"", b"\xEF\xBB\xBF", b"\xFF\xFE", b"\xFE\xFF"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_text_decoding_never_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..512),
+            bom in proptest::sample::select(BOMS),
+        ) {
+            let mut all = bom.to_vec();
+            all.extend_from_slice(&bytes);
+            let _ = looks_binary(&all);
+            for kind in [FileKind::Text, FileKind::Html] {
+                if let Ok(x) = text_like(all.clone(), kind) {
+                    let _ = x.text.len();
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_html_title_never_panics(
+            html in proptest::collection::vec(proptest::sample::select(&[
+                "<title", "<TITLE>", "</title>", "</TITLE>", ">", "<", "é", "İ", "ß", " ", "x",
+                "\u{212A}", "<title x=\"é\">",
+            ][..]), 0..20).prop_map(|p| p.concat()),
+        ) {
+            let _ = html_title(&html);
         }
     }
 }

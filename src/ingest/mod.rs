@@ -3,12 +3,21 @@
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with [`pdf`] and
 //! [`docx`] for those formats, run under [`isolate`]), and [`chunk`] splits that text along
 //! its legal structure. Nothing here knows about models or stores.
+//!
+//! [`types`] holds what the formats share (the [`Extractor`](types::Extractor) trait, its
+//! output and errors): each format imports it, never [`extract`], which imports the formats.
 
 pub mod chunk;
 pub mod docx;
 pub mod extract;
 pub mod isolate;
+pub mod mail;
+pub mod msg;
+pub mod ocr;
+pub mod odt;
 pub mod pdf;
+pub mod rtf;
+pub mod types;
 pub mod walk;
 
 /// PDF and DOCX files built in code, shared with the integration tests.
@@ -27,4 +36,19 @@ pub struct Skipped {
     pub path: PathBuf,
     /// A one-line reason a person can act on.
     pub reason: String,
+}
+
+/// The files that may contain the document at `rel`: for an attachment path
+/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`) each e-mail before a `#`, innermost
+/// last; nothing for a path without a `#` after an e-mail's name.
+pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '_ {
+    let s = rel.to_str().unwrap_or("");
+    s.match_indices('#').filter_map(move |(i, _)| {
+        let parent = std::path::Path::new(&s[..i]);
+        matches!(
+            walk::FileKind::from_path(parent),
+            Some(walk::FileKind::Eml | walk::FileKind::Msg)
+        )
+        .then(|| parent.to_path_buf())
+    })
 }

@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::extract::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor};
 
 /// What separates two pages in the extracted text: a blank line, which the chunker also
 /// treats as a paragraph break.
@@ -64,7 +64,7 @@ impl Extractor for PdfExtractor {
 pub fn extract_pdf(bytes: &[u8], backend: PdfBackend) -> Result<ExtractedText, ExtractError> {
     let (pages, title) = raw_pages(bytes, backend)?;
     if pages.iter().all(|p| p.trim().is_empty()) {
-        return Err(ExtractError::NeedsOcr);
+        return Err(ExtractError::NeedsOcr { pages: pages.len() });
     }
     let mut out = assemble(&pages);
     out.title = title;
@@ -751,7 +751,10 @@ mod tests {
     #[test]
     fn scans_encrypted_and_broken_files_get_their_own_reasons() {
         let blank = pdf(&[lines(&[]), lines(&[])]);
-        assert_eq!(PdfExtractor.extract(&blank), Err(ExtractError::NeedsOcr));
+        assert_eq!(
+            PdfExtractor.extract(&blank),
+            Err(ExtractError::NeedsOcr { pages: 2 })
+        );
         let locked = pdf_with(
             &[lines(&["secret terms"])],
             &PdfOptions {
@@ -773,5 +776,76 @@ mod tests {
             PdfExtractor.extract(b"hello, not a pdf"),
             Err(ExtractError::CorruptPdf(m)) if m.contains("not a PDF")
         ));
+    }
+}
+
+/// Our own page assembly (normalising, running lines, de-hyphenation), fuzzed directly:
+/// under [`super::isolate`] a panic here would only skip the file, so the integration fuzz
+/// tests cannot see it. Here a panic fails the test.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces that exercise the cleaning steps: hyphens and soft hyphens at line ends,
+    /// ligatures, page numbers, repeated lines, NULs, carriage returns, multi-byte text.
+    fn page() -> impl Strategy<Value = String> {
+        let piece = proptest::sample::select(
+            &[
+                "termi-",
+                "nation",
+                "non-",
+                "exclusive",
+                "\u{00ad}",
+                "\u{2010}",
+                "ﬁ",
+                "ﬂ",
+                "ﬃ",
+                "Page 3 of 9",
+                "CONFIDENTIAL",
+                "- 4 -",
+                "12",
+                "§",
+                "é",
+                "中",
+                "\n",
+                "\n\n",
+                "\r",
+                "\0",
+                " ",
+                "  ",
+                "\t",
+                ".",
+                "-",
+                "—",
+                "a",
+                "word",
+            ][..],
+        );
+        proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_page_assembly_never_panics_and_keeps_ranges_valid(
+            pages in proptest::collection::vec(prop_oneof![page(), ".{0,80}"], 0..8),
+            raw in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let x = assemble(&pages);
+            prop_assert_eq!(x.pages.len(), pages.len());
+            let mut last = 0;
+            for r in &x.pages {
+                prop_assert!(last <= r.start && r.start <= r.end && r.end <= x.text.len());
+                prop_assert!(x.text.is_char_boundary(r.start) && x.text.is_char_boundary(r.end));
+                last = r.end;
+            }
+            let _ = decode_pdf_string(&raw);
+        }
     }
 }

@@ -25,6 +25,14 @@ pub enum FileKind {
     Pdf,
     /// Word document, Office Open XML (`.docx`).
     Docx,
+    /// E-mail, RFC 822 / MIME (`.eml`); its attachments become documents of their own.
+    Eml,
+    /// OpenDocument text (`.odt`).
+    Odt,
+    /// Outlook message (`.msg`); its attachments become documents of their own.
+    Msg,
+    /// Rich Text Format (`.rtf`).
+    Rtf,
 }
 
 impl FileKind {
@@ -37,11 +45,15 @@ impl FileKind {
             "html" | "htm" | "xhtml" => Some(FileKind::Html),
             "pdf" => Some(FileKind::Pdf),
             "docx" => Some(FileKind::Docx),
+            "eml" => Some(FileKind::Eml),
+            "odt" => Some(FileKind::Odt),
+            "msg" => Some(FileKind::Msg),
+            "rtf" => Some(FileKind::Rtf),
             _ => None,
         }
     }
 
-    /// A short lowercase name ("text", "markdown", "html", "pdf", "docx").
+    /// A short lowercase name ("text", "markdown", "html", "pdf", "docx", "eml", ...).
     pub fn name(self) -> &'static str {
         match self {
             FileKind::Text => "text",
@@ -49,6 +61,10 @@ impl FileKind {
             FileKind::Html => "html",
             FileKind::Pdf => "pdf",
             FileKind::Docx => "docx",
+            FileKind::Eml => "eml",
+            FileKind::Odt => "odt",
+            FileKind::Msg => "msg",
+            FileKind::Rtf => "rtf",
         }
     }
 }

@@ -321,3 +321,273 @@ pub fn write_zip_bomb(path: &std::path::Path, bytes: u64) {
     }
     w.finish().unwrap();
 }
+
+// E-mail
+
+/// Base64 with line breaks every 76 characters, as MIME writes it.
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (i, c) in bytes.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.push_str("\r\n");
+        }
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(A[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An attachment: file name, MIME type, bytes.
+pub type Attachment<'a> = (&'a str, &'a str, Vec<u8>);
+
+/// An RFC 822 message with the given headers (`From`, `To`, `Subject`, ...), a body of the
+/// given MIME type (`text/plain` or `text/html`), and base64 attachments.
+pub fn eml(
+    headers: &[(&str, &str)],
+    body_type: &str,
+    body: &str,
+    attachments: &[Attachment<'_>],
+) -> Vec<u8> {
+    let mut m = String::new();
+    for (k, v) in headers {
+        m.push_str(&format!("{k}: {v}\r\n"));
+    }
+    m.push_str("MIME-Version: 1.0\r\n");
+    if attachments.is_empty() {
+        m.push_str(&format!(
+            "Content-Type: {body_type}; charset=utf-8\r\n\r\n{body}\r\n"
+        ));
+        return m.into_bytes();
+    }
+    let b = "==lexsearch-boundary==";
+    m.push_str(&format!(
+        "Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n"
+    ));
+    m.push_str(&format!(
+        "--{b}\r\nContent-Type: {body_type}; charset=utf-8\r\n\r\n{body}\r\n"
+    ));
+    for (name, ctype, bytes) in attachments {
+        if *ctype == "message/rfc822" {
+            m.push_str(&format!(
+                "--{b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n{}\r\n",
+                String::from_utf8_lossy(bytes)
+            ));
+        } else {
+            m.push_str(&format!(
+                "--{b}\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+                base64(bytes)
+            ));
+        }
+    }
+    m.push_str(&format!("--{b}--\r\n"));
+    m.into_bytes()
+}
+
+// Scanned PDFs (image only, no text layer)
+
+/// A PDF whose pages are greyscale images (`width`, `height`, one byte per pixel), each
+/// drawn over a whole US Letter page, with no text layer.
+pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for (w, h, gray) in pages {
+        let mut image = Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => i64::from(*w),
+                "Height" => i64::from(*h),
+                "ColorSpace" => "DeviceGray",
+                "BitsPerComponent" => 8,
+            },
+            gray.clone(),
+        );
+        let _ = image.compress();
+        let image_id = doc.add_object(image);
+        let ops = vec![
+            Operation::new("q", vec![]),
+            Operation::new(
+                "cm",
+                vec![
+                    612.into(),
+                    0.into(),
+                    0.into(),
+                    792.into(),
+                    0.into(),
+                    0.into(),
+                ],
+            ),
+            Operation::new("Do", vec!["Im1".into()]),
+            Operation::new("Q", vec![]),
+        ];
+        let content = Content { operations: ops };
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+        let page = dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => content_id,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => image_id } },
+        };
+        kids.push(doc.add_object(page).into());
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// A scanned version of [`pdf`]`(pages)`: each page rendered to a 200 dpi greyscale image
+/// by poppler's `pdftoppm`, and the images wrapped into a new PDF without text. `None` when
+/// `pdftoppm` is not installed.
+pub fn scanned_pdf(pages: &[Vec<String>]) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("text.pdf");
+    std::fs::write(&src, pdf(pages)).unwrap();
+    let mut images = Vec::new();
+    for n in 1..=pages.len() {
+        let prefix = dir.path().join(format!("p{n}"));
+        let status = std::process::Command::new("pdftoppm")
+            .args([
+                "-r",
+                "200",
+                "-gray",
+                "-singlefile",
+                "-f",
+                &n.to_string(),
+                "-l",
+                &n.to_string(),
+            ])
+            .arg(&src)
+            .arg(&prefix)
+            .status()
+            .ok()?;
+        assert!(status.success(), "pdftoppm failed");
+        images.push(parse_pgm(
+            &std::fs::read(prefix.with_extension("pgm")).unwrap(),
+        ));
+    }
+    Some(image_pdf(&images))
+}
+
+/// Width, height and pixels of a binary PGM (`P5`, 8-bit) image.
+fn parse_pgm(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    // Header: "P5", width, height, maxval, each separated by whitespace, then one byte.
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P5");
+    let w: u32 = fields[1].parse().unwrap();
+    let h: u32 = fields[2].parse().unwrap();
+    let pixels = bytes[i + 1..i + 1 + (w * h) as usize].to_vec();
+    (w, h, pixels)
+}
+
+// OpenDocument
+
+/// An ODT file whose `office:text` holds `body` (ODF elements with the `text:`, `table:`
+/// and `office:` prefixes), with `dc:title` when given.
+pub fn odt(body: &str, title: Option<&str>) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.3"><office:body><office:text>{body}</office:text></office:body></office:document-content>"#
+    );
+    let meta = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta>{}</office:meta></office:document-meta>"#,
+        title
+            .map(|t| format!("<dc:title>{}</dc:title>", esc(t)))
+            .unwrap_or_default()
+    );
+    zip(&[
+        (
+            "mimetype".into(),
+            "application/vnd.oasis.opendocument.text".into(),
+        ),
+        ("content.xml".into(), content),
+        ("meta.xml".into(), meta),
+    ])
+}
+
+// Outlook .msg
+
+/// What [`msg`] writes.
+#[derive(Debug, Clone, Default)]
+pub struct MsgFixture<'a> {
+    /// Subject (`0x0037`).
+    pub subject: &'a str,
+    /// Sender name (`0x0C1A`).
+    pub sender_name: &'a str,
+    /// Sender SMTP address (`0x5D01`).
+    pub sender_email: &'a str,
+    /// Display To (`0x0E04`).
+    pub to: &'a str,
+    /// Display Cc (`0x0E03`); left out when empty.
+    pub cc: &'a str,
+    /// Plain-text body (`0x1000`).
+    pub body: &'a str,
+    /// Submit time (`0x0039`), a Windows FILETIME.
+    pub filetime: u64,
+    /// Attachments: long file name (`0x3707`) and bytes (`0x3701`).
+    pub attachments: Vec<(&'a str, Vec<u8>)>,
+}
+
+/// An Outlook .msg (compound file of MAPI properties, as MS-OXMSG lays it out), written with
+/// the `cfb` crate.
+pub fn msg(m: &MsgFixture<'_>) -> Vec<u8> {
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+    let mut c = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    let put = |c: &mut cfb::CompoundFile<Cursor<Vec<u8>>>, path: String, bytes: &[u8]| {
+        c.create_stream(&path).unwrap().write_all(bytes).unwrap();
+    };
+    for (id, value) in [
+        (0x0037, m.subject),
+        (0x0C1A, m.sender_name),
+        (0x5D01, m.sender_email),
+        (0x0E04, m.to),
+        (0x0E03, m.cc),
+        (0x1000, m.body),
+    ] {
+        if !value.is_empty() {
+            put(&mut c, format!("/__substg1.0_{id:04X}001F"), &utf16(value));
+        }
+    }
+    // Fixed-size properties: 32-byte header, then one 16-byte entry (PT_SYSTIME 0x0039).
+    let mut props = vec![0u8; 32];
+    props.extend_from_slice(&((0x0039u32 << 16) | 0x0040).to_le_bytes());
+    props.extend_from_slice(&6u32.to_le_bytes());
+    props.extend_from_slice(&m.filetime.to_le_bytes());
+    put(&mut c, "/__properties_version1.0".into(), &props);
+    for (i, (name, data)) in m.attachments.iter().enumerate() {
+        let dir = format!("/__attach_version1.0_#{i:08X}");
+        c.create_storage(&dir).unwrap();
+        put(&mut c, format!("{dir}/__substg1.0_3707001F"), &utf16(name));
+        put(&mut c, format!("{dir}/__substg1.0_37010102"), data);
+    }
+    c.flush().unwrap();
+    c.into_inner().into_inner()
+}

@@ -1,0 +1,387 @@
+//! OCR of PDF pages without a text layer, through the Tesseract engine.
+//!
+//! Each page is rasterised by poppler's `pdftoppm` (300 dpi, greyscale PNG) and read by the
+//! `tesseract` program, both run as child processes: a crash or a hang of either ends that
+//! process only, and a page that takes longer than its time budget is killed. Pages are
+//! read in parallel, one single-threaded Tesseract per page (docs/formats.md has the
+//! measurements behind these choices). The text of each page is cached by the hash of its
+//! image ([`OcrCache`]), so indexing the same page again never runs OCR twice.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// When to run OCR on PDF pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OcrMode {
+    /// On pages that have no text layer, when Tesseract is installed.
+    #[default]
+    Auto,
+    /// On every page (replacing the text layer), when Tesseract is installed.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Default time budget for the OCR of one page (rasterising included).
+pub const DEFAULT_PAGE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Resolution pages are rasterised at, in dots per inch (Tesseract reads best at 300).
+pub const DPI: u32 = 300;
+
+/// What to tell a user who has pages to OCR and no engine.
+pub const INSTALL_HINT: &str = "install Tesseract and poppler: `apt install tesseract-ocr poppler-utils` (Debian, Ubuntu) or `brew install tesseract poppler` (macOS)";
+
+/// The installed OCR programs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrEngine {
+    /// The `tesseract` program.
+    pub tesseract: PathBuf,
+    /// poppler's `pdftoppm` program.
+    pub pdftoppm: PathBuf,
+    /// Tesseract language(s), as for its `-l` option.
+    pub lang: String,
+}
+
+impl OcrEngine {
+    /// Finds `tesseract` and `pdftoppm` on the `PATH`; `None` if either is missing.
+    pub fn detect() -> Option<Self> {
+        Some(OcrEngine {
+            tesseract: find_program("tesseract")?,
+            pdftoppm: find_program("pdftoppm")?,
+            lang: "eng".into(),
+        })
+    }
+
+    /// Rasterises page `page` (1-based) of the PDF at `pdf` into a PNG image, in `dir`.
+    pub fn rasterise(
+        &self,
+        pdf: &Path,
+        page: usize,
+        dir: &Path,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, String> {
+        let prefix = dir.join(format!("page-{page}"));
+        let n = page.to_string();
+        let mut cmd = Command::new(&self.pdftoppm);
+        cmd.args(["-r", &DPI.to_string(), "-gray", "-png", "-singlefile"])
+            .args(["-f", &n, "-l", &n])
+            .arg(pdf)
+            .arg(&prefix);
+        run(&mut cmd, timeout).map_err(|e| format!("pdftoppm: {e}"))?;
+        let png = prefix.with_extension("png");
+        let bytes = std::fs::read(&png).map_err(|e| format!("pdftoppm wrote no image: {e}"))?;
+        let _ = std::fs::remove_file(&png);
+        Ok(bytes)
+    }
+
+    /// Reads the text of an image file with Tesseract (one thread).
+    pub fn recognise(&self, image: &Path, timeout: Duration) -> Result<String, String> {
+        let mut cmd = Command::new(&self.tesseract);
+        cmd.arg(image)
+            .arg("stdout")
+            .args(["-l", &self.lang])
+            // One thread per page: pages run in parallel instead (docs/formats.md).
+            .env("OMP_THREAD_LIMIT", "1");
+        let out = run(&mut cmd, timeout).map_err(|e| format!("tesseract: {e}"))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// A key for the cache: the engine's language (a page read in another language is
+    /// another text).
+    fn cache_salt(&self) -> String {
+        format!("tesseract:{}:{DPI}", self.lang)
+    }
+}
+
+/// Where the OCR text of pages is kept, by the hash of the page image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrCache {
+    dir: PathBuf,
+}
+
+impl OcrCache {
+    /// A cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        OcrCache { dir: dir.into() }
+    }
+
+    /// The platform's cache folder for OCR text (`~/.cache/lexsearch/ocr` on Linux).
+    pub fn default_dir() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "lexsearch").map(|d| d.cache_dir().join("ocr"))
+    }
+
+    /// The cache's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(format!("{key}.txt"))
+    }
+
+    /// The text cached under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<String> {
+        std::fs::read_to_string(self.path(key)).ok()
+    }
+
+    /// Stores `text` under `key` (written to a temporary file, then renamed: a reader never
+    /// sees half a page). Failures are ignored: the cache only saves time.
+    pub fn put(&self, key: &str, text: &str) {
+        let path = self.path(key);
+        let Some(parent) = path.parent() else {
+            return;
+        };
+        if std::fs::create_dir_all(parent).is_err() {
+            return;
+        }
+        let tmp = parent.join(format!(".{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// The cache key of a page image: blake3 of the image and of the engine settings.
+pub fn image_key(engine: &OcrEngine, image: &[u8]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(engine.cache_salt().as_bytes());
+    h.update(&[0]);
+    h.update(image);
+    h.finalize().to_hex().to_string()
+}
+
+/// Called once for each page OCR'd (from the OCR threads), to show progress.
+pub type PageHook = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// How OCR runs during extraction.
+#[derive(Clone)]
+pub struct OcrOptions {
+    /// When to OCR.
+    pub mode: OcrMode,
+    /// The engine, when installed.
+    pub engine: Option<OcrEngine>,
+    /// Where page texts are cached; `None`: no cache.
+    pub cache: Option<OcrCache>,
+    /// Time budget for one page.
+    pub page_timeout: Duration,
+    /// Pages read at once (each by a single-threaded Tesseract).
+    pub threads: usize,
+    /// Called after each page is read (cached or not).
+    pub on_page: Option<PageHook>,
+}
+
+impl std::fmt::Debug for OcrOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OcrOptions")
+            .field("mode", &self.mode)
+            .field("engine", &self.engine)
+            .field("cache", &self.cache)
+            .field("page_timeout", &self.page_timeout)
+            .field("threads", &self.threads)
+            .field("on_page", &self.on_page.is_some())
+            .finish()
+    }
+}
+
+impl Default for OcrOptions {
+    /// No OCR: the engine is not looked for.
+    fn default() -> Self {
+        OcrOptions {
+            mode: OcrMode::Never,
+            engine: None,
+            cache: None,
+            page_timeout: DEFAULT_PAGE_TIMEOUT,
+            threads: 1,
+            on_page: None,
+        }
+    }
+}
+
+impl OcrOptions {
+    /// Options for `mode`: the engine found on the `PATH`, the cache in `LEXSEARCH_OCR_CACHE`
+    /// or else the platform's ([`OcrCache::default_dir`]), one page per core at once.
+    pub fn detect(mode: OcrMode) -> Self {
+        let engine = if mode == OcrMode::Never {
+            None
+        } else {
+            OcrEngine::detect()
+        };
+        OcrOptions {
+            mode,
+            engine,
+            cache: std::env::var_os("LEXSEARCH_OCR_CACHE")
+                .map(PathBuf::from)
+                .or_else(OcrCache::default_dir)
+                .map(OcrCache::new),
+            page_timeout: DEFAULT_PAGE_TIMEOUT,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            on_page: None,
+        }
+    }
+}
+
+/// OCRs the given pages (1-based) of a PDF: each page's text, or why it failed, in the
+/// order given. Pages run in parallel on `opts.threads` threads.
+pub fn ocr_pages(
+    engine: &OcrEngine,
+    opts: &OcrOptions,
+    pdf: &[u8],
+    pages: &[usize],
+) -> Vec<Result<String, String>> {
+    let dir = match tempfile::Builder::new().prefix("lexsearch-ocr").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            let why = format!("cannot create a temporary folder: {e}");
+            return pages.iter().map(|_| Err(why.clone())).collect();
+        }
+    };
+    let file = dir.path().join("doc.pdf");
+    if let Err(e) = std::fs::write(&file, pdf) {
+        let why = format!("cannot write a temporary file: {e}");
+        return pages.iter().map(|_| Err(why.clone())).collect();
+    }
+    let one = |page: usize| -> Result<String, String> {
+        let got = read_page(engine, opts, &file, dir.path(), page);
+        if let Some(hook) = &opts.on_page {
+            hook();
+        }
+        got
+    };
+    let threads = opts.threads.clamp(1, pages.len().max(1));
+    if threads == 1 {
+        return pages.iter().map(|&p| one(p)).collect();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| {
+            use rayon::prelude::*;
+            pages.par_iter().map(|&p| one(p)).collect()
+        }),
+        Err(_) => pages.iter().map(|&p| one(p)).collect(),
+    }
+}
+
+/// Rasterises one page, and reads it from the cache or with Tesseract.
+fn read_page(
+    engine: &OcrEngine,
+    opts: &OcrOptions,
+    file: &Path,
+    dir: &Path,
+    page: usize,
+) -> Result<String, String> {
+    let image = engine.rasterise(file, page, dir, opts.page_timeout)?;
+    let key = image_key(engine, &image);
+    if let Some(text) = opts.cache.as_ref().and_then(|c| c.get(&key)) {
+        return Ok(text);
+    }
+    let png = dir.join(format!("page-{page}.png"));
+    std::fs::write(&png, &image).map_err(|e| format!("cannot write the page image: {e}"))?;
+    let text = engine.recognise(&png, opts.page_timeout);
+    let _ = std::fs::remove_file(&png);
+    let text = text?;
+    if let Some(c) = &opts.cache {
+        c.put(&key, &text);
+    }
+    Ok(text)
+}
+
+/// The path of `name` in a folder of the `PATH`, if it is there.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs a program, killing it after `timeout`; its standard output on success.
+fn run(cmd: &mut Command, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    // Drain both pipes on their own threads, so a chatty program never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", timeout.as_secs_f64()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if status.success() {
+        Ok(stdout)
+    } else {
+        let msg = String::from_utf8_lossy(&stderr);
+        let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+        let msg: String = msg.chars().take(200).collect();
+        Err(format!("{status}: {msg}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_returns_what_was_stored_under_the_same_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = OcrCache::new(dir.path().join("ocr"));
+        assert_eq!(cache.get("abcdef"), None);
+        cache.put("abcdef", "Page text");
+        assert_eq!(cache.get("abcdef").as_deref(), Some("Page text"));
+        assert_eq!(cache.get("abcdeg"), None);
+    }
+
+    #[test]
+    fn a_hung_program_is_killed_after_its_budget() {
+        let started = Instant::now();
+        let got = run(
+            Command::new("sh").args(["-c", "sleep 30"]),
+            Duration::from_millis(200),
+        );
+        assert!(got.unwrap_err().contains("timed out"));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let failed = run(
+            Command::new("sh").args(["-c", "echo broken >&2; exit 3"]),
+            Duration::from_secs(10),
+        );
+        assert!(failed.unwrap_err().contains("broken"));
+        let ok = run(
+            Command::new("sh").args(["-c", "echo hi"]),
+            Duration::from_secs(10),
+        );
+        assert_eq!(ok.unwrap(), b"hi\n");
+    }
+}

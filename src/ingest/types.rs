@@ -1,0 +1,244 @@
+//! What every extractor shares: the [`Extractor`] trait, its output and its errors.
+//!
+//! The formats ([`super::pdf`], [`super::docx`], ...) import only this module;
+//! [`super::extract`] imports the formats to dispatch to them. No format imports
+//! [`super::extract`], so the modules form no cycle.
+
+use std::ops::Range;
+use std::time::Duration;
+
+/// The text of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The text; byte offsets of chunks refer to it.
+    pub text: String,
+    /// A title for the document, when the format carries one (HTML `<title>`, PDF `/Title`,
+    /// DOCX `dc:title`).
+    pub title: Option<String>,
+    /// The encoding the file was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
+    /// blake3 hash of the file's bytes, hex.
+    pub content_hash: String,
+    /// Byte range of each page in `text`, in order (empty for formats without pages).
+    pub pages: Vec<Range<usize>>,
+    /// Byte range of each numbered paragraph in `text`, in order (empty for formats that do
+    /// not number paragraphs; DOCX does).
+    pub paragraphs: Vec<Range<usize>>,
+    /// For an e-mail: sender, recipients, date and subject.
+    pub mail: Option<MailInfo>,
+    /// PDF pages whose text came from OCR.
+    pub ocr_pages: usize,
+    /// PDF pages without a text layer that were not OCR'd (no OCR engine, or `--ocr never`).
+    pub pages_needing_ocr: usize,
+}
+
+/// The headers of an e-mail that a search result shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailInfo {
+    /// `From`, as `Name <address>`.
+    pub from: Option<String>,
+    /// `To`, comma-separated.
+    pub to: Option<String>,
+    /// `Cc`, comma-separated.
+    pub cc: Option<String>,
+    /// `Date`, RFC 3339.
+    pub date: Option<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+}
+
+/// What an [`Extractor`] gives: the text and its structure, without the file's identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtractedText {
+    /// The text.
+    pub text: String,
+    /// The document's own title, if the format carries one.
+    pub title: Option<String>,
+    /// The encoding the text was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
+    /// Byte range of each page in `text` (PDF), sorted and non-overlapping.
+    pub pages: Vec<Range<usize>>,
+    /// Byte range of each numbered paragraph in `text` (DOCX), sorted and non-overlapping.
+    pub paragraphs: Vec<Range<usize>>,
+    /// For an e-mail: its headers.
+    pub mail: Option<MailInfo>,
+    /// Pages whose text came from OCR.
+    pub ocr_pages: usize,
+    /// Pages without a text layer that were not OCR'd.
+    pub pages_needing_ocr: usize,
+}
+
+/// Turns the bytes of one file of some format into text.
+///
+/// Implementations must not panic on any input (the PDF and DOCX ones may, inside third-party
+/// crates, which is why [`extract`](super::extract::extract) isolates them) and should bound the memory they use.
+pub trait Extractor: Send + Sync {
+    /// Extracts the text of `bytes`.
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError>;
+}
+
+/// Why a file gave no text. Each reads as a one-line reason in the index summary.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Read(String),
+    /// The file is larger than the configured limit.
+    #[error("file is {size} bytes, over the {limit}-byte limit (raise it with --max-file-size)")]
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file holds binary data despite its extension.
+    #[error("binary content in a {0} file; not indexed")]
+    Binary(&'static str),
+    /// The file is empty or only whitespace.
+    #[error("no text (empty file)")]
+    Empty,
+    /// The HTML could not be parsed.
+    #[error("cannot parse HTML: {0}")]
+    Html(String),
+    /// A PDF without a text layer (every page empty): a scan, or text drawn as shapes, and
+    /// OCR was off or not installed.
+    #[error("no text layer on its {pages} page(s): needs OCR")]
+    NeedsOcr {
+        /// Pages in the document.
+        pages: usize,
+    },
+    /// OCR of a page failed (the engine crashed, timed out or could not read the image).
+    #[error("OCR failed on page {page}: {reason}")]
+    Ocr {
+        /// 1-based page number.
+        page: usize,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An e-mail that cannot be parsed.
+    #[error("malformed e-mail: {0}")]
+    CorruptMail(String),
+    /// An OpenDocument or RTF file that cannot be parsed.
+    #[error("corrupt {kind} file: {reason}")]
+    Corrupt {
+        /// The format.
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A PDF that needs a password to be read.
+    #[error("encrypted PDF: not indexed (it needs a password)")]
+    EncryptedPdf,
+    /// A PDF that cannot be parsed (truncated, damaged, or not a PDF at all).
+    #[error("corrupt PDF: {0}")]
+    CorruptPdf(String),
+    /// A DOCX that cannot be read (not a zip, missing or malformed XML).
+    #[error("corrupt DOCX: {0}")]
+    CorruptDocx(String),
+    /// A DOCX whose parts unpack to more than the limit (a zip bomb, or absurdly large).
+    #[error("DOCX unpacks to more than {limit} bytes (a zip bomb?); not indexed")]
+    Unpacked {
+        /// The limit on unpacked bytes that was hit.
+        limit: u64,
+    },
+    /// The parser panicked (a bug in it, triggered by this file); the message is the panic's.
+    #[error("{kind} parser crashed on this file (panic: {message}); not indexed")]
+    Panicked {
+        /// The format ("pdf", "docx").
+        kind: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// The parser did not finish in time; its thread was abandoned.
+    #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
+    TimedOut(Duration),
+}
+
+/// The body of a message, as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A text/plain part.
+    Text(String),
+    /// A text/html part (converted to text by the caller).
+    Html(String),
+    /// No body part.
+    None,
+}
+
+/// A parsed e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The header block, as Markdown-like text: `# subject`, then `From: ...` lines.
+    pub header_text: String,
+    /// The title: the subject, with sender and date.
+    pub title: String,
+    /// Sender, recipients, date and subject.
+    pub info: MailInfo,
+    /// The body.
+    pub body: Body,
+    /// Attachments in order: the file name (made safe for a path) and the decoded bytes.
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+impl Mail {
+    /// A message from its headers, body and attachments: builds the header block (`# subject`,
+    /// then `From:`, `To:`, `Cc:`, `Date:` and `Attachments:` lines) and the title
+    /// (`Subject (from Sender, Date)`).
+    pub fn new(info: MailInfo, body: Body, attachments: Vec<(String, Vec<u8>)>) -> Self {
+        let shown_subject = info
+            .subject
+            .clone()
+            .unwrap_or_else(|| "(no subject)".into());
+        let mut header_text = format!("# {shown_subject}\n");
+        for (label, value) in [
+            ("From", &info.from),
+            ("To", &info.to),
+            ("Cc", &info.cc),
+            ("Date", &info.date),
+        ] {
+            if let Some(v) = value {
+                header_text.push_str(&format!("{label}: {v}\n"));
+            }
+        }
+        if !attachments.is_empty() {
+            let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
+            header_text.push_str(&format!("Attachments: {}\n", names.join(", ")));
+        }
+        let mut title = shown_subject;
+        match (&info.from, &info.date) {
+            (Some(f), Some(d)) => title.push_str(&format!(" (from {f}, {d})")),
+            (Some(f), None) => title.push_str(&format!(" (from {f})")),
+            (None, Some(d)) => title.push_str(&format!(" ({d})")),
+            (None, None) => {}
+        }
+        Mail {
+            header_text,
+            title,
+            info,
+            body,
+            attachments,
+        }
+    }
+}
+
+/// A name usable after `#` in a document path: no path separators, no control characters,
+/// never empty.
+pub fn safe_name(name: &str, index: usize) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '#' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        format!("attachment-{}", index + 1)
+    } else {
+        cleaned
+    }
+}
