@@ -257,6 +257,10 @@ struct SearchArgs {
     /// Show why each hit ranked: each arm's rank and score.
     #[arg(long)]
     explain: bool,
+    /// Do not look for each hit's pinpoint (the sentence or clause that best answers the
+    /// query); saves the time of embedding the best hits' sentences.
+    #[arg(long)]
+    no_pinpoint: bool,
     /// Colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -519,6 +523,10 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         over_fetch: args.fusion.over_fetch,
         name_weight: args.fusion.name_weight,
         snippet_chars: 240,
+        pinpoint: crate::search::pinpoint::PinpointSettings {
+            hits: if args.no_pinpoint { 0 } else { crate::search::pinpoint::PinpointSettings::default().hits },
+            ..Default::default()
+        },
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {
