@@ -106,7 +106,14 @@ fn json_output_has_the_documented_fields() {
 #[test]
 fn each_hit_has_a_pinpoint_at_exact_offsets_inside_its_chunk() {
     let Some(docs) = indexed_sample() else { return };
-    let v = search_json(docs, &["when must the landlord return the security deposit", "-k", "3"]);
+    let v = search_json(
+        docs,
+        &[
+            "when must the landlord return the security deposit",
+            "-k",
+            "3",
+        ],
+    );
     let hits = v["hits"].as_array().unwrap();
     assert!(!hits.is_empty());
     for h in hits {
@@ -120,7 +127,10 @@ fn each_hit_has_a_pinpoint_at_exact_offsets_inside_its_chunk() {
             h["start_byte"].as_u64().unwrap() as usize,
             h["end_byte"].as_u64().unwrap() as usize,
         );
-        assert!(cs <= s && s < e && e <= ce, "pinpoint {s}..{e} in chunk {cs}..{ce}");
+        assert!(
+            cs <= s && s < e && e <= ce,
+            "pinpoint {s}..{e} in chunk {cs}..{ce}"
+        );
         let bytes = std::fs::read(h["path"].as_str().unwrap()).unwrap();
         assert_eq!(&bytes[s..e], p["text"].as_str().unwrap().as_bytes());
         let line = bytes[..s].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -141,7 +151,14 @@ fn human_output_marks_the_pinpoint_in_the_snippet() {
     let Some(docs) = indexed_sample() else { return };
     lexsearch()
         .current_dir(docs)
-        .args(["search", "return of the security deposit", "-k", "2", "--color", "never"])
+        .args([
+            "search",
+            "return of the security deposit",
+            "-k",
+            "2",
+            "--color",
+            "never",
+        ])
         .assert()
         .success()
         .stdout(contains("»"))

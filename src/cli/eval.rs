@@ -53,8 +53,8 @@ pub(super) struct EvalArgs {
     /// Print the tables as JSON.
     #[arg(long)]
     json: bool,
-    /// Do not score pinpoints (the sentence or clause of each of the best 10 hits that best
-    /// answers the query).
+    /// Do not score pinpoints (the sentence or clause of each of the best 4 hits that best
+    /// answers the query; span metrics at 1 and 4).
     #[arg(long)]
     no_pinpoint: bool,
     /// Also score pinpoints under every setting of the grid in docs/quality.md (semantic
@@ -70,7 +70,7 @@ struct EvalOutput {
     chunks: u64,
     settings: serde_json::Value,
     modes: BTreeMap<&'static str, Table>,
-    /// Span metrics of the pinpoints of each mode's best 10 hits (a hit without one counts
+    /// Span metrics of the pinpoints of each mode's best 4 hits (a hit without one counts
     /// with its whole chunk).
     pinpoints: BTreeMap<&'static str, Table>,
     /// The same under each setting of `--pinpoint-sweep`.
@@ -78,20 +78,30 @@ struct EvalOutput {
     pinpoint_sweep: BTreeMap<String, Table>,
 }
 
+/// How many of the best hits eval pinpoints: enough for the span metrics at 1 and 4 (those at
+/// 16 and 64 would mix pinpoints and chunks).
+const EVAL_PINPOINT_HITS: usize = 4;
+
 /// The pinpoint settings `--pinpoint-sweep` compares.
 fn sweep_grid() -> Vec<PinpointSettings> {
+    // Clauses are compared on keyword evidence only: each segmentation embedded is a second
+    // batch of sentences per query.
     let mut out = Vec::new();
-    for clauses in [false, true] {
-        for pairs in [false, true] {
-            for semantic_weight in [0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
-                out.push(PinpointSettings {
-                    semantic_weight,
-                    pairs,
-                    clauses,
-                    ..PinpointSettings::default()
-                });
-            }
+    for pairs in [false, true] {
+        for semantic_weight in [0.0, 0.3, 0.5, 0.7, 0.85, 1.0] {
+            out.push(PinpointSettings {
+                hits: EVAL_PINPOINT_HITS,
+                semantic_weight,
+                pairs,
+                clauses: false,
+            });
         }
+        out.push(PinpointSettings {
+            hits: EVAL_PINPOINT_HITS,
+            semantic_weight: 0.0,
+            pairs,
+            clauses: true,
+        });
     }
     out
 }
@@ -244,7 +254,8 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         } else {
             Vec::new()
         };
-        let mut sweep_runs: Vec<HashMap<String, Vec<Retrieved>>> = vec![HashMap::new(); sweep.len()];
+        let mut sweep_runs: Vec<HashMap<String, Vec<Retrieved>>> =
+            vec![HashMap::new(); sweep.len()];
         for q in &queries {
             let req = SearchRequest {
                 query: q.query.clone(),
@@ -278,21 +289,30 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 } else {
                     (None, None)
                 };
-                let default = PinpointSettings::default();
+                let default = PinpointSettings {
+                    hits: EVAL_PINPOINT_HITS,
+                    ..PinpointSettings::default()
+                };
                 let mut gathered: Vec<(bool, Candidates)> = Vec::new();
                 for s in std::iter::once(&default).chain(&sweep) {
                     if !gathered.iter().any(|(c, _)| *c == s.clauses) {
-                        let c = Candidates::gather(&results.hits, &q.query, qv.as_deref(), model, s)?;
+                        let c =
+                            Candidates::gather(&results.hits, &q.query, qv.as_deref(), model, s)?;
                         gathered.push((s.clauses, c));
                     }
                 }
                 let mut pinpointed = |s: &PinpointSettings| -> anyhow::Result<Vec<Retrieved>> {
-                    let cands = &gathered.iter().find(|(c, _)| *c == s.clauses).expect("gathered").1;
+                    let cands = &gathered
+                        .iter()
+                        .find(|(c, _)| *c == s.clauses)
+                        .expect("gathered")
+                        .1;
                     let chosen = cands.choose(&results.hits, s);
                     let mut out = Vec::with_capacity(chosen.len());
                     for (h, p) in results.hits.iter().zip(chosen) {
                         let conv = char_offsets(&mut offsets, h)?;
-                        let (a, b) = p.map_or((h.start_byte, h.end_byte), |p| (p.start_byte, p.end_byte));
+                        let (a, b) =
+                            p.map_or((h.start_byte, h.end_byte), |p| (p.start_byte, p.end_byte));
                         out.push(Retrieved {
                             start: conv.char_at(a),
                             end: conv.char_at(b),
@@ -411,7 +431,12 @@ fn print_tables(out: &EvalOutput) -> anyhow::Result<()> {
     let mut pin_tables: Vec<(String, &Table)> = out
         .pinpoints
         .iter()
-        .map(|(m, t)| (format!("{m} pinpoints (best 10 hits, percent)"), t))
+        .map(|(m, t)| {
+            (
+                format!("{m} pinpoints (best {EVAL_PINPOINT_HITS} hits, percent)"),
+                t,
+            )
+        })
         .collect();
     pin_tables.extend(
         out.pinpoint_sweep

@@ -524,7 +524,11 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         name_weight: args.fusion.name_weight,
         snippet_chars: 240,
         pinpoint: crate::search::pinpoint::PinpointSettings {
-            hits: if args.no_pinpoint { 0 } else { crate::search::pinpoint::PinpointSettings::default().hits },
+            hits: if args.no_pinpoint {
+                0
+            } else {
+                crate::search::pinpoint::PinpointSettings::default().hits
+            },
             ..Default::default()
         },
     };

@@ -233,9 +233,7 @@ fn write_marked(
     focus: Option<&std::ops::Range<usize>>,
     color: bool,
 ) -> std::io::Result<()> {
-    let focus = focus.filter(|f| {
-        f.start < f.end && text.get(f.start..f.end).is_some()
-    });
+    let focus = focus.filter(|f| f.start < f.end && text.get(f.start..f.end).is_some());
     // Cut the text at every mark and focus boundary; style each piece by what covers it.
     let mut cuts: Vec<usize> = vec![0, text.len()];
     let marks: Vec<&std::ops::Range<usize>> = marks

@@ -304,7 +304,9 @@ impl Searcher {
                 .map(|h| (h.chunk_id, h.score))
                 .collect())
         };
-        let semantic_arm = || -> Result<(Vec<(ChunkId, f32)>, Option<Vec<f32>>)> {
+        // The semantic arm's results and the query's embedding (for pinpoints).
+        type Semantic = (Vec<(ChunkId, f32)>, Option<Vec<f32>>);
+        let semantic_arm = || -> Result<Semantic> {
             if !req.mode.needs_model() {
                 return Ok((Vec::new(), None));
             }

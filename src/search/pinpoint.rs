@@ -77,7 +77,9 @@ fn is_label(word: &str) -> bool {
     if w.is_empty() {
         return false;
     }
-    let numeric = w.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let numeric = w
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     let letter = w.chars().count() == 1 && w.chars().all(|c| c.is_ascii_alphabetic());
     let roman = w.len() <= 6 && w.chars().all(|c| "ivxlcdmIVXLCDM".contains(c));
     numeric || letter || roman
@@ -211,7 +213,13 @@ pub fn segments(text: &str, clauses: bool) -> Vec<Range<usize>> {
             while k < bytes.len() && (bytes[k] as char).is_ascii_whitespace() {
                 k += 1;
             }
-            if k > seg_start && k < text.len() && text[seg_start..at].trim().chars().any(char::is_alphanumeric) {
+            if k > seg_start
+                && k < text.len()
+                && text[seg_start..at]
+                    .trim()
+                    .chars()
+                    .any(char::is_alphanumeric)
+            {
                 cuts.push(k);
                 seg_start = k;
             }
@@ -336,7 +344,10 @@ impl Candidates {
                 let texts: Vec<String> = top
                     .iter()
                     .zip(&segs)
-                    .flat_map(|(h, ss)| ss.iter().map(move |r| format!("{prompt}{}", &h.text[r.clone()])))
+                    .flat_map(|(h, ss)| {
+                        ss.iter()
+                            .map(move |r| format!("{prompt}{}", &h.text[r.clone()]))
+                    })
                     .collect();
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 let vectors = if refs.is_empty() {
@@ -397,12 +408,13 @@ impl Candidates {
                     }
                     None => c.keyword,
                 };
-                let best = pool
-                    .map(|c| (score(c), c))
-                    .fold(None::<(f32, &Candidate)>, |best, (s, c)| match best {
+                let best = pool.map(|c| (score(c), c)).fold(
+                    None::<(f32, &Candidate)>,
+                    |best, (s, c)| match best {
                         Some((b, _)) if b >= s => best,
                         _ => Some((s, c)),
-                    })?;
+                    },
+                )?;
                 let (s, c) = best;
                 Some(Pinpoint {
                     start_byte: hit.start_byte + c.range.start,
@@ -421,7 +433,10 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        segments(text, false).into_iter().map(|r| &text[r]).collect()
+        segments(text, false)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]
@@ -495,7 +510,8 @@ mod tests {
 
     #[test]
     fn clauses_cut_at_semicolons_only_when_asked() {
-        let text = "Information that is public; that was known before; or that is received lawfully.";
+        let text =
+            "Information that is public; that was known before; or that is received lawfully.";
         assert_eq!(segments(text, false).len(), 1);
         let parts: Vec<&str> = segments(text, true).into_iter().map(|r| &text[r]).collect();
         assert_eq!(
@@ -567,8 +583,14 @@ mod tests {
             semantic_weight: 0.0,
             ..PinpointSettings::default()
         };
-        let c = Candidates::gather(&hits, "may the recipient share information with employees?", None, None, &settings)
-            .unwrap();
+        let c = Candidates::gather(
+            &hits,
+            "may the recipient share information with employees?",
+            None,
+            None,
+            &settings,
+        )
+        .unwrap();
         let p = c.choose(&hits, &settings).remove(0).unwrap();
         assert_eq!(
             p.text,
@@ -576,7 +598,10 @@ mod tests {
         );
         // Offsets are absolute, and the line counts the chunk's own line breaks.
         let rel = text.find("The Recipient may").unwrap();
-        assert_eq!((p.start_byte, p.end_byte), (100 + rel, 100 + rel + p.text.len()));
+        assert_eq!(
+            (p.start_byte, p.end_byte),
+            (100 + rel, 100 + rel + p.text.len())
+        );
         assert_eq!(p.line, 8);
     }
 
@@ -590,9 +615,14 @@ mod tests {
         };
         let c = Candidates::gather(&hits, "monthly interest", None, None, &settings).unwrap();
         let single = c.choose(&hits, &settings).remove(0).unwrap();
-        assert!(single.text == "Fees are due monthly." || single.text == "Late fees accrue interest.");
+        assert!(
+            single.text == "Fees are due monthly." || single.text == "Late fees accrue interest."
+        );
         settings.pairs = true;
         let pair = c.choose(&hits, &settings).remove(0).unwrap();
-        assert_eq!(pair.text, "Fees are due monthly. Late fees accrue interest.");
+        assert_eq!(
+            pair.text,
+            "Fees are due monthly. Late fees accrue interest."
+        );
     }
 }

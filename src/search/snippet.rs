@@ -222,7 +222,11 @@ mod tests {
     #[test]
     fn a_snippet_around_a_pinpoint_shows_and_marks_it() {
         let answer = "The deposit is returned within thirty days.";
-        let text = format!("{} {answer} {}", "Filler words here. ".repeat(30), "Tail words. ".repeat(30));
+        let text = format!(
+            "{} {answer} {}",
+            "Filler words here. ".repeat(30),
+            "Tail words. ".repeat(30)
+        );
         let at = text.find(answer).unwrap();
         let s = snippet_around(&text, "deposit", 120, at..at + answer.len());
         let p = s.pinpoint.clone().expect("the pinpoint is in the window");
