@@ -333,12 +333,15 @@ impl Candidates {
         }
         let weight = |t: &str| (1.0 + n / (1.0 + df.get(t).copied().unwrap_or(0.0))).ln();
         let total: f32 = query_terms.iter().map(|t| weight(t)).sum();
+        // Summed in term order, so that equal evidence gives bit-equal scores (ties then go to
+        // the first passage, whatever the hash order).
         let share = |terms: &HashSet<&String>| -> f32 {
             if total <= 0.0 {
-                0.0
-            } else {
-                terms.iter().map(|t| weight(t)).sum::<f32>() / total
+                return 0.0;
             }
+            let mut sorted: Vec<&&String> = terms.iter().collect();
+            sorted.sort();
+            sorted.into_iter().map(|t| weight(t)).sum::<f32>() / total
         };
         // One batch of every segment's text.
         let cosines: Option<Vec<f32>> = match (embedder, query_vector) {
