@@ -303,9 +303,10 @@ pub(super) fn print_hits(
         Style::new()
     };
     for hit in &results.hits {
-        // Text files print as path:line (editors open that); paged files name the page.
+        // Text files print as path:line (editors open that), at the pinpoint's line when there
+        // is one; paged files name the page.
         let place = if hit.page.is_none() && hit.paragraph.is_none() {
-            format!(":{}", hit.line)
+            format!(":{}", hit.pinpoint.as_ref().map_or(hit.line, |p| p.line))
         } else {
             format!("  {}", hit.place_label())
         };
