@@ -104,6 +104,68 @@ fn json_output_has_the_documented_fields() {
 }
 
 #[test]
+fn each_hit_has_a_pinpoint_at_exact_offsets_inside_its_chunk() {
+    let Some(docs) = indexed_sample() else { return };
+    let v = search_json(
+        docs,
+        &[
+            "when must the landlord return the security deposit",
+            "-k",
+            "3",
+        ],
+    );
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    for h in hits {
+        let p = &h["pinpoint"];
+        assert!(p.is_object(), "a pinpoint for {h}");
+        let (s, e) = (
+            p["start_byte"].as_u64().unwrap() as usize,
+            p["end_byte"].as_u64().unwrap() as usize,
+        );
+        let (cs, ce) = (
+            h["start_byte"].as_u64().unwrap() as usize,
+            h["end_byte"].as_u64().unwrap() as usize,
+        );
+        assert!(
+            cs <= s && s < e && e <= ce,
+            "pinpoint {s}..{e} in chunk {cs}..{ce}"
+        );
+        let bytes = std::fs::read(h["path"].as_str().unwrap()).unwrap();
+        assert_eq!(&bytes[s..e], p["text"].as_str().unwrap().as_bytes());
+        let line = bytes[..s].iter().filter(|&&b| b == b'\n').count() + 1;
+        assert_eq!(p["line"].as_u64().unwrap() as usize, line);
+        assert!(p["score"].is_number());
+        // Shorter than the chunk: a sentence or two, not the page.
+        assert!(e - s < ce - cs || ce - cs < 200, "{p}");
+    }
+    let top = hits[0]["pinpoint"]["text"].as_str().unwrap().to_lowercase();
+    assert!(top.contains("deposit"), "{top}");
+    // Turned off, hits carry none.
+    let off = search_json(docs, &["security deposit", "-k", "2", "--no-pinpoint"]);
+    assert!(off["hits"][0]["pinpoint"].is_null());
+}
+
+#[test]
+fn human_output_marks_the_pinpoint_in_the_snippet() {
+    let Some(docs) = indexed_sample() else { return };
+    lexsearch()
+        .current_dir(docs)
+        .args([
+            "search",
+            "return of the security deposit",
+            "-k",
+            "2",
+            "--color",
+            "never",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("»"))
+        .stdout(contains("«"));
+}
+
+#[test]
 fn human_output_shows_place_breadcrumb_and_snippet() {
     let Some(docs) = indexed_sample() else { return };
     lexsearch()

@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::eval::{CharOffsets, KS, Query, Retrieved, RunLine, Table, evaluate, load_queries};
 use crate::indexer::{IndexOptions, build_index};
-use crate::search::{Mode, SearchRequest, Searcher};
+use crate::search::pinpoint::{Candidates, PinpointSettings};
+use crate::search::{Hit, Mode, SearchRequest, Searcher};
 
 use super::{ChunkArgs, FusionArgs, ModeArg, ModelArgs, default_model_dir, load_model};
 
@@ -52,6 +53,14 @@ pub(super) struct EvalArgs {
     /// Print the tables as JSON.
     #[arg(long)]
     json: bool,
+    /// Do not score pinpoints (the sentence or clause of each of the best 4 hits that best
+    /// answers the query; span metrics at 1 and 4).
+    #[arg(long)]
+    no_pinpoint: bool,
+    /// Also score pinpoints under every setting of the grid in docs/quality.md (semantic
+    /// weight, adjacent pairs, clauses), in the last mode.
+    #[arg(long)]
+    pinpoint_sweep: bool,
 }
 
 #[derive(Serialize)]
@@ -61,6 +70,49 @@ struct EvalOutput {
     chunks: u64,
     settings: serde_json::Value,
     modes: BTreeMap<&'static str, Table>,
+    /// Span metrics of the pinpoints of each mode's best 4 hits (a hit without one counts
+    /// with its whole chunk).
+    pinpoints: BTreeMap<&'static str, Table>,
+    /// The same under each setting of `--pinpoint-sweep`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pinpoint_sweep: BTreeMap<String, Table>,
+}
+
+/// How many of the best hits eval pinpoints: enough for the span metrics at 1 and 4 (those at
+/// 16 and 64 would mix pinpoints and chunks).
+const EVAL_PINPOINT_HITS: usize = 4;
+
+/// The pinpoint settings `--pinpoint-sweep` compares.
+fn sweep_grid() -> Vec<PinpointSettings> {
+    // Clauses are compared on keyword evidence only: each segmentation embedded is a second
+    // batch of sentences per query.
+    let mut out = Vec::new();
+    for pairs in [false, true] {
+        for semantic_weight in [0.0, 0.3, 0.5, 0.7, 0.85, 1.0] {
+            out.push(PinpointSettings {
+                hits: EVAL_PINPOINT_HITS,
+                semantic_weight,
+                pairs,
+                clauses: false,
+            });
+        }
+        out.push(PinpointSettings {
+            hits: EVAL_PINPOINT_HITS,
+            semantic_weight: 0.0,
+            pairs,
+            clauses: true,
+        });
+    }
+    out
+}
+
+fn setting_name(s: &PinpointSettings) -> String {
+    format!(
+        "w={:.2}{}{}",
+        s.semantic_weight,
+        if s.pairs { " pairs" } else { "" },
+        if s.clauses { " clauses" } else { "" }
+    )
 }
 
 pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
@@ -183,6 +235,8 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             "over_fetch": args.fusion.over_fetch, "name_weight": args.fusion.name_weight, "k": args.k, "model": embedder.info().name,
         }),
         modes: BTreeMap::new(),
+        pinpoints: BTreeMap::new(),
+        pinpoint_sweep: BTreeMap::new(),
     };
     for mode in modes {
         let bar = if args.json {
@@ -196,6 +250,14 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         );
         bar.set_message(mode.name());
         let mut run: HashMap<String, Vec<Retrieved>> = HashMap::new();
+        let mut pin_run: HashMap<String, Vec<Retrieved>> = HashMap::new();
+        let sweep = if args.pinpoint_sweep && mode == run_mode {
+            sweep_grid()
+        } else {
+            Vec::new()
+        };
+        let mut sweep_runs: Vec<HashMap<String, Vec<Retrieved>>> =
+            vec![HashMap::new(); sweep.len()];
         for q in &queries {
             let req = SearchRequest {
                 query: q.query.clone(),
@@ -205,27 +267,67 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 over_fetch: args.fusion.over_fetch,
                 name_weight: args.fusion.name_weight,
                 snippet_chars: 0,
+                // Pinpoints are chosen below, from candidates gathered once per query.
+                pinpoint: PinpointSettings {
+                    hits: 0,
+                    ..PinpointSettings::default()
+                },
             };
             let results = searcher.search(&req, Some(&embedder))?;
             let mut out = Vec::with_capacity(results.hits.len());
-            for h in results.hits {
-                let conv = match offsets.get(&h.file) {
-                    Some(c) => c,
-                    None => {
-                        let text = std::fs::read_to_string(&h.path)
-                            .with_context(|| format!("reading {}", h.path.display()))?;
-                        offsets
-                            .entry(h.file.clone())
-                            .or_insert(CharOffsets::new(&text))
-                    }
-                };
+            for h in &results.hits {
+                let conv = char_offsets(&mut offsets, h)?;
                 out.push(Retrieved {
                     start: conv.char_at(h.start_byte),
                     end: conv.char_at(h.end_byte),
-                    file: h.file,
+                    file: h.file.clone(),
                 });
             }
             run.insert(q.id.clone(), out);
+            if !args.no_pinpoint {
+                // As `search` does: the query's embedding only where the mode embeds it.
+                let (qv, model) = if mode.needs_model() {
+                    (Some(embedder.embed_query(&q.query)?), Some(&embedder))
+                } else {
+                    (None, None)
+                };
+                let default = PinpointSettings {
+                    hits: EVAL_PINPOINT_HITS,
+                    ..PinpointSettings::default()
+                };
+                let mut gathered: Vec<(bool, Candidates)> = Vec::new();
+                for s in std::iter::once(&default).chain(&sweep) {
+                    if !gathered.iter().any(|(c, _)| *c == s.clauses) {
+                        let c =
+                            Candidates::gather(&results.hits, &q.query, qv.as_deref(), model, s)?;
+                        gathered.push((s.clauses, c));
+                    }
+                }
+                let mut pinpointed = |s: &PinpointSettings| -> anyhow::Result<Vec<Retrieved>> {
+                    let cands = &gathered
+                        .iter()
+                        .find(|(c, _)| *c == s.clauses)
+                        .expect("gathered")
+                        .1;
+                    let chosen = cands.choose(&results.hits, s);
+                    let mut out = Vec::with_capacity(chosen.len());
+                    for (h, p) in results.hits.iter().zip(chosen) {
+                        let conv = char_offsets(&mut offsets, h)?;
+                        let (a, b) =
+                            p.map_or((h.start_byte, h.end_byte), |p| (p.start_byte, p.end_byte));
+                        out.push(Retrieved {
+                            start: conv.char_at(a),
+                            end: conv.char_at(b),
+                            file: h.file.clone(),
+                        });
+                    }
+                    Ok(out)
+                };
+                pin_run.insert(q.id.clone(), pinpointed(&default)?);
+                for (s, r) in sweep.iter().zip(&mut sweep_runs) {
+                    r.insert(q.id.clone(), pinpointed(s)?);
+                }
+            }
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -235,6 +337,16 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             write_run(path, &queries, &run)?;
         }
         output.modes.insert(mode.name(), evaluate(&queries, &run));
+        if !args.no_pinpoint {
+            output
+                .pinpoints
+                .insert(mode.name(), evaluate(&queries, &pin_run));
+        }
+        for (s, r) in sweep.iter().zip(&sweep_runs) {
+            output
+                .pinpoint_sweep
+                .insert(setting_name(s), evaluate(&queries, r));
+        }
     }
     if args.json {
         super::output::print_json(&output)?;
@@ -242,6 +354,19 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         print_tables(&output)?;
     }
     Ok(super::Outcome::Ok)
+}
+
+/// The code point offsets of a hit's file, read once.
+fn char_offsets<'a>(
+    offsets: &'a mut HashMap<String, CharOffsets>,
+    h: &Hit,
+) -> anyhow::Result<&'a CharOffsets> {
+    if !offsets.contains_key(&h.file) {
+        let text = std::fs::read_to_string(&h.path)
+            .with_context(|| format!("reading {}", h.path.display()))?;
+        offsets.insert(h.file.clone(), CharOffsets::new(&text));
+    }
+    Ok(&offsets[&h.file])
 }
 
 fn write_run(
@@ -296,6 +421,44 @@ fn print_tables(out: &EvalOutput) -> anyhow::Result<()> {
                 table.queries.get(group).copied().unwrap_or(0)
             )?;
             for c in &cols {
+                match metrics.get(c) {
+                    Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
+                    None => write!(w, "{:>10}", "-")?,
+                }
+            }
+            writeln!(w)?;
+        }
+    }
+    let pin_cols = ["span_P@1", "span_P@4", "span_R@1", "span_R@4"];
+    let mut pin_tables: Vec<(String, &Table)> = out
+        .pinpoints
+        .iter()
+        .map(|(m, t)| {
+            (
+                format!("{m} pinpoints (best {EVAL_PINPOINT_HITS} hits, percent)"),
+                t,
+            )
+        })
+        .collect();
+    pin_tables.extend(
+        out.pinpoint_sweep
+            .iter()
+            .map(|(s, t)| (format!("pinpoints, {s}"), t)),
+    );
+    for (title, table) in pin_tables {
+        writeln!(w, "\n== {title}")?;
+        write!(w, "{:<14}{:>7}", "group", "queries")?;
+        for c in pin_cols {
+            write!(w, "{:>10}", c.replace("span_", ""))?;
+        }
+        writeln!(w)?;
+        for (group, metrics) in &table.groups {
+            write!(
+                w,
+                "{group:<14}{:>7}",
+                table.queries.get(group).copied().unwrap_or(0)
+            )?;
+            for c in pin_cols {
                 match metrics.get(c) {
                     Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
                     None => write!(w, "{:>10}", "-")?,

@@ -21,6 +21,7 @@ use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles, Precisi
 use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
+use crate::search::pinpoint::PinpointSettings;
 use crate::search::{Mode, SearchRequest, Searcher};
 
 /// Local, private, hybrid semantic search for legal documents.
@@ -287,6 +288,14 @@ struct SearchArgs {
     /// Show why each hit ranked: each arm's rank and score.
     #[arg(long)]
     explain: bool,
+    /// Do not look for each hit's pinpoint (the sentence or clause that best answers the
+    /// query); saves the time of embedding the best hits' sentences.
+    #[arg(long)]
+    no_pinpoint: bool,
+    /// Weight of embedding similarity against keyword evidence when choosing pinpoints, in
+    /// [0, 1]; 0 scores by keywords alone and embeds nothing (fastest; docs/quality.md).
+    #[arg(long, value_name = "W", default_value_t = PinpointSettings::default().semantic_weight)]
+    pinpoint_weight: f32,
     /// Colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -554,6 +563,15 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         over_fetch: args.fusion.over_fetch,
         name_weight: args.fusion.name_weight,
         snippet_chars: 240,
+        pinpoint: PinpointSettings {
+            hits: if args.no_pinpoint {
+                0
+            } else {
+                PinpointSettings::default().hits
+            },
+            semantic_weight: args.pinpoint_weight.clamp(0.0, 1.0),
+            ..Default::default()
+        },
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {

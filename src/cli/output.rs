@@ -235,28 +235,52 @@ pub(super) fn print_search_json(
     print_json(&SearchJson::new(req, results))
 }
 
-/// Writes `text` with the `marks` byte ranges in `style`.
+/// Writes `text` with the `marks` byte ranges (query terms) in bold red and the `focus` byte
+/// range (the pinpoint) underlined, or, without colour, between `»` and `«`.
 fn write_marked(
     out: &mut impl Write,
     text: &str,
     marks: &[std::ops::Range<usize>],
+    focus: Option<&std::ops::Range<usize>>,
     color: bool,
 ) -> std::io::Result<()> {
-    let hl = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
-    let mut pos = 0;
-    for m in marks {
-        if m.start < pos || m.end > text.len() {
+    let focus = focus.filter(|f| f.start < f.end && text.get(f.start..f.end).is_some());
+    // Cut the text at every mark and focus boundary; style each piece by what covers it.
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    let marks: Vec<&std::ops::Range<usize>> = marks
+        .iter()
+        .filter(|m| m.start < m.end && text.get(m.start..m.end).is_some())
+        .collect();
+    for m in marks.iter().copied().chain(focus) {
+        cuts.extend([m.start, m.end]);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let piece = &text[a..b];
+        let in_focus = focus.is_some_and(|f| f.start <= a && b <= f.end);
+        let marked = marks.iter().any(|m| m.start <= a && b <= m.end);
+        if !color {
+            if focus.is_some_and(|f| f.start == a) {
+                write!(out, "»")?;
+            }
+            write!(out, "{piece}")?;
+            if focus.is_some_and(|f| f.end == b) {
+                write!(out, "«")?;
+            }
             continue;
         }
-        write!(out, "{}", &text[pos..m.start])?;
-        if color {
-            write!(out, "{hl}{}{hl:#}", &text[m.clone()])?;
-        } else {
-            write!(out, "{}", &text[m.clone()])?;
+        let mut style = Style::new();
+        if marked {
+            style = style.bold().fg_color(Some(AnsiColor::Red.into()));
         }
-        pos = m.end;
+        if in_focus {
+            style = style.underline();
+        }
+        write!(out, "{style}{piece}{style:#}")?;
     }
-    write!(out, "{}", &text[pos..])
+    Ok(())
 }
 
 pub(super) fn print_hits(
@@ -290,9 +314,10 @@ pub(super) fn print_hits(
         Style::new()
     };
     for hit in &results.hits {
-        // Text files print as path:line (editors open that); paged files name the page.
+        // Text files print as path:line (editors open that), at the pinpoint's line when there
+        // is one; paged files name the page.
         let place = if hit.page.is_none() && hit.paragraph.is_none() {
-            format!(":{}", hit.line)
+            format!(":{}", hit.pinpoint.as_ref().map_or(hit.line, |p| p.line))
         } else {
             format!("  {}", hit.place_label())
         };
@@ -333,16 +358,23 @@ pub(super) fn print_hits(
         }
         let snippet = hit.snippet.text.replace('\n', " ");
         write!(out, "    ")?;
-        write_marked(&mut out, &snippet, &hit.snippet.highlights, color)?;
+        write_marked(
+            &mut out,
+            &snippet,
+            &hit.snippet.highlights,
+            hit.snippet.pinpoint.as_ref(),
+            color,
+        )?;
         writeln!(out)?;
         writeln!(out)?;
     }
     if explain {
         writeln!(
             out,
-            "{dim}keyword terms: {}; {:.1} ms{dim:#}",
+            "{dim}keyword terms: {}; {:.1} ms ({:.1} ms finding pinpoints){dim:#}",
             results.keyword_terms.join(" "),
-            results.elapsed.as_secs_f64() * 1000.0
+            results.elapsed.as_secs_f64() * 1000.0,
+            results.pinpoint_elapsed.as_secs_f64() * 1000.0
         )?;
     }
     Ok(())

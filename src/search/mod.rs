@@ -6,6 +6,7 @@
 
 pub mod fusion;
 pub mod glob;
+pub mod pinpoint;
 pub mod snippet;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::library::{Library, Snapshot};
 use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
+use pinpoint::{Candidates, Pinpoint, PinpointSettings};
 use snippet::Snippet;
 
 /// Which arms a search runs.
@@ -87,6 +89,8 @@ pub struct SearchRequest {
     pub name_weight: f32,
     /// Snippet width in characters.
     pub snippet_chars: usize,
+    /// Which hits get a [`Pinpoint`] and how it is chosen (`hits: 0` turns it off).
+    pub pinpoint: PinpointSettings,
 }
 
 impl SearchRequest {
@@ -100,6 +104,7 @@ impl SearchRequest {
             over_fetch: 4,
             name_weight: fusion::DEFAULT_NAME_WEIGHT,
             snippet_chars: 240,
+            pinpoint: PinpointSettings::default(),
         }
     }
 }
@@ -146,6 +151,9 @@ pub struct Hit {
     /// How strongly the query names the hit's file, in `[0, 1]`, when that raised its fused
     /// score (hybrid mode).
     pub named: Option<f32>,
+    /// The sentence or clause (or two adjacent ones) of the chunk that best answers the query,
+    /// for the best hits ([`pinpoint`]); null when not computed.
+    pub pinpoint: Option<Pinpoint>,
 }
 
 impl Hit {
@@ -167,9 +175,12 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Query terms the keyword arm looked for (after stemming).
     pub keyword_terms: Vec<String>,
-    /// Wall time of the search, query embedding included.
+    /// Wall time of the search, query embedding and pinpoints included.
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
+    /// Wall time spent finding pinpoints (part of `elapsed`).
+    #[serde(serialize_with = "as_millis")]
+    pub pinpoint_elapsed: Duration,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -329,9 +340,11 @@ impl Searcher {
                 .map(|h| (h.chunk_id, h.score))
                 .collect())
         };
-        let semantic_arm = || -> Result<Vec<(ChunkId, f32)>> {
+        // The semantic arm's results and the query's embedding (for pinpoints).
+        type Semantic = (Vec<(ChunkId, f32)>, Option<Vec<f32>>);
+        let semantic_arm = || -> Result<Semantic> {
             if !req.mode.needs_model() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), None));
             }
             let embedder = embedder.ok_or_else(|| {
                 Error::InvalidSetting(format!(
@@ -341,12 +354,13 @@ impl Searcher {
             })?;
             self.manifest().check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(&req.query)?;
-            Ok(self
+            let found = self
                 .vectors
                 .search(&q, fetch)
                 .into_iter()
                 .map(|h| (h.chunk_id, h.cosine))
-                .collect())
+                .collect();
+            Ok((found, Some(q)))
         };
         // The two arms of a hybrid search run side by side: the keyword search takes about
         // as long as embedding the query on a large index.
@@ -363,7 +377,7 @@ impl Searcher {
         } else {
             (keyword_arm(), semantic_arm())
         };
-        let (keyword, semantic) = (keyword?, semantic?);
+        let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
         let (fused, mut read) = match req.mode {
             Mode::Hybrid => {
                 let fused = fuse(&keyword, &semantic, req.fusion.for_query(&req.query));
@@ -420,12 +434,36 @@ impl Searcher {
                 keyword: f.keyword,
                 semantic: f.semantic,
                 named: f.named,
+                pinpoint: None,
             });
         }
+        let pinpoint_started = Instant::now();
+        if req.pinpoint.hits > 0 {
+            let candidates = Candidates::gather(
+                &hits,
+                &req.query,
+                query_vector.as_deref(),
+                embedder,
+                &req.pinpoint,
+            )?;
+            let found = candidates.choose(&hits, &req.pinpoint);
+            for (hit, p) in hits.iter_mut().zip(found) {
+                if let Some(p) = &p
+                    && req.snippet_chars > 0
+                {
+                    let focus = p.start_byte - hit.start_byte..p.end_byte - hit.start_byte;
+                    hit.snippet =
+                        snippet::snippet_around(&hit.text, &req.query, req.snippet_chars, focus);
+                }
+                hit.pinpoint = p;
+            }
+        }
+        let pinpoint_elapsed = pinpoint_started.elapsed();
         Ok(SearchResults {
             hits,
             keyword_terms: self.keyword.query_terms(&req.query).0,
             elapsed: started.elapsed(),
+            pinpoint_elapsed,
         })
     }
 }

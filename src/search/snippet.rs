@@ -14,6 +14,9 @@ pub struct Snippet {
     pub text: String,
     /// Byte ranges of `text` that match query terms, in order, not overlapping.
     pub highlights: Vec<Range<usize>>,
+    /// Byte range of `text` that shows the hit's pinpoint (cut to the excerpt), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinpoint: Option<Range<usize>>,
 }
 
 /// The tokens of `text` (stemmed term and byte range) that match a token of `query`.
@@ -50,7 +53,7 @@ pub fn matched_terms(text: &str, query: &str) -> Vec<String> {
 }
 
 /// Words too common to be worth highlighting.
-const STOP: &[&str] = &[
+pub(crate) const STOP: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "for", "from", "i", "if", "in",
     "is", "it", "my", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "who",
     "will", "with",
@@ -58,10 +61,21 @@ const STOP: &[&str] = &[
 
 /// Picks the window of about `width` characters with the most highlights and returns it.
 pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
+    cut(text, query, width, None)
+}
+
+/// Like [`snippet`], but the window starts at the `focus` byte range of `text` (the hit's
+/// pinpoint), or shortly before it, and marks it in [`Snippet::pinpoint`].
+pub fn snippet_around(text: &str, query: &str, width: usize, focus: Range<usize>) -> Snippet {
+    cut(text, query, width, Some(focus))
+}
+
+fn cut(text: &str, query: &str, width: usize, focus: Option<Range<usize>>) -> Snippet {
     if width == 0 {
         return Snippet {
             text: String::new(),
             highlights: Vec::new(),
+            pinpoint: None,
         };
     }
     let marks = highlight_ranges(text, query);
@@ -70,6 +84,7 @@ pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
         return Snippet {
             text: text.to_string(),
             highlights: marks,
+            pinpoint: focus.filter(|f| f.start < f.end && f.end <= text.len()),
         };
     }
     // Byte budget approximated from the character width; then snapped to char boundaries.
@@ -88,9 +103,18 @@ pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
             best = (count, start);
         }
     }
-    let mut start = floor_boundary(text, best.1.min(text.len().saturating_sub(budget)));
-    // Begin at a word.
+    let anchor = match &focus {
+        // A little context before the pinpoint when the pinpoint leaves room for it.
+        Some(f) => {
+            let room = budget.saturating_sub(f.end.saturating_sub(f.start));
+            f.start.saturating_sub((room / 4).min(60))
+        }
+        None => best.1,
+    };
+    let mut start = floor_boundary(text, anchor.min(text.len().saturating_sub(budget)));
+    // Begin at a word (a pinpoint begins at its own first byte).
     if start > 0
+        && focus.as_ref().is_none_or(|f| f.start != start)
         && let Some((space, c)) = text[start..]
             .char_indices()
             .find(|(_, c)| c.is_whitespace())
@@ -115,9 +139,15 @@ pub fn snippet(text: &str, query: &str, width: usize) -> Snippet {
         .filter(|r| r.start >= offset && r.end <= offset + body.len())
         .map(|r| r.start - offset + prefix.len()..r.end - offset + prefix.len())
         .collect();
+    let pinpoint = focus.and_then(|f| {
+        let a = f.start.max(offset);
+        let b = f.end.min(offset + body.len());
+        (a < b).then(|| a - offset + prefix.len()..b - offset + prefix.len())
+    });
     Snippet {
         text: format!("{prefix}{body}{suffix}"),
         highlights,
+        pinpoint,
     }
 }
 
@@ -185,6 +215,34 @@ mod tests {
             let s = snippet(&text, &query, width);
             for r in &s.highlights {
                 proptest::prop_assert!(s.text.get(r.clone()).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn a_snippet_around_a_pinpoint_shows_and_marks_it() {
+        let answer = "The deposit is returned within thirty days.";
+        let text = format!(
+            "{} {answer} {}",
+            "Filler words here. ".repeat(30),
+            "Tail words. ".repeat(30)
+        );
+        let at = text.find(answer).unwrap();
+        let s = snippet_around(&text, "deposit", 120, at..at + answer.len());
+        let p = s.pinpoint.clone().expect("the pinpoint is in the window");
+        assert_eq!(&s.text[p], answer);
+        let words: Vec<&str> = s.highlights.iter().map(|r| &s.text[r.clone()]).collect();
+        assert_eq!(words, vec!["deposit"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn snippets_around_any_focus_never_panic(text in "\\PC{0,300}", a in 0usize..300, len in 0usize..300, width in 0usize..120) {
+            let start = floor_boundary(&text, a.min(text.len()));
+            let end = floor_boundary(&text, (start + len).min(text.len()));
+            let s = snippet_around(&text, "x", width, start..end);
+            if let Some(p) = s.pinpoint {
+                proptest::prop_assert!(s.text.get(p).is_some());
             }
         }
     }

@@ -27,10 +27,12 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         snippet: Snippet {
             text: text.to_string(),
             highlights: vec![],
+            pinpoint: None,
         },
         matched_terms: Vec::new(),
         keyword: Some(ArmScore { rank, score: 3.0 }),
         semantic: None,
         named: None,
+        pinpoint: None,
     }
 }

@@ -12,7 +12,7 @@ use crate::search::Hit;
 pub struct OpenTarget {
     /// The document.
     pub path: PathBuf,
-    /// 1-based line of the hit (in the extracted text).
+    /// 1-based line of the hit's pinpoint, else of its chunk (in the extracted text).
     pub line: u32,
     /// 1-based page, for paged documents.
     pub page: Option<u32>,
@@ -21,11 +21,12 @@ pub struct OpenTarget {
 }
 
 impl OpenTarget {
-    /// The place of `hit`.
+    /// The place of `hit`: the line of its pinpoint when it has one, so that the editor opens
+    /// at the sentence that answers.
     pub fn of(hit: &Hit) -> Self {
         OpenTarget {
             path: hit.path.clone(),
-            line: hit.line,
+            line: hit.pinpoint.as_ref().map_or(hit.line, |p| p.line),
             page: hit.page,
             paragraph: hit.paragraph,
         }
@@ -142,6 +143,21 @@ pub fn base64(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::tui::fixtures::hit;
+
+    #[test]
+    fn an_editor_opens_at_the_pinpoint_line() {
+        let mut h = hit(1, "lease.txt", "Rent is due.\nThe deposit is returned.");
+        h.line = 40;
+        assert_eq!(OpenTarget::of(&h).line, 40);
+        h.pinpoint = Some(crate::search::pinpoint::Pinpoint {
+            start_byte: 13,
+            end_byte: 37,
+            line: 41,
+            text: "The deposit is returned.".into(),
+            score: 0.5,
+        });
+        assert_eq!(OpenTarget::of(&h).line, 41);
+    }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

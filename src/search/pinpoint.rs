@@ -1,0 +1,634 @@
+//! Pinpoints: the sentence or clause (or two adjacent ones) of a hit that best answers the
+//! query.
+//!
+//! [`segments`] cuts a chunk into sentences and clauses in a way that respects legal text
+//! (abbreviations such as `U.S.C.` or `Inc.`, citations such as `§ 12-406(d)`, enumeration
+//! labels such as `(a)` or `1.2.3`, list items). [`Candidates::gather`] scores every segment of
+//! the best hits, and every pair of adjacent segments, on two kinds of evidence: the share of the
+//! query's keyword terms the passage contains (weighted by their rarity among the candidates)
+//! and the cosine of the query's embedding with the passage's own embedding (all candidates
+//! embedded in one batch). [`Candidates::choose`] combines them with [`PinpointSettings`].
+//! The settings were chosen on LegalBench-RAG (docs/quality.md).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::Hit;
+use super::snippet::STOP;
+use crate::embed::{Embedder, ModelError};
+use crate::index::keyword::{analyze, stemmed_analyzer};
+
+/// The passage of a hit that best answers the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pinpoint {
+    /// Byte offset of the passage in the extracted text (within the hit's `start_byte..end_byte`).
+    pub start_byte: usize,
+    /// End byte offset (exclusive).
+    pub end_byte: usize,
+    /// 1-based line of the passage's first byte in the extracted text.
+    pub line: u32,
+    /// The passage.
+    pub text: String,
+    /// Its combined score: `semantic_weight × cosine + (1 − semantic_weight) × keyword share`.
+    pub score: f32,
+}
+
+/// How pinpoints are found.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PinpointSettings {
+    /// Pinpoint only the best this many hits (0 turns pinpoints off).
+    pub hits: usize,
+    /// Weight of the embedding cosine against the keyword share, in `[0, 1]`; without an
+    /// embedder the keyword share alone decides.
+    pub semantic_weight: f32,
+    /// Whether two adjacent segments may form one pinpoint.
+    pub pairs: bool,
+    /// Whether segments are clauses (cut at `;` too) rather than whole sentences.
+    pub clauses: bool,
+}
+
+impl Default for PinpointSettings {
+    fn default() -> Self {
+        PinpointSettings {
+            hits: 10,
+            // Keyword evidence alone, on clauses: as precise as any weighting of the embedding
+            // on LegalBench-RAG (docs/quality.md, "Pinpoints") and a thousand times cheaper than
+            // embedding the best hits' sentences at query time.
+            semantic_weight: 0.0,
+            pairs: false,
+            clauses: true,
+        }
+    }
+}
+
+/// Abbreviations after which a period does not end a sentence (lower case, without the final
+/// period).
+const ABBREVIATIONS: &[&str] = &[
+    "art", "arts", "approx", "assn", "ave", "bros", "cf", "ch", "chs", "cir", "cl", "co", "corp",
+    "ct", "dept", "dist", "div", "dr", "e.g", "eg", "esq", "et al", "etc", "ex", "fed", "fig",
+    "gen", "govt", "i.e", "ie", "id", "inc", "jr", "l", "ltd", "mr", "mrs", "ms", "mt", "no",
+    "nos", "op", "p", "para", "paras", "pl", "pp", "prof", "pub", "reg", "regs", "rev", "sec",
+    "secs", "sr", "st", "stat", "subch", "subd", "subsec", "supp", "v", "viz", "vol", "vs",
+];
+
+/// Whether `word` (the text before a period, without it) is an enumeration label such as `1`,
+/// `1.2.3`, `a`, `iv` or `(ii)`.
+fn is_label(word: &str) -> bool {
+    let w = word.trim_start_matches('(').trim_end_matches(')');
+    if w.is_empty() {
+        return false;
+    }
+    let numeric = w
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let letter = w.chars().count() == 1 && w.chars().all(|c| c.is_ascii_alphabetic());
+    let roman = w.len() <= 6 && w.chars().all(|c| "ivxlcdmIVXLCDM".contains(c));
+    numeric || letter || roman
+}
+
+/// Whether the line starting at `rest` opens a list item: `(a)`, `(ii)`, `1.`, `1.2.3`, `a.`,
+/// `•`, `-`, `*`, `§`.
+fn starts_list_item(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    if rest.starts_with(['•', '◦', '▪', '-', '–', '*', '§']) {
+        return true;
+    }
+    if let Some(inner) = rest.strip_prefix('(') {
+        if let Some(close) = inner.find(')') {
+            return close <= 6 && is_label(&inner[..close]);
+        }
+        return false;
+    }
+    let word: &str = rest
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    let Some(label) = word.strip_suffix(['.', ')']) else {
+        return false;
+    };
+    // "1.", "1.2.3", "a)", "iv." — but not an ordinary word that ends a line.
+    (label.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !label.is_empty())
+        || (is_label(label) && label.len() <= 4)
+}
+
+/// The word before byte `end` of `text` (letters, digits, periods, parentheses).
+fn word_before(text: &str, end: usize) -> &str {
+    let start = text[..end]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '.' | '(' | ')' | '-' | '§')))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &text[start..end]
+}
+
+/// Whether the period at byte `dot` of `text` ends a sentence, given the segment began at
+/// `seg_start`.
+fn period_ends_sentence(text: &str, seg_start: usize, dot: usize, after: &str) -> bool {
+    let word = word_before(text, dot);
+    let bare = word.trim_start_matches(['(', '§']);
+    let lower = bare.to_lowercase();
+    // A lower-case word next continues the sentence ("e.g. the", "Sec. 4 of").
+    let next = after.trim_start().chars().next();
+    if next.is_some_and(|c| c.is_lowercase()) {
+        return false;
+    }
+    if ABBREVIATIONS.contains(&lower.as_str()) {
+        return false;
+    }
+    // "et al.", a two-word abbreviation.
+    if lower == "al" && text[..dot].to_lowercase().ends_with("et al") {
+        return false;
+    }
+    // Dotted abbreviations and initials: "U.S.C.", "U.S.", "J.", "N.Y."
+    if bare.contains('.') && bare.chars().any(char::is_alphabetic) {
+        return false;
+    }
+    if bare.chars().count() == 1 && bare.chars().all(char::is_uppercase) {
+        return false;
+    }
+    // An enumeration label opening the segment ("1.", "2.1.", "(a).", "iv.") is not a sentence.
+    if text[seg_start..dot - word.len()].trim().is_empty() && is_label(bare) {
+        return false;
+    }
+    // A section number followed by a digit or § ("Sec. 12. 3" is unusual) stays together when
+    // the word is a bare number and the next character is a digit.
+    if next.is_some_and(|c| c.is_ascii_digit()) && bare.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    !bare.is_empty() || word.ends_with(')')
+}
+
+/// Cuts `text` into sentences (and clauses at `;` when `clauses`), as byte ranges trimmed of
+/// surrounding whitespace, in order, not overlapping. Boundaries: `.`, `?`, `!` (and `;`)
+/// followed by white space (after any closing quotes or brackets), except after legal
+/// abbreviations, initials and enumeration labels; a blank line; a line that opens a list item
+/// (`(a)`, `(ii)`, `1.`, `1.2.3`, `•`, `-`); a colon that ends a line. Segments without a letter
+/// or digit (stray punctuation) join the segment before them.
+pub fn segments(text: &str, clauses: bool) -> Vec<Range<usize>> {
+    let mut cuts: Vec<usize> = Vec::new(); // byte offsets where a new segment starts
+    let mut seg_start = 0usize;
+    let bytes = text.as_bytes();
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let end = i + c.len_utf8();
+        let cut_at = match c {
+            '.' | '?' | '!' | ';' | ':' => {
+                // Skip closing quotes and brackets.
+                let mut j = end;
+                let rest = &text[end..];
+                let closers: usize = rest
+                    .chars()
+                    .take_while(|ch| matches!(ch, '"' | '\'' | ')' | ']' | '”' | '’' | '»'))
+                    .map(char::len_utf8)
+                    .sum();
+                j += closers;
+                let after = &text[j..];
+                let followed_by_space = after.chars().next().is_some_and(char::is_whitespace);
+                if !followed_by_space {
+                    None
+                } else {
+                    let ends = match c {
+                        '.' => period_ends_sentence(text, seg_start, i, after),
+                        '?' | '!' => true,
+                        ';' => clauses,
+                        // A colon ends a segment only when a line (a list) follows.
+                        _ => after
+                            .split('\n')
+                            .next()
+                            .is_some_and(|l| l.trim().is_empty() && after.contains('\n')),
+                    };
+                    ends.then_some(j)
+                }
+            }
+            '\n' => {
+                let rest = &text[end..];
+                let next_line = rest.split('\n').next().unwrap_or_default();
+                let blank = next_line.trim().is_empty() && rest.contains('\n');
+                (blank || starts_list_item(rest)).then_some(end)
+            }
+            _ => None,
+        };
+        if let Some(at) = cut_at {
+            // Skip white space to the next segment's first byte.
+            let mut k = at;
+            while k < bytes.len() && (bytes[k] as char).is_ascii_whitespace() {
+                k += 1;
+            }
+            if k > seg_start
+                && k < text.len()
+                && text[seg_start..at]
+                    .trim()
+                    .chars()
+                    .any(char::is_alphanumeric)
+            {
+                cuts.push(k);
+                seg_start = k;
+            }
+            while iter.peek().is_some_and(|(p, _)| *p < k) {
+                iter.next();
+            }
+        }
+    }
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut starts = vec![0];
+    starts.extend(cuts);
+    for (n, &s) in starts.iter().enumerate() {
+        let e = starts.get(n + 1).copied().unwrap_or(text.len());
+        let piece = &text[s..e];
+        let lead = piece.len() - piece.trim_start().len();
+        let trimmed = piece.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let range = s + lead..s + lead + trimmed.len();
+        match out.last_mut() {
+            Some(last) if !trimmed.chars().any(char::is_alphanumeric) => {
+                last.end = range.end;
+            }
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// One candidate passage of a hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Byte range in the hit's text.
+    pub range: Range<usize>,
+    /// Share of the query's keyword weight the passage contains, in `[0, 1]`.
+    pub keyword: f32,
+    /// Cosine of the query and passage embeddings, when embedded.
+    pub semantic: Option<f32>,
+}
+
+/// The candidate passages of the best hits, with their evidence, computed once so that several
+/// settings can choose among them ([`Candidates::choose`]).
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// Candidates per hit.
+    pub per_hit: Vec<HitCandidates>,
+}
+
+/// The candidate passages of one hit.
+#[derive(Debug, Clone, Default)]
+pub struct HitCandidates {
+    /// Each segment, in order.
+    pub singles: Vec<Candidate>,
+    /// Each pair of adjacent segments, in order (its cosine is the mean of the two).
+    pub pairs: Vec<Candidate>,
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+impl Candidates {
+    /// Segments the first `settings.hits` hits, weighs each segment (and each pair of adjacent
+    /// segments) by the query's keyword terms and, with an `embedder` and the `query_vector`,
+    /// by embedding cosine: all segments embedded in one batch.
+    pub fn gather(
+        hits: &[Hit],
+        query: &str,
+        query_vector: Option<&[f32]>,
+        embedder: Option<&Embedder>,
+        settings: &PinpointSettings,
+    ) -> Result<Self, ModelError> {
+        let top = &hits[..hits.len().min(settings.hits)];
+        let segs: Vec<Vec<Range<usize>>> = top
+            .iter()
+            .map(|h| segments(&h.text, settings.clauses))
+            .collect();
+        // Keyword terms of the query and of each segment.
+        let mut analyzer = stemmed_analyzer();
+        let query_terms: HashSet<String> = analyze(&mut analyzer, query)
+            .into_iter()
+            .map(|(t, _)| t)
+            .filter(|t| !STOP.contains(&t.as_str()))
+            .collect();
+        let seg_terms: Vec<Vec<HashSet<String>>> = top
+            .iter()
+            .zip(&segs)
+            .map(|(h, ss)| {
+                ss.iter()
+                    .map(|r| {
+                        analyze(&mut analyzer, &h.text[r.clone()])
+                            .into_iter()
+                            .map(|(t, _)| t)
+                            .filter(|t| query_terms.contains(t))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        // Each query term weighs by its rarity among all candidate segments.
+        let n = seg_terms.iter().map(Vec::len).sum::<usize>() as f32;
+        let mut df: HashMap<&str, f32> = HashMap::new();
+        for set in seg_terms.iter().flatten() {
+            for t in set {
+                *df.entry(t.as_str()).or_default() += 1.0;
+            }
+        }
+        let weight = |t: &str| (1.0 + n / (1.0 + df.get(t).copied().unwrap_or(0.0))).ln();
+        let total: f32 = query_terms.iter().map(|t| weight(t)).sum();
+        // Summed in term order, so that equal evidence gives bit-equal scores (ties then go to
+        // the first passage, whatever the hash order).
+        let share = |terms: &HashSet<&String>| -> f32 {
+            if total <= 0.0 {
+                return 0.0;
+            }
+            let mut sorted: Vec<&&String> = terms.iter().collect();
+            sorted.sort();
+            sorted.into_iter().map(|t| weight(t)).sum::<f32>() / total
+        };
+        // One batch of every segment's text.
+        let cosines: Option<Vec<f32>> = match (embedder, query_vector) {
+            (Some(e), Some(q)) if settings.semantic_weight > 0.0 => {
+                let prompt = e.document_prompt();
+                let texts: Vec<String> = top
+                    .iter()
+                    .zip(&segs)
+                    .flat_map(|(h, ss)| {
+                        ss.iter()
+                            .map(move |r| format!("{prompt}{}", &h.text[r.clone()]))
+                    })
+                    .collect();
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let vectors = if refs.is_empty() {
+                    Vec::new()
+                } else {
+                    e.embed(&refs)?
+                };
+                Some(vectors.iter().map(|v| cosine(q, v)).collect())
+            }
+            _ => None,
+        };
+        let mut per_hit = Vec::with_capacity(top.len());
+        let mut next = 0usize;
+        for (ss, terms) in segs.iter().zip(&seg_terms) {
+            let cos: Vec<Option<f32>> = (0..ss.len())
+                .map(|i| cosines.as_ref().map(|c| c[next + i]))
+                .collect();
+            next += ss.len();
+            let singles: Vec<Candidate> = ss
+                .iter()
+                .zip(terms)
+                .zip(&cos)
+                .map(|((r, t), c)| Candidate {
+                    range: r.clone(),
+                    keyword: share(&t.iter().collect()),
+                    semantic: *c,
+                })
+                .collect();
+            let mut pairs = Vec::new();
+            for i in 1..ss.len() {
+                let both: HashSet<&String> = terms[i - 1].iter().chain(&terms[i]).collect();
+                pairs.push(Candidate {
+                    range: ss[i - 1].start..ss[i].end,
+                    keyword: share(&both),
+                    semantic: match (cos[i - 1], cos[i]) {
+                        (Some(a), Some(b)) => Some((a + b) / 2.0),
+                        _ => None,
+                    },
+                });
+            }
+            per_hit.push(HitCandidates { singles, pairs });
+        }
+        Ok(Candidates { per_hit })
+    }
+
+    /// The best candidate of each gathered hit under `settings` (`None` for a hit without
+    /// text), in the order of `hits`.
+    pub fn choose(&self, hits: &[Hit], settings: &PinpointSettings) -> Vec<Option<Pinpoint>> {
+        self.per_hit
+            .iter()
+            .zip(hits)
+            .map(|(cands, hit)| {
+                let pairs: &[Candidate] = if settings.pairs { &cands.pairs } else { &[] };
+                let pool = cands.singles.iter().chain(pairs);
+                let score = |c: &Candidate| match c.semantic {
+                    Some(s) => {
+                        settings.semantic_weight * s + (1.0 - settings.semantic_weight) * c.keyword
+                    }
+                    None => c.keyword,
+                };
+                let best = pool.map(|c| (score(c), c)).fold(
+                    None::<(f32, &Candidate)>,
+                    |best, (s, c)| match best {
+                        Some((b, _)) if b >= s => best,
+                        _ => Some((s, c)),
+                    },
+                )?;
+                let (s, c) = best;
+                Some(Pinpoint {
+                    start_byte: hit.start_byte + c.range.start,
+                    end_byte: hit.start_byte + c.range.end,
+                    line: hit.line + hit.text[..c.range.start].matches('\n').count() as u32,
+                    text: hit.text[c.range.clone()].to_string(),
+                    score: s,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        segments(text, false)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
+    }
+
+    #[test]
+    fn sentences_end_at_periods_questions_and_exclamations() {
+        assert_eq!(
+            split("The term is two years. Either party may end it! Is notice needed? Yes."),
+            vec![
+                "The term is two years.",
+                "Either party may end it!",
+                "Is notice needed?",
+                "Yes."
+            ]
+        );
+    }
+
+    #[test]
+    fn legal_abbreviations_and_citations_do_not_end_a_sentence() {
+        let text = "Claims arise under 42 U.S.C. § 1983 and Sec. 4 of the Act. \
+                    Acme Inc. and Beta Corp. agree, e.g. on fees, as in Doe v. Roe, No. 12-406(d). \
+                    See D.C. Code § 12-406(d). The end.";
+        assert_eq!(
+            split(text),
+            vec![
+                "Claims arise under 42 U.S.C. § 1983 and Sec. 4 of the Act.",
+                "Acme Inc. and Beta Corp. agree, e.g. on fees, as in Doe v. Roe, No. 12-406(d).",
+                "See D.C. Code § 12-406(d).",
+                "The end."
+            ]
+        );
+    }
+
+    #[test]
+    fn enumeration_labels_stay_with_their_text() {
+        let text = "1. Definitions. The terms below apply.\n2.1. Term. This lasts a year.";
+        assert_eq!(
+            split(text),
+            vec![
+                "1. Definitions.",
+                "The terms below apply.",
+                "2.1. Term.",
+                "This lasts a year."
+            ]
+        );
+    }
+
+    #[test]
+    fn list_items_on_their_own_lines_are_segments() {
+        let text = "The Recipient shall:\n(a) keep the information secret;\n(ii) return it on request; and\n• notify the Discloser.";
+        assert_eq!(
+            split(text),
+            vec![
+                "The Recipient shall:",
+                "(a) keep the information secret;",
+                "(ii) return it on request; and",
+                "• notify the Discloser."
+            ]
+        );
+    }
+
+    #[test]
+    fn wrapped_lines_of_one_sentence_stay_together_but_blank_lines_cut() {
+        let text = "This Agreement shall be governed\nby the laws of New York\n\nNOTICES\nAll notices in writing.";
+        assert_eq!(
+            split(text),
+            vec![
+                "This Agreement shall be governed\nby the laws of New York",
+                "NOTICES\nAll notices in writing."
+            ]
+        );
+    }
+
+    #[test]
+    fn clauses_cut_at_semicolons_only_when_asked() {
+        let text =
+            "Information that is public; that was known before; or that is received lawfully.";
+        assert_eq!(segments(text, false).len(), 1);
+        let parts: Vec<&str> = segments(text, true).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            parts,
+            vec![
+                "Information that is public;",
+                "that was known before;",
+                "or that is received lawfully."
+            ]
+        );
+    }
+
+    #[test]
+    fn quotes_after_a_period_belong_to_the_sentence() {
+        let text = "It is called the \"Agreement.\" The parties sign it.";
+        assert_eq!(
+            split(text),
+            vec!["It is called the \"Agreement.\"", "The parties sign it."]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segments_are_ordered_trimmed_ranges_on_char_boundaries(text in "\\PC{0,300}", clauses: bool) {
+            let segs = segments(&text, clauses);
+            let mut last = 0;
+            for r in &segs {
+                proptest::prop_assert!(r.start >= last && r.start < r.end && r.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                let s = &text[r.clone()];
+                proptest::prop_assert_eq!(s, s.trim());
+                last = r.end;
+            }
+        }
+    }
+
+    fn hit(text: &str, start_byte: usize, line: u32) -> Hit {
+        Hit {
+            rank: 1,
+            score: 1.0,
+            chunk_id: 1,
+            path: "/d/a.txt".into(),
+            file: "a.txt".into(),
+            title: String::new(),
+            breadcrumb: vec![],
+            line,
+            page: None,
+            page_end: None,
+            paragraph: None,
+            start_byte,
+            end_byte: start_byte + text.len(),
+            text: text.into(),
+            snippet: super::super::snippet::snippet(text, "", 10),
+            matched_terms: vec![],
+            keyword: None,
+            semantic: None,
+            named: None,
+            pinpoint: None,
+        }
+    }
+
+    #[test]
+    fn keyword_evidence_picks_the_sentence_with_the_rare_query_terms() {
+        let text = "The Recipient shall hold the Information in confidence.\n\
+                    The Recipient may disclose Information to its employees who need to know.\n\
+                    This Agreement is governed by the laws of Delaware.";
+        let hits = vec![hit(text, 100, 7)];
+        let settings = PinpointSettings {
+            semantic_weight: 0.0,
+            ..PinpointSettings::default()
+        };
+        let c = Candidates::gather(
+            &hits,
+            "may the recipient share information with employees?",
+            None,
+            None,
+            &settings,
+        )
+        .unwrap();
+        let p = c.choose(&hits, &settings).remove(0).unwrap();
+        assert_eq!(
+            p.text,
+            "The Recipient may disclose Information to its employees who need to know."
+        );
+        // Offsets are absolute, and the line counts the chunk's own line breaks.
+        let rel = text.find("The Recipient may").unwrap();
+        assert_eq!(
+            (p.start_byte, p.end_byte),
+            (100 + rel, 100 + rel + p.text.len())
+        );
+        assert_eq!(p.line, 8);
+    }
+
+    #[test]
+    fn pairs_join_two_adjacent_sentences_only_when_allowed() {
+        let text = "Fees are due monthly. Late fees accrue interest. Venue is Delaware.";
+        let hits = vec![hit(text, 0, 1)];
+        let mut settings = PinpointSettings {
+            semantic_weight: 0.0,
+            ..PinpointSettings::default()
+        };
+        let c = Candidates::gather(&hits, "monthly interest", None, None, &settings).unwrap();
+        let single = c.choose(&hits, &settings).remove(0).unwrap();
+        assert!(
+            single.text == "Fees are due monthly." || single.text == "Late fees accrue interest."
+        );
+        settings.pairs = true;
+        let pair = c.choose(&hits, &settings).remove(0).unwrap();
+        assert_eq!(
+            pair.text,
+            "Fees are due monthly. Late fees accrue interest."
+        );
+    }
+}
