@@ -38,7 +38,10 @@ enum Message {
     Skip(Skipped),
     Empty(std::path::PathBuf),
     /// Pages OCR'd, and pages that needed OCR and did not get it, in one document.
-    Ocr { done: usize, needed: usize },
+    Ocr {
+        done: usize,
+        needed: usize,
+    },
     /// Every document of this file (attachments included) was sent.
     FileDone(std::path::PathBuf),
     /// One more page was read by OCR (sent from the OCR threads, for the progress bar).
