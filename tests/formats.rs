@@ -308,13 +308,14 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
+    let headers = [
+        ("From", "Ann Lee <ann@firm.example>"),
+        ("To", "bob@client.example"),
+        ("Subject", "Executed escrow agreement"),
+        ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+    ];
     let mail = fixtures::eml(
-        &[
-            ("From", "Ann Lee <ann@firm.example>"),
-            ("To", "bob@client.example"),
-            ("Subject", "Executed escrow agreement"),
-            ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
-        ],
+        &headers,
         "text/plain",
         "Bob, the escrow agreement is signed; the wire instructions follow separately.",
         &[(
@@ -414,9 +415,19 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         (Some(5), Some(0)),
         "{again}"
     );
+    // Sent again without its attachment: the attachment goes, the e-mail changes.
+    let resent = fixtures::eml(&headers, "text/plain", "Bob, the wire instructions.", &[]);
+    fs::write(docs.join("thread.eml"), resent).unwrap();
+    let changed: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
+    assert_eq!(
+        (changed["changed"].as_u64(), changed["removed"].as_u64()),
+        (Some(1), Some(1)),
+        "{changed}"
+    );
+    assert_eq!(changed["files_indexed"], 4, "{changed}");
     fs::remove_file(docs.join("thread.eml")).unwrap();
     let gone: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
-    assert_eq!(gone["removed"], 2, "{gone}");
+    assert_eq!(gone["removed"], 1, "{gone}");
 }
 
 #[test]

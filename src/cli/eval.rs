@@ -407,27 +407,9 @@ fn print_tables(out: &EvalOutput) -> anyhow::Result<()> {
         cols.push(format!("doc_R@{k}"));
     }
     cols.extend(["nDCG@10".into(), "MRR@10".into()]);
+    let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
     for (mode, table) in &out.modes {
-        writeln!(w, "\n== {mode} (percent)")?;
-        write!(w, "{:<14}{:>7}", "group", "queries")?;
-        for c in &cols {
-            write!(w, "{:>10}", c.replace("span_", ""))?;
-        }
-        writeln!(w)?;
-        for (group, metrics) in &table.groups {
-            write!(
-                w,
-                "{group:<14}{:>7}",
-                table.queries.get(group).copied().unwrap_or(0)
-            )?;
-            for c in &cols {
-                match metrics.get(c) {
-                    Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
-                    None => write!(w, "{:>10}", "-")?,
-                }
-            }
-            writeln!(w)?;
-        }
+        write_table(&mut w, &format!("{mode} (percent)"), table, &cols)?;
     }
     let pin_cols = ["span_P@1", "span_P@4", "span_R@1", "span_R@4"];
     let mut pin_tables: Vec<(String, &Table)> = out
@@ -446,26 +428,37 @@ fn print_tables(out: &EvalOutput) -> anyhow::Result<()> {
             .map(|(s, t)| (format!("pinpoints, {s}"), t)),
     );
     for (title, table) in pin_tables {
-        writeln!(w, "\n== {title}")?;
-        write!(w, "{:<14}{:>7}", "group", "queries")?;
-        for c in pin_cols {
-            write!(w, "{:>10}", c.replace("span_", ""))?;
+        write_table(&mut w, &title, table, &pin_cols)?;
+    }
+    Ok(())
+}
+
+/// One table of metrics: a row per group, the columns `cols` in percent.
+fn write_table(
+    w: &mut impl Write,
+    title: &str,
+    table: &Table,
+    cols: &[&str],
+) -> std::io::Result<()> {
+    writeln!(w, "\n== {title}")?;
+    write!(w, "{:<14}{:>7}", "group", "queries")?;
+    for c in cols {
+        write!(w, "{:>10}", c.replace("span_", ""))?;
+    }
+    writeln!(w)?;
+    for (group, metrics) in &table.groups {
+        write!(
+            w,
+            "{group:<14}{:>7}",
+            table.queries.get(group).copied().unwrap_or(0)
+        )?;
+        for c in cols {
+            match metrics.get(*c) {
+                Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
+                None => write!(w, "{:>10}", "-")?,
+            }
         }
         writeln!(w)?;
-        for (group, metrics) in &table.groups {
-            write!(
-                w,
-                "{group:<14}{:>7}",
-                table.queries.get(group).copied().unwrap_or(0)
-            )?;
-            for c in pin_cols {
-                match metrics.get(c) {
-                    Some(v) => write!(w, "{:>10.2}", v * 100.0)?,
-                    None => write!(w, "{:>10}", "-")?,
-                }
-            }
-            writeln!(w)?;
-        }
     }
     Ok(())
 }

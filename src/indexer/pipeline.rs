@@ -13,6 +13,7 @@ use super::plan::{Classified, Known};
 use super::reuse::Reuse;
 use super::{IndexReport, Progress};
 use crate::embed::{Embedder, Tokenized};
+use crate::ids::DocId;
 use crate::index::keyword::Place;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
@@ -105,6 +106,7 @@ pub(super) fn run(
     let mut writer = Writer {
         txn,
         known,
+        file_docs: Default::default(),
         context,
         embedder,
         report,
@@ -143,7 +145,10 @@ pub(super) fn run(
         let mut in_flight = VecDeque::new();
         for msg in rx {
             match msg {
-                Message::FileDone(p) => progress.file_done(&p),
+                Message::FileDone(p) => {
+                    writer.file_done(&p, root)?;
+                    progress.file_done(&p);
+                }
                 Message::OcrPage => {
                     ocr_pages_read += 1;
                     progress.ocr_page_done(ocr_pages_read);
@@ -153,14 +158,17 @@ pub(super) fn run(
                     writer.report.ocr.pages_needing_ocr += needed;
                 }
                 Message::Skip(s) => {
+                    writer.saw(&s.path, root);
                     writer.drop_unreadable(&s.path, root)?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
+                    writer.saw(&p, root);
                     writer.drop_unreadable(&p, root)?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
+                    writer.file_docs.insert(doc.file.rel.clone());
                     let Some(doc) = writer.classify(*doc)? else {
                         continue;
                     };
@@ -335,6 +343,8 @@ fn embedding_text(
 struct Writer<'a> {
     txn: &'a mut Transaction,
     known: &'a Known,
+    /// The documents the file being read gave so far (itself, its attachments).
+    file_docs: std::collections::HashSet<std::path::PathBuf>,
     context: bool,
     embedder: &'a Embedder,
     report: &'a mut IndexReport,
@@ -342,6 +352,30 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Notes a document of the file being read (at `path`, under `root`).
+    fn saw(&mut self, path: &Path, root: &Path) {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        self.file_docs.insert(rel.to_path_buf());
+    }
+
+    /// Every document of the file at `path` was seen: an attachment the index has for it
+    /// that the file no longer holds (an e-mail sent again without it) leaves the index.
+    fn file_done(&mut self, path: &Path, root: &Path) -> Result<()> {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let dropped: Vec<DocId> = self
+            .known
+            .contained_in(rel)
+            .filter(|(doc, _)| !self.file_docs.contains(*doc))
+            .map(|(_, id)| id)
+            .collect();
+        for id in dropped {
+            self.txn.remove_document(id)?;
+            self.report.removed += 1;
+        }
+        self.file_docs.clear();
+        Ok(())
+    }
+
     /// A file that is now unreadable or empty leaves the index.
     fn drop_unreadable(&mut self, path: &Path, root: &Path) -> Result<()> {
         let rel = path.strip_prefix(root).unwrap_or(path);

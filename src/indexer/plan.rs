@@ -50,6 +50,17 @@ impl Known {
         self.docs.get(rel)
     }
 
+    /// The documents held in the container file `rel` (an e-mail's attachments).
+    pub(super) fn contained_in<'a>(
+        &'a self,
+        rel: &'a Path,
+    ) -> impl Iterator<Item = (&'a PathBuf, DocId)> + 'a {
+        self.docs
+            .iter()
+            .filter(move |(doc, _)| crate::ingest::containers_of(doc).any(|c| c == rel))
+            .map(|(doc, (id, _))| (doc, *id))
+    }
+
     /// Splits the walked `files` into unchanged ones, ones to read, and documents gone.
     pub(super) fn plan(&self, files: Vec<SourceFile>) -> Plan {
         let mut plan = Plan {

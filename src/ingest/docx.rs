@@ -1465,11 +1465,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::ingest::fuzz_config())]
 
         #[test]
         fn fuzz_docx_xml_walking_never_panics(

@@ -52,3 +52,17 @@ pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '
         .then(|| parent.to_path_buf())
     })
 }
+
+/// The settings of the fuzz tests beside each format: `PROPTEST_CASES` cases (256 by
+/// default), and no failure files written into the tree.
+#[cfg(test)]
+pub(crate) fn fuzz_config() -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(256),
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}
