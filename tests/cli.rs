@@ -9,17 +9,13 @@ use serde_json::Value;
 use crate::common::{hit_files as files, indexed_sample, lexsearch};
 
 fn search_json(docs: &Path, args: &[&str]) -> Value {
-    let out = lexsearch()
-        .current_dir(docs)
-        .arg("search")
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    crate::common::success_json(
+        lexsearch()
+            .current_dir(docs)
+            .arg("search")
+            .args(args)
+            .arg("--json"),
+    )
 }
 
 #[test]

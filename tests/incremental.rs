@@ -22,16 +22,12 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 fn index_json(model: &Path, docs: &Path) -> Value {
-    let out = lexsearch()
-        .args(["index", "--json", "--model"])
-        .arg(model)
-        .arg(docs)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    crate::common::success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(model)
+            .arg(docs),
+    )
 }
 
 fn keyword_files(docs: &Path, query: &str) -> Vec<String> {

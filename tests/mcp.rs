@@ -152,18 +152,14 @@ fn stdio_server(index: &Path) -> Vec<String> {
 }
 
 fn search_json(index: &Path, args: &[&str]) -> Value {
-    let out = lexsearch()
-        .arg("search")
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    crate::common::success_json(
+        lexsearch()
+            .arg("search")
+            .arg("--index")
+            .arg(index)
+            .args(args)
+            .arg("--json"),
+    )
 }
 
 /// The tool's answer, which must not be an error.

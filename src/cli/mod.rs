@@ -539,11 +539,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     };
     let searcher = Searcher::open(&index_dir)
         .with_context(|| format!("opening index {}", index_dir.display()))?;
-    let mode = match args.mode {
-        ModeArg::Hybrid => Mode::Hybrid,
-        ModeArg::Keyword => Mode::Keyword,
-        ModeArg::Semantic => Mode::Semantic,
-    };
+    let mode: Mode = args.mode.into();
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
         let dir = args

@@ -118,31 +118,33 @@ impl SettingsRequest {
 /// Refuses settings that differ from those `recorded`, naming the first difference.
 fn check_same(index: &Path, recorded: &Manifest, settings: &IndexSettings) -> Result<()> {
     let onoff = |b: bool| if b { "on" } else { "off" }.to_string();
+    let tokens = |n: usize| format!("{n} tokens");
     let (a, b) = (recorded.chunker, settings.chunker);
+    let (c, d) = (recorded.context_in_embedding, settings.context_in_embedding);
     let differences = [
         (
             "chunk size (--chunk-tokens)",
             a.target_tokens != b.target_tokens,
-            format!("{} tokens", a.target_tokens),
-            format!("{} tokens", b.target_tokens),
+            tokens(a.target_tokens),
+            tokens(b.target_tokens),
         ),
         (
             "chunk overlap (--chunk-overlap)",
             a.overlap_tokens != b.overlap_tokens,
-            format!("{} tokens", a.overlap_tokens),
-            format!("{} tokens", b.overlap_tokens),
+            tokens(a.overlap_tokens),
+            tokens(b.overlap_tokens),
         ),
         (
             "smallest section",
             a.min_tokens != b.min_tokens,
-            format!("{} tokens", a.min_tokens),
-            format!("{} tokens", b.min_tokens),
+            tokens(a.min_tokens),
+            tokens(b.min_tokens),
         ),
         (
             "title and breadcrumb in embeddings (--no-context)",
-            recorded.context_in_embedding != settings.context_in_embedding,
-            onoff(recorded.context_in_embedding),
-            onoff(settings.context_in_embedding),
+            c != d,
+            onoff(c),
+            onoff(d),
         ),
     ];
     match differences.into_iter().find(|d| d.1) {

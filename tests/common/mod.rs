@@ -99,6 +99,12 @@ pub fn index_folder(model: &Path, docs: &Path) {
         .success();
 }
 
+/// Runs `cmd`, which must succeed, and parses its standard output as JSON.
+pub fn success_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 /// The sample corpus, indexed once with the real model and shared by every test that only
 /// searches it. `None` when the model is absent.
 pub fn indexed_sample() -> Option<&'static Path> {
