@@ -18,4 +18,6 @@ mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod models;
+#[cfg(feature = "hub")]
+mod pull;
 mod tui;

@@ -8,6 +8,7 @@ mod eval;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod output;
+mod pull;
 mod watch;
 
 use std::io::IsTerminal;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::embed::{DEFAULT_MODEL_NAME, DeviceSpec, Embedder, ModelFiles, Precision};
+use crate::embed::{DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
@@ -80,9 +81,10 @@ struct MaintainArgs {
 
 #[derive(Debug, Args)]
 struct ModelArgs {
-    /// Model folder (Hugging Face sentence-transformers layout). Default: the index's own
-    /// model when searching, else the cached all-MiniLM-L6-v2 fetched by scripts/fetch-model.
-    #[arg(long, env = "LEXSEARCH_MODEL_DIR", value_name = "DIR")]
+    /// Model folder (Hugging Face sentence-transformers layout), or ORG/NAME of a model fetched
+    /// by `lexsearch model pull`. Default: the index's own model when searching, else the
+    /// cached all-MiniLM-L6-v2 fetched by scripts/fetch-model.
+    #[arg(long, env = "LEXSEARCH_MODEL_DIR", value_name = "DIR", value_parser = parse_model)]
     model: Option<PathBuf>,
     /// Where to run the encoder: cpu, cuda, cuda:N or auto (a GPU when this build and
     /// machine have one, else the CPU; the summary says which).
@@ -94,6 +96,11 @@ struct ModelArgs {
     /// Texts per forward pass (default 8 on the CPU, 256 on a GPU).
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+}
+
+/// `--model`: a folder, or a pulled hub model's folder in the cache.
+fn parse_model(s: &str) -> Result<PathBuf, String> {
+    Ok(crate::embed::resolve_model_arg(Path::new(s)))
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -330,7 +337,9 @@ impl From<ModeArg> for Mode {
 enum ModelCommand {
     /// Diagnose a model folder: files, architecture, tokenizer, pooling, and a test embedding.
     Check {
-        /// The model folder (default: the cached all-MiniLM-L6-v2).
+        /// The model folder, or ORG/NAME of a pulled model (default: the cached
+        /// all-MiniLM-L6-v2).
+        #[arg(value_parser = parse_model)]
         dir: Option<PathBuf>,
         /// Where to run the test embedding.
         #[arg(long, default_value = "cpu", value_parser = parse_device)]
@@ -339,16 +348,23 @@ enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Download a model from the Hugging Face hub (or the server in HF_ENDPOINT) into the model
+    /// cache, resumably and checked against the hub's checksums; `--model ORG/NAME` then finds
+    /// it. Only config, tokenizer, safetensors weights and sentence-transformers modules are
+    /// fetched. A gated or private model needs an access token in HF_TOKEN.
+    Pull {
+        /// The model, as ORG/NAME (e.g. sentence-transformers/all-MiniLM-L6-v2).
+        name: String,
+        /// A branch, tag or commit.
+        #[arg(long, default_value = "main")]
+        revision: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-/// The default model folder: the platform cache, e.g. `~/.cache/lexsearch/models/all-MiniLM-L6-v2`.
-pub fn default_model_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "lexsearch")
-        .map(|d| d.cache_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".lexsearch-cache"))
-        .join("models")
-        .join(DEFAULT_MODEL_NAME)
-}
+pub use crate::embed::default_model_dir;
 
 /// What a command found, for the exit code.
 enum Outcome {
@@ -404,6 +420,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let dir = dir.unwrap_or_else(default_model_dir);
             output::model_check(&dir, device, json)
         }
+        Command::Model(ModelCommand::Pull {
+            name,
+            revision,
+            json,
+        }) => pull::run(&name, &revision, json),
         Command::Tui(args) => tui(args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::run(args),
@@ -460,9 +481,13 @@ impl Cli {
             #[cfg(feature = "mcp")]
             Some(Command::Mcp(a)) => a.model.device,
             Some(Command::Model(ModelCommand::Check { device, .. })) => *device,
-            Some(Command::Status(_) | Command::Verify(_) | Command::Compact(_)) | None => {
-                DeviceSpec::Cpu
-            }
+            Some(
+                Command::Status(_)
+                | Command::Verify(_)
+                | Command::Compact(_)
+                | Command::Model(ModelCommand::Pull { .. }),
+            )
+            | None => DeviceSpec::Cpu,
         };
         match device {
             DeviceSpec::Cpu => false,

@@ -8,6 +8,8 @@
 mod bert;
 mod device;
 mod encoder;
+#[cfg(feature = "hub")]
+pub mod hub;
 mod model;
 
 pub use device::{DeviceSpec, Precision, device_name};
@@ -16,3 +18,45 @@ pub use model::{ModelError, ModelFiles, ModelInfo, Pooling};
 
 /// Name of the model lexsearch uses when none is given.
 pub const DEFAULT_MODEL_NAME: &str = "all-MiniLM-L6-v2";
+
+/// The folder that holds models: the platform cache, e.g. `~/.cache/lexsearch/models`.
+pub fn model_cache_dir() -> std::path::PathBuf {
+    directories::ProjectDirs::from("", "", "lexsearch")
+        .map(|d| d.cache_dir().to_path_buf())
+        .unwrap_or_else(|| std::path::PathBuf::from(".lexsearch-cache"))
+        .join("models")
+}
+
+/// The default model's folder in [`model_cache_dir`] (installed by `scripts/fetch-model`).
+pub fn default_model_dir() -> std::path::PathBuf {
+    model_cache_dir().join(DEFAULT_MODEL_NAME)
+}
+
+/// A hub model name `ORG/NAME` split in two, or `None` if `name` is not one (or could leave
+/// the cache folder: only letters, digits, `-`, `_` and `.` are allowed, and no `..`).
+pub fn split_hub_name(name: &str) -> Option<(&str, &str)> {
+    let (org, model) = name.split_once('/')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    (ok(org) && ok(model)).then_some((org, model))
+}
+
+/// What `--model` names: the folder itself when one exists there, else, for a hub name
+/// `ORG/NAME`, the folder `lexsearch model pull` made for it in the cache (if there is one).
+pub fn resolve_model_arg(arg: &std::path::Path) -> std::path::PathBuf {
+    if arg.is_dir() {
+        return arg.to_path_buf();
+    }
+    if let Some((org, name)) = arg.to_str().and_then(split_hub_name) {
+        let pulled = model_cache_dir().join(org).join(name);
+        if pulled.is_dir() {
+            return pulled;
+        }
+    }
+    arg.to_path_buf()
+}

@@ -47,8 +47,9 @@ impl Pooling {
 pub enum ModelError {
     /// No model folder at that path.
     #[error(
-        "no model folder at {}; fetch the default model with `scripts/fetch-model`, or pass `--model DIR` \
-         (a folder with config.json, tokenizer.json and model.safetensors)",
+        "no model folder at {}; fetch the default model with `scripts/fetch-model`, pass `--model DIR` \
+         (a folder with config.json, tokenizer.json and model.safetensors), or download a hub model \
+         with `lexsearch model pull ORG/NAME` and pass `--model ORG/NAME`",
         .dir.display()
     )]
     NotFound {
