@@ -389,6 +389,11 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         "Executed escrow agreement (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)"
     );
     assert_eq!(crumbs(&hit), ["Executed escrow agreement"]);
+    // The headers as their own fields, for scripts.
+    assert_eq!(hit["mail"]["from"], "Ann Lee <ann@firm.example>", "{hit}");
+    assert_eq!(hit["mail"]["date"], "2020-03-03T10:15:00Z");
+    assert_eq!(hit["mail"]["to"], "bob@client.example");
+    assert_eq!(hit["mail"]["subject"], "Executed escrow agreement");
     let hit = hit_with(
         &docs,
         "releases the funds upon closing",
@@ -396,6 +401,11 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     );
     assert_eq!(hit["file"], "thread.eml#escrow.pdf");
     assert_eq!(hit["page"], 2, "{hit}");
+    // An attachment carries the headers of the message it came with.
+    assert_eq!(hit["mail"]["from"], "Ann Lee <ann@firm.example>", "{hit}");
+    let hit = hit_with(&docs, "escrow agent Monday", "Monday");
+    assert_eq!(hit["file"], "notes.txt");
+    assert!(hit["mail"].is_null(), "{hit}");
 
     // Outlook: the same headers and attachments.
     let hit = hit_with(&docs, "deposition custodian Friday", "custodian");
@@ -404,6 +414,8 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         hit["title"],
         "Deposition schedule (from Carl Poe <carl@court.example>, 2020-03-03T10:15:00Z)"
     );
+    assert_eq!(hit["mail"]["from"], "Carl Poe <carl@court.example>");
+    assert_eq!(hit["mail"]["date"], "2020-03-03T10:15:00Z");
     let hit = hit_with(&docs, "discovery closes June", "Discovery closes");
     assert_eq!(hit["file"], "court.msg#order.docx");
     assert_eq!(crumbs(&hit), ["Scheduling Order"]);

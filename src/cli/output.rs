@@ -335,6 +335,15 @@ pub(super) fn print_hits(
                 hit.breadcrumb.join(" > ")
             )?;
         }
+        if let Some(mail) = &hit.mail {
+            let parts: Vec<String> = [("from", &mail.from), ("date", &mail.date)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                .collect();
+            if !parts.is_empty() {
+                writeln!(out, "    {dim}e-mail {}{dim:#}", parts.join(", "))?;
+            }
+        }
         if explain {
             let arm = |a: Option<crate::search::fusion::ArmScore>, what: &str| match a {
                 Some(a) => format!("{what} rank {} ({:.4})", a.rank, a.score),

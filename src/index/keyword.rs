@@ -28,6 +28,7 @@ use tantivy::tokenizer::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::ids::{ChunkId, DocId};
+use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
 
 const STEMMED: &str = "legal_en";
@@ -57,6 +58,9 @@ struct Fields {
     page: Field,
     page_end: Field,
     paragraph: Field,
+    /// The e-mail headers (JSON) of a chunk of an e-mail or attachment; `None` in indexes
+    /// made before the field existed, which then store and show none.
+    mail: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -84,6 +88,8 @@ fn schema() -> (Schema, Fields) {
         page: b.add_u64_field("page", STORED),
         page_end: b.add_u64_field("page_end", STORED),
         paragraph: b.add_u64_field("paragraph", STORED),
+        // Added last: the fields before it keep their numbers in older indexes.
+        mail: Some(b.add_text_field("mail", STORED)),
     };
     (b.build(), fields)
 }
@@ -190,6 +196,8 @@ pub struct StoredChunk {
     pub line: u32,
     /// Where the chunk lies in a paged or paragraph-numbered document.
     pub place: Place,
+    /// For a chunk of an e-mail or of an attachment of one: the message's headers.
+    pub mail: Option<MailInfo>,
 }
 
 /// Page and paragraph of a chunk, for formats that have them (all 1-based).
@@ -270,11 +278,15 @@ impl KeywordIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(Self::err(path))?;
+        let fields = Fields {
+            mail: index.schema().get_field("mail").ok(),
+            ..schema().1
+        };
         Ok(KeywordIndex {
             path: path.to_path_buf(),
             index,
             reader,
-            fields: schema().1,
+            fields,
         })
     }
 
@@ -526,6 +538,11 @@ impl KeywordIndex {
                 page_end: opt(f.page_end),
                 paragraph: opt(f.paragraph),
             },
+            mail: f
+                .mail
+                .and_then(|field| doc.get_first(field))
+                .and_then(|v| v.as_str())
+                .and_then(|json| serde_json::from_str(json).ok()),
         }
     }
 }
@@ -581,6 +598,11 @@ impl KeywordWriter {
                 doc.add_u64(field, u64::from(v));
             }
         }
+        if let (Some(field), Some(mail)) = (f.mail, &chunk.mail)
+            && let Ok(json) = serde_json::to_string(mail)
+        {
+            doc.add_text(field, json);
+        }
         self.writer
             .add_document(doc)
             .map_err(KeywordIndex::err(&self.path))?;
@@ -621,6 +643,7 @@ mod tests {
                 page_end: Some(3),
                 paragraph: None,
             },
+            mail: None,
         }
     }
 

@@ -557,6 +557,7 @@ fn records(
         title,
         decoded_from: extracted.decoded_from.map(String::from),
         chunks: Vec::new(),
+        mail: extracted.mail,
     };
     (record, records)
 }

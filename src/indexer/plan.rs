@@ -139,6 +139,7 @@ mod tests {
             title: rel.into(),
             decoded_from: None,
             chunks: Vec::new(),
+            mail: None,
         }
     }
 

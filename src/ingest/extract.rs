@@ -247,7 +247,18 @@ fn extract_into(
             });
             continue;
         }
+        let first = out.len();
         extract_into(sub, data, limits, depth + 1, out);
+        // An attachment carries the headers of the message it came with (a nested e-mail
+        // keeps its own).
+        if let Some(Document {
+            result: Ok(attached),
+            ..
+        }) = out.get_mut(first)
+            && attached.mail.is_none()
+        {
+            attached.mail = Some(m.info.clone());
+        }
     }
 }
 

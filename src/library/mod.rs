@@ -655,6 +655,7 @@ mod tests {
             title: rel.into(),
             decoded_from: None,
             chunks: Vec::new(),
+            mail: None,
         };
         let chunk = ChunkRecord {
             doc: crate::DocId(0),

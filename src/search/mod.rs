@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::embed::Embedder;
+use crate::ingest::types::MailInfo;
 use crate::ids::ChunkId;
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::vector::VectorIndex;
@@ -140,6 +141,9 @@ pub struct Hit {
     pub end_byte: usize,
     /// The chunk's full text.
     pub text: String,
+    /// For a hit in an e-mail or in an attachment of one: the message's from, to, cc, date
+    /// (RFC 3339) and subject; else null.
+    pub mail: Option<MailInfo>,
     /// The best excerpt, with query terms highlighted.
     pub snippet: Snippet,
     /// Query terms (stemmed) that occur in the chunk.
@@ -429,6 +433,7 @@ impl Searcher {
                 start_byte: stored.range.start,
                 end_byte: stored.range.end,
                 text: stored.text,
+                mail: stored.mail,
                 snippet,
                 matched_terms,
                 keyword: f.keyword,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChunkId, DocId};
+use crate::ingest::types::MailInfo;
 use crate::ingest::walk::FileKind;
 use crate::{Error, Result};
 
@@ -31,6 +32,9 @@ pub struct DocRecord {
     pub decoded_from: Option<String>,
     /// The document's chunks, in order.
     pub chunks: Vec<ChunkId>,
+    /// For an e-mail, or an attachment of one: the message's headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailInfo>,
 }
 
 /// A chunk in the catalog (its vector is stored apart, under the same id).
@@ -250,6 +254,7 @@ mod tests {
             title: "A".into(),
             decoded_from: None,
             chunks: vec![ChunkId(7)],
+            mail: None,
         };
         let chunk = ChunkRecord {
             doc: DocId(1),

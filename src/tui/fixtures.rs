@@ -24,6 +24,7 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         start_byte: 0,
         end_byte: text.len(),
         text: text.to_string(),
+        mail: None,
         snippet: Snippet {
             text: text.to_string(),
             highlights: vec![],
