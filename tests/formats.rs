@@ -359,6 +359,18 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
                 &[],
             ),
         )],
+        embedded: vec![(
+            "Re: Deposition schedule",
+            fixtures::msg(&fixtures::MsgFixture {
+                subject: "Re: Deposition schedule",
+                sender_name: "Dana Fox",
+                sender_email: "dana@client.example",
+                to: "Carl Poe",
+                body: "The records custodian confirms attendance.",
+                filetime: 132_277_041_000_000_000,
+                ..fixtures::MsgFixture::default()
+            }),
+        )],
         ..fixtures::MsgFixture::default()
     });
     fs::write(docs.join("court.msg"), outlook).unwrap();
@@ -372,7 +384,7 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["files_indexed"], 5, "{report}");
+    assert_eq!(report["files_indexed"], 6, "{report}");
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "{report}");
     assert!(
@@ -419,12 +431,23 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     let hit = hit_with(&docs, "discovery closes June", "Discovery closes");
     assert_eq!(hit["file"], "court.msg#order.docx");
     assert_eq!(crumbs(&hit), ["Scheduling Order"]);
+    // An attached Outlook item is a message of its own, with its own headers.
+    let hit = hit_with(
+        &docs,
+        "custodian confirms attendance",
+        "confirms attendance",
+    );
+    assert_eq!(hit["file"], "court.msg#Re: Deposition schedule.msg");
+    assert_eq!(
+        hit["mail"]["from"], "Dana Fox <dana@client.example>",
+        "{hit}"
+    );
 
     // Unchanged: the attachment stays; the e-mail gone: so is its attachment.
     let again: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
     assert_eq!(
         (again["files_indexed"].as_u64(), again["removed"].as_u64()),
-        (Some(5), Some(0)),
+        (Some(6), Some(0)),
         "{again}"
     );
     // Sent again without its attachment: the attachment goes, the e-mail changes.
@@ -436,7 +459,7 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
         (Some(1), Some(1)),
         "{changed}"
     );
-    assert_eq!(changed["files_indexed"], 4, "{changed}");
+    assert_eq!(changed["files_indexed"], 5, "{changed}");
     fs::remove_file(docs.join("thread.eml")).unwrap();
     let gone: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
     assert_eq!(gone["removed"], 1, "{gone}");

@@ -224,17 +224,18 @@ fn a_broken_download_resumes_where_it_stopped_and_the_model_is_found_by_name() {
     let hub = FakeHub::start(&src);
     hub.state.lock().unwrap().cut_once = Some("model.safetensors".into());
 
-    let out = pull(&hub, &cache, REPO).assert().code(2).get_output().clone();
+    let out = pull(&hub, &cache, REPO)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("model.safetensors") && err.contains("run the same command again"),
         "{err}"
     );
     let dest = cache.join("lexsearch/models/test-org/tiny-model");
-    assert!(
-        !dest.exists(),
-        "an incomplete pull must not be installed"
-    );
+    assert!(!dest.exists(), "an incomplete pull must not be installed");
 
     let report = success_json(&mut pull(&hub, &cache, REPO));
     assert_eq!(report["commit"], COMMIT);
@@ -298,7 +299,11 @@ fn a_file_that_fails_its_checksum_is_refused_and_nothing_is_installed() {
     let cache = tmp.path().join("cache");
     let hub = FakeHub::start(&src);
     hub.state.lock().unwrap().corrupt = Some("config.json".into());
-    let out = pull(&hub, &cache, REPO).assert().code(2).get_output().clone();
+    let out = pull(&hub, &cache, REPO)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("config.json") && err.contains("checksum"),

@@ -26,7 +26,10 @@ pub(super) fn run(name: &str, revision: &str, json: bool) -> anyhow::Result<Outc
         );
     } else {
         let resumed = if report.resumed_bytes > 0 {
-            format!(", {} kept from an interrupted pull", mb(report.resumed_bytes))
+            format!(
+                ", {} kept from an interrupted pull",
+                mb(report.resumed_bytes)
+            )
         } else {
             String::new()
         };

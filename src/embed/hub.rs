@@ -31,7 +31,9 @@ pub const PULL_RECORD: &str = ".lexsearch-pull.json";
 #[non_exhaustive]
 pub enum HubError {
     /// The name is not `ORG/NAME`.
-    #[error("`{name}` is not a hub model name: give it as ORG/NAME, e.g. sentence-transformers/all-MiniLM-L6-v2")]
+    #[error(
+        "`{name}` is not a hub model name: give it as ORG/NAME, e.g. sentence-transformers/all-MiniLM-L6-v2"
+    )]
     BadName {
         /// What was given.
         name: String,
@@ -327,7 +329,8 @@ impl Hub {
         }
         let part = path.with_file_name(format!(
             "{}.part",
-            path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ));
         let mut have = fs::metadata(&part).map_or(0, |m| m.len());
         if have > file.size {
@@ -440,7 +443,11 @@ impl Hub {
         Ok((downloaded, resumed))
     }
 
-    fn get(&self, url: &str, range: Option<&str>) -> Result<ureq::http::Response<ureq::Body>, HubError> {
+    fn get(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, HubError> {
         let mut request = self.agent.get(url);
         if let Some(token) = &self.token {
             request = request.header("Authorization", &format!("Bearer {token}"));
@@ -610,7 +617,8 @@ fn install(partial: &Path, dest: &Path) -> Result<(), HubError> {
     if dest.exists() {
         let old = dest.with_file_name(format!(
             "{}.old",
-            dest.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            dest.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ));
         let _ = fs::remove_dir_all(&old);
         fs::rename(dest, &old).map_err(io_error(dest))?;

@@ -6,9 +6,10 @@
 //! delivery time (`0x0039`, `0x0E06`, in the fixed-size property stream) and, for each
 //! attachment storage, its file name (`0x3707`, else `0x3704`) and bytes (`0x3701`). The
 //! result is the same [`Mail`] as for `.eml`, so the text, title and attachments are built
-//! the same way. Attached Outlook items (embedded messages) are not read.
+//! the same way. An attached Outlook item (an embedded message, storage `0x3701` of type
+//! `000D`) is copied out as a `.msg` of its own, so it is read like a nested `.eml`.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 
 use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 
@@ -95,6 +96,41 @@ pub fn filetime_to_rfc3339(ft: u64) -> Option<String> {
     ))
 }
 
+/// The message stored under `root` (an attachment's `__substg1.0_3701000D` storage) as a
+/// `.msg` file of its own: the storage tree copied to a new compound file's root, with the
+/// property stream's header widened from an embedded message's 24 bytes to a top-level
+/// message's 32 (MS-OXMSG 2.4.1). `None` if it cannot be read or is too large.
+fn embedded_as_msg(cfb: &mut Cfb<'_>, root: &str) -> Option<Vec<u8>> {
+    let entries: Vec<(String, bool)> = cfb
+        .walk_storage(root)
+        .ok()?
+        .map(|e| (e.path().to_string_lossy().into_owned(), e.is_storage()))
+        .collect();
+    let mut out = cfb::CompoundFile::create(Cursor::new(Vec::new())).ok()?;
+    let mut total = 0u64;
+    for (path, is_storage) in entries {
+        let rel = path.strip_prefix(root)?;
+        if rel.is_empty() || rel == "/" {
+            continue;
+        }
+        if is_storage {
+            out.create_storage(rel).ok()?;
+            continue;
+        }
+        let mut bytes = stream(cfb, &path)?;
+        if rel == "/__properties_version1.0" && bytes.len() >= 24 {
+            bytes.splice(24..24, [0u8; 8]);
+        }
+        total += bytes.len() as u64;
+        if total > MAX_STREAM {
+            return None;
+        }
+        out.create_stream(rel).ok()?.write_all(&bytes).ok()?;
+    }
+    out.flush().ok()?;
+    Some(out.into_inner().into_inner())
+}
+
 /// Parses an Outlook message.
 pub fn parse_msg(bytes: &[u8]) -> Result<Mail, ExtractError> {
     let mut cfb = cfb::CompoundFile::open(Cursor::new(bytes))
@@ -134,12 +170,31 @@ pub fn parse_msg(bytes: &[u8]) -> Result<Mail, ExtractError> {
         .collect();
     let mut attachments = Vec::new();
     for (i, dir) in storages.iter().enumerate() {
-        let Some(data) = stream(&mut cfb, &format!("{dir}/__substg1.0_37010102")) else {
-            continue; // an embedded Outlook item or an OLE object: not read
-        };
         let name = text_prop(&mut cfb, dir, 0x3707)
             .or_else(|| text_prop(&mut cfb, dir, 0x3704))
             .unwrap_or_default();
+        if let Some(data) = stream(&mut cfb, &format!("{dir}/__substg1.0_37010102")) {
+            attachments.push((safe_name(&name, i), data));
+            continue;
+        }
+        let embedded = format!("{dir}/__substg1.0_3701000D");
+        if !cfb.is_storage(&embedded) {
+            continue; // an OLE object: not read
+        }
+        let Some(data) = embedded_as_msg(&mut cfb, &embedded) else {
+            continue;
+        };
+        // Outlook names an attached item by its display name (0x3001), e.g. its subject.
+        let name = Some(name)
+            .filter(|n| !n.is_empty())
+            .or_else(|| text_prop(&mut cfb, dir, 0x3001))
+            .or_else(|| text_prop(&mut cfb, &embedded, 0x0037))
+            .unwrap_or_else(|| "message".into());
+        let name = if name.to_ascii_lowercase().ends_with(".msg") {
+            name
+        } else {
+            format!("{name}.msg")
+        };
         attachments.push((safe_name(&name, i), data));
     }
     let info = MailInfo {
@@ -169,6 +224,19 @@ mod tests {
             // 2020-03-03T10:15:00Z
             filetime: 132_277_041_000_000_000,
             attachments: vec![("notice.txt", b"Notice of deposition.".to_vec())],
+            embedded: vec![(
+                "Re: Deposition schedule",
+                msg(&MsgFixture {
+                    subject: "Re: Deposition schedule",
+                    sender_name: "Bob Roe",
+                    sender_email: "bob@client.example",
+                    to: "Ann Lee",
+                    body: "Friday works for the custodian.",
+                    filetime: 132_277_041_000_000_000 + 36_000_000_000,
+                    attachments: vec![("exhibit.txt", b"Exhibit A.".to_vec())],
+                    ..MsgFixture::default()
+                }),
+            )],
         });
         let m = parse_msg(&bytes).unwrap();
         assert_eq!(m.info.subject.as_deref(), Some("Deposition schedule"));
@@ -180,9 +248,27 @@ mod tests {
             m.body,
             Body::Text("The deposition is moved to Friday.".into())
         );
+        assert_eq!(m.attachments.len(), 2);
         assert_eq!(
-            m.attachments,
-            [("notice.txt".to_string(), b"Notice of deposition.".to_vec())]
+            m.attachments[0],
+            ("notice.txt".to_string(), b"Notice of deposition.".to_vec())
+        );
+        // The attached Outlook item comes out as a .msg of its own, read like any .msg.
+        let (name, bytes) = &m.attachments[1];
+        assert_eq!(name, "Re: Deposition schedule.msg");
+        let inner = parse_msg(bytes).unwrap();
+        assert_eq!(
+            inner.info.from.as_deref(),
+            Some("Bob Roe <bob@client.example>")
+        );
+        assert_eq!(inner.info.date.as_deref(), Some("2020-03-03T11:15:00Z"));
+        assert_eq!(
+            inner.body,
+            Body::Text("Friday works for the custodian.".into())
+        );
+        assert_eq!(
+            inner.attachments,
+            [("exhibit.txt".to_string(), b"Exhibit A.".to_vec())]
         );
     }
 

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::embed::Embedder;
-use crate::ingest::types::MailInfo;
 use crate::ids::ChunkId;
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::vector::VectorIndex;
+use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
 use crate::store::Manifest;
 use crate::{Error, Result};

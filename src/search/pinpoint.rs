@@ -570,6 +570,7 @@ mod tests {
             start_byte,
             end_byte: start_byte + text.len(),
             text: text.into(),
+            mail: None,
             snippet: super::super::snippet::snippet(text, "", 10),
             matched_terms: vec![],
             keyword: None,

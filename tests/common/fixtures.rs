@@ -5,7 +5,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Write};
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
@@ -552,6 +552,9 @@ pub struct MsgFixture<'a> {
     pub filetime: u64,
     /// Attachments: long file name (`0x3707`) and bytes (`0x3701`).
     pub attachments: Vec<(&'a str, Vec<u8>)>,
+    /// Attached Outlook items: display name (`0x3001`) and a `.msg` (made by [`msg`]) stored
+    /// as an embedded message (storage `0x3701000D`, 24-byte property header).
+    pub embedded: Vec<(&'a str, Vec<u8>)>,
 }
 
 /// An Outlook .msg (compound file of MAPI properties, as MS-OXMSG lays it out), written with
@@ -587,6 +590,37 @@ pub fn msg(m: &MsgFixture<'_>) -> Vec<u8> {
         c.create_storage(&dir).unwrap();
         put(&mut c, format!("{dir}/__substg1.0_3707001F"), &utf16(name));
         put(&mut c, format!("{dir}/__substg1.0_37010102"), data);
+    }
+    for (j, (name, bytes)) in m.embedded.iter().enumerate() {
+        let dir = format!("/__attach_version1.0_#{:08X}", m.attachments.len() + j);
+        c.create_storage(&dir).unwrap();
+        put(&mut c, format!("{dir}/__substg1.0_3001001F"), &utf16(name));
+        let root = format!("{dir}/__substg1.0_3701000D");
+        c.create_storage(&root).unwrap();
+        let mut inner = cfb::CompoundFile::open(Cursor::new(bytes.as_slice())).unwrap();
+        let entries: Vec<(String, bool)> = inner
+            .walk()
+            .map(|e| (e.path().to_string_lossy().into_owned(), e.is_storage()))
+            .collect();
+        for (path, is_storage) in entries {
+            if path == "/" {
+                continue;
+            }
+            if is_storage {
+                c.create_storage(format!("{root}{path}")).unwrap();
+                continue;
+            }
+            let mut data = Vec::new();
+            inner
+                .open_stream(&path)
+                .unwrap()
+                .read_to_end(&mut data)
+                .unwrap();
+            if path == "/__properties_version1.0" {
+                data.drain(24..32); // an embedded message's header is 24 bytes
+            }
+            put(&mut c, format!("{root}{path}"), &data);
+        }
     }
     c.flush().unwrap();
     c.into_inner().into_inner()
