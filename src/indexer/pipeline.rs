@@ -557,7 +557,7 @@ fn records(
         title,
         decoded_from: extracted.decoded_from.map(String::from),
         chunks: Vec::new(),
-        mail: extracted.mail,
+        mail: extracted.mail.map(Box::new),
     };
     (record, records)
 }

@@ -97,7 +97,7 @@ pub(crate) fn stored_chunk(
             page_end: rec.page_end,
             paragraph: rec.paragraph,
         },
-        mail: doc.mail.clone(),
+        mail: doc.mail.as_deref().cloned(),
     }
 }
 

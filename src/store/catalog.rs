@@ -34,7 +34,7 @@ pub struct DocRecord {
     pub chunks: Vec<ChunkId>,
     /// For an e-mail, or an attachment of one: the message's headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mail: Option<MailInfo>,
+    pub mail: Option<Box<MailInfo>>,
 }
 
 /// A chunk in the catalog (its vector is stored apart, under the same id).
