@@ -9,6 +9,7 @@ mod bert;
 mod device;
 mod encoder;
 mod model;
+mod qwen3;
 
 pub use device::{DeviceSpec, Precision, device_name};
 pub use encoder::{Embedder, Tokenized};
