@@ -8,6 +8,7 @@
 mod bert;
 mod device;
 mod encoder;
+mod gemma3;
 mod model;
 mod qwen3;
 

@@ -585,10 +585,13 @@ pub(super) mod reference {
     /// Asserts that every `got[i]` has cosine at least 0.99999 with `want[i]`.
     pub(in crate::embed) fn assert_close(what: &str, got: &[Vec<f32>], want: &[Vec<f32>]) {
         assert_eq!(got.len(), want.len(), "{what}: counts differ");
+        let mut worst = 1f64;
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
             let c = cosine(g, w);
             assert!(c >= 0.99999, "{what} #{i}: cosine {c}");
+            worst = worst.min(c);
         }
+        eprintln!("{what}: lowest cosine {worst:.9}");
     }
 
     /// `v / |v|`.
