@@ -204,7 +204,10 @@ impl Gemma3Config {
         if kinds.contains(&LayerKind::SlidingAttention) && self.sliding_window.is_none() {
             candle_core::bail!("config.json: sliding_attention layers but sliding_window is null");
         }
-        if self.num_key_value_heads == 0 || self.num_attention_heads % self.num_key_value_heads != 0
+        if self.num_key_value_heads == 0
+            || !self
+                .num_attention_heads
+                .is_multiple_of(self.num_key_value_heads)
         {
             candle_core::bail!(
                 "config.json: num_attention_heads ({}) is not a multiple of num_key_value_heads ({})",
@@ -432,7 +435,7 @@ mod tests {
                 .unwrap()
                 .to_vec2::<f32>()
                 .unwrap();
-            assert_close(&format!("hidden states of {text:.20?}"), &got, want);
+            assert_close(&format!("hidden states of {:?}", label(text)), &got, want);
         }
     }
 
@@ -472,6 +475,28 @@ mod tests {
             &pooled_vectors(&f, &m, &ids),
             &f.vectors("query_vectors"),
         );
+    }
+
+    #[test]
+    fn gemma3_in_bf16_and_f16_stays_finite_and_close() {
+        let Some(f) = folder("embeddinggemma-tiny", SCRIPT) else {
+            return;
+        };
+        let ids: Vec<Vec<u32>> = f.strings("texts").iter().map(|t| f.ids(t)).collect();
+        let want: Vec<Vec<Vec<f32>>> =
+            serde_json::from_value(f.refs["hidden_alone"].clone()).unwrap();
+        for dtype in [DType::BF16, DType::F16] {
+            let m = Gemma3::load(f.weights_as("model.safetensors", dtype), &f.config()).unwrap();
+            let (t, mask) = right_padded(&ids);
+            let hidden = m.forward(&t, &mask).unwrap().to_dtype(DType::F32).unwrap();
+            for (b, (seq, want)) in ids.iter().zip(&want).enumerate() {
+                let got = hidden.get(b).unwrap().narrow(0, 0, seq.len()).unwrap();
+                for (i, (g, w)) in got.to_vec2::<f32>().unwrap().iter().zip(want).enumerate() {
+                    let c = cosine(g, w);
+                    assert!(c > 0.99, "{dtype:?} text {b} token {i}: cosine {c}");
+                }
+            }
+        }
     }
 
     #[test]

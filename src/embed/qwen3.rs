@@ -185,7 +185,7 @@ impl Qwen3Config {
                 self.num_hidden_layers
             );
         }
-        if self.kv_heads() == 0 || self.num_attention_heads % self.kv_heads() != 0 {
+        if self.kv_heads() == 0 || !self.num_attention_heads.is_multiple_of(self.kv_heads()) {
             candle_core::bail!(
                 "config.json: num_attention_heads ({}) is not a multiple of num_key_value_heads ({})",
                 self.num_attention_heads,
@@ -526,8 +526,13 @@ pub(super) mod reference {
 
         /// The f32 weights of `file` (relative to the folder) on the CPU.
         pub fn weights(&self, file: &str) -> VarBuilder<'static> {
+            self.weights_as(file, DType::F32)
+        }
+
+        /// The weights of `file` in `dtype` on the CPU.
+        pub fn weights_as(&self, file: &str, dtype: DType) -> VarBuilder<'static> {
             let bytes = std::fs::read(self.dir.join(file)).unwrap();
-            VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap()
+            VarBuilder::from_buffered_safetensors(bytes, dtype, &Device::Cpu).unwrap()
         }
 
         /// A string list of the references.
@@ -570,6 +575,11 @@ pub(super) mod reference {
         )
     }
 
+    /// The first 20 characters of `text`, to name it in messages.
+    pub(in crate::embed) fn label(text: &str) -> String {
+        text.chars().take(20).collect()
+    }
+
     /// Cosine similarity.
     pub(in crate::embed) fn cosine(a: &[f32], b: &[f32]) -> f64 {
         assert_eq!(a.len(), b.len(), "dimensions differ");
@@ -591,7 +601,10 @@ pub(super) mod reference {
             assert!(c >= 0.99999, "{what} #{i}: cosine {c}");
             worst = worst.min(c);
         }
-        eprintln!("{what}: lowest cosine {worst:.9}");
+        eprintln!(
+            "{what}: lowest cosine {worst:.9} (1 - cos = {:.1e})",
+            1.0 - worst
+        );
     }
 
     /// `v / |v|`.
@@ -653,7 +666,7 @@ mod tests {
                 .unwrap()
                 .to_vec2::<f32>()
                 .unwrap();
-            assert_close(&format!("hidden states of {text:.20?}"), &got, want);
+            assert_close(&format!("hidden states of {:?}", label(text)), &got, want);
         }
     }
 
@@ -694,6 +707,24 @@ mod tests {
             &last_token_vectors(&m, &ids),
             &f.vectors("query_vectors"),
         );
+    }
+
+    #[test]
+    fn qwen3_in_f16_and_bf16_stays_finite_and_close() {
+        let Some(f) = folder("qwen3-tiny", SCRIPT) else {
+            return;
+        };
+        let ids: Vec<Vec<u32>> = f.strings("texts").iter().map(|t| f.ids(t)).collect();
+        for dtype in [DType::F16, DType::BF16] {
+            let m = Qwen3::load(f.weights_as("model.safetensors", dtype), &f.config()).unwrap();
+            let (t, mask) = right_padded(&ids);
+            let hidden = m.forward(&t, &mask).unwrap().to_dtype(DType::F32).unwrap();
+            for (b, (seq, want)) in ids.iter().zip(f.vectors("batched")).enumerate() {
+                let v = hidden.get(b).unwrap().get(seq.len() - 1).unwrap();
+                let c = cosine(&v.to_vec1::<f32>().unwrap(), &want);
+                assert!(c > 0.99, "{dtype:?} text {b}: cosine {c}");
+            }
+        }
     }
 
     #[test]
