@@ -32,6 +32,7 @@ PROMPTS = {
     "Clustering": "task: clustering | query: ",
     "STS": "task: sentence similarity | query: ",
 }
+DOCUMENT_PROMPT = PROMPTS["document"]
 
 CORPUS = """\
 The tenant shall pay rent on the first day of each month. A landlord may not retain a security
@@ -210,8 +211,9 @@ def main() -> None:
     long_tokens = len(tok.encode(LONG).ids)
     assert long_tokens > WINDOW, long_tokens
 
-    batched = st.encode(TEXTS, batch_size=len(TEXTS), convert_to_numpy=True)
-    alone = [st.encode([t], batch_size=1, convert_to_numpy=True)[0] for t in TEXTS]
+    # Documents as lexsearch indexes them: with the document prompt (encode_document).
+    batched = st.encode_document(TEXTS, batch_size=len(TEXTS), convert_to_numpy=True)
+    alone = [st.encode_document([t], batch_size=1, convert_to_numpy=True)[0] for t in TEXTS]
     query_vectors = st.encode_query(QUERIES, batch_size=len(QUERIES), convert_to_numpy=True)
 
     hf = AutoModel.from_pretrained(out).eval()
@@ -227,12 +229,20 @@ def main() -> None:
         {
             "kind": "embedder",
             "family": "gemma3",
+            "pooling": "mean",
+            "dense": 2,
+            "dim": HIDDEN,
+            "max_seq_length": 512,
             "texts": TEXTS,
+            "document_prompt": DOCUMENT_PROMPT,
+            # Token counts of what sentence-transformers encoded: document prompt + text.
+            "tokens": [len(tok.encode(DOCUMENT_PROMPT + t).ids) for t in TEXTS],
             "batched": batched.tolist(),
             "alone": [v.tolist() for v in alone],
             "queries": QUERIES,
             "query_prompt": PROMPTS["query"],
             "query_vectors": query_vectors.tolist(),
+            # The raw texts (no prompt): their ids, and transformers' hidden states for each alone.
             "token_ids": [tok.encode(t).ids for t in TEXTS],
             "hidden_alone": hidden_alone,
         },

@@ -19,6 +19,8 @@ from sentence_transformers import SentenceTransformer
 
 NAME = "qwen3-tiny"
 PAD = "<|endoftext|>"
+HIDDEN = 64
+DOCUMENT_PROMPT = ""
 QUERY_PROMPT = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:"
 
 CORPUS = """\
@@ -120,7 +122,7 @@ def main() -> None:
 
     config = Qwen3Config(
         vocab_size=tok.get_vocab_size(),
-        hidden_size=64,
+        hidden_size=HIDDEN,
         intermediate_size=96,
         num_hidden_layers=3,
         num_attention_heads=4,
@@ -151,7 +153,7 @@ def main() -> None:
     write_json(
         os.path.join(out, "1_Pooling", "config.json"),
         {
-            "word_embedding_dimension": 64,
+            "word_embedding_dimension": HIDDEN,
             "pooling_mode_cls_token": False,
             "pooling_mode_mean_tokens": False,
             "pooling_mode_max_tokens": False,
@@ -165,7 +167,7 @@ def main() -> None:
     write_json(
         os.path.join(out, "config_sentence_transformers.json"),
         {
-            "prompts": {"query": QUERY_PROMPT, "document": ""},
+            "prompts": {"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },
@@ -179,8 +181,9 @@ def main() -> None:
     long_tokens = len(tok.encode(LONG).ids)
     assert 250 <= long_tokens <= 400, long_tokens
 
-    batched = st.encode(TEXTS, batch_size=len(TEXTS), convert_to_numpy=True)
-    alone = [st.encode([t], batch_size=1, convert_to_numpy=True)[0] for t in TEXTS]
+    # Documents as lexsearch indexes them: with the document prompt (encode_document).
+    batched = st.encode_document(TEXTS, batch_size=len(TEXTS), convert_to_numpy=True)
+    alone = [st.encode_document([t], batch_size=1, convert_to_numpy=True)[0] for t in TEXTS]
     query_vectors = st.encode_query(QUERIES, batch_size=len(QUERIES), convert_to_numpy=True)
 
     hf = AutoModel.from_pretrained(out).eval()
@@ -195,12 +198,20 @@ def main() -> None:
         {
             "kind": "embedder",
             "family": "qwen3",
+            "pooling": "lasttoken",
+            "dense": 0,
+            "dim": HIDDEN,
+            "max_seq_length": 512,
             "texts": TEXTS,
+            "document_prompt": DOCUMENT_PROMPT,
+            # Token counts of what sentence-transformers encoded: document prompt + text.
+            "tokens": [len(tok.encode(DOCUMENT_PROMPT + t).ids) for t in TEXTS],
             "batched": batched.tolist(),
             "alone": [v.tolist() for v in alone],
             "queries": QUERIES,
             "query_prompt": QUERY_PROMPT,
             "query_vectors": query_vectors.tolist(),
+            # The raw texts (no prompt): their ids, and transformers' hidden states for each alone.
             "token_ids": [tok.encode(t).ids for t in TEXTS],
             "hidden_alone": hidden_alone,
         },

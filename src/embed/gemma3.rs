@@ -445,7 +445,7 @@ mod tests {
             return;
         };
         let m = model(&f);
-        let ids: Vec<Vec<u32>> = f.strings("texts").iter().map(|t| f.ids(t)).collect();
+        let ids = f.document_ids(); // "title: none | text: " + text
         assert_close(
             "batched",
             &pooled_vectors(&f, &m, &ids),

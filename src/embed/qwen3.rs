@@ -545,6 +545,20 @@ pub(super) mod reference {
             serde_json::from_value(self.refs[key].clone()).unwrap()
         }
 
+        /// The token ids of each text as sentence-transformers' `encode_document` saw it: the
+        /// document prompt, then the text; checked against the counts in the references.
+        pub fn document_ids(&self) -> Vec<Vec<u32>> {
+            let prompt = self.refs["document_prompt"].as_str().unwrap();
+            let ids: Vec<Vec<u32>> = self
+                .strings("texts")
+                .iter()
+                .map(|t| self.ids(&format!("{prompt}{t}")))
+                .collect();
+            let counts: Vec<usize> = serde_json::from_value(self.refs["tokens"].clone()).unwrap();
+            assert_eq!(ids.iter().map(Vec::len).collect::<Vec<_>>(), counts);
+            ids
+        }
+
         /// The token ids of `text`, with the tokenizer's special tokens.
         pub fn ids(&self, text: &str) -> Vec<u32> {
             self.tokenizer
@@ -676,7 +690,7 @@ mod tests {
             return;
         };
         let m = model(&f);
-        let ids: Vec<Vec<u32>> = f.strings("texts").iter().map(|t| f.ids(t)).collect();
+        let ids = f.document_ids();
         // sentence-transformers padded this batch on the left, we pad on the right.
         assert_close(
             "batched",
@@ -714,7 +728,7 @@ mod tests {
         let Some(f) = folder("qwen3-tiny", SCRIPT) else {
             return;
         };
-        let ids: Vec<Vec<u32>> = f.strings("texts").iter().map(|t| f.ids(t)).collect();
+        let ids = f.document_ids();
         for dtype in [DType::F16, DType::BF16] {
             let m = Qwen3::load(f.weights_as("model.safetensors", dtype), &f.config()).unwrap();
             let (t, mask) = right_padded(&ids);
