@@ -760,6 +760,27 @@ mod tests {
     }
 
     #[test]
+    fn weights_saved_with_the_model_prefix_give_the_same_states() {
+        // A Qwen3ForCausalLM checkpoint names its tensors `model.layers.0...`.
+        let Some(f) = folder("qwen3-tiny", SCRIPT) else {
+            return;
+        };
+        let bytes = std::fs::read(f.dir.join("model.safetensors")).unwrap();
+        let prefixed = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .unwrap()
+            .into_iter()
+            .map(|(name, t)| (format!("model.{name}"), t))
+            .collect();
+        let vb = VarBuilder::from_tensors(prefixed, DType::F32, &Device::Cpu);
+        let with_prefix = Qwen3::load(vb, &f.config()).unwrap();
+        let (ids, mask) = right_padded(&[f.ids("A contract for the sale of land")]);
+        let a = with_prefix.forward(&ids, &mask).unwrap();
+        let b = model(&f).forward(&ids, &mask).unwrap();
+        let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0);
+    }
+
+    #[test]
     fn a_sliding_window_hides_keys_at_or_beyond_its_width() {
         let mask = Tensor::new(&[[1u32, 1, 1, 1, 0]], &Device::Cpu).unwrap();
         let visible = |p| {
