@@ -8,9 +8,11 @@
 mod bert;
 mod device;
 mod encoder;
+mod gemma3;
 #[cfg(feature = "hub")]
 pub mod hub;
 mod model;
+mod qwen3;
 
 pub use device::{DeviceSpec, Precision, device_name};
 pub use encoder::{Embedder, Tokenized};
