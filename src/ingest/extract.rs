@@ -447,7 +447,7 @@ fn read_limited(file: &SourceFile, max_bytes: u64) -> Result<Vec<u8>, ExtractErr
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // Read at most one byte past the limit, in case the file grew after stat.
-    f.take(max_bytes + 1)
+    f.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| ExtractError::Read(e.to_string()))?;
     if bytes.len() as u64 > max_bytes {

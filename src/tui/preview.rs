@@ -29,6 +29,8 @@ pub struct Preview {
     pub chunk: Range<usize>,
     /// Byte ranges of `text` that match query terms, in order.
     pub highlights: Vec<Range<usize>>,
+    /// The hit's pinpoint (the sentence or clause that answers) as a byte range of `text`.
+    pub pinpoint: Option<Range<usize>>,
     /// 1-based line number of the excerpt's first line in the document.
     pub first_line: u32,
     /// Whether the text around the chunk came from the document file (else the chunk alone).
@@ -50,6 +52,7 @@ impl Preview {
             let first_line = 1 + doc[..win.start].matches('\n').count() as u32;
             return Preview {
                 highlights: highlight_ranges(&text, query),
+                pinpoint: pinpoint_in(hit, chunk.start - win.start, text.len()),
                 chunk: chunk.start - win.start..chunk.end - win.start,
                 text,
                 first_line,
@@ -59,6 +62,7 @@ impl Preview {
         }
         Preview {
             highlights: highlight_ranges(&hit.text, query),
+            pinpoint: pinpoint_in(hit, 0, hit.text.len()),
             chunk: 0..hit.text.len(),
             text: hit.text.clone(),
             first_line: hit.line.max(1),
@@ -76,6 +80,14 @@ impl Preview {
             2
         }
     }
+}
+
+/// The hit's pinpoint as a byte range of a preview text whose chunk starts at `chunk_start`.
+fn pinpoint_in(hit: &Hit, chunk_start: usize, len: usize) -> Option<Range<usize>> {
+    let p = hit.pinpoint.as_ref()?;
+    let start = chunk_start + p.start_byte.checked_sub(hit.start_byte)?;
+    let end = chunk_start + p.end_byte.checked_sub(hit.start_byte)?;
+    (start < end && end <= len).then_some(start..end)
 }
 
 /// Where the chunk's text is in the document: at its recorded range, or found by search.
@@ -117,6 +129,8 @@ pub struct Row {
     pub line: Line<'static>,
     /// Whether the row shows part of the chunk.
     pub in_chunk: bool,
+    /// Whether the row shows part of the pinpoint.
+    pub in_pinpoint: bool,
     /// The document line number, on the first row of each line.
     pub number: Option<u32>,
 }
@@ -129,7 +143,7 @@ pub fn rows(p: &Preview, width: u16, theme: &Theme) -> Vec<Row> {
     let mut base = 0;
     for (n, line) in p.text.split('\n').enumerate() {
         let number = Some(p.first_line.saturating_add(n as u32));
-        let mut cells: Vec<(char, usize, Style, bool)> = Vec::with_capacity(line.len());
+        let mut cells: Vec<Cell> = Vec::with_capacity(line.len());
         for (off, ch) in line.char_indices() {
             let at = base + off;
             let ch = match ch {
@@ -150,15 +164,26 @@ pub fn rows(p: &Preview, width: u16, theme: &Theme) -> Vec<Row> {
             } else {
                 theme.context()
             };
+            let in_pinpoint = p.pinpoint.as_ref().is_some_and(|r| r.contains(&at));
+            if in_pinpoint {
+                style = style.patch(theme.pinpoint());
+            }
             if h < p.highlights.len() && p.highlights[h].start <= at {
                 style = style.patch(theme.highlight());
             }
-            cells.push((ch, w, style, in_chunk));
+            cells.push(Cell {
+                ch,
+                width: w,
+                style,
+                in_chunk,
+                in_pinpoint,
+            });
         }
         if cells.is_empty() {
             out.push(Row {
                 line: Line::default(),
                 in_chunk: p.chunk.start <= base && base < p.chunk.end,
+                in_pinpoint: p.pinpoint.as_ref().is_some_and(|r| r.contains(&base)),
                 number,
             });
         }
@@ -167,8 +192,8 @@ pub fn rows(p: &Preview, width: u16, theme: &Theme) -> Vec<Row> {
         while i < cells.len() {
             let mut used = 0;
             let mut j = i;
-            while j < cells.len() && used + cells[j].1 <= width {
-                used += cells[j].1;
+            while j < cells.len() && used + cells[j].width <= width {
+                used += cells[j].width;
                 j += 1;
             }
             if j == i {
@@ -177,14 +202,15 @@ pub fn rows(p: &Preview, width: u16, theme: &Theme) -> Vec<Row> {
             let end = if j < cells.len() {
                 (i + 1..=j)
                     .rev()
-                    .find(|&b| cells[b - 1].0 == ' ')
+                    .find(|&b| cells[b - 1].ch == ' ')
                     .unwrap_or(j)
             } else {
                 j
             };
             out.push(Row {
                 line: styled_line(&cells[i..end]),
-                in_chunk: cells[i..end].iter().any(|c| c.3),
+                in_chunk: cells[i..end].iter().any(|c| c.in_chunk),
+                in_pinpoint: cells[i..end].iter().any(|c| c.in_pinpoint),
                 number: if first { number } else { None },
             });
             first = false;
@@ -195,11 +221,20 @@ pub fn rows(p: &Preview, width: u16, theme: &Theme) -> Vec<Row> {
     out
 }
 
-fn styled_line(cells: &[(char, usize, Style, bool)]) -> Line<'static> {
+/// One character of a preview line, with what it belongs to.
+struct Cell {
+    ch: char,
+    width: usize,
+    style: Style,
+    in_chunk: bool,
+    in_pinpoint: bool,
+}
+
+fn styled_line(cells: &[Cell]) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut text = String::new();
     let mut style = None;
-    for &(ch, _, s, _) in cells {
+    for &Cell { ch, style: s, .. } in cells {
         if style.is_some_and(|st| st != s) {
             spans.push(Span::styled(
                 std::mem::take(&mut text),
@@ -215,10 +250,12 @@ fn styled_line(cells: &[(char, usize, Style, bool)]) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The row shown at the top when the preview opens: a little context above the chunk.
+/// The row shown at the top when the preview opens: a little context above the pinpoint, or
+/// above the chunk when the hit has none.
 pub fn anchor(rows: &[Row]) -> usize {
     rows.iter()
-        .position(|r| r.in_chunk)
+        .position(|r| r.in_pinpoint)
+        .or_else(|| rows.iter().position(|r| r.in_chunk))
         .unwrap_or(0)
         .saturating_sub(LEAD_ROWS)
 }
@@ -234,6 +271,7 @@ pub fn top_row(rows: &[Row], height: usize, scroll: Option<usize>) -> usize {
 mod tests {
     use super::*;
     use crate::tui::fixtures::hit;
+    use ratatui::style::Modifier;
 
     fn plain(rows: &[Row]) -> Vec<String> {
         rows.iter().map(|r| r.line.to_string()).collect()
@@ -299,6 +337,7 @@ mod tests {
             first_line: 10,
             from_file: true,
             numbered: true,
+            pinpoint: None,
         };
         let r = rows(&p, 10, &Theme::new(false));
         assert_eq!(
@@ -337,6 +376,70 @@ mod tests {
     }
 
     #[test]
+    fn the_pinpoint_is_marked_and_the_preview_opens_at_it() {
+        let chunk = "Section 9. Notices. All notices go by mail. The tenant may cure a default within ten days of notice. Fees are due monthly.";
+        let doc = format!("{}{chunk}\nThe end.\n", "Recital line.\n".repeat(20));
+        let start = doc.find("Section 9").unwrap();
+        let mut h = hit(1, "lease.txt", chunk);
+        h.start_byte = start;
+        h.end_byte = start + chunk.len();
+        let answer = "The tenant may cure a default within ten days of notice.";
+        let at = start + chunk.find(answer).unwrap();
+        h.pinpoint = Some(crate::search::pinpoint::Pinpoint {
+            start_byte: at,
+            end_byte: at + answer.len(),
+            line: 21,
+            text: answer.into(),
+            score: 1.0,
+        });
+        let p = Preview::build(&h, Some(&doc), "cure default");
+        let range = p.pinpoint.clone().unwrap();
+        assert_eq!(&p.text[range], answer);
+        let theme = Theme::new(false);
+        let r = rows(&p, 30, &theme);
+        let marked: String = r
+            .iter()
+            .flat_map(|r| r.line.spans.iter())
+            .filter(|s| s.style.add_modifier.contains(Modifier::UNDERLINED))
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(marked, answer);
+        assert!(r.iter().filter(|r| r.in_pinpoint).all(|r| r.in_chunk));
+        // Its words are styled as the pinpoint; the query terms in it as highlights on top.
+        let tenant = r
+            .iter()
+            .flat_map(|r| r.line.spans.iter())
+            .find(|s| s.content.contains("tenant"))
+            .unwrap();
+        assert_eq!(tenant.style, theme.chunk().patch(theme.pinpoint()));
+        let cure = r
+            .iter()
+            .flat_map(|r| r.line.spans.iter())
+            .find(|s| s.content == "cure")
+            .unwrap();
+        assert_eq!(
+            cure.style,
+            theme
+                .chunk()
+                .patch(theme.pinpoint())
+                .patch(theme.highlight())
+        );
+        // The preview opens with the pinpoint near the top, not at the chunk's start.
+        let first_row = r.iter().position(|r| r.in_pinpoint).unwrap();
+        assert_eq!(anchor(&r), first_row - LEAD_ROWS);
+        assert!(anchor(&r) > r.iter().position(|r| r.in_chunk).unwrap() - LEAD_ROWS);
+        // Without a pinpoint nothing is marked and the preview opens at the chunk.
+        h.pinpoint = None;
+        let p = Preview::build(&h, Some(&doc), "cure default");
+        let r = rows(&p, 30, &theme);
+        assert!(r.iter().all(|r| !r.in_pinpoint));
+        assert_eq!(
+            anchor(&r),
+            r.iter().position(|r| r.in_chunk).unwrap() - LEAD_ROWS
+        );
+    }
+
+    #[test]
     fn wide_and_control_characters_never_overflow_a_row() {
         let p = Preview {
             text: "§§ 日本語テキスト\tand\u{7}bell".into(),
@@ -345,6 +448,7 @@ mod tests {
             first_line: 1,
             from_file: false,
             numbered: false,
+            pinpoint: None,
         };
         for width in 1..12 {
             for row in rows(&p, width, &Theme::new(true)) {

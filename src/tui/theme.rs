@@ -73,6 +73,16 @@ impl Theme {
         )
     }
 
+    /// The hit's pinpoint (the sentence that answers) in the preview.
+    pub fn pinpoint(&self) -> Style {
+        self.pick(
+            Style::new()
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        )
+    }
+
     /// The chunk's own text in the preview.
     pub fn chunk(&self) -> Style {
         Style::new()

@@ -452,7 +452,13 @@ fn render_preview(app: &App, a: &Areas, buf: &mut Buffer) {
     let digits = usize::from(gutter.saturating_sub(3));
     for (i, row) in rows[top..shown].iter().enumerate() {
         let y = area.y + i as u16;
-        let bar = if row.in_chunk { "▌" } else { " " };
+        let bar = if row.in_pinpoint {
+            "█"
+        } else if row.in_chunk {
+            "▌"
+        } else {
+            " "
+        };
         let mut spans = Vec::new();
         if found.preview.numbered {
             let n = row.number.map(|n| n.to_string()).unwrap_or_default();
