@@ -200,10 +200,34 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
     respond(&mut stream, status, &extra, body);
 }
 
-/// A generated model big enough that half of its weights is a real partial download.
-fn source_model(dir: &Path) {
-    write_tiny_model(dir, &Tiny::default());
-    assert!(fs::metadata(dir.join("model.safetensors")).unwrap().len() > 1000);
+/// A generated model (big enough that half of its weights is a real partial download) in a
+/// temporary folder, served by a fake hub.
+struct Setup {
+    tmp: tempfile::TempDir,
+    src: std::path::PathBuf,
+    cache: std::path::PathBuf,
+    hub: FakeHub,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_tiny_model(&src, &Tiny::default());
+    assert!(fs::metadata(src.join("model.safetensors")).unwrap().len() > 1000);
+    let cache = tmp.path().join("cache");
+    let hub = FakeHub::start(&src);
+    Setup {
+        tmp,
+        src,
+        cache,
+        hub,
+    }
+}
+
+/// Runs `cmd`, expecting exit status 2, and returns its stderr.
+fn failure(mut cmd: assert_cmd::Command) -> String {
+    let out = cmd.assert().code(2).get_output().clone();
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn pull(hub: &FakeHub, cache: &Path, name: &str) -> assert_cmd::Command {
@@ -217,19 +241,16 @@ fn pull(hub: &FakeHub, cache: &Path, name: &str) -> assert_cmd::Command {
 
 #[test]
 fn a_broken_download_resumes_where_it_stopped_and_the_model_is_found_by_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    source_model(&src);
-    let cache = tmp.path().join("cache");
-    let hub = FakeHub::start(&src);
+    // `_tmp` keeps the folder alive to the end of the test.
+    let Setup {
+        tmp: _tmp,
+        src,
+        cache,
+        hub,
+    } = setup();
     hub.state.lock().unwrap().cut_once = Some("model.safetensors".into());
 
-    let out = pull(&hub, &cache, REPO)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failure(pull(&hub, &cache, REPO));
     assert!(
         err.contains("model.safetensors") && err.contains("run the same command again"),
         "{err}"
@@ -293,18 +314,14 @@ fn a_broken_download_resumes_where_it_stopped_and_the_model_is_found_by_name() {
 
 #[test]
 fn a_file_that_fails_its_checksum_is_refused_and_nothing_is_installed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    source_model(&src);
-    let cache = tmp.path().join("cache");
-    let hub = FakeHub::start(&src);
+    let Setup {
+        tmp: _tmp,
+        cache,
+        hub,
+        ..
+    } = setup();
     hub.state.lock().unwrap().corrupt = Some("config.json".into());
-    let out = pull(&hub, &cache, REPO)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failure(pull(&hub, &cache, REPO));
     assert!(
         err.contains("config.json") && err.contains("checksum"),
         "{err}"
@@ -314,28 +331,12 @@ fn a_file_that_fails_its_checksum_is_refused_and_nothing_is_installed() {
 
 #[test]
 fn an_unknown_model_or_a_bad_name_is_refused_with_what_to_do() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    source_model(&src);
-    let hub = FakeHub::start(&src);
-    let out = pull(&hub, tmp.path(), "test-org/missing")
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let Setup { tmp, hub, .. } = setup();
+    let err = failure(pull(&hub, tmp.path(), "test-org/missing"));
     assert!(
         err.contains("404") && err.contains("no model test-org/missing"),
         "{err}"
     );
-    let out = pull(&hub, tmp.path(), "../escape")
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("ORG/NAME"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = failure(pull(&hub, tmp.path(), "../escape"));
+    assert!(err.contains("ORG/NAME"), "{err}");
 }
