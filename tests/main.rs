@@ -17,5 +17,6 @@ mod formats;
 mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod model_families;
 mod models;
 mod tui;
