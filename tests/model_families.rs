@@ -170,3 +170,72 @@ fn model_check_says_which_module_folder_is_missing_and_which_pooling_is_unsuppor
         "{fix}"
     );
 }
+
+#[test]
+fn the_embed_command_gives_the_reference_vectors_for_documents_and_queries() {
+    let Some(models) = test_models() else { return };
+    // A model with different query and document prompts, so that --query matters.
+    let (dir, r) = models
+        .iter()
+        .find(|(d, _)| d.ends_with("bert-mean-prompts"))
+        .expect("bert-mean-prompts among the test models");
+    // The three input forms, and a blank line that is not a text.
+    let input = format!(
+        "{}\n{}\n\n{}\n{}\n",
+        serde_json::json!({"text": r.texts[0], "id": "a"}),
+        serde_json::to_string(&r.texts[1]).unwrap(),
+        r.texts[2],
+        serde_json::json!({"text": r.texts[3]}),
+    );
+    let out = lexsearch()
+        .args(["embed", "--model"])
+        .arg(dir)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["id"], "a");
+    assert!(lines[1].get("id").is_none());
+    let vectors: Vec<Vec<f32>> = lines
+        .iter()
+        .map(|l| serde_json::from_value(l["vector"].clone()).unwrap())
+        .collect();
+    assert_close("embed", dir, &vectors, &r.batched, &r.texts);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["index"], i);
+    }
+    // The long text is cut at max_seq_length, and says so.
+    assert_eq!(lines[3]["truncated"], true);
+    assert_eq!(lines[0]["truncated"], false);
+
+    let out = lexsearch()
+        .args(["embed", "--query", "--model"])
+        .arg(dir)
+        .write_stdin(r.queries.join("\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vectors: Vec<Vec<f32>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_value(serde_json::from_str::<Value>(l).unwrap()["vector"].clone())
+                .unwrap()
+        })
+        .collect();
+    assert_close("embed --query", dir, &vectors, &r.query_vectors, &r.queries);
+}
