@@ -872,6 +872,75 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A folder with `config` as config.json, placeholder tokenizer and weights, and
+    /// `modules` as modules.json (with a last-token Pooling folder) when given.
+    fn folder(config: Value, modules: Option<Value>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, v: &Value| {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, v.to_string()).unwrap();
+        };
+        write("config.json", &config);
+        write("tokenizer.json", &json!({}));
+        fs::write(dir.path().join("model.safetensors"), b"").unwrap();
+        if let Some(m) = modules {
+            write("modules.json", &m);
+            write(
+                "1_Pooling/config.json",
+                &json!({"pooling_mode": "lasttoken"}),
+            );
+        }
+        dir
+    }
+
+    fn decoder_config(model_type: &str) -> Value {
+        json!({
+            "model_type": model_type, "architectures": ["Qwen3ForCausalLM"], "vocab_size": 100,
+            "hidden_size": 8, "num_hidden_layers": 1, "intermediate_size": 16,
+            "max_position_embeddings": 512, "pad_token_id": null
+        })
+    }
+
+    fn st_modules() -> Value {
+        json!([
+            {"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}
+        ])
+    }
+
+    #[test]
+    fn a_decoder_with_a_sentence_transformers_pipeline_reaches_its_family() {
+        let dir = folder(decoder_config("qwen3"), Some(st_modules()));
+        let files = ModelFiles::inspect(dir.path()).unwrap();
+        assert_eq!(files.family, Family::Qwen3);
+        assert_eq!(files.pooling, Pooling::LastToken);
+        assert!(files.normalizes);
+        let dir = folder(decoder_config("gemma3_text"), Some(st_modules()));
+        assert_eq!(
+            ModelFiles::inspect(dir.path()).unwrap().family,
+            Family::Gemma3
+        );
+    }
+
+    #[test]
+    fn a_bare_decoder_checkpoint_is_refused_as_a_text_generator() {
+        let dir = folder(decoder_config("qwen3"), None);
+        let err = ModelFiles::inspect(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::CausalModel { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_family_with_a_pipeline_is_named_and_the_known_ones_listed() {
+        let dir = folder(decoder_config("qwen2"), Some(st_modules()));
+        let err = ModelFiles::inspect(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("model_type qwen2") && err.contains("modernbert"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn pooling_configs_map_to_modes_and_odd_ones_are_refused() {
         let p = Path::new("1_Pooling/config.json");
