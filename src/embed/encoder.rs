@@ -327,7 +327,7 @@ impl Embedder {
             .max()
             .unwrap_or(0)
             .max(1);
-        let pad = self.files.config.pad_token_id as u32;
+        let pad = self.files.config.pad_token_id;
         let n = encs.len();
         let mut ids = Vec::with_capacity(n * len);
         let mut types = Vec::with_capacity(n * len);

@@ -178,7 +178,7 @@ impl ModernBert {
             "relu" => Act::Relu,
             other => candle_core::bail!("hidden_activation {other:?} is not supported"),
         };
-        if cfg.heads == 0 || h % cfg.heads != 0 {
+        if cfg.heads == 0 || !h.is_multiple_of(cfg.heads) {
             candle_core::bail!(
                 "hidden_size {h} is not a multiple of num_attention_heads {}",
                 cfg.heads
