@@ -48,18 +48,39 @@ TEXTS = [
 QUERIES = ["security deposit", "When may a landlord evict a tenant who pays the rent?"]
 
 
-def _train(tok, trainer):
-    tok.train_from_iterator(CORPUS.splitlines() * 4, trainer=trainer)
-    return tok
+def _word_counts(lower):
+    """Words of the corpus by falling count, then alphabetically (deterministic)."""
+    import collections
+    import re
+
+    text = CORPUS.lower() if lower else CORPUS
+    counts = collections.Counter(re.findall(r"\w+", text))
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _chars(lower):
+    text = CORPUS.lower() if lower else CORPUS
+    return sorted(set(text) - set(" \n"))
+
+
+# The WordPiece and Unigram vocabularies are built from word counts rather than trained:
+# the `tokenizers` trainers break ties differently from run to run, and the references must
+# not change when nothing else did.
 
 
 def wordpiece_tokenizer(vocab_size=400):
     """A BERT-style WordPiece tokenizer: [CLS] text [SEP], lower-cased."""
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    chars = _chars(lower=True)
+    vocab = special + chars + ["##" + c for c in chars if c.isalnum()]
+    for word, _ in _word_counts(lower=True):
+        if len(vocab) >= vocab_size:
+            break
+        if word not in vocab:
+            vocab.append(word)
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    _train(tok, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
@@ -74,11 +95,20 @@ def wordpiece_tokenizer(vocab_size=400):
 
 def unigram_tokenizer(vocab_size=300):
     """An XLM-RoBERTa-style SentencePiece Unigram tokenizer: <s> text </s>, <pad> = 1."""
+    import math
+
     special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    tok = Tokenizer(models.Unigram())
+    pieces = [(t, 0.0) for t in special] + [("\u2581", -3.0)]
+    pieces += [(c, -8.0) for c in _chars(lower=False)]
+    words = _word_counts(lower=False)
+    total = sum(n for _, n in words)
+    for word, n in words:
+        if len(pieces) >= vocab_size:
+            break
+        pieces.append(("\u2581" + word, math.log(n / total)))
+    tok = Tokenizer(models.Unigram(pieces, unk_id=3, byte_fallback=False))
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    _train(tok, trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special, unk_token="<unk>"))
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>",
         pair="<s> $A </s> </s> $B </s>",
@@ -89,6 +119,11 @@ def unigram_tokenizer(vocab_size=300):
         bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", cls_token="<s>",
         sep_token="</s>", mask_token="<mask>"
     )
+
+
+def _train(tok, trainer):
+    tok.train_from_iterator(CORPUS.splitlines() * 4, trainer=trainer)
+    return tok
 
 
 def bpe_tokenizer(vocab_size=400):
