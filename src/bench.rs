@@ -138,6 +138,7 @@ mod tests {
             dir: "m".into(),
             fingerprint: "f".into(),
             architecture: "BertModel".into(),
+            family: crate::embed::Family::Bert,
             dim: 384,
             pooling: crate::embed::Pooling::Mean,
             max_seq_length: 256,

@@ -17,6 +17,7 @@ mod formats;
 mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod model_families;
 mod models;
 #[cfg(feature = "hub")]
 mod pull;

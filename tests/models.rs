@@ -95,7 +95,11 @@ fn an_unsupported_architecture_is_diagnosed() {
         matches!(err, ModelError::UnsupportedArchitecture { .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("supported: BERT-family"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("supported model_types: bert, xlm-roberta"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! 2 error (or files skipped while indexing).
 
 mod bench;
+mod embed;
 mod eval;
 #[cfg(feature = "mcp")]
 mod mcp;
@@ -46,6 +47,9 @@ enum Command {
     /// Inspect embedding models.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Embed texts from standard input (JSON lines {"text": ...}, JSON strings or plain
+    /// lines): one JSON line per text with its vector, from the same encoder as the index.
+    Embed(embed::EmbedArgs),
     /// Measure retrieval quality on labelled queries (LegalBench-RAG format).
     Eval(eval::EvalArgs),
     /// Show an index: folder, model, documents, chunks, tombstones, size, last update.
@@ -426,6 +430,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             json,
         }) => pull::run(&name, &revision, json),
         Command::Tui(args) => tui(args),
+        Command::Embed(args) => embed::run(args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::run(args),
     }
@@ -478,6 +483,7 @@ impl Cli {
             Some(Command::Watch(a)) => a.model.device,
             Some(Command::Bench(a)) => a.model.device,
             Some(Command::Tui(a)) => a.model.device,
+            Some(Command::Embed(a)) => a.model().device,
             #[cfg(feature = "mcp")]
             Some(Command::Mcp(a)) => a.model.device,
             Some(Command::Model(ModelCommand::Check { device, .. })) => *device,

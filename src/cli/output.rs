@@ -400,6 +400,24 @@ struct Check {
 struct ModelCheck {
     model: String,
     ok: bool,
+    /// The transformer family (`bert`, `xlm-roberta`, `modernbert`, ...), once known.
+    family: Option<&'static str>,
+    /// The pooling mode, once known.
+    pooling: Option<&'static str>,
+    /// Dense modules after pooling.
+    dense: Vec<crate::embed::DenseModule>,
+    /// Width of the vectors.
+    dim: Option<usize>,
+    /// Context length in tokens (longer texts are truncated).
+    max_seq_length: Option<usize>,
+    /// The folder's prompts by name.
+    prompts: std::collections::BTreeMap<String, String>,
+    /// The prompt lexsearch puts before queries.
+    query_prompt: Option<String>,
+    /// The prompt lexsearch puts before documents.
+    document_prompt: Option<String>,
+    /// The tokenizer's padding side (lexsearch pads on the right; see docs/models.md).
+    padding_side: Option<&'static str>,
     checks: Vec<Check>,
     warnings: Vec<String>,
     fix: Option<String>,
@@ -414,6 +432,15 @@ pub(super) fn model_check(
     let mut report = ModelCheck {
         model: dir.display().to_string(),
         ok: false,
+        family: None,
+        pooling: None,
+        dense: Vec::new(),
+        dim: None,
+        max_seq_length: None,
+        prompts: Default::default(),
+        query_prompt: None,
+        document_prompt: None,
+        padding_side: None,
         checks: Vec::new(),
         warnings: Vec::new(),
         fix: None,
@@ -489,6 +516,15 @@ pub(super) fn model_check(
 }
 
 fn describe_files(files: &ModelFiles, report: &mut ModelCheck) {
+    report.family = Some(files.family.name());
+    report.pooling = Some(files.pooling.name());
+    report.dense = files.dense.clone();
+    report.dim = Some(files.dim);
+    report.max_seq_length = Some(files.max_seq_length);
+    report.prompts = files.prompts.clone();
+    report.query_prompt = Some(files.query_prompt.clone());
+    report.document_prompt = Some(files.document_prompt.clone());
+    report.padding_side = Some(files.padding_side.name());
     report.checks.push(Check {
         check: "files",
         ok: true,
@@ -497,7 +533,7 @@ fn describe_files(files: &ModelFiles, report: &mut ModelCheck) {
     report.checks.push(Check {
         check: "architecture",
         ok: true,
-        detail: files.architecture.clone(),
+        detail: format!("{} (family {})", files.architecture, files.family.name()),
     });
     report.checks.push(Check {
         check: "pooling",
@@ -512,9 +548,67 @@ fn describe_files(files: &ModelFiles, report: &mut ModelCheck) {
         },
     });
     report.checks.push(Check {
+        check: "dense layers",
+        ok: true,
+        detail: if files.dense.is_empty() {
+            "none".into()
+        } else {
+            files
+                .dense
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {} -> {}{}, {:?}",
+                        d.path,
+                        d.in_features,
+                        d.out_features,
+                        if d.bias { " with bias" } else { "" },
+                        d.activation
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    report.checks.push(Check {
+        check: "output",
+        ok: true,
+        detail: format!(
+            "{} values{}",
+            files.dim,
+            if files.normalizes {
+                ", normalised by the model's Normalize module"
+            } else {
+                ", normalised by lexsearch (the model has no Normalize module)"
+            }
+        ),
+    });
+    report.checks.push(Check {
+        check: "prompts",
+        ok: true,
+        detail: format!(
+            "query {:?}, document {:?}{}",
+            files.query_prompt,
+            files.document_prompt,
+            files
+                .default_prompt_name
+                .as_ref()
+                .map(|n| format!(" (default prompt {n:?})"))
+                .unwrap_or_default()
+        ),
+    });
+    report.checks.push(Check {
         check: "max sequence length",
         ok: true,
-        detail: format!("{} tokens", files.max_seq_length),
+        detail: format!(
+            "{} tokens (longer texts lose their {}); tokenizer pads on the {}",
+            files.max_seq_length,
+            match files.truncation_side {
+                crate::embed::Side::Right => "end",
+                crate::embed::Side::Left => "start",
+            },
+            files.padding_side.name()
+        ),
     });
     report.warnings.extend(files.warnings.iter().cloned());
 }

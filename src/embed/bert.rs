@@ -27,6 +27,9 @@ pub(super) struct Bert {
     token_type: Embedding,
     norm: LayerNorm,
     layers: Vec<Layer>,
+    /// The first position's number: 0 for BERT; XLM-RoBERTa numbers real tokens from
+    /// `padding_idx + 1` (padding sits after them here, masked, so its numbers do not matter).
+    position_offset: u32,
 }
 
 /// One transformer layer, with the tensor names and arithmetic of Hugging Face's `BertLayer`.
@@ -156,6 +159,20 @@ fn erf(x: f32) -> f32 {
 }
 
 impl Bert {
+    /// Loads XLM-RoBERTa (or RoBERTa) weights: BERT's layers with positions numbered from
+    /// `pad_token_id + 1`, under no prefix or `roberta.`.
+    pub(super) fn load_roberta(vb: VarBuilder, config: &Config) -> Result<Self> {
+        let offset = config.pad_token_id as u32 + 1;
+        let bert = match Self::load_at(vb.clone(), config) {
+            Ok(bert) => bert,
+            Err(err) => Self::load_at(vb.pp("roberta"), config).map_err(|_| err)?,
+        };
+        Ok(Bert {
+            position_offset: offset,
+            ..bert
+        })
+    }
+
     /// Loads the weights, accepting the same tensor-name prefixes as `BertModel::load`
     /// (none, `bert.`, or `{model_type}.`).
     pub(super) fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
@@ -192,6 +209,7 @@ impl Bert {
             layers: (0..config.num_hidden_layers)
                 .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config))
                 .collect::<Result<_>>()?,
+            position_offset: 0,
         })
     }
 
@@ -199,7 +217,8 @@ impl Bert {
     /// (all `(n, len)` u32; mask 1 for real tokens, 0 for padding).
     pub(super) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (_, len) = ids.dims2()?;
-        let positions = Tensor::arange(0u32, len as u32, ids.device())?;
+        let start = self.position_offset;
+        let positions = Tensor::arange(start, start + len as u32, ids.device())?;
         let x = (self.word.forward(ids)? + self.token_type.forward(types)?)?
             .broadcast_add(&self.position.forward(&positions)?)?;
         let x = self.norm.forward(&x)?;
@@ -212,7 +231,7 @@ impl Bert {
 }
 
 /// The most negative finite value of `dtype`: added to the attention scores of padding.
-fn lowest(dtype: DType) -> f64 {
+pub(super) fn lowest(dtype: DType) -> f64 {
     match dtype {
         DType::F16 => -65504.0,
         DType::BF16 => -3.389_531_389_251_535_5e38,

@@ -1,4 +1,5 @@
-//! The candle BERT encoder with sentence-transformers pooling.
+//! The sentence encoder: a family's backbone, then the sentence-transformers pipeline
+//! (pooling, Dense modules, normalisation).
 
 use std::fs;
 use std::ops::Range;
@@ -8,8 +9,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use super::bert::Bert;
-use super::{DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling, Precision};
+use super::backbone::Backbone;
+use super::{Activation, DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling, Precision, Side};
 use crate::ingest::chunk::TokenSpans;
 
 /// Texts embedded together in one forward pass on a CPU, where larger batches are no faster
@@ -22,7 +23,9 @@ const DEFAULT_GPU_BATCH: usize = 256;
 /// A loaded sentence encoder. Deterministic: a text gives the same vector alone or in any
 /// batch, because batches pad with masked positions that contribute exact zeros.
 pub struct Embedder {
-    model: Bert,
+    model: Backbone,
+    /// The Dense modules after pooling, in order (computed in f32).
+    dense: Vec<Dense>,
     /// Truncates at `max_seq_length`; never pads (padding is done per batch here).
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation, for counting tokens while chunking.
@@ -80,7 +83,10 @@ impl Embedder {
         let mut tokenizer = counter.clone();
         tokenizer
             .with_truncation(Some(TruncationParams {
-                direction: TruncationDirection::Right,
+                direction: match files.truncation_side {
+                    Side::Right => TruncationDirection::Right,
+                    Side::Left => TruncationDirection::Left,
+                },
                 max_length: files.max_seq_length,
                 strategy: TruncationStrategy::LongestFirst,
                 stride: 0,
@@ -100,6 +106,11 @@ impl Embedder {
             path: weights_path.clone(),
             message: e.to_string(),
         })?;
+        let dense = files
+            .dense
+            .iter()
+            .map(|d| Dense::load(&files.dir, d, &device))
+            .collect::<Result<Vec<_>, _>>()?;
         let fingerprint = fingerprint(&files, &weights)?;
         let weights_error = |e: candle_core::Error| ModelError::Weights {
             path: weights_path.clone(),
@@ -107,7 +118,7 @@ impl Embedder {
         };
         let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
             .map_err(weights_error)?;
-        let model = Bert::load(vb, &files.config).map_err(weights_error)?;
+        let model = Backbone::load(vb, &files).map_err(weights_error)?;
 
         let info = ModelInfo {
             name: dir.file_name().map_or_else(
@@ -117,7 +128,8 @@ impl Embedder {
             dir: dir.to_path_buf(),
             fingerprint,
             architecture: files.architecture.clone(),
-            dim: files.config.hidden_size,
+            family: files.family,
+            dim: files.dim,
             pooling: files.pooling,
             max_seq_length: files.max_seq_length,
             vocab_size: vocab,
@@ -125,6 +137,7 @@ impl Embedder {
         };
         Ok(Embedder {
             model,
+            dense,
             tokenizer,
             counter,
             files,
@@ -179,7 +192,7 @@ impl Embedder {
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, ModelError> {
         let enc = self
             .tokenizer
-            .encode(text, true)
+            .encode(self.cased(text).as_ref(), true)
             .map_err(|e| tokenizer_error(&self.files.dir.join("tokenizer.json"), e))?;
         Ok(enc.get_ids().to_vec())
     }
@@ -197,6 +210,26 @@ impl Embedder {
         &self.files.document_prompt
     }
 
+    /// Embeds documents: each text with the model's document prompt, as the index does
+    /// (sentence-transformers' `encode_document`).
+    pub fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let prompted: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{t}", self.files.document_prompt))
+            .collect();
+        let refs: Vec<&str> = prompted.iter().map(String::as_str).collect();
+        self.embed(&refs)
+    }
+
+    /// The text as the tokenizer gets it: lower-cased when the model says `do_lower_case`.
+    fn cased<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.files.lower_case {
+            std::borrow::Cow::Owned(text.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
+
     /// Embeds texts as they are, returning one L2-normalised vector per text, in order.
     /// Texts are grouped by token length so that batches carry little padding.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
@@ -206,9 +239,10 @@ impl Embedder {
     /// Tokenizes texts for [`Embedder::embed_tokenized`] (in parallel, on rayon's pool): host
     /// work that a pipeline can do while the encoder embeds the texts before them.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Tokenized, ModelError> {
+        let cased: Vec<std::borrow::Cow<'_, str>> = texts.iter().map(|t| self.cased(t)).collect();
         let encodings = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
+            .encode_batch(cased.iter().map(|t| t.as_ref()).collect(), true)
             .map_err(|e| tokenizer_error(&self.files.dir.join("tokenizer.json"), e))?;
         Ok(Tokenized { encodings })
     }
@@ -293,7 +327,7 @@ impl Embedder {
             .max()
             .unwrap_or(0)
             .max(1);
-        let pad = self.files.config.pad_token_id as u32;
+        let pad = self.files.config.pad_token_id;
         let n = encs.len();
         let mut ids = Vec::with_capacity(n * len);
         let mut types = Vec::with_capacity(n * len);
@@ -314,7 +348,11 @@ impl Embedder {
         // Pooling and normalising in f32 whatever the model computed in: a sum over 256
         // positions in half precision would lose the digits that tell near-duplicates apart.
         let hidden = hidden.to_dtype(DType::F32)?;
-        let pooled = pool(&hidden, &mask, self.files.pooling)?;
+        let lengths: Vec<usize> = encs.iter().map(|e| e.get_ids().len()).collect();
+        let mut pooled = pool(&hidden, &mask, &lengths, self.files.pooling)?;
+        for d in &self.dense {
+            pooled = d.forward(&pooled)?;
+        }
         let norm = pooled
             .sqr()?
             .sum_keepdim(1)?
@@ -339,14 +377,40 @@ impl Tokenized {
     pub fn is_empty(&self) -> bool {
         self.encodings.is_empty()
     }
+
+    /// For each text: the tokens the model sees (special tokens included) and whether the
+    /// text was cut at the model's max_seq_length to get them.
+    pub fn token_counts(&self) -> Vec<(usize, bool)> {
+        self.encodings
+            .iter()
+            .map(|e| (e.get_ids().len(), !e.get_overflowing().is_empty()))
+            .collect()
+    }
 }
 
-/// Pools token vectors `(n, len, dim)` into sentence vectors `(n, dim)` over `mask` `(n, len)`,
-/// as sentence-transformers' `Pooling` module does.
-fn pool(hidden: &Tensor, mask: &Tensor, mode: Pooling) -> candle_core::Result<Tensor> {
+/// Pools token vectors `(n, len, dim)` into sentence vectors `(n, dim)` over `mask` `(n, len)`
+/// (right-padded; `lengths` are the real tokens per row), as sentence-transformers' `Pooling`
+/// module does.
+fn pool(
+    hidden: &Tensor,
+    mask: &Tensor,
+    lengths: &[usize],
+    mode: Pooling,
+) -> candle_core::Result<Tensor> {
     let m = mask.to_dtype(hidden.dtype())?.unsqueeze(2)?; // (n, len, 1)
     match mode {
         Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1),
+        // The last real token: with right padding, position length - 1 of each row. (A
+        // left-padding tokenizer puts it at the end of the row instead; the vector is the same,
+        // since padding is masked and positions count real tokens.)
+        Pooling::LastToken => {
+            let rows = lengths
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| hidden.get(i)?.get(k.max(1) - 1))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            Tensor::stack(&rows, 0)
+        }
         Pooling::Mean | Pooling::MeanSqrtLen => {
             let sum = hidden.broadcast_mul(&m)?.sum(1)?;
             let count = m.sum(1)?.clamp(1e-9, f64::MAX)?; // (n, 1)
@@ -365,7 +429,58 @@ fn pool(hidden: &Tensor, mask: &Tensor, mode: Pooling) -> candle_core::Result<Te
     }
 }
 
-/// blake3 over the files that decide what a vector means.
+/// A sentence-transformers Dense module: `activation(x W^T + b)`, in f32.
+struct Dense {
+    linear: candle_nn::Linear,
+    activation: Activation,
+}
+
+impl Dense {
+    fn load(dir: &Path, spec: &super::DenseModule, device: &Device) -> Result<Self, ModelError> {
+        let path = dir.join(&spec.path).join("model.safetensors");
+        let error = |e: candle_core::Error| ModelError::Weights {
+            path: path.clone(),
+            message: format!(
+                "{e} (the Dense module's config.json declares {} -> {} values{})",
+                spec.in_features,
+                spec.out_features,
+                if spec.bias { " with a bias" } else { "" }
+            ),
+        };
+        let bytes = fs::read(&path).map_err(|e| ModelError::Weights {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device).map_err(error)?;
+        let linear = candle_nn::linear_b(
+            spec.in_features,
+            spec.out_features,
+            spec.bias,
+            vb.pp("linear"),
+        )
+        .map_err(error)?;
+        Ok(Dense {
+            linear,
+            activation: spec.activation,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        use candle_core::Module;
+        let y = self.linear.forward(x)?;
+        match self.activation {
+            Activation::Identity => Ok(y),
+            Activation::Tanh => y.tanh(),
+            Activation::Relu => y.relu(),
+            Activation::Gelu => y.gelu_erf(),
+            Activation::Sigmoid => candle_nn::ops::sigmoid(&y),
+        }
+    }
+}
+
+/// blake3 over the files that decide what a vector means. For a plain BERT folder with
+/// `1_Pooling` (all-MiniLM-L6-v2) it is what it was before model families existed, so older
+/// indexes stay usable; other module folders, prompts and a left truncation side are added.
 fn fingerprint(files: &ModelFiles, weights: &[u8]) -> Result<String, ModelError> {
     let mut hasher = blake3::Hasher::new();
     let dir = &files.dir;
@@ -384,6 +499,27 @@ fn fingerprint(files: &ModelFiles, weights: &[u8]) -> Result<String, ModelError>
             hasher.update(&(bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);
         }
+    }
+    for d in &files.dense {
+        for name in ["config.json", "model.safetensors"] {
+            let rel = format!("{}/{name}", d.path);
+            if let Ok(bytes) = fs::read(dir.join(&rel)) {
+                hasher.update(rel.as_bytes());
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+        }
+    }
+    if !files.prompts.is_empty() {
+        let prompts = serde_json::json!({
+            "query": files.query_prompt,
+            "document": files.document_prompt,
+        });
+        hasher.update(b"prompts");
+        hasher.update(prompts.to_string().as_bytes());
+    }
+    if files.truncation_side == Side::Left {
+        hasher.update(b"truncation_side=left");
     }
     hasher.update(b"model.safetensors");
     hasher.update(weights);

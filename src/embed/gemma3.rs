@@ -20,8 +20,6 @@
 //!   side (`|q - k| ≤ w / 2`); global layers see every real token. Causal Gemma 3 (a generative
 //!   checkpoint) is supported too: there a token sees the `w` last positions up to itself.
 
-// Until the family dispatch in `encoder.rs` (issue #14, part A) constructs it, only the tests do.
-#![allow(dead_code)]
 
 use super::qwen3::{
     LayerKind, Pattern, Rope, RopeParameters, attend, attention_mask, model_root, split_heads,
@@ -99,9 +97,6 @@ pub(super) struct Gemma3Config {
     /// The MLP's gate activation (`gelu_pytorch_tanh`).
     #[serde(default = "gelu_tanh")]
     pub(super) hidden_activation: Activation,
-    /// Longest context the model was trained for.
-    #[serde(default = "gemma3_max_positions")]
-    pub(super) max_position_embeddings: usize,
     /// Whether q/k/v/o projections have biases.
     #[serde(default)]
     pub(super) attention_bias: bool,
@@ -124,9 +119,6 @@ fn gemma3_window() -> Option<usize> {
 }
 fn gelu_tanh() -> Activation {
     Activation::GeluPytorchTanh
-}
-fn gemma3_max_positions() -> usize {
-    131_072
 }
 
 impl Gemma3Config {

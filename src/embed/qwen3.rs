@@ -12,8 +12,6 @@
 //! The pieces every decoder here shares ([`Rope`], [`attention_mask`], [`attend`],
 //! [`LayerKind`], [`model_root`]) live in this file and are used by `gemma3.rs` too.
 
-// Until the family dispatch in `encoder.rs` (issue #14, part A) constructs it, only the tests do.
-#![allow(dead_code)]
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Activation, Embedding, Linear, RmsNorm, VarBuilder};
@@ -86,12 +84,6 @@ pub(super) struct Qwen3Config {
     /// RoPE type and base (transformers 5 layout).
     #[serde(default)]
     pub(super) rope_parameters: Option<RopeParameters>,
-    /// Longest context the model was trained for.
-    #[serde(default = "qwen3_max_positions")]
-    pub(super) max_position_embeddings: usize,
-    /// Whether the LM head shares the embedding (irrelevant for embedding; kept for `model check`).
-    #[serde(default)]
-    pub(super) tie_word_embeddings: bool,
     /// Whether q/k/v/o projections have biases.
     #[serde(default)]
     pub(super) attention_bias: bool,
@@ -117,9 +109,6 @@ fn qwen3_head_dim() -> usize {
 }
 fn rms_eps() -> f64 {
     1e-6
-}
-fn qwen3_max_positions() -> usize {
-    32_768
 }
 fn qwen3_max_window_layers() -> usize {
     28

@@ -632,6 +632,7 @@ mod tests {
             dir: PathBuf::from("/models/tiny"),
             fingerprint: fingerprint.into(),
             architecture: "BertModel".into(),
+            family: crate::embed::Family::Bert,
             dim: 4,
             pooling: Pooling::Mean,
             max_seq_length: 128,
