@@ -204,8 +204,8 @@ def main() -> None:
             "max_seq_length": 512,
             "texts": TEXTS,
             "document_prompt": DOCUMENT_PROMPT,
-            # Token counts of what sentence-transformers encoded: document prompt + text.
-            "tokens": [len(tok.encode(DOCUMENT_PROMPT + t).ids) for t in TEXTS],
+            # Token counts of the texts without prompts, truncated at max_seq_length.
+            "tokens": [len(st.tokenize([t])["input_ids"][0]) for t in TEXTS],
             "batched": batched.tolist(),
             "alone": [v.tolist() for v in alone],
             "queries": QUERIES,

@@ -20,7 +20,6 @@
 //!   side (`|q - k| ≤ w / 2`); global layers see every real token. Causal Gemma 3 (a generative
 //!   checkpoint) is supported too: there a token sees the `w` last positions up to itself.
 
-
 use super::qwen3::{
     LayerKind, Pattern, Rope, RopeParameters, attend, attention_mask, model_root, split_heads,
 };
