@@ -18,4 +18,5 @@ mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod models;
+mod rerank;
 mod tui;

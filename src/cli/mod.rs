@@ -8,6 +8,7 @@ mod eval;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod output;
+mod rerank;
 mod watch;
 
 use std::io::IsTerminal;
@@ -22,6 +23,7 @@ use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
 use crate::search::pinpoint::PinpointSettings;
+use crate::search::rerank::DEFAULT_RERANK_TOP;
 use crate::search::{Mode, SearchRequest, Searcher};
 
 /// Local, private, hybrid semantic search for legal documents.
@@ -59,6 +61,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Full-screen search as you type (the default inside an indexed folder).
     Tui(TuiArgs),
+    /// Score passages on standard input against a query with a cross-encoder (reranker).
+    Rerank(rerank::RerankCmdArgs),
     /// Serve the index to AI assistants over MCP (stdio, or streamable HTTP with --http).
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
@@ -94,6 +98,34 @@ struct ModelArgs {
     /// Texts per forward pass (default 8 on the CPU, 256 on a GPU).
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+}
+
+/// Cross-encoder reranking of the best fused hits (`search`, `tui`, `mcp`).
+#[derive(Debug, Args)]
+struct RerankArgs {
+    /// Re-score the best fused hits with this cross-encoder folder (sentence-transformers
+    /// CrossEncoder layout, e.g. cross-encoder/ms-marco-MiniLM-L6-v2) and order them by its
+    /// score; it runs on --device.
+    #[arg(long, value_name = "DIR")]
+    rerank: Option<PathBuf>,
+    /// How many of the best fused hits the reranker re-scores; the hits after them keep
+    /// their fused order (docs/benchmarks.md has the cost of each).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RERANK_TOP, requires = "rerank")]
+    rerank_top: usize,
+}
+
+impl RerankArgs {
+    /// The reranker asked for, loaded, with its number of hits.
+    fn load(&self, device: DeviceSpec) -> anyhow::Result<Option<crate::search::rerank::Rerank>> {
+        let Some(dir) = &self.rerank else {
+            return Ok(None);
+        };
+        let model = crate::embed::CrossEncoder::load(dir, device)?;
+        Ok(Some(crate::search::rerank::Rerank {
+            model: std::sync::Arc::new(model),
+            top: self.rerank_top,
+        }))
+    }
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -282,10 +314,12 @@ struct SearchArgs {
     fusion: FusionArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    rerank: RerankArgs,
     /// Print hits as JSON (schema in docs/json.md).
     #[arg(long)]
     json: bool,
-    /// Show why each hit ranked: each arm's rank and score.
+    /// Show why each hit ranked: each arm's rank and score (and the reranker's).
     #[arg(long)]
     explain: bool,
     /// Do not look for each hit's pinpoint (the sentence or clause that best answers the
@@ -314,6 +348,9 @@ struct TuiArgs {
     k: usize,
     #[command(flatten)]
     model: ModelArgs,
+    /// Ctrl-R turns reranking off and on again.
+    #[command(flatten)]
+    rerank: RerankArgs,
 }
 
 impl From<ModeArg> for Mode {
@@ -405,6 +442,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output::model_check(&dir, device, json)
         }
         Command::Tui(args) => tui(args),
+        Command::Rerank(args) => rerank::run(args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::run(args),
     }
@@ -436,6 +474,7 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
         Err(_) => None,
     };
     let settings = crate::tui::Settings {
+        rerank: args.rerank.load(args.model.device)?,
         model_dir: args.model.model,
         device: args.model.device,
         mode: args.mode.into(),
@@ -457,6 +496,7 @@ impl Cli {
             Some(Command::Watch(a)) => a.model.device,
             Some(Command::Bench(a)) => a.model.device,
             Some(Command::Tui(a)) => a.model.device,
+            Some(Command::Rerank(a)) => a.device,
             #[cfg(feature = "mcp")]
             Some(Command::Mcp(a)) => a.model.device,
             Some(Command::Model(ModelCommand::Check { device, .. })) => *device,
@@ -568,6 +608,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             semantic_weight: args.pinpoint_weight.clamp(0.0, 1.0),
             ..Default::default()
         },
+        rerank: args.rerank.load(args.model.device)?,
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {

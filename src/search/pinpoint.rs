@@ -576,6 +576,7 @@ mod tests {
             semantic: None,
             named: None,
             pinpoint: None,
+            rerank: None,
         }
     }
 

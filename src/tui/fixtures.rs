@@ -34,5 +34,6 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         semantic: None,
         named: None,
         pinpoint: None,
+        rerank: None,
     }
 }
