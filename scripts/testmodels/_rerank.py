@@ -58,9 +58,13 @@ def minilm_tokenizer():
     return tok
 
 
-def fast_tokenizer(tok, **special):
-    """A transformers tokenizer that is exactly `tok` (saved as tokenizer.json)."""
-    return PreTrainedTokenizerFast(tokenizer_object=tok, **special)
+def fast_tokenizer(tok, token_types, **special):
+    """A transformers tokenizer that is exactly `tok` (saved as tokenizer.json). With
+    `token_types`, it hands the model the template's token type ids, as BERT's tokenizer does
+    (transformers' generic tokenizer leaves them out, and the model then reads type 0)."""
+    names = ["input_ids", "token_type_ids", "attention_mask"] if token_types else None
+    extra = {"model_input_names": names} if names else {}
+    return PreTrainedTokenizerFast(tokenizer_object=tok, **extra, **special)
 
 
 def check_tokenizer(ce, folder):
@@ -74,6 +78,9 @@ def check_tokenizer(ce, folder):
         want = raw.encode(QUERY, p).ids
         got = features["input_ids"][0]
         assert got == want, f"transformers and tokenizers disagree on {p[:30]!r}: {got} vs {want}"
+        types = features.get("token_type_ids")
+        if types is not None:
+            assert types[0] == raw.encode(QUERY, p).type_ids, f"token types differ on {p[:30]!r}"
 
 
 def random_init(model, std, seed):

@@ -30,7 +30,7 @@ def build(out, size):
     config.architectures = ["BertForSequenceClassification"]
     model = BertForSequenceClassification(config)
     _rerank.random_init(model, std=0.5 if size == "tiny" else 0.05, seed=14)
-    tokenizer = _rerank.fast_tokenizer(tok, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+    tokenizer = _rerank.fast_tokenizer(tok, True, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
                                        cls_token="[CLS]", mask_token="[MASK]")
     _rerank.save(model, tokenizer, out, f"rerank-bert-{size}", "bert",
                  SIZES[size]["max_position_embeddings"])

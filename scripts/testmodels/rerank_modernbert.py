@@ -32,6 +32,6 @@ if __name__ == "__main__":
     config.architectures = ["ModernBertForSequenceClassification"]
     model = ModernBertForSequenceClassification(config)
     _rerank.random_init(model, std=0.5, seed=14)
-    tokenizer = _rerank.fast_tokenizer(tok, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+    tokenizer = _rerank.fast_tokenizer(tok, False, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
                                        cls_token="[CLS]", mask_token="[MASK]")
     _rerank.save(model, tokenizer, out, "rerank-modernbert-tiny", "modernbert", MAX_LENGTH)

@@ -37,7 +37,7 @@ if __name__ == "__main__":
     config.architectures = ["XLMRobertaForSequenceClassification"]
     model = XLMRobertaForSequenceClassification(config)
     _rerank.random_init(model, std=0.5, seed=14)
-    tokenizer = _rerank.fast_tokenizer(tok, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+    tokenizer = _rerank.fast_tokenizer(tok, False, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
                                        cls_token="[CLS]", mask_token="[MASK]", bos_token="[CLS]",
                                        eos_token="[SEP]")
     _rerank.save(model, tokenizer, out, "rerank-xlmr-tiny", "xlm-roberta", MAX_LENGTH)
