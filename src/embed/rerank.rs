@@ -762,14 +762,22 @@ impl CrossEncoder {
             .map_err(|e| tokenizer_error(&self.info.dir.join("tokenizer.json"), e))?;
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
-        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        // On several workers, batches no larger than an even share each: 10 pairs on two
+        // cores run as 5 + 5, not 8 + 2.
+        let workers = self.workers();
+        let size = if workers > 1 {
+            order.len().div_ceil(workers).clamp(1, self.batch_size)
+        } else {
+            self.batch_size
+        };
+        let batches: Vec<&[usize]> = order.chunks(size).collect();
         let run = |batch: &[usize]| -> Result<Vec<f32>, ModelError> {
             let encs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
             self.forward(&encs)
                 .map_err(|e| ModelError::Inference(format!("reranking failed: {e}")))
         };
         let mut out = vec![0.0; encodings.len()];
-        for (batch, scores) in batches.iter().zip(self.run_batches(&batches, run)) {
+        for (batch, scores) in batches.iter().zip(self.run_batches(&batches, workers, run)) {
             for (&i, s) in batch.iter().zip(scores?) {
                 out[i] = s;
             }
@@ -782,13 +790,11 @@ impl CrossEncoder {
     fn run_batches<T: Send>(
         &self,
         batches: &[&[usize]],
+        workers: usize,
         run: impl Fn(&[usize]) -> Result<T, ModelError> + Sync,
     ) -> Vec<Result<T, ModelError>> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = (cores / candle_core::utils::get_num_threads().max(1))
-            .max(1)
-            .min(batches.len());
-        if !self.device.is_cpu() || workers < 2 {
+        let workers = workers.min(batches.len());
+        if workers < 2 {
             return batches.iter().map(|b| run(b)).collect();
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -820,6 +826,16 @@ impl CrossEncoder {
             .into_iter()
             .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
             .collect()
+    }
+
+    /// Threads that run whole batches side by side: on the CPU, the cores left over by
+    /// candle's own threading (all of them with `RAYON_NUM_THREADS=1`, which the binary sets).
+    fn workers(&self) -> usize {
+        if !self.device.is_cpu() {
+            return 1;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (cores / candle_core::utils::get_num_threads().max(1)).max(1)
     }
 
     /// One forward pass over a batch of encoded pairs: their scores.

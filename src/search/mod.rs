@@ -356,10 +356,10 @@ impl Searcher {
         let rest = fused.split_off(fused.len().min(rerank.top));
         let mut candidates = Vec::with_capacity(fused.len());
         for f in fused {
-            if !read.contains_key(&f.chunk_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = read.entry(f.chunk_id) {
                 match self.keyword.fetch(f.chunk_id)? {
                     Some(c) => {
-                        read.insert(f.chunk_id, c);
+                        slot.insert(c);
                     }
                     None => continue,
                 }
