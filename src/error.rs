@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::embed::ModelError;
+use crate::embed::{ModelError, RerankError};
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -125,6 +125,10 @@ pub enum Error {
     /// The model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] ModelError),
+
+    /// The reranker could not be loaded or run.
+    #[error(transparent)]
+    Rerank(#[from] RerankError),
 
     /// The keyword index (tantivy) failed.
     #[error("keyword index at {} failed", .path.display())]

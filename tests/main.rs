@@ -21,4 +21,5 @@ mod model_families;
 mod models;
 #[cfg(feature = "hub")]
 mod pull;
+mod rerank;
 mod tui;

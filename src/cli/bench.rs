@@ -57,6 +57,18 @@ pub(super) struct BenchArgs {
     /// recall curve. Indexes always use 16:200.
     #[arg(long, value_delimiter = ',', value_name = "M:EF", requires = "index")]
     graph_params: Vec<String>,
+    /// Also measure the latency reranking adds to a hybrid search on the --index, with this
+    /// cross-encoder folder, for each --rerank-top.
+    #[arg(long, value_name = "DIR", requires = "index")]
+    rerank: Option<PathBuf>,
+    /// Numbers of fused hits to rerank, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "N",
+        default_value = "10,30,50"
+    )]
+    rerank_top: Vec<usize>,
     #[command(flatten)]
     pub(super) model: ModelArgs,
     /// Print the results as JSON.
@@ -97,6 +109,19 @@ struct Agreement {
     mean_cosine: f32,
 }
 
+/// The latency reranking adds to a hybrid search of 10 hits.
+#[derive(Serialize)]
+struct RerankLatency {
+    /// Fused hits re-scored.
+    top: usize,
+    /// Mean number of tokens in a (query, chunk) pair, special tokens included.
+    mean_pair_tokens: f64,
+    /// Time spent reranking (`rerank_elapsed`).
+    rerank: Latency,
+    /// The whole search, reranking included.
+    search: Latency,
+}
+
 #[derive(Serialize)]
 struct Report {
     cpu: CpuInfo,
@@ -121,6 +146,9 @@ struct Report {
     /// Against the CPU in f32, when the run used another device or precision.
     agreement: Option<Agreement>,
     query_latency: Vec<(String, Latency)>,
+    /// The reranker measured (--rerank).
+    reranker: Option<crate::embed::RerankerInfo>,
+    rerank_latency: Vec<RerankLatency>,
     graph_recall: Vec<Recall>,
     graph_trials: Vec<GraphTrial>,
 }
@@ -272,6 +300,8 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         grow_seconds: None,
         agreement,
         query_latency: Vec::new(),
+        reranker: None,
+        rerank_latency: Vec::new(),
         graph_recall: Vec::new(),
         graph_trials: Vec::new(),
     };
@@ -302,6 +332,11 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             report
                 .query_latency
                 .push((mode.name().to_string(), Latency::of(&samples)));
+        }
+        if let Some(dir) = &args.rerank {
+            let (info, latency) = rerank_latency(&searcher, &embedder, dir, &args)?;
+            report.reranker = Some(info);
+            report.rerank_latency = latency;
         }
         report.resident_mb_after_queries = resident_mb();
         drop(searcher);
@@ -444,6 +479,51 @@ fn agreement(
     })
 }
 
+/// Hybrid searches of 10 hits with each number of reranked hits: what reranking takes.
+fn rerank_latency(
+    searcher: &Searcher,
+    embedder: &crate::Embedder,
+    dir: &std::path::Path,
+    args: &BenchArgs,
+) -> anyhow::Result<(crate::embed::RerankerInfo, Vec<RerankLatency>)> {
+    let model = std::sync::Arc::new(crate::embed::CrossEncoder::load(dir, args.model.device)?);
+    let info = model.info().clone();
+    let mut out = Vec::new();
+    for &top in &args.rerank_top {
+        let (mut rerank, mut search, mut pair_tokens, mut pairs) = (Vec::new(), Vec::new(), 0, 0);
+        // The first query once more, first, warms caches and is not counted.
+        for (i, q) in QUERIES[..1].iter().chain(QUERIES).enumerate() {
+            let mut req = SearchRequest::new(*q, 10);
+            req.rerank = Some(crate::search::rerank::Rerank {
+                model: model.clone(),
+                top,
+            });
+            let t = Instant::now();
+            let results = searcher.search(&req, Some(embedder))?;
+            let elapsed = t.elapsed();
+            if i == 0 {
+                continue;
+            }
+            search.push(elapsed);
+            rerank.push(results.rerank_elapsed.unwrap_or_default());
+            // The candidates' sizes: the best `top` fused hits, found without reranking.
+            let mut fused = SearchRequest::new(*q, top.max(1));
+            fused.pinpoint.hits = 0;
+            for h in searcher.search(&fused, Some(embedder))?.hits {
+                pairs += 1;
+                pair_tokens += model.pair_len(q, &h.text)?;
+            }
+        }
+        out.push(RerankLatency {
+            top,
+            mean_pair_tokens: pair_tokens as f64 / pairs.max(1) as f64,
+            rerank: Latency::of(&rerank),
+            search: Latency::of(&search),
+        });
+    }
+    Ok((info, out))
+}
+
 fn print_report(r: &Report) -> anyhow::Result<()> {
     let mut w = std::io::stdout().lock();
     writeln!(
@@ -499,6 +579,25 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
                 "  {mode:<8} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
                 l.p50_ms, l.p95_ms, l.p99_ms, l.n
             )?;
+        }
+        if let Some(info) = &r.reranker {
+            writeln!(
+                w,
+                "reranking with {} ({} layers, hidden {}), hybrid searches of 10 hits:",
+                info.name, info.layers, info.hidden
+            )?;
+            for l in &r.rerank_latency {
+                writeln!(
+                    w,
+                    "  top {:>3}: reranking p50 {:>8.1} ms  p95 {:>8.1} ms; whole search p50 {:>8.1} ms  ({} queries, {:.0} tokens a pair)",
+                    l.top,
+                    l.rerank.p50_ms,
+                    l.rerank.p95_ms,
+                    l.search.p50_ms,
+                    l.rerank.n,
+                    l.mean_pair_tokens
+                )?;
+            }
         }
         print_curve(&mut w, &r.graph_recall)?;
         for g in &r.graph_trials {

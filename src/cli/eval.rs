@@ -272,6 +272,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                     hits: 0,
                     ..PinpointSettings::default()
                 },
+                rerank: None,
             };
             let results = searcher.search(&req, Some(&embedder))?;
             let mut out = Vec::with_capacity(results.hits.len());

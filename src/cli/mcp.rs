@@ -9,7 +9,7 @@ use clap::Args;
 use crate::library::find_index;
 use crate::mcp::{Settings, Transport};
 
-use super::ModelArgs;
+use super::{ModelArgs, RerankArgs};
 
 /// Arguments of `lexsearch mcp`.
 #[derive(Debug, Args)]
@@ -33,6 +33,9 @@ pub(super) struct McpArgs {
     token_file: Option<PathBuf>,
     #[command(flatten)]
     pub(super) model: ModelArgs,
+    /// The search tool reranks its best fused hits with this cross-encoder.
+    #[command(flatten)]
+    rerank: RerankArgs,
 }
 
 pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
@@ -54,6 +57,7 @@ pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
         device: args.model.device,
         precision: args.model.precision,
         batch_size: args.model.batch_size,
+        rerank: args.rerank.load(args.model.device)?,
         transport,
     })?;
     Ok(super::Outcome::Ok)

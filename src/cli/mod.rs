@@ -10,6 +10,7 @@ mod eval;
 mod mcp;
 mod output;
 mod pull;
+mod rerank;
 mod watch;
 
 use std::io::IsTerminal;
@@ -24,6 +25,7 @@ use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
 use crate::search::pinpoint::PinpointSettings;
+use crate::search::rerank::DEFAULT_RERANK_TOP;
 use crate::search::{Mode, SearchRequest, Searcher};
 
 /// Local, private, hybrid semantic search for legal documents.
@@ -64,6 +66,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Full-screen search as you type (the default inside an indexed folder).
     Tui(TuiArgs),
+    /// Score passages on standard input against a query with a cross-encoder (reranker).
+    Rerank(rerank::RerankCmdArgs),
     /// Serve the index to AI assistants over MCP (stdio, or streamable HTTP with --http).
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
@@ -105,6 +109,34 @@ struct ModelArgs {
 /// `--model`: a folder, or a pulled hub model's folder in the cache.
 fn parse_model(s: &str) -> Result<PathBuf, String> {
     Ok(crate::embed::resolve_model_arg(Path::new(s)))
+}
+
+/// Cross-encoder reranking of the best fused hits (`search`, `tui`, `mcp`).
+#[derive(Debug, Args)]
+struct RerankArgs {
+    /// Re-score the best fused hits with this cross-encoder folder (sentence-transformers
+    /// CrossEncoder layout, e.g. cross-encoder/ms-marco-MiniLM-L6-v2) and order them by its
+    /// score; it runs on --device. ORG/NAME finds a folder pulled by `lexsearch model pull`.
+    #[arg(long, value_name = "DIR", value_parser = parse_model)]
+    rerank: Option<PathBuf>,
+    /// How many of the best fused hits the reranker re-scores; the hits after them keep
+    /// their fused order (docs/benchmarks.md has the cost of each).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RERANK_TOP, requires = "rerank")]
+    rerank_top: usize,
+}
+
+impl RerankArgs {
+    /// The reranker asked for, loaded, with its number of hits.
+    fn load(&self, device: DeviceSpec) -> anyhow::Result<Option<crate::search::rerank::Rerank>> {
+        let Some(dir) = &self.rerank else {
+            return Ok(None);
+        };
+        let model = crate::embed::CrossEncoder::load(dir, device)?;
+        Ok(Some(crate::search::rerank::Rerank {
+            model: std::sync::Arc::new(model),
+            top: self.rerank_top,
+        }))
+    }
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -293,10 +325,12 @@ struct SearchArgs {
     fusion: FusionArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    rerank: RerankArgs,
     /// Print hits as JSON (schema in docs/json.md).
     #[arg(long)]
     json: bool,
-    /// Show why each hit ranked: each arm's rank and score.
+    /// Show why each hit ranked: each arm's rank and score (and the reranker's).
     #[arg(long)]
     explain: bool,
     /// Do not look for each hit's pinpoint (the sentence or clause that best answers the
@@ -325,6 +359,9 @@ struct TuiArgs {
     k: usize,
     #[command(flatten)]
     model: ModelArgs,
+    /// Ctrl-R turns reranking off and on again.
+    #[command(flatten)]
+    rerank: RerankArgs,
 }
 
 impl From<ModeArg> for Mode {
@@ -431,6 +468,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }) => pull::run(&name, &revision, json),
         Command::Tui(args) => tui(args),
         Command::Embed(args) => embed::run(args),
+        Command::Rerank(args) => rerank::run(args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::run(args),
     }
@@ -462,6 +500,7 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
         Err(_) => None,
     };
     let settings = crate::tui::Settings {
+        rerank: args.rerank.load(args.model.device)?,
         model_dir: args.model.model,
         device: args.model.device,
         mode: args.mode.into(),
@@ -484,6 +523,7 @@ impl Cli {
             Some(Command::Bench(a)) => a.model.device,
             Some(Command::Tui(a)) => a.model.device,
             Some(Command::Embed(a)) => a.model().device,
+            Some(Command::Rerank(a)) => a.device,
             #[cfg(feature = "mcp")]
             Some(Command::Mcp(a)) => a.model.device,
             Some(Command::Model(ModelCommand::Check { device, .. })) => *device,
@@ -599,6 +639,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             semantic_weight: args.pinpoint_weight.clamp(0.0, 1.0),
             ..Default::default()
         },
+        rerank: args.rerank.load(args.model.device)?,
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {

@@ -351,13 +351,15 @@ pub(super) fn print_hits(
             };
             writeln!(
                 out,
-                "    {dim}{}; {}; {}fused {:.4}; matched: {}{dim:#}",
+                "    {dim}{}; {}; {}fused {:.4}; {}matched: {}{dim:#}",
                 arm(hit.keyword, "keyword bm25"),
                 arm(hit.semantic, "semantic cosine"),
                 hit.named.map_or(String::new(), |m| format!(
                     "file named by the query {m:.2}; "
                 )),
                 hit.score,
+                hit.rerank
+                    .map_or(String::new(), |r| format!("reranker {r:.4}; ")),
                 if hit.matched_terms.is_empty() {
                     "—".to_string()
                 } else {
@@ -380,10 +382,14 @@ pub(super) fn print_hits(
     if explain {
         writeln!(
             out,
-            "{dim}keyword terms: {}; {:.1} ms ({:.1} ms finding pinpoints){dim:#}",
+            "{dim}keyword terms: {}; {:.1} ms ({:.1} ms finding pinpoints{}){dim:#}",
             results.keyword_terms.join(" "),
             results.elapsed.as_secs_f64() * 1000.0,
-            results.pinpoint_elapsed.as_secs_f64() * 1000.0
+            results.pinpoint_elapsed.as_secs_f64() * 1000.0,
+            results.rerank_elapsed.map_or(String::new(), |d| format!(
+                ", {:.1} ms reranking",
+                d.as_secs_f64() * 1000.0
+            ))
         )?;
     }
     Ok(())

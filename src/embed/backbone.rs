@@ -28,13 +28,28 @@ pub(crate) enum Backbone {
 impl Backbone {
     /// Loads the backbone of `files`' family from `vb`. The error names what does not fit.
     pub(crate) fn load(vb: VarBuilder, files: &ModelFiles) -> Result<Self> {
-        let raw = &files.config.raw;
+        Self::load_family(vb, files.family, &files.config.raw)
+    }
+
+    /// Loads a `family` backbone described by the config.json `raw` from `vb` (weights with
+    /// or without their head's prefix: `bert.`, `roberta.`, `model.`).
+    pub(crate) fn load_family(vb: VarBuilder, family: Family, raw: &serde_json::Value) -> Result<Self> {
         let bert_config = || -> Result<candle_transformers::models::bert::Config> {
-            serde_json::from_value(raw.clone()).map_err(|e| {
+            let mut raw = raw.clone();
+            // candle knows "gelu" (exact), "gelu_approximate" and "relu"; map the tanh spellings.
+            if let Some(act) = raw.get_mut("hidden_act")
+                && matches!(
+                    act.as_str(),
+                    Some("gelu_new" | "gelu_pytorch_tanh" | "gelu_fast")
+                )
+            {
+                *act = serde_json::Value::from("geluapproximate");
+            }
+            serde_json::from_value(raw).map_err(|e| {
                 candle_core::Error::Msg(format!("config.json is not a BERT-style config: {e}"))
             })
         };
-        match files.family {
+        match family {
             Family::Bert => Ok(Backbone::Bert(Bert::load(vb, &bert_config()?)?)),
             Family::XlmRoberta => Ok(Backbone::XlmRoberta(Bert::load_roberta(
                 vb,

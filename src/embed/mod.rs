@@ -2,9 +2,10 @@
 //!
 //! [`ModelFiles::inspect`] reads a folder in the Hugging Face sentence-transformers layout and
 //! diagnoses it without loading weights; [`Embedder::load`] loads the tokenizer and the
-//! family's backbone (BERT, XLM-RoBERTa, ModernBERT; `backbone.rs` dispatches) with candle and
-//! runs the folder's pipeline: pooling over the attention mask (`1_Pooling/config.json`), any
-//! Dense modules, then L2 normalisation.
+//! family's backbone (BERT, XLM-RoBERTa, ModernBERT, Qwen3, Gemma 3; `backbone.rs` dispatches)
+//! with candle and runs the folder's pipeline: pooling over the attention mask
+//! (`1_Pooling/config.json`), any Dense modules, then L2 normalisation. [`CrossEncoder::load`]
+//! loads a cross-encoder (reranker) folder and scores (query, passage) pairs.
 
 mod backbone;
 mod bert;
@@ -16,12 +17,14 @@ pub mod hub;
 mod model;
 mod modernbert;
 mod qwen3;
+mod rerank;
 
 pub use device::{DeviceSpec, Precision, device_name};
 pub use encoder::{Embedder, Tokenized};
 pub use model::{
     Activation, DenseModule, Family, ModelConfig, ModelError, ModelFiles, ModelInfo, Pooling, Side,
 };
+pub use rerank::{CrossEncoder, RerankError, RerankFamily, RerankerInfo};
 
 /// Name of the model lexsearch uses when none is given.
 pub const DEFAULT_MODEL_NAME: &str = "all-MiniLM-L6-v2";

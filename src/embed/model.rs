@@ -542,7 +542,7 @@ impl ModelFiles {
                 hint: "a Hugging Face model folder needs config.json beside its weights",
             });
         }
-        let mut raw = read_json(&config_path)?;
+        let raw = read_json(&config_path)?;
         let model_type = raw
             .get("model_type")
             .and_then(Value::as_str)
@@ -591,15 +591,6 @@ impl ModelFiles {
                 },
             });
         };
-        // candle knows "gelu" (exact), "gelu_approximate" and "relu"; map the tanh spellings.
-        if let Some(act) = raw.get_mut("hidden_act")
-            && matches!(
-                act.as_str(),
-                Some("gelu_new" | "gelu_pytorch_tanh" | "gelu_fast")
-            )
-        {
-            *act = Value::from("geluapproximate");
-        }
         let mut config: ModelConfig =
             serde_json::from_value(raw.clone()).map_err(|e| ModelError::BadFile {
                 path: config_path.clone(),

@@ -324,6 +324,7 @@ struct Opened {
 pub struct Backend {
     index: PathBuf,
     embedder: Embedder,
+    rerank: Option<crate::search::rerank::Rerank>,
     current: RwLock<Arc<Snapshot>>,
     extracted: Mutex<VecDeque<(u64, String, Arc<Extracted>)>>,
 }
@@ -334,6 +335,7 @@ impl Backend {
         Backend {
             index: settings.index.clone(),
             embedder,
+            rerank: settings.rerank.clone(),
             current: RwLock::new(Arc::new(Snapshot::new(searcher))),
             extracted: Mutex::new(VecDeque::new()),
         }
@@ -370,6 +372,7 @@ impl Backend {
         let k = call.k as usize;
         let mut req = SearchRequest::new(call.query.clone(), k);
         req.mode = call.mode;
+        req.rerank = self.rerank.clone();
         let snap = self.snapshot()?;
         let embedder = call.mode.needs_model().then_some(&self.embedder);
         let filter = call

@@ -39,6 +39,8 @@ pub struct Settings {
     pub precision: Precision,
     /// Texts per forward pass, when not the default.
     pub batch_size: Option<usize>,
+    /// Cross-encoder reranking for the search tool (`--rerank`), loaded.
+    pub rerank: Option<crate::search::rerank::Rerank>,
     /// Which transport to serve.
     pub transport: Transport,
 }

@@ -2,11 +2,13 @@
 //!
 //! A [`Searcher`] opens the keyword index and the vector graph (never the catalog, so any
 //! number of searches can run beside one writer), runs each arm with over-fetching, fuses the
-//! rankings ([`fusion`]) and hydrates hits with their text, place and [`snippet`].
+//! rankings ([`fusion`]), optionally re-scores the best fused hits with a cross-encoder
+//! ([`rerank`]), and hydrates hits with their text, place and [`snippet`].
 
 pub mod fusion;
 pub mod glob;
 pub mod pinpoint;
+pub mod rerank;
 pub mod snippet;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
 use pinpoint::{Candidates, Pinpoint, PinpointSettings};
+use rerank::{Rerank, RerankSummary, order_by_score};
 use snippet::Snippet;
 
 /// Which arms a search runs.
@@ -92,6 +95,9 @@ pub struct SearchRequest {
     pub snippet_chars: usize,
     /// Which hits get a [`Pinpoint`] and how it is chosen (`hits: 0` turns it off).
     pub pinpoint: PinpointSettings,
+    /// A cross-encoder that re-scores the best fused hits and orders them by its score
+    /// (the hits after them keep their fused order); `None` keeps the fused order.
+    pub rerank: Option<Rerank>,
 }
 
 impl SearchRequest {
@@ -106,6 +112,7 @@ impl SearchRequest {
             name_weight: fusion::DEFAULT_NAME_WEIGHT,
             snippet_chars: 240,
             pinpoint: PinpointSettings::default(),
+            rerank: None,
         }
     }
 }
@@ -158,6 +165,9 @@ pub struct Hit {
     /// The sentence or clause (or two adjacent ones) of the chunk that best answers the query,
     /// for the best hits ([`pinpoint`]); null when not computed.
     pub pinpoint: Option<Pinpoint>,
+    /// The reranker's score, when the hit was among the re-scored best fused hits
+    /// ([`SearchRequest::rerank`]); null otherwise.
+    pub rerank: Option<f32>,
 }
 
 impl Hit {
@@ -185,6 +195,12 @@ pub struct SearchResults {
     /// Wall time spent finding pinpoints (part of `elapsed`).
     #[serde(serialize_with = "as_millis")]
     pub pinpoint_elapsed: Duration,
+    /// Wall time spent reranking (part of `elapsed`), when a reranker ran.
+    #[serde(
+        serialize_with = "as_millis_if_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rerank_elapsed: Option<Duration>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -199,6 +215,8 @@ pub struct SearchJson<'a> {
     pub k: usize,
     /// How hybrid search fused the arms.
     pub fusion: Fusion,
+    /// The reranker and how many hits it re-scored; null without one.
+    pub rerank: Option<RerankSummary>,
     /// Hits, terms and time.
     #[serde(flatten)]
     pub results: &'a SearchResults,
@@ -212,6 +230,7 @@ impl<'a> SearchJson<'a> {
             mode: req.mode.name(),
             k: req.k,
             fusion: req.fusion,
+            rerank: req.rerank.as_ref().map(Rerank::summary),
             results,
         }
     }
@@ -219,6 +238,16 @@ impl<'a> SearchJson<'a> {
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+fn as_millis_if_some<S: serde::Serializer>(
+    d: &Option<Duration>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => as_millis(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// A read-only view of one generation of an index, pinned for as long as the searcher lives
@@ -317,6 +346,48 @@ impl Searcher {
         Ok((favour_named(fused, &named, req.name_weight), read))
     }
 
+    /// Re-scores the best `rerank.top` fused results with the cross-encoder and puts them
+    /// first, best score first; the rest follow in their fused order. Reads the candidates'
+    /// chunks into `read` (an orphan vector, with no chunk, is dropped as the hits would drop
+    /// it). Returns the reordered results and each re-scored chunk's score.
+    fn rerank(
+        &self,
+        mut fused: Vec<Fused>,
+        rerank: &Rerank,
+        query: &str,
+        read: &mut HashMap<ChunkId, StoredChunk>,
+    ) -> Result<(Vec<Fused>, HashMap<ChunkId, f32>)> {
+        let rest = fused.split_off(fused.len().min(rerank.top));
+        let mut candidates = Vec::with_capacity(fused.len());
+        for f in fused {
+            if let std::collections::hash_map::Entry::Vacant(slot) = read.entry(f.chunk_id) {
+                match self.keyword.fetch(f.chunk_id)? {
+                    Some(c) => {
+                        slot.insert(c);
+                    }
+                    None => continue,
+                }
+            }
+            candidates.push(f);
+        }
+        let texts: Vec<&str> = candidates
+            .iter()
+            .map(|f| read.get(&f.chunk_id).map_or("", |c| c.text.as_str()))
+            .collect();
+        let scores = rerank.model.score(query, &texts)?;
+        let by_id = candidates
+            .iter()
+            .zip(&scores)
+            .map(|(f, &s)| (f.chunk_id, s))
+            .collect();
+        let mut reordered: Vec<Fused> = order_by_score(&scores)
+            .into_iter()
+            .map(|i| candidates[i])
+            .collect();
+        reordered.extend(rest);
+        Ok((reordered, by_id))
+    }
+
     /// Runs a search. Semantic and hybrid modes need `embedder`, which must be the model that
     /// built the index.
     pub fn search(
@@ -332,7 +403,11 @@ impl Searcher {
         if req.query.trim().is_empty() {
             return Err(Error::EmptyQuery);
         }
-        let fetch = req.k.saturating_mul(req.over_fetch.max(1));
+        // Each arm fetches enough for the reranker's candidates too.
+        let fetch = req
+            .k
+            .saturating_mul(req.over_fetch.max(1))
+            .max(req.rerank.as_ref().map_or(0, |r| r.top));
         let keyword_arm = || -> Result<Vec<(ChunkId, f32)>> {
             if req.mode == Mode::Semantic {
                 return Ok(Vec::new());
@@ -407,6 +482,14 @@ impl Searcher {
                 (fused, HashMap::new())
             }
         };
+        let rerank_started = Instant::now();
+        let (fused, reranked, rerank_elapsed) = match &req.rerank {
+            Some(r) if r.top > 0 => {
+                let (fused, scores) = self.rerank(fused, r, &req.query, &mut read)?;
+                (fused, scores, Some(rerank_started.elapsed()))
+            }
+            _ => (fused, HashMap::new(), None),
+        };
         let mut hits = Vec::with_capacity(req.k);
         for f in fused.into_iter().take(req.k) {
             let stored = match read.remove(&f.chunk_id) {
@@ -440,6 +523,7 @@ impl Searcher {
                 semantic: f.semantic,
                 named: f.named,
                 pinpoint: None,
+                rerank: reranked.get(&f.chunk_id).copied(),
             });
         }
         let pinpoint_started = Instant::now();
@@ -469,6 +553,7 @@ impl Searcher {
             keyword_terms: self.keyword.query_terms(&req.query).0,
             elapsed: started.elapsed(),
             pinpoint_elapsed,
+            rerank_elapsed,
         })
     }
 }

@@ -577,6 +577,7 @@ mod tests {
             semantic: None,
             named: None,
             pinpoint: None,
+            rerank: None,
         }
     }
 

@@ -114,6 +114,8 @@ pub enum Action {
     NextMode,
     /// Previous search mode.
     PrevMode,
+    /// Turn cross-encoder reranking on or off (when a reranker is configured).
+    ToggleRerank,
     /// Open the selected hit's document at the hit.
     Open,
     /// Copy the selected hit's place (`path:line`, or path and page).

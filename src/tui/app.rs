@@ -9,6 +9,7 @@ use std::time::Duration;
 use ratatui::layout::Rect;
 
 use crate::search::fusion::Fusion;
+use crate::search::rerank::Rerank;
 use crate::search::{Hit, Mode, SearchRequest};
 use crate::store::Manifest;
 
@@ -86,6 +87,10 @@ pub struct App {
     pub(super) mode: Mode,
     pub(super) fusion: Fusion,
     pub(super) k: usize,
+    /// The reranker given with `--rerank`, if any.
+    pub(super) rerank: Option<Rerank>,
+    /// Whether searches use it (Ctrl-R toggles; on when one is given).
+    pub(super) rerank_on: bool,
     /// Sequence number of the latest request; results with another are stale.
     pub(super) seq: u64,
     pub(super) searching: bool,
@@ -120,6 +125,8 @@ impl App {
             mode: Mode::Hybrid,
             fusion: Fusion::default(),
             k: DEFAULT_K,
+            rerank: None,
+            rerank_on: false,
             seq: 0,
             searching: false,
             outcome: None,
@@ -144,6 +151,13 @@ impl App {
     /// Fuses hybrid results with `fusion`.
     pub fn with_fusion(mut self, fusion: Fusion) -> Self {
         self.fusion = fusion;
+        self
+    }
+
+    /// Reranks the best fused hits with `rerank`, until Ctrl-R turns it off.
+    pub fn with_rerank(mut self, rerank: Option<Rerank>) -> Self {
+        self.rerank_on = rerank.is_some();
+        self.rerank = rerank;
         self
     }
 
@@ -418,6 +432,26 @@ impl App {
                     self.start_search()
                 }
             }
+            Action::ToggleRerank => {
+                let Some(r) = &self.rerank else {
+                    self.notice = Some((
+                        Level::Info,
+                        "no reranker: start with `lexsearch tui --rerank DIR`".into(),
+                    ));
+                    return None;
+                };
+                self.rerank_on = !self.rerank_on;
+                let state = if self.rerank_on { "on" } else { "off" };
+                self.notice = Some((
+                    Level::Info,
+                    format!("reranking with {} {state}", r.model.info().name),
+                ));
+                if self.query.trim().is_empty() {
+                    None
+                } else {
+                    self.start_search()
+                }
+            }
             Action::Open => self.selected_hit().map(|h| Effect::Open(OpenTarget::of(h))),
             Action::Copy => {
                 let text = place_text(self.selected_hit()?);
@@ -498,6 +532,7 @@ impl App {
             request: SearchRequest {
                 mode: self.mode,
                 fusion: self.fusion,
+                rerank: self.rerank.clone().filter(|_| self.rerank_on),
                 ..SearchRequest::new(self.query.clone(), self.k)
             },
         })

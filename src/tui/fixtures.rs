@@ -35,5 +35,6 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         semantic: None,
         named: None,
         pinpoint: None,
+        rerank: None,
     }
 }

@@ -18,6 +18,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Tab S-Tab", "next / previous mode"),
             ("F1", "this help"),
             ("Ctrl-F", "filter by path glob"),
+            ("Ctrl-R", "reranking on / off"),
             ("S-↑ S-↓", "scroll the preview"),
             ("PgUp PgDn", "page through results"),
             ("Esc Ctrl-C", "quit"),
@@ -73,6 +74,7 @@ pub fn map_key(key: KeyEvent, cx: KeyContext) -> Option<Action> {
     }
     match key.code {
         KeyCode::F(1) => return Some(Action::ToggleHelp),
+        KeyCode::Char('r') if ctrl && !alt => return Some(Action::ToggleRerank),
         KeyCode::Tab => return Some(Action::NextMode),
         KeyCode::BackTab => return Some(Action::PrevMode),
         KeyCode::Char('f') if ctrl && !alt && cx.focus != Focus::Filter => {
@@ -261,6 +263,10 @@ mod tests {
             assert_eq!(map_key(key(KeyCode::Tab), c), Some(Action::NextMode));
             assert_eq!(map_key(key(KeyCode::F(1)), c), Some(Action::ToggleHelp));
             assert_eq!(
+                map_key(with(KeyCode::Char('r'), KeyModifiers::CONTROL), c),
+                Some(Action::ToggleRerank)
+            );
+            assert_eq!(
                 map_key(with(KeyCode::Char('c'), KeyModifiers::CONTROL), c),
                 Some(Action::Quit)
             );
@@ -312,9 +318,9 @@ mod tests {
             }
         }
         for name in [
-            "Tab", "S-Tab", "F1", "Ctrl-F", "S-↑", "S-↓", "PgUp", "PgDn", "Esc", "Ctrl-C", "↓",
-            "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U", "?", "k j", "g G",
-            " o", "y", "/", "J K", "Ctrl-D", "i ", "q",
+            "Tab", "S-Tab", "F1", "Ctrl-F", "Ctrl-R", "S-↑", "S-↓", "PgUp", "PgDn", "Esc",
+            "Ctrl-C", "↓", "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U",
+            "?", "k j", "g G", " o", "y", "/", "J K", "Ctrl-D", "i ", "q",
         ] {
             assert!(text.contains(name), "help lacks {name:?}");
         }

@@ -94,6 +94,8 @@ pub struct Settings {
     pub mode: Mode,
     /// Hits asked of each search.
     pub k: usize,
+    /// Cross-encoder reranking of the best fused hits (Ctrl-R toggles it).
+    pub rerank: Option<crate::search::rerank::Rerank>,
 }
 
 /// What the event loop needs from the outside world: keys, running a program in the real
@@ -157,7 +159,8 @@ pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()>
     let info = searcher.as_ref().map(|s| IndexInfo::of(s.manifest()));
     let mut app = App::new(info, Theme::from_env())
         .with_mode(settings.mode)
-        .with_k(settings.k);
+        .with_k(settings.k)
+        .with_rerank(settings.rerank.clone());
     let (actions_tx, actions) = mpsc::channel();
     let jobs = match searcher {
         Some(searcher) => {

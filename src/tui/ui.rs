@@ -556,6 +556,13 @@ fn status_text(app: &App) -> String {
         Mode::Hybrid => format!("hybrid · {}", fusion_label(app.fusion)),
         m => m.name().to_string(),
     });
+    if let Some(r) = &app.rerank {
+        parts.push(if app.rerank_on {
+            format!("rerank top {}", r.top)
+        } else {
+            "rerank off".to_string()
+        });
+    }
     if app.searching {
         parts.push("searching…".into());
     } else if let Some(l) = app.latency() {
