@@ -33,7 +33,11 @@ impl Backbone {
 
     /// Loads a `family` backbone described by the config.json `raw` from `vb` (weights with
     /// or without their head's prefix: `bert.`, `roberta.`, `model.`).
-    pub(crate) fn load_family(vb: VarBuilder, family: Family, raw: &serde_json::Value) -> Result<Self> {
+    pub(crate) fn load_family(
+        vb: VarBuilder,
+        family: Family,
+        raw: &serde_json::Value,
+    ) -> Result<Self> {
         let bert_config = || -> Result<candle_transformers::models::bert::Config> {
             let mut raw = raw.clone();
             // candle knows "gelu" (exact), "gelu_approximate" and "relu"; map the tanh spellings.
