@@ -17,5 +17,7 @@ mod formats;
 mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
+#[cfg(feature = "milvus")]
+mod milvus;
 mod models;
 mod tui;
