@@ -10,7 +10,8 @@
 //! start, end Int64                    byte range in the extracted text
 //! line       Int64                    1-based line of the first byte
 //! page, page_end, paragraph Int64     1-based, 0 when the format has none
-//! text       VarChar, analyzer        the chunk's text (English analyzer: stemmed, stop words)
+//! text       VarChar, analyzer        the chunk's text (standard tokenizer, lowercase, English
+//!                                     stemmer and stop words)
 //! sparse     SparseFloatVector        BM25 function output of `text` (SPARSE_INVERTED_INDEX)
 //! dense      FloatVector(dim)         the embedding (HNSW, COSINE)
 //! ```
@@ -177,7 +178,17 @@ impl MilvusIndex {
             .add_field(
                 text("text", MAX_TEXT)
                     .enable_analyzer(true)
-                    .analyzer_params(json!({"type": "english"})),
+                    // Milvus's English analyzer spelled out (lowercase, Snowball stemmer,
+                    // English stop words), close to the local keyword index. milvus-lite
+                    // accepts it but only tokenises (docs/scale.md).
+                    .analyzer_params(json!({
+                        "tokenizer": "standard",
+                        "filter": [
+                            "lowercase",
+                            {"type": "stemmer", "language": "english"},
+                            {"type": "stop", "stop_words": ["_english_"]},
+                        ],
+                    })),
             )
             .add_field(
                 sdk::FieldSchema::new()
@@ -406,9 +417,13 @@ impl RemoteIndex for MilvusIndex {
             return Ok(());
         }
         let action = format!("upserting {} chunks", rows.len());
-        let request = sdk::request::dml::UpsertRequest::builder()
+        let insert = sdk::request::dml::InsertRequest::builder()
             .collection_name(&self.collection)
             .rows(rows.iter().map(row).collect::<Vec<_>>())
+            .build()
+            .map_err(self.fail(action.clone()))?;
+        let request = sdk::request::dml::UpsertRequest::builder()
+            .insert(insert)
             .build()
             .map_err(self.fail(action.clone()))?;
         let response = self
@@ -525,7 +540,7 @@ impl RemoteIndex for MilvusIndex {
             .limit(k as i64)
             .consistency_level(sdk::ConsistencyLevel::Strong);
         let builder = match fusion {
-            ServerFusion::Rrf { k } => builder.rerank(RrfRerank::new().k(k.round() as i64)),
+            ServerFusion::Rrf { k } => builder.rerank(RRFRerank::new().k(k.round() as i64)),
             ServerFusion::Weighted { keyword, semantic } => {
                 builder.rerank(WeightedRerank::new().weights(vec![keyword, semantic]))
             }

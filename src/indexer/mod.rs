@@ -33,7 +33,7 @@ use crate::ingest::Skipped;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::walk;
-use crate::index::remote::{self, RemoteUrl};
+use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::library::{Library, SettingsRequest, Staging};
 use crate::{Error, Result};
 
