@@ -261,7 +261,12 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     }
     let second = success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
     assert_eq!(
-        (&second["added"], &second["changed"], &second["removed"], &second["unchanged"]),
+        (
+            &second["added"],
+            &second["changed"],
+            &second["removed"],
+            &second["unchanged"]
+        ),
         (&0.into(), &1.into(), &1.into(), &4.into()),
         "{second}"
     );
@@ -287,13 +292,29 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     let elsewhere = tempfile::tempdir().unwrap();
     for (mode, query, expected) in [
         ("keyword", "parrot named Horatio", "commercial-lease.txt"),
-        ("semantic", "who inherits my estate when I die", "last-will.txt"),
-        ("hybrid", "Last Will and Testament of Eleanor", "last-will.txt"),
+        (
+            "semantic",
+            "who inherits my estate when I die",
+            "last-will.txt",
+        ),
+        (
+            "hybrid",
+            "Last Will and Testament of Eleanor",
+            "last-will.txt",
+        ),
     ] {
         let v = success_json(
             lexsearch()
                 .current_dir(elsewhere.path())
-                .args(["search", "--json", "--backend", &url, "--mode", mode, "--model"])
+                .args([
+                    "search",
+                    "--json",
+                    "--backend",
+                    &url,
+                    "--mode",
+                    mode,
+                    "--model",
+                ])
                 .arg(&model)
                 .arg(query),
         );
@@ -301,13 +322,21 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         assert_eq!(hit["file"], expected, "{mode}: {v}");
         assert_eq!(
             hit["path"].as_str().unwrap(),
-            remote_docs.canonicalize().unwrap().join(expected).to_str().unwrap()
+            remote_docs
+                .canonicalize()
+                .unwrap()
+                .join(expected)
+                .to_str()
+                .unwrap()
         );
         assert!(hit["text"].as_str().unwrap().len() > 20);
         assert!(hit["line"].as_u64().unwrap() >= 1);
         let pinpoint = &hit["pinpoint"];
         assert!(pinpoint.is_object(), "{mode}: no pinpoint in {hit}");
-        let (start, end) = (hit["start_byte"].as_u64().unwrap(), hit["end_byte"].as_u64().unwrap());
+        let (start, end) = (
+            hit["start_byte"].as_u64().unwrap(),
+            hit["end_byte"].as_u64().unwrap(),
+        );
         assert!(start <= pinpoint["start_byte"].as_u64().unwrap());
         assert!(pinpoint["end_byte"].as_u64().unwrap() <= end);
     }

@@ -659,7 +659,10 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     let mode: Mode = args.mode.into();
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
-        Some(load_model(&search_model_dir(&args.model, &searcher), &args.model)?)
+        Some(load_model(
+            &search_model_dir(&args.model, &searcher),
+            &args.model,
+        )?)
     } else {
         None
     };

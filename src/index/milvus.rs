@@ -263,7 +263,7 @@ impl MilvusIndex {
         for result in results.get_results() {
             let scores = result.get_scores();
             for (row, score) in result.rows().map_err(self.fail(action))?.zip(scores) {
-                let chunk = stored(&row).map_err(self.fail(action))?;
+                let chunk = stored(&row).map_err(|e| self.fail(action)(*e))?;
                 out.push((chunk.chunk_id, *score));
                 seen.insert(chunk.chunk_id, chunk);
             }
@@ -311,23 +311,24 @@ fn cause(e: &SdkError) -> String {
 }
 
 /// A chunk from a result row's stored fields.
-fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, SdkError> {
-    let int = |name: &str| row.get_i64(name);
-    let opt = |name: &str| -> std::result::Result<Option<u32>, SdkError> {
-        Ok(u32::try_from(row.get_i64(name)?).ok().filter(|&n| n > 0))
+fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>> {
+    let int = |name: &str| row.get_i64(name).map_err(Box::new);
+    let string = |name: &str| row.get_str(name).map_err(Box::new);
+    let opt = |name: &str| -> std::result::Result<Option<u32>, Box<SdkError>> {
+        Ok(u32::try_from(int(name)?).ok().filter(|&n| n > 0))
     };
-    let crumbs = row.get_str("crumbs")?;
+    let crumbs = string("crumbs")?;
     Ok(StoredChunk {
         chunk_id: ChunkId(int("id")? as u64),
         doc_id: DocId(int("doc")? as u64),
-        path: row.get_str("path")?.to_string(),
-        title: row.get_str("title")?.to_string(),
+        path: string("path")?.to_string(),
+        title: string("title")?.to_string(),
         breadcrumb: if crumbs.is_empty() {
             Vec::new()
         } else {
             crumbs.split(CRUMB_SEPARATOR).map(str::to_string).collect()
         },
-        text: row.get_str("text")?.to_string(),
+        text: string("text")?.to_string(),
         range: int("start")? as usize..int("end")? as usize,
         line: int("line")? as u32,
         place: Place {
@@ -485,9 +486,14 @@ impl RemoteIndex for MilvusIndex {
             .runtime
             .block_on(self.client.query(request))
             .map_err(self.fail("counting chunks"))?;
-        let mut rows = response.results().rows().map_err(self.fail("counting chunks"))?;
+        let mut rows = response
+            .results()
+            .rows()
+            .map_err(self.fail("counting chunks"))?;
         let n = match rows.next() {
-            Some(row) => row.get_i64("count(*)").map_err(self.fail("counting chunks"))?,
+            Some(row) => row
+                .get_i64("count(*)")
+                .map_err(self.fail("counting chunks"))?,
             None => 0,
         };
         Ok(n.max(0) as u64)
@@ -554,12 +560,7 @@ impl RemoteIndex for MilvusIndex {
     }
 
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
-        if let Some(c) = self
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-        {
+        if let Some(c) = self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(Some(c.clone()));
         }
         let action = "reading a chunk";
@@ -576,7 +577,7 @@ impl RemoteIndex for MilvusIndex {
             .map_err(self.fail(action))?;
         let mut rows = response.results().rows().map_err(self.fail(action))?;
         match rows.next() {
-            Some(row) => Ok(Some(stored(&row).map_err(self.fail(action))?)),
+            Some(row) => Ok(Some(stored(&row).map_err(|e| self.fail(action)(*e))?)),
             None => Ok(None),
         }
     }

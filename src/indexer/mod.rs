@@ -29,11 +29,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::embed::Embedder;
+use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::walk;
-use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::library::{Library, SettingsRequest, Staging};
 use crate::{Error, Result};
 

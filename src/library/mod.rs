@@ -488,7 +488,10 @@ impl Library {
         remote.prepare(model.dim, !in_step)?;
         let floor = recorded.as_ref().map_or(0, |m| m.generation + 1);
         let base = if in_step { local } else { None };
-        Ok(Transaction::new(self.clone(), lock, base, settings, !in_step).with_remote(remote, floor))
+        Ok(
+            Transaction::new(self.clone(), lock, base, settings, !in_step)
+                .with_remote(remote, floor),
+        )
     }
 
     /// Starts a transaction that keeps the index's own settings and model (for maintenance:

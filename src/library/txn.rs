@@ -52,7 +52,9 @@ pub struct Committed {
 
 /// Chunks sent to a remote index per request (`LEXSEARCH_REMOTE_BATCH` overrides it, for
 /// tests that interrupt a run between batches).
-const REMOTE_BATCH: usize = 512;
+/// 128 chunks of all-MiniLM-L6-v2 make about 330 kB, well under gRPC's usual 4 MB message limit
+/// (milvus-lite closed the stream on 509).
+const REMOTE_BATCH: usize = 128;
 
 fn remote_batch() -> usize {
     std::env::var("LEXSEARCH_REMOTE_BATCH")
@@ -74,7 +76,9 @@ struct RemoteStaged {
 
 impl RemoteStaged {
     fn send(&mut self) -> Result<()> {
-        self.index.upsert(&self.batch)?;
+        for batch in self.batch.chunks(remote_batch()) {
+            self.index.upsert(batch)?;
+        }
         self.batch.clear();
         Ok(())
     }
@@ -169,7 +173,11 @@ impl Transaction {
 
     /// Sends the search arms to `remote` instead of the local keyword index and graph; the
     /// catalog stays local. Generations are numbered from `generation_floor` up.
-    pub(super) fn with_remote(mut self, remote: Arc<dyn RemoteIndex>, generation_floor: u64) -> Self {
+    pub(super) fn with_remote(
+        mut self,
+        remote: Arc<dyn RemoteIndex>,
+        generation_floor: u64,
+    ) -> Self {
         self.remote = Some(remote);
         self.generation_floor = generation_floor;
         self
@@ -478,7 +486,10 @@ impl Transaction {
         let dim = self.settings.model.dim;
         let new_vectors = std::mem::take(&mut s.new_vectors);
         if let Some(remote) = &mut s.remote {
-            stage(&format!("sending the last chunks to {}", remote.index.name()));
+            stage(&format!(
+                "sending the last chunks to {}",
+                remote.index.name()
+            ));
             remote.send()?;
             remote.index.delete(&remote.removed)?;
         } else {

@@ -228,7 +228,9 @@ pub struct Searcher {
 }
 
 /// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
-/// remote index (Milvus) that also stores every chunk's text and place.
+/// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
+/// the size of the local variant does not matter.)
+#[allow(clippy::large_enum_variant)]
 enum Arms {
     Local {
         snapshot: Snapshot,
