@@ -170,6 +170,21 @@ pub enum Error {
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
+
+    /// A remote index (`--backend milvus://...`) failed or refused a request.
+    #[error(
+        "{server}: {action} failed: {cause}; check that the server is running and reachable \
+         (and the token, if it asks for one), then run the command again: an interrupted \
+         index run resumes where the last complete one ended"
+    )]
+    Remote {
+        /// The backend, as `milvus://HOST:PORT/COLLECTION`.
+        server: String,
+        /// What was asked ("upserting 256 chunks", "searching", ...).
+        action: String,
+        /// The server's or the connection's error.
+        cause: String,
+    },
 }
 
 /// "process N", or "another process" while the writer has not written its pid yet.

@@ -18,6 +18,8 @@ mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod model_families;
+#[cfg(feature = "milvus")]
+mod milvus;
 mod models;
 #[cfg(feature = "hub")]
 mod pull;

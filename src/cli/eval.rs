@@ -28,6 +28,8 @@ pub(super) struct EvalArgs {
     /// Where to keep the index (default: a folder in the cache, one per document set and settings).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
+    #[command(flatten)]
+    backend: super::BackendArgs,
     /// Only queries marked `in_mini` (LegalBench-RAG-mini); the corpus is then restricted to
     /// mini_docs.txt beside the queries file when it exists (override with --files).
     #[arg(long)]
@@ -76,6 +78,8 @@ struct EvalOutput {
     /// The same under each setting of `--pinpoint-sweep`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pinpoint_sweep: BTreeMap<String, Table>,
+    /// Wall time of each search (query embedding included, pinpoints not), by mode.
+    search_latency: BTreeMap<&'static str, crate::bench::Latency>,
 }
 
 /// How many of the best hits eval pinpoints: enough for the span metrics at 1 and 4 (those at
@@ -191,6 +195,8 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         context_in_embedding: Some(!args.chunking.no_context),
     };
     opts.only_files = only_files;
+    opts.backend = args.backend.backend.clone();
+    opts.backend_token = args.backend.token()?;
     // Settings are part of the cache key, so the cached index is updated, not rebuilt, and a
     // second eval of the same set waits for one already indexing it.
     opts.wait = true;
@@ -198,7 +204,10 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         eprintln!(
             "indexing {} into {} ...",
             docs.display(),
-            index_dir.display()
+            args.backend
+                .backend
+                .clone()
+                .unwrap_or_else(|| index_dir.display().to_string())
         );
     }
     let progress = super::output::IndexProgress::new(
@@ -216,7 +225,10 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             report.seconds
         );
     }
-    let searcher = Searcher::open(&index_dir)?;
+    let searcher = match args.backend.remote_searcher()? {
+        Some(s) => s,
+        None => Searcher::open(&index_dir)?,
+    };
     let modes: Vec<Mode> = match args.mode {
         Some(ModeArg::Hybrid) => vec![Mode::Hybrid],
         Some(ModeArg::Keyword) => vec![Mode::Keyword],
@@ -237,6 +249,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         modes: BTreeMap::new(),
         pinpoints: BTreeMap::new(),
         pinpoint_sweep: BTreeMap::new(),
+        search_latency: BTreeMap::new(),
     };
     for mode in modes {
         let bar = if args.json {
@@ -258,6 +271,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         };
         let mut sweep_runs: Vec<HashMap<String, Vec<Retrieved>>> =
             vec![HashMap::new(); sweep.len()];
+        let mut timings = Vec::with_capacity(queries.len());
         for q in &queries {
             let req = SearchRequest {
                 query: q.query.clone(),
@@ -275,6 +289,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 rerank: None,
             };
             let results = searcher.search(&req, Some(&embedder))?;
+            timings.push(results.elapsed);
             let mut out = Vec::with_capacity(results.hits.len());
             for h in &results.hits {
                 let conv = char_offsets(&mut offsets, h)?;
@@ -338,6 +353,17 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
             write_run(path, &queries, &run)?;
         }
         output.modes.insert(mode.name(), evaluate(&queries, &run));
+        let latency = crate::bench::Latency::of(&timings);
+        if !args.json {
+            eprintln!(
+                "{}: {} searches, median {:.1} ms, p95 {:.1} ms",
+                mode.name(),
+                latency.n,
+                latency.p50_ms,
+                latency.p95_ms
+            );
+        }
+        output.search_latency.insert(mode.name(), latency);
         if !args.no_pinpoint {
             output
                 .pinpoints

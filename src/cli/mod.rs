@@ -82,9 +82,107 @@ struct MaintainArgs {
     /// disagree with it.
     #[arg(long)]
     repair: bool,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// `status` and `verify` of a remote index: what its recorded manifest says and what the
+/// server holds.
+#[derive(Debug, serde::Serialize)]
+struct RemoteStatus {
+    /// `milvus://HOST:PORT/COLLECTION`.
+    backend: String,
+    /// The model that embedded the chunks.
+    model: String,
+    /// Its fingerprint.
+    model_fingerprint: String,
+    /// The indexed folder, on the machine that indexed it.
+    root: PathBuf,
+    /// Documents, as committed.
+    documents: u64,
+    /// Chunks, as committed.
+    chunks: u64,
+    /// Chunks the server holds now.
+    chunks_stored: u64,
+    /// The generation last committed.
+    generation: u64,
+    /// Whether the server holds exactly the committed number of chunks.
+    consistent: bool,
+}
+
+fn remote_status(searcher: &Searcher) -> anyhow::Result<RemoteStatus> {
+    let remote = searcher
+        .remote()
+        .context("a remote status needs --backend")?;
+    let m = searcher.manifest();
+    let chunks_stored = remote.count()?;
+    Ok(RemoteStatus {
+        backend: remote.name().to_string(),
+        model: m.model.name.clone(),
+        model_fingerprint: m.model.fingerprint.clone(),
+        root: m.root.clone(),
+        documents: m.documents,
+        chunks: m.chunks,
+        chunks_stored,
+        generation: m.generation,
+        consistent: chunks_stored == m.chunks,
+    })
+}
+
+/// Where the search arms live: the local index, or a Milvus collection (`index`, `search`,
+/// `eval`, `status`).
+#[derive(Debug, Args, Default)]
+struct BackendArgs {
+    /// Keep the chunks and search them in a Milvus collection instead of the local index:
+    /// milvus://HOST:PORT/COLLECTION (a build with --features milvus; docs/scale.md). The
+    /// catalog of what was sent stays in the local index folder.
+    #[arg(long, value_name = "URL")]
+    backend: Option<String>,
+    /// File holding the Milvus token (user:password or an API key); default: the MILVUS_TOKEN
+    /// environment variable.
+    #[arg(long, value_name = "FILE", requires = "backend")]
+    milvus_token_file: Option<PathBuf>,
+}
+
+impl BackendArgs {
+    /// The token: the file's first line, else `MILVUS_TOKEN`.
+    fn token(&self) -> anyhow::Result<Option<String>> {
+        if let Some(file) = &self.milvus_token_file {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "reading the Milvus token from {} (pass a readable file, or set MILVUS_TOKEN)",
+                    file.display()
+                )
+            })?;
+            return Ok(text.lines().next().map(|l| l.trim().to_string()));
+        }
+        Ok(std::env::var("MILVUS_TOKEN").ok().filter(|t| !t.is_empty()))
+    }
+
+    /// A searcher over the remote index, when one is named.
+    fn remote_searcher(&self) -> anyhow::Result<Option<Searcher>> {
+        let Some(url) = &self.backend else {
+            return Ok(None);
+        };
+        let index = crate::index::remote::connect(url, self.token()?)?;
+        Ok(Some(Searcher::open_remote(index)?))
+    }
+}
+
+/// The model a search uses: `--model`, else the one that built the index when it is on this
+/// machine, else the default model (the searcher refuses a model other than the index's).
+fn search_model_dir(args: &ModelArgs, searcher: &Searcher) -> PathBuf {
+    let built = &searcher.manifest().model.dir;
+    args.model.clone().unwrap_or_else(|| {
+        if built.is_dir() {
+            built.clone()
+        } else {
+            default_model_dir()
+        }
+    })
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +273,8 @@ struct IndexArgs {
     /// Where to keep the index (default DIR/.lexsearch). Needed for read-only folders.
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
+    #[command(flatten)]
+    backend: BackendArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Rebuild from scratch, even with another model or other chunking settings. Without it,
@@ -315,6 +415,8 @@ struct SearchArgs {
     /// The index (default: .lexsearch in this folder or the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// Keyword (BM25), semantic (embeddings) or both fused.
     #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
     mode: ModeArg,
@@ -579,7 +681,17 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
-    let embedder = load_model(&index_model_dir(&args.model, &opts.index_dir), &args.model)?;
+    opts.backend = args.backend.backend.clone();
+    opts.backend_token = args.backend.token()?;
+    let model_dir = match &opts.backend {
+        // The catalog of what was sent to the collection remembers the model.
+        Some(url) => index_model_dir(
+            &args.model,
+            &crate::index::remote::RemoteUrl::parse(url)?.catalog_dir(&opts.index_dir),
+        ),
+        None => index_model_dir(&args.model, &opts.index_dir),
+    };
+    let embedder = load_model(&model_dir, &args.model)?;
     opts.settings = args.chunking.request();
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
@@ -604,21 +716,24 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
 }
 
 fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
-    let index_dir = match &args.index {
-        Some(p) => p.clone(),
-        None => find_index(Path::new("."))?,
+    let searcher = match args.backend.remote_searcher()? {
+        Some(s) => s,
+        None => {
+            let index_dir = match &args.index {
+                Some(p) => p.clone(),
+                None => find_index(Path::new("."))?,
+            };
+            Searcher::open(&index_dir)
+                .with_context(|| format!("opening index {}", index_dir.display()))?
+        }
     };
-    let searcher = Searcher::open(&index_dir)
-        .with_context(|| format!("opening index {}", index_dir.display()))?;
     let mode: Mode = args.mode.into();
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
-        let dir = args
-            .model
-            .model
-            .clone()
-            .unwrap_or_else(|| searcher.manifest().model.dir.clone());
-        Some(load_model(&dir, &args.model)?)
+        Some(load_model(
+            &search_model_dir(&args.model, &searcher),
+            &args.model,
+        )?)
     } else {
         None
     };
@@ -662,6 +777,39 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
 }
 
 fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
+    if let Some(searcher) = args.backend.remote_searcher()? {
+        anyhow::ensure!(
+            what != "compact" && !args.repair,
+            "{what}{} works on a local index; Milvus compacts its own segments",
+            if args.repair { " --repair" } else { "" }
+        );
+        let s = remote_status(&searcher)?;
+        if args.json {
+            output::print_json(&s)?;
+        } else {
+            println!(
+                "{}\n  model {} ({})\n  indexed from {}\n  {} documents, {} chunks committed (generation {}); {} chunks stored{}",
+                s.backend,
+                s.model,
+                &s.model_fingerprint[..s.model_fingerprint.len().min(12)],
+                s.root.display(),
+                s.documents,
+                s.chunks,
+                s.generation,
+                s.chunks_stored,
+                if s.consistent {
+                    ""
+                } else {
+                    ": not what was committed; run `lexsearch index DIR --backend ...` again"
+                }
+            );
+        }
+        return Ok(if s.consistent || what == "status" {
+            Outcome::Ok
+        } else {
+            Outcome::Partial
+        });
+    }
     let index = match &args.index {
         Some(p) => p.clone(),
         None => find_index(Path::new("."))?,

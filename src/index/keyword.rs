@@ -349,6 +349,12 @@ impl KeywordIndex {
     /// The query's terms for each field: stemmed (body, context) and exact, without stop
     /// words unless the query has nothing else ("to be or not to be").
     pub fn query_terms(&self, query: &str) -> (Vec<String>, Vec<String>) {
+        Self::terms_of(query)
+    }
+
+    /// [`query_terms`](Self::query_terms), without an index (the analyzers are the same for
+    /// every index).
+    pub fn terms_of(query: &str) -> (Vec<String>, Vec<String>) {
         let terms = |mut filtered: TextAnalyzer, mut all: TextAnalyzer| -> Vec<String> {
             let kept: Vec<String> = analyze(&mut filtered, query)
                 .into_iter()

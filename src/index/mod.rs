@@ -3,6 +3,9 @@
 
 pub mod flat;
 pub mod keyword;
+#[cfg(feature = "milvus")]
+pub mod milvus;
+pub mod remote;
 pub mod vector;
 
 /// Pseudo-random unit vectors for the tests of both indexes.

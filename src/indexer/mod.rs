@@ -23,11 +23,13 @@ mod reuse;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::embed::Embedder;
+use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
@@ -58,6 +60,11 @@ pub struct IndexOptions {
     pub extract_threads: Option<usize>,
     /// When to OCR PDF pages (Tesseract is looked for once per run).
     pub ocr: OcrMode,
+    /// A remote index that holds the search arms (`milvus://HOST:PORT/COLLECTION`); the
+    /// catalog of what was sent then lives in `index_dir/milvus/HOST_PORT_COLLECTION`.
+    pub backend: Option<String>,
+    /// The remote index's token (`user:password` or an API key), if it asks for one.
+    pub backend_token: Option<String>,
 }
 
 impl IndexOptions {
@@ -74,6 +81,8 @@ impl IndexOptions {
             only_files: None,
             extract_threads: None,
             ocr: OcrMode::Auto,
+            backend: None,
+            backend_token: None,
         }
     }
 }
@@ -107,8 +116,15 @@ impl Progress for NoProgress {}
 pub struct IndexReport {
     /// The indexed folder.
     pub root: PathBuf,
-    /// The index folder.
+    /// The index folder (with a remote backend: its local catalog of what was sent).
     pub index: PathBuf,
+    /// The remote index the chunks were sent to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// With a remote index: chunks upserted in this run and the seconds spent sending them
+    /// (upserts, deletes and the final flush and commit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_writes: Option<BackendWrites>,
     /// Model name.
     pub model: String,
     /// Device the encoder ran on.
@@ -158,6 +174,17 @@ pub struct IndexReport {
     pub ocr: OcrReport,
 }
 
+/// What an index run sent to a remote index.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BackendWrites {
+    /// Chunks upserted.
+    pub chunks_sent: usize,
+    /// Seconds spent in upserts, deletes, flush and commit.
+    pub seconds: f64,
+    /// Chunks upserted per second of that time.
+    pub chunks_per_second: f64,
+}
+
 /// What OCR did in an index run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OcrReport {
@@ -191,7 +218,16 @@ pub fn build_index(
     progress: &dyn Progress,
 ) -> Result<IndexReport> {
     let started = Instant::now();
-    let (root, index_dir) = resolve(opts)?;
+    let (root, mut index_dir) = resolve(opts)?;
+    let remote = match &opts.backend {
+        Some(url) => {
+            index_dir = RemoteUrl::parse(url)?.catalog_dir(&index_dir);
+            let connected = remote::connect(url, opts.backend_token.clone())?;
+            Some(Arc::new(remote::Timed::new(connected)))
+        }
+        None => None,
+    };
+    let backend = remote.as_ref().map(|r| r.name().to_string());
     let library = Library::at(&index_dir);
     let waiting = |pid: Option<u32>| {
         progress.stage(&match pid {
@@ -199,12 +235,17 @@ pub fn build_index(
             None => "waiting for another process, which is updating the index".to_string(),
         });
     };
-    let mut txn = library.begin(
-        &opts.settings,
-        embedder.info(),
-        opts.rebuild,
-        opts.wait.then_some(&waiting as &dyn Fn(Option<u32>)),
-    )?;
+    let wait = opts.wait.then_some(&waiting as &dyn Fn(Option<u32>));
+    let mut txn = match &remote {
+        Some(remote) => library.begin_remote(
+            remote.clone(),
+            &opts.settings,
+            embedder.info(),
+            opts.rebuild,
+            wait,
+        )?,
+        None => library.begin(&opts.settings, embedder.info(), opts.rebuild, wait)?,
+    };
     txn.set_root(&root);
     let settings = txn.settings().clone();
     let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
@@ -226,6 +267,8 @@ pub fn build_index(
     let mut report = IndexReport {
         root: root.clone(),
         index: index_dir,
+        backend,
+        backend_writes: None,
         model: embedder.info().name.clone(),
         device: crate::embed::device_name(embedder.device()).into(),
         precision: embedder.dtype().as_str().to_string(),
@@ -298,6 +341,14 @@ pub fn build_index(
     report.chunks = committed.chunks;
     report.tombstones = committed.tombstones;
     report.graph_rebuilt = committed.graph_rebuilt;
+    report.backend_writes = remote.map(|r| {
+        let (seconds, chunks_sent) = r.writes();
+        BackendWrites {
+            chunks_sent,
+            seconds,
+            chunks_per_second: chunks_sent as f64 / seconds.max(1e-9),
+        }
+    });
     report.seconds = started.elapsed().as_secs_f64();
     report.chunks_per_second = report.chunks_embedded as f64 / report.seconds.max(1e-9);
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));

@@ -449,6 +449,51 @@ impl Library {
         ))
     }
 
+    /// Starts the one write transaction of an index whose search arms live in `remote`
+    /// (a Milvus collection), with this library as its local catalog of what was sent. Like
+    /// [`begin`](Self::begin), but the settings are checked against the manifest recorded
+    /// with the remote collection, so a mismatch is refused whichever machine wrote it. The
+    /// local catalog is built on only when it is the one the collection was last committed
+    /// from (same generation, model and chunk count); otherwise (a new collection, another
+    /// machine's catalog, a rebuild) the collection is emptied and every document sent again.
+    pub fn begin_remote(
+        &self,
+        remote: std::sync::Arc<dyn crate::index::remote::RemoteIndex>,
+        request: &SettingsRequest,
+        model: &ModelInfo,
+        rebuild: bool,
+        wait: Option<&dyn Fn(Option<u32>)>,
+    ) -> Result<Transaction> {
+        let lock = WriterLock::acquire(self, wait)?;
+        self.recover()?;
+        let local = match self.current_paths()? {
+            Some(paths) => Manifest::read(paths.dir()).ok().map(|m| (paths, m)),
+            None => None,
+        };
+        let recorded: Option<Manifest> = match remote.manifest_json()? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| Error::Remote {
+                server: remote.name().to_string(),
+                action: "reading the collection's manifest".into(),
+                cause: e.to_string(),
+            })?),
+            None => None,
+        };
+        let name = PathBuf::from(remote.name());
+        let settings = request.resolve(&name, recorded.as_ref(), model, rebuild)?;
+        let in_step = !rebuild
+            && matches!((&local, &recorded), (Some((_, l)), Some(r))
+                if l.generation == r.generation
+                    && l.model.fingerprint == r.model.fingerprint
+                    && l.chunks == r.chunks);
+        remote.prepare(model.dim, !in_step)?;
+        let floor = recorded.as_ref().map_or(0, |m| m.generation + 1);
+        let base = if in_step { local } else { None };
+        Ok(
+            Transaction::new(self.clone(), lock, base, settings, !in_step)
+                .with_remote(remote, floor),
+        )
+    }
+
     /// Starts a transaction that keeps the index's own settings and model (for maintenance:
     /// `verify --repair`, `compact`). Refuses when there is no index.
     pub fn begin_maintenance(&self) -> Result<Transaction> {

@@ -12,11 +12,13 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree};
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
+use crate::index::remote::{RemoteIndex, RemoteRow};
 use crate::index::vector::VectorIndex;
 use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest};
 use crate::{Error, Result};
@@ -48,12 +50,49 @@ pub struct Committed {
     pub graph_rebuilt: bool,
 }
 
+/// Chunks sent to a remote index per request (`LEXSEARCH_REMOTE_BATCH` overrides it, for
+/// tests that interrupt a run between batches).
+/// 128 chunks of all-MiniLM-L6-v2 make about 330 kB, well under gRPC's usual 4 MB message limit
+/// (milvus-lite closed the stream on 509).
+const REMOTE_BATCH: usize = 128;
+
+fn remote_batch() -> usize {
+    std::env::var("LEXSEARCH_REMOTE_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(REMOTE_BATCH)
+}
+
+/// What a transaction with a remote index sends it.
+struct RemoteStaged {
+    index: Arc<dyn RemoteIndex>,
+    /// Chunks added and not sent yet (sent in batches of [`REMOTE_BATCH`] chunks).
+    batch: Vec<RemoteRow>,
+    /// Chunks of removed documents, deleted from the remote index at commit (after every
+    /// addition is acknowledged).
+    removed: Vec<ChunkId>,
+}
+
+impl RemoteStaged {
+    fn send(&mut self) -> Result<()> {
+        for batch in self.batch.chunks(remote_batch()) {
+            self.index.upsert(batch)?;
+        }
+        self.batch.clear();
+        Ok(())
+    }
+}
+
 /// The next generation while it is written.
 struct Staged {
     paths: GenerationPaths,
     catalog: Catalog,
-    keyword: KeywordWriter,
+    /// The local keyword index (none when a remote index holds the chunks).
+    keyword: Option<KeywordWriter>,
+    /// The local vector graph (none when a remote index holds the vectors).
     vectors: VectorIndex,
+    remote: Option<RemoteStaged>,
     /// Vectors of chunks added, inserted into the graph at commit.
     new_vectors: Vec<(ChunkId, Vec<f32>)>,
     next_doc: u64,
@@ -73,6 +112,10 @@ pub struct Transaction {
     rebuild: bool,
     root: Option<PathBuf>,
     staged: Option<Staged>,
+    /// The remote index that holds the search arms instead of the local ones, if any.
+    remote: Option<Arc<dyn RemoteIndex>>,
+    /// The lowest generation number the next commit may take (above the remote index's).
+    generation_floor: u64,
 }
 
 /// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
@@ -124,7 +167,21 @@ impl Transaction {
             rebuild,
             root: None,
             staged: None,
+            remote: None,
+            generation_floor: 0,
         }
+    }
+
+    /// Sends the search arms to `remote` instead of the local keyword index and graph; the
+    /// catalog stays local. Generations are numbered from `generation_floor` up.
+    pub(super) fn with_remote(
+        mut self,
+        remote: Arc<dyn RemoteIndex>,
+        generation_floor: u64,
+    ) -> Self {
+        self.remote = Some(remote);
+        self.generation_floor = generation_floor;
+        self
     }
 
     /// The settings this transaction writes (the index's own unless a rebuild changes them).
@@ -211,6 +268,38 @@ impl Transaction {
             (_, Some((_, m))) => (m.next_doc_id, m.next_chunk_id),
         };
         let dim = self.settings.model.dim;
+        if let Some(index) = &self.remote {
+            // The catalog only; a remote index holds the arms. What an interrupted run sent
+            // beyond the base catalog's chunk ids goes first.
+            if how != Staging::Fresh
+                && let Some((from, _)) = base
+            {
+                stage("copying the catalog");
+                copy_tree(&from.catalog(), &paths.catalog()).map_err(|e| match e {
+                    Error::Io { source, .. } => not_writable(source),
+                    other => other,
+                })?;
+            }
+            stage(&format!("preparing {}", index.name()));
+            index.delete_from(ChunkId(next_chunk))?;
+            self.staged = Some(Staged {
+                catalog: Catalog::open(&paths.catalog())?,
+                keyword: None,
+                vectors: VectorIndex::empty(dim),
+                remote: Some(RemoteStaged {
+                    index: index.clone(),
+                    batch: Vec::new(),
+                    removed: Vec::new(),
+                }),
+                rebuild_graph: false,
+                fresh: how == Staging::Fresh,
+                new_vectors: Vec::new(),
+                next_doc,
+                next_chunk,
+                paths,
+            });
+            return Ok(());
+        }
         let staged = match (how, base) {
             (Staging::Copy, Some((from, _))) => {
                 stage("copying the index");
@@ -220,8 +309,9 @@ impl Transaction {
                 })?;
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
-                    keyword: KeywordIndex::open(&paths.keyword())?.writer()?,
+                    keyword: Some(KeywordIndex::open(&paths.keyword())?.writer()?),
                     vectors: VectorIndex::open(&paths.vectors(), dim)?,
+                    remote: None,
                     rebuild_graph: false,
                     fresh: false,
                     new_vectors: Vec::new(),
@@ -245,8 +335,9 @@ impl Transaction {
                 }
                 Staged {
                     catalog,
-                    keyword,
+                    keyword: Some(keyword),
                     vectors: VectorIndex::empty(dim),
+                    remote: None,
                     rebuild_graph: true,
                     fresh: false,
                     new_vectors: Vec::new(),
@@ -259,8 +350,9 @@ impl Transaction {
                 std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
-                    keyword: KeywordIndex::create(&paths.keyword())?.writer()?,
+                    keyword: Some(KeywordIndex::create(&paths.keyword())?.writer()?),
                     vectors: VectorIndex::empty(dim),
+                    remote: None,
                     rebuild_graph: true,
                     fresh: true,
                     new_vectors: Vec::new(),
@@ -306,7 +398,9 @@ impl Transaction {
         for (ordinal, ((mut rec, vector), id)) in chunks.into_iter().zip(&doc.chunks).enumerate() {
             rec.doc = doc_id;
             rec.ordinal = ordinal as u32;
-            s.keyword.add(&stored_chunk(doc_id, &doc, *id, &rec))?;
+            if let Some(keyword) = &mut s.keyword {
+                keyword.add(&stored_chunk(doc_id, &doc, *id, &rec))?;
+            }
             records.push((*id, rec, vector));
         }
         let with_vectors: Vec<(ChunkId, ChunkRecord, &[f32])> = records
@@ -314,8 +408,20 @@ impl Transaction {
             .map(|(id, rec, v)| (*id, rec.clone(), v.as_slice()))
             .collect();
         s.catalog.put_document(doc_id, &doc, &with_vectors)?;
-        s.new_vectors
-            .extend(records.into_iter().map(|(id, _, v)| (id, v)));
+        if let Some(remote) = &mut s.remote {
+            for (id, rec, vector) in records {
+                remote.batch.push(RemoteRow {
+                    chunk: stored_chunk(doc_id, &doc, id, &rec),
+                    vector,
+                });
+            }
+            if remote.batch.len() >= remote_batch() {
+                remote.send()?;
+            }
+        } else {
+            s.new_vectors
+                .extend(records.into_iter().map(|(id, _, v)| (id, v)));
+        }
         Ok(doc_id)
     }
 
@@ -323,8 +429,14 @@ impl Transaction {
     pub fn remove_document(&mut self, id: DocId) -> Result<()> {
         let s = self.staged()?;
         let chunks = s.catalog.delete_document(id)?;
-        s.keyword.delete_doc(id);
-        s.vectors.remove(chunks);
+        if let Some(remote) = &mut s.remote {
+            remote.removed.extend(chunks);
+        } else {
+            if let Some(keyword) = &mut s.keyword {
+                keyword.delete_doc(id);
+            }
+            s.vectors.remove(chunks);
+        }
         Ok(())
     }
 
@@ -341,6 +453,18 @@ impl Transaction {
         if self.staged.is_none()
             && let Some((paths, m)) = &self.base
         {
+            if let Some(index) = &self.remote {
+                // Nothing changed; only what an interrupted run sent goes.
+                index.delete_from(ChunkId(m.next_chunk_id))?;
+                let _ = std::fs::remove_dir_all(self.library.resume().dir());
+                return Ok(Committed {
+                    generation: m.generation,
+                    documents: m.documents as usize,
+                    chunks: m.chunks as usize,
+                    tombstones: 0,
+                    graph_rebuilt: false,
+                });
+            }
             let tombstones =
                 VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?.tombstones();
             let _ = std::fs::remove_dir_all(self.library.resume().dir());
@@ -356,31 +480,45 @@ impl Transaction {
         let Some(mut s) = self.staged.take() else {
             return Err(Error::Cancelled);
         };
-        stage("committing the keyword index");
-        s.keyword.commit()?;
-        stage("updating the vector graph");
+        if let Some(keyword) = &mut s.keyword {
+            stage("committing the keyword index");
+            keyword.commit()?;
+        }
         let dim = self.settings.model.dim;
         let new_vectors = std::mem::take(&mut s.new_vectors);
-        if s.fresh {
-            // The catalog holds exactly the vectors added.
-            s.vectors = VectorIndex::build(dim, &new_vectors);
-        } else if s.rebuild_graph {
-            s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+        if let Some(remote) = &mut s.remote {
+            stage(&format!(
+                "sending the last chunks to {}",
+                remote.index.name()
+            ));
+            remote.send()?;
+            remote.index.delete(&remote.removed)?;
         } else {
-            s.vectors.insert(&new_vectors);
-            if s.vectors.needs_compaction() {
-                stage("compacting the vector graph");
+            stage("updating the vector graph");
+            if s.fresh {
+                // The catalog holds exactly the vectors added.
+                s.vectors = VectorIndex::build(dim, &new_vectors);
+            } else if s.rebuild_graph {
                 s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
-                s.rebuild_graph = true;
+            } else {
+                s.vectors.insert(&new_vectors);
+                if s.vectors.needs_compaction() {
+                    stage("compacting the vector graph");
+                    s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+                    s.rebuild_graph = true;
+                }
             }
         }
         drop(new_vectors);
-        s.vectors.dump(&s.paths.vectors())?;
+        if s.remote.is_none() {
+            s.vectors.dump(&s.paths.vectors())?;
+        }
         s.catalog.flush()?;
         let (documents, chunks) = s.catalog.counts();
         let generation = self
             .library
-            .next_generation(self.base.as_ref().map(|(_, m)| m));
+            .next_generation(self.base.as_ref().map(|(_, m)| m))
+            .max(self.generation_floor);
         let root = match (&self.root, &self.base) {
             (Some(r), _) => r.clone(),
             (None, Some((_, m))) => m.root.clone(),
@@ -410,6 +548,15 @@ impl Transaction {
             graph_rebuilt: s.rebuild_graph,
         };
         let paths = s.paths.clone();
+        if let Some(remote) = &s.remote {
+            // Acknowledged by the server before the local catalog says it was sent.
+            stage(&format!("committing {}", remote.index.name()));
+            let json = serde_json::to_string(&manifest).map_err(|e| Error::CorruptIndex {
+                index: self.library.dir().to_path_buf(),
+                what: format!("cannot serialise the manifest: {e}"),
+            })?;
+            remote.index.commit(&json)?;
+        }
         // The stores close (sled's flusher stops) before their folder is renamed.
         drop(s);
         std::fs::remove_file(paths.dir().join(STAGING_MODEL))

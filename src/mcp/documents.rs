@@ -292,7 +292,7 @@ impl Snapshot {
         }
         let files: BTreeMap<String, IndexedFile> = self
             .searcher
-            .keyword_index()
+            .keyword_index()?
             .documents()?
             .into_iter()
             .map(|c| {
@@ -506,7 +506,7 @@ impl Backend {
                 root: root.to_path_buf(),
             });
         }
-        let chunks = snap.searcher.keyword_index().chunks_of(indexed.doc)?;
+        let chunks = snap.searcher.keyword_index()?.chunks_of(indexed.doc)?;
         let extracted = self.extracted(snap.generation, &rel, &target)?;
         // The index's ranges point into the text as it was indexed.
         if chunks

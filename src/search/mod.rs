@@ -14,6 +14,7 @@ pub mod snippet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use crate::embed::Embedder;
 use crate::ids::ChunkId;
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
+use crate::index::remote::{RemoteIndex, ServerFusion};
 use crate::index::vector::VectorIndex;
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
@@ -255,9 +257,35 @@ fn as_millis_if_some<S: serde::Serializer>(
 /// Cheap to keep open; searches do not block writers.
 pub struct Searcher {
     dir: PathBuf,
-    snapshot: Snapshot,
-    keyword: KeywordIndex,
-    vectors: VectorIndex,
+    arms: Arms,
+}
+
+/// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
+/// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
+/// the size of the local variant does not matter.)
+#[allow(clippy::large_enum_variant)]
+enum Arms {
+    Local {
+        snapshot: Snapshot,
+        keyword: KeywordIndex,
+        vectors: VectorIndex,
+    },
+    Remote {
+        index: Arc<dyn RemoteIndex>,
+        manifest: Manifest,
+    },
+}
+
+/// The fusion a server runs for `fusion`: RRF keeps its constant (Milvus's RRF has no arm
+/// weights), weighted fusion its weights.
+fn server_fusion(fusion: Fusion) -> ServerFusion {
+    match fusion {
+        Fusion::Rrf { k, .. } => ServerFusion::Rrf { k },
+        Fusion::Weighted { alpha } => ServerFusion::Weighted {
+            keyword: 1.0 - alpha,
+            semantic: alpha,
+        },
+    }
 }
 
 impl Library {
@@ -271,9 +299,11 @@ impl Library {
             VectorIndex::open_for_search(&paths.vectors(), manifest.model.dim, manifest.chunks)?;
         Ok(Searcher {
             dir: self.dir().to_path_buf(),
-            snapshot,
-            keyword,
-            vectors,
+            arms: Arms::Local {
+                snapshot,
+                keyword,
+                vectors,
+            },
         })
     }
 }
@@ -284,25 +314,80 @@ impl Searcher {
         Library::at(dir).searcher()
     }
 
+    /// A searcher over a remote index (`--backend milvus://...`), on any machine that has
+    /// the model: hits come with their text and place from the remote index itself.
+    pub fn open_remote(index: Arc<dyn RemoteIndex>) -> Result<Self> {
+        let Some(json) = index.manifest_json()? else {
+            return Err(Error::Remote {
+                server: index.name().to_string(),
+                action: "opening the collection".into(),
+                cause: format!(
+                    "it holds no complete lexsearch index; index into it first with \
+                     `lexsearch index DIR --backend {}`",
+                    index.name()
+                ),
+            });
+        };
+        let manifest = serde_json::from_str(&json).map_err(|e| Error::Remote {
+            server: index.name().to_string(),
+            action: "reading the collection's manifest".into(),
+            cause: e.to_string(),
+        })?;
+        Ok(Searcher {
+            dir: PathBuf::from(index.name()),
+            arms: Arms::Remote { index, manifest },
+        })
+    }
+
     /// Whether a writer has published a newer generation since this searcher opened (a
-    /// long-lived reader then opens a new searcher to see it).
+    /// long-lived reader then opens a new searcher to see it). A remote index is always
+    /// current: the server serves what it was last sent.
     pub fn is_current(&self) -> bool {
-        Library::at(&self.dir).is_current(&self.snapshot)
+        match &self.arms {
+            Arms::Local { snapshot, .. } => Library::at(&self.dir).is_current(snapshot),
+            Arms::Remote { .. } => true,
+        }
     }
 
     /// The index's manifest (model, chunker, counts).
     pub fn manifest(&self) -> &Manifest {
-        self.snapshot.manifest()
+        match &self.arms {
+            Arms::Local { snapshot, .. } => snapshot.manifest(),
+            Arms::Remote { manifest, .. } => manifest,
+        }
     }
 
-    /// The index folder.
+    /// The index folder (for a remote index, its `milvus://...` name).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// The keyword index, which also stores every chunk's text and place.
-    pub fn keyword_index(&self) -> &KeywordIndex {
-        &self.keyword
+    /// The remote index searched, if any.
+    pub fn remote(&self) -> Option<&Arc<dyn RemoteIndex>> {
+        match &self.arms {
+            Arms::Local { .. } => None,
+            Arms::Remote { index, .. } => Some(index),
+        }
+    }
+
+    /// The local keyword index, which also stores every chunk's text and place; a remote
+    /// index has none (its chunks are read with [`fetch`](Self::fetch)).
+    pub fn keyword_index(&self) -> Result<&KeywordIndex> {
+        match &self.arms {
+            Arms::Local { keyword, .. } => Ok(keyword),
+            Arms::Remote { index, .. } => Err(Error::InvalidSetting(format!(
+                "{} holds only chunks: whole documents and outlines need a local index",
+                index.name()
+            ))),
+        }
+    }
+
+    /// A chunk's stored fields: text, place, document.
+    pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
+        match &self.arms {
+            Arms::Local { keyword, .. } => keyword.fetch(id),
+            Arms::Remote { index, .. } => index.fetch(id),
+        }
     }
 
     /// Re-ranks the best fused results (twice `k`, at least 20) by how strongly the query
@@ -325,7 +410,7 @@ impl Searcher {
         let mut docs: HashMap<String, usize> = HashMap::new();
         let mut names = Vec::new();
         for f in &fused[..top] {
-            let Some(c) = self.keyword.fetch(f.chunk_id)? else {
+            let Some(c) = self.fetch(f.chunk_id)? else {
                 doc_of.push(None);
                 continue;
             };
@@ -337,7 +422,7 @@ impl Searcher {
             doc_of.push(Some(doc));
             read.insert(f.chunk_id, c);
         }
-        let (terms, _) = self.keyword.query_terms(&req.query);
+        let (terms, _) = KeywordIndex::terms_of(&req.query);
         let by_doc = name_match(&terms, &names);
         let named: Vec<f32> = doc_of
             .iter()
@@ -361,7 +446,7 @@ impl Searcher {
         let mut candidates = Vec::with_capacity(fused.len());
         for f in fused {
             if let std::collections::hash_map::Entry::Vacant(slot) = read.entry(f.chunk_id) {
-                match self.keyword.fetch(f.chunk_id)? {
+                match self.fetch(f.chunk_id)? {
                     Some(c) => {
                         slot.insert(c);
                     }
@@ -412,12 +497,14 @@ impl Searcher {
             if req.mode == Mode::Semantic {
                 return Ok(Vec::new());
             }
-            Ok(self
-                .keyword
-                .search(&req.query, fetch)?
-                .into_iter()
-                .map(|h| (h.chunk_id, h.score))
-                .collect())
+            match &self.arms {
+                Arms::Local { keyword, .. } => Ok(keyword
+                    .search(&req.query, fetch)?
+                    .into_iter()
+                    .map(|h| (h.chunk_id, h.score))
+                    .collect()),
+                Arms::Remote { index, .. } => index.keyword(&req.query, fetch),
+            }
         };
         // The semantic arm's results and the query's embedding (for pinpoints).
         type Semantic = (Vec<(ChunkId, f32)>, Option<Vec<f32>>);
@@ -433,17 +520,24 @@ impl Searcher {
             })?;
             self.manifest().check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(&req.query)?;
-            let found = self
-                .vectors
-                .search(&q, fetch)
-                .into_iter()
-                .map(|h| (h.chunk_id, h.cosine))
-                .collect();
+            let found = match &self.arms {
+                Arms::Local { vectors, .. } => vectors
+                    .search(&q, fetch)
+                    .into_iter()
+                    .map(|h| (h.chunk_id, h.cosine))
+                    .collect(),
+                // A remote hybrid search fuses on the server (below).
+                Arms::Remote { .. } if req.mode == Mode::Hybrid => Vec::new(),
+                Arms::Remote { index, .. } => index.semantic(&q, fetch)?,
+            };
             Ok((found, Some(q)))
         };
         // The two arms of a hybrid search run side by side: the keyword search takes about
         // as long as embedding the query on a large index.
-        let (keyword, semantic) = if req.mode == Mode::Hybrid {
+        let remote = self.remote().filter(|_| req.mode == Mode::Hybrid);
+        let (keyword, semantic) = if remote.is_some() {
+            (Ok(Vec::new()), semantic_arm())
+        } else if req.mode == Mode::Hybrid {
             std::thread::scope(|scope| {
                 let keyword = scope.spawn(keyword_arm);
                 let semantic = semantic_arm();
@@ -459,7 +553,23 @@ impl Searcher {
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
         let (fused, mut read) = match req.mode {
             Mode::Hybrid => {
-                let fused = fuse(&keyword, &semantic, req.fusion.for_query(&req.query));
+                let fusion = req.fusion.for_query(&req.query);
+                let fused = match (remote, &query_vector) {
+                    // The server's own hybrid search, fused as asked; the arms' own ranks
+                    // and scores are not reported.
+                    (Some(index), Some(q)) => index
+                        .hybrid(&req.query, q, fetch, server_fusion(fusion))?
+                        .into_iter()
+                        .map(|(chunk_id, score)| Fused {
+                            chunk_id,
+                            score,
+                            keyword: None,
+                            semantic: None,
+                            named: None,
+                        })
+                        .collect(),
+                    _ => fuse(&keyword, &semantic, fusion),
+                };
                 self.favour_named(fused, req)?
             }
             // A single arm keeps its own scores.
@@ -494,7 +604,7 @@ impl Searcher {
         for f in fused.into_iter().take(req.k) {
             let stored = match read.remove(&f.chunk_id) {
                 Some(c) => c,
-                None => match self.keyword.fetch(f.chunk_id)? {
+                None => match self.fetch(f.chunk_id)? {
                     Some(c) => c,
                     None => continue, // an orphan vector: harmless, skipped
                 },
@@ -550,7 +660,7 @@ impl Searcher {
         let pinpoint_elapsed = pinpoint_started.elapsed();
         Ok(SearchResults {
             hits,
-            keyword_terms: self.keyword.query_terms(&req.query).0,
+            keyword_terms: KeywordIndex::terms_of(&req.query).0,
             elapsed: started.elapsed(),
             pinpoint_elapsed,
             rerank_elapsed,

@@ -1,0 +1,437 @@
+//! `--backend milvus://HOST:PORT/COLLECTION` (cargo feature `milvus`) against a real Milvus
+//! protocol server: milvus-lite, started on a free loopback port and killed by pid at the end
+//! (also when a test panics). The collection is read back with pymilvus, an independent client.
+//!
+//! The server and pymilvus come from the venv of scripts/milvus-venv; without it these tests
+//! skip with "SKIPPED: ...", unless `LEXSEARCH_REQUIRE_MILVUS=1` (set by scripts/test).
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{copy_tree, lexsearch, real_model, repo, sample_corpus, success_json};
+
+/// A milvus-lite server on a free loopback port, killed by pid when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    python: PathBuf,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Python of the milvus venv, or `None` (with a message) when it is absent and not required.
+fn milvus_python() -> Option<PathBuf> {
+    let python = std::env::var_os("LEXSEARCH_MILVUS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/lexsearch/milvus-venv/bin/python")
+        });
+    if python.is_file() && python.with_file_name("milvus-lite").is_file() {
+        return Some(python);
+    }
+    if std::env::var("LEXSEARCH_REQUIRE_MILVUS").as_deref() == Ok("1") {
+        panic!(
+            "LEXSEARCH_REQUIRE_MILVUS=1 but no milvus-lite venv at {}: run scripts/milvus-venv",
+            python.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: no milvus-lite venv at {}; run scripts/milvus-venv to run this test",
+        python.display()
+    );
+    None
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// Starts milvus-lite and waits until it accepts connections.
+    fn start() -> Option<Server> {
+        let python = milvus_python()?;
+        let data = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(python.with_file_name("milvus-lite"))
+            .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            port,
+            python,
+            _data: data,
+        };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "milvus-lite did not listen on port {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(server)
+    }
+
+    fn url(&self, collection: &str) -> String {
+        format!("milvus://127.0.0.1:{}/{collection}", self.port)
+    }
+
+    /// pymilvus's view of `collection`: its properties and rows.
+    fn dump(&self, collection: &str) -> serde_json::Value {
+        let out = Command::new(&self.python)
+            .arg(repo().join("tests/milvus_dump.py"))
+            .arg(format!("http://127.0.0.1:{}", self.port))
+            .arg(collection)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn count(&self, collection: &str) -> u64 {
+        let out = Command::new(&self.python)
+            .arg(repo().join("tests/milvus_dump.py"))
+            .arg(format!("http://127.0.0.1:{}", self.port))
+            .arg(collection)
+            .arg("count")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+}
+
+/// A chunk by document and byte range: its text and vector.
+type Chunks = BTreeMap<(String, u64, u64), (String, Vec<f32>)>;
+
+/// The chunks of the collection, as pymilvus reads them.
+fn milvus_chunks(dump: &serde_json::Value) -> Chunks {
+    dump["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let key = (
+                r["path"].as_str().unwrap().to_string(),
+                r["start"].as_u64().unwrap(),
+                r["end"].as_u64().unwrap(),
+            );
+            let vector = r["dense"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            (key, (r["text"].as_str().unwrap().to_string(), vector))
+        })
+        .collect()
+}
+
+/// The chunks of a local index's current generation (its catalog: text and vectors).
+fn catalog_chunks(index: &Path) -> Chunks {
+    let snapshot = lexsearch::Library::at(index).snapshot().unwrap();
+    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let mut out = Chunks::new();
+    for (_, doc) in catalog.documents().unwrap() {
+        for id in &doc.chunks {
+            let rec = catalog.chunk(*id).unwrap().unwrap();
+            let vector = catalog.vector(*id).unwrap().unwrap();
+            let key = (
+                doc.rel.to_string_lossy().into_owned(),
+                rec.start as u64,
+                rec.end as u64,
+            );
+            out.insert(key, (rec.text, vector));
+        }
+    }
+    out
+}
+
+/// Chunk ids in the collection, by document.
+fn ids_by_document(dump: &serde_json::Value) -> BTreeMap<String, Vec<u64>> {
+    let mut out: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for r in dump["rows"].as_array().unwrap() {
+        out.entry(r["path"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r["id"].as_u64().unwrap());
+    }
+    out
+}
+
+/// Asserts two chunk sets are the same chunks with bit-identical vectors.
+fn assert_same_chunks(milvus: &Chunks, local: &Chunks) {
+    assert_eq!(
+        milvus.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>(),
+        "the collection holds other chunks than the local index"
+    );
+    for (key, (text, vector)) in local {
+        let (m_text, m_vector) = &milvus[key];
+        assert_eq!(m_text, text, "text of {key:?}");
+        assert_eq!(m_vector, vector, "vector of {key:?}");
+    }
+}
+
+fn index_cmd(model: &Path, docs: &Path, backend: Option<&str>) -> assert_cmd::Command {
+    let mut cmd = lexsearch();
+    cmd.args(["index", "--quiet", "--json", "--model"])
+        .arg(model)
+        .arg(docs);
+    if let Some(url) = backend {
+        cmd.args(["--backend", url]);
+    }
+    cmd
+}
+
+const SUBSET: [&str; 6] = [
+    "commercial-lease.txt",
+    "nda.md",
+    "last-will.txt",
+    "loan-agreement.txt",
+    "privacy-policy.html",
+    "software-license.md",
+];
+
+fn subset(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in SUBSET {
+        std::fs::copy(sample_corpus().join(f), to.join(f)).unwrap();
+    }
+}
+
+#[test]
+fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
+    let Some(model) = real_model() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let url = server.url("contracts");
+    let tmp = tempfile::tempdir().unwrap();
+    let (remote_docs, local_docs) = (tmp.path().join("remote"), tmp.path().join("local"));
+    subset(&remote_docs);
+    subset(&local_docs);
+
+    let first = success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
+    assert_eq!(first["added"], 6);
+    assert_eq!(first["backend"], url.as_str());
+    success_json(&mut index_cmd(&model, &local_docs, None));
+    let dump = server.dump("contracts");
+    let milvus = milvus_chunks(&dump);
+    assert_eq!(first["chunks"].as_u64().unwrap(), milvus.len() as u64);
+    assert_same_chunks(&milvus, &catalog_chunks(&local_docs.join(".lexsearch")));
+    // The model and settings are recorded with the collection.
+    let manifest: serde_json::Value =
+        serde_json::from_str(dump["properties"]["lexsearch.manifest"].as_str().unwrap()).unwrap();
+    assert_eq!(manifest["chunks"].as_u64().unwrap(), milvus.len() as u64);
+    assert!(manifest["model"]["fingerprint"].as_str().unwrap().len() > 8);
+    let ids_before = ids_by_document(&dump);
+
+    // A change and a deletion, in both folders.
+    for docs in [&remote_docs, &local_docs] {
+        let lease = docs.join("commercial-lease.txt");
+        let mut text = std::fs::read_to_string(&lease).unwrap();
+        text.push_str("\n\nRIDER. The Tenant shall keep a parrot named Horatio on the premises.\n");
+        std::fs::write(&lease, text).unwrap();
+        std::fs::remove_file(docs.join("nda.md")).unwrap();
+    }
+    let second = success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
+    assert_eq!(
+        (
+            &second["added"],
+            &second["changed"],
+            &second["removed"],
+            &second["unchanged"]
+        ),
+        (&0.into(), &1.into(), &1.into(), &4.into()),
+        "{second}"
+    );
+    let embedded = second["chunks_embedded"].as_u64().unwrap();
+    assert!(
+        (1..=3).contains(&embedded),
+        "only the changed chunks are embedded: {second}"
+    );
+    success_json(&mut index_cmd(&model, &local_docs, None));
+    let dump = server.dump("contracts");
+    assert_same_chunks(
+        &milvus_chunks(&dump),
+        &catalog_chunks(&local_docs.join(".lexsearch")),
+    );
+    // Unchanged documents were not sent again: their rows keep their ids.
+    let ids_after = ids_by_document(&dump);
+    assert!(!ids_after.contains_key("nda.md"));
+    for f in ["last-will.txt", "loan-agreement.txt", "software-license.md"] {
+        assert_eq!(ids_after[f], ids_before[f], "{f}");
+    }
+
+    // Searches from a folder with no index, in the three modes, with pinpoints.
+    let elsewhere = tempfile::tempdir().unwrap();
+    for (mode, query, expected) in [
+        ("keyword", "parrot named Horatio", "commercial-lease.txt"),
+        (
+            "semantic",
+            "who inherits my estate when I die",
+            "last-will.txt",
+        ),
+        (
+            "hybrid",
+            "Last Will and Testament of Eleanor",
+            "last-will.txt",
+        ),
+    ] {
+        let v = success_json(
+            lexsearch()
+                .current_dir(elsewhere.path())
+                .args([
+                    "search",
+                    "--json",
+                    "--backend",
+                    &url,
+                    "--mode",
+                    mode,
+                    "--model",
+                ])
+                .arg(&model)
+                .arg(query),
+        );
+        let hit = &v["hits"][0];
+        assert_eq!(hit["file"], expected, "{mode}: {v}");
+        assert_eq!(
+            hit["path"].as_str().unwrap(),
+            remote_docs
+                .canonicalize()
+                .unwrap()
+                .join(expected)
+                .to_str()
+                .unwrap()
+        );
+        assert!(hit["text"].as_str().unwrap().len() > 20);
+        assert!(hit["line"].as_u64().unwrap() >= 1);
+        let pinpoint = &hit["pinpoint"];
+        assert!(pinpoint.is_object(), "{mode}: no pinpoint in {hit}");
+        let (start, end) = (
+            hit["start_byte"].as_u64().unwrap(),
+            hit["end_byte"].as_u64().unwrap(),
+        );
+        assert!(start <= pinpoint["start_byte"].as_u64().unwrap());
+        assert!(pinpoint["end_byte"].as_u64().unwrap() <= end);
+    }
+
+    // Other settings than those recorded with the collection are refused, naming it.
+    let refused = index_cmd(&model, &remote_docs, Some(&url))
+        .args(["--chunk-tokens", "100"])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        err.contains(&url) && err.contains("chunk size") && err.contains("--rebuild"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_killed_milvus_index_run_is_resumed_to_exactly_the_local_index() {
+    let Some(model) = real_model() else { return };
+    let Some(local) = crate::common::indexed_sample() else {
+        return;
+    };
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let url = server.url("killed");
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("corpus");
+    copy_tree(&sample_corpus(), &docs);
+    // Small batches, so that the run is killed between acknowledged batches.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .args(["--backend", &url])
+        .env("LEXSEARCH_REMOTE_BATCH", "4")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before any batch reached the server"
+        );
+        if server.count("killed") > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // kill -9: nothing runs after it.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sent = server.count("killed");
+    assert!(sent > 0);
+    assert!(
+        server.dump("killed")["properties"]
+            .get("lexsearch.manifest")
+            .is_none(),
+        "a killed run commits nothing"
+    );
+    // Searching the half-sent collection is refused rather than answered from part of it.
+    let refused = lexsearch()
+        .args(["search", "--backend", &url, "--mode", "keyword", "lease"])
+        .assert()
+        .failure();
+    assert!(String::from_utf8_lossy(&refused.get_output().stderr).contains("index into it first"));
+
+    let documents = lexsearch::Library::at(local.join(".lexsearch"))
+        .manifest()
+        .unwrap()
+        .documents;
+    let rerun = success_json(&mut index_cmd(&model, &docs, Some(&url)));
+    assert_eq!(rerun["files_indexed"], documents, "{rerun}");
+    let milvus = milvus_chunks(&server.dump("killed"));
+    assert_same_chunks(&milvus, &catalog_chunks(&local.join(".lexsearch")));
+    // Nothing changed since: a third run sends nothing and changes nothing.
+    let third = success_json(&mut index_cmd(&model, &docs, Some(&url)));
+    assert_eq!(third["unchanged"], documents);
+    assert_eq!(third["chunks_embedded"], 0);
+    assert_eq!(server.count("killed"), milvus.len() as u64);
+}
+
+#[test]
+fn an_unreachable_milvus_server_is_named_with_the_cause() {
+    let port = free_port();
+    let url = format!("milvus://127.0.0.1:{port}/contracts");
+    let out = lexsearch()
+        .args(["search", "--backend", &url, "--mode", "keyword", "lease"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains(&url), "{err}");
+    assert!(err.contains("check that the server is running"), "{err}");
+}
