@@ -17,9 +17,9 @@ mod formats;
 mod incremental;
 #[cfg(feature = "mcp")]
 mod mcp;
-mod model_families;
 #[cfg(feature = "milvus")]
 mod milvus;
+mod model_families;
 mod models;
 #[cfg(feature = "hub")]
 mod pull;

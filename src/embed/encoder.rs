@@ -260,42 +260,7 @@ impl Embedder {
                 .map_err(|e| ModelError::Inference(e.to_string()))
         };
         let workers = self.data_parallel_workers(batches.len());
-        let results: Vec<Result<Vec<Vec<f32>>, ModelError>> = if workers > 1 {
-            // Whole batches on separate threads, each with a one-thread pool for candle's own
-            // parallel loops: on a few cores this beats splitting every matrix product
-            // (docs/benchmarks.md). Each batch is computed exactly as it would be alone.
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let mut slots: Vec<Option<Result<Vec<Vec<f32>>, ModelError>>> =
-                (0..batches.len()).map(|_| None).collect();
-            let done = std::sync::Mutex::new(Vec::new());
-            std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    scope.spawn(|| {
-                        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
-                        loop {
-                            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(batch) = batches.get(b) else { break };
-                            let r = match &pool {
-                                Ok(pool) => pool.install(|| run(batch)),
-                                Err(_) => run(batch),
-                            };
-                            if let Ok(mut d) = done.lock() {
-                                d.push((b, r));
-                            }
-                        }
-                    });
-                }
-            });
-            for (b, r) in done.into_inner().unwrap_or_default() {
-                slots[b] = Some(r);
-            }
-            slots
-                .into_iter()
-                .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
-                .collect()
-        } else {
-            batches.iter().map(|b| run(b)).collect()
-        };
+        let results = run_batches(&batches, workers, run);
         let mut out = vec![Vec::new(); encodings.len()];
         for (batch, vectors) in batches.iter().zip(results) {
             for (&i, v) in batch.iter().zip(vectors?) {
@@ -534,4 +499,47 @@ impl TokenSpans for Embedder {
             Err(_) => crate::ingest::chunk::WordSpans.token_spans(text),
         }
     }
+}
+
+/// Runs `run` on every batch, results in batch order: with `workers` > 1, whole batches on
+/// separate threads, each with a one-thread pool for candle's own parallel loops. On a few
+/// cores this beats splitting every matrix product (docs/benchmarks.md); each batch is
+/// computed exactly as it would be alone.
+pub(super) fn run_batches<T: Send>(
+    batches: &[&[usize]],
+    workers: usize,
+    run: impl Fn(&[usize]) -> Result<T, ModelError> + Sync,
+) -> Vec<Result<T, ModelError>> {
+    let workers = workers.min(batches.len());
+    if workers < 2 {
+        return batches.iter().map(|b| run(b)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+                loop {
+                    let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(batch) = batches.get(b) else { break };
+                    let r = match &pool {
+                        Ok(pool) => pool.install(|| run(batch)),
+                        Err(_) => run(batch),
+                    };
+                    if let Ok(mut d) = done.lock() {
+                        d.push((b, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut slots: Vec<Option<Result<T, ModelError>>> = (0..batches.len()).map(|_| None).collect();
+    for (b, r) in done.into_inner().unwrap_or_default() {
+        slots[b] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
+        .collect()
 }

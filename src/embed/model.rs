@@ -369,7 +369,8 @@ impl ModelInfo {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, ModelError> {
+/// A JSON file of a model folder, or [`ModelError::BadFile`] naming it.
+pub(super) fn read_json(path: &Path) -> Result<Value, ModelError> {
     let text = fs::read_to_string(path).map_err(|e| ModelError::BadFile {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -380,7 +381,8 @@ fn read_json(path: &Path) -> Result<Value, ModelError> {
     })
 }
 
-fn read_optional_json(path: &Path) -> Result<Option<Value>, ModelError> {
+/// [`read_json`] for a file the folder may lack.
+pub(super) fn read_optional_json(path: &Path) -> Result<Option<Value>, ModelError> {
     if path.is_file() {
         read_json(path).map(Some)
     } else {

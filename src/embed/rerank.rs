@@ -35,6 +35,8 @@ use tokenizers::{
 
 use super::backbone::Backbone;
 use super::bert::gelu_erf;
+use super::encoder::run_batches;
+use super::model::{read_json, read_optional_json};
 use super::{Activation, DeviceSpec, Family, ModelError, Precision};
 
 /// Pairs scored together in one forward pass on a CPU.
@@ -386,25 +388,6 @@ impl std::fmt::Debug for CrossEncoder {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, ModelError> {
-    let text = fs::read_to_string(path).map_err(|e| ModelError::BadFile {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| ModelError::BadFile {
-        path: path.to_path_buf(),
-        message: format!("not valid JSON: {e}"),
-    })
-}
-
-fn read_optional_json(path: &Path) -> Result<Option<Value>, ModelError> {
-    if path.is_file() {
-        read_json(path).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// What config.json says about a cross-encoder: its family and architecture, or why it is
 /// not one.
 fn classify(dir: &Path, config: &Value) -> Result<(RerankFamily, String), RerankError> {
@@ -721,55 +704,12 @@ impl CrossEncoder {
                 .map_err(|e| ModelError::Inference(format!("reranking failed: {e}")))
         };
         let mut out = vec![0.0; encodings.len()];
-        for (batch, scores) in batches.iter().zip(self.run_batches(&batches, workers, run)) {
+        for (batch, scores) in batches.iter().zip(run_batches(&batches, workers, run)) {
             for (&i, s) in batch.iter().zip(scores?) {
                 out[i] = s;
             }
         }
         Ok(out)
-    }
-
-    /// Runs `run` on every batch, in order of the result: on the CPU, whole batches on
-    /// separate threads with one candle thread each (as the embedder does, docs/benchmarks.md).
-    fn run_batches<T: Send>(
-        &self,
-        batches: &[&[usize]],
-        workers: usize,
-        run: impl Fn(&[usize]) -> Result<T, ModelError> + Sync,
-    ) -> Vec<Result<T, ModelError>> {
-        let workers = workers.min(batches.len());
-        if workers < 2 {
-            return batches.iter().map(|b| run(b)).collect();
-        }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let done = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
-                    loop {
-                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(batch) = batches.get(b) else { break };
-                        let r = match &pool {
-                            Ok(pool) => pool.install(|| run(batch)),
-                            Err(_) => run(batch),
-                        };
-                        if let Ok(mut d) = done.lock() {
-                            d.push((b, r));
-                        }
-                    }
-                });
-            }
-        });
-        let mut slots: Vec<Option<Result<T, ModelError>>> =
-            (0..batches.len()).map(|_| None).collect();
-        for (b, r) in done.into_inner().unwrap_or_default() {
-            slots[b] = Some(r);
-        }
-        slots
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
-            .collect()
     }
 
     /// Threads that run whole batches side by side: on the CPU, the cores left over by
