@@ -9,7 +9,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use lexsearch::DeviceSpec;
-use lexsearch::embed::{CrossEncoder, RerankError};
+use lexsearch::embed::CrossEncoder;
 use serde_json::Value;
 
 use crate::common::{Tiny, indexed_sample, lexsearch, repo, success_json, write_tiny_model};
