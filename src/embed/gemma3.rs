@@ -387,25 +387,7 @@ mod tests {
             return;
         };
         let m = model(&f);
-        let want: Vec<Vec<Vec<f32>>> =
-            serde_json::from_value(f.refs["hidden_alone"].clone()).unwrap();
-        let ids: Vec<Vec<u32>> = serde_json::from_value(f.refs["token_ids"].clone()).unwrap();
-        for (text, want) in f.strings("texts").iter().zip(&want) {
-            let one = f.ids(text);
-            assert!(
-                ids.contains(&one),
-                "the tokenizer gives other ids than Python's for {text:?}"
-            );
-            let (t, mask) = right_padded(&[one]);
-            let got = m
-                .forward(&t, &mask)
-                .unwrap()
-                .get(0)
-                .unwrap()
-                .to_vec2::<f32>()
-                .unwrap();
-            assert_close(&format!("hidden states of {:?}", label(text)), &got, want);
-        }
+        assert_hidden_states_match(&f, |t, mask| m.forward(t, mask).unwrap());
     }
 
     #[test]

@@ -605,6 +605,29 @@ pub(super) mod reference {
         );
     }
 
+    /// Asserts that `forward` gives transformers' hidden states (the references'
+    /// `hidden_alone`) at every token of every text run alone, from the ids Python used.
+    pub(in crate::embed) fn assert_hidden_states_match(
+        f: &Folder,
+        forward: impl Fn(&Tensor, &Tensor) -> Tensor,
+    ) {
+        let want: Vec<Vec<Vec<f32>>> =
+            serde_json::from_value(f.refs["hidden_alone"].clone()).unwrap();
+        let python: Vec<Vec<u32>> = serde_json::from_value(f.refs["token_ids"].clone()).unwrap();
+        let texts = f.strings("texts");
+        assert_eq!((texts.len(), want.len()), (python.len(), python.len()));
+        for ((text, want), python) in texts.iter().zip(&want).zip(&python) {
+            let ids = f.ids(text);
+            assert_eq!(
+                &ids, python,
+                "the tokenizer gives other ids than Python's for {text:?}"
+            );
+            let (t, mask) = right_padded(&[ids]);
+            let got = forward(&t, &mask).get(0).unwrap().to_vec2::<f32>().unwrap();
+            assert_close(&format!("hidden states of {:?}", label(text)), &got, want);
+        }
+    }
+
     /// Asserts that right padding changes no real token's state: each sequence alone gives
     /// the rows it has in the padded batch (within 1e-4).
     pub(in crate::embed) fn assert_padding_changes_nothing(
@@ -650,19 +673,7 @@ mod tests {
             return;
         };
         let m = model(&f);
-        let want: Vec<Vec<Vec<f32>>> =
-            serde_json::from_value(f.refs["hidden_alone"].clone()).unwrap();
-        for (text, want) in f.strings("texts").iter().zip(&want) {
-            let (ids, mask) = right_padded(&[f.ids(text)]);
-            let got = m
-                .forward(&ids, &mask)
-                .unwrap()
-                .get(0)
-                .unwrap()
-                .to_vec2::<f32>()
-                .unwrap();
-            assert_close(&format!("hidden states of {:?}", label(text)), &got, want);
-        }
+        assert_hidden_states_match(&f, |t, mask| m.forward(t, mask).unwrap());
     }
 
     #[test]
