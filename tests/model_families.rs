@@ -294,3 +294,83 @@ fn every_family_runs_in_half_precision_close_to_the_f32_reference() {
         );
     }
 }
+
+#[test]
+fn a_model_split_into_safetensors_shards_gives_the_same_vectors() {
+    let Some(models) = test_models() else { return };
+    let (dir, r) = models
+        .iter()
+        .find(|(d, _)| d.ends_with("qwen3-tiny"))
+        .expect("qwen3-tiny among the test models");
+    // The hub's layout for large models: the tensors split over numbered files, and an index
+    // naming the file of each tensor.
+    let tmp = tempfile::tempdir().unwrap();
+    let sharded = tmp.path().join("qwen3-sharded");
+    copy_tree(dir, &sharded);
+    let tensors = candle_core::safetensors::load(
+        sharded.join("model.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    fs::remove_file(sharded.join("model.safetensors")).unwrap();
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let half = names.len() / 2;
+    let mut weight_map = serde_json::Map::new();
+    for (i, part) in [&names[..half], &names[half..]].iter().enumerate() {
+        let file = format!("model-0000{}-of-00002.safetensors", i + 1);
+        let shard: std::collections::HashMap<String, candle_core::Tensor> = part
+            .iter()
+            .map(|n| ((*n).clone(), tensors[*n].clone()))
+            .collect();
+        candle_core::safetensors::save(&shard, sharded.join(&file)).unwrap();
+        for n in *part {
+            weight_map.insert((*n).clone(), Value::from(file.clone()));
+        }
+    }
+    fs::write(
+        sharded.join("model.safetensors.index.json"),
+        serde_json::json!({"metadata": {}, "weight_map": weight_map}).to_string(),
+    )
+    .unwrap();
+
+    assert_eq!(model_check(&sharded)["family"], "qwen3");
+    let out = lexsearch()
+        .args(["embed", "--model"])
+        .arg(&sharded)
+        .write_stdin(
+            r.texts
+                .iter()
+                .map(|t| serde_json::to_string(t).unwrap() + "\n")
+                .collect::<String>(),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vectors: Vec<Vec<f32>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_value(serde_json::from_str::<Value>(l).unwrap()["vector"].clone())
+                .unwrap()
+        })
+        .collect();
+    assert_close("sharded", &sharded, &vectors, &r.batched, &r.texts);
+
+    // A shard the index names but the folder lacks: the diagnosis names it.
+    fs::remove_file(sharded.join("model-00002-of-00002.safetensors")).unwrap();
+    let out = lexsearch()
+        .args(["model", "check"])
+        .arg(&sharded)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("model-00002-of-00002.safetensors"),
+        "{said}"
+    );
+}

@@ -10,6 +10,7 @@ use candle_nn::VarBuilder;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::backbone::Backbone;
+use super::weights::Weights;
 use super::{Activation, DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling, Precision, Side};
 use crate::ingest::chunk::TokenSpans;
 
@@ -101,11 +102,8 @@ impl Embedder {
             });
         }
 
-        let weights_path = dir.join("model.safetensors");
-        let weights = fs::read(&weights_path).map_err(|e| ModelError::Weights {
-            path: weights_path.clone(),
-            message: e.to_string(),
-        })?;
+        let weights = Weights::read(dir)?;
+        let weights_path = weights.path.clone();
         let dense = files
             .dense
             .iter()
@@ -116,7 +114,8 @@ impl Embedder {
             path: weights_path.clone(),
             message: format!("{e} (do config.json and the weights belong together?)"),
         };
-        let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
+        let vb = weights
+            .into_var_builder(dtype, &device)
             .map_err(weights_error)?;
         let model = Backbone::load(vb, &files).map_err(weights_error)?;
 
@@ -446,7 +445,7 @@ impl Dense {
 /// blake3 over the files that decide what a vector means. For a plain BERT folder with
 /// `1_Pooling` (all-MiniLM-L6-v2) it is what it was before model families existed, so older
 /// indexes stay usable; other module folders, prompts and a left truncation side are added.
-fn fingerprint(files: &ModelFiles, weights: &[u8]) -> Result<String, ModelError> {
+fn fingerprint(files: &ModelFiles, weights: &Weights) -> Result<String, ModelError> {
     let mut hasher = blake3::Hasher::new();
     let dir = &files.dir;
     let pooling = [
@@ -486,8 +485,7 @@ fn fingerprint(files: &ModelFiles, weights: &[u8]) -> Result<String, ModelError>
     if files.truncation_side == Side::Left {
         hasher.update(b"truncation_side=left");
     }
-    hasher.update(b"model.safetensors");
-    hasher.update(weights);
+    weights.hash_into(&mut hasher);
     Ok(hasher.finalize().to_hex().to_string())
 }
 

@@ -18,6 +18,7 @@ mod model;
 mod modernbert;
 mod qwen3;
 mod rerank;
+mod weights;
 
 pub use device::{DeviceSpec, Precision, device_name};
 pub use encoder::{Embedder, Tokenized};

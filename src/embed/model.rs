@@ -599,26 +599,16 @@ impl ModelFiles {
                 message: format!("not a {} config lexsearch understands: {e}", family.name()),
             })?;
         config.raw = raw;
-        for (file, hint) in [
-            (
-                "tokenizer.json",
-                "lexsearch uses the model's own tokenizer only; copy tokenizer.json from the model's repository \
-                 (older models ship vocab.txt alone: save it once with `transformers` to get tokenizer.json)",
-            ),
-            (
-                "model.safetensors",
-                "lexsearch reads safetensors weights; convert pytorch_model.bin with the `safetensors` \
-                 Python package, or download the safetensors file",
-            ),
-        ] {
-            if !dir.join(file).is_file() {
-                return Err(ModelError::MissingFile {
-                    dir: dir.to_path_buf(),
-                    file,
-                    hint,
-                });
-            }
+        if !dir.join("tokenizer.json").is_file() {
+            return Err(ModelError::MissingFile {
+                dir: dir.to_path_buf(),
+                file: "tokenizer.json",
+                hint: "lexsearch uses the model's own tokenizer only; copy tokenizer.json from the model's \
+                       repository (older models ship vocab.txt alone: save it once with `transformers` to \
+                       get tokenizer.json)",
+            });
         }
+        super::weights::files(dir)?;
 
         let mut warnings = Vec::new();
         let mut pooling = None;

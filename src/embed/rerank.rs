@@ -22,7 +22,6 @@
 //! into one logit per pair. BERT runs today; the XLM-RoBERTa and ModernBERT heads are here,
 //! and their backbones plug into [`load_backbone`].
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use candle_core::{D, DType, Device, Module, Tensor};
@@ -37,6 +36,7 @@ use super::backbone::Backbone;
 use super::bert::gelu_erf;
 use super::encoder::run_batches;
 use super::model::{read_json, read_optional_json};
+use super::weights::Weights;
 use super::{Activation, DeviceSpec, Family, ModelError, Precision};
 
 /// Pairs scored together in one forward pass on a CPU.
@@ -559,27 +559,16 @@ impl CrossEncoder {
         let (family, architecture) = classify(dir, &config)?;
         let activation = activation(dir, &config)?;
         let max_length = max_length(dir, family, &config)?;
-        for (file, hint) in [
-            (
-                "tokenizer.json",
-                "copy tokenizer.json from the model's repository (older models ship vocab.txt \
-                 alone: save the tokenizer once with `transformers` to get tokenizer.json)",
-            ),
-            (
-                "model.safetensors",
-                "lexsearch reads safetensors weights; convert pytorch_model.bin with the \
-                 `safetensors` Python package, or download the safetensors file",
-            ),
-        ] {
-            if !dir.join(file).is_file() {
-                return Err(ModelError::MissingFile {
-                    dir: dir.to_path_buf(),
-                    file,
-                    hint,
-                }
-                .into());
+        if !dir.join("tokenizer.json").is_file() {
+            return Err(ModelError::MissingFile {
+                dir: dir.to_path_buf(),
+                file: "tokenizer.json",
+                hint: "copy tokenizer.json from the model's repository (older models ship vocab.txt \
+                       alone: save the tokenizer once with `transformers` to get tokenizer.json)",
             }
+            .into());
         }
+        super::weights::files(dir)?;
 
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer =
@@ -609,16 +598,14 @@ impl CrossEncoder {
 
         let device = device.resolve()?;
         let dtype = precision.dtype(&device);
-        let weights_path = dir.join("model.safetensors");
-        let weights = fs::read(&weights_path).map_err(|e| ModelError::Weights {
-            path: weights_path.clone(),
-            message: e.to_string(),
-        })?;
+        let weights = Weights::read(dir)?;
+        let weights_path = weights.path.clone();
         let weights_error = |e: candle_core::Error| ModelError::Weights {
             path: weights_path.clone(),
             message: format!("{e} (do config.json and the weights belong together?)"),
         };
-        let vb = VarBuilder::from_buffered_safetensors(weights, dtype, &device)
+        let vb = weights
+            .into_var_builder(dtype, &device)
             .map_err(weights_error)?;
         let backbone = load_backbone(family, &vb, &config).map_err(weights_error)?;
         let head = Head::load(family, &vb, &config).map_err(weights_error)?;
@@ -816,21 +803,21 @@ mod tests {
             json!({"sbert_ce_default_activation_function": "torch.nn.modules.linear.Identity"});
         assert_eq!(activation(dir.path(), &old).unwrap(), Activation::Identity);
         // The CrossEncoder's own config wins over config.json.
-        fs::write(
+        std::fs::write(
             dir.path().join("config_sentence_transformers.json"),
             r#"{"activation_fn": "torch.nn.modules.activation.Tanh"}"#,
         )
         .unwrap();
         assert_eq!(activation(dir.path(), &old).unwrap(), Activation::Tanh);
         // A path outside torch is not trusted: the next source decides.
-        fs::write(
+        std::fs::write(
             dir.path().join("config_sentence_transformers.json"),
             r#"{"activation_fn": "mypackage.Custom"}"#,
         )
         .unwrap();
         assert_eq!(activation(dir.path(), &old).unwrap(), Activation::Identity);
         // An unknown torch activation is refused, naming the file.
-        fs::write(
+        std::fs::write(
             dir.path().join("config_sentence_transformers.json"),
             r#"{"activation_fn": "torch.nn.modules.activation.Softplus"}"#,
         )
