@@ -142,11 +142,7 @@ fn setting_name(s: &PinpointSettings) -> String {
         s.semantic_weight,
         if s.pairs { " pairs" } else { "" },
         if s.clauses { " clauses" } else { "" },
-        if s.index_rarity {
-            " index-rarity"
-        } else {
-            ""
-        },
+        if s.index_rarity { " index-rarity" } else { "" },
         if s.skip_headings {
             " skip-headings"
         } else {

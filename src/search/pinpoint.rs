@@ -718,7 +718,8 @@ mod tests {
         // Each sentence holds two query terms once, so among the candidates they tie (and the
         // first wins); the index knows "confidential" and "information" are in most chunks
         // and "orally" in few.
-        let text = "Confidential information terms apply to the parties. Facts shared orally count too.";
+        let text =
+            "Confidential information terms apply to the parties. Facts shared orally count too.";
         let hits = vec![hit(text, 0, 1)];
         let settings = PinpointSettings::default();
         let query = "is confidential information covered when shared orally?";
@@ -726,10 +727,15 @@ mod tests {
         assert!(terms.contains(&"confidenti".to_string()) && terms.contains(&"oral".to_string()));
         let rarity = TermRarity {
             chunks: 1000,
-            df: [("confidenti", 900), ("inform", 800), ("share", 100), ("oral", 3)]
-                .into_iter()
-                .map(|(t, d)| (t.to_string(), d))
-                .collect(),
+            df: [
+                ("confidenti", 900),
+                ("inform", 800),
+                ("share", 100),
+                ("oral", 3),
+            ]
+            .into_iter()
+            .map(|(t, d)| (t.to_string(), d))
+            .collect(),
         };
         let pick = |rarity: Option<&TermRarity>, s: &PinpointSettings| {
             Candidates::gather(&hits, query, None, None, rarity, s)
@@ -739,7 +745,10 @@ mod tests {
                 .unwrap()
                 .text
         };
-        assert_eq!(pick(Some(&rarity), &settings), "Facts shared orally count too.");
+        assert_eq!(
+            pick(Some(&rarity), &settings),
+            "Facts shared orally count too."
+        );
         // Without the index's counts, or when told not to use them, the candidates decide.
         let first = "Confidential information terms apply to the parties.";
         assert_eq!(pick(None, &settings), first);
