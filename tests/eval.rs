@@ -161,3 +161,60 @@ fn eval_tables_agree_with_the_reference_scorer_on_the_same_run() {
     // the mini protocol; on all 194 queries lexsearch's hybrid must stay clear of it too.
     assert!(ours["span_R@64"].as_f64().unwrap() > 0.8419, "{ours}");
 }
+
+#[test]
+fn dc_code_labelled_set_asks_each_caption_for_its_sections_own_text() {
+    let Some(corpus) = shared("corpus/dc-code") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(crate::common::repo().join("scripts/make-dc-eval"))
+        .arg("--corpus")
+        .arg(&corpus)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--sections", "30"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let files: Vec<String> = fs::read_to_string(out.path().join("files.txt"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(files.len(), 30);
+    let queries: Vec<Value> = fs::read_to_string(out.path().join("queries.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(queries.len() >= 15, "{} queries", queries.len());
+    for q in &queries {
+        let gold = &q["relevant"][0];
+        let file = gold["file"].as_str().unwrap();
+        assert!(files.iter().any(|f| f == file), "{file} is in the corpus");
+        let text = fs::read_to_string(corpus.join("docs").join(file)).unwrap();
+        // The query is the caption on the heading line.
+        let heading = text.lines().next().unwrap();
+        let caption = q["query"].as_str().unwrap();
+        assert!(heading.ends_with(caption), "{heading:?} / {caption:?}");
+        // The gold span is the section's own text: code point and byte offsets agree, and
+        // neither the heading, the breadcrumb nor the annotations are in it.
+        let (s, e) = (
+            gold["start"].as_u64().unwrap() as usize,
+            gold["end"].as_u64().unwrap() as usize,
+        );
+        let by_chars: String = text.chars().skip(s).take(e - s).collect();
+        let (bs, be) = (
+            gold["start_byte"].as_u64().unwrap() as usize,
+            gold["end_byte"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(by_chars, &text[bs..be]);
+        assert!(by_chars.len() >= 200 && by_chars == by_chars.trim());
+        assert!(!by_chars.contains("Annotations:") && !by_chars.contains(heading));
+        assert!(
+            text[be..].trim_start().starts_with("Annotations:") || text[be..].trim().is_empty()
+        );
+    }
+}

@@ -59,10 +59,26 @@ pub(super) struct EvalArgs {
     /// answers the query; span metrics at 1 and 4).
     #[arg(long)]
     no_pinpoint: bool,
-    /// Also score pinpoints under every setting of the grid in docs/quality.md (semantic
-    /// weight, adjacent pairs, clauses), in the last mode.
-    #[arg(long)]
-    pinpoint_sweep: bool,
+    /// Also score pinpoints under every setting of the grid in docs/quality.md, in the last
+    /// mode: `keyword` (the default) compares clauses and sentences, adjacent pairs, and term
+    /// rarity among the index's chunks or among the candidates; `all` adds the semantic
+    /// weights, which embed every sentence of the best hits (minutes, not seconds).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "keyword", value_name = "GRID")]
+    pinpoint_sweep: Option<SweepGrid>,
+    /// Write, for each query of the last mode, its best 10 hits with their segments and the
+    /// query terms each segment holds, and both arms' own rankings (JSON Lines, code point
+    /// offsets), for offline analysis of pinpoints and fusion.
+    #[arg(long, value_name = "FILE")]
+    dump_hits: Option<PathBuf>,
+}
+
+/// Which pinpoint settings `--pinpoint-sweep` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SweepGrid {
+    /// Keyword evidence only: segmentation, pairs, term rarity.
+    Keyword,
+    /// The keyword grid and the semantic weights.
+    All,
 }
 
 #[derive(Serialize)]
@@ -87,35 +103,51 @@ struct EvalOutput {
 const EVAL_PINPOINT_HITS: usize = 4;
 
 /// The pinpoint settings `--pinpoint-sweep` compares.
-fn sweep_grid() -> Vec<PinpointSettings> {
-    // Clauses are compared on keyword evidence only: each segmentation embedded is a second
-    // batch of sentences per query.
+fn sweep_grid(grid: SweepGrid) -> Vec<PinpointSettings> {
+    let row = |clauses, index_rarity, skip_headings, pairs, semantic_weight| PinpointSettings {
+        hits: EVAL_PINPOINT_HITS,
+        semantic_weight,
+        pairs,
+        clauses,
+        index_rarity,
+        skip_headings,
+    };
     let mut out = Vec::new();
     for pairs in [false, true] {
-        for semantic_weight in [0.0, 0.3, 0.5, 0.7, 0.85, 1.0] {
-            out.push(PinpointSettings {
-                hits: EVAL_PINPOINT_HITS,
-                semantic_weight,
-                pairs,
-                clauses: false,
-            });
+        // Each change of the defaults alone, and with the others.
+        for (clauses, index_rarity, skip_headings) in [
+            (false, false, false),
+            (true, false, false),
+            (true, true, false),
+            (true, false, true),
+            (false, true, true),
+            (true, true, true),
+        ] {
+            out.push(row(clauses, index_rarity, skip_headings, pairs, 0.0));
         }
-        out.push(PinpointSettings {
-            hits: EVAL_PINPOINT_HITS,
-            semantic_weight: 0.0,
-            pairs,
-            clauses: true,
-        });
+        // The semantic weights on sentences, terms weighed among the candidates (rows p3 to
+        // p14 of docs/quality.md): each segmentation embedded is another batch per query.
+        if grid == SweepGrid::All {
+            for w in [0.3, 0.5, 0.7, 0.85, 1.0] {
+                out.push(row(false, false, false, pairs, w));
+            }
+        }
     }
     out
 }
 
 fn setting_name(s: &PinpointSettings) -> String {
     format!(
-        "w={:.2}{}{}",
+        "w={:.2}{}{}{}{}",
         s.semantic_weight,
         if s.pairs { " pairs" } else { "" },
-        if s.clauses { " clauses" } else { "" }
+        if s.clauses { " clauses" } else { "" },
+        if s.index_rarity { " index-rarity" } else { "" },
+        if s.skip_headings {
+            " skip-headings"
+        } else {
+            ""
+        }
     )
 }
 
@@ -251,6 +283,12 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         pinpoint_sweep: BTreeMap::new(),
         search_latency: BTreeMap::new(),
     };
+    let mut dump = match &args.dump_hits {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
     for mode in modes {
         let bar = if args.json {
             ProgressBar::hidden()
@@ -264,8 +302,10 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
         bar.set_message(mode.name());
         let mut run: HashMap<String, Vec<Retrieved>> = HashMap::new();
         let mut pin_run: HashMap<String, Vec<Retrieved>> = HashMap::new();
-        let sweep = if args.pinpoint_sweep && mode == run_mode {
-            sweep_grid()
+        let sweep = if let Some(grid) = args.pinpoint_sweep
+            && mode == run_mode
+        {
+            sweep_grid(grid)
         } else {
             Vec::new()
         };
@@ -300,6 +340,13 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 });
             }
             run.insert(q.id.clone(), out);
+            if mode == run_mode
+                && let Some(w) = dump.as_mut()
+            {
+                let line = dump_line(&searcher, &embedder, &req, q, &results.hits, &mut offsets)?;
+                serde_json::to_writer(&mut *w, &line)?;
+                writeln!(w)?;
+            }
             if !args.no_pinpoint {
                 // As `search` does: the query's embedding only where the mode embeds it.
                 let (qv, model) = if mode.needs_model() {
@@ -311,18 +358,28 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                     hits: EVAL_PINPOINT_HITS,
                     ..PinpointSettings::default()
                 };
-                let mut gathered: Vec<(bool, Candidates)> = Vec::new();
+                let rarity = searcher.term_rarity(&q.query)?;
+                // Candidates gathered once per segmentation, rarity, and need of embeddings.
+                let key =
+                    |s: &PinpointSettings| (s.clauses, s.index_rarity, s.semantic_weight > 0.0);
+                let mut gathered: Vec<((bool, bool, bool), Candidates)> = Vec::new();
                 for s in std::iter::once(&default).chain(&sweep) {
-                    if !gathered.iter().any(|(c, _)| *c == s.clauses) {
-                        let c =
-                            Candidates::gather(&results.hits, &q.query, qv.as_deref(), model, s)?;
-                        gathered.push((s.clauses, c));
+                    if !gathered.iter().any(|(k, _)| *k == key(s)) {
+                        let c = Candidates::gather(
+                            &results.hits,
+                            &q.query,
+                            qv.as_deref(),
+                            model,
+                            rarity.as_ref(),
+                            s,
+                        )?;
+                        gathered.push((key(s), c));
                     }
                 }
                 let mut pinpointed = |s: &PinpointSettings| -> anyhow::Result<Vec<Retrieved>> {
                     let cands = &gathered
                         .iter()
-                        .find(|(c, _)| *c == s.clauses)
+                        .find(|(k, _)| *k == key(s))
                         .expect("gathered")
                         .1;
                     let chosen = cands.choose(&results.hits, s);
@@ -375,12 +432,100 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 .insert(setting_name(s), evaluate(&queries, r));
         }
     }
+    if let Some(mut w) = dump {
+        w.flush()?;
+    }
     if args.json {
         super::output::print_json(&output)?;
     } else {
         print_tables(&output)?;
     }
     Ok(super::Outcome::Ok)
+}
+
+/// One line of `--dump-hits`: the query, its best 10 hits with their segments (clauses and
+/// sentences) and the query terms in each (with their token positions), and each arm's own
+/// ranking with scores.
+fn dump_line(
+    searcher: &Searcher,
+    embedder: &crate::embed::Embedder,
+    req: &SearchRequest,
+    q: &Query,
+    hits: &[Hit],
+    offsets: &mut HashMap<String, CharOffsets>,
+) -> anyhow::Result<serde_json::Value> {
+    use crate::index::keyword::{analyze, stemmed_analyzer};
+    use crate::search::pinpoint::segments;
+    let mut analyzer = stemmed_analyzer();
+    let query_terms: Vec<String> = analyze(&mut analyzer, &q.query)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !crate::search::snippet::STOP.contains(&t.as_str()))
+        .collect();
+    let mut out_hits = Vec::new();
+    for h in hits.iter().take(10) {
+        let conv = char_offsets(offsets, h)?;
+        let seg_json = |clauses: bool, analyzer: &mut tantivy::tokenizer::TextAnalyzer| {
+            segments(&h.text, clauses)
+                .into_iter()
+                .map(|r| {
+                    let toks = analyze(analyzer, &h.text[r.clone()]);
+                    let matched: Vec<(String, usize)> = toks
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (t, _))| query_terms.contains(t))
+                        .map(|(i, (t, _))| (t.clone(), i))
+                        .collect();
+                    serde_json::json!({
+                        "start": conv.char_at(h.start_byte + r.start),
+                        "end": conv.char_at(h.start_byte + r.end),
+                        "tokens": toks.len(),
+                        "matched": matched,
+                        "text": &h.text[r],
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        out_hits.push(serde_json::json!({
+            "file": h.file,
+            "start": conv.char_at(h.start_byte),
+            "end": conv.char_at(h.end_byte),
+            "score": h.score,
+            "keyword": h.keyword,
+            "semantic": h.semantic,
+            "named": h.named,
+            "clauses": seg_json(true, &mut analyzer),
+            "sentences": seg_json(false, &mut analyzer),
+        }));
+    }
+    let mut arms = serde_json::Map::new();
+    for mode in [Mode::Keyword, Mode::Semantic] {
+        let single = SearchRequest {
+            mode,
+            k: req.k.saturating_mul(req.over_fetch.max(1)),
+            ..req.clone()
+        };
+        let found = searcher.search(&single, Some(embedder))?;
+        let mut list = Vec::new();
+        for h in &found.hits {
+            let conv = char_offsets(offsets, h)?;
+            list.push(serde_json::json!([
+                h.file,
+                conv.char_at(h.start_byte),
+                conv.char_at(h.end_byte),
+                h.score
+            ]));
+        }
+        arms.insert(mode.name().to_string(), list.into());
+    }
+    Ok(serde_json::json!({
+        "id": q.id,
+        "subset": q.subset,
+        "query": q.query,
+        "query_terms": query_terms,
+        "hits": out_hits,
+        "arms": arms,
+    }))
 }
 
 /// The code point offsets of a hit's file, read once.

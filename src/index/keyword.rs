@@ -325,6 +325,18 @@ impl KeywordIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// The number of chunks, and how many of them hold each of the stemmed `terms` in their
+    /// text: how rare a query's words are in this index (pinpoints weigh them by it).
+    pub fn doc_freqs(&self, terms: &[String]) -> Result<(u64, Vec<u64>)> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(terms.len());
+        for t in terms {
+            let term = Term::from_field_text(self.fields.body, t);
+            out.push(searcher.doc_freq(&term).map_err(Self::err(&self.path))?);
+        }
+        Ok((searcher.num_docs(), out))
+    }
+
     /// Every chunk id in the index (for verification).
     pub fn chunk_ids(&self) -> Result<std::collections::BTreeSet<ChunkId>> {
         let searcher = self.reader.searcher();

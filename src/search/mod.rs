@@ -29,7 +29,7 @@ use crate::library::{Library, Snapshot};
 use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
-use pinpoint::{Candidates, Pinpoint, PinpointSettings};
+use pinpoint::{Candidates, Pinpoint, PinpointSettings, TermRarity};
 use rerank::{Rerank, RerankSummary, order_by_score};
 use snippet::Snippet;
 
@@ -382,6 +382,23 @@ impl Searcher {
         }
     }
 
+    /// How rare the query's terms ([`pinpoint::query_terms`]) are among the index's chunks,
+    /// for weighing pinpoints; `None` for a remote index (its pinpoints weigh terms among
+    /// their candidates).
+    pub fn term_rarity(&self, query: &str) -> Result<Option<TermRarity>> {
+        match &self.arms {
+            Arms::Local { keyword, .. } => {
+                let terms = pinpoint::query_terms(query);
+                let (chunks, df) = keyword.doc_freqs(&terms)?;
+                Ok(Some(TermRarity {
+                    chunks,
+                    df: terms.into_iter().zip(df).collect(),
+                }))
+            }
+            Arms::Remote { .. } => Ok(None),
+        }
+    }
+
     /// A chunk's stored fields: text, place, document.
     pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         match &self.arms {
@@ -638,11 +655,17 @@ impl Searcher {
         }
         let pinpoint_started = Instant::now();
         if req.pinpoint.hits > 0 {
+            let rarity = if req.pinpoint.index_rarity {
+                self.term_rarity(&req.query)?
+            } else {
+                None
+            };
             let candidates = Candidates::gather(
                 &hits,
                 &req.query,
                 query_vector.as_deref(),
                 embedder,
+                rarity.as_ref(),
                 &req.pinpoint,
             )?;
             let found = candidates.choose(&hits, &req.pinpoint);

@@ -5,8 +5,8 @@
 //! (abbreviations such as `U.S.C.` or `Inc.`, citations such as `§ 12-406(d)`, enumeration
 //! labels such as `(a)` or `1.2.3`, list items). [`Candidates::gather`] scores every segment of
 //! the best hits, and every pair of adjacent segments, on two kinds of evidence: the share of the
-//! query's keyword terms the passage contains (weighted by their rarity among the candidates)
-//! and the cosine of the query's embedding with the passage's own embedding (all candidates
+//! query's keyword terms the passage contains (weighted by their rarity among the index's chunks,
+//! [`TermRarity`], or else among the candidates) and the cosine of the query's embedding with the passage's own embedding (all candidates
 //! embedded in one batch). [`Candidates::choose`] combines them with [`PinpointSettings`].
 //! The settings were chosen on LegalBench-RAG (docs/quality.md).
 
@@ -47,6 +47,13 @@ pub struct PinpointSettings {
     pub pairs: bool,
     /// Whether segments are clauses (cut at `;` too) rather than whole sentences.
     pub clauses: bool,
+    /// Whether query terms weigh by their rarity among all the index's chunks ([`TermRarity`],
+    /// when the searcher knows it) rather than among the candidate segments.
+    pub index_rarity: bool,
+    /// Whether a segment that only repeats the document's title or a heading above the hit
+    /// (a section caption, "3. Limitations.") is passed over for one that says something,
+    /// when the hit has any other.
+    pub skip_headings: bool,
 }
 
 impl Default for PinpointSettings {
@@ -59,8 +66,37 @@ impl Default for PinpointSettings {
             semantic_weight: 0.0,
             pairs: false,
             clauses: true,
+            // Rarity in the whole index: better than among the candidates on both LegalBench-RAG
+            // subsets and on the D.C. Code set (docs/quality.md, row p16), for one term lookup
+            // per query word.
+            index_rarity: true,
+            skip_headings: true,
         }
     }
+}
+
+/// How rare each query term is in the whole index: the chunks that hold it, out of all
+/// chunks. A term in few chunks says more about which passage answers than one in every
+/// chunk ("confidential" in an NDA), and the few best hits alone estimate that poorly.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TermRarity {
+    /// Chunks in the index.
+    pub chunks: u64,
+    /// Chunks holding each stemmed query term.
+    pub df: HashMap<String, u64>,
+}
+
+/// The query's terms as pinpoints weigh them: stemmed, stop words out, each once, sorted.
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut analyzer = stemmed_analyzer();
+    let mut terms: Vec<String> = analyze(&mut analyzer, query)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !STOP.contains(&t.as_str()))
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms
 }
 
 /// Abbreviations after which a period does not end a sentence (lower case, without the final
@@ -262,6 +298,31 @@ pub struct Candidate {
     pub keyword: f32,
     /// Cosine of the query and passage embeddings, when embedded.
     pub semantic: Option<f32>,
+    /// Whether the passage only repeats the document's title or a heading of the hit's
+    /// breadcrumb.
+    pub heading: bool,
+}
+
+/// Lower case, white space collapsed, without the punctuation that ends a heading.
+fn normalized(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_end_matches(['.', ':', ';', ','])
+        .to_string()
+}
+
+/// Whether `segment` of `hit` is part of the document's title or one of its breadcrumb
+/// headings (and so names the topic rather than answering).
+fn is_heading(hit: &Hit, segment: &str) -> bool {
+    let seg = normalized(segment);
+    if seg.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+        return false;
+    }
+    std::iter::once(&hit.title)
+        .chain(&hit.breadcrumb)
+        .any(|h| normalized(h).contains(&seg))
 }
 
 /// The candidate passages of the best hits, with their evidence, computed once so that several
@@ -287,13 +348,15 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 impl Candidates {
     /// Segments the first `settings.hits` hits, weighs each segment (and each pair of adjacent
-    /// segments) by the query's keyword terms and, with an `embedder` and the `query_vector`,
-    /// by embedding cosine: all segments embedded in one batch.
+    /// segments) by the query's keyword terms (weighted by `rarity` when given and
+    /// `settings.index_rarity`) and, with an `embedder` and the `query_vector`, by embedding
+    /// cosine: all segments embedded in one batch.
     pub fn gather(
         hits: &[Hit],
         query: &str,
         query_vector: Option<&[f32]>,
         embedder: Option<&Embedder>,
+        rarity: Option<&TermRarity>,
         settings: &PinpointSettings,
     ) -> Result<Self, ModelError> {
         let top = &hits[..hits.len().min(settings.hits)];
@@ -303,11 +366,7 @@ impl Candidates {
             .collect();
         // Keyword terms of the query and of each segment.
         let mut analyzer = stemmed_analyzer();
-        let query_terms: HashSet<String> = analyze(&mut analyzer, query)
-            .into_iter()
-            .map(|(t, _)| t)
-            .filter(|t| !STOP.contains(&t.as_str()))
-            .collect();
+        let query_terms: HashSet<String> = query_terms(query).into_iter().collect();
         let seg_terms: Vec<Vec<HashSet<String>>> = top
             .iter()
             .zip(&segs)
@@ -323,12 +382,23 @@ impl Candidates {
                     .collect()
             })
             .collect();
-        // Each query term weighs by its rarity among all candidate segments.
-        let n = seg_terms.iter().map(Vec::len).sum::<usize>() as f32;
+        // Each query term weighs by its rarity among the index's chunks, or else among all
+        // candidate segments.
+        let mut n = seg_terms.iter().map(Vec::len).sum::<usize>() as f32;
         let mut df: HashMap<&str, f32> = HashMap::new();
-        for set in seg_terms.iter().flatten() {
-            for t in set {
-                *df.entry(t.as_str()).or_default() += 1.0;
+        match rarity.filter(|r| settings.index_rarity && r.chunks > 0) {
+            Some(r) => {
+                n = r.chunks as f32;
+                for (t, &d) in &r.df {
+                    df.insert(t.as_str(), d as f32);
+                }
+            }
+            None => {
+                for set in seg_terms.iter().flatten() {
+                    for t in set {
+                        *df.entry(t.as_str()).or_default() += 1.0;
+                    }
+                }
             }
         }
         let weight = |t: &str| (1.0 + n / (1.0 + df.get(t).copied().unwrap_or(0.0))).ln();
@@ -367,7 +437,7 @@ impl Candidates {
         };
         let mut per_hit = Vec::with_capacity(top.len());
         let mut next = 0usize;
-        for (ss, terms) in segs.iter().zip(&seg_terms) {
+        for ((ss, terms), hit) in segs.iter().zip(&seg_terms).zip(top) {
             let cos: Vec<Option<f32>> = (0..ss.len())
                 .map(|i| cosines.as_ref().map(|c| c[next + i]))
                 .collect();
@@ -380,6 +450,7 @@ impl Candidates {
                     range: r.clone(),
                     keyword: share(&t.iter().collect()),
                     semantic: *c,
+                    heading: is_heading(hit, &hit.text[r.clone()]),
                 })
                 .collect();
             let mut pairs = Vec::new();
@@ -392,6 +463,7 @@ impl Candidates {
                         (Some(a), Some(b)) => Some((a + b) / 2.0),
                         _ => None,
                     },
+                    heading: singles[i - 1].heading || singles[i].heading,
                 });
             }
             per_hit.push(HitCandidates { singles, pairs });
@@ -407,7 +479,13 @@ impl Candidates {
             .zip(hits)
             .map(|(cands, hit)| {
                 let pairs: &[Candidate] = if settings.pairs { &cands.pairs } else { &[] };
-                let pool = cands.singles.iter().chain(pairs);
+                // Headings only when the hit has nothing else.
+                let skip = settings.skip_headings && cands.singles.iter().any(|c| !c.heading);
+                let pool = cands
+                    .singles
+                    .iter()
+                    .chain(pairs)
+                    .filter(|c| !(skip && c.heading));
                 let score = |c: &Candidate| match c.semantic {
                     Some(s) => {
                         settings.semantic_weight * s + (1.0 - settings.semantic_weight) * c.keyword
@@ -596,6 +674,7 @@ mod tests {
             "may the recipient share information with employees?",
             None,
             None,
+            None,
             &settings,
         )
         .unwrap();
@@ -621,7 +700,7 @@ mod tests {
             semantic_weight: 0.0,
             ..PinpointSettings::default()
         };
-        let c = Candidates::gather(&hits, "monthly interest", None, None, &settings).unwrap();
+        let c = Candidates::gather(&hits, "monthly interest", None, None, None, &settings).unwrap();
         let single = c.choose(&hits, &settings).remove(0).unwrap();
         assert!(
             single.text == "Fees are due monthly." || single.text == "Late fees accrue interest."
@@ -632,5 +711,79 @@ mod tests {
             pair.text,
             "Fees are due monthly. Late fees accrue interest."
         );
+    }
+
+    #[test]
+    fn a_term_rare_in_the_index_outweighs_one_in_every_chunk() {
+        // Each sentence holds two query terms once, so among the candidates they tie (and the
+        // first wins); the index knows "confidential" and "information" are in most chunks
+        // and "orally" in few.
+        let text =
+            "Confidential information terms apply to the parties. Facts shared orally count too.";
+        let hits = vec![hit(text, 0, 1)];
+        let settings = PinpointSettings::default();
+        let query = "is confidential information covered when shared orally?";
+        let terms = query_terms(query);
+        assert!(terms.contains(&"confidenti".to_string()) && terms.contains(&"oral".to_string()));
+        let rarity = TermRarity {
+            chunks: 1000,
+            df: [
+                ("confidenti", 900),
+                ("inform", 800),
+                ("share", 100),
+                ("oral", 3),
+            ]
+            .into_iter()
+            .map(|(t, d)| (t.to_string(), d))
+            .collect(),
+        };
+        let pick = |rarity: Option<&TermRarity>, s: &PinpointSettings| {
+            Candidates::gather(&hits, query, None, None, rarity, s)
+                .unwrap()
+                .choose(&hits, s)
+                .remove(0)
+                .unwrap()
+                .text
+        };
+        assert_eq!(
+            pick(Some(&rarity), &settings),
+            "Facts shared orally count too."
+        );
+        // Without the index's counts, or when told not to use them, the candidates decide.
+        let first = "Confidential information terms apply to the parties.";
+        assert_eq!(pick(None, &settings), first);
+        let among_candidates = PinpointSettings {
+            index_rarity: false,
+            ..settings
+        };
+        assert_eq!(pick(Some(&rarity), &among_candidates), first);
+    }
+
+    #[test]
+    fn a_heading_that_repeats_the_query_gives_way_to_the_text_under_it() {
+        let title = "D.C. Code § 21-101. Natural guardians of the person.";
+        let text = format!(
+            "{title}\n\n  (a) The father and mother are the natural guardians of the person of \
+             their minor children.\n  (b) This section does not affect the power of a court."
+        );
+        let mut h = hit(&text, 0, 1);
+        h.title = title.into();
+        let hits = vec![h];
+        let query = "Natural guardians of the person";
+        let pick = |s: &PinpointSettings| {
+            Candidates::gather(&hits, query, None, None, None, s)
+                .unwrap()
+                .choose(&hits, s)
+                .remove(0)
+                .unwrap()
+                .text
+        };
+        let settings = PinpointSettings::default();
+        assert!(pick(&settings).starts_with("(a) The father and mother"));
+        let headings_too = PinpointSettings {
+            skip_headings: false,
+            ..settings
+        };
+        assert_eq!(pick(&headings_too), "Natural guardians of the person.");
     }
 }
