@@ -754,6 +754,30 @@ mod tests {
     }
 
     #[test]
+    fn field_terms_are_what_the_fields_index_and_what_a_query_looks_up() {
+        let mut c = chunk(1, "The Tenant terminates the lease under Section 7.2(a).");
+        c.title = "Lease".into();
+        let [body, context, exact] = KeywordIndex::chunk_terms(&c);
+        assert_eq!(
+            body.terms,
+            [
+                "the", "tenant", "termin", "the", "leas", "under", "section", "7", "2", "a"
+            ]
+        );
+        assert!(context.terms.contains(&"leas".to_string()), "{context:?}");
+        assert!(exact.terms.contains(&"7.2(a)".to_string()), "{exact:?}");
+        assert_eq!(
+            (body.boost, context.boost, exact.boost),
+            (BODY_BOOST, CONTEXT_BOOST, EXACT_BOOST)
+        );
+        let [body, context, exact] =
+            KeywordIndex::query_field_terms("the lease, the LEASE and 7.2(a)");
+        assert_eq!(body.terms, ["leas", "7", "2", "a"]);
+        assert_eq!(context.terms, body.terms);
+        assert_eq!(exact.terms, ["lease", "7.2(a)"]);
+    }
+
+    #[test]
     fn quoted_phrases_rank_exact_phrases_first() {
         let (_d, idx) = index(&[
             chunk(10, "deposit of security for the loan"),

@@ -660,7 +660,9 @@ impl RemoteIndex for MilvusIndex {
                 "params",
                 json!({"weights": weights, "norm_score": false}).to_string(),
             );
-        self.hybrid_request(arms, sum, k, action)
+        // BM25 scores are positive (some servers report them negated).
+        let found = self.hybrid_request(arms, sum, k, action)?;
+        Ok(found.into_iter().map(|(id, s)| (id, s.abs())).collect())
     }
 
     fn semantic(&self, vector: &[f32], k: usize) -> Result<Vec<(ChunkId, f32)>> {
@@ -753,5 +755,20 @@ impl RemoteIndex for MilvusIndex {
             Some(row) => Ok(Some(stored(&row).map_err(|e| self.fail(action)(*e))?)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_reach_the_server_as_single_words() {
+        let terms = ["termin", "7.2(a)", "§", "1983", "café"].map(String::from);
+        assert_eq!(
+            server_terms(&terms),
+            "termin x372e32286129 xc2a7 1983 x636166c3a9"
+        );
+        assert_eq!(server_terms(&[]), "");
     }
 }
