@@ -32,7 +32,7 @@ const CORPUS_FILES: [&str; 4] = [
 const SECRET: &str = "Privileged strategy memo kept outside the matter folder.";
 
 /// The Python with the MCP SDK, or `None` (with a message) when absent and not required.
-fn mcp_python() -> Option<PathBuf> {
+pub(crate) fn mcp_python() -> Option<PathBuf> {
     let python = std::env::var_os("LEXSEARCH_MCP_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
@@ -117,7 +117,7 @@ fn wait_output(mut child: Child, limit: Duration) -> (bool, String, String) {
 }
 
 /// Runs the Python client: `transport` is `["--url", URL, ...]` or `["--", COMMAND...]`.
-fn client(python: &Path, transport: &[String], plan: &Value) -> Result<Value, String> {
+pub(crate) fn client(python: &Path, transport: &[String], plan: &Value) -> Result<Value, String> {
     let mut child = Command::new(python)
         .arg(repo().join("tests/mcp_client.py"))
         .arg("calls")
@@ -163,7 +163,7 @@ fn search_json(index: &Path, args: &[&str]) -> Value {
 }
 
 /// The tool's answer, which must not be an error.
-fn ok(results: &Value, i: usize) -> &Value {
+pub(crate) fn ok(results: &Value, i: usize) -> &Value {
     let r = &results["results"][i];
     assert_eq!(r["is_error"], false, "call {i}: {r}");
     &r["structured"]

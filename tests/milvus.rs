@@ -95,14 +95,20 @@ impl Server {
         format!("milvus://127.0.0.1:{}/{collection}", self.port)
     }
 
-    /// pymilvus's view of `collection`: its properties and rows.
-    fn dump(&self, collection: &str) -> serde_json::Value {
-        let out = Command::new(&self.python)
+    /// Runs tests/milvus_dump.py (pymilvus) on `collection` with `args`: its output.
+    fn pymilvus(&self, collection: &str, args: &[&str]) -> std::process::Output {
+        Command::new(&self.python)
             .arg(repo().join("tests/milvus_dump.py"))
             .arg(format!("http://127.0.0.1:{}", self.port))
             .arg(collection)
+            .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// pymilvus's view of `collection`: its properties and rows.
+    fn dump(&self, collection: &str) -> serde_json::Value {
+        let out = self.pymilvus(collection, &[]);
         assert!(
             out.status.success(),
             "{}",
@@ -111,14 +117,18 @@ impl Server {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Deletes one row behind lexsearch's back.
+    fn delete(&self, collection: &str, id: u64) {
+        let out = self.pymilvus(collection, &["delete", &id.to_string()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn count(&self, collection: &str) -> u64 {
-        let out = Command::new(&self.python)
-            .arg(repo().join("tests/milvus_dump.py"))
-            .arg(format!("http://127.0.0.1:{}", self.port))
-            .arg(collection)
-            .arg("count")
-            .output()
-            .unwrap();
+        let out = self.pymilvus(collection, &["count"]);
         String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
@@ -217,11 +227,18 @@ const SUBSET: [&str; 6] = [
     "software-license.md",
 ];
 
+/// An e-mail, whose headers hits carry.
+const MEMO: &str = "From: Ann Lee <ann@firm.example>\r\nTo: bob@client.example\r\n\
+Subject: Escrow release\r\nDate: Tue, 3 Mar 2020 10:15:00 +0000\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\n\
+Bob, the escrow agent releases the funds upon closing; the wire instructions follow.\r\n";
+
 fn subset(to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for f in SUBSET {
         std::fs::copy(sample_corpus().join(f), to.join(f)).unwrap();
     }
+    std::fs::write(to.join("memo.eml"), MEMO).unwrap();
 }
 
 #[test]
@@ -237,7 +254,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     subset(&local_docs);
 
     let first = success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
-    assert_eq!(first["added"], 6);
+    assert_eq!(first["added"], 7);
     assert_eq!(first["backend"], url.as_str());
     success_json(&mut index_cmd(&model, &local_docs, None));
     let dump = server.dump("contracts");
@@ -267,7 +284,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
             &second["removed"],
             &second["unchanged"]
         ),
-        (&0.into(), &1.into(), &1.into(), &4.into()),
+        (&0.into(), &1.into(), &1.into(), &5.into()),
         "{second}"
     );
     let embedded = second["chunks_embedded"].as_u64().unwrap();
@@ -340,6 +357,63 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         assert!(start <= pinpoint["start_byte"].as_u64().unwrap());
         assert!(pinpoint["end_byte"].as_u64().unwrap() <= end);
     }
+
+    // E-mail headers come back from the collection as from a local index.
+    let v = success_json(
+        lexsearch()
+            .current_dir(elsewhere.path())
+            .args(["search", "--json", "--backend", &url, "--mode", "keyword"])
+            .arg("wire instructions escrow"),
+    );
+    let hit = &v["hits"][0];
+    assert_eq!(hit["file"], "memo.eml", "{v}");
+    assert_eq!(hit["mail"]["from"], "Ann Lee <ann@firm.example>", "{hit}");
+    assert_eq!(hit["mail"]["subject"], "Escrow release", "{hit}");
+
+    // The TUI and the MCP server search the collection too.
+    tui_finds(&url, &model, "parrot named Horatio", "commercial-lease.txt");
+    #[cfg(feature = "mcp")]
+    mcp_finds(&url, &model, "parrot named Horatio", "commercial-lease.txt");
+
+    // verify compares every chunk with the catalog of what was sent, and names the one a
+    // third party deleted.
+    let verify = |expect_ok: bool| -> serde_json::Value {
+        let mut cmd = lexsearch();
+        cmd.args(["verify", "--json", "--backend", &url, "--index"])
+            .arg(remote_docs.join(".lexsearch"));
+        let out = if expect_ok {
+            cmd.assert().success()
+        } else {
+            cmd.assert().failure()
+        };
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let v = verify(true);
+    assert_eq!(
+        (
+            &v["consistent"],
+            &v["missing"],
+            &v["extra"],
+            &v["different"]
+        ),
+        (&true.into(), &0.into(), &0.into(), &0.into()),
+        "{v}"
+    );
+    assert_eq!(v["chunks_local"], v["chunks_stored"], "{v}");
+    let victim = ids_after["last-will.txt"][0];
+    server.delete("contracts", victim);
+    let v = verify(false);
+    assert_eq!(v["consistent"], false, "{v}");
+    assert_eq!(v["missing_ids"], serde_json::json!([victim]), "{v}");
+    assert_eq!(
+        (&v["extra"], &v["different"]),
+        (&0.into(), &0.into()),
+        "{v}"
+    );
+    // A re-run does not notice a row deleted behind its back (it trusts the catalog); a
+    // rebuild sends everything again.
+    success_json(index_cmd(&model, &remote_docs, Some(&url)).arg("--rebuild"));
+    assert_eq!(verify(true)["consistent"], true);
 
     // Other settings than those recorded with the collection are refused, naming it.
     let refused = index_cmd(&model, &remote_docs, Some(&url))
@@ -434,4 +508,52 @@ fn an_unreachable_milvus_server_is_named_with_the_cause() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains(&url), "{err}");
     assert!(err.contains("check that the server is running"), "{err}");
+}
+
+/// The TUI over the collection, in a real terminal (tmux), finds `expected` for `query`.
+fn tui_finds(url: &str, model: &Path, query: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(tmux) = crate::tui::Tmux::start("milvus", dir.path(), 110, 30) else {
+        return;
+    };
+    tmux.run(&format!(
+        "'{}' tui --backend {url} --mode keyword --model '{}'; echo EXIT=$?",
+        crate::tui::binary().display(),
+        model.display()
+    ));
+    tmux.wait_for(" chunks");
+    tmux.type_text(query);
+    let screen = tmux.wait_for(expected);
+    assert!(screen.contains(&format!("keyword › {query}")), "{screen}");
+    tmux.press("Escape");
+    tmux.wait_for("EXIT=0");
+}
+
+/// The MCP server over the collection (stdio, the official Python SDK as client) finds
+/// `expected` for `query` in both modes.
+#[cfg(feature = "mcp")]
+fn mcp_finds(url: &str, model: &Path, query: &str, expected: &str) {
+    let Some(python) = crate::mcp::mcp_python() else {
+        return;
+    };
+    let plan = serde_json::json!({"calls": [
+        {"tool": "search", "arguments": {"query": query, "k": 3, "mode": "keyword"}},
+        {"tool": "search", "arguments": {"query": query, "k": 3}},
+    ]});
+    let server = vec![
+        "--".to_string(),
+        assert_cmd::cargo::cargo_bin!("lexsearch")
+            .display()
+            .to_string(),
+        "mcp".into(),
+        "--backend".into(),
+        url.to_string(),
+        "--model".into(),
+        model.display().to_string(),
+    ];
+    let r = crate::mcp::client(&python, &server, &plan).unwrap();
+    for i in 0..2 {
+        let hits = &crate::mcp::ok(&r, i)["hits"];
+        assert_eq!(hits[0]["file"], expected, "call {i}: {hits}");
+    }
 }

@@ -2,6 +2,7 @@
 
     python milvus_dump.py URI COLLECTION     -> JSON: {"properties": {...}, "rows": [...]}
     python milvus_dump.py URI COLLECTION count -> the number of rows
+    python milvus_dump.py URI COLLECTION delete ID -> deletes one row (to test verify)
 """
 
 import json
@@ -10,7 +11,7 @@ import sys
 from pymilvus import MilvusClient
 
 FIELDS = ["id", "doc", "path", "title", "crumbs", "start", "end", "line", "page",
-          "page_end", "paragraph", "text", "dense"]
+          "page_end", "paragraph", "text", "mail", "dense"]
 
 
 def main():
@@ -22,6 +23,10 @@ def main():
     if len(sys.argv) > 3 and sys.argv[3] == "count":
         res = client.query(collection, filter="", output_fields=["count(*)"])
         print(res[0]["count(*)"])
+        return
+    if len(sys.argv) > 4 and sys.argv[3] == "delete":
+        client.delete(collection, filter=f"id == {int(sys.argv[4])}")
+        client.flush(collection)
         return
     props = client.describe_collection(collection).get("properties", {})
     rows = []

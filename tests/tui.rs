@@ -140,14 +140,14 @@ fn the_tui_refuses_to_run_without_a_terminal() {
 
 /// A tmux server of its own (its own socket in a temporary folder, no user config), killed
 /// when dropped.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Tmux {
     /// A `cols`x`rows` session running `sh` in `cwd`, or `None` when tmux is not installed.
-    fn start(name: &str, cwd: &Path, cols: u16, rows: u16) -> Option<Tmux> {
+    pub(crate) fn start(name: &str, cwd: &Path, cols: u16, rows: u16) -> Option<Tmux> {
         if !Command::new("tmux")
             .arg("-V")
             .output()
@@ -186,7 +186,7 @@ impl Tmux {
     }
 
     /// Types `text` literally.
-    fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         let ok = self
             .command()
             .args(["send-keys", "-t", "t", "-l", text])
@@ -196,7 +196,7 @@ impl Tmux {
     }
 
     /// Presses keys by tmux name (`Enter`, `Escape`, `Tab`, `Down`).
-    fn press(&self, key: &str) {
+    pub(crate) fn press(&self, key: &str) {
         let ok = self
             .command()
             .args(["send-keys", "-t", "t", key])
@@ -215,12 +215,12 @@ impl Tmux {
     }
 
     /// Polls the screen until it contains `needle`, and returns it.
-    fn wait_for(&self, needle: &str) -> String {
+    pub(crate) fn wait_for(&self, needle: &str) -> String {
         self.wait_until(needle, |screen| screen.contains(needle))
     }
 
     /// Polls the screen until `ok` says yes, and returns it; `what` names it on failure.
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -235,7 +235,7 @@ impl Tmux {
     }
 
     /// Runs a shell command line in the session.
-    fn run(&self, line: &str) {
+    pub(crate) fn run(&self, line: &str) {
         self.type_text(line);
         self.press("Enter");
     }
@@ -247,7 +247,7 @@ impl Drop for Tmux {
     }
 }
 
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lexsearch"))
 }
 

@@ -36,12 +36,18 @@ pub(super) struct McpArgs {
     /// The search tool reranks its best fused hits with this cross-encoder.
     #[command(flatten)]
     rerank: RerankArgs,
+    /// Serve a Milvus collection instead of a local index (search and status; passages and
+    /// outlines need the local index).
+    #[command(flatten)]
+    backend: super::BackendArgs,
 }
 
 pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
-    let index = match &args.index {
-        Some(p) => p.clone(),
-        None => find_index(Path::new("."))?,
+    let backend = args.backend.spec()?;
+    let index = match (&args.index, &backend) {
+        (Some(p), _) => p.clone(),
+        (None, Some(spec)) => PathBuf::from(&spec.url),
+        (None, None) => find_index(Path::new("."))?,
     };
     let token = match &args.token_file {
         Some(path) => Some(read_token(path)?),
@@ -53,6 +59,7 @@ pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
     };
     crate::mcp::run(Settings {
         index,
+        backend,
         model_dir: args.model.model,
         device: args.model.device,
         precision: args.model.precision,

@@ -132,6 +132,76 @@ fn remote_status(searcher: &Searcher) -> anyhow::Result<RemoteStatus> {
     })
 }
 
+/// `verify --backend`: the collection against the local catalog of what was sent to it.
+fn verify_remote(args: &MaintainArgs, searcher: &Searcher) -> anyhow::Result<Outcome> {
+    let remote = searcher
+        .remote()
+        .context("a remote verification needs --backend")?;
+    let url = crate::index::remote::RemoteUrl::parse(remote.name())?;
+    let index = match &args.index {
+        Some(p) => p.clone(),
+        None => find_index(Path::new(".")).with_context(|| {
+            format!(
+                "verify --backend compares {} with the local catalog of what was sent to it: \
+                 run it in the indexed folder, or pass --index DIR/.lexsearch",
+                remote.name()
+            )
+        })?,
+    };
+    let catalog = url.catalog_dir(&index);
+    let v = crate::maintain::verify_remote(&catalog, remote.as_ref()).with_context(|| {
+        format!(
+            "reading the catalog of what was sent, {}",
+            catalog.display()
+        )
+    })?;
+    if args.json {
+        output::print_json(&v)?;
+    } else {
+        let ids = |ids: &[u64], n: usize| {
+            let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+            format!(
+                "{}{}",
+                list.join(", "),
+                if n > ids.len() { ", ..." } else { "" }
+            )
+        };
+        println!(
+            "{}\n  catalog {}\n  {} chunks sent, {} stored",
+            v.backend,
+            v.catalog.display(),
+            v.chunks_local,
+            v.chunks_stored
+        );
+        for (what, n, list) in [
+            ("missing from the collection", v.missing, &v.missing_ids),
+            (
+                "in the collection but not the catalog",
+                v.extra,
+                &v.extra_ids,
+            ),
+            ("different from the catalog", v.different, &v.different_ids),
+        ] {
+            if n > 0 {
+                println!("  {n} chunks {what}: {}", ids(list, n));
+            }
+        }
+        if v.consistent {
+            println!("  every chunk matches");
+        } else {
+            println!(
+                "  run `lexsearch index DIR --backend {}` again to resend them (or --rebuild)",
+                v.backend
+            );
+        }
+    }
+    Ok(if v.consistent {
+        Outcome::Ok
+    } else {
+        Outcome::Partial
+    })
+}
+
 /// Where the search arms live: the local index, or a Milvus collection (`index`, `search`,
 /// `eval`, `status`).
 #[derive(Debug, Args, Default)]
@@ -145,6 +215,21 @@ struct BackendArgs {
     /// environment variable.
     #[arg(long, value_name = "FILE", requires = "backend")]
     milvus_token_file: Option<PathBuf>,
+    /// Where a hybrid search of the backend fuses its arms: client (each arm fetched from
+    /// Milvus and fused by lexsearch, exactly as for a local index) or server (Milvus's own
+    /// hybrid search with its RRF or weighted ranker; docs/quality.md). Default: client.
+    #[arg(long, value_enum, value_name = "WHERE", requires = "backend")]
+    remote_fusion: Option<RemoteFusionArg>,
+}
+
+/// `--remote-fusion`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum RemoteFusionArg {
+    /// lexsearch fuses the arms fetched from the server.
+    #[default]
+    Client,
+    /// The server's own hybrid search.
+    Server,
 }
 
 impl BackendArgs {
@@ -162,13 +247,28 @@ impl BackendArgs {
         Ok(std::env::var("MILVUS_TOKEN").ok().filter(|t| !t.is_empty()))
     }
 
-    /// A searcher over the remote index, when one is named.
-    fn remote_searcher(&self) -> anyhow::Result<Option<Searcher>> {
+    /// The remote index named, if any.
+    fn spec(&self) -> anyhow::Result<Option<crate::index::remote::RemoteSpec>> {
         let Some(url) = &self.backend else {
             return Ok(None);
         };
-        let index = crate::index::remote::connect(url, self.token()?)?;
-        Ok(Some(Searcher::open_remote(index)?))
+        let fusion = match self.remote_fusion.unwrap_or_default() {
+            RemoteFusionArg::Client => crate::index::remote::RemoteFusion::Client,
+            RemoteFusionArg::Server => crate::index::remote::RemoteFusion::Server,
+        };
+        Ok(Some(crate::index::remote::RemoteSpec {
+            url: url.clone(),
+            token: self.token()?,
+            fusion,
+        }))
+    }
+
+    /// A searcher over the remote index, when one is named.
+    fn remote_searcher(&self) -> anyhow::Result<Option<Searcher>> {
+        match self.spec()? {
+            Some(spec) => Ok(Some(Searcher::open_backend(&spec)?)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -464,6 +564,8 @@ struct TuiArgs {
     /// Ctrl-R turns reranking off and on again.
     #[command(flatten)]
     rerank: RerankArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 impl From<ModeArg> for Mode {
@@ -590,6 +692,18 @@ fn no_command() -> anyhow::Result<Outcome> {
 }
 
 fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
+    if let Some(searcher) = args.backend.remote_searcher()? {
+        let settings = crate::tui::Settings {
+            rerank: args.rerank.load(args.model.device)?,
+            // The model that built the collection is often not on this machine's path.
+            model_dir: Some(search_model_dir(&args.model, &searcher)),
+            device: args.model.device,
+            mode: args.mode.into(),
+            k: args.k,
+        };
+        crate::tui::run(Some(searcher), settings)?;
+        return Ok(Outcome::Ok);
+    }
     let found = match &args.index {
         Some(p) => Ok(p.clone()),
         None => find_index(Path::new(".")),
@@ -783,6 +897,9 @@ fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
             "{what}{} works on a local index; Milvus compacts its own segments",
             if args.repair { " --repair" } else { "" }
         );
+        if what == "verify" {
+            return verify_remote(&args, &searcher);
+        }
         let s = remote_status(&searcher)?;
         if args.json {
             output::print_json(&s)?;

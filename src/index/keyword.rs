@@ -247,6 +247,24 @@ pub struct KeywordHit {
     pub score: f32,
 }
 
+/// The keyword fields searched, their weight in the BM25 sum, and the terms of one chunk or
+/// query in each: what another BM25 engine needs to score like this index (the Milvus
+/// backend indexes exactly these terms, docs/scale.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldTerms {
+    /// The field: `body`, `context` or `exact`.
+    pub field: &'static str,
+    /// Its weight in the BM25 sum.
+    pub boost: f32,
+    /// The terms, in order (a chunk's repeat; a query's are distinct).
+    pub terms: Vec<String>,
+}
+
+/// The text the `context` field indexes for a chunk: file name words, title, breadcrumb.
+fn context_text(path: &str, title: &str, crumbs: &[&str]) -> String {
+    format!("{}\n{}\n{}", file_words(path), title, crumbs.join("\n"))
+}
+
 /// The tantivy index of chunks.
 pub struct KeywordIndex {
     path: PathBuf,
@@ -385,6 +403,66 @@ impl KeywordIndex {
             terms(query_analyzer(false), stemmed_analyzer()),
             terms(query_analyzer(true), exact_analyzer()),
         )
+    }
+
+    /// The terms this index holds for `chunk` in each searched field (body, context, exact).
+    pub fn chunk_terms(chunk: &StoredChunk) -> [FieldTerms; 3] {
+        let crumbs: Vec<&str> = chunk.breadcrumb.iter().map(String::as_str).collect();
+        let context = context_text(&chunk.path, &chunk.title, &crumbs);
+        let all = |mut analyzer: TextAnalyzer, text: &str| -> Vec<String> {
+            analyze(&mut analyzer, text)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect()
+        };
+        [
+            FieldTerms {
+                field: "body",
+                boost: BODY_BOOST,
+                terms: all(stemmed_analyzer(), &chunk.text),
+            },
+            FieldTerms {
+                field: "context",
+                boost: CONTEXT_BOOST,
+                terms: all(stemmed_analyzer(), &context),
+            },
+            FieldTerms {
+                field: "exact",
+                boost: EXACT_BOOST,
+                terms: all(exact_analyzer(), &chunk.text),
+            },
+        ]
+    }
+
+    /// The distinct terms a search for `query` looks up in each field, in the order of
+    /// [`chunk_terms`](Self::chunk_terms) (quoted phrases are not included).
+    pub fn query_field_terms(query: &str) -> [FieldTerms; 3] {
+        let (stemmed, exact) = Self::terms_of(query);
+        let distinct = |terms: Vec<String>| -> Vec<String> {
+            let mut seen = std::collections::HashSet::new();
+            terms
+                .into_iter()
+                .filter(|t| seen.insert(t.clone()))
+                .collect()
+        };
+        let stemmed = distinct(stemmed);
+        [
+            FieldTerms {
+                field: "body",
+                boost: BODY_BOOST,
+                terms: stemmed.clone(),
+            },
+            FieldTerms {
+                field: "context",
+                boost: CONTEXT_BOOST,
+                terms: stemmed,
+            },
+            FieldTerms {
+                field: "exact",
+                boost: EXACT_BOOST,
+                terms: distinct(exact),
+            },
+        ]
     }
 
     fn build_query(&self, query: &str) -> Option<Box<dyn Query>> {
@@ -594,15 +672,7 @@ impl KeywordWriter {
         doc.add_text(f.breadcrumb, crumbs.join(&CRUMB_SEP.to_string()));
         doc.add_text(f.body, &chunk.text);
         doc.add_text(f.exact, &chunk.text);
-        doc.add_text(
-            f.context,
-            format!(
-                "{}\n{}\n{}",
-                file_words(&chunk.path),
-                chunk.title,
-                crumbs.join("\n")
-            ),
-        );
+        doc.add_text(f.context, context_text(&chunk.path, &chunk.title, &crumbs));
         doc.add_u64(f.start, chunk.range.start as u64);
         doc.add_u64(f.end, chunk.range.end as u64);
         doc.add_u64(f.line, u64::from(chunk.line));
@@ -693,6 +763,30 @@ mod tests {
         assert_eq!(hits.first().map(|h| h.chunk_id), Some(ChunkId(20)));
         assert!(idx.search("zebra", 10).unwrap().is_empty());
         assert!(idx.search("   ", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn field_terms_are_what_the_fields_index_and_what_a_query_looks_up() {
+        let mut c = chunk(1, "The Tenant terminates the lease under Section 7.2(a).");
+        c.title = "Lease".into();
+        let [body, context, exact] = KeywordIndex::chunk_terms(&c);
+        assert_eq!(
+            body.terms,
+            [
+                "the", "tenant", "termin", "the", "leas", "under", "section", "7", "2", "a"
+            ]
+        );
+        assert!(context.terms.contains(&"leas".to_string()), "{context:?}");
+        assert!(exact.terms.contains(&"7.2(a)".to_string()), "{exact:?}");
+        assert_eq!(
+            (body.boost, context.boost, exact.boost),
+            (BODY_BOOST, CONTEXT_BOOST, EXACT_BOOST)
+        );
+        let [body, context, exact] =
+            KeywordIndex::query_field_terms("the lease, the LEASE and 7.2(a)");
+        assert_eq!(body.terms, ["leas", "7", "2"]);
+        assert_eq!(context.terms, body.terms);
+        assert_eq!(exact.terms, ["lease", "7.2(a)"]);
     }
 
     #[test]

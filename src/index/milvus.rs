@@ -10,11 +10,22 @@
 //! start, end Int64                    byte range in the extracted text
 //! line       Int64                    1-based line of the first byte
 //! page, page_end, paragraph Int64     1-based, 0 when the format has none
-//! text       VarChar, analyzer        the chunk's text (standard tokenizer, lowercase, English
-//!                                     stemmer and stop words)
-//! sparse     SparseFloatVector        BM25 function output of `text` (SPARSE_INVERTED_INDEX)
+//! text       VarChar                  the chunk's text, as shown
+//! mail       VarChar                  e-mail headers (JSON), empty for other documents
+//! body, context, exact  VarChar, analyzer  the terms the local keyword index holds in its
+//!                                     fields of these names, joined by spaces
+//! body_sparse, context_sparse, exact_sparse  SparseFloatVector  BM25 function output of each
+//!                                     (SPARSE_INVERTED_INDEX, k1 = 1.2, b = 0.75 as tantivy)
 //! dense      FloatVector(dim)         the embedding (HNSW, COSINE)
 //! ```
+//!
+//! The keyword fields hold terms already analysed by lexsearch's own analyzers
+//! ([`KeywordIndex::chunk_terms`]: lowercased, English-stemmed, citations kept whole), each
+//! term a single word for the server's tokenizer (a term with other characters than ASCII
+//! letters and digits is written as `x` and its hex bytes). Queries are analysed the same
+//! way, so the server's BM25 sees tantivy's terms whatever its own analyzers do. The keyword
+//! arm is one hybrid search of the three sparse fields summed with the local index's field
+//! weights (`WeightedRanker` without normalisation).
 //!
 //! Collection properties: `lexsearch.format` (set when lexsearch creates the collection) and
 //! `lexsearch.manifest` (the committed manifest: model fingerprint, chunker settings,
@@ -32,17 +43,19 @@ use milvus::v2 as sdk;
 use milvus::v2::prelude::*;
 use serde_json::json;
 
-use super::keyword::{Place, StoredChunk};
+use super::keyword::{FieldTerms, KeywordIndex, Place, StoredChunk};
 use super::remote::{RemoteIndex, RemoteRow, RemoteUrl, ServerFusion};
 use crate::ids::{ChunkId, DocId};
 use crate::{Error, Result};
 
 const FORMAT_PROPERTY: &str = "lexsearch.format";
 const MANIFEST_PROPERTY: &str = "lexsearch.manifest";
-const FORMAT: &str = "1";
+/// The collection's layout: 1 had one `text` field analysed by the server; 2 holds
+/// lexsearch's analysed terms per keyword field and the e-mail headers.
+const FORMAT: &str = "2";
 const CRUMB_SEPARATOR: char = '\u{1f}';
 /// Stored fields a hit needs.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "id",
     "doc",
     "path",
@@ -55,7 +68,12 @@ const FIELDS: [&str; 12] = [
     "page_end",
     "paragraph",
     "text",
+    "mail",
 ];
+/// The keyword fields, in the order of [`KeywordIndex::chunk_terms`].
+const KEYWORD_FIELDS: [&str; 3] = ["body", "context", "exact"];
+/// How long a connection may take before the server is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest text a VarChar field holds, in bytes (Milvus's limit).
 const MAX_TEXT: u32 = 65_535;
 
@@ -85,7 +103,13 @@ impl MilvusIndex {
             })?;
         let mut config = ConnectConfig::new()
             .uri(format!("http://{}:{}", url.host, url.port))
-            .connect_timeout(Duration::from_secs(10));
+            .connect_timeout(CONNECT_TIMEOUT)
+            // No HTTP/2 pings on an idle connection (the SDK's default pings every 10 s):
+            // gRPC servers with the default ping policy, such as milvus-lite, close a
+            // connection that pings without calls ("too many pings"), and an index run is
+            // idle while it embeds.
+            .keepalive_while_idle(false)
+            .keepalive_time(Duration::from_secs(300));
         if let Some(t) = token {
             config = config.token(t);
         }
@@ -162,7 +186,7 @@ impl MilvusIndex {
                 .data_type(sdk::DataType::VarChar)
                 .max_length(max)
         };
-        let schema = sdk::CollectionSchema::new()
+        let mut schema = sdk::CollectionSchema::new()
             .description("lexsearch chunks (docs/scale.md)")
             .add_field(int("id").primary_key(true))
             .add_field(int("doc"))
@@ -175,52 +199,56 @@ impl MilvusIndex {
             .add_field(int("page"))
             .add_field(int("page_end"))
             .add_field(int("paragraph"))
-            .add_field(
-                text("text", MAX_TEXT)
-                    .enable_analyzer(true)
-                    // Milvus's English analyzer spelled out (lowercase, Snowball stemmer,
-                    // English stop words), close to the local keyword index. milvus-lite
-                    // accepts it but only tokenises (docs/scale.md).
-                    .analyzer_params(json!({
-                        "tokenizer": "standard",
-                        "filter": [
-                            "lowercase",
-                            {"type": "stemmer", "language": "english"},
-                            {"type": "stop", "stop_words": ["_english_"]},
-                        ],
-                    })),
-            )
-            .add_field(
-                sdk::FieldSchema::new()
-                    .name("sparse")
-                    .data_type(sdk::DataType::SparseFloatVector),
-            )
+            .add_field(text("text", MAX_TEXT))
+            .add_field(text("mail", MAX_TEXT))
             .add_field(
                 sdk::FieldSchema::new()
                     .name("dense")
                     .data_type(sdk::DataType::FloatVector)
                     .dimension(dim as u32),
-            )
-            .add_function(
-                Function::new()
-                    .name("text_bm25")
-                    .function_type(FunctionType::Bm25)
-                    .input_fields(["text"])
-                    .output_fields(["sparse"]),
             );
+        let mut index_params = vec![
+            IndexParam::new()
+                .field_name("dense")
+                .index_type(IndexType::Hnsw)
+                .metric_type(MetricType::Cosine),
+        ];
+        for field in KEYWORD_FIELDS {
+            let sparse = format!("{field}_sparse");
+            schema = schema
+                .add_field(
+                    text(field, MAX_TEXT)
+                        .enable_analyzer(true)
+                        // The terms are lexsearch's; the server only splits them.
+                        .analyzer_params(json!({"tokenizer": "standard"})),
+                )
+                .add_field(
+                    sdk::FieldSchema::new()
+                        .name(&sparse)
+                        .data_type(sdk::DataType::SparseFloatVector),
+                )
+                .add_function(
+                    Function::new()
+                        .name(format!("{field}_bm25"))
+                        .function_type(FunctionType::Bm25)
+                        .input_fields([field])
+                        .output_fields([sparse.as_str()]),
+                );
+            index_params.push(
+                IndexParam::new()
+                    .field_name(&sparse)
+                    .index_type(IndexType::SparseInvertedIndex)
+                    .metric_type(MetricType::Bm25)
+                    .extra_params(HashMap::from([
+                        ("bm25_k1".to_string(), "1.2".to_string()),
+                        ("bm25_b".to_string(), "0.75".to_string()),
+                    ])),
+            );
+        }
         let request = sdk::request::collection::CreateCollectionRequest::builder()
             .collection_name(&self.collection)
             .schema(schema)
-            .index_params(vec![
-                IndexParam::new()
-                    .field_name("dense")
-                    .index_type(IndexType::Hnsw)
-                    .metric_type(MetricType::Cosine),
-                IndexParam::new()
-                    .field_name("sparse")
-                    .index_type(IndexType::SparseInvertedIndex)
-                    .metric_type(MetricType::Bm25),
-            ])
+            .index_params(index_params)
             .properties(HashMap::from([(
                 FORMAT_PROPERTY.to_string(),
                 FORMAT.to_string(),
@@ -271,6 +299,51 @@ impl MilvusIndex {
         Ok(out)
     }
 
+    /// A search of `terms` in their field's BM25 output, or `None` when there are none.
+    fn terms_request(
+        &self,
+        terms: &FieldTerms,
+        k: usize,
+        action: &str,
+    ) -> Result<Option<SubSearchRequest>> {
+        if terms.terms.is_empty() {
+            return Ok(None);
+        }
+        let request = SubSearchRequest::builder()
+            .vector_field(format!("{}_sparse", terms.field))
+            .vectors(SearchVectors::EmbeddedText(vec![server_terms(
+                &terms.terms,
+            )]))
+            .limit(k as i64)
+            .build()
+            .map_err(self.fail(action))?;
+        Ok(Some(request))
+    }
+
+    /// One hybrid search of `arms`, fused by `rerank`: the best `k` chunks.
+    fn hybrid_request(
+        &self,
+        arms: Vec<SubSearchRequest>,
+        rerank: Function,
+        k: usize,
+        action: &str,
+    ) -> Result<Vec<(ChunkId, f32)>> {
+        let request = HybridSearchRequest::builder()
+            .collection_name(&self.collection)
+            .sub_requests(arms)
+            .output_fields(FIELDS)
+            .limit(k as i64)
+            .consistency_level(sdk::ConsistencyLevel::Strong)
+            .rerank(rerank)
+            .build()
+            .map_err(self.fail(action))?;
+        let response = self
+            .runtime
+            .block_on(self.client.hybrid_search(request))
+            .map_err(self.fail(action))?;
+        self.collect(response.results(), action)
+    }
+
     fn search_field(
         &self,
         field: &str,
@@ -310,6 +383,13 @@ fn cause(e: &SdkError) -> String {
     text
 }
 
+/// Whether a call failed because the connection under it broke (a server restarted, or a
+/// connection closed while idle), rather than because the server refused it.
+fn connection_lost(e: &SdkError) -> bool {
+    let text = cause(e);
+    text.contains("transport error") || text.contains("broken pipe")
+}
+
 /// A chunk from a result row's stored fields.
 fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>> {
     let int = |name: &str| row.get_i64(name).map_err(Box::new);
@@ -336,9 +416,10 @@ fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>
             page_end: opt("page_end")?,
             paragraph: opt("paragraph")?,
         },
-        // E-mail headers are not stored in the collection (yet): hits from Milvus show them in
-        // the title only.
-        mail: None,
+        mail: match string("mail")? {
+            "" => None,
+            json => serde_json::from_str(json).ok(),
+        },
     })
 }
 
@@ -346,7 +427,7 @@ fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>
 fn row(r: &RemoteRow) -> serde_json::Value {
     let c = &r.chunk;
     let crumbs = c.breadcrumb.join(&CRUMB_SEPARATOR.to_string());
-    json!({
+    let mut value = json!({
         "id": c.chunk_id.0 as i64,
         "doc": c.doc_id.0 as i64,
         "path": c.path,
@@ -359,11 +440,45 @@ fn row(r: &RemoteRow) -> serde_json::Value {
         "page_end": i64::from(c.place.page_end.unwrap_or(0)),
         "paragraph": i64::from(c.place.paragraph.unwrap_or(0)),
         "text": c.text,
+        "mail": c.mail.as_ref().and_then(|m| serde_json::to_string(m).ok()).unwrap_or_default(),
         "dense": r.vector,
-    })
+    });
+    if let Some(map) = value.as_object_mut() {
+        for f in KeywordIndex::chunk_terms(c) {
+            map.insert(
+                f.field.to_string(),
+                json!(truncate(&server_terms(&f.terms))),
+            );
+        }
+    }
+    value
 }
 
-/// A title or breadcrumb cut to what a VarChar field holds (on a character boundary).
+/// Terms as one string the server's tokenizer splits back into exactly these terms: ASCII
+/// letters and digits pass as they are, any other term is written `x` and its bytes in hex
+/// (`7.2(a)` becomes `x372e32286129`).
+fn server_terms(terms: &[String]) -> String {
+    let mut out = String::new();
+    for t in terms {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            out.push_str(t);
+        } else {
+            out.push('x');
+            for b in t.bytes() {
+                out.push_str(&format!("{b:02x}"));
+            }
+        }
+    }
+    out
+}
+
+/// A title, breadcrumb or term list cut to what a VarChar field holds (on a character
+/// boundary).
 fn truncate(s: &str) -> &str {
     let max = MAX_TEXT as usize;
     if s.len() <= max {
@@ -385,7 +500,21 @@ impl RemoteIndex for MilvusIndex {
         if !self.exists()? {
             return Ok(None);
         }
-        Ok(self.properties()?.remove(MANIFEST_PROPERTY))
+        let mut properties = self.properties()?;
+        match properties.get(FORMAT_PROPERTY).map(String::as_str) {
+            Some(FORMAT) | None => Ok(properties.remove(MANIFEST_PROPERTY)),
+            Some(other) => Err(Error::Remote {
+                server: self.name.clone(),
+                action: "opening the collection".into(),
+                cause: format!(
+                    "collection {:?} has the layout of another lexsearch version (format \
+                     {other}, this one writes {FORMAT}: lexsearch's analysed keyword fields \
+                     and e-mail headers); re-index it with `lexsearch index DIR --backend {} \
+                     --rebuild`",
+                    self.collection, self.name
+                ),
+            }),
+        }
     }
 
     fn prepare(&self, dim: usize, fresh: bool) -> Result<()> {
@@ -421,19 +550,24 @@ impl RemoteIndex for MilvusIndex {
             return Ok(());
         }
         let action = format!("upserting {} chunks", rows.len());
-        let insert = sdk::request::dml::InsertRequest::builder()
-            .collection_name(&self.collection)
-            .rows(rows.iter().map(row).collect::<Vec<_>>())
-            .build()
-            .map_err(self.fail(action.clone()))?;
-        let request = sdk::request::dml::UpsertRequest::builder()
-            .insert(insert)
-            .build()
-            .map_err(self.fail(action.clone()))?;
-        let response = self
-            .runtime
-            .block_on(self.client.upsert(request))
-            .map_err(self.fail(action.clone()))?;
+        let json: Vec<serde_json::Value> = rows.iter().map(row).collect();
+        let send = || async {
+            let insert = sdk::request::dml::InsertRequest::builder()
+                .collection_name(&self.collection)
+                .rows(json.clone())
+                .build()?;
+            let request = sdk::request::dml::UpsertRequest::builder()
+                .insert(insert)
+                .build()?;
+            self.client.upsert(request).await
+        };
+        // An upsert replaces rows by id, so sending it again is safe: once, when the
+        // connection was lost under it (the channel reconnects).
+        let response = match self.runtime.block_on(send()) {
+            Err(e) if connection_lost(&e) => self.runtime.block_on(send()),
+            other => other,
+        }
+        .map_err(self.fail(action.clone()))?;
         let acknowledged = response.upsert_count() as usize;
         if acknowledged != rows.len() {
             return Err(Error::Remote {
@@ -503,13 +637,31 @@ impl RemoteIndex for MilvusIndex {
     }
 
     fn keyword(&self, query: &str, k: usize) -> Result<Vec<(ChunkId, f32)>> {
-        let found = self.search_field(
-            "sparse",
-            SearchVectors::EmbeddedText(vec![query.to_string()]),
-            k,
-            "keyword search",
-        )?;
+        let action = "keyword search";
+        let mut arms = Vec::new();
+        let mut weights = Vec::new();
+        for f in KeywordIndex::query_field_terms(query) {
+            if let Some(arm) = self.terms_request(&f, k.saturating_mul(2), action)? {
+                arms.push(arm);
+                weights.push(f.boost);
+            }
+        }
+        if arms.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The local BM25 sum over fields: raw scores, weighted, not normalised.
+        let sum = Function::new()
+            .function_type(FunctionType::Rerank)
+            .param("reranker", "weighted")
+            .param("strategy", "weighted")
+            .param("weights", json!(weights).to_string())
+            .param("norm_score", "false")
+            .param(
+                "params",
+                json!({"weights": weights, "norm_score": false}).to_string(),
+            );
         // BM25 scores are positive (some servers report them negated).
+        let found = self.hybrid_request(arms, sum, k, action)?;
         Ok(found.into_iter().map(|(id, s)| (id, s.abs())).collect())
     }
 
@@ -530,36 +682,56 @@ impl RemoteIndex for MilvusIndex {
         fusion: ServerFusion,
     ) -> Result<Vec<(ChunkId, f32)>> {
         let action = "hybrid search";
-        let keyword = SubSearchRequest::builder()
-            .vector_field("sparse")
-            .vectors(SearchVectors::EmbeddedText(vec![query.to_string()]))
-            .limit(k as i64)
-            .build()
-            .map_err(self.fail(action))?;
-        let semantic = SubSearchRequest::builder()
-            .vector_field("dense")
-            .vectors(SearchVectors::Float(vec![vector.to_vec()]))
-            .limit(k as i64)
-            .build()
-            .map_err(self.fail(action))?;
-        let builder = HybridSearchRequest::builder()
-            .collection_name(&self.collection)
-            .sub_requests(vec![keyword, semantic])
-            .output_fields(FIELDS)
-            .limit(k as i64)
-            .consistency_level(sdk::ConsistencyLevel::Strong);
-        let builder = match fusion {
-            ServerFusion::Rrf { k } => builder.rerank(RRFRerank::new().k(k.round() as i64)),
-            ServerFusion::Weighted { keyword, semantic } => {
-                builder.rerank(WeightedRerank::new().weights(vec![keyword, semantic]))
+        // Milvus's own hybrid search has one keyword arm: the body field.
+        let [body, ..] = KeywordIndex::query_field_terms(query);
+        let mut arms = Vec::new();
+        let mut weights = Vec::new();
+        if let Some(arm) = self.terms_request(&body, k, action)? {
+            arms.push(arm);
+            weights.push(match fusion {
+                ServerFusion::Weighted { keyword, .. } => keyword,
+                ServerFusion::Rrf { .. } => 1.0,
+            });
+        }
+        arms.push(
+            SubSearchRequest::builder()
+                .vector_field("dense")
+                .vectors(SearchVectors::Float(vec![vector.to_vec()]))
+                .limit(k as i64)
+                .build()
+                .map_err(self.fail(action))?,
+        );
+        let rerank: Function = match fusion {
+            ServerFusion::Rrf { k } => RRFRerank::new().k(k.round() as i64).into(),
+            ServerFusion::Weighted { semantic, .. } => {
+                weights.push(semantic);
+                WeightedRerank::new().weights(weights).into()
             }
         };
-        let request = builder.build().map_err(self.fail(action))?;
+        self.hybrid_request(arms, rerank, k, action)
+    }
+
+    fn chunks_in(&self, ids: std::ops::Range<u64>) -> Result<Vec<StoredChunk>> {
+        let action = "reading chunks";
+        let request = QueryRequest::builder()
+            .collection_name(&self.collection)
+            .filter(format!(
+                "id >= {} && id < {}",
+                ids.start,
+                ids.end.min(i64::MAX as u64)
+            ))
+            .output_fields(FIELDS)
+            .limit(ids.end.saturating_sub(ids.start).min(16_384) as i64)
+            .consistency_level(sdk::ConsistencyLevel::Strong)
+            .build()
+            .map_err(self.fail(action))?;
         let response = self
             .runtime
-            .block_on(self.client.hybrid_search(request))
+            .block_on(self.client.query(request))
             .map_err(self.fail(action))?;
-        self.collect(response.results(), action)
+        let rows = response.results().rows().map_err(self.fail(action))?;
+        rows.map(|row| stored(&row).map_err(|e| self.fail(action)(*e)))
+            .collect()
     }
 
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
@@ -583,5 +755,20 @@ impl RemoteIndex for MilvusIndex {
             Some(row) => Ok(Some(stored(&row).map_err(|e| self.fail(action)(*e))?)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_reach_the_server_as_single_words() {
+        let terms = ["termin", "7.2(a)", "§", "1983", "café"].map(String::from);
+        assert_eq!(
+            server_terms(&terms),
+            "termin x372e32286129 xc2a7 1983 x636166c3a9"
+        );
+        assert_eq!(server_terms(&[]), "");
     }
 }

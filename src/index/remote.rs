@@ -34,6 +34,37 @@ pub enum ServerFusion {
     },
 }
 
+/// Where a hybrid search against a remote index fuses its two arms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RemoteFusion {
+    /// Each arm is fetched from the server and fused by lexsearch, as for a local index (the
+    /// same fusion code; the default: it gives the local index's ranking, docs/quality.md).
+    #[default]
+    Client,
+    /// The server's own hybrid search fuses them (Milvus's RRF or weighted ranker, which
+    /// normalises scores its own way).
+    Server,
+}
+
+/// A remote index as named on the command line: where it is, the token, and where hybrid
+/// searches fuse (for the front ends that open a searcher over it: search, eval, tui, mcp).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSpec {
+    /// `milvus://HOST:PORT/COLLECTION`.
+    pub url: String,
+    /// `user:password` or an API key, if the server asks for one.
+    pub token: Option<String>,
+    /// Where hybrid searches fuse their arms.
+    pub fusion: RemoteFusion,
+}
+
+impl RemoteSpec {
+    /// Connects to it ([`connect`]).
+    pub fn connect(&self) -> Result<Arc<dyn RemoteIndex>> {
+        connect(&self.url, self.token.clone())
+    }
+}
+
 /// One chunk as sent to a remote index: everything a hit shows, and its vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteRow {
@@ -80,6 +111,8 @@ pub trait RemoteIndex: Send + Sync {
     ) -> Result<Vec<(ChunkId, f32)>>;
     /// A chunk's stored fields (found by the last searches, or asked from the server).
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>>;
+    /// The stored chunks whose ids lie in `ids` (for `verify`; at most 16,384 a call).
+    fn chunks_in(&self, ids: std::ops::Range<u64>) -> Result<Vec<StoredChunk>>;
 }
 
 /// A remote index that counts the time spent in its writes and the chunks sent (for the
@@ -156,6 +189,9 @@ impl RemoteIndex for Timed {
     }
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         self.inner.fetch(id)
+    }
+    fn chunks_in(&self, ids: std::ops::Range<u64>) -> Result<Vec<StoredChunk>> {
+        self.inner.chunks_in(ids)
     }
 }
 

@@ -32,6 +32,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use lock::WriterLock;
+pub(crate) use txn::stored_chunk;
 pub use txn::{Committed, Staging, Transaction};
 
 use crate::embed::ModelInfo;
@@ -470,7 +471,12 @@ impl Library {
             Some(paths) => Manifest::read(paths.dir()).ok().map(|m| (paths, m)),
             None => None,
         };
-        let recorded: Option<Manifest> = match remote.manifest_json()? {
+        // A rebuild replaces whatever is there, even a collection of another layout.
+        let recorded_json = match remote.manifest_json() {
+            Err(_) if rebuild => None,
+            other => other?,
+        };
+        let recorded: Option<Manifest> = match recorded_json {
             Some(json) => Some(serde_json::from_str(&json).map_err(|e| Error::Remote {
                 server: remote.name().to_string(),
                 action: "reading the collection's manifest".into(),

@@ -31,6 +31,8 @@ use documents::Backend;
 pub struct Settings {
     /// The index folder.
     pub index: PathBuf,
+    /// A remote index (Milvus) served instead of the local one.
+    pub backend: Option<crate::index::remote::RemoteSpec>,
     /// The model folder; default: the index's own model.
     pub model_dir: Option<PathBuf>,
     /// Where the encoder runs.
@@ -62,13 +64,21 @@ pub enum Transport {
 
 /// Opens the index and loads its model, once per process.
 pub fn open_index(settings: &Settings) -> anyhow::Result<(Searcher, Embedder)> {
-    let searcher = open_searcher(&settings.index)
-        .with_context(|| format!("opening index {}", settings.index.display()))?;
+    let searcher = match &settings.backend {
+        Some(spec) => Searcher::open_backend(spec)?,
+        None => open_searcher(&settings.index)
+            .with_context(|| format!("opening index {}", settings.index.display()))?,
+    };
     // The index's own model unless told otherwise: a mismatch is refused by the searcher.
-    let model_dir = settings
-        .model_dir
-        .clone()
-        .unwrap_or_else(|| searcher.manifest().model.dir.clone());
+    // (A collection's model may have been built on another machine: then the default.)
+    let model_dir = settings.model_dir.clone().unwrap_or_else(|| {
+        let built = searcher.manifest().model.dir.clone();
+        if settings.backend.is_none() || built.is_dir() {
+            built
+        } else {
+            crate::embed::default_model_dir()
+        }
+    });
     let embedder = load_model(&model_dir, settings)?;
     Ok((searcher, embedder))
 }

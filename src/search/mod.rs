@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::embed::Embedder;
 use crate::ids::ChunkId;
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
-use crate::index::remote::{RemoteIndex, ServerFusion};
+use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::vector::VectorIndex;
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
@@ -273,6 +273,7 @@ enum Arms {
     Remote {
         index: Arc<dyn RemoteIndex>,
         manifest: Manifest,
+        fusion: RemoteFusion,
     },
 }
 
@@ -335,8 +336,37 @@ impl Searcher {
         })?;
         Ok(Searcher {
             dir: PathBuf::from(index.name()),
-            arms: Arms::Remote { index, manifest },
+            arms: Arms::Remote {
+                index,
+                manifest,
+                fusion: RemoteFusion::default(),
+            },
         })
+    }
+
+    /// Connects to the remote index `spec` names and opens a searcher over it.
+    pub fn open_backend(spec: &RemoteSpec) -> Result<Self> {
+        Ok(Self::open_remote(spec.connect()?)?.with_remote_fusion(spec.fusion))
+    }
+
+    /// Where hybrid searches of a remote index fuse their arms (no effect on a local index).
+    pub fn with_remote_fusion(mut self, fusion: RemoteFusion) -> Self {
+        if let Arms::Remote { fusion: f, .. } = &mut self.arms {
+            *f = fusion;
+        }
+        self
+    }
+
+    /// The remote index whose own hybrid search fuses a `mode` search, if any.
+    fn fused_by_server(&self, mode: Mode) -> Option<&Arc<dyn RemoteIndex>> {
+        match &self.arms {
+            Arms::Remote {
+                index,
+                fusion: RemoteFusion::Server,
+                ..
+            } if mode == Mode::Hybrid => Some(index),
+            _ => None,
+        }
     }
 
     /// Whether a writer has published a newer generation since this searcher opened (a
@@ -543,15 +573,15 @@ impl Searcher {
                     .into_iter()
                     .map(|h| (h.chunk_id, h.cosine))
                     .collect(),
-                // A remote hybrid search fuses on the server (below).
-                Arms::Remote { .. } if req.mode == Mode::Hybrid => Vec::new(),
+                // A hybrid search fused by the server runs below.
+                Arms::Remote { .. } if self.fused_by_server(req.mode).is_some() => Vec::new(),
                 Arms::Remote { index, .. } => index.semantic(&q, fetch)?,
             };
             Ok((found, Some(q)))
         };
         // The two arms of a hybrid search run side by side: the keyword search takes about
         // as long as embedding the query on a large index.
-        let remote = self.remote().filter(|_| req.mode == Mode::Hybrid);
+        let remote = self.fused_by_server(req.mode);
         let (keyword, semantic) = if remote.is_some() {
             (Ok(Vec::new()), semantic_arm())
         } else if req.mode == Mode::Hybrid {
