@@ -32,7 +32,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use lock::WriterLock;
-pub use txn::{Committed, Staging, Transaction};
+pub use txn::{CommitTimings, Committed, Staging, Transaction};
 
 use crate::embed::ModelInfo;
 use crate::ingest::chunk::ChunkerConfig;
