@@ -10,7 +10,9 @@ use lexsearch::indexer::{IndexOptions, Progress, build_index};
 use lexsearch::{DeviceSpec, Embedder, Library};
 use serde_json::Value;
 
-use crate::common::{Tiny, copy_tree, hit_files, lexsearch, sample_corpus, write_tiny_model};
+use crate::common::{
+    Tiny, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus, write_tiny_model,
+};
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,6 +51,24 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
     let first = index_json(&model, &docs);
     let files = first["files_indexed"].as_u64().unwrap();
     assert_eq!(first["added"].as_u64(), Some(files));
+    // Every stage reports its time; the commit is the sum of its parts.
+    let t = &first["timings"];
+    let secs = |k: &str| {
+        t[k].as_f64()
+            .unwrap_or_else(|| panic!("timings.{k} in {t}"))
+    };
+    for stage in ["extract", "embed", "graph_insert", "pipeline", "commit"] {
+        assert!(secs(stage) > 0.0, "timings.{stage} in {t}");
+    }
+    let parts = [
+        "commit_keyword",
+        "commit_graph",
+        "commit_dump",
+        "commit_publish",
+    ];
+    let sum: f64 = parts.iter().map(|k| secs(k)).sum();
+    assert!((secs("commit") - sum).abs() < 1e-6, "{t}");
+    assert!(secs("pipeline") < first["seconds"].as_f64().unwrap());
 
     // Nothing changed: nothing is read or embedded.
     let same = index_json(&model, &docs);
@@ -739,4 +759,52 @@ fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock(
         indexed,
         "the change was never indexed; the watcher said:\n{said}"
     );
+}
+
+#[test]
+fn the_graph_built_while_embedding_finds_what_exact_search_finds() {
+    // Real vectors: the sample corpus indexed with the real model, its graph grown by the
+    // graph builder while the encoder ran.
+    let Some(docs) = indexed_sample() else { return };
+    let library = Library::at(docs.join(".lexsearch"));
+    let snapshot = library.snapshot().unwrap();
+    let m = snapshot.manifest();
+    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let vectors = catalog.vectors().unwrap();
+    assert_eq!(vectors.len() as u64, m.chunks);
+    let graph = lexsearch::index::vector::VectorIndex::open_for_search(
+        &snapshot.paths().vectors(),
+        m.model.dim,
+        m.chunks,
+    )
+    .unwrap();
+    assert_eq!(graph.graph_len() as u64, m.chunks);
+    // Every chunk's vector as a query, at the ef searches use: the graph's top 10 against the
+    // exact top 10 by dot product.
+    let (mut agree, mut itself) = (0, 0);
+    for (id, q) in &vectors {
+        let mut exact: Vec<(f32, u64)> = vectors
+            .iter()
+            .map(|(c, v)| (v.iter().zip(q).map(|(a, b)| a * b).sum::<f32>(), c.0))
+            .collect();
+        exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let found = graph.search(q, 10);
+        agree += exact[..10]
+            .iter()
+            .filter(|(_, c)| found.iter().any(|h| h.chunk_id.0 == *c))
+            .count();
+        // Itself, or a chunk of the same text (the same vector).
+        itself += usize::from(
+            found
+                .first()
+                .is_some_and(|h| h.chunk_id == *id || h.cosine > 0.9999),
+        );
+    }
+    let recall = agree as f64 / (10 * vectors.len()) as f64;
+    eprintln!(
+        "recall@10 {recall:.4} over {} chunks; {itself} find themselves first",
+        vectors.len()
+    );
+    assert!(recall >= 0.98, "recall@10 {recall}");
+    assert_eq!(itself, vectors.len());
 }

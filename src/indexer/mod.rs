@@ -172,6 +172,34 @@ pub struct IndexReport {
     pub encoder_busy_percent: f64,
     /// OCR in this run.
     pub ocr: OcrReport,
+    /// Where the time went, stage by stage.
+    pub timings: Timings,
+}
+
+/// Seconds an index run spent in each stage. Extraction, the encoder and the graph builder
+/// run side by side on threads of their own during the pipeline, so their seconds overlap
+/// each other and `pipeline`; the commit parts follow the pipeline one after the other.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    /// Extracting and chunking files (summed over the extraction threads).
+    pub extract: f64,
+    /// The encoder embedding chunks (`encoder_seconds`).
+    pub embed: f64,
+    /// Inserting vectors into the graph, mostly while the encoder runs.
+    pub graph_insert: f64,
+    /// Wall time of the extract-chunk-embed pipeline, from the first file to the last
+    /// document written.
+    pub pipeline: f64,
+    /// Wall time of the commit, after the pipeline (the sum of the four parts below).
+    pub commit: f64,
+    /// Committing the keyword index.
+    pub commit_keyword: f64,
+    /// Waiting for the graph builder's last insertions (and any rebuild or compaction).
+    pub commit_graph: f64,
+    /// Writing the graph and its flat search file.
+    pub commit_dump: f64,
+    /// Flushing the catalog, writing the manifest, publishing the generation.
+    pub commit_publish: f64,
 }
 
 /// What an index run sent to a remote index.
@@ -292,6 +320,7 @@ pub fn build_index(
         encoder_seconds: 0.0,
         encoder_busy_percent: 0.0,
         ocr: OcrReport::default(),
+        timings: Timings::default(),
     };
     let limits = ExtractLimits {
         max_bytes: opts.max_file_bytes,
@@ -335,8 +364,17 @@ pub fn build_index(
         )?;
         let pipeline = pipeline_started.elapsed().as_secs_f64();
         report.encoder_busy_percent = 100.0 * report.encoder_seconds / pipeline.max(1e-9);
+        report.timings.pipeline = pipeline;
+        report.timings.embed = report.encoder_seconds;
     }
     let committed = txn.commit(&stage)?;
+    let t = committed.timings;
+    report.timings.graph_insert = t.graph_insert;
+    report.timings.commit_keyword = t.keyword;
+    report.timings.commit_graph = t.graph;
+    report.timings.commit_dump = t.dump;
+    report.timings.commit_publish = t.publish;
+    report.timings.commit = t.keyword + t.graph + t.dump + t.publish;
     report.files_indexed = committed.documents;
     report.chunks = committed.chunks;
     report.tombstones = committed.tombstones;

@@ -43,8 +43,9 @@ enum Message {
         done: usize,
         needed: usize,
     },
-    /// Every document of this file (attachments included) was sent.
-    FileDone(std::path::PathBuf),
+    /// Every document of this file (attachments included) was sent, after this many seconds
+    /// of extraction and chunking.
+    FileDone(std::path::PathBuf, f64),
     /// One more page was read by OCR (sent from the OCR threads, for the progress bar).
     OcrPage,
 }
@@ -145,7 +146,8 @@ pub(super) fn run(
         let mut in_flight = VecDeque::new();
         for msg in rx {
             match msg {
-                Message::FileDone(p) => {
+                Message::FileDone(p, seconds) => {
+                    writer.report.timings.extract += seconds;
                     writer.file_done(&p, root)?;
                     progress.file_done(&p);
                 }
@@ -266,6 +268,7 @@ fn prepare(
     chunker: &ChunkerConfig,
     limits: &ExtractLimits,
 ) -> Vec<Message> {
+    let started = Instant::now();
     let mut out = Vec::new();
     for doc in extract_file(&file, limits) {
         let (sub, extracted) = match doc.result {
@@ -307,7 +310,10 @@ fn prepare(
             chunks,
         })));
     }
-    out.push(Message::FileDone(file.path));
+    out.push(Message::FileDone(
+        file.path,
+        started.elapsed().as_secs_f64(),
+    ));
     out
 }
 

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 pub use lock::WriterLock;
 pub(crate) use txn::stored_chunk;
-pub use txn::{Committed, Staging, Transaction};
+pub use txn::{CommitTimings, Committed, Staging, Transaction};
 
 use crate::embed::ModelInfo;
 use crate::ingest::chunk::ChunkerConfig;

@@ -9,17 +9,25 @@
 //! graph, dumps it, writes the manifest last and publishes the generation. A transaction
 //! dropped uncommitted leaves `staging/` behind, which the next one keeps as `resume/` for
 //! its vectors.
+//!
+//! The graph grows while documents are added: a [`GraphBuilder`] thread inserts each
+//! document's vectors into the staged graph (the current one copied, or a new one) as they
+//! arrive, so a commit waits only for the last few insertions. It lives in memory until the
+//! dump at commit; the vectors themselves are in the staged catalog from the moment their
+//! document is added, which is what an interrupted run leaves for the next one.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
 
 use super::{GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree};
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::remote::{RemoteIndex, RemoteRow};
-use crate::index::vector::VectorIndex;
+use crate::index::vector::{GraphBuilder, VectorIndex};
 use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest};
 use crate::{Error, Result};
 
@@ -35,8 +43,27 @@ pub enum Staging {
     Rederive,
 }
 
+/// Where a transaction's time went: the graph builder's work while documents were added,
+/// and each part of the commit, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CommitTimings {
+    /// Inserting vectors into the graph, on the builder's thread while documents were added
+    /// (so it overlaps the encoder) and at commit.
+    pub graph_insert: f64,
+    /// Committing the keyword index.
+    pub keyword: f64,
+    /// Waiting for the graph builder to insert the last vectors, plus any rebuild or
+    /// compaction of the graph from the catalog.
+    pub graph: f64,
+    /// Dumping the graph and writing its flat search file.
+    pub dump: f64,
+    /// Flushing the catalog (or committing the remote index), writing the manifest and
+    /// publishing the generation.
+    pub publish: f64,
+}
+
 /// What a committed transaction left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Committed {
     /// The generation now current.
     pub generation: u64,
@@ -48,6 +75,8 @@ pub struct Committed {
     pub tombstones: usize,
     /// Whether the graph was rebuilt from the catalog.
     pub graph_rebuilt: bool,
+    /// Where the time went.
+    pub timings: CommitTimings,
 }
 
 /// Chunks sent to a remote index per request (`LEXSEARCH_REMOTE_BATCH` overrides it, for
@@ -90,14 +119,16 @@ struct Staged {
     catalog: Catalog,
     /// The local keyword index (none when a remote index holds the chunks).
     keyword: Option<KeywordWriter>,
-    /// The local vector graph (none when a remote index holds the vectors).
-    vectors: VectorIndex,
+    /// Inserts added vectors into the local graph as they come (none when a remote index
+    /// holds the vectors, or when the graph is rebuilt from the catalog at commit).
+    graph: Option<GraphBuilder>,
+    /// Chunks of removed documents: tombstones in the graph at commit.
+    removed: Vec<ChunkId>,
     remote: Option<RemoteStaged>,
-    /// Vectors of chunks added, inserted into the graph at commit.
-    new_vectors: Vec<(ChunkId, Vec<f32>)>,
     next_doc: u64,
     next_chunk: u64,
-    /// Build the graph anew at commit (from the added vectors when `fresh`).
+    /// Build the graph anew (from the added vectors as they come when `fresh`, else from
+    /// the catalog at commit).
     rebuild_graph: bool,
     fresh: bool,
 }
@@ -285,7 +316,8 @@ impl Transaction {
             self.staged = Some(Staged {
                 catalog: Catalog::open(&paths.catalog())?,
                 keyword: None,
-                vectors: VectorIndex::empty(dim),
+                graph: None,
+                removed: Vec::new(),
                 remote: Some(RemoteStaged {
                     index: index.clone(),
                     batch: Vec::new(),
@@ -293,7 +325,6 @@ impl Transaction {
                 }),
                 rebuild_graph: false,
                 fresh: how == Staging::Fresh,
-                new_vectors: Vec::new(),
                 next_doc,
                 next_chunk,
                 paths,
@@ -310,11 +341,14 @@ impl Transaction {
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
                     keyword: Some(KeywordIndex::open(&paths.keyword())?.writer()?),
-                    vectors: VectorIndex::open(&paths.vectors(), dim)?,
+                    graph: Some(GraphBuilder::start(
+                        VectorIndex::open(&paths.vectors(), dim)?,
+                        &paths.vectors(),
+                    )?),
+                    removed: Vec::new(),
                     remote: None,
                     rebuild_graph: false,
                     fresh: false,
-                    new_vectors: Vec::new(),
                     next_doc,
                     next_chunk,
                     paths,
@@ -336,11 +370,12 @@ impl Transaction {
                 Staged {
                     catalog,
                     keyword: Some(keyword),
-                    vectors: VectorIndex::empty(dim),
+                    // Rebuilt from the catalog at commit, added documents included.
+                    graph: None,
+                    removed: Vec::new(),
                     remote: None,
                     rebuild_graph: true,
                     fresh: false,
-                    new_vectors: Vec::new(),
                     next_doc,
                     next_chunk,
                     paths,
@@ -351,11 +386,14 @@ impl Transaction {
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
                     keyword: Some(KeywordIndex::create(&paths.keyword())?.writer()?),
-                    vectors: VectorIndex::empty(dim),
+                    graph: Some(GraphBuilder::start(
+                        VectorIndex::empty(dim),
+                        &paths.vectors(),
+                    )?),
+                    removed: Vec::new(),
                     remote: None,
                     rebuild_graph: true,
                     fresh: true,
-                    new_vectors: Vec::new(),
                     next_doc,
                     next_chunk,
                     paths,
@@ -418,9 +456,8 @@ impl Transaction {
             if remote.batch.len() >= remote_batch() {
                 remote.send()?;
             }
-        } else {
-            s.new_vectors
-                .extend(records.into_iter().map(|(id, _, v)| (id, v)));
+        } else if let Some(graph) = &s.graph {
+            graph.insert(records.into_iter().map(|(id, _, v)| (id, v)).collect());
         }
         Ok(doc_id)
     }
@@ -435,7 +472,7 @@ impl Transaction {
             if let Some(keyword) = &mut s.keyword {
                 keyword.delete_doc(id);
             }
-            s.vectors.remove(chunks);
+            s.removed.extend(chunks);
         }
         Ok(())
     }
@@ -445,9 +482,10 @@ impl Transaction {
         self.staged()?.catalog.put_record(id, record)
     }
 
-    /// Makes the changes the current index: commits the keyword index, inserts the new
-    /// vectors into the graph (or rebuilds it: a fresh index, or tombstones past the
-    /// compaction threshold), dumps it, writes the manifest and publishes the generation.
+    /// Makes the changes the current index: commits the keyword index, waits for the graph
+    /// builder's last insertions (or rebuilds the graph from the catalog: repair, or
+    /// tombstones past the compaction threshold), dumps it, writes the manifest and
+    /// publishes the generation.
     /// Without any change staged, an existing index stays as it is.
     pub fn commit(mut self, stage: &dyn Fn(&str)) -> Result<Committed> {
         if self.staged.is_none()
@@ -463,6 +501,7 @@ impl Transaction {
                     chunks: m.chunks as usize,
                     tombstones: 0,
                     graph_rebuilt: false,
+                    timings: CommitTimings::default(),
                 });
             }
             let tombstones =
@@ -474,18 +513,28 @@ impl Transaction {
                 chunks: m.chunks as usize,
                 tombstones,
                 graph_rebuilt: false,
+                timings: CommitTimings::default(),
             });
         }
         self.staged()?;
         let Some(mut s) = self.staged.take() else {
             return Err(Error::Cancelled);
         };
+        let mut timings = CommitTimings::default();
+        let mut clock = Instant::now();
+        let mut lap = || {
+            let seconds = clock.elapsed().as_secs_f64();
+            clock = Instant::now();
+            seconds
+        };
         if let Some(keyword) = &mut s.keyword {
+            // The graph builder inserts its last vectors meanwhile.
             stage("committing the keyword index");
             keyword.commit()?;
         }
+        timings.keyword = lap();
         let dim = self.settings.model.dim;
-        let new_vectors = std::mem::take(&mut s.new_vectors);
+        let mut vectors = VectorIndex::empty(dim);
         if let Some(remote) = &mut s.remote {
             stage(&format!(
                 "sending the last chunks to {}",
@@ -494,25 +543,32 @@ impl Transaction {
             remote.send()?;
             remote.index.delete(&remote.removed)?;
         } else {
-            stage("updating the vector graph");
-            if s.fresh {
-                // The catalog holds exactly the vectors added.
-                s.vectors = VectorIndex::build(dim, &new_vectors);
-            } else if s.rebuild_graph {
-                s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
-            } else {
-                s.vectors.insert(&new_vectors);
-                if s.vectors.needs_compaction() {
-                    stage("compacting the vector graph");
-                    s.vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
-                    s.rebuild_graph = true;
-                }
+            if let Some(graph) = s.graph.take() {
+                stage("finishing the vector graph");
+                let (built, inserting) = graph.finish()?;
+                vectors = built;
+                timings.graph_insert = inserting;
+            }
+            vectors.remove(std::mem::take(&mut s.removed));
+            if s.rebuild_graph && !s.fresh {
+                stage("rebuilding the vector graph");
+                let started = Instant::now();
+                vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+                timings.graph_insert += started.elapsed().as_secs_f64();
+            } else if !s.fresh && vectors.needs_compaction() {
+                stage("compacting the vector graph");
+                let started = Instant::now();
+                vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
+                timings.graph_insert += started.elapsed().as_secs_f64();
+                s.rebuild_graph = true;
             }
         }
-        drop(new_vectors);
+        timings.graph = lap();
         if s.remote.is_none() {
-            s.vectors.dump(&s.paths.vectors())?;
+            stage("writing the vector graph");
+            vectors.dump(&s.paths.vectors())?;
         }
+        timings.dump = lap();
         s.catalog.flush()?;
         let (documents, chunks) = s.catalog.counts();
         let generation = self
@@ -540,12 +596,13 @@ impl Transaction {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let committed = Committed {
+        let mut committed = Committed {
             generation,
             documents,
             chunks,
-            tombstones: s.vectors.tombstones(),
+            tombstones: vectors.tombstones(),
             graph_rebuilt: s.rebuild_graph,
+            timings,
         };
         let paths = s.paths.clone();
         if let Some(remote) = &s.remote {
@@ -564,6 +621,7 @@ impl Transaction {
         manifest.write(paths.dir())?;
         self.library.publish(generation)?;
         super::remove_dir_if_exists(self.library.resume().dir())?;
+        committed.timings.publish = lap();
         Ok(committed)
     }
 }
@@ -580,4 +638,170 @@ fn live_vectors(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
         .into_iter()
         .filter(|(id, _)| live.contains(id))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::embed::{ModelInfo, Pooling};
+    use crate::ingest::walk::FileKind;
+    use crate::library::SettingsRequest;
+
+    const DIM: usize = 16;
+
+    fn model() -> ModelInfo {
+        ModelInfo {
+            name: "tiny".into(),
+            dir: PathBuf::from("/models/tiny"),
+            fingerprint: "m1".into(),
+            architecture: "BertModel".into(),
+            family: crate::embed::Family::Bert,
+            dim: DIM,
+            pooling: Pooling::Mean,
+            max_seq_length: 128,
+            vocab_size: 100,
+            layers: 1,
+        }
+    }
+
+    /// Document `n` with two chunks whose vectors come from `seed`.
+    fn document(n: usize, seed: u64) -> (DocRecord, Vec<(ChunkRecord, Vec<f32>)>) {
+        let rel = format!("doc-{n}.txt");
+        let doc = DocRecord {
+            rel: rel.clone().into(),
+            kind: FileKind::Text,
+            content_hash: format!("{rel}-{seed}"),
+            size: 1,
+            mtime_ns: 1,
+            title: rel.clone(),
+            decoded_from: None,
+            chunks: Vec::new(),
+            mail: None,
+        };
+        let chunks = crate::index::test_vectors::unit_vectors(seed, 2, DIM)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let rec = ChunkRecord {
+                    doc: DocId(0),
+                    ordinal: 0,
+                    start: 0,
+                    end: 4,
+                    line: 1,
+                    page: None,
+                    page_end: None,
+                    paragraph: None,
+                    breadcrumb: Vec::new(),
+                    text: format!("chunk {i} of {rel}"),
+                    embedded_hash: format!("{rel}-{seed}-{i}"),
+                };
+                (rec, v)
+            })
+            .collect();
+        (doc, chunks)
+    }
+
+    /// The committed graph, opened as a searcher opens it.
+    fn graph(library: &Library) -> VectorIndex {
+        let m = library.manifest().unwrap();
+        VectorIndex::open_for_search(
+            &library.snapshot().unwrap().paths().vectors(),
+            DIM,
+            m.chunks,
+        )
+        .unwrap()
+    }
+
+    /// Whether every live vector of the catalog is its own nearest neighbour in the graph.
+    fn every_vector_finds_itself(library: &Library) -> bool {
+        let g = graph(library);
+        let catalog = Catalog::open(&library.snapshot().unwrap().paths().catalog()).unwrap();
+        live_vectors(&catalog)
+            .unwrap()
+            .iter()
+            .all(|(id, v)| g.search(v, 1).first().is_some_and(|h| h.chunk_id == *id))
+    }
+
+    #[test]
+    fn the_graph_grows_while_documents_are_added_and_commits_with_every_vector_and_tombstone() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let begin = || {
+            library
+                .begin(&SettingsRequest::default(), &model(), false, None)
+                .unwrap()
+        };
+        // A new index: 300 documents, 600 vectors, inserted as they are added.
+        let mut txn = begin();
+        let mut ids = Vec::new();
+        for n in 0..300 {
+            let (doc, chunks) = document(n, n as u64);
+            ids.push(txn.add_document(doc, chunks).unwrap());
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.documents, c.chunks, c.tombstones), (300, 600, 0));
+        assert!(c.timings.graph_insert > 0.0);
+        assert_eq!(graph(&library).graph_len(), 600);
+        assert!(every_vector_finds_itself(&library));
+
+        // An incremental run: 10 documents change, 50 are new; the copied graph takes them.
+        let mut txn = begin();
+        for (n, id) in ids.iter().enumerate().take(10) {
+            txn.remove_document(*id).unwrap();
+            let (doc, chunks) = document(n, 1000 + n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        for n in 300..350 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.documents, c.chunks, c.tombstones), (350, 700, 20));
+        assert!(!c.graph_rebuilt);
+        let g = graph(&library);
+        assert_eq!(g.graph_len(), 720);
+        // A removed chunk is never found, not even by its own vector.
+        let (_, old) = document(3, 3);
+        assert!(
+            g.search(&old[0].1, 10)
+                .iter()
+                .all(|h| h.chunk_id != ChunkId(6))
+        );
+        assert!(every_vector_finds_itself(&library));
+
+        // Past 20 % tombstones the graph is compacted from the catalog at commit.
+        let mut txn = begin();
+        for id in &ids[10..200] {
+            txn.remove_document(*id).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert!(c.graph_rebuilt);
+        assert_eq!((c.chunks, c.tombstones), (320, 0));
+        assert_eq!(graph(&library).graph_len(), 320);
+        assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    fn a_transaction_dropped_while_its_graph_grows_leaves_its_vectors_for_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = library
+            .begin(&SettingsRequest::default(), &model(), false, None)
+            .unwrap();
+        for n in 0..50 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        // Dropped with insertions queued: the builder stops, nothing is published.
+        drop(txn);
+        assert!(!library.exists());
+        let txn = library
+            .begin(&SettingsRequest::default(), &model(), false, None)
+            .unwrap();
+        let resumed = txn.reuse_sources();
+        assert_eq!(resumed, [library.resume().catalog()]);
+        let catalog = Catalog::open(&resumed[0]).unwrap();
+        assert_eq!(catalog.vectors().unwrap().len(), 100);
+    }
 }
