@@ -286,7 +286,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     let mut report = Report {
         cpu,
         device: crate::embed::device_name(embedder.device()).to_string(),
-        precision: embedder.dtype().as_str().to_string(),
+        precision: embedder.precision_name().to_string(),
         model: embedder.info().name.clone(),
         chunks: n,
         tokens_per_chunk: tokens,

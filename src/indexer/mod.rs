@@ -271,7 +271,7 @@ pub fn build_index(
         backend_writes: None,
         model: embedder.info().name.clone(),
         device: crate::embed::device_name(embedder.device()).into(),
-        precision: embedder.dtype().as_str().to_string(),
+        precision: embedder.precision_name().to_string(),
         chunker: settings.chunker,
         context_in_embedding: settings.context_in_embedding,
         files_indexed: 0,
