@@ -82,11 +82,17 @@ impl Backbone {
 
     /// Turns the linear layers into int8 products on `isa` (BERT and XLM-RoBERTa only; other
     /// families refuse, naming themselves).
-    pub(crate) fn quantize(&mut self, isa: super::kernel::Int8Isa) -> std::result::Result<(), String> {
+    /// `calibration` is one unpadded text's token ids, token types and mask, `(1, len)`.
+    pub(crate) fn quantize(
+        &mut self,
+        isa: super::kernel::Int8Isa,
+        calibration: [&Tensor; 3],
+    ) -> std::result::Result<(), String> {
+        let [ids, types, mask] = calibration;
         match self {
-            Backbone::Bert(m) | Backbone::XlmRoberta(m) => {
-                m.quantize(isa).map_err(|e| e.to_string())
-            }
+            Backbone::Bert(m) | Backbone::XlmRoberta(m) => m
+                .quantize(isa, ids, types, mask)
+                .map_err(|e| e.to_string()),
             Backbone::ModernBert(_) => Err(refusal("ModernBERT")),
             Backbone::Qwen3(_) => Err(refusal("Qwen3")),
             Backbone::Gemma3(_) => Err(refusal("Gemma 3")),

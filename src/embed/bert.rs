@@ -69,10 +69,17 @@ impl Lin {
         Ok((w, b, n, k))
     }
 
-    /// The int8 form of an f32 layer.
-    fn quantized(&self, isa: Int8Isa) -> Result<Lin> {
+    /// The int8 form of an f32 layer whose inputs reach `input_max` per channel.
+    fn quantized(&self, isa: Int8Isa, input_max: &[f32]) -> Result<Lin> {
         let (w, b, n, k) = self.parts()?;
-        Ok(Lin::Int8(Arc::new(QLinear::new(&w, b.as_deref(), n, k, isa))))
+        Ok(Lin::Int8(Arc::new(QLinear::new(
+            &w,
+            b.as_deref(),
+            n,
+            k,
+            isa,
+            Some(input_max),
+        ))))
     }
 }
 
@@ -161,8 +168,9 @@ impl Layer {
             .contiguous()
     }
 
-    /// Turns the linear layers into int8 products on `isa`.
-    fn quantize(&mut self, isa: Int8Isa) -> Result<()> {
+    /// Turns the linear layers into int8 products on `isa`, smoothed with `maxima` (per
+    /// input channel of the QKV, attention output, intermediate and output layers).
+    fn quantize(&mut self, isa: Int8Isa, maxima: &[Vec<f32>; 4]) -> Result<()> {
         if let Qkv::Separate { query, key, value } = &self.qkv {
             let parts = [query.parts()?, key.parts()?, value.parts()?];
             let k = parts[0].3;
@@ -179,15 +187,35 @@ impl Layer {
                 n,
                 k,
                 isa,
+                Some(&maxima[0]),
             ))));
         }
-        self.attention_out = self.attention_out.quantized(isa)?;
-        self.intermediate = self.intermediate.quantized(isa)?;
-        self.output = self.output.quantized(isa)?;
+        self.attention_out = self.attention_out.quantized(isa, &maxima[1])?;
+        self.intermediate = self.intermediate.quantized(isa, &maxima[2])?;
+        self.output = self.output.quantized(isa, &maxima[3])?;
         Ok(())
     }
 
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.forward_recording(x, mask, &mut None)
+    }
+
+    /// [`Layer::forward`], recording in `maxima` (when given) the largest magnitude of each
+    /// input channel of the four linear layers.
+    fn forward_recording(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        maxima: &mut Option<[Vec<f32>; 4]>,
+    ) -> Result<Tensor> {
+        let mut record = |i: usize, t: &Tensor| -> Result<()> {
+            if let Some(m) = maxima.as_mut() {
+                let k = t.dim(D::Minus1)?;
+                m[i] = t.abs()?.reshape(((), k))?.max(0)?.to_vec1()?;
+            }
+            Ok(())
+        };
+        record(0, x)?;
         let (q, k, v) = match &self.qkv {
             Qkv::Separate { query, key, value } => {
                 (query.forward(x)?, key.forward(x)?, value.forward(x)?)
@@ -212,15 +240,18 @@ impl Layer {
             .transpose(1, 2)?
             .contiguous()?
             .flatten_from(D::Minus2)?;
+        record(1, &context)?;
         let attended = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + x)?)?;
+        record(2, &attended)?;
         let inner = self.intermediate.forward(&attended)?;
         let inner = match self.act {
             HiddenAct::Gelu => gelu_erf(&inner)?,
             HiddenAct::GeluApproximate => inner.gelu()?,
             HiddenAct::Relu => inner.relu()?,
         };
+        record(3, &inner)?;
         self.output_norm
             .forward(&(self.output.forward(&inner)? + attended)?)
     }
@@ -331,15 +362,40 @@ impl Bert {
         })
     }
 
-    /// Turns every layer's linear products into int8 ones on `isa` (weights in f32 on the
-    /// CPU expected; quantized here once).
-    pub(super) fn quantize(&mut self, isa: Int8Isa) -> Result<()> {
-        self.layers.iter_mut().try_for_each(|l| l.quantize(isa))
+    /// Turns every layer's linear products into int8 ones on `isa` (f32 CPU weights,
+    /// quantized here once). The calibration text (`ids`, `types`, `mask` of one unpadded
+    /// text) runs through the f32 layers first, recording each linear layer's largest input
+    /// per channel: SmoothQuant (Xiao et al., 2023) then moves part of the outlier channels'
+    /// range from the activations into the weights, where per-channel scales absorb it.
+    pub(super) fn quantize(
+        &mut self,
+        isa: Int8Isa,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+    ) -> Result<()> {
+        let (mut x, additive) = self.embed(ids, types, mask)?;
+        for layer in &mut self.layers {
+            let mut maxima = Some(Default::default());
+            x = layer.forward_recording(&x, &additive, &mut maxima)?;
+            if let Some(maxima) = maxima {
+                layer.quantize(isa, &maxima)?;
+            }
+        }
+        Ok(())
     }
 
     /// Hidden states `(n, len, hidden)` in the weights' dtype for `ids`, `types` and `mask`
     /// (all `(n, len)` u32; mask 1 for real tokens, 0 for padding).
     pub(super) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let (x, additive) = self.embed(ids, types, mask)?;
+        self.layers
+            .iter()
+            .try_fold(x, |x, layer| layer.forward(&x, &additive))
+    }
+
+    /// The embeddings' output and the additive attention mask `(n, 1, 1, len)`.
+    fn embed(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<(Tensor, Tensor)> {
         let (_, len) = ids.dims2()?;
         let start = self.position_offset;
         let positions = Tensor::arange(start, start + len as u32, ids.device())?;
@@ -348,9 +404,7 @@ impl Bert {
         let x = self.norm.forward(&x)?;
         let keep = mask.to_dtype(x.dtype())?.unsqueeze(1)?.unsqueeze(1)?; // (n, 1, 1, len)
         let additive = (keep.ones_like()? - keep)?.affine(lowest(x.dtype()), 0.0)?;
-        self.layers
-            .iter()
-            .try_fold(x, |x, layer| layer.forward(&x, &additive))
+        Ok((x, additive))
     }
 }
 

@@ -18,6 +18,15 @@ use crate::ingest::chunk::TokenSpans;
 /// from the f32 ones, so an index built with them must not take f32 vectors, nor the reverse).
 pub const INT8_FINGERPRINT_PREFIX: &str = "int8-";
 
+/// The text whose activations set the int8 layers' smoothing (SmoothQuant): legal prose, as
+/// the index holds. Part of the model's int8 form: changing it changes int8 vectors.
+const CALIBRATION_TEXT: &str = "§ 16-2301. Definitions. For the purposes of this chapter, \
+    the term \"tenant\" means a person entitled to possess a rental unit under a lease. (a) The \
+    landlord shall return the security deposit, with interest at the rate set by the Mayor, \
+    within 45 days after the tenancy ends, unless the Court finds that the tenant caused damage \
+    beyond ordinary wear and tear; see also 42 U.S.C. § 1983 and D.C. Official Code \
+    § 42-3505.01(b)(2). Any agreement to the contrary is void as against public policy.";
+
 /// Texts embedded together in one forward pass on a CPU, where larger batches are no faster
 /// (see docs/benchmarks.md) and need more memory.
 const DEFAULT_BATCH: usize = 8;
@@ -134,8 +143,15 @@ impl Embedder {
         let mut model = Backbone::load(vb, &files).map_err(weights_error)?;
         let int8 = if precision == Precision::Int8 {
             let isa = int8_isa();
+            let calibration = tokenizer
+                .encode(CALIBRATION_TEXT, true)
+                .map_err(|e| tokenizer_error(&tok_path, e))?;
+            let row = |v: &[u32]| Tensor::from_slice(v, (1, v.len()), &device);
+            let ids = row(calibration.get_ids()).map_err(weights_error)?;
+            let types = row(calibration.get_type_ids()).map_err(weights_error)?;
+            let mask = row(calibration.get_attention_mask()).map_err(weights_error)?;
             model
-                .quantize(isa)
+                .quantize(isa, [&ids, &types, &mask])
                 .map_err(|reason| ModelError::Precision {
                     precision: "int8".into(),
                     reason,

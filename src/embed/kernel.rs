@@ -106,7 +106,14 @@ pub struct QLinear {
     w8: Vec<i8>,
     /// AVX2: `[n/8][k/2][8][2]`.
     w16: Vec<i16>,
+    /// SmoothQuant's per-input-channel factor `1 / s_j` applied to the activations before
+    /// they are quantized (the weights were multiplied by `s_j`).
+    smooth: Option<Vec<f32>>,
 }
+
+/// SmoothQuant's migration strength: `s_j = max|x_j|^α / max|w_j|^(1-α)`. 0.5 balances the
+/// two ranges (the paper's choice for BERT-size models).
+const SMOOTH_ALPHA: f32 = 0.5;
 
 impl std::fmt::Debug for QLinear {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,9 +144,46 @@ fn quantize_row(v: &[f32], mut put: impl FnMut(usize, i32)) -> f32 {
 
 impl QLinear {
     /// Quantizes `weight` (`n` rows of `k`, row-major, as candle stores a linear layer) and
-    /// keeps `bias` (`n`, or none), packed for `isa`.
-    pub fn new(weight: &[f32], bias: Option<&[f32]>, n: usize, k: usize, isa: Int8Isa) -> Self {
+    /// keeps `bias` (`n`, or none), packed for `isa`. With `input_max` (the largest magnitude
+    /// each input channel reached on calibration text), outlier channels are smoothed first
+    /// (SmoothQuant): their range moves from the activations into the weights.
+    pub fn new(
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        n: usize,
+        k: usize,
+        isa: Int8Isa,
+        input_max: Option<&[f32]>,
+    ) -> Self {
         assert_eq!(weight.len(), n * k, "weight is not {n} x {k}");
+        let mut smooth = None;
+        let mut smoothed;
+        let mut weight = weight;
+        if let Some(xmax) = input_max {
+            assert_eq!(xmax.len(), k, "input maxima are not {k} long");
+            let mut wmax = vec![0f32; k];
+            for row in weight.chunks_exact(k) {
+                for (m, w) in wmax.iter_mut().zip(row) {
+                    *m = m.max(w.abs());
+                }
+            }
+            let s: Vec<f32> = xmax
+                .iter()
+                .zip(&wmax)
+                .map(|(&x, &w)| {
+                    let s = x.powf(SMOOTH_ALPHA) / w.powf(1.0 - SMOOTH_ALPHA);
+                    if s.is_finite() && s > 0.0 { s } else { 1.0 }
+                })
+                .collect();
+            smoothed = weight.to_vec();
+            for row in smoothed.chunks_exact_mut(k) {
+                for (w, s) in row.iter_mut().zip(&s) {
+                    *w *= s;
+                }
+            }
+            weight = &smoothed;
+            smooth = Some(s.iter().map(|s| 1.0 / s).collect());
+        }
         let isa = match isa {
             Int8Isa::Avx512Vnni if n % 16 == 0 && k % 4 == 0 => Int8Isa::Avx512Vnni,
             Int8Isa::Avx512Vnni | Int8Isa::Avx2 if n % 8 == 0 && k % 2 == 0 => Int8Isa::Avx2,
@@ -188,6 +232,28 @@ impl QLinear {
             offset,
             w8,
             w16,
+            smooth,
+        }
+    }
+
+    /// Quantizes each row of `x` (rows of `k`, smoothed first if this layer is) into
+    /// `put(row, i, value)`, its scale into `sx`. Inlined into each path, so that the AVX2
+    /// one vectorises it, with the same arithmetic everywhere.
+    #[inline(always)]
+    fn quantize_rows(&self, x: &[f32], sx: &mut [f32], mut put: impl FnMut(usize, usize, i32)) {
+        let k = self.k;
+        let mut tmp = vec![0f32; if self.smooth.is_some() { k } else { 0 }];
+        for (r, row) in x.chunks_exact(k).enumerate() {
+            let row = match &self.smooth {
+                Some(m) => {
+                    for ((t, &v), &f) in tmp.iter_mut().zip(row).zip(m) {
+                        *t = v * f;
+                    }
+                    &tmp[..]
+                }
+                None => row,
+            };
+            sx[r] = quantize_row(row, |i, v| put(r, i, v));
         }
     }
 
@@ -216,10 +282,7 @@ impl QLinear {
         match self.isa {
             Int8Isa::Portable => {
                 let mut a = vec![0i8; m * k];
-                for (r, s) in sx.iter_mut().enumerate().take(m) {
-                    let row = &mut a[r * k..(r + 1) * k];
-                    *s = quantize_row(&x[r * k..(r + 1) * k], |i, v| row[i] = v as i8);
-                }
+                self.quantize_rows(x, &mut sx, |r, i, v| a[r * k + i] = v as i8);
                 for r in 0..m {
                     let row = &a[r * k..(r + 1) * k];
                     for c in 0..n {
@@ -239,7 +302,7 @@ impl QLinear {
                 // SAFETY: this path is only chosen when `int8_isa` (or a caller that checked
                 // the same features) found AVX2; the closure writes inside row `r`.
                 unsafe {
-                    quantize_rows_avx2(x, k, &mut sx, |r, i, v| a[r * k + i] = (v + 128) as u8);
+                    quantize_rows_avx2(self, x, &mut sx, |r, i, v| a[r * k + i] = (v + 128) as u8);
                 }
                 // SAFETY: AVX-512 F/BW/VNNI were detected; `a` holds a multiple of 8 rows of
                 // `k`, `w8` is `n/16` blocks of `k/4 × 64` bytes, `out` is `m × n`.
@@ -250,7 +313,7 @@ impl QLinear {
                 let mut a = vec![0i16; m.next_multiple_of(ROW_PAD) * k];
                 // SAFETY: AVX2 was detected; the closure writes inside row `r`.
                 unsafe {
-                    quantize_rows_avx2(x, k, &mut sx, |r, i, v| a[r * k + i] = v as i16);
+                    quantize_rows_avx2(self, x, &mut sx, |r, i, v| a[r * k + i] = v as i16);
                 }
                 // SAFETY: AVX2 was detected; `a` holds a multiple of 8 rows of `k`, `w16` is
                 // `n/8` blocks of `k/2 × 16` i16, `out` is `m × n`.
@@ -263,19 +326,16 @@ impl QLinear {
     }
 }
 
-/// Quantizes each row of `x` (rows of `k`) into `put(row, i, value)`, its scale into `sx`:
-/// the same arithmetic as the portable path, compiled with AVX2 so that it vectorises.
+/// [`QLinear::quantize_rows`] compiled with AVX2, so that it vectorises.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn quantize_rows_avx2(
+    q: &QLinear,
     x: &[f32],
-    k: usize,
     sx: &mut [f32],
-    mut put: impl FnMut(usize, usize, i32),
+    put: impl FnMut(usize, usize, i32),
 ) {
-    for (r, row) in x.chunks_exact(k).enumerate() {
-        sx[r] = quantize_row(row, |i, v| put(r, i, v));
-    }
+    q.quantize_rows(x, sx, put);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -483,9 +543,11 @@ mod tests {
             let x = values(m * k, 1);
             let w = values(n * k, 2);
             let b = values(n, 3);
-            let reference = QLinear::new(&w, Some(&b), n, k, Int8Isa::Portable).forward(&x);
+            let xmax: Vec<f32> = (0..k).map(|j| 1.0 + (j % 7) as f32).collect();
+            let reference =
+                QLinear::new(&w, Some(&b), n, k, Int8Isa::Portable, Some(&xmax)).forward(&x);
             for isa in available() {
-                let q = QLinear::new(&w, Some(&b), n, k, isa);
+                let q = QLinear::new(&w, Some(&b), n, k, isa, Some(&xmax));
                 assert_eq!(q.isa(), isa, "{m}x{n}x{k}");
                 assert_eq!(q.forward(&x), reference, "{isa:?} on {m}x{n}x{k}");
             }
@@ -494,7 +556,7 @@ mod tests {
 
     #[test]
     fn odd_shapes_fall_back_to_the_portable_path() {
-        let q = QLinear::new(&values(7 * 6, 1), None, 7, 6, Int8Isa::Avx512Vnni);
+        let q = QLinear::new(&values(7 * 6, 1), None, 7, 6, Int8Isa::Avx512Vnni, None);
         assert_eq!(q.isa(), Int8Isa::Portable);
         assert_eq!(q.forward(&values(6 * 3, 2)).len(), 3 * 7);
     }
@@ -504,7 +566,7 @@ mod tests {
         let (m, n, k) = (16, 384, 384);
         let (x, w, b) = (values(m * k, 4), values(n * k, 5), values(n, 6));
         let exact = f32_product(&x, &w, &b, k);
-        let q = QLinear::new(&w, Some(&b), n, k, int8_isa()).forward(&x);
+        let q = QLinear::new(&w, Some(&b), n, k, int8_isa(), None).forward(&x);
         // Quantization noise against the spread of the outputs: with outliers 8 times the
         // rest (every 97th value), each step is 1/16 of a typical value.
         let mean_square = |v: &mut dyn Iterator<Item = f32>| {
@@ -519,7 +581,7 @@ mod tests {
     #[test]
     fn zero_rows_and_weights_give_the_bias() {
         let b = values(16, 7);
-        let q = QLinear::new(&[0.0; 16 * 8], Some(&b), 16, 8, int8_isa());
+        let q = QLinear::new(&[0.0; 16 * 8], Some(&b), 16, 8, int8_isa(), None);
         assert_eq!(q.forward(&[0.0; 8 * 2]), [b.clone(), b].concat());
     }
 }

@@ -129,7 +129,7 @@ pub struct IndexReport {
     pub model: String,
     /// Device the encoder ran on.
     pub device: String,
-    /// Number format the encoder computed in (`f32`, `f16`, `bf16`).
+    /// Number format the encoder computed in (`f32`, `f16`, `bf16`, `int8`).
     pub precision: String,
     /// Chunker settings the index is built with.
     pub chunker: crate::ingest::chunk::ChunkerConfig,
