@@ -348,7 +348,11 @@ fn int8_on_a_tiny_bert_gives_normalised_vectors_and_the_same_vector_in_any_batch
     let dir = tempfile::tempdir().unwrap();
     write_tiny_model(dir.path(), &Tiny::default());
     let embedder = Embedder::load_with(dir.path(), DeviceSpec::Cpu, Precision::Int8).unwrap();
-    let texts = ["the tenant pays rent", "rent", "the landlord keeps the deposit"];
+    let texts = [
+        "the tenant pays rent",
+        "rent",
+        "the landlord keeps the deposit",
+    ];
     let batch = embedder.embed(&texts).unwrap();
     for (t, v) in texts.iter().zip(&batch) {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -247,7 +247,14 @@ fn int8_is_refused_on_a_gpu_with_the_precisions_that_run_there() {
     let model = tiny(dir.path());
     fs::write(dir.path().join("a.txt"), "text").unwrap();
     lexsearch()
-        .args(["index", "--device", "cuda", "--precision", "int8", "--model"])
+        .args([
+            "index",
+            "--device",
+            "cuda",
+            "--precision",
+            "int8",
+            "--model",
+        ])
         .arg(&model)
         .arg(dir.path())
         .assert()

@@ -90,9 +90,9 @@ impl Backbone {
     ) -> std::result::Result<(), String> {
         let [ids, types, mask] = calibration;
         match self {
-            Backbone::Bert(m) | Backbone::XlmRoberta(m) => m
-                .quantize(isa, ids, types, mask)
-                .map_err(|e| e.to_string()),
+            Backbone::Bert(m) | Backbone::XlmRoberta(m) => {
+                m.quantize(isa, ids, types, mask).map_err(|e| e.to_string())
+            }
             Backbone::ModernBert(_) => Err(refusal("ModernBERT")),
             Backbone::Qwen3(_) => Err(refusal("Qwen3")),
             Backbone::Gemma3(_) => Err(refusal("Gemma 3")),
