@@ -41,6 +41,9 @@ pub(super) struct Bert {
 
 use super::kernel::{Int8Isa, QLinear};
 
+/// A linear layer's weight (row-major), bias, output and input sizes.
+type Parts = (Vec<f32>, Option<Vec<f32>>, usize, usize);
+
 /// A linear layer in f32 (candle's) or int8 ([`QLinear`], CPU only).
 enum Lin {
     F32(Linear),
@@ -56,7 +59,7 @@ impl Lin {
     }
 
     /// The f32 weight `(out, in)` and bias of an f32 layer.
-    fn parts(&self) -> Result<(Vec<f32>, Option<Vec<f32>>, usize, usize)> {
+    fn parts(&self) -> Result<Parts> {
         let Lin::F32(l) = self else {
             candle_core::bail!("the layer is quantized already");
         };

@@ -185,8 +185,12 @@ impl QLinear {
             smooth = Some(s.iter().map(|s| 1.0 / s).collect());
         }
         let isa = match isa {
-            Int8Isa::Avx512Vnni if n % 16 == 0 && k % 4 == 0 => Int8Isa::Avx512Vnni,
-            Int8Isa::Avx512Vnni | Int8Isa::Avx2 if n % 8 == 0 && k % 2 == 0 => Int8Isa::Avx2,
+            Int8Isa::Avx512Vnni if n.is_multiple_of(16) && k.is_multiple_of(4) => {
+                Int8Isa::Avx512Vnni
+            }
+            Int8Isa::Avx512Vnni | Int8Isa::Avx2 if n.is_multiple_of(8) && k.is_multiple_of(2) => {
+                Int8Isa::Avx2
+            }
             _ => Int8Isa::Portable,
         };
         let mut q = vec![0i8; n * k];
@@ -347,7 +351,7 @@ mod x86 {
     fn vectors(n: usize, lanes: usize) -> usize {
         [3, 4, 2, 1]
             .into_iter()
-            .find(|v| n % (v * lanes) == 0)
+            .find(|v| n.is_multiple_of(v * lanes))
             .unwrap_or(1)
     }
 
