@@ -64,10 +64,18 @@ impl Int8Isa {
     }
 }
 
-/// The best int8 path this CPU (and build) has; detected once.
+/// The best int8 path this CPU (and build) has; detected once. `LEXSEARCH_INT8_ISA=avx2`
+/// (or `portable`) chooses a lesser one, to measure it on a machine that has better.
 pub fn int8_isa() -> Int8Isa {
     static ISA: OnceLock<Int8Isa> = OnceLock::new();
-    *ISA.get_or_init(detect)
+    *ISA.get_or_init(|| {
+        let best = detect();
+        match std::env::var("LEXSEARCH_INT8_ISA").as_deref() {
+            Ok("portable") => Int8Isa::Portable,
+            Ok("avx2") if best != Int8Isa::Portable => Int8Isa::Avx2,
+            _ => best,
+        }
+    })
 }
 
 #[cfg(target_arch = "x86_64")]
