@@ -35,6 +35,16 @@ pub struct CpuInfo {
     pub basis: String,
     /// Estimated fp32 peak in GFLOP/s: threads × clock × FLOPs per cycle.
     pub peak_gflops: f64,
+    /// The instruction set of the f32 matrix products (gemm's kernels): `avx512` or `avx2`
+    /// (or `sse`, `portable`).
+    pub f32_isa: String,
+    /// The instruction set of the int8 products (`--precision int8`): `avx512-vnni`, `avx2`
+    /// or `portable`.
+    pub int8_isa: String,
+    /// Estimated int8 peak in GOP/s (multiply and add counted apart): the fp32 peak times
+    /// the int8 multiply-adds one f32 FMA lane's slot does (4 for `vpdpbusd`, 2 for
+    /// `vpmaddwd`, 1 for scalar code).
+    pub int8_peak_gops: f64,
 }
 
 /// Reads /proc/cpuinfo (Linux); elsewhere reports what it can.
@@ -54,7 +64,9 @@ pub fn cpu_info() -> CpuInfo {
     // Two FMA units per core; an FMA is 2 FLOPs per lane. AMD's Zen 4 (family 25) runs 512-bit
     // instructions on 256-bit units, so its peak is that of AVX2; Zen 5 (family 26) has full
     // 512-bit units.
-    let full_avx512 = has("avx512f") && (!amd || family >= 26);
+    // gemm's AVX-512 kernels exist only with the `avx512` feature.
+    let avx512 = cfg!(feature = "avx512") && has("avx512f");
+    let full_avx512 = avx512 && (!amd || family >= 26);
     let (flops_per_cycle, basis) = if full_avx512 {
         (64.0, "AVX-512: 2 FMA units x 16 fp32 lanes x 2")
     } else if has("avx512f") || (has("avx2") && has("fma")) {
@@ -64,13 +76,27 @@ pub fn cpu_info() -> CpuInfo {
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mhz: f64 = field("cpu MHz").parse().unwrap_or(0.0);
+    let peak_gflops = threads as f64 * mhz / 1000.0 * flops_per_cycle;
+    let int8 = crate::embed::kernel::int8_isa();
+    let f32_isa = if avx512 {
+        "avx512"
+    } else if has("avx2") && has("fma") {
+        "avx2"
+    } else if has("sse2") {
+        "sse"
+    } else {
+        "portable"
+    };
     CpuInfo {
         model: field("model name"),
         threads,
         mhz,
         flops_per_cycle,
         basis: basis.to_string(),
-        peak_gflops: threads as f64 * mhz / 1000.0 * flops_per_cycle,
+        peak_gflops,
+        f32_isa: f32_isa.into(),
+        int8_isa: int8.name().into(),
+        int8_peak_gops: peak_gflops * int8.macs_per_f32_fma_lane(),
     }
 }
 

@@ -201,3 +201,64 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
         }
     }
 }
+
+#[test]
+fn an_int8_index_refuses_f32_vectors_until_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
+    let index = |extra: &[&str]| {
+        let mut cmd = lexsearch();
+        cmd.args(["index", "--quiet", "--model"])
+            .arg(&model)
+            .args(extra)
+            .arg(&docs);
+        cmd
+    };
+    index(&["--precision", "int8"]).assert().success();
+    fs::write(docs.join("deed.txt"), "The grantor conveys the land.").unwrap();
+    // f32 vectors are not added to int8 ones, for new files or for searching.
+    index(&[])
+        .assert()
+        .code(2)
+        .stderr(contains("--precision int8"))
+        .stderr(contains("--rebuild"));
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--precision", "f32", "--model"])
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(contains("computed with --precision int8"));
+    // The same precision extends it; --rebuild switches.
+    index(&["--precision", "int8"]).assert().success();
+    index(&["--rebuild"]).assert().success();
+    index(&["--precision", "int8"])
+        .assert()
+        .code(2)
+        .stderr(contains("computed with --precision f32"));
+}
+
+#[test]
+fn int8_is_refused_on_a_gpu_with_the_precisions_that_run_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    fs::write(dir.path().join("a.txt"), "text").unwrap();
+    lexsearch()
+        .args([
+            "index",
+            "--device",
+            "cuda",
+            "--precision",
+            "int8",
+            "--model",
+        ])
+        .arg(&model)
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("int8"))
+        .stderr(contains("--precision f16 or bf16"));
+}

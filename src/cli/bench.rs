@@ -83,6 +83,9 @@ struct Throughput {
     chunks_per_second: f64,
     gflops: f64,
     percent_of_peak: f64,
+    /// For `--precision int8`: the same GFLOP/s against the int8 peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    percent_of_int8_peak: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -127,7 +130,7 @@ struct Report {
     cpu: CpuInfo,
     /// `cpu`, `cuda` or `metal`.
     device: String,
-    /// `f32`, `f16` or `bf16`.
+    /// `f32`, `f16`, `bf16` or `int8`.
     precision: String,
     model: String,
     chunks: usize,
@@ -273,11 +276,13 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             } else {
                 0.0
             },
+            percent_of_int8_peak: (embedder.int8_isa().is_some() && cpu.int8_peak_gops > 0.0)
+                .then(|| 100.0 * gflops / cpu.int8_peak_gops),
         });
     }
     let default_batch = batch_sizes.first().copied().unwrap_or(8);
     embedder.set_batch_size(default_batch);
-    let agreement = if on_cpu && embedder.dtype() == candle_core::DType::F32 {
+    let agreement = if on_cpu && embedder.precision_name() == "f32" {
         None
     } else {
         Some(agreement(&model_dir, &refs[..warm.min(64)], &reference)?)
@@ -286,7 +291,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     let mut report = Report {
         cpu,
         device: crate::embed::device_name(embedder.device()).to_string(),
-        precision: embedder.dtype().as_str().to_string(),
+        precision: embedder.precision_name().to_string(),
         model: embedder.info().name.clone(),
         chunks: n,
         tokens_per_chunk: tokens,
@@ -538,6 +543,11 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
     )?;
     writeln!(
         w,
+        "instruction sets: f32 products {}, int8 products {} (int8 peak {:.0} GOP/s)",
+        r.cpu.f32_isa, r.cpu.int8_isa, r.cpu.int8_peak_gops
+    )?;
+    writeln!(
+        w,
         "embedding {} chunks of {} tokens with {} on {} in {} ({:.2} GFLOP each):",
         r.chunks, r.tokens_per_chunk, r.model, r.device, r.precision, r.gflop_per_chunk
     )?;
@@ -549,6 +559,9 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
         )?;
         if r.device == "cpu" {
             write!(w, "  {:>5.1} % of peak", t.percent_of_peak)?;
+            if let Some(p) = t.percent_of_int8_peak {
+                write!(w, " ({p:.1} % of the int8 peak)")?;
+            }
         }
         writeln!(w)?;
     }

@@ -296,7 +296,9 @@ struct ModelArgs {
     /// machine have one, else the CPU; the summary says which).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceSpec,
-    /// Number format of the encoder: auto (f32 on the CPU, f16 on a GPU), f32, f16 or bf16.
+    /// Number format of the encoder: auto (f32 on the CPU, f16 on a GPU), f32, f16, bf16, or
+    /// int8 (CPU, BERT-family models: 1.8-1.9x f32 with AVX-512 VNNI; its quality cost is in
+    /// docs/quality.md).
     #[arg(long, default_value = "auto", value_parser = parse_precision)]
     precision: Precision,
     /// Texts per forward pass (default 8 on the CPU, 256 on a GPU).

@@ -497,7 +497,7 @@ pub(super) fn model_check(
                             v[0].len(),
                             started.elapsed().as_secs_f64() * 1000.0,
                             crate::embed::device_name(embedder.device()),
-                            embedder.dtype().as_str()
+                            embedder.precision_name()
                         ),
                     });
                 }

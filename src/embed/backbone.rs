@@ -80,6 +80,25 @@ impl Backbone {
         }
     }
 
+    /// Turns the linear layers into int8 products on `isa` (BERT and XLM-RoBERTa only; other
+    /// families refuse, naming themselves).
+    /// `calibration` is one unpadded text's token ids, token types and mask, `(1, len)`.
+    pub(crate) fn quantize(
+        &mut self,
+        isa: super::kernel::Int8Isa,
+        calibration: [&Tensor; 3],
+    ) -> std::result::Result<(), String> {
+        let [ids, types, mask] = calibration;
+        match self {
+            Backbone::Bert(m) | Backbone::XlmRoberta(m) => {
+                m.quantize(isa, ids, types, mask).map_err(|e| e.to_string())
+            }
+            Backbone::ModernBert(_) => Err(refusal("ModernBERT")),
+            Backbone::Qwen3(_) => Err(refusal("Qwen3")),
+            Backbone::Gemma3(_) => Err(refusal("Gemma 3")),
+        }
+    }
+
     /// Final hidden states `(n, len, hidden)` in the weights' dtype. `ids`, `types` and `mask`
     /// are `(n, len)` u32, right-padded, mask 1 for real tokens; `types` matters to BERT only.
     pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
@@ -90,4 +109,12 @@ impl Backbone {
             Backbone::Gemma3(m) => m.forward(ids, mask),
         }
     }
+}
+
+/// Why a family has no int8 path.
+fn refusal(family: &str) -> String {
+    format!(
+        "int8 is implemented for BERT-family models (BERT, XLM-RoBERTa) only, and this is a \
+         {family} model; use --precision f32 (or f16/bf16 on a GPU)"
+    )
 }

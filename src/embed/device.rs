@@ -77,6 +77,11 @@ pub enum Precision {
     F16,
     /// bfloat16: f32's range with an 8-bit mantissa (GPU tensor cores).
     Bf16,
+    /// 8-bit integer matrix products on the CPU (BERT-family models): weights quantized once
+    /// at load with one scale per output channel, activations per token; everything else
+    /// (attention, normalisation, pooling) in f32. 1.8-1.9x the f32 speed with AVX-512 VNNI
+    /// (docs/benchmarks.md), for a small quality cost (docs/quality.md).
+    Int8,
 }
 
 impl FromStr for Precision {
@@ -88,8 +93,9 @@ impl FromStr for Precision {
             "f32" => Ok(Precision::F32),
             "f16" => Ok(Precision::F16),
             "bf16" => Ok(Precision::Bf16),
+            "int8" => Ok(Precision::Int8),
             _ => Err(format!(
-                "unknown precision {s:?}: use auto, f32, f16 or bf16"
+                "unknown precision {s:?}: use auto, f32, f16, bf16 or int8"
             )),
         }
     }
@@ -102,6 +108,7 @@ impl fmt::Display for Precision {
             Precision::F32 => "f32",
             Precision::F16 => "f16",
             Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
         })
     }
 }
@@ -115,9 +122,28 @@ impl Precision {
         match self {
             Precision::Auto if device.is_cpu() => DType::F32,
             Precision::Auto | Precision::F16 => DType::F16,
-            Precision::F32 => DType::F32,
+            Precision::F32 | Precision::Int8 => DType::F32,
             Precision::Bf16 => DType::BF16,
         }
+    }
+
+    /// Refuses a precision the device has no path for: int8 runs on the CPU only.
+    pub fn check(self, device: &candle_core::Device) -> Result<(), ModelError> {
+        if self == Precision::Int8 && !device.is_cpu() {
+            return Err(int8_off_cpu(device_name(device)));
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of `--precision int8` on a GPU.
+pub(super) fn int8_off_cpu(device: &str) -> ModelError {
+    ModelError::Precision {
+        precision: "int8".into(),
+        reason: format!(
+            "int8 products run on the CPU only, and this model runs on {device}; on a GPU use \
+             --precision f16 or bf16 (tensor cores), or run int8 with --device cpu"
+        ),
     }
 }
 
@@ -164,13 +190,21 @@ mod tests {
     #[test]
     fn precision_auto_is_exact_on_the_cpu() {
         use candle_core::{DType, Device};
-        for s in ["auto", "f32", "f16", "bf16"] {
+        for s in ["auto", "f32", "f16", "bf16", "int8"] {
             assert_eq!(s.parse::<Precision>().unwrap().to_string(), s);
         }
         assert!("fp8".parse::<Precision>().is_err());
         assert_eq!(Precision::Auto.dtype(&Device::Cpu), DType::F32);
         assert_eq!(Precision::F16.dtype(&Device::Cpu), DType::F16);
         assert_eq!(Precision::Bf16.dtype(&Device::Cpu), DType::BF16);
+        assert_eq!(Precision::Int8.dtype(&Device::Cpu), DType::F32);
+        assert!(Precision::Int8.check(&Device::Cpu).is_ok());
+    }
+
+    #[test]
+    fn int8_off_the_cpu_is_refused_naming_the_gpu_precisions() {
+        let err = int8_off_cpu("cuda").to_string();
+        assert!(err.contains("int8") && err.contains("f16 or bf16"), "{err}");
     }
 
     #[cfg(not(feature = "cuda"))]

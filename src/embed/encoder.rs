@@ -10,9 +10,23 @@ use candle_nn::VarBuilder;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::backbone::Backbone;
+use super::kernel::{Int8Isa, int8_isa};
 use super::weights::Weights;
 use super::{Activation, DeviceSpec, ModelError, ModelFiles, ModelInfo, Pooling, Precision, Side};
 use crate::ingest::chunk::TokenSpans;
+
+/// Prefix of the fingerprint of a model loaded with `--precision int8` (its vectors differ
+/// from the f32 ones, so an index built with them must not take f32 vectors, nor the reverse).
+pub const INT8_FINGERPRINT_PREFIX: &str = "int8-";
+
+/// The text whose activations set the int8 layers' smoothing (SmoothQuant): legal prose, as
+/// the index holds. Part of the model's int8 form: changing it changes int8 vectors.
+const CALIBRATION_TEXT: &str = "§ 16-2301. Definitions. For the purposes of this chapter, \
+    the term \"tenant\" means a person entitled to possess a rental unit under a lease. (a) The \
+    landlord shall return the security deposit, with interest at the rate set by the Mayor, \
+    within 45 days after the tenancy ends, unless the Court finds that the tenant caused damage \
+    beyond ordinary wear and tear; see also 42 U.S.C. § 1983 and D.C. Official Code \
+    § 42-3505.01(b)(2). Any agreement to the contrary is void as against public policy.";
 
 /// Texts embedded together in one forward pass on a CPU, where larger batches are no faster
 /// (see docs/benchmarks.md) and need more memory.
@@ -39,6 +53,8 @@ pub struct Embedder {
     batch_size: usize,
     /// Embed whole batches on separate threads (see `data_parallel_workers`).
     data_parallel: bool,
+    /// The instruction set of the int8 products, for `--precision int8`.
+    int8: Option<Int8Isa>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -70,7 +86,13 @@ impl Embedder {
         precision: Precision,
     ) -> Result<Self, ModelError> {
         let files = ModelFiles::inspect(dir)?;
+        if precision == Precision::Int8
+            && let DeviceSpec::Cuda(n) = device
+        {
+            return Err(super::device::int8_off_cpu(&format!("cuda:{n}")));
+        }
         let device = device.resolve()?;
+        precision.check(&device)?;
         let dtype = precision.dtype(&device);
         let tok_path = dir.join("tokenizer.json");
         let mut counter =
@@ -109,7 +131,7 @@ impl Embedder {
             .iter()
             .map(|d| Dense::load(&files.dir, d, &device))
             .collect::<Result<Vec<_>, _>>()?;
-        let fingerprint = fingerprint(&files, &weights)?;
+        let mut fingerprint = fingerprint(&files, &weights)?;
         let weights_error = |e: candle_core::Error| ModelError::Weights {
             path: weights_path.clone(),
             message: format!("{e} (do config.json and the weights belong together?)"),
@@ -117,7 +139,29 @@ impl Embedder {
         let vb = weights
             .into_var_builder(dtype, &device)
             .map_err(weights_error)?;
-        let model = Backbone::load(vb, &files).map_err(weights_error)?;
+        let mut model = Backbone::load(vb, &files).map_err(weights_error)?;
+        let int8 = if precision == Precision::Int8 {
+            let isa = int8_isa();
+            let calibration = tokenizer
+                .encode(CALIBRATION_TEXT, true)
+                .map_err(|e| tokenizer_error(&tok_path, e))?;
+            let row = |v: &[u32]| Tensor::from_slice(v, (1, v.len()), &device);
+            let ids = row(calibration.get_ids()).map_err(weights_error)?;
+            let types = row(calibration.get_type_ids()).map_err(weights_error)?;
+            let mask = row(calibration.get_attention_mask()).map_err(weights_error)?;
+            model
+                .quantize(isa, [&ids, &types, &mask])
+                .map_err(|reason| ModelError::Precision {
+                    precision: "int8".into(),
+                    reason,
+                })?;
+            // int8 vectors are not f32 ones: an index records which it holds, as it records
+            // the model, and refuses the other (`store::Manifest::check_model`).
+            fingerprint = format!("{INT8_FINGERPRINT_PREFIX}{fingerprint}");
+            Some(isa)
+        } else {
+            None
+        };
 
         let info = ModelInfo {
             name: dir.file_name().map_or_else(
@@ -149,7 +193,22 @@ impl Embedder {
             device,
             dtype,
             data_parallel: true,
+            int8,
         })
+    }
+
+    /// The number format as an index records it: `int8`, else the dtype (`f32`, `f16`, `bf16`).
+    pub fn precision_name(&self) -> &'static str {
+        if self.int8.is_some() {
+            "int8"
+        } else {
+            self.dtype.as_str()
+        }
+    }
+
+    /// The instruction set of the int8 products (`--precision int8`), else `None`.
+    pub fn int8_isa(&self) -> Option<Int8Isa> {
+        self.int8
     }
 
     /// The model's identity and shape.

@@ -14,6 +14,7 @@ mod encoder;
 mod gemma3;
 #[cfg(feature = "hub")]
 pub mod hub;
+pub mod kernel;
 mod model;
 mod modernbert;
 mod qwen3;
@@ -21,7 +22,7 @@ mod rerank;
 mod weights;
 
 pub use device::{DeviceSpec, Precision, device_name};
-pub use encoder::{Embedder, Tokenized};
+pub use encoder::{Embedder, INT8_FINGERPRINT_PREFIX, Tokenized};
 pub use model::{
     Activation, DenseModule, Family, ModelConfig, ModelError, ModelFiles, ModelInfo, Pooling, Side,
 };

@@ -163,6 +163,14 @@ pub enum ModelError {
         /// Why it cannot be used.
         reason: String,
     },
+    /// The requested precision has no path on this device or for this model.
+    #[error("cannot compute in {precision}: {reason}")]
+    Precision {
+        /// What was asked for.
+        precision: String,
+        /// Why it cannot be used, and what to use instead.
+        reason: String,
+    },
     /// Inference failed at run time.
     #[error("embedding failed: {0}")]
     Inference(String),

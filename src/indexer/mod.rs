@@ -129,7 +129,7 @@ pub struct IndexReport {
     pub model: String,
     /// Device the encoder ran on.
     pub device: String,
-    /// Number format the encoder computed in (`f32`, `f16`, `bf16`).
+    /// Number format the encoder computed in (`f32`, `f16`, `bf16`, `int8`).
     pub precision: String,
     /// Chunker settings the index is built with.
     pub chunker: crate::ingest::chunk::ChunkerConfig,
@@ -299,7 +299,7 @@ pub fn build_index(
         backend_writes: None,
         model: embedder.info().name.clone(),
         device: crate::embed::device_name(embedder.device()).into(),
-        precision: embedder.dtype().as_str().to_string(),
+        precision: embedder.precision_name().to_string(),
         chunker: settings.chunker,
         context_in_embedding: settings.context_in_embedding,
         files_indexed: 0,

@@ -83,6 +83,21 @@ impl Manifest {
         if self.model.fingerprint == model.fingerprint {
             return Ok(());
         }
+        // The same model computed in another precision (int8 against f32): say so.
+        let prefix = crate::embed::INT8_FINGERPRINT_PREFIX;
+        let base = |f: &str| f.strip_prefix(prefix).unwrap_or(f).to_string();
+        if base(&self.model.fingerprint) == base(&model.fingerprint) {
+            let name = |f: &str| if f.starts_with(prefix) { "int8" } else { "f32" };
+            let (built, asked) = (name(&self.model.fingerprint), name(&model.fingerprint));
+            return Err(Error::IncompatibleIndex {
+                index: index.to_path_buf(),
+                reason: format!(
+                    "its vectors were computed with --precision {built} and this run computes \
+                     {asked} (vectors of two precisions are not mixed); pass --precision {built} \
+                     to use it as it is"
+                ),
+            });
+        }
         Err(Error::ModelMismatch {
             index: index.to_path_buf(),
             built: self.model.dir.display().to_string(),
