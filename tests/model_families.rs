@@ -125,6 +125,23 @@ fn every_family_matches_sentence_transformers_batched_alone_and_for_queries() {
     }
 }
 
+/// The vectors of a successful `lexsearch embed` run, one per JSON line.
+fn embed_vectors(out: std::process::Output) -> Vec<Vec<f32>> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_value(serde_json::from_str::<Value>(l).unwrap()["vector"].clone())
+                .unwrap()
+        })
+        .collect()
+}
+
 fn model_check(dir: &Path) -> Value {
     let out = lexsearch()
         .args(["model", "check", "--json"])
@@ -245,19 +262,7 @@ fn the_embed_command_gives_the_reference_vectors_for_documents_and_queries() {
         .write_stdin(r.queries.join("\n"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vectors: Vec<Vec<f32>> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_value(serde_json::from_str::<Value>(l).unwrap()["vector"].clone())
-                .unwrap()
-        })
-        .collect();
+    let vectors = embed_vectors(out);
     assert_close("embed --query", dir, &vectors, &r.query_vectors, &r.queries);
 }
 
@@ -346,19 +351,7 @@ fn a_model_split_into_safetensors_shards_gives_the_same_vectors() {
         )
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vectors: Vec<Vec<f32>> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_value(serde_json::from_str::<Value>(l).unwrap()["vector"].clone())
-                .unwrap()
-        })
-        .collect();
+    let vectors = embed_vectors(out);
     assert_close("sharded", &sharded, &vectors, &r.batched, &r.texts);
 
     // A shard the index names but the folder lacks: the diagnosis names it.

@@ -10,7 +10,7 @@
 //! embedded in one batch). [`Candidates::choose`] combines them with [`PinpointSettings`].
 //! The settings were chosen on LegalBench-RAG (docs/quality.md).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -366,7 +366,9 @@ impl Candidates {
             .collect();
         // Keyword terms of the query and of each segment.
         let mut analyzer = stemmed_analyzer();
-        let query_terms: HashSet<String> = query_terms(query).into_iter().collect();
+        // Sorted, so that every sum over them below runs in one order (bit-equal scores in
+        // every process, whatever the hash seed).
+        let query_terms: BTreeSet<String> = query_terms(query).into_iter().collect();
         let seg_terms: Vec<Vec<HashSet<String>>> = top
             .iter()
             .zip(&segs)
