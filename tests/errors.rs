@@ -203,7 +203,7 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
 }
 
 #[test]
-fn an_int8_index_refuses_f32_vectors_until_rebuilt() {
+fn an_int8_index_keeps_its_precision_and_refuses_f32_vectors_until_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny(dir.path());
     let docs = dir.path().join("docs");
@@ -220,7 +220,7 @@ fn an_int8_index_refuses_f32_vectors_until_rebuilt() {
     index(&["--precision", "int8"]).assert().success();
     fs::write(docs.join("deed.txt"), "The grantor conveys the land.").unwrap();
     // f32 vectors are not added to int8 ones, for new files or for searching.
-    index(&[])
+    index(&["--precision", "f32"])
         .assert()
         .code(2)
         .stderr(contains("--precision int8"))
@@ -232,6 +232,15 @@ fn an_int8_index_refuses_f32_vectors_until_rebuilt() {
         .assert()
         .code(2)
         .stderr(contains("computed with --precision int8"));
+    // Without --precision the index's own is kept: it is extended and searched in int8.
+    index(&[]).assert().success();
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "grantor", "--mode", "semantic", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(contains("deed.txt"));
     // The same precision extends it; --rebuild switches.
     index(&["--precision", "int8"]).assert().success();
     index(&["--rebuild"]).assert().success();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use lexsearch::search::{Mode, SearchRequest, Searcher};
 use lexsearch::tui::worker::{self, Job, ModelSource};
 use lexsearch::tui::{Action, Outcome};
-use lexsearch::{DeviceSpec, library::find_index};
+use lexsearch::{DeviceSpec, Precision, library::find_index};
 use predicates::str::contains;
 
 use crate::common::{
@@ -58,6 +58,7 @@ fn keyword_search_needs_no_model_and_a_missing_model_is_an_error_not_a_crash() {
     let source = ModelSource {
         dir: dir.path().join("no-such-model"),
         device: DeviceSpec::Cpu,
+        precision: Precision::Auto,
         preload: false,
     };
     let jobs = worker::spawn(searcher, source, tx).unwrap();
@@ -85,6 +86,7 @@ fn the_worker_previews_hits_inside_their_documents() {
     let source = ModelSource {
         dir: model,
         device: DeviceSpec::Cpu,
+        precision: Precision::Auto,
         preload: true,
     };
     let jobs = worker::spawn(searcher, source, tx).unwrap();

@@ -200,7 +200,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         .map(|spec| parse_graph_params(spec))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let mut embedder = load_model(&model_dir, &args.model)?;
+    let mut embedder = load_model(&model_dir, &args.model, args.model.precision)?;
     let tokens = args.tokens.unwrap_or(if args.quick { 128 } else { 256 });
     let n = args.chunks.unwrap_or(if args.quick { 16 } else { 64 });
     let on_cpu = embedder.device().is_cpu();

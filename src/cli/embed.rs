@@ -93,7 +93,7 @@ fn parse_line(line: &str, number: usize) -> anyhow::Result<Option<Input>> {
 
 pub(super) fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
     let dir: PathBuf = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&dir, &args.model)?;
+    let embedder = load_model(&dir, &args.model, args.model.precision)?;
     let prompt = if args.no_prompt {
         ""
     } else if args.query {

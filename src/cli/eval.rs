@@ -179,7 +179,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
     };
 
     let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-    let embedder = load_model(&model_dir, &args.model)?;
+    let embedder = load_model(&model_dir, &args.model, args.model.precision)?;
     // The flags, else the defaults for the model (no index to keep settings from).
     let chunker = args
         .chunking

@@ -454,6 +454,16 @@ impl ChunkArgs {
 
 /// The model an index run uses: `--model`, else the one the index at `index_dir` was built
 /// with, else the default model.
+/// `--precision`, or else the index's own (an int8 index stays int8: [`Precision::for_index`]).
+fn index_precision(args: &ModelArgs, index_dir: &Path) -> Precision {
+    Library::at(index_dir)
+        .manifest()
+        .ok()
+        .map_or(args.precision, |m| {
+            args.precision.for_index(&m.model.fingerprint)
+        })
+}
+
 fn index_model_dir(args: &ModelArgs, index_dir: &Path) -> PathBuf {
     args.model
         .clone()
@@ -778,8 +788,10 @@ fn prefer_batch_parallelism() {
     }
 }
 
-fn load_model(dir: &Path, args: &ModelArgs) -> anyhow::Result<Embedder> {
-    let mut embedder = Embedder::load_with(dir, args.device, args.precision)?;
+/// Loads the model in `precision` (the user's `--precision`, or an index's own: see
+/// [`Precision::for_index`]).
+fn load_model(dir: &Path, args: &ModelArgs, precision: Precision) -> anyhow::Result<Embedder> {
+    let mut embedder = Embedder::load_with(dir, args.device, precision)?;
     if let Some(n) = args.batch_size {
         embedder.set_batch_size(n);
     }
@@ -799,15 +811,18 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     }
     opts.backend = args.backend.backend.clone();
     opts.backend_token = args.backend.token()?;
-    let model_dir = match &opts.backend {
-        // The catalog of what was sent to the collection remembers the model.
-        Some(url) => index_model_dir(
-            &args.model,
-            &crate::index::remote::RemoteUrl::parse(url)?.catalog_dir(&opts.index_dir),
-        ),
-        None => index_model_dir(&args.model, &opts.index_dir),
+    // The catalog of what was sent to the collection remembers the model.
+    let catalog_dir = match &opts.backend {
+        Some(url) => crate::index::remote::RemoteUrl::parse(url)?.catalog_dir(&opts.index_dir),
+        None => opts.index_dir.clone(),
     };
-    let embedder = load_model(&model_dir, &args.model)?;
+    let model_dir = index_model_dir(&args.model, &catalog_dir);
+    let precision = if args.rebuild {
+        args.model.precision
+    } else {
+        index_precision(&args.model, &catalog_dir)
+    };
+    let embedder = load_model(&model_dir, &args.model, precision)?;
     opts.settings = args.chunking.request();
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
@@ -849,6 +864,9 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         Some(load_model(
             &search_model_dir(&args.model, &searcher),
             &args.model,
+            args.model
+                .precision
+                .for_index(&searcher.manifest().model.fingerprint),
         )?)
     } else {
         None

@@ -11,7 +11,7 @@ use notify::{RecursiveMode, Watcher};
 use crate::indexer::{IndexOptions, NoProgress, build_index};
 use crate::library::Library;
 
-use super::{ModelArgs, index_model_dir, load_model};
+use super::{ModelArgs, index_model_dir, index_precision, load_model};
 
 /// Arguments of `lexsearch watch`.
 #[derive(Debug, Args)]
@@ -34,7 +34,11 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
         opts.index_dir = index.clone();
     }
     // The index's own model and settings are kept.
-    let embedder = load_model(&index_model_dir(&args.model, &opts.index_dir), &args.model)?;
+    let embedder = load_model(
+        &index_model_dir(&args.model, &opts.index_dir),
+        &args.model,
+        index_precision(&args.model, &opts.index_dir),
+    )?;
     let index_dir = std::path::absolute(&opts.index_dir)?;
     let own = Library::at(&index_dir).own_paths();
 

@@ -114,6 +114,18 @@ impl fmt::Display for Precision {
 }
 
 impl Precision {
+    /// The precision to search an index with: `Auto` becomes `Int8` for an index whose
+    /// vectors are int8 (its model fingerprint says so), as the index's model is its own
+    /// unless another is asked for; any explicit choice is kept (a mismatch is then refused
+    /// by the index, naming both).
+    pub fn for_index(self, fingerprint: &str) -> Precision {
+        if self == Precision::Auto && fingerprint.starts_with(super::INT8_FINGERPRINT_PREFIX) {
+            Precision::Int8
+        } else {
+            self
+        }
+    }
+
     /// The candle dtype for this choice on `device`. `Auto` keeps the CPU exact (f32: half
     /// precision is slower there) and uses f16 on a GPU: on all-MiniLM-L6-v2 its vectors
     /// keep cosine >= 0.99999 to f32, against 0.998 for bf16 (docs/gpu.md).
@@ -213,5 +225,13 @@ mod tests {
         let err = DeviceSpec::Cuda(0).resolve().unwrap_err().to_string();
         assert!(err.contains("--features cuda"), "{err}");
         assert!(DeviceSpec::Auto.resolve().unwrap().is_cpu());
+    }
+
+    #[test]
+    fn an_int8_index_is_searched_in_int8_unless_told_otherwise() {
+        let int8 = format!("{}abc", super::super::INT8_FINGERPRINT_PREFIX);
+        assert_eq!(Precision::Auto.for_index(&int8), Precision::Int8);
+        assert_eq!(Precision::Auto.for_index("abc"), Precision::Auto);
+        assert_eq!(Precision::F32.for_index(&int8), Precision::F32);
     }
 }

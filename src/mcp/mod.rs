@@ -79,7 +79,10 @@ pub fn open_index(settings: &Settings) -> anyhow::Result<(Searcher, Embedder)> {
             crate::embed::default_model_dir()
         }
     });
-    let embedder = load_model(&model_dir, settings)?;
+    let precision = settings
+        .precision
+        .for_index(&searcher.manifest().model.fingerprint);
+    let embedder = load_model(&model_dir, settings, precision)?;
     Ok((searcher, embedder))
 }
 
@@ -88,8 +91,12 @@ pub fn open_searcher(index: &Path) -> crate::Result<Searcher> {
     crate::library::Library::at(index).searcher()
 }
 
-fn load_model(dir: &Path, settings: &Settings) -> anyhow::Result<Embedder> {
-    let mut embedder = Embedder::load_with(dir, settings.device, settings.precision)?;
+fn load_model(
+    dir: &Path,
+    settings: &Settings,
+    precision: crate::embed::Precision,
+) -> anyhow::Result<Embedder> {
+    let mut embedder = Embedder::load_with(dir, settings.device, precision)?;
     if let Some(n) = settings.batch_size {
         embedder.set_batch_size(n);
     }

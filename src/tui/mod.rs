@@ -168,9 +168,12 @@ pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()>
                 .model_dir
                 .clone()
                 .unwrap_or_else(|| searcher.manifest().model.dir.clone());
+            let precision =
+                crate::embed::Precision::Auto.for_index(&searcher.manifest().model.fingerprint);
             let model = worker::ModelSource {
                 dir,
                 device: settings.device,
+                precision,
                 preload: settings.mode.needs_model(),
             };
             worker::spawn(searcher, model, actions_tx.clone())

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 
-use crate::embed::{DeviceSpec, Embedder};
+use crate::embed::{DeviceSpec, Embedder, Precision};
 use crate::search::{SearchRequest, Searcher};
 
 use super::action::{Action, Found, Level, Outcome};
@@ -36,6 +36,8 @@ pub struct ModelSource {
     pub dir: PathBuf,
     /// Where the encoder runs.
     pub device: DeviceSpec,
+    /// Its number format: the index's own (int8 for an int8 index, else the default).
+    pub precision: Precision,
     /// Load it as soon as the thread starts (the first mode needs it), not on first use.
     pub preload: bool,
 }
@@ -102,7 +104,7 @@ impl Worker {
         if let Some(e) = &self.model_error {
             return Err(e.clone());
         }
-        match Embedder::load(&self.model.dir, self.model.device) {
+        match Embedder::load_with(&self.model.dir, self.model.device, self.model.precision) {
             Ok(embedder) => {
                 for w in &embedder.files().warnings {
                     let _ = self
