@@ -336,11 +336,11 @@ fn int8_vectors_stay_within_the_measured_cosine_of_the_f32_ones() {
          against sentence-transformers: worst {worst_reference:.6}",
         int8.int8_isa()
     );
-    // Measured on the 20 reference texts (docs/quality.md): worst 0.99101, mean 0.99835
-    // (SmoothQuant α 0.5; without smoothing worst 0.9857, mean 0.9966).
-    assert!(worst >= 0.99, "worst cosine {worst}");
-    assert!(mean >= 0.998, "mean cosine {mean}");
-    assert!(worst_reference >= 0.99, "{worst_reference}");
+    // Measured on the 20 reference texts (docs/quality.md): worst 0.99734, mean 0.99921
+    // (SmoothQuant α 0.5, asymmetric activation codes; every int8 path gives the same bits).
+    assert!(worst >= 0.997, "worst cosine {worst}");
+    assert!(mean >= 0.999, "mean cosine {mean}");
+    assert!(worst_reference >= 0.997, "{worst_reference}");
 }
 
 #[test]

@@ -251,6 +251,43 @@ fn an_int8_index_keeps_its_precision_and_refuses_f32_vectors_until_rebuilt() {
 }
 
 #[test]
+fn an_int8_index_of_an_earlier_int8_scheme_is_refused_naming_both_schemes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
+    let index = || {
+        let mut cmd = lexsearch();
+        cmd.args(["index", "--quiet", "--precision", "int8", "--model"])
+            .arg(&model)
+            .arg(&docs);
+        cmd
+    };
+    index().assert().success();
+    // Indexes written before int8 schemes were named record `int8-<model>`: vectors from
+    // symmetric activation codes, which this build's int8 vectors are not.
+    let manifest = docs.join(".lexsearch").join("manifest.json");
+    let text = fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("-asym8\""), "{text}");
+    fs::write(&manifest, text.replace("-asym8\"", "\"")).unwrap();
+    fs::write(docs.join("deed.txt"), "The grantor conveys the land.").unwrap();
+    index()
+        .assert()
+        .code(2)
+        .stderr(contains("int8 scheme sym8"))
+        .stderr(contains("scheme asym8"))
+        .stderr(contains("--rebuild"));
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--mode", "semantic", "--model"])
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(contains("int8 scheme sym8"));
+}
+
+#[test]
 fn int8_is_refused_on_a_gpu_with_the_precisions_that_run_there() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny(dir.path());

@@ -297,8 +297,8 @@ struct ModelArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceSpec,
     /// Number format of the encoder: auto (f32 on the CPU, f16 on a GPU), f32, f16, bf16, or
-    /// int8 (CPU, BERT-family models: 1.8-1.9x f32 with AVX-512 VNNI; its quality cost is in
-    /// docs/quality.md).
+    /// int8 (CPU, BERT-family models: 2.2-2.4x f32 with AVX-512 VNNI or AVX-VNNI, about 1x
+    /// with AVX2 alone; its quality cost is in docs/quality.md).
     #[arg(long, default_value = "auto", value_parser = parse_precision)]
     precision: Precision,
     /// Texts per forward pass (default 8 on the CPU, 256 on a GPU).

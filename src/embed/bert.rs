@@ -12,13 +12,15 @@
 //! scalar `erff`: 14 % of the CPU time of an index run (`perf`, docs/benchmarks.md). For f32
 //! on the CPU, [`gelu_erf`] evaluates erf as a rational polynomial in one pass the compiler
 //! vectorises (the approximation Eigen and XLA use for f32, within 1e-6 of `erff`). Every
-//! other step, and every other device and dtype, computes what `BertModel` does, with
-//! candle-nn's fused `softmax_last_dim` for the attention probabilities (one pass per row
-//! instead of five whole-tensor operations; 8 % more chunks/s on the CPU).
+//! other step, and every other device and dtype, computes what `BertModel` does.
+//!
+//! **Attention.** The query, key and value projections are fused into one linear layer at
+//! load, and the attention runs as one operation on the CPU (`super::attention`: strided
+//! products and a vectorised softmax; candle's operations elsewhere).
 //!
 //! **int8.** [`Bert::quantize`] turns the six linear layers of every transformer layer into
-//! int8 products ([`super::kernel`]), the query, key and value projections fused into one
-//! (the activations are quantized once for the three). The attention products, softmax,
+//! int8 products ([`super::kernel`]) (for the fused query/key/value layer the activations
+//! are quantized once for the three). The attention products, softmax,
 //! GELU and layer norms stay in f32: the linear layers are 90 % of the FLOPs at 256 tokens.
 
 use std::sync::Arc;
@@ -112,16 +114,12 @@ impl CustomOp1 for Int8Linear {
     }
 }
 
-/// The query, key and value projections: three f32 layers, or one fused int8 layer whose
-/// output is `[query | key | value]`.
-enum Qkv {
-    Separate { query: Lin, key: Lin, value: Lin },
-    Fused(Lin),
-}
-
 /// One transformer layer, with the tensor names and arithmetic of Hugging Face's `BertLayer`.
 struct Layer {
-    qkv: Qkv,
+    /// The query, key and value projections fused into one layer whose output is
+    /// `[query | key | value]` (one product instead of three; in int8 the activations are
+    /// quantized once for the three).
+    qkv: Lin,
     attention_out: Lin,
     attention_norm: LayerNorm,
     intermediate: Lin,
@@ -129,7 +127,6 @@ struct Layer {
     output: Lin,
     output_norm: LayerNorm,
     heads: usize,
-    head_size: usize,
 }
 
 impl Layer {
@@ -138,12 +135,17 @@ impl Layer {
         let attention = vb.pp("attention");
         let norm = |vb: VarBuilder| candle_nn::layer_norm(hidden, config.layer_norm_eps, vb);
         let linear = |i, o, vb| candle_nn::linear(i, o, vb).map(Lin::F32);
+        let projections = ["query", "key", "value"]
+            .map(|name| candle_nn::linear(hidden, hidden, attention.pp("self").pp(name)));
+        let [query, key, value] = projections;
+        let (query, key, value) = (query?, key?, value?);
+        let weight = Tensor::cat(&[query.weight(), key.weight(), value.weight()], 0)?;
+        let bias = match (query.bias(), key.bias(), value.bias()) {
+            (Some(q), Some(k), Some(v)) => Some(Tensor::cat(&[q, k, v], 0)?),
+            _ => None,
+        };
         Ok(Layer {
-            qkv: Qkv::Separate {
-                query: linear(hidden, hidden, attention.pp("self").pp("query"))?,
-                key: linear(hidden, hidden, attention.pp("self").pp("key"))?,
-                value: linear(hidden, hidden, attention.pp("self").pp("value"))?,
-            },
+            qkv: Lin::F32(Linear::new(weight, bias)),
             attention_out: linear(hidden, hidden, attention.pp("output").pp("dense"))?,
             attention_norm: norm(attention.pp("output").pp("LayerNorm"))?,
             intermediate: linear(
@@ -159,40 +161,13 @@ impl Layer {
             )?,
             output_norm: norm(vb.pp("output").pp("LayerNorm"))?,
             heads: config.num_attention_heads,
-            head_size: hidden / config.num_attention_heads,
         })
-    }
-
-    /// `(n, len, heads × head size)` to `(n, heads, len, head size)`.
-    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
-        let (n, len, _) = x.dims3()?;
-        x.reshape((n, len, self.heads, self.head_size))?
-            .transpose(1, 2)?
-            .contiguous()
     }
 
     /// Turns the linear layers into int8 products on `isa`, smoothed with `maxima` (per
     /// input channel of the QKV, attention output, intermediate and output layers).
     fn quantize(&mut self, isa: Int8Isa, maxima: &[Vec<f32>; 4]) -> Result<()> {
-        if let Qkv::Separate { query, key, value } = &self.qkv {
-            let parts = [query.parts()?, key.parts()?, value.parts()?];
-            let k = parts[0].3;
-            let n: usize = parts.iter().map(|p| p.2).sum();
-            let w: Vec<f32> = parts.iter().flat_map(|p| p.0.iter().copied()).collect();
-            let b: Option<Vec<f32>> = parts
-                .iter()
-                .map(|p| p.1.clone())
-                .collect::<Option<Vec<_>>>()
-                .map(|b| b.concat());
-            self.qkv = Qkv::Fused(Lin::Int8(Arc::new(QLinear::new(
-                &w,
-                b.as_deref(),
-                n,
-                k,
-                isa,
-                Some(&maxima[0]),
-            ))));
-        }
+        self.qkv = self.qkv.quantized(isa, &maxima[0])?;
         self.attention_out = self.attention_out.quantized(isa, &maxima[1])?;
         self.intermediate = self.intermediate.quantized(isa, &maxima[2])?;
         self.output = self.output.quantized(isa, &maxima[3])?;
@@ -219,30 +194,7 @@ impl Layer {
             Ok(())
         };
         record(0, x)?;
-        let (q, k, v) = match &self.qkv {
-            Qkv::Separate { query, key, value } => {
-                (query.forward(x)?, key.forward(x)?, value.forward(x)?)
-            }
-            Qkv::Fused(qkv) => {
-                let all = qkv.forward(x)?;
-                let h = self.heads * self.head_size;
-                (
-                    all.narrow(D::Minus1, 0, h)?,
-                    all.narrow(D::Minus1, h, h)?,
-                    all.narrow(D::Minus1, 2 * h, h)?,
-                )
-            }
-        };
-        let q = self.split_heads(&q)?;
-        let k = self.split_heads(&k)?;
-        let v = self.split_heads(&v)?;
-        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(mask)?)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .flatten_from(D::Minus2)?;
+        let context = super::attention::self_attention(&self.qkv.forward(x)?, mask, self.heads)?;
         record(1, &context)?;
         let attended = self
             .attention_norm
@@ -282,32 +234,9 @@ impl CustomOp1 for FastGeluErf {
         else {
             candle_core::bail!("lexsearch-gelu-erf takes contiguous f32 tensors");
         };
-        let out = data[start..end]
-            .iter()
-            .map(|&v| 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2)))
-            .collect();
+        let out = super::kernel::gelu_erf(&data[start..end]);
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
-}
-
-/// erf for f32: a rational approximation on [-4, 4] (outside it erf is ±1 in f32), the one
-/// Eigen and XLA use; branch-free, so loops over it vectorise. (Plain `a * b + c`: without
-/// FMA in the target features `mul_add` becomes a call to `fmaf` per operation.)
-#[inline(always)]
-fn erf(x: f32) -> f32 {
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
-    p = x2 * p + -2.101_024e-6;
-    p = x2 * p + -5.692_506_4e-5;
-    p = x2 * p + -7.349_906_3e-4;
-    p = x2 * p + -2.954_6e-3;
-    p = x2 * p + -1.609_603_3e-2;
-    let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
-    q = x2 * q + -1.682_827e-3;
-    q = x2 * q + -7.373_329e-3;
-    q = x2 * q + -1.426_474e-2;
-    x * p / q
 }
 
 impl Bert {
@@ -424,18 +353,6 @@ pub(super) fn lowest(dtype: DType) -> f64 {
 mod tests {
     use super::*;
     use candle_core::Device;
-
-    #[test]
-    fn the_fast_erf_stays_within_a_millionth_of_libms() {
-        let mut worst = 0f32;
-        for i in -80_000..=80_000 {
-            let x = i as f32 * 1e-4; // -8 to 8 in steps of 0.0001
-            worst = worst.max((erf(x) - libm::erff(x)).abs());
-        }
-        assert!(worst < 1e-6, "worst error {worst}");
-        // Saturated far out, odd, and exact at 0.
-        assert!((erf(10.0) - 1.0).abs() < 1e-6 && erf(-10.0) == -erf(10.0) && erf(0.0) == 0.0);
-    }
 
     #[test]
     fn the_fast_gelu_matches_candles_on_every_element() {

@@ -79,8 +79,9 @@ pub enum Precision {
     Bf16,
     /// 8-bit integer matrix products on the CPU (BERT-family models): weights quantized once
     /// at load with one scale per output channel, activations per token; everything else
-    /// (attention, normalisation, pooling) in f32. 1.8-1.9x the f32 speed with AVX-512 VNNI
-    /// (docs/benchmarks.md), for a small quality cost (docs/quality.md).
+    /// (attention, normalisation, pooling) in f32. 2.2-2.4x the f32 speed with AVX-512 VNNI
+    /// or AVX-VNNI, about 1x with AVX2 alone (docs/benchmarks.md), for a small quality cost
+    /// (docs/quality.md).
     Int8,
 }
 
@@ -228,9 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn int8_fingerprints_split_into_their_scheme_and_the_models_own() {
+        use super::super::split_fingerprint;
+        assert_eq!(split_fingerprint("abc"), (None, "abc"));
+        assert_eq!(split_fingerprint("int8-abc"), (Some("sym8"), "abc"));
+        assert_eq!(split_fingerprint("int8-abc-asym8"), (Some("asym8"), "abc"));
+    }
+
+    #[test]
     fn an_int8_index_is_searched_in_int8_unless_told_otherwise() {
         let int8 = format!("{}abc", super::super::INT8_FINGERPRINT_PREFIX);
         assert_eq!(Precision::Auto.for_index(&int8), Precision::Int8);
+        let schemed = format!("{int8}-{}", super::super::INT8_SCHEME);
+        assert_eq!(Precision::Auto.for_index(&schemed), Precision::Int8);
         assert_eq!(Precision::Auto.for_index("abc"), Precision::Auto);
         assert_eq!(Precision::F32.for_index(&int8), Precision::F32);
     }

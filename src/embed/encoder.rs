@@ -17,7 +17,29 @@ use crate::ingest::chunk::TokenSpans;
 
 /// Prefix of the fingerprint of a model loaded with `--precision int8` (its vectors differ
 /// from the f32 ones, so an index built with them must not take f32 vectors, nor the reverse).
+/// The whole int8 fingerprint is `int8-<model>-<scheme>`.
 pub const INT8_FINGERPRINT_PREFIX: &str = "int8-";
+
+/// The int8 scheme of this build (asymmetric per-token activation codes, `embed::kernel`),
+/// the last part of an int8 fingerprint: another scheme gives other vectors, which an index
+/// does not mix with its own.
+pub const INT8_SCHEME: &str = "asym8";
+
+/// The scheme of int8 fingerprints written before schemes were named (`int8-<model>`):
+/// symmetric activation codes.
+const INT8_LEGACY_SCHEME: &str = "sym8";
+
+/// A fingerprint's int8 scheme (`None` for a model in f32 or half precision) and the model's
+/// own fingerprint, the same in every precision.
+pub fn split_fingerprint(fingerprint: &str) -> (Option<&str>, &str) {
+    match fingerprint.strip_prefix(INT8_FINGERPRINT_PREFIX) {
+        Some(rest) => match rest.split_once('-') {
+            Some((model, scheme)) => (Some(scheme), model),
+            None => (Some(INT8_LEGACY_SCHEME), rest),
+        },
+        None => (None, fingerprint),
+    }
+}
 
 /// The text whose activations set the int8 layers' smoothing (SmoothQuant): legal prose, as
 /// the index holds. Part of the model's int8 form: changing it changes int8 vectors.
@@ -157,7 +179,7 @@ impl Embedder {
                 })?;
             // int8 vectors are not f32 ones: an index records which it holds, as it records
             // the model, and refuses the other (`store::Manifest::check_model`).
-            fingerprint = format!("{INT8_FINGERPRINT_PREFIX}{fingerprint}");
+            fingerprint = format!("{INT8_FINGERPRINT_PREFIX}{fingerprint}-{INT8_SCHEME}");
             Some(isa)
         } else {
             None

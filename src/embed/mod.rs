@@ -7,6 +7,7 @@
 //! (`1_Pooling/config.json`), any Dense modules, then L2 normalisation. [`CrossEncoder::load`]
 //! loads a cross-encoder (reranker) folder and scores (query, passage) pairs.
 
+mod attention;
 mod backbone;
 mod bert;
 mod device;
@@ -22,7 +23,7 @@ mod rerank;
 mod weights;
 
 pub use device::{DeviceSpec, Precision, device_name};
-pub use encoder::{Embedder, INT8_FINGERPRINT_PREFIX, Tokenized};
+pub use encoder::{Embedder, INT8_FINGERPRINT_PREFIX, INT8_SCHEME, Tokenized, split_fingerprint};
 pub use model::{
     Activation, DenseModule, Family, ModelConfig, ModelError, ModelFiles, ModelInfo, Pooling, Side,
 };

@@ -83,19 +83,28 @@ impl Manifest {
         if self.model.fingerprint == model.fingerprint {
             return Ok(());
         }
-        // The same model computed in another precision (int8 against f32): say so.
-        let prefix = crate::embed::INT8_FINGERPRINT_PREFIX;
-        let base = |f: &str| f.strip_prefix(prefix).unwrap_or(f).to_string();
-        if base(&self.model.fingerprint) == base(&model.fingerprint) {
-            let name = |f: &str| if f.starts_with(prefix) { "int8" } else { "f32" };
-            let (built, asked) = (name(&self.model.fingerprint), name(&model.fingerprint));
-            return Err(Error::IncompatibleIndex {
-                index: index.to_path_buf(),
-                reason: format!(
+        // The same model computed in another precision (int8 against f32), or by another
+        // int8 scheme: say so.
+        let (built, built_model) = crate::embed::split_fingerprint(&self.model.fingerprint);
+        let (asked, asked_model) = crate::embed::split_fingerprint(&model.fingerprint);
+        if built_model == asked_model {
+            let name = |scheme: Option<&str>| if scheme.is_some() { "int8" } else { "f32" };
+            let reason = match (built, asked) {
+                (Some(built), Some(asked)) => format!(
+                    "its int8 vectors were computed by int8 scheme {built}, and this lexsearch \
+                     computes scheme {asked}, whose vectors differ (they are not mixed)"
+                ),
+                _ => format!(
                     "its vectors were computed with --precision {built} and this run computes \
                      {asked} (vectors of two precisions are not mixed); pass --precision {built} \
-                     to use it as it is"
+                     to use it as it is",
+                    built = name(built),
+                    asked = name(asked),
                 ),
+            };
+            return Err(Error::IncompatibleIndex {
+                index: index.to_path_buf(),
+                reason,
             });
         }
         Err(Error::ModelMismatch {
