@@ -196,7 +196,7 @@ const ROUND: f32 = 12_582_912.0;
 /// conversion, which does not vectorise with Rust's saturating semantics).
 #[inline(always)]
 fn round_bits(y: f32) -> i32 {
-    let y = if y == y { y } else { 0.0 };
+    let y = if y.is_nan() { 0.0 } else { y };
     (y + ROUND).to_bits() as i32 - ROUND.to_bits() as i32
 }
 
@@ -893,6 +893,25 @@ mod x86 {
         }
     }
 
+    /// The epilogue of the 256-bit paths: channels `c..c + 8` of one row from their integer
+    /// sums, `(acc − z · Σ q(w)) · (s_x · s_w) + b`, written to `dst`.
+    ///
+    /// Safety: AVX2 is present, `c + 8 <= w.n` and `dst` is valid for 8 writes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store8(w: &QLinear, acc: __m256i, c: usize, sx: f32, zx: i32, dst: *mut f32) {
+        // SAFETY: the caller's guarantees: `colsum`, `scale` and `bias` are `w.n` long.
+        unsafe {
+            let sum = _mm256_loadu_si256(w.colsum.as_ptr().add(c).cast());
+            let off = _mm256_mullo_epi32(sum, _mm256_set1_epi32(zx));
+            let ws = _mm256_loadu_ps(w.scale.as_ptr().add(c));
+            let b = _mm256_loadu_ps(w.bias.as_ptr().add(c));
+            let t = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, off));
+            let y = _mm256_add_ps(_mm256_mul_ps(t, _mm256_mul_ps(_mm256_set1_ps(sx), ws)), b);
+            _mm256_storeu_ps(dst, y);
+        }
+    }
+
     /// [`vnni256`]'s body for one encoding of `vpdpbusd` (`$dp`).
     macro_rules! vnni256_kernel {
         ($name:ident, $features:literal, $dp:ident) => {
@@ -933,24 +952,10 @@ mod x86 {
                                     }
                                 }
                                 for (r, acc) in acc.iter().enumerate().take(rows) {
-                                    let s = _mm256_set1_ps(sx[r0 + r]);
-                                    let z = _mm256_set1_epi32(zx[r0 + r]);
+                                    let row = out.as_mut_ptr().cast::<f32>().add((r0 + r) * n);
                                     for (v, &acc) in acc.iter().enumerate() {
                                         let c = cb + v * 8;
-                                        let sum =
-                                            _mm256_loadu_si256(w.colsum.as_ptr().add(c).cast());
-                                        let off = _mm256_mullo_epi32(sum, z);
-                                        let ws = _mm256_loadu_ps(w.scale.as_ptr().add(c));
-                                        let b = _mm256_loadu_ps(w.bias.as_ptr().add(c));
-                                        let t = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, off));
-                                        let y = _mm256_add_ps(
-                                            _mm256_mul_ps(t, _mm256_mul_ps(s, ws)),
-                                            b,
-                                        );
-                                        _mm256_storeu_ps(
-                                            out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c),
-                                            y,
-                                        );
+                                        store8(w, acc, c, sx[r0 + r], zx[r0 + r], row.add(c));
                                     }
                                 }
                             }
@@ -1027,20 +1032,10 @@ mod x86 {
                             }
                         }
                         for (r, acc) in acc.iter().enumerate().take(rows) {
-                            let s = _mm256_set1_ps(sx[r0 + r]);
-                            let z = _mm256_set1_epi32(zx[r0 + r]);
+                            let row = out.as_mut_ptr().cast::<f32>().add((r0 + r) * n);
                             for (v, &acc) in acc.iter().enumerate() {
                                 let c = cb + v * 8;
-                                let sum = _mm256_loadu_si256(w.colsum.as_ptr().add(c).cast());
-                                let off = _mm256_mullo_epi32(sum, z);
-                                let ws = _mm256_loadu_ps(w.scale.as_ptr().add(c));
-                                let b = _mm256_loadu_ps(w.bias.as_ptr().add(c));
-                                let t = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, off));
-                                let y = _mm256_add_ps(_mm256_mul_ps(t, _mm256_mul_ps(s, ws)), b);
-                                _mm256_storeu_ps(
-                                    out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c),
-                                    y,
-                                );
+                                store8(w, acc, c, sx[r0 + r], zx[r0 + r], row.add(c));
                             }
                         }
                     }
