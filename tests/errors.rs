@@ -267,7 +267,9 @@ fn an_int8_index_of_an_earlier_int8_scheme_is_refused_naming_both_schemes() {
     index().assert().success();
     // Indexes written before int8 schemes were named record `int8-<model>`: vectors from
     // symmetric activation codes, which this build's int8 vectors are not.
-    let manifest = docs.join(".lexsearch").join("manifest.json");
+    let index_dir = docs.join(".lexsearch");
+    let current = fs::read_to_string(index_dir.join("CURRENT")).unwrap();
+    let manifest = index_dir.join(current.trim()).join("manifest.json");
     let text = fs::read_to_string(&manifest).unwrap();
     assert!(text.contains("-asym8\""), "{text}");
     fs::write(&manifest, text.replace("-asym8\"", "\"")).unwrap();
