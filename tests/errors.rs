@@ -202,21 +202,30 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
     }
 }
 
+/// A tiny model and a `docs` folder holding one lease, under `dir`.
+fn model_and_lease(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let model = tiny(dir);
+    let docs = dir.join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
+    (model, docs)
+}
+
+/// `lexsearch index --quiet --model MODEL EXTRA… DOCS`.
+fn index_with(model: &Path, docs: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = lexsearch();
+    cmd.args(["index", "--quiet", "--model"])
+        .arg(model)
+        .args(extra)
+        .arg(docs);
+    cmd
+}
+
 #[test]
 fn an_int8_index_keeps_its_precision_and_refuses_f32_vectors_until_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny(dir.path());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
-    let index = |extra: &[&str]| {
-        let mut cmd = lexsearch();
-        cmd.args(["index", "--quiet", "--model"])
-            .arg(&model)
-            .args(extra)
-            .arg(&docs);
-        cmd
-    };
+    let (model, docs) = model_and_lease(dir.path());
+    let index = |extra: &[&str]| index_with(&model, &docs, extra);
     index(&["--precision", "int8"]).assert().success();
     fs::write(docs.join("deed.txt"), "The grantor conveys the land.").unwrap();
     // f32 vectors are not added to int8 ones, for new files or for searching.
@@ -253,17 +262,8 @@ fn an_int8_index_keeps_its_precision_and_refuses_f32_vectors_until_rebuilt() {
 #[test]
 fn an_int8_index_of_an_earlier_int8_scheme_is_refused_naming_both_schemes() {
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny(dir.path());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    fs::write(docs.join("lease.txt"), "The tenant shall pay rent.").unwrap();
-    let index = || {
-        let mut cmd = lexsearch();
-        cmd.args(["index", "--quiet", "--precision", "int8", "--model"])
-            .arg(&model)
-            .arg(&docs);
-        cmd
-    };
+    let (model, docs) = model_and_lease(dir.path());
+    let index = || index_with(&model, &docs, &["--precision", "int8"]);
     index().assert().success();
     // Indexes written before int8 schemes were named record `int8-<model>`: vectors from
     // symmetric activation codes, which this build's int8 vectors are not.

@@ -120,7 +120,7 @@ impl Precision {
     /// unless another is asked for; any explicit choice is kept (a mismatch is then refused
     /// by the index, naming both).
     pub fn for_index(self, fingerprint: &str) -> Precision {
-        if self == Precision::Auto && fingerprint.starts_with(super::INT8_FINGERPRINT_PREFIX) {
+        if self == Precision::Auto && super::split_fingerprint(fingerprint).0.is_some() {
             Precision::Int8
         } else {
             self

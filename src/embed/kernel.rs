@@ -604,8 +604,6 @@ unsafe fn gemm_into(
 /// normal range), which a softmax needs for masked positions.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    // 1.5 · 2^23: adding it rounds to the nearest integer and leaves it in the low bits.
-    const ROUND: f32 = 12_582_912.0;
     let xc = x.clamp(-87.3, 88.0);
     let t = xc * std::f32::consts::LOG2_E + ROUND;
     let n = t - ROUND;
