@@ -791,15 +791,13 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
     }
 }
 
-#[test]
-fn dry_run_lists_pages_and_paragraphs_without_a_model() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("lease.pdf"), lease_pdf()).unwrap();
-    fs::write(dir.path().join("msa.docx"), msa_docx()).unwrap();
-    fs::write(dir.path().join("notes.txt"), "plain text").unwrap();
+/// `lexsearch index --dry-run ARGS DIR` without a model: its standard output, the run
+/// having succeeded.
+fn dry_run(dir: &Path, args: &[&str]) -> String {
     let out = lexsearch()
         .args(["index", "--dry-run", "--model", "/nonexistent"])
-        .arg(dir.path())
+        .args(args)
+        .arg(dir)
         .output()
         .unwrap();
     assert_eq!(
@@ -808,7 +806,16 @@ fn dry_run_lists_pages_and_paragraphs_without_a_model() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let table = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn dry_run_lists_pages_and_paragraphs_without_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("lease.pdf"), lease_pdf()).unwrap();
+    fs::write(dir.path().join("msa.docx"), msa_docx()).unwrap();
+    fs::write(dir.path().join("notes.txt"), "plain text").unwrap();
+    let table = dry_run(dir.path(), &[]);
     assert!(table.contains("would index 3 files"), "{table}");
     let row = |file: &str| {
         table
@@ -822,6 +829,48 @@ fn dry_run_lists_pages_and_paragraphs_without_a_model() {
     assert_eq!(row("lease.pdf")[2], "5"); // pages
     assert_eq!(row("msa.docx")[3], "12"); // paragraphs
     assert_eq!(row("notes.txt")[2..4], ["-", "-"]);
+    assert!(!dir.path().join(".lexsearch").exists());
+}
+
+#[test]
+fn dry_run_lists_e_mail_attachments_as_an_index_run_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = fixtures::eml(
+        &[("From", "ann@firm.example"), ("Subject", "Escrow")],
+        "text/plain",
+        "The signed escrow agreement is attached.",
+        &[(
+            "escrow.pdf",
+            "application/pdf",
+            pdf(&[
+                lines(&["ESCROW AGREEMENT", "", "Section 1. Parties"]),
+                lines(&["Section 2. Release of Funds"]),
+            ]),
+        )],
+    );
+    fs::write(dir.path().join("thread.eml"), mail).unwrap();
+    let report: Value = serde_json::from_str(&dry_run(dir.path(), &["--json"])).unwrap();
+    let files: Vec<(&str, &str, u64)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["kind"].as_str().unwrap(),
+                f["pages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The e-mail and its attachment, as `index` would take them in (and name its hits).
+    assert_eq!(
+        files,
+        [
+            ("thread.eml", "eml", 0),
+            ("thread.eml#escrow.pdf", "pdf", 2)
+        ],
+        "{report}"
+    );
     assert!(!dir.path().join(".lexsearch").exists());
 }
 

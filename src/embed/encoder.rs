@@ -57,6 +57,13 @@ const DEFAULT_BATCH: usize = 8;
 /// Texts per forward pass on a GPU, which needs large batches to keep its cores busy.
 const DEFAULT_GPU_BATCH: usize = 256;
 
+/// Tokens per forward pass (texts times their padded length) in int8 on the CPU, unless the
+/// batch size is set: the int8 products are fast enough that the passes over each layer's
+/// f32 activations between them bound the speed, and those stay in a core's cache only for
+/// small batches (two chunks of 256 tokens; at 8 the int8 encoder measured 15–20 % slower,
+/// docs/benchmarks.md).
+const INT8_BATCH_TOKENS: usize = 512;
+
 /// A loaded sentence encoder. Deterministic: a text gives the same vector alone or in any
 /// batch, because batches pad with masked positions that contribute exact zeros.
 pub struct Embedder {
@@ -73,6 +80,9 @@ pub struct Embedder {
     /// What the weights and activations are computed in (pooling is always f32).
     dtype: DType,
     batch_size: usize,
+    /// At most this many tokens (texts times padded length) per batch, unless the batch size
+    /// was set ([`INT8_BATCH_TOKENS`] in int8 on the CPU).
+    batch_tokens: Option<usize>,
     /// Embed whole batches on separate threads (see `data_parallel_workers`).
     data_parallel: bool,
     /// The instruction set of the int8 products, for `--precision int8`.
@@ -212,6 +222,7 @@ impl Embedder {
             } else {
                 DEFAULT_GPU_BATCH
             },
+            batch_tokens: int8.is_some().then_some(INT8_BATCH_TOKENS),
             device,
             dtype,
             data_parallel: true,
@@ -258,9 +269,10 @@ impl Embedder {
         self.batch_size
     }
 
-    /// Sets how many texts go through the model at once (at least 1).
+    /// Sets how many texts go through the model at once (at least 1), whatever their length.
     pub fn set_batch_size(&mut self, n: usize) {
         self.batch_size = n.max(1);
+        self.batch_tokens = None;
     }
 
     /// Switches batch-level parallelism on the CPU on or off (on by default).
@@ -333,7 +345,14 @@ impl Embedder {
         let encodings = &tokenized.encodings;
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
-        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        let lengths: Vec<usize> = order
+            .iter()
+            .map(|&i| encodings[i].get_ids().len())
+            .collect();
+        let batches: Vec<&[usize]> = batch_bounds(&lengths, self.batch_size, self.batch_tokens)
+            .into_iter()
+            .map(|r| &order[r])
+            .collect();
         let run = |batch: &[usize]| -> Result<Vec<Vec<f32>>, ModelError> {
             let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
             self.forward(&encs)
@@ -580,6 +599,25 @@ impl TokenSpans for Embedder {
     }
 }
 
+/// Cuts texts sorted by decreasing token length (`lengths`) into batches of at most `size`
+/// texts and, with `tokens`, of at most that many padded tokens (the first, longest text's
+/// length times the batch's texts; a longer text goes alone).
+fn batch_bounds(
+    lengths: &[usize],
+    size: usize,
+    tokens: Option<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < lengths.len() {
+        let by_tokens = tokens.map_or(size, |t| t / lengths[start].max(1));
+        let end = (start + size.min(by_tokens).max(1)).min(lengths.len());
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
 /// Runs `run` on every batch, results in batch order: with `workers` > 1, whole batches on
 /// separate threads, each with a one-thread pool for candle's own parallel loops. On a few
 /// cores this beats splitting every matrix product (docs/benchmarks.md); each batch is
@@ -621,4 +659,35 @@ pub(super) fn run_batches<T: Send>(
         .into_iter()
         .map(|s| s.unwrap_or_else(|| Err(ModelError::Inference("a worker stopped".into()))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_bounds;
+
+    #[test]
+    fn batches_hold_at_most_their_size_and_their_token_budget() {
+        let lengths = [
+            256, 256, 256, 200, 120, 64, 64, 64, 64, 64, 64, 64, 64, 64, 10,
+        ];
+        let sizes = |b: &[std::ops::Range<usize>]| b.iter().map(|r| r.len()).collect::<Vec<_>>();
+        // Without a budget: `size` texts a batch, the last one shorter.
+        assert_eq!(sizes(&batch_bounds(&lengths, 8, None)), [8, 7]);
+        // 512 tokens: two of 256, then 256 and 200, then 120 and three of 64, then the rest.
+        let b = batch_bounds(&lengths, 8, Some(512));
+        assert_eq!(sizes(&b), [2, 2, 4, 7]);
+        for r in &b {
+            assert!(lengths[r.start] * r.len() <= 512 || r.len() == 1, "{r:?}");
+        }
+        // Every text once, in order.
+        assert_eq!(b.first().unwrap().start, 0);
+        assert!(b.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(b.last().unwrap().end, lengths.len());
+        // A text longer than the budget goes alone; none is dropped.
+        assert_eq!(
+            sizes(&batch_bounds(&[900, 900, 5], 8, Some(512))),
+            [1, 1, 1]
+        );
+        assert!(batch_bounds(&[], 8, Some(512)).is_empty());
+    }
 }

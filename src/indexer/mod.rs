@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::embed::Embedder;
 use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
-use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract};
+use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract_file};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::walk;
 use crate::library::{Library, SettingsRequest, Staging};
@@ -393,7 +393,8 @@ pub fn build_index(
     Ok(report)
 }
 
-/// A file that `index --dry-run` would index, with what its extraction gave.
+/// A file (or an e-mail's attachment) that `index --dry-run` would index, with what its
+/// extraction gave.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRunFile {
     /// The file, as reached from the indexed folder.
@@ -421,7 +422,8 @@ pub struct DryRunFile {
 pub struct DryRunReport {
     /// The folder.
     pub root: PathBuf,
-    /// Files that would be indexed, sorted by relative path.
+    /// Files that would be indexed, sorted by relative path, each e-mail followed by its
+    /// attachments (`mail.eml#a.pdf`).
     pub files: Vec<DryRunFile>,
     /// Files that would be skipped, with reasons.
     pub skipped: Vec<Skipped>,
@@ -447,8 +449,15 @@ pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
         unsupported: walked.unsupported,
         seconds: 0.0,
     };
-    for file in walked.files {
-        match extract(&file, opts.max_file_bytes) {
+    // The index run's own limits, without OCR: a dry run reads what a run would read, an
+    // e-mail's attachments included (`mail.eml#a.pdf`), but recognises no page images.
+    let limits = ExtractLimits {
+        max_bytes: opts.max_file_bytes,
+        ..ExtractLimits::default()
+    };
+    for doc in walked.files.iter().flat_map(|f| extract_file(f, &limits)) {
+        let file = doc.file;
+        match doc.result {
             Ok(x) => report.files.push(DryRunFile {
                 chars: x.text.chars().count(),
                 pages: x.pages.len(),
