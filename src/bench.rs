@@ -41,9 +41,10 @@ pub struct CpuInfo {
     /// The instruction set of the int8 products (`--precision int8`): `avx512-vnni`, `avx2`
     /// or `portable`.
     pub int8_isa: String,
-    /// Estimated int8 peak in GOP/s (multiply and add counted apart): the fp32 peak times
-    /// the int8 multiply-adds one f32 FMA lane's slot does (4 for `vpdpbusd`, 2 for
-    /// `vpmaddwd`, 1 for scalar code).
+    /// Estimated int8 peak in GOP/s (multiply and add counted apart): the fp32 peak at the
+    /// int8 path's vector width (256 bits for `avx-vnni` and `avx2`) times the int8
+    /// multiply-adds one f32 FMA lane's slot does (4 for `vpdpbusd`, 2 for `vpmaddwd`, 1 for
+    /// scalar code).
     pub int8_peak_gops: f64,
 }
 
@@ -78,6 +79,12 @@ pub fn cpu_info() -> CpuInfo {
     let mhz: f64 = field("cpu MHz").parse().unwrap_or(0.0);
     let peak_gflops = threads as f64 * mhz / 1000.0 * flops_per_cycle;
     let int8 = crate::embed::kernel::int8_isa();
+    // The 256-bit int8 paths (chosen with LEXSEARCH_INT8_ISA on an AVX-512 CPU) have half
+    // the lanes of the 512-bit FMA units the f32 peak counts.
+    let int8_flops_per_cycle = match int8 {
+        crate::embed::kernel::Int8Isa::Avx512Vnni => flops_per_cycle,
+        _ => flops_per_cycle.min(32.0),
+    };
     let f32_isa = if avx512 {
         "avx512"
     } else if has("avx2") && has("fma") {
@@ -96,7 +103,9 @@ pub fn cpu_info() -> CpuInfo {
         peak_gflops,
         f32_isa: f32_isa.into(),
         int8_isa: int8.name().into(),
-        int8_peak_gops: peak_gflops * int8.macs_per_f32_fma_lane(),
+        int8_peak_gops: threads as f64 * mhz / 1000.0
+            * int8_flops_per_cycle
+            * int8.macs_per_f32_fma_lane(),
     }
 }
 

@@ -79,8 +79,8 @@ pub enum Precision {
     Bf16,
     /// 8-bit integer matrix products on the CPU (BERT-family models): weights quantized once
     /// at load with one scale per output channel, activations per token; everything else
-    /// (attention, normalisation, pooling) in f32. 2.1-2.6x the f32 speed with AVX-512 VNNI
-    /// or AVX-VNNI, 1.0-1.5x with AVX2 alone (docs/benchmarks.md), for a small quality cost
+    /// (attention, normalisation, pooling) in f32. 2.1-2.9x the f32 speed with AVX-512 VNNI
+    /// or AVX-VNNI, about 1.5x with AVX2 alone (docs/benchmarks.md), for a small quality cost
     /// (docs/quality.md).
     Int8,
 }
