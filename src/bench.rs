@@ -77,7 +77,8 @@ pub fn cpu_info() -> CpuInfo {
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mhz: f64 = field("cpu MHz").parse().unwrap_or(0.0);
-    let peak_gflops = threads as f64 * mhz / 1000.0 * flops_per_cycle;
+    let giga_cycles = threads as f64 * mhz / 1000.0;
+    let peak_gflops = giga_cycles * flops_per_cycle;
     let int8 = crate::embed::kernel::int8_isa();
     // The 256-bit int8 paths (chosen with LEXSEARCH_INT8_ISA on an AVX-512 CPU) have half
     // the lanes of the 512-bit FMA units the f32 peak counts.
@@ -103,9 +104,7 @@ pub fn cpu_info() -> CpuInfo {
         peak_gflops,
         f32_isa: f32_isa.into(),
         int8_isa: int8.name().into(),
-        int8_peak_gops: threads as f64 * mhz / 1000.0
-            * int8_flops_per_cycle
-            * int8.macs_per_f32_fma_lane(),
+        int8_peak_gops: giga_cycles * int8_flops_per_cycle * int8.macs_per_f32_fma_lane(),
     }
 }
 

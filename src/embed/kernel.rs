@@ -780,10 +780,10 @@ mod x86 {
     use std::mem::MaybeUninit;
 
     /// Output channel block (in 16-lane vectors) for `n`: 3, 4, 2 or 1 vectors.
-    fn vectors(n: usize, lanes: usize) -> usize {
+    fn vectors(n: usize) -> usize {
         [3, 4, 2, 1]
             .into_iter()
-            .find(|v| n.is_multiple_of(v * lanes))
+            .find(|v| n.is_multiple_of(v * 16))
             .unwrap_or(1)
     }
 
@@ -813,7 +813,7 @@ mod x86 {
     ) {
         // SAFETY: the caller's guarantees, passed on.
         unsafe {
-            match vectors(w.n, 16) {
+            match vectors(w.n) {
                 3 => vnni_n::<3>(w, a, sx, zx, m, out),
                 4 => vnni_n::<4>(w, a, sx, zx, m, out),
                 2 => vnni_n::<2>(w, a, sx, zx, m, out),
