@@ -48,7 +48,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(8);
-    let Some(engine) = OcrEngine::detect() else {
+    let Some(engine) = OcrEngine::detect(lexsearch::ingest::ocr::DEFAULT_LANG) else {
         eprintln!("tesseract or pdftoppm not installed");
         std::process::exit(2);
     };

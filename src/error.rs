@@ -49,6 +49,21 @@ pub enum Error {
         start: PathBuf,
     },
 
+    /// Tesseract has no data for a language asked for with `--ocr-lang`.
+    #[error(
+        "Tesseract has no language data for {} (it has: {}); install {} or choose other \
+         languages with --ocr-lang (or turn OCR off with --ocr never)",
+        .missing.join(", "),
+        if .installed.is_empty() { "none".to_string() } else { .installed.join(", ") },
+        crate::ingest::ocr::install_languages_hint(.missing)
+    )]
+    OcrLanguage {
+        /// The languages asked for that Tesseract lacks.
+        missing: Vec<String>,
+        /// The languages it has.
+        installed: Vec<String>,
+    },
+
     /// The folder given to `index` does not exist or is not a folder.
     #[error("{} is not a folder", .path.display())]
     NotADirectory {

@@ -32,6 +32,8 @@ pub struct Status {
     pub chunker: ChunkerConfig,
     /// Whether embedded texts carry the document title and breadcrumb.
     pub context_in_embedding: bool,
+    /// Tesseract's language(s) for scanned pages (`--ocr-lang`, kept by later runs).
+    pub ocr_lang: String,
     /// Documents.
     pub documents: u64,
     /// Chunks.
@@ -72,6 +74,10 @@ pub fn status(index: &Path) -> Result<Status> {
         model_fingerprint: m.model.short_fingerprint().to_string(),
         chunker: m.chunker,
         context_in_embedding: m.context_in_embedding,
+        ocr_lang: m
+            .ocr_lang
+            .clone()
+            .unwrap_or_else(|| crate::ingest::ocr::DEFAULT_LANG.to_string()),
         documents: m.documents,
         chunks: m.chunks,
         tombstones: vectors.tombstones(),

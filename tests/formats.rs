@@ -291,7 +291,8 @@ fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
 /// Whether Tesseract and pdftoppm are installed; under `LEXSEARCH_REQUIRE_OCR=1` (set by
 /// scripts/test when it could install them) they must be.
 fn ocr_installed() -> bool {
-    let found = lexsearch::ingest::ocr::OcrEngine::detect().is_some();
+    let found =
+        lexsearch::ingest::ocr::OcrEngine::detect(lexsearch::ingest::ocr::DEFAULT_LANG).is_some();
     if !found {
         assert!(
             std::env::var("LEXSEARCH_REQUIRE_OCR").as_deref() != Ok("1"),
@@ -582,6 +583,99 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     let hit = hit_with(&docs, "borrower installment March", "borrower failed");
     assert_eq!(hit["page"], 2, "{hit}");
     assert!(hit["file"].as_str().unwrap().starts_with("scan"));
+}
+
+#[test]
+fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_rebuild() {
+    let Some(model) = real_model() else { return };
+    if !ocr_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    // A signed lease: typed pages, then a scanned signature page.
+    let lease = fixtures::partly_scanned_pdf(
+        &[lines(&[
+            "LEASE AGREEMENT",
+            "",
+            "Section 1. Premises",
+            "",
+            "The landlord leases the apartment on Main Street to the tenant.",
+        ])],
+        &[lines(&[
+            "Section 9. Signatures",
+            "",
+            "Signed by the guarantor before a notary in Springfield.",
+        ])],
+    )
+    .unwrap();
+    fs::write(docs.join("lease.pdf"), &lease).unwrap();
+    let cache = dir.path().join("ocr-cache");
+    let run = |extra: &[&str], path: Option<&str>| -> Value {
+        let mut cmd = lexsearch();
+        cmd.env("LEXSEARCH_OCR_CACHE", &cache)
+            .args(["index", "--quiet", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .args(extra);
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let signed = |docs: &Path| {
+        search(docs, "guarantor notary Springfield", &["--mode", "keyword"])
+            .into_iter()
+            .find(|h| h["text"].as_str().unwrap().contains("guarantor"))
+    };
+    // No engine: the typed page is indexed, the scanned one left unread and counted.
+    let first = run(&[], Some(""));
+    assert_eq!(first["added"], 1, "{first}");
+    assert_eq!(first["ocr"]["pages_needing_ocr"], 1, "{first}");
+    assert!(signed(&docs).is_none());
+    // Tesseract installed since: the unchanged file is read again, with no --rebuild.
+    let second = run(&[], None);
+    assert_eq!(second["ocr"]["documents_reread"], 1, "{second}");
+    assert_eq!(second["ocr"]["pages_ocr"], 1, "{second}");
+    assert_eq!(second["ocr"]["lang"], "eng", "{second}");
+    assert_eq!(second["changed"], 0, "{second}");
+    let hit = signed(&docs).expect("the scanned page is searchable now");
+    assert_eq!(hit["page"], 2, "{hit}");
+    // Nothing left to read: the next run does not touch it.
+    let third = run(&[], None);
+    assert_eq!(third["ocr"]["documents_reread"], 0, "{third}");
+    assert_eq!(third["ocr"]["pages_ocr"], 0, "{third}");
+    assert_eq!(third["unchanged"], 1, "{third}");
+    // A language Tesseract has no data for is refused before any work, naming the package.
+    let out = lexsearch()
+        .args(["index", "--quiet", "--ocr-lang", "eng+zzz", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Tesseract has no language data for zzz")
+            && err.contains("apt install tesseract-ocr-zzz"),
+        "{err}"
+    );
+    // A malformed list is refused by the argument parser.
+    let out = lexsearch()
+        .args(["index", "--ocr-lang", "eng;rm", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a list of Tesseract languages"));
 }
 
 /// Whether this process runs as root (permissions do not stop root from reading).

@@ -122,6 +122,25 @@ fn missing_weights_are_diagnosed_by_model_check_without_a_panic() {
 }
 
 #[test]
+fn model_check_diagnoses_the_folder_named_by_lexsearch_model_dir_as_other_commands_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_model(
+        dir.path(),
+        &Tiny {
+            weights: false,
+            ..Tiny::default()
+        },
+    );
+    lexsearch()
+        .env("LEXSEARCH_MODEL_DIR", dir.path())
+        .args(["model", "check"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains(dir.path().to_str().unwrap()))
+        .stdout(predicates::str::contains("no model.safetensors"));
+}
+
+#[test]
 fn weights_that_do_not_match_the_config_are_diagnosed() {
     let dir = tempfile::tempdir().unwrap();
     write_tiny_model(dir.path(), &Tiny::default());

@@ -400,6 +400,11 @@ struct IndexArgs {
     /// Tesseract is installed, `always` reads every page, `never` none.
     #[arg(long, value_enum, default_value_t = OcrArg::Auto)]
     ocr: OcrArg,
+    /// Languages of scanned pages, as Tesseract names them, joined by `+` (`eng`, `deu`,
+    /// `eng+fra`; `tesseract --list-langs` shows those installed). Default: those the index
+    /// was built with, else `eng`. Changing them reads again the pages read in others.
+    #[arg(long, env = "LEXSEARCH_OCR_LANG", value_name = "LANGS", value_parser = parse_ocr_lang)]
+    ocr_lang: Option<String>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -410,6 +415,21 @@ struct IndexArgs {
     /// the model or writing an index.
     #[arg(long)]
     dry_run: bool,
+}
+
+/// `--ocr-lang`: Tesseract language codes (letters, digits, `_`) joined by `+`.
+fn parse_ocr_lang(s: &str) -> Result<String, String> {
+    let valid = |code: &str| {
+        !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if s.split('+').all(valid) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a list of Tesseract languages: give codes such as `eng`, `deu` or \
+             `chi_sim`, joined by `+` (`tesseract --list-langs` shows those installed)"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -595,9 +615,9 @@ impl From<ModeArg> for Mode {
 enum ModelCommand {
     /// Diagnose a model folder: files, architecture, tokenizer, pooling, and a test embedding.
     Check {
-        /// The model folder, or ORG/NAME of a pulled model (default: the cached
-        /// all-MiniLM-L6-v2).
-        #[arg(value_parser = parse_model)]
+        /// The model folder, or ORG/NAME of a pulled model (default: $LEXSEARCH_MODEL_DIR, as
+        /// for the other commands, else the cached all-MiniLM-L6-v2).
+        #[arg(env = "LEXSEARCH_MODEL_DIR", value_parser = parse_model)]
         dir: Option<PathBuf>,
         /// Where to run the test embedding.
         #[arg(long, default_value = "cpu", value_parser = parse_device)]
@@ -830,6 +850,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.wait = args.wait;
     opts.extract_threads = args.extract_threads;
     opts.ocr = args.ocr.into();
+    opts.ocr_lang.clone_from(&args.ocr_lang);
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)

@@ -123,7 +123,19 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
 fn ocr_summary(out: &mut impl Write, o: &crate::indexer::OcrReport) -> std::io::Result<()> {
     use crate::ingest::ocr::{INSTALL_HINT, OcrMode};
     if o.pages_ocr > 0 {
-        writeln!(out, "OCR: {} PDF pages read by Tesseract", o.pages_ocr)?;
+        writeln!(
+            out,
+            "OCR: {} PDF pages read by Tesseract ({})",
+            o.pages_ocr, o.lang
+        )?;
+    }
+    if o.documents_reread > 0 {
+        writeln!(
+            out,
+            "OCR: {} unchanged documents read again (pages left unread before, another \
+             --ocr-lang, or --ocr always changed)",
+            o.documents_reread
+        )?;
     }
     if o.pages_needing_ocr > 0 {
         let why = if o.mode == OcrMode::Never {
@@ -181,6 +193,7 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
         s.chunker.overlap_tokens,
         if s.context_in_embedding { "on" } else { "off" }
     )?;
+    writeln!(out, "OCR:        {} (--ocr-lang)", s.ocr_lang)?;
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;

@@ -60,6 +60,9 @@ pub struct IndexOptions {
     pub extract_threads: Option<usize>,
     /// When to OCR PDF pages (Tesseract is looked for once per run).
     pub ocr: OcrMode,
+    /// Tesseract's language(s) for OCR (`eng`, `deu+fra`, ...); `None`: those the index was
+    /// last built with, else `eng`.
+    pub ocr_lang: Option<String>,
     /// A remote index that holds the search arms (`milvus://HOST:PORT/COLLECTION`); the
     /// catalog of what was sent then lives in `index_dir/milvus/HOST_PORT_COLLECTION`.
     pub backend: Option<String>,
@@ -81,6 +84,7 @@ impl IndexOptions {
             only_files: None,
             extract_threads: None,
             ocr: OcrMode::Auto,
+            ocr_lang: None,
             backend: None,
             backend_token: None,
         }
@@ -224,6 +228,12 @@ pub struct OcrReport {
     pub pages_ocr: usize,
     /// PDF pages without a text layer left unread (no engine, or `--ocr never`).
     pub pages_needing_ocr: usize,
+    /// Tesseract's language(s) (`--ocr-lang`).
+    pub lang: String,
+    /// Unchanged documents read again because this run reads their pages differently: pages
+    /// an earlier run left unread (no engine then), another `--ocr-lang`, or `--ocr always`
+    /// asked for or dropped.
+    pub documents_reread: usize,
 }
 
 /// The absolute folder to index (which must exist) and index folder of `opts`.
@@ -275,6 +285,20 @@ pub fn build_index(
         None => library.begin(&opts.settings, embedder.info(), opts.rebuild, wait)?,
     };
     txn.set_root(&root);
+    let ocr_lang = (opts.ocr_lang.clone())
+        .or_else(|| txn.base_manifest().and_then(|m| m.ocr_lang.clone()))
+        .unwrap_or_else(|| crate::ingest::ocr::DEFAULT_LANG.to_string());
+    let ocr = OcrOptions::detect(opts.ocr, &ocr_lang);
+    if let Some(engine) = &ocr.engine {
+        // A language Tesseract has no data for would fail every scanned page: refused first.
+        // (Tesseract that cannot list its languages fails page by page, each file named.)
+        if let Ok((missing, installed)) = engine.missing_languages()
+            && !missing.is_empty()
+        {
+            return Err(Error::OcrLanguage { missing, installed });
+        }
+    }
+    txn.set_ocr_lang(&ocr_lang);
     let settings = txn.settings().clone();
     let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
     settings
@@ -290,7 +314,8 @@ pub fn build_index(
         txn.base_documents()?
     } else {
         Vec::new()
-    });
+    })
+    .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()));
     let plan = known.plan(walked.files);
     let mut report = IndexReport {
         root: root.clone(),
@@ -324,10 +349,11 @@ pub fn build_index(
     };
     let limits = ExtractLimits {
         max_bytes: opts.max_file_bytes,
-        ocr: OcrOptions::detect(opts.ocr),
+        ocr,
         ..ExtractLimits::default()
     };
     report.ocr.mode = opts.ocr;
+    report.ocr.lang = ocr_lang;
     report.ocr.engine_found = limits.ocr.engine.is_some();
     let stage = |what: &str| progress.stage(what);
     // Nothing added, changed or removed: the index stays as it is (commit keeps it).

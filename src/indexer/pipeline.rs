@@ -18,7 +18,8 @@ use crate::index::keyword::Place;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
 use crate::ingest::extract::{ExtractError, ExtractLimits, Extracted, extract_file};
-use crate::ingest::walk::SourceFile;
+use crate::ingest::ocr::PageOcr;
+use crate::ingest::walk::{FileKind, SourceFile};
 use crate::library::Transaction;
 use crate::store::{ChunkRecord, DocRecord};
 use crate::{Error, Result};
@@ -32,6 +33,8 @@ struct Prepared {
     extracted: Extracted,
     title: String,
     chunks: Vec<Chunk>,
+    /// For a PDF: how its pages were read.
+    ocr: Option<PageOcr>,
 }
 
 enum Message {
@@ -303,11 +306,17 @@ fn prepare(
             .clone()
             .or_else(|| first_line(&extracted.text))
             .unwrap_or_else(|| sub.rel.display().to_string());
+        let ocr = (sub.kind == FileKind::Pdf).then(|| {
+            limits
+                .ocr
+                .record(extracted.ocr_pages, extracted.pages_needing_ocr)
+        });
         out.push(Message::Doc(Box::new(Prepared {
             file: sub,
             extracted,
             title,
             chunks,
+            ocr,
         })));
     }
     out.push(Message::FileDone(
@@ -404,6 +413,11 @@ impl Writer<'_> {
             Classified::Changed(id) => {
                 self.txn.remove_document(id)?;
                 self.report.changed += 1;
+                Ok(Some(doc))
+            }
+            Classified::Reread(id) => {
+                self.txn.remove_document(id)?;
+                self.report.ocr.documents_reread += 1;
                 Ok(Some(doc))
             }
             Classified::New => {
@@ -531,6 +545,7 @@ fn records(
         extracted,
         title,
         chunks,
+        ocr,
     } = doc;
     let records = chunks
         .into_iter()
@@ -564,6 +579,7 @@ fn records(
         decoded_from: extracted.decoded_from.map(String::from),
         chunks: Vec::new(),
         mail: extracted.mail.map(Box::new),
+        ocr,
     };
     (record, records)
 }

@@ -1,6 +1,8 @@
 //! What a run must do, decided against the current catalog: which files are unchanged (not
 //! read at all when size and modification time match), which must be read, and which
-//! documents are gone; then, for each file read, whether its content changed.
+//! documents are gone; then, for each file read, whether its content changed. A document this
+//! run would read differently (PDF pages an earlier run left unread, now that OCR can read
+//! them) is read again even when its file is unchanged.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use crate::store::DocRecord;
 /// The current index's documents by relative path.
 pub(super) struct Known {
     docs: HashMap<PathBuf, (DocId, DocRecord)>,
+    /// Documents to read again although their file is unchanged.
+    rereads: HashSet<PathBuf>,
 }
 
 /// The files a run reads, and the documents it removes.
@@ -30,6 +34,8 @@ pub(super) enum Classified {
     Unchanged(DocId, DocRecord),
     /// Changed content: the old document `DocId` goes, the new one is added.
     Changed(DocId),
+    /// Same content, read differently this time (OCR): replaced like a changed one.
+    Reread(DocId),
     /// A file the index did not have.
     New,
 }
@@ -42,7 +48,29 @@ impl Known {
                 .into_iter()
                 .map(|(id, rec)| (rec.rel.clone(), (id, rec)))
                 .collect(),
+            rereads: HashSet::new(),
         }
+    }
+
+    /// Marks the documents for which `reads_differently` holds to be read again, their files
+    /// unchanged or not.
+    pub(super) fn with_rereads(mut self, reads_differently: impl Fn(&DocRecord) -> bool) -> Self {
+        self.rereads = self
+            .docs
+            .iter()
+            .filter(|(_, (_, rec))| reads_differently(rec))
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        self
+    }
+
+    /// Whether the file `rel` holds a document to read again (itself, or an attachment).
+    fn must_reread(&self, rel: &Path) -> bool {
+        self.rereads.contains(rel)
+            || self
+                .rereads
+                .iter()
+                .any(|doc| crate::ingest::containers_of(doc).any(|c| c == rel))
     }
 
     /// The current document of a file, if any.
@@ -72,7 +100,11 @@ impl Known {
         for f in files {
             seen.insert(f.rel.clone());
             match self.get(&f.rel) {
-                Some((_, rec)) if rec.size == f.size && rec.mtime_ns == f.mtime_ns => {
+                Some((_, rec))
+                    if rec.size == f.size
+                        && rec.mtime_ns == f.mtime_ns
+                        && !self.must_reread(&f.rel) =>
+                {
                     plan.unchanged += 1;
                 }
                 _ => plan.to_read.push(f),
@@ -95,6 +127,11 @@ impl Known {
     /// Classifies a file that was read and whose content hashes to `content_hash`.
     pub(super) fn classify(&self, file: &SourceFile, content_hash: &str) -> Classified {
         match self.get(&file.rel) {
+            Some((id, rec))
+                if rec.content_hash == content_hash && self.rereads.contains(&file.rel) =>
+            {
+                Classified::Reread(*id)
+            }
             Some((id, rec)) if rec.content_hash == content_hash => {
                 let mut rec = rec.clone();
                 rec.mtime_ns = file.mtime_ns;
@@ -140,6 +177,7 @@ mod tests {
             decoded_from: None,
             chunks: Vec::new(),
             mail: None,
+            ocr: None,
         }
     }
 
@@ -191,6 +229,39 @@ mod tests {
         assert!(matches!(
             known.classify(&file("new.txt", 1, 1), "x"),
             Classified::New
+        ));
+    }
+
+    #[test]
+    fn unchanged_files_holding_a_document_to_read_again_are_read_and_replaced() {
+        let known = Known::new(vec![
+            (DocId(0), record("scan.pdf", 10, 1, "hs")),
+            (DocId(1), record("plain.pdf", 10, 1, "hp")),
+            (DocId(2), record("mail.eml", 10, 1, "he")),
+            (DocId(3), record("mail.eml#scan.pdf", 10, 1, "ha")),
+        ])
+        .with_rereads(|rec| rec.rel.to_string_lossy().contains("scan"));
+        let plan = known.plan(vec![
+            file("scan.pdf", 10, 1),
+            file("plain.pdf", 10, 1),
+            file("mail.eml", 10, 1),
+        ]);
+        let read: Vec<_> = plan.to_read.iter().map(|f| f.rel.clone()).collect();
+        // The e-mail is read for its attachment; the plain PDF is not read at all.
+        assert_eq!(read, [PathBuf::from("scan.pdf"), PathBuf::from("mail.eml")]);
+        assert_eq!(plan.unchanged, 1);
+        // Same content, yet replaced; the e-mail itself stays as it was.
+        assert!(matches!(
+            known.classify(&file("scan.pdf", 10, 1), "hs"),
+            Classified::Reread(DocId(0))
+        ));
+        assert!(matches!(
+            known.classify(&file("mail.eml#scan.pdf", 10, 1), "ha"),
+            Classified::Reread(DocId(3))
+        ));
+        assert!(matches!(
+            known.classify(&file("mail.eml", 10, 1), "he"),
+            Classified::Unchanged(DocId(2), _)
         ));
     }
 }

@@ -760,7 +760,8 @@ mod tests {
     fn scanned_pages_are_read_by_ocr_and_cached_or_counted_as_needing_it() {
         use crate::ingest::fixtures::{lines, scanned_pdf};
         use crate::ingest::ocr::{OcrCache, OcrMode, OcrOptions};
-        let Some(engine) = crate::ingest::ocr::OcrEngine::detect() else {
+        let Some(engine) = crate::ingest::ocr::OcrEngine::detect(crate::ingest::ocr::DEFAULT_LANG)
+        else {
             assert!(
                 std::env::var("LEXSEARCH_REQUIRE_OCR").as_deref() != Ok("1"),
                 "LEXSEARCH_REQUIRE_OCR=1 but tesseract or pdftoppm is not installed"

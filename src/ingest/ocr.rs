@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// When to run OCR on PDF pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OcrMode {
     /// On pages that have no text layer, when Tesseract is installed.
@@ -31,6 +31,9 @@ pub const DEFAULT_PAGE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Resolution pages are rasterised at, in dots per inch (Tesseract reads best at 300).
 pub const DPI: u32 = 300;
 
+/// Tesseract's language when none is asked for (`--ocr-lang`).
+pub const DEFAULT_LANG: &str = "eng";
+
 /// What to tell a user who has pages to OCR and no engine.
 pub const INSTALL_HINT: &str = "install Tesseract and poppler: `apt install tesseract-ocr poppler-utils` (Debian, Ubuntu) or `brew install tesseract poppler` (macOS)";
 
@@ -46,13 +49,44 @@ pub struct OcrEngine {
 }
 
 impl OcrEngine {
-    /// Finds `tesseract` and `pdftoppm` on the `PATH`; `None` if either is missing.
-    pub fn detect() -> Option<Self> {
+    /// Finds `tesseract` and `pdftoppm` on the `PATH`, reading in `lang` (Tesseract's `-l`:
+    /// `eng`, `deu+fra`, ...); `None` if either program is missing.
+    pub fn detect(lang: &str) -> Option<Self> {
         Some(OcrEngine {
             tesseract: find_program("tesseract")?,
             pdftoppm: find_program("pdftoppm")?,
-            lang: "eng".into(),
+            lang: lang.into(),
         })
+    }
+
+    /// The languages Tesseract has data for (`tesseract --list-langs`).
+    pub fn languages(&self) -> Result<Vec<String>, String> {
+        let out = run(
+            Command::new(&self.tesseract).arg("--list-langs"),
+            Duration::from_secs(30),
+        )
+        .map_err(|e| format!("tesseract --list-langs: {e}"))?;
+        // The first line is a header ("List of available languages in ... (3):").
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect())
+    }
+
+    /// The languages of `lang` (`deu+fra` is two) that Tesseract has no data for, with the
+    /// languages it has; `Err` when Tesseract cannot list them.
+    pub fn missing_languages(&self) -> Result<(Vec<String>, Vec<String>), String> {
+        let have = self.languages()?;
+        let missing = self
+            .lang
+            .split('+')
+            .filter(|l| !have.iter().any(|h| h == l))
+            .map(String::from)
+            .collect();
+        Ok((missing, have))
     }
 
     /// Rasterises page `page` (1-based) of the PDF at `pdf` into a PNG image, in `dir`.
@@ -89,11 +123,37 @@ impl OcrEngine {
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
-    /// A key for the cache: the engine's language (a page read in another language is
-    /// another text).
-    fn cache_salt(&self) -> String {
+    /// What the text of a page depends on besides its image: the engine, its language (a
+    /// page read in another language is another text) and the resolution. Keys the cache, and
+    /// is recorded with each document whose pages it read.
+    pub fn identity(&self) -> String {
         format!("tesseract:{}:{DPI}", self.lang)
     }
+}
+
+/// How to install Tesseract's data for `languages` (its codes: `deu`, `chi_sim`, ...).
+pub fn install_languages_hint(languages: &[String]) -> String {
+    let debian: Vec<String> = languages
+        .iter()
+        .map(|l| format!("tesseract-ocr-{}", l.to_lowercase().replace('_', "-")))
+        .collect();
+    format!(
+        "`apt install {}` (Debian, Ubuntu) or `brew install tesseract-lang` (macOS)",
+        debian.join(" ")
+    )
+}
+
+/// How the pages of a PDF document were read, as the catalog records it: what a later run
+/// needs to know to read again the pages an earlier run could not, or read differently.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageOcr {
+    /// The `--ocr` mode of the run that read the document.
+    pub mode: OcrMode,
+    /// Pages without a text layer that were left unread (no engine, or `--ocr never`).
+    pub pages_unread: u32,
+    /// The engine that read its OCR'd pages ([`OcrEngine::identity`]), if any page was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_by: Option<String>,
 }
 
 /// Where the OCR text of pages is kept, by the hash of the page image.
@@ -147,7 +207,7 @@ impl OcrCache {
 /// The cache key of a page image: blake3 of the image and of the engine settings.
 pub fn image_key(engine: &OcrEngine, image: &[u8]) -> String {
     let mut h = blake3::Hasher::new();
-    h.update(engine.cache_salt().as_bytes());
+    h.update(engine.identity().as_bytes());
     h.update(&[0]);
     h.update(image);
     h.finalize().to_hex().to_string()
@@ -201,13 +261,14 @@ impl Default for OcrOptions {
 }
 
 impl OcrOptions {
-    /// Options for `mode`: the engine found on the `PATH`, the cache in `LEXSEARCH_OCR_CACHE`
-    /// or else the platform's ([`OcrCache::default_dir`]), one page per core at once.
-    pub fn detect(mode: OcrMode) -> Self {
+    /// Options for `mode` in language(s) `lang`: the engine found on the `PATH`, the cache in
+    /// `LEXSEARCH_OCR_CACHE` or else the platform's ([`OcrCache::default_dir`]), one page per
+    /// core at once.
+    pub fn detect(mode: OcrMode, lang: &str) -> Self {
         let engine = if mode == OcrMode::Never {
             None
         } else {
-            OcrEngine::detect()
+            OcrEngine::detect(lang)
         };
         OcrOptions {
             mode,
@@ -220,6 +281,40 @@ impl OcrOptions {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             on_page: None,
         }
+    }
+}
+
+impl OcrOptions {
+    /// What the catalog records of a PDF document read with these options, which OCR'd
+    /// `ocr_pages` of its pages and left `pages_unread` without text.
+    pub fn record(&self, ocr_pages: usize, pages_unread: usize) -> PageOcr {
+        PageOcr {
+            mode: self.mode,
+            pages_unread: u32::try_from(pages_unread).unwrap_or(u32::MAX),
+            read_by: (ocr_pages > 0)
+                .then(|| self.engine.as_ref().map(OcrEngine::identity))
+                .flatten(),
+        }
+    }
+
+    /// Whether a document read earlier as `read` (unchanged since) should be read again with
+    /// these options: it has pages left unread and an engine is here now; `--ocr always` is
+    /// asked for where it was not, or no longer asked for; or its pages were read in another
+    /// language. Never without an engine (nothing would change) or for a document recorded
+    /// before lexsearch kept this (`None`).
+    pub fn reads_differently(&self, read: Option<&PageOcr>) -> bool {
+        let (Some(read), Some(engine)) = (read, &self.engine) else {
+            return false;
+        };
+        if self.mode == OcrMode::Never {
+            return false;
+        }
+        read.pages_unread > 0
+            || (read.mode == OcrMode::Always) != (self.mode == OcrMode::Always)
+            || read
+                .read_by
+                .as_deref()
+                .is_some_and(|by| by != engine.identity())
     }
 }
 
@@ -353,6 +448,52 @@ fn run(cmd: &mut Command, timeout: Duration) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options(mode: OcrMode, lang: Option<&str>) -> OcrOptions {
+        OcrOptions {
+            mode,
+            engine: lang.map(|l| OcrEngine {
+                tesseract: "tesseract".into(),
+                pdftoppm: "pdftoppm".into(),
+                lang: l.into(),
+            }),
+            ..OcrOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_document_is_read_again_only_when_this_run_would_read_its_pages_differently() {
+        let auto = options(OcrMode::Auto, Some("eng"));
+        let unread = options(OcrMode::Auto, None).record(0, 2);
+        assert_eq!(unread.read_by, None);
+        // Pages left unread, and an engine now: read again. Without one, or with OCR off: not.
+        assert!(auto.reads_differently(Some(&unread)));
+        assert!(!options(OcrMode::Auto, None).reads_differently(Some(&unread)));
+        assert!(!options(OcrMode::Never, None).reads_differently(Some(&unread)));
+        // Read in English: not again in English, again in German.
+        let read = auto.record(2, 0);
+        assert_eq!(read.read_by.as_deref(), Some("tesseract:eng:300"));
+        assert!(!auto.reads_differently(Some(&read)));
+        assert!(options(OcrMode::Auto, Some("deu")).reads_differently(Some(&read)));
+        // A text layer only: nothing for OCR to do, unless --ocr always is asked for (or dropped).
+        let text = auto.record(0, 0);
+        assert!(!auto.reads_differently(Some(&text)));
+        assert!(!options(OcrMode::Auto, Some("deu")).reads_differently(Some(&text)));
+        let always = options(OcrMode::Always, Some("eng"));
+        assert!(always.reads_differently(Some(&text)));
+        assert!(auto.reads_differently(Some(&always.record(3, 0))));
+        // Documents recorded before lexsearch kept this are left as they are.
+        assert!(!always.reads_differently(None));
+    }
+
+    #[test]
+    fn the_install_hint_names_debians_package_of_each_language() {
+        let hint = install_languages_hint(&["deu".into(), "chi_sim".into()]);
+        assert!(
+            hint.contains("apt install tesseract-ocr-deu tesseract-ocr-chi-sim"),
+            "{hint}"
+        );
+    }
 
     #[test]
     fn the_cache_returns_what_was_stored_under_the_same_key_only() {

@@ -708,6 +708,7 @@ mod tests {
             decoded_from: None,
             chunks: Vec::new(),
             mail: None,
+            ocr: None,
         };
         let chunk = ChunkRecord {
             doc: crate::DocId(0),

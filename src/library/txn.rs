@@ -142,6 +142,8 @@ pub struct Transaction {
     settings: IndexSettings,
     rebuild: bool,
     root: Option<PathBuf>,
+    /// OCR language(s) to record (`None`: keep the base's).
+    ocr_lang: Option<String>,
     staged: Option<Staged>,
     /// The remote index that holds the search arms instead of the local ones, if any.
     remote: Option<Arc<dyn RemoteIndex>>,
@@ -197,6 +199,7 @@ impl Transaction {
             settings,
             rebuild,
             root: None,
+            ocr_lang: None,
             staged: None,
             remote: None,
             generation_floor: 0,
@@ -223,6 +226,11 @@ impl Transaction {
     /// The indexed folder the manifest records (by default the current one's).
     pub fn set_root(&mut self, root: &Path) {
         self.root = Some(root.to_path_buf());
+    }
+
+    /// Records the OCR language(s) the run reads scanned pages in (kept by later runs).
+    pub fn set_ocr_lang(&mut self, lang: &str) {
+        self.ocr_lang = Some(lang.to_string());
     }
 
     /// The current generation's manifest, if there is an index to build on.
@@ -595,6 +603,10 @@ impl Transaction {
             updated_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            ocr_lang: self
+                .ocr_lang
+                .clone()
+                .or_else(|| self.base.as_ref().and_then(|(_, m)| m.ocr_lang.clone())),
         };
         let mut committed = Committed {
             generation,
@@ -678,6 +690,7 @@ mod tests {
             decoded_from: None,
             chunks: Vec::new(),
             mail: None,
+            ocr: None,
         };
         let chunks = crate::index::test_vectors::unit_vectors(seed, 2, DIM)
             .into_iter()

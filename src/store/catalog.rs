@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChunkId, DocId};
+use crate::ingest::ocr::PageOcr;
 use crate::ingest::types::MailInfo;
 use crate::ingest::walk::FileKind;
 use crate::{Error, Result};
@@ -35,6 +36,10 @@ pub struct DocRecord {
     /// For an e-mail, or an attachment of one: the message's headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<Box<MailInfo>>,
+    /// For a PDF: how its pages were read (a later run reads again pages left unread, or read
+    /// in another language). `None` for other formats and for catalogs written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<PageOcr>,
 }
 
 /// A chunk in the catalog (its vector is stored apart, under the same id).
@@ -255,6 +260,7 @@ mod tests {
             decoded_from: None,
             chunks: vec![ChunkId(7)],
             mail: None,
+            ocr: None,
         };
         let chunk = ChunkRecord {
             doc: DocId(1),

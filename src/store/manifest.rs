@@ -43,6 +43,10 @@ pub struct Manifest {
     pub generation: u64,
     /// When the index was last written, seconds since the Unix epoch.
     pub updated_unix: u64,
+    /// Tesseract's language(s) for OCR, as last asked for with `--ocr-lang` (later runs keep
+    /// them); `None`: never asked for, so the default (`eng`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_lang: Option<String>,
 }
 
 impl Manifest {

@@ -42,22 +42,9 @@ pub fn pdf_with(pages: &[Vec<String>], opts: &PdfOptions<'_>) -> Vec<u8> {
     });
     let mut kids = Vec::new();
     for lines in pages {
-        let mut ops = Vec::new();
-        let mut y = 760;
-        for line in lines {
-            if !line.is_empty() {
-                ops.push(Operation::new("BT", vec![]));
-                ops.push(Operation::new("Tf", vec!["F1".into(), 11.into()]));
-                ops.push(Operation::new("Td", vec![72.into(), y.into()]));
-                ops.push(Operation::new(
-                    "Tj",
-                    vec![Object::string_literal(win_ansi(line))],
-                ));
-                ops.push(Operation::new("ET", vec![]));
-            }
-            y -= 14;
-        }
-        let content = Content { operations: ops };
+        let content = Content {
+            operations: text_ops(lines),
+        };
         let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
         let mut page = dictionary! {
             "Type" => "Page",
@@ -393,13 +380,61 @@ pub fn eml(
 
 // Scanned PDFs (image only, no text layer)
 
+/// The drawing operations of a page holding `lines` (Helvetica `F1`, as [`pdf`] lays them out).
+fn text_ops(lines: &[String]) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let mut y = 760;
+    for line in lines {
+        if !line.is_empty() {
+            ops.push(Operation::new("BT", vec![]));
+            ops.push(Operation::new("Tf", vec!["F1".into(), 11.into()]));
+            ops.push(Operation::new("Td", vec![72.into(), y.into()]));
+            ops.push(Operation::new(
+                "Tj",
+                vec![Object::string_literal(win_ansi(line))],
+            ));
+            ops.push(Operation::new("ET", vec![]));
+        }
+        y -= 14;
+    }
+    ops
+}
+
 /// A PDF whose pages are greyscale images (`width`, `height`, one byte per pixel), each
 /// drawn over a whole US Letter page, with no text layer.
 pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+    text_then_image_pdf(&[], pages)
+}
+
+/// A PDF whose first pages hold the `text` lines (as [`pdf`]), followed by pages that are
+/// the greyscale `images` (as [`image_pdf`]): a document partly scanned.
+pub fn text_then_image_pdf(text: &[Vec<String>], images: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let mut kids = Vec::new();
-    for (w, h, gray) in pages {
+    if !text.is_empty() {
+        let font_id = doc.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Helvetica",
+            "Encoding" => "WinAnsiEncoding",
+        });
+        for lines in text {
+            let content = Content {
+                operations: text_ops(lines),
+            };
+            let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+            let page = dictionary! {
+                "Type" => "Page",
+                "Parent" => pages_id,
+                "Contents" => content_id,
+                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+            };
+            kids.push(doc.add_object(page).into());
+        }
+    }
+    for (w, h, gray) in images {
         let mut image = Stream::new(
             dictionary! {
                 "Type" => "XObject",
@@ -456,6 +491,14 @@ pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
 /// by poppler's `pdftoppm`, and the images wrapped into a new PDF without text. `None` when
 /// `pdftoppm` is not installed.
 pub fn scanned_pdf(pages: &[Vec<String>]) -> Option<Vec<u8>> {
+    partly_scanned_pdf(&[], pages)
+}
+
+/// A PDF whose first pages hold the `text` lines with a text layer, followed by the `scanned`
+/// pages as images without one (rendered as [`scanned_pdf`] does). `None` when `pdftoppm` is
+/// not installed.
+pub fn partly_scanned_pdf(text: &[Vec<String>], scanned: &[Vec<String>]) -> Option<Vec<u8>> {
+    let pages = scanned;
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("text.pdf");
     std::fs::write(&src, pdf(pages)).unwrap();
@@ -482,7 +525,7 @@ pub fn scanned_pdf(pages: &[Vec<String>]) -> Option<Vec<u8>> {
             &std::fs::read(prefix.with_extension("pgm")).unwrap(),
         ));
     }
-    Some(image_pdf(&images))
+    Some(text_then_image_pdf(text, &images))
 }
 
 /// Width, height and pixels of a binary PGM (`P5`, 8-bit) image.
