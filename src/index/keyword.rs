@@ -276,6 +276,9 @@ pub struct KeywordIndex {
 /// Breadcrumb entries are stored joined by this separator (never found in headings).
 const CRUMB_SEP: char = '\u{1f}';
 
+/// The most indexing threads a [`KeywordWriter`] uses (tantivy's own ceiling is 8).
+pub const MAX_WRITER_THREADS: usize = 8;
+
 impl KeywordIndex {
     fn err(path: &Path) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
         move |source| Error::Keyword {
@@ -320,11 +323,16 @@ impl KeywordIndex {
         Self::with_index(path, index)
     }
 
-    /// A writer for adding chunks. One indexing thread: the encoder needs the cores.
-    pub fn writer(&self) -> Result<KeywordWriter> {
+    /// A writer for adding chunks on `threads` indexing threads (1 to
+    /// [`MAX_WRITER_THREADS`]): one while the encoder runs on the CPU, whose cores it needs;
+    /// more where nothing else needs them (a rebuild from the catalog) or the encoder runs on
+    /// a GPU, since one thread indexes only about 2,600 chunks/s (docs/benchmarks.md).
+    pub fn writer(&self, threads: usize) -> Result<KeywordWriter> {
+        let threads = threads.clamp(1, MAX_WRITER_THREADS);
+        let memory = (48 * 1024 * 1024 * threads).max(64 * 1024 * 1024);
         let writer = self
             .index
-            .writer_with_num_threads(1, 64 * 1024 * 1024)
+            .writer_with_num_threads(threads, memory)
             .map_err(Self::err(&self.path))?;
         Ok(KeywordWriter {
             path: self.path.clone(),
@@ -738,13 +746,56 @@ mod tests {
     fn index(chunks: &[StoredChunk]) -> (tempfile::TempDir, KeywordIndex) {
         let dir = tempfile::tempdir().unwrap();
         let idx = KeywordIndex::create(dir.path()).unwrap();
-        let mut w = idx.writer().unwrap();
+        let mut w = idx.writer(1).unwrap();
         for c in chunks {
             w.add(c).unwrap();
         }
         w.commit().unwrap();
         idx.reload().unwrap();
         (dir, idx)
+    }
+
+    #[test]
+    fn a_writer_on_several_threads_indexes_every_chunk_as_one_thread_does() {
+        let chunks: Vec<StoredChunk> = (0..3000u64)
+            .map(|i| chunk(i, &format!("Clause {i}: the tenant pays rent number {i}.")))
+            .collect();
+        let (_one, single) = index(&chunks);
+        let dir = tempfile::tempdir().unwrap();
+        let many = KeywordIndex::create(dir.path()).unwrap();
+        let mut w = many.writer(4).unwrap();
+        for c in &chunks {
+            w.add(c).unwrap();
+        }
+        w.commit().unwrap();
+        many.reload().unwrap();
+        assert_eq!(many.num_chunks(), 3000);
+        // Every chunk found with the same BM25 score (the statistics are the whole index's,
+        // however many segments the threads wrote); equal scores may come in another order.
+        for q in ["rent number 1234", "clause 7", "tenant"] {
+            let scores = |idx: &KeywordIndex| {
+                let mut hits: Vec<(u64, f32)> = idx
+                    .search(q, 5000)
+                    .unwrap()
+                    .iter()
+                    .map(|h| (h.chunk_id.0, h.score))
+                    .collect();
+                hits.sort_by_key(|h| h.0);
+                hits
+            };
+            let (a, b) = (scores(&many), scores(&single));
+            assert_eq!(a.len(), b.len(), "{q}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    x.0 == y.0 && (x.1 - y.1).abs() < 1e-4,
+                    "{q}: {x:?} vs {y:?}"
+                );
+            }
+        }
+        assert_eq!(
+            many.search("rent number 1234", 1).unwrap()[0].chunk_id,
+            ChunkId(1234)
+        );
     }
 
     #[test]

@@ -126,14 +126,20 @@ pub(super) fn run(
             let _ = page_tx.send(Message::OcrPage);
         }));
         // Moved into the producer: its OCR hook's sender closes with it, which ends `rx`.
-        scope.spawn(move || produce(files, embedder, &chunker, &limits, producers, &tx));
+        // Threads are named for profilers and scripts/thread-times.
+        std::thread::Builder::new()
+            .name("extract".into())
+            .spawn_scoped(scope, move || {
+                produce(files, embedder, &chunker, &limits, producers, &tx);
+            })
+            .map_err(|e| Error::io("start a thread for", root, e))?;
         let mut ocr_pages_read = 0;
         // Stage 2: the encoder, on its own thread, one group of texts at a time. Stage 3,
         // this thread, classifies and tokenizes the next group and writes finished ones
         // meanwhile.
         let (jobs, job_rx) = mpsc::sync_channel::<Tokenized>(1);
         let (done_tx, done) = mpsc::channel::<Embedded>();
-        scope.spawn(move || {
+        let encoder = move || {
             for job in job_rx {
                 let started = Instant::now();
                 let r = embedder
@@ -144,7 +150,11 @@ pub(super) fn run(
                     break;
                 }
             }
-        });
+        };
+        std::thread::Builder::new()
+            .name("encoder".into())
+            .spawn_scoped(scope, encoder)
+            .map_err(|e| Error::io("start a thread for", root, e))?;
         let mut pending = Pending::default();
         let mut in_flight = VecDeque::new();
         for msg in rx {
@@ -227,6 +237,7 @@ fn produce(
         .then(|| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
+                .thread_name(|i| format!("extract-{i}"))
                 .build()
                 .ok()
         })

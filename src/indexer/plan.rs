@@ -16,6 +16,8 @@ pub(super) struct Known {
     docs: HashMap<PathBuf, (DocId, DocRecord)>,
     /// Documents to read again although their file is unchanged.
     rereads: HashSet<PathBuf>,
+    /// The files that hold them: each such document's own path and its containers'.
+    reread_files: HashSet<PathBuf>,
 }
 
 /// The files a run reads, and the documents it removes.
@@ -49,6 +51,7 @@ impl Known {
                 .map(|(id, rec)| (rec.rel.clone(), (id, rec)))
                 .collect(),
             rereads: HashSet::new(),
+            reread_files: HashSet::new(),
         }
     }
 
@@ -61,16 +64,12 @@ impl Known {
             .filter(|(_, (_, rec))| reads_differently(rec))
             .map(|(rel, _)| rel.clone())
             .collect();
+        self.reread_files = self
+            .rereads
+            .iter()
+            .flat_map(|doc| std::iter::once(doc.clone()).chain(crate::ingest::containers_of(doc)))
+            .collect();
         self
-    }
-
-    /// Whether the file `rel` holds a document to read again (itself, or an attachment).
-    fn must_reread(&self, rel: &Path) -> bool {
-        self.rereads.contains(rel)
-            || self
-                .rereads
-                .iter()
-                .any(|doc| crate::ingest::containers_of(doc).any(|c| c == rel))
     }
 
     /// The current document of a file, if any.
@@ -103,7 +102,7 @@ impl Known {
                 Some((_, rec))
                     if rec.size == f.size
                         && rec.mtime_ns == f.mtime_ns
-                        && !self.must_reread(&f.rel) =>
+                        && !self.reread_files.contains(&f.rel) =>
                 {
                     plan.unchanged += 1;
                 }

@@ -144,6 +144,8 @@ pub struct Transaction {
     root: Option<PathBuf>,
     /// OCR language(s) to record (`None`: keep the base's).
     ocr_lang: Option<String>,
+    /// Indexing threads of the keyword index's writer.
+    keyword_threads: usize,
     staged: Option<Staged>,
     /// The remote index that holds the search arms instead of the local ones, if any.
     remote: Option<Arc<dyn RemoteIndex>>,
@@ -200,6 +202,7 @@ impl Transaction {
             rebuild,
             root: None,
             ocr_lang: None,
+            keyword_threads: 1,
             staged: None,
             remote: None,
             generation_floor: 0,
@@ -226,6 +229,12 @@ impl Transaction {
     /// The indexed folder the manifest records (by default the current one's).
     pub fn set_root(&mut self, root: &Path) {
         self.root = Some(root.to_path_buf());
+    }
+
+    /// Indexing threads for the keyword index, from the next [`stage`](Self::stage) on (1 by
+    /// default: an encoder on the CPU needs the cores; a rebuild from the catalog uses all).
+    pub fn set_keyword_threads(&mut self, threads: usize) {
+        self.keyword_threads = threads.max(1);
     }
 
     /// Records the OCR language(s) the run reads scanned pages in (kept by later runs).
@@ -289,6 +298,7 @@ impl Transaction {
             how
         };
         let paths = self.library.staging();
+        let threads = self.keyword_threads;
         let not_writable = |e: std::io::Error| Error::IndexNotWritable {
             path: self.library.dir().to_path_buf(),
             reason: e.to_string(),
@@ -348,7 +358,7 @@ impl Transaction {
                 })?;
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
-                    keyword: Some(KeywordIndex::open(&paths.keyword())?.writer()?),
+                    keyword: Some(KeywordIndex::open(&paths.keyword())?.writer(threads)?),
                     graph: Some(GraphBuilder::start(
                         VectorIndex::open(&paths.vectors(), dim)?,
                         &paths.vectors(),
@@ -367,7 +377,10 @@ impl Transaction {
                 copy_tree(&from.catalog(), &paths.catalog())?;
                 std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
                 let catalog = Catalog::open(&paths.catalog())?;
-                let mut keyword = KeywordIndex::create(&paths.keyword())?.writer()?;
+                // Nothing else runs meanwhile: every core indexes.
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                let mut keyword =
+                    KeywordIndex::create(&paths.keyword())?.writer(cores.max(threads))?;
                 for (doc_id, doc) in catalog.documents()? {
                     for c in &doc.chunks {
                         if let Some(rec) = catalog.chunk(*c)? {
@@ -393,7 +406,7 @@ impl Transaction {
                 std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
-                    keyword: Some(KeywordIndex::create(&paths.keyword())?.writer()?),
+                    keyword: Some(KeywordIndex::create(&paths.keyword())?.writer(threads)?),
                     graph: Some(GraphBuilder::start(
                         VectorIndex::empty(dim),
                         &paths.vectors(),
