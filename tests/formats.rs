@@ -514,15 +514,24 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
     );
 }
 
-#[test]
-fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
-    let Some(model) = real_model() else { return };
+/// The real model and an empty `docs` folder in a temporary one, when the model and the OCR
+/// programs are installed (else the test is skipped, saying why).
+fn ocr_test_folder() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
+    let model = real_model()?;
     if !ocr_installed() {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
+    Some((model, dir, docs))
+}
+
+#[test]
+fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
+    let Some((model, dir, docs)) = ocr_test_folder() else {
+        return;
+    };
     let scan = fixtures::scanned_pdf(&[
         lines(&[
             "NOTICE OF DEFAULT",
@@ -587,13 +596,9 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
 
 #[test]
 fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_rebuild() {
-    let Some(model) = real_model() else { return };
-    if !ocr_installed() {
+    let Some((model, dir, docs)) = ocr_test_folder() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
+    };
     // A signed lease: typed pages, then a scanned signature page.
     let lease = fixtures::partly_scanned_pdf(
         &[lines(&[

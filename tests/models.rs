@@ -102,8 +102,8 @@ fn an_unsupported_architecture_is_diagnosed() {
     );
 }
 
-#[test]
-fn missing_weights_are_diagnosed_by_model_check_without_a_panic() {
+/// A tiny model folder without its `model.safetensors`.
+fn model_without_weights() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_tiny_model(
         dir.path(),
@@ -112,6 +112,12 @@ fn missing_weights_are_diagnosed_by_model_check_without_a_panic() {
             ..Tiny::default()
         },
     );
+    dir
+}
+
+#[test]
+fn missing_weights_are_diagnosed_by_model_check_without_a_panic() {
+    let dir = model_without_weights();
     lexsearch()
         .args(["model", "check"])
         .arg(dir.path())
@@ -123,14 +129,7 @@ fn missing_weights_are_diagnosed_by_model_check_without_a_panic() {
 
 #[test]
 fn model_check_diagnoses_the_folder_named_by_lexsearch_model_dir_as_other_commands_use_it() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tiny_model(
-        dir.path(),
-        &Tiny {
-            weights: false,
-            ..Tiny::default()
-        },
-    );
+    let dir = model_without_weights();
     lexsearch()
         .env("LEXSEARCH_MODEL_DIR", dir.path())
         .args(["model", "check"])

@@ -285,7 +285,9 @@ pub fn build_index(
         None => library.begin(&opts.settings, embedder.info(), opts.rebuild, wait)?,
     };
     txn.set_root(&root);
-    let ocr_lang = (opts.ocr_lang.clone())
+    let ocr_lang = opts
+        .ocr_lang
+        .clone()
         .or_else(|| txn.base_manifest().and_then(|m| m.ocr_lang.clone()))
         .unwrap_or_else(|| crate::ingest::ocr::DEFAULT_LANG.to_string());
     let ocr = OcrOptions::detect(opts.ocr, &ocr_lang);

@@ -400,6 +400,25 @@ fn text_ops(lines: &[String]) -> Vec<Operation> {
     ops
 }
 
+/// Adds a US Letter page of `pages_id` drawn by `ops` with `resources`; its reference.
+fn letter_page(
+    doc: &mut Document,
+    pages_id: lopdf::ObjectId,
+    ops: Vec<Operation>,
+    resources: lopdf::Dictionary,
+) -> Object {
+    let content = Content { operations: ops };
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+    let page = dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => resources,
+    };
+    doc.add_object(page).into()
+}
+
 /// A PDF whose pages are greyscale images (`width`, `height`, one byte per pixel), each
 /// drawn over a whole US Letter page, with no text layer.
 pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
@@ -420,18 +439,8 @@ pub fn text_then_image_pdf(text: &[Vec<String>], images: &[(u32, u32, Vec<u8>)])
             "Encoding" => "WinAnsiEncoding",
         });
         for lines in text {
-            let content = Content {
-                operations: text_ops(lines),
-            };
-            let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-            let page = dictionary! {
-                "Type" => "Page",
-                "Parent" => pages_id,
-                "Contents" => content_id,
-                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-            };
-            kids.push(doc.add_object(page).into());
+            let fonts = dictionary! { "Font" => dictionary! { "F1" => font_id } };
+            kids.push(letter_page(&mut doc, pages_id, text_ops(lines), fonts));
         }
     }
     for (w, h, gray) in images {
@@ -464,16 +473,8 @@ pub fn text_then_image_pdf(text: &[Vec<String>], images: &[(u32, u32, Vec<u8>)])
             Operation::new("Do", vec!["Im1".into()]),
             Operation::new("Q", vec![]),
         ];
-        let content = Content { operations: ops };
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-        let page = dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => content_id,
-            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => image_id } },
-        };
-        kids.push(doc.add_object(page).into());
+        let images = dictionary! { "XObject" => dictionary! { "Im1" => image_id } };
+        kids.push(letter_page(&mut doc, pages_id, ops, images));
     }
     let count = kids.len() as i64;
     doc.objects.insert(
