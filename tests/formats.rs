@@ -527,6 +527,27 @@ fn ocr_test_folder() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
     Some((model, dir, docs))
 }
 
+/// `lexsearch index --quiet --model MODEL DOCS EXTRA` with its OCR cache in `cache`, and
+/// `PATH` replaced by `path` when given (`Some("")`: no Tesseract to be found).
+fn index_ocr(
+    model: &Path,
+    docs: &Path,
+    cache: &Path,
+    extra: &[&str],
+    path: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = lexsearch();
+    cmd.env("LEXSEARCH_OCR_CACHE", cache)
+        .args(["index", "--quiet", "--model"])
+        .arg(model)
+        .arg(docs)
+        .args(extra);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    cmd.output().unwrap()
+}
+
 #[test]
 fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     let Some((model, dir, docs)) = ocr_test_folder() else {
@@ -552,16 +573,7 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     fs::write(docs.join("notes.txt"), "Call the lender on Monday.").unwrap();
     let cache = dir.path().join("ocr-cache");
     let run = |extra: &[&str], path: Option<&str>| {
-        let mut cmd = lexsearch();
-        cmd.env("LEXSEARCH_OCR_CACHE", &cache)
-            .args(["index", "--quiet", "--model"])
-            .arg(&model)
-            .arg(&docs)
-            .args(extra);
-        if let Some(p) = path {
-            cmd.env("PATH", p);
-        }
-        let out = cmd.output().unwrap();
+        let out = index_ocr(&model, &docs, &cache, extra, path);
         // 2: indexed, with files skipped (the scans, when not OCR'd).
         assert!(
             matches!(out.status.code(), Some(0 | 2)),
@@ -618,16 +630,7 @@ fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_reb
     fs::write(docs.join("lease.pdf"), &lease).unwrap();
     let cache = dir.path().join("ocr-cache");
     let run = |extra: &[&str], path: Option<&str>| -> Value {
-        let mut cmd = lexsearch();
-        cmd.env("LEXSEARCH_OCR_CACHE", &cache)
-            .args(["index", "--quiet", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs)
-            .args(extra);
-        if let Some(p) = path {
-            cmd.env("PATH", p);
-        }
-        let out = cmd.output().unwrap();
+        let out = index_ocr(&model, &docs, &cache, &[extra, &["--json"]].concat(), path);
         assert!(
             out.status.success(),
             "{}",
