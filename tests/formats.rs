@@ -514,6 +514,18 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
     );
 }
 
+/// Whether Tesseract has data for `lang`.
+fn tesseract_has(lang: &str) -> bool {
+    std::process::Command::new("tesseract")
+        .arg("--list-langs")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == lang)
+        })
+}
+
 /// The real model and an empty `docs` folder in a temporary one, when the model and the OCR
 /// programs are installed (else the test is skipped, saying why).
 fn ocr_test_folder() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
@@ -661,6 +673,28 @@ fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_reb
     assert_eq!(third["ocr"]["documents_reread"], 0, "{third}");
     assert_eq!(third["ocr"]["pages_ocr"], 0, "{third}");
     assert_eq!(third["unchanged"], 1, "{third}");
+    // Another language: its scanned page is read again, and later runs keep the language.
+    if tesseract_has("deu") {
+        let german = run(&["--ocr-lang", "deu"], None);
+        assert_eq!(german["ocr"]["documents_reread"], 1, "{german}");
+        assert_eq!(german["ocr"]["lang"], "deu", "{german}");
+        let kept = run(&[], None);
+        assert_eq!(kept["ocr"]["lang"], "deu", "{kept}");
+        assert_eq!(kept["ocr"]["documents_reread"], 0, "{kept}");
+        let status = lexsearch()
+            .current_dir(&docs)
+            .args(["status", "--json"])
+            .output()
+            .unwrap();
+        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(status["ocr_lang"], "deu", "{status}");
+        assert!(
+            signed(&docs).is_some(),
+            "the page read in German is still searchable"
+        );
+    } else {
+        eprintln!("SKIPPED (language switch): Tesseract has no German data (tesseract-ocr-deu)");
+    }
     // A language Tesseract has no data for is refused before any work, naming the package.
     let out = lexsearch()
         .args(["index", "--quiet", "--ocr-lang", "eng+zzz", "--model"])
