@@ -51,8 +51,8 @@ pub enum Error {
 
     /// Tesseract has no data for a language asked for with `--ocr-lang`.
     #[error(
-        "Tesseract has no language data for {} (it has: {}); install {} or choose other \
-         languages with --ocr-lang (or turn OCR off with --ocr never)",
+        "Tesseract has no language data for {} (it has: {}); install it with {}, or choose \
+         other languages with --ocr-lang (or turn OCR off with --ocr never)",
         .missing.join(", "),
         if .installed.is_empty() { "none".to_string() } else { .installed.join(", ") },
         crate::ingest::ocr::install_languages_hint(.missing)

@@ -282,9 +282,7 @@ impl OcrOptions {
             on_page: None,
         }
     }
-}
 
-impl OcrOptions {
     /// What the catalog records of a PDF document read with these options, which OCR'd
     /// `ocr_pages` of its pages and left `pages_unread` without text.
     pub fn record(&self, ocr_pages: usize, pages_unread: usize) -> PageOcr {
