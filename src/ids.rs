@@ -31,6 +31,41 @@ macro_rules! key_bytes {
 key_bytes!(DocId);
 key_bytes!(ChunkId);
 
+/// A set of chunks, sorted by id: the chunks a search may return when it is narrowed to some
+/// documents. Cheap to clone and to share between threads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkSet(std::sync::Arc<[u64]>);
+
+impl ChunkSet {
+    /// The set of `ids` (any order; duplicates are dropped).
+    pub fn new(ids: impl IntoIterator<Item = ChunkId>) -> Self {
+        let mut ids: Vec<u64> = ids.into_iter().map(|c| c.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ChunkSet(ids.into())
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: u64) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    /// The ids, ascending.
+    pub fn ids(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// Number of chunks.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the set holds no chunk.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +77,13 @@ mod tests {
         assert_eq!(ChunkId::from_key(&a.to_key()), Some(a));
         assert!(a.to_key() < b.to_key());
         assert_eq!(DocId::from_key(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn a_chunk_set_sorts_drops_duplicates_and_answers_membership() {
+        let set = ChunkSet::new([ChunkId(9), ChunkId(2), ChunkId(9), ChunkId(5)]);
+        assert_eq!(set.ids(), &[2, 5, 9]);
+        assert!(set.contains(5) && !set.contains(4));
+        assert!(ChunkSet::default().is_empty());
     }
 }

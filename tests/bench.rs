@@ -15,7 +15,7 @@ fn quick_bench_reports_throughput_latency_and_recall() {
         .arg(sample_corpus())
         .arg("--index")
         .arg(docs.join(".lexsearch"))
-        .args(["--graph-params", "8:50"])
+        .args(["--graph-params", "8:50", "--path", "*.md"])
         .assert()
         .success()
         .get_output()
@@ -26,6 +26,21 @@ fn quick_bench_reports_throughput_latency_and_recall() {
     assert_eq!(r["chunks"], 16);
     assert!(r["embedding"][0]["chunks_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(r["query_latency"].as_array().unwrap().len(), 3);
+    // Searches narrowed to the Markdown files, in the three modes.
+    let narrowed = &r["path_latency"][0];
+    assert_eq!(narrowed["pattern"], "*.md");
+    let md = std::fs::read_dir(sample_corpus())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "md")
+        })
+        .count();
+    assert_eq!(narrowed["files"], md);
+    assert_eq!(narrowed["latency"].as_array().unwrap().len(), 3);
     // Recall is measured, on real embeddings, against exact search: a generous floor.
     let recall = r["graph_recall"].as_array().unwrap();
     let at_64 = recall.iter().find(|x| x["ef"] == 64).unwrap();

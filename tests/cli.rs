@@ -228,3 +228,111 @@ fn a_citation_finds_the_section_that_cites_it_in_hybrid_mode() {
         "the default stays 0.8"
     );
 }
+
+#[test]
+fn a_path_filter_ranks_the_best_chunks_of_the_files_it_keeps_not_a_filtered_top_k() {
+    let Some(docs) = indexed_sample() else { return };
+    let query = "security deposit returned to the tenant";
+    // In keyword mode scores do not depend on the filter: the narrowed search returns
+    // exactly the best chunks of the kept files, wherever they rank in the whole index.
+    let whole = search_json(docs, &[query, "--mode", "keyword", "-k", "400"]);
+    let narrowed = search_json(
+        docs,
+        &[query, "--mode", "keyword", "-k", "3", "--path", "*.md"],
+    );
+    let ranked = |v: &Value| -> Vec<(u64, f64)> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["file"].as_str().unwrap().ends_with(".md"))
+            .take(3)
+            .map(|h| {
+                (
+                    h["chunk_id"].as_u64().unwrap(),
+                    h["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (best_md, got) = (ranked(&whole), ranked(&narrowed));
+    assert_eq!(got.len(), 3);
+    for (a, b) in got.iter().zip(&best_md) {
+        // The same chunks with the same BM25 scores (summed in another order: last digit).
+        assert!(
+            a.0 == b.0 && (a.1 - b.1).abs() < 1e-4,
+            "{got:?} vs {best_md:?}"
+        );
+    }
+    assert_eq!(narrowed["paths"], serde_json::json!(["*.md"]));
+    let md_files = std::fs::read_dir(docs)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "md")
+        })
+        .count();
+    assert_eq!(narrowed["files_in_scope"], md_files);
+
+    // A file whose chunks are far from the top of the whole index still gives its best ones,
+    // in every mode (the will shares one word with the query); repeated patterns keep files matching any of them.
+    for mode in ["hybrid", "semantic", "keyword"] {
+        let v = search_json(
+            docs,
+            &[
+                query,
+                "--mode",
+                mode,
+                "-k",
+                "4",
+                "--path",
+                "LAST-WILL*",
+                "--path",
+                "*/none",
+            ],
+        );
+        // Keyword mode returns only chunks that share a word with the query.
+        let wanted = if mode == "keyword" { 1 } else { 4 };
+        assert_eq!(files(&v), vec!["last-will.txt"; wanted], "{mode}");
+        assert_eq!(v["files_in_scope"], 1, "{mode}");
+    }
+    let v = search_json(
+        docs,
+        &[query, "-k", "20", "--path", "lease", "--path", "nda"],
+    );
+    let mut kept = files(&v);
+    kept.sort();
+    kept.dedup();
+    assert_eq!(kept, ["commercial-lease.txt", "nda.md"]);
+    assert!(
+        search_json(docs, &[query])["paths"].is_null(),
+        "absent without a filter"
+    );
+}
+
+#[test]
+fn a_path_filter_that_keeps_no_file_says_so_and_exits_1() {
+    let Some(docs) = indexed_sample() else { return };
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "deposit", "--path", "contracts/*"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no indexed file's path matches --path contracts/*",
+        ));
+    let out = lexsearch()
+        .current_dir(docs)
+        .args(["search", "deposit", "--path", "contracts/*", "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["files_in_scope"], 0);
+    assert_eq!(v["hits"], serde_json::json!([]));
+}

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{copy_tree, lexsearch, real_model, repo, sample_corpus, success_json};
+use crate::common::{
+    copy_tree, hit_files, lexsearch, real_model, repo, sample_corpus, success_json,
+};
 
 /// A milvus-lite server on a free loopback port, killed by pid when dropped.
 struct Server {
@@ -369,6 +371,30 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     assert_eq!(hit["file"], "memo.eml", "{v}");
     assert_eq!(hit["mail"]["from"], "Ann Lee <ann@firm.example>", "{hit}");
     assert_eq!(hit["mail"]["subject"], "Escrow release", "{hit}");
+
+    // A search narrowed to some files keeps to them on the server too (filtered as hits
+    // come back from a deeper fetch, docs/scale.md).
+    let v = success_json(
+        lexsearch()
+            .current_dir(elsewhere.path())
+            .args([
+                "search",
+                "--json",
+                "--backend",
+                &url,
+                "-k",
+                "3",
+                "--path",
+                "*.md",
+            ])
+            .arg("--model")
+            .arg(&model)
+            .arg("parrot named Horatio"),
+    );
+    let narrowed = hit_files(&v);
+    assert_eq!(narrowed.len(), 3, "{v}");
+    assert!(narrowed.iter().all(|f| f.ends_with(".md")), "{narrowed:?}");
+    assert_eq!(v["paths"], serde_json::json!(["*.md"]));
 
     // The TUI and the MCP server search the collection too.
     tui_finds(&url, &model, "parrot named Horatio", "commercial-lease.txt");

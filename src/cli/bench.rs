@@ -15,6 +15,7 @@ use crate::ingest::chunk::TokenSpans;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, extract};
 use crate::ingest::walk::walk;
 use crate::library::Library;
+use crate::search::glob::PathFilter;
 use crate::search::{Mode, SearchRequest, Searcher};
 use crate::store::Catalog;
 
@@ -57,6 +58,10 @@ pub(super) struct BenchArgs {
     /// recall curve. Indexes always use 16:200.
     #[arg(long, value_delimiter = ',', value_name = "M:EF", requires = "index")]
     graph_params: Vec<String>,
+    /// Also measure the latency of searches of the --index narrowed to the files this path
+    /// pattern keeps (`search --path`), in each mode; repeat for several patterns.
+    #[arg(long = "path", value_name = "GLOB", requires = "index")]
+    paths: Vec<String>,
     /// Also measure the latency reranking adds to a hybrid search on the --index, with this
     /// cross-encoder folder, for each --rerank-top.
     #[arg(long, value_name = "DIR", requires = "index")]
@@ -125,6 +130,19 @@ struct RerankLatency {
     search: Latency,
 }
 
+/// Searches narrowed to the files of one path pattern.
+#[derive(Serialize)]
+struct PathLatency {
+    /// The pattern (`--path`).
+    pattern: String,
+    /// Indexed files it keeps.
+    files: usize,
+    /// The first search, which reads the index's file list (once per searcher).
+    first_ms: f64,
+    /// Each mode's latency after that.
+    latency: Vec<(String, Latency)>,
+}
+
 #[derive(Serialize)]
 struct Report {
     cpu: CpuInfo,
@@ -149,6 +167,8 @@ struct Report {
     /// Against the CPU in f32, when the run used another device or precision.
     agreement: Option<Agreement>,
     query_latency: Vec<(String, Latency)>,
+    /// Searches narrowed by --path, one pattern at a time.
+    path_latency: Vec<PathLatency>,
     /// The reranker measured (--rerank).
     reranker: Option<crate::embed::RerankerInfo>,
     rerank_latency: Vec<RerankLatency>,
@@ -305,6 +325,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         grow_seconds: None,
         agreement,
         query_latency: Vec::new(),
+        path_latency: Vec::new(),
         reranker: None,
         rerank_latency: Vec::new(),
         graph_recall: Vec::new(),
@@ -337,6 +358,37 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             report
                 .query_latency
                 .push((mode.name().to_string(), Latency::of(&samples)));
+        }
+        for pattern in &args.paths {
+            // A searcher of its own, so that each first search reads the file list.
+            let searcher = Searcher::open(index)?;
+            let paths = PathFilter::new([pattern]);
+            let mut req = SearchRequest::new(QUERIES[0], 10);
+            req.paths = paths.clone();
+            let t = Instant::now();
+            let first = searcher.search(&req, Some(&embedder))?;
+            let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let mut latency = Vec::new();
+            for mode in [Mode::Keyword, Mode::Semantic, Mode::Hybrid] {
+                let mut samples = Vec::new();
+                for _ in 0..rounds {
+                    for q in QUERIES {
+                        let mut req = SearchRequest::new(*q, 10);
+                        req.mode = mode;
+                        req.paths = paths.clone();
+                        let t = Instant::now();
+                        searcher.search(&req, Some(&embedder))?;
+                        samples.push(t.elapsed());
+                    }
+                }
+                latency.push((mode.name().to_string(), Latency::of(&samples)));
+            }
+            report.path_latency.push(PathLatency {
+                pattern: pattern.clone(),
+                files: first.files_in_scope.unwrap_or(0),
+                first_ms,
+                latency,
+            });
         }
         if let Some(dir) = &args.rerank {
             let (info, latency) = rerank_latency(&searcher, &embedder, dir, &args)?;
@@ -418,6 +470,18 @@ fn print_curve(w: &mut impl Write, curve: &[Recall]) -> std::io::Result<()> {
             w,
             "  graph ef {:>4}: recall@10 {:.3}  p50 {:.3} ms  p99 {:.3} ms",
             rc.ef, rc.recall_at_10, rc.latency.p50_ms, rc.latency.p99_ms
+        )?;
+    }
+    Ok(())
+}
+
+/// One line per search mode: its latency percentiles.
+fn write_mode_latencies(w: &mut impl Write, rows: &[(String, Latency)]) -> std::io::Result<()> {
+    for (mode, l) in rows {
+        writeln!(
+            w,
+            "  {mode:<8} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
+            l.p50_ms, l.p95_ms, l.p99_ms, l.n
         )?;
     }
     Ok(())
@@ -586,12 +650,14 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
             r.resident_mb_after_open.unwrap_or(0.0),
             r.resident_mb_after_queries.unwrap_or(0.0)
         )?;
-        for (mode, l) in &r.query_latency {
+        write_mode_latencies(&mut w, &r.query_latency)?;
+        for p in &r.path_latency {
             writeln!(
                 w,
-                "  {mode:<8} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
-                l.p50_ms, l.p95_ms, l.p99_ms, l.n
+                "narrowed to --path {} ({} files; first search {:.1} ms, reading the file list):",
+                p.pattern, p.files, p.first_ms
             )?;
+            write_mode_latencies(&mut w, &p.latency)?;
         }
         if let Some(info) = &r.reranker {
             writeln!(

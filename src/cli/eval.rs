@@ -327,6 +327,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                     ..PinpointSettings::default()
                 },
                 rerank: None,
+                paths: Default::default(),
             };
             let results = searcher.search(&req, Some(&embedder))?;
             timings.push(results.elapsed);

@@ -24,6 +24,7 @@ use crate::embed::{DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index};
 use crate::search::fusion::Fusion;
+use crate::search::glob::PathFilter;
 use crate::search::pinpoint::PinpointSettings;
 use crate::search::rerank::DEFAULT_RERANK_TOP;
 use crate::search::{Mode, SearchRequest, Searcher};
@@ -556,6 +557,14 @@ struct SearchArgs {
     /// Number of hits.
     #[arg(short, default_value_t = 10)]
     k: usize,
+    /// Search only files whose path (from the indexed folder) matches this pattern, e.g.
+    /// `leases/*`, `*.pdf`, `2024/*nda*`: `*` matches any characters (slashes too), `?` one;
+    /// a pattern without wildcards matches anywhere in the path (`lease`), one without `/`
+    /// also the file name alone. Case-insensitive. Repeat it for files matching any of
+    /// several. Both arms rank only those files' chunks, so the best k of them come back
+    /// however many other files the index holds.
+    #[arg(long = "path", value_name = "GLOB")]
+    paths: Vec<String>,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -911,6 +920,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
         rerank: args.rerank.load(args.model.device)?,
+        paths: PathFilter::new(&args.paths),
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {
@@ -923,7 +933,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     if args.json {
         output::print_search_json(&request, &results)?;
     } else {
-        output::print_hits(&results, color, args.explain)?;
+        output::print_hits(&results, &request.paths, color, args.explain)?;
     }
     Ok(if results.hits.is_empty() {
         Outcome::NoHits

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::embed::{DeviceSpec, Embedder, ModelFiles};
 use crate::indexer::{IndexReport, Progress};
+use crate::search::glob::PathFilter;
 use crate::search::{SearchJson, SearchRequest, SearchResults};
 
 /// A progress bar over files, with chunks and throughput in its message.
@@ -298,15 +299,28 @@ fn write_marked(
 
 pub(super) fn print_hits(
     results: &SearchResults,
+    paths: &PathFilter,
     color: bool,
     explain: bool,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if results.hits.is_empty() {
-        writeln!(
-            out,
-            "no hits (try --mode keyword or --mode semantic, or other words)"
-        )?;
+        match results.files_in_scope {
+            Some(0) => writeln!(
+                out,
+                "no hits: no indexed file's path matches --path {paths} (patterns match the \
+                 path from the indexed folder, case-insensitive: `*.pdf`, `leases/*`, `lease`)"
+            )?,
+            Some(files) => writeln!(
+                out,
+                "no hits in the {files} files matching --path {paths} (try other words, \
+                 another --mode, or a wider --path)"
+            )?,
+            None => writeln!(
+                out,
+                "no hits (try --mode keyword or --mode semantic, or other words)"
+            )?,
+        }
         return Ok(());
     }
     let path_style = if color {

@@ -597,6 +597,49 @@ impl FlatGraph {
     }
 }
 
+impl FlatGraph {
+    /// The `limit` points among the chunk ids `among` (ascending) nearest to `query`, by
+    /// comparing the query with each of them (exact, no graph walk), keeping those that pass
+    /// `live`; nearest first, ties by chunk id, as (chunk id, distance). Ids not in the graph
+    /// are skipped.
+    pub fn nearest_among(
+        &self,
+        query: &[f32],
+        limit: usize,
+        among: &[u64],
+        live: impl Fn(u64) -> bool,
+    ) -> Vec<(u64, f32)> {
+        if self.is_empty() || query.len() != self.header.dim as usize || limit == 0 {
+            return Vec::new();
+        }
+        let ids = self.ids();
+        let mut found: BinaryHeap<(Dist, u64)> = BinaryHeap::with_capacity(limit + 1);
+        // Both lists ascend: each lookup starts where the last one ended.
+        let mut from = 0;
+        for &id in among {
+            let Ok(at) = ids[from..].binary_search(&id).map(|i| from + i) else {
+                continue;
+            };
+            from = at + 1;
+            if !live(id) {
+                continue;
+            }
+            let d = Dist(DistDot.eval(query, self.vector(at as u32)));
+            if found.len() < limit || found.peek().is_some_and(|w| (d, id) < *w) {
+                found.push((d, id));
+                if found.len() > limit {
+                    found.pop();
+                }
+            }
+        }
+        found
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(Dist(d), id)| (id, d))
+            .collect()
+    }
+}
+
 /// Where the flat file of the vector index in `dir` lives.
 pub fn path_in(dir: &Path) -> PathBuf {
     dir.join(FILE_NAME)

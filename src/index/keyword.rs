@@ -16,8 +16,10 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::collector::{DocSetCollector, FilterCollector, TopDocs};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -27,7 +29,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::ids::{ChunkId, DocId};
+use crate::ids::{ChunkId, ChunkSet, DocId};
 use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
 
@@ -516,13 +518,31 @@ impl KeywordIndex {
 
     /// The best `limit` chunks for `query` by BM25, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>> {
+        self.search_within(query, limit, None)
+    }
+
+    /// [`search`](Self::search) among the chunks of `within` only (every chunk when `None`):
+    /// each scored exactly as an unrestricted search scores it.
+    pub fn search_within(
+        &self,
+        query: &str,
+        limit: usize,
+        within: Option<&ChunkSet>,
+    ) -> Result<Vec<KeywordHit>> {
         let Some(q) = self.build_query(query) else {
             return Ok(Vec::new());
         };
         let searcher = self.reader.searcher();
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(Self::err(&self.path))?;
+        let best = TopDocs::with_limit(limit.max(1)).order_by_score();
+        let top = match within {
+            None => searcher.search(&q, &best),
+            Some(set) => {
+                let set = set.clone();
+                let keep = move |id: u64| set.contains(id);
+                searcher.search(&q, &FilterCollector::new("chunk_id".into(), keep, best))
+            }
+        }
+        .map_err(Self::err(&self.path))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let col = searcher
@@ -592,6 +612,80 @@ impl KeywordIndex {
             docs.extend(self.stored_where(self.fields.doc_id, id, 1)?);
         }
         Ok(docs)
+    }
+
+    /// Every indexed document's path, by document id: one stored chunk of each read
+    /// straight from the postings of its `doc_id` term (no query per document).
+    pub fn document_paths(&self) -> Result<Vec<(DocId, String)>> {
+        use tantivy::DocSet;
+        let err = Self::err(&self.path);
+        let io = |e: std::io::Error| Self::err(&self.path)(e.into());
+        let searcher = self.reader.searcher();
+        let mut paths = std::collections::BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.doc_id).map_err(&err)?;
+            let store = segment.get_store_reader(64).map_err(io)?;
+            let mut terms = inverted.terms().stream().map_err(io)?;
+            while terms.advance() {
+                let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) else {
+                    continue;
+                };
+                let doc = u64::from_be_bytes(bytes);
+                if paths.contains_key(&doc) {
+                    continue;
+                }
+                let mut postings = inverted
+                    .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                    .map_err(io)?;
+                let mut at = postings.doc();
+                // A deleted chunk's term stays until its segment is merged: skip it.
+                while at != tantivy::TERMINATED && segment.is_deleted(at) {
+                    at = postings.advance();
+                }
+                if at == tantivy::TERMINATED {
+                    continue;
+                }
+                let stored: TantivyDocument = store.get(at).map_err(&err)?;
+                let path = stored
+                    .get_first(self.fields.path)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                paths.insert(doc, path);
+            }
+        }
+        Ok(paths.into_iter().map(|(d, p)| (DocId(d), p)).collect())
+    }
+
+    /// The live chunks of the documents `docs`, read from the `doc_id` terms and the
+    /// `chunk_id` fast field (no stored text is read).
+    pub fn chunks_of_documents(&self, docs: &[DocId]) -> Result<ChunkSet> {
+        if docs.is_empty() {
+            return Ok(ChunkSet::default());
+        }
+        let searcher = self.reader.searcher();
+        let terms = docs
+            .iter()
+            .map(|d| Term::from_field_u64(self.fields.doc_id, d.0));
+        let found = searcher
+            .search(&TermSetQuery::new(terms), &DocSetCollector)
+            .map_err(Self::err(&self.path))?;
+        let mut columns = std::collections::HashMap::new();
+        let mut ids = Vec::with_capacity(found.len());
+        for addr in found {
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(c) => c.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("chunk_id")
+                        .map_err(Self::err(&self.path))?,
+                ),
+            };
+            ids.extend(column.first(addr.doc_id).map(ChunkId));
+        }
+        Ok(ChunkSet::new(ids))
     }
 
     /// The stored fields of up to `limit` live chunks whose u64 `field` holds `value`.
@@ -915,5 +1009,35 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![ChunkId(21), ChunkId(20)]);
         assert!(idx.chunks_of(DocId(9)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_search_within_some_documents_returns_only_their_chunks_with_unchanged_scores() {
+        // Documents 1 to 4, three chunks each; the rent clause is everywhere.
+        let chunks: Vec<StoredChunk> = (10..50u64)
+            .filter(|i| i % 10 < 3)
+            .map(|i| chunk(i, &format!("The tenant pays rent under clause {i}.")))
+            .collect();
+        let (_d, idx) = index(&chunks);
+        let within = idx.chunks_of_documents(&[DocId(2), DocId(4)]).unwrap();
+        assert_eq!(within.ids(), &[20, 21, 22, 40, 41, 42]);
+        assert!(idx.chunks_of_documents(&[DocId(7)]).unwrap().is_empty());
+        let all = idx.search("tenant rent clause 41", 100).unwrap();
+        let some = idx
+            .search_within("tenant rent clause 41", 100, Some(&within))
+            .unwrap();
+        assert_eq!(some[0].chunk_id, ChunkId(41));
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|h| within.contains(h.chunk_id.0))
+            .collect();
+        assert_eq!(some.len(), expected.len());
+        for (a, b) in some.iter().zip(expected) {
+            assert!((a.score - b.score).abs() < 1e-6, "{a:?} vs {b:?}");
+        }
+        // Only the best of the set, not the best of the index filtered afterwards.
+        let one = idx.search_within("clause 12", 1, Some(&within)).unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(within.contains(one[0].chunk_id.0));
     }
 }

@@ -19,7 +19,7 @@ use std::time::Instant;
 use hnsw_rs::prelude::{AnnT, DistDot, Hnsw, HnswIo, ReloadOptions};
 
 use super::flat::{self, FlatGraph};
-use crate::ids::ChunkId;
+use crate::ids::{ChunkId, ChunkSet};
 use crate::{Error, Result};
 
 /// Graph parameters. `M` above 256 would make hnsw_rs exit the process; these are fixed.
@@ -32,6 +32,9 @@ const MIN_EF_SEARCH: usize = 64;
 /// as the graph grows (0.987 at 20,000 points but 0.934 at 1,000,000 with ef 64; 0.978 at
 /// ef 512 and 0.988 at ef 1024 on 1,000,000: docs/benchmarks.md).
 const POINTS_PER_EF: usize = 1000;
+/// A search narrowed to at most this many chunks compares the query with each of them
+/// (exact, a few milliseconds) instead of walking the graph past the chunks it skips.
+pub const EXACT_WITHIN: usize = 32_768;
 const BASENAME: &str = "graph";
 /// Holds the base name hnsw_rs actually used for the dump (it may choose another).
 const NAME_FILE: &str = "graph.name";
@@ -450,6 +453,52 @@ impl VectorIndex {
         )
     }
 
+    /// The `limit` live chunks of `within` nearest to `query`, most similar first: exact
+    /// (the query compared with every chunk of the set) when the set holds at most
+    /// `exact_within` chunks and the graph is the flat file, else a graph search that keeps
+    /// only the set's chunks, its candidate list widened by the share of the graph it skips.
+    pub fn search_within(
+        &self,
+        query: &[f32],
+        limit: usize,
+        within: &ChunkSet,
+        exact_within: usize,
+    ) -> Vec<VectorHit> {
+        if query.len() != self.dim || limit == 0 || within.is_empty() {
+            return Vec::new();
+        }
+        let keep = |id: u64| within.contains(id) && !self.tombstones.contains(&id);
+        let hit = |(id, distance): (u64, f32)| VectorHit {
+            chunk_id: ChunkId(id),
+            cosine: 1.0 - distance,
+        };
+        if let Some(flat) = &self.flat
+            && within.len() <= exact_within
+        {
+            let found = flat.nearest_among(query, limit, within.ids(), keep);
+            return Self::ranked(found.into_iter().map(hit));
+        }
+        let points = self.graph_len().max(1);
+        let share = (within.len() as f64 / points as f64).clamp(1e-6, 1.0);
+        let ef = limit.max(MIN_EF_SEARCH).max(points / POINTS_PER_EF);
+        let ef = ((ef as f64 / share).ceil() as usize).clamp(limit, points.max(limit));
+        if let Some(flat) = &self.flat {
+            return Self::ranked(flat.search(query, limit, ef, keep).into_iter().map(hit));
+        }
+        let Some(graph) = &self.graph else {
+            return Vec::new();
+        };
+        let ef = self.ef_past_tombstones(ef);
+        let filter = |id: &usize| keep(*id as u64);
+        Self::ranked(
+            graph
+                .search_filter(query, limit, ef, Some(&filter))
+                .into_iter()
+                .filter(|n| keep(n.d_id as u64))
+                .map(|n| hit((n.d_id as u64, n.distance))),
+        )
+    }
+
     /// Over-fetch in proportion to the dead share, so `limit` live results come back.
     fn ef_past_tombstones(&self, ef: usize) -> usize {
         if self.tombstones.is_empty() {
@@ -616,6 +665,68 @@ mod tests {
                 .count();
         }
         agree as f64 / (10 * queries.len()) as f64
+    }
+
+    #[test]
+    fn a_search_within_a_set_finds_its_nearest_chunks_exactly_or_through_the_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let v: Vec<(ChunkId, Vec<f32>)> = crate::index::test_vectors::unit_vectors(3, 3000, 16)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (ChunkId(i as u64), v))
+            .collect();
+        let mut built = VectorIndex::build(16, &v);
+        built.remove([ChunkId(3)]);
+        built.dump(dir.path()).unwrap();
+        let mapped = VectorIndex::open_for_search(dir.path(), 16, 2999).unwrap();
+        let heap = VectorIndex::open(dir.path(), 16).unwrap();
+        // A third of the chunks (the removed one among them), and a chunk no graph holds.
+        let within = ChunkSet::new(
+            v.iter()
+                .map(|(id, _)| *id)
+                .filter(|id| id.0 % 3 == 0)
+                .chain([ChunkId(99_999)]),
+        );
+        let in_set: Vec<_> = v
+            .iter()
+            .filter(|(id, _)| id.0 % 3 == 0 && id.0 != 3)
+            .cloned()
+            .collect();
+        let queries = crate::index::test_vectors::unit_vectors(11, 50, 16);
+        let mut graph_agree = [0usize; 2];
+        for q in &queries {
+            let mut exact: Vec<(f32, ChunkId)> = in_set
+                .iter()
+                .map(|(id, x)| (x.iter().zip(q).map(|(a, b)| a * b).sum::<f32>(), *id))
+                .collect();
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let best: Vec<ChunkId> = exact[..10].iter().map(|e| e.1).collect();
+            // Exact: the set's ten nearest, in order.
+            let found = mapped.search_within(q, 10, &within, usize::MAX);
+            let ids: Vec<ChunkId> = found.iter().map(|h| h.chunk_id).collect();
+            assert_eq!(ids, best);
+            assert!((found[0].cosine - exact[0].0).abs() < 1e-5);
+            // Through the flat graph and through hnsw_rs: only the set's live chunks.
+            for (i, idx) in [&mapped, &heap].into_iter().enumerate() {
+                let found = idx.search_within(q, 10, &within, 0);
+                assert_eq!(found.len(), 10);
+                assert!(
+                    found
+                        .iter()
+                        .all(|h| h.chunk_id.0 % 3 == 0 && h.chunk_id.0 != 3)
+                );
+                graph_agree[i] += found.iter().filter(|h| best.contains(&h.chunk_id)).count();
+            }
+        }
+        for agree in graph_agree {
+            let recall = agree as f64 / (10 * queries.len()) as f64;
+            assert!(recall >= 0.95, "recall@10 within the set {recall}");
+        }
+        assert!(
+            mapped
+                .search_within(&queries[0], 10, &ChunkSet::default(), usize::MAX)
+                .is_empty()
+        );
     }
 
     #[test]

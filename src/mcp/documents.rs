@@ -23,7 +23,8 @@ use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
 use crate::ingest::extract::{Extracted, extract};
 use crate::ingest::walk::{FileKind, SourceFile};
-use crate::search::{Mode, SearchJson, SearchRequest, SearchResults, Searcher, glob};
+use crate::search::glob::PathFilter;
+use crate::search::{Mode, SearchJson, SearchRequest, SearchResults, Searcher};
 
 /// Most hits one search returns.
 pub const MAX_K: u64 = 50;
@@ -39,10 +40,6 @@ pub const DEFAULT_PASSAGE_LINES: u64 = 40;
 pub const MAX_OUTLINE_HEADINGS: usize = 1_000;
 /// Most file names `status` lists.
 pub const MAX_STATUS_FILES: usize = 1_000;
-/// A search with a path filter looks at this many times `k` candidates (at most
-/// [`MAX_FILTER_CANDIDATES`]), so that `k` hits survive the filter when the index has them.
-const FILTER_DEPTH: usize = 20;
-const MAX_FILTER_CANDIDATES: usize = 1_000;
 /// Extracted documents kept in memory, so reading around a hit does not re-extract a PDF.
 const EXTRACTED_CACHE: usize = 4;
 
@@ -133,7 +130,8 @@ pub struct SearchCall {
     pub mode: Mode,
     /// Hits wanted, 1 to [`MAX_K`].
     pub k: u64,
-    /// Keep only hits whose file matches this glob ([`glob::path_matches`]).
+    /// Search only files whose path matches this glob
+    /// ([`crate::search::glob::path_matches`]).
     pub path: Option<String>,
 }
 
@@ -375,27 +373,8 @@ impl Backend {
         req.rerank = self.rerank.clone();
         let snap = self.snapshot()?;
         let embedder = call.mode.needs_model().then_some(&self.embedder);
-        let filter = call
-            .path
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty());
-        let results = match filter {
-            None => snap.searcher.search(&req, embedder)?,
-            Some(pattern) => {
-                let mut deep = req.clone();
-                deep.k = (k * FILTER_DEPTH).clamp(k, MAX_FILTER_CANDIDATES.max(k));
-                let mut results = snap.searcher.search(&deep, embedder)?;
-                results
-                    .hits
-                    .retain(|h| glob::path_matches(pattern, &h.file));
-                results.hits.truncate(k);
-                for (i, h) in results.hits.iter_mut().enumerate() {
-                    h.rank = i + 1;
-                }
-                results
-            }
-        };
+        req.paths = PathFilter::new(call.path.as_deref());
+        let results = snap.searcher.search(&req, embedder)?;
         Ok(SearchAnswer {
             request: req,
             results,

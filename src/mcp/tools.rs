@@ -60,9 +60,10 @@ pub struct SearchArgs {
     /// Number of hits, 1 to 50 (default 10).
     #[serde(default)]
     pub k: Option<u64>,
-    /// Keep only hits whose file matches this case-insensitive glob, relative to the indexed
-    /// folder: `*` matches anything, `?` one character; without wildcards, any file whose
-    /// path contains the text ("lease", "*.pdf", "2024/*").
+    /// Search only files whose path matches this case-insensitive glob, relative to the
+    /// indexed folder: `*` matches anything, `?` one character; without wildcards, any file
+    /// whose path contains the text ("lease", "*.pdf", "2024/*"). The best k hits of those
+    /// files come back, however many other files the index holds.
     #[serde(default)]
     pub path: Option<String>,
 }

@@ -1,9 +1,49 @@
-//! The results filter of the TUI and of the MCP `search` tool: a small glob over paths,
-//! case-insensitive.
+//! Narrowing a search to some files (`search --path`, the TUI's filter, the MCP `search`
+//! tool's `path`): a small glob over paths, case-insensitive.
 //!
 //! `*` matches any run of characters (slashes included), `?` any one character. A pattern
 //! without wildcards matches anywhere in the path, so `lease` keeps `commercial-lease.txt`. A
 //! pattern without `/` may match the file name alone (`lease*` keeps `2024/lease-a.txt`).
+
+/// The files a search looks in: patterns of [`path_matches`], any one of which a file's path
+/// (relative to the indexed folder) must match. Empty: every file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct PathFilter(Vec<String>);
+
+impl PathFilter {
+    /// The filter of `patterns`, trimmed; blank ones are dropped (none left keeps every file).
+    pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Self {
+        PathFilter(
+            patterns
+                .into_iter()
+                .map(|p| p.as_ref().trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether the filter keeps every file.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The patterns, as given.
+    pub fn patterns(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether the file at `path` (relative to the indexed folder) is searched.
+    pub fn keeps(&self, path: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|p| path_matches(p, path))
+    }
+}
+
+impl std::fmt::Display for PathFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" or "))
+    }
+}
 
 /// Whether `path` (relative to the indexed folder) passes the filter `pattern`.
 /// An empty pattern keeps everything.
@@ -59,7 +99,17 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::path_matches;
+    use super::{PathFilter, path_matches};
+
+    #[test]
+    fn a_path_filter_keeps_files_any_pattern_matches_and_blank_patterns_keep_all() {
+        let f = PathFilter::new(["leases/*", " *.pdf "]);
+        assert!(f.keeps("leases/a.txt") && f.keeps("x/b.PDF"));
+        assert!(!f.keeps("nda.md"));
+        assert_eq!(f.to_string(), "leases/* or *.pdf");
+        let blank = PathFilter::new(["", "  "]);
+        assert!(blank.is_empty() && blank.keeps("anything.txt"));
+    }
 
     #[test]
     fn globs_substrings_and_file_names() {

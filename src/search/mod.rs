@@ -14,21 +14,22 @@ pub mod snippet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::embed::Embedder;
-use crate::ids::ChunkId;
+use crate::ids::{ChunkId, ChunkSet, DocId};
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
-use crate::index::vector::VectorIndex;
+use crate::index::vector::{EXACT_WITHIN, VectorIndex};
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
 use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
+use glob::PathFilter;
 use pinpoint::{Candidates, Pinpoint, PinpointSettings, TermRarity};
 use rerank::{Rerank, RerankSummary, order_by_score};
 use snippet::Snippet;
@@ -100,6 +101,9 @@ pub struct SearchRequest {
     /// A cross-encoder that re-scores the best fused hits and orders them by its score
     /// (the hits after them keep their fused order); `None` keeps the fused order.
     pub rerank: Option<Rerank>,
+    /// The files searched: only chunks of files whose path matches one of these patterns
+    /// are candidates of either arm (empty: every file).
+    pub paths: PathFilter,
 }
 
 impl SearchRequest {
@@ -115,6 +119,7 @@ impl SearchRequest {
             snippet_chars: 240,
             pinpoint: PinpointSettings::default(),
             rerank: None,
+            paths: PathFilter::default(),
         }
     }
 }
@@ -203,6 +208,10 @@ pub struct SearchResults {
         skip_serializing_if = "Option::is_none"
     )]
     pub rerank_elapsed: Option<Duration>,
+    /// How many indexed files the request's path filter kept; `None` without a filter, and
+    /// for a remote index (whose hits are filtered as they come).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_in_scope: Option<usize>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -219,6 +228,9 @@ pub struct SearchJson<'a> {
     pub fusion: Fusion,
     /// The reranker and how many hits it re-scored; null without one.
     pub rerank: Option<RerankSummary>,
+    /// The path patterns the search was narrowed to (absent when it searched every file).
+    #[serde(skip_serializing_if = "PathFilter::is_empty")]
+    pub paths: &'a PathFilter,
     /// Hits, terms and time.
     #[serde(flatten)]
     pub results: &'a SearchResults,
@@ -233,6 +245,7 @@ impl<'a> SearchJson<'a> {
             k: req.k,
             fusion: req.fusion,
             rerank: req.rerank.as_ref().map(Rerank::summary),
+            paths: &req.paths,
             results,
         }
     }
@@ -258,7 +271,22 @@ fn as_millis_if_some<S: serde::Serializer>(
 pub struct Searcher {
     dir: PathBuf,
     arms: Arms,
+    /// Every indexed file's document and path, read once for the first search narrowed to
+    /// some files (a local index only).
+    files: OnceLock<Vec<(DocId, String)>>,
+    /// The last path filter searched and what it resolved to ([`Searcher::scope`]): a TUI
+    /// or an assistant usually asks several questions of the same files.
+    last_scope: Mutex<Option<(PathFilter, Scope)>>,
 }
+
+/// The chunks of the files a path filter keeps (`None`: every file's) and how many files.
+type Scope = (Option<ChunkSet>, usize);
+
+/// A search of a remote index narrowed to some files fetches this many times more
+/// candidates per arm (at most [`MAX_REMOTE_FILTER_CANDIDATES`]) and keeps those of the
+/// files, so that `k` hits survive when the collection has them.
+const REMOTE_FILTER_DEPTH: usize = 20;
+const MAX_REMOTE_FILTER_CANDIDATES: usize = 1_000;
 
 /// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
 /// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
@@ -305,6 +333,8 @@ impl Library {
                 keyword,
                 vectors,
             },
+            files: OnceLock::new(),
+            last_scope: Mutex::new(None),
         })
     }
 }
@@ -341,6 +371,8 @@ impl Searcher {
                 manifest,
                 fusion: RemoteFusion::default(),
             },
+            files: OnceLock::new(),
+            last_scope: Mutex::new(None),
         })
     }
 
@@ -427,6 +459,68 @@ impl Searcher {
             }
             Arms::Remote { .. } => Ok(None),
         }
+    }
+
+    /// The chunks of the files `paths` keeps (`None`: every file's) and how many files that
+    /// is; `None` when the filter is empty or the index is remote (its hits are filtered by
+    /// path as they come).
+    fn scope(&self, paths: &PathFilter) -> Result<Option<Scope>> {
+        let Arms::Local { keyword, .. } = &self.arms else {
+            return Ok(None);
+        };
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let last = || {
+            self.last_scope
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some((searched, scope)) = &*last()
+            && searched == paths
+        {
+            return Ok(Some(scope.clone()));
+        }
+        let files = match self.files.get() {
+            Some(files) => files,
+            None => {
+                let read = keyword.document_paths()?;
+                self.files.get_or_init(|| read)
+            }
+        };
+        let docs: Vec<DocId> = files
+            .iter()
+            .filter(|(_, path)| paths.keeps(path))
+            .map(|(doc, _)| *doc)
+            .collect();
+        // A filter that keeps every file narrows nothing.
+        let chunks = if docs.len() == files.len() {
+            None
+        } else {
+            Some(keyword.chunks_of_documents(&docs)?)
+        };
+        let scope = (chunks, docs.len());
+        *last() = Some((paths.clone(), scope.clone()));
+        Ok(Some(scope))
+    }
+
+    /// The hits of `found` from files `paths` keeps, in their order (each chunk's path read
+    /// with [`fetch`](Self::fetch), which a remote index answers from its last searches).
+    fn in_files(
+        &self,
+        found: Vec<(ChunkId, f32)>,
+        paths: &PathFilter,
+    ) -> Result<Vec<(ChunkId, f32)>> {
+        if paths.is_empty() {
+            return Ok(found);
+        }
+        let mut kept = Vec::with_capacity(found.len());
+        for (id, score) in found {
+            if self.fetch(id)?.is_some_and(|c| paths.keeps(&c.path)) {
+                kept.push((id, score));
+            }
+        }
+        Ok(kept)
     }
 
     /// A chunk's stored fields: text, place, document.
@@ -536,17 +630,27 @@ impl Searcher {
             return Err(Error::EmptyQuery);
         }
         // Each arm fetches enough for the reranker's candidates too.
-        let fetch = req
+        let mut fetch = req
             .k
             .saturating_mul(req.over_fetch.max(1))
             .max(req.rerank.as_ref().map_or(0, |r| r.top));
+        // A local index searches only the chunks of the files asked for; a remote one
+        // fetches deeper and keeps the hits from those files.
+        let scope = self.scope(&req.paths)?;
+        let within = scope.as_ref().and_then(|(chunks, _)| chunks.as_ref());
+        let filter_hits = self.remote().is_some() && !req.paths.is_empty();
+        if filter_hits {
+            fetch = fetch
+                .saturating_mul(REMOTE_FILTER_DEPTH)
+                .min(MAX_REMOTE_FILTER_CANDIDATES.max(fetch));
+        }
         let keyword_arm = || -> Result<Vec<(ChunkId, f32)>> {
             if req.mode == Mode::Semantic {
                 return Ok(Vec::new());
             }
             match &self.arms {
                 Arms::Local { keyword, .. } => Ok(keyword
-                    .search(&req.query, fetch)?
+                    .search_within(&req.query, fetch, within)?
                     .into_iter()
                     .map(|h| (h.chunk_id, h.score))
                     .collect()),
@@ -568,11 +672,13 @@ impl Searcher {
             self.manifest().check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(&req.query)?;
             let found = match &self.arms {
-                Arms::Local { vectors, .. } => vectors
-                    .search(&q, fetch)
-                    .into_iter()
-                    .map(|h| (h.chunk_id, h.cosine))
-                    .collect(),
+                Arms::Local { vectors, .. } => match within {
+                    Some(chunks) => vectors.search_within(&q, fetch, chunks, EXACT_WITHIN),
+                    None => vectors.search(&q, fetch),
+                }
+                .into_iter()
+                .map(|h| (h.chunk_id, h.cosine))
+                .collect(),
                 // A hybrid search fused by the server runs below.
                 Arms::Remote { .. } if self.fused_by_server(req.mode).is_some() => Vec::new(),
                 Arms::Remote { index, .. } => index.semantic(&q, fetch)?,
@@ -598,14 +704,25 @@ impl Searcher {
             (keyword_arm(), semantic_arm())
         };
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
+        let (keyword, semantic) = if filter_hits {
+            (
+                self.in_files(keyword, &req.paths)?,
+                self.in_files(semantic, &req.paths)?,
+            )
+        } else {
+            (keyword, semantic)
+        };
         let (fused, mut read) = match req.mode {
             Mode::Hybrid => {
                 let fusion = req.fusion.for_query(&req.query);
                 let fused = match (remote, &query_vector) {
                     // The server's own hybrid search, fused as asked; the arms' own ranks
                     // and scores are not reported.
-                    (Some(index), Some(q)) => index
-                        .hybrid(&req.query, q, fetch, server_fusion(fusion))?
+                    (Some(index), Some(q)) => self
+                        .in_files(
+                            index.hybrid(&req.query, q, fetch, server_fusion(fusion))?,
+                            &req.paths,
+                        )?
                         .into_iter()
                         .map(|(chunk_id, score)| Fused {
                             chunk_id,
@@ -717,6 +834,7 @@ impl Searcher {
             elapsed: started.elapsed(),
             pinpoint_elapsed,
             rerank_elapsed,
+            files_in_scope: scope.map(|(_, files)| files),
         })
     }
 }

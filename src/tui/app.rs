@@ -15,13 +15,13 @@ use crate::store::Manifest;
 
 use super::action::{Action, Found, Level, Outcome};
 use super::focus::{Focus, KeyContext};
-use super::glob::path_matches;
+use super::glob::{PathFilter, path_matches};
 use super::layout::areas;
 use super::open::{OpenTarget, place_text};
 use super::preview;
 use super::theme::Theme;
 
-/// Hits asked of each search (the filter narrows these).
+/// Hits asked of each search (of the files the path filter keeps, once applied with Enter).
 pub const DEFAULT_K: usize = 50;
 
 /// What the status bar says about the index.
@@ -105,6 +105,9 @@ pub struct App {
     /// First preview row shown; `None` shows the chunk with a little context above it.
     pub(super) scroll: Option<usize>,
     pub(super) filter: String,
+    /// The filter the latest search was narrowed to; typing a filter narrows its hits at
+    /// once, and Enter searches again among the files of a new one.
+    searched_filter: String,
     filter_saved: String,
     filter_return: Focus,
     pub(super) notice: Option<(Level, String)>,
@@ -136,6 +139,7 @@ impl App {
             offset: 0,
             scroll: None,
             filter: String::new(),
+            searched_filter: String::new(),
             filter_saved: String::new(),
             filter_return: Focus::Query,
             notice: None,
@@ -371,7 +375,7 @@ impl App {
                         Focus::Results
                     };
                 }
-                None
+                self.search_new_filter()
             }
             Action::CancelFilter => {
                 if self.focus == Focus::Filter {
@@ -382,7 +386,7 @@ impl App {
                         self.focus = Focus::Query;
                     }
                 }
-                None
+                self.search_new_filter()
             }
             Action::Up => {
                 if self.focus == Focus::Results && self.selected == 0 {
@@ -527,15 +531,26 @@ impl App {
         }
         self.seq += 1;
         self.searching = true;
+        self.searched_filter = self.filter.clone();
         Some(Effect::Search {
             seq: self.seq,
             request: SearchRequest {
                 mode: self.mode,
                 fusion: self.fusion,
                 rerank: self.rerank.clone().filter(|_| self.rerank_on),
+                paths: PathFilter::new([&self.filter]),
                 ..SearchRequest::new(self.query.clone(), self.k)
             },
         })
+    }
+
+    /// Searches again when the filter differs from the one the hits were found with, so the
+    /// hits come from every file it keeps, not only from those of the last search.
+    fn search_new_filter(&mut self) -> Option<Effect> {
+        if self.filter.trim() == self.searched_filter.trim() || self.query.trim().is_empty() {
+            return None;
+        }
+        self.start_search()
     }
 
     /// Forgets the results and cancels the search in flight (its results will be stale).
@@ -807,6 +822,41 @@ pub(super) mod tests {
         app.update(Action::CancelFilter);
         assert_eq!(app.filter(), "*.md");
         assert_eq!(app.focus(), Focus::Results);
+    }
+
+    #[test]
+    fn applying_a_new_filter_searches_again_among_the_files_it_keeps() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "deposit");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["a.txt", "b.md"]);
+        app.update(Action::EditFilter);
+        // Typing narrows the hits at hand at once, without a search.
+        assert!(typed(&mut app, "leases/*").iter().all(Option::is_none));
+        assert_eq!(app.visible_hits().count(), 0);
+        match app.update(Action::ApplyFilter) {
+            Some(Effect::Search { request, .. }) => {
+                assert_eq!(request.query, "deposit");
+                assert_eq!(request.paths, PathFilter::new(["leases/*"]));
+            }
+            other => panic!("expected a search, got {other:?}"),
+        }
+        // An edit cancelled back to the filter searched, or applied unchanged, searches
+        // nothing new.
+        app.update(Action::EditFilter);
+        typed(&mut app, "x");
+        assert_eq!(app.update(Action::CancelFilter), None);
+        app.update(Action::EditFilter);
+        assert_eq!(app.update(Action::ApplyFilter), None);
+        // Later queries keep to the filter's files.
+        app.update(Action::FocusQuery);
+        typed(&mut app, "s");
+        match app.update(Action::Search) {
+            Some(Effect::Search { request, .. }) => {
+                assert_eq!(request.paths.patterns(), ["leases/*"]);
+            }
+            other => panic!("expected a search, got {other:?}"),
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Filter line",
         &[
             ("typing", "glob: * and ?"),
-            ("Enter ↓", "keep, go to results"),
+            ("Enter ↓", "keep, search its files"),
             ("Esc", "restore the old filter"),
             ("Ctrl-U", "clear the filter"),
         ],

@@ -490,7 +490,7 @@ fn render_filter_line(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(app.filter.clone(), t.text()),
         Span::styled(
             if app.filter.is_empty() {
-                "  path glob, e.g. *.md or lease*"
+                "  path glob, e.g. *.md or lease*; Enter searches those files"
             } else {
                 ""
             },
