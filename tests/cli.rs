@@ -336,3 +336,46 @@ fn a_path_filter_that_keeps_no_file_says_so_and_exits_1() {
     assert_eq!(v["files_in_scope"], 0);
     assert_eq!(v["hits"], serde_json::json!([]));
 }
+
+#[test]
+fn max_per_file_lists_the_best_files_each_by_its_best_chunk() {
+    let Some(docs) = indexed_sample() else { return };
+    let query = "termination of the agreement upon written notice";
+    // Keyword scores do not depend on how deep the arm fetches: one hit per file is each
+    // file's first appearance in the unlimited ranking, in that order.
+    let whole = search_json(docs, &[query, "--mode", "keyword", "-k", "400"]);
+    let mut seen = std::collections::HashSet::new();
+    let firsts: Vec<Value> = whole["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| seen.insert(h["file"].as_str().unwrap().to_string()))
+        .take(6)
+        .map(|h| h["chunk_id"].clone())
+        .collect();
+    let one_each = search_json(
+        docs,
+        &[query, "--mode", "keyword", "-k", "6", "--max-per-file", "1"],
+    );
+    let ids: Vec<Value> = one_each["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["chunk_id"].clone())
+        .collect();
+    assert_eq!(ids, firsts);
+    assert_eq!(one_each["max_per_file"], 1);
+    // In hybrid mode, at most two hits of a file and still k hits.
+    let two = search_json(docs, &[query, "-k", "10", "--max-per-file", "2"]);
+    let found = files(&two);
+    assert_eq!(found.len(), 10);
+    for f in &found {
+        assert!(found.iter().filter(|g| *g == f).count() <= 2, "{found:?}");
+    }
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", query, "--max-per-file", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains("--max-per-file"));
+}

@@ -214,6 +214,7 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         index,
         &["termination upon notice", "-k", "3", "--path", "*.md"],
     );
+    let cli_files = search_json(index, &[query, "-k", "4", "--max-per-file", "1"]);
     let top = &cli["hits"][0];
     let (file, line) = (top["file"].as_str().unwrap(), top["line"].as_u64().unwrap());
     let plan = json!({"calls": [
@@ -236,6 +237,8 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "search", "arguments": {"query": 42}},
         {"tool": "get_passage", "arguments": {"start_byte": 0}},
         {"tool": "delete_everything", "arguments": {}},
+        {"tool": "search", "arguments": {"query": query, "k": 4, "max_per_file": 1}},
+        {"tool": "search", "arguments": {"query": query, "max_per_file": 0}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -358,6 +361,9 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         assert!(e.contains("failed to deserialize parameters"), "{i}: {e}");
     }
     assert_eq!(r["results"][17]["protocol_error"]["code"], -32602);
+    // One hit per file, as `search --max-per-file 1`.
+    assert_eq!(without_elapsed(ok(&r, 18)), without_elapsed(&cli_files));
+    assert!(tool_error(&r, 19).contains("max_per_file must be 1 or more"));
 }
 
 /// A `lexsearch mcp --http` server, killed when dropped.

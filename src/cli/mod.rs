@@ -565,6 +565,10 @@ struct SearchArgs {
     /// however many other files the index holds.
     #[arg(long = "path", value_name = "GLOB")]
     paths: Vec<String>,
+    /// At most N hits from one file: with 1, the k best files, each by its best chunk
+    /// ("which of my NDAs allow disclosure to affiliates?"). The arms fetch deeper for it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_per_file: Option<u32>,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -921,6 +925,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         },
         rerank: args.rerank.load(args.model.device)?,
         paths: PathFilter::new(&args.paths),
+        max_per_file: args.max_per_file.map(|n| n as usize),
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {

@@ -587,41 +587,15 @@ impl KeywordIndex {
         Ok(chunks)
     }
 
-    /// One chunk of every document in the index (the first one found), by document id:
-    /// what is indexed, read from the `doc_id` terms without visiting every chunk.
+    /// One chunk of every document in the index, by document id: what is indexed, read
+    /// straight from the postings of the `doc_id` terms (no query per document, and no
+    /// visit to the other chunks).
     pub fn documents(&self) -> Result<Vec<StoredChunk>> {
-        let searcher = self.reader.searcher();
-        let mut ids = std::collections::BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields.doc_id)
-                .map_err(Self::err(&self.path))?;
-            let mut terms = inverted
-                .terms()
-                .stream()
-                .map_err(|e| Self::err(&self.path)(e.into()))?;
-            while terms.advance() {
-                if let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) {
-                    ids.insert(u64::from_be_bytes(bytes));
-                }
-            }
-        }
-        let mut docs = Vec::with_capacity(ids.len());
-        for id in ids {
-            // A deleted document's term stays until its segment is merged: it finds nothing.
-            docs.extend(self.stored_where(self.fields.doc_id, id, 1)?);
-        }
-        Ok(docs)
-    }
-
-    /// Every indexed document's path, by document id: one stored chunk of each read
-    /// straight from the postings of its `doc_id` term (no query per document).
-    pub fn document_paths(&self) -> Result<Vec<(DocId, String)>> {
         use tantivy::DocSet;
         let err = Self::err(&self.path);
         let io = |e: std::io::Error| Self::err(&self.path)(e.into());
         let searcher = self.reader.searcher();
-        let mut paths = std::collections::BTreeMap::new();
+        let mut docs = std::collections::BTreeMap::new();
         for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(self.fields.doc_id).map_err(&err)?;
             let store = segment.get_store_reader(64).map_err(io)?;
@@ -630,9 +604,9 @@ impl KeywordIndex {
                 let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) else {
                     continue;
                 };
-                let doc = u64::from_be_bytes(bytes);
-                if paths.contains_key(&doc) {
-                    continue;
+                let id = u64::from_be_bytes(bytes);
+                if docs.contains_key(&id) {
+                    continue; // its chunks span segments: one is enough
                 }
                 let mut postings = inverted
                     .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
@@ -642,19 +616,13 @@ impl KeywordIndex {
                 while at != tantivy::TERMINATED && segment.is_deleted(at) {
                     at = postings.advance();
                 }
-                if at == tantivy::TERMINATED {
-                    continue;
+                if at != tantivy::TERMINATED {
+                    let doc: TantivyDocument = store.get(at).map_err(&err)?;
+                    docs.insert(id, self.stored(&doc));
                 }
-                let stored: TantivyDocument = store.get(at).map_err(&err)?;
-                let path = stored
-                    .get_first(self.fields.path)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                paths.insert(doc, path);
             }
         }
-        Ok(paths.into_iter().map(|(d, p)| (DocId(d), p)).collect())
+        Ok(docs.into_values().collect())
     }
 
     /// The live chunks of the documents `docs`, read from the `doc_id` terms and the
@@ -1009,6 +977,22 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![ChunkId(21), ChunkId(20)]);
         assert!(idx.chunks_of(DocId(9)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn deleted_documents_are_neither_listed_nor_searched_within() {
+        let (_d, idx) = index(&[
+            chunk(10, "Either party may terminate."),
+            chunk(11, "Notice is due in writing."),
+            chunk(20, "The deposit is held in trust."),
+        ]);
+        let mut w = idx.writer(1).unwrap();
+        w.delete_doc(DocId(1));
+        w.commit().unwrap();
+        idx.reload().unwrap();
+        let docs: Vec<DocId> = idx.documents().unwrap().iter().map(|c| c.doc_id).collect();
+        assert_eq!(docs, [DocId(2)]);
+        assert!(idx.chunks_of_documents(&[DocId(1)]).unwrap().is_empty());
     }
 
     #[test]

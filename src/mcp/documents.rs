@@ -53,6 +53,9 @@ pub enum ToolError {
     /// An empty query.
     #[error("the query is empty: give words, a question or a citation to look for")]
     EmptyQuery,
+    /// `max_per_file` of 0.
+    #[error("max_per_file must be 1 or more (leave it out for no limit)")]
+    BadMaxPerFile,
     /// A path naming something outside the indexed folder.
     #[error(
         "{file:?} is outside the indexed folder {}; give a `file` as search hits and the \
@@ -133,6 +136,8 @@ pub struct SearchCall {
     /// Search only files whose path matches this glob
     /// ([`crate::search::glob::path_matches`]).
     pub path: Option<String>,
+    /// At most this many hits from one file, 1 or more (`None`: no limit).
+    pub max_per_file: Option<u64>,
 }
 
 /// A search and its results, serialised as `lexsearch search --json` prints them.
@@ -367,6 +372,9 @@ impl Backend {
         if call.query.trim().is_empty() {
             return Err(ToolError::EmptyQuery);
         }
+        if call.max_per_file == Some(0) {
+            return Err(ToolError::BadMaxPerFile);
+        }
         let k = call.k as usize;
         let mut req = SearchRequest::new(call.query.clone(), k);
         req.mode = call.mode;
@@ -374,6 +382,9 @@ impl Backend {
         let snap = self.snapshot()?;
         let embedder = call.mode.needs_model().then_some(&self.embedder);
         req.paths = PathFilter::new(call.path.as_deref());
+        req.max_per_file = call
+            .max_per_file
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let results = snap.searcher.search(&req, embedder)?;
         Ok(SearchAnswer {
             request: req,

@@ -66,6 +66,10 @@ pub struct SearchArgs {
     /// files come back, however many other files the index holds.
     #[serde(default)]
     pub path: Option<String>,
+    /// At most this many hits from one file (1 or more); 1 lists the k best files, each by
+    /// its best passage ("which of the NDAs allow disclosure to affiliates?").
+    #[serde(default)]
+    pub max_per_file: Option<u64>,
 }
 
 /// Arguments of `get_passage`.
@@ -158,6 +162,7 @@ score. Read around a hit with get_passage.",
             mode: args.mode.into(),
             k: args.k.unwrap_or(DEFAULT_K),
             path: args.path,
+            max_per_file: args.max_per_file,
         };
         answer(&self.backend, move |b| b.search(&call)).await
     }

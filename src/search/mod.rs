@@ -104,6 +104,9 @@ pub struct SearchRequest {
     /// The files searched: only chunks of files whose path matches one of these patterns
     /// are candidates of either arm (empty: every file).
     pub paths: PathFilter,
+    /// At most this many hits from one file (`None`: no limit); the arms then fetch
+    /// deeper, so that `k` hits from enough files come back when the index has them.
+    pub max_per_file: Option<usize>,
 }
 
 impl SearchRequest {
@@ -120,6 +123,7 @@ impl SearchRequest {
             pinpoint: PinpointSettings::default(),
             rerank: None,
             paths: PathFilter::default(),
+            max_per_file: None,
         }
     }
 }
@@ -231,6 +235,9 @@ pub struct SearchJson<'a> {
     /// The path patterns the search was narrowed to (absent when it searched every file).
     #[serde(skip_serializing_if = "PathFilter::is_empty")]
     pub paths: &'a PathFilter,
+    /// The most hits taken from one file (absent without a limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_file: Option<usize>,
     /// Hits, terms and time.
     #[serde(flatten)]
     pub results: &'a SearchResults,
@@ -246,6 +253,7 @@ impl<'a> SearchJson<'a> {
             fusion: req.fusion,
             rerank: req.rerank.as_ref().map(Rerank::summary),
             paths: &req.paths,
+            max_per_file: req.max_per_file,
             results,
         }
     }
@@ -287,6 +295,11 @@ type Scope = (Option<ChunkSet>, usize);
 /// files, so that `k` hits survive when the collection has them.
 const REMOTE_FILTER_DEPTH: usize = 20;
 const MAX_REMOTE_FILTER_CANDIDATES: usize = 1_000;
+/// A search that takes at most a few hits per file fetches this many times more
+/// candidates per arm (at most [`MAX_PER_FILE_CANDIDATES`]), since the best chunks of a
+/// long document crowd the top of each arm.
+const PER_FILE_DEPTH: usize = 8;
+const MAX_PER_FILE_CANDIDATES: usize = 2_000;
 
 /// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
 /// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
@@ -484,7 +497,11 @@ impl Searcher {
         let files = match self.files.get() {
             Some(files) => files,
             None => {
-                let read = keyword.document_paths()?;
+                let read = keyword
+                    .documents()?
+                    .into_iter()
+                    .map(|c| (c.doc_id, c.path))
+                    .collect();
                 self.files.get_or_init(|| read)
             }
         };
@@ -644,6 +661,16 @@ impl Searcher {
                 .saturating_mul(REMOTE_FILTER_DEPTH)
                 .min(MAX_REMOTE_FILTER_CANDIDATES.max(fetch));
         }
+        if req.max_per_file == Some(0) {
+            return Err(Error::InvalidSetting(
+                "at most 0 hits per file leaves none: give 1 or more".into(),
+            ));
+        }
+        if req.max_per_file.is_some() {
+            fetch = fetch
+                .saturating_mul(PER_FILE_DEPTH)
+                .min(MAX_PER_FILE_CANDIDATES.max(fetch));
+        }
         let keyword_arm = || -> Result<Vec<(ChunkId, f32)>> {
             if req.mode == Mode::Semantic {
                 return Ok(Vec::new());
@@ -765,7 +792,11 @@ impl Searcher {
             _ => (fused, HashMap::new(), None),
         };
         let mut hits = Vec::with_capacity(req.k);
-        for f in fused.into_iter().take(req.k) {
+        let mut per_file: HashMap<String, usize> = HashMap::new();
+        for f in fused {
+            if hits.len() == req.k {
+                break;
+            }
             let stored = match read.remove(&f.chunk_id) {
                 Some(c) => c,
                 None => match self.fetch(f.chunk_id)? {
@@ -773,6 +804,13 @@ impl Searcher {
                     None => continue, // an orphan vector: harmless, skipped
                 },
             };
+            if let Some(most) = req.max_per_file {
+                let taken = per_file.entry(stored.path.clone()).or_default();
+                if *taken >= most {
+                    continue;
+                }
+                *taken += 1;
+            }
             let snippet = snippet::snippet(&stored.text, &req.query, req.snippet_chars);
             let matched_terms = snippet::matched_terms(&stored.text, &req.query);
             hits.push(Hit {
