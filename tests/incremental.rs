@@ -808,3 +808,40 @@ fn the_graph_built_while_embedding_finds_what_exact_search_finds() {
     assert!(recall >= 0.98, "recall@10 {recall}");
     assert_eq!(itself, vectors.len());
 }
+
+#[test]
+fn files_named_in_lexsearchignore_are_left_out_and_removed_by_the_next_run() {
+    let (_dir, model, docs) = setup();
+    let first = index_json(&model, &docs);
+    let all = first["files_indexed"].as_u64().unwrap();
+    assert_eq!(first["ignored"], 0);
+    let lease_only = || {
+        let found = keyword_files(&docs, "Bright Fennel Bakery");
+        !found.is_empty() && found.iter().all(|f| f == "commercial-lease.txt")
+    };
+    assert!(lease_only());
+    // Drafts (a folder) and the lease are left out; an Office owner file never counts.
+    fs::create_dir(docs.join("drafts")).unwrap();
+    fs::write(
+        docs.join("drafts/memo.txt"),
+        "Draft memo about Bright Fennel Bakery.",
+    )
+    .unwrap();
+    fs::write(docs.join("~$nda.docx"), [0u8; 162]).unwrap();
+    fs::write(
+        docs.join(".lexsearchignore"),
+        "# not for search\ndrafts/\ncommercial-lease.txt\n",
+    )
+    .unwrap();
+    let second = index_json(&model, &docs);
+    assert_eq!(second["files_indexed"].as_u64(), Some(all - 1));
+    assert_eq!(second["removed"], 1);
+    assert_eq!(second["ignored"], 2);
+    assert_eq!(second["skipped"], serde_json::json!([]), "{second}");
+    assert!(keyword_files(&docs, "Bright Fennel Bakery").is_empty());
+    // Let back in by the next run.
+    fs::write(docs.join(".lexsearchignore"), "drafts/\n").unwrap();
+    let third = index_json(&model, &docs);
+    assert_eq!((&third["added"], &third["ignored"]), (&1.into(), &1.into()));
+    assert!(lease_only());
+}

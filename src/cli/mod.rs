@@ -43,7 +43,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Index a folder of documents (.txt, .md, .html, .pdf, .docx).
+    /// Index a folder of documents (.txt, .md, .html, .pdf, .docx, .odt, .rtf, .eml, .msg).
+    ///
+    /// Hidden files and folders are skipped, as are the `~$name.docx` owner files Office
+    /// keeps beside an open document and whatever the folder's `.lexsearchignore` names, one
+    /// pattern a line in gitignore's syntax (`drafts/`, `*.bak.docx`, `!keep.txt`, `/old`).
+    /// A later run removes from the index what the file then leaves out.
     Index(IndexArgs),
     /// Search an index: keyword, semantic or hybrid.
     Search(SearchArgs),
@@ -1067,6 +1072,9 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
                 "ignored {} files of unsupported types",
                 report.unsupported
             )?;
+        }
+        if report.ignored > 0 {
+            writeln!(out, "{}", output::left_out(report.ignored))?;
         }
         if !report.skipped.is_empty() {
             writeln!(out, "would skip {} files:", report.skipped.len())?;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::embed::{DeviceSpec, Embedder, ModelFiles};
 use crate::indexer::{IndexReport, Progress};
+use crate::ingest::walk::IGNORE_FILE;
 use crate::search::glob::PathFilter;
 use crate::search::{SearchJson, SearchRequest, SearchResults};
 
@@ -106,6 +107,9 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     if r.unsupported > 0 {
         writeln!(out, "ignored {} files of unsupported types", r.unsupported)?;
     }
+    if r.ignored > 0 {
+        writeln!(out, "{}", left_out(r.ignored))?;
+    }
     for p in &r.empty {
         writeln!(out, "no text: {}", p.display())?;
     }
@@ -168,9 +172,15 @@ fn nothing_indexed(r: &IndexReport) -> String {
     if r.unsupported > 0 {
         why.push(format!("{} are of unsupported types", r.unsupported));
     }
+    if r.ignored > 0 {
+        why.push(format!(
+            "{} files and folders are named in {IGNORE_FILE}",
+            r.ignored
+        ));
+    }
     if why.is_empty() {
         format!(
-            "nothing indexed: {} holds no .txt, .md, .html, .pdf or .docx files; the index is empty",
+            "nothing indexed: {} holds no .txt, .md, .html, .pdf, .docx, .odt, .rtf, .eml or .msg files; the index is empty",
             r.root.display()
         )
     } else {
@@ -295,6 +305,16 @@ fn write_marked(
         write!(out, "{style}{piece}{style:#}")?;
     }
     Ok(())
+}
+
+/// The line that says how many files and folders the ignore file left out.
+pub(super) fn left_out(ignored: usize) -> String {
+    let what = if ignored == 1 {
+        "file or folder"
+    } else {
+        "files and folders"
+    };
+    format!("left out {ignored} {what} named in {IGNORE_FILE}")
 }
 
 pub(super) fn print_hits(

@@ -165,6 +165,8 @@ pub struct IndexReport {
     pub empty: Vec<PathBuf>,
     /// Files ignored because their type is not supported.
     pub unsupported: usize,
+    /// Files and folders left out by the folder's `.lexsearchignore` (a folder counts once).
+    pub ignored: usize,
     /// Wall time in seconds.
     pub seconds: f64,
     /// Chunks embedded per second of wall time.
@@ -342,6 +344,7 @@ pub fn build_index(
         skipped: walked.skipped,
         empty: Vec::new(),
         unsupported: walked.unsupported,
+        ignored: walked.ignored,
         seconds: 0.0,
         chunks_per_second: 0.0,
         encoder_seconds: 0.0,
@@ -465,6 +468,8 @@ pub struct DryRunReport {
     pub empty: Vec<PathBuf>,
     /// Files ignored because their type is not supported.
     pub unsupported: usize,
+    /// Files and folders left out by the folder's `.lexsearchignore` (a folder counts once).
+    pub ignored: usize,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -481,6 +486,7 @@ pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
         skipped: walked.skipped,
         empty: Vec::new(),
         unsupported: walked.unsupported,
+        ignored: walked.ignored,
         seconds: 0.0,
     };
     // The index run's own limits, without OCR: a dry run reads what a run would read, an

@@ -1,10 +1,14 @@
 //! Walking a document folder.
 //!
-//! Hidden files and folders (names starting with `.`) and the index's own folder are skipped;
-//! symbolic links are followed, and link loops are reported instead of followed forever.
+//! Hidden files and folders (names starting with `.`), the owner files Microsoft Office keeps
+//! beside an open document (`~$name.docx`), the index's own folder, and whatever the folder's
+//! [`IGNORE_FILE`] names (gitignore syntax) are skipped; symbolic links are followed, and link
+//! loops are reported instead of followed forever.
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
@@ -93,11 +97,58 @@ pub struct WalkOutput {
     pub skipped: Vec<Skipped>,
     /// Number of files ignored because their extension is not supported.
     pub unsupported: usize,
+    /// Files and folders left out by the folder's [`IGNORE_FILE`] (a folder counts once).
+    pub ignored: usize,
+}
+
+/// The file at the root of an indexed folder that names what not to index, one pattern a
+/// line with gitignore's syntax: `drafts/`, `*.bak.docx`, `!keep.txt`, `/old`, `# comments`.
+pub const IGNORE_FILE: &str = ".lexsearchignore";
+
+/// The patterns of `root`'s [`IGNORE_FILE`] (none when it is absent), and a note for each
+/// line that could not be read as a pattern.
+fn ignore_patterns(root: &Path) -> (Gitignore, Vec<Skipped>) {
+    let file = root.join(IGNORE_FILE);
+    if !file.is_file() {
+        return (Gitignore::empty(), Vec::new());
+    }
+    let mut builder = GitignoreBuilder::new(root);
+    let mut notes = Vec::new();
+    if let Some(err) = builder.add(&file) {
+        // The note names the file already.
+        let err = match err {
+            ignore::Error::WithPath { err, .. } => *err,
+            err => err,
+        };
+        notes.push(Skipped {
+            path: file.clone(),
+            reason: format!("{err} (the other patterns apply)"),
+        });
+    }
+    let patterns = builder.build().unwrap_or_else(|err| {
+        notes.push(Skipped {
+            path: file,
+            reason: format!("{err}: no pattern applies"),
+        });
+        Gitignore::empty()
+    });
+    (patterns, notes)
+}
+
+/// Whether a file or folder name is one Office keeps beside an open document (`~$name.docx`:
+/// the owner's name, not the document).
+fn is_office_owner_file(name: &str) -> bool {
+    name.starts_with("~$")
 }
 
 /// Lists the indexable files under `root`, skipping hidden entries and every path in `exclude`.
 pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
-    let mut out = WalkOutput::default();
+    let (patterns, notes) = ignore_patterns(root);
+    let mut out = WalkOutput {
+        skipped: notes,
+        ..WalkOutput::default()
+    };
+    let mut ignored = 0;
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -106,8 +157,17 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
             if e.depth() == 0 {
                 return true;
             }
-            let hidden = e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
-            !hidden && !exclude.iter().any(|x| e.path() == x)
+            let name = e.file_name().to_str();
+            if name.is_some_and(|n| n.starts_with('.') || is_office_owner_file(n))
+                || exclude.iter().any(|x| e.path() == x)
+            {
+                return false;
+            }
+            let ignore = patterns
+                .matched(e.path(), e.file_type().is_dir())
+                .is_ignore();
+            ignored += usize::from(ignore);
+            !ignore
         });
     for entry in walker {
         let entry = match entry {
@@ -161,6 +221,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
             mtime_ns,
         });
     }
+    out.ignored = ignored;
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
@@ -205,6 +266,61 @@ mod tests {
         assert_eq!(out.files[3].kind, FileKind::Docx);
         assert_eq!(out.unsupported, 2);
         assert!(out.skipped.is_empty());
+    }
+
+    #[test]
+    fn walk_leaves_out_what_the_ignore_file_names_and_office_owner_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "a.txt",
+            "~$a.docx",
+            "drafts/x.txt",
+            "drafts/y.md",
+            "old/keep.txt",
+            "old/z.txt",
+            "sub/old/deep.txt",
+            "sub/notes.bak.md",
+        ] {
+            let path = root.join(f);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "text").unwrap();
+        }
+        // Patterns as in a .gitignore: a folder anywhere, an anchored folder's files with
+        // one let back in, a glob, a comment and a blank line.
+        fs::write(
+            root.join(IGNORE_FILE),
+            "# not for search\ndrafts/\n/old/*\n!/old/keep.txt\n\n*.bak.md\n",
+        )
+        .unwrap();
+        let out = walk(root, &[]);
+        let rels: Vec<_> = out.files.iter().map(|f| f.rel.clone()).collect();
+        assert_eq!(
+            rels,
+            ["a.txt", "old/keep.txt", "sub/old/deep.txt"].map(PathBuf::from)
+        );
+        // drafts/ (once, not walked into), old/z.txt, sub/notes.bak.md.
+        assert_eq!(out.ignored, 3);
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    }
+
+    #[test]
+    fn a_bad_ignore_pattern_is_reported_and_the_others_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.txt"), "a").unwrap();
+        fs::write(root.join("b.txt"), "b").unwrap();
+        fs::write(root.join(IGNORE_FILE), "{a,b\nb.txt\n").unwrap();
+        let out = walk(root, &[]);
+        assert_eq!(out.files.len(), 1);
+        assert_eq!(out.files[0].rel, PathBuf::from("a.txt"));
+        assert_eq!(out.skipped.len(), 1);
+        assert_eq!(out.skipped[0].path, root.join(IGNORE_FILE));
+        assert!(
+            out.skipped[0].reason.contains("the other patterns apply"),
+            "{}",
+            out.skipped[0].reason
+        );
     }
 
     #[cfg(unix)]
