@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{indexed_sample, lexsearch, real_model, sample_corpus};
+use crate::common::{files_with_extension, indexed_sample, lexsearch, real_model, sample_corpus};
 
 #[test]
 fn quick_bench_reports_throughput_latency_and_recall() {
@@ -29,17 +29,10 @@ fn quick_bench_reports_throughput_latency_and_recall() {
     // Searches narrowed to the Markdown files, in the three modes.
     let narrowed = &r["path_latency"][0];
     assert_eq!(narrowed["pattern"], "*.md");
-    let md = std::fs::read_dir(sample_corpus())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "md")
-        })
-        .count();
-    assert_eq!(narrowed["files"], md);
+    assert_eq!(
+        narrowed["files"],
+        files_with_extension(&sample_corpus(), "md")
+    );
     assert_eq!(narrowed["latency"].as_array().unwrap().len(), 3);
     // Recall is measured, on real embeddings, against exact search: a generous floor.
     let recall = r["graph_recall"].as_array().unwrap();

@@ -265,20 +265,14 @@ fn a_path_filter_ranks_the_best_chunks_of_the_files_it_keeps_not_a_filtered_top_
         );
     }
     assert_eq!(narrowed["paths"], serde_json::json!(["*.md"]));
-    let md_files = std::fs::read_dir(docs)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "md")
-        })
-        .count();
-    assert_eq!(narrowed["files_in_scope"], md_files);
+    assert_eq!(
+        narrowed["files_in_scope"],
+        crate::common::files_with_extension(docs, "md")
+    );
 
     // A file whose chunks are far from the top of the whole index still gives its best ones,
-    // in every mode (the will shares one word with the query); repeated patterns keep files matching any of them.
+    // in every mode (the will shares one word with the query); repeated patterns keep files
+    // matching any of them.
     for mode in ["hybrid", "semantic", "keyword"] {
         let v = search_json(
             docs,

@@ -309,6 +309,15 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
 
     // Searches from a folder with no index, in the three modes, with pinpoints.
     let elsewhere = tempfile::tempdir().unwrap();
+    let search = |args: &[&str]| {
+        success_json(
+            lexsearch()
+                .current_dir(elsewhere.path())
+                .args(["search", "--json", "--backend", &url, "--model"])
+                .arg(&model)
+                .args(args),
+        )
+    };
     for (mode, query, expected) in [
         ("keyword", "parrot named Horatio", "commercial-lease.txt"),
         (
@@ -322,21 +331,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
             "last-will.txt",
         ),
     ] {
-        let v = success_json(
-            lexsearch()
-                .current_dir(elsewhere.path())
-                .args([
-                    "search",
-                    "--json",
-                    "--backend",
-                    &url,
-                    "--mode",
-                    mode,
-                    "--model",
-                ])
-                .arg(&model)
-                .arg(query),
-        );
+        let v = search(&["--mode", mode, query]);
         let hit = &v["hits"][0];
         assert_eq!(hit["file"], expected, "{mode}: {v}");
         assert_eq!(
@@ -361,12 +356,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     }
 
     // E-mail headers come back from the collection as from a local index.
-    let v = success_json(
-        lexsearch()
-            .current_dir(elsewhere.path())
-            .args(["search", "--json", "--backend", &url, "--mode", "keyword"])
-            .arg("wire instructions escrow"),
-    );
+    let v = search(&["--mode", "keyword", "wire instructions escrow"]);
     let hit = &v["hits"][0];
     assert_eq!(hit["file"], "memo.eml", "{v}");
     assert_eq!(hit["mail"]["from"], "Ann Lee <ann@firm.example>", "{hit}");
@@ -374,23 +364,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
 
     // A search narrowed to some files keeps to them on the server too (filtered as hits
     // come back from a deeper fetch, docs/scale.md).
-    let v = success_json(
-        lexsearch()
-            .current_dir(elsewhere.path())
-            .args([
-                "search",
-                "--json",
-                "--backend",
-                &url,
-                "-k",
-                "3",
-                "--path",
-                "*.md",
-            ])
-            .arg("--model")
-            .arg(&model)
-            .arg("parrot named Horatio"),
-    );
+    let v = search(&["-k", "3", "--path", "*.md", "parrot named Horatio"]);
     let narrowed = hit_files(&v);
     assert_eq!(narrowed.len(), 3, "{v}");
     assert!(narrowed.iter().all(|f| f.ends_with(".md")), "{narrowed:?}");

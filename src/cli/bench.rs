@@ -10,6 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::bench::{CpuInfo, Latency, bert_flops, cpu_info, exact_top_k};
+use crate::embed::Embedder;
 use crate::index::vector::VectorIndex;
 use crate::ingest::chunk::TokenSpans;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, extract};
@@ -344,21 +345,8 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         report.resident_mb_after_open = resident_mb();
         report.index_chunks = Some(searcher.manifest().chunks);
         let rounds = if args.quick { 1 } else { 5 };
-        for mode in [Mode::Keyword, Mode::Semantic, Mode::Hybrid] {
-            let mut samples = Vec::new();
-            for _ in 0..rounds {
-                for q in QUERIES {
-                    let mut req = SearchRequest::new(*q, 10);
-                    req.mode = mode;
-                    let t = Instant::now();
-                    searcher.search(&req, Some(&embedder))?;
-                    samples.push(t.elapsed());
-                }
-            }
-            report
-                .query_latency
-                .push((mode.name().to_string(), Latency::of(&samples)));
-        }
+        report.query_latency =
+            mode_latencies(&searcher, &embedder, rounds, &PathFilter::default())?;
         for pattern in &args.paths {
             // A searcher of its own, so that each first search reads the file list.
             let searcher = Searcher::open(index)?;
@@ -368,21 +356,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             let t = Instant::now();
             let first = searcher.search(&req, Some(&embedder))?;
             let first_ms = t.elapsed().as_secs_f64() * 1000.0;
-            let mut latency = Vec::new();
-            for mode in [Mode::Keyword, Mode::Semantic, Mode::Hybrid] {
-                let mut samples = Vec::new();
-                for _ in 0..rounds {
-                    for q in QUERIES {
-                        let mut req = SearchRequest::new(*q, 10);
-                        req.mode = mode;
-                        req.paths = paths.clone();
-                        let t = Instant::now();
-                        searcher.search(&req, Some(&embedder))?;
-                        samples.push(t.elapsed());
-                    }
-                }
-                latency.push((mode.name().to_string(), Latency::of(&samples)));
-            }
+            let latency = mode_latencies(&searcher, &embedder, rounds, &paths)?;
             report.path_latency.push(PathLatency {
                 pattern: pattern.clone(),
                 files: first.files_in_scope.unwrap_or(0),
@@ -473,6 +447,32 @@ fn print_curve(w: &mut impl Write, curve: &[Recall]) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The latency of each mode's searches (10 hits) of [`QUERIES`], `rounds` times over,
+/// narrowed to `paths`.
+fn mode_latencies(
+    searcher: &Searcher,
+    embedder: &Embedder,
+    rounds: usize,
+    paths: &PathFilter,
+) -> anyhow::Result<Vec<(String, Latency)>> {
+    let mut out = Vec::new();
+    for mode in [Mode::Keyword, Mode::Semantic, Mode::Hybrid] {
+        let mut samples = Vec::new();
+        for _ in 0..rounds {
+            for q in QUERIES {
+                let mut req = SearchRequest::new(*q, 10);
+                req.mode = mode;
+                req.paths = paths.clone();
+                let t = Instant::now();
+                searcher.search(&req, Some(embedder))?;
+                samples.push(t.elapsed());
+            }
+        }
+        out.push((mode.name().to_string(), Latency::of(&samples)));
+    }
+    Ok(out)
 }
 
 /// One line per search mode: its latency percentiles.

@@ -75,6 +75,20 @@ pub fn hit_files(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Number of files directly in `dir` whose extension is `ext`.
+pub fn files_with_extension(dir: &Path, ext: &str) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == ext)
+        })
+        .count()
+}
+
 /// Copies a folder tree (files and folders only).
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
