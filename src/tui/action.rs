@@ -37,6 +37,8 @@ pub struct Outcome {
     pub found: Vec<Found>,
     /// Wall time of the search (query embedding included).
     pub elapsed: Duration,
+    /// How many indexed files the search's path filter kept (`None`: not narrowed).
+    pub files_in_scope: Option<usize>,
 }
 
 impl Outcome {
@@ -50,6 +52,7 @@ impl Outcome {
                 .map(|h| Found::from_hit(h, query))
                 .collect(),
             elapsed,
+            files_in_scope: None,
         }
     }
 }

@@ -121,6 +121,7 @@ fn deliver(app: &mut App, seq: u64, found: Vec<Found>) {
             mode,
             found,
             elapsed: Duration::from_millis(12),
+            files_in_scope: None,
         }),
     });
 }
@@ -366,6 +367,38 @@ fn the_path_filter_narrows_results() {
     typed(&mut app, "x");
     let text = screen(&render(&app, 80, 24));
     assert!(text.contains("No hits match the filter “*.mdx”."), "{text}");
+}
+
+#[test]
+fn a_filter_that_keeps_no_indexed_file_says_so() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(90, 24));
+    app.update(Action::EditFilter);
+    typed(&mut app, "contracts/*");
+    app.update(Action::ApplyFilter);
+    typed(&mut app, "deposit");
+    let seq = match app.update(Action::Search) {
+        Some(Effect::Search { seq, request }) => {
+            assert_eq!(request.paths.patterns(), ["contracts/*"]);
+            seq
+        }
+        other => panic!("expected a search, got {other:?}"),
+    };
+    app.update(Action::Results {
+        seq,
+        result: Ok(Outcome {
+            query: "deposit".into(),
+            mode: app.mode(),
+            found: Vec::new(),
+            elapsed: Duration::from_millis(3),
+            files_in_scope: Some(0),
+        }),
+    });
+    let text = screen(&render(&app, 90, 24));
+    assert!(
+        text.contains("No indexed file's path matches the filter “contracts/*”."),
+        "{text}"
+    );
 }
 
 #[test]

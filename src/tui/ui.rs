@@ -375,6 +375,17 @@ fn empty_state(app: &App) -> Vec<Line<'static>> {
     } else {
         match &app.outcome {
             None => vec![("Searching…".into(), t.dim())],
+            Some(o) if o.found.is_empty() && o.files_in_scope == Some(0) => vec![
+                (
+                    format!("No indexed file's path matches the filter “{}”.", app.filter),
+                    t.accent(),
+                ),
+                (
+                    "Ctrl-F to change it (Ctrl-U in the filter clears it, Enter searches again)."
+                        .into(),
+                    t.text(),
+                ),
+            ],
             Some(o) if o.found.is_empty() => vec![
                 (
                     format!("No hits for “{}” in {} mode.", o.query, o.mode.name()),
@@ -402,7 +413,8 @@ fn empty_state(app: &App) -> Vec<Line<'static>> {
                     t.accent(),
                 ),
                 (
-                    "Ctrl-F to change it (Ctrl-U in the filter clears it).".into(),
+                    "Enter in the filter searches the files it keeps; Ctrl-U there clears it."
+                        .into(),
                     t.text(),
                 ),
             ],

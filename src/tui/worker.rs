@@ -151,6 +151,7 @@ impl Worker {
             mode: request.mode,
             found,
             elapsed: results.elapsed,
+            files_in_scope: results.files_in_scope,
         })
     }
 }
