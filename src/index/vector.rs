@@ -409,10 +409,14 @@ impl VectorIndex {
 
     /// The `limit` live chunks nearest to `query`, most similar first.
     pub fn search(&self, query: &[f32], limit: usize) -> Vec<VectorHit> {
-        let ef = limit
+        self.search_with_ef(query, limit, self.default_ef(limit))
+    }
+
+    /// The candidate list a search for `limit` hits walks the graph with.
+    fn default_ef(&self, limit: usize) -> usize {
+        limit
             .max(MIN_EF_SEARCH)
-            .max(self.graph_len() / POINTS_PER_EF);
-        self.search_with_ef(query, limit, ef)
+            .max(self.graph_len() / POINTS_PER_EF)
     }
 
     /// [`search`](Self::search) with an explicit size of the candidate list (`ef`): larger
@@ -480,8 +484,8 @@ impl VectorIndex {
         }
         let points = self.graph_len().max(1);
         let share = (within.len() as f64 / points as f64).clamp(1e-6, 1.0);
-        let ef = limit.max(MIN_EF_SEARCH).max(points / POINTS_PER_EF);
-        let ef = ((ef as f64 / share).ceil() as usize).clamp(limit, points.max(limit));
+        let ef = self.default_ef(limit) as f64 / share;
+        let ef = (ef.ceil() as usize).clamp(limit, points.max(limit));
         if let Some(flat) = &self.flat {
             return Self::ranked(flat.search(query, limit, ef, keep).into_iter().map(hit));
         }
