@@ -681,12 +681,7 @@ fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_reb
         let kept = run(&[], None);
         assert_eq!(kept["ocr"]["lang"], "deu", "{kept}");
         assert_eq!(kept["ocr"]["documents_reread"], 0, "{kept}");
-        let status = lexsearch()
-            .current_dir(&docs)
-            .args(["status", "--json"])
-            .output()
-            .unwrap();
-        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+        let status = crate::common::status_json(&docs);
         assert_eq!(status["ocr_lang"], "deu", "{status}");
         assert!(
             signed(&docs).is_some(),

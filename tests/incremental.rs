@@ -487,12 +487,7 @@ fn later_runs_keep_the_settings_the_index_was_built_with_and_refuse_others() {
     assert_eq!(again["chunks"], first["chunks"]);
     assert_eq!(again["chunker"]["target_tokens"], 20);
     assert_eq!(again["context_in_embedding"], false);
-    let status = lexsearch()
-        .current_dir(&docs)
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
-    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let status = crate::common::status_json(&docs);
     assert_eq!(status["chunker"]["target_tokens"], 20);
     assert_eq!(status["context_in_embedding"], false);
     // Another setting is refused, naming both values and the way to switch.

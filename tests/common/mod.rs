@@ -119,6 +119,11 @@ pub fn success_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// `lexsearch status --json` run inside `dir` (the index found as a search finds it).
+pub fn status_json(dir: &Path) -> serde_json::Value {
+    success_json(lexsearch().current_dir(dir).args(["status", "--json"]))
+}
+
 /// The sample corpus, indexed once with the real model and shared by every test that only
 /// searches it. `None` when the model is absent.
 pub fn indexed_sample() -> Option<&'static Path> {
