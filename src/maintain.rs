@@ -22,8 +22,15 @@ use crate::{Error, Result};
 pub struct Status {
     /// The index folder.
     pub index: PathBuf,
-    /// The indexed folder.
+    /// The indexed folder: where the index is now for an index inside it (it moves with
+    /// its folder), else as recorded.
     pub root: PathBuf,
+    /// Whether that folder is there (false: it moved or is not mounted; hits name files
+    /// that are not there until `lexsearch index NEWDIR --index INDEX` records the new place).
+    pub root_found: bool,
+    /// Whether the index lies inside its folder, so that moving or copying the folder takes
+    /// the index along and keeps its hits' paths right.
+    pub moves_with_folder: bool,
     /// Model name.
     pub model: String,
     /// Model fingerprint (short).
@@ -70,6 +77,8 @@ pub fn status(index: &Path) -> Result<Status> {
     Ok(Status {
         index: index.to_path_buf(),
         root: m.root.clone(),
+        root_found: m.root.is_dir(),
+        moves_with_folder: m.root_from_index.is_some(),
         model: m.model.name.clone(),
         model_fingerprint: m.model.short_fingerprint().to_string(),
         chunker: m.chunker,

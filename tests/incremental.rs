@@ -11,7 +11,8 @@ use lexsearch::{DeviceSpec, Embedder, Library};
 use serde_json::Value;
 
 use crate::common::{
-    Tiny, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus, write_tiny_model,
+    Tiny, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus, status_json,
+    success_json, write_tiny_model,
 };
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -24,7 +25,7 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 fn index_json(model: &Path, docs: &Path) -> Value {
-    crate::common::success_json(
+    success_json(
         lexsearch()
             .args(["index", "--json", "--model"])
             .arg(model)
@@ -487,7 +488,7 @@ fn later_runs_keep_the_settings_the_index_was_built_with_and_refuse_others() {
     assert_eq!(again["chunks"], first["chunks"]);
     assert_eq!(again["chunker"]["target_tokens"], 20);
     assert_eq!(again["context_in_embedding"], false);
-    let status = crate::common::status_json(&docs);
+    let status = status_json(&docs);
     assert_eq!(status["chunker"]["target_tokens"], 20);
     assert_eq!(status["context_in_embedding"], false);
     // Another setting is refused, naming both values and the way to switch.
@@ -839,4 +840,79 @@ fn files_named_in_lexsearchignore_are_left_out_and_removed_by_the_next_run() {
     let third = index_json(&model, &docs);
     assert_eq!((&third["added"], &third["ignored"]), (&1.into(), &1.into()));
     assert!(lease_only());
+}
+
+#[test]
+fn an_index_inside_its_folder_moves_with_it_and_one_outside_learns_the_new_place() {
+    let (dir, model, docs) = setup();
+    let first = index_json(&model, &docs);
+    let outside = dir.path().join("outside-index");
+    // A command on the index kept outside the folder.
+    let on_outside = |args: &[&str]| {
+        let mut cmd = lexsearch();
+        cmd.args(args).arg("--index").arg(&outside);
+        cmd
+    };
+    let index_outside = |folder: &Path| {
+        success_json(
+            on_outside(&["index", "--json"])
+                .arg("--model")
+                .arg(&model)
+                .arg(folder),
+        )
+    };
+    index_outside(&docs);
+    let moved = dir.path().join("moved");
+    fs::rename(&docs, &moved).unwrap();
+    let moved = fs::canonicalize(&moved).unwrap();
+
+    // The index inside the folder went along: hits name the files where they are now.
+    let status = status_json(&moved);
+    assert_eq!(status["root"], moved.to_str().unwrap());
+    assert_eq!(status["root_found"], true);
+    assert_eq!(status["moves_with_folder"], true);
+    let found = success_json(lexsearch().current_dir(&moved).args([
+        "search", "--mode", "keyword", "--json", "-k", "20", "deposit",
+    ]));
+    let paths: Vec<&Path> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Path::new(h["path"].as_str().unwrap()))
+        .collect();
+    assert!(!paths.is_empty());
+    assert!(
+        paths.iter().all(|p| p.starts_with(&moved) && p.is_file()),
+        "{paths:?}"
+    );
+    // Nothing to do for an index run there: the index stays as it is.
+    let again = index_json(&model, &moved);
+    assert_eq!(again["unchanged"], first["files_indexed"]);
+    assert_eq!(again["chunks_embedded"], 0);
+    assert_eq!(status_json(&moved)["generation"], status["generation"]);
+
+    // The index kept outside still names the old place, and says so.
+    let outside_status = || success_json(&mut on_outside(&["status", "--json"]));
+    let before = outside_status();
+    assert_eq!(before["root_found"], false);
+    assert_eq!(before["moves_with_folder"], false);
+    let search = on_outside(&["search", "--mode", "keyword", "deposit"])
+        .output()
+        .unwrap();
+    let warning = String::from_utf8_lossy(&search.stderr);
+    assert!(
+        warning.contains("not there (moved, renamed or not mounted)"),
+        "{warning}"
+    );
+    // An index run of the new place records it without reading or embedding a file again.
+    let relocated = index_outside(&moved);
+    assert_eq!(relocated["unchanged"], first["files_indexed"]);
+    assert_eq!(relocated["chunks_embedded"], 0);
+    let after = outside_status();
+    assert_eq!(after["root"], moved.to_str().unwrap());
+    assert_eq!(after["root_found"], true);
+    assert_eq!(
+        after["generation"].as_u64(),
+        before["generation"].as_u64().map(|g| g + 1)
+    );
 }

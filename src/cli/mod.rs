@@ -894,8 +894,17 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
                 Some(p) => p.clone(),
                 None => find_index(Path::new("."))?,
             };
-            Searcher::open(&index_dir)
-                .with_context(|| format!("opening index {}", index_dir.display()))?
+            let searcher = Searcher::open(&index_dir)
+                .with_context(|| format!("opening index {}", index_dir.display()))?;
+            let root = &searcher.manifest().root;
+            if !root.is_dir() {
+                eprintln!(
+                    "warning: the indexed folder {} is {}",
+                    root.display(),
+                    output::moved_folder(&index_dir)
+                );
+            }
+            searcher
         }
     };
     let mode: Mode = args.mode.into();

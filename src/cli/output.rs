@@ -192,10 +192,23 @@ fn nothing_indexed(r: &IndexReport) -> String {
     }
 }
 
+/// What to do when an index's folder is not where the index recorded it.
+pub(super) fn moved_folder(index: &Path) -> String {
+    format!(
+        "not there (moved, renamed or not mounted): hits name files where they were; \
+         `lexsearch index NEWDIR --index {}` records where the folder is now (unchanged files \
+         are not read again)",
+        index.display()
+    )
+}
+
 pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "index:      {}", s.index.display())?;
     writeln!(out, "folder:     {}", s.root.display())?;
+    if !s.root_found {
+        writeln!(out, "            {}", moved_folder(&s.index))?;
+    }
     writeln!(out, "model:      {} ({})", s.model, s.model_fingerprint)?;
     writeln!(
         out,

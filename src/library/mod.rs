@@ -345,7 +345,7 @@ impl Library {
                 // An index of format 1, unless a writer is converting it right now (it
                 // writes CURRENT before it removes the old manifest).
                 let legacy = self.legacy();
-                if let Ok(manifest) = Manifest::read(legacy.dir()) {
+                if let Ok(manifest) = self.read_manifest(legacy.dir()) {
                     return Ok(Snapshot {
                         paths: legacy,
                         manifest,
@@ -379,7 +379,7 @@ impl Library {
             if !paths.manifest().is_file() {
                 continue;
             }
-            let manifest = Manifest::read(paths.dir())?;
+            let manifest = self.read_manifest(paths.dir())?;
             return Ok(Snapshot {
                 paths,
                 manifest,
@@ -403,6 +403,14 @@ impl Library {
             Ok(None) => snapshot.paths.dir == self.dir,
             Err(_) => false,
         }
+    }
+
+    /// The manifest in `dir` (a generation's folder), its folder located from where this
+    /// index is now ([`Manifest::locate_root`]).
+    fn read_manifest(&self, dir: &Path) -> Result<Manifest> {
+        let mut manifest = Manifest::read(dir)?;
+        manifest.locate_root(&self.dir);
+        Ok(manifest)
     }
 
     /// The current manifest (model, settings, counts).
@@ -433,7 +441,7 @@ impl Library {
         let lock = WriterLock::acquire(self, wait)?;
         self.recover()?;
         let base = match self.current_paths()? {
-            Some(paths) => match Manifest::read(paths.dir()) {
+            Some(paths) => match self.read_manifest(paths.dir()) {
                 Ok(m) => Some((paths, m)),
                 Err(_) if rebuild => None,
                 Err(e) => return Err(e),
@@ -468,7 +476,7 @@ impl Library {
         let lock = WriterLock::acquire(self, wait)?;
         self.recover()?;
         let local = match self.current_paths()? {
-            Some(paths) => Manifest::read(paths.dir()).ok().map(|m| (paths, m)),
+            Some(paths) => self.read_manifest(paths.dir()).ok().map(|m| (paths, m)),
             None => None,
         };
         // A rebuild replaces whatever is there, even a collection of another layout.
@@ -510,7 +518,7 @@ impl Library {
                 start: self.dir.clone(),
             });
         };
-        let manifest = Manifest::read(paths.dir())?;
+        let manifest = self.read_manifest(paths.dir())?;
         let settings = IndexSettings {
             model: manifest.model.clone(),
             chunker: manifest.chunker,

@@ -231,6 +231,34 @@ impl Transaction {
         self.root = Some(root.to_path_buf());
     }
 
+    /// The folder the next manifest records, and where it lies seen from the index folder
+    /// when the index lies inside it (never for a remote index, whose manifest other
+    /// machines read).
+    fn recorded_root(&self) -> (PathBuf, Option<PathBuf>) {
+        let root = match (&self.root, &self.base) {
+            (Some(r), _) => r.clone(),
+            (None, Some((_, m))) => m.root.clone(),
+            (None, None) => PathBuf::new(),
+        };
+        let seen = match self.remote {
+            Some(_) => None,
+            None => Manifest::root_seen_from(self.library.dir(), &root),
+        };
+        (root, seen)
+    }
+
+    /// Whether the next manifest would name the indexed folder otherwise than the current
+    /// one does (the folder moved and its index stayed, another folder is indexed into this
+    /// index, or an index written before `root_from_index` existed lies inside its folder):
+    /// then a run that changes nothing else still publishes a generation.
+    pub fn root_changed(&self) -> bool {
+        let Some((_, m)) = &self.base else {
+            return false;
+        };
+        let (root, seen) = self.recorded_root();
+        root != m.root || seen != m.root_from_index
+    }
+
     /// Indexing threads for the keyword index, from the next [`stage`](Self::stage) on (1 by
     /// default: an encoder on the CPU needs the cores; a rebuild from the catalog uses all).
     pub fn set_keyword_threads(&mut self, threads: usize) {
@@ -596,11 +624,7 @@ impl Transaction {
             .library
             .next_generation(self.base.as_ref().map(|(_, m)| m))
             .max(self.generation_floor);
-        let root = match (&self.root, &self.base) {
-            (Some(r), _) => r.clone(),
-            (None, Some((_, m))) => m.root.clone(),
-            (None, None) => PathBuf::new(),
-        };
+        let (root, root_from_index) = self.recorded_root();
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             lexsearch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -620,6 +644,7 @@ impl Transaction {
                 .ocr_lang
                 .clone()
                 .or_else(|| self.base.as_ref().and_then(|(_, m)| m.ocr_lang.clone())),
+            root_from_index,
         };
         let mut committed = Committed {
             generation,

@@ -2,7 +2,7 @@
 //! another model or other chunking settings by mistake.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -47,9 +47,52 @@ pub struct Manifest {
     /// them); `None`: never asked for, so the default (`eng`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_lang: Option<String>,
+    /// Where the indexed folder lies seen from the index folder (`..` for the default
+    /// `DIR/.lexsearch`), recorded when the index lies inside the folder it indexes: such an
+    /// index travels with its folder (moved, copied to another machine, shared on a drive
+    /// mounted elsewhere), and readers take the folder from where the index is now
+    /// ([`locate_root`](Self::locate_root)). Absent for an index kept outside its folder,
+    /// which names the folder by `root` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_from_index: Option<PathBuf>,
 }
 
 impl Manifest {
+    /// [`root_from_index`](Self::root_from_index) for an index kept in the folder `index`
+    /// (which exists) of the absolute folder `root`: as many `..` as `index` lies below
+    /// `root`, or `None` when it does not lie inside it.
+    pub fn root_seen_from(index: &Path, root: &Path) -> Option<PathBuf> {
+        if !root.is_absolute() {
+            return None;
+        }
+        let index = fs::canonicalize(index).ok()?;
+        let below = index.strip_prefix(root).ok()?.components().count();
+        (below > 0).then(|| std::iter::repeat_n(Component::ParentDir, below).collect())
+    }
+
+    /// Sets `root` to the folder [`root_from_index`](Self::root_from_index) names, seen
+    /// from the index folder `index` where it is now; `root` stays as recorded when there is
+    /// none (an index outside its folder), it is not only `..` steps, or `index` cannot be
+    /// resolved.
+    pub fn locate_root(&mut self, index: &Path) {
+        let Some(rel) = &self.root_from_index else {
+            return;
+        };
+        let mut steps = 0;
+        for c in rel.components() {
+            if c != Component::ParentDir {
+                return;
+            }
+            steps += 1;
+        }
+        if let Some(root) = fs::canonicalize(index)
+            .ok()
+            .and_then(|i| i.ancestors().nth(steps).map(Path::to_path_buf))
+        {
+            self.root = root;
+        }
+    }
+
     /// Reads the manifest of the index at `index`.
     pub fn read(index: &Path) -> Result<Manifest> {
         let path = index.join(MANIFEST_FILE);
@@ -133,4 +176,72 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// File name of the manifest inside an index folder.
 pub fn manifest_file() -> &'static str {
     MANIFEST_FILE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest_with(root: &Path, root_from_index: Option<PathBuf>) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            lexsearch_version: String::new(),
+            root: root.to_path_buf(),
+            model: ModelInfo {
+                name: "tiny".into(),
+                dir: PathBuf::from("/models/tiny"),
+                fingerprint: "m1".into(),
+                architecture: "BertModel".into(),
+                family: crate::embed::Family::Bert,
+                dim: 16,
+                pooling: crate::embed::Pooling::Mean,
+                max_seq_length: 128,
+                vocab_size: 100,
+                layers: 1,
+            },
+            chunker: ChunkerConfig::default(),
+            context_in_embedding: true,
+            documents: 0,
+            chunks: 0,
+            next_doc_id: 0,
+            next_chunk_id: 0,
+            generation: 1,
+            updated_unix: 0,
+            ocr_lang: None,
+            root_from_index,
+        }
+    }
+
+    #[test]
+    fn an_index_inside_its_folder_finds_the_folder_where_it_is_now() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = fs::canonicalize(tmp.path()).unwrap().join("matters");
+        let index = old.join("acme/.lexsearch");
+        fs::create_dir_all(&index).unwrap();
+        let seen = Manifest::root_seen_from(&index, &old).unwrap();
+        assert_eq!(seen, Path::new("../.."));
+        let mut m = manifest_with(&old, Some(seen));
+        let moved = old.with_file_name("archive");
+        fs::rename(&old, &moved).unwrap();
+        m.locate_root(&moved.join("acme/.lexsearch"));
+        assert_eq!(m.root, moved);
+    }
+
+    #[test]
+    fn an_index_outside_its_folder_keeps_the_recorded_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = fs::canonicalize(tmp.path()).unwrap();
+        let (docs, index) = (base.join("docs"), base.join("index"));
+        fs::create_dir_all(&docs).unwrap();
+        fs::create_dir_all(&index).unwrap();
+        assert_eq!(Manifest::root_seen_from(&index, &docs), None);
+        assert_eq!(Manifest::root_seen_from(&index, Path::new("")), None);
+        // A recorded value that is not only `..` steps is not followed.
+        let mut m = manifest_with(&docs, Some(PathBuf::from("../elsewhere")));
+        m.locate_root(&index);
+        assert_eq!(m.root, docs);
+        let mut m = manifest_with(&docs, None);
+        m.locate_root(&index);
+        assert_eq!(m.root, docs);
+    }
 }
