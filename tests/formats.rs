@@ -62,7 +62,7 @@ fn crumbs(hit: &Value) -> Vec<&str> {
 
 /// A five-page lease: running header and footer on every page, a word hyphenated across a
 /// line end, and a clause that runs from page 4 onto page 5.
-fn lease_pdf() -> Vec<u8> {
+pub(crate) fn lease_pdf() -> Vec<u8> {
     let header = "HALVORSEN STREET LEASE";
     let pages: Vec<Vec<&str>> = vec![
         vec![

@@ -319,3 +319,57 @@ fn lexsearch_alone_inside_an_indexed_folder_opens_the_tui() {
     let screen = tmux.wait_for("EXIT=0");
     assert_restored(&tmux, &screen);
 }
+
+#[test]
+fn enter_on_a_pdf_hit_opens_the_pdf_viewer_at_its_page_beside_the_tui() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("lease.pdf"), crate::formats::lease_pdf()).unwrap();
+    index_folder(&model, &docs);
+    let Some(tmux) = Tmux::start("pdf", &docs, 110, 30) else {
+        return;
+    };
+    // No window can open here: a script in the viewer's place writes down how it was called.
+    let opened = dir.path().join("opened");
+    let viewer = dir.path().join("viewer");
+    std::fs::write(
+        &viewer,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&viewer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    tmux.run(&format!(
+        "LEXSEARCH_PDF_VIEWER='{} -p {{page}} {{file}}' '{}' tui --mode keyword; echo EXIT=$?",
+        viewer.display(),
+        binary().display()
+    ));
+    tmux.wait_for(" chunks");
+    tmux.type_text("escrow agent");
+    tmux.wait_for("lease.pdf");
+    tmux.press("Enter");
+    tmux.wait_for("Enter open");
+    tmux.press("Enter");
+    let screen = tmux.wait_for("at p. 3");
+    assert!(
+        screen.contains("Results:"),
+        "the TUI stays on screen:\n{screen}"
+    );
+    let start = Instant::now();
+    while !opened.exists() && start.elapsed() < PATIENCE {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let docs = std::fs::canonicalize(&docs).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap().trim(),
+        format!("-p 3 {}", docs.join("lease.pdf").display())
+    );
+    tmux.press("Escape");
+    let screen = tmux.wait_for("EXIT=0");
+    assert_restored(&tmux, &screen);
+}

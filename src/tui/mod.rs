@@ -30,9 +30,9 @@
 //! that `app` builds, without either importing the other.
 //!
 //! [`event_loop`] ties them together and is generic over the ratatui [`Backend`] and over a
-//! [`Host`] (keys, the clock, the terminal and the clipboard), so tests run it on a
-//! `TestBackend` with a scripted host whose clock they move by hand. Nothing is ever printed
-//! onto the screen: messages go to the status bar.
+//! [`Host`] (keys, the clock, the terminal, the clipboard, the environment and the programs
+//! it starts), so tests run it on a `TestBackend` with a scripted host whose clock they move
+//! by hand. Nothing is ever printed onto the screen: messages go to the status bar.
 
 pub mod action;
 pub mod app;
@@ -107,8 +107,18 @@ pub trait Host {
     /// Runs `command` in the terminal, with the TUI suspended (normal screen, cooked mode).
     fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus>;
 
+    /// Starts `command` in a window of its own (a PDF viewer) beside the TUI, which stays on
+    /// screen; nothing waits for it.
+    fn launch(&mut self, command: &mut Command) -> std::io::Result<()>;
+
     /// Puts `text` on the clipboard.
     fn copy(&mut self, text: &str) -> std::io::Result<()>;
+
+    /// An environment variable (the editor, the pager, the PDF viewer), when set.
+    fn var(&self, name: &str) -> Option<String>;
+
+    /// The program the desktop opens PDFs with, when it can be found.
+    fn default_pdf_viewer(&self) -> Option<String>;
 
     /// The time now, by which searches are debounced. The real host reads the system clock;
     /// a test host keeps its own, which moves only when the test says.
@@ -134,6 +144,26 @@ impl Host for CrosstermHost {
         crossterm::terminal::enable_raw_mode()?;
         crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
         status
+    }
+
+    fn launch(&mut self, command: &mut Command) -> std::io::Result<()> {
+        use std::process::Stdio;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        // Reaped when it exits, whether or not the TUI is still running.
+        std::thread::spawn(move || child.wait());
+        Ok(())
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn default_pdf_viewer(&self) -> Option<String> {
+        desktop_pdf_viewer()
     }
 
     fn copy(&mut self, text: &str) -> std::io::Result<()> {
@@ -289,16 +319,47 @@ where
     Ok(())
 }
 
-/// Opens `target` in its viewer with the TUI suspended, and says how it went.
+/// Opens `target` in its viewer (a PDF viewer in a window of its own, at the hit's page;
+/// anything else with the TUI suspended), and says how it went.
 fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
-    let opener = open::opener(target, &|name| std::env::var(name).ok());
+    let opener = open::opener(target, &|name| host.var(name), &|| {
+        host.default_pdf_viewer()
+    });
     let mut command = Command::new(&opener.program);
     command.args(&opener.args);
+    if opener.detached {
+        return match host.launch(&mut command) {
+            Ok(()) => Action::Notify(
+                Level::Info,
+                format!(
+                    "opened {} with {}{}",
+                    target.path.display(),
+                    opener.program,
+                    target
+                        .page
+                        .map(|p| format!(" at p. {p}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Err(e) => Action::Notify(
+                Level::Error,
+                format!(
+                    "cannot run {} (${}, or the desktop's PDF viewer): {e}",
+                    opener.program,
+                    open::PDF_VIEWER_VAR
+                ),
+            ),
+        };
+    }
     match host.run_outside(&mut command) {
         Ok(status) if status.success() => {
             let mut text = format!("opened {} with {}", target.path.display(), opener.program);
             if let Some(page) = target.page {
-                text.push_str(&format!(" (the hit is on p. {page})"));
+                text.push_str(&format!(
+                    " (the hit is on p. {page}; set ${} to a viewer such as zathura, evince \
+                     or okular to open PDFs at the page)",
+                    open::PDF_VIEWER_VAR
+                ));
             }
             Action::Notify(Level::Info, text)
         }
@@ -308,4 +369,33 @@ fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
         ),
         Err(e) => Action::Notify(Level::Error, format!("cannot run {}: {e}", opener.program)),
     }
+}
+
+/// The program of the desktop's default application for PDF (freedesktop: `xdg-mime query
+/// default application/pdf` names its entry, whose `Exec` line names the program), or `None`
+/// where there is no such desktop (macOS, a server over ssh) or it cannot be read.
+fn desktop_pdf_viewer() -> Option<String> {
+    if cfg!(target_os = "macos") {
+        return None;
+    }
+    let out = Command::new("xdg-mime")
+        .args(["query", "default", "application/pdf"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let id = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    if !out.status.success() || id.is_empty() || id.contains('/') {
+        return None;
+    }
+    let home = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    let dirs = std::env::var("XDG_DATA_DIRS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+    home.into_iter()
+        .chain(dirs.split(':').map(PathBuf::from))
+        .find_map(|dir| std::fs::read_to_string(dir.join("applications").join(&id)).ok())
+        .and_then(|entry| open::desktop_exec_program(&entry))
 }

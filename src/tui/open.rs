@@ -1,4 +1,5 @@
-//! Leaving the TUI for a moment: which program opens a hit, and copying its place with OSC 52.
+//! Leaving the TUI for a moment: which program opens a hit (a PDF at its page), and copying
+//! its place with OSC 52.
 //!
 //! Everything here is pure: the environment comes in as a lookup function, and the copy
 //! sequence comes out as a string for the event loop to write.
@@ -52,13 +53,25 @@ pub struct Opener {
     pub program: String,
     /// Its arguments.
     pub args: Vec<String>,
+    /// A window of its own (a PDF viewer): started beside the TUI, which stays on screen,
+    /// instead of run in the terminal with the TUI suspended until it exits.
+    pub detached: bool,
 }
+
+/// The environment variable naming the program that opens PDFs at the hit's page.
+pub const PDF_VIEWER_VAR: &str = "LEXSEARCH_PDF_VIEWER";
 
 /// Picks the program that opens `target`. Plain text: `$VISUAL` or `$EDITOR` at the line
 /// (`+LINE file`, or the editor's own form for VS Code, Sublime Text, Helix and Zed), else
-/// `$PAGER +LINE file`. Everything else, or when neither is set, goes to the system opener
-/// (`xdg-open`, `open` on macOS), which cannot be told a page.
-pub fn opener(target: &OpenTarget, env: &dyn Fn(&str) -> Option<String>) -> Opener {
+/// `$PAGER +LINE file`. A PDF hit with a page: `$LEXSEARCH_PDF_VIEWER`, else the desktop's
+/// default PDF application (`default_pdf`, the program its entry runs), at the page when it
+/// is a viewer that can be told one ([`pdf_at_page`]). Everything else goes to the system
+/// opener (`xdg-open`, `open` on macOS), which cannot be told a page.
+pub fn opener(
+    target: &OpenTarget,
+    env: &dyn Fn(&str) -> Option<String>,
+    default_pdf: &dyn Fn() -> Option<String>,
+) -> Opener {
     let path = target.path.display().to_string();
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     if target.is_plain_text() {
@@ -69,6 +82,23 @@ pub fn opener(target: &OpenTarget, env: &dyn Fn(&str) -> Option<String>) -> Open
             return at_line(&pager, &path, target.line);
         }
     }
+    if let (Some(page), true) = (target.page, has_ext(&target.path, &["pdf"])) {
+        if let Some(viewer) = set(PDF_VIEWER_VAR) {
+            return pdf_at_page(&viewer, &target.path, page).unwrap_or_else(|| Opener {
+                program: viewer.split_whitespace().next().unwrap_or_default().into(),
+                args: viewer
+                    .split_whitespace()
+                    .skip(1)
+                    .map(str::to_string)
+                    .chain([path.clone()])
+                    .collect(),
+                detached: true,
+            });
+        }
+        if let Some(viewer) = default_pdf().and_then(|v| pdf_at_page(&v, &target.path, page)) {
+            return viewer;
+        }
+    }
     Opener {
         program: if cfg!(target_os = "macos") {
             "open".into()
@@ -76,7 +106,96 @@ pub fn opener(target: &OpenTarget, env: &dyn Fn(&str) -> Option<String>) -> Open
             "xdg-open".into()
         },
         args: vec![path],
+        detached: false,
     }
+}
+
+/// `viewer` (a command line: program and arguments) opening the PDF `path` at the 1-based
+/// `page`, when it can be told one: `{file}` and `{page}` in the command line are replaced
+/// (the file is added at the end when there is no `{file}`); otherwise the program is known
+/// by name (zathura, Evince, Atril, Xreader, Okular, qpdfview, MuPDF, sioyek, Firefox,
+/// Chromium and Chrome). `None` for another program.
+pub fn pdf_at_page(viewer: &str, path: &Path, page: u32) -> Option<Opener> {
+    let mut words = viewer.split_whitespace().map(str::to_string);
+    let program = words.next()?;
+    let mut args: Vec<String> = words.collect();
+    let file = path.display().to_string();
+    let page_text = page.to_string();
+    if args
+        .iter()
+        .any(|a| a.contains("{page}") || a.contains("{file}"))
+    {
+        let has_file = args.iter().any(|a| a.contains("{file}"));
+        for a in &mut args {
+            *a = a.replace("{page}", &page_text).replace("{file}", &file);
+        }
+        if !has_file {
+            args.push(file);
+        }
+        return Some(Opener {
+            program,
+            args,
+            detached: true,
+        });
+    }
+    let name = Path::new(&program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let tail: Vec<String> = match name.as_str() {
+        "zathura" => vec![format!("--page={page}"), file],
+        "evince" | "atril" | "xreader" => vec![format!("--page-index={page}"), file],
+        "okular" | "sioyek" => vec!["--page".into(), page_text, file],
+        "qpdfview" => vec![format!("{file}#{page}")],
+        "mupdf" | "mupdf-gl" | "mupdf-x11" => vec![file, page_text],
+        "firefox"
+        | "firefox-esr"
+        | "chromium"
+        | "chromium-browser"
+        | "google-chrome"
+        | "google-chrome-stable" => vec![format!("{}#page={page}", file_url(path))],
+        _ => return None,
+    };
+    args.extend(tail);
+    Some(Opener {
+        program,
+        args,
+        detached: true,
+    })
+}
+
+/// The program a freedesktop `.desktop` entry runs: the first word of the `Exec` line of its
+/// `[Desktop Entry]` group (quotes removed; an `env VAR=value` prefix skipped).
+pub fn desktop_exec_program(entry: &str) -> Option<String> {
+    let mut in_main = false;
+    for line in entry.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_main = line == "[Desktop Entry]";
+        } else if in_main && let Some(exec) = line.strip_prefix("Exec=") {
+            let mut words = exec.split_whitespace().map(|w| w.trim_matches('"'));
+            let mut program = words.next()?;
+            if program == "env" {
+                program = words.find(|w| !w.contains('='))?;
+            }
+            return Some(program.to_string());
+        }
+    }
+    None
+}
+
+/// `file://` URL of an absolute path, bytes outside the unreserved set and `/`
+/// percent-encoded.
+fn file_url(path: &Path) -> String {
+    let mut url = String::from("file://");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
 }
 
 fn at_line(command: &str, path: &str, line: u32) -> Opener {
@@ -98,7 +217,11 @@ fn at_line(command: &str, path: &str, line: u32) -> Opener {
             args.push(path.to_string());
         }
     }
-    Opener { program, args }
+    Opener {
+        program,
+        args,
+        detached: false,
+    }
 }
 
 /// What `y` copies: `path:line` for plain text, `path#page=N` for paged documents (the PDF
@@ -179,27 +302,111 @@ mod tests {
     #[test]
     fn text_opens_in_the_editor_at_the_line() {
         let t = target("/d/lease.txt", 43, None);
-        let o = opener(&t, &env(&[("EDITOR", "vim"), ("PAGER", "less")]));
+        let o = opener(&t, &env(&[("EDITOR", "vim"), ("PAGER", "less")]), &none);
         assert_eq!(o.program, "vim");
         assert_eq!(o.args, ["+43", "/d/lease.txt"]);
-        let o = opener(&t, &env(&[("VISUAL", "code --wait"), ("EDITOR", "vim")]));
+        let o = opener(
+            &t,
+            &env(&[("VISUAL", "code --wait"), ("EDITOR", "vim")]),
+            &none,
+        );
         assert_eq!(o.program, "code");
         assert_eq!(o.args, ["--wait", "-g", "/d/lease.txt:43"]);
-        let o = opener(&t, &env(&[("EDITOR", " "), ("PAGER", "less -R")]));
+        let o = opener(&t, &env(&[("EDITOR", " "), ("PAGER", "less -R")]), &none);
         assert_eq!(o.program, "less");
         assert_eq!(o.args, ["-R", "+43", "/d/lease.txt"]);
-        let o = opener(&t, &env(&[]));
+        let o = opener(&t, &env(&[]), &none);
         assert_eq!(o.args, ["/d/lease.txt"]);
     }
 
     #[test]
-    fn pdf_and_html_go_to_the_system_opener() {
+    fn pdf_and_html_go_to_the_system_opener_without_a_known_viewer() {
         let vars = [("EDITOR", "vim")];
-        let o = opener(&target("/d/a.pdf", 300, Some(12)), &env(&vars));
+        let o = opener(&target("/d/a.pdf", 300, Some(12)), &env(&vars), &none);
         assert_ne!(o.program, "vim");
+        assert_eq!(
+            (o.args.as_slice(), o.detached),
+            (["/d/a.pdf".to_string()].as_slice(), false)
+        );
+        let o = opener(&target("/d/a.HTML", 3, None), &env(&vars), &none);
+        assert_ne!(o.program, "vim");
+        // A default application that cannot be told a page is left to the system opener.
+        let o = opener(&target("/d/a.pdf", 1, Some(2)), &env(&[]), &|| {
+            Some("/usr/bin/libreoffice --draw".into())
+        });
         assert_eq!(o.args, ["/d/a.pdf"]);
-        let o = opener(&target("/d/a.HTML", 3, None), &env(&vars));
-        assert_ne!(o.program, "vim");
+    }
+
+    fn none() -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_pdf_opens_at_the_hit_page_in_a_viewer_that_can_be_told_one() {
+        let pdf = target("/d/Lease 2024.pdf", 300, Some(12));
+        let at = |viewer: &str| {
+            let o = pdf_at_page(viewer, &pdf.path, 12).unwrap();
+            assert!(o.detached);
+            (o.program, o.args)
+        };
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let file = "/d/Lease 2024.pdf";
+        assert_eq!(at("zathura").1, args(&["--page=12", file]));
+        assert_eq!(at("/usr/bin/evince").1, args(&["--page-index=12", file]));
+        assert_eq!(
+            at("okular --unique").1,
+            args(&["--unique", "--page", "12", file])
+        );
+        assert_eq!(at("qpdfview").1, args(&["/d/Lease 2024.pdf#12"]));
+        assert_eq!(at("mupdf").1, args(&[file, "12"]));
+        assert_eq!(
+            at("firefox").1,
+            args(&["file:///d/Lease%202024.pdf#page=12"])
+        );
+        // A command line of the user's own, with placeholders.
+        assert_eq!(
+            at("my-viewer -p {page} {file} --fit"),
+            ("my-viewer".into(), args(&["-p", "12", file, "--fit"]))
+        );
+        assert_eq!(at("pdfv --page={page}").1, args(&["--page=12", file]));
+        assert_eq!(pdf_at_page("libreoffice", &pdf.path, 12), None);
+
+        // $LEXSEARCH_PDF_VIEWER comes first, then the desktop's default.
+        let desktop = || Some("/usr/bin/evince".to_string());
+        let o = opener(&pdf, &env(&[(PDF_VIEWER_VAR, "zathura")]), &desktop);
+        assert_eq!(
+            (o.program.as_str(), o.args[0].as_str()),
+            ("zathura", "--page=12")
+        );
+        let o = opener(&pdf, &env(&[]), &desktop);
+        assert_eq!(o.args, args(&["--page-index=12", file]));
+        // A viewer of the user's that lexsearch does not know still opens the file.
+        let o = opener(&pdf, &env(&[(PDF_VIEWER_VAR, "acroread -x")]), &desktop);
+        assert_eq!(
+            (o.program.as_str(), o.args.clone(), o.detached),
+            ("acroread", args(&["-x", file]), true)
+        );
+        // Not a PDF page: the page-less system opener.
+        let o = opener(
+            &target("/d/a.docx", 3, None),
+            &env(&[(PDF_VIEWER_VAR, "zathura")]),
+            &desktop,
+        );
+        assert!(!o.detached);
+    }
+
+    #[test]
+    fn the_desktop_entry_names_its_program() {
+        let evince = "[Desktop Entry]\nName=Document Viewer\nExec=evince %U\n\
+                      [Desktop Action new-window]\nExec=evince --new-window\n";
+        assert_eq!(desktop_exec_program(evince).as_deref(), Some("evince"));
+        let env = "[Desktop Action x]\nExec=other\n[Desktop Entry]\n\
+                   Exec=env GDK_BACKEND=x11 \"/opt/zathura/bin/zathura\" %f\n";
+        assert_eq!(
+            desktop_exec_program(env).as_deref(),
+            Some("/opt/zathura/bin/zathura")
+        );
+        assert_eq!(desktop_exec_program("[Desktop Entry]\nName=x\n"), None);
     }
 
     #[test]

@@ -491,8 +491,19 @@ fn ctrl_c() -> KeyEvent {
 struct Script {
     steps: VecDeque<(KeyEvent, Box<dyn Fn() -> bool>)>,
     copied: Vec<String>,
+    /// Commands run with the TUI suspended.
     ran: Vec<Vec<String>>,
+    /// Commands started beside it.
+    launched: Vec<Vec<String>>,
+    /// Its environment variables.
+    vars: Vec<(&'static str, &'static str)>,
     clock: Instant,
+}
+
+fn argv(command: &Command) -> Vec<String> {
+    let mut argv = vec![command.get_program().to_string_lossy().into_owned()];
+    argv.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+    argv
 }
 
 impl Host for Script {
@@ -517,10 +528,24 @@ impl Host for Script {
     }
 
     fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
-        let mut argv = vec![command.get_program().to_string_lossy().into_owned()];
-        argv.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
-        self.ran.push(argv);
+        self.ran.push(argv(command));
         success()
+    }
+
+    fn launch(&mut self, command: &mut Command) -> std::io::Result<()> {
+        self.launched.push(argv(command));
+        Ok(())
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    fn default_pdf_viewer(&self) -> Option<String> {
+        None
     }
 
     fn copy(&mut self, text: &str) -> std::io::Result<()> {
@@ -541,8 +566,12 @@ fn success() -> std::io::Result<ExitStatus> {
     Ok(ExitStatus::from_raw(0))
 }
 
-#[test]
-fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
+/// Runs the event loop on a scripted terminal with the environment `vars`: types a query,
+/// goes to the second hit (a PDF, p. 12), copies its place, opens it and quits. Returns the
+/// host, the app, the screen and the queries the worker was asked.
+fn open_the_second_hit(
+    vars: Vec<(&'static str, &'static str)>,
+) -> (Script, App, String, Vec<String>) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -591,25 +620,52 @@ fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
         steps,
         copied: vec![],
         ran: vec![],
+        launched: vec![],
+        vars,
         clock: Instant::now(),
     };
     let mut app = App::new(Some(info()), Theme::new(false));
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(120, 24)).unwrap();
     event_loop(&mut terminal, &mut app, &mut host, &jobs_tx, &actions_rx).unwrap();
+    let asked = requests.lock().unwrap().clone();
+    (host, app, screen(&terminal), asked)
+}
 
+#[test]
+fn the_event_loop_debounces_searches_on_a_worker_and_carries_out_effects() {
+    let (host, app, text, requests) = open_the_second_hit(vec![]);
     assert!(!app.is_running());
     // Typing was debounced: one search for the whole query, not one per key.
-    assert_eq!(*requests.lock().unwrap(), vec![QUERY.to_string()]);
+    assert_eq!(requests, vec![QUERY.to_string()]);
     assert_eq!(app.focus(), Focus::Results);
     assert_eq!(
         host.copied,
         vec!["/docs/scans/lease-2019.pdf#page=12".to_string()]
     );
     assert_eq!(host.ran.len(), 1);
+    assert!(host.launched.is_empty());
     assert_eq!(host.ran[0].last().unwrap(), "/docs/scans/lease-2019.pdf");
-    let text = screen(&terminal);
     assert!(text.contains("opened /docs/scans/lease-2019.pdf"), "{text}");
-    assert!(text.contains("(the hit is on p. 12)"), "{text}");
+    assert!(text.contains("(the hit is on p. 12;"), "{text}");
+}
+
+#[test]
+fn a_pdf_hit_opens_beside_the_tui_at_its_page_in_the_pdf_viewer() {
+    let (host, app, text, _) = open_the_second_hit(vec![("LEXSEARCH_PDF_VIEWER", "zathura")]);
+    assert!(!app.is_running());
+    assert!(host.ran.is_empty(), "{:?}", host.ran);
+    assert_eq!(
+        host.launched,
+        vec![vec![
+            "zathura".to_string(),
+            "--page=12".into(),
+            "/docs/scans/lease-2019.pdf".into()
+        ]]
+    );
+    assert!(
+        text.contains("opened /docs/scans/lease-2019.pdf with zathura at p. 12"),
+        "{text}"
+    );
 }
 
 /// A terminal on a clock of its own: each key is pressed at its moment, and time moves only
@@ -699,6 +755,18 @@ impl Host for Timeline {
 
     fn run_outside(&mut self, command: &mut Command) -> std::io::Result<ExitStatus> {
         panic!("nothing is opened in this test: {command:?}");
+    }
+
+    fn launch(&mut self, command: &mut Command) -> std::io::Result<()> {
+        panic!("nothing is opened in this test: {command:?}");
+    }
+
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn default_pdf_viewer(&self) -> Option<String> {
+        None
     }
 
     fn copy(&mut self, text: &str) -> std::io::Result<()> {
