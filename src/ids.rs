@@ -64,6 +64,22 @@ impl ChunkSet {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The chunks in both sets.
+    pub fn intersect(&self, other: &ChunkSet) -> ChunkSet {
+        let (small, large) = if self.len() <= other.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let ids: Vec<u64> = small
+            .ids()
+            .iter()
+            .copied()
+            .filter(|&id| large.contains(id))
+            .collect();
+        ChunkSet(ids.into())
+    }
 }
 
 #[cfg(test)]
@@ -85,5 +101,9 @@ mod tests {
         assert_eq!(set.ids(), &[2, 5, 9]);
         assert!(set.contains(5) && !set.contains(4));
         assert!(ChunkSet::default().is_empty());
+        let other = ChunkSet::new([ChunkId(5), ChunkId(7), ChunkId(9)]);
+        assert_eq!(set.intersect(&other).ids(), &[5, 9]);
+        assert_eq!(other.intersect(&set).ids(), &[5, 9]);
+        assert!(set.intersect(&ChunkSet::default()).is_empty());
     }
 }

@@ -373,3 +373,111 @@ fn max_per_file_lists_the_best_files_each_by_its_best_chunk() {
         .code(2)
         .stderr(contains("--max-per-file"));
 }
+
+#[test]
+fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
+    use lexsearch::index::keyword::KeywordIndex;
+    let Some(docs) = indexed_sample() else { return };
+    let query = "security deposit returned to the tenant";
+    let text = |h: &Value| h["text"].as_str().unwrap().to_string();
+    // Keyword mode: the hits of `-landlord` are exactly the best chunks of the whole ranking
+    // that do not hold "landlord" (nor "landlords", "Landlord's"), with the same scores.
+    let whole = search_json(docs, &[query, "--mode", "keyword", "-k", "400"]);
+    let best_without: Vec<(u64, f64)> = whole["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| !KeywordIndex::holds(&text(h), "landlord"))
+        .take(5)
+        .map(|h| {
+            (
+                h["chunk_id"].as_u64().unwrap(),
+                h["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(best_without.len(), 5);
+    let excluded = search_json(
+        docs,
+        &[
+            &format!("{query} -landlord"),
+            "--mode",
+            "keyword",
+            "-k",
+            "5",
+        ],
+    );
+    let got: Vec<(u64, f64)> = excluded["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["chunk_id"].as_u64().unwrap(),
+                h["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 5);
+    for (a, b) in got.iter().zip(&best_without) {
+        assert!(
+            a.0 == b.0 && (a.1 - b.1).abs() < 1e-4,
+            "{got:?} vs {best_without:?}"
+        );
+    }
+    assert_eq!(excluded["excluded"], serde_json::json!(["landlord"]));
+    assert_eq!(excluded["query"], format!("{query} -landlord"));
+    assert!(
+        !excluded["keyword_terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "landlord"),
+        "an excluded word is not searched for: {}",
+        excluded["keyword_terms"]
+    );
+
+    // Every mode: each hit holds the required phrase and word and none of the excluded ones,
+    // and k hits come back when enough chunks qualify.
+    for mode in ["hybrid", "semantic", "keyword"] {
+        let v = search_json(
+            docs,
+            &[
+                "who pays when the agreement ends +\"written notice\" +terminate -landlord",
+                "--mode",
+                mode,
+                "-k",
+                "3",
+            ],
+        );
+        let hits = v["hits"].as_array().unwrap();
+        assert!(!hits.is_empty(), "{mode}");
+        for h in hits {
+            let t = text(h);
+            assert!(
+                KeywordIndex::holds(&t, "written notice")
+                    && KeywordIndex::holds(&t, "terminate")
+                    && !KeywordIndex::holds(&t, "landlord"),
+                "{mode}: {t}"
+            );
+        }
+        assert_eq!(
+            v["required"],
+            serde_json::json!(["written notice", "terminate"])
+        );
+    }
+
+    // Nothing that qualifies: said, exit 1; only exclusions: refused, naming the query.
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "deposit +zzyzx"])
+        .assert()
+        .code(1)
+        .stdout(contains("no hits that hold +zzyzx"));
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "-k", "3", "--", "-deposit"])
+        .assert()
+        .failure()
+        .stderr(contains("only says what to leave out"));
+}

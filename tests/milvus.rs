@@ -369,6 +369,18 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     assert_eq!(narrowed.len(), 3, "{v}");
     assert!(narrowed.iter().all(|f| f.ends_with(".md")), "{narrowed:?}");
     assert_eq!(v["paths"], serde_json::json!(["*.md"]));
+    // So do required and excluded words.
+    let v = search(&["-k", "3", "security deposit +tenant -landlord"]);
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    for h in hits {
+        let text = h["text"].as_str().unwrap();
+        assert!(
+            lexsearch::index::keyword::KeywordIndex::holds(text, "tenant")
+                && !lexsearch::index::keyword::KeywordIndex::holds(text, "landlord"),
+            "{text}"
+        );
+    }
 
     // The TUI and the MCP server search the collection too.
     tui_finds(&url, &model, "parrot named Horatio", "commercial-lease.txt");

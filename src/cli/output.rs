@@ -330,6 +330,34 @@ pub(super) fn left_out(ignored: usize) -> String {
     format!("left out {ignored} {what} named in {IGNORE_FILE}")
 }
 
+/// ` that hold +a and +"b c" and not -d`: what `+` and `-` in the query asked of every hit
+/// (empty when they asked nothing).
+fn constraints(results: &SearchResults) -> String {
+    let items = |sign: char, items: &[String]| -> String {
+        items
+            .iter()
+            .map(|i| {
+                if i.contains(char::is_whitespace) {
+                    format!("{sign}\"{i}\"")
+                } else {
+                    format!("{sign}{i}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    match (results.required.is_empty(), results.excluded.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(" that hold {}", items('+', &results.required)),
+        (true, false) => format!(" without {}", items('-', &results.excluded)),
+        (false, false) => format!(
+            " that hold {} and not {}",
+            items('+', &results.required),
+            items('-', &results.excluded).replace(" and ", " or ")
+        ),
+    }
+}
+
 pub(super) fn print_hits(
     results: &SearchResults,
     paths: &PathFilter,
@@ -346,12 +374,18 @@ pub(super) fn print_hits(
             )?,
             Some(files) => writeln!(
                 out,
-                "no hits in the {files} files matching --path {paths} (try other words, \
-                 another --mode, or a wider --path)"
+                "no hits in the {files} files matching --path {paths}{} (try other words, \
+                 another --mode, or a wider --path)",
+                constraints(results)
+            )?,
+            None if results.required.is_empty() && results.excluded.is_empty() => writeln!(
+                out,
+                "no hits (try --mode keyword or --mode semantic, or other words)"
             )?,
             None => writeln!(
                 out,
-                "no hits (try --mode keyword or --mode semantic, or other words)"
+                "no hits{} (drop a +word or -word, or try other words)",
+                constraints(results)
             )?,
         }
         return Ok(());

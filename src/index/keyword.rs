@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use tantivy::collector::{DocSetCollector, FilterCollector, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
@@ -631,12 +631,85 @@ impl KeywordIndex {
         if docs.is_empty() {
             return Ok(ChunkSet::default());
         }
-        let searcher = self.reader.searcher();
         let terms = docs
             .iter()
             .map(|d| Term::from_field_u64(self.fields.doc_id, d.0));
+        self.chunks_matching(&TermSetQuery::new(terms))
+    }
+
+    /// The query for chunks whose text holds `item` (a word or a phrase) as the keyword
+    /// search reads text: its stemmed words in a row in `body`, or its exact tokens in a row
+    /// in `exact`. `None` when `item` has no word either analyzer keeps.
+    fn holding(&self, item: &str) -> Option<Box<dyn Query>> {
+        let in_a_row = |field: Field, mut analyzer: TextAnalyzer| -> Option<Box<dyn Query>> {
+            let mut terms: Vec<Term> = analyze(&mut analyzer, item)
+                .into_iter()
+                .map(|(t, _)| Term::from_field_text(field, &t))
+                .collect();
+            match terms.len() {
+                0 => None,
+                1 => terms
+                    .pop()
+                    .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as _),
+                _ => Some(Box::new(PhraseQuery::new(terms))),
+            }
+        };
+        let either: Vec<(Occur, Box<dyn Query>)> = [
+            in_a_row(self.fields.body, stemmed_analyzer()),
+            in_a_row(self.fields.exact, exact_analyzer()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|q| (Occur::Should, q))
+        .collect();
+        (!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _)
+    }
+
+    /// The live chunks whose text holds every item of `required` and none of `excluded`
+    /// (words or phrases, matched as [`holds`](Self::holds) matches them).
+    pub fn chunks_meeting(&self, required: &[String], excluded: &[String]) -> Result<ChunkSet> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for item in required {
+            match self.holding(item) {
+                Some(q) => clauses.push((Occur::Must, q)),
+                // No word to look for: no chunk can hold it.
+                None => return Ok(ChunkSet::default()),
+            }
+        }
+        if required.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for item in excluded {
+            if let Some(q) = self.holding(item) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        self.chunks_matching(&BooleanQuery::new(clauses))
+    }
+
+    /// Whether `text` holds `item` (a word or a phrase) as [`chunks_meeting`]
+    /// (Self::chunks_meeting) finds it in an index: its stemmed words, or its exact tokens,
+    /// in a row.
+    pub fn holds(text: &str, item: &str) -> bool {
+        let in_a_row = |analyzer: fn() -> TextAnalyzer| {
+            let words = |s: &str| -> Vec<String> {
+                analyze(&mut analyzer(), s)
+                    .into_iter()
+                    .map(|(t, _)| t)
+                    .collect()
+            };
+            let needle = words(item);
+            !needle.is_empty() && words(text).windows(needle.len()).any(|w| w == needle)
+        };
+        in_a_row(stemmed_analyzer) || in_a_row(exact_analyzer)
+    }
+
+    /// The live chunks `query` matches, read from the `chunk_id` fast field (no stored text
+    /// is read).
+    fn chunks_matching(&self, query: &dyn Query) -> Result<ChunkSet> {
+        let searcher = self.reader.searcher();
         let found = searcher
-            .search(&TermSetQuery::new(terms), &DocSetCollector)
+            .search(query, &DocSetCollector)
             .map_err(Self::err(&self.path))?;
         let mut columns = std::collections::HashMap::new();
         let mut ids = Vec::with_capacity(found.len());
@@ -915,6 +988,47 @@ mod tests {
             .map(|h| h.chunk_id)
             .collect();
         assert_eq!(ids, vec![ChunkId(20), ChunkId(10)]);
+    }
+
+    #[test]
+    fn required_and_excluded_items_keep_exactly_the_chunks_that_hold_them_or_not() {
+        let texts = [
+            (1, "Disputes go to binding arbitration in Dover."),
+            (2, "Arbitrators are chosen by mutual agreement."),
+            (3, "No force majeure event excuses payment."),
+            (4, "Majeure force is not a phrase; see 42 U.S.C. § 1983."),
+            (5, "The parties terminate the lease."),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        let meeting = |required: &[&str], excluded: &[&str]| -> Vec<u64> {
+            let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+            let found = idx
+                .chunks_meeting(&owned(required), &owned(excluded))
+                .unwrap()
+                .ids()
+                .to_vec();
+            // The same as the text check a remote index's hits go through.
+            let checked: Vec<u64> = texts
+                .iter()
+                .filter(|(_, t)| {
+                    required.iter().all(|r| KeywordIndex::holds(t, r))
+                        && !excluded.iter().any(|x| KeywordIndex::holds(t, x))
+                })
+                .map(|&(id, _)| id)
+                .collect();
+            assert_eq!(found, checked, "+{required:?} -{excluded:?}");
+            found
+        };
+        // Stemmed, as the keyword search reads words: "arbitration" is held by "Arbitrators"
+        // too, and "terminated" by "terminate".
+        assert_eq!(meeting(&["arbitration"], &[]), [1, 2]);
+        assert_eq!(meeting(&["force majeure"], &[]), [3]);
+        assert_eq!(meeting(&[], &["force majeure"]), [1, 2, 4, 5]);
+        assert_eq!(meeting(&[], &["mutual", "terminated"]), [1, 3, 4]);
+        assert_eq!(meeting(&["§ 1983"], &[]), [4]);
+        assert_eq!(meeting(&["payment", "force"], &["lease"]), [3]);
+        assert_eq!(meeting(&["nowhere"], &[]), Vec::<u64>::new());
     }
 
     #[test]

@@ -53,6 +53,9 @@ impl From<ModeArg> for Mode {
 pub struct SearchArgs {
     /// What to look for: words, a natural-language question, or a citation such as
     /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first.
+    /// A word or quoted phrase starting with + must be in every hit (+arbitration,
+    /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
+    /// form (-terminate also leaves out "termination").
     pub query: String,
     /// hybrid (default), keyword or semantic.
     #[serde(default)]

@@ -7,6 +7,7 @@
 
 pub mod fusion;
 pub mod glob;
+pub mod operators;
 pub mod pinpoint;
 pub mod rerank;
 pub mod snippet;
@@ -30,6 +31,7 @@ use crate::store::Manifest;
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
 use glob::PathFilter;
+use operators::Operators;
 use pinpoint::{Candidates, Pinpoint, PinpointSettings, TermRarity};
 use rerank::{Rerank, RerankSummary, order_by_score};
 use snippet::Snippet;
@@ -216,6 +218,12 @@ pub struct SearchResults {
     /// for a remote index (whose hits are filtered as they come).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_in_scope: Option<usize>,
+    /// Words or phrases every hit holds (`+word`, `+"a phrase"` in the query).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<String>,
+    /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -521,19 +529,25 @@ impl Searcher {
         Ok(Some(scope))
     }
 
-    /// The hits of `found` from files `paths` keeps, in their order (each chunk's path read
-    /// with [`fetch`](Self::fetch), which a remote index answers from its last searches).
-    fn in_files(
+    /// The hits of `found` from files `paths` keeps whose text holds what `ops` requires
+    /// and nothing it excludes, in their order (each chunk read with [`fetch`](Self::fetch),
+    /// which a remote index answers from its last searches).
+    fn kept(
         &self,
         found: Vec<(ChunkId, f32)>,
         paths: &PathFilter,
+        ops: &Operators,
     ) -> Result<Vec<(ChunkId, f32)>> {
-        if paths.is_empty() {
+        if paths.is_empty() && !ops.constrains() {
             return Ok(found);
         }
         let mut kept = Vec::with_capacity(found.len());
         for (id, score) in found {
-            if self.fetch(id)?.is_some_and(|c| paths.keeps(&c.path)) {
+            if self.fetch(id)?.is_some_and(|c| {
+                paths.keeps(&c.path)
+                    && ops.required.iter().all(|r| KeywordIndex::holds(&c.text, r))
+                    && !ops.excluded.iter().any(|x| KeywordIndex::holds(&c.text, x))
+            }) {
                 kept.push((id, score));
             }
         }
@@ -557,6 +571,7 @@ impl Searcher {
         &self,
         fused: Vec<Fused>,
         req: &SearchRequest,
+        query: &str,
     ) -> Result<(Vec<Fused>, HashMap<ChunkId, StoredChunk>)> {
         let mut read = HashMap::new();
         if req.name_weight <= 0.0 {
@@ -580,7 +595,7 @@ impl Searcher {
             doc_of.push(Some(doc));
             read.insert(f.chunk_id, c);
         }
-        let (terms, _) = KeywordIndex::terms_of(&req.query);
+        let (terms, _) = KeywordIndex::terms_of(query);
         let by_doc = name_match(&terms, &names);
         let named: Vec<f32> = doc_of
             .iter()
@@ -646,6 +661,15 @@ impl Searcher {
         if req.query.trim().is_empty() {
             return Err(Error::EmptyQuery);
         }
+        // `+word` and `-word`: what every hit must hold or must not hold.
+        let ops = Operators::parse(&req.query);
+        let query = ops.text.as_str();
+        if query.trim().is_empty() {
+            return Err(Error::InvalidSetting(format!(
+                "{:?} only says what to leave out; add the words or the question to search for",
+                req.query
+            )));
+        }
         // Each arm fetches enough for the reranker's candidates too.
         let mut fetch = req
             .k
@@ -654,8 +678,20 @@ impl Searcher {
         // A local index searches only the chunks of the files asked for; a remote one
         // fetches deeper and keeps the hits from those files.
         let scope = self.scope(&req.paths)?;
-        let within = scope.as_ref().and_then(|(chunks, _)| chunks.as_ref());
-        let filter_hits = self.remote().is_some() && !req.paths.is_empty();
+        let in_paths = scope.as_ref().and_then(|(chunks, _)| chunks.as_ref());
+        // ... and only the chunks that hold every required item and no excluded one.
+        let meeting = match &self.arms {
+            Arms::Local { keyword, .. } if ops.constrains() => {
+                Some(keyword.chunks_meeting(&ops.required, &ops.excluded)?)
+            }
+            _ => None,
+        };
+        let narrowed = match (in_paths, &meeting) {
+            (Some(a), Some(b)) => Some(a.intersect(b)),
+            (a, b) => a.or(b.as_ref()).cloned(),
+        };
+        let within = narrowed.as_ref();
+        let filter_hits = self.remote().is_some() && (!req.paths.is_empty() || ops.constrains());
         if filter_hits {
             fetch = fetch
                 .saturating_mul(REMOTE_FILTER_DEPTH)
@@ -677,11 +713,11 @@ impl Searcher {
             }
             match &self.arms {
                 Arms::Local { keyword, .. } => Ok(keyword
-                    .search_within(&req.query, fetch, within)?
+                    .search_within(query, fetch, within)?
                     .into_iter()
                     .map(|h| (h.chunk_id, h.score))
                     .collect()),
-                Arms::Remote { index, .. } => index.keyword(&req.query, fetch),
+                Arms::Remote { index, .. } => index.keyword(query, fetch),
             }
         };
         // The semantic arm's results and the query's embedding (for pinpoints).
@@ -697,7 +733,7 @@ impl Searcher {
                 ))
             })?;
             self.manifest().check_model(&self.dir, embedder.info())?;
-            let q = embedder.embed_query(&req.query)?;
+            let q = embedder.embed_query(query)?;
             let found = match &self.arms {
                 Arms::Local { vectors, .. } => match within {
                     Some(chunks) => vectors.search_within(&q, fetch, chunks, EXACT_WITHIN),
@@ -733,22 +769,23 @@ impl Searcher {
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
         let (keyword, semantic) = if filter_hits {
             (
-                self.in_files(keyword, &req.paths)?,
-                self.in_files(semantic, &req.paths)?,
+                self.kept(keyword, &req.paths, &ops)?,
+                self.kept(semantic, &req.paths, &ops)?,
             )
         } else {
             (keyword, semantic)
         };
         let (fused, mut read) = match req.mode {
             Mode::Hybrid => {
-                let fusion = req.fusion.for_query(&req.query);
+                let fusion = req.fusion.for_query(query);
                 let fused = match (remote, &query_vector) {
                     // The server's own hybrid search, fused as asked; the arms' own ranks
                     // and scores are not reported.
                     (Some(index), Some(q)) => self
-                        .in_files(
-                            index.hybrid(&req.query, q, fetch, server_fusion(fusion))?,
+                        .kept(
+                            index.hybrid(query, q, fetch, server_fusion(fusion))?,
                             &req.paths,
+                            &ops,
                         )?
                         .into_iter()
                         .map(|(chunk_id, score)| Fused {
@@ -761,7 +798,7 @@ impl Searcher {
                         .collect(),
                     _ => fuse(&keyword, &semantic, fusion),
                 };
-                self.favour_named(fused, req)?
+                self.favour_named(fused, req, query)?
             }
             // A single arm keeps its own scores.
             Mode::Keyword | Mode::Semantic => {
@@ -786,7 +823,7 @@ impl Searcher {
         let rerank_started = Instant::now();
         let (fused, reranked, rerank_elapsed) = match &req.rerank {
             Some(r) if r.top > 0 => {
-                let (fused, scores) = self.rerank(fused, r, &req.query, &mut read)?;
+                let (fused, scores) = self.rerank(fused, r, query, &mut read)?;
                 (fused, scores, Some(rerank_started.elapsed()))
             }
             _ => (fused, HashMap::new(), None),
@@ -811,8 +848,8 @@ impl Searcher {
                 }
                 *taken += 1;
             }
-            let snippet = snippet::snippet(&stored.text, &req.query, req.snippet_chars);
-            let matched_terms = snippet::matched_terms(&stored.text, &req.query);
+            let snippet = snippet::snippet(&stored.text, query, req.snippet_chars);
+            let matched_terms = snippet::matched_terms(&stored.text, query);
             hits.push(Hit {
                 rank: hits.len() + 1,
                 score: f.score,
@@ -841,13 +878,13 @@ impl Searcher {
         let pinpoint_started = Instant::now();
         if req.pinpoint.hits > 0 {
             let rarity = if req.pinpoint.index_rarity {
-                self.term_rarity(&req.query)?
+                self.term_rarity(query)?
             } else {
                 None
             };
             let candidates = Candidates::gather(
                 &hits,
-                &req.query,
+                query,
                 query_vector.as_deref(),
                 embedder,
                 rarity.as_ref(),
@@ -860,7 +897,7 @@ impl Searcher {
                 {
                     let focus = p.start_byte - hit.start_byte..p.end_byte - hit.start_byte;
                     hit.snippet =
-                        snippet::snippet_around(&hit.text, &req.query, req.snippet_chars, focus);
+                        snippet::snippet_around(&hit.text, query, req.snippet_chars, focus);
                 }
                 hit.pinpoint = p;
             }
@@ -868,11 +905,13 @@ impl Searcher {
         let pinpoint_elapsed = pinpoint_started.elapsed();
         Ok(SearchResults {
             hits,
-            keyword_terms: KeywordIndex::terms_of(&req.query).0,
+            keyword_terms: KeywordIndex::terms_of(query).0,
             elapsed: started.elapsed(),
             pinpoint_elapsed,
             rerank_elapsed,
             files_in_scope: scope.map(|(_, files)| files),
+            required: ops.required,
+            excluded: ops.excluded,
         })
     }
 }
