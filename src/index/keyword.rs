@@ -687,9 +687,9 @@ impl KeywordIndex {
         self.chunks_matching(&BooleanQuery::new(clauses))
     }
 
-    /// Whether `text` holds `item` (a word or a phrase) as [`chunks_meeting`]
-    /// (Self::chunks_meeting) finds it in an index: its stemmed words, or its exact tokens,
-    /// in a row.
+    /// Whether `text` holds `item` (a word or a phrase) as
+    /// [`chunks_meeting`](Self::chunks_meeting) finds it in an index: its stemmed words, or
+    /// its exact tokens, in a row.
     pub fn holds(text: &str, item: &str) -> bool {
         let in_a_row = |analyzer: fn() -> TextAnalyzer| {
             let words = |s: &str| -> Vec<String> {
