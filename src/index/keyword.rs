@@ -29,7 +29,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::ids::{ChunkId, ChunkSet, DocId};
+use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
 
@@ -518,29 +518,28 @@ impl KeywordIndex {
 
     /// The best `limit` chunks for `query` by BM25, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>> {
-        self.search_within(query, limit, None)
+        self.search_within(query, limit, &ChunkFilter::default())
     }
 
-    /// [`search`](Self::search) among the chunks of `within` only (every chunk when `None`):
-    /// each scored exactly as an unrestricted search scores it.
+    /// [`search`](Self::search) among the chunks `within` keeps: each scored exactly as an
+    /// unrestricted search scores it.
     pub fn search_within(
         &self,
         query: &str,
         limit: usize,
-        within: Option<&ChunkSet>,
+        within: &ChunkFilter,
     ) -> Result<Vec<KeywordHit>> {
         let Some(q) = self.build_query(query) else {
             return Ok(Vec::new());
         };
         let searcher = self.reader.searcher();
         let best = TopDocs::with_limit(limit.max(1)).order_by_score();
-        let top = match within {
-            None => searcher.search(&q, &best),
-            Some(set) => {
-                let set = set.clone();
-                let keep = move |id: u64| set.contains(id);
-                searcher.search(&q, &FilterCollector::new("chunk_id".into(), keep, best))
-            }
+        let top = if within.keeps_all() {
+            searcher.search(&q, &best)
+        } else {
+            let within = within.clone();
+            let keep = move |id: u64| within.keeps(id);
+            searcher.search(&q, &FilterCollector::new("chunk_id".into(), keep, best))
         }
         .map_err(Self::err(&self.path))?;
         let mut hits = Vec::with_capacity(top.len());
@@ -665,26 +664,67 @@ impl KeywordIndex {
         (!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _)
     }
 
-    /// The live chunks whose text holds every item of `required` and none of `excluded`
-    /// (words or phrases, matched as [`holds`](Self::holds) matches them).
-    pub fn chunks_meeting(&self, required: &[String], excluded: &[String]) -> Result<ChunkSet> {
+    /// At most how many chunks hold `item` (from the number of chunks that hold its rarest
+    /// word, in either field it is looked up in; removed chunks not yet merged away count).
+    fn holders_at_most(&self, item: &str) -> Result<u64> {
+        let searcher = self.reader.searcher();
+        let mut most = 0;
+        for (field, mut analyzer) in [
+            (self.fields.body, stemmed_analyzer()),
+            (self.fields.exact, exact_analyzer()),
+        ] {
+            let mut rarest: Option<u64> = None;
+            for (t, _) in analyze(&mut analyzer, item) {
+                let n = searcher
+                    .doc_freq(&Term::from_field_text(field, &t))
+                    .map_err(Self::err(&self.path))?;
+                rarest = Some(rarest.map_or(n, |r| r.min(n)));
+            }
+            most = most.max(rarest.unwrap_or(0));
+        }
+        Ok(most)
+    }
+
+    /// The chunks whose text holds every item of `required` and none of `excluded` (words or
+    /// phrases, matched as [`holds`](Self::holds) matches them): the list of those chunks
+    /// when something is required, else the list of the chunks that hold an excluded item
+    /// (or, when those are most of the index, the list of the others).
+    pub fn chunks_meeting(&self, required: &[String], excluded: &[String]) -> Result<ChunkFilter> {
+        let excluding: Vec<Box<dyn Query>> =
+            excluded.iter().filter_map(|x| self.holding(x)).collect();
+        if required.is_empty() {
+            if excluding.is_empty() {
+                return Ok(ChunkFilter::default());
+            }
+            // Leaving out most of the index (a common word): the list of the rest is shorter.
+            let mut left_out = 0u64;
+            for item in excluded {
+                left_out = left_out.saturating_add(self.holders_at_most(item)?);
+            }
+            if left_out.saturating_mul(2) <= self.num_chunks() {
+                let any = excluding.into_iter().map(|q| (Occur::Should, q)).collect();
+                return Ok(ChunkFilter::except(
+                    self.chunks_matching(&BooleanQuery::new(any))?,
+                ));
+            }
+            let mut rest: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+            rest.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
+            return Ok(ChunkFilter::only(
+                self.chunks_matching(&BooleanQuery::new(rest))?,
+            ));
+        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for item in required {
             match self.holding(item) {
                 Some(q) => clauses.push((Occur::Must, q)),
                 // No word to look for: no chunk can hold it.
-                None => return Ok(ChunkSet::default()),
+                None => return Ok(ChunkFilter::only(ChunkSet::default())),
             }
         }
-        if required.is_empty() {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        for item in excluded {
-            if let Some(q) = self.holding(item) {
-                clauses.push((Occur::MustNot, q));
-            }
-        }
-        self.chunks_matching(&BooleanQuery::new(clauses))
+        clauses.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
+        Ok(ChunkFilter::only(
+            self.chunks_matching(&BooleanQuery::new(clauses))?,
+        ))
     }
 
     /// Whether `text` holds `item` (a word or a phrase) as
@@ -1003,11 +1043,19 @@ mod tests {
         let (_d, idx) = index(&chunks);
         let meeting = |required: &[&str], excluded: &[&str]| -> Vec<u64> {
             let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-            let found = idx
+            let filter = idx
                 .chunks_meeting(&owned(required), &owned(excluded))
-                .unwrap()
-                .ids()
-                .to_vec();
+                .unwrap();
+            let found: Vec<u64> = texts
+                .iter()
+                .map(|&(id, _)| id)
+                .filter(|&id| filter.keeps(id))
+                .collect();
+            // A search that requires something lists what it keeps; one that only excludes
+            // lists the shorter of what it leaves out and what it keeps.
+            if !required.is_empty() {
+                assert!(filter.listed().is_some());
+            }
             // The same as the text check a remote index's hits go through.
             let checked: Vec<u64> = texts
                 .iter()
@@ -1026,6 +1074,14 @@ mod tests {
         assert_eq!(meeting(&["force majeure"], &[]), [3]);
         assert_eq!(meeting(&[], &["force majeure"]), [1, 2, 4, 5]);
         assert_eq!(meeting(&[], &["mutual", "terminated"]), [1, 3, 4]);
+        // Leaving out most chunks lists the few kept instead.
+        assert_eq!(meeting(&[], &["force", "arbitration"]), [5]);
+        let most = idx
+            .chunks_meeting(&[], &["force".into(), "arbitration".into()])
+            .unwrap();
+        assert_eq!(most.listed().map(ChunkSet::ids), Some(&[5][..]));
+        let few = idx.chunks_meeting(&[], &["mutual".into()]).unwrap();
+        assert!(few.listed().is_none() && few.at_most(5) == 4);
         assert_eq!(meeting(&["§ 1983"], &[]), [4]);
         assert_eq!(meeting(&["payment", "force"], &["lease"]), [3]);
         assert_eq!(meeting(&["nowhere"], &[]), Vec::<u64>::new());
@@ -1122,7 +1178,11 @@ mod tests {
         assert!(idx.chunks_of_documents(&[DocId(7)]).unwrap().is_empty());
         let all = idx.search("tenant rent clause 41", 100).unwrap();
         let some = idx
-            .search_within("tenant rent clause 41", 100, Some(&within))
+            .search_within(
+                "tenant rent clause 41",
+                100,
+                &ChunkFilter::only(within.clone()),
+            )
             .unwrap();
         assert_eq!(some[0].chunk_id, ChunkId(41));
         let expected: Vec<_> = all
@@ -1134,7 +1194,9 @@ mod tests {
             assert!((a.score - b.score).abs() < 1e-6, "{a:?} vs {b:?}");
         }
         // Only the best of the set, not the best of the index filtered afterwards.
-        let one = idx.search_within("clause 12", 1, Some(&within)).unwrap();
+        let one = idx
+            .search_within("clause 12", 1, &ChunkFilter::only(within.clone()))
+            .unwrap();
         assert_eq!(one.len(), 1);
         assert!(within.contains(one[0].chunk_id.0));
     }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::embed::Embedder;
-use crate::ids::{ChunkId, ChunkSet, DocId};
+use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
@@ -678,19 +678,18 @@ impl Searcher {
         // A local index searches only the chunks of the files asked for; a remote one
         // fetches deeper and keeps the hits from those files.
         let scope = self.scope(&req.paths)?;
-        let in_paths = scope.as_ref().and_then(|(chunks, _)| chunks.as_ref());
+        let in_paths = match scope.as_ref().and_then(|(chunks, _)| chunks.clone()) {
+            Some(chunks) => ChunkFilter::only(chunks),
+            None => ChunkFilter::default(),
+        };
         // ... and only the chunks that hold every required item and no excluded one.
-        let meeting = match &self.arms {
+        let within = match &self.arms {
             Arms::Local { keyword, .. } if ops.constrains() => {
-                Some(keyword.chunks_meeting(&ops.required, &ops.excluded)?)
+                in_paths.and(keyword.chunks_meeting(&ops.required, &ops.excluded)?)
             }
-            _ => None,
+            _ => in_paths,
         };
-        let narrowed = match (in_paths, &meeting) {
-            (Some(a), Some(b)) => Some(a.intersect(b)),
-            (a, b) => a.or(b.as_ref()).cloned(),
-        };
-        let within = narrowed.as_ref();
+        let within = &within;
         let filter_hits = self.remote().is_some() && (!req.paths.is_empty() || ops.constrains());
         if filter_hits {
             fetch = fetch
@@ -735,9 +734,10 @@ impl Searcher {
             self.manifest().check_model(&self.dir, embedder.info())?;
             let q = embedder.embed_query(query)?;
             let found = match &self.arms {
-                Arms::Local { vectors, .. } => match within {
-                    Some(chunks) => vectors.search_within(&q, fetch, chunks, EXACT_WITHIN),
-                    None => vectors.search(&q, fetch),
+                Arms::Local { vectors, .. } => if within.keeps_all() {
+                    vectors.search(&q, fetch)
+                } else {
+                    vectors.search_within(&q, fetch, within, EXACT_WITHIN)
                 }
                 .into_iter()
                 .map(|h| (h.chunk_id, h.cosine))
