@@ -467,6 +467,47 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         );
     }
 
+    // `a w/N b`: exactly the best chunks of the whole ranking with the two words at most N
+    // positions apart, in either order.
+    let near = lexsearch::index::keyword::Near {
+        a: "return".into(),
+        b: "deposit".into(),
+        within: 4,
+    };
+    // (The connector leaves the two words in the text searched for.)
+    let words = "lease deposit return";
+    let whole_words = search_json(docs, &[words, "--mode", "keyword", "-k", "400"]);
+    let best_near: Vec<u64> = whole_words["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| KeywordIndex::holds_near(&text(h), &near))
+        .take(3)
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect();
+    assert!(!best_near.is_empty());
+    let v = search_json(
+        docs,
+        &["lease deposit w/4 return", "--mode", "keyword", "-k", "3"],
+    );
+    let got: Vec<u64> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got, best_near);
+    assert_eq!(
+        v["near"],
+        serde_json::json!([{"a": "deposit", "b": "return", "within": 4}])
+    );
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "third-party w/5 beneficiary"])
+        .assert()
+        .failure()
+        .stderr(contains("w/N joins two single words"));
+
     // Nothing that qualifies: said, exit 1; only exclusions: refused, naming the query.
     lexsearch()
         .current_dir(docs)

@@ -551,7 +551,8 @@ struct SearchArgs {
     /// What to look for: words, a question, a citation; chunks holding a "quoted phrase"
     /// exactly rank first. A word or quoted phrase starting with + must be in every hit
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
-    /// as the keyword search matches words, so `-terminate` also leaves out "termination"
+    /// as the keyword search matches words, so `-terminate` also leaves out "termination".
+    /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order
     query: String,
     /// The index (default: .lexsearch in this folder or the nearest one above).
     #[arg(long, value_name = "PATH")]

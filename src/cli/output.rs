@@ -346,13 +346,24 @@ fn constraints(results: &SearchResults) -> String {
             .collect::<Vec<_>>()
             .join(" and ")
     };
-    match (results.required.is_empty(), results.excluded.is_empty()) {
+    let mut held: Vec<String> = results
+        .required
+        .iter()
+        .map(|r| items('+', std::slice::from_ref(r)))
+        .collect();
+    held.extend(
+        results
+            .near
+            .iter()
+            .map(|n| format!("{} w/{} {}", n.a, n.within, n.b)),
+    );
+    match (held.is_empty(), results.excluded.is_empty()) {
         (true, true) => String::new(),
-        (false, true) => format!(" that hold {}", items('+', &results.required)),
+        (false, true) => format!(" that hold {}", held.join(" and ")),
         (true, false) => format!(" without {}", items('-', &results.excluded)),
         (false, false) => format!(
             " that hold {} and not {}",
-            items('+', &results.required),
+            held.join(" and "),
             items('-', &results.excluded).replace(" and ", " or ")
         ),
     }
@@ -378,7 +389,7 @@ pub(super) fn print_hits(
                  another --mode, or a wider --path)",
                 constraints(results)
             )?,
-            None if results.required.is_empty() && results.excluded.is_empty() => writeln!(
+            None if constraints(results).is_empty() => writeln!(
                 out,
                 "no hits (try --mode keyword or --mode semantic, or other words)"
             )?,

@@ -177,6 +177,40 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<us
     out
 }
 
+/// Two words within some distance of each other, in either order (`breach w/5 warranty`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Near {
+    /// One word.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// At most this many positions apart (1: next to each other).
+    pub within: u32,
+}
+
+impl Near {
+    /// The one stemmed word of each side, or why a side is not one word.
+    pub fn words(&self) -> std::result::Result<(String, String), String> {
+        let one = |side: &str| {
+            let words: Vec<String> = analyze(&mut stemmed_analyzer(), side)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect();
+            match words.as_slice() {
+                [w] => Ok(w.clone()),
+                [] => Err(format!("{side:?} has no word to look for")),
+                _ => Err(format!(
+                    "{side:?} is {} words ({}); w/N joins two single words (for a phrase, \
+                     require it with +\"...\")",
+                    words.len(),
+                    words.join(", ")
+                )),
+            }
+        };
+        Ok((one(&self.a)?, one(&self.b)?))
+    }
+}
+
 /// A chunk as stored for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredChunk {
@@ -664,6 +698,51 @@ impl KeywordIndex {
         (!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _)
     }
 
+    /// The query for chunks whose text has the words of `near` at most `within` positions
+    /// apart, in either order: a phrase of the two words with slop `within - 1` each way
+    /// (tantivy's slop lets the second word fall that many positions before or after its
+    /// place, so the two orders together are exactly "at most `within` apart").
+    fn holding_near(&self, near: &Near) -> Option<Box<dyn Query>> {
+        let (a, b) = near.words().ok()?;
+        let slop = near.within.max(1) - 1;
+        let phrase = |x: &str, y: &str| -> (Occur, Box<dyn Query>) {
+            let mut q = PhraseQuery::new(vec![
+                Term::from_field_text(self.fields.body, x),
+                Term::from_field_text(self.fields.body, y),
+            ]);
+            q.set_slop(slop);
+            (Occur::Should, Box::new(q))
+        };
+        Some(Box::new(BooleanQuery::new(vec![
+            phrase(&a, &b),
+            phrase(&b, &a),
+        ])))
+    }
+
+    /// Whether `text` has the words of `near` at most `within` positions apart, as
+    /// [`chunks_meeting`](Self::chunks_meeting) finds them in an index.
+    pub fn holds_near(text: &str, near: &Near) -> bool {
+        let Ok((a, b)) = near.words() else {
+            return false;
+        };
+        let mut at_a = Vec::new();
+        let mut at_b = Vec::new();
+        let mut analyzer = stemmed_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            if t.text == a {
+                at_a.push(t.position);
+            }
+            if t.text == b {
+                at_b.push(t.position);
+            }
+        }
+        let within = near.within.max(1) as usize;
+        at_a.iter()
+            .any(|&i| at_b.iter().any(|&j| i != j && i.abs_diff(j) <= within))
+    }
+
     /// At most how many chunks hold `item` (from the number of chunks that hold its rarest
     /// word, in either field it is looked up in; removed chunks not yet merged away count).
     fn holders_at_most(&self, item: &str) -> Result<u64> {
@@ -685,14 +764,20 @@ impl KeywordIndex {
         Ok(most)
     }
 
-    /// The chunks whose text holds every item of `required` and none of `excluded` (words or
-    /// phrases, matched as [`holds`](Self::holds) matches them): the list of those chunks
-    /// when something is required, else the list of the chunks that hold an excluded item
+    /// The chunks whose text holds every item of `required`, has the words of each `near`
+    /// close enough, and holds none of `excluded` (words or phrases, matched as
+    /// [`holds`](Self::holds) and [`holds_near`](Self::holds_near) match them): the list of
+    /// those chunks when something is required, else the list of the chunks that hold an excluded item
     /// (or, when those are most of the index, the list of the others).
-    pub fn chunks_meeting(&self, required: &[String], excluded: &[String]) -> Result<ChunkFilter> {
+    pub fn chunks_meeting(
+        &self,
+        required: &[String],
+        near: &[Near],
+        excluded: &[String],
+    ) -> Result<ChunkFilter> {
         let excluding: Vec<Box<dyn Query>> =
             excluded.iter().filter_map(|x| self.holding(x)).collect();
-        if required.is_empty() {
+        if required.is_empty() && near.is_empty() {
             if excluding.is_empty() {
                 return Ok(ChunkFilter::default());
             }
@@ -714,8 +799,12 @@ impl KeywordIndex {
             ));
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for item in required {
-            match self.holding(item) {
+        let musts = required
+            .iter()
+            .map(|item| self.holding(item))
+            .chain(near.iter().map(|n| self.holding_near(n)));
+        for q in musts {
+            match q {
                 Some(q) => clauses.push((Occur::Must, q)),
                 // No word to look for: no chunk can hold it.
                 None => return Ok(ChunkFilter::only(ChunkSet::default())),
@@ -1044,7 +1133,7 @@ mod tests {
         let meeting = |required: &[&str], excluded: &[&str]| -> Vec<u64> {
             let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
             let filter = idx
-                .chunks_meeting(&owned(required), &owned(excluded))
+                .chunks_meeting(&owned(required), &[], &owned(excluded))
                 .unwrap();
             let found: Vec<u64> = texts
                 .iter()
@@ -1077,14 +1166,68 @@ mod tests {
         // Leaving out most chunks lists the few kept instead.
         assert_eq!(meeting(&[], &["force", "arbitration"]), [5]);
         let most = idx
-            .chunks_meeting(&[], &["force".into(), "arbitration".into()])
+            .chunks_meeting(&[], &[], &["force".into(), "arbitration".into()])
             .unwrap();
         assert_eq!(most.listed().map(ChunkSet::ids), Some(&[5][..]));
-        let few = idx.chunks_meeting(&[], &["mutual".into()]).unwrap();
+        let few = idx.chunks_meeting(&[], &[], &["mutual".into()]).unwrap();
         assert!(few.listed().is_none() && few.at_most(5) == 4);
         assert_eq!(meeting(&["§ 1983"], &[]), [4]);
         assert_eq!(meeting(&["payment", "force"], &["lease"]), [3]);
         assert_eq!(meeting(&["nowhere"], &[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn two_words_within_n_are_found_in_either_order_and_no_farther_apart() {
+        let texts = [
+            (1, "Breach warranty."),
+            (2, "Warranty breached."),
+            (3, "Any breach of the warranty."),
+            (4, "The warranty, one two three, breach."),
+            (5, "A breach only."),
+            (
+                6,
+                "A warranty only, and breaches of a warranty elsewhere far far away.",
+            ),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        let within = |n: u32| -> Vec<u64> {
+            let near = Near {
+                a: "breach".into(),
+                b: "warranties".into(),
+                within: n,
+            };
+            let filter = idx.chunks_meeting(&[], &[near.clone()], &[]).unwrap();
+            let found: Vec<u64> = texts
+                .iter()
+                .map(|&(id, _)| id)
+                .filter(|&id| filter.keeps(id))
+                .collect();
+            let checked: Vec<u64> = texts
+                .iter()
+                .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
+                .map(|&(id, _)| id)
+                .collect();
+            assert_eq!(found, checked, "w/{n}");
+            found
+        };
+        assert_eq!(within(1), [1, 2]);
+        assert_eq!(within(2), [1, 2]);
+        assert_eq!(within(3), [1, 2, 3, 6]);
+        // "warranty, one two three, breach": four positions apart.
+        assert_eq!(within(4), [1, 2, 3, 4, 6]);
+        // Sides of more than one word are refused, naming them.
+        let phrase = Near {
+            a: "third-party".into(),
+            b: "beneficiary".into(),
+            within: 5,
+        };
+        assert!(
+            phrase
+                .words()
+                .unwrap_err()
+                .contains("2 words (third, parti)")
+        );
     }
 
     #[test]

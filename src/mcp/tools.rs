@@ -55,7 +55,8 @@ pub struct SearchArgs {
     /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first.
     /// A word or quoted phrase starting with + must be in every hit (+arbitration,
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
-    /// form (-terminate also leaves out "termination").
+    /// form (-terminate also leaves out "termination"). `breach w/5 warranty`: the two words at
+    /// most 5 positions apart, in either order.
     pub query: String,
     /// hybrid (default), keyword or semantic.
     #[serde(default)]

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
-use crate::index::keyword::{KeywordIndex, StoredChunk, file_words};
+use crate::index::keyword::{KeywordIndex, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
 use crate::ingest::types::MailInfo;
@@ -221,6 +221,9 @@ pub struct SearchResults {
     /// Words or phrases every hit holds (`+word`, `+"a phrase"` in the query).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub required: Vec<String>,
+    /// Pairs of words every hit has close together (`a w/N b`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near: Vec<Near>,
     /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
@@ -546,6 +549,10 @@ impl Searcher {
             if self.fetch(id)?.is_some_and(|c| {
                 paths.keeps(&c.path)
                     && ops.required.iter().all(|r| KeywordIndex::holds(&c.text, r))
+                    && ops
+                        .near
+                        .iter()
+                        .all(|n| KeywordIndex::holds_near(&c.text, n))
                     && !ops.excluded.iter().any(|x| KeywordIndex::holds(&c.text, x))
             }) {
                 kept.push((id, score));
@@ -664,6 +671,11 @@ impl Searcher {
         // `+word` and `-word`: what every hit must hold or must not hold.
         let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
+        for near in &ops.near {
+            near.words().map_err(|why| {
+                Error::InvalidSetting(format!("{} w/{} {}: {why}", near.a, near.within, near.b))
+            })?;
+        }
         if query.trim().is_empty() {
             return Err(Error::InvalidSetting(format!(
                 "{:?} only says what to leave out; add the words or the question to search for",
@@ -685,7 +697,7 @@ impl Searcher {
         // ... and only the chunks that hold every required item and no excluded one.
         let within = match &self.arms {
             Arms::Local { keyword, .. } if ops.constrains() => {
-                in_paths.and(keyword.chunks_meeting(&ops.required, &ops.excluded)?)
+                in_paths.and(keyword.chunks_meeting(&ops.required, &ops.near, &ops.excluded)?)
             }
             _ => in_paths,
         };
@@ -911,6 +923,7 @@ impl Searcher {
             rerank_elapsed,
             files_in_scope: scope.map(|(_, files)| files),
             required: ops.required,
+            near: ops.near,
             excluded: ops.excluded,
         })
     }
