@@ -1197,7 +1197,9 @@ mod tests {
                 b: "warranties".into(),
                 within: n,
             };
-            let filter = idx.chunks_meeting(&[], std::slice::from_ref(&near), &[]).unwrap();
+            let filter = idx
+                .chunks_meeting(&[], std::slice::from_ref(&near), &[])
+                .unwrap();
             let found: Vec<u64> = texts
                 .iter()
                 .map(|&(id, _)| id)
