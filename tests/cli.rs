@@ -522,3 +522,30 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .failure()
         .stderr(contains("only says what to leave out"));
 }
+
+#[test]
+fn files_with_matches_lists_the_best_files_once_each_for_scripts() {
+    let Some(docs) = indexed_sample() else { return };
+    let query = "termination of the agreement upon written notice";
+    let best = search_json(docs, &[query, "--max-per-file", "1", "-k", "5"]);
+    let expected: Vec<String> = best["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{}\n", h["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(expected.len(), 5);
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "-l", "-k", "5", query])
+        .assert()
+        .success()
+        .stdout(expected.concat());
+    // No hits: nothing printed, exit 1, as grep -l does.
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "-l", "deposit +zzyzx"])
+        .assert()
+        .code(1)
+        .stdout("");
+}

@@ -577,6 +577,11 @@ struct SearchArgs {
     /// ("which of my NDAs allow disclosure to affiliates?"). The arms fetch deeper for it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_per_file: Option<u32>,
+    /// Print only the paths of the k best files, one a line, best first (each file by its
+    /// best chunk, as with --max-per-file 1; an e-mail for its attachments), for scripts: `lexsearch search -l "non-compete
+    /// covenant" | xargs -d '\n' ls -l`.
+    #[arg(short = 'l', long, conflicts_with_all = ["json", "explain", "max_per_file"])]
+    files_with_matches: bool,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -942,7 +947,11 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         },
         rerank: args.rerank.load(args.model.device)?,
         paths: PathFilter::new(&args.paths),
-        max_per_file: args.max_per_file.map(|n| n as usize),
+        max_per_file: if args.files_with_matches {
+            Some(1)
+        } else {
+            args.max_per_file.map(|n| n as usize)
+        },
     };
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {
@@ -954,6 +963,8 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     };
     if args.json {
         output::print_search_json(&request, &results)?;
+    } else if args.files_with_matches {
+        output::print_files(&results)?;
     } else {
         output::print_hits(&results, &request.paths, color, args.explain)?;
     }

@@ -369,6 +369,33 @@ fn constraints(results: &SearchResults) -> String {
     }
 }
 
+/// `search -l`: the file on disk of each hit, once, one a line (an attachment's e-mail for
+/// an attachment); nothing when there are no hits (the exit status says so).
+pub(super) fn print_files(results: &SearchResults) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut printed = std::collections::HashSet::new();
+    for hit in &results.hits {
+        let path = on_disk(&hit.path, &hit.file);
+        if printed.insert(path.clone()) {
+            writeln!(out, "{}", path.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// The file on disk that holds the document at `path` (`file` from the indexed folder): the
+/// outermost e-mail of an attachment (`mail.eml#a.pdf`), else `path` itself.
+fn on_disk(path: &Path, file: &str) -> std::path::PathBuf {
+    match crate::ingest::containers_of(Path::new(file)).next() {
+        Some(mail) => {
+            let cut = file.len() - mail.as_os_str().len();
+            let full = path.as_os_str().to_string_lossy();
+            std::path::PathBuf::from(&full[..full.len().saturating_sub(cut)])
+        }
+        None => path.to_path_buf(),
+    }
+}
+
 pub(super) fn print_hits(
     results: &SearchResults,
     paths: &PathFilter,
@@ -756,5 +783,24 @@ fn finish_check(report: ModelCheck, json: bool) -> anyhow::Result<super::Outcome
         Ok(super::Outcome::Ok)
     } else {
         Ok(super::Outcome::Partial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attachment_is_listed_as_the_e_mail_that_holds_it() {
+        let root = Path::new("/m/acme");
+        let at = |file: &str| on_disk(&root.join(file), file);
+        assert_eq!(at("leases/a.pdf"), root.join("leases/a.pdf"));
+        assert_eq!(
+            at("mail/thread.eml#lease.pdf"),
+            root.join("mail/thread.eml")
+        );
+        assert_eq!(at("x.msg#inner.eml#a.docx"), root.join("x.msg"));
+        // A `#` that does not follow an e-mail's name is part of the file name.
+        assert_eq!(at("notes#1.txt"), root.join("notes#1.txt"));
     }
 }
