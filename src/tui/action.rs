@@ -89,6 +89,12 @@ pub enum Action {
     CursorEnd,
     /// Give the results list the focus.
     FocusResults,
+    /// Put the query before the one shown (or the latest) from this session's history into
+    /// the query line.
+    HistoryPrev,
+    /// Put the next later query from the history into the query line (after the latest: the
+    /// query typed before going back).
+    HistoryNext,
     /// Give the query line the focus.
     FocusQuery,
     /// Start editing the path filter.

@@ -111,6 +111,11 @@ pub struct App {
     filter_saved: String,
     filter_return: Focus,
     pub(super) notice: Option<(Level, String)>,
+    /// Queries of this session the user went on to the results with, oldest first (never
+    /// written anywhere: queries can be confidential).
+    history: Vec<String>,
+    /// While going back through `history`: the entry shown, and the query typed before.
+    browsing: Option<(usize, String)>,
 }
 
 impl App {
@@ -143,6 +148,8 @@ impl App {
             filter_saved: String::new(),
             filter_return: Focus::Query,
             notice: None,
+            history: Vec::new(),
+            browsing: None,
         }
     }
 
@@ -350,10 +357,39 @@ impl App {
                 None
             }
             Action::FocusResults => {
+                self.remember_query();
                 if !self.visible.is_empty() {
                     self.focus = Focus::Results;
                 }
                 None
+            }
+            Action::HistoryPrev => {
+                let at = match &self.browsing {
+                    Some((at, _)) => at.checked_sub(1)?,
+                    // The latest entry that is not the query shown.
+                    None => self
+                        .history
+                        .iter()
+                        .rposition(|q| q.trim() != self.query.trim())?,
+                };
+                let draft = match self.browsing.take() {
+                    Some((_, draft)) => draft,
+                    None => self.query.clone(),
+                };
+                self.show_query(self.history[at].clone());
+                let effect = self.query_changed();
+                self.browsing = Some((at, draft));
+                effect
+            }
+            Action::HistoryNext => {
+                let (at, draft) = self.browsing.take()?;
+                let later = self.history.get(at + 1).cloned();
+                self.show_query(later.clone().unwrap_or(draft.clone()));
+                let effect = self.query_changed();
+                if later.is_some() {
+                    self.browsing = Some((at + 1, draft));
+                }
+                effect
             }
             Action::FocusQuery => {
                 self.focus = Focus::Query;
@@ -511,7 +547,27 @@ impl App {
         }
     }
 
+    /// Puts `query` into the query line, the cursor at its end.
+    fn show_query(&mut self, query: String) {
+        self.query = query;
+        self.cursor = self.query.len();
+        self.focus = Focus::Query;
+    }
+
+    /// Adds the query to the history when it is not empty and not the latest entry; stops
+    /// going back through it.
+    fn remember_query(&mut self) {
+        self.browsing = None;
+        let query = self.query.trim();
+        if !query.is_empty() && self.history.last().map(|q| q.trim()) != Some(query) {
+            self.history.push(self.query.clone());
+        }
+    }
+
+    /// The query was edited (or recalled): search it after the debounce delay.
     fn query_changed(&mut self) -> Option<Effect> {
+        // An edit of a recalled query makes it the query typed.
+        self.browsing = None;
         if matches!(self.notice, Some((Level::Error, _))) {
             self.notice = None;
         }
@@ -770,6 +826,39 @@ pub(super) mod tests {
         app.update(Action::CursorLeft);
         app.update(Action::CursorLeft);
         assert_eq!(app.update(Action::Backspace), None);
+    }
+
+    #[test]
+    fn up_and_ctrl_n_go_back_and_forth_through_the_queries_taken_to_the_results() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::HistoryPrev), None, "no history yet");
+        for q in ["security deposit", "notice period", "notice period", ""] {
+            app.update(Action::ClearLine);
+            typed(&mut app, q);
+            app.update(Action::FocusResults);
+        }
+        // Only queries taken to the results, once in a row, never the empty one.
+        assert_eq!(app.history, ["security deposit", "notice period"]);
+        typed(&mut app, "indemn");
+        assert_eq!(app.update(Action::HistoryPrev), Some(Effect::Debounce));
+        assert_eq!((app.query(), app.cursor), ("notice period", 13));
+        app.update(Action::HistoryPrev);
+        assert_eq!(app.query(), "security deposit");
+        assert_eq!(app.update(Action::HistoryPrev), None, "the oldest");
+        app.update(Action::HistoryNext);
+        assert_eq!(app.query(), "notice period");
+        app.update(Action::HistoryNext);
+        assert_eq!(app.query(), "indemn", "back to the query typed");
+        assert_eq!(app.update(Action::HistoryNext), None);
+        // From a query that is the latest entry, ↑ gives the one before it.
+        app.update(Action::ClearLine);
+        typed(&mut app, "notice period");
+        app.update(Action::HistoryPrev);
+        assert_eq!(app.query(), "security deposit");
+        // An edit of a recalled query ends the walk: it is the query typed now.
+        typed(&mut app, " returned");
+        assert_eq!(app.update(Action::HistoryNext), None);
+        assert_eq!(app.query(), "security deposit returned");
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         &[
             ("typing", "search as you type"),
             ("↓ Enter", "go to the results"),
+            ("↑ Ctrl-P", "earlier queries"),
+            ("Ctrl-N", "later queries"),
             ("← → Home End", "move the cursor"),
             ("Bksp Del", "delete a character"),
             ("Ctrl-W Ctrl-U", "delete word / line"),
@@ -117,12 +119,15 @@ fn query_key(key: KeyEvent, cx: KeyContext, ctrl: bool, alt: bool) -> Option<Act
             KeyCode::Char('h') => Some(Action::Backspace),
             KeyCode::Char('a') => Some(Action::CursorHome),
             KeyCode::Char('e') => Some(Action::CursorEnd),
+            KeyCode::Char('p') => Some(Action::HistoryPrev),
+            KeyCode::Char('n') => Some(Action::HistoryNext),
             _ => None,
         };
     }
     match key.code {
         KeyCode::Esc => Some(Action::Quit),
         KeyCode::Enter | KeyCode::Down => Some(Action::FocusResults),
+        KeyCode::Up => Some(Action::HistoryPrev),
         KeyCode::Backspace if alt => Some(Action::DeleteWord),
         KeyCode::Backspace => Some(Action::Backspace),
         KeyCode::Delete => Some(Action::Delete),
@@ -320,7 +325,7 @@ mod tests {
         for name in [
             "Tab", "S-Tab", "F1", "Ctrl-F", "Ctrl-R", "S-↑", "S-↓", "PgUp", "PgDn", "Esc",
             "Ctrl-C", "↓", "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U",
-            "?", "k j", "g G", " o", "y", "/", "J K", "Ctrl-D", "i ", "q",
+            "?", "k j", "g G", " o", "y", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P", "Ctrl-N",
         ] {
             assert!(text.contains(name), "help lacks {name:?}");
         }
