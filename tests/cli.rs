@@ -8,6 +8,35 @@ use serde_json::Value;
 
 use crate::common::{hit_files as files, indexed_sample, lexsearch};
 
+/// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
+fn ranked(v: &Value, keep: impl Fn(&&Value) -> bool, n: usize) -> Vec<(u64, f64)> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(keep)
+        .take(n)
+        .map(|h| {
+            (
+                h["chunk_id"].as_u64().unwrap(),
+                h["score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `got` holds the chunks of `want`, in order, with the same scores (BM25 sums its terms in
+/// another order when a search is narrowed: the last digit may differ).
+fn assert_same_ranking(got: &[(u64, f64)], want: &[(u64, f64)]) {
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for (a, b) in got.iter().zip(want) {
+        assert!(
+            a.0 == b.0 && (a.1 - b.1).abs() < 1e-4,
+            "{got:?} vs {want:?}"
+        );
+    }
+}
+
 fn search_json(docs: &Path, args: &[&str]) -> Value {
     crate::common::success_json(
         lexsearch()
@@ -240,30 +269,9 @@ fn a_path_filter_ranks_the_best_chunks_of_the_files_it_keeps_not_a_filtered_top_
         docs,
         &[query, "--mode", "keyword", "-k", "3", "--path", "*.md"],
     );
-    let ranked = |v: &Value| -> Vec<(u64, f64)> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|h| h["file"].as_str().unwrap().ends_with(".md"))
-            .take(3)
-            .map(|h| {
-                (
-                    h["chunk_id"].as_u64().unwrap(),
-                    h["score"].as_f64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    let (best_md, got) = (ranked(&whole), ranked(&narrowed));
-    assert_eq!(got.len(), 3);
-    for (a, b) in got.iter().zip(&best_md) {
-        // The same chunks with the same BM25 scores (summed in another order: last digit).
-        assert!(
-            a.0 == b.0 && (a.1 - b.1).abs() < 1e-4,
-            "{got:?} vs {best_md:?}"
-        );
-    }
+    let md = |h: &&Value| h["file"].as_str().unwrap().ends_with(".md");
+    let best_md = ranked(&whole, md, 3);
+    assert_same_ranking(&ranked(&narrowed, md, 3), &best_md);
     assert_eq!(narrowed["paths"], serde_json::json!(["*.md"]));
     assert_eq!(
         narrowed["files_in_scope"],
@@ -383,19 +391,7 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     // Keyword mode: the hits of `-landlord` are exactly the best chunks of the whole ranking
     // that do not hold "landlord" (nor "landlords", "Landlord's"), with the same scores.
     let whole = search_json(docs, &[query, "--mode", "keyword", "-k", "400"]);
-    let best_without: Vec<(u64, f64)> = whole["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| !KeywordIndex::holds(&text(h), "landlord"))
-        .take(5)
-        .map(|h| {
-            (
-                h["chunk_id"].as_u64().unwrap(),
-                h["score"].as_f64().unwrap(),
-            )
-        })
-        .collect();
+    let best_without = ranked(&whole, |h| !KeywordIndex::holds(&text(h), "landlord"), 5);
     assert_eq!(best_without.len(), 5);
     let excluded = search_json(
         docs,
@@ -407,24 +403,7 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
             "5",
         ],
     );
-    let got: Vec<(u64, f64)> = excluded["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["chunk_id"].as_u64().unwrap(),
-                h["score"].as_f64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(got.len(), 5);
-    for (a, b) in got.iter().zip(&best_without) {
-        assert!(
-            a.0 == b.0 && (a.1 - b.1).abs() < 1e-4,
-            "{got:?} vs {best_without:?}"
-        );
-    }
+    assert_same_ranking(&ranked(&excluded, |_| true, 5), &best_without);
     assert_eq!(excluded["excluded"], serde_json::json!(["landlord"]));
     assert_eq!(excluded["query"], format!("{query} -landlord"));
     assert!(

@@ -1119,6 +1119,15 @@ mod tests {
         assert_eq!(ids, vec![ChunkId(20), ChunkId(10)]);
     }
 
+    /// The ids of `texts` that `filter` keeps, in order.
+    fn kept(filter: &ChunkFilter, texts: &[(u64, &str)]) -> Vec<u64> {
+        texts
+            .iter()
+            .map(|&(id, _)| id)
+            .filter(|&id| filter.keeps(id))
+            .collect()
+    }
+
     #[test]
     fn required_and_excluded_items_keep_exactly_the_chunks_that_hold_them_or_not() {
         let texts = [
@@ -1135,11 +1144,7 @@ mod tests {
             let filter = idx
                 .chunks_meeting(&owned(required), &[], &owned(excluded))
                 .unwrap();
-            let found: Vec<u64> = texts
-                .iter()
-                .map(|&(id, _)| id)
-                .filter(|&id| filter.keeps(id))
-                .collect();
+            let found = kept(&filter, &texts);
             // A search that requires something lists what it keeps; one that only excludes
             // lists the shorter of what it leaves out and what it keeps.
             if !required.is_empty() {
@@ -1200,11 +1205,7 @@ mod tests {
             let filter = idx
                 .chunks_meeting(&[], std::slice::from_ref(&near), &[])
                 .unwrap();
-            let found: Vec<u64> = texts
-                .iter()
-                .map(|&(id, _)| id)
-                .filter(|&id| filter.keeps(id))
-                .collect();
+            let found = kept(&filter, &texts);
             let checked: Vec<u64> = texts
                 .iter()
                 .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
