@@ -546,15 +546,10 @@ impl Searcher {
         }
         let mut kept = Vec::with_capacity(found.len());
         for (id, score) in found {
-            if self.fetch(id)?.is_some_and(|c| {
-                paths.keeps(&c.path)
-                    && ops.required.iter().all(|r| KeywordIndex::holds(&c.text, r))
-                    && ops
-                        .near
-                        .iter()
-                        .all(|n| KeywordIndex::holds_near(&c.text, n))
-                    && !ops.excluded.iter().any(|x| KeywordIndex::holds(&c.text, x))
-            }) {
+            if self
+                .fetch(id)?
+                .is_some_and(|c| paths.keeps(&c.path) && ops.admits(&c.text))
+            {
                 kept.push((id, score));
             }
         }
@@ -668,7 +663,7 @@ impl Searcher {
         if req.query.trim().is_empty() {
             return Err(Error::EmptyQuery);
         }
-        // `+word` and `-word`: what every hit must hold or must not hold.
+        // `+word`, `-word` and `a w/N b`: what every hit must hold or must not hold.
         let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
         for near in &ops.near {

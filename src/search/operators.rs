@@ -7,7 +7,7 @@
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::Near;
+use crate::index::keyword::{KeywordIndex, Near};
 
 /// A query split into the text searched for and the words or phrases every hit must hold
 /// or must not hold.
@@ -125,6 +125,14 @@ impl Operators {
     /// Whether the query requires or excludes anything.
     pub fn constrains(&self) -> bool {
         !self.required.is_empty() || !self.near.is_empty() || !self.excluded.is_empty()
+    }
+
+    /// Whether a chunk of this `text` meets the query's requirements and exclusions, as the
+    /// keyword index finds them ([`KeywordIndex::holds`], [`KeywordIndex::holds_near`]).
+    pub fn admits(&self, text: &str) -> bool {
+        self.required.iter().all(|r| KeywordIndex::holds(text, r))
+            && self.near.iter().all(|n| KeywordIndex::holds_near(text, n))
+            && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
     }
 }
 
