@@ -528,3 +528,60 @@ fn files_with_matches_lists_the_best_files_once_each_for_scripts() {
         .code(1)
         .stdout("");
 }
+
+#[test]
+fn queries_from_a_file_give_one_json_line_each_as_single_searches_do() {
+    let Some(docs) = indexed_sample() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("questions.txt");
+    std::fs::write(
+        &file,
+        "can the landlord keep my deposit\n\n-deposit\nbreach w/5 warranty\n",
+    )
+    .unwrap();
+    let out = lexsearch()
+        .current_dir(docs)
+        .args(["search", "-k", "3", "--queries"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    // One query could not run: reported on its line, and in the exit status at the end.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "the blank line is skipped");
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("only says what to leave out")
+    );
+    assert_eq!(lines[1]["query"], "-deposit");
+    for (line, query) in [
+        (&lines[0], "can the landlord keep my deposit"),
+        (&lines[2], "breach w/5 warranty"),
+    ] {
+        let alone = search_json(docs, &[query, "-k", "3"]);
+        let ids = |v: &Value| -> Vec<u64> {
+            v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["chunk_id"].as_u64().unwrap())
+                .collect()
+        };
+        assert_eq!(line["query"], query);
+        assert_eq!(ids(line), ids(&alone), "{query}");
+    }
+    // Standard input too; --queries takes no QUERY.
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "--mode", "keyword", "--queries", "-"])
+        .write_stdin("security deposit\n")
+        .assert()
+        .success()
+        .stdout(contains("\"query\":\"security deposit\""));
+}

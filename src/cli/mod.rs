@@ -553,7 +553,13 @@ struct SearchArgs {
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order
-    query: String,
+    #[arg(required_unless_present = "queries")]
+    query: Option<String>,
+    /// Run every query of FILE (one a line; `-`: standard input) with one model load and
+    /// print one line of JSON each (the `--json` document, or `{"query", "error"}` for one
+    /// that cannot run, which makes the exit status 2 once all have run).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "files_with_matches", "explain"])]
+    queries: Option<PathBuf>,
     /// The index (default: .lexsearch in this folder or the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
@@ -928,8 +934,8 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     } else {
         None
     };
-    let request = SearchRequest {
-        query: args.query.clone(),
+    let mut request = SearchRequest {
+        query: args.query.clone().unwrap_or_default(),
         k: args.k,
         mode,
         fusion: args.fusion.fusion(),
@@ -953,6 +959,9 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             args.max_per_file.map(|n| n as usize)
         },
     };
+    if let Some(file) = &args.queries {
+        return search_each(&searcher, &mut request, embedder.as_ref(), file);
+    }
     let results = searcher.search(&request, embedder.as_ref())?;
     let color = match args.color {
         ColorChoice::Always => true,
@@ -973,6 +982,46 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// `search --queries FILE`: each line of FILE searched as `request` asks, one line of JSON
+/// printed for each as it is answered.
+fn search_each(
+    searcher: &Searcher,
+    request: &mut SearchRequest,
+    embedder: Option<&Embedder>,
+    file: &Path,
+) -> anyhow::Result<Outcome> {
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file)
+                .with_context(|| format!("reading queries from {}", file.display()))?,
+        ))
+    };
+    let mut outcome = Outcome::Ok;
+    for line in input.lines() {
+        let line = line.with_context(|| format!("reading queries from {}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        request.query = line;
+        match searcher.search(request, embedder) {
+            Ok(results) => {
+                output::print_json_line(&crate::search::SearchJson::new(request, &results))?
+            }
+            Err(err) => {
+                outcome = Outcome::Partial;
+                output::print_json_line(&serde_json::json!({
+                    "query": request.query,
+                    "error": err.to_string(),
+                }))?;
+            }
+        }
+    }
+    Ok(outcome)
 }
 
 fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {

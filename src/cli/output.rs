@@ -81,6 +81,15 @@ pub(super) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `value` as one line of JSON (JSON Lines), flushed so that a reader sees it at once.
+pub(super) fn print_json_line<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
