@@ -496,10 +496,14 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .stdout(contains("no hits that hold +zzyzx"));
     lexsearch()
         .current_dir(docs)
-        .args(["search", "-k", "3", "--", "-deposit"])
+        .args(["search", "-k", "3", "-deposit"])
         .assert()
         .failure()
         .stderr(contains("only says what to leave out"));
+    // A query may start with a minus: no `--` needed, and options still parse around it.
+    let v = search_json(docs, &["-landlord security deposit", "-k", "2"]);
+    assert_eq!(v["excluded"], serde_json::json!(["landlord"]));
+    assert_eq!(v["k"], 2);
 }
 
 #[test]

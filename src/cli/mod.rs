@@ -553,7 +553,7 @@ struct SearchArgs {
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order
-    #[arg(required_unless_present = "queries")]
+    #[arg(required_unless_present = "queries", allow_hyphen_values = true)]
     query: Option<String>,
     /// Run every query of FILE (one a line; `-`: standard input) with one model load and
     /// print one line of JSON each (the `--json` document, or `{"query", "error"}` for one
