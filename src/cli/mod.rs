@@ -584,8 +584,8 @@ struct SearchArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_per_file: Option<u32>,
     /// Print only the paths of the k best files, one a line, best first (each file by its
-    /// best chunk, as with --max-per-file 1; an e-mail for its attachments), for scripts: `lexsearch search -l "non-compete
-    /// covenant" | xargs -d '\n' ls -l`.
+    /// best chunk, as with --max-per-file 1; an e-mail for its attachments), for scripts:
+    /// `lexsearch search -l "non-compete covenant" | xargs -d '\n' ls -l`.
     #[arg(short = 'l', long, conflicts_with_all = ["json", "explain", "max_per_file"])]
     files_with_matches: bool,
     #[command(flatten)]

@@ -371,6 +371,23 @@ fn bert_family() -> Family {
 }
 
 impl ModelInfo {
+    /// A small BERT model's identity for tests that record one without loading it.
+    #[cfg(test)]
+    pub(crate) fn tiny(fingerprint: &str, dim: usize) -> Self {
+        ModelInfo {
+            name: "tiny".into(),
+            dir: PathBuf::from("/models/tiny"),
+            fingerprint: fingerprint.into(),
+            architecture: "BertModel".into(),
+            family: Family::Bert,
+            dim,
+            pooling: Pooling::Mean,
+            max_seq_length: 128,
+            vocab_size: 100,
+            layers: 1,
+        }
+    }
+
     /// A short form of the fingerprint for messages.
     pub fn short_fingerprint(&self) -> &str {
         &self.fingerprint[..self.fingerprint.len().min(12)]

@@ -681,23 +681,11 @@ pub fn find_index(start: &Path) -> Result<PathBuf> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::embed::Pooling;
     use crate::ingest::walk::FileKind;
     use crate::store::{ChunkRecord, DocRecord};
 
     fn model(fingerprint: &str) -> ModelInfo {
-        ModelInfo {
-            name: "tiny".into(),
-            dir: PathBuf::from("/models/tiny"),
-            fingerprint: fingerprint.into(),
-            architecture: "BertModel".into(),
-            family: crate::embed::Family::Bert,
-            dim: 4,
-            pooling: Pooling::Mean,
-            max_seq_length: 128,
-            vocab_size: 100,
-            layers: 1,
-        }
+        ModelInfo::tiny(fingerprint, 4)
     }
 
     /// Adds a one-chunk document `rel` in a new generation.

@@ -694,25 +694,14 @@ fn live_vectors(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::embed::{ModelInfo, Pooling};
+    use crate::embed::ModelInfo;
     use crate::ingest::walk::FileKind;
     use crate::library::SettingsRequest;
 
     const DIM: usize = 16;
 
     fn model() -> ModelInfo {
-        ModelInfo {
-            name: "tiny".into(),
-            dir: PathBuf::from("/models/tiny"),
-            fingerprint: "m1".into(),
-            architecture: "BertModel".into(),
-            family: crate::embed::Family::Bert,
-            dim: DIM,
-            pooling: Pooling::Mean,
-            max_seq_length: 128,
-            vocab_size: 100,
-            layers: 1,
-        }
+        ModelInfo::tiny("m1", DIM)
     }
 
     /// Document `n` with two chunks whose vectors come from `seed`.
