@@ -195,7 +195,11 @@ fn ids_by_document(dump: &serde_json::Value) -> BTreeMap<String, Vec<u64>> {
     out
 }
 
-/// Asserts two chunk sets are the same chunks with bit-identical vectors.
+/// Asserts two chunk sets are the same chunks with the same texts and vectors. Vectors agree
+/// to the encoder's own guarantee for f32, not bit for bit: a run resumed after a kill embeds
+/// the chunks left in other batches than a clean run, and padding a text to another length
+/// changes its vector only by float reassociation in the matrix kernels (below 1e-5, the
+/// bound tests/encoder.rs holds the encoder to). A different chunk's vector differs by far more.
 fn assert_same_chunks(milvus: &Chunks, local: &Chunks) {
     assert_eq!(
         milvus.keys().collect::<Vec<_>>(),
@@ -205,7 +209,13 @@ fn assert_same_chunks(milvus: &Chunks, local: &Chunks) {
     for (key, (text, vector)) in local {
         let (m_text, m_vector) = &milvus[key];
         assert_eq!(m_text, text, "text of {key:?}");
-        assert_eq!(m_vector, vector, "vector of {key:?}");
+        assert_eq!(m_vector.len(), vector.len(), "dimension of {key:?}");
+        let most = m_vector
+            .iter()
+            .zip(vector)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(most < 1e-5, "vector of {key:?} differs by {most}");
     }
 }
 
