@@ -99,6 +99,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// The index was made by an earlier version of lexsearch and lacks what a request needs.
+    #[error(
+        "the index at {} was made by an earlier version of lexsearch and does not hold {lacks}; \
+         run `lexsearch index` on its folder once to add them (the keyword index is rebuilt \
+         from the catalog: no file is read and no chunk embedded again)",
+        .index.display()
+    )]
+    OutdatedIndex {
+        /// The index folder.
+        index: PathBuf,
+        /// What it lacks.
+        lacks: String,
+    },
+
     /// A part of the index is damaged or missing.
     #[error("the index at {} is damaged ({what}); rebuild it with `lexsearch index --rebuild DIR`", .index.display())]
     CorruptIndex {

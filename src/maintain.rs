@@ -184,7 +184,20 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
         });
     }
     let mut derived_ok = true;
-    match KeywordIndex::open(&paths.keyword()).and_then(|k| k.chunk_ids()) {
+    // Written again by a copy of the generation (graph file, keyword index of an earlier
+    // version), without rebuilding the graph.
+    let mut rewrite = Vec::new();
+    let keyword = KeywordIndex::open(&paths.keyword());
+    if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
+        findings.push(Finding {
+            part: "keyword index",
+            problem: "made by an earlier version: it lacks the days e-mails were sent \
+                      (`sent:` in a query); `lexsearch index` or `verify --repair` adds them"
+                .into(),
+        });
+        rewrite.push("the keyword index rebuilt from the catalog");
+    }
+    match keyword.and_then(|k| k.chunk_ids()) {
         Ok(kw) if kw == ids => {}
         Ok(kw) => {
             derived_ok = false;
@@ -206,7 +219,6 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
         }
     }
     // A graph whose only fault is its flat search file gets that file written again.
-    let mut rewrite_flat = false;
     let compact = match VectorIndex::open(&paths.vectors(), manifest.model.dim) {
         Ok(v) => {
             let compact = v.needs_compaction();
@@ -221,7 +233,7 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
                     part: "vector search file",
                     problem,
                 });
-                rewrite_flat = true;
+                rewrite.push("the vector graph's flat search file written again");
             }
             compact
         }
@@ -241,11 +253,12 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
         txn.stage(Staging::Rederive, &|_| {})?;
         txn.commit(&|_| {})?;
         done = Some(REBUILT.to_string());
-    } else if repair && rewrite_flat {
-        // A copy's graph is dumped again at commit, its flat search file with it.
+    } else if repair && !rewrite.is_empty() {
+        // A copy's graph is dumped again at commit, its flat search file with it, and a
+        // keyword index of an earlier version is rebuilt in the copy.
         txn.stage(Staging::Copy, &|_| {})?;
         txn.commit(&|_| {})?;
-        done = Some("the vector graph's flat search file written again".to_string());
+        done = Some(rewrite.join("; "));
     }
     Ok(Verification {
         documents: doc_count,

@@ -6,6 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use predicates::prelude::*;
+use predicates::str::contains;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -464,6 +466,126 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     fs::remove_file(docs.join("thread.eml")).unwrap();
     let gone: Value = serde_json::from_slice(&index(&model, &docs).stdout).unwrap();
     assert_eq!(gone["removed"], 1, "{gone}");
+}
+
+#[test]
+fn sent_keeps_the_e_mails_of_those_days_and_their_attachments() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let mail = |date: &str, subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
+        fixtures::eml(
+            &[
+                ("From", "Ann Lee <ann@firm.example>"),
+                ("To", "bob@client.example"),
+                ("Subject", subject),
+                ("Date", date),
+            ],
+            "text/plain",
+            body,
+            attachments,
+        )
+    };
+    let schedule = b"Escrow release schedule: the escrow funds are released at closing.".to_vec();
+    let files = [
+        (
+            "wire.eml",
+            mail(
+                "Thu, 5 Mar 2020 18:00:00 -0800",
+                "Escrow wire",
+                "The escrow funds are wired today.",
+                &[("schedule.txt", "text/plain", schedule)],
+            ),
+        ),
+        // The last evening of March where it was sent; April 1st in UTC.
+        (
+            "refund.eml",
+            mail(
+                "Tue, 31 Mar 2020 23:30:00 -0800",
+                "Escrow refund",
+                "The escrow funds are returned to the buyer.",
+                &[],
+            ),
+        ),
+        (
+            "closed.eml",
+            mail(
+                "Thu, 2 Apr 2020 09:00:00 +0000",
+                "Escrow closed",
+                "The escrow account holding the funds is closed.",
+                &[],
+            ),
+        ),
+    ];
+    for (name, bytes) in files {
+        fs::write(docs.join(name), bytes).unwrap();
+    }
+    fs::write(
+        docs.join("lease.txt"),
+        "The escrow funds are held by the landlord.",
+    )
+    .unwrap();
+    let out = index(&model, &docs);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let found = |query: &str, mode: &str| -> Vec<String> {
+        let mut files: Vec<String> = search(&docs, query, &["--mode", mode])
+            .iter()
+            .map(|h| h["file"].as_str().unwrap().to_string())
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    };
+    // Without `sent:` the lease and April's e-mail are found too.
+    let all = found("escrow funds", "keyword");
+    assert!(all.contains(&"lease.txt".to_string()) && all.contains(&"closed.eml".to_string()));
+    for mode in ["keyword", "semantic", "hybrid"] {
+        assert_eq!(
+            found("escrow funds sent:2020-03", mode),
+            ["refund.eml", "wire.eml", "wire.eml#schedule.txt"],
+            "{mode}"
+        );
+        assert_eq!(
+            found("escrow funds sent:>=2020-04", mode),
+            ["closed.eml"],
+            "{mode}"
+        );
+    }
+    assert_eq!(
+        found(
+            "escrow funds sent:2020-03-05..2020-04-02 -refund",
+            "keyword"
+        ),
+        ["closed.eml", "wire.eml", "wire.eml#schedule.txt"]
+    );
+    // The JSON says what was asked; a window with no e-mail says so.
+    let json = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--json", "escrow sent:2020-03-05"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["sent"], serde_json::json!(["2020-03-05"]), "{v}");
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "escrow sent:2019"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no hits among e-mails sent:2019 (and their attachments)",
+        ));
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "escrow sent:3/5/2020"])
+        .assert()
+        .code(2)
+        .stderr(contains("sent:3/5/2020").and(contains("sent:2020-03-05")));
 }
 
 #[test]

@@ -392,6 +392,18 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         );
     }
 
+    // And `sent:`, read from the headers each chunk carries in the collection.
+    let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
+    assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
+    lexsearch()
+        .current_dir(elsewhere.path())
+        .args(["search", "--backend", &url, "--model"])
+        .arg(&model)
+        .arg("escrow funds sent:>2020-03")
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("among e-mails sent:>2020-03"));
+
     // The TUI and the MCP server search the collection too.
     tui_finds(&url, &model, "parrot named Horatio", "commercial-lease.txt");
     #[cfg(feature = "mcp")]

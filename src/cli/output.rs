@@ -339,8 +339,8 @@ pub(super) fn left_out(ignored: usize) -> String {
     format!("left out {ignored} {what} named in {IGNORE_FILE}")
 }
 
-/// ` that hold +a and +"b c" and not -d`: what `+` and `-` in the query asked of every hit
-/// (empty when they asked nothing).
+/// ` that hold +a and +"b c" and not -d among e-mails sent:2020`: what `+`, `-`, `w/N` and
+/// `sent:` in the query asked of every hit (empty when they asked nothing).
 fn constraints(results: &SearchResults) -> String {
     let items = |sign: char, items: &[String]| -> String {
         items
@@ -366,7 +366,7 @@ fn constraints(results: &SearchResults) -> String {
             .iter()
             .map(|n| format!("{} w/{} {}", n.a, n.within, n.b)),
     );
-    match (held.is_empty(), results.excluded.is_empty()) {
+    let words = match (held.is_empty(), results.excluded.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" that hold {}", held.join(" and ")),
         (true, false) => format!(" without {}", items('-', &results.excluded)),
@@ -375,7 +375,15 @@ fn constraints(results: &SearchResults) -> String {
             held.join(" and "),
             items('-', &results.excluded).replace(" and ", " or ")
         ),
+    };
+    if results.sent.is_empty() {
+        return words;
     }
+    let sent: Vec<String> = results.sent.iter().map(|s| format!("sent:{s}")).collect();
+    format!(
+        "{words} among e-mails {} (and their attachments)",
+        sent.join(" and ")
+    )
 }
 
 /// `search -l`: the file on disk of each hit, once, one a line (an attachment's e-mail for
@@ -431,7 +439,7 @@ pub(super) fn print_hits(
             )?,
             None => writeln!(
                 out,
-                "no hits{} (drop a +word or -word, or try other words)",
+                "no hits{} (drop a +word, -word or sent:, or try other words)",
                 constraints(results)
             )?,
         }

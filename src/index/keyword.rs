@@ -12,13 +12,14 @@
 //! chunks holding a "double-quoted phrase" exactly rank above those that only share its words
 //! (a boost, not a filter: natural questions quote names that need not match verbatim).
 
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use tantivy::collector::{DocSetCollector, FilterCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
@@ -29,6 +30,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::sent::{SentWindow, sent_day};
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
@@ -63,6 +65,9 @@ struct Fields {
     /// The e-mail headers (JSON) of a chunk of an e-mail or attachment; `None` in indexes
     /// made before the field existed, which then store and show none.
     mail: Option<Field>,
+    /// The day the e-mail of a chunk of an e-mail or attachment was sent (`YYYYMMDD`,
+    /// [`sent_day`]); `None` in indexes made before the field existed.
+    sent: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -92,6 +97,7 @@ fn schema() -> (Schema, Fields) {
         paragraph: b.add_u64_field("paragraph", STORED),
         // Added last: the fields before it keep their numbers in older indexes.
         mail: Some(b.add_text_field("mail", STORED)),
+        sent: Some(b.add_u64_field("sent", INDEXED)),
     };
     (b.build(), fields)
 }
@@ -337,6 +343,7 @@ impl KeywordIndex {
             .map_err(Self::err(path))?;
         let fields = Fields {
             mail: index.schema().get_field("mail").ok(),
+            sent: index.schema().get_field("sent").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -350,6 +357,20 @@ impl KeywordIndex {
     /// Creates an empty index in the (existing, empty) folder `path`.
     pub fn create(path: &Path) -> Result<Self> {
         let index = Index::create_in_dir(path, schema().0).map_err(Self::err(path))?;
+        Self::with_index(path, index)
+    }
+
+    /// Creates an empty index in `path` as an earlier version made it: without the fields
+    /// named in `missing` (for the tests of what happens to such an index).
+    #[cfg(test)]
+    pub(crate) fn create_without(path: &Path, missing: &[&str]) -> Result<Self> {
+        let mut b = Schema::builder();
+        for (_, entry) in schema().0.fields() {
+            if !missing.contains(&entry.name()) {
+                b.add_field(entry.clone());
+            }
+        }
+        let index = Index::create_in_dir(path, b.build()).map_err(Self::err(path))?;
         Self::with_index(path, index)
     }
 
@@ -766,18 +787,20 @@ impl KeywordIndex {
 
     /// The chunks whose text holds every item of `required`, has the words of each `near`
     /// close enough, and holds none of `excluded` (words or phrases, matched as
-    /// [`holds`](Self::holds) and [`holds_near`](Self::holds_near) match them): the list of
-    /// those chunks when something is required, else the list of the chunks that hold an excluded item
-    /// (or, when those are most of the index, the list of the others).
+    /// [`holds`](Self::holds) and [`holds_near`](Self::holds_near) match them), and, with
+    /// `sent`, that belong to an e-mail (or an attachment of one) sent in that window: the
+    /// list of those chunks when something is required, else the list of the chunks that hold
+    /// an excluded item (or, when those are most of the index, the list of the others).
     pub fn chunks_meeting(
         &self,
         required: &[String],
         near: &[Near],
         excluded: &[String],
+        sent: Option<SentWindow>,
     ) -> Result<ChunkFilter> {
         let excluding: Vec<Box<dyn Query>> =
             excluded.iter().filter_map(|x| self.holding(x)).collect();
-        if required.is_empty() && near.is_empty() {
+        if required.is_empty() && near.is_empty() && sent.is_none() {
             if excluding.is_empty() {
                 return Ok(ChunkFilter::default());
             }
@@ -799,6 +822,9 @@ impl KeywordIndex {
             ));
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(window) = sent {
+            clauses.push((Occur::Must, self.sent_in(window)?));
+        }
         let musts = required
             .iter()
             .map(|item| self.holding(item))
@@ -814,6 +840,34 @@ impl KeywordIndex {
         Ok(ChunkFilter::only(
             self.chunks_matching(&BooleanQuery::new(clauses))?,
         ))
+    }
+
+    /// The query for chunks of e-mails (and their attachments) sent in `window`; an index
+    /// made before e-mail days were indexed cannot answer it and says how to add them.
+    fn sent_in(&self, window: SentWindow) -> Result<Box<dyn Query>> {
+        let field = self
+            .fields
+            .sent
+            .ok_or_else(|| self.outdated("the days e-mails were sent"))?;
+        let bound = |day: u32| Term::from_field_u64(field, u64::from(day));
+        Ok(Box::new(RangeQuery::new(
+            Bound::Included(bound(window.from)),
+            Bound::Excluded(bound(window.until)),
+        )))
+    }
+
+    /// Whether the index was made by an earlier version of lexsearch and lacks fields this
+    /// version writes (e-mail headers, e-mail days): an index run rebuilds it from the
+    /// catalog.
+    pub fn is_outdated(&self) -> bool {
+        self.fields.mail.is_none() || self.fields.sent.is_none()
+    }
+
+    fn outdated(&self, lacks: &str) -> Error {
+        Error::OutdatedIndex {
+            index: self.path.clone(),
+            lacks: lacks.to_string(),
+        }
     }
 
     /// Whether `text` holds `item` (a word or a phrase) as
@@ -962,6 +1016,9 @@ impl KeywordWriter {
             && let Ok(json) = serde_json::to_string(mail)
         {
             doc.add_text(field, json);
+        }
+        if let (Some(field), Some(day)) = (f.sent, chunk.mail.as_ref().and_then(sent_day)) {
+            doc.add_u64(field, u64::from(day));
         }
         self.writer
             .add_document(doc)
@@ -1142,7 +1199,7 @@ mod tests {
         let meeting = |required: &[&str], excluded: &[&str]| -> Vec<u64> {
             let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
             let filter = idx
-                .chunks_meeting(&owned(required), &[], &owned(excluded))
+                .chunks_meeting(&owned(required), &[], &owned(excluded), None)
                 .unwrap();
             let found = kept(&filter, &texts);
             // A search that requires something lists what it keeps; one that only excludes
@@ -1171,10 +1228,12 @@ mod tests {
         // Leaving out most chunks lists the few kept instead.
         assert_eq!(meeting(&[], &["force", "arbitration"]), [5]);
         let most = idx
-            .chunks_meeting(&[], &[], &["force".into(), "arbitration".into()])
+            .chunks_meeting(&[], &[], &["force".into(), "arbitration".into()], None)
             .unwrap();
         assert_eq!(most.listed().map(ChunkSet::ids), Some(&[5][..]));
-        let few = idx.chunks_meeting(&[], &[], &["mutual".into()]).unwrap();
+        let few = idx
+            .chunks_meeting(&[], &[], &["mutual".into()], None)
+            .unwrap();
         assert!(few.listed().is_none() && few.at_most(5) == 4);
         assert_eq!(meeting(&["§ 1983"], &[]), [4]);
         assert_eq!(meeting(&["payment", "force"], &["lease"]), [3]);
@@ -1203,7 +1262,7 @@ mod tests {
                 within: n,
             };
             let filter = idx
-                .chunks_meeting(&[], std::slice::from_ref(&near), &[])
+                .chunks_meeting(&[], std::slice::from_ref(&near), &[], None)
                 .unwrap();
             let found = kept(&filter, &texts);
             let checked: Vec<u64> = texts
@@ -1231,6 +1290,76 @@ mod tests {
                 .unwrap_err()
                 .contains("2 words (third, parti)")
         );
+    }
+
+    #[test]
+    fn e_mail_chunks_are_kept_by_the_day_their_message_was_sent() {
+        let sent = |date: &str| MailInfo {
+            date: Some(date.into()),
+            ..MailInfo::default()
+        };
+        let mut chunks = vec![
+            chunk(1, "wire the escrow funds"),
+            chunk(2, "escrow agreement attached"),
+            chunk(3, "escrow terms in the lease"),
+            chunk(4, "escrow reminder"),
+            chunk(5, "escrow, no date"),
+        ];
+        // An e-mail and its attachment (the same headers), a plain document, a later e-mail
+        // written late in the evening west of UTC, and an e-mail without a Date header.
+        chunks[0].mail = Some(sent("2020-03-05T10:00:00Z"));
+        chunks[1].mail = Some(sent("2020-03-05T10:00:00Z"));
+        chunks[3].mail = Some(sent("2020-03-31T23:30:00-08:00"));
+        chunks[4].mail = Some(MailInfo::default());
+        let (_d, idx) = index(&chunks);
+        let texts: Vec<(u64, &str)> = chunks
+            .iter()
+            .map(|c| (c.chunk_id.0, c.text.as_str()))
+            .collect();
+        let within = |spec: &str, required: &[&str]| -> Vec<u64> {
+            let window = SentWindow::parse(spec).unwrap();
+            let required: Vec<String> = required.iter().map(|r| r.to_string()).collect();
+            let filter = idx
+                .chunks_meeting(&required, &[], &[], Some(window))
+                .unwrap();
+            kept(&filter, &texts)
+        };
+        assert_eq!(within("2020-03", &[]), [1, 2, 4]);
+        assert_eq!(within("2020-03-05", &[]), [1, 2]);
+        // The sender's own day: 23:30 on the 31st in UTC-8 is April 1st in UTC.
+        assert_eq!(within(">=2020-03-06", &[]), [4]);
+        assert_eq!(within("<2020-03-05", &[]), Vec::<u64>::new());
+        assert_eq!(within("2020", &["attached"]), [2]);
+        assert!(!idx.is_outdated());
+    }
+
+    #[test]
+    fn an_index_made_before_e_mail_days_were_kept_says_how_to_add_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = KeywordIndex::create_without(dir.path(), &["mail", "sent"]).unwrap();
+        let mut w = old.writer(1).unwrap();
+        let mut c = chunk(1, "wire the escrow funds");
+        c.mail = Some(MailInfo {
+            date: Some("2020-03-05T10:00:00Z".into()),
+            ..MailInfo::default()
+        });
+        w.add(&c).unwrap();
+        w.commit().unwrap();
+        old.reload().unwrap();
+        assert!(old.is_outdated());
+        // What it holds is still searched and filtered by words ...
+        let words = old
+            .chunks_meeting(&["escrow".into()], &[], &[], None)
+            .unwrap();
+        assert!(words.keeps(1));
+        // ... but a window of days is refused, saying what to run.
+        let window = SentWindow::parse("2020").unwrap();
+        let e = old
+            .chunks_meeting(&[], &[], &[], Some(window))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, Error::OutdatedIndex { .. }), "{e}");
+        assert!(e.to_string().contains("run `lexsearch index`"), "{e}");
     }
 
     #[test]

@@ -361,9 +361,9 @@ pub fn build_index(
     report.ocr.lang = ocr_lang;
     report.ocr.engine_found = limits.ocr.engine.is_some();
     let stage = |what: &str| progress.stage(what);
-    // Nothing added, changed or removed, and the folder where it was: the index stays as it
-    // is (commit keeps it).
-    if !(txn.incremental() && plan.is_empty() && !txn.root_changed()) {
+    // Something added, changed or removed, the folder moved, or a keyword index of an
+    // earlier version: a new generation. Else the index stays as it is (commit keeps it).
+    if !txn.incremental() || !plan.is_empty() || txn.root_changed() || txn.keyword_outdated() {
         let how = if txn.incremental() {
             Staging::Copy
         } else {

@@ -180,6 +180,18 @@ pub(crate) fn stored_chunk(
 }
 
 /// Copies a generation's parts (not its readers' lock).
+/// Adds every chunk of `catalog` to `keyword` (uncommitted).
+fn add_catalog_chunks(catalog: &Catalog, keyword: &mut KeywordWriter) -> Result<()> {
+    for (doc_id, doc) in catalog.documents()? {
+        for c in &doc.chunks {
+            if let Some(rec) = catalog.chunk(*c)? {
+                keyword.add(&stored_chunk(doc_id, &doc, *c, &rec))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn copy_generation(from: &GenerationPaths, to: &GenerationPaths) -> Result<()> {
     copy_tree(&from.catalog(), &to.catalog())?;
     copy_tree(&from.keyword(), &to.keyword())?;
@@ -257,6 +269,19 @@ impl Transaction {
         };
         let (root, seen) = self.recorded_root();
         root != m.root || seen != m.root_from_index
+    }
+
+    /// Whether the current generation's keyword index was made by an earlier version of
+    /// lexsearch and lacks fields this one writes (e-mail headers and days): then a run
+    /// that changes nothing else still publishes a generation, whose keyword index
+    /// [`stage`](Self::stage) rebuilds from the catalog. False for a remote index.
+    pub fn keyword_outdated(&self) -> bool {
+        match (&self.base, &self.remote) {
+            (Some((paths, _)), None) => {
+                KeywordIndex::open(&paths.keyword()).is_ok_and(|k| k.is_outdated())
+            }
+            _ => false,
+        }
     }
 
     /// Indexing threads for the keyword index, from the next [`stage`](Self::stage) on (1 by
@@ -384,9 +409,23 @@ impl Transaction {
                     Error::Io { source, .. } => not_writable(source),
                     other => other,
                 })?;
+                let catalog = Catalog::open(&paths.catalog())?;
+                let mut keyword = KeywordIndex::open(&paths.keyword())?;
+                if keyword.is_outdated() {
+                    // Made by an earlier version: rebuilt with this version's fields.
+                    stage("adding e-mail headers and days to the keyword index");
+                    drop(keyword);
+                    std::fs::remove_dir_all(paths.keyword()).map_err(not_writable)?;
+                    std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
+                    keyword = KeywordIndex::create(&paths.keyword())?;
+                    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                    let mut all = keyword.writer(cores.max(threads))?;
+                    add_catalog_chunks(&catalog, &mut all)?;
+                    all.commit()?;
+                }
                 Staged {
-                    catalog: Catalog::open(&paths.catalog())?,
-                    keyword: Some(KeywordIndex::open(&paths.keyword())?.writer(threads)?),
+                    catalog,
+                    keyword: Some(keyword.writer(threads)?),
                     graph: Some(GraphBuilder::start(
                         VectorIndex::open(&paths.vectors(), dim)?,
                         &paths.vectors(),
@@ -409,13 +448,7 @@ impl Transaction {
                 let cores = std::thread::available_parallelism().map_or(1, usize::from);
                 let mut keyword =
                     KeywordIndex::create(&paths.keyword())?.writer(cores.max(threads))?;
-                for (doc_id, doc) in catalog.documents()? {
-                    for c in &doc.chunks {
-                        if let Some(rec) = catalog.chunk(*c)? {
-                            keyword.add(&stored_chunk(doc_id, &doc, *c, &rec))?;
-                        }
-                    }
-                }
+                add_catalog_chunks(&catalog, &mut keyword)?;
                 Staged {
                     catalog,
                     keyword: Some(keyword),
@@ -843,5 +876,50 @@ mod tests {
         assert_eq!(resumed, [library.resume().catalog()]);
         let catalog = Catalog::open(&resumed[0]).unwrap();
         assert_eq!(catalog.vectors().unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_keyword_index_of_an_earlier_version_is_rebuilt_with_e_mail_days_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let begin = || {
+            library
+                .begin(&SettingsRequest::default(), &model(), false, None)
+                .unwrap()
+        };
+        let mut txn = begin();
+        for n in 0..3 {
+            let (mut doc, chunks) = document(n, n as u64);
+            if n == 1 {
+                doc.mail = Some(Box::new(crate::ingest::types::MailInfo {
+                    date: Some("2020-03-05T10:00:00Z".into()),
+                    ..Default::default()
+                }));
+            }
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        // The keyword index as an earlier version wrote it: the same chunks, fewer fields.
+        let paths = library.snapshot().unwrap().paths().clone();
+        std::fs::remove_dir_all(paths.keyword()).unwrap();
+        std::fs::create_dir_all(paths.keyword()).unwrap();
+        let old = KeywordIndex::create_without(&paths.keyword(), &["mail", "sent"]).unwrap();
+        let mut w = old.writer(1).unwrap();
+        add_catalog_chunks(&Catalog::open(&paths.catalog()).unwrap(), &mut w).unwrap();
+        w.commit().unwrap();
+        drop((w, old));
+
+        let mut txn = begin();
+        assert!(txn.keyword_outdated());
+        txn.stage(Staging::Copy, &|_| {}).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.documents, c.chunks), (3, 6));
+        let keyword = KeywordIndex::open(&library.snapshot().unwrap().paths().keyword()).unwrap();
+        assert!(!keyword.is_outdated());
+        assert_eq!(keyword.chunk_ids().unwrap().len(), 6);
+        let march = crate::index::sent::SentWindow::parse("2020-03").unwrap();
+        let found = keyword.chunks_meeting(&[], &[], &[], Some(march)).unwrap();
+        assert_eq!(found.listed().map(|s| s.ids().len()), Some(2));
+        assert!(!begin().keyword_outdated());
     }
 }

@@ -24,6 +24,7 @@ use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::index::keyword::{KeywordIndex, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
+use crate::index::sent::SentWindow;
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
@@ -227,6 +228,10 @@ pub struct SearchResults {
     /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
+    /// When every hit's e-mail was sent, as written after each `sent:` of the query
+    /// (`2020-03`, `>=2021`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<String>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -540,6 +545,7 @@ impl Searcher {
         found: Vec<(ChunkId, f32)>,
         paths: &PathFilter,
         ops: &Operators,
+        sent: Option<SentWindow>,
     ) -> Result<Vec<(ChunkId, f32)>> {
         if paths.is_empty() && !ops.constrains() {
             return Ok(found);
@@ -548,7 +554,7 @@ impl Searcher {
         for (id, score) in found {
             if self
                 .fetch(id)?
-                .is_some_and(|c| paths.keeps(&c.path) && ops.admits(&c.text))
+                .is_some_and(|c| paths.keeps(&c.path) && ops.admits(&c.text, c.mail.as_ref(), sent))
             {
                 kept.push((id, score));
             }
@@ -663,7 +669,8 @@ impl Searcher {
         if req.query.trim().is_empty() {
             return Err(Error::EmptyQuery);
         }
-        // `+word`, `-word` and `a w/N b`: what every hit must hold or must not hold.
+        // `+word`, `-word`, `a w/N b` and `sent:`: what every hit must hold or must not hold,
+        // and when its e-mail was sent.
         let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
         for near in &ops.near {
@@ -671,6 +678,7 @@ impl Searcher {
                 Error::InvalidSetting(format!("{} w/{} {}: {why}", near.a, near.within, near.b))
             })?;
         }
+        let sent = ops.sent_window().map_err(Error::InvalidSetting)?;
         if query.trim().is_empty() {
             return Err(Error::InvalidSetting(format!(
                 "{:?} only says what to leave out; add the words or the question to search for",
@@ -691,9 +699,18 @@ impl Searcher {
         };
         // ... and only the chunks that hold every required item and no excluded one.
         let within = match &self.arms {
-            Arms::Local { keyword, .. } if ops.constrains() => {
-                in_paths.and(keyword.chunks_meeting(&ops.required, &ops.near, &ops.excluded)?)
-            }
+            Arms::Local { keyword, .. } if ops.constrains() => in_paths.and(
+                keyword
+                    .chunks_meeting(&ops.required, &ops.near, &ops.excluded, sent)
+                    .map_err(|e| match e {
+                        // Named by the index folder the user gave, not its keyword folder.
+                        Error::OutdatedIndex { lacks, .. } => Error::OutdatedIndex {
+                            index: self.dir.clone(),
+                            lacks,
+                        },
+                        e => e,
+                    })?,
+            ),
             _ => in_paths,
         };
         let within = &within;
@@ -776,8 +793,8 @@ impl Searcher {
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
         let (keyword, semantic) = if filter_hits {
             (
-                self.kept(keyword, &req.paths, &ops)?,
-                self.kept(semantic, &req.paths, &ops)?,
+                self.kept(keyword, &req.paths, &ops, sent)?,
+                self.kept(semantic, &req.paths, &ops, sent)?,
             )
         } else {
             (keyword, semantic)
@@ -793,6 +810,7 @@ impl Searcher {
                             index.hybrid(query, q, fetch, server_fusion(fusion))?,
                             &req.paths,
                             &ops,
+                            sent,
                         )?
                         .into_iter()
                         .map(|(chunk_id, score)| Fused {
@@ -920,6 +938,7 @@ impl Searcher {
             required: ops.required,
             near: ops.near,
             excluded: ops.excluded,
+            sent: ops.sent,
         })
     }
 }

@@ -2,12 +2,18 @@
 //! `-"sole discretion"`, as web searches write them; and `breach w/5 warranty`, two words
 //! at most five positions apart in either order, as legal research tools write it.
 //!
+//! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
+//! `sent:>=2021`) keeps the e-mails sent then and their attachments
+//! ([`SentWindow::parse`]).
+//!
 //! Everything else in the query is free text, searched as before (a lawyer types `§ 7.2(a)?`
 //! or `12-401` freely: only a `+` or `-` that starts a word is an operator, and a `-` only
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
 use crate::index::keyword::{KeywordIndex, Near};
+use crate::index::sent::{SentWindow, sent_day};
+use crate::ingest::types::MailInfo;
 
 /// A query split into the text searched for and the words or phrases every hit must hold
 /// or must not hold.
@@ -22,6 +28,9 @@ pub struct Operators {
     pub near: Vec<Near>,
     /// Words or phrases no hit may hold (`-word`, `-"a phrase"`), without the `-`.
     pub excluded: Vec<String>,
+    /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
+    /// [`sent_window`](Self::sent_window) reads them).
+    pub sent: Vec<String>,
 }
 
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator.
@@ -80,6 +89,12 @@ fn connector(word: &str) -> Option<u32> {
     (1..10_000).contains(&n).then_some(n)
 }
 
+/// What follows `sent:` (in any case) at the start of `word`, when something does.
+fn sent_spec(word: &str) -> Option<&str> {
+    let head = word.get(..5)?;
+    (head.eq_ignore_ascii_case("sent:") && word.len() > 5).then(|| &word[5..])
+}
+
 impl Operators {
     /// Splits `query`.
     pub fn parse(query: &str) -> Self {
@@ -90,6 +105,15 @@ impl Operators {
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
             let within = plain(Some(p)).then(|| connector(p.whole)).flatten();
+            // `sent:...` unquoted, with no sign: a window of days, not text.
+            if p.sign.is_none()
+                && !p.whole.starts_with('"')
+                && let Some(spec) = sent_spec(p.whole)
+            {
+                found = true;
+                ops.sent.push(spec.to_string());
+                continue;
+            }
             match (p.sign, within) {
                 // `a w/N b`: a and b stay in the text; the connector goes.
                 (None, Some(n))
@@ -124,15 +148,42 @@ impl Operators {
 
     /// Whether the query requires or excludes anything.
     pub fn constrains(&self) -> bool {
-        !self.required.is_empty() || !self.near.is_empty() || !self.excluded.is_empty()
+        !self.required.is_empty()
+            || !self.near.is_empty()
+            || !self.excluded.is_empty()
+            || !self.sent.is_empty()
     }
 
-    /// Whether a chunk of this `text` meets the query's requirements and exclusions, as the
-    /// keyword index finds them ([`KeywordIndex::holds`], [`KeywordIndex::holds_near`]).
-    pub fn admits(&self, text: &str) -> bool {
+    /// The days every hit's e-mail was sent in (all `sent:` windows at once); `None` without
+    /// `sent:`, or why one cannot be read or they leave no day.
+    pub fn sent_window(&self) -> Result<Option<SentWindow>, String> {
+        let mut window: Option<SentWindow> = None;
+        for spec in &self.sent {
+            let w = SentWindow::parse(spec)?;
+            window = Some(window.map_or(w, |x| x.and(w)));
+        }
+        match window {
+            Some(w) if w.is_empty() => Err(format!(
+                "{} leave no day between them",
+                self.sent
+                    .iter()
+                    .map(|s| format!("sent:{s}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+            w => Ok(w),
+        }
+    }
+
+    /// Whether a chunk of this `text` (of an e-mail with these headers, if any) meets the
+    /// query's requirements, exclusions and `sent:` window, as the keyword index finds them
+    /// ([`KeywordIndex::holds`], [`KeywordIndex::holds_near`], [`sent_day`]). `sent` is
+    /// [`sent_window`](Self::sent_window)'s answer.
+    pub fn admits(&self, text: &str, mail: Option<&MailInfo>, sent: Option<SentWindow>) -> bool {
         self.required.iter().all(|r| KeywordIndex::holds(text, r))
             && self.near.iter().all(|n| KeywordIndex::holds_near(text, n))
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
+            && sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
     }
 }
 
@@ -228,5 +279,48 @@ mod tests {
             assert!(Operators::parse(q).near.is_empty(), "{q}");
         }
         assert_eq!(Operators::parse("with w/o").text, "with w/o");
+    }
+
+    #[test]
+    fn sent_keeps_a_window_of_days_out_of_the_text() {
+        let o = Operators::parse("wire instructions sent:2020-03 SENT:<=2020-03-15 +escrow");
+        assert_eq!(o.text, "wire instructions escrow");
+        assert_eq!(o.sent, strings(&["2020-03", "<=2020-03-15"]));
+        assert!(o.constrains());
+        let w = o.sent_window().unwrap().unwrap();
+        assert_eq!((w.from, w.until), (20200300, 20200316));
+        let mail = |date: &str| MailInfo {
+            date: Some(date.into()),
+            ..MailInfo::default()
+        };
+        let march_10 = mail("2020-03-10T09:00:00+01:00");
+        assert!(o.admits("the escrow", Some(&march_10), Some(w)));
+        assert!(!o.admits("the escrow", Some(&mail("2020-03-16T09:00:00Z")), Some(w)));
+        assert!(
+            !o.admits("the escrow", None, Some(w)),
+            "a document with no date"
+        );
+        // Quoted, or a word that only starts like it, is text.
+        for q in ["\"sent:2020\" memo", "sent: 2020 memo", "resent:2020 memo"] {
+            let o = Operators::parse(q);
+            assert!(o.sent.is_empty(), "{q}");
+            assert_eq!(o.text, q);
+        }
+    }
+
+    #[test]
+    fn sent_windows_that_cannot_be_read_or_leave_no_day_are_refused() {
+        let e = Operators::parse("memo sent:3/5/2020")
+            .sent_window()
+            .unwrap_err();
+        assert!(
+            e.contains("sent:3/5/2020") && e.contains("sent:2020-03-05"),
+            "{e}"
+        );
+        let e = Operators::parse("memo sent:2020 sent:2021")
+            .sent_window()
+            .unwrap_err();
+        assert_eq!(e, "sent:2020 and sent:2021 leave no day between them");
+        assert_eq!(Operators::parse("memo").sent_window(), Ok(None));
     }
 }
