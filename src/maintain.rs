@@ -330,7 +330,10 @@ pub fn verify_remote(
     for (doc_id, doc) in catalog.documents()? {
         for id in &doc.chunks {
             if let Some(rec) = catalog.chunk(*id)? {
-                local.insert(id.0, crate::library::stored_chunk(doc_id, &doc, *id, &rec));
+                let mut chunk = crate::library::stored_chunk(doc_id, &doc, *id, &rec);
+                // A collection keeps no page breaks (docs/scale.md).
+                chunk.page_breaks.clear();
+                local.insert(id.0, chunk);
             }
         }
     }

@@ -235,6 +235,36 @@ fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
         crumbs(&hit),
         ["ARTICLE 5 MISCELLANEOUS", "Section 5.1 Notices"]
     );
+    // Its pinpoint has a page of its own: the sentence that answers is on page 5 ...
+    let pinpoint = &hit["pinpoint"];
+    assert!(
+        pinpoint["text"]
+            .as_str()
+            .unwrap()
+            .contains("effective upon receipt"),
+        "{hit}"
+    );
+    assert_eq!(pinpoint["page"], 5, "{hit}");
+    // ... and the one about couriers on page 4; the CLI names the pinpoint's page first.
+    let hit = hit_with(&docs, "notices delivered by courier in writing", "courier");
+    assert_eq!(
+        (hit["page"].as_u64(), hit["page_end"].as_u64()),
+        (Some(4), Some(5))
+    );
+    assert_eq!(hit["pinpoint"]["page"], 4, "{hit}");
+    lexsearch()
+        .current_dir(&docs)
+        .args([
+            "search",
+            "--mode",
+            "keyword",
+            "-k",
+            "1",
+            "notice effective upon receipt",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("lease.pdf  p. 5 (pp. 4–5)"));
     // The footer and header were dropped from every page.
     assert!(
         search(&docs, "halvorsen street lease", &["--mode", "keyword"])

@@ -68,6 +68,9 @@ struct Fields {
     /// The day the e-mail of a chunk of an e-mail or attachment was sent (`YYYYMMDD`,
     /// [`sent_day`]); `None` in indexes made before the field existed.
     sent: Option<Field>,
+    /// Where pages after the chunk's first begin within it ([`StoredChunk::page_breaks`]);
+    /// `None` in indexes made before the field existed.
+    page_breaks: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -98,6 +101,7 @@ fn schema() -> (Schema, Fields) {
         // Added last: the fields before it keep their numbers in older indexes.
         mail: Some(b.add_text_field("mail", STORED)),
         sent: Some(b.add_u64_field("sent", INDEXED)),
+        page_breaks: Some(b.add_u64_field("page_breaks", STORED)),
     };
     (b.build(), fields)
 }
@@ -240,6 +244,11 @@ pub struct StoredChunk {
     pub place: Place,
     /// For a chunk of an e-mail or of an attachment of one: the message's headers.
     pub mail: Option<MailInfo>,
+    /// For a chunk that runs onto later pages: the byte offsets (in the extracted text, within
+    /// the chunk) where each of those pages begins, ascending ([`Place::page_breaks`]), so
+    /// that a passage of the chunk can be given its own page ([`Place::page_at`]). Empty
+    /// otherwise, and for chunks indexed before this was kept.
+    pub page_breaks: Vec<usize>,
 }
 
 /// Page and paragraph of a chunk, for formats that have them (all 1-based).
@@ -277,6 +286,28 @@ impl Place {
             page_end: last.filter(|&l| Some(l) != page),
             paragraph: index_of(paragraphs, range.start),
         }
+    }
+
+    /// Where, inside the byte range `range`, each page after the one of its first byte
+    /// begins, by the same rule as [`locate`](Self::locate) (a byte between two pages
+    /// belongs to the next one): the ends of the pages that end inside the range.
+    pub fn page_breaks(range: &Range<usize>, pages: &[Range<usize>]) -> Vec<usize> {
+        let Some((_, before_last)) = pages.split_last() else {
+            return Vec::new();
+        };
+        before_last
+            .iter()
+            .map(|p| p.end)
+            .filter(|&end| range.start < end && end < range.end)
+            .collect()
+    }
+
+    /// The page of byte `at` of a chunk placed here whose pages begin at `breaks`
+    /// ([`page_breaks`](Self::page_breaks)); `None` outside paged documents.
+    pub fn page_at(&self, breaks: &[usize], at: usize) -> Option<u32> {
+        let later = breaks.iter().filter(|&&b| b <= at).count() as u32;
+        self.page
+            .map(|p| (p + later).min(self.page_end.unwrap_or(p).max(p)))
     }
 }
 
@@ -344,6 +375,7 @@ impl KeywordIndex {
         let fields = Fields {
             mail: index.schema().get_field("mail").ok(),
             sent: index.schema().get_field("sent").ok(),
+            page_breaks: index.schema().get_field("page_breaks").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -857,10 +889,12 @@ impl KeywordIndex {
     }
 
     /// Whether the index was made by an earlier version of lexsearch and lacks fields this
-    /// version writes (e-mail headers, e-mail days): an index run rebuilds it from the
-    /// catalog.
+    /// version writes (e-mail headers, e-mail days, page breaks): an index run rebuilds it
+    /// from the catalog.
     pub fn is_outdated(&self) -> bool {
-        self.fields.mail.is_none() || self.fields.sent.is_none()
+        self.fields.mail.is_none()
+            || self.fields.sent.is_none()
+            || self.fields.page_breaks.is_none()
     }
 
     fn outdated(&self, lacks: &str) -> Error {
@@ -965,6 +999,12 @@ impl KeywordIndex {
                 .and_then(|field| doc.get_first(field))
                 .and_then(|v| v.as_str())
                 .and_then(|json| serde_json::from_str(json).ok()),
+            page_breaks: f.page_breaks.map_or_else(Vec::new, |field| {
+                doc.get_all(field)
+                    .filter_map(|v| v.as_u64())
+                    .map(|b| b as usize)
+                    .collect()
+            }),
         }
     }
 }
@@ -1020,6 +1060,11 @@ impl KeywordWriter {
         if let (Some(field), Some(day)) = (f.sent, chunk.mail.as_ref().and_then(sent_day)) {
             doc.add_u64(field, u64::from(day));
         }
+        if let Some(field) = f.page_breaks {
+            for &b in &chunk.page_breaks {
+                doc.add_u64(field, b as u64);
+            }
+        }
         self.writer
             .add_document(doc)
             .map_err(KeywordIndex::err(&self.path))?;
@@ -1061,6 +1106,7 @@ mod tests {
                 paragraph: None,
             },
             mail: None,
+            page_breaks: Vec::new(),
         }
     }
 
@@ -1374,6 +1420,27 @@ mod tests {
                 paragraph: None
             }
         );
+        // A passage of the chunk is on its own page: page 3 begins at byte 20.
+        let breaks = Place::page_breaks(&(12..25), &pages);
+        assert_eq!(breaks, [20]);
+        assert_eq!(place.page_at(&breaks, 12), Some(2));
+        assert_eq!(place.page_at(&breaks, 19), Some(2));
+        assert_eq!(place.page_at(&breaks, 20), Some(3));
+        // Pages with a separator between them: its bytes belong to the next page, as in
+        // `locate`.
+        let gapped = [0..10, 12..20, 22..30];
+        let place = Place::locate(&(5..25), &gapped, &[]);
+        let breaks = Place::page_breaks(&(5..25), &gapped);
+        assert_eq!(breaks, [10, 20]);
+        for at in 5..25 {
+            assert_eq!(
+                place.page_at(&breaks, at),
+                Place::locate(&(at..at + 1), &gapped, &[]).page,
+                "byte {at}"
+            );
+        }
+        assert!(Place::page_breaks(&(0..10), &pages).is_empty());
+        assert_eq!(Place::default().page_at(&[], 3), None);
         let place = Place::locate(&(0..10), &pages, &[0..4, 5..10]);
         assert_eq!(
             place,

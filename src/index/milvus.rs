@@ -420,6 +420,8 @@ fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>
             "" => None,
             json => serde_json::from_str(json).ok(),
         },
+        // Not kept in the collection: a pinpoint's page is its chunk's first page.
+        page_breaks: Vec::new(),
     })
 }
 

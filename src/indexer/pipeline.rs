@@ -573,6 +573,7 @@ fn records(
                 page: place.page,
                 page_end: place.page_end,
                 paragraph: place.paragraph,
+                page_breaks: Place::page_breaks(&c.range, &extracted.pages),
                 breadcrumb: c.breadcrumb,
                 text: extracted.text[c.range].to_string(),
                 embedded_hash,

@@ -715,6 +715,7 @@ mod tests {
             page: None,
             page_end: None,
             paragraph: None,
+            page_breaks: Vec::new(),
             breadcrumb: Vec::new(),
             text: format!("text of {rel}"),
             embedded_hash: format!("hash of {rel}"),

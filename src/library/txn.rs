@@ -176,6 +176,7 @@ pub(crate) fn stored_chunk(
             paragraph: rec.paragraph,
         },
         mail: doc.mail.as_deref().cloned(),
+        page_breaks: rec.page_breaks.clone(),
     }
 }
 
@@ -765,6 +766,7 @@ mod tests {
                     page: None,
                     page_end: None,
                     paragraph: None,
+                    page_breaks: Vec::new(),
                     breadcrumb: Vec::new(),
                     text: format!("chunk {i} of {rel}"),
                     embedded_hash: format!("{rel}-{seed}-{i}"),

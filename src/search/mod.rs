@@ -156,6 +156,10 @@ pub struct Hit {
     pub page_end: Option<u32>,
     /// 1-based paragraph of the chunk's first byte (DOCX), else null.
     pub paragraph: Option<u32>,
+    /// Where each page after `page` begins inside the chunk (byte offsets in the extracted
+    /// text), for giving a passage of it its own page; not in the JSON (`pinpoint.page` is).
+    #[serde(skip)]
+    pub page_breaks: Vec<usize>,
     /// Byte offset of the chunk in the extracted text.
     pub start_byte: usize,
     /// End byte offset (exclusive).
@@ -185,10 +189,14 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 43".
+    /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 43";
+    /// for a chunk over two or more pages, the page of its pinpoint first: "p. 13 (pp. 12–13)".
     pub fn place_label(&self) -> String {
         match (self.page, self.page_end, self.paragraph) {
-            (Some(p), Some(e), _) => format!("pp. {p}–{e}"),
+            (Some(p), Some(e), _) => match self.pinpoint.as_ref().and_then(|x| x.page) {
+                Some(at) => format!("p. {at} (pp. {p}–{e})"),
+                None => format!("pp. {p}–{e}"),
+            },
             (Some(p), None, _) => format!("p. {p}"),
             (None, _, Some(n)) => format!("¶ {n}"),
             _ => format!("line {}", self.line),
@@ -887,6 +895,7 @@ impl Searcher {
                 page: stored.place.page,
                 page_end: stored.place.page_end,
                 paragraph: stored.place.paragraph,
+                page_breaks: stored.page_breaks,
                 start_byte: stored.range.start,
                 end_byte: stored.range.end,
                 text: stored.text,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::Hit;
 use super::snippet::STOP;
 use crate::embed::{Embedder, ModelError};
-use crate::index::keyword::{analyze, stemmed_analyzer};
+use crate::index::keyword::{Place, analyze, stemmed_analyzer};
 
 /// The passage of a hit that best answers the query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,6 +29,9 @@ pub struct Pinpoint {
     pub end_byte: usize,
     /// 1-based line of the passage's first byte in the extracted text.
     pub line: u32,
+    /// 1-based page of the passage's first byte (PDF), which for a chunk over two pages may
+    /// be the later one; null outside paged documents.
+    pub page: Option<u32>,
     /// The passage.
     pub text: String,
     /// Its combined score: `semantic_weight × cosine + (1 − semantic_weight) × keyword share`.
@@ -502,10 +505,17 @@ impl Candidates {
                     },
                 )?;
                 let (s, c) = best;
+                let place = Place {
+                    page: hit.page,
+                    page_end: hit.page_end,
+                    paragraph: hit.paragraph,
+                };
+                let start_byte = hit.start_byte + c.range.start;
                 Some(Pinpoint {
-                    start_byte: hit.start_byte + c.range.start,
+                    start_byte,
                     end_byte: hit.start_byte + c.range.end,
                     line: hit.line + hit.text[..c.range.start].matches('\n').count() as u32,
+                    page: place.page_at(&hit.page_breaks, start_byte),
                     text: hit.text[c.range.clone()].to_string(),
                     score: s,
                 })
@@ -647,6 +657,7 @@ mod tests {
             page: None,
             page_end: None,
             paragraph: None,
+            page_breaks: Vec::new(),
             start_byte,
             end_byte: start_byte + text.len(),
             text: text.into(),
@@ -692,6 +703,17 @@ mod tests {
             (100 + rel, 100 + rel + p.text.len())
         );
         assert_eq!(p.line, 8);
+        assert_eq!(p.page, None, "not a paged document");
+
+        // The same chunk in a PDF, over pages 4 and 5, page 5 beginning with the second
+        // sentence: the pinpoint is on page 5; a pinpoint on the first sentence on page 4.
+        let mut paged = hits[0].clone();
+        (paged.page, paged.page_end, paged.page_breaks) = (Some(4), Some(5), vec![100 + rel]);
+        let mut paged = vec![paged];
+        let p = c.choose(&paged, &settings).remove(0).unwrap();
+        assert_eq!(p.page, Some(5));
+        paged[0].page_breaks = vec![100 + rel + 1];
+        assert_eq!(c.choose(&paged, &settings).remove(0).unwrap().page, Some(4));
     }
 
     #[test]

@@ -61,6 +61,10 @@ pub struct ChunkRecord {
     pub page_end: Option<u32>,
     /// 1-based paragraph of the first byte, for formats that number paragraphs (DOCX).
     pub paragraph: Option<u32>,
+    /// Where each later page begins inside the chunk, for a chunk that runs onto later pages
+    /// (`Place::page_breaks`); empty otherwise, and in catalogs written before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_breaks: Vec<usize>,
     /// Headings above the chunk.
     pub breadcrumb: Vec<String>,
     /// The chunk's text as shown.
@@ -271,6 +275,7 @@ mod tests {
             page: None,
             page_end: None,
             paragraph: None,
+            page_breaks: Vec::new(),
             breadcrumb: vec!["Article 1".into()],
             text: "abc".into(),
             embedded_hash: "e".into(),

@@ -21,6 +21,7 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         page: None,
         page_end: None,
         paragraph: None,
+        page_breaks: Vec::new(),
         start_byte: 0,
         end_byte: text.len(),
         text: text.to_string(),

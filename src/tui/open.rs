@@ -15,20 +15,20 @@ pub struct OpenTarget {
     pub path: PathBuf,
     /// 1-based line of the hit's pinpoint, else of its chunk (in the extracted text).
     pub line: u32,
-    /// 1-based page, for paged documents.
+    /// 1-based page of the hit's pinpoint, else of its chunk, for paged documents.
     pub page: Option<u32>,
     /// 1-based paragraph, for paragraph-numbered documents.
     pub paragraph: Option<u32>,
 }
 
 impl OpenTarget {
-    /// The place of `hit`: the line of its pinpoint when it has one, so that the editor opens
-    /// at the sentence that answers.
+    /// The place of `hit`: the line and page of its pinpoint when it has one, so that the
+    /// editor or PDF viewer opens at the sentence that answers.
     pub fn of(hit: &Hit) -> Self {
         OpenTarget {
             path: hit.path.clone(),
             line: hit.pinpoint.as_ref().map_or(hit.line, |p| p.line),
-            page: hit.page,
+            page: hit.pinpoint.as_ref().and_then(|p| p.page).or(hit.page),
             paragraph: hit.paragraph,
         }
     }
@@ -276,10 +276,28 @@ mod tests {
             start_byte: 13,
             end_byte: 37,
             line: 41,
+            page: None,
             text: "The deposit is returned.".into(),
             score: 0.5,
         });
         assert_eq!(OpenTarget::of(&h).line, 41);
+    }
+
+    #[test]
+    fn a_pdf_opens_at_the_page_of_the_pinpoint_when_the_chunk_runs_over_two() {
+        let mut h = hit(1, "lease.pdf", "Rent is due.\nThe deposit is returned.");
+        (h.page, h.page_end) = (Some(3), Some(4));
+        assert_eq!(OpenTarget::of(&h).page, Some(3));
+        h.pinpoint = Some(crate::search::pinpoint::Pinpoint {
+            start_byte: 13,
+            end_byte: 37,
+            line: 2,
+            page: Some(4),
+            text: "The deposit is returned.".into(),
+            score: 0.5,
+        });
+        assert_eq!(OpenTarget::of(&h).page, Some(4));
+        assert_eq!(h.place_label(), "p. 4 (pp. 3–4)");
     }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -389,6 +389,7 @@ mod tests {
             start_byte: at,
             end_byte: at + answer.len(),
             line: 21,
+            page: None,
             text: answer.into(),
             score: 1.0,
         });
