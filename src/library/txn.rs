@@ -777,6 +777,13 @@ mod tests {
         (doc, chunks)
     }
 
+    /// A write transaction on `library` with the test model and default settings.
+    fn begin(library: &Library) -> Transaction {
+        library
+            .begin(&SettingsRequest::default(), &model(), false, None)
+            .unwrap()
+    }
+
     /// The committed graph, opened as a searcher opens it.
     fn graph(library: &Library) -> VectorIndex {
         let m = library.manifest().unwrap();
@@ -802,11 +809,7 @@ mod tests {
     fn the_graph_grows_while_documents_are_added_and_commits_with_every_vector_and_tombstone() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let begin = || {
-            library
-                .begin(&SettingsRequest::default(), &model(), false, None)
-                .unwrap()
-        };
+        let begin = || begin(&library);
         // A new index: 300 documents, 600 vectors, inserted as they are added.
         let mut txn = begin();
         let mut ids = Vec::new();
@@ -861,9 +864,7 @@ mod tests {
     fn a_transaction_dropped_while_its_graph_grows_leaves_its_vectors_for_the_next_run() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let mut txn = library
-            .begin(&SettingsRequest::default(), &model(), false, None)
-            .unwrap();
+        let mut txn = begin(&library);
         for n in 0..50 {
             let (doc, chunks) = document(n, n as u64);
             txn.add_document(doc, chunks).unwrap();
@@ -871,9 +872,7 @@ mod tests {
         // Dropped with insertions queued: the builder stops, nothing is published.
         drop(txn);
         assert!(!library.exists());
-        let txn = library
-            .begin(&SettingsRequest::default(), &model(), false, None)
-            .unwrap();
+        let txn = begin(&library);
         let resumed = txn.reuse_sources();
         assert_eq!(resumed, [library.resume().catalog()]);
         let catalog = Catalog::open(&resumed[0]).unwrap();
@@ -884,11 +883,7 @@ mod tests {
     fn a_keyword_index_of_an_earlier_version_is_rebuilt_with_e_mail_days_by_the_next_run() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let begin = || {
-            library
-                .begin(&SettingsRequest::default(), &model(), false, None)
-                .unwrap()
-        };
+        let begin = || begin(&library);
         let mut txn = begin();
         for n in 0..3 {
             let (mut doc, chunks) = document(n, n as u64);
