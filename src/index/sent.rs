@@ -57,6 +57,9 @@ const FORMS: &str = "write a day, month or year (sent:2020-03-05, sent:2020-03, 
                      a range of them (sent:2019-11..2020-02-15, sent:2021.., sent:..2019) or a \
                      comparison (sent:>=2020-06, sent:<2021)";
 
+/// The window a comparison with a period (its range of days) makes.
+type Comparison = fn(Range<u32>) -> SentWindow;
+
 /// A day, month or year: `YYYY-MM-DD`, `YYYY-MM` or `YYYY` (`/` may stand for `-`), as the
 /// range of day numbers it spans.
 fn period(s: &str) -> Result<Range<u32>, String> {
@@ -109,43 +112,41 @@ impl SentWindow {
     /// (`>2020`: from 2021 on; `>=2020-06`, `<2021`, `<=2020-12-31`).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let why = |e: String| format!("sent:{spec}: {e}; {FORMS}");
-        let any = Self::ANY;
+        // `>P` starts after P, `>=P` with it; `<P` ends before P, `<=P` with it.
+        let comparisons: [(&str, Comparison); 4] = [
+            (">=", |p| SentWindow {
+                from: p.start,
+                ..Self::ANY
+            }),
+            ("<=", |p| SentWindow {
+                until: p.end,
+                ..Self::ANY
+            }),
+            (">", |p| SentWindow {
+                from: p.end,
+                ..Self::ANY
+            }),
+            ("<", |p| SentWindow {
+                until: p.start,
+                ..Self::ANY
+            }),
+        ];
+        let compared = comparisons
+            .iter()
+            .find_map(|(op, window)| spec.strip_prefix(op).map(|p| (p, window)));
         let window = if let Some((a, b)) = spec.split_once("..") {
             if a.is_empty() && b.is_empty() {
                 return Err(why("a range needs a first or a last day".into()));
             }
+            let bound = |s: &str| -> Result<Option<Range<u32>>, String> {
+                (!s.is_empty()).then(|| period(s).map_err(why)).transpose()
+            };
             SentWindow {
-                from: if a.is_empty() {
-                    any.from
-                } else {
-                    period(a).map_err(why)?.start
-                },
-                until: if b.is_empty() {
-                    any.until
-                } else {
-                    period(b).map_err(why)?.end
-                },
+                from: bound(a)?.map_or(Self::ANY.from, |p| p.start),
+                until: bound(b)?.map_or(Self::ANY.until, |p| p.end),
             }
-        } else if let Some(p) = spec.strip_prefix(">=") {
-            SentWindow {
-                from: period(p).map_err(why)?.start,
-                ..any
-            }
-        } else if let Some(p) = spec.strip_prefix("<=") {
-            SentWindow {
-                until: period(p).map_err(why)?.end,
-                ..any
-            }
-        } else if let Some(p) = spec.strip_prefix('>') {
-            SentWindow {
-                from: period(p).map_err(why)?.end,
-                ..any
-            }
-        } else if let Some(p) = spec.strip_prefix('<') {
-            SentWindow {
-                until: period(p).map_err(why)?.start,
-                ..any
-            }
+        } else if let Some((p, window)) = compared {
+            window(period(p).map_err(why)?)
         } else {
             let p = period(spec).map_err(why)?;
             SentWindow {
