@@ -191,8 +191,9 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
     if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
         findings.push(Finding {
             part: "keyword index",
-            problem: "made by an earlier version: it lacks the days e-mails were sent \
-                      (`sent:` in a query); `lexsearch index` or `verify --repair` adds them"
+            problem: "made by an earlier version: it lacks the e-mail days, senders and \
+                      recipients (`sent:`, `from:`, `to:` in a query) and the pages of \
+                      pinpoints; `lexsearch index` or `verify --repair` adds them"
                 .into(),
         });
         rewrite.push("the keyword index rebuilt from the catalog");

@@ -499,23 +499,31 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
 }
 
 #[test]
-fn sent_keeps_the_e_mails_of_those_days_and_their_attachments() {
+fn sent_from_and_to_keep_the_e_mails_they_name_and_their_attachments() {
     let Some(model) = real_model() else { return };
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
     let mail = |date: &str, subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
-        fixtures::eml(
-            &[
-                ("From", "Ann Lee <ann@firm.example>"),
-                ("To", "bob@client.example"),
-                ("Subject", subject),
-                ("Date", date),
-            ],
-            "text/plain",
-            body,
-            attachments,
-        )
+        // The refund comes from the court's clerk, copied to the client's counsel.
+        let refund = subject == "Escrow refund";
+        let mut headers = vec![
+            (
+                "From",
+                if refund {
+                    "Carl Poe <carl@court.example>"
+                } else {
+                    "Ann Lee <ann@firm.example>"
+                },
+            ),
+            ("To", "bob@client.example"),
+            ("Subject", subject),
+            ("Date", date),
+        ];
+        if refund {
+            headers.push(("Cc", "Dana Fox <dana@client.example>"));
+        }
+        fixtures::eml(&headers, "text/plain", body, attachments)
     };
     let schedule = b"Escrow release schedule: the escrow funds are released at closing.".to_vec();
     let files = [
@@ -594,6 +602,26 @@ fn sent_keeps_the_e_mails_of_those_days_and_their_attachments() {
         ),
         ["closed.eml", "wire.eml", "wire.eml#schedule.txt"]
     );
+    // Senders and recipients: an address, a name, a domain; Cc counts; they combine with
+    // `sent:`.
+    assert_eq!(
+        found("escrow funds from:carl@court.example", "hybrid"),
+        ["refund.eml"]
+    );
+    assert_eq!(
+        found("escrow funds from:\"Ann Lee\" sent:2020-03", "keyword"),
+        ["wire.eml", "wire.eml#schedule.txt"]
+    );
+    assert_eq!(found("escrow funds to:dana", "semantic"), ["refund.eml"]);
+    assert_eq!(found("escrow funds to:client.example", "keyword").len(), 4);
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "escrow from:carl to:bob sent:2020-04"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no hits among e-mails from:carl and to:bob and sent:2020-04 (and their attachments)",
+        ));
     // The JSON says what was asked; a window with no e-mail says so.
     let json = lexsearch()
         .current_dir(&docs)

@@ -395,6 +395,8 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     // And `sent:`, read from the headers each chunk carries in the collection.
     let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
+    let v = search(&["-k", "5", "escrow funds from:\"Ann Lee\" to:client.example"]);
+    assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
     lexsearch()
         .current_dir(elsewhere.path())
         .args(["search", "--backend", &url, "--model"])

@@ -554,7 +554,9 @@ struct SearchArgs {
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order.
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
-    /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`
+    /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
+    /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose
+    /// From, or To or Cc, holds those words
     #[arg(required_unless_present = "queries", allow_hyphen_values = true)]
     query: Option<String>,
     /// Run every query of FILE (one a line; `-`: standard input) with one model load and

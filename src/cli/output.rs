@@ -339,8 +339,9 @@ pub(super) fn left_out(ignored: usize) -> String {
     format!("left out {ignored} {what} named in {IGNORE_FILE}")
 }
 
-/// ` that hold +a and +"b c" and not -d among e-mails sent:2020`: what `+`, `-`, `w/N` and
-/// `sent:` in the query asked of every hit (empty when they asked nothing).
+/// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020`: what `+`,
+/// `-`, `w/N`, `from:`, `to:` and `sent:` in the query asked of every hit (empty when they
+/// asked nothing).
 fn constraints(results: &SearchResults) -> String {
     let items = |sign: char, items: &[String]| -> String {
         items
@@ -376,13 +377,23 @@ fn constraints(results: &SearchResults) -> String {
             items('-', &results.excluded).replace(" and ", " or ")
         ),
     };
-    if results.sent.is_empty() {
+    let quoted = |s: &String| {
+        if s.contains(char::is_whitespace) {
+            format!("\"{s}\"")
+        } else {
+            s.clone()
+        }
+    };
+    let mail: Vec<String> = (results.from.iter().map(|f| format!("from:{}", quoted(f))))
+        .chain(results.to.iter().map(|t| format!("to:{}", quoted(t))))
+        .chain(results.sent.iter().map(|s| format!("sent:{s}")))
+        .collect();
+    if mail.is_empty() {
         return words;
     }
-    let sent: Vec<String> = results.sent.iter().map(|s| format!("sent:{s}")).collect();
     format!(
         "{words} among e-mails {} (and their attachments)",
-        sent.join(" and ")
+        mail.join(" and ")
     )
 }
 
@@ -439,7 +450,7 @@ pub(super) fn print_hits(
             )?,
             None => writeln!(
                 out,
-                "no hits{} (drop a +word, -word or sent:, or try other words)",
+                "no hits{} (drop a +word, -word, from:, to: or sent:, or try other words)",
                 constraints(results)
             )?,
         }

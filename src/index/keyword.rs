@@ -71,6 +71,11 @@ struct Fields {
     /// Where pages after the chunk's first begin within it ([`StoredChunk::page_breaks`]);
     /// `None` in indexes made before the field existed.
     page_breaks: Option<Field>,
+    /// The sender of the e-mail of a chunk of an e-mail or attachment (`From`, stemmed, for
+    /// `from:`); `None` in indexes made before the field existed.
+    mail_from: Option<Field>,
+    /// Its recipients (`To` and `Cc`, for `to:`); `None` likewise.
+    mail_to: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -102,6 +107,8 @@ fn schema() -> (Schema, Fields) {
         mail: Some(b.add_text_field("mail", STORED)),
         sent: Some(b.add_u64_field("sent", INDEXED)),
         page_breaks: Some(b.add_u64_field("page_breaks", STORED)),
+        mail_from: Some(b.add_text_field("mail_from", text(STEMMED, false))),
+        mail_to: Some(b.add_text_field("mail_to", text(STEMMED, false))),
     };
     (b.build(), fields)
 }
@@ -218,6 +225,53 @@ impl Near {
             }
         };
         Ok((one(&self.a)?, one(&self.b)?))
+    }
+}
+
+/// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
+/// `sent:`, `from:` and `to:` items ([`KeywordIndex::chunks_meeting`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    /// Words or phrases every chunk holds.
+    pub required: &'a [String],
+    /// Pairs of words every chunk has close together.
+    pub near: &'a [Near],
+    /// Words or phrases no chunk holds.
+    pub excluded: &'a [String],
+    /// The days the chunk's e-mail was sent in.
+    pub sent: Option<SentWindow>,
+    /// Words or phrases (a name, an address, a domain) in the `From` of the chunk's e-mail.
+    pub from: &'a [String],
+    /// Words or phrases in its `To` or `Cc`.
+    pub to: &'a [String],
+}
+
+impl Conditions<'_> {
+    /// Whether anything must be held (not only left out).
+    fn requires_any(&self) -> bool {
+        !self.required.is_empty()
+            || !self.near.is_empty()
+            || self.sent.is_some()
+            || !self.from.is_empty()
+            || !self.to.is_empty()
+    }
+
+    /// Whether a chunk of this `text`, of an e-mail with these headers (if any), meets them,
+    /// as [`KeywordIndex::chunks_meeting`] finds it in an index.
+    pub fn admit(&self, text: &str, mail: Option<&MailInfo>) -> bool {
+        let headers = |f: fn(&MailInfo) -> String, items: &[String]| {
+            items.is_empty()
+                || mail.is_some_and(|m| {
+                    let field = f(m);
+                    items.iter().all(|a| holds_stemmed(&field, a))
+                })
+        };
+        self.required.iter().all(|r| KeywordIndex::holds(text, r))
+            && self.near.iter().all(|n| KeywordIndex::holds_near(text, n))
+            && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
+            && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
+            && headers(|m| m.sender().to_string(), self.from)
+            && headers(MailInfo::recipients, self.to)
     }
 }
 
@@ -376,6 +430,8 @@ impl KeywordIndex {
             mail: index.schema().get_field("mail").ok(),
             sent: index.schema().get_field("sent").ok(),
             page_breaks: index.schema().get_field("page_breaks").ok(),
+            mail_from: index.schema().get_field("mail_from").ok(),
+            mail_to: index.schema().get_field("mail_to").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -391,6 +447,11 @@ impl KeywordIndex {
         let index = Index::create_in_dir(path, schema().0).map_err(Self::err(path))?;
         Self::with_index(path, index)
     }
+
+    /// The fields added since the first version, which an index of an earlier one lacks.
+    #[cfg(test)]
+    pub(crate) const ADDED_FIELDS: [&str; 5] =
+        ["mail", "sent", "page_breaks", "mail_from", "mail_to"];
 
     /// Creates an empty index in `path` as an earlier version made it: without the fields
     /// named in `missing` (for the tests of what happens to such an index).
@@ -727,22 +788,9 @@ impl KeywordIndex {
     /// search reads text: its stemmed words in a row in `body`, or its exact tokens in a row
     /// in `exact`. `None` when `item` has no word either analyzer keeps.
     fn holding(&self, item: &str) -> Option<Box<dyn Query>> {
-        let in_a_row = |field: Field, mut analyzer: TextAnalyzer| -> Option<Box<dyn Query>> {
-            let mut terms: Vec<Term> = analyze(&mut analyzer, item)
-                .into_iter()
-                .map(|(t, _)| Term::from_field_text(field, &t))
-                .collect();
-            match terms.len() {
-                0 => None,
-                1 => terms
-                    .pop()
-                    .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as _),
-                _ => Some(Box::new(PhraseQuery::new(terms))),
-            }
-        };
         let either: Vec<(Occur, Box<dyn Query>)> = [
-            in_a_row(self.fields.body, stemmed_analyzer()),
-            in_a_row(self.fields.exact, exact_analyzer()),
+            in_a_row(self.fields.body, stemmed_analyzer(), item),
+            in_a_row(self.fields.exact, exact_analyzer(), item),
         ]
         .into_iter()
         .flatten()
@@ -817,28 +865,21 @@ impl KeywordIndex {
         Ok(most)
     }
 
-    /// The chunks whose text holds every item of `required`, has the words of each `near`
-    /// close enough, and holds none of `excluded` (words or phrases, matched as
-    /// [`holds`](Self::holds) and [`holds_near`](Self::holds_near) match them), and, with
-    /// `sent`, that belong to an e-mail (or an attachment of one) sent in that window: the
-    /// list of those chunks when something is required, else the list of the chunks that hold
-    /// an excluded item (or, when those are most of the index, the list of the others).
-    pub fn chunks_meeting(
-        &self,
-        required: &[String],
-        near: &[Near],
-        excluded: &[String],
-        sent: Option<SentWindow>,
-    ) -> Result<ChunkFilter> {
+    /// The chunks that meet `c` (words and phrases matched as [`holds`](Self::holds) and
+    /// [`holds_near`](Self::holds_near) match them; e-mail conditions on the headers of the
+    /// chunk's e-mail): the list of those chunks when something is required, else the list
+    /// of the chunks that hold an excluded item (or, when those are most of the index, the
+    /// list of the others).
+    pub fn chunks_meeting(&self, c: &Conditions<'_>) -> Result<ChunkFilter> {
         let excluding: Vec<Box<dyn Query>> =
-            excluded.iter().filter_map(|x| self.holding(x)).collect();
-        if required.is_empty() && near.is_empty() && sent.is_none() {
+            c.excluded.iter().filter_map(|x| self.holding(x)).collect();
+        if !c.requires_any() {
             if excluding.is_empty() {
                 return Ok(ChunkFilter::default());
             }
             // Leaving out most of the index (a common word): the list of the rest is shorter.
             let mut left_out = 0u64;
-            for item in excluded {
+            for item in c.excluded {
                 left_out = left_out.saturating_add(self.holders_at_most(item)?);
             }
             if left_out.saturating_mul(2) <= self.num_chunks() {
@@ -854,13 +895,21 @@ impl KeywordIndex {
             ));
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(window) = sent {
+        if let Some(window) = c.sent {
             clauses.push((Occur::Must, self.sent_in(window)?));
         }
-        let musts = required
-            .iter()
-            .map(|item| self.holding(item))
-            .chain(near.iter().map(|n| self.holding_near(n)));
+        let mut musts: Vec<Option<Box<dyn Query>>> = Vec::new();
+        for (field, items, what) in [
+            (self.fields.mail_from, c.from, "the senders of e-mails"),
+            (self.fields.mail_to, c.to, "the recipients of e-mails"),
+        ] {
+            if !items.is_empty() {
+                let field = field.ok_or_else(|| self.outdated(what))?;
+                musts.extend(items.iter().map(|a| in_a_row(field, stemmed_analyzer(), a)));
+            }
+        }
+        musts.extend(c.required.iter().map(|item| self.holding(item)));
+        musts.extend(c.near.iter().map(|n| self.holding_near(n)));
         for q in musts {
             match q {
                 Some(q) => clauses.push((Occur::Must, q)),
@@ -889,12 +938,13 @@ impl KeywordIndex {
     }
 
     /// Whether the index was made by an earlier version of lexsearch and lacks fields this
-    /// version writes (e-mail headers, e-mail days, page breaks): an index run rebuilds it
-    /// from the catalog.
+    /// version writes (e-mail headers, days, senders and recipients; page breaks): an index
+    /// run rebuilds it from the catalog.
     pub fn is_outdated(&self) -> bool {
-        self.fields.mail.is_none()
-            || self.fields.sent.is_none()
-            || self.fields.page_breaks.is_none()
+        let f = self.fields;
+        [f.mail, f.sent, f.page_breaks, f.mail_from, f.mail_to]
+            .iter()
+            .any(Option::is_none)
     }
 
     fn outdated(&self, lacks: &str) -> Error {
@@ -908,17 +958,7 @@ impl KeywordIndex {
     /// [`chunks_meeting`](Self::chunks_meeting) finds it in an index: its stemmed words, or
     /// its exact tokens, in a row.
     pub fn holds(text: &str, item: &str) -> bool {
-        let in_a_row = |analyzer: fn() -> TextAnalyzer| {
-            let words = |s: &str| -> Vec<String> {
-                analyze(&mut analyzer(), s)
-                    .into_iter()
-                    .map(|(t, _)| t)
-                    .collect()
-            };
-            let needle = words(item);
-            !needle.is_empty() && words(text).windows(needle.len()).any(|w| w == needle)
-        };
-        in_a_row(stemmed_analyzer) || in_a_row(exact_analyzer)
+        words_in_a_row(text, item, stemmed_analyzer) || words_in_a_row(text, item, exact_analyzer)
     }
 
     /// The live chunks `query` matches, read from the `chunk_id` fast field (no stored text
@@ -1009,6 +1049,40 @@ impl KeywordIndex {
     }
 }
 
+/// Whether `text` has `item`'s words, as `analyzer` reads both, in a row.
+fn words_in_a_row(text: &str, item: &str, analyzer: fn() -> TextAnalyzer) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        analyze(&mut analyzer(), s)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    };
+    let needle = words(item);
+    !needle.is_empty() && words(text).windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether `text` has `item`'s stemmed words in a row (an e-mail header field, as the
+/// `mail_from` and `mail_to` fields are searched).
+fn holds_stemmed(text: &str, item: &str) -> bool {
+    words_in_a_row(text, item, stemmed_analyzer)
+}
+
+/// The query for `item`'s words (as `analyzer` reads them) in a row in `field`; `None` when
+/// it has none.
+fn in_a_row(field: Field, mut analyzer: TextAnalyzer, item: &str) -> Option<Box<dyn Query>> {
+    let mut terms: Vec<Term> = analyze(&mut analyzer, item)
+        .into_iter()
+        .map(|(t, _)| Term::from_field_text(field, &t))
+        .collect();
+    match terms.len() {
+        0 => None,
+        1 => terms
+            .pop()
+            .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as _),
+        _ => Some(Box::new(PhraseQuery::new(terms))),
+    }
+}
+
 /// The words of a file's name ("CopAcc_NDA-and-ToP-Mentors_2.0.txt" -> "CopAcc NDA and ToP
 /// Mentors 2.0"): file names often carry the parties and the kind of document.
 pub fn file_words(path: &str) -> String {
@@ -1063,6 +1137,16 @@ impl KeywordWriter {
         if let Some(field) = f.page_breaks {
             for &b in &chunk.page_breaks {
                 doc.add_u64(field, b as u64);
+            }
+        }
+        if let Some(mail) = &chunk.mail {
+            for (field, value) in [
+                (f.mail_from, mail.sender()),
+                (f.mail_to, &mail.recipients()),
+            ] {
+                if let Some(field) = field {
+                    doc.add_text(field, value);
+                }
             }
         }
         self.writer
@@ -1245,7 +1329,11 @@ mod tests {
         let meeting = |required: &[&str], excluded: &[&str]| -> Vec<u64> {
             let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
             let filter = idx
-                .chunks_meeting(&owned(required), &[], &owned(excluded), None)
+                .chunks_meeting(&Conditions {
+                    required: &owned(required),
+                    excluded: &owned(excluded),
+                    ..Conditions::default()
+                })
                 .unwrap();
             let found = kept(&filter, &texts);
             // A search that requires something lists what it keeps; one that only excludes
@@ -1274,11 +1362,17 @@ mod tests {
         // Leaving out most chunks lists the few kept instead.
         assert_eq!(meeting(&[], &["force", "arbitration"]), [5]);
         let most = idx
-            .chunks_meeting(&[], &[], &["force".into(), "arbitration".into()], None)
+            .chunks_meeting(&Conditions {
+                excluded: &["force".into(), "arbitration".into()],
+                ..Conditions::default()
+            })
             .unwrap();
         assert_eq!(most.listed().map(ChunkSet::ids), Some(&[5][..]));
         let few = idx
-            .chunks_meeting(&[], &[], &["mutual".into()], None)
+            .chunks_meeting(&Conditions {
+                excluded: &["mutual".into()],
+                ..Conditions::default()
+            })
             .unwrap();
         assert!(few.listed().is_none() && few.at_most(5) == 4);
         assert_eq!(meeting(&["§ 1983"], &[]), [4]);
@@ -1308,7 +1402,10 @@ mod tests {
                 within: n,
             };
             let filter = idx
-                .chunks_meeting(&[], std::slice::from_ref(&near), &[], None)
+                .chunks_meeting(&Conditions {
+                    near: std::slice::from_ref(&near),
+                    ..Conditions::default()
+                })
                 .unwrap();
             let found = kept(&filter, &texts);
             let checked: Vec<u64> = texts
@@ -1366,7 +1463,11 @@ mod tests {
             let window = SentWindow::parse(spec).unwrap();
             let required: Vec<String> = required.iter().map(|r| r.to_string()).collect();
             let filter = idx
-                .chunks_meeting(&required, &[], &[], Some(window))
+                .chunks_meeting(&Conditions {
+                    required: &required,
+                    sent: Some(window),
+                    ..Conditions::default()
+                })
                 .unwrap();
             kept(&filter, &texts)
         };
@@ -1380,9 +1481,67 @@ mod tests {
     }
 
     #[test]
+    fn e_mail_chunks_are_kept_by_their_sender_and_recipients() {
+        let mail = |from: &str, to: &str, cc: Option<&str>| MailInfo {
+            from: Some(from.into()),
+            to: Some(to.into()),
+            cc: cc.map(String::from),
+            ..MailInfo::default()
+        };
+        let mut chunks = vec![
+            chunk(1, "the escrow wire"),
+            chunk(2, "the escrow refund"),
+            chunk(3, "the escrow lease"),
+            chunk(4, "the escrow schedule"),
+        ];
+        chunks[0].mail = Some(mail(
+            "Ann Lee <ann@firm.example>",
+            "bob@client.example",
+            None,
+        ));
+        chunks[1].mail = Some(mail(
+            "Carl Poe <carl@court.example>",
+            "Ann Lee <ann@firm.example>",
+            Some("Dana Fox <dana@client.example>"),
+        ));
+        chunks[3].mail = chunks[0].mail.clone();
+        let (_d, idx) = index(&chunks);
+        let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let meeting = |from: &[&str], to: &[&str]| -> Vec<u64> {
+            let (from, to) = (owned(from), owned(to));
+            let c = Conditions {
+                from: &from,
+                to: &to,
+                ..Conditions::default()
+            };
+            let found = kept(
+                &idx.chunks_meeting(&c).unwrap(),
+                &[(1, ""), (2, ""), (3, ""), (4, "")],
+            );
+            // The same as the check a remote index's hits go through.
+            let checked: Vec<u64> = chunks
+                .iter()
+                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
+                .map(|k| k.chunk_id.0)
+                .collect();
+            assert_eq!(found, checked, "from {from:?} to {to:?}");
+            found
+        };
+        assert_eq!(meeting(&["ann@firm.example"], &[]), [1, 4]);
+        assert_eq!(meeting(&["Ann Lee"], &[]), [1, 4]);
+        assert_eq!(meeting(&["court.example"], &[]), [2]);
+        assert_eq!(meeting(&[], &["ann"]), [2]);
+        // Cc counts as a recipient; a domain names everyone there.
+        assert_eq!(meeting(&[], &["dana"]), [2]);
+        assert_eq!(meeting(&[], &["client.example"]), [1, 2, 4]);
+        assert_eq!(meeting(&["ann"], &["client.example"]), [1, 4]);
+        assert_eq!(meeting(&["nobody"], &[]), Vec::<u64>::new());
+    }
+
+    #[test]
     fn an_index_made_before_e_mail_days_were_kept_says_how_to_add_them() {
         let dir = tempfile::tempdir().unwrap();
-        let old = KeywordIndex::create_without(dir.path(), &["mail", "sent"]).unwrap();
+        let old = KeywordIndex::create_without(dir.path(), &KeywordIndex::ADDED_FIELDS).unwrap();
         let mut w = old.writer(1).unwrap();
         let mut c = chunk(1, "wire the escrow funds");
         c.mail = Some(MailInfo {
@@ -1395,17 +1554,40 @@ mod tests {
         assert!(old.is_outdated());
         // What it holds is still searched and filtered by words ...
         let words = old
-            .chunks_meeting(&["escrow".into()], &[], &[], None)
+            .chunks_meeting(&Conditions {
+                required: &["escrow".into()],
+                ..Conditions::default()
+            })
             .unwrap();
         assert!(words.keeps(1));
         // ... but a window of days is refused, saying what to run.
         let window = SentWindow::parse("2020").unwrap();
         let e = old
-            .chunks_meeting(&[], &[], &[], Some(window))
+            .chunks_meeting(&Conditions {
+                sent: Some(window),
+                ..Conditions::default()
+            })
             .map(|_| ())
             .unwrap_err();
         assert!(matches!(e, Error::OutdatedIndex { .. }), "{e}");
         assert!(e.to_string().contains("run `lexsearch index`"), "{e}");
+        let e = old
+            .chunks_meeting(&Conditions {
+                from: &["ann".into()],
+                ..Conditions::default()
+            })
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("the senders of e-mails"), "{e}");
+        // Each field added since is enough to call it outdated.
+        for field in KeywordIndex::ADDED_FIELDS {
+            let dir = tempfile::tempdir().unwrap();
+            assert!(
+                KeywordIndex::create_without(dir.path(), &[field])
+                    .unwrap()
+                    .is_outdated()
+            );
+        }
     }
 
     #[test]

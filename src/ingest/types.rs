@@ -47,6 +47,23 @@ pub struct MailInfo {
     pub subject: Option<String>,
 }
 
+impl MailInfo {
+    /// Who sent it: `From` (empty without one).
+    pub fn sender(&self) -> &str {
+        self.from.as_deref().unwrap_or("")
+    }
+
+    /// Whom it was sent to: `To` and `Cc`, comma-separated (empty without either).
+    pub fn recipients(&self) -> String {
+        [&self.to, &self.cc]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// What an [`Extractor`] gives: the text and its structure, without the file's identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtractedText {

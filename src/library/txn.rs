@@ -900,7 +900,8 @@ mod tests {
         let paths = library.snapshot().unwrap().paths().clone();
         std::fs::remove_dir_all(paths.keyword()).unwrap();
         std::fs::create_dir_all(paths.keyword()).unwrap();
-        let old = KeywordIndex::create_without(&paths.keyword(), &["mail", "sent"]).unwrap();
+        let old =
+            KeywordIndex::create_without(&paths.keyword(), &KeywordIndex::ADDED_FIELDS).unwrap();
         let mut w = old.writer(1).unwrap();
         add_catalog_chunks(&Catalog::open(&paths.catalog()).unwrap(), &mut w).unwrap();
         w.commit().unwrap();
@@ -915,7 +916,12 @@ mod tests {
         assert!(!keyword.is_outdated());
         assert_eq!(keyword.chunk_ids().unwrap().len(), 6);
         let march = crate::index::sent::SentWindow::parse("2020-03").unwrap();
-        let found = keyword.chunks_meeting(&[], &[], &[], Some(march)).unwrap();
+        let found = keyword
+            .chunks_meeting(&crate::index::keyword::Conditions {
+                sent: Some(march),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(found.listed().map(|s| s.ids().len()), Some(2));
         assert!(!begin().keyword_outdated());
     }

@@ -240,6 +240,12 @@ pub struct SearchResults {
     /// (`2020-03`, `>=2021`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sent: Vec<String>,
+    /// Words or phrases the `From` of every hit's e-mail holds (`from:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<String>,
+    /// Words or phrases its `To` or `Cc` holds (`to:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -707,18 +713,18 @@ impl Searcher {
         };
         // ... and only the chunks that hold every required item and no excluded one.
         let within = match &self.arms {
-            Arms::Local { keyword, .. } if ops.constrains() => in_paths.and(
-                keyword
-                    .chunks_meeting(&ops.required, &ops.near, &ops.excluded, sent)
-                    .map_err(|e| match e {
+            Arms::Local { keyword, .. } if ops.constrains() => {
+                in_paths.and(keyword.chunks_meeting(&ops.conditions(sent)).map_err(
+                    |e| match e {
                         // Named by the index folder the user gave, not its keyword folder.
                         Error::OutdatedIndex { lacks, .. } => Error::OutdatedIndex {
                             index: self.dir.clone(),
                             lacks,
                         },
                         e => e,
-                    })?,
-            ),
+                    },
+                )?)
+            }
             _ => in_paths,
         };
         let within = &within;
@@ -948,6 +954,8 @@ impl Searcher {
             near: ops.near,
             excluded: ops.excluded,
             sent: ops.sent,
+            from: ops.from,
+            to: ops.to,
         })
     }
 }

@@ -4,15 +4,16 @@
 //!
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments
-//! ([`SentWindow::parse`]).
+//! ([`SentWindow::parse`]); `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`
+//! keep the e-mails (and attachments) whose `From`, or `To` or `Cc`, holds those words.
 //!
 //! Everything else in the query is free text, searched as before (a lawyer types `§ 7.2(a)?`
 //! or `12-401` freely: only a `+` or `-` that starts a word is an operator, and a `-` only
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::{KeywordIndex, Near};
-use crate::index::sent::{SentWindow, sent_day};
+use crate::index::keyword::{Conditions, Near};
+use crate::index::sent::SentWindow;
 use crate::ingest::types::MailInfo;
 
 /// A query split into the text searched for and the words or phrases every hit must hold
@@ -31,6 +32,22 @@ pub struct Operators {
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
     /// [`sent_window`](Self::sent_window) reads them).
     pub sent: Vec<String>,
+    /// Words or phrases the `From` of every hit's e-mail holds (`from:ann@firm.example`,
+    /// `from:"Ann Lee"`), without `from:` and the quotes.
+    pub from: Vec<String>,
+    /// Words or phrases its `To` or `Cc` holds (`to:...`).
+    pub to: Vec<String>,
+}
+
+/// The e-mail header conditions: `from:` and `to:`.
+const HEADERS: [&str; 2] = ["from:", "to:"];
+
+/// The header (`from:` or `to:`, in any case) that starts `word`, if any, and its length.
+fn header_of(word: &str) -> Option<&'static str> {
+    HEADERS.into_iter().find(|h| {
+        word.get(..h.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(h))
+    })
 }
 
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator.
@@ -62,6 +79,22 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             })
         });
         let front = if sign.is_some() { after } else { rest };
+        // `from:"Ann Lee"`: the quotes hold the header's value.
+        let quoted_header = header_of(front)
+            .filter(|h| sign.is_none() && front[h.len()..].starts_with('"'))
+            .map(str::len);
+        if let Some(at) = quoted_header {
+            let inner = &front[at + 1..];
+            let end = inner.find('"').map_or(front.len(), |e| at + 1 + e + 1);
+            let (whole, tail) = front.split_at(end);
+            out.push(Piece {
+                sign: None,
+                item: whole,
+                whole,
+            });
+            rest = tail;
+            continue;
+        }
         let (item, tail) = match front.strip_prefix('"') {
             Some(inner) => match inner.find('"') {
                 Some(end) => (&inner[..end], &inner[end + 1..]),
@@ -114,6 +147,22 @@ impl Operators {
                 ops.sent.push(spec.to_string());
                 continue;
             }
+            // `from:...` and `to:...`: words of the e-mail's headers, not text.
+            if p.sign.is_none()
+                && let Some(h) = header_of(p.whole)
+            {
+                let value = p.whole[h.len()..].trim_matches('"').trim();
+                if !value.is_empty() {
+                    found = true;
+                    let list = if h == "from:" {
+                        &mut ops.from
+                    } else {
+                        &mut ops.to
+                    };
+                    list.push(value.to_string());
+                    continue;
+                }
+            }
             match (p.sign, within) {
                 // `a w/N b`: a and b stay in the text; the connector goes.
                 (None, Some(n))
@@ -152,6 +201,21 @@ impl Operators {
             || !self.near.is_empty()
             || !self.excluded.is_empty()
             || !self.sent.is_empty()
+            || !self.from.is_empty()
+            || !self.to.is_empty()
+    }
+
+    /// What every hit must meet, for the keyword index; `sent` is
+    /// [`sent_window`](Self::sent_window)'s answer.
+    pub fn conditions(&self, sent: Option<SentWindow>) -> Conditions<'_> {
+        Conditions {
+            required: &self.required,
+            near: &self.near,
+            excluded: &self.excluded,
+            sent,
+            from: &self.from,
+            to: &self.to,
+        }
     }
 
     /// The days every hit's e-mail was sent in (all `sent:` windows at once); `None` without
@@ -176,14 +240,10 @@ impl Operators {
     }
 
     /// Whether a chunk of this `text` (of an e-mail with these headers, if any) meets the
-    /// query's requirements, exclusions and `sent:` window, as the keyword index finds them
-    /// ([`KeywordIndex::holds`], [`KeywordIndex::holds_near`], [`sent_day`]). `sent` is
+    /// query's conditions as the keyword index finds them ([`Conditions::admit`]). `sent` is
     /// [`sent_window`](Self::sent_window)'s answer.
     pub fn admits(&self, text: &str, mail: Option<&MailInfo>, sent: Option<SentWindow>) -> bool {
-        self.required.iter().all(|r| KeywordIndex::holds(text, r))
-            && self.near.iter().all(|n| KeywordIndex::holds_near(text, n))
-            && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
-            && sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
+        self.conditions(sent).admit(text, mail)
     }
 }
 
@@ -322,5 +382,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(e, "sent:2020 and sent:2021 leave no day between them");
         assert_eq!(Operators::parse("memo").sent_window(), Ok(None));
+    }
+
+    #[test]
+    fn from_and_to_take_a_word_an_address_or_a_quoted_name() {
+        let o = Operators::parse(
+            "wire instructions from:ann@firm.example TO:\"Bob Roe\" to:client.example sent:2020",
+        );
+        assert_eq!(o.text, "wire instructions");
+        assert_eq!(o.from, strings(&["ann@firm.example"]));
+        assert_eq!(o.to, strings(&["Bob Roe", "client.example"]));
+        assert!(o.constrains());
+        let mail = MailInfo {
+            from: Some("Ann Lee <ann@firm.example>".into()),
+            to: Some("Bob Roe <bob@client.example>".into()),
+            date: Some("2020-03-05T10:00:00Z".into()),
+            ..MailInfo::default()
+        };
+        let window = o.sent_window().unwrap();
+        assert!(o.admits("the wire", Some(&mail), window));
+        let cc = MailInfo {
+            to: Some("someone@else.example".into()),
+            cc: Some("Bob Roe <bob@client.example>".into()),
+            ..mail.clone()
+        };
+        assert!(
+            o.admits("the wire", Some(&cc), window),
+            "Cc counts as a recipient"
+        );
+        let other = MailInfo {
+            from: Some("Carl Poe <carl@court.example>".into()),
+            ..mail.clone()
+        };
+        assert!(!o.admits("the wire", Some(&other), window));
+        assert!(!o.admits("the wire", None, window), "not an e-mail");
+        // A header with nothing after it is text ("subject to: the lease").
+        let o = Operators::parse("subject to: the lease");
+        assert!(o.to.is_empty() && !o.constrains());
+        assert_eq!(o.text, "subject to: the lease");
     }
 }
