@@ -414,7 +414,7 @@ impl Transaction {
                 let mut keyword = KeywordIndex::open(&paths.keyword())?;
                 if keyword.is_outdated() {
                     // Made by an earlier version: rebuilt with this version's fields.
-                    stage("adding e-mail headers and days to the keyword index");
+                    stage("rebuilding the keyword index of an earlier version from the catalog");
                     drop(keyword);
                     std::fs::remove_dir_all(paths.keyword()).map_err(not_writable)?;
                     std::fs::create_dir_all(paths.keyword()).map_err(not_writable)?;
