@@ -384,7 +384,7 @@ fn max_per_file_lists_the_best_files_each_by_its_best_chunk() {
 
 #[test]
 fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
-    use lexsearch::index::keyword::KeywordIndex;
+    use lexsearch::index::keyword::{KeywordIndex, Near, Within};
     let Some(docs) = indexed_sample() else { return };
     let query = "security deposit returned to the tenant";
     let text = |h: &Value| h["text"].as_str().unwrap().to_string();
@@ -448,10 +448,10 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
 
     // `a w/N b`: exactly the best chunks of the whole ranking with the two words at most N
     // positions apart, in either order.
-    let near = lexsearch::index::keyword::Near {
+    let near = Near {
         a: "return".into(),
         b: "deposit".into(),
-        within: 4,
+        within: Within::Words(4),
     };
     // (The connector leaves the two words in the text searched for.)
     let words = "lease deposit return";
@@ -485,7 +485,72 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .args(["search", "third-party w/5 beneficiary"])
         .assert()
         .failure()
-        .stderr(contains("w/N joins two single words"));
+        .stderr(contains("w/N, /s and /p join two single words"));
+
+    // `a /s b`, `a /p b`: the same, with the two words in one sentence or in one paragraph,
+    // in every mode. Fewer chunks have them in one sentence than in one paragraph, and fewer
+    // in one paragraph than anywhere in the chunk.
+    let both = search_json(
+        docs,
+        &["payment interest", "--mode", "keyword", "-k", "400"],
+    );
+    let both: Vec<&Value> = both["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            KeywordIndex::holds(&text(h), "payment") && KeywordIndex::holds(&text(h), "interest")
+        })
+        .collect();
+    let mut qualifying = Vec::new();
+    for (connector, within, name) in [
+        ("/s", Within::Sentence, "sentence"),
+        ("/P", Within::Paragraph, "paragraph"),
+    ] {
+        let near = Near {
+            a: "payment".into(),
+            b: "interest".into(),
+            within,
+        };
+        let holding: Vec<u64> = both
+            .iter()
+            .filter(|h| KeywordIndex::holds_near(&text(h), &near))
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect();
+        let query = format!("payment {connector} interest");
+        let v = search_json(docs, &[&query, "--mode", "keyword", "-k", "3"]);
+        let got: Vec<u64> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, holding[..holding.len().min(3)], "{connector}");
+        assert_eq!(
+            v["near"],
+            serde_json::json!([{"a": "payment", "b": "interest", "within": name}])
+        );
+        for mode in ["hybrid", "semantic"] {
+            let v = search_json(docs, &[&query, "--mode", mode, "-k", "10"]);
+            let got: Vec<u64> = v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["chunk_id"].as_u64().unwrap())
+                .collect();
+            assert_eq!(got.len(), holding.len().min(10), "{mode} {connector}");
+            assert!(
+                got.iter().all(|id| holding.contains(id)),
+                "{mode} {connector}"
+            );
+        }
+        qualifying.push(holding.len());
+    }
+    qualifying.push(both.len());
+    assert!(
+        0 < qualifying[0] && qualifying[0] < qualifying[1] && qualifying[1] < qualifying[2],
+        "chunks with the words in one sentence, in one paragraph, anywhere: {qualifying:?}"
+    );
 
     // Nothing that qualifies: said, exit 1; only exclusions: refused, naming the query.
     lexsearch()

@@ -392,6 +392,24 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         );
     }
 
+    // And two words in one sentence (`/s`), checked on each hit's text (of the deeper fetch:
+    // of the 5 chunks that qualify, those it reaches).
+    let sentence = lexsearch::index::keyword::Near {
+        a: "payment".into(),
+        b: "interest".into(),
+        within: lexsearch::index::keyword::Within::Sentence,
+    };
+    let v = search(&["-k", "3", "payment /s interest"]);
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    for h in hits {
+        let text = h["text"].as_str().unwrap();
+        assert!(
+            lexsearch::index::keyword::KeywordIndex::holds_near(text, &sentence),
+            "{text}"
+        );
+    }
+
     // And `sent:`, read from the headers each chunk carries in the collection.
     let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");

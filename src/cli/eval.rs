@@ -457,7 +457,7 @@ fn dump_line(
     offsets: &mut HashMap<String, CharOffsets>,
 ) -> anyhow::Result<serde_json::Value> {
     use crate::index::keyword::{analyze, stemmed_analyzer};
-    use crate::search::pinpoint::segments;
+    use crate::ingest::segment::segments;
     let mut analyzer = stemmed_analyzer();
     let query_terms: Vec<String> = analyze(&mut analyzer, &q.query)
         .into_iter()

@@ -340,7 +340,7 @@ pub(super) fn left_out(ignored: usize) -> String {
 }
 
 /// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020`: what `+`,
-/// `-`, `w/N`, `from:`, `to:` and `sent:` in the query asked of every hit (empty when they
+/// `-`, `w/N`, `/s`, `/p`, `from:`, `to:` and `sent:` in the query asked of every hit (empty when they
 /// asked nothing).
 fn constraints(results: &SearchResults) -> String {
     let items = |sign: char, items: &[String]| -> String {
@@ -365,7 +365,7 @@ fn constraints(results: &SearchResults) -> String {
         results
             .near
             .iter()
-            .map(|n| format!("{} w/{} {}", n.a, n.within, n.b)),
+            .map(|n| format!("{} {} {}", n.a, n.within, n.b)),
     );
     let words = match (held.is_empty(), results.excluded.is_empty()) {
         (true, true) => String::new(),

@@ -4,6 +4,8 @@
 //! - `body`: the chunk's text, English-stemmed (`legal_en`): "terminates" finds "termination";
 //! - `exact`: the same text with tokens kept whole (`legal_exact`): "7.2(a)", "1983", "§";
 //! - `context`: the document title and heading breadcrumb, stemmed;
+//! - `units`: the text again, stemmed, each word placed by its sentence and paragraph
+//!   ([`units_analyzer`]) for `a /s b` and `a /p b`;
 //! - stored fields for display (path, title, breadcrumb, text, offsets, line), so that searches
 //!   never need the catalog (which only one process may open at a time).
 //!
@@ -25,18 +27,25 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenStream, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::sent::{SentWindow, sent_day};
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
+use crate::ingest::segment::{paragraph_starts, segments};
 use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
 
 const STEMMED: &str = "legal_en";
 const EXACT: &str = "legal_exact";
+const UNITS: &str = "legal_units";
+/// In the `units` field, the sentences of each paragraph begin this many positions after those
+/// of the paragraph before (a chunk has fewer sentences than this).
+const PARAGRAPH_SPAN: u32 = 1 << 16;
+/// The last paragraph that gets its own positions (`u32` positions leave room for this many).
+const LAST_PARAGRAPH: u32 = u32::MAX / PARAGRAPH_SPAN - 2;
 /// Keeps section numbers, citations and symbols whole: `7.2(a)`, `12-401`, `U.S.C`, `§`.
 const EXACT_PATTERN: &str = r"[§¶]|[\p{L}\p{N}][\p{L}\p{N}.()\-/:]*[\p{L}\p{N})]|[\p{L}\p{N}]";
 
@@ -76,6 +85,9 @@ struct Fields {
     mail_from: Option<Field>,
     /// Its recipients (`To` and `Cc`, for `to:`); `None` likewise.
     mail_to: Option<Field>,
+    /// The text's words placed by sentence and paragraph ([`units_analyzer`], for `/s` and
+    /// `/p`); `None` in indexes made before the field existed.
+    units: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -109,6 +121,18 @@ fn schema() -> (Schema, Fields) {
         page_breaks: Some(b.add_u64_field("page_breaks", STORED)),
         mail_from: Some(b.add_text_field("mail_from", text(STEMMED, false))),
         mail_to: Some(b.add_text_field("mail_to", text(STEMMED, false))),
+        // Searched only as a condition, never scored: no field norms.
+        units: Some(
+            b.add_text_field(
+                "units",
+                TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(UNITS)
+                        .set_fieldnorms(false)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                ),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -132,6 +156,73 @@ fn build_stemmed_analyzer() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// The analyzer of the `units` field: the words and terms of [`stemmed_analyzer`], each at the
+/// position of its sentence and paragraph rather than its own. Every word of a sentence has
+/// the same position, and the sentences of a paragraph follow those of the paragraph before
+/// after a gap of [`PARAGRAPH_SPAN`] positions. So two words are in one sentence when their
+/// positions are equal, and in one paragraph when they are less than `PARAGRAPH_SPAN` apart
+/// (sentences and paragraphs as [`segments`] and [`paragraph_starts`] find them).
+pub fn units_analyzer() -> TextAnalyzer {
+    static CELL: OnceLock<TextAnalyzer> = OnceLock::new();
+    cached(&CELL, || {
+        TextAnalyzer::builder(UnitTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(Language::English))
+            .build()
+    })
+}
+
+/// The words of [`SimpleTokenizer`], placed by sentence and paragraph ([`units_analyzer`]).
+#[derive(Clone, Default)]
+struct UnitTokenizer {
+    words: SimpleTokenizer,
+}
+
+/// The token stream of [`UnitTokenizer`].
+struct UnitStream<'a> {
+    words: SimpleTokenStream<'a>,
+    /// Where each sentence begins.
+    sentences: Vec<usize>,
+    /// Where each paragraph after the first begins.
+    paragraphs: Vec<usize>,
+}
+
+impl Tokenizer for UnitTokenizer {
+    type TokenStream<'a> = UnitStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> UnitStream<'a> {
+        UnitStream {
+            words: self.words.token_stream(text),
+            sentences: segments(text, false).into_iter().map(|r| r.start).collect(),
+            paragraphs: paragraph_starts(text),
+        }
+    }
+}
+
+impl TokenStream for UnitStream<'_> {
+    fn advance(&mut self) -> bool {
+        if !self.words.advance() {
+            return false;
+        }
+        let at = self.words.token().offset_from;
+        let before = |starts: &[usize]| starts.partition_point(|&s| s <= at) as u32;
+        let sentence = before(&self.sentences).saturating_sub(1);
+        let paragraph = before(&self.paragraphs).min(LAST_PARAGRAPH);
+        self.words.token_mut().position =
+            (paragraph * PARAGRAPH_SPAN + sentence.min(PARAGRAPH_SPAN - 1)) as usize;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.words.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.words.token_mut()
+    }
 }
 
 /// Query terms drop English stop words ("the", "does", "which"): they carry no evidence in
@@ -194,15 +285,50 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<us
     out
 }
 
-/// Two words within some distance of each other, in either order (`breach w/5 warranty`).
+/// Two words close to each other, in either order: within some words (`breach w/5
+/// warranty`), in one sentence (`breach /s warranty`) or in one paragraph (`breach /p
+/// warranty`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Near {
     /// One word.
     pub a: String,
     /// The other.
     pub b: String,
-    /// At most this many positions apart (1: next to each other).
-    pub within: u32,
+    /// How close.
+    pub within: Within,
+}
+
+/// How close the two words of a [`Near`] are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// At most this many positions apart (1: next to each other), `w/N`.
+    Words(u32),
+    /// In one sentence, `/s`.
+    Sentence,
+    /// In one paragraph, `/p`.
+    Paragraph,
+}
+
+impl std::fmt::Display for Within {
+    /// The connector as a query writes it: `w/5`, `/s`, `/p`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Within::Words(n) => write!(f, "w/{n}"),
+            Within::Sentence => f.write_str("/s"),
+            Within::Paragraph => f.write_str("/p"),
+        }
+    }
+}
+
+impl serde::Serialize for Within {
+    /// A number of words, or `"sentence"` or `"paragraph"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Within::Words(n) => s.serialize_u32(*n),
+            Within::Sentence => s.serialize_str("sentence"),
+            Within::Paragraph => s.serialize_str("paragraph"),
+        }
+    }
 }
 
 impl Near {
@@ -217,8 +343,8 @@ impl Near {
                 [w] => Ok(w.clone()),
                 [] => Err(format!("{side:?} has no word to look for")),
                 _ => Err(format!(
-                    "{side:?} is {} words ({}); w/N joins two single words (for a phrase, \
-                     require it with +\"...\")",
+                    "{side:?} is {} words ({}); w/N, /s and /p join two single words (for a \
+                     phrase, require it with +\"...\")",
                     words.len(),
                     words.join(", ")
                 )),
@@ -417,6 +543,7 @@ impl KeywordIndex {
     fn register(index: &Index) {
         index.tokenizers().register(STEMMED, stemmed_analyzer());
         index.tokenizers().register(EXACT, exact_analyzer());
+        index.tokenizers().register(UNITS, units_analyzer());
     }
 
     fn with_index(path: &Path, index: Index) -> Result<Self> {
@@ -432,6 +559,7 @@ impl KeywordIndex {
             page_breaks: index.schema().get_field("page_breaks").ok(),
             mail_from: index.schema().get_field("mail_from").ok(),
             mail_to: index.schema().get_field("mail_to").ok(),
+            units: index.schema().get_field("units").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -450,8 +578,14 @@ impl KeywordIndex {
 
     /// The fields added since the first version, which an index of an earlier one lacks.
     #[cfg(test)]
-    pub(crate) const ADDED_FIELDS: [&str; 5] =
-        ["mail", "sent", "page_breaks", "mail_from", "mail_to"];
+    pub(crate) const ADDED_FIELDS: [&str; 6] = [
+        "mail",
+        "sent",
+        "page_breaks",
+        "mail_from",
+        "mail_to",
+        "units",
+    ];
 
     /// Creates an empty index in `path` as an earlier version made it: without the fields
     /// named in `missing` (for the tests of what happens to such an index).
@@ -799,13 +933,34 @@ impl KeywordIndex {
         (!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _)
     }
 
-    /// The query for chunks whose text has the words of `near` at most `within` positions
-    /// apart, in either order: a phrase of the two words with slop `within - 1` each way
-    /// (tantivy's slop lets the second word fall that many positions before or after its
-    /// place, so the two orders together are exactly "at most `within` apart").
-    fn holding_near(&self, near: &Near) -> Option<Box<dyn Query>> {
-        let (a, b) = near.words().ok()?;
-        let slop = near.within.max(1) - 1;
+    /// The query for chunks whose text has the words of `near` close together, in either
+    /// order; `None` when a side is not one word. `w/N`: a phrase of the two words with slop
+    /// `N - 1` each way (tantivy's slop lets the second word fall that many positions before
+    /// or after its place, so the two orders together are exactly "at most `N` apart"). `/s`
+    /// and `/p`: the two words at the same position of the `units` field, or less than
+    /// [`PARAGRAPH_SPAN`] positions apart ([`units_analyzer`]); an index made before that
+    /// field existed says how to add it.
+    fn holding_near(&self, near: &Near) -> Result<Option<Box<dyn Query>>> {
+        let Ok((a, b)) = near.words() else {
+            return Ok(None);
+        };
+        let units = |slop: u32| -> Result<Option<Box<dyn Query>>> {
+            let field = self
+                .fields
+                .units
+                .ok_or_else(|| self.outdated("the sentences and paragraphs of chunks"))?;
+            let term = |w: &str| (0, Term::from_field_text(field, w));
+            Ok(Some(Box::new(PhraseQuery::new_with_offset_and_slop(
+                vec![term(&a), term(&b)],
+                slop,
+            ))))
+        };
+        let n = match near.within {
+            Within::Sentence => return units(0),
+            Within::Paragraph => return units(PARAGRAPH_SPAN - 1),
+            Within::Words(n) => n,
+        };
+        let slop = n.max(1) - 1;
         let phrase = |x: &str, y: &str| -> (Occur, Box<dyn Query>) {
             let mut q = PhraseQuery::new(vec![
                 Term::from_field_text(self.fields.body, x),
@@ -814,34 +969,44 @@ impl KeywordIndex {
             q.set_slop(slop);
             (Occur::Should, Box::new(q))
         };
-        Some(Box::new(BooleanQuery::new(vec![
+        Ok(Some(Box::new(BooleanQuery::new(vec![
             phrase(&a, &b),
             phrase(&b, &a),
-        ])))
+        ]))))
     }
 
-    /// Whether `text` has the words of `near` at most `within` positions apart, as
+    /// Whether `text` has the words of `near` close together, as
     /// [`chunks_meeting`](Self::chunks_meeting) finds them in an index.
     pub fn holds_near(text: &str, near: &Near) -> bool {
         let Ok((a, b)) = near.words() else {
             return false;
         };
+        let (mut analyzer, most) = match near.within {
+            Within::Words(n) => (stemmed_analyzer(), n.max(1) as usize),
+            Within::Sentence => (units_analyzer(), 0),
+            Within::Paragraph => (units_analyzer(), PARAGRAPH_SPAN as usize - 1),
+        };
         let mut at_a = Vec::new();
         let mut at_b = Vec::new();
-        let mut analyzer = stemmed_analyzer();
         let mut stream = analyzer.token_stream(text);
+        let mut nth = 0usize;
         while stream.advance() {
             let t = stream.token();
             if t.text == a {
-                at_a.push(t.position);
+                at_a.push((nth, t.position));
             }
             if t.text == b {
-                at_b.push(t.position);
+                at_b.push((nth, t.position));
             }
+            nth += 1;
         }
-        let within = near.within.max(1) as usize;
-        at_a.iter()
-            .any(|&i| at_b.iter().any(|&j| i != j && i.abs_diff(j) <= within))
+        // `w/N` needs two words; in a sentence or paragraph one word is both when a == b,
+        // as the phrase query finds it.
+        let distinct = matches!(near.within, Within::Words(_));
+        at_a.iter().any(|&(i, p)| {
+            at_b.iter()
+                .any(|&(j, q)| !(distinct && i == j) && p.abs_diff(q) <= most)
+        })
     }
 
     /// At most how many chunks hold `item` (from the number of chunks that hold its rarest
@@ -909,7 +1074,9 @@ impl KeywordIndex {
             }
         }
         musts.extend(c.required.iter().map(|item| self.holding(item)));
-        musts.extend(c.near.iter().map(|n| self.holding_near(n)));
+        for n in c.near {
+            musts.push(self.holding_near(n)?);
+        }
         for q in musts {
             match q {
                 Some(q) => clauses.push((Occur::Must, q)),
@@ -938,13 +1105,21 @@ impl KeywordIndex {
     }
 
     /// Whether the index was made by an earlier version of lexsearch and lacks fields this
-    /// version writes (e-mail headers, days, senders and recipients; page breaks): an index
+    /// version writes (e-mail headers, days, senders and recipients; page breaks; sentences
+    /// and paragraphs): an index
     /// run rebuilds it from the catalog.
     pub fn is_outdated(&self) -> bool {
         let f = self.fields;
-        [f.mail, f.sent, f.page_breaks, f.mail_from, f.mail_to]
-            .iter()
-            .any(Option::is_none)
+        [
+            f.mail,
+            f.sent,
+            f.page_breaks,
+            f.mail_from,
+            f.mail_to,
+            f.units,
+        ]
+        .iter()
+        .any(Option::is_none)
     }
 
     fn outdated(&self, lacks: &str) -> Error {
@@ -1133,6 +1308,9 @@ impl KeywordWriter {
         }
         if let (Some(field), Some(day)) = (f.sent, chunk.mail.as_ref().and_then(sent_day)) {
             doc.add_u64(field, u64::from(day));
+        }
+        if let Some(field) = f.units {
+            doc.add_text(field, &chunk.text);
         }
         if let Some(field) = f.page_breaks {
             for &b in &chunk.page_breaks {
@@ -1399,7 +1577,7 @@ mod tests {
             let near = Near {
                 a: "breach".into(),
                 b: "warranties".into(),
-                within: n,
+                within: Within::Words(n),
             };
             let filter = idx
                 .chunks_meeting(&Conditions {
@@ -1425,7 +1603,7 @@ mod tests {
         let phrase = Near {
             a: "third-party".into(),
             b: "beneficiary".into(),
-            within: 5,
+            within: Within::Words(5),
         };
         assert!(
             phrase
@@ -1433,6 +1611,86 @@ mod tests {
                 .unwrap_err()
                 .contains("2 words (third, parti)")
         );
+    }
+
+    #[test]
+    fn two_words_in_one_sentence_or_paragraph_are_found_as_their_text_places_them() {
+        let texts = [
+            (1, "The Seller shall indemnify the Buyer for negligence."),
+            (
+                2,
+                "The Seller shall indemnify the Buyer. Negligence is excluded.",
+            ),
+            (
+                3,
+                "The Seller shall indemnify the Buyer.\n\nNegligence is excluded.",
+            ),
+            (
+                4,
+                "The Seller shall indemnify:\n(a) the Buyer for negligence;\n(b) the Agent.",
+            ),
+            (5, "Negligent acts of Acme Inc. are indemnified by it."),
+            (6, "Indemnify only. Nothing else."),
+            (
+                7,
+                "Under 42 U.S.C. § 1983 the Seller indemnifies\nthe Buyer against negligence\nin all cases.",
+            ),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        let found = |within: Within| -> Vec<u64> {
+            let near = Near {
+                a: "negligence".into(),
+                b: "indemnify".into(),
+                within,
+            };
+            let filter = idx
+                .chunks_meeting(&Conditions {
+                    near: std::slice::from_ref(&near),
+                    ..Conditions::default()
+                })
+                .unwrap();
+            let kept = kept(&filter, &texts);
+            let checked: Vec<u64> = texts
+                .iter()
+                .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
+                .map(|&(id, _)| id)
+                .collect();
+            assert_eq!(kept, checked, "{within}");
+            kept
+        };
+        // Abbreviations, citations and wrapped lines do not end a sentence.
+        assert_eq!(found(Within::Sentence), [1, 5, 7]);
+        // A blank line or a list item starts a paragraph; a new sentence does not.
+        assert_eq!(found(Within::Paragraph), [1, 2, 5, 7]);
+        // `w/N` counts words across sentences and paragraphs alike.
+        assert_eq!(found(Within::Words(3)), [2, 3]);
+    }
+
+    #[test]
+    fn every_word_of_a_sentence_shares_a_position_and_paragraphs_are_a_span_apart() {
+        let text = "One two. Three.\n\nFour five. Six.";
+        let positions: Vec<(String, usize)> = {
+            let mut a = units_analyzer();
+            let mut stream = a.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push((stream.token().text.clone(), stream.token().position));
+            }
+            out
+        };
+        let span = PARAGRAPH_SPAN as usize;
+        let expected = [
+            ("one", 0),
+            ("two", 0),
+            ("three", 1),
+            ("four", span + 2),
+            ("five", span + 2),
+            ("six", span + 3),
+        ];
+        let expected: Vec<(String, usize)> =
+            expected.iter().map(|&(w, p)| (w.to_string(), p)).collect();
+        assert_eq!(positions, expected);
     }
 
     #[test]
@@ -1579,6 +1837,19 @@ mod tests {
             .map(|_| ())
             .unwrap_err();
         assert!(e.to_string().contains("the senders of e-mails"), "{e}");
+        let sentence = Near {
+            a: "escrow".into(),
+            b: "funds".into(),
+            within: Within::Sentence,
+        };
+        let e = old
+            .chunks_meeting(&Conditions {
+                near: std::slice::from_ref(&sentence),
+                ..Conditions::default()
+            })
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("sentences and paragraphs"), "{e}");
         // Each field added since is enough to call it outdated.
         for field in KeywordIndex::ADDED_FIELDS {
             let dir = tempfile::tempdir().unwrap();

@@ -17,6 +17,7 @@ pub mod ocr;
 pub mod odt;
 pub mod pdf;
 pub mod rtf;
+pub mod segment;
 pub mod types;
 pub mod walk;
 

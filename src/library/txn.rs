@@ -273,7 +273,8 @@ impl Transaction {
     }
 
     /// Whether the current generation's keyword index was made by an earlier version of
-    /// lexsearch and lacks fields this one writes (e-mail headers and days): then a run
+    /// lexsearch and lacks fields this one writes (e-mail headers and days, sentences and
+    /// paragraphs): then a run
     /// that changes nothing else still publishes a generation, whose keyword index
     /// [`stage`](Self::stage) rebuilds from the catalog. False for a remote index.
     pub fn keyword_outdated(&self) -> bool {

@@ -230,7 +230,7 @@ pub struct SearchResults {
     /// Words or phrases every hit holds (`+word`, `+"a phrase"` in the query).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub required: Vec<String>,
-    /// Pairs of words every hit has close together (`a w/N b`).
+    /// Pairs of words every hit has close together (`a w/N b`, `a /s b`, `a /p b`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub near: Vec<Near>,
     /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
@@ -683,13 +683,13 @@ impl Searcher {
         if req.query.trim().is_empty() {
             return Err(Error::EmptyQuery);
         }
-        // `+word`, `-word`, `a w/N b` and `sent:`: what every hit must hold or must not hold,
-        // and when its e-mail was sent.
+        // `+word`, `-word`, `a w/N b`, `a /s b`, `a /p b` and `sent:`: what every hit must
+        // hold or must not hold, and when its e-mail was sent.
         let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
         for near in &ops.near {
             near.words().map_err(|why| {
-                Error::InvalidSetting(format!("{} w/{} {}: {why}", near.a, near.within, near.b))
+                Error::InvalidSetting(format!("{} {} {}: {why}", near.a, near.within, near.b))
             })?;
         }
         let sent = ops.sent_window().map_err(Error::InvalidSetting)?;

@@ -1,6 +1,7 @@
 //! Required and excluded words in a query: `+arbitration`, `-mutual`, `+"force majeure"`,
 //! `-"sole discretion"`, as web searches write them; and `breach w/5 warranty`, two words
-//! at most five positions apart in either order, as legal research tools write it.
+//! at most five positions apart in either order, `breach /s warranty` in one sentence and
+//! `breach /p warranty` in one paragraph, as legal research tools write them.
 //!
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments
@@ -12,7 +13,7 @@
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::{Conditions, Near};
+use crate::index::keyword::{Conditions, Near, Within};
 use crate::index::sent::SentWindow;
 use crate::ingest::types::MailInfo;
 
@@ -21,11 +22,12 @@ use crate::ingest::types::MailInfo;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Operators {
     /// The text both arms search for: the query without its excluded items, without the
-    /// `+` of required ones and without `w/N` (the query itself when it has no operator).
+    /// `+` of required ones and without connectors (the query itself when it has no operator).
     pub text: String,
     /// Words or phrases every hit must hold (`+word`, `+"a phrase"`), without the `+`.
     pub required: Vec<String>,
-    /// Pairs of words every hit must have close together (`breach w/5 warranty`).
+    /// Pairs of words every hit must have close together (`breach w/5 warranty`, `breach /s
+    /// warranty`, `breach /p warranty`).
     pub near: Vec<Near>,
     /// Words or phrases no hit may hold (`-word`, `-"a phrase"`), without the `-`.
     pub excluded: Vec<String>,
@@ -113,13 +115,23 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
     }
 }
 
-/// `N` of a `w/N` connector (1 to 9,999), in any case.
-fn connector(word: &str) -> Option<u32> {
-    let n = word
-        .strip_prefix("w/")
-        .or_else(|| word.strip_prefix("W/"))?;
-    let n: u32 = n.parse().ok()?;
-    (1..10_000).contains(&n).then_some(n)
+/// The connector `word` is, in any case: `w/N` (N from 1 to 9,999), `/s` or `w/s` (one
+/// sentence), `/p` or `w/p` (one paragraph), as Westlaw and Lexis write them.
+fn connector(word: &str) -> Option<Within> {
+    let lower = word.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix('w')
+        .unwrap_or(&lower)
+        .strip_prefix('/')?;
+    match rest {
+        "s" => Some(Within::Sentence),
+        "p" => Some(Within::Paragraph),
+        n if lower.starts_with('w') => {
+            let n: u32 = n.parse().ok()?;
+            (1..10_000).contains(&n).then_some(Within::Words(n))
+        }
+        _ => None,
+    }
 }
 
 /// What follows `sent:` (in any case) at the start of `word`, when something does.
@@ -164,7 +176,7 @@ impl Operators {
                 }
             }
             match (p.sign, within) {
-                // `a w/N b`: a and b stay in the text; the connector goes.
+                // `a w/N b`, `a /s b`, `a /p b`: a and b stay in the text; the connector goes.
                 (None, Some(n))
                     if i > 0 && plain(pieces.get(i - 1)) && plain(pieces.get(i + 1)) =>
                 {
@@ -314,10 +326,10 @@ mod tests {
     fn w_n_joins_the_words_on_either_side() {
         let o = Operators::parse("breach w/5 warranty notice W/12 cure -waiver");
         assert_eq!(o.text, "breach warranty notice cure");
-        let near = |a: &str, b: &str, within| Near {
+        let near = |a: &str, b: &str, n| Near {
             a: a.into(),
             b: b.into(),
-            within,
+            within: Within::Words(n),
         };
         assert_eq!(
             o.near,
@@ -339,6 +351,32 @@ mod tests {
             assert!(Operators::parse(q).near.is_empty(), "{q}");
         }
         assert_eq!(Operators::parse("with w/o").text, "with w/o");
+    }
+
+    #[test]
+    fn s_and_p_join_words_in_one_sentence_or_paragraph() {
+        let o = Operators::parse("indemnify /s negligence W/P cure fees w/s costs");
+        assert_eq!(o.text, "indemnify negligence cure fees costs");
+        let within: Vec<(&str, Within, &str)> = o
+            .near
+            .iter()
+            .map(|n| (n.a.as_str(), n.within, n.b.as_str()))
+            .collect();
+        assert_eq!(
+            within,
+            [
+                ("indemnify", Within::Sentence, "negligence"),
+                ("negligence", Within::Paragraph, "cure"),
+                ("fees", Within::Sentence, "costs"),
+            ]
+        );
+        assert_eq!(o.near[1].within.to_string(), "/p");
+        // A signature's "/s/", "and/or", and a connector at an end stay text.
+        for q in ["Seller /s/ Ann Lee", "and/or /x", "/s breach", "breach /p"] {
+            let o = Operators::parse(q);
+            assert!(o.near.is_empty(), "{q}");
+            assert_eq!(o.text, q);
+        }
     }
 
     #[test]
