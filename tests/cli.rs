@@ -572,6 +572,78 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
 }
 
 #[test]
+fn roots_keep_exactly_the_chunks_with_a_word_they_begin() {
+    use lexsearch::index::keyword::{KeywordIndex, Near, Within};
+    let Some(docs) = indexed_sample() else { return };
+    let text = |h: &Value| h["text"].as_str().unwrap().to_string();
+    let ids = |v: &Value| -> Vec<u64> {
+        let mut ids: Vec<u64> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    // The keyword arm searches for the words `indemnif!` stands for (indemnify,
+    // indemnification, ...), in the text and in headings: its hits whose text holds one are
+    // the chunks that qualify.
+    let all = search_json(docs, &["indemnif!", "--mode", "keyword", "-k", "400"]);
+    let holding: Vec<u64> = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| KeywordIndex::holds(&text(h), "indemnif!"))
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    assert!(holding.len() > 3, "{all}");
+    let terms = &all["keyword_terms"];
+    assert!(
+        terms.as_array().unwrap().len() >= 2,
+        "several forms searched for: {terms}"
+    );
+    // Required, in every mode: exactly those chunks.
+    for mode in ["keyword", "semantic", "hybrid"] {
+        let v = search_json(
+            docs,
+            &[
+                "who pays for claims +indemnif!",
+                "--mode",
+                mode,
+                "-k",
+                "400",
+            ],
+        );
+        assert_eq!(ids(&v), holding, "{mode}");
+    }
+    // In a connector: the chunks with both words in one sentence, checked on their text.
+    let near = Near {
+        a: "indemnif!".into(),
+        b: "negligen!".into(),
+        within: Within::Sentence,
+    };
+    let in_sentence: Vec<u64> = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| KeywordIndex::holds_near(&text(h), &near))
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    let v = search_json(
+        docs,
+        &["indemnif! /s negligen!", "--mode", "keyword", "-k", "400"],
+    );
+    assert!(!in_sentence.is_empty());
+    assert_eq!(ids(&v), in_sentence);
+    assert!(in_sentence.len() < holding.len());
+}
+
+#[test]
 fn files_with_matches_lists_the_best_files_once_each_for_scripts() {
     let Some(docs) = indexed_sample() else { return };
     let query = "termination of the agreement upon written notice";

@@ -554,6 +554,8 @@ struct SearchArgs {
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph.
+    /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
+    /// for each star.
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose

@@ -32,6 +32,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::root::Root;
 use super::sent::{SentWindow, sent_day};
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::ingest::segment::{paragraph_starts, segments};
@@ -43,7 +44,10 @@ const EXACT: &str = "legal_exact";
 const UNITS: &str = "legal_units";
 /// In the `units` field, the sentences of each paragraph begin this many positions after those
 /// of the paragraph before (a chunk has fewer sentences than this).
-const PARAGRAPH_SPAN: u32 = 1 << 16;
+pub const PARAGRAPH_SPAN: u32 = 1 << 16;
+/// At most this many pairs of stems narrow a connector with a root side before each chunk's
+/// text is checked.
+const MAX_STEM_PAIRS: usize = 64;
 /// The last paragraph that gets its own positions (`u32` positions leave room for this many).
 const LAST_PARAGRAPH: u32 = u32::MAX / PARAGRAPH_SPAN - 2;
 /// Keeps section numbers, citations and symbols whole: `7.2(a)`, `12-401`, `U.S.C`, `§`.
@@ -332,15 +336,19 @@ impl serde::Serialize for Within {
 }
 
 impl Near {
-    /// The one stemmed word of each side, or why a side is not one word.
-    pub fn words(&self) -> std::result::Result<(String, String), String> {
+    /// Each side: one stemmed word, or a root (`negligen!`, `wom*n`), or why a side is
+    /// neither.
+    pub fn sides(&self) -> std::result::Result<(Side, Side), String> {
         let one = |side: &str| {
+            if let Some(root) = Root::parse(side.trim()) {
+                return Ok(Side::Root(root));
+            }
             let words: Vec<String> = analyze(&mut stemmed_analyzer(), side)
                 .into_iter()
                 .map(|(t, _)| t)
                 .collect();
             match words.as_slice() {
-                [w] => Ok(w.clone()),
+                [w] => Ok(Side::Word(w.clone())),
                 [] => Err(format!("{side:?} has no word to look for")),
                 _ => Err(format!(
                     "{side:?} is {} words ({}); w/N, /s and /p join two single words (for a \
@@ -352,6 +360,15 @@ impl Near {
         };
         Ok((one(&self.a)?, one(&self.b)?))
     }
+}
+
+/// One side of a [`Near`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Side {
+    /// A word, stemmed as the `body` field keeps it.
+    Word(String),
+    /// Any word the root stands for, as the `exact` field keeps words.
+    Root(Root),
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
@@ -920,8 +937,12 @@ impl KeywordIndex {
 
     /// The query for chunks whose text holds `item` (a word or a phrase) as the keyword
     /// search reads text: its stemmed words in a row in `body`, or its exact tokens in a row
-    /// in `exact`. `None` when `item` has no word either analyzer keeps.
-    fn holding(&self, item: &str) -> Option<Box<dyn Query>> {
+    /// in `exact`; for a root (`negligen!`), any `exact` word it stands for. `None` when
+    /// `item` has no word either analyzer keeps, or a root no word of the index matches.
+    fn holding(&self, item: &str) -> Result<Option<Box<dyn Query>>> {
+        if let Some(root) = Root::parse(item.trim()) {
+            return self.holding_root(&root);
+        }
         let either: Vec<(Occur, Box<dyn Query>)> = [
             in_a_row(self.fields.body, stemmed_analyzer(), item),
             in_a_row(self.fields.exact, exact_analyzer(), item),
@@ -930,7 +951,54 @@ impl KeywordIndex {
         .flatten()
         .map(|q| (Occur::Should, q))
         .collect();
-        (!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _)
+        Ok((!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _))
+    }
+
+    /// The query for chunks that hold any word `root` stands for; `None` when no word does.
+    fn holding_root(&self, root: &Root) -> Result<Option<Box<dyn Query>>> {
+        let words = self.expand(root)?;
+        Ok((!words.is_empty()).then(|| {
+            let terms = words
+                .iter()
+                .map(|(w, _)| Term::from_field_text(self.fields.exact, w));
+            Box::new(TermSetQuery::new(terms)) as _
+        }))
+    }
+
+    /// The words of the index (as the `exact` field keeps them) that `root` stands for, each
+    /// with the number of chunks that hold it (removed chunks not yet merged away count), most
+    /// frequent first.
+    pub fn expand(&self, root: &Root) -> Result<Vec<(String, u64)>> {
+        let searcher = self.reader.searcher();
+        let prefix = root.prefix();
+        let mut found: std::collections::HashMap<String, u64> = Default::default();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(self.fields.exact)
+                .map_err(Self::err(&self.path))?;
+            let mut terms = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .into_stream()
+                .map_err(|e| Self::err(&self.path)(e.into()))?;
+            // Terms are sorted: those with the prefix come first and together.
+            while terms.advance() {
+                let Ok(word) = std::str::from_utf8(terms.key()) else {
+                    continue;
+                };
+                if !word.starts_with(&prefix) {
+                    break;
+                }
+                if root.matches(word) {
+                    *found.entry(word.to_string()).or_default() +=
+                        u64::from(terms.value().doc_freq);
+                }
+            }
+        }
+        let mut words: Vec<(String, u64)> = found.into_iter().collect();
+        words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(words)
     }
 
     /// The query for chunks whose text has the words of `near` close together, in either
@@ -940,22 +1008,80 @@ impl KeywordIndex {
     /// and `/p`: the two words at the same position of the `units` field, or less than
     /// [`PARAGRAPH_SPAN`] positions apart ([`units_analyzer`]); an index made before that
     /// field existed says how to add it.
-    fn holding_near(&self, near: &Near) -> Result<Option<Box<dyn Query>>> {
-        let Ok((a, b)) = near.words() else {
-            return Ok(None);
+    ///
+    /// A side that is a root cannot be a term of a phrase: the query is then for chunks that
+    /// hold both sides anywhere, and the second value is true, asking the caller to check each
+    /// of them with [`holds_near`](Self::holds_near).
+    fn holding_near(&self, near: &Near) -> Result<Option<(Box<dyn Query>, bool)>> {
+        let (a, b) = match near.sides() {
+            Ok((Side::Word(a), Side::Word(b))) => (a, b),
+            Ok((a, b)) => {
+                let mut both: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                let mut stems: Vec<Vec<String>> = Vec::new();
+                for side in [a, b] {
+                    let q = match side {
+                        Side::Word(w) => {
+                            let q = TermQuery::new(
+                                Term::from_field_text(self.fields.body, &w),
+                                IndexRecordOption::Basic,
+                            );
+                            stems.push(vec![w]);
+                            Some(Box::new(q) as Box<dyn Query>)
+                        }
+                        Side::Root(root) => {
+                            // Every word of a root's words, stemmed: the body terms its
+                            // matches can have.
+                            let mut s: Vec<String> = self
+                                .expand(&root)?
+                                .iter()
+                                .flat_map(|(w, _)| analyze(&mut stemmed_analyzer(), w))
+                                .map(|(t, _)| t)
+                                .collect();
+                            s.sort();
+                            s.dedup();
+                            stems.push(s);
+                            self.holding_root(&root)?
+                        }
+                    };
+                    match q {
+                        Some(q) => both.push((Occur::Must, q)),
+                        None => return Ok(None),
+                    }
+                }
+                // Fewer chunks to check: those with some pair of those stems as close.
+                if let [sa, sb] = stems.as_slice()
+                    && sa.len() * sb.len() <= MAX_STEM_PAIRS
+                {
+                    let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                    for x in sa {
+                        for y in sb {
+                            pairs.push((Occur::Should, self.phrase_near(near.within, x, y)?));
+                        }
+                    }
+                    both.push((Occur::Must, Box::new(BooleanQuery::new(pairs))));
+                }
+                return Ok(Some((Box::new(BooleanQuery::new(both)), true)));
+            }
+            Err(_) => return Ok(None),
         };
-        let units = |slop: u32| -> Result<Option<Box<dyn Query>>> {
+        let phrase = self.phrase_near(near.within, &a, &b)?;
+        Ok(Some((phrase, false)))
+    }
+
+    /// The phrase query for the stemmed words `a` and `b` as close as `within`.
+    fn phrase_near(&self, within: Within, a: &str, b: &str) -> Result<Box<dyn Query>> {
+        let units = |slop: u32| -> Result<Box<dyn Query>> {
             let field = self
                 .fields
                 .units
                 .ok_or_else(|| self.outdated("the sentences and paragraphs of chunks"))?;
             let term = |w: &str| (0, Term::from_field_text(field, w));
-            Ok(Some(Box::new(PhraseQuery::new_with_offset_and_slop(
-                vec![term(&a), term(&b)],
+            Ok(Box::new(PhraseQuery::new_with_offset_and_slop(
+                vec![term(a), term(b)],
                 slop,
-            ))))
+            )))
         };
-        let n = match near.within {
+        let n = match within {
             Within::Sentence => return units(0),
             Within::Paragraph => return units(PARAGRAPH_SPAN - 1),
             Within::Words(n) => n,
@@ -969,16 +1095,16 @@ impl KeywordIndex {
             q.set_slop(slop);
             (Occur::Should, Box::new(q))
         };
-        Ok(Some(Box::new(BooleanQuery::new(vec![
-            phrase(&a, &b),
-            phrase(&b, &a),
-        ]))))
+        Ok(Box::new(BooleanQuery::new(vec![
+            phrase(a, b),
+            phrase(b, a),
+        ])))
     }
 
     /// Whether `text` has the words of `near` close together, as
     /// [`chunks_meeting`](Self::chunks_meeting) finds them in an index.
     pub fn holds_near(text: &str, near: &Near) -> bool {
-        let Ok((a, b)) = near.words() else {
+        let Ok((a, b)) = near.sides() else {
             return false;
         };
         let (mut analyzer, most) = match near.within {
@@ -986,16 +1112,31 @@ impl KeywordIndex {
             Within::Sentence => (units_analyzer(), 0),
             Within::Paragraph => (units_analyzer(), PARAGRAPH_SPAN as usize - 1),
         };
+        // A root stands for words as the `exact` field keeps them: a word is the root's when
+        // the exact token around it is ("non-negligent" is not `negligen!`).
+        let exact: Vec<(String, Range<usize>)> =
+            if matches!(a, Side::Root(_)) || matches!(b, Side::Root(_)) {
+                analyze(&mut exact_analyzer(), text)
+            } else {
+                Vec::new()
+            };
+        let is = |side: &Side, stem: &str, at: usize| match side {
+            Side::Word(w) => w == stem,
+            Side::Root(root) => {
+                let i = exact.partition_point(|(_, r)| r.start <= at);
+                i > 0 && exact[i - 1].1.contains(&at) && root.matches(&exact[i - 1].0)
+            }
+        };
         let mut at_a = Vec::new();
         let mut at_b = Vec::new();
         let mut stream = analyzer.token_stream(text);
         let mut nth = 0usize;
         while stream.advance() {
             let t = stream.token();
-            if t.text == a {
+            if is(&a, &t.text, t.offset_from) {
                 at_a.push((nth, t.position));
             }
-            if t.text == b {
+            if is(&b, &t.text, t.offset_from) {
                 at_b.push((nth, t.position));
             }
             nth += 1;
@@ -1012,6 +1153,9 @@ impl KeywordIndex {
     /// At most how many chunks hold `item` (from the number of chunks that hold its rarest
     /// word, in either field it is looked up in; removed chunks not yet merged away count).
     fn holders_at_most(&self, item: &str) -> Result<u64> {
+        if let Some(root) = Root::parse(item.trim()) {
+            return Ok(self.expand(&root)?.iter().map(|(_, n)| n).sum());
+        }
         let searcher = self.reader.searcher();
         let mut most = 0;
         for (field, mut analyzer) in [
@@ -1036,8 +1180,10 @@ impl KeywordIndex {
     /// of the chunks that hold an excluded item (or, when those are most of the index, the
     /// list of the others).
     pub fn chunks_meeting(&self, c: &Conditions<'_>) -> Result<ChunkFilter> {
-        let excluding: Vec<Box<dyn Query>> =
-            c.excluded.iter().filter_map(|x| self.holding(x)).collect();
+        let mut excluding: Vec<Box<dyn Query>> = Vec::new();
+        for x in c.excluded {
+            excluding.extend(self.holding(x)?);
+        }
         if !c.requires_any() {
             if excluding.is_empty() {
                 return Ok(ChunkFilter::default());
@@ -1073,9 +1219,18 @@ impl KeywordIndex {
                 musts.extend(items.iter().map(|a| in_a_row(field, stemmed_analyzer(), a)));
             }
         }
-        musts.extend(c.required.iter().map(|item| self.holding(item)));
+        for item in c.required {
+            musts.push(self.holding(item)?);
+        }
+        // Pairs with a root side are checked on each chunk's text.
+        let mut checked: Vec<&Near> = Vec::new();
         for n in c.near {
-            musts.push(self.holding_near(n)?);
+            musts.push(self.holding_near(n)?.map(|(q, check)| {
+                if check {
+                    checked.push(n);
+                }
+                q
+            }));
         }
         for q in musts {
             match q {
@@ -1085,9 +1240,14 @@ impl KeywordIndex {
             }
         }
         clauses.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
-        Ok(ChunkFilter::only(
-            self.chunks_matching(&BooleanQuery::new(clauses))?,
-        ))
+        let query = BooleanQuery::new(clauses);
+        Ok(ChunkFilter::only(if checked.is_empty() {
+            self.chunks_matching(&query)?
+        } else {
+            self.chunks_matching_where(&query, |text| {
+                checked.iter().all(|n| Self::holds_near(text, n))
+            })?
+        }))
     }
 
     /// The query for chunks of e-mails (and their attachments) sent in `window`; an index
@@ -1133,6 +1293,11 @@ impl KeywordIndex {
     /// [`chunks_meeting`](Self::chunks_meeting) finds it in an index: its stemmed words, or
     /// its exact tokens, in a row.
     pub fn holds(text: &str, item: &str) -> bool {
+        if let Some(root) = Root::parse(item.trim()) {
+            return analyze(&mut exact_analyzer(), text)
+                .iter()
+                .any(|(w, _)| root.matches(w));
+        }
         words_in_a_row(text, item, stemmed_analyzer) || words_in_a_row(text, item, exact_analyzer)
     }
 
@@ -1157,6 +1322,27 @@ impl KeywordIndex {
                 ),
             };
             ids.extend(column.first(addr.doc_id).map(ChunkId));
+        }
+        Ok(ChunkSet::new(ids))
+    }
+
+    /// The live chunks `query` matches whose stored text passes `keep`.
+    fn chunks_matching_where(
+        &self,
+        query: &dyn Query,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<ChunkSet> {
+        let searcher = self.reader.searcher();
+        let found = searcher
+            .search(query, &DocSetCollector)
+            .map_err(Self::err(&self.path))?;
+        let mut ids = Vec::new();
+        for addr in found {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(Self::err(&self.path))?;
+            let stored = self.stored(&doc);
+            if keep(&stored.text) {
+                ids.push(stored.chunk_id);
+            }
         }
         Ok(ChunkSet::new(ids))
     }
@@ -1607,7 +1793,7 @@ mod tests {
         };
         assert!(
             phrase
-                .words()
+                .sides()
                 .unwrap_err()
                 .contains("2 words (third, parti)")
         );
@@ -1665,6 +1851,90 @@ mod tests {
         assert_eq!(found(Within::Paragraph), [1, 2, 5, 7]);
         // `w/N` counts words across sentences and paragraphs alike.
         assert_eq!(found(Within::Words(3)), [2, 3]);
+    }
+
+    #[test]
+    fn roots_stand_for_the_whole_words_they_begin_in_filters_and_connectors() {
+        let texts = [
+            (1, "The driver was negligent and caused injury."),
+            (2, "Negligence of the owner. Injuries followed."),
+            (3, "A negligible injury only."),
+            (4, "A non-negligent act injured nobody."),
+            (5, "Negligently done.\n\nThe injured party sued."),
+            (6, "Women and men; a woman."),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        let filter = |c: Conditions<'_>| kept(&idx.chunks_meeting(&c).unwrap(), &texts);
+        let checked = |keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
+            texts
+                .iter()
+                .filter(|(_, t)| keep(t))
+                .map(|&(id, _)| id)
+                .collect()
+        };
+        let root = ["negligen!".to_string()];
+        // Whole words as the exact field keeps them: not "negligible", not "non-negligent".
+        let required = filter(Conditions {
+            required: &root,
+            ..Conditions::default()
+        });
+        assert_eq!(required, [1, 2, 5]);
+        assert_eq!(required, checked(&|t| KeywordIndex::holds(t, "negligen!")));
+        let excluded = filter(Conditions {
+            excluded: &root,
+            ..Conditions::default()
+        });
+        assert_eq!(excluded, [3, 4, 6]);
+        let star = ["wom*n".to_string()];
+        assert_eq!(
+            filter(Conditions {
+                required: &star,
+                ..Conditions::default()
+            }),
+            [6]
+        );
+        for (within, expected) in [
+            (Within::Sentence, vec![1]),
+            (Within::Paragraph, vec![1, 2]),
+            (Within::Words(3), vec![1, 5]),
+        ] {
+            let near = Near {
+                a: "negligen!".into(),
+                b: "injur!".into(),
+                within,
+            };
+            let found = filter(Conditions {
+                near: std::slice::from_ref(&near),
+                ..Conditions::default()
+            });
+            assert_eq!(found, expected, "{within}");
+            assert_eq!(
+                found,
+                checked(&|t| KeywordIndex::holds_near(t, &near)),
+                "{within}"
+            );
+        }
+        // One root side, one stemmed word.
+        let near = Near {
+            a: "negligen!".into(),
+            b: "injuries".into(),
+            within: Within::Paragraph,
+        };
+        let found = filter(Conditions {
+            near: std::slice::from_ref(&near),
+            ..Conditions::default()
+        });
+        assert_eq!(found, [1, 2]);
+        // The words a root stands for, most frequent first.
+        let words = idx.expand(&Root::parse("injur!").unwrap()).unwrap();
+        assert_eq!(words[0], ("injured".to_string(), 2));
+        assert_eq!(words.len(), 3);
+        assert!(
+            idx.expand(&Root::parse("zz*z").unwrap())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

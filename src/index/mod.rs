@@ -6,6 +6,7 @@ pub mod keyword;
 #[cfg(feature = "milvus")]
 pub mod milvus;
 pub mod remote;
+pub mod root;
 pub mod sent;
 pub mod vector;
 

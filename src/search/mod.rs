@@ -24,6 +24,7 @@ use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::index::keyword::{KeywordIndex, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
+use crate::index::root::Root;
 use crate::index::sent::SentWindow;
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
 use crate::ingest::types::MailInfo;
@@ -324,6 +325,8 @@ type Scope = (Option<ChunkSet>, usize);
 /// candidates per arm (at most [`MAX_REMOTE_FILTER_CANDIDATES`]) and keeps those of the
 /// files, so that `k` hits survive when the collection has them.
 const REMOTE_FILTER_DEPTH: usize = 20;
+/// How many of a root's words (the most frequent in the index) the keyword arm searches for.
+pub const ROOT_WORDS: usize = 20;
 const MAX_REMOTE_FILTER_CANDIDATES: usize = 1_000;
 /// A search that takes at most a few hits per file fetches this many times more
 /// candidates per arm (at most [`MAX_PER_FILE_CANDIDATES`]), since the best chunks of a
@@ -668,6 +671,39 @@ impl Searcher {
         Ok((reordered, by_id))
     }
 
+    /// The text searched for when `text` has roots (`negligen!`, `wom*n`), as two texts:
+    /// the first, for the semantic arm (and fusion, names, reranking), has each root's most
+    /// frequent word in the index; the second, for the keyword arm (and snippets, pinpoints,
+    /// `keyword_terms`), its [`ROOT_WORDS`] most frequent words. A remote index lists no words
+    /// here, so a root stands for its letters (`negligen`) there, as a filter still checks
+    /// each hit's text.
+    fn expand_roots(&self, text: &str) -> Result<(String, String)> {
+        if !text.split_whitespace().any(|w| Root::parse(w).is_some()) {
+            return Ok((text.to_string(), text.to_string()));
+        }
+        let (mut natural, mut words) = (Vec::new(), Vec::new());
+        for w in text.split_whitespace() {
+            let Some(root) = Root::parse(w) else {
+                natural.push(w.to_string());
+                words.push(w.to_string());
+                continue;
+            };
+            let found = match &self.arms {
+                Arms::Local { keyword, .. } => keyword.expand(&root)?,
+                Arms::Remote { .. } => Vec::new(),
+            };
+            match found.first() {
+                Some((most, _)) => natural.push(most.clone()),
+                None => natural.push(root.prefix()),
+            }
+            if found.is_empty() {
+                words.push(root.prefix());
+            }
+            words.extend(found.into_iter().take(ROOT_WORDS).map(|(w, _)| w));
+        }
+        Ok((natural.join(" "), words.join(" ")))
+    }
+
     /// Runs a search. Semantic and hybrid modes need `embedder`, which must be the model that
     /// built the index.
     pub fn search(
@@ -688,7 +724,7 @@ impl Searcher {
         let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
         for near in &ops.near {
-            near.words().map_err(|why| {
+            near.sides().map_err(|why| {
                 Error::InvalidSetting(format!("{} {} {}: {why}", near.a, near.within, near.b))
             })?;
         }
@@ -699,6 +735,10 @@ impl Searcher {
                 req.query
             )));
         }
+        // Roots (`negligen!`): the words the keyword arm, snippets and pinpoints look for,
+        // and the text the semantic arm embeds.
+        let (natural, words) = self.expand_roots(query)?;
+        let query = natural.as_str();
         // Each arm fetches enough for the reranker's candidates too.
         let mut fetch = req
             .k
@@ -750,11 +790,11 @@ impl Searcher {
             }
             match &self.arms {
                 Arms::Local { keyword, .. } => Ok(keyword
-                    .search_within(query, fetch, within)?
+                    .search_within(&words, fetch, within)?
                     .into_iter()
                     .map(|h| (h.chunk_id, h.score))
                     .collect()),
-                Arms::Remote { index, .. } => index.keyword(query, fetch),
+                Arms::Remote { index, .. } => index.keyword(&words, fetch),
             }
         };
         // The semantic arm's results and the query's embedding (for pinpoints).
@@ -821,7 +861,7 @@ impl Searcher {
                     // and scores are not reported.
                     (Some(index), Some(q)) => self
                         .kept(
-                            index.hybrid(query, q, fetch, server_fusion(fusion))?,
+                            index.hybrid(&words, q, fetch, server_fusion(fusion))?,
                             &req.paths,
                             &ops,
                             sent,
@@ -887,8 +927,8 @@ impl Searcher {
                 }
                 *taken += 1;
             }
-            let snippet = snippet::snippet(&stored.text, query, req.snippet_chars);
-            let matched_terms = snippet::matched_terms(&stored.text, query);
+            let snippet = snippet::snippet(&stored.text, &words, req.snippet_chars);
+            let matched_terms = snippet::matched_terms(&stored.text, &words);
             hits.push(Hit {
                 rank: hits.len() + 1,
                 score: f.score,
@@ -918,13 +958,13 @@ impl Searcher {
         let pinpoint_started = Instant::now();
         if req.pinpoint.hits > 0 {
             let rarity = if req.pinpoint.index_rarity {
-                self.term_rarity(query)?
+                self.term_rarity(&words)?
             } else {
                 None
             };
             let candidates = Candidates::gather(
                 &hits,
-                query,
+                &words,
                 query_vector.as_deref(),
                 embedder,
                 rarity.as_ref(),
@@ -937,7 +977,7 @@ impl Searcher {
                 {
                     let focus = p.start_byte - hit.start_byte..p.end_byte - hit.start_byte;
                     hit.snippet =
-                        snippet::snippet_around(&hit.text, query, req.snippet_chars, focus);
+                        snippet::snippet_around(&hit.text, &words, req.snippet_chars, focus);
                 }
                 hit.pinpoint = p;
             }
@@ -945,7 +985,13 @@ impl Searcher {
         let pinpoint_elapsed = pinpoint_started.elapsed();
         Ok(SearchResults {
             hits,
-            keyword_terms: KeywordIndex::terms_of(query).0,
+            keyword_terms: {
+                // Each once, though several words of a root share a stem.
+                let mut seen = std::collections::HashSet::new();
+                let mut terms = KeywordIndex::terms_of(&words).0;
+                terms.retain(|t| seen.insert(t.clone()));
+                terms
+            },
             elapsed: started.elapsed(),
             pinpoint_elapsed,
             rerank_elapsed,

@@ -1,0 +1,146 @@
+//! Root expanders and universal characters in a query word, as Westlaw writes them:
+//! `negligen!` is any word that begins with "negligen" (negligence, negligent, negligently);
+//! `wom*n` has exactly one character for each `*` inside a word (woman, women); `object**`
+//! ends in up to that many (object, objects, objected). Words match case-insensitively and
+//! whole, as the keyword index's `exact` field keeps them, before any stemming: `negligen!`
+//! does not find "negligible", whose stem it shares.
+
+/// A query word with `!` at its end or `*` in it, and at least two letters or digits before
+/// the first of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    /// The word as typed.
+    typed: String,
+    /// Lower case, without a final `!` and without trailing `*`s; an inner `*` stays.
+    body: Vec<char>,
+    /// What may follow `body`.
+    tail: Tail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// Nothing.
+    None,
+    /// Up to this many characters (trailing `*`s).
+    UpTo(usize),
+    /// Any number of characters (`!`).
+    Any,
+}
+
+/// At least this many letters or digits come before the first `!` or `*`, so that a root
+/// names a word rather than most of the index.
+const LEAST_LETTERS: usize = 2;
+
+impl Root {
+    /// The root `word` is, if it is one (else it is an ordinary word).
+    pub fn parse(word: &str) -> Option<Root> {
+        let lower = word.to_lowercase();
+        let (rest, any) = match lower.strip_suffix('!') {
+            Some(rest) => (rest, true),
+            None => (lower.as_str(), false),
+        };
+        let trimmed = rest.trim_end_matches('*');
+        let stars = rest.len() - trimmed.len();
+        let body: Vec<char> = if any { rest } else { trimmed }.chars().collect();
+        let literal = body.iter().take_while(|&&c| c != '*').count();
+        let wild = any || stars > 0 || literal < body.len();
+        let tail = match (any, stars) {
+            (true, _) => Tail::Any,
+            (false, 0) => Tail::None,
+            (false, n) => Tail::UpTo(n),
+        };
+        (wild && literal >= LEAST_LETTERS && body.iter().all(|&c| c == '*' || c.is_alphanumeric()))
+            .then(|| Root {
+                typed: word.to_string(),
+                body,
+                tail,
+            })
+    }
+
+    /// The letters before the first wildcard: every word the root matches begins with them.
+    pub fn prefix(&self) -> String {
+        self.body.iter().take_while(|&&c| c != '*').collect()
+    }
+
+    /// Whether `word` (lower case, as the index keeps it) is one the root stands for.
+    pub fn matches(&self, word: &str) -> bool {
+        let mut chars = word.chars();
+        for &p in &self.body {
+            match chars.next() {
+                Some(c) if p == '*' || c == p => {}
+                _ => return false,
+            }
+        }
+        let rest = chars.count();
+        match self.tail {
+            Tail::None => rest == 0,
+            Tail::UpTo(n) => rest <= n,
+            Tail::Any => true,
+        }
+    }
+
+    /// The word as typed.
+    pub fn as_str(&self) -> &str {
+        &self.typed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matching<'a>(root: &str, words: &[&'a str]) -> Vec<&'a str> {
+        let root = Root::parse(root).unwrap();
+        words.iter().copied().filter(|w| root.matches(w)).collect()
+    }
+
+    #[test]
+    fn an_exclamation_mark_stands_for_any_ending_and_a_star_for_one_character() {
+        let words = [
+            "negligence",
+            "negligent",
+            "negligently",
+            "negligible",
+            "neglect",
+            "woman",
+            "women",
+            "womyn",
+            "womens",
+            "object",
+            "objects",
+            "objected",
+            "objection",
+        ];
+        assert_eq!(
+            matching("Negligen!", &words),
+            ["negligence", "negligent", "negligently"]
+        );
+        assert_eq!(matching("wom*n", &words), ["woman", "women", "womyn"]);
+        assert_eq!(
+            matching("object**", &words),
+            ["object", "objects", "objected"]
+        );
+        assert_eq!(matching("obj*ct!", &words).len(), 4);
+        assert_eq!(Root::parse("negligen!").unwrap().prefix(), "negligen");
+        assert_eq!(Root::parse("wom*n").unwrap().prefix(), "wom");
+    }
+
+    #[test]
+    fn words_without_a_wildcard_or_with_too_few_letters_before_it_are_not_roots() {
+        for word in [
+            "negligence",
+            "a!",
+            "*tion",
+            "!",
+            "12-401!",
+            "§1983!",
+            "ne!gligence",
+            "Yes?!",
+            "**",
+        ] {
+            assert_eq!(Root::parse(word), None, "{word}");
+        }
+        assert!(Root::parse("ab!").is_some());
+        assert!(Root::parse("42u*").is_some());
+    }
+}
