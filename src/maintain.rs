@@ -47,6 +47,10 @@ pub struct Status {
     pub chunks: u64,
     /// Removed vectors still in the graph.
     pub tombstones: usize,
+    /// Whether the keyword index was made by an earlier version and lacks fields this one
+    /// writes (what `sent:`, `from:`, `to:`, `/s`, `/p` and pinpoint pages need): the next
+    /// `lexsearch index` run rebuilds it from the catalog.
+    pub keyword_outdated: bool,
     /// Bytes on disk of the current generation.
     pub size_bytes: u64,
     /// Last update, seconds since the Unix epoch.
@@ -90,6 +94,7 @@ pub fn status(index: &Path) -> Result<Status> {
         documents: m.documents,
         chunks: m.chunks,
         tombstones: vectors.tombstones(),
+        keyword_outdated: KeywordIndex::open(&paths.keyword()).is_ok_and(|k| k.is_outdated()),
         size_bytes: dir_size(paths.dir()),
         updated_unix: m.updated_unix,
         generation: m.generation,
@@ -385,4 +390,41 @@ pub fn verify_remote(
         different: different.len(),
         different_ids: shown(&different),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::library::test_support::{begin, document, make_keyword_outdated};
+
+    #[test]
+    fn status_and_verify_name_a_keyword_index_of_an_earlier_version_and_repair_rebuilds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join(".lexsearch");
+        let library = Library::at(&index);
+        let mut txn = begin(&library);
+        for n in 0..2 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        assert!(!status(&index).unwrap().keyword_outdated);
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+
+        make_keyword_outdated(&library);
+        assert!(status(&index).unwrap().keyword_outdated);
+        let found = verify(&index, false).unwrap();
+        assert!(
+            found
+                .findings
+                .iter()
+                .any(|f| f.part == "keyword index" && f.problem.contains("`/s` and `/p`")),
+            "{:?}",
+            found.findings
+        );
+        assert!(verify(&index, true).unwrap().repaired);
+        assert!(!status(&index).unwrap().keyword_outdated);
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+    }
 }

@@ -230,6 +230,13 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;
+    if s.keyword_outdated {
+        writeln!(
+            out,
+            "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `/s` and `/p` \
+             need the next `lexsearch index` run, which rebuilds it from the catalog"
+        )?;
+    }
     writeln!(out, "size:       {:.1} MB", s.size_bytes as f64 / 1e6)?;
     let age = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 
 pub use lock::WriterLock;
 pub(crate) use txn::stored_chunk;
+#[cfg(test)]
+pub(crate) use txn::test_support;
 pub use txn::{CommitTimings, Committed, Staging, Transaction};
 
 use crate::embed::ModelInfo;

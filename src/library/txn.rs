@@ -725,22 +725,23 @@ fn live_vectors(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
         .collect())
 }
 
+/// Small documents and transactions for the tests of the library and of what uses it.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::embed::ModelInfo;
     use crate::ingest::walk::FileKind;
     use crate::library::SettingsRequest;
 
-    const DIM: usize = 16;
+    pub(crate) const DIM: usize = 16;
 
-    fn model() -> ModelInfo {
+    pub(crate) fn model() -> ModelInfo {
         ModelInfo::tiny("m1", DIM)
     }
 
     /// Document `n` with two chunks whose vectors come from `seed`.
-    fn document(n: usize, seed: u64) -> (DocRecord, Vec<(ChunkRecord, Vec<f32>)>) {
+    pub(crate) fn document(n: usize, seed: u64) -> (DocRecord, Vec<(ChunkRecord, Vec<f32>)>) {
         let rel = format!("doc-{n}.txt");
         let doc = DocRecord {
             rel: rel.clone().into(),
@@ -779,11 +780,31 @@ mod tests {
     }
 
     /// A write transaction on `library` with the test model and default settings.
-    fn begin(library: &Library) -> Transaction {
+    pub(crate) fn begin(library: &Library) -> Transaction {
         library
             .begin(&SettingsRequest::default(), &model(), false, None)
             .unwrap()
     }
+
+    /// Replaces the committed keyword index of `library` by one as an earlier version wrote
+    /// it: the same chunks, without the fields added since.
+    pub(crate) fn make_keyword_outdated(library: &Library) {
+        let paths = library.snapshot().unwrap().paths().clone();
+        std::fs::remove_dir_all(paths.keyword()).unwrap();
+        std::fs::create_dir_all(paths.keyword()).unwrap();
+        let old =
+            KeywordIndex::create_without(&paths.keyword(), &KeywordIndex::ADDED_FIELDS).unwrap();
+        let mut w = old.writer(1).unwrap();
+        add_catalog_chunks(&Catalog::open(&paths.catalog()).unwrap(), &mut w).unwrap();
+        w.commit().unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::test_support::*;
+    use super::*;
 
     /// The committed graph, opened as a searcher opens it.
     fn graph(library: &Library) -> VectorIndex {
@@ -898,15 +919,7 @@ mod tests {
         }
         txn.commit(&|_| {}).unwrap();
         // The keyword index as an earlier version wrote it: the same chunks, fewer fields.
-        let paths = library.snapshot().unwrap().paths().clone();
-        std::fs::remove_dir_all(paths.keyword()).unwrap();
-        std::fs::create_dir_all(paths.keyword()).unwrap();
-        let old =
-            KeywordIndex::create_without(&paths.keyword(), &KeywordIndex::ADDED_FIELDS).unwrap();
-        let mut w = old.writer(1).unwrap();
-        add_catalog_chunks(&Catalog::open(&paths.catalog()).unwrap(), &mut w).unwrap();
-        w.commit().unwrap();
-        drop((w, old));
+        make_keyword_outdated(&library);
 
         let mut txn = begin();
         assert!(txn.keyword_outdated());
