@@ -546,6 +546,34 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         }
         qualifying.push(holding.len());
     }
+    // `pre/N`: the first word before the second, at most N apart; fewer than `w/N`.
+    let mut ordered = Vec::new();
+    for (connector, within) in [("pre/8", Within::Before(8)), ("w/8", Within::Words(8))] {
+        let near = Near {
+            a: "payment".into(),
+            b: "interest".into(),
+            within,
+        };
+        let holding: Vec<u64> = both
+            .iter()
+            .filter(|h| KeywordIndex::holds_near(&text(h), &near))
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect();
+        let query = format!("payment {connector} interest");
+        let v = search_json(docs, &[&query, "--mode", "keyword", "-k", "3"]);
+        let got: Vec<u64> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, holding[..holding.len().min(3)], "{connector}");
+        ordered.push(holding.len());
+    }
+    assert!(
+        0 < ordered[0] && ordered[0] < ordered[1],
+        "payment before interest, and either way: {ordered:?}"
+    );
     qualifying.push(both.len());
     assert!(
         0 < qualifying[0] && qualifying[0] < qualifying[1] && qualifying[1] < qualifying[2],

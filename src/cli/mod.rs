@@ -553,7 +553,8 @@ struct SearchArgs {
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
-    /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph.
+    /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;
+    /// `breach pre/5 warranty`: "breach" first.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star.
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;

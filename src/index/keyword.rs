@@ -311,6 +311,8 @@ pub enum Within {
     Sentence,
     /// In one paragraph, `/p`.
     Paragraph,
+    /// The first word before the second, at most this many positions ahead, `pre/N`.
+    Before(u32),
 }
 
 impl std::fmt::Display for Within {
@@ -320,17 +322,19 @@ impl std::fmt::Display for Within {
             Within::Words(n) => write!(f, "w/{n}"),
             Within::Sentence => f.write_str("/s"),
             Within::Paragraph => f.write_str("/p"),
+            Within::Before(n) => write!(f, "pre/{n}"),
         }
     }
 }
 
 impl serde::Serialize for Within {
-    /// A number of words, or `"sentence"` or `"paragraph"`.
+    /// A number of words, `"sentence"`, `"paragraph"`, or `"pre/N"`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
             Within::Words(n) => s.serialize_u32(*n),
             Within::Sentence => s.serialize_str("sentence"),
             Within::Paragraph => s.serialize_str("paragraph"),
+            Within::Before(n) => s.serialize_str(&format!("pre/{n}")),
         }
     }
 }
@@ -1065,7 +1069,8 @@ impl KeywordIndex {
             Err(_) => return Ok(None),
         };
         let phrase = self.phrase_near(near.within, &a, &b)?;
-        Ok(Some((phrase, false)))
+        // The phrases find the two words in either order; `pre/N` keeps one.
+        Ok(Some((phrase, matches!(near.within, Within::Before(_)))))
     }
 
     /// The phrase query for the stemmed words `a` and `b` as close as `within`.
@@ -1084,7 +1089,7 @@ impl KeywordIndex {
         let n = match within {
             Within::Sentence => return units(0),
             Within::Paragraph => return units(PARAGRAPH_SPAN - 1),
-            Within::Words(n) => n,
+            Within::Words(n) | Within::Before(n) => n,
         };
         let slop = n.max(1) - 1;
         let phrase = |x: &str, y: &str| -> (Occur, Box<dyn Query>) {
@@ -1108,7 +1113,7 @@ impl KeywordIndex {
             return false;
         };
         let (mut analyzer, most) = match near.within {
-            Within::Words(n) => (stemmed_analyzer(), n.max(1) as usize),
+            Within::Words(n) | Within::Before(n) => (stemmed_analyzer(), n.max(1) as usize),
             Within::Sentence => (units_analyzer(), 0),
             Within::Paragraph => (units_analyzer(), PARAGRAPH_SPAN as usize - 1),
         };
@@ -1143,10 +1148,12 @@ impl KeywordIndex {
         }
         // `w/N` needs two words; in a sentence or paragraph one word is both when a == b,
         // as the phrase query finds it.
-        let distinct = matches!(near.within, Within::Words(_));
+        let distinct = matches!(near.within, Within::Words(_) | Within::Before(_));
+        let ordered = matches!(near.within, Within::Before(_));
         at_a.iter().any(|&(i, p)| {
-            at_b.iter()
-                .any(|&(j, q)| !(distinct && i == j) && p.abs_diff(q) <= most)
+            at_b.iter().any(|&(j, q)| {
+                !(distinct && i == j) && p.abs_diff(q) <= most && (!ordered || q > p)
+            })
         })
     }
 
@@ -1759,11 +1766,11 @@ mod tests {
         ];
         let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
         let (_d, idx) = index(&chunks);
-        let within = |n: u32| -> Vec<u64> {
+        let found = |within: Within| -> Vec<u64> {
             let near = Near {
                 a: "breach".into(),
                 b: "warranties".into(),
-                within: Within::Words(n),
+                within,
             };
             let filter = idx
                 .chunks_meeting(&Conditions {
@@ -1777,14 +1784,18 @@ mod tests {
                 .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
                 .map(|&(id, _)| id)
                 .collect();
-            assert_eq!(found, checked, "w/{n}");
+            assert_eq!(found, checked, "{within}");
             found
         };
+        let within = |n: u32| found(Within::Words(n));
         assert_eq!(within(1), [1, 2]);
         assert_eq!(within(2), [1, 2]);
         assert_eq!(within(3), [1, 2, 3, 6]);
         // "warranty, one two three, breach": four positions apart.
         assert_eq!(within(4), [1, 2, 3, 4, 6]);
+        // `pre/N`: "breach" first.
+        assert_eq!(found(Within::Before(3)), [1, 3, 6]);
+        assert_eq!(found(Within::Before(4)), [1, 3, 6]);
         // Sides of more than one word are refused, naming them.
         let phrase = Near {
             a: "third-party".into(),

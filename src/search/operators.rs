@@ -1,7 +1,8 @@
 //! Required and excluded words in a query: `+arbitration`, `-mutual`, `+"force majeure"`,
 //! `-"sole discretion"`, as web searches write them; and `breach w/5 warranty`, two words
 //! at most five positions apart in either order, `breach /s warranty` in one sentence and
-//! `breach /p warranty` in one paragraph, as legal research tools write them.
+//! `breach /p warranty` in one paragraph, and `breach pre/5 warranty` with "breach" first,
+//! as legal research tools write them.
 //!
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments
@@ -116,9 +117,14 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
 }
 
 /// The connector `word` is, in any case: `w/N` (N from 1 to 9,999), `/s` or `w/s` (one
-/// sentence), `/p` or `w/p` (one paragraph), as Westlaw and Lexis write them.
+/// sentence), `/p` or `w/p` (one paragraph), `pre/N` (the first word before the second), as
+/// Westlaw and Lexis write them.
 fn connector(word: &str) -> Option<Within> {
     let lower = word.to_ascii_lowercase();
+    if let Some(n) = lower.strip_prefix("pre/") {
+        let n: u32 = n.parse().ok()?;
+        return (1..10_000).contains(&n).then_some(Within::Before(n));
+    }
     let rest = lower
         .strip_prefix('w')
         .unwrap_or(&lower)
@@ -371,6 +377,10 @@ mod tests {
             ]
         );
         assert_eq!(o.near[1].within.to_string(), "/p");
+        let o = Operators::parse("breach PRE/3 warranty");
+        assert_eq!(o.near[0].within, Within::Before(3));
+        assert_eq!(o.text, "breach warranty");
+        assert!(Operators::parse("a pre/0 b").near.is_empty());
         // A signature's "/s/", "and/or", and a connector at an end stay text.
         for q in ["Seller /s/ Ann Lee", "and/or /x", "/s breach", "breach /p"] {
             let o = Operators::parse(q);
