@@ -1069,8 +1069,10 @@ impl KeywordIndex {
             Err(_) => return Ok(None),
         };
         let phrase = self.phrase_near(near.within, &a, &b)?;
-        // The phrases find the two words in either order; `pre/N` keeps one.
-        Ok(Some((phrase, matches!(near.within, Within::Before(_)))))
+        // The phrases find the two words in either order, `pre/N` keeps one; and a word
+        // paired with itself matches a phrase once, where two of it are asked for.
+        let check = matches!(near.within, Within::Before(_)) || a == b;
+        Ok(Some((phrase, check)))
     }
 
     /// The phrase query for the stemmed words `a` and `b` as close as `within`.
@@ -1146,14 +1148,11 @@ impl KeywordIndex {
             }
             nth += 1;
         }
-        // `w/N` needs two words; in a sentence or paragraph one word is both when a == b,
-        // as the phrase query finds it.
-        let distinct = matches!(near.within, Within::Words(_) | Within::Before(_));
+        // Two words: a word paired with itself (or matching both roots) needs two of it.
         let ordered = matches!(near.within, Within::Before(_));
         at_a.iter().any(|&(i, p)| {
-            at_b.iter().any(|&(j, q)| {
-                !(distinct && i == j) && p.abs_diff(q) <= most && (!ordered || q > p)
-            })
+            at_b.iter()
+                .any(|&(j, q)| i != j && p.abs_diff(q) <= most && (!ordered || q > p))
         })
     }
 
@@ -1946,6 +1945,51 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The index's phrase queries on `units` and `body` find exactly the chunks the text
+        /// check finds, for texts full of repeated words, sentence ends, blank lines and list
+        /// items.
+        #[test]
+        fn connectors_in_the_index_agree_with_the_text_check(
+            texts in proptest::collection::vec(
+                "((alpha|beta|gamma|Inc\\.|U\\.S\\.C\\.|\\(a\\)|1\\.) ?[.;:]? ?(\n|\n\n)?){1,30}",
+                1..6,
+            ),
+        ) {
+            let texts: Vec<(u64, &str)> =
+                texts.iter().enumerate().map(|(i, t)| (i as u64 + 1, t.as_str())).collect();
+            let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+            let (_d, idx) = index(&chunks);
+            for within in [
+                Within::Sentence,
+                Within::Paragraph,
+                Within::Words(2),
+                Within::Before(3),
+            ] {
+                for (a, b) in [("alpha", "beta"), ("beta", "alpha"), ("gamma", "gamma")] {
+                    let near = Near {
+                        a: a.into(),
+                        b: b.into(),
+                        within,
+                    };
+                    let filter = idx
+                        .chunks_meeting(&Conditions {
+                            near: std::slice::from_ref(&near),
+                            ..Conditions::default()
+                        })
+                        .unwrap();
+                    let checked: Vec<u64> = texts
+                        .iter()
+                        .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
+                        .map(|&(id, _)| id)
+                        .collect();
+                    proptest::prop_assert_eq!(kept(&filter, &texts), checked, "{} {} {}", a, within, b);
+                }
+            }
+        }
     }
 
     #[test]
