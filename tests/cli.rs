@@ -502,10 +502,18 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
             KeywordIndex::holds(&text(h), "payment") && KeywordIndex::holds(&text(h), "interest")
         })
         .collect();
-    let mut qualifying = Vec::new();
-    for (connector, within, name) in [
-        ("/s", Within::Sentence, "sentence"),
-        ("/P", Within::Paragraph, "paragraph"),
+    // `pre/N` likewise: the first word before the second, fewer than `w/N` either way.
+    let ids = |hits: &[Value]| -> Vec<u64> {
+        hits.iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect()
+    };
+    let mut qualifying = std::collections::HashMap::new();
+    for (connector, within, json) in [
+        ("/s", Within::Sentence, serde_json::json!("sentence")),
+        ("/P", Within::Paragraph, serde_json::json!("paragraph")),
+        ("pre/8", Within::Before(8), serde_json::json!("pre/8")),
+        ("w/8", Within::Words(8), serde_json::json!(8)),
     ] {
         let near = Near {
             a: "payment".into(),
@@ -519,65 +527,32 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
             .collect();
         let query = format!("payment {connector} interest");
         let v = search_json(docs, &[&query, "--mode", "keyword", "-k", "3"]);
-        let got: Vec<u64> = v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect();
+        let got = ids(v["hits"].as_array().unwrap());
         assert_eq!(got, holding[..holding.len().min(3)], "{connector}");
         assert_eq!(
             v["near"],
-            serde_json::json!([{"a": "payment", "b": "interest", "within": name}])
+            serde_json::json!([{"a": "payment", "b": "interest", "within": json}])
         );
         for mode in ["hybrid", "semantic"] {
             let v = search_json(docs, &[&query, "--mode", mode, "-k", "10"]);
-            let got: Vec<u64> = v["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["chunk_id"].as_u64().unwrap())
-                .collect();
+            let got = ids(v["hits"].as_array().unwrap());
             assert_eq!(got.len(), holding.len().min(10), "{mode} {connector}");
             assert!(
                 got.iter().all(|id| holding.contains(id)),
                 "{mode} {connector}"
             );
         }
-        qualifying.push(holding.len());
+        qualifying.insert(connector, holding.len());
     }
-    // `pre/N`: the first word before the second, at most N apart; fewer than `w/N`.
-    let mut ordered = Vec::new();
-    for (connector, within) in [("pre/8", Within::Before(8)), ("w/8", Within::Words(8))] {
-        let near = Near {
-            a: "payment".into(),
-            b: "interest".into(),
-            within,
-        };
-        let holding: Vec<u64> = both
-            .iter()
-            .filter(|h| KeywordIndex::holds_near(&text(h), &near))
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect();
-        let query = format!("payment {connector} interest");
-        let v = search_json(docs, &[&query, "--mode", "keyword", "-k", "3"]);
-        let got: Vec<u64> = v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect();
-        assert_eq!(got, holding[..holding.len().min(3)], "{connector}");
-        ordered.push(holding.len());
-    }
+    let n = |c: &str| qualifying[c];
     assert!(
-        0 < ordered[0] && ordered[0] < ordered[1],
-        "payment before interest, and either way: {ordered:?}"
+        0 < n("/s") && n("/s") < n("/P") && n("/P") < both.len(),
+        "chunks with the words in one sentence, in one paragraph, anywhere: {qualifying:?} of {}",
+        both.len()
     );
-    qualifying.push(both.len());
     assert!(
-        0 < qualifying[0] && qualifying[0] < qualifying[1] && qualifying[1] < qualifying[2],
-        "chunks with the words in one sentence, in one paragraph, anywhere: {qualifying:?}"
+        0 < n("pre/8") && n("pre/8") < n("w/8"),
+        "payment before interest, and either way: {qualifying:?}"
     );
 
     // Nothing that qualifies: said, exit 1; only exclusions: refused, naming the query.

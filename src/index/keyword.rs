@@ -1677,6 +1677,25 @@ mod tests {
     }
 
     /// The ids of `texts` that `filter` keeps, in order.
+    /// The chunks of `texts` the index finds for `near`, checked to be the ones the text
+    /// check finds.
+    fn found_near(idx: &KeywordIndex, texts: &[(u64, &str)], near: &Near) -> Vec<u64> {
+        let filter = idx
+            .chunks_meeting(&Conditions {
+                near: std::slice::from_ref(near),
+                ..Conditions::default()
+            })
+            .unwrap();
+        let found = kept(&filter, texts);
+        let checked: Vec<u64> = texts
+            .iter()
+            .filter(|(_, t)| KeywordIndex::holds_near(t, near))
+            .map(|&(id, _)| id)
+            .collect();
+        assert_eq!(found, checked, "{} {} {}", near.a, near.within, near.b);
+        found
+    }
+
     fn kept(filter: &ChunkFilter, texts: &[(u64, &str)]) -> Vec<u64> {
         texts
             .iter()
@@ -1765,26 +1784,13 @@ mod tests {
         ];
         let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
         let (_d, idx) = index(&chunks);
-        let found = |within: Within| -> Vec<u64> {
+        let found = |within: Within| {
             let near = Near {
                 a: "breach".into(),
                 b: "warranties".into(),
                 within,
             };
-            let filter = idx
-                .chunks_meeting(&Conditions {
-                    near: std::slice::from_ref(&near),
-                    ..Conditions::default()
-                })
-                .unwrap();
-            let found = kept(&filter, &texts);
-            let checked: Vec<u64> = texts
-                .iter()
-                .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
-                .map(|&(id, _)| id)
-                .collect();
-            assert_eq!(found, checked, "{within}");
-            found
+            found_near(&idx, &texts, &near)
         };
         let within = |n: u32| found(Within::Words(n));
         assert_eq!(within(1), [1, 2]);
@@ -1834,26 +1840,13 @@ mod tests {
         ];
         let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
         let (_d, idx) = index(&chunks);
-        let found = |within: Within| -> Vec<u64> {
+        let found = |within: Within| {
             let near = Near {
                 a: "negligence".into(),
                 b: "indemnify".into(),
                 within,
             };
-            let filter = idx
-                .chunks_meeting(&Conditions {
-                    near: std::slice::from_ref(&near),
-                    ..Conditions::default()
-                })
-                .unwrap();
-            let kept = kept(&filter, &texts);
-            let checked: Vec<u64> = texts
-                .iter()
-                .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
-                .map(|&(id, _)| id)
-                .collect();
-            assert_eq!(kept, checked, "{within}");
-            kept
+            found_near(&idx, &texts, &near)
         };
         // Abbreviations, citations and wrapped lines do not end a sentence.
         assert_eq!(found(Within::Sentence), [1, 5, 7]);
@@ -1914,16 +1907,7 @@ mod tests {
                 b: "injur!".into(),
                 within,
             };
-            let found = filter(Conditions {
-                near: std::slice::from_ref(&near),
-                ..Conditions::default()
-            });
-            assert_eq!(found, expected, "{within}");
-            assert_eq!(
-                found,
-                checked(&|t| KeywordIndex::holds_near(t, &near)),
-                "{within}"
-            );
+            assert_eq!(found_near(&idx, &texts, &near), expected, "{within}");
         }
         // One root side, one stemmed word.
         let near = Near {
@@ -1931,11 +1915,7 @@ mod tests {
             b: "injuries".into(),
             within: Within::Paragraph,
         };
-        let found = filter(Conditions {
-            near: std::slice::from_ref(&near),
-            ..Conditions::default()
-        });
-        assert_eq!(found, [1, 2]);
+        assert_eq!(found_near(&idx, &texts, &near), [1, 2]);
         // The words a root stands for, most frequent first.
         let words = idx.expand(&Root::parse("injur!").unwrap()).unwrap();
         assert_eq!(words[0], ("injured".to_string(), 2));
@@ -1975,18 +1955,7 @@ mod tests {
                         b: b.into(),
                         within,
                     };
-                    let filter = idx
-                        .chunks_meeting(&Conditions {
-                            near: std::slice::from_ref(&near),
-                            ..Conditions::default()
-                        })
-                        .unwrap();
-                    let checked: Vec<u64> = texts
-                        .iter()
-                        .filter(|(_, t)| KeywordIndex::holds_near(t, &near))
-                        .map(|&(id, _)| id)
-                        .collect();
-                    proptest::prop_assert_eq!(kept(&filter, &texts), checked, "{} {} {}", a, within, b);
+                    found_near(&idx, &texts, &near);
                 }
             }
         }
