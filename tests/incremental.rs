@@ -916,3 +916,62 @@ fn an_index_inside_its_folder_moves_with_it_and_one_outside_learns_the_new_place
         before["generation"].as_u64().map(|g| g + 1)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_folder_are_followed_only_when_asked_and_later_runs_keep_the_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let (docs, bank) = (dir.path().join("matter"), dir.path().join("precedents"));
+    fs::create_dir_all(&docs).unwrap();
+    fs::create_dir_all(&bank).unwrap();
+    fs::write(
+        docs.join("lease.txt"),
+        "The tenant pays the rent monthly.\n",
+    )
+    .unwrap();
+    fs::write(
+        bank.join("covenant.txt"),
+        "A covenant of quiet enjoyment binds the landlord.\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&bank, docs.join("bank")).unwrap();
+    // A run that skips something exits with 2, as documented; 0 otherwise.
+    let index = |extra: &[&str]| -> Value {
+        let out = lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .args(extra)
+            .arg(&docs)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let skipped = !report["skipped"].as_array().unwrap().is_empty();
+        assert_eq!(
+            out.status.code(),
+            Some(if skipped { 2 } else { 0 }),
+            "{report}"
+        );
+        report
+    };
+    let link_skipped = |report: &Value| {
+        report["skipped"].as_array().unwrap().iter().any(|s| {
+            s["path"].as_str().unwrap().ends_with("bank")
+                && s["reason"].as_str().unwrap().contains("--follow-links")
+        })
+    };
+    let quiet_enjoyment = || keyword_files(&docs, "quiet enjoyment");
+
+    // By default the link out is listed as skipped and nothing behind it is indexed.
+    assert!(link_skipped(&index(&[])));
+    assert!(quiet_enjoyment().is_empty());
+    // Asked for, it is followed ...
+    assert!(!link_skipped(&index(&["--follow-links"])));
+    assert_eq!(quiet_enjoyment(), ["bank/covenant.txt"]);
+    // ... and later runs keep the choice, until it is turned off.
+    assert!(!link_skipped(&index(&[])));
+    assert_eq!(quiet_enjoyment(), ["bank/covenant.txt"]);
+    assert!(link_skipped(&index(&["--follow-links=false"])));
+    assert!(quiet_enjoyment().is_empty());
+}

@@ -55,8 +55,9 @@ pub(crate) fn mcp_python() -> Option<PathBuf> {
     None
 }
 
-/// Part of the sample corpus plus a link to a file outside it (which the walker follows and indexes),
-/// indexed with the real model: (the folder, its index). Shared by the tests of this file.
+/// Part of the sample corpus plus a file that, once indexed, is replaced by a link to a file
+/// outside the folder, indexed with the real model: (the folder, its index). Shared by the
+/// tests of this file.
 fn corpus() -> Option<&'static (PathBuf, PathBuf)> {
     static CORPUS: OnceLock<Option<(tempfile::TempDir, (PathBuf, PathBuf))>> = OnceLock::new();
     CORPUS
@@ -71,9 +72,12 @@ fn corpus() -> Option<&'static (PathBuf, PathBuf)> {
             let outside = tmp.path().join("outside");
             std::fs::create_dir(&outside).unwrap();
             std::fs::write(outside.join("memo.txt"), SECRET).unwrap();
-            std::os::unix::fs::symlink(outside.join("memo.txt"), docs.join("outside-link.txt"))
-                .unwrap();
+            let link = docs.join("outside-link.txt");
+            std::fs::write(&link, "A memo about the lease.").unwrap();
             index_folder(&model, &docs);
+            // Indexed as a file of the folder; now a link out of it.
+            std::fs::remove_file(&link).unwrap();
+            std::os::unix::fs::symlink(outside.join("memo.txt"), &link).unwrap();
             // On disk inside the folder, but not in the index.
             std::fs::write(docs.join("unindexed.txt"), "Written after indexing.").unwrap();
             let index = docs.join(".lexsearch");

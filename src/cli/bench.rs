@@ -237,7 +237,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
     // Chunks of exactly `tokens` tokens (with [CLS] and [SEP]) cut from the corpus.
     let window = tokens.saturating_sub(2).max(1);
     let mut texts: Vec<String> = Vec::new();
-    let walked = walk(&args.corpus, &[]);
+    let walked = walk(&args.corpus, &[], false);
     'files: for f in &walked.files {
         let Ok(x) = extract(f, DEFAULT_MAX_FILE_BYTES) else {
             continue;

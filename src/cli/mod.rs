@@ -411,6 +411,11 @@ struct IndexArgs {
     /// was built with, else `eng`. Changing them reads again the pages read in others.
     #[arg(long, env = "LEXSEARCH_OCR_LANG", value_name = "LANGS", value_parser = parse_ocr_lang)]
     ocr_lang: Option<String>,
+    /// Follow symbolic links that lead out of the folder (links inside it are always
+    /// followed); `--follow-links=false` stops. Default: as the index was last built, else
+    /// not: such links are listed as skipped.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    follow_links: Option<bool>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -891,6 +896,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.extract_threads = args.extract_threads;
     opts.ocr = args.ocr.into();
     opts.ocr_lang.clone_from(&args.ocr_lang);
+    opts.follow_links = args.follow_links;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress = output::IndexProgress::new(show_progress);
     let report = build_index(&opts, &embedder, &progress)
@@ -1112,6 +1118,7 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
         opts.index_dir = index.clone();
     }
     opts.max_file_bytes = args.max_file_size;
+    opts.follow_links = args.follow_links;
     let report = crate::indexer::dry_run(&opts)
         .with_context(|| format!("looking at {}", args.dir.display()))?;
     if args.json {

@@ -63,6 +63,9 @@ pub struct IndexOptions {
     /// Tesseract's language(s) for OCR (`eng`, `deu+fra`, ...); `None`: those the index was
     /// last built with, else `eng`.
     pub ocr_lang: Option<String>,
+    /// Whether to follow symbolic links that lead out of the folder; `None`: as the index
+    /// was last built, else not.
+    pub follow_links: Option<bool>,
     /// A remote index that holds the search arms (`milvus://HOST:PORT/COLLECTION`); the
     /// catalog of what was sent then lives in `index_dir/milvus/HOST_PORT_COLLECTION`.
     pub backend: Option<String>,
@@ -85,6 +88,7 @@ impl IndexOptions {
             extract_threads: None,
             ocr: OcrMode::Auto,
             ocr_lang: None,
+            follow_links: None,
             backend: None,
             backend_token: None,
         }
@@ -303,6 +307,11 @@ pub fn build_index(
         }
     }
     txn.set_ocr_lang(&ocr_lang);
+    let follow_links = opts
+        .follow_links
+        .or_else(|| txn.base_manifest().and_then(|m| m.follow_links))
+        .unwrap_or(false);
+    txn.set_follow_links(follow_links);
     let settings = txn.settings().clone();
     let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
     settings
@@ -310,7 +319,7 @@ pub fn build_index(
         .validate(max_tokens)
         .map_err(Error::InvalidSetting)?;
 
-    let mut walked = walk(&root, &library.own_paths());
+    let mut walked = walk(&root, &library.own_paths(), follow_links);
     if let Some(only) = &opts.only_files {
         walked.files.retain(|f| only.contains(&f.rel));
     }
@@ -480,7 +489,12 @@ pub struct DryRunReport {
 pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
     let started = Instant::now();
     let (root, index_dir) = resolve(opts)?;
-    let walked = walk(&root, &Library::at(&index_dir).own_paths());
+    let library = Library::at(&index_dir);
+    let follow_links = opts
+        .follow_links
+        .or_else(|| library.manifest().ok().and_then(|m| m.follow_links))
+        .unwrap_or(false);
+    let walked = walk(&root, &library.own_paths(), follow_links);
     let mut report = DryRunReport {
         root,
         files: Vec::new(),

@@ -142,13 +142,18 @@ fn is_office_owner_file(name: &str) -> bool {
 }
 
 /// Lists the indexable files under `root`, skipping hidden entries and every path in `exclude`.
-pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
+/// Symbolic links are followed when they lead to a place inside `root`; one that leads out of
+/// it is followed only with `links_out` (`--follow-links`), and otherwise reported as skipped:
+/// a link to a home folder must not pull that folder into an index of a case file.
+pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
     let (patterns, notes) = ignore_patterns(root);
     let mut out = WalkOutput {
         skipped: notes,
         ..WalkOutput::default()
     };
     let mut ignored = 0;
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut links_left_out = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -167,6 +172,22 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
                 .matched(e.path(), e.file_type().is_dir())
                 .is_ignore();
             ignored += usize::from(ignore);
+            if !ignore && !links_out && e.path_is_symlink() {
+                // A link whose target cannot be resolved is left to the walk to report.
+                if let Ok(target) = e.path().canonicalize()
+                    && !target.starts_with(&real_root)
+                {
+                    links_left_out.push(Skipped {
+                        path: e.path().to_path_buf(),
+                        reason: format!(
+                            "symbolic link to {}, outside the indexed folder: not followed \
+                             (index with --follow-links to include what it leads to)",
+                            target.display()
+                        ),
+                    });
+                    return false;
+                }
+            }
             !ignore
         });
     for entry in walker {
@@ -222,6 +243,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> WalkOutput {
         });
     }
     out.ignored = ignored;
+    out.skipped.extend(links_left_out);
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
@@ -249,7 +271,7 @@ mod tests {
         fs::create_dir_all(root.join("sub/deeper")).unwrap();
         fs::write(root.join("sub/deeper/d.html"), "<p>d</p>").unwrap();
 
-        let out = walk(root, &[root.join("idx")]);
+        let out = walk(root, &[root.join("idx")], false);
         let rels: Vec<_> = out.files.iter().map(|f| f.rel.clone()).collect();
         assert_eq!(
             rels,
@@ -293,7 +315,7 @@ mod tests {
             "# not for search\ndrafts/\n/old/*\n!/old/keep.txt\n\n*.bak.md\n",
         )
         .unwrap();
-        let out = walk(root, &[]);
+        let out = walk(root, &[], false);
         let rels: Vec<_> = out.files.iter().map(|f| f.rel.clone()).collect();
         assert_eq!(
             rels,
@@ -311,7 +333,7 @@ mod tests {
         fs::write(root.join("a.txt"), "a").unwrap();
         fs::write(root.join("b.txt"), "b").unwrap();
         fs::write(root.join(IGNORE_FILE), "{a,b\nb.txt\n").unwrap();
-        let out = walk(root, &[]);
+        let out = walk(root, &[], false);
         assert_eq!(out.files.len(), 1);
         assert_eq!(out.files[0].rel, PathBuf::from("a.txt"));
         assert_eq!(out.skipped.len(), 1);
@@ -331,8 +353,52 @@ mod tests {
         fs::create_dir(root.join("loop")).unwrap();
         std::os::unix::fs::symlink(root, root.join("loop/back")).unwrap();
         fs::write(root.join("loop/a.txt"), "a").unwrap();
-        let out = walk(root, &[]);
+        let out = walk(root, &[], false);
         assert_eq!(out.files.len(), 1);
         assert!(out.skipped.iter().any(|s| s.reason.contains("loop")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_folder_are_followed_and_links_out_of_it_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, elsewhere) = (dir.path().join("case"), dir.path().join("home"));
+        fs::create_dir_all(root.join("pleadings")).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(root.join("pleadings/complaint.txt"), "c").unwrap();
+        fs::write(elsewhere.join("diary.txt"), "private").unwrap();
+        std::os::unix::fs::symlink(root.join("pleadings"), root.join("filed")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join("home")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("diary.txt"), root.join("diary.txt")).unwrap();
+        let rels = |out: &WalkOutput| -> Vec<String> {
+            out.files
+                .iter()
+                .map(|f| f.rel.display().to_string())
+                .collect()
+        };
+        let out = walk(&root, &[], false);
+        assert_eq!(
+            rels(&out),
+            ["filed/complaint.txt", "pleadings/complaint.txt"]
+        );
+        let left_out: Vec<&Path> = out.skipped.iter().map(|s| s.path.as_path()).collect();
+        assert_eq!(left_out, [root.join("diary.txt"), root.join("home")]);
+        assert!(
+            out.skipped[0].reason.contains("outside the indexed folder")
+                && out.skipped[0].reason.contains("--follow-links"),
+            "{}",
+            out.skipped[0].reason
+        );
+        let out = walk(&root, &[], true);
+        assert_eq!(
+            rels(&out),
+            [
+                "diary.txt",
+                "filed/complaint.txt",
+                "home/diary.txt",
+                "pleadings/complaint.txt"
+            ]
+        );
+        assert!(out.skipped.is_empty());
     }
 }

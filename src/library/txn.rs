@@ -144,6 +144,8 @@ pub struct Transaction {
     root: Option<PathBuf>,
     /// OCR language(s) to record (`None`: keep the base's).
     ocr_lang: Option<String>,
+    /// Whether links out of the folder are followed, to record (`None`: keep the base's).
+    follow_links: Option<bool>,
     /// Indexing threads of the keyword index's writer.
     keyword_threads: usize,
     staged: Option<Staged>,
@@ -215,6 +217,7 @@ impl Transaction {
             rebuild,
             root: None,
             ocr_lang: None,
+            follow_links: None,
             keyword_threads: 1,
             staged: None,
             remote: None,
@@ -295,6 +298,11 @@ impl Transaction {
     /// Records the OCR language(s) the run reads scanned pages in (kept by later runs).
     pub fn set_ocr_lang(&mut self, lang: &str) {
         self.ocr_lang = Some(lang.to_string());
+    }
+
+    /// Records whether the run follows symbolic links out of the folder (kept by later runs).
+    pub fn set_follow_links(&mut self, follow: bool) {
+        self.follow_links = Some(follow);
     }
 
     /// The current generation's manifest, if there is an index to build on.
@@ -679,6 +687,9 @@ impl Transaction {
                 .ocr_lang
                 .clone()
                 .or_else(|| self.base.as_ref().and_then(|(_, m)| m.ocr_lang.clone())),
+            follow_links: self
+                .follow_links
+                .or_else(|| self.base.as_ref().and_then(|(_, m)| m.follow_links)),
             root_from_index,
         };
         let mut committed = Committed {

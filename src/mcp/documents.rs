@@ -80,7 +80,8 @@ pub enum ToolError {
     /// An indexed path whose real location is outside the indexed folder.
     #[error(
         "{file} resolves to {}, outside the indexed folder {} (a symbolic link out of it); \
-         the server reads nothing outside that folder",
+         the server reads nothing outside that folder unless the index was built with \
+         --follow-links",
         .target.display(), .root.display()
     )]
     Escapes {
@@ -489,7 +490,10 @@ impl Backend {
         };
         let real_root = root.canonicalize().map_err(unreadable)?;
         let target = root.join(&rel).canonicalize().map_err(unreadable)?;
-        if !target.starts_with(&real_root) {
+        // A link out of the folder is read only when the index was built following such
+        // links (`--follow-links`): its text is in the index then, by the user's choice.
+        let links_out = snap.searcher.manifest().follow_links == Some(true);
+        if !target.starts_with(&real_root) && !links_out {
             return Err(ToolError::Escapes {
                 file: rel,
                 target,

@@ -47,6 +47,10 @@ pub struct Manifest {
     /// them); `None`: never asked for, so the default (`eng`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_lang: Option<String>,
+    /// Whether symbolic links that lead out of the indexed folder are followed, as last asked
+    /// for with `--follow-links` (later runs keep it); `None`: never asked for, so not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_links: Option<bool>,
     /// Where the indexed folder lies seen from the index folder (`..` for the default
     /// `DIR/.lexsearch`), recorded when the index lies inside the folder it indexes: such an
     /// index travels with its folder (moved, copied to another machine, shared on a drive
@@ -197,6 +201,7 @@ mod tests {
             generation: 1,
             updated_unix: 0,
             ocr_lang: None,
+            follow_links: None,
             root_from_index,
         }
     }
