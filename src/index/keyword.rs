@@ -960,13 +960,18 @@ impl KeywordIndex {
 
     /// The query for chunks that hold any word `root` stands for; `None` when no word does.
     fn holding_root(&self, root: &Root) -> Result<Option<Box<dyn Query>>> {
-        let words = self.expand(root)?;
-        Ok((!words.is_empty()).then(|| {
+        Ok(self.holding_any(&self.expand(root)?))
+    }
+
+    /// The query for chunks that hold any of `words` (a root's, from [`expand`](Self::expand))
+    /// in the `exact` field; `None` when there are none.
+    fn holding_any(&self, words: &[(String, u64)]) -> Option<Box<dyn Query>> {
+        (!words.is_empty()).then(|| {
             let terms = words
                 .iter()
                 .map(|(w, _)| Term::from_field_text(self.fields.exact, w));
             Box::new(TermSetQuery::new(terms)) as _
-        }))
+        })
     }
 
     /// The words of the index (as the `exact` field keeps them) that `root` stands for, each
@@ -1035,8 +1040,8 @@ impl KeywordIndex {
                         Side::Root(root) => {
                             // Every word of a root's words, stemmed: the body terms its
                             // matches can have.
-                            let mut s: Vec<String> = self
-                                .expand(&root)?
+                            let words = self.expand(&root)?;
+                            let mut s: Vec<String> = words
                                 .iter()
                                 .flat_map(|(w, _)| analyze(&mut stemmed_analyzer(), w))
                                 .map(|(t, _)| t)
@@ -1044,7 +1049,7 @@ impl KeywordIndex {
                             s.sort();
                             s.dedup();
                             stems.push(s);
-                            self.holding_root(&root)?
+                            self.holding_any(&words)
                         }
                     };
                     match q {
