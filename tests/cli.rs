@@ -514,6 +514,7 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         ("/P", Within::Paragraph, serde_json::json!("paragraph")),
         ("pre/8", Within::Before(8), serde_json::json!("pre/8")),
         ("w/8", Within::Words(8), serde_json::json!(8)),
+        ("+s", Within::SentenceBefore, serde_json::json!("+sentence")),
     ] {
         let near = Near {
             a: "payment".into(),
@@ -551,7 +552,7 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         both.len()
     );
     assert!(
-        0 < n("pre/8") && n("pre/8") < n("w/8"),
+        0 < n("pre/8") && n("pre/8") < n("w/8") && 0 < n("+s") && n("+s") <= n("/s"),
         "payment before interest, and either way: {qualifying:?}"
     );
 

@@ -559,7 +559,8 @@ struct SearchArgs {
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;
-    /// `breach pre/5 warranty`: "breach" first.
+    /// `breach pre/5 warranty`: "breach" first; `breach +s warranty`, `+p`: "breach" first in
+    /// one sentence, one paragraph.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star.
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;

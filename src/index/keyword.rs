@@ -313,6 +313,20 @@ pub enum Within {
     Paragraph,
     /// The first word before the second, at most this many positions ahead, `pre/N`.
     Before(u32),
+    /// The first word before the second in one sentence, `+s`.
+    SentenceBefore,
+    /// The first word before the second in one paragraph, `+p`.
+    ParagraphBefore,
+}
+
+impl Within {
+    /// Whether the first word must come before the second.
+    pub fn ordered(self) -> bool {
+        matches!(
+            self,
+            Within::Before(_) | Within::SentenceBefore | Within::ParagraphBefore
+        )
+    }
 }
 
 impl std::fmt::Display for Within {
@@ -323,18 +337,23 @@ impl std::fmt::Display for Within {
             Within::Sentence => f.write_str("/s"),
             Within::Paragraph => f.write_str("/p"),
             Within::Before(n) => write!(f, "pre/{n}"),
+            Within::SentenceBefore => f.write_str("+s"),
+            Within::ParagraphBefore => f.write_str("+p"),
         }
     }
 }
 
 impl serde::Serialize for Within {
-    /// A number of words, `"sentence"`, `"paragraph"`, or `"pre/N"`.
+    /// A number of words, `"sentence"`, `"paragraph"`, `"pre/N"`, `"+sentence"` or
+    /// `"+paragraph"`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
             Within::Words(n) => s.serialize_u32(*n),
             Within::Sentence => s.serialize_str("sentence"),
             Within::Paragraph => s.serialize_str("paragraph"),
             Within::Before(n) => s.serialize_str(&format!("pre/{n}")),
+            Within::SentenceBefore => s.serialize_str("+sentence"),
+            Within::ParagraphBefore => s.serialize_str("+paragraph"),
         }
     }
 }
@@ -1076,7 +1095,7 @@ impl KeywordIndex {
         let phrase = self.phrase_near(near.within, &a, &b)?;
         // The phrases find the two words in either order, `pre/N` keeps one; and a word
         // paired with itself matches a phrase once, where two of it are asked for.
-        let check = matches!(near.within, Within::Before(_)) || a == b;
+        let check = near.within.ordered() || a == b;
         Ok(Some((phrase, check)))
     }
 
@@ -1094,8 +1113,8 @@ impl KeywordIndex {
             )))
         };
         let n = match within {
-            Within::Sentence => return units(0),
-            Within::Paragraph => return units(PARAGRAPH_SPAN - 1),
+            Within::Sentence | Within::SentenceBefore => return units(0),
+            Within::Paragraph | Within::ParagraphBefore => return units(PARAGRAPH_SPAN - 1),
             Within::Words(n) | Within::Before(n) => n,
         };
         let slop = n.max(1) - 1;
@@ -1121,8 +1140,10 @@ impl KeywordIndex {
         };
         let (mut analyzer, most) = match near.within {
             Within::Words(n) | Within::Before(n) => (stemmed_analyzer(), n.max(1) as usize),
-            Within::Sentence => (units_analyzer(), 0),
-            Within::Paragraph => (units_analyzer(), PARAGRAPH_SPAN as usize - 1),
+            Within::Sentence | Within::SentenceBefore => (units_analyzer(), 0),
+            Within::Paragraph | Within::ParagraphBefore => {
+                (units_analyzer(), PARAGRAPH_SPAN as usize - 1)
+            }
         };
         // A root stands for words as the `exact` field keeps them: a word is the root's when
         // the exact token around it is ("non-negligent" is not `negligen!`).
@@ -1154,10 +1175,11 @@ impl KeywordIndex {
             nth += 1;
         }
         // Two words: a word paired with itself (or matching both roots) needs two of it.
-        let ordered = matches!(near.within, Within::Before(_));
+        // In order: the first word's token before the second's.
+        let ordered = near.within.ordered();
         at_a.iter().any(|&(i, p)| {
             at_b.iter()
-                .any(|&(j, q)| i != j && p.abs_diff(q) <= most && (!ordered || q > p))
+                .any(|&(j, q)| i != j && p.abs_diff(q) <= most && (!ordered || j > i))
         })
     }
 
@@ -1857,6 +1879,9 @@ mod tests {
         assert_eq!(found(Within::Sentence), [1, 5, 7]);
         // A blank line or a list item starts a paragraph; a new sentence does not.
         assert_eq!(found(Within::Paragraph), [1, 2, 5, 7]);
+        // `+s`, `+p`: "negligence" first.
+        assert_eq!(found(Within::SentenceBefore), [5]);
+        assert_eq!(found(Within::ParagraphBefore), [5]);
         // `w/N` counts words across sentences and paragraphs alike.
         assert_eq!(found(Within::Words(3)), [2, 3]);
     }
@@ -1953,6 +1978,8 @@ mod tests {
                 Within::Paragraph,
                 Within::Words(2),
                 Within::Before(3),
+                Within::SentenceBefore,
+                Within::ParagraphBefore,
             ] {
                 for (a, b) in [("alpha", "beta"), ("beta", "alpha"), ("gamma", "gamma")] {
                     let near = Near {

@@ -57,7 +57,8 @@ pub struct SearchArgs {
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
     /// form (-terminate also leaves out "termination"). `breach w/5 warranty`: the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
-    /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first.
+    /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first
+    /// (`+s`, `+p`: first in one sentence, paragraph).
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these. `sent:2020-03` keeps the e-mails (and their
     /// attachments) sent that day, month or year; also ranges (`sent:2019-11..2020-02-15`,

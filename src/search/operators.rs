@@ -1,8 +1,9 @@
 //! Required and excluded words in a query: `+arbitration`, `-mutual`, `+"force majeure"`,
 //! `-"sole discretion"`, as web searches write them; and `breach w/5 warranty`, two words
 //! at most five positions apart in either order, `breach /s warranty` in one sentence and
-//! `breach /p warranty` in one paragraph, and `breach pre/5 warranty` with "breach" first,
-//! as legal research tools write them.
+//! `breach /p warranty` in one paragraph, and `breach pre/5 warranty` with "breach" first
+//! (`breach +s warranty`, `+p`: first in one sentence, paragraph), as legal research tools
+//! write them.
 //!
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments
@@ -155,7 +156,14 @@ impl Operators {
         let mut found = false;
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
-            let within = plain(Some(p)).then(|| connector(p.whole)).flatten();
+            // `+s` and `+p` (Westlaw's "before, in one sentence / paragraph") are connectors,
+            // not the letters s and p required.
+            let within = match p.sign {
+                None => connector(p.whole),
+                Some('+') if p.whole.eq_ignore_ascii_case("s") => Some(Within::SentenceBefore),
+                Some('+') if p.whole.eq_ignore_ascii_case("p") => Some(Within::ParagraphBefore),
+                Some(_) => None,
+            };
             // `sent:...` unquoted, with no sign: a window of days, not text.
             if p.sign.is_none()
                 && !p.whole.starts_with('"')
@@ -183,9 +191,7 @@ impl Operators {
             }
             match (p.sign, within) {
                 // `a w/N b`, `a /s b`, `a /p b`: a and b stay in the text; the connector goes.
-                (None, Some(n))
-                    if i > 0 && plain(pieces.get(i - 1)) && plain(pieces.get(i + 1)) =>
-                {
+                (_, Some(n)) if i > 0 && plain(pieces.get(i - 1)) && plain(pieces.get(i + 1)) => {
                     found = true;
                     ops.near.push(Near {
                         a: pieces[i - 1].item.trim().to_string(),
@@ -377,6 +383,13 @@ mod tests {
             ]
         );
         assert_eq!(o.near[1].within.to_string(), "/p");
+        let o = Operators::parse("negligence +s injury cure +P notice");
+        let within: Vec<Within> = o.near.iter().map(|n| n.within).collect();
+        assert_eq!(within, [Within::SentenceBefore, Within::ParagraphBefore]);
+        assert_eq!(o.text, "negligence injury cure notice");
+        assert!(o.required.is_empty());
+        // At an end, `+s` is the letter required, as any `+` word.
+        assert_eq!(Operators::parse("notice +s").required, ["s"]);
         let o = Operators::parse("breach PRE/3 warranty");
         assert_eq!(o.near[0].within, Within::Before(3));
         assert_eq!(o.text, "breach warranty");
