@@ -41,6 +41,9 @@ pub struct Status {
     pub context_in_embedding: bool,
     /// Tesseract's language(s) for scanned pages (`--ocr-lang`, kept by later runs).
     pub ocr_lang: String,
+    /// Whether symbolic links out of the folder are followed (`--follow-links`, kept by later
+    /// runs).
+    pub follow_links: bool,
     /// Documents.
     pub documents: u64,
     /// Chunks.
@@ -91,6 +94,7 @@ pub fn status(index: &Path) -> Result<Status> {
             .ocr_lang
             .clone()
             .unwrap_or_else(|| crate::ingest::ocr::DEFAULT_LANG.to_string()),
+        follow_links: m.follow_links == Some(true),
         documents: m.documents,
         chunks: m.chunks,
         tombstones: vectors.tombstones(),

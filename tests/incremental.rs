@@ -969,9 +969,11 @@ fn links_out_of_the_folder_are_followed_only_when_asked_and_later_runs_keep_the_
     // Asked for, it is followed ...
     assert!(!link_skipped(&index(&["--follow-links"])));
     assert_eq!(quiet_enjoyment(), ["bank/covenant.txt"]);
+    assert_eq!(status_json(&docs)["follow_links"], true);
     // ... and later runs keep the choice, until it is turned off.
     assert!(!link_skipped(&index(&[])));
     assert_eq!(quiet_enjoyment(), ["bank/covenant.txt"]);
     assert!(link_skipped(&index(&["--follow-links=false"])));
     assert!(quiet_enjoyment().is_empty());
+    assert_eq!(status_json(&docs)["follow_links"], false);
 }

@@ -227,6 +227,12 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
         if s.context_in_embedding { "on" } else { "off" }
     )?;
     writeln!(out, "OCR:        {} (--ocr-lang)", s.ocr_lang)?;
+    if s.follow_links {
+        writeln!(
+            out,
+            "links:      followed out of the folder (--follow-links)"
+        )?;
+    }
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;
