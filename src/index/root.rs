@@ -9,8 +9,6 @@
 /// the first of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Root {
-    /// The word as typed.
-    typed: String,
     /// Lower case, without a final `!` and without trailing `*`s; an inner `*` stays.
     body: Vec<char>,
     /// What may follow `body`.
@@ -50,11 +48,7 @@ impl Root {
             (false, n) => Tail::UpTo(n),
         };
         (wild && literal >= LEAST_LETTERS && body.iter().all(|&c| c == '*' || c.is_alphanumeric()))
-            .then(|| Root {
-                typed: word.to_string(),
-                body,
-                tail,
-            })
+            .then_some(Root { body, tail })
     }
 
     /// The letters before the first wildcard: every word the root matches begins with them.
@@ -77,11 +71,6 @@ impl Root {
             Tail::UpTo(n) => rest <= n,
             Tail::Any => true,
         }
-    }
-
-    /// The word as typed.
-    pub fn as_str(&self) -> &str {
-        &self.typed
     }
 }
 

@@ -74,6 +74,14 @@ pub struct IndexOptions {
 }
 
 impl IndexOptions {
+    /// Whether this run follows links out of the folder: as asked, else as `recorded` (the
+    /// manifest of the index built before) says, else not.
+    fn follows_links(&self, recorded: Option<&crate::store::Manifest>) -> bool {
+        self.follow_links
+            .or_else(|| recorded.and_then(|m| m.follow_links))
+            .unwrap_or(false)
+    }
+
     /// Default options for indexing `root` into `root/.lexsearch`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
@@ -307,10 +315,7 @@ pub fn build_index(
         }
     }
     txn.set_ocr_lang(&ocr_lang);
-    let follow_links = opts
-        .follow_links
-        .or_else(|| txn.base_manifest().and_then(|m| m.follow_links))
-        .unwrap_or(false);
+    let follow_links = opts.follows_links(txn.base_manifest());
     txn.set_follow_links(follow_links);
     let settings = txn.settings().clone();
     let max_tokens = embedder.info().max_seq_length.saturating_sub(2);
@@ -490,10 +495,7 @@ pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
     let started = Instant::now();
     let (root, index_dir) = resolve(opts)?;
     let library = Library::at(&index_dir);
-    let follow_links = opts
-        .follow_links
-        .or_else(|| library.manifest().ok().and_then(|m| m.follow_links))
-        .unwrap_or(false);
+    let follow_links = opts.follows_links(library.manifest().ok().as_ref());
     let walked = walk(&root, &library.own_paths(), follow_links);
     let mut report = DryRunReport {
         root,

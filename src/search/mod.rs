@@ -694,10 +694,10 @@ impl Searcher {
             };
             match found.first() {
                 Some((most, _)) => natural.push(most.clone()),
-                None => natural.push(root.prefix()),
-            }
-            if found.is_empty() {
-                words.push(root.prefix());
+                None => {
+                    natural.push(root.prefix());
+                    words.push(root.prefix());
+                }
             }
             words.extend(found.into_iter().take(ROOT_WORDS).map(|(w, _)| w));
         }
