@@ -648,6 +648,57 @@ fn roots_keep_exactly_the_chunks_with_a_word_they_begin() {
 }
 
 #[test]
+fn a_root_in_a_quoted_phrase_keeps_the_chunks_with_the_phrase_in_any_of_its_words() {
+    use lexsearch::index::keyword::KeywordIndex;
+    let Some(docs) = indexed_sample() else { return };
+    let phrase = "terminat! for";
+    let ids = |v: &Value, keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| keep(h["text"].as_str().unwrap()))
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect::<std::collections::BTreeSet<u64>>()
+            .into_iter()
+            .collect()
+    };
+    // Every chunk with a word of the root is a keyword hit of the root alone; those whose
+    // text has the phrase, with any of those words in the root's place, qualify.
+    let all = search_json(docs, &["terminat!", "--mode", "keyword", "-k", "400"]);
+    let holding = ids(&all, &|t| KeywordIndex::holds(t, phrase));
+    assert!(holding.len() >= 2, "{all}");
+    assert!(holding.len() < ids(&all, &|_| true).len());
+    for mode in ["keyword", "semantic", "hybrid"] {
+        let v = search_json(
+            docs,
+            &[
+                &format!("when may a party end the agreement +\"{phrase}\""),
+                "--mode",
+                mode,
+                "-k",
+                "400",
+            ],
+        );
+        assert_eq!(v["required"], serde_json::json!([phrase]), "{mode}");
+        assert_eq!(ids(&v, &|_| true), holding, "{mode}");
+    }
+    // Left out, the phrase leaves the other chunks of the root.
+    let v = search_json(
+        docs,
+        &[
+            &format!("terminat! -\"{phrase}\""),
+            "--mode",
+            "keyword",
+            "-k",
+            "400",
+        ],
+    );
+    let rest: Vec<u64> = ids(&all, &|t| !KeywordIndex::holds(t, phrase));
+    assert_eq!(ids(&v, &|_| true), rest);
+}
+
+#[test]
 fn files_with_matches_lists_the_best_files_once_each_for_scripts() {
     let Some(docs) = indexed_sample() else { return };
     let query = "termination of the agreement upon written notice";

@@ -289,12 +289,18 @@ fn the_tui_finds_the_lease_in_a_real_terminal_and_restores_it_on_quit() {
         screen.contains("keyword│") && !screen.contains("both│") && !screen.contains("semantic│"),
         "keyword hits only:\n{screen}"
     );
-    // F1 shows the help; any key closes it.
+    // F1 shows the help; Tab turns to the query syntax; any other key closes it.
     tmux.press("F1");
     tmux.wait_for("Results list");
+    tmux.press("Tab");
+    tmux.wait_until("the query syntax", |screen| {
+        screen.contains("Query syntax")
+            && screen.contains("a /s b")
+            && !screen.contains("Results list")
+    });
     tmux.press("Escape");
     tmux.wait_until("the help closed", |screen| {
-        !screen.contains("any key closes")
+        !screen.contains("other keys close")
     });
     tmux.press("Escape");
     let screen = tmux.wait_for("EXIT=0");

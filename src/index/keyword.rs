@@ -20,8 +20,8 @@ use std::sync::OnceLock;
 
 use tantivy::collector::{DocSetCollector, FilterCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, RegexPhraseQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
@@ -826,6 +826,13 @@ impl KeywordIndex {
         }
         // "Quoted phrases" of two or more words add a boost where they occur as phrases.
         for phrase in query.split('"').skip(1).step_by(2) {
+            // With a root in it (`"breach of contract!"`): the phrase of any words it stands
+            // for, read as the `exact` field keeps words.
+            if let Some(places) = root_phrase(phrase) {
+                let q = self.root_phrase_query(&places);
+                should.push((Occur::Should, Box::new(BoostQuery::new(q, PHRASE_BOOST))));
+                continue;
+            }
             let terms: Vec<Term> = analyze(&mut stemmed_analyzer(), phrase)
                 .into_iter()
                 .map(|(t, _)| Term::from_field_text(f.body, &t))
@@ -966,6 +973,17 @@ impl KeywordIndex {
         if let Some(root) = Root::parse(item.trim()) {
             return self.holding_root(&root);
         }
+        if let Some(places) = root_phrase(item) {
+            // tantivy 0.27's phrase scorer over a root's words breaks the contract of
+            // `seek_danger` when an exclusion seeks it backwards (a debug assertion says so):
+            // the chunks that hold the phrase are found first and the filter names them.
+            let holding = self.chunks_matching(&*self.root_phrase_query(&places))?;
+            let ids = holding
+                .ids()
+                .iter()
+                .map(|&id| Term::from_field_u64(self.fields.chunk_id, id));
+            return Ok(Some(Box::new(TermSetQuery::new(ids))));
+        }
         let either: Vec<(Occur, Box<dyn Query>)> = [
             in_a_row(self.fields.body, stemmed_analyzer(), item),
             in_a_row(self.fields.exact, exact_analyzer(), item),
@@ -975,6 +993,17 @@ impl KeywordIndex {
         .map(|q| (Occur::Should, q))
         .collect();
         Ok((!either.is_empty()).then(|| Box::new(BooleanQuery::new(either)) as _))
+    }
+
+    /// The query for chunks whose `exact` field holds `places` in a row: each word as it is,
+    /// each root as any word it stands for.
+    fn root_phrase_query(&self, places: &[PhrasePlace]) -> Box<dyn Query> {
+        let terms = places.iter().map(PhrasePlace::regex).enumerate().collect();
+        let mut q = RegexPhraseQuery::new_with_offset(self.fields.exact, terms);
+        // A short root in a large index stands for many words: all of them count, as in
+        // `expand` (tantivy's default refuses more than 16,384 per segment).
+        q.set_max_expansions(u32::MAX);
+        Box::new(q)
     }
 
     /// The query for chunks that hold any word `root` stands for; `None` when no word does.
@@ -1190,6 +1219,19 @@ impl KeywordIndex {
             return Ok(self.expand(&root)?.iter().map(|(_, n)| n).sum());
         }
         let searcher = self.reader.searcher();
+        if let Some(places) = root_phrase(item) {
+            let mut rarest = u64::MAX;
+            for place in &places {
+                let n = match place {
+                    PhrasePlace::Word(w) => searcher
+                        .doc_freq(&Term::from_field_text(self.fields.exact, w))
+                        .map_err(Self::err(&self.path))?,
+                    PhrasePlace::Root(r) => self.expand(r)?.iter().map(|(_, n)| n).sum(),
+                };
+                rarest = rarest.min(n);
+            }
+            return Ok(rarest);
+        }
         let mut most = 0;
         for (field, mut analyzer) in [
             (self.fields.body, stemmed_analyzer()),
@@ -1331,6 +1373,15 @@ impl KeywordIndex {
                 .iter()
                 .any(|(w, _)| root.matches(w));
         }
+        if let Some(places) = root_phrase(item) {
+            let words: Vec<String> = analyze(&mut exact_analyzer(), text)
+                .into_iter()
+                .map(|(w, _)| w)
+                .collect();
+            return words
+                .windows(places.len())
+                .any(|w| w.iter().zip(&places).all(|(w, p)| p.matches(w)));
+        }
         words_in_a_row(text, item, stemmed_analyzer) || words_in_a_row(text, item, exact_analyzer)
     }
 
@@ -1441,6 +1492,68 @@ impl KeywordIndex {
             }),
         }
     }
+}
+
+/// One place of a phrase with a root in it (`"breach of contract!"`): a word as the `exact`
+/// field keeps it, or a root.
+enum PhrasePlace {
+    Word(String),
+    Root(Root),
+}
+
+impl PhrasePlace {
+    /// Whether `word` (an `exact` token) fills this place.
+    fn matches(&self, word: &str) -> bool {
+        match self {
+            PhrasePlace::Word(w) => w == word,
+            PhrasePlace::Root(r) => r.matches(word),
+        }
+    }
+
+    /// The place as a regular expression over whole terms.
+    fn regex(&self) -> String {
+        match self {
+            PhrasePlace::Word(w) => escape_regex(w),
+            PhrasePlace::Root(r) => r.regex(),
+        }
+    }
+}
+
+/// `word` as a regular expression that matches it alone: ASCII punctuation escaped (exact
+/// tokens may hold `.()-/:`).
+fn escape_regex(word: &str) -> String {
+    let mut re = String::with_capacity(word.len() + 4);
+    for c in word.chars() {
+        if c.is_ascii_punctuation() {
+            re.push('\\');
+        }
+        re.push(c);
+    }
+    re
+}
+
+/// The places of `item` when it is a phrase of two or more places with a root among them
+/// (`breach of contract!`, `"wom*n's rights"` has none: `wom*n's` is no root); `None` for
+/// anything else. Words are read as the `exact` field reads them; punctuation around a root
+/// is dropped (`contract!,`).
+fn root_phrase(item: &str) -> Option<Vec<PhrasePlace>> {
+    let mut places = Vec::new();
+    let mut any_root = false;
+    for piece in item.split_whitespace() {
+        let bare = piece.trim_matches(|c: char| !(c.is_alphanumeric() || c == '!' || c == '*'));
+        match Root::parse(bare) {
+            Some(root) => {
+                any_root = true;
+                places.push(PhrasePlace::Root(root));
+            }
+            None => places.extend(
+                analyze(&mut exact_analyzer(), piece)
+                    .into_iter()
+                    .map(|(w, _)| PhrasePlace::Word(w)),
+            ),
+        }
+    }
+    (any_root && places.len() > 1).then_some(places)
 }
 
 /// Whether `text` has `item`'s words, as `analyzer` reads both, in a row.
@@ -1703,7 +1816,48 @@ mod tests {
         assert_eq!(ids, vec![ChunkId(20), ChunkId(10)]);
     }
 
-    /// The ids of `texts` that `filter` keeps, in order.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// A phrase with roots in it finds, in the index, exactly the chunks the text check
+        /// finds.
+        #[test]
+        fn phrases_with_roots_in_the_index_agree_with_the_text_check(
+            texts in proptest::collection::vec(
+                "((alpha|alphas|Alphabet|alp|beta|betas|gamma|non-alpha|of|§|12\\.3) ?[.;,]? ?){1,25}",
+                1..6,
+            ),
+        ) {
+            let texts: Vec<(u64, &str)> =
+                texts.iter().enumerate().map(|(i, t)| (i as u64 + 1, t.as_str())).collect();
+            let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+            let (_d, idx) = index(&chunks);
+            for phrase in [
+                "alph! beta",
+                "beta* of alpha!",
+                "gamma al*!",
+                "§ 12.3 alpha*",
+                "alp** alp**",
+                "non-alpha beta!",
+            ] {
+                let item = [phrase.to_string()];
+                let found = kept(
+                    &idx.chunks_meeting(&Conditions {
+                        required: &item,
+                        ..Conditions::default()
+                    })
+                    .unwrap(),
+                    &texts,
+                );
+                let checked: Vec<u64> = texts
+                    .iter()
+                    .filter(|(_, t)| KeywordIndex::holds(t, phrase))
+                    .map(|&(id, _)| id)
+                    .collect();
+                proptest::prop_assert_eq!(found, checked, "{}", phrase);
+            }
+        }
+    }
+
     /// The chunks of `texts` the index finds for `near`, checked to be the ones the text
     /// check finds.
     fn found_near(idx: &KeywordIndex, texts: &[(u64, &str)], near: &Near) -> Vec<u64> {
@@ -1723,6 +1877,7 @@ mod tests {
         found
     }
 
+    /// The ids of `texts` that `filter` keeps, in order.
     fn kept(filter: &ChunkFilter, texts: &[(u64, &str)]) -> Vec<u64> {
         texts
             .iter()
@@ -1955,6 +2110,60 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_root_in_a_phrase_stands_for_its_words_in_that_place() {
+        let texts = [
+            (1, "A breach of contractual duties."),
+            (2, "Breach of contract claims."),
+            (3, "A breach of the contract."),
+            (4, "The contract breach of warranty."),
+            (5, "Breaches of contracts."),
+            (6, "A breach of non-contract terms."),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        for (phrase, expected) in [
+            ("breach of contract!", vec![1, 2]),
+            ("breach** of contract!", vec![1, 2, 5]),
+            ("Breach of contract*,", vec![2]),
+            ("of contract!", vec![1, 2, 5]),
+            ("breach of the contract!", vec![3]),
+        ] {
+            let item = [phrase.to_string()];
+            let required = kept(
+                &idx.chunks_meeting(&Conditions {
+                    required: &item,
+                    ..Conditions::default()
+                })
+                .unwrap(),
+                &texts,
+            );
+            assert_eq!(required, expected, "+\"{phrase}\"");
+            let holding: Vec<u64> = texts
+                .iter()
+                .filter(|(_, t)| KeywordIndex::holds(t, phrase))
+                .map(|&(id, _)| id)
+                .collect();
+            assert_eq!(holding, expected, "holds {phrase:?}");
+            let excluded = kept(
+                &idx.chunks_meeting(&Conditions {
+                    excluded: &item,
+                    ..Conditions::default()
+                })
+                .unwrap(),
+                &texts,
+            );
+            let rest: Vec<u64> = (1..=6).filter(|id| !expected.contains(id)).collect();
+            assert_eq!(excluded, rest, "-\"{phrase}\"");
+        }
+        // In free text the phrase ranks first: "contractual" has no word of the query but
+        // the root's place.
+        let hits = idx.search("\"breach of contract!\"", 6).unwrap();
+        let mut top: Vec<u64> = hits[..2].iter().map(|h| h.chunk_id.0).collect();
+        top.sort();
+        assert_eq!(top, [1, 2], "{hits:?}");
     }
 
     proptest::proptest! {

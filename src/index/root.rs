@@ -56,6 +56,24 @@ impl Root {
         self.body.iter().take_while(|&&c| c != '*').collect()
     }
 
+    /// The root as a regular expression over whole words (tantivy's term automata match a
+    /// term whole): `negligen!` is `negligen.*`, `wom*n` is `wom.n`, `object**` is
+    /// `object.{0,2}`.
+    pub fn regex(&self) -> String {
+        // `parse` keeps only letters, digits and `*` in the body: nothing to escape.
+        let mut re: String = self
+            .body
+            .iter()
+            .map(|&c| if c == '*' { '.' } else { c })
+            .collect();
+        match self.tail {
+            Tail::None => {}
+            Tail::UpTo(n) => re.push_str(&format!(".{{0,{n}}}")),
+            Tail::Any => re.push_str(".*"),
+        }
+        re
+    }
+
     /// Whether `word` (lower case, as the index keeps it) is one the root stands for.
     pub fn matches(&self, word: &str) -> bool {
         let mut chars = word.chars();
@@ -112,6 +130,16 @@ mod tests {
         assert_eq!(matching("obj*ct!", &words).len(), 4);
         assert_eq!(Root::parse("negligen!").unwrap().prefix(), "negligen");
         assert_eq!(Root::parse("wom*n").unwrap().prefix(), "wom");
+    }
+
+    #[test]
+    fn a_root_is_written_as_a_regex_over_whole_words() {
+        // Through tantivy's term automata, keyword.rs's tests check that the index finds
+        // exactly the words `matches` accepts.
+        assert_eq!(Root::parse("Negligen!").unwrap().regex(), "negligen.*");
+        assert_eq!(Root::parse("wom*n").unwrap().regex(), "wom.n");
+        assert_eq!(Root::parse("object**").unwrap().regex(), "object.{0,2}");
+        assert_eq!(Root::parse("obj*ct!").unwrap().regex(), "obj.ct.*");
     }
 
     #[test]

@@ -677,13 +677,33 @@ impl Searcher {
     /// `keyword_terms`), its [`ROOT_WORDS`] most frequent words. A remote index lists no words
     /// here, so a root stands for its letters (`negligen`) there, as a filter still checks
     /// each hit's text.
+    ///
+    /// In a quoted phrase (`"breach of contract!"`) the first text has the most frequent word
+    /// in the root's place, and the second keeps the root where it is, for the keyword arm's
+    /// phrase boost (any word it stands for, there), with its words after the query.
     fn expand_roots(&self, text: &str) -> Result<(String, String)> {
-        if !text.split_whitespace().any(|w| Root::parse(w).is_some()) {
+        let bare = |w: &'_ str| -> (usize, usize) {
+            let inner = w.trim_start_matches('"');
+            let start = w.len() - inner.len();
+            (start, start + inner.trim_end_matches('"').len())
+        };
+        let root_of = |w: &str| {
+            let (from, to) = bare(w);
+            Root::parse(&w[from..to])
+        };
+        if !text.split_whitespace().any(|w| root_of(w).is_some()) {
             return Ok((text.to_string(), text.to_string()));
         }
-        let (mut natural, mut words) = (Vec::new(), Vec::new());
+        let (mut natural, mut words, mut after) = (Vec::new(), Vec::new(), Vec::new());
+        let mut quoted = false;
         for w in text.split_whitespace() {
-            let Some(root) = Root::parse(w) else {
+            let quotes = w.matches('"').count();
+            // In a phrase of two or more words: one opened before, or one this word opens.
+            let in_phrase = quoted || (w.starts_with('"') && quotes % 2 == 1);
+            if quotes % 2 == 1 {
+                quoted = !quoted;
+            }
+            let Some(root) = root_of(w) else {
                 natural.push(w.to_string());
                 words.push(w.to_string());
                 continue;
@@ -692,15 +712,30 @@ impl Searcher {
                 Arms::Local { keyword, .. } => keyword.expand(&root)?,
                 Arms::Remote { .. } => Vec::new(),
             };
+            let (from, to) = bare(w);
+            let in_place = |word: &str| format!("{}{word}{}", &w[..from], &w[to..]);
             match found.first() {
-                Some((most, _)) => natural.push(most.clone()),
+                Some((most, _)) => natural.push(in_place(most)),
                 None => {
-                    natural.push(root.prefix());
-                    words.push(root.prefix());
+                    natural.push(in_place(&root.prefix()));
+                    words.push(in_place(&root.prefix()));
+                    continue;
                 }
             }
-            words.extend(found.into_iter().take(ROOT_WORDS).map(|(w, _)| w));
+            let forms = found.into_iter().take(ROOT_WORDS).map(|(w, _)| w);
+            if in_phrase {
+                words.push(w.to_string());
+                after.extend(forms);
+            } else {
+                // A word alone in quotes is a word; a quote that opens or closes a phrase
+                // further on stays, so that the phrases after it are still read as typed.
+                if (from + w.len() - to) % 2 == 1 {
+                    words.push("\"".to_string());
+                }
+                words.extend(forms);
+            }
         }
+        words.extend(after);
         Ok((natural.join(" "), words.join(" ")))
     }
 

@@ -133,6 +133,8 @@ pub enum Action {
     ToggleHelp,
     /// Hide the key help.
     CloseHelp,
+    /// Turn the help to its other page: keys, or the query syntax.
+    FlipHelp,
     /// Leave the TUI.
     Quit,
     /// The query has been still for the debounce delay: search now.

@@ -14,7 +14,7 @@ use crate::search::{Hit, Mode, SearchRequest};
 use crate::store::Manifest;
 
 use super::action::{Action, Found, Level, Outcome};
-use super::focus::{Focus, KeyContext};
+use super::focus::{Focus, HelpPage, KeyContext};
 use super::glob::{PathFilter, path_matches};
 use super::layout::areas;
 use super::open::{OpenTarget, place_text};
@@ -79,7 +79,8 @@ pub struct App {
     pub(super) theme: Theme,
     pub(super) size: (u16, u16),
     pub(super) focus: Focus,
-    pub(super) help: bool,
+    /// The help page shown over the screen, if any.
+    pub(super) help: Option<HelpPage>,
     pub(super) running: bool,
     pub(super) query: String,
     /// Byte offset of the cursor in `query`, on a character boundary.
@@ -126,7 +127,7 @@ impl App {
             theme,
             size: (80, 24),
             focus: Focus::Query,
-            help: false,
+            help: None,
             running: true,
             query: String::new(),
             cursor: 0,
@@ -213,8 +214,13 @@ impl App {
         &self.filter
     }
 
-    /// Whether the key help is shown.
+    /// Whether the help is shown.
     pub fn help_visible(&self) -> bool {
+        self.help.is_some()
+    }
+
+    /// The help page shown, if any.
+    pub fn help_page(&self) -> Option<HelpPage> {
         self.help
     }
 
@@ -242,7 +248,7 @@ impl App {
     pub fn key_context(&self) -> KeyContext {
         KeyContext {
             focus: self.focus,
-            help: self.help,
+            help: self.help.is_some(),
             query_empty: self.query.is_empty(),
         }
     }
@@ -499,11 +505,18 @@ impl App {
                 Some(Effect::Copy(text))
             }
             Action::ToggleHelp => {
-                self.help = !self.help;
+                self.help = match self.help {
+                    Some(_) => None,
+                    None => Some(HelpPage::Keys),
+                };
                 None
             }
             Action::CloseHelp => {
-                self.help = false;
+                self.help = None;
+                None
+            }
+            Action::FlipHelp => {
+                self.help = self.help.map(HelpPage::flipped);
                 None
             }
             Action::Quit => {

@@ -16,6 +16,26 @@ pub enum Focus {
     Filter,
 }
 
+/// The page of the help overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpPage {
+    /// Every key binding ([`HELP`](super::keymap::HELP)).
+    Keys,
+    /// What a query can say: required and excluded words, connectors, roots, e-mail
+    /// conditions ([`SYNTAX`](super::keymap::SYNTAX)).
+    Syntax,
+}
+
+impl HelpPage {
+    /// The other page.
+    pub fn flipped(self) -> Self {
+        match self {
+            HelpPage::Keys => HelpPage::Syntax,
+            HelpPage::Syntax => HelpPage::Keys,
+        }
+    }
+}
+
 /// What decides the meaning of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyContext {

@@ -62,6 +62,54 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// The help's second page (`Tab` in the help): what a query can say, by section, with an
+/// example of each and what it does, as [`Operators`](crate::search::operators::Operators)
+/// reads them (a test parses every example); docs/tui.md and the README say the same at more
+/// length.
+pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Words",
+        &[
+            ("+word", "in every hit"),
+            ("-word", "in no hit"),
+            ("+\"a phrase\"", "phrase in every hit"),
+            ("-\"a phrase\"", "phrase in no hit"),
+            ("negligen!", "any ending: negligent…"),
+            ("wom*n", "one letter: women"),
+            ("object**", "up to two more letters"),
+        ],
+    ),
+    (
+        "E-mail",
+        &[
+            ("sent:2020-03", "sent that month"),
+            ("sent:2019..", "sent from 2019 on"),
+            ("sent:<2021", "sent before 2021"),
+            ("from:\"A Lee\"", "From holds it"),
+            ("to:firm.com", "To or Cc holds it"),
+        ],
+    ),
+    (
+        "Words a, b near",
+        &[
+            ("a w/5 b", "at most 5 words apart"),
+            ("a pre/5 b", "a first, 5 words on"),
+            ("a /s b", "in one sentence"),
+            ("a /p b", "in one paragraph"),
+            ("a +s b", "a first, one sentence"),
+            ("a +p b", "a first, one paragraph"),
+        ],
+    ),
+    (
+        "Free text",
+        &[
+            ("\"a phrase\"", "exact ones rank first"),
+            ("§ 7.2(a)?", "typed as it is"),
+            ("12-401", "a - inside is text"),
+        ],
+    ),
+];
+
 /// The action for `key`, or `None` when it means nothing here.
 pub fn map_key(key: KeyEvent, cx: KeyContext) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -71,8 +119,12 @@ pub fn map_key(key: KeyEvent, cx: KeyContext) -> Option<Action> {
         return Some(Action::Quit);
     }
     if cx.help {
-        // Any key closes the help; it never acts behind it.
-        return Some(Action::CloseHelp);
+        // Tab and the arrows turn the page; any other key closes the help, which never acts
+        // behind it.
+        return Some(match key.code {
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => Action::FlipHelp,
+            _ => Action::CloseHelp,
+        });
     }
     match key.code {
         KeyCode::F(1) => return Some(Action::ToggleHelp),
@@ -294,14 +346,23 @@ mod tests {
     }
 
     #[test]
-    fn any_key_closes_the_help() {
+    fn tab_and_the_arrows_turn_the_help_page_and_any_other_key_closes_it() {
         let c = KeyContext {
             focus: Focus::Query,
             help: true,
             query_empty: true,
         };
+        for code in [
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Left,
+            KeyCode::Right,
+        ] {
+            assert_eq!(map_key(key(code), c), Some(Action::FlipHelp), "{code:?}");
+        }
         assert_eq!(map_key(key(KeyCode::Char('a')), c), Some(Action::CloseHelp));
         assert_eq!(map_key(key(KeyCode::Esc), c), Some(Action::CloseHelp));
+        assert_eq!(map_key(key(KeyCode::F(1)), c), Some(Action::CloseHelp));
         assert_eq!(
             map_key(with(KeyCode::Char('c'), KeyModifiers::CONTROL), c),
             Some(Action::Quit)
@@ -314,7 +375,7 @@ mod tests {
             .iter()
             .flat_map(|(_, keys)| keys.iter().map(|(k, _)| format!(" {k} ")))
             .collect();
-        for (_, keys) in HELP {
+        for (_, keys) in HELP.iter().chain(SYNTAX) {
             for (k, d) in *keys {
                 assert!(
                     k.chars().count() <= 13 && d.chars().count() <= 22,
@@ -328,6 +389,51 @@ mod tests {
             "?", "k j", "g G", " o", "y", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P", "Ctrl-N",
         ] {
             assert!(text.contains(name), "help lacks {name:?}");
+        }
+    }
+
+    /// Every example of the syntax page means what the page says, as the search reads it.
+    #[test]
+    fn every_syntax_example_is_read_as_the_help_says() {
+        use crate::index::keyword::Within;
+        use crate::index::root::Root;
+        use crate::search::operators::Operators;
+        for (section, examples) in SYNTAX {
+            for (example, what) in *examples {
+                let ops = Operators::parse(example);
+                let why = format!("{section}: {example} ({what}): {ops:?}");
+                match *section {
+                    "Words" => match example.chars().next() {
+                        Some('+') => assert_eq!(ops.required.len(), 1, "{why}"),
+                        Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
+                        _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
+                    },
+                    "Words a, b near" => {
+                        assert_eq!(ops.near.len(), 1, "{why}");
+                        let near = &ops.near[0];
+                        let connector = example.split(' ').nth(1).unwrap();
+                        assert_eq!(near.within.to_string(), connector, "{why}");
+                        assert_eq!((near.a.as_str(), near.b.as_str()), ("a", "b"), "{why}");
+                        let ordered = matches!(
+                            near.within,
+                            Within::Before(_) | Within::SentenceBefore | Within::ParagraphBefore
+                        );
+                        assert_eq!(ordered, what.contains("a first"), "{why}");
+                    }
+                    "E-mail" => {
+                        if example.starts_with("sent:") {
+                            assert!(ops.sent_window().unwrap().is_some(), "{why}");
+                        } else {
+                            assert_eq!(ops.from.len() + ops.to.len(), 1, "{why}");
+                        }
+                    }
+                    "Free text" => {
+                        assert!(!ops.constrains(), "{why}");
+                        assert_eq!(ops.text, *example, "{why}");
+                    }
+                    other => panic!("a test for section {other:?}"),
+                }
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ use super::action::{Action, Found, Outcome};
 use super::app::tests::info;
 use super::app::{App, Effect};
 use super::fixtures::hit;
-use super::focus::Focus;
+use super::focus::{Focus, HelpPage};
 use super::preview::Preview;
 use super::theme::Theme;
 use super::{Host, Job, draw, event_loop};
@@ -286,6 +286,37 @@ fn help_overlay_lists_every_key() {
     }
     app.update(Action::CloseHelp);
     assert!(!screen(&render(&app, 80, 24)).contains(" Keys "));
+}
+
+#[test]
+fn tab_in_the_help_shows_the_query_syntax_and_back() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::ToggleHelp);
+    app.update(Action::FlipHelp);
+    assert_eq!(app.help_page(), Some(HelpPage::Syntax));
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = screen(&terminal);
+    assert!(
+        text.contains(" Query syntax ") && !text.contains(" Keys "),
+        "{text}"
+    );
+    for (title, examples) in super::keymap::SYNTAX {
+        assert!(text.contains(title), "{title}\n{text}");
+        for (example, what) in *examples {
+            assert!(
+                text.contains(example) && text.contains(what),
+                "{example}: {what}\n{text}"
+            );
+        }
+    }
+    app.update(Action::FlipHelp);
+    assert_eq!(app.help_page(), Some(HelpPage::Keys));
+    app.update(Action::CloseHelp);
+    assert_eq!(app.help_page(), None);
+    // F1 always opens the keys.
+    app.update(Action::ToggleHelp);
+    assert_eq!(app.help_page(), Some(HelpPage::Keys));
 }
 
 #[test]

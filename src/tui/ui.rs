@@ -29,8 +29,8 @@ use crate::search::fusion::Fusion;
 
 use super::action::{Found, Level};
 use super::app::App;
-use super::focus::Focus;
-use super::keymap::HELP;
+use super::focus::{Focus, HelpPage};
+use super::keymap::{HELP, SYNTAX};
 use super::layout::{Areas, areas};
 use super::preview;
 
@@ -56,15 +56,15 @@ impl Widget for &App {
         } else {
             render_status(self, a.status, buf);
         }
-        if self.help {
-            render_help(self, area, buf);
+        if let Some(page) = self.help {
+            render_help(self, page, area, buf);
         }
     }
 }
 
 /// Where the terminal cursor goes: in the line being edited, if any.
 pub(super) fn cursor(app: &App, area: Rect) -> Option<Position> {
-    if app.help || area.is_empty() {
+    if app.help.is_some() || area.is_empty() {
         return None;
     }
     let a = areas(area);
@@ -670,12 +670,16 @@ fn help_column(app: &App, sections: &[(&str, &[(&str, &str)])]) -> Vec<Line<'sta
     lines
 }
 
-fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_help(app: &App, page: HelpPage, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let half = HELP.len().div_ceil(2);
+    let (sections, title, other) = match page {
+        HelpPage::Keys => (HELP, " Keys ", "syntax"),
+        HelpPage::Syntax => (SYNTAX, " Query syntax ", "keys"),
+    };
+    let half = sections.len().div_ceil(2);
     let (left, right) = (
-        help_column(app, &HELP[..half]),
-        help_column(app, &HELP[half..]),
+        help_column(app, &sections[..half]),
+        help_column(app, &sections[half..]),
     );
     let two = area.width >= 78;
     let (width, rows) = if two {
@@ -694,8 +698,14 @@ fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let block = Block::bordered()
         .border_style(t.accent())
-        .title(Line::from(Span::styled(" Keys ", t.accent())))
-        .title_bottom(Line::from(Span::styled(" any key closes ", t.dim())).right_aligned());
+        .title(Line::from(Span::styled(title, t.accent())))
+        .title_bottom(
+            Line::from(Span::styled(
+                format!(" Tab: {other} · other keys close "),
+                t.dim(),
+            ))
+            .right_aligned(),
+        );
     let inner = block.inner(r);
     block.render(r, buf);
     if two {
