@@ -562,7 +562,7 @@ struct SearchArgs {
     /// `breach pre/5 warranty`: "breach" first; `breach +s warranty`, `+p`: "breach" first in
     /// one sentence, one paragraph.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
-    /// for each star.
+    /// for each star; also in a quoted phrase (`+"breach of contract!"`).
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose

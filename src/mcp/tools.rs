@@ -60,7 +60,8 @@ pub struct SearchArgs {
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first
     /// (`+s`, `+p`: first in one sentence, paragraph).
     /// `negligen!` stands for any word that begins so
-    /// (negligence, negligent), `wom*n` for woman and women, in any of these. `sent:2020-03` keeps the e-mails (and their
+    /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
+    /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their
     /// attachments) sent that day, month or year; also ranges (`sent:2019-11..2020-02-15`,
     /// `sent:2021..`) and comparisons (`sent:>=2020-06`, `sent:<2021`). `from:ann@firm.example`,
     /// `from:"Ann Lee"` and `to:client.example` keep the e-mails whose From, or To or Cc,
