@@ -482,10 +482,10 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     );
     lexsearch()
         .current_dir(docs)
-        .args(["search", "third-party w/5 beneficiary"])
+        .args(["search", "\"breach of contract!\" w/5 damages"])
         .assert()
         .failure()
-        .stderr(contains("w/N, /s and /p join two single words"));
+        .stderr(contains("is a phrase with a root in it"));
 
     // `a /s b`, `a /p b`: the same, with the two words in one sentence or in one paragraph,
     // in every mode. Fewer chunks have them in one sentence than in one paragraph, and fewer
@@ -696,6 +696,52 @@ fn a_root_in_a_quoted_phrase_keeps_the_chunks_with_the_phrase_in_any_of_its_word
     );
     let rest: Vec<u64> = ids(&all, &|t| !KeywordIndex::holds(t, phrase));
     assert_eq!(ids(&v, &|_| true), rest);
+}
+
+#[test]
+fn a_quoted_phrase_as_a_side_of_a_connector_keeps_the_chunks_with_it_that_close() {
+    use lexsearch::index::keyword::{KeywordIndex, Near, Within};
+    let Some(docs) = indexed_sample() else { return };
+    let ids = |v: &Value, keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| keep(h["text"].as_str().unwrap()))
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect::<std::collections::BTreeSet<u64>>()
+            .into_iter()
+            .collect()
+    };
+    let all = search_json(
+        docs,
+        &[
+            "security deposit landlord",
+            "--mode",
+            "keyword",
+            "-k",
+            "400",
+        ],
+    );
+    let mut counts = Vec::new();
+    for (connector, within) in [("/s", Within::Sentence), ("w/10", Within::Words(10))] {
+        let near = Near {
+            a: "security deposit".into(),
+            b: "landlord".into(),
+            within,
+        };
+        let close = ids(&all, &|t| KeywordIndex::holds_near(t, &near));
+        assert!(!close.is_empty(), "{connector}");
+        let query = format!("\"security deposit\" {connector} landlord");
+        for mode in ["keyword", "hybrid"] {
+            let v = search_json(docs, &[&query, "--mode", mode, "-k", "400"]);
+            assert_eq!(ids(&v, &|_| true), close, "{query} in {mode}");
+            assert_eq!(v["near"][0]["a"], "security deposit", "{v}");
+        }
+        counts.push(close.len());
+    }
+    // Fewer chunks have them in one sentence than anywhere in the chunk.
+    assert!(counts[0] < ids(&all, &|t| t.to_lowercase().contains("security deposit")).len());
 }
 
 #[test]

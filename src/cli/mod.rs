@@ -560,7 +560,8 @@ struct SearchArgs {
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;
     /// `breach pre/5 warranty`: "breach" first; `breach +s warranty`, `+p`: "breach" first in
-    /// one sentence, one paragraph.
+    /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
+    /// protection"`).
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star; also in a quoted phrase (`+"breach of contract!"`).
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;

@@ -359,12 +359,18 @@ impl serde::Serialize for Within {
 }
 
 impl Near {
-    /// Each side: one stemmed word, or a root (`negligen!`, `wom*n`), or why a side is
-    /// neither.
+    /// Each side: one stemmed word, a root (`negligen!`, `wom*n`) or a phrase (`"due
+    /// process"`), or why a side is none of them.
     pub fn sides(&self) -> std::result::Result<(Side, Side), String> {
         let one = |side: &str| {
             if let Some(root) = Root::parse(side.trim()) {
                 return Ok(Side::Root(root));
+            }
+            if root_phrase(side).is_some() {
+                return Err(format!(
+                    "{side:?} is a phrase with a root in it: a side of w/N, /s or /p is a word, \
+                     a root or a phrase of plain words (require this phrase with +\"...\")"
+                ));
             }
             let words: Vec<String> = analyze(&mut stemmed_analyzer(), side)
                 .into_iter()
@@ -373,12 +379,7 @@ impl Near {
             match words.as_slice() {
                 [w] => Ok(Side::Word(w.clone())),
                 [] => Err(format!("{side:?} has no word to look for")),
-                _ => Err(format!(
-                    "{side:?} is {} words ({}); w/N, /s and /p join two single words (for a \
-                     phrase, require it with +\"...\")",
-                    words.len(),
-                    words.join(", ")
-                )),
+                _ => Ok(Side::Phrase(words)),
             }
         };
         Ok((one(&self.a)?, one(&self.b)?))
@@ -392,6 +393,9 @@ pub enum Side {
     Word(String),
     /// Any word the root stands for, as the `exact` field keeps words.
     Root(Root),
+    /// Two or more words in a row, stemmed as the `body` field keeps them (`"due process"`,
+    /// or `12-401`).
+    Phrase(Vec<String>),
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
@@ -1066,9 +1070,9 @@ impl KeywordIndex {
     /// [`PARAGRAPH_SPAN`] positions apart ([`units_analyzer`]); an index made before that
     /// field existed says how to add it.
     ///
-    /// A side that is a root cannot be a term of a phrase: the query is then for chunks that
-    /// hold both sides anywhere, and the second value is true, asking the caller to check each
-    /// of them with [`holds_near`](Self::holds_near).
+    /// A side that is a root or a phrase cannot be a term of a phrase: the query is then for
+    /// chunks that hold both sides anywhere, and the second value is true, asking the caller
+    /// to check each of them with [`holds_near`](Self::holds_near).
     fn holding_near(&self, near: &Near) -> Result<Option<(Box<dyn Query>, bool)>> {
         let (a, b) = match near.sides() {
             Ok((Side::Word(a), Side::Word(b))) => (a, b),
@@ -1099,13 +1103,21 @@ impl KeywordIndex {
                             stems.push(s);
                             self.holding_any(&words)
                         }
+                        Side::Phrase(words) => {
+                            let terms = words
+                                .iter()
+                                .map(|w| Term::from_field_text(self.fields.body, w))
+                                .collect();
+                            Some(Box::new(PhraseQuery::new(terms)) as Box<dyn Query>)
+                        }
                     };
                     match q {
                         Some(q) => both.push((Occur::Must, q)),
                         None => return Ok(None),
                     }
                 }
-                // Fewer chunks to check: those with some pair of those stems as close.
+                // Fewer chunks to check: those with some pair of those stems as close (when
+                // neither side is a phrase).
                 if let [sa, sb] = stems.as_slice()
                     && sa.len() * sb.len() <= MAX_STEM_PAIRS
                 {
@@ -1188,27 +1200,48 @@ impl KeywordIndex {
                 let i = exact.partition_point(|(_, r)| r.start <= at);
                 i > 0 && exact[i - 1].1.contains(&at) && root.matches(&exact[i - 1].0)
             }
+            Side::Phrase(_) => false,
         };
-        let mut at_a = Vec::new();
-        let mut at_b = Vec::new();
+        // (stem, byte offset, position) of every token.
+        let mut tokens: Vec<(String, usize, usize)> = Vec::new();
         let mut stream = analyzer.token_stream(text);
-        let mut nth = 0usize;
         while stream.advance() {
             let t = stream.token();
-            if is(&a, &t.text, t.offset_from) {
-                at_a.push((nth, t.position));
-            }
-            if is(&b, &t.text, t.offset_from) {
-                at_b.push((nth, t.position));
-            }
-            nth += 1;
+            tokens.push((t.text.clone(), t.offset_from, t.position));
         }
-        // Two words: a word paired with itself (or matching both roots) needs two of it.
-        // In order: the first word's token before the second's.
+        let units = !matches!(near.within, Within::Words(_) | Within::Before(_));
+        // Where a side is: its first and last token, and their positions. A phrase is its
+        // words in a row; with /s or /p, within one sentence or paragraph.
+        let places = |side: &Side| -> Vec<(usize, usize, usize, usize)> {
+            match side {
+                Side::Phrase(words) => tokens
+                    .windows(words.len())
+                    .enumerate()
+                    .filter(|(_, run)| run.iter().zip(words).all(|(t, w)| t.0 == *w))
+                    .map(|(i, run)| (i, i + run.len() - 1, run[0].2, run[run.len() - 1].2))
+                    .filter(|&(_, _, p, q)| !units || q - p <= most)
+                    .collect(),
+                _ => tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| is(side, &t.0, t.1))
+                    .map(|(i, t)| (i, i, t.2, t.2))
+                    .collect(),
+            }
+        };
+        let (at_a, at_b) = (places(&a), places(&b));
+        // Two places that share no token (a word paired with itself, or matching both roots,
+        // needs two of it), the gap between them at most `most`; in order: the first side's
+        // before the second's.
         let ordered = near.within.ordered();
-        at_a.iter().any(|&(i, p)| {
-            at_b.iter()
-                .any(|&(j, q)| i != j && p.abs_diff(q) <= most && (!ordered || j > i))
+        at_a.iter().any(|&(i0, i1, p0, p1)| {
+            at_b.iter().any(|&(j0, j1, q0, q1)| {
+                if i1 < j0 {
+                    q0 - p1 <= most
+                } else {
+                    !ordered && j1 < i0 && p0 - q1 <= most
+                }
+            })
         })
     }
 
@@ -1983,18 +2016,71 @@ mod tests {
         // `pre/N`: "breach" first.
         assert_eq!(found(Within::Before(3)), [1, 3, 6]);
         assert_eq!(found(Within::Before(4)), [1, 3, 6]);
-        // Sides of more than one word are refused, naming them.
+        // A side of more words is a phrase; one with a root in it is refused, naming it.
         let phrase = Near {
             a: "third-party".into(),
             b: "beneficiary".into(),
             within: Within::Words(5),
         };
+        assert_eq!(
+            phrase.sides().unwrap().0,
+            Side::Phrase(vec!["third".into(), "parti".into()])
+        );
+        let rooted = Near {
+            a: "breach of contract!".into(),
+            ..phrase
+        };
         assert!(
-            phrase
+            rooted
                 .sides()
                 .unwrap_err()
-                .contains("2 words (third, parti)")
+                .contains("\"breach of contract!\" is a phrase with a root in it")
         );
+    }
+
+    #[test]
+    fn phrases_close_together_are_found_with_the_gap_between_them() {
+        let texts = [
+            (1, "Due process and equal protection apply."),
+            (2, "Due process applies. Equal protection too."),
+            (3, "Due process applies.\n\nEqual protection too."),
+            (4, "Equal protection before due process."),
+            (5, "Due. Process and equal protection."),
+            (6, "Process due and protection equal."),
+            (7, "Due process equal protection."),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_d, idx) = index(&chunks);
+        let found = |within: Within| {
+            let near = Near {
+                a: "due process".into(),
+                b: "equal protection".into(),
+                within,
+            };
+            found_near(&idx, &texts, &near)
+        };
+        // Words between the end of one phrase and the start of the other.
+        assert_eq!(found(Within::Words(1)), [7]);
+        assert_eq!(found(Within::Words(2)), [1, 2, 3, 4, 5, 7]);
+        assert_eq!(found(Within::Before(2)), [1, 2, 3, 5, 7]);
+        // Each phrase whole inside the sentence or paragraph ("Due. Process" is not in one
+        // sentence).
+        assert_eq!(found(Within::Sentence), [1, 4, 7]);
+        assert_eq!(found(Within::SentenceBefore), [1, 7]);
+        assert_eq!(found(Within::Paragraph), [1, 2, 4, 5, 7]);
+        // A phrase and a word; a phrase does not pair with a word inside it.
+        let near = Near {
+            a: "due process".into(),
+            b: "process".into(),
+            within: Within::Words(3),
+        };
+        assert_eq!(found_near(&idx, &texts, &near), Vec::<u64>::new());
+        let near = Near {
+            a: "due process".into(),
+            b: "apply".into(),
+            within: Within::Sentence,
+        };
+        assert_eq!(found_near(&idx, &texts, &near), [1, 2, 3]);
     }
 
     #[test]
@@ -2190,7 +2276,13 @@ mod tests {
                 Within::SentenceBefore,
                 Within::ParagraphBefore,
             ] {
-                for (a, b) in [("alpha", "beta"), ("beta", "alpha"), ("gamma", "gamma")] {
+                for (a, b) in [
+                    ("alpha", "beta"),
+                    ("beta", "alpha"),
+                    ("gamma", "gamma"),
+                    ("alpha beta", "gamma"),
+                    ("beta gamma", "alpha beta"),
+                ] {
                     let near = Near {
                         a: a.into(),
                         b: b.into(),

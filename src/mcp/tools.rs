@@ -58,7 +58,8 @@ pub struct SearchArgs {
     /// form (-terminate also leaves out "termination"). `breach w/5 warranty`: the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first
-    /// (`+s`, `+p`: first in one sentence, paragraph).
+    /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase
+    /// ("due process" /s "equal protection").
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
     /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their

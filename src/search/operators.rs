@@ -3,7 +3,7 @@
 //! at most five positions apart in either order, `breach /s warranty` in one sentence and
 //! `breach /p warranty` in one paragraph, and `breach pre/5 warranty` with "breach" first
 //! (`breach +s warranty`, `+p`: first in one sentence, paragraph), as legal research tools
-//! write them.
+//! write them; either side may be a quoted phrase (`"due process" /s "equal protection"`).
 //!
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments

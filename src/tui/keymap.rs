@@ -90,7 +90,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Words a, b near",
+        "Near: a, b words or \"phrases\"",
         &[
             ("a w/5 b", "at most 5 words apart"),
             ("a pre/5 b", "a first, 5 words on"),
@@ -408,7 +408,7 @@ mod tests {
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
-                    "Words a, b near" => {
+                    "Near: a, b words or \"phrases\"" => {
                         assert_eq!(ops.near.len(), 1, "{why}");
                         let near = &ops.near[0];
                         let connector = example.split(' ').nth(1).unwrap();
