@@ -542,3 +542,57 @@ fn mcp_answers_from_the_new_version_after_the_folder_is_indexed_again() {
         json!("commercial-lease.txt")
     );
 }
+
+#[test]
+fn mcp_reads_a_link_out_of_the_folder_only_while_the_index_follows_such_links() {
+    let Some(python) = mcp_python() else { return };
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("matter");
+    let outside = tmp.path().join("shared-memos");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::copy(sample_corpus().join("nda.md"), docs.join("nda.md")).unwrap();
+    let memo = "Strategy memo.\n\nThe tenant will contest the withheld security deposit.\n";
+    std::fs::write(outside.join("memo.txt"), memo).unwrap();
+    std::os::unix::fs::symlink(outside.join("memo.txt"), docs.join("memo.txt")).unwrap();
+    let index = |follow: &str, code: i32| {
+        lexsearch()
+            .args(["index", "--quiet", follow, "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .assert()
+            .code(code);
+    };
+    let plan = json!({"calls": [
+        {"tool": "search", "arguments": {"query": "withheld security deposit", "k": 1, "mode": "keyword"}},
+        {"tool": "get_passage", "arguments": {"file": "memo.txt", "start_byte": 0}},
+        {"tool": "get_document_outline", "arguments": {"file": "memo.txt"}},
+    ]});
+    let server = stdio_server(&docs.join(".lexsearch"));
+
+    // Followed by the user's choice: indexed, found and read through the link.
+    index("--follow-links", 0);
+    let r = client(&python, &server, &plan).unwrap();
+    assert_eq!(ok(&r, 0)["hits"][0]["file"], json!("memo.txt"));
+    let passage = ok(&r, 1);
+    assert_eq!(passage["file"], json!("memo.txt"));
+    assert!(
+        passage["text"]
+            .as_str()
+            .unwrap()
+            .contains("withheld security deposit")
+    );
+    assert!(ok(&r, 2)["headings"].is_array());
+
+    // Not followed any more: the link is skipped (exit 2 names it), its document leaves the
+    // index, and the server neither finds nor reads it.
+    index("--follow-links=false", 2);
+    let r = client(&python, &server, &plan).unwrap();
+    assert_eq!(ok(&r, 0)["hits"], json!([]));
+    for i in [1, 2] {
+        let e = tool_error(&r, i);
+        assert!(e.contains("not in the index"), "{i}: {e}");
+        assert!(!e.contains("withheld"), "{e}");
+    }
+}
