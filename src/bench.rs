@@ -83,7 +83,9 @@ pub fn cpu_info() -> CpuInfo {
     // The 256-bit int8 paths (chosen with LEXSEARCH_INT8_ISA on an AVX-512 CPU) have half
     // the lanes of the 512-bit FMA units the f32 peak counts.
     let int8_flops_per_cycle = match int8 {
-        crate::embed::kernel::Int8Isa::Avx512Vnni => flops_per_cycle,
+        crate::embed::kernel::Int8Isa::Avx512Vnni | crate::embed::kernel::Int8Isa::Amx => {
+            flops_per_cycle
+        }
         _ => flops_per_cycle.min(32.0),
     };
     let f32_isa = if avx512 {

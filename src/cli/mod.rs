@@ -303,8 +303,8 @@ struct ModelArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceSpec,
     /// Number format of the encoder: auto (f32 on the CPU, f16 on a GPU), f32, f16, bf16, or
-    /// int8 (CPU, BERT-family models: 2.1-2.9x f32 with AVX-512 VNNI or AVX-VNNI, about 1.5x
-    /// with AVX2 alone; its quality cost is in docs/quality.md).
+    /// int8 (CPU, BERT-family models: 2.1-2.9x f32 with AVX-512 VNNI or AVX-VNNI, 2.6-3.2x
+    /// with AMX, about 1.5x with AVX2 alone; its quality cost is in docs/quality.md).
     #[arg(long, default_value = "auto", value_parser = parse_precision)]
     precision: Precision,
     /// Texts per forward pass (default 8 on the CPU, and in int8 at most 512 tokens: two
