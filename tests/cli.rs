@@ -647,28 +647,30 @@ fn roots_keep_exactly_the_chunks_with_a_word_they_begin() {
     assert!(in_sentence.len() < holding.len());
 }
 
+/// The chunk ids, ascending and once each, of the hits of `v` whose text `keep` accepts.
+fn hit_ids(v: &Value, keep: &dyn Fn(&str) -> bool) -> Vec<u64> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| keep(h["text"].as_str().unwrap()))
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect()
+}
+
 #[test]
 fn a_root_in_a_quoted_phrase_keeps_the_chunks_with_the_phrase_in_any_of_its_words() {
     use lexsearch::index::keyword::KeywordIndex;
     let Some(docs) = indexed_sample() else { return };
     let phrase = "terminat! for";
-    let ids = |v: &Value, keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|h| keep(h["text"].as_str().unwrap()))
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect::<std::collections::BTreeSet<u64>>()
-            .into_iter()
-            .collect()
-    };
     // Every chunk with a word of the root is a keyword hit of the root alone; those whose
     // text has the phrase, with any of those words in the root's place, qualify.
     let all = search_json(docs, &["terminat!", "--mode", "keyword", "-k", "400"]);
-    let holding = ids(&all, &|t| KeywordIndex::holds(t, phrase));
+    let holding = hit_ids(&all, &|t| KeywordIndex::holds(t, phrase));
     assert!(holding.len() >= 2, "{all}");
-    assert!(holding.len() < ids(&all, &|_| true).len());
+    assert!(holding.len() < hit_ids(&all, &|_| true).len());
     for mode in ["keyword", "semantic", "hybrid"] {
         let v = search_json(
             docs,
@@ -681,7 +683,7 @@ fn a_root_in_a_quoted_phrase_keeps_the_chunks_with_the_phrase_in_any_of_its_word
             ],
         );
         assert_eq!(v["required"], serde_json::json!([phrase]), "{mode}");
-        assert_eq!(ids(&v, &|_| true), holding, "{mode}");
+        assert_eq!(hit_ids(&v, &|_| true), holding, "{mode}");
     }
     // Left out, the phrase leaves the other chunks of the root.
     let v = search_json(
@@ -694,25 +696,14 @@ fn a_root_in_a_quoted_phrase_keeps_the_chunks_with_the_phrase_in_any_of_its_word
             "400",
         ],
     );
-    let rest: Vec<u64> = ids(&all, &|t| !KeywordIndex::holds(t, phrase));
-    assert_eq!(ids(&v, &|_| true), rest);
+    let rest: Vec<u64> = hit_ids(&all, &|t| !KeywordIndex::holds(t, phrase));
+    assert_eq!(hit_ids(&v, &|_| true), rest);
 }
 
 #[test]
 fn a_quoted_phrase_as_a_side_of_a_connector_keeps_the_chunks_with_it_that_close() {
     use lexsearch::index::keyword::{KeywordIndex, Near, Within};
     let Some(docs) = indexed_sample() else { return };
-    let ids = |v: &Value, keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|h| keep(h["text"].as_str().unwrap()))
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect::<std::collections::BTreeSet<u64>>()
-            .into_iter()
-            .collect()
-    };
     let all = search_json(
         docs,
         &[
@@ -730,18 +721,18 @@ fn a_quoted_phrase_as_a_side_of_a_connector_keeps_the_chunks_with_it_that_close(
             b: "landlord".into(),
             within,
         };
-        let close = ids(&all, &|t| KeywordIndex::holds_near(t, &near));
+        let close = hit_ids(&all, &|t| KeywordIndex::holds_near(t, &near));
         assert!(!close.is_empty(), "{connector}");
         let query = format!("\"security deposit\" {connector} landlord");
         for mode in ["keyword", "hybrid"] {
             let v = search_json(docs, &[&query, "--mode", mode, "-k", "400"]);
-            assert_eq!(ids(&v, &|_| true), close, "{query} in {mode}");
+            assert_eq!(hit_ids(&v, &|_| true), close, "{query} in {mode}");
             assert_eq!(v["near"][0]["a"], "security deposit", "{v}");
         }
         counts.push(close.len());
     }
     // Fewer chunks have them in one sentence than anywhere in the chunk.
-    assert!(counts[0] < ids(&all, &|t| t.to_lowercase().contains("security deposit")).len());
+    assert!(counts[0] < hit_ids(&all, &|t| t.to_lowercase().contains("security deposit")).len());
 }
 
 #[test]

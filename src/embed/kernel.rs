@@ -894,20 +894,10 @@ mod x86 {
                             }
                         }
                         for (r, acc) in acc.iter().enumerate().take(rows) {
-                            let s = _mm512_set1_ps(sx[r0 + r]);
-                            let z = _mm512_set1_epi32(zx[r0 + r]);
                             for (v, &acc) in acc.iter().enumerate() {
                                 let c = cb + v * 16;
-                                let sum = _mm512_loadu_si512(w.colsum.as_ptr().add(c).cast());
-                                let off = _mm512_mullo_epi32(sum, z);
-                                let ws = _mm512_loadu_ps(w.scale.as_ptr().add(c));
-                                let b = _mm512_loadu_ps(w.bias.as_ptr().add(c));
-                                let t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, off));
-                                let y = _mm512_add_ps(_mm512_mul_ps(t, _mm512_mul_ps(s, ws)), b);
-                                _mm512_storeu_ps(
-                                    out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c),
-                                    y,
-                                );
+                                let dst = out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c);
+                                store16(w, acc, c, sx[r0 + r], zx[r0 + r], dst);
                             }
                         }
                     }
@@ -1048,21 +1038,11 @@ mod x86 {
                         options(nostack)
                     );
                     for r in 0..(m - r0).min(32) {
-                        let s = _mm512_set1_ps(sx[r0 + r]);
-                        let z = _mm512_set1_epi32(zx[r0 + r]);
                         for v in 0..2 {
                             let c = cb + v * 16;
                             let acc = _mm512_loadu_si512(sums.as_ptr().add(r * 32 + v * 16).cast());
-                            let sum = _mm512_loadu_si512(w.colsum.as_ptr().add(c).cast());
-                            let off = _mm512_mullo_epi32(sum, z);
-                            let ws = _mm512_loadu_ps(w.scale.as_ptr().add(c));
-                            let b = _mm512_loadu_ps(w.bias.as_ptr().add(c));
-                            let t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, off));
-                            let y = _mm512_add_ps(_mm512_mul_ps(t, _mm512_mul_ps(s, ws)), b);
-                            _mm512_storeu_ps(
-                                out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c),
-                                y,
-                            );
+                            let dst = out.as_mut_ptr().cast::<f32>().add((r0 + r) * n + c);
+                            store16(w, acc, c, sx[r0 + r], zx[r0 + r], dst);
                         }
                     }
                 }
@@ -1091,6 +1071,25 @@ mod x86 {
             } else {
                 vnni256_evex(w, a, sx, zx, m, out)
             }
+        }
+    }
+
+    /// The epilogue of the 512-bit paths (VNNI, AMX): channels `c..c + 16` of one row from
+    /// their integer sums, `(acc − z · Σ q(w)) · (s_x · s_w) + b`, written to `dst`.
+    ///
+    /// Safety: AVX-512 F is present, `c + 16 <= w.n` and `dst` is valid for 16 writes.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store16(w: &QLinear, acc: __m512i, c: usize, sx: f32, zx: i32, dst: *mut f32) {
+        // SAFETY: the caller's guarantees: `colsum`, `scale` and `bias` are `w.n` long.
+        unsafe {
+            let sum = _mm512_loadu_si512(w.colsum.as_ptr().add(c).cast());
+            let off = _mm512_mullo_epi32(sum, _mm512_set1_epi32(zx));
+            let ws = _mm512_loadu_ps(w.scale.as_ptr().add(c));
+            let b = _mm512_loadu_ps(w.bias.as_ptr().add(c));
+            let t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, off));
+            let y = _mm512_add_ps(_mm512_mul_ps(t, _mm512_mul_ps(_mm512_set1_ps(sx), ws)), b);
+            _mm512_storeu_ps(dst, y);
         }
     }
 
