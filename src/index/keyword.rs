@@ -359,18 +359,16 @@ impl serde::Serialize for Within {
 }
 
 impl Near {
-    /// Each side: one stemmed word, a root (`negligen!`, `wom*n`) or a phrase (`"due
-    /// process"`), or why a side is none of them.
+    /// Each side: one stemmed word, a root (`negligen!`, `wom*n`), a phrase (`"due
+    /// process"`) or a phrase with a root in it (`"breach of contract!"`), or why a side is
+    /// none of them.
     pub fn sides(&self) -> std::result::Result<(Side, Side), String> {
         let one = |side: &str| {
             if let Some(root) = Root::parse(side.trim()) {
                 return Ok(Side::Root(root));
             }
             if root_phrase(side).is_some() {
-                return Err(format!(
-                    "{side:?} is a phrase with a root in it: a side of w/N, /s or /p is a word, \
-                     a root or a phrase of plain words (require this phrase with +\"...\")"
-                ));
+                return Ok(Side::RootPhrase(side.trim().to_string()));
             }
             let words: Vec<String> = analyze(&mut stemmed_analyzer(), side)
                 .into_iter()
@@ -396,6 +394,9 @@ pub enum Side {
     /// Two or more words in a row, stemmed as the `body` field keeps them (`"due process"`,
     /// or `12-401`).
     Phrase(Vec<String>),
+    /// A phrase with a root in it, as typed: its words as the `exact` field keeps them, each
+    /// root any word it stands for ([`KeywordIndex::holds`]).
+    RootPhrase(String),
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
@@ -1110,6 +1111,7 @@ impl KeywordIndex {
                                 .collect();
                             Some(Box::new(PhraseQuery::new(terms)) as Box<dyn Query>)
                         }
+                        Side::RootPhrase(item) => self.holding(&item)?,
                     };
                     match q {
                         Some(q) => both.push((Occur::Must, q)),
@@ -1188,19 +1190,19 @@ impl KeywordIndex {
         };
         // A root stands for words as the `exact` field keeps them: a word is the root's when
         // the exact token around it is ("non-negligent" is not `negligen!`).
-        let exact: Vec<(String, Range<usize>)> =
-            if matches!(a, Side::Root(_)) || matches!(b, Side::Root(_)) {
-                analyze(&mut exact_analyzer(), text)
-            } else {
-                Vec::new()
-            };
+        let exact_side = |s: &Side| matches!(s, Side::Root(_) | Side::RootPhrase(_));
+        let exact: Vec<(String, Range<usize>)> = if exact_side(&a) || exact_side(&b) {
+            analyze(&mut exact_analyzer(), text)
+        } else {
+            Vec::new()
+        };
         let is = |side: &Side, stem: &str, at: usize| match side {
             Side::Word(w) => w == stem,
             Side::Root(root) => {
                 let i = exact.partition_point(|(_, r)| r.start <= at);
                 i > 0 && exact[i - 1].1.contains(&at) && root.matches(&exact[i - 1].0)
             }
-            Side::Phrase(_) => false,
+            Side::Phrase(_) | Side::RootPhrase(_) => false,
         };
         // (stem, byte offset, position) of every token.
         let mut tokens: Vec<(String, usize, usize)> = Vec::new();
@@ -1221,6 +1223,23 @@ impl KeywordIndex {
                     .map(|(i, run)| (i, i + run.len() - 1, run[0].2, run[run.len() - 1].2))
                     .filter(|&(_, _, p, q)| !units || q - p <= most)
                     .collect(),
+                // Found among the exact tokens, then placed by the tokens inside its bytes.
+                Side::RootPhrase(item) => {
+                    let Some(places) = root_phrase(item) else {
+                        return Vec::new();
+                    };
+                    exact
+                        .windows(places.len())
+                        .filter(|run| run.iter().zip(&places).all(|((t, _), p)| p.matches(t)))
+                        .filter_map(|run| {
+                            let (from, to) = (run[0].1.start, run[run.len() - 1].1.end);
+                            let i0 = tokens.partition_point(|t| t.1 < from);
+                            let i1 = tokens.partition_point(|t| t.1 < to);
+                            (i1 > i0).then(|| (i0, i1 - 1, tokens[i0].2, tokens[i1 - 1].2))
+                        })
+                        .filter(|&(_, _, p, q)| !units || q - p <= most)
+                        .collect()
+                }
                 _ => tokens
                     .iter()
                     .enumerate()
@@ -2016,7 +2035,7 @@ mod tests {
         // `pre/N`: "breach" first.
         assert_eq!(found(Within::Before(3)), [1, 3, 6]);
         assert_eq!(found(Within::Before(4)), [1, 3, 6]);
-        // A side of more words is a phrase; one with a root in it is refused, naming it.
+        // A side of more words is a phrase.
         let phrase = Near {
             a: "third-party".into(),
             b: "beneficiary".into(),
@@ -2025,16 +2044,6 @@ mod tests {
         assert_eq!(
             phrase.sides().unwrap().0,
             Side::Phrase(vec!["third".into(), "parti".into()])
-        );
-        let rooted = Near {
-            a: "breach of contract!".into(),
-            ..phrase
-        };
-        assert!(
-            rooted
-                .sides()
-                .unwrap_err()
-                .contains("\"breach of contract!\" is a phrase with a root in it")
         );
     }
 
@@ -2068,6 +2077,26 @@ mod tests {
         assert_eq!(found(Within::Sentence), [1, 4, 7]);
         assert_eq!(found(Within::SentenceBefore), [1, 7]);
         assert_eq!(found(Within::Paragraph), [1, 2, 4, 5, 7]);
+        // A root in a phrase side finds what the phrase of its word finds.
+        for within in [
+            Within::Words(1),
+            Within::Words(2),
+            Within::Before(2),
+            Within::Sentence,
+            Within::SentenceBefore,
+            Within::Paragraph,
+        ] {
+            let near = Near {
+                a: "due proc!".into(),
+                b: "equal protect*on".into(),
+                within,
+            };
+            assert!(matches!(
+                near.sides(),
+                Ok((Side::RootPhrase(_), Side::RootPhrase(_)))
+            ));
+            assert_eq!(found_near(&idx, &texts, &near), found(within), "{within}");
+        }
         // A phrase and a word; a phrase does not pair with a word inside it.
         let near = Near {
             a: "due process".into(),
@@ -2282,6 +2311,8 @@ mod tests {
                     ("gamma", "gamma"),
                     ("alpha beta", "gamma"),
                     ("beta gamma", "alpha beta"),
+                    ("alph! beta", "gamma"),
+                    ("gam*a gam*a", "alpha"),
                 ] {
                     let near = Near {
                         a: a.into(),
