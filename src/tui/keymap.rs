@@ -77,6 +77,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("negligen!", "any ending: negligent…"),
             ("wom*n", "one letter: women"),
             ("object**", "up to two more letters"),
+            ("+\"due proc!\"", "a root in a phrase"),
         ],
     ),
     (
@@ -98,6 +99,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("a /p b", "in one paragraph"),
             ("a +s b", "a first, one sentence"),
             ("a +p b", "a first, one paragraph"),
+            ("\"a b\" /s c", "a phrase as a side"),
         ],
     ),
     (
@@ -404,16 +406,27 @@ mod tests {
                 let why = format!("{section}: {example} ({what}): {ops:?}");
                 match *section {
                     "Words" => match example.chars().next() {
-                        Some('+') => assert_eq!(ops.required.len(), 1, "{why}"),
+                        Some('+') => {
+                            assert_eq!(ops.required.len(), 1, "{why}");
+                            // A root inside the phrase stands for its words.
+                            let words = ops.required[0].split(' ');
+                            let roots = words.filter(|w| Root::parse(w).is_some()).count();
+                            assert_eq!(roots > 0, what.contains("root"), "{why}");
+                        }
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
                     "Near: a, b words or \"phrases\"" => {
                         assert_eq!(ops.near.len(), 1, "{why}");
                         let near = &ops.near[0];
-                        let connector = example.split(' ').nth(1).unwrap();
+                        let mut pieces = example.rsplit(' ');
+                        let (b, connector) = (pieces.next().unwrap(), pieces.next().unwrap());
+                        let a: Vec<&str> = pieces.collect();
                         assert_eq!(near.within.to_string(), connector, "{why}");
-                        assert_eq!((near.a.as_str(), near.b.as_str()), ("a", "b"), "{why}");
+                        assert_eq!(near.b, b, "{why}");
+                        let a: String = a.into_iter().rev().collect::<Vec<_>>().join(" ");
+                        assert_eq!(near.a, a.trim_matches('"'), "{why}");
+                        assert!(near.sides().is_ok(), "{why}");
                         let ordered = matches!(
                             near.within,
                             Within::Before(_) | Within::SentenceBefore | Within::ParagraphBefore
