@@ -1228,9 +1228,7 @@ impl KeywordIndex {
                     let Some(places) = root_phrase(item) else {
                         return Vec::new();
                     };
-                    exact
-                        .windows(places.len())
-                        .filter(|run| run.iter().zip(&places).all(|((t, _), p)| p.matches(t)))
+                    phrase_runs(&exact, &places)
                         .filter_map(|run| {
                             let (from, to) = (run[0].1.start, run[run.len() - 1].1.end);
                             let i0 = tokens.partition_point(|t| t.1 < from);
@@ -1426,13 +1424,9 @@ impl KeywordIndex {
                 .any(|(w, _)| root.matches(w));
         }
         if let Some(places) = root_phrase(item) {
-            let words: Vec<String> = analyze(&mut exact_analyzer(), text)
-                .into_iter()
-                .map(|(w, _)| w)
-                .collect();
-            return words
-                .windows(places.len())
-                .any(|w| w.iter().zip(&places).all(|(w, p)| p.matches(w)));
+            return phrase_runs(&analyze(&mut exact_analyzer(), text), &places)
+                .next()
+                .is_some();
         }
         words_in_a_row(text, item, stemmed_analyzer) || words_in_a_row(text, item, exact_analyzer)
     }
@@ -1569,6 +1563,16 @@ impl PhrasePlace {
             PhrasePlace::Root(r) => r.regex(),
         }
     }
+}
+
+/// The runs of `exact` tokens (with their byte ranges) that fill `places` one by one.
+fn phrase_runs<'a>(
+    exact: &'a [(String, Range<usize>)],
+    places: &'a [PhrasePlace],
+) -> impl Iterator<Item = &'a [(String, Range<usize>)]> {
+    exact
+        .windows(places.len())
+        .filter(move |run| run.iter().zip(places).all(|((t, _), p)| p.matches(t)))
 }
 
 /// `word` as a regular expression that matches it alone: ASCII punctuation escaped (exact
