@@ -482,6 +482,63 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
 }
 
 #[test]
+fn milvus_pinpoints_name_the_page_of_their_sentence_as_a_local_index_does() {
+    let Some(model) = real_model() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let url = server.url("paged");
+    let tmp = tempfile::tempdir().unwrap();
+    let (remote_docs, local_docs) = (tmp.path().join("remote"), tmp.path().join("local"));
+    for docs in [&remote_docs, &local_docs] {
+        std::fs::create_dir_all(docs).unwrap();
+        std::fs::write(docs.join("lease.pdf"), crate::formats::lease_pdf()).unwrap();
+    }
+    success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
+    success_json(&mut index_cmd(&model, &local_docs, None));
+    let dump = server.dump("paged");
+    assert_eq!(dump["properties"]["lexsearch.format"], "3", "{dump}");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    // The first keyword hit whose text holds `needle`, from the collection or the local index.
+    let hit = |backend: Option<&str>, query: &str, needle: &str| {
+        let mut cmd = lexsearch();
+        cmd.args(["search", "--json", "--mode", "keyword", "--model"])
+            .arg(&model);
+        match backend {
+            Some(url) => cmd.current_dir(elsewhere.path()).args(["--backend", url]),
+            None => cmd.current_dir(&local_docs),
+        };
+        let v = success_json(cmd.arg(query));
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["text"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no hit for {query:?} holds {needle:?}: {v}"))
+            .clone()
+    };
+    // One clause runs from page 4 onto page 5: each pinpoint names the page its sentence is on.
+    for (query, needle, page) in [
+        ("notice effective upon receipt", "addressee", 5),
+        ("notices delivered by courier in writing", "courier", 4),
+    ] {
+        let remote = hit(Some(&url), query, needle);
+        let local = hit(None, query, needle);
+        assert_eq!(
+            (remote["page"].as_u64(), remote["page_end"].as_u64()),
+            (Some(4), Some(5)),
+            "{remote}"
+        );
+        assert_eq!(remote["pinpoint"]["page"], page, "{remote}");
+        for field in ["page", "page_end", "start_byte", "end_byte", "text"] {
+            assert_eq!(remote[field], local[field], "{field}: {remote} / {local}");
+        }
+        assert_eq!(remote["pinpoint"], local["pinpoint"]);
+    }
+}
+
+#[test]
 fn a_killed_milvus_index_run_is_resumed_to_exactly_the_local_index() {
     let Some(model) = real_model() else { return };
     let Some(local) = crate::common::indexed_sample() else {

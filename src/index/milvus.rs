@@ -10,6 +10,8 @@
 //! start, end Int64                    byte range in the extracted text
 //! line       Int64                    1-based line of the first byte
 //! page, page_end, paragraph Int64     1-based, 0 when the format has none
+//! page_breaks VarChar                 where each later page begins in the chunk's text
+//!                                     (byte offsets, comma-separated; empty for most)
 //! text       VarChar                  the chunk's text, as shown
 //! mail       VarChar                  e-mail headers (JSON), empty for other documents
 //! body, context, exact  VarChar, analyzer  the terms the local keyword index holds in its
@@ -27,7 +29,9 @@
 //! arm is one hybrid search of the three sparse fields summed with the local index's field
 //! weights (`WeightedRanker` without normalisation).
 //!
-//! Collection properties: `lexsearch.format` (set when lexsearch creates the collection) and
+//! Collection properties: `lexsearch.format` (set when lexsearch creates the collection: 3;
+//! a collection of format 2, written before `page_breaks` was kept, is still searched and
+//! updated without it, its pinpoints on their chunk's first page) and
 //! `lexsearch.manifest` (the committed manifest: model fingerprint, chunker settings,
 //! counts, generation), read by searches on any machine and checked by writers like the
 //! local manifest.
@@ -51,10 +55,13 @@ use crate::{Error, Result};
 const FORMAT_PROPERTY: &str = "lexsearch.format";
 const MANIFEST_PROPERTY: &str = "lexsearch.manifest";
 /// The collection's layout: 1 had one `text` field analysed by the server; 2 holds
-/// lexsearch's analysed terms per keyword field and the e-mail headers.
-const FORMAT: &str = "2";
+/// lexsearch's analysed terms per keyword field and the e-mail headers; 3 adds the page
+/// breaks inside each chunk.
+const FORMAT: &str = "3";
+/// The last layout without `page_breaks`, still read and written.
+const FORMAT_WITHOUT_PAGES: &str = "2";
 const CRUMB_SEPARATOR: char = '\u{1f}';
-/// Stored fields a hit needs.
+/// Stored fields a hit needs (and `page_breaks`, where the collection has it).
 const FIELDS: [&str; 13] = [
     "id",
     "doc",
@@ -85,6 +92,8 @@ pub struct MilvusIndex {
     runtime: tokio::runtime::Runtime,
     /// Chunks returned by the last searches, so hits need no second round trip.
     seen: Mutex<HashMap<ChunkId, StoredChunk>>,
+    /// Whether the collection keeps page breaks (format 3), once known.
+    pages: Mutex<Option<bool>>,
 }
 
 type SdkError = milvus::v2::error::Error;
@@ -126,6 +135,7 @@ impl MilvusIndex {
             client,
             runtime,
             seen: Mutex::new(HashMap::new()),
+            pages: Mutex::new(None),
         })
     }
 
@@ -137,6 +147,29 @@ impl MilvusIndex {
             action,
             cause: cause(&e),
         }
+    }
+
+    /// Whether the collection keeps page breaks: every collection this version creates, not
+    /// one of format 2 (read from its properties once).
+    fn keeps_pages(&self) -> Result<bool> {
+        let known = *self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        match known {
+            Some(keeps) => Ok(keeps),
+            None => {
+                let keeps = keeps_pages(&self.properties()?);
+                self.remember_pages(keeps);
+                Ok(keeps)
+            }
+        }
+    }
+
+    fn remember_pages(&self, keeps: bool) {
+        *self.pages.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeps);
+    }
+
+    /// The stored fields a hit is read from.
+    fn output_fields(&self) -> Result<Vec<&'static str>> {
+        Ok(output_fields(self.keeps_pages()?))
     }
 
     fn exists(&self) -> Result<bool> {
@@ -201,6 +234,7 @@ impl MilvusIndex {
             .add_field(int("paragraph"))
             .add_field(text("text", MAX_TEXT))
             .add_field(text("mail", MAX_TEXT))
+            .add_field(text("page_breaks", MAX_TEXT))
             .add_field(
                 sdk::FieldSchema::new()
                     .name("dense")
@@ -259,6 +293,7 @@ impl MilvusIndex {
         self.runtime
             .block_on(self.client.create_collection(request))
             .map_err(self.fail(action))?;
+        self.remember_pages(true);
         self.load()
     }
 
@@ -287,11 +322,12 @@ impl MilvusIndex {
     /// Keeps the stored chunks of `results` and returns their ids and scores, best first.
     fn collect(&self, results: &SearchResults, action: &str) -> Result<Vec<(ChunkId, f32)>> {
         let mut out = Vec::new();
+        let pages = self.keeps_pages()?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         for result in results.get_results() {
             let scores = result.get_scores();
             for (row, score) in result.rows().map_err(self.fail(action))?.zip(scores) {
-                let chunk = stored(&row).map_err(|e| self.fail(action)(*e))?;
+                let chunk = stored(&row, pages).map_err(|e| self.fail(action)(*e))?;
                 out.push((chunk.chunk_id, *score));
                 seen.insert(chunk.chunk_id, chunk);
             }
@@ -331,7 +367,7 @@ impl MilvusIndex {
         let request = HybridSearchRequest::builder()
             .collection_name(&self.collection)
             .sub_requests(arms)
-            .output_fields(FIELDS)
+            .output_fields(self.output_fields()?)
             .limit(k as i64)
             .consistency_level(sdk::ConsistencyLevel::Strong)
             .rerank(rerank)
@@ -355,7 +391,7 @@ impl MilvusIndex {
             .collection_name(&self.collection)
             .vector_field(field)
             .vectors(vectors)
-            .output_fields(FIELDS)
+            .output_fields(self.output_fields()?)
             .limit(k as i64)
             .consistency_level(sdk::ConsistencyLevel::Strong)
             .build()
@@ -390,8 +426,41 @@ fn connection_lost(e: &SdkError) -> bool {
     text.contains("transport error") || text.contains("broken pipe")
 }
 
-/// A chunk from a result row's stored fields.
-fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>> {
+/// Whether a collection with these properties keeps page breaks: all but format 2 (a
+/// collection of another format is refused before it is read or written).
+fn keeps_pages(properties: &HashMap<String, String>) -> bool {
+    properties.get(FORMAT_PROPERTY).map(String::as_str) != Some(FORMAT_WITHOUT_PAGES)
+}
+
+/// The stored fields a hit is read from, with `page_breaks` where the collection keeps them.
+fn output_fields(pages: bool) -> Vec<&'static str> {
+    let mut fields = FIELDS.to_vec();
+    if pages {
+        fields.push("page_breaks");
+    }
+    fields
+}
+
+/// Page breaks as one string: byte offsets, comma-separated.
+fn page_breaks_text(breaks: &[usize]) -> String {
+    let list: Vec<String> = breaks.iter().map(usize::to_string).collect();
+    list.join(",")
+}
+
+/// Page breaks read back; a malformed list (not written by lexsearch) reads as none, so
+/// pinpoints fall back to the chunk's first page.
+fn parse_page_breaks(text: &str) -> Vec<usize> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split(',')
+        .map(str::parse)
+        .collect::<std::result::Result<Vec<usize>, _>>()
+        .unwrap_or_default()
+}
+
+/// A chunk from a result row's stored fields (`pages`: whether the row has `page_breaks`).
+fn stored(row: &ResultRow<'_>, pages: bool) -> std::result::Result<StoredChunk, Box<SdkError>> {
     let int = |name: &str| row.get_i64(name).map_err(Box::new);
     let string = |name: &str| row.get_str(name).map_err(Box::new);
     let opt = |name: &str| -> std::result::Result<Option<u32>, Box<SdkError>> {
@@ -420,13 +489,17 @@ fn stored(row: &ResultRow<'_>) -> std::result::Result<StoredChunk, Box<SdkError>
             "" => None,
             json => serde_json::from_str(json).ok(),
         },
-        // Not kept in the collection: a pinpoint's page is its chunk's first page.
-        page_breaks: Vec::new(),
+        // Not kept in a collection of format 2: a pinpoint's page is its chunk's first page.
+        page_breaks: if pages {
+            parse_page_breaks(string("page_breaks")?)
+        } else {
+            Vec::new()
+        },
     })
 }
 
-/// A chunk as a row to upsert.
-fn row(r: &RemoteRow) -> serde_json::Value {
+/// A chunk as a row to upsert (`pages`: whether the collection keeps page breaks).
+fn row(r: &RemoteRow, pages: bool) -> serde_json::Value {
     let c = &r.chunk;
     let crumbs = c.breadcrumb.join(&CRUMB_SEPARATOR.to_string());
     let mut value = json!({
@@ -446,6 +519,12 @@ fn row(r: &RemoteRow) -> serde_json::Value {
         "dense": r.vector,
     });
     if let Some(map) = value.as_object_mut() {
+        if pages {
+            map.insert(
+                "page_breaks".to_string(),
+                json!(page_breaks_text(&c.page_breaks)),
+            );
+        }
         for f in KeywordIndex::chunk_terms(c) {
             map.insert(
                 f.field.to_string(),
@@ -504,15 +583,18 @@ impl RemoteIndex for MilvusIndex {
         }
         let mut properties = self.properties()?;
         match properties.get(FORMAT_PROPERTY).map(String::as_str) {
-            Some(FORMAT) | None => Ok(properties.remove(MANIFEST_PROPERTY)),
+            Some(FORMAT | FORMAT_WITHOUT_PAGES) | None => {
+                self.remember_pages(keeps_pages(&properties));
+                Ok(properties.remove(MANIFEST_PROPERTY))
+            }
             Some(other) => Err(Error::Remote {
                 server: self.name.clone(),
                 action: "opening the collection".into(),
                 cause: format!(
                     "collection {:?} has the layout of another lexsearch version (format \
-                     {other}, this one writes {FORMAT}: lexsearch's analysed keyword fields \
-                     and e-mail headers); re-index it with `lexsearch index DIR --backend {} \
-                     --rebuild`",
+                     {other}, this one writes {FORMAT}: lexsearch's analysed keyword fields, \
+                     e-mail headers and page breaks); re-index it with `lexsearch index DIR \
+                     --backend {} --rebuild`",
                     self.collection, self.name
                 ),
             }),
@@ -552,7 +634,8 @@ impl RemoteIndex for MilvusIndex {
             return Ok(());
         }
         let action = format!("upserting {} chunks", rows.len());
-        let json: Vec<serde_json::Value> = rows.iter().map(row).collect();
+        let pages = self.keeps_pages()?;
+        let json: Vec<serde_json::Value> = rows.iter().map(|r| row(r, pages)).collect();
         let send = || async {
             let insert = sdk::request::dml::InsertRequest::builder()
                 .collection_name(&self.collection)
@@ -722,7 +805,7 @@ impl RemoteIndex for MilvusIndex {
                 ids.start,
                 ids.end.min(i64::MAX as u64)
             ))
-            .output_fields(FIELDS)
+            .output_fields(self.output_fields()?)
             .limit(ids.end.saturating_sub(ids.start).min(16_384) as i64)
             .consistency_level(sdk::ConsistencyLevel::Strong)
             .build()
@@ -731,8 +814,9 @@ impl RemoteIndex for MilvusIndex {
             .runtime
             .block_on(self.client.query(request))
             .map_err(self.fail(action))?;
+        let pages = self.keeps_pages()?;
         let rows = response.results().rows().map_err(self.fail(action))?;
-        rows.map(|row| stored(&row).map_err(|e| self.fail(action)(*e)))
+        rows.map(|row| stored(&row, pages).map_err(|e| self.fail(action)(*e)))
             .collect()
     }
 
@@ -744,7 +828,7 @@ impl RemoteIndex for MilvusIndex {
         let request = QueryRequest::builder()
             .collection_name(&self.collection)
             .filter(format!("id == {}", id.0))
-            .output_fields(FIELDS)
+            .output_fields(self.output_fields()?)
             .consistency_level(sdk::ConsistencyLevel::Strong)
             .build()
             .map_err(self.fail(action))?;
@@ -754,7 +838,9 @@ impl RemoteIndex for MilvusIndex {
             .map_err(self.fail(action))?;
         let mut rows = response.results().rows().map_err(self.fail(action))?;
         match rows.next() {
-            Some(row) => Ok(Some(stored(&row).map_err(|e| self.fail(action)(*e))?)),
+            Some(row) => Ok(Some(
+                stored(&row, self.keeps_pages()?).map_err(|e| self.fail(action)(*e))?,
+            )),
             None => Ok(None),
         }
     }
@@ -772,5 +858,59 @@ mod tests {
             "termin x372e32286129 xc2a7 1983 x636166c3a9"
         );
         assert_eq!(server_terms(&[]), "");
+    }
+
+    fn paged_row() -> RemoteRow {
+        RemoteRow {
+            chunk: StoredChunk {
+                chunk_id: ChunkId(7),
+                doc_id: DocId(2),
+                path: "lease.pdf".into(),
+                title: "Lease".into(),
+                breadcrumb: vec!["ARTICLE 5".into()],
+                text: "Notices. A notice is effective upon receipt.".into(),
+                range: 100..144,
+                line: 3,
+                place: Place {
+                    page: Some(4),
+                    page_end: Some(6),
+                    paragraph: None,
+                },
+                mail: None,
+                page_breaks: vec![9, 30],
+            },
+            vector: vec![0.5, -0.5],
+        }
+    }
+
+    #[test]
+    fn page_breaks_are_sent_only_to_collections_that_keep_them() {
+        let r = paged_row();
+        let v = row(&r, true);
+        assert_eq!(v["page_breaks"], "9,30");
+        assert_eq!(
+            parse_page_breaks(v["page_breaks"].as_str().unwrap()),
+            [9, 30]
+        );
+        // A collection of format 2 has no such field: the server would refuse the row.
+        assert!(row(&r, false).get("page_breaks").is_none());
+        assert_eq!(row(&r, true)["page"], 4);
+        let mut single = r.clone();
+        single.chunk.page_breaks.clear();
+        assert_eq!(row(&single, true)["page_breaks"], "");
+        assert_eq!(parse_page_breaks(""), Vec::<usize>::new());
+        // Not lexsearch's list: no breaks, so pinpoints keep to the chunk's first page.
+        assert_eq!(parse_page_breaks("9,x"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn collections_of_format_2_are_read_without_page_breaks() {
+        let props =
+            |format: &str| HashMap::from([(FORMAT_PROPERTY.to_string(), format.to_string())]);
+        assert!(keeps_pages(&props(FORMAT)));
+        assert!(!keeps_pages(&props(FORMAT_WITHOUT_PAGES)));
+        assert!(output_fields(true).contains(&"page_breaks"));
+        assert!(!output_fields(false).contains(&"page_breaks"));
+        assert_eq!(output_fields(false), FIELDS);
     }
 }
