@@ -138,7 +138,8 @@ struct PathLatency {
     pattern: String,
     /// Indexed files it keeps.
     files: usize,
-    /// The first search, which reads the index's file list (once per searcher).
+    /// The first search, which also finds the files the pattern keeps (once per searcher and
+    /// pattern).
     first_ms: f64,
     /// Each mode's latency after that.
     latency: Vec<(String, Latency)>,
@@ -348,7 +349,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         report.query_latency =
             mode_latencies(&searcher, &embedder, rounds, &PathFilter::default())?;
         for pattern in &args.paths {
-            // A searcher of its own, so that each first search reads the file list.
+            // A searcher of its own, so that each first search finds its files.
             let searcher = Searcher::open(index)?;
             let paths = PathFilter::new([pattern]);
             let mut req = SearchRequest::new(QUERIES[0], 10);
@@ -654,7 +655,7 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
         for p in &r.path_latency {
             writeln!(
                 w,
-                "narrowed to --path {} ({} files; first search {:.1} ms, reading the file list):",
+                "narrowed to --path {} ({} files; first search {:.1} ms, which finds them):",
                 p.pattern, p.files, p.first_ms
             )?;
             write_mode_latencies(&mut w, &p.latency)?;

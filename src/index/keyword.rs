@@ -24,7 +24,8 @@ use tantivy::query::{
     TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::tokenizer::{
     Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenStream, SimpleTokenizer,
@@ -92,6 +93,10 @@ struct Fields {
     /// The text's words placed by sentence and paragraph ([`units_analyzer`], for `/s` and
     /// `/p`); `None` in indexes made before the field existed.
     units: Option<Field>,
+    /// The document's path again, indexed whole (one term per file), so the files a `--path`
+    /// filter keeps are found in the term dictionary without reading stored chunks; `None`
+    /// in indexes made before the field existed.
+    file: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -137,6 +142,7 @@ fn schema() -> (Schema, Fields) {
                 ),
             ),
         ),
+        file: Some(b.add_text_field("file", STRING)),
     };
     (b.build(), fields)
 }
@@ -605,6 +611,7 @@ impl KeywordIndex {
             mail_from: index.schema().get_field("mail_from").ok(),
             mail_to: index.schema().get_field("mail_to").ok(),
             units: index.schema().get_field("units").ok(),
+            file: index.schema().get_field("file").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -623,13 +630,14 @@ impl KeywordIndex {
 
     /// The fields added since the first version, which an index of an earlier one lacks.
     #[cfg(test)]
-    pub(crate) const ADDED_FIELDS: [&str; 6] = [
+    pub(crate) const ADDED_FIELDS: [&str; 7] = [
         "mail",
         "sent",
         "page_breaks",
         "mail_from",
         "mail_to",
         "units",
+        "file",
     ];
 
     /// Creates an empty index in `path` as an earlier version made it: without the fields
@@ -956,6 +964,60 @@ impl KeywordIndex {
             }
         }
         Ok(docs.into_values().collect())
+    }
+
+    /// The files whose path (relative to the indexed folder) `keep` accepts, read from the
+    /// `file` field's terms (no stored chunk is read): their live chunks (`None` when they
+    /// are every file of the index) and how many files they are. `None` for an index made
+    /// before that field, whose files [`documents`](Self::documents) lists instead.
+    pub fn files_kept(
+        &self,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Option<(Option<ChunkSet>, usize)>> {
+        use tantivy::DocSet;
+        let Some(field) = self.fields.file else {
+            return Ok(None);
+        };
+        let err = Self::err(&self.path);
+        let io = |e: std::io::Error| Self::err(&self.path)(e.into());
+        let searcher = self.reader.searcher();
+        // Every file with a live chunk (a removed chunk's term stays until its segment is
+        // merged), each segment's in order; a file changed since its segment was written
+        // may be in two.
+        let mut files: Vec<String> = Vec::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field).map_err(&err)?;
+            let mut terms = inverted.terms().stream().map_err(io)?;
+            while terms.advance() {
+                let Ok(path) = std::str::from_utf8(terms.key()) else {
+                    continue;
+                };
+                if segment.has_deletes() {
+                    let mut postings = inverted
+                        .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                        .map_err(io)?;
+                    let mut at = postings.doc();
+                    while at != tantivy::TERMINATED && segment.is_deleted(at) {
+                        at = postings.advance();
+                    }
+                    if at == tantivy::TERMINATED {
+                        continue;
+                    }
+                }
+                files.push(path.to_string());
+            }
+        }
+        files.sort_unstable();
+        files.dedup();
+        let kept: Vec<&String> = files.iter().filter(|p| keep(p)).collect();
+        // A filter that keeps every file narrows nothing.
+        let chunks = if kept.len() == files.len() {
+            None
+        } else {
+            let terms = kept.iter().map(|p| Term::from_field_text(field, p));
+            Some(self.chunks_matching(&TermSetQuery::new(terms))?)
+        };
+        Ok(Some((chunks, kept.len())))
     }
 
     /// The live chunks of the documents `docs`, read from the `doc_id` terms and the
@@ -1402,6 +1464,7 @@ impl KeywordIndex {
             f.mail_from,
             f.mail_to,
             f.units,
+            f.file,
         ]
         .iter()
         .any(Option::is_none)
@@ -1699,6 +1762,9 @@ impl KeywordWriter {
         }
         if let Some(field) = f.units {
             doc.add_text(field, &chunk.text);
+        }
+        if let Some(field) = f.file {
+            doc.add_text(field, &chunk.path);
         }
         if let Some(field) = f.page_breaks {
             for &b in &chunk.page_breaks {
@@ -2620,6 +2686,67 @@ mod tests {
         let docs: Vec<DocId> = idx.documents().unwrap().iter().map(|c| c.doc_id).collect();
         assert_eq!(docs, [DocId(2)]);
         assert!(idx.chunks_of_documents(&[DocId(1)]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_files_a_path_filter_keeps_are_the_live_files_the_stored_chunks_name() {
+        // Four files over two segments; then one is removed and one changed (its chunks
+        // deleted and added again, in a third segment).
+        let chunks: Vec<StoredChunk> = (10..50u64)
+            .filter(|i| i % 10 < 2)
+            .map(|i| {
+                let mut c = chunk(i, "Rent is due monthly.");
+                c.path = format!(
+                    "{}/doc{}.txt",
+                    if i < 30 { "leases" } else { "wills" },
+                    i / 10
+                );
+                c
+            })
+            .collect();
+        let (_d, idx) = index(&chunks[..4]);
+        let mut w = idx.writer(1).unwrap();
+        for c in &chunks[4..] {
+            w.add(c).unwrap();
+        }
+        w.commit().unwrap();
+        w.delete_doc(DocId(1));
+        w.delete_doc(DocId(3));
+        w.add(&chunks[4]).unwrap();
+        w.commit().unwrap();
+        idx.reload().unwrap();
+        let by_documents = |keep: &dyn Fn(&str) -> bool| {
+            let docs: Vec<DocId> = idx
+                .documents()
+                .unwrap()
+                .into_iter()
+                .filter(|c| keep(&c.path))
+                .map(|c| c.doc_id)
+                .collect();
+            (idx.chunks_of_documents(&docs).unwrap(), docs.len())
+        };
+        let leases = |p: &str| p.starts_with("leases/");
+        let (chunks, files) = idx.files_kept(leases).unwrap().unwrap();
+        assert_eq!(files, 1, "doc1 was removed");
+        assert_eq!(chunks.as_ref().unwrap().ids(), [20, 21]);
+        let (expected, n) = by_documents(&leases);
+        assert_eq!((chunks.unwrap().ids(), files), (expected.ids(), n));
+        let wills = |p: &str| p.starts_with("wills/");
+        let (chunks, files) = idx.files_kept(wills).unwrap().unwrap();
+        assert_eq!(files, 2);
+        assert_eq!(
+            chunks.unwrap().ids(),
+            [30, 40, 41],
+            "doc3 only as added again"
+        );
+        // Every live file kept: nothing to narrow.
+        assert_eq!(idx.files_kept(|_| true).unwrap().unwrap(), (None, 3));
+        let (none, files) = idx.files_kept(|_| false).unwrap().unwrap();
+        assert_eq!((none.unwrap().ids().len(), files), (0, 0));
+        // An index made before the field: the stored chunks answer instead.
+        let dir = tempfile::tempdir().unwrap();
+        let old = KeywordIndex::create_without(dir.path(), &["file"]).unwrap();
+        assert!(old.files_kept(|_| true).unwrap().is_none());
     }
 
     #[test]

@@ -35,7 +35,12 @@ impl PathFilter {
 
     /// Whether the file at `path` (relative to the indexed folder) is searched.
     pub fn keeps(&self, path: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|p| path_matches(p, path))
+        self.0.is_empty() || self.matcher().keeps(path)
+    }
+
+    /// The patterns prepared once, for testing many paths.
+    pub fn matcher(&self) -> PathMatcher {
+        PathMatcher(self.0.iter().map(|p| Pattern::new(p)).collect())
     }
 }
 
@@ -45,29 +50,58 @@ impl std::fmt::Display for PathFilter {
     }
 }
 
+/// A [`PathFilter`]'s patterns, lowercased and split into characters once.
+pub struct PathMatcher(Vec<Pattern>);
+
+impl PathMatcher {
+    /// Whether the file at `path` is searched ([`PathFilter::keeps`]).
+    pub fn keeps(&self, path: &str) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        let lower = path.to_lowercase();
+        let mut chars = None;
+        self.0.iter().any(|p| p.matches(&lower, &mut chars))
+    }
+}
+
+/// One pattern of [`path_matches`], prepared.
+struct Pattern {
+    /// Lowercased, trimmed.
+    text: String,
+    /// The same, as characters, when it has a wildcard; `None` for a substring.
+    glob: Option<Vec<char>>,
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Self {
+        let text = pattern.trim().to_lowercase();
+        let glob = text.contains(['*', '?']).then(|| text.chars().collect());
+        Pattern { text, glob }
+    }
+
+    /// Whether the lowercased `path` matches (`chars`: its characters, made on first need).
+    fn matches(&self, path: &str, chars: &mut Option<Vec<char>>) -> bool {
+        let Some(pattern) = &self.glob else {
+            return path.contains(&self.text);
+        };
+        let whole = chars.get_or_insert_with(|| path.chars().collect());
+        if glob(pattern, whole) {
+            return true;
+        }
+        if !self.text.contains('/') {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let name: Vec<char> = name.chars().collect();
+            return glob(pattern, &name);
+        }
+        false
+    }
+}
+
 /// Whether `path` (relative to the indexed folder) passes the filter `pattern`.
 /// An empty pattern keeps everything.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    let pattern = pattern.trim();
-    if pattern.is_empty() {
-        return true;
-    }
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let path = path.to_lowercase();
-    if !pattern.iter().any(|&c| c == '*' || c == '?') {
-        let needle: String = pattern.iter().collect();
-        return path.contains(&needle);
-    }
-    let whole: Vec<char> = path.chars().collect();
-    if glob(&pattern, &whole) {
-        return true;
-    }
-    if !pattern.contains(&'/') {
-        let name = path.rsplit('/').next().unwrap_or(&path);
-        let name: Vec<char> = name.chars().collect();
-        return glob(&pattern, &name);
-    }
-    false
+    Pattern::new(pattern).matches(&path.to_lowercase(), &mut None)
 }
 
 /// Wildcard matching with one backtrack point (the classic linear-time algorithm).

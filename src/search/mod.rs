@@ -311,7 +311,7 @@ pub struct Searcher {
     dir: PathBuf,
     arms: Arms,
     /// Every indexed file's document and path, read once for the first search narrowed to
-    /// some files (a local index only).
+    /// some files (a local index made before the keyword index's `file` field only).
     files: OnceLock<Vec<(DocId, String)>>,
     /// The last path filter searched and what it resolved to ([`Searcher::scope`]): a TUI
     /// or an assistant usually asks several questions of the same files.
@@ -527,6 +527,12 @@ impl Searcher {
         {
             return Ok(Some(scope.clone()));
         }
+        let matcher = paths.matcher();
+        if let Some(scope) = keyword.files_kept(|path| matcher.keeps(path))? {
+            *last() = Some((paths.clone(), scope.clone()));
+            return Ok(Some(scope));
+        }
+        // An index made before the `file` field: its files from the stored chunks.
         let files = match self.files.get() {
             Some(files) => files,
             None => {
@@ -540,7 +546,7 @@ impl Searcher {
         };
         let docs: Vec<DocId> = files
             .iter()
-            .filter(|(_, path)| paths.keeps(path))
+            .filter(|(_, path)| matcher.keeps(path))
             .map(|(doc, _)| *doc)
             .collect();
         // A filter that keeps every file narrows nothing.
