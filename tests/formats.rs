@@ -184,6 +184,47 @@ fn msa_docx() -> Vec<u8> {
 }
 
 #[test]
+fn a_pdf_in_two_columns_drawn_line_by_line_is_searched_column_by_column() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let left = [
+        "The Tenant shall pay the rent on the",
+        "first day of every month, without any",
+        "demand or deduction whatsoever, to the",
+        "Landlord at the office named above.",
+    ];
+    let right = [
+        "The Landlord shall repair the roof and",
+        "the outside walls within thirty days",
+        "after the Tenant gives it written notice",
+        "of a defect, at the Landlord's own cost.",
+    ];
+    let bytes = fixtures::two_column_pdf("ARTICLE 3 RENT AND REPAIRS", &left, &right, true);
+    fs::write(docs.join("lease.pdf"), bytes).unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each phrase runs from one line of a column onto the next: drawn line by line, the
+    // other column's line came between them.
+    for phrase in [
+        "\"without any demand or deduction\"",
+        "\"within thirty days after the Tenant\"",
+    ] {
+        let hits = search(&docs, phrase, &["--mode", "keyword"]);
+        assert_eq!(hits.len(), 1, "{phrase}: {hits:?}");
+        let text = hits[0]["text"].as_str().unwrap();
+        assert!(text.contains(&left.join("\n")), "{text}");
+        assert!(text.contains(&right.join("\n")), "{text}");
+    }
+}
+
+#[test]
 fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
     let Some(model) = real_model() else { return };
     let dir = tempfile::tempdir().unwrap();

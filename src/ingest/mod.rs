@@ -8,6 +8,7 @@
 //! output and errors): each format imports it, never [`extract`], which imports the formats.
 
 pub mod chunk;
+pub mod columns;
 pub mod docx;
 pub mod extract;
 pub mod isolate;

@@ -1,8 +1,9 @@
 //! PDF: the text layer, page by page.
 //!
 //! The document is parsed with lopdf; each page's text comes from a [`PdfBackend`]
-//! (pdf-extract by default: docs/formats.md compares the candidates). The raw page texts are
-//! then cleaned ([`assemble`]):
+//! (pdf-extract by default: docs/formats.md compares the candidates; its characters are put
+//! in reading order where a page draws its columns line by line, [`super::columns`]). The raw
+//! page texts are then cleaned ([`assemble`]):
 //!
 //! 1. normalised: `\r` and NUL dropped, ligatures expanded (`ﬁ` → `fi`), soft hyphens at line
 //!    ends treated as hyphens, trailing spaces and runs of blank lines trimmed;
@@ -24,6 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::columns::PageRecorder;
 use super::types::{ExtractError, ExtractedText, Extractor};
 
 /// What separates two pages in the extracted text: a blank line, which the chunker also
@@ -105,10 +107,10 @@ pub fn raw_pages(
     for n in numbers {
         let got = match backend {
             PdfBackend::PdfExtract => {
-                let mut text = String::new();
-                let mut out = pdf_extract::PlainTextOutput::new(&mut text);
-                pdf_extract::output_doc_page(&doc, &mut out, n)
-                    .map(|()| text)
+                // Recorded, then written in reading order (columns drawn line by line).
+                let mut page = PageRecorder::default();
+                pdf_extract::output_doc_page(&doc, &mut page, n)
+                    .and_then(|()| page.text())
                     .map_err(|e| e.to_string())
             }
             PdfBackend::Lopdf => doc.extract_text(&[n]).map_err(|e| e.to_string()),
@@ -571,7 +573,7 @@ fn dehyphenate(pages: &mut [Vec<String>], vocabulary: &Vocabulary) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::fixtures::{PdfOptions, lines, pdf, pdf_with};
+    use crate::ingest::fixtures::{PdfOptions, lines, pdf, pdf_with, two_column_pdf};
     use std::ops::Range;
 
     /// Page ranges are sorted, inside the text and on character boundaries.
@@ -746,6 +748,35 @@ mod tests {
         let y = extract_pdf(&bytes, PdfBackend::Lopdf).unwrap();
         assert!(y.text.contains("Security Deposit"), "{}", y.text);
         assert_eq!(y.pages.len(), 2);
+    }
+
+    #[test]
+    fn two_columns_read_column_by_column_however_the_page_draws_them() {
+        let left = [
+            "The Tenant shall pay the rent on the",
+            "first day of every month, without any",
+            "demand or deduction whatsoever, to the",
+            "Landlord at the office named above.",
+            "Rent for a part of a month is prorated.",
+        ];
+        let right = [
+            "The Landlord shall repair the roof and",
+            "the outside walls within thirty days",
+            "after the Tenant gives it written notice",
+            "of a defect, at the Landlord's own cost,",
+            "unless the Tenant caused the defect.",
+        ];
+        let title = "ARTICLE 3 RENT AND REPAIRS OF THE PREMISES AT NINE ELM STREET";
+        let expected = format!("{title}\n\n{}\n{}", left.join("\n"), right.join("\n"));
+        for by_rows in [false, true] {
+            let bytes = two_column_pdf(title, &left, &right, by_rows);
+            let x = PdfExtractor.extract(&bytes).unwrap();
+            assert_eq!(
+                page_texts(&x),
+                [expected.as_str()],
+                "drawn by rows: {by_rows}"
+            );
+        }
     }
 
     #[test]

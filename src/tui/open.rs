@@ -225,13 +225,15 @@ fn at_line(command: &str, path: &str, line: u32) -> Opener {
 }
 
 /// What `y` copies: `path:line` for plain text, `path#page=N` for paged documents (the PDF
-/// open-parameter form), `path ¶ N` for paragraph-numbered ones.
+/// open-parameter form), `path ¶ N` for paragraph-numbered ones; the line and page of the
+/// hit's pinpoint where it has one, as [`OpenTarget::of`] opens it.
 pub fn place_text(hit: &Hit) -> String {
-    let path = hit.path.display();
-    match (hit.page, hit.paragraph) {
+    let target = OpenTarget::of(hit);
+    let path = target.path.display();
+    match (target.page, target.paragraph) {
         (Some(p), _) => format!("{path}#page={p}"),
         (None, Some(n)) => format!("{path} ¶ {n}"),
-        (None, None) => format!("{path}:{}", hit.line),
+        (None, None) => format!("{path}:{}", target.line),
     }
 }
 
@@ -281,6 +283,8 @@ mod tests {
             score: 0.5,
         });
         assert_eq!(OpenTarget::of(&h).line, 41);
+        h.path = PathBuf::from("/d/lease.txt");
+        assert_eq!(place_text(&h), "/d/lease.txt:41", "copied as opened");
     }
 
     #[test]
@@ -298,6 +302,8 @@ mod tests {
         });
         assert_eq!(OpenTarget::of(&h).page, Some(4));
         assert_eq!(h.place_label(), "p. 4 (pp. 3–4)");
+        h.path = PathBuf::from("/d/lease.pdf");
+        assert_eq!(place_text(&h), "/d/lease.pdf#page=4", "copied as opened");
     }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -400,6 +400,51 @@ fn text_ops(lines: &[String]) -> Vec<Operation> {
     ops
 }
 
+/// A one-page PDF: `title` across the top, then two columns of lines (left at x 72, right at
+/// x 320, 11 pt Helvetica, 14 pt apart), drawn a column at a time or, with `by_rows`, each
+/// line across the page (left part, then right), as some producers draw them.
+pub fn two_column_pdf(title: &str, left: &[&str], right: &[&str], by_rows: bool) -> Vec<u8> {
+    let show = |x: i64, y: i64, text: &str| {
+        vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 11.into()]),
+            Operation::new("Td", vec![x.into(), y.into()]),
+            Operation::new("Tj", vec![Object::string_literal(win_ansi(text))]),
+            Operation::new("ET", vec![]),
+        ]
+    };
+    let y = |k: usize| 730 - 14 * k as i64;
+    let mut ops = show(72, 760, title);
+    if by_rows {
+        for k in 0..left.len().max(right.len()) {
+            if let Some(l) = left.get(k) {
+                ops.extend(show(72, y(k), l));
+            }
+            if let Some(r) = right.get(k) {
+                ops.extend(show(320, y(k), r));
+            }
+        }
+    } else {
+        for (k, l) in left.iter().enumerate() {
+            ops.extend(show(72, y(k), l));
+        }
+        for (k, r) in right.iter().enumerate() {
+            ops.extend(show(320, y(k), r));
+        }
+    }
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type1",
+        "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
+    });
+    let resources = dictionary! { "Font" => dictionary! { "F1" => font_id } };
+    let page = letter_page(&mut doc, pages_id, ops, resources);
+    finish(doc, pages_id, vec![page])
+}
+
 /// Adds a US Letter page of `pages_id` drawn by `ops` with `resources`; its reference.
 fn letter_page(
     doc: &mut Document,
@@ -476,6 +521,11 @@ pub fn text_then_image_pdf(text: &[Vec<String>], images: &[(u32, u32, Vec<u8>)])
         let images = dictionary! { "XObject" => dictionary! { "Im1" => image_id } };
         kids.push(letter_page(&mut doc, pages_id, ops, images));
     }
+    finish(doc, pages_id, kids)
+}
+
+/// The bytes of `doc` with the page tree `pages_id` of `kids` and a catalog.
+fn finish(mut doc: Document, pages_id: lopdf::ObjectId, kids: Vec<Object>) -> Vec<u8> {
     let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
