@@ -503,6 +503,91 @@ fn mcp_refuses_to_serve_beyond_loopback_without_a_token() {
 }
 
 #[test]
+fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
+    let Some(python) = mcp_python() else { return };
+    let Some((_, index)) = corpus() else { return };
+    let top = search_json(index, &["-k", "1", "late charge on overdue rent"]);
+    let source = &top["hits"][0];
+    let (id, file) = (
+        source["chunk_id"].as_u64().unwrap(),
+        source["file"].as_str().unwrap(),
+    );
+    // The place the CLI prints for a hit: its file and a line inside the chunk.
+    let place = format!("{file}:{}", source["line"]);
+    let cli = search_json(index, &["--like", &place, "-k", "5"]);
+    assert_eq!(cli["like"], id, "{cli}");
+    assert_eq!(cli["mode"], "semantic");
+    let hits = cli["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 5, "{cli}");
+    let (start, end) = (source["start_byte"].as_u64(), source["end_byte"].as_u64());
+    for h in hits {
+        // Neither the passage nor a chunk overlapping it comes back.
+        assert_ne!(h["chunk_id"], id);
+        if h["file"] == file {
+            assert!(
+                h["end_byte"].as_u64() <= start || h["start_byte"].as_u64() >= end,
+                "{h}"
+            );
+        }
+    }
+    let cosines: Vec<f64> = hits
+        .iter()
+        .map(|h| h["semantic"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(cosines.windows(2).all(|w| w[0] >= w[1]), "{cosines:?}");
+    // A condition beside it narrows the same search.
+    let narrowed = search_json(index, &["--like", &place, "-k", "5", "-rent"]);
+    assert!(
+        !narrowed["hits"].as_array().unwrap().is_empty(),
+        "{narrowed}"
+    );
+    assert!(
+        narrowed["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| !h["text"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == "rent" || w == "rents")),
+        "{narrowed}"
+    );
+
+    // A place that names no passage, and one that is not FILE:LINE.
+    for (like, says) in [
+        ("nowhere.txt:3", "no passage at line 3 of \"nowhere.txt\""),
+        (file, "give FILE:LINE"),
+    ] {
+        let refused = lexsearch()
+            .args(["search", "--index"])
+            .arg(index)
+            .args(["--like", like])
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        assert!(stderr.contains(says), "{stderr}");
+    }
+
+    let plan = json!({"calls": [
+        {"tool": "search", "arguments": {"like_chunk": id, "k": 5}},
+        {"tool": "search", "arguments": {"like_chunk": 999_999_999u64}},
+    ]});
+    let got = client(&python, &stdio_server(index), &plan).unwrap();
+    let ids = |v: &Value| -> Vec<u64> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(ok(&got, 0)), ids(&cli));
+    assert!(tool_error(&got, 1).contains("no chunk 999999999"), "{got}");
+}
+
+#[test]
 fn mcp_answers_from_the_new_version_after_the_folder_is_indexed_again() {
     let Some(python) = mcp_python() else { return };
     let Some(model) = real_model() else { return };

@@ -329,6 +329,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 rerank: None,
                 paths: Default::default(),
                 max_per_file: None,
+                like: None,
             };
             let results = searcher.search(&req, Some(&embedder))?;
             timings.push(results.elapsed);

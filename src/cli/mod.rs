@@ -567,9 +567,19 @@ struct SearchArgs {
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose
-    /// From, or To or Cc, holds those words
-    #[arg(required_unless_present = "queries", allow_hyphen_values = true)]
+    /// From, or To or Cc, holds those words. `like:leases/a.txt:27`: passages like the one
+    /// at that place (as --like)
+    #[arg(required_unless_present_any = ["queries", "like"], allow_hyphen_values = true)]
     query: Option<String>,
+    /// Passages like the one at FILE:LINE instead of like a query: the clauses of other
+    /// documents (and of the same one) closest in meaning to that passage, e.g. `--like
+    /// leases/a.txt:27` (the place a hit prints; FILE as a hit names it, from the indexed
+    /// folder, or its full path). A semantic search with the passage's own vector; the
+    /// passage and the chunks overlapping it are left out. A QUERY beside it may only add
+    /// conditions (`-termination`, `+"governing law"`, `sent:2020`); with --path,
+    /// --max-per-file, -k as usual. A local index only.
+    #[arg(long, value_name = "FILE:LINE", conflicts_with = "queries")]
+    like: Option<String>,
     /// Run every query of FILE (one a line; `-`: standard input) with one model load and
     /// print one line of JSON each (the `--json` document, or `{"query", "error"}` for one
     /// that cannot run, which makes the exit status 2 once all have run).
@@ -937,7 +947,16 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             searcher
         }
     };
-    let mode: Mode = args.mode.into();
+    let like = args
+        .like
+        .as_deref()
+        .map(|place| passage_at(&searcher, place))
+        .transpose()?;
+    let mode: Mode = if like.is_some() {
+        Mode::Semantic
+    } else {
+        args.mode.into()
+    };
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
         Some(load_model(
@@ -974,6 +993,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         } else {
             args.max_per_file.map(|n| n as usize)
         },
+        like,
     };
     if let Some(file) = &args.queries {
         return search_each(&searcher, &mut request, embedder.as_ref(), file);
@@ -998,6 +1018,38 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// The chunk at `place` (`FILE:LINE`, FILE from the indexed folder or a path to it) for
+/// `search --like`.
+fn passage_at(searcher: &Searcher, place: &str) -> anyhow::Result<crate::ids::ChunkId> {
+    let (file, line) = place
+        .rsplit_once(':')
+        .and_then(|(f, l)| Some((f, l.trim().parse::<u32>().ok()?)))
+        .with_context(|| {
+            format!("--like {place:?}: give FILE:LINE, the place a hit prints (leases/a.txt:27)")
+        })?;
+    let root = &searcher.manifest().root;
+    // As a hit names it (from the indexed folder), or a path to it from here.
+    let mut names = vec![file.replace('\\', "/")];
+    if let Ok(full) = Path::new(file).canonicalize()
+        && let Ok(rel) = full.strip_prefix(root.canonicalize().unwrap_or_else(|_| root.clone()))
+    {
+        names.push(rel.to_string_lossy().replace('\\', "/"));
+    }
+    if let Ok(rel) = Path::new(file).strip_prefix(root) {
+        names.push(rel.to_string_lossy().replace('\\', "/"));
+    }
+    for name in &names {
+        if let Some(id) = searcher.chunk_at(name, line)? {
+            return Ok(id);
+        }
+    }
+    anyhow::bail!(
+        "--like {place:?}: the index has no passage at line {line} of {file:?} (a file as a \
+         hit names it, from {}, and a line inside it)",
+        root.display()
+    )
 }
 
 /// `search --queries FILE`: each line of FILE searched as `request` asks, one line of JSON

@@ -569,6 +569,12 @@ impl FlatGraph {
         self.len() == 0
     }
 
+    /// The stored vector of chunk `id`, if the graph has it.
+    pub fn vector_of(&self, id: u64) -> Option<&[f32]> {
+        let point = self.ids().binary_search(&id).ok()?;
+        Some(self.vector(u32::try_from(point).ok()?))
+    }
+
     fn vector(&self, point: u32) -> &[f32] {
         let dim = self.header.dim as usize;
         let at = point as usize * dim;

@@ -1020,6 +1020,33 @@ impl KeywordIndex {
         Ok(Some((chunks, kept.len())))
     }
 
+    /// The live chunks of the file at `path` (relative to the indexed folder), in text
+    /// order; none when the index has no such file.
+    pub fn chunks_of_file(&self, path: &str) -> Result<Vec<StoredChunk>> {
+        let doc = match self.fields.file {
+            Some(field) => {
+                let found = self.chunks_matching(&TermQuery::new(
+                    Term::from_field_text(field, path),
+                    IndexRecordOption::Basic,
+                ))?;
+                match found.ids().first() {
+                    Some(&id) => self.fetch(ChunkId(id))?.map(|c| c.doc_id),
+                    None => None,
+                }
+            }
+            // An index made before the `file` field: its files from the stored chunks.
+            None => self
+                .documents()?
+                .into_iter()
+                .find(|c| c.path == path)
+                .map(|c| c.doc_id),
+        };
+        match doc {
+            Some(doc) => self.chunks_of(doc),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The live chunks of the documents `docs`, read from the `doc_id` terms and the
     /// `chunk_id` fast field (no stored text is read).
     pub fn chunks_of_documents(&self, docs: &[DocId]) -> Result<ChunkSet> {

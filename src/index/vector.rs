@@ -267,6 +267,15 @@ impl VectorIndex {
         Ok(index)
     }
 
+    /// The vector of live chunk `id`, read from the flat search file; `None` when the chunk
+    /// is not in the index, and for an index searched through hnsw_rs's own dump.
+    pub fn vector_of(&self, id: ChunkId) -> Option<&[f32]> {
+        if self.tombstones.contains(&id.0) {
+            return None;
+        }
+        self.flat.as_ref()?.vector_of(id.0)
+    }
+
     /// Whether searches use the flat search file (rather than hnsw_rs's reloaded graph).
     pub fn is_flat(&self) -> bool {
         self.flat.is_some()

@@ -51,7 +51,7 @@ pub enum ToolError {
     #[error("k must be between 1 and {MAX_K}, not {0}")]
     BadK(u64),
     /// An empty query.
-    #[error("the query is empty: give words, a question or a citation to look for")]
+    #[error("the query is empty: give words, a question or a citation to look for, or like_chunk")]
     EmptyQuery,
     /// `max_per_file` of 0.
     #[error("max_per_file must be 1 or more (leave it out for no limit)")]
@@ -139,6 +139,8 @@ pub struct SearchCall {
     pub path: Option<String>,
     /// At most this many hits from one file, 1 or more (`None`: no limit).
     pub max_per_file: Option<u64>,
+    /// Passages like this chunk instead of like the query ([`SearchRequest::like`]).
+    pub like: Option<u64>,
 }
 
 /// A search and its results, serialised as `lexsearch search --json` prints them.
@@ -370,7 +372,7 @@ impl Backend {
         if call.k == 0 || call.k > MAX_K {
             return Err(ToolError::BadK(call.k));
         }
-        if call.query.trim().is_empty() {
+        if call.query.trim().is_empty() && call.like.is_none() {
             return Err(ToolError::EmptyQuery);
         }
         if call.max_per_file == Some(0) {
@@ -381,7 +383,8 @@ impl Backend {
         req.mode = call.mode;
         req.rerank = self.rerank.clone();
         let snap = self.snapshot()?;
-        let embedder = call.mode.needs_model().then_some(&self.embedder);
+        req.like = call.like.map(crate::ids::ChunkId);
+        let embedder = (call.mode.needs_model() || req.like.is_some()).then_some(&self.embedder);
         req.paths = PathFilter::new(call.path.as_deref());
         req.max_per_file = call
             .max_per_file

@@ -66,7 +66,9 @@ pub struct SearchArgs {
     /// attachments) sent that day, month or year; also ranges (`sent:2019-11..2020-02-15`,
     /// `sent:2021..`) and comparisons (`sent:>=2020-06`, `sent:<2021`). `from:ann@firm.example`,
     /// `from:"Ann Lee"` and `to:client.example` keep the e-mails whose From, or To or Cc,
-    /// holds those words.
+    /// holds those words. `like:leases/a.txt:27` searches for passages like the one at that
+    /// place (as like_chunk). May be empty with like_chunk.
+    #[serde(default)]
     pub query: String,
     /// hybrid (default), keyword or semantic.
     #[serde(default)]
@@ -84,6 +86,12 @@ pub struct SearchArgs {
     /// its best passage ("which of the NDAs allow disclosure to affiliates?").
     #[serde(default)]
     pub max_per_file: Option<u64>,
+    /// Instead of a query: passages like the hit with this chunk_id (from a search's
+    /// results), closest in meaning first, in other documents and its own: "find clauses
+    /// like this one". The passage and the chunks overlapping it are left out; mode is then
+    /// semantic, and query may be empty or add conditions (-word, +"phrase", sent:).
+    #[serde(default)]
+    pub like_chunk: Option<u64>,
 }
 
 /// Arguments of `get_passage`.
@@ -177,6 +185,7 @@ score. Read around a hit with get_passage.",
             k: args.k.unwrap_or(DEFAULT_K),
             path: args.path,
             max_per_file: args.max_per_file,
+            like: args.like_chunk,
         };
         answer(&self.backend, move |b| b.search(&call)).await
     }

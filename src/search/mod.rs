@@ -111,6 +111,11 @@ pub struct SearchRequest {
     /// At most this many hits from one file (`None`: no limit); the arms then fetch
     /// deeper, so that `k` hits from enough files come back when the index has them.
     pub max_per_file: Option<usize>,
+    /// Passages like this chunk rather than like the query ([`Searcher::chunk_at`] finds
+    /// the chunk at a file's line): a semantic search with the chunk's own vector, leaving
+    /// out the chunk and those of its document that overlap it. `query` may then be empty
+    /// or hold only conditions (`-word`, `+word`, `sent:`); `mode` and `rerank` are ignored.
+    pub like: Option<ChunkId>,
 }
 
 impl SearchRequest {
@@ -128,6 +133,7 @@ impl SearchRequest {
             rerank: None,
             paths: PathFilter::default(),
             max_per_file: None,
+            like: None,
         }
     }
 }
@@ -269,6 +275,9 @@ pub struct SearchJson<'a> {
     /// The most hits taken from one file (absent without a limit).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_file: Option<usize>,
+    /// The chunk whose like was searched for (absent for a search by query).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub like: Option<u64>,
     /// Hits, terms and time.
     #[serde(flatten)]
     pub results: &'a SearchResults,
@@ -279,12 +288,18 @@ impl<'a> SearchJson<'a> {
     pub fn new(req: &'a SearchRequest, results: &'a SearchResults) -> Self {
         SearchJson {
             query: &req.query,
-            mode: req.mode.name(),
+            // A search like a chunk is semantic whatever the request's mode says.
+            mode: if req.like.is_some() {
+                Mode::Semantic.name()
+            } else {
+                req.mode.name()
+            },
             k: req.k,
             fusion: req.fusion,
             rerank: req.rerank.as_ref().map(Rerank::summary),
             paths: &req.paths,
             max_per_file: req.max_per_file,
+            like: req.like.map(|id| id.0),
             results,
         }
     }
@@ -320,6 +335,14 @@ pub struct Searcher {
 
 /// The chunks of the files a path filter keeps (`None`: every file's) and how many files.
 type Scope = (Option<ChunkSet>, usize);
+
+/// What a search for passages like a chunk needs ([`Searcher::like`]).
+struct Like {
+    /// The chunk's vector.
+    vector: Vec<f32>,
+    /// The chunk and those of its document that overlap it.
+    leave_out: std::collections::HashSet<ChunkId>,
+}
 
 /// A search of a remote index narrowed to some files fetches this many times more
 /// candidates per arm (at most [`MAX_REMOTE_FILTER_CANDIDATES`]) and keeps those of the
@@ -585,6 +608,91 @@ impl Searcher {
         Ok(kept)
     }
 
+    /// What a search for passages like chunk `id` needs: its vector (from the graph's
+    /// search file), and the chunks to leave out (itself and those of its document that
+    /// overlap it). A local index only.
+    fn like(&self, id: ChunkId) -> Result<Like> {
+        let Arms::Local {
+            keyword, vectors, ..
+        } = &self.arms
+        else {
+            return Err(Error::InvalidSetting(
+                "passages like a chunk are searched in a local index only, not through \
+                 --backend"
+                    .into(),
+            ));
+        };
+        let chunk = keyword.fetch(id)?.ok_or_else(|| {
+            Error::InvalidSetting(format!(
+                "the index has no chunk {}: it was changed since that chunk was found; \
+                 search again",
+                id.0
+            ))
+        })?;
+        let vector = vectors.vector_of(id).ok_or_else(|| Error::OutdatedIndex {
+            index: self.dir.clone(),
+            lacks: "the vector graph's search file (graph.flat), which holds each chunk's \
+                    vector"
+                .into(),
+        })?;
+        let leave_out = keyword
+            .chunks_of(chunk.doc_id)?
+            .into_iter()
+            .filter(|c| c.range.start < chunk.range.end && chunk.range.start < c.range.end)
+            .map(|c| c.chunk_id)
+            .chain([id])
+            .collect();
+        Ok(Like {
+            vector: vector.to_vec(),
+            leave_out,
+        })
+    }
+
+    /// The chunk of `file` (relative to the indexed folder, as hits name it) that holds
+    /// `line` (1-based, as hits give it): of the chunks that begin at or before it, the one
+    /// that begins last. `None` when the index has no such file or the file no such line.
+    /// A local index only.
+    pub fn chunk_at(&self, file: &str, line: u32) -> Result<Option<ChunkId>> {
+        let Arms::Local { keyword, .. } = &self.arms else {
+            return Ok(None);
+        };
+        let chunks = keyword.chunks_of_file(file)?;
+        let holding = |c: &&StoredChunk| {
+            let last = c.line as usize + c.text.matches('\n').count();
+            c.line <= line && line as usize <= last
+        };
+        Ok(chunks
+            .iter()
+            .filter(holding)
+            .max_by_key(|c| (c.line, c.range.start))
+            .map(|c| c.chunk_id))
+    }
+
+    /// The chunk at `place`, `FILE:LINE` as hits name them (a query's `like:`).
+    fn chunk_at_place(&self, place: &str) -> Result<ChunkId> {
+        if self.remote().is_some() {
+            return Err(Error::InvalidSetting(
+                "passages like a chunk (like:) are searched in a local index only, not \
+                 through --backend"
+                    .into(),
+            ));
+        }
+        let found = match place.rsplit_once(':') {
+            Some((file, line)) => match line.trim().parse::<u32>() {
+                Ok(line) => self.chunk_at(file, line)?,
+                Err(_) => None,
+            },
+            None => None,
+        };
+        found.ok_or_else(|| {
+            Error::InvalidSetting(format!(
+                "like:{place} names no passage of the index: give like:FILE:LINE, the file as a \
+                 hit names it (quoted if it has spaces: like:\"my lease.txt:27\") and a line \
+                 inside it"
+            ))
+        })
+    }
+
     /// A chunk's stored fields: text, place, document.
     pub fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         match &self.arms {
@@ -757,12 +865,32 @@ impl Searcher {
         if req.k == 0 {
             return Err(Error::InvalidSetting("k must be at least 1".into()));
         }
-        if req.query.trim().is_empty() {
+        // `+word`, `-word`, `a w/N b`, `a /s b`, `a /p b`, `sent:` and `like:`: what every
+        // hit must hold or must not hold, when its e-mail was sent, and what it is like.
+        let ops = Operators::parse(&req.query);
+        // Passages like a chunk: its vector, and the chunks to leave out.
+        let like_id = match (req.like, &ops.like) {
+            (Some(id), _) => Some(id),
+            (None, Some(place)) => Some(self.chunk_at_place(place)?),
+            (None, None) => None,
+        };
+        let like = like_id.map(|id| self.like(id)).transpose()?;
+        let similar;
+        let req = match &like {
+            Some(_) => {
+                similar = SearchRequest {
+                    mode: Mode::Semantic,
+                    rerank: None,
+                    like: like_id,
+                    ..req.clone()
+                };
+                &similar
+            }
+            None => req,
+        };
+        if req.query.trim().is_empty() && like.is_none() {
             return Err(Error::EmptyQuery);
         }
-        // `+word`, `-word`, `a w/N b`, `a /s b`, `a /p b` and `sent:`: what every hit must
-        // hold or must not hold, and when its e-mail was sent.
-        let ops = Operators::parse(&req.query);
         let query = ops.text.as_str();
         for near in &ops.near {
             near.sides().map_err(|why| {
@@ -770,7 +898,7 @@ impl Searcher {
             })?;
         }
         let sent = ops.sent_window().map_err(Error::InvalidSetting)?;
-        if query.trim().is_empty() {
+        if query.trim().is_empty() && like.is_none() {
             return Err(Error::InvalidSetting(format!(
                 "{:?} only says what to leave out; add the words or the question to search for",
                 req.query
@@ -780,11 +908,13 @@ impl Searcher {
         // and the text the semantic arm embeds.
         let (natural, words) = self.expand_roots(query)?;
         let query = natural.as_str();
-        // Each arm fetches enough for the reranker's candidates too.
+        // Each arm fetches enough for the reranker's candidates too, and for the chunks a
+        // search like a chunk leaves out.
         let mut fetch = req
             .k
             .saturating_mul(req.over_fetch.max(1))
-            .max(req.rerank.as_ref().map_or(0, |r| r.top));
+            .max(req.rerank.as_ref().map_or(0, |r| r.top))
+            .saturating_add(like.as_ref().map_or(0, |l| l.leave_out.len()));
         // A local index searches only the chunks of the files asked for; a remote one
         // fetches deeper and keeps the hits from those files.
         let scope = self.scope(&req.paths)?;
@@ -851,7 +981,10 @@ impl Searcher {
                 ))
             })?;
             self.manifest().check_model(&self.dir, embedder.info())?;
-            let q = embedder.embed_query(query)?;
+            let q = match &like {
+                Some(l) => l.vector.clone(),
+                None => embedder.embed_query(query)?,
+            };
             let found = match &self.arms {
                 Arms::Local { vectors, .. } => if within.keeps_all() {
                     vectors.search(&q, fetch)
@@ -864,6 +997,13 @@ impl Searcher {
                 // A hybrid search fused by the server runs below.
                 Arms::Remote { .. } if self.fused_by_server(req.mode).is_some() => Vec::new(),
                 Arms::Remote { index, .. } => index.semantic(&q, fetch)?,
+            };
+            let found = match &like {
+                Some(l) => found
+                    .into_iter()
+                    .filter(|(id, _)| !l.leave_out.contains(id))
+                    .collect(),
+                None => found,
             };
             Ok((found, Some(q)))
         };

@@ -41,6 +41,10 @@ pub struct Operators {
     pub from: Vec<String>,
     /// Words or phrases its `To` or `Cc` holds (`to:...`).
     pub to: Vec<String>,
+    /// `like:FILE:LINE` (`like:"a file.txt:12"`): passages like the one at that place
+    /// rather than like the text ([`crate::search::SearchRequest::like`]); the last one
+    /// given, without `like:` and the quotes.
+    pub like: Option<String>,
 }
 
 /// The e-mail header conditions: `from:` and `to:`.
@@ -83,8 +87,9 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             })
         });
         let front = if sign.is_some() { after } else { rest };
-        // `from:"Ann Lee"`: the quotes hold the header's value.
+        // `from:"Ann Lee"`, `like:"a file.txt:12"`: the quotes hold the value.
         let quoted_header = header_of(front)
+            .or_else(|| like_of(front).map(|_| "like:"))
             .filter(|h| sign.is_none() && front[h.len()..].starts_with('"'))
             .map(str::len);
         if let Some(at) = quoted_header {
@@ -141,6 +146,12 @@ fn connector(word: &str) -> Option<Within> {
     }
 }
 
+/// What follows `like:` (in any case) at the start of `word`, when it starts so.
+fn like_of(word: &str) -> Option<&str> {
+    let head = word.get(..5)?;
+    head.eq_ignore_ascii_case("like:").then(|| &word[5..])
+}
+
 /// What follows `sent:` (in any case) at the start of `word`, when something does.
 fn sent_spec(word: &str) -> Option<&str> {
     let head = word.get(..5)?;
@@ -172,6 +183,17 @@ impl Operators {
                 found = true;
                 ops.sent.push(spec.to_string());
                 continue;
+            }
+            // `like:FILE:LINE`: the passage whose like is searched for, not text.
+            if p.sign.is_none()
+                && let Some(place) = like_of(p.whole)
+            {
+                let place = place.trim_matches('"').trim();
+                if !place.is_empty() {
+                    found = true;
+                    ops.like = Some(place.to_string());
+                    continue;
+                }
             }
             // `from:...` and `to:...`: words of the e-mail's headers, not text.
             if p.sign.is_none()
@@ -282,6 +304,23 @@ mod tests {
 
     fn strings(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn like_names_a_place_and_leaves_the_rest_as_it_was() {
+        let ops = Operators::parse("like:leases/a.txt:27 -rent sent:2020");
+        assert_eq!(ops.like.as_deref(), Some("leases/a.txt:27"));
+        assert_eq!(ops.excluded, ["rent"]);
+        assert_eq!(ops.sent, ["2020"]);
+        assert_eq!(ops.text, "");
+        assert!(ops.constrains());
+        let quoted = Operators::parse("LIKE:\"my lease.txt:3\" deposit");
+        assert_eq!(quoted.like.as_deref(), Some("my lease.txt:3"));
+        assert_eq!(quoted.text, "deposit");
+        assert!(!quoted.constrains(), "like: is no condition on the text");
+        // A bare `like:` is a word.
+        assert_eq!(Operators::parse("like: it").like, None);
+        assert_eq!(Operators::parse("like: it").text, "like: it");
     }
 
     #[test]

@@ -129,6 +129,8 @@ pub enum Action {
     Open,
     /// Copy the selected hit's place (`path:line`, or path and page).
     Copy,
+    /// Search for passages like the selected hit (`like:FILE:LINE` in the query line).
+    MoreLike,
     /// Show or hide the key help.
     ToggleHelp,
     /// Hide the key help.

@@ -499,6 +499,19 @@ impl App {
                 }
             }
             Action::Open => self.selected_hit().map(|h| Effect::Open(OpenTarget::of(h))),
+            Action::MoreLike => {
+                let hit = self.selected_hit()?;
+                let place = format!("{}:{}", hit.file, hit.line);
+                let query = if place.contains(char::is_whitespace) || place.contains('"') {
+                    format!("like:\"{}\"", place.replace('"', ""))
+                } else {
+                    format!("like:{place}")
+                };
+                self.remember_query();
+                self.show_query(query);
+                self.remember_query();
+                self.start_search()
+            }
             Action::Copy => {
                 let text = place_text(self.selected_hit()?);
                 self.notice = Some((Level::Info, format!("copied {text}")));
@@ -956,6 +969,40 @@ pub(super) mod tests {
         match app.update(Action::Search) {
             Some(Effect::Search { request, .. }) => {
                 assert_eq!(request.paths.patterns(), ["leases/*"]);
+            }
+            other => panic!("expected a search, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn m_searches_for_passages_like_the_selected_hit() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(app.update(Action::MoreLike), None, "no hit, nothing to do");
+        typed(&mut app, "late charge");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["leases/a.txt", "my lease.txt"]);
+        app.update(Action::FocusResults);
+        let line = app.selected_hit().unwrap().line;
+        match app.update(Action::MoreLike) {
+            Some(Effect::Search { request, .. }) => {
+                assert_eq!(request.query, format!("like:leases/a.txt:{line}"));
+            }
+            other => panic!("expected a search, got {other:?}"),
+        }
+        assert_eq!(app.query(), format!("like:leases/a.txt:{line}"));
+        // Both queries are in the history: Ctrl-P goes back to the words.
+        app.update(Action::HistoryPrev);
+        assert_eq!(app.query(), "late charge");
+        // A file name with a space is quoted.
+        app.update(Action::Search);
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["my lease.txt"]);
+        app.update(Action::FocusResults);
+        match app.update(Action::MoreLike) {
+            Some(Effect::Search { request, .. }) => {
+                assert_eq!(request.query, format!("like:\"my lease.txt:{line}\""));
+                let ops = crate::search::operators::Operators::parse(&request.query);
+                assert_eq!(ops.like, Some(format!("my lease.txt:{line}")));
             }
             other => panic!("expected a search, got {other:?}"),
         }

@@ -44,9 +44,9 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Home End g G", "first / last hit"),
             ("Enter o", "open file at the hit"),
             ("y", "copy path:line"),
+            ("m", "passages like this"),
             ("/", "filter by path glob"),
-            ("J K", "scroll preview a line"),
-            ("Ctrl-D Ctrl-U", "scroll half a page"),
+            ("J K Ctrl-D/U", "preview: line, ½ page"),
             ("i Bksp", "back to the query"),
             ("? q", "help / quit"),
         ],
@@ -108,6 +108,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("\"a phrase\"", "exact ones rank first"),
             ("§ 7.2(a)?", "typed as it is"),
             ("12-401", "a - inside is text"),
+            ("like:a.txt:12", "like line 12 of a.txt"),
         ],
     ),
 ];
@@ -212,6 +213,7 @@ fn results_key(key: KeyEvent, ctrl: bool, alt: bool) -> Option<Action> {
         KeyCode::End | KeyCode::Char('G') => Some(Action::Last),
         KeyCode::Enter | KeyCode::Char('o') => Some(Action::Open),
         KeyCode::Char('y') => Some(Action::Copy),
+        KeyCode::Char('m') => Some(Action::MoreLike),
         KeyCode::Char('/') => Some(Action::EditFilter),
         KeyCode::Char('J') => Some(Action::ScrollPreview(1)),
         KeyCode::Char('K') => Some(Action::ScrollPreview(-1)),
@@ -299,6 +301,7 @@ mod tests {
         assert_eq!(map_key(key(KeyCode::Char('k')), r), Some(Action::Up));
         assert_eq!(map_key(key(KeyCode::Char('q')), r), Some(Action::Quit));
         assert_eq!(map_key(key(KeyCode::Char('y')), r), Some(Action::Copy));
+        assert_eq!(map_key(key(KeyCode::Char('m')), r), Some(Action::MoreLike));
         assert_eq!(
             map_key(key(KeyCode::Char('/')), r),
             Some(Action::EditFilter)
@@ -388,7 +391,7 @@ mod tests {
         for name in [
             "Tab", "S-Tab", "F1", "Ctrl-F", "Ctrl-R", "S-↑", "S-↓", "PgUp", "PgDn", "Esc",
             "Ctrl-C", "↓", "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U",
-            "?", "k j", "g G", " o", "y", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P", "Ctrl-N",
+            "?", "k j", "g G", " o", "y", "m", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P", "Ctrl-N",
         ] {
             assert!(text.contains(name), "help lacks {name:?}");
         }
@@ -439,6 +442,10 @@ mod tests {
                         } else {
                             assert_eq!(ops.from.len() + ops.to.len(), 1, "{why}");
                         }
+                    }
+                    "Free text" if example.starts_with("like:") => {
+                        assert_eq!(ops.like.as_deref(), Some("a.txt:12"), "{why}");
+                        assert!(ops.text.is_empty() && !ops.constrains(), "{why}");
                     }
                     "Free text" => {
                         assert!(!ops.constrains(), "{why}");
