@@ -571,8 +571,9 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
     }
 
     let plan = json!({"calls": [
-        {"tool": "search", "arguments": {"like_chunk": id, "k": 5}},
-        {"tool": "search", "arguments": {"like_chunk": 999_999_999u64}},
+        {"tool": "search", "arguments": {"query": "", "like_chunk": id, "k": 5}},
+        {"tool": "search", "arguments": {"query": "", "like_chunk": 999_999_999u64}},
+        {"tool": "search", "arguments": {"query": format!("like:{place}"), "k": 5}},
     ]});
     let got = client(&python, &stdio_server(index), &plan).unwrap();
     let ids = |v: &Value| -> Vec<u64> {
@@ -585,6 +586,7 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
     };
     assert_eq!(ids(ok(&got, 0)), ids(&cli));
     assert!(tool_error(&got, 1).contains("no chunk 999999999"), "{got}");
+    assert_eq!(ids(ok(&got, 2)), ids(&cli), "like: in the query, by place");
 }
 
 #[test]
