@@ -410,6 +410,41 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         );
     }
 
+    // Passages like a passage: the vector and the passage's neighbours come from the
+    // server, and the answer is the local index's (same chunks by place, same order).
+    let place = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let file = h["file"].as_str().unwrap().to_string();
+                (file, h["start_byte"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let source = &search(&["-k", "1", "--mode", "keyword", "Late Charge"])["hits"][0];
+    let like = format!("{}:{}", source["file"].as_str().unwrap(), source["line"]);
+    let remote_like = search(&["-k", "4", "--like", &like]);
+    assert_eq!(remote_like["like"], source["chunk_id"], "{remote_like}");
+    let local_like = success_json(
+        lexsearch()
+            .current_dir(&local_docs)
+            .args(["search", "--json", "-k", "4", "--like", &like, "--model"])
+            .arg(&model),
+    );
+    assert_eq!(place(&remote_like), place(&local_like));
+    assert!(
+        !place(&remote_like).contains(&(
+            source["file"].as_str().unwrap().to_string(),
+            source["start_byte"].as_u64().unwrap()
+        )),
+        "{remote_like}"
+    );
+    // By place in the query too.
+    let v = search(&["-k", "4", &format!("like:{like}")]);
+    assert_eq!(place(&v), place(&local_like));
+
     // And `sent:`, read from the headers each chunk carries in the collection.
     let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");

@@ -577,7 +577,7 @@ struct SearchArgs {
     /// folder, or its full path). A semantic search with the passage's own vector; the
     /// passage and the chunks overlapping it are left out. A QUERY beside it may only add
     /// conditions (`-termination`, `+"governing law"`, `sent:2020`); with --path,
-    /// --max-per-file, -k as usual. A local index only.
+    /// --max-per-file, -k as usual.
     #[arg(long, value_name = "FILE:LINE", conflicts_with = "queries")]
     like: Option<String>,
     /// Run every query of FILE (one a line; `-`: standard input) with one model load and

@@ -558,6 +558,12 @@ fn server_terms(terms: &[String]) -> String {
     out
 }
 
+/// `text` as a string literal of a Milvus filter expression: in double quotes, with
+/// backslashes and double quotes escaped.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// A title, breadcrumb or term list cut to what a VarChar field holds (on a character
 /// boundary).
 fn truncate(s: &str) -> &str {
@@ -820,6 +826,53 @@ impl RemoteIndex for MilvusIndex {
             .collect()
     }
 
+    fn chunks_of_file(&self, path: &str) -> Result<Vec<StoredChunk>> {
+        let action = "reading a file's chunks";
+        let request = QueryRequest::builder()
+            .collection_name(&self.collection)
+            .filter(format!("path == {}", quoted(path)))
+            .output_fields(self.output_fields()?)
+            .limit(16_384)
+            .consistency_level(sdk::ConsistencyLevel::Strong)
+            .build()
+            .map_err(self.fail(action))?;
+        let response = self
+            .runtime
+            .block_on(self.client.query(request))
+            .map_err(self.fail(action))?;
+        let pages = self.keeps_pages()?;
+        let rows = response.results().rows().map_err(self.fail(action))?;
+        let mut chunks = rows
+            .map(|row| stored(&row, pages).map_err(|e| self.fail(action)(*e)))
+            .collect::<Result<Vec<_>>>()?;
+        chunks.sort_by_key(|c| (c.range.start, c.range.end));
+        Ok(chunks)
+    }
+
+    fn vector(&self, id: ChunkId) -> Result<Option<Vec<f32>>> {
+        let action = "reading a chunk's vector";
+        let request = QueryRequest::builder()
+            .collection_name(&self.collection)
+            .filter(format!("id == {}", id.0))
+            .output_fields(["dense"])
+            .consistency_level(sdk::ConsistencyLevel::Strong)
+            .build()
+            .map_err(self.fail(action))?;
+        let response = self
+            .runtime
+            .block_on(self.client.query(request))
+            .map_err(self.fail(action))?;
+        let mut rows = response.results().rows().map_err(self.fail(action))?;
+        match rows.next() {
+            Some(row) => Ok(Some(
+                row.get_float_vector("dense")
+                    .map_err(self.fail(action))?
+                    .to_vec(),
+            )),
+            None => Ok(None),
+        }
+    }
+
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         if let Some(c) = self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(Some(c.clone()));
@@ -901,6 +954,15 @@ mod tests {
         assert_eq!(parse_page_breaks(""), Vec::<usize>::new());
         // Not lexsearch's list: no breaks, so pinpoints keep to the chunk's first page.
         assert_eq!(parse_page_breaks("9,x"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn paths_are_quoted_for_filter_expressions() {
+        assert_eq!(quoted("leases/a.txt"), r#""leases/a.txt""#);
+        assert_eq!(
+            quoted(r#"my "best" \lease.txt"#),
+            r#""my \"best\" \\lease.txt""#
+        );
     }
 
     #[test]

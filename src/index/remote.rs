@@ -113,6 +113,11 @@ pub trait RemoteIndex: Send + Sync {
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>>;
     /// The stored chunks whose ids lie in `ids` (for `verify`; at most 16,384 a call).
     fn chunks_in(&self, ids: std::ops::Range<u64>) -> Result<Vec<StoredChunk>>;
+    /// The stored chunks of the file at `path` (relative to the indexed folder), in text
+    /// order (for passages like a passage: finding it by place, and its neighbours).
+    fn chunks_of_file(&self, path: &str) -> Result<Vec<StoredChunk>>;
+    /// A chunk's stored vector, if the server has the chunk.
+    fn vector(&self, id: ChunkId) -> Result<Option<Vec<f32>>>;
 }
 
 /// A remote index that counts the time spent in its writes and the chunks sent (for the
@@ -186,6 +191,12 @@ impl RemoteIndex for Timed {
         fusion: ServerFusion,
     ) -> Result<Vec<(ChunkId, f32)>> {
         self.inner.hybrid(query, vector, k, fusion)
+    }
+    fn chunks_of_file(&self, path: &str) -> Result<Vec<StoredChunk>> {
+        self.inner.chunks_of_file(path)
+    }
+    fn vector(&self, id: ChunkId) -> Result<Option<Vec<f32>>> {
+        self.inner.vector(id)
     }
     fn fetch(&self, id: ChunkId) -> Result<Option<StoredChunk>> {
         self.inner.fetch(id)

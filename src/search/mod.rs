@@ -115,6 +115,7 @@ pub struct SearchRequest {
     /// the chunk at a file's line): a semantic search with the chunk's own vector, leaving
     /// out the chunk and those of its document that overlap it. `query` may then be empty
     /// or hold only conditions (`-word`, `+word`, `sent:`); `mode` and `rerank` are ignored.
+    /// A local index reads the vector from its graph, a remote one from the server.
     pub like: Option<ChunkId>,
 }
 
@@ -609,54 +610,63 @@ impl Searcher {
     }
 
     /// What a search for passages like chunk `id` needs: its vector (from the graph's
-    /// search file), and the chunks to leave out (itself and those of its document that
-    /// overlap it). A local index only.
+    /// search file, or the server), and the chunks to leave out (itself and those of its
+    /// document that overlap it).
     fn like(&self, id: ChunkId) -> Result<Like> {
-        let Arms::Local {
-            keyword, vectors, ..
-        } = &self.arms
-        else {
-            return Err(Error::InvalidSetting(
-                "passages like a chunk are searched in a local index only, not through \
-                 --backend"
-                    .into(),
-            ));
-        };
-        let chunk = keyword.fetch(id)?.ok_or_else(|| {
+        let chunk = self.fetch(id)?.ok_or_else(|| {
             Error::InvalidSetting(format!(
                 "the index has no chunk {}: it was changed since that chunk was found; \
                  search again",
                 id.0
             ))
         })?;
-        let vector = vectors.vector_of(id).ok_or_else(|| Error::OutdatedIndex {
-            index: self.dir.clone(),
-            lacks: "the vector graph's search file (graph.flat), which holds each chunk's \
-                    vector"
-                .into(),
-        })?;
-        let leave_out = keyword
-            .chunks_of(chunk.doc_id)?
+        let vector =
+            match &self.arms {
+                Arms::Local { vectors, .. } => vectors
+                    .vector_of(id)
+                    .map(<[f32]>::to_vec)
+                    .ok_or_else(|| Error::OutdatedIndex {
+                        index: self.dir.clone(),
+                        lacks: "the vector graph's search file (graph.flat), which holds \
+                                each chunk's vector"
+                            .into(),
+                    })?,
+                Arms::Remote { index, .. } => index.vector(id)?.ok_or_else(|| {
+                    Error::InvalidSetting(format!(
+                        "{} holds no vector for chunk {}: it was changed since that chunk was \
+                     found; search again",
+                        index.name(),
+                        id.0
+                    ))
+                })?,
+            };
+        let leave_out = self
+            .chunks_of_file(&chunk.path)?
             .into_iter()
-            .filter(|c| c.range.start < chunk.range.end && chunk.range.start < c.range.end)
+            .filter(|c| {
+                c.doc_id == chunk.doc_id
+                    && c.range.start < chunk.range.end
+                    && chunk.range.start < c.range.end
+            })
             .map(|c| c.chunk_id)
             .chain([id])
             .collect();
-        Ok(Like {
-            vector: vector.to_vec(),
-            leave_out,
-        })
+        Ok(Like { vector, leave_out })
+    }
+
+    /// The chunks of `file` (relative to the indexed folder), in text order.
+    fn chunks_of_file(&self, file: &str) -> Result<Vec<StoredChunk>> {
+        match &self.arms {
+            Arms::Local { keyword, .. } => keyword.chunks_of_file(file),
+            Arms::Remote { index, .. } => index.chunks_of_file(file),
+        }
     }
 
     /// The chunk of `file` (relative to the indexed folder, as hits name it) that holds
     /// `line` (1-based, as hits give it): of the chunks that begin at or before it, the one
     /// that begins last. `None` when the index has no such file or the file no such line.
-    /// A local index only.
     pub fn chunk_at(&self, file: &str, line: u32) -> Result<Option<ChunkId>> {
-        let Arms::Local { keyword, .. } = &self.arms else {
-            return Ok(None);
-        };
-        let chunks = keyword.chunks_of_file(file)?;
+        let chunks = self.chunks_of_file(file)?;
         let holding = |c: &&StoredChunk| {
             let last = c.line as usize + c.text.matches('\n').count();
             c.line <= line && line as usize <= last
@@ -670,13 +680,6 @@ impl Searcher {
 
     /// The chunk at `place`, `FILE:LINE` as hits name them (a query's `like:`).
     fn chunk_at_place(&self, place: &str) -> Result<ChunkId> {
-        if self.remote().is_some() {
-            return Err(Error::InvalidSetting(
-                "passages like a chunk (like:) are searched in a local index only, not \
-                 through --backend"
-                    .into(),
-            ));
-        }
         let found = match place.rsplit_once(':') {
             Some((file, line)) => match line.trim().parse::<u32>() {
                 Ok(line) => self.chunk_at(file, line)?,
