@@ -289,6 +289,20 @@ fn the_tui_finds_the_lease_in_a_real_terminal_and_restores_it_on_quit() {
         screen.contains("keyword│") && !screen.contains("both│") && !screen.contains("semantic│"),
         "keyword hits only:\n{screen}"
     );
+    // `m` on a hit searches for passages like it: semantic hits, the passage itself not
+    // among them.
+    tmux.press("Down");
+    tmux.press("m");
+    let screen = tmux.wait_until("passages like the hit", |screen| {
+        screen.contains(" like › like:commercial-lease.txt:")
+            && screen.contains("semantic│")
+            && !screen.contains("searching…")
+    });
+    assert!(!screen.contains("keyword│"), "{screen}");
+    // Ctrl-P goes back to the words searched before.
+    tmux.press("Up");
+    tmux.press("C-p");
+    tmux.wait_for("keyword › security deposit");
     // F1 shows the help; Tab turns to the query syntax; any other key closes it.
     tmux.press("F1");
     tmux.wait_for("Results list");

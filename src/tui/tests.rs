@@ -891,3 +891,19 @@ fn an_empty_or_blank_query_starts_no_search_and_shows_no_results() {
     assert!(!text.contains("commercial-lease.txt"), "{text}");
     assert!(!text.contains("earching"), "{text}");
 }
+
+#[test]
+fn a_search_like_a_passage_is_named_so_in_the_query_line() {
+    let mut app = app_with_results(Theme::new(false), 80, 24);
+    app.update(Action::FocusResults);
+    app.update(Action::MoreLike);
+    let text = screen(&render(&app, 80, 24));
+    assert!(
+        text.contains(" like › like:commercial-lease.txt:5"),
+        "{text}"
+    );
+    // Back to words: the mode again.
+    app.update(Action::HistoryPrev);
+    let text = screen(&render(&app, 80, 24));
+    assert!(text.contains(" hybrid › security deposit"), "{text}");
+}

@@ -111,8 +111,13 @@ fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// The query line's prompt: the mode, or `like` for a search like a passage (semantic
+/// whatever the mode).
 fn prompt(app: &App) -> String {
-    format!(" {} › ", app.mode.name())
+    let like = crate::search::operators::Operators::parse(&app.query)
+        .like
+        .is_some();
+    format!(" {} › ", if like { "like" } else { app.mode.name() })
 }
 
 /// The visible part of the query (scrolled to keep the cursor in view) and the cursor's column.
