@@ -147,6 +147,22 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// The first chunk of `segment` that holds the term of `info` and is not deleted (a deleted
+/// chunk's terms stay until its segment is merged), if any.
+fn first_live(
+    segment: &tantivy::SegmentReader,
+    inverted: &tantivy::InvertedIndexReader,
+    info: &tantivy::postings::TermInfo,
+) -> std::io::Result<Option<tantivy::DocId>> {
+    use tantivy::DocSet;
+    let mut postings = inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    let mut at = postings.doc();
+    while at != tantivy::TERMINATED && segment.is_deleted(at) {
+        at = postings.advance();
+    }
+    Ok((at != tantivy::TERMINATED).then_some(at))
+}
+
 /// Analyzers are built once per process and cloned for each use: building the regex
 /// tokenizer and the stop-word set took 1.6 ms per query, more than the BM25 search itself
 /// on a small index.
@@ -932,7 +948,6 @@ impl KeywordIndex {
     /// straight from the postings of the `doc_id` terms (no query per document, and no
     /// visit to the other chunks).
     pub fn documents(&self) -> Result<Vec<StoredChunk>> {
-        use tantivy::DocSet;
         let err = Self::err(&self.path);
         let io = |e: std::io::Error| Self::err(&self.path)(e.into());
         let searcher = self.reader.searcher();
@@ -949,15 +964,7 @@ impl KeywordIndex {
                 if docs.contains_key(&id) {
                     continue; // its chunks span segments: one is enough
                 }
-                let mut postings = inverted
-                    .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
-                    .map_err(io)?;
-                let mut at = postings.doc();
-                // A deleted chunk's term stays until its segment is merged: skip it.
-                while at != tantivy::TERMINATED && segment.is_deleted(at) {
-                    at = postings.advance();
-                }
-                if at != tantivy::TERMINATED {
+                if let Some(at) = first_live(segment, &inverted, terms.value()).map_err(io)? {
                     let doc: TantivyDocument = store.get(at).map_err(&err)?;
                     docs.insert(id, self.stored(&doc));
                 }
@@ -974,7 +981,6 @@ impl KeywordIndex {
         &self,
         keep: impl Fn(&str) -> bool,
     ) -> Result<Option<(Option<ChunkSet>, usize)>> {
-        use tantivy::DocSet;
         let Some(field) = self.fields.file else {
             return Ok(None);
         };
@@ -992,17 +998,12 @@ impl KeywordIndex {
                 let Ok(path) = std::str::from_utf8(terms.key()) else {
                     continue;
                 };
-                if segment.has_deletes() {
-                    let mut postings = inverted
-                        .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
-                        .map_err(io)?;
-                    let mut at = postings.doc();
-                    while at != tantivy::TERMINATED && segment.is_deleted(at) {
-                        at = postings.advance();
-                    }
-                    if at == tantivy::TERMINATED {
-                        continue;
-                    }
+                if segment.has_deletes()
+                    && first_live(segment, &inverted, terms.value())
+                        .map_err(io)?
+                        .is_none()
+                {
+                    continue;
                 }
                 files.push(path.to_string());
             }

@@ -380,6 +380,34 @@ impl MilvusIndex {
         self.collect(response.results(), action)
     }
 
+    /// The stored chunks that `filter` (a Milvus expression) selects, at most `limit`.
+    fn query_chunks(
+        &self,
+        filter: String,
+        limit: Option<i64>,
+        action: &str,
+    ) -> Result<Vec<StoredChunk>> {
+        let request = QueryRequest::builder()
+            .collection_name(&self.collection)
+            .filter(filter)
+            .output_fields(self.output_fields()?)
+            .consistency_level(sdk::ConsistencyLevel::Strong);
+        let request = match limit {
+            Some(n) => request.limit(n),
+            None => request,
+        }
+        .build()
+        .map_err(self.fail(action))?;
+        let response = self
+            .runtime
+            .block_on(self.client.query(request))
+            .map_err(self.fail(action))?;
+        let pages = self.keeps_pages()?;
+        let rows = response.results().rows().map_err(self.fail(action))?;
+        rows.map(|row| stored(&row, pages).map_err(|e| self.fail(action)(*e)))
+            .collect()
+    }
+
     fn search_field(
         &self,
         field: &str,
@@ -803,48 +831,23 @@ impl RemoteIndex for MilvusIndex {
     }
 
     fn chunks_in(&self, ids: std::ops::Range<u64>) -> Result<Vec<StoredChunk>> {
-        let action = "reading chunks";
-        let request = QueryRequest::builder()
-            .collection_name(&self.collection)
-            .filter(format!(
+        self.query_chunks(
+            format!(
                 "id >= {} && id < {}",
                 ids.start,
                 ids.end.min(i64::MAX as u64)
-            ))
-            .output_fields(self.output_fields()?)
-            .limit(ids.end.saturating_sub(ids.start).min(16_384) as i64)
-            .consistency_level(sdk::ConsistencyLevel::Strong)
-            .build()
-            .map_err(self.fail(action))?;
-        let response = self
-            .runtime
-            .block_on(self.client.query(request))
-            .map_err(self.fail(action))?;
-        let pages = self.keeps_pages()?;
-        let rows = response.results().rows().map_err(self.fail(action))?;
-        rows.map(|row| stored(&row, pages).map_err(|e| self.fail(action)(*e)))
-            .collect()
+            ),
+            Some(ids.end.saturating_sub(ids.start).min(16_384) as i64),
+            "reading chunks",
+        )
     }
 
     fn chunks_of_file(&self, path: &str) -> Result<Vec<StoredChunk>> {
-        let action = "reading a file's chunks";
-        let request = QueryRequest::builder()
-            .collection_name(&self.collection)
-            .filter(format!("path == {}", quoted(path)))
-            .output_fields(self.output_fields()?)
-            .limit(16_384)
-            .consistency_level(sdk::ConsistencyLevel::Strong)
-            .build()
-            .map_err(self.fail(action))?;
-        let response = self
-            .runtime
-            .block_on(self.client.query(request))
-            .map_err(self.fail(action))?;
-        let pages = self.keeps_pages()?;
-        let rows = response.results().rows().map_err(self.fail(action))?;
-        let mut chunks = rows
-            .map(|row| stored(&row, pages).map_err(|e| self.fail(action)(*e)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut chunks = self.query_chunks(
+            format!("path == {}", quoted(path)),
+            Some(16_384),
+            "reading a file's chunks",
+        )?;
         chunks.sort_by_key(|c| (c.range.start, c.range.end));
         Ok(chunks)
     }
@@ -877,25 +880,8 @@ impl RemoteIndex for MilvusIndex {
         if let Some(c) = self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(Some(c.clone()));
         }
-        let action = "reading a chunk";
-        let request = QueryRequest::builder()
-            .collection_name(&self.collection)
-            .filter(format!("id == {}", id.0))
-            .output_fields(self.output_fields()?)
-            .consistency_level(sdk::ConsistencyLevel::Strong)
-            .build()
-            .map_err(self.fail(action))?;
-        let response = self
-            .runtime
-            .block_on(self.client.query(request))
-            .map_err(self.fail(action))?;
-        let mut rows = response.results().rows().map_err(self.fail(action))?;
-        match rows.next() {
-            Some(row) => Ok(Some(
-                stored(&row, self.keeps_pages()?).map_err(|e| self.fail(action)(*e))?,
-            )),
-            None => Ok(None),
-        }
+        let found = self.query_chunks(format!("id == {}", id.0), None, "reading a chunk")?;
+        Ok(found.into_iter().next())
     }
 }
 

@@ -31,12 +31,7 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
 pub fn pdf_with(pages: &[Vec<String>], opts: &PdfOptions<'_>) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type1",
-        "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    });
+    let font_id = helvetica(&mut doc);
     let resources_id = doc.add_object(dictionary! {
         "Font" => dictionary! { "F1" => font_id },
     });
@@ -94,6 +89,16 @@ pub fn pdf_with(pages: &[Vec<String>], opts: &PdfOptions<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     doc.save_to(&mut out).unwrap();
     out
+}
+
+/// Adds Helvetica in WinAnsiEncoding (a standard font: no file embedded); its id.
+fn helvetica(doc: &mut Document) -> lopdf::ObjectId {
+    doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type1",
+        "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
+    })
 }
 
 /// Encodes text for a WinAnsiEncoding font (Latin-1 plus a few typographic characters).
@@ -434,12 +439,7 @@ pub fn two_column_pdf(title: &str, left: &[&str], right: &[&str], by_rows: bool)
     }
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type1",
-        "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    });
+    let font_id = helvetica(&mut doc);
     let resources = dictionary! { "Font" => dictionary! { "F1" => font_id } };
     let page = letter_page(&mut doc, pages_id, ops, resources);
     finish(doc, pages_id, vec![page])
@@ -477,12 +477,7 @@ pub fn text_then_image_pdf(text: &[Vec<String>], images: &[(u32, u32, Vec<u8>)])
     let pages_id = doc.new_object_id();
     let mut kids = Vec::new();
     if !text.is_empty() {
-        let font_id = doc.add_object(dictionary! {
-            "Type" => "Font",
-            "Subtype" => "Type1",
-            "BaseFont" => "Helvetica",
-            "Encoding" => "WinAnsiEncoding",
-        });
+        let font_id = helvetica(&mut doc);
         for lines in text {
             let fonts = dictionary! { "Font" => dictionary! { "F1" => font_id } };
             kids.push(letter_page(&mut doc, pages_id, text_ops(lines), fonts));
