@@ -587,6 +587,8 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
     assert_eq!(ids(ok(&got, 0)), ids(&cli));
     assert!(tool_error(&got, 1).contains("no chunk 999999999"), "{got}");
     assert_eq!(ids(ok(&got, 2)), ids(&cli), "like: in the query, by place");
+    assert_eq!(ok(&got, 2)["like"], id);
+    assert_eq!(ok(&got, 2)["mode"], "semantic");
 }
 
 #[test]

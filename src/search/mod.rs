@@ -254,6 +254,10 @@ pub struct SearchResults {
     /// Words or phrases its `To` or `Cc` holds (`to:` items).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
+    /// The chunk whose like was searched for (`SearchRequest::like` or the query's
+    /// `like:`); printed by [`SearchJson`].
+    #[serde(skip)]
+    pub like: Option<ChunkId>,
 }
 
 /// The document `lexsearch search --json` prints (docs/json.md), also the answer of the MCP
@@ -290,7 +294,7 @@ impl<'a> SearchJson<'a> {
         SearchJson {
             query: &req.query,
             // A search like a chunk is semantic whatever the request's mode says.
-            mode: if req.like.is_some() {
+            mode: if results.like.is_some() {
                 Mode::Semantic.name()
             } else {
                 req.mode.name()
@@ -300,7 +304,7 @@ impl<'a> SearchJson<'a> {
             rerank: req.rerank.as_ref().map(Rerank::summary),
             paths: &req.paths,
             max_per_file: req.max_per_file,
-            like: req.like.map(|id| id.0),
+            like: results.like.map(|id| id.0),
             results,
         }
     }
@@ -1186,6 +1190,7 @@ impl Searcher {
             sent: ops.sent,
             from: ops.from,
             to: ops.to,
+            like: like_id,
         })
     }
 }
