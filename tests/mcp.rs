@@ -555,6 +555,18 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
         "{narrowed}"
     );
 
+    // The terminal output names the passage it started from.
+    let shown = lexsearch()
+        .args(["search", "--index"])
+        .arg(index)
+        .args(["--like", &place, "-k", "2"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&shown.get_output().stdout).into_owned();
+    assert!(
+        stdout.starts_with(&format!("passages like {file}:")),
+        "{stdout}"
+    );
     // A place that names no passage, and one that is not FILE:LINE.
     for (like, says) in [
         ("nowhere.txt:3", "no passage at line 3 of \"nowhere.txt\""),

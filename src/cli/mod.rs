@@ -1011,6 +1011,25 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     } else if args.files_with_matches {
         output::print_files(&results)?;
     } else {
+        // What a search like a passage started from: its place and headings.
+        if let Some(source) = results
+            .like
+            .map(|id| searcher.fetch(id))
+            .transpose()?
+            .flatten()
+        {
+            let crumbs = source.breadcrumb.join(" > ");
+            println!(
+                "passages like {}:{}{}\n",
+                source.path,
+                source.line,
+                if crumbs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({crumbs})")
+                }
+            );
+        }
         output::print_hits(&results, &request.paths, color, args.explain)?;
     }
     Ok(if results.hits.is_empty() {
