@@ -6,7 +6,7 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
-use crate::common::{hit_files as files, indexed_sample, lexsearch};
+use crate::common::{hit_chunk_ids, hit_files as files, indexed_sample, lexsearch};
 
 /// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
 fn ranked(v: &Value, keep: impl Fn(&&Value) -> bool, n: usize) -> Vec<(u64, f64)> {
@@ -798,16 +798,8 @@ fn queries_from_a_file_give_one_json_line_each_as_single_searches_do() {
         (&lines[2], "breach w/5 warranty"),
     ] {
         let alone = search_json(docs, &[query, "-k", "3"]);
-        let ids = |v: &Value| -> Vec<u64> {
-            v["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["chunk_id"].as_u64().unwrap())
-                .collect()
-        };
         assert_eq!(line["query"], query);
-        assert_eq!(ids(line), ids(&alone), "{query}");
+        assert_eq!(hit_chunk_ids(line), hit_chunk_ids(&alone), "{query}");
     }
     // Standard input too; --queries takes no QUERY.
     lexsearch()

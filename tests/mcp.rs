@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{hit_files as files, index_folder, lexsearch, real_model, repo, sample_corpus};
+use crate::common::{
+    hit_chunk_ids, hit_files as files, index_folder, lexsearch, real_model, repo, sample_corpus,
+};
 
 /// How long a client session may take (it starts the server and loads the model).
 const PATIENCE: Duration = Duration::from_secs(180);
@@ -588,17 +590,13 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
         {"tool": "search", "arguments": {"query": format!("like:{place}"), "k": 5}},
     ]});
     let got = client(&python, &stdio_server(index), &plan).unwrap();
-    let ids = |v: &Value| -> Vec<u64> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect()
-    };
-    assert_eq!(ids(ok(&got, 0)), ids(&cli));
+    assert_eq!(hit_chunk_ids(ok(&got, 0)), hit_chunk_ids(&cli));
     assert!(tool_error(&got, 1).contains("no chunk 999999999"), "{got}");
-    assert_eq!(ids(ok(&got, 2)), ids(&cli), "like: in the query, by place");
+    assert_eq!(
+        hit_chunk_ids(ok(&got, 2)),
+        hit_chunk_ids(&cli),
+        "like: in the query, by place"
+    );
     assert_eq!(ok(&got, 2)["like"], id);
     assert_eq!(ok(&got, 2)["mode"], "semantic");
 }

@@ -75,6 +75,16 @@ pub fn hit_files(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The `chunk_id` of every hit of a `--json` search document, in order.
+pub fn hit_chunk_ids(v: &serde_json::Value) -> Vec<u64> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect()
+}
+
 /// Number of files directly in `dir` whose extension is `ext`.
 pub fn files_with_extension(dir: &Path, ext: &str) -> usize {
     fs::read_dir(dir)
