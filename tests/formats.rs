@@ -730,6 +730,82 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
     );
 }
 
+/// A Word 97–2003 fixture of tests/fixtures/doc (made by scripts/make-doc-fixtures).
+fn doc_fixture(name: &str) -> Vec<u8> {
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/doc")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn word_97_documents_are_searched_with_their_headings_list_numbers_and_tables() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.doc"), doc_fixture("lease.doc")).unwrap();
+    fs::write(docs.join("amendment.doc"), doc_fixture("redline.doc")).unwrap();
+    // An RTF file saved under a .doc name, as older systems do.
+    let rtf = r"{\rtf1\ansi{\stylesheet{\s1 heading 1;}}\pard\s1 Release\par\pard The releasor waives all claims arising before signing.\par}";
+    fs::write(docs.join("release.doc"), rtf).unwrap();
+    let out = index(&model, &docs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files_indexed"], 3, "{report}");
+
+    let hit = hit_with(
+        &docs,
+        "waives the increase in writing",
+        "waives the increase",
+    );
+    assert_eq!(hit["file"], "lease.doc");
+    assert_eq!(hit["title"], "Commercial Lease (Harbor Street)");
+    // List numbers are written, and the chunker builds breadcrumbs from them.
+    assert_eq!(
+        crumbs(&hit),
+        [
+            "Article 1 Rent",
+            "1. Base rent is fixed for the first lease year.",
+            "1.1 Rent rises by three percent each later year."
+        ]
+    );
+    assert_eq!(hit["paragraph"], 4, "{hit}");
+    assert_eq!(
+        hit["pinpoint"]["text"],
+        "(b) the Landlord waives the increase in writing."
+    );
+    let table = hit_with(&docs, "monthly rent due 2028", "Year | Monthly rent");
+    assert_eq!(crumbs(&table), ["Article 1 Rent", "Late Charge"]);
+    let text = table["text"].as_str().unwrap();
+    assert!(
+        text.contains("Year | Monthly rent | Due\n2027 | $4,500 | 1st\n2028 |  | 1st"),
+        "{text}"
+    );
+
+    // What a tracked change deleted is not found; what it inserted is.
+    let amended = search(
+        &docs,
+        "twenty-four months Effective Date",
+        &["--mode", "keyword"],
+    );
+    assert_eq!(amended[0]["file"], "amendment.doc", "{amended:?}");
+    assert!(
+        search(&docs, "twelve", &["--mode", "keyword"]).is_empty(),
+        "the deleted words are searchable"
+    );
+    let rhit = hit_with(&docs, "releasor waives claims", "releasor waives");
+    assert_eq!(rhit["file"], "release.doc");
+    assert_eq!(crumbs(&rhit), ["Release"]);
+}
+
 /// Whether Tesseract has data for `lang`.
 fn tesseract_has(lang: &str) -> bool {
     std::process::Command::new("tesseract")
@@ -993,6 +1069,10 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
     random[10] = 0; // a NUL byte, whatever the generator gave
     bad.push((put("random.pdf", &random), "corrupt PDF"));
     bad.push((put("random.docx", &random), "corrupt DOCX"));
+    bad.push((
+        put("random.doc", &random),
+        "corrupt doc file: not a Word 97",
+    ));
     bad.push((put("random.txt", &random), "binary"));
     let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
     bad.push((

@@ -33,13 +33,13 @@
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
-use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use super::types::{ExtractError, ExtractedText, Extractor};
+use super::word::{Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman};
 
 /// Most bytes unpacked from one DOCX, all parts read together.
 pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
@@ -334,65 +334,6 @@ fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
 // ---------------------------------------------------------------------------------------
 // Styles and numbering
 
-/// A paragraph style: what headings and lists need of it.
-#[derive(Debug, Default, Clone)]
-struct Style {
-    name: String,
-    based_on: Option<String>,
-    outline: Option<u8>,
-    num: Option<(String, u8)>,
-}
-
-/// Paragraph styles by id.
-#[derive(Debug, Default)]
-struct Styles {
-    by_id: HashMap<String, Style>,
-}
-
-impl Styles {
-    /// The heading level (1–9) of a style, following `basedOn` links.
-    fn heading_level(&self, id: &str) -> Option<u8> {
-        let mut id = id.to_string();
-        for _ in 0..16 {
-            let Some(style) = self.by_id.get(&id) else {
-                // No styles.xml (or an unknown id): go by the id itself.
-                return heading_from_name(&id);
-            };
-            if let Some(level) = heading_from_name(&style.name) {
-                return Some(level);
-            }
-            if let Some(o) = style.outline {
-                return (o < 9).then_some(o + 1);
-            }
-            id = style.based_on.clone()?;
-        }
-        None
-    }
-
-    /// The list (numId, level) a style carries, following `basedOn` links.
-    fn numbering(&self, id: &str) -> Option<(String, u8)> {
-        let mut id = id.to_string();
-        for _ in 0..16 {
-            let style = self.by_id.get(&id)?;
-            if let Some(n) = &style.num {
-                return Some(n.clone());
-            }
-            id = style.based_on.clone()?;
-        }
-        None
-    }
-}
-
-/// "heading 3" / "Heading3" → 3, "Title" → 1.
-fn heading_from_name(name: &str) -> Option<u8> {
-    let lower = name.to_ascii_lowercase().replace(' ', "");
-    if lower == "title" {
-        return Some(1);
-    }
-    let n: u8 = lower.strip_prefix("heading")?.parse().ok()?;
-    (1..=9).contains(&n).then_some(n)
-}
-
 fn parse_styles(xml: &str) -> Result<Styles, String> {
     let mut styles = Styles::default();
     let mut reader = NsReader::from_str(xml);
@@ -446,138 +387,6 @@ fn parse_styles(xml: &str) -> Result<Styles, String> {
         }
     }
     Ok(styles)
-}
-
-/// One level of a list definition.
-#[derive(Debug, Clone, Default)]
-struct Level {
-    start: u32,
-    format: String,
-    text: String,
-    legal: bool,
-}
-
-/// List definitions and the running counters of each list.
-#[derive(Debug, Default)]
-struct Numbering {
-    /// abstractNumId → levels 0..9.
-    abstracts: HashMap<String, Vec<Level>>,
-    /// numId → (abstractNumId, start overrides by level).
-    nums: HashMap<String, (String, HashMap<u8, u32>)>,
-    /// Counters by abstractNumId (lists sharing a definition continue each other, as in Word
-    /// when no restart is asked for).
-    counters: HashMap<String, [u32; 9]>,
-    /// Which levels of each counter have been used since they were last reset.
-    used: HashMap<String, [bool; 9]>,
-}
-
-impl Numbering {
-    /// The label of the next item at `ilvl` of list `num_id` ("4.2", "(a)"), advancing the
-    /// counters. `None` for bullets, unknown lists and numId 0 ("no numbering").
-    fn next_label(&mut self, num_id: &str, ilvl: u8) -> Option<String> {
-        let (abs_id, overrides) = self.nums.get(num_id)?.clone();
-        let levels = self.abstracts.get(&abs_id)?.clone();
-        let lvl = usize::from(ilvl.min(8));
-        let level = levels.get(lvl)?;
-        let start = |i: usize| {
-            overrides
-                .get(&(i as u8))
-                .copied()
-                .or_else(|| levels.get(i).map(|l| l.start))
-                .unwrap_or(1)
-        };
-        let counters = self.counters.entry(abs_id.clone()).or_insert([0; 9]);
-        let used = self.used.entry(abs_id).or_insert([false; 9]);
-        counters[lvl] = if used[lvl] {
-            counters[lvl].saturating_add(1)
-        } else {
-            start(lvl)
-        };
-        used[lvl] = true;
-        for deeper in used.iter_mut().skip(lvl + 1) {
-            *deeper = false;
-        }
-        // Levels above that were never used count from their start.
-        for upper in 0..lvl {
-            if !used[upper] {
-                counters[upper] = start(upper);
-                used[upper] = true;
-            }
-        }
-        if level.format == "bullet" || level.format == "none" {
-            return None;
-        }
-        let mut label = String::new();
-        let mut chars = level.text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '%'
-                && let Some(d) = chars.peek().and_then(|d| d.to_digit(10))
-            {
-                chars.next();
-                let i = (d as usize).saturating_sub(1).min(8);
-                let fmt = if level.legal {
-                    "decimal"
-                } else {
-                    levels.get(i).map_or("decimal", |l| l.format.as_str())
-                };
-                label.push_str(&format_number(counters[i], fmt));
-            } else {
-                label.push(c);
-            }
-        }
-        let label = label.trim().to_string();
-        (!label.is_empty()).then_some(label)
-    }
-}
-
-/// A counter in a list number format.
-fn format_number(n: u32, format: &str) -> String {
-    match format {
-        "lowerLetter" => letters(n).to_lowercase(),
-        "upperLetter" => letters(n),
-        "lowerRoman" => roman(n).to_lowercase(),
-        "upperRoman" => roman(n),
-        "decimalZero" => format!("{n:02}"),
-        _ => n.to_string(),
-    }
-}
-
-/// 1 → A, 26 → Z, 27 → AA (Word repeats the letter).
-fn letters(n: u32) -> String {
-    if n == 0 {
-        return String::new();
-    }
-    let letter = char::from(b'A' + ((n - 1) % 26) as u8);
-    std::iter::repeat_n(letter, ((n - 1) / 26 + 1).min(10) as usize).collect()
-}
-
-fn roman(mut n: u32) -> String {
-    if n == 0 || n >= 4000 {
-        return n.to_string();
-    }
-    let table = [
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ];
-    let mut out = String::new();
-    for (value, digits) in table {
-        while n >= value {
-            out.push_str(digits);
-            n -= value;
-        }
-    }
-    out
 }
 
 fn parse_numbering(xml: &str) -> Result<Numbering, String> {
@@ -714,27 +523,6 @@ impl Context<'_> {
         };
         (n, mark)
     }
-}
-
-/// One block of output: a paragraph, or a table row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Block {
-    /// The line(s) of text, heading marks and list labels included.
-    text: String,
-    /// For table rows, which table (rows of one table are joined by single line breaks).
-    table: Option<usize>,
-    /// In a notes part, the display number of the note (notes are put in that order).
-    note: usize,
-}
-
-/// A paragraph being read.
-#[derive(Debug, Default)]
-struct Para {
-    text: String,
-    style: Option<String>,
-    outline: Option<u8>,
-    num_id: Option<String>,
-    ilvl: Option<u8>,
 }
 
 /// A table being read: its id, the cells of the current row, the text of the current cell.
@@ -900,7 +688,8 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                         let Some(Open::Para(p)) = open.pop() else {
                             return Err("misplaced end of paragraph".into());
                         };
-                        let Some(mut line) = finish_paragraph(p, ctx) else {
+                        let Some(mut line) = finish_paragraph(p, ctx.styles, &mut ctx.numbering)
+                        else {
                             continue;
                         };
                         if let Some(mark) = note_mark.take() {
@@ -995,98 +784,6 @@ fn element(
             }
         }
         _ => {}
-    }
-}
-
-/// The output line of a finished paragraph: heading marks or list label and indentation,
-/// then the text with its whitespace tidied. `None` for a paragraph without text.
-fn finish_paragraph(p: Para, ctx: &mut Context<'_>) -> Option<String> {
-    // Line breaks inside a paragraph stay, but never as blank lines (those separate blocks).
-    let lines: Vec<String> = p
-        .text
-        .split('\n')
-        .map(|l| {
-            l.split([' ', '\t', '\u{a0}'])
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
-    let level = match p.outline {
-        Some(o) if o < 9 => Some(o + 1),
-        Some(_) => None,
-        None => p.style.as_deref().and_then(|s| ctx.styles.heading_level(s)),
-    };
-    let num = match (&p.num_id, p.ilvl) {
-        (Some(id), ilvl) => Some((id.clone(), ilvl.unwrap_or(0))),
-        (None, Some(ilvl)) => p
-            .style
-            .as_deref()
-            .and_then(|s| ctx.styles.numbering(s))
-            .map(|(id, _)| (id, ilvl)),
-        (None, None) => p.style.as_deref().and_then(|s| ctx.styles.numbering(s)),
-    }
-    .filter(|(id, _)| id != "0");
-    if lines.is_empty() {
-        // An empty numbered paragraph still takes its number, as in Word.
-        if let Some((id, ilvl)) = num {
-            ctx.numbering.next_label(&id, ilvl);
-        }
-        return None;
-    }
-    let label = num
-        .as_ref()
-        .and_then(|(id, ilvl)| ctx.numbering.next_label(id, *ilvl));
-    let mut body = lines.join("\n");
-    if let Some(label) = label {
-        body = format!("{label} {body}");
-    }
-    Some(match level {
-        Some(level) => format!(
-            "{} {}",
-            "#".repeat(usize::from(level.min(6))),
-            body.replace('\n', " ")
-        ),
-        None => {
-            let indent = num.map_or(0, |(_, ilvl)| usize::from(ilvl.min(8)));
-            format!("{}{body}", "  ".repeat(indent))
-        }
-    })
-}
-
-/// Joins blocks into the text and records each block's byte range.
-#[derive(Debug, Default)]
-struct Builder {
-    text: String,
-    paragraphs: Vec<Range<usize>>,
-    last_table: Option<usize>,
-}
-
-impl Builder {
-    fn separate(&mut self, table: Option<usize>) {
-        if self.text.is_empty() {
-            return;
-        }
-        let same_table = table.is_some() && table == self.last_table;
-        self.text.push_str(if same_table { "\n" } else { "\n\n" });
-    }
-
-    fn block(&mut self, b: &Block) {
-        self.separate(b.table);
-        let start = self.text.len();
-        self.text.push_str(&b.text);
-        self.paragraphs.push(start..self.text.len());
-        self.last_table = b.table;
-    }
-
-    /// A synthetic section heading (not a numbered paragraph).
-    fn section(&mut self, title: &str) {
-        self.separate(None);
-        self.text.push_str("# ");
-        self.text.push_str(title);
-        self.last_table = None;
     }
 }
 
@@ -1310,18 +1007,6 @@ mod tests {
             })
         );
     }
-
-    #[test]
-    fn list_number_formats() {
-        assert_eq!(roman(1994), "MCMXCIV");
-        assert_eq!(letters(1), "A");
-        assert_eq!(letters(28), "BB");
-        assert_eq!(format_number(3, "lowerRoman"), "iii");
-        assert_eq!(format_number(7, "decimalZero"), "07");
-        assert_eq!(heading_from_name("heading 3"), Some(3));
-        assert_eq!(heading_from_name("Heading10"), None);
-        assert_eq!(heading_from_name("Title"), Some(1));
-    }
 }
 
 /// Our own XML walking, fuzzed directly: [`super::extract::extract`] runs DOCX parsing under
@@ -1519,9 +1204,9 @@ mod fuzz {
             ],
             bytes in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
-            let _ = format_number(n, &format);
+            let _ = super::super::word::format_number(n, &format);
             let _ = roman(n);
-            let _ = letters(n);
+            let _ = super::super::word::letters(n);
             let _ = xml_text(bytes.clone());
             let mut bom = vec![0xFF, 0xFE];
             bom.extend_from_slice(&bytes);

@@ -1,14 +1,17 @@
 //! Ingest: from a folder on disk to chunks ready to embed.
 //!
-//! [`walk`] lists the files to index, [`extract`] turns each into text (with [`pdf`] and
-//! [`docx`] for those formats, run under [`isolate`]), and [`chunk`] splits that text along
-//! its legal structure. Nothing here knows about models or stores.
+//! [`walk`] lists the files to index, [`extract`] turns each into text (with a module per
+//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`mail`], [`msg`], the parsers run
+//! under [`isolate`]; the two Word readers share their paragraph rules in `word`), and
+//! [`chunk`] splits that text along its legal structure. Nothing here knows about models or
+//! stores.
 //!
 //! [`types`] holds what the formats share (the [`Extractor`](types::Extractor) trait, its
 //! output and errors): each format imports it, never [`extract`], which imports the formats.
 
 pub mod chunk;
 pub mod columns;
+pub mod doc;
 pub mod docx;
 pub mod extract;
 pub mod isolate;
@@ -21,6 +24,7 @@ pub mod rtf;
 pub mod segment;
 pub mod types;
 pub mod walk;
+mod word;
 
 /// PDF and DOCX files built in code, shared with the integration tests.
 #[cfg(test)]

@@ -147,6 +147,20 @@ pub enum ExtractError {
     /// A PDF that needs a password to be read.
     #[error("encrypted PDF: not indexed (it needs a password)")]
     EncryptedPdf,
+    /// A document of another format that needs a password to be read.
+    #[error("encrypted {kind} file: not indexed (it needs a password; save a copy without one)")]
+    Encrypted {
+        /// The format.
+        kind: &'static str,
+    },
+    /// A file of a version or variant of its format that lexsearch does not read.
+    #[error("{kind} file not supported: {reason}")]
+    Unsupported {
+        /// The format.
+        kind: &'static str,
+        /// Which variant, and what to do.
+        reason: String,
+    },
     /// A PDF that cannot be parsed (truncated, damaged, or not a PDF at all).
     #[error("corrupt PDF: {0}")]
     CorruptPdf(String),

@@ -37,6 +37,8 @@ pub enum FileKind {
     Msg,
     /// Rich Text Format (`.rtf`).
     Rtf,
+    /// Word 97–2003 binary document (`.doc`).
+    Doc,
 }
 
 impl FileKind {
@@ -53,6 +55,7 @@ impl FileKind {
             "odt" => Some(FileKind::Odt),
             "msg" => Some(FileKind::Msg),
             "rtf" => Some(FileKind::Rtf),
+            "doc" => Some(FileKind::Doc),
             _ => None,
         }
     }
@@ -69,6 +72,7 @@ impl FileKind {
             FileKind::Odt => "odt",
             FileKind::Msg => "msg",
             FileKind::Rtf => "rtf",
+            FileKind::Doc => "doc",
         }
     }
 }
