@@ -92,6 +92,13 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 /// What is read of the FIB.
 #[derive(Debug)]
 struct Fib {
+    /// A Word 6.0/95 file: no table stream, 8-bit text in the document's code page, and
+    /// properties in an older form that is not read.
+    old: bool,
+    /// Word 6.0/95: where the text starts (`fcMin`) and the piece table (`fcClx`, `lcbClx`
+    /// in the WordDocument stream, empty when the file was not fast-saved).
+    fc_min: u32,
+    old_clx: (u32, u32),
     /// `fWhichTblStm`: the table stream is `1Table` (else `0Table`).
     table1: bool,
     /// Lengths in CPs of the stories: main text, footnotes, headers, macros (unused),
@@ -123,22 +130,45 @@ impl Fib {
         let ident = u16_at(word, 0).ok_or_else(short)?;
         let n_fib = u16_at(word, 2).ok_or_else(short)?;
         let flags = u16_at(word, 0x0A).ok_or_else(short)?;
-        if ident != 0xA5EC && ident != 0xA5DC {
+        // Word 6.0 and 95 (nFib 101–105) wrote other identifiers too (0xA699 is seen).
+        let old = (0x0065..0x00C0).contains(&n_fib);
+        if !old && ident != 0xA5EC && ident != 0xA5DC {
             return Err(corrupt(format!(
                 "the WordDocument stream does not start with a Word header (0x{ident:04X})"
             )));
         }
-        if n_fib < 0x00C0 {
+        if n_fib < 0x0065 {
             return Err(ExtractError::Unsupported {
                 kind: "doc",
-                reason: "a Word 6.0/95 document (older than Word 97); open it in Word or \
-                         LibreOffice and save it as .docx"
-                    .into(),
+                reason: format!(
+                    "a document older than Word 6.0 (nFib {n_fib}); open it in Word or \
+                     LibreOffice and save it as .docx"
+                ),
             });
         }
         // fEncrypted, or fObfuscated (XOR), which also needs the password.
         if flags & 0x0100 != 0 || flags & 0x8000 != 0 {
             return Err(ExtractError::Encrypted { kind: "doc" });
+        }
+        if old {
+            // The Word 6.0/95 FIB: story lengths from 0x34, the piece table at 0x160.
+            let mut ccp = [0u32; 8];
+            for (i, c) in ccp.iter_mut().enumerate() {
+                *c = u32_at(word, 0x34 + 4 * i).ok_or_else(short)?;
+            }
+            let clx = (
+                u32_at(word, 0x160).unwrap_or(0),
+                u32_at(word, 0x164).unwrap_or(0),
+            );
+            return Ok(Fib {
+                old,
+                fc_min: u32_at(word, 0x18).ok_or_else(short)?,
+                // Without a piece table (not fast-saved) the text is one run from fcMin.
+                old_clx: if flags & 0x0004 != 0 { clx } else { (0, 0) },
+                table1: false,
+                ccp,
+                fc_lcb: Vec::new(),
+            });
         }
         let csw = usize::from(u16_at(word, 32).ok_or_else(short)?);
         let lw_at = 34 + 2 * csw;
@@ -159,6 +189,9 @@ impl Fib {
             })
             .collect();
         Ok(Fib {
+            old,
+            fc_min: 0,
+            old_clx: (0, 0),
             table1: flags & 0x0200 != 0,
             ccp,
             fc_lcb,
@@ -194,12 +227,13 @@ struct Piece {
     compressed: bool,
 }
 
-/// Windows-1252 byte → UTF-16 code unit.
-fn cp1252() -> [u16; 256] {
+/// Byte → UTF-16 code unit in a single-byte code page (Windows-1252 for the 8-bit pieces of
+/// Word 97 and later; the document's own for Word 6.0/95).
+fn byte_table(encoding: &'static encoding_rs::Encoding) -> [u16; 256] {
     let mut t = [0u16; 256];
     for (b, slot) in t.iter_mut().enumerate() {
         let byte = [b as u8];
-        let (s, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+        let (s, _) = encoding.decode_without_bom_handling(&byte);
         *slot = s.encode_utf16().next().unwrap_or(0xFFFD);
     }
     t
@@ -249,6 +283,61 @@ fn pieces(clx: &[u8]) -> Result<Vec<Piece>, ExtractError> {
     }
 }
 
+/// The pieces of a Word 6.0/95 file: all 8-bit; one run from `fcMin` unless fast-saved.
+fn old_pieces(word: &[u8], fib: &Fib) -> Result<Vec<Piece>, ExtractError> {
+    let (fc, lcb) = fib.old_clx;
+    if lcb == 0 {
+        let total = fib.ccp.iter().fold(0u32, |a, c| a.saturating_add(*c));
+        return Ok(vec![Piece {
+            cps: 0..total,
+            offset: fib.fc_min as usize,
+            compressed: true,
+        }]);
+    }
+    let clx = word
+        .get(fc as usize..(fc as usize).saturating_add(lcb as usize))
+        .ok_or_else(|| corrupt("the piece table (Clx) lies past the end of the stream"))?;
+    // The same layout as Word 97's, but every offset is a plain byte offset.
+    Ok(pieces(clx)?
+        .into_iter()
+        .map(|p| {
+            let raw = if p.compressed { p.offset * 2 } else { p.offset };
+            Piece {
+                offset: raw,
+                compressed: true,
+                ..p
+            }
+        })
+        .collect())
+}
+
+/// The code page of a Word 6.0/95 document's text: the summary's when it names a single-byte
+/// one other than Windows-1252, else what `chardetng` guesses from the text's bytes (the
+/// files name their code page only in the fonts of their runs, which are not read; the
+/// summary often says 1252 or UTF-8 of a Cyrillic or Czech text).
+fn old_encoding(word: &[u8], fib: &Fib, summary: Option<u16>) -> &'static encoding_rs::Encoding {
+    if let Some(e) = summary.map(codepage_encoding)
+        && e.is_single_byte()
+        && e != encoding_rs::WINDOWS_1252
+    {
+        return e;
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    for p in old_pieces(word, fib).unwrap_or_default() {
+        let len = (p.cps.end - p.cps.start) as usize;
+        if let Some(bytes) = word.get(p.offset..p.offset.saturating_add(len).min(word.len())) {
+            detector.feed(bytes, false);
+        }
+    }
+    detector.feed(&[], true);
+    let guess = detector.guess(None, false);
+    if guess.is_single_byte() {
+        guess
+    } else {
+        encoding_rs::WINDOWS_1252
+    }
+}
+
 /// One character of a story: its UTF-16 code unit, CP and offset in the WordDocument stream.
 #[derive(Debug, Clone, Copy)]
 struct Unit {
@@ -261,8 +350,12 @@ struct Unit {
 const MAX_UNITS: usize = 16 * 1024 * 1024;
 
 /// The characters of the CP range `cps`, in order.
-fn units(word: &[u8], pieces: &[Piece], cps: Range<u32>) -> Result<Vec<Unit>, ExtractError> {
-    let table = cp1252();
+fn units(
+    word: &[u8],
+    pieces: &[Piece],
+    table: &[u16; 256],
+    cps: Range<u32>,
+) -> Result<Vec<Unit>, ExtractError> {
     let mut out = Vec::new();
     for p in pieces {
         let from = p.cps.start.max(cps.start);
@@ -628,23 +721,22 @@ fn parse_lists(table: &[u8], plf_lst: Option<(usize, &[u8])>, plf_lfo: Option<&[
             let lsid = u32_at(entry, 0).unwrap_or(0) as i32;
             let clfolvl = usize::from(entry[12]);
             let mut overrides = HashMap::new();
-            if clfolvl > 0 {
-                at += 4;
-                for _ in 0..clfolvl {
-                    let (Some(start), Some(flags)) = (u32_at(lfo, at), u32_at(lfo, at + 4)) else {
-                        break;
-                    };
-                    at += 8;
-                    let ilvl = (flags & 0x0F) as u8;
-                    if flags & 0x10 != 0 {
-                        overrides.insert(ilvl, start);
-                    }
-                    if flags & 0x20 != 0 {
-                        // fFormatting: a whole LVL follows.
-                        match parse_level(lfo, at) {
-                            Some((_, size)) => at += size,
-                            None => break,
-                        }
+            // Every LFO has its LFOData, even without overrides: `cp`, then the LFOLVLs.
+            at += 4;
+            for _ in 0..clfolvl {
+                let (Some(start), Some(flags)) = (u32_at(lfo, at), u32_at(lfo, at + 4)) else {
+                    break;
+                };
+                at += 8;
+                let ilvl = (flags & 0x0F) as u8;
+                if flags & 0x10 != 0 {
+                    overrides.insert(ilvl, start);
+                }
+                if flags & 0x20 != 0 {
+                    // fFormatting: a whole LVL follows.
+                    match parse_level(lfo, at) {
+                        Some((_, size)) => at += size,
+                        None => break,
                     }
                 }
             }
@@ -659,21 +751,41 @@ fn parse_lists(table: &[u8], plf_lst: Option<(usize, &[u8])>, plf_lfo: Option<&[
 // ---------------------------------------------------------------------------------------
 // Title
 
+/// The encoding of a Windows code page (Windows-1252 for one not known).
+fn codepage_encoding(codepage: u16) -> &'static encoding_rs::Encoding {
+    match codepage {
+        65001 => encoding_rs::UTF_8,
+        932 => encoding_rs::SHIFT_JIS,
+        936 => encoding_rs::GBK,
+        949 => encoding_rs::EUC_KR,
+        950 => encoding_rs::BIG5,
+        10000 => encoding_rs::MACINTOSH,
+        cp => encoding_rs::Encoding::for_label(format!("windows-{cp}").as_bytes())
+            .unwrap_or(encoding_rs::WINDOWS_1252),
+    }
+}
+
+/// The code page (`PID_CODEPAGE`) of the `SummaryInformation` property set.
+fn summary_codepage(b: &[u8]) -> Option<u16> {
+    let section = u32_at(b, 44)? as usize;
+    let count = u32_at(b, section + 4)? as usize;
+    (0..count.min(1024)).find_map(|i| {
+        let id = u32_at(b, section + 8 + 8 * i)?;
+        let at = section + u32_at(b, section + 12 + 8 * i)? as usize;
+        (id == 1).then(|| u16_at(b, at + 4)).flatten()
+    })
+}
+
 /// The title (`PIDSI_TITLE`) of the `SummaryInformation` property set.
 fn summary_title(b: &[u8]) -> Option<String> {
     let section = u32_at(b, 44)? as usize;
     let count = u32_at(b, section + 4)? as usize;
-    let mut codepage = 1252u16;
-    let mut title = None;
-    for i in 0..count.min(1024) {
+    let codepage = summary_codepage(b).unwrap_or(1252);
+    let title = (0..count.min(1024)).find_map(|i| {
         let id = u32_at(b, section + 8 + 8 * i)?;
         let at = section + u32_at(b, section + 12 + 8 * i)? as usize;
-        match id {
-            1 => codepage = u16_at(b, at + 4)?,
-            2 => title = Some(at),
-            _ => {}
-        }
-    }
+        (id == 2).then_some(at)
+    });
     let at = title?;
     let ty = u32_at(b, at)?;
     let len = u32_at(b, at + 4)? as usize;
@@ -687,16 +799,7 @@ fn summary_title(b: &[u8]) -> Option<String> {
         }
         0x1E => {
             let bytes = b.get(at + 8..at + 8 + len)?;
-            let enc = match codepage {
-                65001 => encoding_rs::UTF_8,
-                932 => encoding_rs::SHIFT_JIS,
-                936 => encoding_rs::GBK,
-                949 => encoding_rs::EUC_KR,
-                950 => encoding_rs::BIG5,
-                cp => encoding_rs::Encoding::for_label(format!("windows-{cp}").as_bytes())
-                    .unwrap_or(encoding_rs::WINDOWS_1252),
-            };
-            enc.decode(bytes).0.into_owned()
+            codepage_encoding(codepage).decode(bytes).0.into_owned()
         }
         // VT_LPWSTR.
         0x1F => {
@@ -729,6 +832,8 @@ enum Story {
 struct Doc {
     word: Vec<u8>,
     pieces: Vec<Piece>,
+    /// How 8-bit pieces decode.
+    bytes: [u16; 256],
     paragraphs: Runs<ParaProps>,
     deleted: Runs<()>,
     styles: Styles,
@@ -742,7 +847,15 @@ struct Doc {
 impl Doc {
     /// The blocks of the story at `cps`.
     fn blocks(&mut self, cps: Range<u32>, story: Story) -> Result<Vec<Block>, ExtractError> {
-        let units = units(&self.word, &self.pieces, cps)?;
+        let units = units(&self.word, &self.pieces, &self.bytes, cps)?;
+        // Paragraph properties describe the stream by offset. A file whose property pages miss
+        // a paragraph mark of this story (a writer's bug, seen in the wild) gets none: the
+        // text is then read without headings or lists, and table rows end at an empty cell
+        // mark, rather than cut into rows by properties that belong elsewhere.
+        let trusted = units
+            .iter()
+            .filter(|u| u.code == 0x0D || u.code == 0x07)
+            .all(|u| self.paragraphs.at(u.offset).is_some());
         let mut out = Vec::new();
         let mut text: Vec<u16> = Vec::new();
         // Per open field: whether its separator was seen (its result is showing).
@@ -767,7 +880,7 @@ impl Doc {
                     fields.pop();
                 }
                 0x0D | 0x07 => {
-                    let props = self.paragraphs.at(u.offset).cloned();
+                    let props = self.paragraphs.at(u.offset).filter(|_| trusted).cloned();
                     let known = props.is_some();
                     let props = props.unwrap_or_default();
                     let cell_end = u.code == 0x07;
@@ -871,6 +984,25 @@ impl Doc {
                 c => text.push(c),
             }
         }
+        // A row left open by damaged properties still gives its text.
+        if let Some(c) = cell.take() {
+            cells.push(collapse(&c));
+        }
+        if !cells.iter().all(String::is_empty) {
+            out.push(Block {
+                text: cells.join(" | "),
+                table: Some(table.unwrap_or(self.next_table + 1)),
+                note: note.0,
+            });
+        }
+        let rest = collapse(&String::from_utf16_lossy(&text));
+        if !rest.is_empty() {
+            out.push(Block {
+                text: rest,
+                table: None,
+                note: note.0,
+            });
+        }
         Ok(out)
     }
 }
@@ -908,12 +1040,21 @@ pub fn extract_doc(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         corrupt("a compound file without a WordDocument stream: not a Word document")
     })?;
     let fib = Fib::parse(&word)?;
-    let table_name = if fib.table1 { "/1Table" } else { "/0Table" };
-    let table = stream(&mut cfb, table_name)
-        .ok_or_else(|| corrupt(format!("no {} stream", &table_name[1..])))?;
+    let table = if fib.old {
+        Vec::new()
+    } else {
+        let name = if fib.table1 { "/1Table" } else { "/0Table" };
+        stream(&mut cfb, name).ok_or_else(|| corrupt(format!("no {} stream", &name[1..])))?
+    };
     let data = stream(&mut cfb, "/Data").unwrap_or_default();
-    let mut x = extract_streams(word, &fib, &table, &data)?;
-    x.title = stream(&mut cfb, "/\u{5}SummaryInformation").and_then(|b| summary_title(&b));
+    let summary = stream(&mut cfb, "/\u{5}SummaryInformation").unwrap_or_default();
+    let encoding = if fib.old {
+        old_encoding(&word, &fib, summary_codepage(&summary))
+    } else {
+        encoding_rs::WINDOWS_1252
+    };
+    let mut x = extract_streams(word, &fib, &table, &data, encoding)?;
+    x.title = summary_title(&summary);
     Ok(x)
 }
 
@@ -924,11 +1065,16 @@ fn extract_streams(
     fib: &Fib,
     table: &[u8],
     data: &[u8],
+    encoding: &'static encoding_rs::Encoding,
 ) -> Result<ExtractedText, ExtractError> {
-    let clx = fib
-        .part(table, CLX)
-        .ok_or_else(|| corrupt("no piece table (Clx)"))?;
-    let pieces = pieces(clx)?;
+    let pieces = if fib.old {
+        old_pieces(&word, fib)?
+    } else {
+        let clx = fib
+            .part(table, CLX)
+            .ok_or_else(|| corrupt("no piece table (Clx)"))?;
+        pieces(clx)?
+    };
     let plf_lst = fib
         .part(table, PLF_LST)
         .map(|b| (fib.fc_lcb[PLF_LST].0 as usize, b));
@@ -951,6 +1097,7 @@ fn extract_streams(
         footnotes_seen: 0,
         next_table: 0,
         pieces,
+        bytes: byte_table(encoding),
         word,
     };
     let mut out = Builder::default();
@@ -1204,6 +1351,67 @@ mod tests {
         assert_eq!(x.title, None);
     }
 
+    /// A Word 6.0/95 file: the old FIB, `text` (8-bit) from fcMin, or, fast-saved, two
+    /// pieces in swapped order through a piece table at 0x160.
+    fn word6(text: &[u8], fast_saved: bool) -> Vec<u8> {
+        let mut word = vec![0u8; 768];
+        word[0..2].copy_from_slice(&0xA5DCu16.to_le_bytes());
+        word[2..4].copy_from_slice(&0x0065u16.to_le_bytes());
+        word[0x18..0x1C].copy_from_slice(&768u32.to_le_bytes());
+        word[0x34..0x38].copy_from_slice(&(text.len() as u32).to_le_bytes());
+        let half = text.len() / 2;
+        if fast_saved {
+            word[0x0A] = 0x04;
+            // The second half first in the stream.
+            word.extend_from_slice(&text[half..]);
+            word.extend_from_slice(&text[..half]);
+            let (n, len) = (text.len() as u32, half as u32);
+            let mut clx = vec![0x02];
+            clx.extend_from_slice(&28u32.to_le_bytes());
+            for cp in [0, len, n] {
+                clx.extend_from_slice(&cp.to_le_bytes());
+            }
+            for fc in [768 + n - len, 768] {
+                clx.extend_from_slice(&[0, 0]);
+                clx.extend_from_slice(&fc.to_le_bytes());
+                clx.extend_from_slice(&[0, 0]);
+            }
+            let at = word.len() as u32;
+            word[0x160..0x164].copy_from_slice(&at.to_le_bytes());
+            word[0x164..0x168].copy_from_slice(&(clx.len() as u32).to_le_bytes());
+            word.extend_from_slice(&clx);
+        } else {
+            word.extend_from_slice(text);
+        }
+        let mut cfb = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cfb.create_stream("/WordDocument")
+            .unwrap()
+            .write_all(&word)
+            .unwrap();
+        cfb.flush().unwrap();
+        cfb.into_inner().into_inner()
+    }
+
+    #[test]
+    fn word_6_and_95_files_are_read_in_the_code_page_of_their_text() {
+        let russian = "Договор аренды\rАрендатор обязуется вносить арендную плату ежемесячно \
+                       не позднее десятого числа каждого месяца.\r";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(russian);
+        for fast_saved in [false, true] {
+            let x = extract_doc(&word6(&bytes, fast_saved)).unwrap();
+            assert_eq!(
+                x.text,
+                russian.trim_end().replace('\r', "\n\n"),
+                "fast-saved: {fast_saved}"
+            );
+        }
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode("Caf\u{e9} \u{2014} Pr\u{e4}ambel\r");
+        assert_eq!(
+            extract_doc(&word6(&bytes, false)).unwrap().text,
+            "Caf\u{e9} \u{2014} Pr\u{e4}ambel"
+        );
+    }
+
     #[test]
     fn without_paragraph_properties_a_table_row_ends_at_an_empty_cell_mark() {
         let doc = synthetic(
@@ -1228,8 +1436,8 @@ mod tests {
             extract_doc(&encrypted),
             Err(ExtractError::Encrypted { kind: "doc" })
         );
-        let word95 = synthetic(&[("Old.\r", true)], &[0], 0, 0x0065);
-        let e = extract_doc(&word95).unwrap_err();
+        let word2 = synthetic(&[("Old.\r", true)], &[0], 0, 0x002D);
+        let e = extract_doc(&word2).unwrap_err();
         assert!(
             matches!(e, ExtractError::Unsupported { .. })
                 && e.to_string().contains("save it as .docx"),
@@ -1303,12 +1511,25 @@ mod tests {
                     }
                 }
                 let Ok(fib) = Fib::parse(&word) else { continue };
-                if let Ok(x) = extract_streams(word, &fib, &table, &data) {
+                if let Ok(x) = extract_streams(word, &fib, &table, &data, encoding_rs::WINDOWS_1252) {
                     for r in &x.paragraphs {
                         prop_assert!(r.start <= r.end && r.end <= x.text.len());
                         prop_assert!(x.text.is_char_boundary(r.start) && x.text.is_char_boundary(r.end));
                     }
                 }
+            }
+            // A Word 6.0/95 file, fast-saved, damaged the same way.
+            let (cyrillic, _, _) = encoding_rs::WINDOWS_1251.encode("Договор аренды\rСрок.\r");
+            let old = word6(&cyrillic, true);
+            let mut cfb = cfb::CompoundFile::open(Cursor::new(&old[..])).unwrap();
+            let mut word = stream(&mut cfb, "/WordDocument").unwrap();
+            for (i, b) in &hits {
+                let at = i.index(word.len());
+                word[at] = *b;
+            }
+            if let Ok(fib) = Fib::parse(&word) {
+                let encoding = old_encoding(&word, &fib, None);
+                let _ = extract_streams(word, &fib, &[], &[], encoding);
             }
             let _ = summary_title(&raw);
             let _ = sprms(&raw);

@@ -266,7 +266,8 @@ mod tests {
         fs::write(root.join("c.bin"), "c").unwrap();
         fs::write(root.join("e.PDF"), "%PDF").unwrap();
         fs::write(root.join("f.docx"), "PK").unwrap();
-        fs::write(root.join("g.doc"), "old Word").unwrap();
+        fs::write(root.join("g.DOC"), "Word 97").unwrap();
+        fs::write(root.join("h.wpd"), "WordPerfect").unwrap();
         fs::write(root.join(".hidden.txt"), "h").unwrap();
         fs::create_dir(root.join(".lexsearch")).unwrap();
         fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();
@@ -284,12 +285,14 @@ mod tests {
                 PathBuf::from("b.MD"),
                 PathBuf::from("e.PDF"),
                 PathBuf::from("f.docx"),
+                PathBuf::from("g.DOC"),
                 PathBuf::from("sub/deeper/d.html")
             ]
         );
         assert_eq!(out.files[1].kind, FileKind::Markdown);
         assert_eq!(out.files[2].kind, FileKind::Pdf);
         assert_eq!(out.files[3].kind, FileKind::Docx);
+        assert_eq!(out.files[4].kind, FileKind::Doc);
         assert_eq!(out.unsupported, 2);
         assert!(out.skipped.is_empty());
     }

@@ -90,6 +90,9 @@ pub(super) struct Numbering {
     pub(super) counters: HashMap<String, [u32; 9]>,
     /// Which levels of each counter have been used since they were last reset.
     pub(super) used: HashMap<String, [bool; 9]>,
+    /// The list instances (numIds) used so far: the first use of one with start overrides
+    /// restarts the overridden levels there.
+    pub(super) seen: std::collections::HashSet<String>,
 }
 
 impl Numbering {
@@ -109,6 +112,15 @@ impl Numbering {
         };
         let counters = self.counters.entry(abs_id.clone()).or_insert([0; 9]);
         let used = self.used.entry(abs_id).or_insert([false; 9]);
+        if self.seen.insert(num_id.to_string()) {
+            // A list instance that overrides a level's start restarts it when first used
+            // (Word's "restart at 99" on a list that continues another's definition).
+            for &o in overrides.keys() {
+                if let Some(u) = used.get_mut(usize::from(o)) {
+                    *u = false;
+                }
+            }
+        }
         counters[lvl] = if used[lvl] {
             counters[lvl].saturating_add(1)
         } else {
@@ -321,6 +333,36 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_instance_with_a_start_override_restarts_that_level_where_first_used() {
+        let level = |text: &str| Level {
+            start: 1,
+            format: "decimal".into(),
+            text: text.into(),
+            legal: false,
+        };
+        let mut n = Numbering::default();
+        n.abstracts
+            .insert("L".into(), vec![level("%1."), level("%1.%2")]);
+        n.nums.insert("1".into(), ("L".into(), HashMap::new()));
+        n.nums
+            .insert("2".into(), ("L".into(), HashMap::from([(1u8, 99u32)])));
+        let labels: Vec<String> = [
+            ("1", 0),
+            ("1", 1),
+            ("1", 1),
+            ("2", 1),
+            ("2", 1),
+            ("1", 1),
+            ("1", 0),
+        ]
+        .into_iter()
+        .map(|(id, l)| n.next_label(id, l).unwrap())
+        .collect();
+        // The second instance shares the definition: it continues it after its restart.
+        assert_eq!(labels, ["1.", "1.1", "1.2", "1.99", "1.100", "1.101", "2."]);
+    }
 
     #[test]
     fn list_number_formats() {
