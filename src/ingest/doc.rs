@@ -28,9 +28,13 @@
 //! the body. A file named `.doc` that is really RTF or DOCX (both happen) is read as what it
 //! is.
 //!
-//! Refused with a reason: encrypted documents ([`ExtractError::Encrypted`]), Word 6.0/95
-//! files ([`ExtractError::Unsupported`]), and compound files without a `WordDocument`
-//! stream.
+//! Word 6.0/95 files (an older FIB, no table stream, 8-bit text in the document's code page)
+//! give their text and notes, without headings or list numbers: their properties are stored
+//! in another form, not read.
+//!
+//! Refused with a reason: encrypted documents ([`ExtractError::Encrypted`]), files older
+//! than Word 6.0 ([`ExtractError::Unsupported`]), and compound files without a
+//! `WordDocument` stream.
 //!
 //! [MS-DOC]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-doc/
 
