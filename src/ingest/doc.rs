@@ -43,7 +43,9 @@ use std::io::{Cursor, Read};
 use std::ops::Range;
 
 use super::types::{ExtractError, ExtractedText, Extractor};
-use super::word::{Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman};
+use super::word::{
+    Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman, row_text,
+};
 use super::{docx, rtf};
 
 /// The Word 97–2003 extractor.
@@ -900,10 +902,9 @@ impl Doc {
                             self.next_table += 1;
                             self.next_table
                         });
-                        let row = std::mem::take(&mut cells);
-                        if !row.iter().all(String::is_empty) {
+                        if let Some(row) = row_text(&std::mem::take(&mut cells)) {
                             out.push(Block {
-                                text: row.join(" | "),
+                                text: row,
                                 table: Some(id),
                                 note: note.0,
                             });
@@ -923,9 +924,8 @@ impl Doc {
                     if nested && props.inner_row_end {
                         // A row of a table inside a cell joins the cell, "; " apart (as in
                         // DOCX).
-                        let row = std::mem::take(&mut inner_cells);
-                        if !row.iter().all(String::is_empty) {
-                            join(cell.get_or_insert_with(String::new), "; ", &row.join(" | "));
+                        if let Some(row) = row_text(&std::mem::take(&mut inner_cells)) {
+                            join(cell.get_or_insert_with(String::new), "; ", &row);
                         }
                     } else if nested {
                         if let Some(line) = line {
@@ -992,9 +992,9 @@ impl Doc {
         if let Some(c) = cell.take() {
             cells.push(collapse(&c));
         }
-        if !cells.iter().all(String::is_empty) {
+        if let Some(row) = row_text(&cells) {
             out.push(Block {
-                text: cells.join(" | "),
+                text: row,
                 table: Some(table.unwrap_or(self.next_table + 1)),
                 note: note.0,
             });

@@ -39,7 +39,10 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use super::types::{ExtractError, ExtractedText, Extractor};
-use super::word::{Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman};
+use super::word::{
+    Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, deliver, finish_paragraph,
+    roman, row_text, top_para,
+};
 
 /// Most bytes unpacked from one DOCX, all parts read together.
 pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
@@ -525,53 +528,6 @@ impl Context<'_> {
     }
 }
 
-/// A table being read: its id, the cells of the current row, the text of the current cell.
-#[derive(Debug, Default)]
-struct Table {
-    id: usize,
-    cells: Vec<String>,
-    cell: Option<String>,
-}
-
-/// What is open while reading: paragraphs and tables nest (a table in a cell, a paragraph in
-/// a text box inside a paragraph).
-#[derive(Debug)]
-enum Open {
-    Para(Para),
-    Table(Table),
-}
-
-/// The innermost open paragraph, if it is innermost of all.
-fn top_para(open: &mut [Open]) -> Option<&mut Para> {
-    match open.last_mut() {
-        Some(Open::Para(p)) => Some(p),
-        _ => None,
-    }
-}
-
-/// Where finished text goes: the enclosing paragraph (text boxes), the open cell of the
-/// enclosing table, or a new block. Text joining a paragraph or cell loses its heading marks.
-fn deliver(open: &mut [Open], out: &mut Vec<Block>, text: String, table: Option<usize>, sep: &str) {
-    let target = match open.last_mut() {
-        Some(Open::Para(p)) => Some(&mut p.text),
-        Some(Open::Table(t)) => t.cell.as_mut(),
-        None => None,
-    };
-    match target {
-        Some(t) => {
-            if !t.is_empty() {
-                t.push_str(sep);
-            }
-            t.push_str(text.trim_start_matches('#').trim_start());
-        }
-        None => out.push(Block {
-            text,
-            table,
-            note: 0,
-        }),
-    }
-}
-
 /// Elements whose content is not part of the document as it reads: tracked deletions and
 /// moves out, field instructions, earlier formatting of tracked changes.
 const SKIPPED: [&str; 10] = [
@@ -714,10 +670,9 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                         };
                         let cells = std::mem::take(&mut t.cells);
                         let id = t.id;
-                        if cells.iter().all(String::is_empty) {
+                        let Some(row) = row_text(&cells) else {
                             continue;
-                        }
-                        let row = cells.join(" | ");
+                        };
                         // A table inside a cell or text box: its rows join that, "; " apart.
                         let n = open.len();
                         deliver(&mut open[..n - 1], &mut out, row, Some(id), "; ");

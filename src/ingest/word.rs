@@ -1,11 +1,12 @@
-//! What the two Word readers share: paragraph styles, list numbering, and the paragraph →
-//! text rules.
+//! What the word-processor readers share: paragraph styles, list numbering, open paragraphs
+//! and tables, and the paragraph → text rules.
 //!
-//! [`super::docx`] (Office Open XML) and [`super::doc`] (Word 97–2003 binary) read different
-//! containers into the same model: a [`Para`] with its style, outline level and list, styles
-//! by id ([`Styles`]) and list definitions ([`Numbering`]). [`finish_paragraph`] and
-//! [`Builder`] then write the text the same way for both, so a document gives the same text,
-//! headings and list numbers whichever of the two formats it was saved in.
+//! [`super::docx`] (Office Open XML), [`super::doc`] (Word 97–2003 binary) and
+//! [`super::odt`] (OpenDocument) read different containers into the same model: a [`Para`]
+//! with its style, outline level and list, styles by id ([`Styles`]) and list definitions
+//! ([`Numbering`]). [`finish_paragraph`], [`deliver`] and [`Builder`] then write the text the
+//! same way for all three, so a document gives the same text, headings and list numbers
+//! whichever of the formats it was saved in.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -328,6 +329,66 @@ impl Builder {
         self.text.push_str(title);
         self.last_table = None;
     }
+}
+
+/// A table being read: its id, the cells of the current row, the text of the current cell.
+#[derive(Debug, Default)]
+pub(super) struct Table {
+    pub(super) id: usize,
+    pub(super) cells: Vec<String>,
+    pub(super) cell: Option<String>,
+}
+
+/// What is open while reading: paragraphs and tables nest (a table in a cell, a paragraph in
+/// a text box inside a paragraph).
+#[derive(Debug)]
+pub(super) enum Open {
+    Para(Para),
+    Table(Table),
+}
+
+/// The innermost open paragraph, if it is innermost of all.
+pub(super) fn top_para(open: &mut [Open]) -> Option<&mut Para> {
+    match open.last_mut() {
+        Some(Open::Para(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Where finished text goes: the enclosing paragraph (text boxes), the open cell of the
+/// enclosing table, or a new block. Text joining a paragraph or cell loses its heading marks.
+pub(super) fn deliver(
+    open: &mut [Open],
+    out: &mut Vec<Block>,
+    text: String,
+    table: Option<usize>,
+    sep: &str,
+) {
+    let target = match open.last_mut() {
+        Some(Open::Para(p)) => Some(&mut p.text),
+        Some(Open::Table(t)) => t.cell.as_mut(),
+        None => None,
+    };
+    match target {
+        Some(t) => {
+            if !t.is_empty() {
+                t.push_str(sep);
+            }
+            t.push_str(text.trim_start_matches('#').trim_start());
+        }
+        None => out.push(Block {
+            text,
+            table,
+            note: 0,
+        }),
+    }
+}
+
+/// A table row as one line: its cells joined by ` | `, trailing empty cells (layout, not
+/// content) left out; `None` for a row without text.
+pub(super) fn row_text(cells: &[String]) -> Option<String> {
+    let last = cells.iter().rposition(|c| !c.is_empty())?;
+    Some(cells[..=last].join(" | "))
 }
 
 #[cfg(test)]
