@@ -1,4 +1,5 @@
-//! Rich Text Format (`.rtf`): paragraphs in order, with headings.
+//! Rich Text Format (`.rtf`): paragraphs in order, with headings, list numbers, tables, notes
+//! and page headers, written as the DOCX reader writes them.
 //!
 //! Hand-written, because the crate we tried (`rtf-parser` 0.4) drops paragraph breaks
 //! (`\par`) and knows no outline levels, so neither paragraphs nor breadcrumbs survive. This
@@ -7,21 +8,29 @@
 //! - text in the document's ANSI code page (`\ansicpgN`, Windows-1252 by default), `\'hh`
 //!   bytes, `\uN` Unicode characters (skipping the `\ucN` fallback characters after them);
 //! - `\par` ends a paragraph; `\line` is a line break, `\tab` a tab; a table row (`\row`) is
-//!   one line with its cells (`\cell`) separated by ` | `, and the rows of a table are
-//!   separated by single line breaks;
-//! - a paragraph with `\outlinelevelN`, or in a style named "heading N" (from the
-//!   stylesheet), becomes a Markdown heading line (`#` repeated N+1 / N times), so the chunker
-//!   builds breadcrumbs from it; the title is `{\info{\title ...}}`;
-//! - font, colour, style and list tables, pictures, objects, headers, footers, footnotes,
-//!   field instructions and every `{\* ...}` destination are skipped.
+//!   one line with its cells (`\cell`, paragraphs of a cell joined) separated by ` | `, the
+//!   rows of a table are separated by single line breaks, and a table inside a cell
+//!   (`\nestcell`, `\nestrow`) joins that cell, its rows `; ` apart;
+//! - a paragraph with `\outlinelevelN`, or in a style named "heading N" or "Title" (from the
+//!   stylesheet), becomes a Markdown heading line (`#` repeated N+1 / N / 1 times), so the
+//!   chunker builds breadcrumbs from it; the title is `{\info{\title ...}}`;
+//! - a list item starts with the label its writer rendered (`{\listtext 4.2\tab}`, or
+//!   `\pntext`), indented by its level (`\ilvlN`); a bullet is left out;
+//! - footnotes (`\footnote`, also as `{\*\footnote`) become `[n]` and endnotes (`\ftnalt`)
+//!   `[i]` in the text and follow the body under `# Footnotes` and `# Endnotes`; page headers
+//!   and footers follow under `# Headers and footers` (each kept once), as DOCX does;
+//! - tracked deletions (`\deleted`) are left out;
+//! - font, colour, style and list tables, pictures, objects, field instructions and every
+//!   other `{\* ...}` destination are skipped.
 //!
 //! Paragraph numbers ([`ExtractedText::paragraphs`]) count the non-empty paragraphs (a table
-//! row counts as one).
+//! row counts as one), then the notes, headers and footers.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
 use super::types::{ExtractError, ExtractedText, Extractor};
+use super::word::{roman, row_text};
 
 /// The RTF extractor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,15 +49,6 @@ const SKIPPED: &[&str] = &[
     "stylesheet",
     "pict",
     "object",
-    "header",
-    "headerl",
-    "headerr",
-    "headerf",
-    "footer",
-    "footerl",
-    "footerr",
-    "footerf",
-    "footnote",
     "fldinst",
     "themedata",
     "colorschememapping",
@@ -65,13 +65,12 @@ const SKIPPED: &[&str] = &[
     "bkmkend",
     "info",
     "mmathPr",
-    "listtext",
-    "pntext",
     "pntxta",
     "pntxtb",
     "nonshppict",
     "shp",
     "private",
+    "nonesttables",
 ];
 
 /// State that a group (`{...}`) saves and restores.
@@ -85,7 +84,43 @@ struct Group {
     stylesheet: bool,
     /// Fallback characters after `\uN`.
     uc: usize,
+    /// Inside `\listtext` (or `\pntext`): the list label the writer rendered.
+    label: bool,
+    /// Inside a note, or a page header or footer.
+    aside: bool,
+    /// Tracked deletion (`\deleted`): not part of the text as it reads.
+    deleted: bool,
+    /// The group opened with `\*` (an optional destination) inside text that is read: a
+    /// destination we know (`\footnote` as some writers star it) is read after all.
+    starred: bool,
+    /// Inside `\nesttableprops`, which ends a row of a table inside a cell (`\nestrow`).
+    nest_props: bool,
 }
+
+/// What a note or a page header or footer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aside {
+    Footnote,
+    Endnote,
+    Running,
+}
+
+/// The body's paragraph in progress, put aside while a note or header is read.
+#[derive(Debug, Default)]
+struct Saved {
+    para: String,
+    outline: Option<u8>,
+    style: Option<i32>,
+    ilvl: u8,
+    label: String,
+    in_table: bool,
+    cells: Vec<String>,
+    inner_cells: Vec<String>,
+    last_was_row: bool,
+}
+
+/// Stands for a note's mark in the body until the note is read (footnote or endnote).
+const NOTE_MARK: char = '\u{E000}';
 
 #[derive(Debug, Default)]
 struct Reader {
@@ -107,6 +142,22 @@ struct Reader {
     /// Bytes waiting to be decoded in the ANSI code page.
     pending: Vec<u8>,
     encoding: Option<&'static encoding_rs::Encoding>,
+    /// The list level (`\ilvlN`) and rendered label (`\listtext`) of the paragraph.
+    ilvl: u8,
+    label: String,
+    /// The paragraph is in a table (`\intbl`): its end joins the cell.
+    in_table: bool,
+    /// Cells of the row of a table inside a cell (`\nestcell`).
+    inner_cells: Vec<String>,
+    /// Paragraphs of the cell being read that ended before it (`\par` in a cell).
+    para_in_cell: String,
+    /// The note or header being read, and the body put aside meanwhile.
+    aside: Option<(Aside, Saved)>,
+    /// Paragraphs of the note or header being read.
+    aside_paras: Vec<String>,
+    footnotes: Vec<String>,
+    endnotes: Vec<String>,
+    running: Vec<String>,
 }
 
 impl Reader {
@@ -126,9 +177,67 @@ impl Reader {
             self.title.push_str(s);
         } else if g.stylesheet {
             self.style_name.push_str(s);
-        } else if !g.skip {
+        } else if g.skip || g.deleted {
+        } else if g.label {
+            self.label.push_str(s);
+        } else {
             self.para.push_str(s);
         }
+    }
+
+    /// A note or a page header or footer starts: the body's paragraph is put aside (with a
+    /// stand-in for a note's mark).
+    fn begin_aside(&mut self, kind: Aside) {
+        if kind != Aside::Running {
+            self.para.push(NOTE_MARK);
+        }
+        let saved = Saved {
+            para: std::mem::take(&mut self.para),
+            outline: self.outline.take(),
+            style: self.style.take(),
+            ilvl: std::mem::take(&mut self.ilvl),
+            label: std::mem::take(&mut self.label),
+            in_table: std::mem::take(&mut self.in_table),
+            cells: std::mem::take(&mut self.cells),
+            inner_cells: std::mem::take(&mut self.inner_cells),
+            last_was_row: self.last_was_row,
+        };
+        self.aside = Some((kind, saved));
+    }
+
+    /// The note or header ends: its paragraphs are kept for their section after the body,
+    /// a note's mark replaces its stand-in, and the body's paragraph is taken up again.
+    fn end_aside(&mut self) {
+        self.end_paragraph();
+        let Some((kind, saved)) = self.aside.take() else {
+            return;
+        };
+        let mut paras = std::mem::take(&mut self.aside_paras);
+        let mark = match kind {
+            Aside::Footnote => format!("[{}]", self.footnotes.len() + 1),
+            Aside::Endnote => format!("[{}]", roman(self.endnotes.len() as u32 + 1).to_lowercase()),
+            Aside::Running => String::new(),
+        };
+        if kind != Aside::Running {
+            match paras.first_mut() {
+                Some(first) => *first = format!("{mark} {first}"),
+                None => paras.push(mark.clone()),
+            }
+        }
+        match kind {
+            Aside::Footnote => self.footnotes.push(paras.join("\n\n")),
+            Aside::Endnote => self.endnotes.push(paras.join("\n\n")),
+            Aside::Running => self.running.extend(paras),
+        }
+        self.para = saved.para.replacen(NOTE_MARK, &mark, 1);
+        self.outline = saved.outline;
+        self.style = saved.style;
+        self.ilvl = saved.ilvl;
+        self.label = saved.label;
+        self.in_table = saved.in_table;
+        self.cells = saved.cells;
+        self.inner_cells = saved.inner_cells;
+        self.last_was_row = saved.last_was_row;
     }
 
     fn end_style(&mut self) {
@@ -138,11 +247,15 @@ impl Reader {
             .trim_end_matches(';')
             .trim()
             .to_lowercase();
-        if let (Some(n), Some(level)) = (
-            self.style_number,
+        // "heading 1" … "heading 9", and "Title" as a first-level heading (as in DOCX).
+        let level = if name == "title" {
+            Some(1)
+        } else {
             name.strip_prefix("heading ")
-                .and_then(|l| l.trim().parse::<u8>().ok()),
-        ) && (1..=9).contains(&level)
+                .and_then(|l| l.trim().parse::<u8>().ok())
+        };
+        if let (Some(n), Some(level)) = (self.style_number, level)
+            && (1..=9).contains(&level)
         {
             self.heading_styles.insert(n, level);
         }
@@ -151,6 +264,10 @@ impl Reader {
     }
 
     fn block(&mut self, line: String, row: bool) {
+        if self.aside.is_some() {
+            self.aside_paras.push(line);
+            return;
+        }
         if !self.text.is_empty() {
             self.text.push_str(if row && self.last_was_row {
                 "\n"
@@ -166,6 +283,7 @@ impl Reader {
 
     fn end_paragraph(&mut self) {
         let text = tidy(&std::mem::take(&mut self.para));
+        let label = tidy(&std::mem::take(&mut self.label));
         if text.is_empty() {
             return;
         }
@@ -173,26 +291,73 @@ impl Reader {
             self.style
                 .and_then(|s| self.heading_styles.get(&s).copied())
         });
+        // A bullet the writer rendered is no number (as in DOCX); a list item is indented
+        // by its level.
+        let listed = !label.is_empty();
+        let number = label.chars().any(char::is_alphanumeric).then_some(label);
+        let text = match number {
+            Some(n) => format!("{n} {text}"),
+            None => text,
+        };
+        if self.in_table {
+            // A paragraph of a table cell joins the cell.
+            if !self.para_in_cell.is_empty() {
+                self.para_in_cell.push(' ');
+            }
+            self.para_in_cell
+                .push_str(text.trim_start_matches('#').trim_start());
+            return;
+        }
         let line = match level {
-            Some(l) => format!("{} {text}", "#".repeat(usize::from(l.clamp(1, 6)))),
+            Some(l) => format!(
+                "{} {}",
+                "#".repeat(usize::from(l.clamp(1, 6))),
+                text.replace('\n', " ")
+            ),
+            None if listed => format!("{}{text}", "  ".repeat(usize::from(self.ilvl.min(8)))),
             None => text,
         };
         self.block(line, false);
     }
 
     fn end_cell(&mut self) {
+        let mut cell = std::mem::take(&mut self.para_in_cell);
+        let last = tidy(&std::mem::take(&mut self.para));
+        if !last.is_empty() {
+            if !cell.is_empty() {
+                cell.push(' ');
+            }
+            cell.push_str(&last);
+        }
+        self.label.clear();
+        self.cells
+            .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+
+    /// A cell of a table inside a cell.
+    fn end_inner_cell(&mut self) {
         let cell = tidy(&std::mem::take(&mut self.para));
-        self.cells.push(cell);
+        self.label.clear();
+        self.inner_cells
+            .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+
+    /// A row of a table inside a cell joins that cell, "; " apart (as in DOCX).
+    fn end_inner_row(&mut self) {
+        if let Some(row) = row_text(&std::mem::take(&mut self.inner_cells)) {
+            if !self.para_in_cell.is_empty() {
+                self.para_in_cell.push_str("; ");
+            }
+            self.para_in_cell.push_str(&row);
+        }
     }
 
     fn end_row(&mut self) {
-        let cells = std::mem::take(&mut self.cells);
-        let last = cells
-            .iter()
-            .rposition(|c| !c.is_empty())
-            .map_or(0, |i| i + 1);
-        if last > 0 {
-            self.block(cells[..last].join(" | "), true);
+        if !self.para.trim().is_empty() || !self.para_in_cell.is_empty() {
+            self.end_cell();
+        }
+        if let Some(row) = row_text(&std::mem::take(&mut self.cells)) {
+            self.block(row, true);
         }
     }
 }
@@ -232,7 +397,9 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
                 r.flush_bytes(&g);
                 stack.push(g);
                 // `{\*\dest ...}`: an optional destination, skipped.
+                g.starred = false;
                 if bytes.get(i + 1..i + 3) == Some(b"\\*") {
+                    g.starred = !g.skip;
                     g.skip = true;
                 }
                 skip_chars = 0;
@@ -240,6 +407,9 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
             }
             b'}' => {
                 r.flush_bytes(&g);
+                if g.aside && !stack.last().is_some_and(|p| p.aside) {
+                    r.end_aside();
+                }
                 if g.stylesheet && !stack.last().is_some_and(|p| p.stylesheet) {
                     // Leaving the stylesheet itself.
                 } else if g.stylesheet {
@@ -343,9 +513,40 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         }
     }
     r.flush_bytes(&g);
+    if r.aside.is_some() {
+        // An unclosed note or header: its text is kept all the same.
+        r.end_aside();
+    }
     r.end_paragraph();
-    if !r.cells.is_empty() {
+    if !r.cells.is_empty() || !r.para_in_cell.is_empty() {
         r.end_row();
+    }
+    let footnotes = std::mem::take(&mut r.footnotes);
+    let endnotes = std::mem::take(&mut r.endnotes);
+    let mut seen = std::collections::HashSet::new();
+    let running: Vec<String> = std::mem::take(&mut r.running)
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .collect();
+    for (heading, paras) in [
+        ("Footnotes", footnotes),
+        ("Endnotes", endnotes),
+        ("Headers and footers", running),
+    ] {
+        if paras.is_empty() {
+            continue;
+        }
+        if !r.text.is_empty() {
+            r.text.push_str("\n\n");
+        }
+        r.text.push_str("# ");
+        r.text.push_str(heading);
+        r.last_was_row = false;
+        for p in paras {
+            for block in p.split("\n\n") {
+                r.block(block.to_string(), false);
+            }
+        }
     }
     let title = tidy(&r.title.split_whitespace().collect::<Vec<_>>().join(" "));
     Ok(ExtractedText {
@@ -372,12 +573,45 @@ fn control(r: &mut Reader, g: &mut Group, word: &str, param: Option<i32>, skip_c
             g.skip = true;
         }
         "s" if g.stylesheet => r.style_number = param,
-        "s" => r.style = param,
-        "par" if !g.skip => r.end_paragraph(),
-        "pard" => {
+        "s" if !g.skip && !g.label => r.style = param,
+        "par" if !g.skip && !g.label => r.end_paragraph(),
+        "pard" if !g.skip && !g.label => {
             r.outline = None;
             r.style = None;
+            r.ilvl = 0;
+            r.in_table = false;
         }
+        "intbl" if !g.skip && !g.label => r.in_table = true,
+        "ilvl" if !g.skip && !g.label => {
+            r.ilvl = u8::try_from(param.unwrap_or(0).clamp(0, 8)).unwrap_or(0);
+        }
+        "listtext" | "pntext" => {
+            // The label the writer rendered for a list item ("4.2", "(a)", a bullet).
+            r.label.clear();
+            g.label = true;
+        }
+        "deleted" => g.deleted = param != Some(0),
+        "plain" => g.deleted = false,
+        "footnote" | "header" | "headerl" | "headerr" | "headerf" | "footer" | "footerl"
+        | "footerr" | "footerf"
+            if (!g.skip || g.starred) && !g.aside =>
+        {
+            g.aside = true;
+            g.skip = false;
+            r.begin_aside(if word == "footnote" {
+                Aside::Footnote
+            } else {
+                Aside::Running
+            });
+        }
+        "ftnalt" if g.aside => {
+            if let Some((kind @ Aside::Footnote, _)) = r.aside.as_mut() {
+                *kind = Aside::Endnote;
+            }
+        }
+        "footnote" | "header" | "headerl" | "headerr" | "headerf" | "footer" | "footerl"
+        | "footerr" | "footerf" => g.skip = true,
+        "outlinelevel" if g.skip || g.label => {}
         "outlinelevel" => {
             r.outline = param
                 .filter(|p| (0..9).contains(p))
@@ -385,8 +619,11 @@ fn control(r: &mut Reader, g: &mut Group, word: &str, param: Option<i32>, skip_c
         }
         "line" => r.push(g, "\n"),
         "tab" => r.push(g, "\t"),
-        "cell" | "nestcell" if !g.skip => r.end_cell(),
-        "row" | "nestrow" if !g.skip => r.end_row(),
+        "cell" if !g.skip => r.end_cell(),
+        "row" if !g.skip => r.end_row(),
+        "nestcell" if !g.skip => r.end_inner_cell(),
+        "nesttableprops" => g.nest_props = true,
+        "nestrow" if !g.skip || g.nest_props => r.end_inner_row(),
         "emdash" => r.push(g, "\u{2014}"),
         "endash" => r.push(g, "\u{2013}"),
         "bullet" => r.push(g, "\u{2022}"),
@@ -431,8 +668,7 @@ mod tests {
 {\*\generator Word;}
 \pard\s1 Article 4 Deposit\par
 \pard\outlinelevel1 4.2 Return\par
-\pard The tenant pays a d\'e9p\u244?t of {\b $900}.\line Due\tab now.\par
-{\footnote Hidden note.}
+\pard The tenant pays a d\'e9p\u244?t of {\b $900}{\super\chftn}{\footnote {\chftn} Held in escrow.}.\line Due\tab now.\par
 \trowd\intbl Rent\cell $900\cell\row
 \trowd\intbl Fee\cell $10\cell\row
 \pard Caf\u233\'65 \{ok\}\par
@@ -440,12 +676,61 @@ mod tests {
         let x = extract_rtf(rtf).unwrap();
         assert_eq!(
             x.text,
-            "# Article 4 Deposit\n\n## 4.2 Return\n\nThe tenant pays a dépôt of $900.\nDue\tnow.\n\nRent | $900\nFee | $10\n\nCafé {ok}"
+            "# Article 4 Deposit\n\n## 4.2 Return\n\nThe tenant pays a dépôt of $900[1].\nDue\tnow.\n\nRent | $900\nFee | $10\n\nCafé {ok}\n\n# Footnotes\n\n[1] Held in escrow."
         );
         assert_eq!(x.title.as_deref(), Some("Lease édition"));
         let paras: Vec<&str> = x.paragraphs.iter().map(|r| &x.text[r.clone()]).collect();
-        assert_eq!(paras.len(), 6);
+        assert_eq!(paras.len(), 7);
         assert_eq!(paras[3], "Rent | $900");
+    }
+
+    /// Made by LibreOffice from the same sources as the DOCX (scripts/make-doc-fixtures).
+    const TWINS: [(&[u8], &[u8]); 3] = [
+        (
+            include_bytes!("../../tests/fixtures/doc/lease.rtf"),
+            include_bytes!("../../tests/fixtures/doc/lease.docx"),
+        ),
+        (
+            include_bytes!("../../tests/fixtures/doc/redline.rtf"),
+            include_bytes!("../../tests/fixtures/doc/redline.docx"),
+        ),
+        (
+            include_bytes!("../../tests/fixtures/doc/nested.rtf"),
+            include_bytes!("../../tests/fixtures/doc/nested.docx"),
+        ),
+    ];
+
+    #[test]
+    fn an_rtf_reads_as_the_same_document_saved_as_docx() {
+        for (rtf, docx_twin) in TWINS {
+            let x = extract_rtf(rtf).unwrap();
+            assert_eq!(
+                x,
+                super::super::docx::extract_docx(docx_twin).unwrap(),
+                "{}",
+                x.text
+            );
+        }
+        // What the comparison covers: the Title style, rendered list labels (a `\pard`
+        // inside them no longer drops the heading), a starred footnote, an endnote, a tracked
+        // deletion, headers and footers, a table inside a cell.
+        let lease = extract_rtf(TWINS[0].0).unwrap().text;
+        assert!(
+            lease.starts_with("# Commercial Lease\n\n# Article 1 Rent"),
+            "{lease}"
+        );
+        assert!(lease.contains("month.[1] Payments") && lease.contains("\n\n  1.1 Rent rises"));
+        let redline = extract_rtf(TWINS[1].0).unwrap().text;
+        assert!(!redline.contains("twelve"), "{redline}");
+        assert!(
+            redline.contains("(iii) failing which") && redline.contains("# Endnotes\n\n[i] As")
+        );
+        assert!(redline.ends_with("Confidential\n\nPage 1"), "{redline}");
+        let nested = extract_rtf(TWINS[2].0).unwrap().text;
+        assert!(
+            nested.contains("Party | Signature block; Name | Ann Lee; Title | CEO Witness line"),
+            "{nested}"
+        );
     }
 
     #[test]
@@ -502,6 +787,27 @@ mod fuzz {
         "\\\n",
         "é",
         "\\verylongcontrolwordthatgoesonandon ",
+        "{\\*\\footnote ",
+        "{\\footnote ",
+        "\\ftnalt ",
+        "{\\header ",
+        "{\\footerf ",
+        "{\\listtext ",
+        "{\\pntext ",
+        "\\pard ",
+        "\\intbl ",
+        "\\itap2 ",
+        "\\nestcell ",
+        "{\\*\\nesttableprops \\nestrow}",
+        "\\nestrow ",
+        "\\deleted ",
+        "\\deleted0 ",
+        "\\plain ",
+        "\\ilvl99 ",
+        "\\chftn ",
+        "\\cell ",
+        "\\row ",
+        "{\\s3 title;}",
     ];
 
     proptest! {
