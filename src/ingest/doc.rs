@@ -42,7 +42,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::ops::Range;
 
-use super::types::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
 use super::word::{
     Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman, row_text,
 };
@@ -677,6 +677,7 @@ fn parse_level(b: &[u8], at: usize) -> Option<(Level, usize)> {
         2 => "lowerRoman",
         3 => "upperLetter",
         4 => "lowerLetter",
+        5 => "ordinal",
         22 => "decimalZero",
         23 => "bullet",
         255 => "none",
@@ -756,20 +757,6 @@ fn parse_lists(table: &[u8], plf_lst: Option<(usize, &[u8])>, plf_lfo: Option<&[
 
 // ---------------------------------------------------------------------------------------
 // Title
-
-/// The encoding of a Windows code page (Windows-1252 for one not known).
-fn codepage_encoding(codepage: u16) -> &'static encoding_rs::Encoding {
-    match codepage {
-        65001 => encoding_rs::UTF_8,
-        932 => encoding_rs::SHIFT_JIS,
-        936 => encoding_rs::GBK,
-        949 => encoding_rs::EUC_KR,
-        950 => encoding_rs::BIG5,
-        10000 => encoding_rs::MACINTOSH,
-        cp => encoding_rs::Encoding::for_label(format!("windows-{cp}").as_bytes())
-            .unwrap_or(encoding_rs::WINDOWS_1252),
-    }
-}
 
 /// The code page (`PID_CODEPAGE`) of the `SummaryInformation` property set.
 fn summary_codepage(b: &[u8]) -> Option<u16> {

@@ -159,6 +159,8 @@ struct OdtStyles {
     paragraph: Styles,
     /// List style name → its ten levels, as list definitions.
     lists: HashMap<String, Vec<Level>>,
+    /// The outline style: how headings are numbered ("3", "3.1"), when they are.
+    outline: Option<Vec<Level>>,
 }
 
 /// One level of a list style: `text:list-level-style-number` (or `-bullet`, `-image`).
@@ -227,17 +229,21 @@ fn read_styles(xml: &str, styles: &mut OdtStyles) -> Result<(), String> {
                         styles.paragraph.by_id.insert(name, style);
                     }
                     ("list-style" | "outline-style", _, true) => {
-                        list = attr(&e, "name").map(|n| (n, vec![Level::default(); 10]));
+                        let name = attr(&e, "name").unwrap_or_default();
+                        list = Some((name, vec![Level::default(); 10]));
                     }
                     (
                         level @ ("list-level-style-number"
+                        | "outline-level-style"
                         | "list-level-style-bullet"
                         | "list-level-style-image"),
                         _,
                         true,
                     ) => {
                         if let Some((_, levels)) = list.as_mut() {
-                            let (i, l, _) = list_level(&e, level == "list-level-style-number");
+                            let numbered =
+                                matches!(level, "list-level-style-number" | "outline-level-style");
+                            let (i, l, _) = list_level(&e, numbered);
                             levels[i - 1] = l;
                         }
                     }
@@ -245,10 +251,15 @@ fn read_styles(xml: &str, styles: &mut OdtStyles) -> Result<(), String> {
                 }
             }
             Event::End(e) if ns_is(&ns, TEXT_NS) => {
-                if matches!(e.local_name().as_ref(), "list-style" | "outline-style")
+                let local = e.local_name();
+                if matches!(local.as_ref(), "list-style" | "outline-style")
                     && let Some((name, levels)) = list.take()
                 {
-                    styles.lists.insert(name, levels);
+                    if local.as_ref() == "outline-style" {
+                        styles.outline = Some(levels);
+                    } else {
+                        styles.lists.insert(name, levels);
+                    }
                 }
             }
             Event::Eof => break,
@@ -381,6 +392,17 @@ impl Walk<'_> {
         };
         let outline =
             heading.then(|| (attr_u(e, "outline-level").unwrap_or(1).clamp(1, 10) - 1) as u8);
+        // A heading outside a list takes its number from the outline style, if it numbers.
+        let (num_id, ilvl) = match outline {
+            Some(o)
+                if num_id.is_none()
+                    && self.styles.outline.is_some()
+                    && attr(e, "is-list-header").as_deref() != Some("true") =>
+            {
+                (Some(OUTLINE.to_string()), Some(o.min(8)))
+            }
+            _ => (num_id, ilvl),
+        };
         self.open.push(Open::Para(Para {
             text: String::new(),
             style: attr(e, "style-name"),
@@ -414,6 +436,9 @@ impl Walk<'_> {
     }
 }
 
+/// The list instance of the outline style (heading numbers).
+const OUTLINE: &str = "outline";
+
 /// Elements whose content is not part of the text as it reads.
 fn skipped(ns: &ResolveResult<'_>, local: &str) -> bool {
     (ns_is(ns, OFFICE_NS)
@@ -434,9 +459,16 @@ fn walk_parts(content: &str, styles_xml: &str) -> Result<ExtractedText, String> 
     // Styles that cannot be read leave the text without Title headings and list numbers.
     let _ = read_styles(styles_xml, &mut styles);
     read_styles(content, &mut styles)?;
+    let mut numbering = Numbering::default();
+    if let Some(levels) = &styles.outline {
+        numbering.abstracts.insert(OUTLINE.into(), levels.clone());
+        numbering
+            .nums
+            .insert(OUTLINE.into(), (OUTLINE.into(), HashMap::new()));
+    }
     let mut w = Walk {
         styles: &styles,
-        numbering: Numbering::default(),
+        numbering,
         body: Vec::new(),
         footnotes: Vec::new(),
         endnotes: Vec::new(),
@@ -826,6 +858,21 @@ mod tests {
                 "1. Again one",
                 "dot"
             ]
+        );
+    }
+
+    #[test]
+    fn headings_take_the_numbers_of_the_outline_style() {
+        let content = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>
+<text:h text:outline-level="1">Rent</text:h><text:h text:outline-level="2">Late charge</text:h>
+<text:h text:outline-level="2" text:is-list-header="true">Unnumbered</text:h>
+<text:h text:outline-level="1">Default</text:h><text:h text:outline-level="3">Cure</text:h>
+</office:text></office:body></office:document-content>"#;
+        let styles = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:styles><text:outline-style style:name="Outline"><text:outline-level-style text:level="1" style:num-format="1" style:num-suffix="."/><text:outline-level-style text:level="2" style:num-format="1" text:display-levels="2"/><text:outline-level-style text:level="3" style:num-format=""/></text:outline-style></office:styles></office:document-styles>"#;
+        let x = walk_parts(content, styles).unwrap();
+        assert_eq!(
+            x.text,
+            "# 1. Rent\n\n## 1.1 Late charge\n\n## Unnumbered\n\n# 2. Default\n\n### Cure"
         );
     }
 

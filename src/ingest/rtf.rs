@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::types::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
 use super::word::{roman, row_text};
 
 /// The RTF extractor.
@@ -44,7 +44,6 @@ impl Extractor for RtfExtractor {
 
 /// Groups whose content is not part of the text.
 const SKIPPED: &[&str] = &[
-    "fonttbl",
     "colortbl",
     "stylesheet",
     "pict",
@@ -95,6 +94,10 @@ struct Group {
     starred: bool,
     /// Inside `\nesttableprops`, which ends a row of a table inside a cell (`\nestrow`).
     nest_props: bool,
+    /// Inside the font table (font numbers and charsets are read).
+    fonttbl: bool,
+    /// The current font (`\fN`); `None`: the default font (`\deffN`).
+    font: Option<i32>,
 }
 
 /// What a note or a page header or footer is.
@@ -142,6 +145,12 @@ struct Reader {
     /// Bytes waiting to be decoded in the ANSI code page.
     pending: Vec<u8>,
     encoding: Option<&'static encoding_rs::Encoding>,
+    /// Font number → the code page of its charset (`\fcharsetN`), from the font table; the
+    /// default font; the font entry being read; a high surrogate waiting for its pair.
+    font_pages: HashMap<i32, u16>,
+    default_font: Option<i32>,
+    font_number: Option<i32>,
+    high_surrogate: Option<u32>,
     /// The list level (`\ilvlN`) and rendered label (`\listtext`) of the paragraph.
     ilvl: u8,
     label: String,
@@ -165,7 +174,14 @@ impl Reader {
         if self.pending.is_empty() {
             return;
         }
-        let enc = self.encoding.unwrap_or(encoding_rs::WINDOWS_1252);
+        // Bytes are in the code page of the current font's charset, else the document's.
+        let enc = g
+            .font
+            .or(self.default_font)
+            .and_then(|f| self.font_pages.get(&f))
+            .map(|&cp| codepage_encoding(cp))
+            .or(self.encoding)
+            .unwrap_or(encoding_rs::WINDOWS_1252);
         let (s, _, _) = enc.decode(&self.pending);
         let s = s.into_owned();
         self.pending.clear();
@@ -557,13 +573,48 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     })
 }
 
+/// The code page of a font charset (`\fcharsetN`); `None` for the document's own (ANSI,
+/// default) and for symbol fonts.
+fn charset_code_page(charset: i32) -> Option<u16> {
+    Some(match charset {
+        77 => 10000,
+        128 => 932,
+        129 => 949,
+        134 => 936,
+        136 => 950,
+        161 => 1253,
+        162 => 1254,
+        163 => 1258,
+        177 => 1255,
+        178 => 1256,
+        186 => 1257,
+        204 => 1251,
+        222 => 874,
+        238 => 1250,
+        _ => return None,
+    })
+}
+
 /// Applies one control word.
 fn control(r: &mut Reader, g: &mut Group, word: &str, param: Option<i32>, skip_chars: &mut usize) {
     match word {
         "ansicpg" => {
             r.encoding = param
-                .and_then(|p| encoding_rs::Encoding::for_label(format!("windows-{p}").as_bytes()));
+                .and_then(|p| u16::try_from(p).ok())
+                .map(codepage_encoding);
         }
+        "deff" => r.default_font = param,
+        "fonttbl" => {
+            g.fonttbl = true;
+            g.skip = true;
+        }
+        "f" if g.fonttbl => r.font_number = param,
+        "fcharset" if g.fonttbl => {
+            if let (Some(f), Some(cp)) = (r.font_number, param.and_then(charset_code_page)) {
+                r.font_pages.insert(f, cp);
+            }
+        }
+        "f" if !g.skip => g.font = param,
         "title" => {
             g.title = true;
             g.skip = false;
@@ -591,7 +642,10 @@ fn control(r: &mut Reader, g: &mut Group, word: &str, param: Option<i32>, skip_c
             g.label = true;
         }
         "deleted" => g.deleted = param != Some(0),
-        "plain" => g.deleted = false,
+        "plain" => {
+            g.deleted = false;
+            g.font = None;
+        }
         "footnote" | "header" | "headerl" | "headerr" | "headerf" | "footer" | "footerl"
         | "footerr" | "footerf"
             if (!g.skip || g.starred) && !g.aside =>
@@ -634,11 +688,23 @@ fn control(r: &mut Reader, g: &mut Group, word: &str, param: Option<i32>, skip_c
         "uc" => g.uc = usize::try_from(param.unwrap_or(1).clamp(0, 10)).unwrap_or(1),
         "u" => {
             if let Some(p) = param {
-                // Negative values stand for code units above 32767.
+                // Negative values stand for code units above 32767; characters beyond the
+                // BMP come as two, a surrogate pair.
                 let unit = p.rem_euclid(65_536) as u32;
-                let c = char::from_u32(unit).unwrap_or('\u{FFFD}');
                 r.flush_bytes(g);
-                r.push(g, &c.to_string());
+                let c = match (r.high_surrogate.take(), unit) {
+                    (_, 0xD800..=0xDBFF) => {
+                        r.high_surrogate = Some(unit);
+                        None
+                    }
+                    (Some(high), 0xDC00..=0xDFFF) => {
+                        char::from_u32(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00))
+                    }
+                    _ => Some(char::from_u32(unit).unwrap_or('\u{FFFD}')),
+                };
+                if let Some(c) = c {
+                    r.push(g, &c.to_string());
+                }
                 *skip_chars = g.uc;
             }
         }
@@ -734,6 +800,19 @@ mod tests {
     }
 
     #[test]
+    fn font_charsets_choose_the_code_page_and_surrogate_pairs_join() {
+        let rtf = br"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\froman\fcharset0 Times;}{\f1\fswiss\fcharset204 Arial Cyr;}{\f2\fcharset238 Arial CE;}}
+\pard Price {\f1 \'d6\'e5\'ed\'e0} and {\f2 p\'f8ed} \u-10240?\u-8398? caf\'e9\par}";
+        assert_eq!(
+            extract_rtf(rtf).unwrap().text,
+            "Price \u{426}\u{435}\u{43d}\u{430} and p\u{159}ed \u{10332} caf\u{e9}"
+        );
+        // A double-byte ANSI code page.
+        let japanese = br"{\rtf1\ansi\ansicpg932 \'93\'fa\'96\'7b\par}";
+        assert_eq!(extract_rtf(japanese).unwrap().text, "\u{65e5}\u{672c}");
+    }
+
+    #[test]
     fn not_rtf_is_refused() {
         assert!(
             extract_rtf(b"hello")
@@ -808,6 +887,13 @@ mod fuzz {
         "\\cell ",
         "\\row ",
         "{\\s3 title;}",
+        "{\\fonttbl{\\f1\\fcharset204 A;}{\\f2\\fcharset128 B;}}",
+        "\\f1 ",
+        "\\f2 ",
+        "\\'d6",
+        "\\u-10240?",
+        "\\u-8398?",
+        "\\ansicpg932 ",
     ];
 
     proptest! {

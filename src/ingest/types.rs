@@ -85,6 +85,21 @@ pub struct ExtractedText {
     pub pages_needing_ocr: usize,
 }
 
+/// The encoding of a Windows code page (Windows-1252 for one not known), as `.doc` property
+/// sets and RTF (`\ansicpgN`, font charsets) name them.
+pub fn codepage_encoding(codepage: u16) -> &'static encoding_rs::Encoding {
+    match codepage {
+        65001 => encoding_rs::UTF_8,
+        932 => encoding_rs::SHIFT_JIS,
+        936 => encoding_rs::GBK,
+        949 => encoding_rs::EUC_KR,
+        950 => encoding_rs::BIG5,
+        10000 => encoding_rs::MACINTOSH,
+        cp => encoding_rs::Encoding::for_label(format!("windows-{cp}").as_bytes())
+            .unwrap_or(encoding_rs::WINDOWS_1252),
+    }
+}
+
 /// Turns the bytes of one file of some format into text.
 ///
 /// Implementations must not panic on any input (the PDF and DOCX ones may, inside third-party

@@ -172,6 +172,16 @@ pub(super) fn format_number(n: u32, format: &str) -> String {
         "lowerRoman" => roman(n).to_lowercase(),
         "upperRoman" => roman(n),
         "decimalZero" => format!("{n:02}"),
+        "ordinal" => {
+            let suffix = match (n % 10, n % 100) {
+                (_, 11..=13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            format!("{n}{suffix}")
+        }
         _ => n.to_string(),
     }
 }
@@ -432,6 +442,9 @@ mod tests {
         assert_eq!(letters(28), "BB");
         assert_eq!(format_number(3, "lowerRoman"), "iii");
         assert_eq!(format_number(7, "decimalZero"), "07");
+        assert_eq!(format_number(1, "ordinal"), "1st");
+        assert_eq!(format_number(12, "ordinal"), "12th");
+        assert_eq!(format_number(23, "ordinal"), "23rd");
         assert_eq!(heading_from_name("heading 3"), Some(3));
         assert_eq!(heading_from_name("Heading10"), None);
         assert_eq!(heading_from_name("Title"), Some(1));
