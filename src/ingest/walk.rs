@@ -27,17 +27,17 @@ pub enum FileKind {
     Html,
     /// PDF with a text layer (`.pdf`).
     Pdf,
-    /// Word document, Office Open XML (`.docx`).
+    /// Word document, Office Open XML (`.docx`; also `.docm`, and templates `.dotx`, `.dotm`).
     Docx,
     /// E-mail, RFC 822 / MIME (`.eml`); its attachments become documents of their own.
     Eml,
-    /// OpenDocument text (`.odt`).
+    /// OpenDocument text (`.odt`, and templates `.ott`).
     Odt,
     /// Outlook message (`.msg`); its attachments become documents of their own.
     Msg,
     /// Rich Text Format (`.rtf`).
     Rtf,
-    /// Word 97–2003 binary document (`.doc`).
+    /// Word 97–2003 binary document (`.doc`, and templates `.dot`).
     Doc,
 }
 
@@ -50,12 +50,14 @@ impl FileKind {
             "md" | "markdown" => Some(FileKind::Markdown),
             "html" | "htm" | "xhtml" => Some(FileKind::Html),
             "pdf" => Some(FileKind::Pdf),
-            "docx" => Some(FileKind::Docx),
+            // Macro-enabled documents and templates (a precedent bank keeps its forms as
+            // templates) are the same formats.
+            "docx" | "docm" | "dotx" | "dotm" => Some(FileKind::Docx),
             "eml" => Some(FileKind::Eml),
-            "odt" => Some(FileKind::Odt),
+            "odt" | "ott" => Some(FileKind::Odt),
             "msg" => Some(FileKind::Msg),
             "rtf" => Some(FileKind::Rtf),
-            "doc" => Some(FileKind::Doc),
+            "doc" | "dot" => Some(FileKind::Doc),
             _ => None,
         }
     }
@@ -256,6 +258,19 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn templates_and_macro_enabled_documents_are_read_as_their_format() {
+        for (name, kind) in [
+            ("nda.DOTX", FileKind::Docx),
+            ("form.dotm", FileKind::Docx),
+            ("memo.docm", FileKind::Docx),
+            ("precedent.dot", FileKind::Doc),
+            ("lease.ott", FileKind::Odt),
+        ] {
+            assert_eq!(FileKind::from_path(Path::new(name)), Some(kind), "{name}");
+        }
+    }
 
     #[test]
     fn walk_skips_hidden_excluded_and_unsupported_files() {
