@@ -29,6 +29,19 @@ fn index(model: &Path, docs: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// `index` that must exit with `code` (0: all indexed; 2: indexed, with files skipped); its
+/// JSON report.
+fn indexed(model: &Path, docs: &Path, code: i32) -> Value {
+    let out = index(model, docs);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn search(docs: &Path, query: &str, extra: &[&str]) -> Vec<Value> {
     let out = lexsearch()
         .current_dir(docs)
@@ -203,13 +216,7 @@ fn a_pdf_in_two_columns_drawn_line_by_line_is_searched_column_by_column() {
     ];
     let bytes = fixtures::two_column_pdf("ARTICLE 3 RENT AND REPAIRS", &left, &right, true);
     fs::write(docs.join("lease.pdf"), bytes).unwrap();
-    let out = index(&model, &docs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    indexed(&model, &docs, 0);
     // Each phrase runs from one line of a column onto the next: drawn line by line, the
     // other column's line came between them.
     for phrase in [
@@ -232,14 +239,7 @@ fn pdf_and_docx_hits_carry_exact_pages_paragraphs_and_breadcrumbs() {
     fs::create_dir(&docs).unwrap();
     fs::write(docs.join("lease.pdf"), lease_pdf()).unwrap();
     fs::write(docs.join("msa.docx"), msa_docx()).unwrap();
-    let out = index(&model, &docs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = indexed(&model, &docs, 0);
     assert_eq!(report["files_indexed"], 2);
 
     // PDF: the deposit clause is on page 3, under its article, with the running header gone
@@ -449,15 +449,8 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     });
     fs::write(docs.join("court.msg"), outlook).unwrap();
     fs::write(docs.join("notes.txt"), "Call the escrow agent on Monday.").unwrap();
-    let out = index(&model, &docs);
     // Exit status 2: indexed, with files skipped.
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = indexed(&model, &docs, 2);
     assert_eq!(report["files_indexed"], 6, "{report}");
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "{report}");
@@ -697,26 +690,14 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
         fixtures::odt(body, Some("Settlement (final)")),
     )
     .unwrap();
-    let out = index(&model, &docs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    indexed(&model, &docs, 0);
     let hit = hit_with(&docs, "disclose settlement amount", "Neither party");
     assert_eq!(hit["file"], "settlement.odt");
     assert_eq!(hit["title"], "Settlement (final)");
     assert_eq!(crumbs(&hit), ["Settlement Agreement", "3. Confidentiality"]);
     let rtf = r"{\rtf1\ansi{\stylesheet{\s1 heading 1;}}\pard\s1 Release\par\pard The releasor waives all claims arising before signing.\par}";
     fs::write(docs.join("release.rtf"), rtf).unwrap();
-    let out = index(&model, &docs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    indexed(&model, &docs, 0);
     let rhit = hit_with(&docs, "releasor waives claims", "releasor waives");
     assert_eq!(rhit["file"], "release.rtf");
     assert_eq!(crumbs(&rhit), ["Release"]);
@@ -751,14 +732,7 @@ fn word_97_documents_are_searched_with_their_headings_list_numbers_and_tables() 
     // An RTF file saved under a .doc name, as older systems do.
     let rtf = r"{\rtf1\ansi{\stylesheet{\s1 heading 1;}}\pard\s1 Release\par\pard The releasor waives all claims arising before signing.\par}";
     fs::write(docs.join("release.doc"), rtf).unwrap();
-    let out = index(&model, &docs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = indexed(&model, &docs, 0);
     assert_eq!(report["files_indexed"], 3, "{report}");
 
     let hit = hit_with(

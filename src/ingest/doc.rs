@@ -39,9 +39,10 @@
 //! [MS-DOC]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-doc/
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::ops::Range;
 
+use super::msg::stream;
 use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
 use super::word::{
     Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman, row_text,
@@ -58,9 +59,6 @@ impl Extractor for DocExtractor {
     }
 }
 
-/// Largest stream read, in bytes.
-const MAX_STREAM: u64 = 256 * 1024 * 1024;
-
 /// The compound-file signature.
 const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
@@ -69,19 +67,6 @@ fn corrupt(what: impl std::fmt::Display) -> ExtractError {
         kind: "doc",
         reason: what.to_string(),
     }
-}
-
-type Cfb<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
-
-/// A stream's bytes, if the stream exists (bounded).
-fn stream(cfb: &mut Cfb<'_>, path: &str) -> Option<Vec<u8>> {
-    if !cfb.is_stream(path) {
-        return None;
-    }
-    let s = cfb.open_stream(path).ok()?;
-    let mut out = Vec::new();
-    s.take(MAX_STREAM).read_to_end(&mut out).ok()?;
-    Some(out)
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {

@@ -16,17 +16,18 @@ use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 /// Attachments beyond this many in one message are ignored.
 pub const MAX_ATTACHMENTS: usize = 256;
 
-/// Largest property stream read, in bytes.
+/// Largest stream read from a compound file (a property stream, a Word document part).
 const MAX_STREAM: u64 = 64 * 1024 * 1024;
 
 fn corrupt(what: impl std::fmt::Display) -> ExtractError {
     ExtractError::CorruptMail(format!("Outlook .msg: {what}"))
 }
 
-type Cfb<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
+/// A compound file read from memory (`.msg`, and `.doc` in [`super::doc`]).
+pub(super) type Cfb<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
 
-/// A stream's bytes, if the stream exists (bounded).
-fn stream(cfb: &mut Cfb<'_>, path: &str) -> Option<Vec<u8>> {
+/// A stream's bytes, if the stream exists (bounded by [`MAX_STREAM`]).
+pub(super) fn stream(cfb: &mut Cfb<'_>, path: &str) -> Option<Vec<u8>> {
     if !cfb.is_stream(path) {
         return None;
     }
