@@ -778,6 +778,39 @@ fn word_97_documents_are_searched_with_their_headings_list_numbers_and_tables() 
     let rhit = hit_with(&docs, "releasor waives claims", "releasor waives");
     assert_eq!(rhit["file"], "release.doc");
     assert_eq!(crumbs(&rhit), ["Release"]);
+
+    // A .doc attached to an Outlook message is a document of its own, with the message's
+    // headers.
+    let outlook = fixtures::msg(&fixtures::MsgFixture {
+        subject: "Old amendment",
+        sender_name: "Ann Lee",
+        sender_email: "ann@firm.example",
+        to: "Bob Poe",
+        body: "The amendment as signed in 2026, attached.",
+        filetime: 132_277_041_000_000_000,
+        attachments: vec![("signed amendment.doc", doc_fixture("redline.doc"))],
+        ..fixtures::MsgFixture::default()
+    });
+    fs::write(docs.join("forward.msg"), outlook).unwrap();
+    indexed(&model, &docs, 0);
+    let attached = search(
+        &docs,
+        "twenty-four months Effective Date",
+        &["--mode", "keyword"],
+    );
+    let files: Vec<&str> = attached
+        .iter()
+        .map(|h| h["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"forward.msg#signed amendment.doc"),
+        "{files:?}"
+    );
+    let hit = attached
+        .iter()
+        .find(|h| h["file"] == "forward.msg#signed amendment.doc")
+        .unwrap();
+    assert_eq!(hit["mail"]["subject"], "Old amendment", "{hit}");
 }
 
 /// Whether Tesseract has data for `lang`.
