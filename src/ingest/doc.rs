@@ -45,7 +45,8 @@ use std::ops::Range;
 use super::msg::stream;
 use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
 use super::word::{
-    Block, Builder, Level, Numbering, Para, Style, Styles, finish_paragraph, roman, row_text,
+    Block, Builder, Level, Numbering, Para, Style, Styles, collapse, finish_paragraph, roman,
+    row_text,
 };
 use super::{docx, rtf};
 
@@ -231,7 +232,8 @@ fn byte_table(encoding: &'static encoding_rs::Encoding) -> [u16; 256] {
 }
 
 /// The pieces of the `Clx`: property runs (`Prc`, skipped), then the piece table (`Pcdt`).
-fn pieces(clx: &[u8]) -> Result<Vec<Piece>, ExtractError> {
+/// `old`: a Word 6.0/95 file, whose pieces are all 8-bit at plain byte offsets.
+fn pieces(clx: &[u8], old: bool) -> Result<Vec<Piece>, ExtractError> {
     let bad = || corrupt("the piece table (Clx) is damaged");
     let mut at = 0;
     loop {
@@ -252,18 +254,18 @@ fn pieces(clx: &[u8]) -> Result<Vec<Piece>, ExtractError> {
                     let start = u32_at(plc, 4 * i).ok_or_else(bad)?;
                     let end = u32_at(plc, 4 * (i + 1)).ok_or_else(bad)?;
                     let fc = u32_at(plc, 4 * (n + 1) + 8 * i + 2).ok_or_else(bad)?;
-                    let compressed = fc & 0x4000_0000 != 0;
-                    let fc = fc & 0x3FFF_FFFF;
                     if end < start {
                         return Err(bad());
                     }
+                    // Word 97 and later: bit 30 marks 8-bit text, at half the offset given.
+                    let (offset, compressed) = match (old, fc & 0x4000_0000 != 0) {
+                        (true, _) => (fc as usize, true),
+                        (false, true) => ((fc & 0x3FFF_FFFF) as usize / 2, true),
+                        (false, false) => ((fc & 0x3FFF_FFFF) as usize, false),
+                    };
                     out.push(Piece {
                         cps: start..end,
-                        offset: if compressed {
-                            fc as usize / 2
-                        } else {
-                            fc as usize
-                        },
+                        offset,
                         compressed,
                     });
                 }
@@ -288,25 +290,18 @@ fn old_pieces(word: &[u8], fib: &Fib) -> Result<Vec<Piece>, ExtractError> {
     let clx = word
         .get(fc as usize..(fc as usize).saturating_add(lcb as usize))
         .ok_or_else(|| corrupt("the piece table (Clx) lies past the end of the stream"))?;
-    // The same layout as Word 97's, but every offset is a plain byte offset.
-    Ok(pieces(clx)?
-        .into_iter()
-        .map(|p| {
-            let raw = if p.compressed { p.offset * 2 } else { p.offset };
-            Piece {
-                offset: raw,
-                compressed: true,
-                ..p
-            }
-        })
-        .collect())
+    pieces(clx, true)
 }
 
 /// The code page of a Word 6.0/95 document's text: the summary's when it names a single-byte
 /// one other than Windows-1252, else what `chardetng` guesses from the text's bytes (the
 /// files name their code page only in the fonts of their runs, which are not read; the
 /// summary often says 1252 or UTF-8 of a Cyrillic or Czech text).
-fn old_encoding(word: &[u8], fib: &Fib, summary: Option<u16>) -> &'static encoding_rs::Encoding {
+fn old_encoding(
+    word: &[u8],
+    pieces: &[Piece],
+    summary: Option<u16>,
+) -> &'static encoding_rs::Encoding {
     if let Some(e) = summary.map(codepage_encoding)
         && e.is_single_byte()
         && e != encoding_rs::WINDOWS_1252
@@ -314,7 +309,7 @@ fn old_encoding(word: &[u8], fib: &Fib, summary: Option<u16>) -> &'static encodi
         return e;
     }
     let mut detector = chardetng::EncodingDetector::new();
-    for p in old_pieces(word, fib).unwrap_or_default() {
+    for p in pieces {
         let len = (p.cps.end - p.cps.start) as usize;
         if let Some(bytes) = word.get(p.offset..p.offset.saturating_add(len).min(word.len())) {
             detector.feed(bytes, false);
@@ -991,11 +986,6 @@ fn join(cell: &mut String, sep: &str, line: &str) {
     cell.push_str(line.trim_start_matches('#').trim_start());
 }
 
-/// Whitespace runs as single spaces.
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Extracts a Word 97–2003 document (see the module docs).
 pub fn extract_doc(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     if bytes.trim_ascii_start().starts_with(b"{\\rtf") {
@@ -1024,32 +1014,30 @@ pub fn extract_doc(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     };
     let data = stream(&mut cfb, "/Data").unwrap_or_default();
     let summary = stream(&mut cfb, "/\u{5}SummaryInformation").unwrap_or_default();
-    let encoding = if fib.old {
-        old_encoding(&word, &fib, summary_codepage(&summary))
-    } else {
-        encoding_rs::WINDOWS_1252
-    };
-    let mut x = extract_streams(word, &fib, &table, &data, encoding)?;
+    let mut x = extract_streams(word, &fib, &table, &data, summary_codepage(&summary))?;
     x.title = summary_title(&summary);
     Ok(x)
 }
 
 /// The text of a document from its streams: `WordDocument` (with its parsed FIB), the table
-/// stream and `Data` (empty when there is none).
+/// stream and `Data` (empty when there is none), and the code page the summary names.
 fn extract_streams(
     word: Vec<u8>,
     fib: &Fib,
     table: &[u8],
     data: &[u8],
-    encoding: &'static encoding_rs::Encoding,
+    codepage: Option<u16>,
 ) -> Result<ExtractedText, ExtractError> {
-    let pieces = if fib.old {
-        old_pieces(&word, fib)?
+    let (pieces, encoding) = if fib.old {
+        // Word 6.0/95 text is in the document's code page.
+        let pieces = old_pieces(&word, fib)?;
+        let encoding = old_encoding(&word, &pieces, codepage);
+        (pieces, encoding)
     } else {
         let clx = fib
             .part(table, CLX)
             .ok_or_else(|| corrupt("no piece table (Clx)"))?;
-        pieces(clx)?
+        (pieces(clx, false)?, encoding_rs::WINDOWS_1252)
     };
     let plf_lst = fib
         .part(table, PLF_LST)
@@ -1487,7 +1475,7 @@ mod tests {
                     }
                 }
                 let Ok(fib) = Fib::parse(&word) else { continue };
-                if let Ok(x) = extract_streams(word, &fib, &table, &data, encoding_rs::WINDOWS_1252) {
+                if let Ok(x) = extract_streams(word, &fib, &table, &data, None) {
                     for r in &x.paragraphs {
                         prop_assert!(r.start <= r.end && r.end <= x.text.len());
                         prop_assert!(x.text.is_char_boundary(r.start) && x.text.is_char_boundary(r.end));
@@ -1504,14 +1492,13 @@ mod tests {
                 word[at] = *b;
             }
             if let Ok(fib) = Fib::parse(&word) {
-                let encoding = old_encoding(&word, &fib, None);
-                let _ = extract_streams(word, &fib, &[], &[], encoding);
+                let _ = extract_streams(word, &fib, &[], &[], None);
             }
             let _ = summary_title(&raw);
             let _ = sprms(&raw);
             let _ = parse_styles(&raw, &raw);
             let _ = parse_lists(&raw, Some((0, &raw)), Some(&raw));
-            let _ = pieces(&raw);
+            let _ = pieces(&raw, false);
             let _ = Fib::parse(&raw);
         }
     }

@@ -40,8 +40,8 @@ use quick_xml::{NsReader, XmlVersion};
 
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
-    Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, deliver, finish_paragraph,
-    roman, row_text, top_para,
+    Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
+    finish_paragraph, roman, row_text, top_para,
 };
 
 /// Most bytes unpacked from one DOCX, all parts read together.
@@ -320,7 +320,7 @@ fn core_title(xml: &str) -> Option<String> {
             _ => {}
         }
     }
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = collapse(&title);
     (!title.is_empty()).then_some(title)
 }
 
@@ -660,8 +660,7 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                     "tc" => {
                         if let Some(Open::Table(t)) = open.last_mut() {
                             let cell = t.cell.take().unwrap_or_default();
-                            t.cells
-                                .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+                            t.cells.push(collapse(&cell));
                         }
                     }
                     "tr" => {

@@ -34,8 +34,8 @@ use quick_xml::name::ResolveResult;
 
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
-    Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, deliver, finish_paragraph,
-    roman, row_text, top_para,
+    Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
+    finish_paragraph, roman, row_text, top_para,
 };
 
 /// Largest total of bytes unpacked from one file.
@@ -129,7 +129,7 @@ fn meta_title(xml: &str) -> Option<String> {
             _ => {}
         }
     }
-    let t = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = collapse(&title);
     (!t.is_empty()).then_some(t)
 }
 
@@ -709,8 +709,7 @@ fn end(w: &mut Walk<'_>, ns: &ResolveResult<'_>, local: &str) {
             "table-cell" => {
                 if let Some(Open::Table(t)) = w.open.last_mut() {
                     let cell = t.cell.take().unwrap_or_default();
-                    t.cells
-                        .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+                    t.cells.push(collapse(&cell));
                 }
             }
             "table-row" => {

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
-use super::word::{roman, row_text};
+use super::word::{collapse, roman, row_text};
 
 /// The RTF extractor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,8 +164,9 @@ struct Reader {
     aside: Option<(Aside, Saved)>,
     /// Paragraphs of the note or header being read.
     aside_paras: Vec<String>,
-    footnotes: Vec<String>,
-    endnotes: Vec<String>,
+    /// The paragraphs of each footnote and endnote, in order.
+    footnotes: Vec<Vec<String>>,
+    endnotes: Vec<Vec<String>>,
     running: Vec<String>,
 }
 
@@ -241,8 +242,8 @@ impl Reader {
             }
         }
         match kind {
-            Aside::Footnote => self.footnotes.push(paras.join("\n\n")),
-            Aside::Endnote => self.endnotes.push(paras.join("\n\n")),
+            Aside::Footnote => self.footnotes.push(paras),
+            Aside::Endnote => self.endnotes.push(paras),
             Aside::Running => self.running.extend(paras),
         }
         self.para = saved.para.replacen(NOTE_MARK, &mark, 1);
@@ -346,16 +347,14 @@ impl Reader {
             cell.push_str(&last);
         }
         self.label.clear();
-        self.cells
-            .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+        self.cells.push(collapse(&cell));
     }
 
     /// A cell of a table inside a cell.
     fn end_inner_cell(&mut self) {
         let cell = tidy(&std::mem::take(&mut self.para));
         self.label.clear();
-        self.inner_cells
-            .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+        self.inner_cells.push(collapse(&cell));
     }
 
     /// A row of a table inside a cell joins that cell, "; " apart (as in DOCX).
@@ -537,8 +536,8 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     if !r.cells.is_empty() || !r.para_in_cell.is_empty() {
         r.end_row();
     }
-    let footnotes = std::mem::take(&mut r.footnotes);
-    let endnotes = std::mem::take(&mut r.endnotes);
+    let footnotes: Vec<String> = std::mem::take(&mut r.footnotes).concat();
+    let endnotes: Vec<String> = std::mem::take(&mut r.endnotes).concat();
     let mut seen = std::collections::HashSet::new();
     let running: Vec<String> = std::mem::take(&mut r.running)
         .into_iter()
@@ -559,12 +558,10 @@ pub fn extract_rtf(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         r.text.push_str(heading);
         r.last_was_row = false;
         for p in paras {
-            for block in p.split("\n\n") {
-                r.block(block.to_string(), false);
-            }
+            r.block(p, false);
         }
     }
-    let title = tidy(&r.title.split_whitespace().collect::<Vec<_>>().join(" "));
+    let title = tidy(&collapse(&r.title));
     Ok(ExtractedText {
         text: r.text,
         paragraphs: r.paragraphs,

@@ -394,6 +394,11 @@ pub(super) fn deliver(
     }
 }
 
+/// Whitespace runs as single spaces (a table cell's text, a title).
+pub(super) fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A table row as one line: its cells joined by ` | `, trailing empty cells (layout, not
 /// content) left out; `None` for a row without text.
 pub(super) fn row_text(cells: &[String]) -> Option<String> {
