@@ -825,6 +825,66 @@ fn tesseract_has(lang: &str) -> bool {
         })
 }
 
+#[test]
+fn wordperfect_documents_are_searched_with_their_notes_tables_and_titles() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.wpd"), fixtures::wp::lease6()).unwrap();
+    fs::write(docs.join("old lease.wp5"), fixtures::wp::lease5()).unwrap();
+    // A WordPerfect brief saved under a .doc name, as old archives have them.
+    let mut brief = fixtures::wp::text6("ARGUMENT");
+    brief.push(fixtures::wp::HARD_EOL6);
+    brief.extend(fixtures::wp::text6(
+        "The trial court erred in admitting the deposition of the absent witness.",
+    ));
+    brief.push(fixtures::wp::HARD_EOL6);
+    fs::write(docs.join("brief.doc"), fixtures::wp::document6(&brief, &[])).unwrap();
+    let report = indexed(&model, &docs, 0);
+    assert_eq!(report["files_indexed"], 3, "{report}");
+
+    // Extended characters (section signs, quotes, the euro) are text, and a soft hyphen
+    // does not split its word.
+    let hits = search(&docs, "maintenance", &["--mode", "keyword"]);
+    let files: Vec<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
+    assert!(
+        files.contains(&"lease.wpd") && files.contains(&"old lease.wp5"),
+        "{files:?}"
+    );
+    let hit = hits.iter().find(|h| h["file"] == "lease.wpd").unwrap();
+    assert_eq!(hit["title"], "Commercial Lease — Suite 400", "{hit}");
+    assert!(
+        hit["text"]
+            .as_str()
+            .unwrap()
+            .contains("§ 2.1 The Tenant shall pay rent of €1,000"),
+        "{hit}"
+    );
+    // Paragraphs are numbered, the chunker finds the structure in the text, and the
+    // pinpoint is the paragraph that matched.
+    assert_eq!(hit["paragraph"], 1, "{hit}");
+    assert_eq!(crumbs(hit)[0], "ARTICLE 1 DEFINITIONS", "{hit}");
+    assert!(
+        hit["pinpoint"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("§ 2.1 The Tenant shall pay rent"),
+        "{hit}"
+    );
+    // Footnote text is searchable and says where it came from.
+    let note = hit_with(&docs, "floor plan Schedule A", "As shown on the plan");
+    assert_eq!(crumbs(&note), ["Footnotes"], "{note}");
+    // A table row is one line of cells.
+    let row = hit_with(&docs, "deposit", "Deposit | €2,000");
+    assert!(row["file"] == "lease.wpd" || row["file"] == "old lease.wp5");
+    // Text an edit removed (kept by WordPerfect for undo) and comments are not found.
+    assert!(search(&docs, "ninety", &["--mode", "keyword"]).is_empty());
+    assert!(search(&docs, "client", &["--mode", "keyword"]).is_empty());
+    let b = hit_with(&docs, "deposition absent witness", "trial court erred");
+    assert_eq!(b["file"], "brief.doc");
+}
+
 /// The real model and an empty `docs` folder in a temporary one, when the model and the OCR
 /// programs are installed (else the test is skipped, saying why).
 fn ocr_test_folder() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
@@ -1080,6 +1140,13 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
         put("random.doc", &random),
         "corrupt doc file: not a Word 97",
     ));
+    bad.push((
+        put("random.wpd", &random),
+        "corrupt wpd file: not a WordPerfect",
+    ));
+    let mut locked_wpd = fixtures::wp::lease6();
+    locked_wpd[12] = 0x42; // the header's encryption key
+    bad.push((put("locked.wpd", &locked_wpd), "encrypted wpd file"));
     bad.push((put("random.txt", &random), "binary"));
     let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
     bad.push((
@@ -1313,6 +1380,7 @@ fn seed(kind: FileKind) -> Vec<u8> {
     match kind {
         FileKind::Pdf => lease_pdf(),
         FileKind::Docx => msa_docx(),
+        FileKind::Wpd => fixtures::wp::lease6(),
         _ => b"# Title\n\nSection 1.1 Terms. The tenant shall pay rent.\n".to_vec(),
     }
 }
@@ -1371,6 +1439,11 @@ proptest! {
     #[test]
     fn fuzz_docx_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Docx)) {
         survives(FileKind::Docx, bytes);
+    }
+
+    #[test]
+    fn fuzz_wordperfect_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Wpd)) {
+        survives(FileKind::Wpd, bytes);
     }
 
     #[test]

@@ -25,8 +25,8 @@
 //! block per paragraph, headings as `#` lines, list numbers before the text, table rows as
 //! cells joined by ` | `, footnote and endnote references as `[1]` and `[i]`, and
 //! `# Footnotes`, `# Endnotes` and `# Headers and footers` after the body. Text boxes follow
-//! the body. A file named `.doc` that is really RTF or DOCX (both happen) is read as what it
-//! is.
+//! the body. A file named `.doc` that is really RTF, DOCX or WordPerfect (all happen: old
+//! archives renamed their WordPerfect files) is read as what it is.
 //!
 //! Word 6.0/95 files (an older FIB, no table stream, 8-bit text in the document's code page)
 //! give their text and notes, without headings or list numbers: their properties are stored
@@ -48,7 +48,7 @@ use super::word::{
     Block, Builder, Level, Numbering, Para, Style, Styles, collapse, finish_paragraph, roman,
     row_text,
 };
-use super::{docx, rtf};
+use super::{docx, rtf, wpd};
 
 /// The Word 97–2003 extractor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -993,6 +993,9 @@ pub fn extract_doc(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     }
     if bytes.starts_with(b"PK\x03\x04") {
         return docx::extract_docx(bytes);
+    }
+    if wpd::is_wordperfect(bytes) {
+        return wpd::extract_wpd(bytes);
     }
     if !bytes.starts_with(&CFB_MAGIC) {
         return Err(corrupt(

@@ -1,7 +1,7 @@
 //! Ingest: from a folder on disk to chunks ready to embed.
 //!
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with a module per
-//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`mail`], [`msg`], the parsers run
+//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`mail`], [`msg`], the parsers run
 //! under [`isolate`]; the two Word readers share their paragraph rules in `word`), and
 //! [`chunk`] splits that text along its legal structure. Nothing here knows about models or
 //! stores.
@@ -25,6 +25,8 @@ pub mod segment;
 pub mod types;
 pub mod walk;
 mod word;
+pub mod wpd;
+mod wpd_charsets;
 
 /// PDF and DOCX files built in code, shared with the integration tests.
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub enum FileKind {
     Rtf,
     /// Word 97–2003 binary document (`.doc`, and templates `.dot`).
     Doc,
+    /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
+    Wpd,
 }
 
 impl FileKind {
@@ -58,6 +60,7 @@ impl FileKind {
             "msg" => Some(FileKind::Msg),
             "rtf" => Some(FileKind::Rtf),
             "doc" | "dot" => Some(FileKind::Doc),
+            "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
             _ => None,
         }
     }
@@ -75,6 +78,7 @@ impl FileKind {
             FileKind::Msg => "msg",
             FileKind::Rtf => "rtf",
             FileKind::Doc => "doc",
+            FileKind::Wpd => "wpd",
         }
     }
 }
@@ -266,6 +270,9 @@ mod tests {
             ("form.dotm", FileKind::Docx),
             ("memo.docm", FileKind::Docx),
             ("precedent.dot", FileKind::Doc),
+            ("brief.WPD", FileKind::Wpd),
+            ("pleading.wp5", FileKind::Wpd),
+            ("letterhead.wpt", FileKind::Wpd),
             ("lease.ott", FileKind::Odt),
         ] {
             assert_eq!(FileKind::from_path(Path::new(name)), Some(kind), "{name}");
@@ -282,7 +289,7 @@ mod tests {
         fs::write(root.join("e.PDF"), "%PDF").unwrap();
         fs::write(root.join("f.docx"), "PK").unwrap();
         fs::write(root.join("g.DOC"), "Word 97").unwrap();
-        fs::write(root.join("h.wpd"), "WordPerfect").unwrap();
+        fs::write(root.join("h.xlsx"), "PK spreadsheet").unwrap();
         fs::write(root.join(".hidden.txt"), "h").unwrap();
         fs::create_dir(root.join(".lexsearch")).unwrap();
         fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();

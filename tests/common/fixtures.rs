@@ -714,3 +714,328 @@ pub fn msg(m: &MsgFixture<'_>) -> Vec<u8> {
     c.flush().unwrap();
     c.into_inner().into_inner()
 }
+
+/// WordPerfect documents built in code: the byte layout of WordPerfect 6 and later
+/// (`.wpd`) and of WordPerfect 5.x (`.wp`), as `src/ingest/wpd.rs` reads it and as
+/// LibreOffice's WordPerfect import (libwpd) reads it too.
+pub mod wp {
+    /// The characters the fixtures write that are not ASCII: (character, set, code) in
+    /// WordPerfect's character sets (the same codes in 5.x and 6).
+    const CODES: [(char, u8, u8); 9] = [
+        ('§', 4, 6),
+        ('¶', 4, 5),
+        ('“', 4, 32),
+        ('”', 4, 31),
+        ('—', 4, 34),
+        ('€', 4, 72),
+        ('é', 1, 41),
+        ('ü', 1, 71),
+        ('’', 1, 9),
+    ];
+
+    fn code(c: char) -> (u8, u8) {
+        let (_, set, code) = CODES
+            .iter()
+            .find(|(ch, _, _)| *ch == c)
+            .unwrap_or_else(|| panic!("no WordPerfect code for {c:?} in the fixtures"));
+        (*set, *code)
+    }
+
+    /// WordPerfect 6 text: ASCII as itself, other characters as extended-character groups
+    /// (`F0 code set F0`), spaces as soft spaces (`0x80`), as WordPerfect writes them.
+    pub fn text6(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in s.chars() {
+            match c {
+                ' ' => out.push(0x80),
+                '!'..='~' => out.push(c as u8),
+                _ => {
+                    let (set, code) = code(c);
+                    out.extend([0xF0, code, set, 0xF0]);
+                }
+            }
+        }
+        out
+    }
+
+    /// A hard return: the end of a paragraph (WordPerfect 6).
+    pub const HARD_EOL6: u8 = 0xCC;
+    /// A soft return: where a line wrapped (WordPerfect 6).
+    pub const SOFT_EOL6: u8 = 0xCF;
+    /// A soft hyphen at a line's end (WordPerfect 6).
+    pub const SOFT_HYPHEN6: u8 = 0x83;
+
+    /// A WordPerfect 6 variable-length group: `id`, subgroup, total size, flags (bit 7:
+    /// prefix packet ids follow), the ids, the size of the contents, the contents, then the
+    /// size and `id` again.
+    pub fn group6(id: u8, sub: u8, prefix_ids: &[u16], contents: &[u8]) -> Vec<u8> {
+        let ids = if prefix_ids.is_empty() {
+            0
+        } else {
+            1 + 2 * prefix_ids.len()
+        };
+        let size = 1 + 1 + 2 + 1 + ids + 2 + contents.len() + 2 + 1;
+        let size16 = u16::try_from(size).unwrap();
+        let mut out = vec![id, sub];
+        out.extend(size16.to_le_bytes());
+        if prefix_ids.is_empty() {
+            out.push(0);
+        } else {
+            out.push(0x80);
+            out.push(u8::try_from(prefix_ids.len()).unwrap());
+            for p in prefix_ids {
+                out.extend(p.to_le_bytes());
+            }
+        }
+        out.extend(u16::try_from(contents.len()).unwrap().to_le_bytes());
+        out.extend(contents);
+        out.extend(size16.to_le_bytes());
+        out.push(id);
+        out
+    }
+
+    /// A WordPerfect 6 end-of-line group (`0xD0`) of the given subgroup (`0x0A` a table
+    /// cell, `0x0B` a row with its first cell, `0x11` the table's end), without cell data.
+    pub fn eol6(sub: u8) -> Vec<u8> {
+        group6(0xD0, sub, &[], &[0, 0])
+    }
+
+    /// A tab (WordPerfect 6 tab group, `0xE0`).
+    pub fn tab6() -> Vec<u8> {
+        group6(0xE0, 0x11, &[], &[0, 0, 0, 0])
+    }
+
+    /// The start (`kind` 0) or end (1) of text that an edit removed (the undo group, `0xF1`):
+    /// WordPerfect keeps it for undo, and it is not part of the document.
+    pub fn undo6(kind: u8) -> Vec<u8> {
+        vec![0xF1, kind, 1, 0, 0xF1]
+    }
+
+    /// The data of a WordPerfect 6 "general text" prefix packet: one block of text (notes,
+    /// headers, text boxes and comments keep their text there).
+    pub fn text_packet6(text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend(1u16.to_le_bytes());
+        out.extend(u32::try_from(text.len()).unwrap().to_le_bytes());
+        out.extend(u32::try_from(text.len()).unwrap().to_le_bytes());
+        out.extend(text);
+        out
+    }
+
+    /// The data of a WordPerfect 6 extended document summary packet with its descriptive
+    /// name (tag 17): the document's title.
+    pub fn summary_packet6(title: &str) -> Vec<u8> {
+        let wchars = |s: &str| -> Vec<u8> {
+            let mut out = Vec::new();
+            for c in s.chars() {
+                let w = if c.is_ascii() {
+                    c as u16
+                } else {
+                    let (set, code) = code(c);
+                    u16::from(set) << 8 | u16::from(code)
+                };
+                out.extend(w.to_le_bytes());
+            }
+            out.extend([0, 0]);
+            out
+        };
+        let mut group = Vec::new();
+        group.extend(17u16.to_le_bytes());
+        group.extend([0, 0]);
+        group.extend(wchars("Descriptive Name"));
+        group.extend(wchars(title));
+        let mut out = Vec::new();
+        out.extend(u16::try_from(group.len() + 2).unwrap().to_le_bytes());
+        out.extend(group);
+        out
+    }
+
+    /// A WordPerfect 6.1 document: the 16-byte header, the index of prefix packets (`type`,
+    /// data), their data, then `body`. Packet ids count from 1 in the order given.
+    pub fn document6(body: &[u8], packets: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let index_at = 0x20usize;
+        let n = packets.len() + 1;
+        let mut data_at = index_at + 14 * n;
+        let mut index = vec![2u8, 0];
+        index.extend(u16::try_from(n).unwrap().to_le_bytes());
+        index.extend([0u8; 10]);
+        let mut data: Vec<u8> = Vec::new();
+        for (kind, bytes) in packets {
+            index.push(0);
+            index.push(*kind);
+            index.extend(1u16.to_le_bytes());
+            index.extend(0u16.to_le_bytes());
+            index.extend(u32::try_from(bytes.len()).unwrap().to_le_bytes());
+            index.extend(u32::try_from(data_at).unwrap().to_le_bytes());
+            data.extend(bytes);
+            data_at += bytes.len();
+        }
+        let mut out = vec![0u8; index_at];
+        out[0..4].copy_from_slice(b"\xffWPC");
+        out[4..8].copy_from_slice(&u32::try_from(data_at).unwrap().to_le_bytes());
+        out[8..12].copy_from_slice(&[1, 0x0A, 2, 1]);
+        out[14..16].copy_from_slice(&u16::try_from(index_at).unwrap().to_le_bytes());
+        out[20..24].copy_from_slice(&u32::try_from(data_at + body.len()).unwrap().to_le_bytes());
+        out.extend(index);
+        out.extend(data);
+        out.extend(body);
+        out
+    }
+
+    /// A lease in WordPerfect 6: a title in the document summary, a running header,
+    /// paragraphs with section signs and typographic quotes, a soft-hyphenated word, a
+    /// wrapped line, a deleted draft phrase kept only for undo, a footnote, an endnote, a
+    /// comment (left out), a two-row table and a tab.
+    pub fn lease6() -> Vec<u8> {
+        let para = |s: &str| {
+            let mut v = text6(s);
+            v.push(HARD_EOL6);
+            v
+        };
+        let mut body = Vec::new();
+        body.extend(group6(0xD6, 0x00, &[2], &[0x03])); // header A on every page
+        body.extend(para("ARTICLE 1 DEFINITIONS"));
+        body.extend(text6("1.1"));
+        body.extend(tab6());
+        body.extend(text6("“Premises” means Suite 400 of the Building"));
+        body.extend(group6(0xD7, 0x00, &[3], &[])); // footnote on: the number follows
+        body.extend(text6("1"));
+        body.extend(group6(0xD7, 0x01, &[], &[]));
+        body.extend(text6("."));
+        body.push(HARD_EOL6);
+        body.extend(text6("§ 2.1 The Tenant shall pay rent of €1,000 within "));
+        body.extend(undo6(0));
+        body.extend(text6("ninety "));
+        body.extend(undo6(1));
+        body.extend(text6("thirty days of each invoice, main"));
+        body.push(SOFT_HYPHEN6);
+        body.extend(text6("tenance included, to the"));
+        body.push(SOFT_EOL6);
+        body.extend(text6("Landlord’s agent"));
+        body.extend(group6(0xD4, 0x1D, &[4], &[])); // a comment
+        body.extend(text6("."));
+        body.push(HARD_EOL6);
+        body.extend(eol6(0x0B));
+        body.extend(text6("Rent"));
+        body.extend(eol6(0x0A));
+        body.extend(text6("€1,000"));
+        body.extend(eol6(0x0B));
+        body.extend(text6("Deposit"));
+        body.push(0xC6); // a cell, in its one-byte form
+        body.extend(text6("€2,000"));
+        body.extend(eol6(0x11));
+        body.extend(text6("§ 3 Governing law"));
+        body.extend(group6(0xD7, 0x02, &[5], &[])); // endnote on
+        body.extend(text6("1"));
+        body.extend(group6(0xD7, 0x03, &[], &[]));
+        body.push(HARD_EOL6);
+        let note = |s: &str| text_packet6(&para(s));
+        document6(
+            &body,
+            &[
+                (0x12, summary_packet6("Commercial Lease — Suite 400")),
+                (0x08, note("Lease No. 42 — Confidential")),
+                (0x08, note("As shown on the plan in Schedule A.")),
+                (0x08, note("Check the suite number with the client.")),
+                (0x08, note("The laws of the District of Columbia apply.")),
+            ],
+        )
+    }
+
+    /// WordPerfect 5 text: ASCII as itself, other characters as extended characters
+    /// (`C0 code set C0`).
+    pub fn text5(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in s.chars() {
+            if c.is_ascii() {
+                out.push(c as u8);
+            } else {
+                let (set, code) = code(c);
+                out.extend([0xC0, code, set, 0xC0]);
+            }
+        }
+        out
+    }
+
+    /// A WordPerfect 5 variable-length group: `id`, subgroup, the size of what follows, the
+    /// contents, then the size, subgroup and `id` again.
+    pub fn group5(id: u8, sub: u8, contents: &[u8]) -> Vec<u8> {
+        let size = u16::try_from(contents.len() + 4).unwrap();
+        let mut out = vec![id, sub];
+        out.extend(size.to_le_bytes());
+        out.extend(contents);
+        out.extend(size.to_le_bytes());
+        out.push(sub);
+        out.push(id);
+        out
+    }
+
+    /// The contents of a WordPerfect 5 table definition (group `0xD2`, subgroup `0x0B`) for
+    /// `columns` columns of 3 inches: the old and new column counts, gutters, offsets, then
+    /// each column's width, attributes and alignment.
+    pub fn table_definition5(columns: u8) -> Vec<u8> {
+        let n = usize::from(columns);
+        let mut out = vec![0u8, 0, columns, 0];
+        out.extend(vec![0u8; 20 + 5 * n]);
+        out.extend([0, 0, columns, 0]);
+        out.extend([0u8; 4 + 2 + 2 + 10 + 2]);
+        for _ in 0..n {
+            out.extend(3600u16.to_le_bytes());
+        }
+        out.extend(vec![0u8; 3 * n]);
+        out
+    }
+
+    /// A WordPerfect 5.1 document: the 16-byte header, then `body`.
+    pub fn document5(body: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; 16];
+        out[0..4].copy_from_slice(b"\xffWPC");
+        out[4..8].copy_from_slice(&16u32.to_le_bytes());
+        out[8..12].copy_from_slice(&[1, 0x0A, 0, 1]);
+        out.extend(body);
+        out
+    }
+
+    /// The lease in WordPerfect 5.1: a header and a footnote with their text inline, a
+    /// soft return, a soft hyphen, a tab, extended characters and a two-row table.
+    pub fn lease5() -> Vec<u8> {
+        let mut body = Vec::new();
+        let mut header = vec![0u8; 7];
+        header.push(0x01); // every page
+        header.extend([0u8; 10]);
+        header.extend(text5("Lease No. 42 — Confidential"));
+        header.push(0x0A);
+        body.extend(group5(0xD5, 0x00, &header));
+        body.extend(text5("ARTICLE 1 DEFINITIONS\n"));
+        body.extend(text5("1.1"));
+        body.extend([0xC1, 0, 0, 0, 0, 0, 0, 0, 0xC1]); // a tab
+        body.extend(text5("“Premises” means Suite 400 of the Building"));
+        let mut note = vec![0u8, 1, 0, 0]; // flags, number 1, no more pages
+        note.extend([0u8; 11]);
+        note.extend(text5("As shown on the plan in Schedule A.\n"));
+        body.extend(group5(0xD6, 0x00, &note));
+        body.extend(text5(".\n"));
+        body.extend(text5(
+            "§ 2.1 The Tenant shall pay rent of €1,000 within thirty days",
+        ));
+        body.extend(text5(" of each invoice, main"));
+        body.push(0xAD); // soft hyphen at a line's end
+        body.extend(text5("tenance included, to the"));
+        body.push(0x0D); // soft return
+        body.extend(text5("Landlord’s agent.\n"));
+        body.extend(group5(0xD2, 0x0B, &table_definition5(2)));
+        body.extend(group5(0xDC, 0x01, &[0; 2]));
+        body.extend(group5(0xDC, 0x00, &[0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]));
+        body.extend(text5("Rent"));
+        body.extend(group5(0xDC, 0x00, &[0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]));
+        body.extend(text5("€1,000"));
+        body.extend(group5(0xDC, 0x01, &[0; 2]));
+        body.extend(group5(0xDC, 0x00, &[0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]));
+        body.extend(text5("Deposit"));
+        body.extend(group5(0xDC, 0x00, &[0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]));
+        body.extend(text5("€2,000"));
+        body.extend(group5(0xDC, 0x02, &[0; 2]));
+        body.extend(text5("§ 3 Governing law\n"));
+        document5(&body)
+    }
+}
