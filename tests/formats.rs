@@ -712,6 +712,59 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
 }
 
 /// A Word 97–2003 fixture of tests/fixtures/doc (made by scripts/make-doc-fixtures).
+fn sheet_fixture(name: &str) -> Vec<u8> {
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sheet")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn spreadsheets_are_searched_by_row_with_their_sheet_as_breadcrumb() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("log.xlsx"), sheet_fixture("privilege-log.xlsx")).unwrap();
+    fs::write(
+        docs.join("log 2019.xls"),
+        sheet_fixture("privilege-log.xls"),
+    )
+    .unwrap();
+    fs::write(
+        docs.join("log draft.ods"),
+        sheet_fixture("privilege-log.ods"),
+    )
+    .unwrap();
+    let report = indexed(&model, &docs, 0);
+    assert_eq!(report["files_indexed"], 3, "{report}");
+
+    // A row is found by its words, with the sheet as its breadcrumb and the workbook's title.
+    let hits = search(&docs, "warehouse fire chronology", &["--mode", "keyword"]);
+    let files: Vec<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
+    for f in ["log.xlsx", "log 2019.xls", "log draft.ods"] {
+        assert!(files.contains(&f), "{files:?}");
+    }
+    let hit = hits.iter().find(|h| h["file"] == "log.xlsx").unwrap();
+    assert_eq!(hit["title"], "Privilege Log, Acme v. Widget", "{hit}");
+    assert_eq!(crumbs(hit), ["Privilege Log"], "{hit}");
+    assert_eq!(
+        hit["pinpoint"]["text"],
+        "PRIV-0002 | 2021-04-12 | C. Diaz | A. Lee (outside counsel) | Work product | Draft \
+         chronology of the warehouse fire prepared for litigation",
+        "{hit}"
+    );
+    // Dates and amounts are written as the sheet shows them, so they can be searched.
+    let damages = hit_with(&docs, "cleanup costs 1250.5", "Cleanup costs | 1250.5");
+    assert_eq!(crumbs(&damages), ["Damages"], "{damages}");
+    assert!(!search(&docs, "2021-05-20", &["--mode", "keyword"]).is_empty());
+    // A hidden sheet is searched too, and says it is hidden.
+    let notes = hit_with(&docs, "clawback request", "clawback");
+    assert_eq!(crumbs(&notes), ["Reviewer notes (hidden)"], "{notes}");
+}
+
 fn doc_fixture(name: &str) -> Vec<u8> {
     fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1147,6 +1200,10 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
     let mut locked_wpd = fixtures::wp::lease6();
     locked_wpd[12] = 0x42; // the header's encryption key
     bad.push((put("locked.wpd", &locked_wpd), "encrypted wpd file"));
+    bad.push((
+        put("random.xlsx", &random),
+        "corrupt spreadsheet file: not a workbook",
+    ));
     bad.push((put("random.txt", &random), "binary"));
     let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
     bad.push((
@@ -1381,6 +1438,7 @@ fn seed(kind: FileKind) -> Vec<u8> {
         FileKind::Pdf => lease_pdf(),
         FileKind::Docx => msa_docx(),
         FileKind::Wpd => fixtures::wp::lease6(),
+        FileKind::Sheet => sheet_fixture("privilege-log.xls"),
         _ => b"# Title\n\nSection 1.1 Terms. The tenant shall pay rent.\n".to_vec(),
     }
 }
@@ -1444,6 +1502,11 @@ proptest! {
     #[test]
     fn fuzz_wordperfect_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Wpd)) {
         survives(FileKind::Wpd, bytes);
+    }
+
+    #[test]
+    fn fuzz_spreadsheet_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Sheet)) {
+        survives(FileKind::Sheet, bytes);
     }
 
     #[test]

@@ -246,7 +246,7 @@ pub fn extract_docx(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         }
     }
     let title = match pkg.read("docProps/core.xml") {
-        Ok(Some(xml)) => core_title(&xml),
+        Ok(Some(xml)) => dc_title(&xml),
         // The title is a nicety: a damaged core.xml does not make the document unreadable.
         _ => None,
     };
@@ -305,8 +305,9 @@ fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
     })
 }
 
-/// `dc:title` of docProps/core.xml, whitespace collapsed.
-fn core_title(xml: &str) -> Option<String> {
+/// `dc:title` of Office's docProps/core.xml or OpenDocument's meta.xml, whitespace
+/// collapsed (also used by the ODT and spreadsheet readers).
+pub(super) fn dc_title(xml: &str) -> Option<String> {
     let mut reader = NsReader::from_str(xml);
     let mut in_title = false;
     let mut title = String::new();
@@ -1142,8 +1143,8 @@ mod fuzz {
             }
             let _ = parse_styles(&raw);
             let _ = parse_numbering(&raw);
-            let _ = core_title(&raw);
-            let _ = core_title(&body);
+            let _ = dc_title(&raw);
+            let _ = dc_title(&body);
             let _ = office_document_target(&raw);
             let _ = office_document_target(&body);
         }

@@ -32,7 +32,7 @@ use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
 use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{doc, docx, mail, msg, odt, pdf, rtf, wpd};
+use super::{doc, docx, mail, msg, odt, pdf, rtf, sheet, wpd};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -80,6 +80,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Rtf => &rtf::RtfExtractor,
         FileKind::Doc => &doc::DocExtractor,
         FileKind::Wpd => &wpd::WpdExtractor,
+        FileKind::Sheet => &sheet::SheetExtractor,
     }
 }
 

@@ -109,28 +109,10 @@ pub fn extract_odt(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     let mut out =
         walk_parts(&content, &styles_xml).map_err(|e| corrupt(format!("content.xml: {e}")))?;
     out.title = match read_entry(&mut zip, "meta.xml", &mut budget) {
-        Ok(Some(xml)) => meta_title(&xml),
+        Ok(Some(xml)) => super::docx::dc_title(&xml),
         _ => None,
     };
     Ok(out)
-}
-
-/// `dc:title` of meta.xml.
-fn meta_title(xml: &str) -> Option<String> {
-    let mut reader = NsReader::from_str(xml);
-    let mut inside = false;
-    let mut title = String::new();
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) if e.local_name().as_ref() == "title" => inside = true,
-            Event::End(e) if e.local_name().as_ref() == "title" => break,
-            Event::Text(t) if inside => title.push_str(&t.xml10_content()),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    let t = collapse(&title);
-    (!t.is_empty()).then_some(t)
 }
 
 fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
@@ -972,7 +954,7 @@ mod fuzz {
                     }
                 }
             }
-            let _ = meta_title(&raw);
+            let _ = crate::ingest::docx::dc_title(&raw);
         }
     }
 }

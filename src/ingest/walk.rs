@@ -39,6 +39,9 @@ pub enum FileKind {
     Rtf,
     /// Word 97–2003 binary document (`.doc`, and templates `.dot`).
     Doc,
+    /// Spreadsheet (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`, and templates `.xltx`, `.xltm`,
+    /// `.xlt`, `.ots`).
+    Sheet,
     /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
     Wpd,
 }
@@ -61,6 +64,9 @@ impl FileKind {
             "rtf" => Some(FileKind::Rtf),
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "xltx" | "xltm" | "xlt" | "ots" => {
+                Some(FileKind::Sheet)
+            }
             _ => None,
         }
     }
@@ -79,6 +85,7 @@ impl FileKind {
             FileKind::Rtf => "rtf",
             FileKind::Doc => "doc",
             FileKind::Wpd => "wpd",
+            FileKind::Sheet => "spreadsheet",
         }
     }
 }
@@ -273,6 +280,9 @@ mod tests {
             ("brief.WPD", FileKind::Wpd),
             ("pleading.wp5", FileKind::Wpd),
             ("letterhead.wpt", FileKind::Wpd),
+            ("privilege log.XLSX", FileKind::Sheet),
+            ("closing checklist.xltx", FileKind::Sheet),
+            ("schedules.ods", FileKind::Sheet),
             ("lease.ott", FileKind::Odt),
         ] {
             assert_eq!(FileKind::from_path(Path::new(name)), Some(kind), "{name}");
@@ -289,7 +299,7 @@ mod tests {
         fs::write(root.join("e.PDF"), "%PDF").unwrap();
         fs::write(root.join("f.docx"), "PK").unwrap();
         fs::write(root.join("g.DOC"), "Word 97").unwrap();
-        fs::write(root.join("h.xlsx"), "PK spreadsheet").unwrap();
+        fs::write(root.join("h.pptx"), "PK slides").unwrap();
         fs::write(root.join(".hidden.txt"), "h").unwrap();
         fs::create_dir(root.join(".lexsearch")).unwrap();
         fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();
