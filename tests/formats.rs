@@ -738,8 +738,21 @@ fn spreadsheets_are_searched_by_row_with_their_sheet_as_breadcrumb() {
         sheet_fixture("privilege-log.ods"),
     )
     .unwrap();
+    // The same log exported as CSV by a European Excel (semicolons, Windows-1252).
+    let csv = "Doc ID;Date;Author;Description\r\n\
+               PRIV-0004;2021-06-01;B. Poe;\"Board minutes, r\u{e9}sum\u{e9} of the fire claim\"\r\n";
+    let cp1252: Vec<u8> = csv.chars().map(|c| c as u32 as u8).collect();
+    fs::write(docs.join("log export.csv"), cp1252).unwrap();
     let report = indexed(&model, &docs, 0);
-    assert_eq!(report["files_indexed"], 3, "{report}");
+    assert_eq!(report["files_indexed"], 4, "{report}");
+    let row = hit_with(&docs, "board minutes fire claim", "PRIV-0004");
+    assert_eq!(row["file"], "log export.csv");
+    assert_eq!(
+        row["pinpoint"]["text"],
+        "PRIV-0004 | 2021-06-01 | B. Poe | Board minutes, r\u{e9}sum\u{e9} of the fire claim",
+        "{row}"
+    );
+    assert_eq!(row["title"], "log export.csv", "{row}");
 
     // A row is found by its words, with the sheet as its breadcrumb and the workbook's title.
     let hits = search(&docs, "warehouse fire chronology", &["--mode", "keyword"]);
@@ -1511,7 +1524,7 @@ proptest! {
 
     #[test]
     fn fuzz_text_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Text)) {
-        for kind in [FileKind::Text, FileKind::Markdown, FileKind::Html] {
+        for kind in [FileKind::Text, FileKind::Markdown, FileKind::Html, FileKind::Csv] {
             survives(kind, bytes.clone());
         }
     }

@@ -315,7 +315,8 @@ fn prepare(
         let title = extracted
             .title
             .clone()
-            .or_else(|| first_line(&extracted.text))
+            // A CSV file's first line is its column names, not a title: its name says more.
+            .or_else(|| (sub.kind != FileKind::Csv).then(|| first_line(&extracted.text))?)
             .unwrap_or_else(|| sub.rel.display().to_string());
         let ocr = (sub.kind == FileKind::Pdf).then(|| {
             limits

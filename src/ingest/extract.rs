@@ -44,10 +44,10 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
 /// Default time budget for extracting one PDF or DOCX file.
 pub const DEFAULT_EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Plain text, Markdown and HTML.
+/// Plain text, Markdown, HTML and comma- or tab-separated values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextExtractor {
-    /// Which of the three; HTML is rendered, the others are taken as they are.
+    /// Which of the four; HTML is rendered, CSV read as rows, the others taken as they are.
     pub kind: FileKind,
 }
 
@@ -68,6 +68,9 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
     const HTML: TextExtractor = TextExtractor {
         kind: FileKind::Html,
     };
+    const CSV: TextExtractor = TextExtractor {
+        kind: FileKind::Csv,
+    };
     match kind {
         FileKind::Text => &TEXT,
         FileKind::Markdown => &MARKDOWN,
@@ -81,6 +84,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Doc => &doc::DocExtractor,
         FileKind::Wpd => &wpd::WpdExtractor,
         FileKind::Sheet => &sheet::SheetExtractor,
+        FileKind::Csv => &CSV,
     }
 }
 
@@ -419,9 +423,15 @@ fn one_line(s: &str) -> String {
     cut
 }
 
-/// Text, Markdown or HTML from the file's bytes.
+/// Text, Markdown, HTML or CSV from the file's bytes.
 fn text_like(bytes: Vec<u8>, kind: FileKind) -> Result<ExtractedText, ExtractError> {
     let (raw, decoded_from) = decode_text(bytes, kind)?;
+    if kind == FileKind::Csv {
+        return Ok(ExtractedText {
+            decoded_from,
+            ..sheet::separated_values(&raw)
+        });
+    }
     let (text, title) = if kind == FileKind::Html {
         let title = html_title(&raw);
         (html_to_text(&raw)?, title)

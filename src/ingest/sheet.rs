@@ -192,6 +192,52 @@ fn sheet_rows(
         .collect())
 }
 
+/// Comma-, semicolon- or tab-separated values (`.csv`, `.tsv`, already decoded) as a
+/// workbook's sheet is written: one paragraph per non-empty row, cells joined by ` | `.
+/// The separator is the one of the three the first line holds most of outside quotes (a
+/// European Excel writes `;`); quoted fields may hold separators, quotes and line breaks.
+pub fn separated_values(text: &str) -> ExtractedText {
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|&d| {
+            let mut quoted = false;
+            first_line
+                .bytes()
+                .filter(|&b| {
+                    if b == b'"' {
+                        quoted = !quoted;
+                    }
+                    !quoted && b == d
+                })
+                .count()
+        })
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut b = Builder::default();
+    let mut record = csv::StringRecord::new();
+    // A malformed record (the reader is lenient; this is an I/O-level failure) ends the rows.
+    while reader.read_record(&mut record).unwrap_or(false) {
+        let cells: Vec<String> = record.iter().map(collapse).collect();
+        if let Some(text) = row_text(&cells) {
+            b.block(&Block {
+                text,
+                table: None,
+                note: 0,
+            });
+        }
+    }
+    ExtractedText {
+        text: b.text,
+        paragraphs: b.paragraphs,
+        ..ExtractedText::default()
+    }
+}
+
 /// A sheet that cannot be read: a password, or damage.
 fn read_error(e: &calamine::Error) -> ExtractError {
     let password = matches!(
@@ -348,6 +394,29 @@ mod tests {
             let title = (!name.ends_with(".xls")).then_some("Privilege Log, Acme v. Widget");
             assert_eq!(x.title.as_deref(), title, "{name}");
         }
+    }
+
+    #[test]
+    fn separated_values_read_as_rows_whatever_the_separator() {
+        let comma = "Doc ID,Date,Description\r\nPRIV-1,2021-03-04,\"Advice, on the cap\"\r\n,,\r\n\
+                     PRIV-2,2021-04-12,\"Memo \"\"draft\"\"\nsecond line\"\r\n";
+        let x = separated_values(comma);
+        assert_eq!(
+            x.text,
+            "Doc ID | Date | Description\n\nPRIV-1 | 2021-03-04 | Advice, on the cap\n\n\
+             PRIV-2 | 2021-04-12 | Memo \"draft\" second line"
+        );
+        assert_eq!(x.paragraphs.len(), 3);
+        let semicolon = "Posten;Betrag\nMiete;1.250,50\n";
+        assert_eq!(
+            separated_values(semicolon).text,
+            "Posten | Betrag\n\nMiete | 1.250,50"
+        );
+        let tab = "Bates\tCustodian\nABC0001\tA. Lee\n";
+        assert_eq!(
+            separated_values(tab).text,
+            "Bates | Custodian\n\nABC0001 | A. Lee"
+        );
     }
 
     #[test]

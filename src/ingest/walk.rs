@@ -42,6 +42,8 @@ pub enum FileKind {
     /// Spreadsheet (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`, and templates `.xltx`, `.xltm`,
     /// `.xlt`, `.ots`).
     Sheet,
+    /// Comma- or tab-separated values (`.csv`, `.tsv`): a spreadsheet's rows as text.
+    Csv,
     /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
     Wpd,
 }
@@ -64,6 +66,7 @@ impl FileKind {
             "rtf" => Some(FileKind::Rtf),
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
+            "csv" | "tsv" | "tab" => Some(FileKind::Csv),
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "xltx" | "xltm" | "xlt" | "ots" => {
                 Some(FileKind::Sheet)
             }
@@ -86,6 +89,7 @@ impl FileKind {
             FileKind::Doc => "doc",
             FileKind::Wpd => "wpd",
             FileKind::Sheet => "spreadsheet",
+            FileKind::Csv => "csv",
         }
     }
 }
@@ -283,6 +287,8 @@ mod tests {
             ("privilege log.XLSX", FileKind::Sheet),
             ("closing checklist.xltx", FileKind::Sheet),
             ("schedules.ods", FileKind::Sheet),
+            ("production.CSV", FileKind::Csv),
+            ("load file.tsv", FileKind::Csv),
             ("lease.ott", FileKind::Odt),
         ] {
             assert_eq!(FileKind::from_path(Path::new(name)), Some(kind), "{name}");
