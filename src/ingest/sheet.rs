@@ -58,12 +58,7 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
             });
         }
     }
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
-        ExtractError::Corrupt {
-            kind: "spreadsheet",
-            reason: format!("not a workbook that can be read ({e})"),
-        }
-    })?;
+    let mut book = open(bytes)?;
     let sheets = book.sheets_metadata().to_vec();
     let mut b = Builder::default();
     // Chart, dialog and macro sheets hold no cells.
@@ -111,6 +106,61 @@ fn zip_title(bytes: &[u8]) -> Option<String> {
         return docx::dc_title(&xml);
     }
     None
+}
+
+/// Opens the workbook with the reader its container calls for (a compound file is `.xls`; a
+/// zip holds `.ods`, `.xlsb` or `.xlsx` by its parts), so that the error says what is wrong
+/// (a password, a BIFF version too old) rather than that no reader took it.
+fn open(bytes: &[u8]) -> Result<calamine::Sheets<Cursor<&[u8]>>, ExtractError> {
+    use calamine::{Sheets, open_workbook_from_rs};
+    let rs = Cursor::new(bytes);
+    let book = if bytes.starts_with(&CFB_MAGIC) {
+        open_workbook_from_rs(rs)
+            .map(Sheets::Xls)
+            .map_err(calamine::Error::Xls)
+    } else if bytes.starts_with(b"PK") {
+        let parts = zip::ZipArchive::new(Cursor::new(bytes)).ok();
+        let has = |name: &str| {
+            parts
+                .as_ref()
+                .is_some_and(|z| z.index_for_name(name).is_some())
+        };
+        if has("content.xml") {
+            open_workbook_from_rs(rs)
+                .map(Sheets::Ods)
+                .map_err(calamine::Error::Ods)
+        } else if has("xl/workbook.bin") {
+            open_workbook_from_rs(rs)
+                .map(Sheets::Xlsb)
+                .map_err(calamine::Error::Xlsb)
+        } else {
+            open_workbook_from_rs(rs)
+                .map(Sheets::Xlsx)
+                .map_err(calamine::Error::Xlsx)
+        }
+    } else if matches!(bytes, [0x09, 0x00 | 0x02 | 0x04, ..]) {
+        // The BOF record of an Excel 2.x–4.0 worksheet (BIFF2–BIFF4), before compound files.
+        return Err(ExtractError::Unsupported {
+            kind: "spreadsheet",
+            reason: "an Excel 4.0 or older worksheet; open it in Excel or LibreOffice and save \
+                     it as .xlsx"
+                .into(),
+        });
+    } else {
+        return Err(ExtractError::Corrupt {
+            kind: "spreadsheet",
+            reason: "not a workbook (neither a zip package nor an Excel 97–2003 compound \
+                     file); if it opens in a spreadsheet program, save it as .xlsx"
+                .into(),
+        });
+    };
+    book.map_err(|e| match read_error(&e) {
+        ExtractError::Corrupt { kind, reason } => ExtractError::Corrupt {
+            kind,
+            reason: reason.replace("a sheet cannot be read", "not a workbook that can be read"),
+        },
+        other => other,
+    })
 }
 
 /// The text of a sheet's non-empty rows, in order.
@@ -468,6 +518,16 @@ mod tests {
         ));
         let e = extract_sheet(b"Doc ID,Date\nPRIV-1,2021-03-04\n").unwrap_err();
         assert!(e.to_string().contains("not a workbook"), "{e}");
+        // An Excel 4.0 worksheet: its BOF record, version 4.
+        let e = extract_sheet(&[0x09, 0x04, 0x06, 0x00, 0x00, 0x00, 0x10, 0x00]).unwrap_err();
+        assert!(e.to_string().contains("Excel 4.0 or older"), "{e}");
+        // A zip that is no workbook says what calamine found missing.
+        let zip = crate::ingest::fixtures::zip(&[("notes.txt".into(), "x".into())]);
+        let e = extract_sheet(&zip).unwrap_err();
+        assert!(
+            e.to_string().contains("not a workbook that can be read"),
+            "{e}"
+        );
     }
 
     #[test]
