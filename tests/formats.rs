@@ -712,13 +712,9 @@ fn odt_and_rtf_hits_carry_heading_breadcrumbs_and_paragraph_numbers() {
 }
 
 /// A Word 97–2003 fixture of tests/fixtures/doc (made by scripts/make-doc-fixtures).
+/// A committed fixture of `tests/fixtures/sheet` (LibreOffice's exports of one workbook).
 fn sheet_fixture(name: &str) -> Vec<u8> {
-    fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/sheet")
-            .join(name),
-    )
-    .unwrap()
+    committed("sheet", name)
 }
 
 #[test]
@@ -778,10 +774,17 @@ fn spreadsheets_are_searched_by_row_with_their_sheet_as_breadcrumb() {
     assert_eq!(crumbs(&notes), ["Reviewer notes (hidden)"], "{notes}");
 }
 
+/// A committed fixture of `tests/fixtures/doc` (LibreOffice's exports of one document).
 fn doc_fixture(name: &str) -> Vec<u8> {
+    committed("doc", name)
+}
+
+/// The bytes of `tests/fixtures/FOLDER/NAME`.
+fn committed(folder: &str, name: &str) -> Vec<u8> {
     fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/doc")
+            .join("tests/fixtures")
+            .join(folder)
             .join(name),
     )
     .unwrap()
