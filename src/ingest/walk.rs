@@ -41,6 +41,7 @@ pub enum FileKind {
     Doc,
     /// Spreadsheet (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`, and templates `.xltx`, `.xltm`,
     /// `.xlt`, `.ots`).
+    #[serde(rename = "spreadsheet")]
     Sheet,
     /// Comma- or tab-separated values (`.csv`, `.tsv`): a spreadsheet's rows as text.
     Csv,
