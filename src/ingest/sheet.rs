@@ -20,6 +20,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, SheetType, SheetVisible};
 
 use super::docx;
+use super::msg::stream;
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{Block, Builder, collapse, row_text};
 
@@ -51,12 +52,16 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
                 kind: "spreadsheet",
             });
         }
-        if !c.exists("/Workbook") && !c.exists("/Book") {
+        let mut c = c;
+        let Some(workbook) = stream(&mut c, "/Workbook").or_else(|| stream(&mut c, "/Book")) else {
             return Err(ExtractError::Corrupt {
                 kind: "spreadsheet",
                 reason: "a compound file without a Workbook stream: not an Excel workbook".into(),
             });
-        }
+        };
+        check_dimensions(&workbook)?;
+    } else if bytes.starts_with(b"PK") {
+        check_shared_strings(bytes)?;
     }
     let mut book = open(bytes)?;
     let sheets = book.sheets_metadata().to_vec();
@@ -106,6 +111,114 @@ fn zip_title(bytes: &[u8]) -> Option<String> {
         return docx::dc_title(&xml);
     }
     None
+}
+
+/// The largest sheet an `.xls` can hold: 65,536 rows of 256 columns.
+const XLS_ROWS: u64 = 65_536;
+const XLS_COLUMNS: u64 = 256;
+
+/// Refuses an `.xls` whose DIMENSIONS record (a sheet's used area, BIFF record 0x0200)
+/// claims more than the format holds: calamine reserves memory for the whole area before it
+/// reads a cell, and a damaged record can ask for hundreds of gigabytes, which aborts the
+/// process (no panic to catch).
+fn check_dimensions(workbook: &[u8]) -> Result<(), ExtractError> {
+    let mut at = 0usize;
+    while let (Some(typ), Some(len)) = (u16_at(workbook, at), u16_at(workbook, at + 2)) {
+        let data = workbook
+            .get(at + 4..at + 4 + usize::from(len))
+            .unwrap_or_default();
+        if typ == 0x0200 {
+            let (first_row, last_row, first_col, last_col) = match data.len() {
+                10 => (
+                    u64::from(u16_at(data, 0).unwrap_or(0)),
+                    u64::from(u16_at(data, 2).unwrap_or(0)),
+                    u64::from(u16_at(data, 4).unwrap_or(0)),
+                    u64::from(u16_at(data, 6).unwrap_or(0)),
+                ),
+                14 | 16 => (
+                    u64::from(u32_at(data, 0).unwrap_or(0)),
+                    u64::from(u32_at(data, 4).unwrap_or(0)),
+                    u64::from(u16_at(data, 8).unwrap_or(0)),
+                    u64::from(u16_at(data, 10).unwrap_or(0)),
+                ),
+                _ => (0, 0, 0, 0),
+            };
+            // As calamine reads it: a first column past the format's last counts from 0.
+            let first_col = if first_col > 0xFF || last_col < first_col {
+                0
+            } else {
+                first_col
+            };
+            let rows = last_row.saturating_sub(first_row);
+            let cols = last_col.saturating_sub(first_col);
+            if rows > XLS_ROWS || cols > XLS_COLUMNS {
+                return Err(ExtractError::Corrupt {
+                    kind: "spreadsheet",
+                    reason: format!(
+                        "a sheet claims {rows} rows of {cols} columns, more than an .xls holds \
+                         ({XLS_ROWS} × {XLS_COLUMNS}): a damaged file"
+                    ),
+                });
+            }
+        }
+        at += 4 + usize::from(len);
+    }
+    Ok(())
+}
+
+/// The most distinct strings a workbook is believed to hold before its strings are read.
+const MAX_SHARED_STRINGS: u64 = 50_000_000;
+
+/// Refuses an `.xlsx` whose shared-string table announces more strings than its part could
+/// hold (each takes at least `<si></si>`, 9 bytes) or than any workbook has: calamine
+/// reserves room for the announced count first, and a damaged count aborts the process.
+fn check_shared_strings(bytes: &[u8]) -> Result<(), ExtractError> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let Ok(part) = zip.by_name("xl/sharedStrings.xml") else {
+        return Ok(());
+    };
+    let size = part.size();
+    let mut head = Vec::new();
+    // The count is an attribute of the root element, in the first few hundred bytes.
+    if part.take(4096).read_to_end(&mut head).is_err() {
+        return Ok(());
+    }
+    let head = String::from_utf8_lossy(&head);
+    let Some(count) = head
+        .split_once("uniqueCount=")
+        .and_then(|(_, rest)| rest.get(1..))
+        .and_then(|rest| rest.split(['"', '\'']).next())
+        .map(str::trim)
+    else {
+        return Ok(());
+    };
+    // A count that does not parse (or overflows) is ignored by calamine, and here.
+    let n = count.parse::<u64>().unwrap_or(0);
+    if n > MAX_SHARED_STRINGS.min(size / 9 + 1) {
+        return Err(ExtractError::Corrupt {
+            kind: "spreadsheet",
+            reason: format!(
+                "the shared-string table announces {count} strings, more than its {size} \
+                 bytes can hold: a damaged file"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 /// Opens the workbook with the reader its container calls for (a compound file is `.xls`; a
@@ -502,6 +615,33 @@ mod tests {
     }
 
     #[test]
+    fn areas_and_string_counts_no_workbook_could_hold_are_refused_before_calamine_reserves_them() {
+        // The .xls fixture with its first DIMENSIONS record claiming 4 billion rows.
+        let xls = fixture("privilege-log.xls");
+        let mut c = cfb::CompoundFile::open(Cursor::new(xls.as_slice())).unwrap();
+        let mut workbook = stream(&mut c, "/Workbook").unwrap();
+        let mut at = 0;
+        while u16_at(&workbook, at) != Some(0x0200) {
+            at += 4 + usize::from(u16_at(&workbook, at + 2).unwrap());
+        }
+        workbook[at + 8..at + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = check_dimensions(&workbook).unwrap_err();
+        assert!(e.to_string().contains("4294967295 rows"), "{e}");
+        assert!(check_dimensions(&stream(&mut c, "/Workbook").unwrap()).is_ok());
+        // An .xlsx whose shared-string table announces a trillion strings.
+        let sst = r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1000000000000"><si><t>x</t></si></sst>"#;
+        let xlsx = crate::ingest::fixtures::zip(&[("xl/sharedStrings.xml".into(), sst.into())]);
+        let e = extract_sheet(&xlsx).unwrap_err();
+        assert!(
+            e.to_string().contains("announces 1000000000000 strings"),
+            "{e}"
+        );
+        let fine = sst.replace("1000000000000", "1");
+        let xlsx = crate::ingest::fixtures::zip(&[("xl/sharedStrings.xml".into(), fine)]);
+        assert!(check_shared_strings(&xlsx).is_ok());
+    }
+
+    #[test]
     fn encrypted_and_foreign_files_are_refused_with_the_reason() {
         // An encrypted .xlsx: a compound file holding the encryption header and package.
         let mut c = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
@@ -563,23 +703,32 @@ mod tests {
     proptest! {
         #![proptest_config(crate::ingest::fuzz_config())]
 
-        /// Damaged workbooks (bytes of the .xlsx and .ods fixtures overwritten) give text or
-        /// an error, never a panic. Damaged .xls files are fuzzed through `isolate` in the
-        /// integration tests instead: calamine's BIFF reader can panic on them (an arithmetic
-        /// overflow on a record whose last column precedes its first, caught by overflow
-        /// checks), which `isolate` turns into the file's skip reason.
+        /// Damaged workbooks (bytes of the three fixtures overwritten) give text or an error
+        /// in time, and never take the process down (our size checks keep calamine from
+        /// reserving memory a damaged count asks for). Run as the indexer runs extractors,
+        /// under `isolate`: calamine itself can panic on damaged files in debug builds
+        /// (arithmetic overflow on a cell reference or a BIFF record's column range), and
+        /// `isolate` turns that into the file's skip reason.
         #[test]
-        fn fuzz_spreadsheet_reading_never_panics(
-            which in 0usize..2,
+        fn fuzz_damaged_workbooks_are_read_or_refused_without_taking_the_process_down(
+            which in 0usize..3,
             hits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..24),
         ) {
-            let name = ["privilege-log.xlsx", "privilege-log.ods"][which];
+            crate::ingest::isolate::quiet_isolated_panics();
+            let name = ["privilege-log.xlsx", "privilege-log.ods", "privilege-log.xls"][which];
             let mut bytes = fixture(name);
             for (at, b) in hits {
                 let i = at.index(bytes.len());
                 bytes[i] = b;
             }
-            let _ = extract_sheet(&bytes);
+            let run = crate::ingest::isolate::run_isolated(
+                std::time::Duration::from_secs(20),
+                move || extract_sheet(&bytes).map(|x| x.text.len()),
+            );
+            prop_assert!(
+                !matches!(run, Err(crate::ingest::isolate::Isolation::TimedOut(_))),
+                "{name}: reading looped"
+            );
         }
     }
 }
