@@ -113,20 +113,32 @@ fn zip_title(bytes: &[u8]) -> Option<String> {
     None
 }
 
-/// The largest sheet an `.xls` can hold: 65,536 rows of 256 columns.
+/// The most rows an `.xls` sheet holds.
 const XLS_ROWS: u64 = 65_536;
-const XLS_COLUMNS: u64 = 256;
+/// The largest used area accepted from an `.xls` DIMENSIONS record, in cells: 64 Mi cells
+/// (calamine reserves about 40 bytes a cell, so 2.5 GB of address space at most). Real files
+/// stay far below it; some writers record more columns than the format's 256 (a file of
+/// Apache POI's corpus claims 28,314), so the bound is the area, not the columns.
+const XLS_MAX_AREA: u64 = 1 << 26;
 
-/// Refuses an `.xls` whose DIMENSIONS record (a sheet's used area, BIFF record 0x0200)
-/// claims more than the format holds: calamine reserves memory for the whole area before it
-/// reads a cell, and a damaged record can ask for hundreds of gigabytes, which aborts the
-/// process (no panic to catch).
+/// Refuses an encrypted `.xls` (a FILEPASS record), and one whose DIMENSIONS record (a
+/// sheet's used area, BIFF record 0x0200) claims more rows than the format holds or an
+/// area past [`XLS_MAX_AREA`]: calamine reserves memory for the whole area before it reads
+/// a cell, and a damaged record can ask for hundreds of gigabytes, which aborts the process
+/// (no panic to catch).
 fn check_dimensions(workbook: &[u8]) -> Result<(), ExtractError> {
     let mut at = 0usize;
     while let (Some(typ), Some(len)) = (u16_at(workbook, at), u16_at(workbook, at + 2)) {
         let data = workbook
             .get(at + 4..at + 4 + usize::from(len))
             .unwrap_or_default();
+        // FILEPASS: the records after it are encrypted (RC4) or obfuscated (XOR), so their
+        // values mean nothing until decrypted.
+        if typ == 0x002F {
+            return Err(ExtractError::Encrypted {
+                kind: "spreadsheet",
+            });
+        }
         if typ == 0x0200 {
             let (first_row, last_row, first_col, last_col) = match data.len() {
                 10 => (
@@ -151,12 +163,12 @@ fn check_dimensions(workbook: &[u8]) -> Result<(), ExtractError> {
             };
             let rows = last_row.saturating_sub(first_row);
             let cols = last_col.saturating_sub(first_col);
-            if rows > XLS_ROWS || cols > XLS_COLUMNS {
+            if rows > XLS_ROWS || rows.saturating_mul(cols) > XLS_MAX_AREA {
                 return Err(ExtractError::Corrupt {
                     kind: "spreadsheet",
                     reason: format!(
-                        "a sheet claims {rows} rows of {cols} columns, more than an .xls holds \
-                         ({XLS_ROWS} × {XLS_COLUMNS}): a damaged file"
+                        "a sheet claims {rows} rows of {cols} columns, more than an .xls holds: \
+                         a damaged file"
                     ),
                 });
             }
@@ -615,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn areas_and_string_counts_no_workbook_could_hold_are_refused_before_calamine_reserves_them() {
+    fn encrypted_xls_and_counts_no_workbook_could_hold_are_refused_before_calamine_reads_them() {
         // The .xls fixture with its first DIMENSIONS record claiming 4 billion rows.
         let xls = fixture("privilege-log.xls");
         let mut c = cfb::CompoundFile::open(Cursor::new(xls.as_slice())).unwrap();
@@ -628,6 +640,12 @@ mod tests {
         let e = check_dimensions(&workbook).unwrap_err();
         assert!(e.to_string().contains("4294967295 rows"), "{e}");
         assert!(check_dimensions(&stream(&mut c, "/Workbook").unwrap()).is_ok());
+        // A FILEPASS record: what follows is encrypted, DIMENSIONS included.
+        let filepass = [0x2F, 0x00, 0x02, 0x00, 0x01, 0x00];
+        assert!(matches!(
+            check_dimensions(&filepass),
+            Err(ExtractError::Encrypted { .. })
+        ));
         // An .xlsx whose shared-string table announces a trillion strings.
         let sst = r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1000000000000"><si><t>x</t></si></sst>"#;
         let xlsx = crate::ingest::fixtures::zip(&[("xl/sharedStrings.xml".into(), sst.into())]);
