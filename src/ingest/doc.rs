@@ -43,7 +43,7 @@ use std::io::Cursor;
 use std::ops::Range;
 
 use super::msg::stream;
-use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding};
+use super::types::{ExtractError, ExtractedText, Extractor, codepage_encoding, u16_at, u32_at};
 use super::word::{
     Block, Builder, Level, Numbering, Para, Style, Styles, collapse, finish_paragraph, roman,
     row_text,
@@ -68,14 +68,6 @@ fn corrupt(what: impl std::fmt::Display) -> ExtractError {
         kind: "doc",
         reason: what.to_string(),
     }
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 // ---------------------------------------------------------------------------------------

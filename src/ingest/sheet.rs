@@ -21,7 +21,7 @@ use calamine::{Data, Reader, SheetType, SheetVisible};
 
 use super::docx;
 use super::msg::stream;
-use super::types::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor, u16_at, u32_at};
 use super::word::{Block, Builder, collapse, row_text};
 
 /// The spreadsheet extractor.
@@ -219,18 +219,6 @@ fn check_shared_strings(bytes: &[u8]) -> Result<(), ExtractError> {
         });
     }
     Ok(())
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 /// Opens the workbook with the reader its container calls for (a compound file is `.xls`; a

@@ -100,6 +100,21 @@ pub fn codepage_encoding(codepage: u16) -> &'static encoding_rs::Encoding {
     }
 }
 
+/// The little-endian `u16` at byte `at` of `b`, if `b` holds it (the binary formats: `.doc`,
+/// `.wpd`, `.xls`).
+pub fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+/// The little-endian `u32` at byte `at` of `b`, if `b` holds it.
+pub fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
 /// Turns the bytes of one file of some format into text.
 ///
 /// Implementations must not panic on any input (the PDF and DOCX ones may, inside third-party

@@ -32,7 +32,7 @@
 
 use std::collections::HashMap;
 
-use super::types::{ExtractError, ExtractedText, Extractor};
+use super::types::{ExtractError, ExtractedText, Extractor, u16_at, u32_at};
 use super::word::{Block, Builder, collapse, roman, row_text};
 use super::wpd_charsets::{WP5, WP6};
 
@@ -66,18 +66,6 @@ fn unsupported(what: impl std::fmt::Display) -> ExtractError {
         kind: "wpd",
         reason: what.to_string(),
     }
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 /// The two layouts of the text.
