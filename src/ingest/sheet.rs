@@ -68,21 +68,20 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     let mut b = Builder::default();
     // Chart, dialog and macro sheets hold no cells.
     for sheet in sheets.iter().filter(|s| s.typ == SheetType::WorkSheet) {
-        let rows = sheet_rows(&mut book, &sheet.name)?;
+        let mut rows = sheet_rows(&mut book, &sheet.name)?;
         if rows.is_empty() {
             continue;
         }
-        let name = collapse(&sheet.name);
-        if sheet.visible == SheetVisible::Visible {
-            b.section(&name);
-        } else {
-            b.section(&format!("{name} (hidden)"));
+        let mut name = collapse(&sheet.name);
+        if sheet.visible != SheetVisible::Visible {
+            name.push_str(" (hidden)");
         }
+        b.section(&with_columns(&name, &mut rows));
         // Rows stand apart (not joined as a Word table's are): each is a paragraph, so a
         // hit's pinpoint is the row that answers, not the whole sheet.
-        for text in rows {
+        for row in rows {
             b.block(&Block {
-                text,
+                text: row.text,
                 table: None,
                 note: 0,
             });
@@ -276,6 +275,45 @@ fn open(bytes: &[u8]) -> Result<calamine::Sheets<Cursor<&[u8]>>, ExtractError> {
     })
 }
 
+/// A row's text, and whether it reads as a row of column names: two cells or more, each
+/// text of at most 60 characters with a letter in it (no number, date or long note).
+#[derive(Debug)]
+struct Row {
+    text: String,
+    names: bool,
+}
+
+impl Row {
+    fn new(cells: &[(String, bool)]) -> Option<Row> {
+        let texts: Vec<String> = cells.iter().map(|(t, _)| t.clone()).collect();
+        let filled: Vec<&(String, bool)> = cells.iter().filter(|(t, _)| !t.is_empty()).collect();
+        let names = filled.len() >= 2
+            && filled.iter().all(|(t, is_text)| {
+                *is_text && t.chars().count() <= 60 && t.chars().any(char::is_alphabetic)
+            });
+        Some(Row {
+            text: row_text(&texts)?,
+            names,
+        })
+    }
+}
+
+/// The heading of a sheet (or CSV file): its name, then its column names when the first row
+/// holds them and rows follow, so that every chunk of a long sheet carries what its columns
+/// mean (in its breadcrumb, and in the text the encoder sees); that row is then not repeated
+/// as a paragraph.
+fn with_columns(name: &str, rows: &mut Vec<Row>) -> String {
+    if rows.len() < 2 || !rows[0].names {
+        return name.to_string();
+    }
+    let columns = rows.remove(0).text;
+    if name.is_empty() {
+        columns
+    } else {
+        format!("{name}: {columns}")
+    }
+}
+
 /// The text of a sheet's non-empty rows, in order.
 ///
 /// Office Open XML sheets (`.xlsx`, `.xlsb`) are read cell by cell, keeping only the cells
@@ -286,13 +324,14 @@ fn open(bytes: &[u8]) -> Result<calamine::Sheets<Cursor<&[u8]>>, ExtractError> {
 fn sheet_rows(
     book: &mut calamine::Sheets<Cursor<&[u8]>>,
     name: &str,
-) -> Result<Vec<String>, ExtractError> {
+) -> Result<Vec<Row>, ExtractError> {
     use std::collections::BTreeMap;
-    let mut cells: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let mut cells: BTreeMap<u32, Vec<(u32, String, bool)>> = BTreeMap::new();
     let mut put = |(row, col): (u32, u32), value: Data| {
         let text = cell_text(&value);
         if !text.is_empty() {
-            cells.entry(row).or_default().push((col, text));
+            let is_text = matches!(value, Data::String(_));
+            cells.entry(row).or_default().push((col, text, is_text));
         }
     };
     match book {
@@ -335,22 +374,22 @@ fn sheet_rows(
     // cell, so a column's values line up from row to row.
     let first = cells
         .values()
-        .flat_map(|row| row.iter().map(|&(col, _)| col))
+        .flat_map(|row| row.iter().map(|&(col, _, _)| col))
         .min()
         .unwrap_or(0);
     Ok(cells
         .into_values()
         .filter_map(|mut row| {
-            row.sort_by_key(|&(col, _)| col);
-            let mut line: Vec<String> = Vec::new();
-            for (col, text) in row {
+            row.sort_by_key(|&(col, _, _)| col);
+            let mut line: Vec<(String, bool)> = Vec::new();
+            for (col, text, is_text) in row {
                 let at = (col - first) as usize;
                 if line.len() < at {
-                    line.resize(at, String::new());
+                    line.resize(at, (String::new(), false));
                 }
-                line.push(text);
+                line.push((text, is_text));
             }
-            row_text(&line)
+            Row::new(&line)
         })
         .collect())
 }
@@ -381,18 +420,32 @@ pub fn separated_values(text: &str) -> ExtractedText {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut b = Builder::default();
+    let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     // A malformed record (the reader is lenient; this is an I/O-level failure) ends the rows.
     while reader.read_record(&mut record).unwrap_or(false) {
-        let cells: Vec<String> = record.iter().map(collapse).collect();
-        if let Some(text) = row_text(&cells) {
-            b.block(&Block {
-                text,
-                table: None,
-                note: 0,
-            });
-        }
+        // Every CSV cell is text; one that reads as a number or date is not a column name.
+        let cells: Vec<(String, bool)> = record
+            .iter()
+            .map(|c| {
+                let c = collapse(c);
+                let is_text = c.chars().any(char::is_alphabetic);
+                (c, is_text)
+            })
+            .collect();
+        rows.extend(Row::new(&cells));
+    }
+    let mut b = Builder::default();
+    let heading = with_columns("", &mut rows);
+    if !heading.is_empty() {
+        b.section(&heading);
+    }
+    for row in rows {
+        b.block(&Block {
+            text: row.text,
+            table: None,
+            note: 0,
+        });
     }
     ExtractedText {
         text: b.text,
@@ -522,16 +575,15 @@ mod tests {
         .unwrap()
     }
 
-    const LOG: &str = "# Privilege Log\n\n\
-        Doc ID | Date | Author | Recipients | Privilege | Description\n\n\
+    const LOG: &str = "# Privilege Log: Doc ID | Date | Author | Recipients | Privilege | \
+        Description\n\n\
         PRIV-0001 | 2021-03-04 | A. Lee (outside counsel) | B. Poe | Attorney-client | \
         Advice on the indemnity cap in the supply agreement\n\n\
         PRIV-0002 | 2021-04-12 | C. Diaz | A. Lee (outside counsel) | Work product | \
         Draft chronology of the warehouse fire prepared for litigation\n\n\
         PRIV-0003 | 2021-05-20 | B. Poe | Board of directors | Attorney-client | \
         Summary of counsel's settlement recommendation\n\n\
-        # Damages\n\n\
-        Item | Amount | Hours\n\nLost profits | 125000\n\nCleanup costs | 1250.5 | 36:00:00\n\n\
+        # Damages: Item | Amount | Hours\n\nLost profits | 125000\n\nCleanup costs | 1250.5 | 36:00:00\n\n\
         Total | 126250.5\n\n\
         # Reviewer notes (hidden)\n\n\
         PRIV-0002 produced in redacted form on clawback request";
@@ -546,10 +598,11 @@ mod tests {
         ] {
             let x = extract_sheet(&fixture(name)).unwrap();
             assert_eq!(x.text, LOG, "{name}");
-            // One numbered paragraph per row; the blank row is not one.
-            assert_eq!(x.paragraphs.len(), 9, "{name}");
+            // One numbered paragraph per row; the blank row is not one, and the rows of
+            // column names are in their sheet's heading.
+            assert_eq!(x.paragraphs.len(), 7, "{name}");
             assert_eq!(
-                &x.text[x.paragraphs[2].clone()],
+                &x.text[x.paragraphs[1].clone()],
                 "PRIV-0002 | 2021-04-12 | C. Diaz | A. Lee (outside counsel) | Work product | \
                  Draft chronology of the warehouse fire prepared for litigation"
             );
@@ -566,19 +619,25 @@ mod tests {
         let x = separated_values(comma);
         assert_eq!(
             x.text,
-            "Doc ID | Date | Description\n\nPRIV-1 | 2021-03-04 | Advice, on the cap\n\n\
+            "# Doc ID | Date | Description\n\nPRIV-1 | 2021-03-04 | Advice, on the cap\n\n\
              PRIV-2 | 2021-04-12 | Memo \"draft\" second line"
         );
-        assert_eq!(x.paragraphs.len(), 3);
+        assert_eq!(x.paragraphs.len(), 2);
         let semicolon = "Posten;Betrag\nMiete;1.250,50\n";
         assert_eq!(
             separated_values(semicolon).text,
-            "Posten | Betrag\n\nMiete | 1.250,50"
+            "# Posten | Betrag\n\nMiete | 1.250,50"
         );
         let tab = "Bates\tCustodian\nABC0001\tA. Lee\n";
         assert_eq!(
             separated_values(tab).text,
-            "Bates | Custodian\n\nABC0001 | A. Lee"
+            "# Bates | Custodian\n\nABC0001 | A. Lee"
+        );
+        // A first row of values is no row of column names.
+        let values = "2021-03-04,1250.5\n2021-04-12,900\n";
+        assert_eq!(
+            separated_values(values).text,
+            "2021-03-04 | 1250.5\n\n2021-04-12 | 900"
         );
     }
 
