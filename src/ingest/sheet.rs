@@ -34,6 +34,9 @@ impl Extractor for SheetExtractor {
     }
 }
 
+/// A zip package (`.xlsx`, `.xlsb`, `.ods`) read from memory.
+type Package<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
 /// The compound-file signature (`.xls`, and encrypted `.xlsx`).
 const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
@@ -43,16 +46,16 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         // A compound file: an .xls, or an encrypted Office Open XML workbook. It is opened
         // with `cfb` first, which refuses damaged ones cleanly (calamine's own compound-file
         // reader can panic on them).
-        let c = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| ExtractError::Corrupt {
-            kind: "spreadsheet",
-            reason: format!("a damaged compound file ({e})"),
-        })?;
+        let mut c =
+            cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| ExtractError::Corrupt {
+                kind: "spreadsheet",
+                reason: format!("a damaged compound file ({e})"),
+            })?;
         if c.exists("/EncryptionInfo") || c.exists("/EncryptedPackage") {
             return Err(ExtractError::Encrypted {
                 kind: "spreadsheet",
             });
         }
-        let mut c = c;
         let Some(workbook) = stream(&mut c, "/Workbook").or_else(|| stream(&mut c, "/Book")) else {
             return Err(ExtractError::Corrupt {
                 kind: "spreadsheet",
@@ -60,10 +63,16 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
             });
         };
         check_dimensions(&workbook)?;
-    } else if bytes.starts_with(b"PK") {
-        check_shared_strings(bytes)?;
     }
-    let mut book = open(bytes)?;
+    // A zip package's directory, read once for the checks, the reader and the title.
+    let mut parts = bytes
+        .starts_with(b"PK")
+        .then(|| zip::ZipArchive::new(Cursor::new(bytes)).ok())
+        .flatten();
+    if let Some(zip) = &mut parts {
+        check_shared_strings(zip)?;
+    }
+    let mut book = open(bytes, parts.as_ref())?;
     let sheets = book.sheets_metadata().to_vec();
     let mut b = Builder::default();
     // Chart, dialog and macro sheets hold no cells.
@@ -90,16 +99,15 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
     Ok(ExtractedText {
         text: b.text,
         paragraphs: b.paragraphs,
-        title: zip_title(bytes),
+        title: parts.as_mut().and_then(zip_title),
         ..ExtractedText::default()
     })
 }
 
 /// The title of a zipped workbook: `dc:title` of `docProps/core.xml` (`.xlsx`, `.xlsm`) or
 /// of `meta.xml` (`.ods`). A nicety: a missing or damaged part gives none.
-fn zip_title(bytes: &[u8]) -> Option<String> {
+fn zip_title(zip: &mut Package<'_>) -> Option<String> {
     use std::io::Read;
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     for part in ["docProps/core.xml", "meta.xml"] {
         let Ok(entry) = zip.by_name(part) else {
             continue;
@@ -183,11 +191,8 @@ const MAX_SHARED_STRINGS: u64 = 50_000_000;
 /// Refuses an `.xlsx` whose shared-string table announces more strings than its part could
 /// hold (each takes at least `<si></si>`, 9 bytes) or than any workbook has: calamine
 /// reserves room for the announced count first, and a damaged count aborts the process.
-fn check_shared_strings(bytes: &[u8]) -> Result<(), ExtractError> {
+fn check_shared_strings(zip: &mut Package<'_>) -> Result<(), ExtractError> {
     use std::io::Read;
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return Ok(());
-    };
     let Ok(part) = zip.by_name("xl/sharedStrings.xml") else {
         return Ok(());
     };
@@ -223,7 +228,10 @@ fn check_shared_strings(bytes: &[u8]) -> Result<(), ExtractError> {
 /// Opens the workbook with the reader its container calls for (a compound file is `.xls`; a
 /// zip holds `.ods`, `.xlsb` or `.xlsx` by its parts), so that the error says what is wrong
 /// (a password, a BIFF version too old) rather than that no reader took it.
-fn open(bytes: &[u8]) -> Result<calamine::Sheets<Cursor<&[u8]>>, ExtractError> {
+fn open<'a>(
+    bytes: &'a [u8],
+    parts: Option<&Package<'_>>,
+) -> Result<calamine::Sheets<Cursor<&'a [u8]>>, ExtractError> {
     use calamine::{Sheets, open_workbook_from_rs};
     let rs = Cursor::new(bytes);
     let book = if bytes.starts_with(&CFB_MAGIC) {
@@ -231,12 +239,7 @@ fn open(bytes: &[u8]) -> Result<calamine::Sheets<Cursor<&[u8]>>, ExtractError> {
             .map(Sheets::Xls)
             .map_err(calamine::Error::Xls)
     } else if bytes.starts_with(b"PK") {
-        let parts = zip::ZipArchive::new(Cursor::new(bytes)).ok();
-        let has = |name: &str| {
-            parts
-                .as_ref()
-                .is_some_and(|z| z.index_for_name(name).is_some())
-        };
+        let has = |name: &str| parts.is_some_and(|z| z.index_for_name(name).is_some());
         if has("content.xml") {
             open_workbook_from_rs(rs)
                 .map(Sheets::Ods)
@@ -703,7 +706,8 @@ mod tests {
         );
         let fine = sst.replace("1000000000000", "1");
         let xlsx = crate::ingest::fixtures::zip(&[("xl/sharedStrings.xml".into(), fine)]);
-        assert!(check_shared_strings(&xlsx).is_ok());
+        let mut package = zip::ZipArchive::new(Cursor::new(xlsx.as_slice())).unwrap();
+        assert!(check_shared_strings(&mut package).is_ok());
     }
 
     #[test]

@@ -69,11 +69,12 @@ fn unsupported(what: impl std::fmt::Display) -> ExtractError {
 }
 
 /// The two layouts of the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Version {
     /// WordPerfect 5.0 and 5.1 (major version 0).
     Five,
     /// WordPerfect 6.0 and later (major version 2).
+    #[default]
     Six,
 }
 
@@ -287,7 +288,7 @@ const FIXED5: [usize; 16] = [4, 9, 11, 3, 3, 5, 6, 7, 4, 5, 6, 6, 8, 10, 10, 12]
 const MAX_DEPTH: u8 = 4;
 
 /// The whole document: what the text refers to, and the parts that follow the body.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Doc<'a> {
     version: Version,
     packets: HashMap<u16, Packet<'a>>,
@@ -298,20 +299,6 @@ struct Doc<'a> {
     /// body's).
     tables: usize,
     depth: u8,
-}
-
-impl Default for Doc<'_> {
-    fn default() -> Self {
-        Doc {
-            version: Version::Six,
-            packets: HashMap::new(),
-            footnotes: Vec::new(),
-            endnotes: Vec::new(),
-            running: Vec::new(),
-            tables: 0,
-            depth: 0,
-        }
-    }
 }
 
 /// A note whose reference is being read (WordPerfect 6: between a note's on and off codes
