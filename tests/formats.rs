@@ -783,6 +783,79 @@ fn spreadsheets_are_searched_by_row_with_their_sheet_as_breadcrumb() {
     assert_eq!(crumbs(&notes), ["Reviewer notes (hidden)"], "{notes}");
 }
 
+/// A committed fixture of `tests/fixtures/slides` (python-pptx's deck, and LibreOffice's `.odp`
+/// and `.ppt` of it).
+fn slides_fixture(name: &str) -> Vec<u8> {
+    committed("slides", name)
+}
+
+#[test]
+fn presentations_are_searched_by_slide_with_its_title_as_breadcrumb_and_its_notes() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("board deck.pptx"),
+        slides_fixture("board-deck.pptx"),
+    )
+    .unwrap();
+    fs::write(
+        docs.join("board deck.odp"),
+        slides_fixture("board-deck.odp"),
+    )
+    .unwrap();
+    fs::write(
+        docs.join("board deck 2003.ppt"),
+        slides_fixture("board-deck.ppt"),
+    )
+    .unwrap();
+    let report = indexed(&model, &docs, 0);
+    assert_eq!(report["files_indexed"], 3, "{report}");
+
+    // A slide's text is found with the slide as its page and its title as breadcrumb.
+    let hits = search(
+        &docs,
+        "termination fee superior proposal",
+        &["--mode", "keyword"],
+    );
+    let files: Vec<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
+    for f in ["board deck.pptx", "board deck.odp", "board deck 2003.ppt"] {
+        assert!(files.contains(&f), "{files:?}");
+    }
+    let hit = hits
+        .iter()
+        .find(|h| h["file"] == "board deck.pptx")
+        .unwrap();
+    assert_eq!(hit["page"], 2, "{hit}");
+    assert_eq!(crumbs(hit), ["Slide 2: Key Terms of the Merger"], "{hit}");
+    assert_eq!(
+        hit["title"], "Project Falcon: Board Briefing on the Merger Agreement",
+        "{hit}"
+    );
+    // Speaker notes belong to their slide.
+    let notes = hit_with(&docs, "fairness opinion bankers", "fairness opinion");
+    assert_eq!(notes["page"], 2, "{notes}");
+    // A hidden slide is searched too, and says it is hidden.
+    let hidden = hit_with(&docs, "appraisal dissenting holders", "Section 262");
+    assert_eq!(hidden["page"], 3, "{hidden}");
+    assert_eq!(
+        crumbs(&hidden),
+        ["Slide 3: Appraisal Rights Exposure (hidden)"],
+        "{hidden}"
+    );
+    // A table on a slide is read by row (in `.pptx` and `.odp`; `.ppt` keeps no tables).
+    let rows = search(&docs, "HSR clearance antitrust", &["--mode", "keyword"]);
+    let row = rows.iter().find(|h| h["file"] == "board deck.odp").unwrap();
+    assert!(
+        row["text"]
+            .as_str()
+            .unwrap()
+            .contains("HSR clearance | Antitrust counsel | Filed"),
+        "{row}"
+    );
+}
+
 /// A committed fixture of `tests/fixtures/doc` (LibreOffice's exports of one document).
 fn doc_fixture(name: &str) -> Vec<u8> {
     committed("doc", name)
@@ -1229,6 +1302,10 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
         put("random.xlsx", &random),
         "corrupt spreadsheet file: not a workbook",
     ));
+    bad.push((
+        put("random.pptx", &random),
+        "corrupt presentation file: not a zip archive",
+    ));
     bad.push((put("random.txt", &random), "binary"));
     let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
     bad.push((
@@ -1464,6 +1541,7 @@ fn seed(kind: FileKind) -> Vec<u8> {
         FileKind::Docx => msa_docx(),
         FileKind::Wpd => fixtures::wp::lease6(),
         FileKind::Sheet => sheet_fixture("privilege-log.xls"),
+        FileKind::Slides => slides_fixture("board-deck.pptx"),
         _ => b"# Title\n\nSection 1.1 Terms. The tenant shall pay rent.\n".to_vec(),
     }
 }
@@ -1532,6 +1610,11 @@ proptest! {
     #[test]
     fn fuzz_spreadsheet_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Sheet)) {
         survives(FileKind::Sheet, bytes);
+    }
+
+    #[test]
+    fn fuzz_presentation_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Slides)) {
+        survives(FileKind::Slides, bytes);
     }
 
     #[test]

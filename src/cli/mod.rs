@@ -43,7 +43,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Index a folder of documents (PDF, Word, WordPerfect, OpenDocument, RTF, spreadsheets, e-mail, text).
+    /// Index a folder of documents (PDF, Word, WordPerfect, OpenDocument, RTF, spreadsheets, presentations, e-mail, text).
     ///
     /// Hidden files and folders are skipped, as are the `~$name.docx` owner files Office
     /// keeps beside an open document and whatever the folder's `.lexsearchignore` names, one

@@ -742,7 +742,7 @@ fn summary_codepage(b: &[u8]) -> Option<u16> {
 }
 
 /// The title (`PIDSI_TITLE`) of the `SummaryInformation` property set.
-fn summary_title(b: &[u8]) -> Option<String> {
+pub(super) fn summary_title(b: &[u8]) -> Option<String> {
     let section = u32_at(b, 44)? as usize;
     let count = u32_at(b, section + 4)? as usize;
     let codepage = summary_codepage(b).unwrap_or(1252);

@@ -32,23 +32,19 @@
 //! appended sections continue the count. The synthetic section headings are not numbered.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
 
+use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, XmlVersion};
 
+use super::package::{Package, attr, dc_title, push_ref};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
     finish_paragraph, roman, row_text, top_para,
 };
 
-/// Most bytes unpacked from one DOCX, all parts read together.
-pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Most entries a DOCX archive may list.
-pub const MAX_ENTRIES: usize = 10_000;
+pub use super::package::{MAX_ENTRIES, MAX_UNPACKED_BYTES};
 
 /// WordprocessingML, transitional and strict.
 const W_NS: [&str; 2] = [
@@ -72,91 +68,9 @@ fn corrupt(what: impl std::fmt::Display) -> ExtractError {
     ExtractError::CorruptDocx(what.to_string())
 }
 
-/// The zip archive, with what is left of the unpacking budget.
-struct Package<'a> {
-    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
-    budget: u64,
-}
-
-impl<'a> Package<'a> {
-    fn open(bytes: &'a [u8]) -> Result<Self, ExtractError> {
-        let zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| corrupt(format!("not a zip archive ({e})")))?;
-        if zip.len() > MAX_ENTRIES {
-            return Err(corrupt(format!(
-                "{} entries in the archive, over the limit of {MAX_ENTRIES}",
-                zip.len()
-            )));
-        }
-        Ok(Package {
-            zip,
-            budget: MAX_UNPACKED_BYTES,
-        })
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.zip.index_for_name(name).is_some()
-    }
-
-    /// Entry names, in archive order.
-    fn names(&self) -> Vec<String> {
-        self.zip
-            .file_names()
-            .filter_map(Result::ok)
-            .map(std::borrow::Cow::into_owned)
-            .collect()
-    }
-
-    /// Unpacks one entry as text, charging it to the budget; `None` if there is no such entry.
-    fn read(&mut self, name: &str) -> Result<Option<String>, ExtractError> {
-        if !self.has(name) {
-            return Ok(None);
-        }
-        let mut entry = self
-            .zip
-            .by_name(name)
-            .map_err(|e| corrupt(format!("{name}: {e}")))?;
-        let over = ExtractError::Unpacked {
-            limit: MAX_UNPACKED_BYTES,
-        };
-        // The declared size may lie; the read below is bounded either way.
-        if entry.size() > self.budget {
-            return Err(over);
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        (&mut entry)
-            .take(self.budget + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| corrupt(format!("{name}: {e}")))?;
-        if bytes.len() as u64 > self.budget {
-            return Err(over);
-        }
-        self.budget -= bytes.len() as u64;
-        xml_text(bytes)
-            .map(Some)
-            .map_err(|why| corrupt(format!("{name}: {why}")))
-    }
-}
-
-/// XML bytes as text: UTF-8 (byte-order mark dropped) or UTF-16 with a byte-order mark.
-fn xml_text(bytes: Vec<u8>) -> Result<String, String> {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
-        if enc == encoding_rs::UTF_8 {
-            return String::from_utf8(bytes[bom..].to_vec()).map_err(|_| "not UTF-8".into());
-        }
-        let (text, _, bad) = enc.decode(&bytes);
-        return if bad {
-            Err(format!("not valid {}", enc.name()))
-        } else {
-            Ok(text.into_owned())
-        };
-    }
-    String::from_utf8(bytes).map_err(|_| "not UTF-8".into())
-}
-
 /// Extracts a DOCX file (see the module docs).
 pub fn extract_docx(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
-    let mut pkg = Package::open(bytes)?;
+    let mut pkg = Package::open(bytes, ExtractError::CorruptDocx)?;
     let main = main_part(&mut pkg)?;
     let dir = main.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     let part = |name: &str| {
@@ -262,13 +176,14 @@ pub fn extract_docx(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
 /// `word/document.xml`.
 fn main_part(pkg: &mut Package<'_>) -> Result<String, ExtractError> {
     const DEFAULT: &str = "word/document.xml";
-    if let Some(rels) = pkg.read("_rels/.rels")?
-        && let Some(target) = office_document_target(&rels)
+    if let Some(target) = pkg
+        .relationships("")
+        .into_iter()
+        .filter(|r| r.kind.ends_with("/officeDocument"))
+        .find_map(|r| r.target)
+        && pkg.has(&target)
     {
-        let target = target.trim_start_matches('/').to_string();
-        if pkg.has(&target) {
-            return Ok(target);
-        }
+        return Ok(target);
     }
     if pkg.has(DEFAULT) {
         Ok(DEFAULT.to_string())
@@ -276,62 +191,6 @@ fn main_part(pkg: &mut Package<'_>) -> Result<String, ExtractError> {
         Err(corrupt(
             "no word/document.xml in the archive (not a Word document)",
         ))
-    }
-}
-
-fn office_document_target(rels: &str) -> Option<String> {
-    let mut reader = NsReader::from_str(rels);
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
-                let ty = attr(&e, "Type")?;
-                if ty.ends_with("/officeDocument") {
-                    return attr(&e, "Target");
-                }
-            }
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
-}
-
-/// An attribute's value by local name (`w:val` → "val").
-fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
-    e.attributes().with_checks(false).flatten().find_map(|a| {
-        (a.key.local_name().as_ref() == local).then(|| {
-            a.normalized_value(XmlVersion::Implicit1_0)
-                .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
-        })
-    })
-}
-
-/// `dc:title` of Office's docProps/core.xml or OpenDocument's meta.xml, whitespace
-/// collapsed (also used by the ODT and spreadsheet readers).
-pub(super) fn dc_title(xml: &str) -> Option<String> {
-    let mut reader = NsReader::from_str(xml);
-    let mut in_title = false;
-    let mut title = String::new();
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) if e.local_name().as_ref() == "title" => in_title = true,
-            Event::End(e) if e.local_name().as_ref() == "title" => break,
-            Event::Text(t) if in_title => title.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if in_title => push_ref(&mut title, &r),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    let title = collapse(&title);
-    (!title.is_empty()).then_some(title)
-}
-
-/// Appends an entity or character reference (`&amp;`, `&#x2014;`); unknown ones are dropped
-/// (DOCX parts declare no entities of their own).
-fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        out.push(c);
-    } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml10_content()) {
-        out.push_str(s);
     }
 }
 
@@ -1145,8 +1004,8 @@ mod fuzz {
             let _ = parse_numbering(&raw);
             let _ = dc_title(&raw);
             let _ = dc_title(&body);
-            let _ = office_document_target(&raw);
-            let _ = office_document_target(&body);
+            let _ = super::super::package::relationships(&raw, "word");
+            let _ = super::super::package::relationships(&body, "");
         }
 
         #[test]
@@ -1162,10 +1021,10 @@ mod fuzz {
             let _ = super::super::word::format_number(n, &format);
             let _ = roman(n);
             let _ = super::super::word::letters(n);
-            let _ = xml_text(bytes.clone());
+            let _ = super::super::package::xml_text(bytes.clone());
             let mut bom = vec![0xFF, 0xFE];
             bom.extend_from_slice(&bytes);
-            let _ = xml_text(bom);
+            let _ = super::super::package::xml_text(bom);
         }
     }
 }

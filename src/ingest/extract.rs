@@ -32,7 +32,7 @@ use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
 use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{doc, docx, mail, msg, odt, pdf, rtf, sheet, wpd};
+use super::{doc, docx, mail, msg, odt, pdf, rtf, sheet, slides, wpd};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -85,6 +85,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Wpd => &wpd::WpdExtractor,
         FileKind::Sheet => &sheet::SheetExtractor,
         FileKind::Csv => &CSV,
+        FileKind::Slides => &slides::SlidesExtractor,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Ingest: from a folder on disk to chunks ready to embed.
 //!
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with a module per
-//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`sheet`], [`mail`], [`msg`], the parsers run
+//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`sheet`], [`slides`] (and [`ppt`]), [`mail`], [`msg`], the parsers run
 //! under [`isolate`]; the two Word readers share their paragraph rules in `word`), and
 //! [`chunk`] splits that text along its legal structure. Nothing here knows about models or
 //! stores.
@@ -19,10 +19,13 @@ pub mod mail;
 pub mod msg;
 pub mod ocr;
 pub mod odt;
+mod package;
 pub mod pdf;
+pub mod ppt;
 pub mod rtf;
 pub mod segment;
 pub mod sheet;
+pub mod slides;
 pub mod types;
 pub mod walk;
 mod word;

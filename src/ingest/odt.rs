@@ -26,20 +26,19 @@
 //! not numbered.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
 
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
+use super::package::{Package, dc_title};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
     finish_paragraph, roman, row_text, top_para,
 };
 
-/// Largest total of bytes unpacked from one file.
-pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+pub use super::package::MAX_UNPACKED_BYTES;
 
 const TEXT_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
 const TABLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
@@ -63,53 +62,21 @@ fn corrupt(what: impl std::fmt::Display) -> ExtractError {
     }
 }
 
-/// Reads one zip entry as UTF-8, within what is left of `budget`; `None` if absent.
-fn read_entry(
-    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
-    budget: &mut u64,
-) -> Result<Option<String>, ExtractError> {
-    if zip.index_for_name(name).is_none() {
-        return Ok(None);
-    }
-    let entry = zip
-        .by_name(name)
-        .map_err(|e| corrupt(format!("{name}: {e}")))?;
-    let mut bytes = Vec::new();
-    entry
-        .take(*budget + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| corrupt(format!("{name}: {e}")))?;
-    if bytes.len() as u64 > *budget {
-        return Err(ExtractError::Unpacked {
-            limit: MAX_UNPACKED_BYTES,
-        });
-    }
-    *budget -= bytes.len() as u64;
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| corrupt(format!("{name}: not UTF-8")))
-}
-
 /// Extracts an ODT file (see the module docs).
 pub fn extract_odt(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| corrupt(format!("not a zip archive ({e})")))?;
-    if zip.len() > 10_000 {
-        return Err(corrupt("over 10000 entries in the archive"));
-    }
-    let mut budget = MAX_UNPACKED_BYTES;
-    let content = read_entry(&mut zip, "content.xml", &mut budget)?
+    let mut pkg = Package::open(bytes, |reason| ExtractError::Corrupt {
+        kind: "odt",
+        reason,
+    })?;
+    let content = pkg
+        .read("content.xml")?
         .ok_or_else(|| corrupt("no content.xml in the archive"))?;
     // Styles and the page headers and footers; a document without styles.xml is still read.
-    let styles_xml = read_entry(&mut zip, "styles.xml", &mut budget)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let styles_xml = pkg.read("styles.xml").ok().flatten().unwrap_or_default();
     let mut out =
         walk_parts(&content, &styles_xml).map_err(|e| corrupt(format!("content.xml: {e}")))?;
-    out.title = match read_entry(&mut zip, "meta.xml", &mut budget) {
-        Ok(Some(xml)) => super::docx::dc_title(&xml),
+    out.title = match pkg.read("meta.xml") {
+        Ok(Some(xml)) => dc_title(&xml),
         _ => None,
     };
     Ok(out)
@@ -954,7 +921,7 @@ mod fuzz {
                     }
                 }
             }
-            let _ = crate::ingest::docx::dc_title(&raw);
+            let _ = crate::ingest::package::dc_title(&raw);
         }
     }
 }

@@ -19,8 +19,8 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, SheetType, SheetVisible};
 
-use super::docx;
 use super::msg::stream;
+use super::package;
 use super::types::{ExtractError, ExtractedText, Extractor, u16_at, u32_at};
 use super::word::{Block, Builder, collapse, row_text};
 
@@ -115,7 +115,7 @@ fn zip_title(zip: &mut Package<'_>) -> Option<String> {
         let mut xml = String::new();
         // A title part is a few hundred bytes; a larger one is read only in part.
         entry.take(1 << 20).read_to_string(&mut xml).ok()?;
-        return docx::dc_title(&xml);
+        return package::dc_title(&xml);
     }
     None
 }

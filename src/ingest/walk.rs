@@ -45,6 +45,10 @@ pub enum FileKind {
     Sheet,
     /// Comma- or tab-separated values (`.csv`, `.tsv`): a spreadsheet's rows as text.
     Csv,
+    /// Presentation (`.pptx`, `.pptm`, `.ppsx`, `.ppsm`, `.potx`, `.potm`, `.ppt`, `.pps`,
+    /// `.pot`, `.odp`, `.otp`): a page per slide.
+    #[serde(rename = "presentation")]
+    Slides,
     /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
     Wpd,
 }
@@ -68,6 +72,8 @@ impl FileKind {
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
             "csv" | "tsv" | "tab" => Some(FileKind::Csv),
+            "pptx" | "pptm" | "ppsx" | "ppsm" | "potx" | "potm" | "ppt" | "pps" | "pot" | "odp"
+            | "otp" => Some(FileKind::Slides),
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "xltx" | "xltm" | "xlt" | "ots" => {
                 Some(FileKind::Sheet)
             }
@@ -91,6 +97,7 @@ impl FileKind {
             FileKind::Wpd => "wpd",
             FileKind::Sheet => "spreadsheet",
             FileKind::Csv => "csv",
+            FileKind::Slides => "presentation",
         }
     }
 }
@@ -288,6 +295,10 @@ mod tests {
             ("privilege log.XLSX", FileKind::Sheet),
             ("closing checklist.xltx", FileKind::Sheet),
             ("schedules.ods", FileKind::Sheet),
+            ("board deck.PPTX", FileKind::Slides),
+            ("closing.odp", FileKind::Slides),
+            ("training.ppsx", FileKind::Slides),
+            ("1998 offering.ppt", FileKind::Slides),
             ("production.CSV", FileKind::Csv),
             ("load file.tsv", FileKind::Csv),
             ("lease.ott", FileKind::Odt),
@@ -306,7 +317,7 @@ mod tests {
         fs::write(root.join("e.PDF"), "%PDF").unwrap();
         fs::write(root.join("f.docx"), "PK").unwrap();
         fs::write(root.join("g.DOC"), "Word 97").unwrap();
-        fs::write(root.join("h.pptx"), "PK slides").unwrap();
+        fs::write(root.join("h.key"), "Keynote slides").unwrap();
         fs::write(root.join(".hidden.txt"), "h").unwrap();
         fs::create_dir(root.join(".lexsearch")).unwrap();
         fs::write(root.join(".lexsearch/x.txt"), "x").unwrap();
