@@ -315,8 +315,12 @@ fn prepare(
         let title = extracted
             .title
             .clone()
-            // A CSV file's first line is its column names, not a title: its name says more.
-            .or_else(|| (sub.kind != FileKind::Csv).then(|| first_line(&extracted.text))?)
+            // A CSV file's first line is its column names, and a presentation's is "Slide 1"
+            // when no slide has a title: not titles; the file's name says more.
+            .or_else(|| {
+                (!matches!(sub.kind, FileKind::Csv | FileKind::Slides))
+                    .then(|| first_line(&extracted.text))?
+            })
             .unwrap_or_else(|| sub.rel.display().to_string());
         let ocr = (sub.kind == FileKind::Pdf).then(|| {
             limits

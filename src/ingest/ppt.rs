@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use super::msg::{Cfb, stream};
 use super::slides::{Deck, Slide};
 use super::types::{ExtractError, u16_at, u32_at};
-use super::word::{Block, collapse};
+use super::word::{Block, collapse, row_text};
 
 const RT_DOCUMENT: u16 = 0x03E8;
 const RT_SLIDE: u16 = 0x03EE;
@@ -39,6 +39,12 @@ const RT_SLIDE_LIST_WITH_TEXT: u16 = 0x0FF0;
 const RT_USER_EDIT: u16 = 0x0FF5;
 const RT_PERSIST_DIRECTORY: u16 = 0x1772;
 const RT_CLIENT_TEXTBOX: u16 = 0xF00D;
+const RT_GROUP: u16 = 0xF003;
+const RT_SHAPE: u16 = 0xF004;
+const RT_CHILD_ANCHOR: u16 = 0xF00F;
+const RT_TERTIARY_OPT: u16 = 0xF122;
+/// The shape property that marks a group as a table.
+const TABLE_PROPERTIES: u16 = 0x03A0;
 /// Field marks: slide number, date and time, generic date, header, footer (a `*` in the text
 /// at the position the atom gives, which PowerPoint replaces when it shows the slide).
 const FIELD_MARKS: [u16; 5] = [0x0FD8, 0x0FF7, 0x0FF8, 0x0FF9, 0x0FFA];
@@ -226,43 +232,159 @@ fn listed(list: &[u8]) -> Vec<Listed> {
     out
 }
 
-/// The texts of a slide's or notes page's drawing, in shape order, with their types: inline
-/// text, or the placeholder text of `listed` an `OutlineTextRefAtom` points to. Listed texts no
-/// shape refers to follow.
-fn drawing_texts(container: &[u8], listed: &[(u32, String)]) -> Vec<(u32, String)> {
-    let mut boxes = Vec::new();
-    find_all(container, RT_CLIENT_TEXTBOX, 0, &mut boxes);
-    let mut out = Vec::new();
-    let mut used = vec![false; listed.len()];
-    for b in boxes {
+/// One text of a drawing: its type (`TextHeaderAtom`), the text, and for a table row, which
+/// table (the row's cells already joined by ` | `).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Text {
+    kind: u32,
+    text: String,
+    table: Option<usize>,
+}
+
+/// Walks a drawing's shapes in order: text boxes into `out`, tables as rows.
+struct Drawing<'a> {
+    listed: &'a [(u32, String)],
+    used: Vec<bool>,
+    out: Vec<Text>,
+    tables: usize,
+}
+
+impl Drawing<'_> {
+    fn walk(&mut self, data: &[u8], depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for r in children(data) {
+            match r.typ {
+                RT_GROUP if is_table(r.data) => self.table(r.data, depth),
+                RT_CLIENT_TEXTBOX => {
+                    let texts = self.textbox(r.data);
+                    self.out.extend(texts);
+                }
+                _ if r.container => self.walk(r.data, depth + 1),
+                _ => {}
+            }
+        }
+    }
+
+    /// The texts of one `OfficeArtClientTextbox`: inline, or the placeholder text of the
+    /// slide list an `OutlineTextRefAtom` points to.
+    fn textbox(&mut self, data: &[u8]) -> Vec<Text> {
+        let mut out: Vec<Text> = Vec::new();
         let mut kind = 4u32;
-        for r in children(b.data) {
+        for r in children(data) {
             match r.typ {
                 RT_TEXT_HEADER => kind = u32_at(r.data, 0).unwrap_or(4),
                 RT_TEXT_CHARS | RT_TEXT_BYTES => {
-                    if let Some(t) = atom_text(&r) {
-                        out.push((kind, t));
+                    if let Some(text) = atom_text(&r) {
+                        out.push(Text {
+                            kind,
+                            text,
+                            table: None,
+                        });
                     }
                 }
                 RT_OUTLINE_TEXT_REF => {
                     let i = u32_at(r.data, 0).unwrap_or(u32::MAX) as usize;
-                    if let Some(t) = listed.get(i) {
-                        out.push(t.clone());
-                        used[i] = true;
+                    if let Some((kind, text)) = self.listed.get(i) {
+                        out.push(Text {
+                            kind: *kind,
+                            text: text.clone(),
+                            table: None,
+                        });
+                        self.used[i] = true;
                     }
                 }
                 t if FIELD_MARKS.contains(&t) => {
-                    if let Some((_, text)) = out.last_mut() {
-                        blank_field(text, u32_at(r.data, 0));
+                    if let Some(last) = out.last_mut() {
+                        blank_field(&mut last.text, u32_at(r.data, 0));
                     }
                 }
                 _ => {}
             }
         }
+        out
     }
-    for (t, u) in listed.iter().zip(used) {
-        if !u {
-            out.push(t.clone());
+
+    /// A table: a group of cell shapes, each placed by its child anchor; cells with the same
+    /// top edge make a row, ordered by their left edge.
+    fn table(&mut self, group: &[u8], depth: usize) {
+        let mut cells: Vec<(i32, i32, String)> = Vec::new();
+        for shape in children(group).filter(|r| r.typ == RT_SHAPE).skip(1) {
+            let anchor = children(shape.data).find(|r| r.typ == RT_CHILD_ANCHOR);
+            let (Some(left), Some(top)) = (
+                anchor.and_then(|a| u32_at(a.data, 0)),
+                anchor.and_then(|a| u32_at(a.data, 4)),
+            ) else {
+                continue;
+            };
+            let mut text = String::new();
+            for b in children(shape.data).filter(|r| r.typ == RT_CLIENT_TEXTBOX) {
+                for t in self.textbox(b.data) {
+                    for p in paragraphs(&t.text) {
+                        if !text.is_empty() {
+                            text.push(' ');
+                        }
+                        text.push_str(&p);
+                    }
+                }
+            }
+            if children(shape.data).any(|r| r.typ == RT_CLIENT_TEXTBOX) {
+                cells.push((top as i32, left as i32, text));
+            }
+        }
+        if cells.is_empty() {
+            // Not laid out as cells after all: read its shapes as any group's.
+            return self.walk(group, depth + 1);
+        }
+        cells.sort_by_key(|c| (c.0, c.1));
+        self.tables += 1;
+        for row in cells.chunk_by(|a, b| a.0 == b.0) {
+            let texts: Vec<String> = row.iter().map(|c| c.2.clone()).collect();
+            if let Some(text) = row_text(&texts) {
+                self.out.push(Text {
+                    kind: 4,
+                    text,
+                    table: Some(self.tables),
+                });
+            }
+        }
+    }
+}
+
+/// Whether a group shape is a table: its own shape's tertiary properties hold
+/// `tableProperties` (0x03A0), as PowerPoint and LibreOffice write them.
+fn is_table(group: &[u8]) -> bool {
+    let Some(own) = children(group).find(|r| r.typ == RT_SHAPE) else {
+        return false;
+    };
+    children(own.data)
+        .filter(|r| r.typ == RT_TERTIARY_OPT)
+        .any(|opt| {
+            (0..usize::from(opt.instance))
+                .any(|k| u16_at(opt.data, 6 * k).is_some_and(|id| id & 0x3FFF == TABLE_PROPERTIES))
+        })
+}
+
+/// The texts of a slide's or notes page's drawing, in shape order, with their types: inline
+/// text, or the placeholder text of `listed` an `OutlineTextRefAtom` points to; a table's rows.
+/// Listed texts no shape refers to follow.
+fn drawing_texts(container: &[u8], listed: &[(u32, String)]) -> Vec<Text> {
+    let mut d = Drawing {
+        listed,
+        used: vec![false; listed.len()],
+        out: Vec::new(),
+        tables: 0,
+    };
+    d.walk(container, 0);
+    let mut out = d.out;
+    for ((kind, text), used) in listed.iter().zip(d.used) {
+        if !used {
+            out.push(Text {
+                kind: *kind,
+                text: text.clone(),
+                table: None,
+            });
         }
     }
     out
@@ -349,9 +471,17 @@ pub(super) fn read_ppt(cfb: &mut Cfb<'_>) -> Result<Deck, ExtractError> {
             ..Slide::default()
         };
         let mut title = Vec::new();
-        for (kind, text) in texts {
-            for p in paragraphs(&text) {
-                if TITLE_TYPES.contains(&kind) {
+        for t in texts {
+            if t.table.is_some() {
+                slide.blocks.push(Block {
+                    text: t.text,
+                    table: t.table,
+                    note: 0,
+                });
+                continue;
+            }
+            for p in paragraphs(&t.text) {
+                if TITLE_TYPES.contains(&t.kind) {
                     title.push(p);
                 } else {
                     slide.blocks.push(Block {
@@ -369,8 +499,12 @@ pub(super) fn read_ppt(cfb: &mut Cfb<'_>) -> Result<Deck, ExtractError> {
             && let Some(n) = notes_by_id.get(&notes_id)
             && let Some(page) = object(n.persist, RT_NOTES)
         {
-            for (_, text) in drawing_texts(page.data, &n.texts) {
-                slide.notes.extend(paragraphs(&text));
+            for t in drawing_texts(page.data, &n.texts) {
+                if t.table.is_some() {
+                    slide.notes.push(t.text);
+                } else {
+                    slide.notes.extend(paragraphs(&t.text));
+                }
             }
         }
         running_texts(data, &mut deck.running);
@@ -575,6 +709,62 @@ mod tests {
         assert_eq!(blocks, ["Escrow of 10% \u{a7} 2.3", "Slide"]);
         assert_eq!(s.notes, ["Mention the escrow.", "Then the cap."]);
         assert_eq!(deck.running, ["Privileged"]);
+    }
+
+    /// A cell shape of a table group: its child anchor and its text.
+    fn cell(left: u32, top: u32, text: &str) -> Vec<u8> {
+        container(
+            RT_SHAPE,
+            &[
+                atom(RT_CHILD_ANCHOR, &u32s(&[left, top, left + 100, top + 50])),
+                container(RT_CLIENT_TEXTBOX, &[text_header(4), chars(text)]),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_table_group_is_read_as_rows_of_cells_by_their_anchors() {
+        // The group's own shape marks it as a table (tertiary property 0x03A0, one entry).
+        let own = container(
+            RT_SHAPE,
+            &[rec(false, 1, RT_TERTIARY_OPT, &[0xA0, 0x03, 0, 0, 0, 0])],
+        );
+        // Cells stored out of order; a line shape without text; an empty cell.
+        let line = container(RT_SHAPE, &[atom(RT_CHILD_ANCHOR, &u32s(&[0, 0, 300, 0]))]);
+        let table = container(
+            RT_GROUP,
+            &[
+                own,
+                cell(100, 50, "Seller"),
+                line,
+                cell(0, 0, "Deliverable"),
+                cell(100, 0, "Party"),
+                cell(0, 50, "Officer's\rcertificate"),
+                cell(0, 100, ""),
+                cell(100, 100, "Buyer"),
+            ],
+        );
+        let texts = drawing_texts(&container(0x040C, &[table]), &[]);
+        let rows: Vec<(&str, Option<usize>)> =
+            texts.iter().map(|t| (t.text.as_str(), t.table)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("Deliverable | Party", Some(1)),
+                ("Officer's certificate | Seller", Some(1)),
+                (" | Buyer", Some(1)),
+            ]
+        );
+        // A group without the mark is read shape by shape.
+        let plain = container(
+            RT_GROUP,
+            &[container(RT_SHAPE, &[]), cell(0, 0, "A"), cell(9, 0, "B")],
+        );
+        let texts = drawing_texts(&container(0x040C, &[plain]), &[]);
+        assert_eq!(
+            texts.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            ["A", "B"]
+        );
     }
 
     #[test]
