@@ -330,11 +330,25 @@ fn read_pptx(pkg: &mut Package<'_>) -> Result<Deck, ExtractError> {
         Err(e) => return Err(corrupt(format!("{main}: {e}"))),
     };
     let rels = pkg.relationships(&main);
+    let mut parts: Vec<String> = order
+        .iter()
+        .filter_map(|id| target(&rels, id, REL_SLIDE))
+        .collect();
+    if parts.is_empty() {
+        // No slide list (some generators leave it out): the slide relationships in the order
+        // of their parts' numbers (slide2.xml before slide10.xml).
+        parts = rels
+            .iter()
+            .filter(|r| r.kind.ends_with(REL_SLIDE))
+            .filter_map(|r| r.target.clone())
+            .collect();
+        parts.sort_by_key(|p| {
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            (digits.parse::<u64>().unwrap_or(u64::MAX), p.clone())
+        });
+    }
     let mut deck = Deck::default();
-    for id in order {
-        let Some(part) = target(&rels, &id, REL_SLIDE) else {
-            continue;
-        };
+    for part in parts {
         let Some(xml) = pkg.read(&part)? else {
             continue;
         };
@@ -539,7 +553,11 @@ fn merged_cell(e: &BytesStart<'_>) -> bool {
         .any(|a| matches!(attr(e, a).as_deref(), Some("1" | "true")))
 }
 
-const A_NS: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
+/// DrawingML, transitional and strict.
+const A_NS: [&str; 2] = [
+    "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "http://purl.oclc.org/ooxml/drawingml/main",
+];
 const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 
 fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
@@ -548,7 +566,7 @@ fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
 
 /// DrawingML's namespace (`a:`), whose `p`, `t` and `tbl` are the text and tables.
 fn is_a(ns: &ResolveResult<'_>) -> bool {
-    ns_is(ns, A_NS)
+    A_NS.iter().any(|a| ns_is(ns, a))
 }
 
 fn is_mc(ns: &ResolveResult<'_>) -> bool {
@@ -994,6 +1012,44 @@ mod tests {
             "# Slide 1\n\nClosing deliverables\nOfficer's certificate (signed)\n | Seller\n\n\
              In a group\n\nChosen"
         );
+    }
+
+    #[test]
+    fn strict_drawingml_and_a_deck_without_a_slide_list_are_read_in_slide_order() {
+        const REL: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships";
+        let strict = |title: &str| {
+            format!(
+                r#"<p:sld xmlns:a="http://purl.oclc.org/ooxml/drawingml/main" xmlns:p="http://purl.oclc.org/ooxml/presentationml/main"><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>{title}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#
+            )
+        };
+        let rels = |body: &str| {
+            format!(
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{body}</Relationships>"#
+            )
+        };
+        let bytes = zip(&[
+            (
+                "_rels/.rels".into(),
+                rels(&format!(
+                    r#"<Relationship Id="r1" Type="{REL}/officeDocument" Target="/ppt/presentation.xml"/>"#
+                )),
+            ),
+            (
+                "ppt/presentation.xml".into(),
+                r#"<p:presentation xmlns:p="http://purl.oclc.org/ooxml/presentationml/main"/>"#
+                    .into(),
+            ),
+            (
+                "ppt/_rels/presentation.xml.rels".into(),
+                rels(&format!(
+                    r#"<Relationship Id="r10" Type="{REL}/slide" Target="slides/slide10.xml"/><Relationship Id="r2" Type="{REL}/slide" Target="slides/slide2.xml"/>"#
+                )),
+            ),
+            ("ppt/slides/slide10.xml".into(), strict("Later")),
+            ("ppt/slides/slide2.xml".into(), strict("Earlier")),
+        ]);
+        let x = extract_slides(&bytes).unwrap();
+        assert_eq!(x.text, "# Slide 1: Earlier\n\n# Slide 2: Later");
     }
 
     #[test]
