@@ -1305,8 +1305,8 @@ fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
         "corrupt spreadsheet file: not a workbook",
     ));
     bad.push((
-        put("random.pptx", &random),
-        "corrupt presentation file: not a zip archive",
+        put("random.ppt", &random),
+        "corrupt presentation file: not a presentation",
     ));
     bad.push((put("random.txt", &random), "binary"));
     let whole = pdf(&[lines(&["one"]), lines(&["two"])]);
@@ -1548,9 +1548,13 @@ fn seed(kind: FileKind) -> Vec<u8> {
     }
 }
 
-/// Random bytes, or a valid file with a few bytes changed and maybe cut short.
+/// Random bytes, or a valid file of `kind` with a few bytes changed and maybe cut short.
 fn hostile_bytes(kind: FileKind) -> impl Strategy<Value = Vec<u8>> {
-    let seed = seed(kind);
+    hostile_variants_of(seed(kind))
+}
+
+/// Random bytes, or `seed` with a few bytes changed and maybe cut short.
+fn hostile_variants_of(seed: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     let n = seed.len();
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..2048),
@@ -1616,6 +1620,13 @@ proptest! {
 
     #[test]
     fn fuzz_presentation_extraction_never_panics_the_caller(bytes in hostile_bytes(FileKind::Slides)) {
+        survives(FileKind::Slides, bytes);
+    }
+
+    #[test]
+    fn fuzz_powerpoint_97_extraction_never_panics_the_caller(
+        bytes in hostile_variants_of(slides_fixture("board-deck.ppt")),
+    ) {
         survives(FileKind::Slides, bytes);
     }
 

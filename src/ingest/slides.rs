@@ -67,6 +67,12 @@ pub fn extract_slides(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         out.title = title;
         return Ok(out);
     }
+    if !bytes.starts_with(b"PK") {
+        return Err(corrupt(
+            "not a presentation (neither a PowerPoint 97–2003 compound file nor a zip package)"
+                .into(),
+        ));
+    }
     let mut pkg = Package::open(bytes, corrupt)?;
     let (deck, title) = if pkg.has("content.xml") {
         let xml = pkg.read("content.xml")?.unwrap_or_default();
@@ -1116,7 +1122,8 @@ mod tests {
     #[test]
     fn files_that_are_not_readable_presentations_are_refused_with_the_reason() {
         let reason = |bytes: &[u8]| extract_slides(bytes).unwrap_err().to_string();
-        assert!(reason(b"not a zip").contains("not a zip archive"));
+        assert!(reason(b"not a zip").contains("not a presentation"));
+        assert!(reason(b"PK\x03\x04 cut short").contains("not a zip archive"));
         // An encrypted PowerPoint file is a compound file with an EncryptedPackage stream.
         let mut c = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
         c.create_stream("/EncryptionInfo").unwrap();
