@@ -466,6 +466,12 @@ fn read_drawing(xml: &str, c: &mut Collector) -> Result<bool, String> {
                 match local.as_ref() {
                     "sld" if depth == 1 => hidden = attr(&e, "show").as_deref() == Some("0"),
                     "Fallback" if is_mc(&ns) => skip_from = Some(depth),
+                    // A placeholder mark written with content (an extension list) of its own.
+                    "ph" => {
+                        if let Some(s) = shapes.last_mut() {
+                            s.1 = placeholder_role(attr(&e, "type").as_deref());
+                        }
+                    }
                     // Slide numbers and today's date, as fields: not the slide's text.
                     "fld"
                         if is_a(&ns)
@@ -962,6 +968,8 @@ mod tests {
                 shape(Some("ctrTitle"), &["Deal", "Structure"]),
                 shape(Some("sldNum"), &["1"]),
                 shape(Some("dt"), &["12/4/2026"]),
+                // A placeholder mark with content of its own.
+                r#"<p:sp><p:nvSpPr><p:nvPr><p:ph type="sldNum"><p:extLst/></p:ph></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>7</a:t></a:r></a:p></p:txBody></p:sp>"#.into(),
                 footer.clone(),
                 shape(None, &["Buyer acquires 100% of the shares"]),
             ]
