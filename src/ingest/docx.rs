@@ -37,7 +37,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::package::{Package, attr, dc_title, push_ref};
+use super::package::{Nesting, Package, attr, dc_title, push_ref};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
@@ -409,9 +409,8 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
     let mut out: Vec<Block> = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut next_table = 0;
-    let mut depth: usize = 0;
-    // Depth at which a skipped subtree (deletion, fallback, separator note) started.
-    let mut skip_from: Option<usize> = None;
+    // Skipped subtrees: deletions, fallbacks, separator notes.
+    let mut nest = Nesting::default();
     let mut in_text = false;
     let mut in_ppr = 0usize;
     // In a notes part: the mark of the note being read, put before its first paragraph.
@@ -424,14 +423,14 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
         let mc = is_mc(&ns);
         match event {
             Event::Start(e) => {
-                depth += 1;
-                if skip_from.is_some() {
+                nest.enter();
+                if nest.skipping() {
                     continue;
                 }
                 let local = e.local_name();
                 let name = local.as_ref();
                 if (w && SKIPPED.contains(&name)) || (mc && name == "Fallback") {
-                    skip_from = Some(depth);
+                    nest.skip();
                     continue;
                 }
                 if !w {
@@ -461,7 +460,7 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                     "footnote" | "endnote" if kind != PartKind::Body => {
                         if attr(&e, "type").is_some_and(|t| t != "normal") {
                             // Separator lines between body and notes.
-                            skip_from = Some(depth);
+                            nest.skip();
                         } else {
                             let id = attr(&e, "id").unwrap_or_default();
                             let (n, mark) = ctx.note_mark(name == "endnote", &id);
@@ -477,7 +476,7 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                 }
             }
             Event::Empty(e) => {
-                if skip_from.is_some() || !w {
+                if nest.skipping() || !w {
                     continue;
                 }
                 if let Some(p) = top_para(&mut open) {
@@ -486,15 +485,7 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                 }
             }
             Event::End(e) => {
-                let at = depth;
-                depth = depth.saturating_sub(1);
-                if let Some(from) = skip_from {
-                    if at == from {
-                        skip_from = None;
-                    }
-                    continue;
-                }
-                if !w {
+                if nest.leave().is_none() || !w {
                     continue;
                 }
                 match e.local_name().as_ref() {
@@ -544,23 +535,23 @@ fn parse_blocks(xml: &str, ctx: &mut Context<'_>, kind: PartKind) -> Result<Vec<
                     _ => {}
                 }
             }
-            Event::Text(t) if in_text && skip_from.is_none() => {
+            Event::Text(t) if in_text && !nest.skipping() => {
                 if let Some(p) = top_para(&mut open) {
                     p.text.push_str(&t.xml10_content());
                 }
             }
-            Event::CData(t) if in_text && skip_from.is_none() => {
+            Event::CData(t) if in_text && !nest.skipping() => {
                 if let Some(p) = top_para(&mut open) {
                     p.text.push_str(&t.xml10_content());
                 }
             }
-            Event::GeneralRef(r) if in_text && skip_from.is_none() => {
+            Event::GeneralRef(r) if in_text && !nest.skipping() => {
                 if let Some(p) = top_para(&mut open) {
                     push_ref(&mut p.text, &r);
                 }
             }
             Event::Eof => {
-                if depth > 0 {
+                if nest.depth() > 0 {
                     return Err("unexpected end of the XML (truncated?)".into());
                 }
                 break;

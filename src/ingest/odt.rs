@@ -31,7 +31,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::package::{Package, dc_title};
+use super::package::{Nesting, Package, dc_title};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
@@ -472,23 +472,22 @@ fn walk_parts(content: &str, styles_xml: &str) -> Result<ExtractedText, String> 
 /// headers and footers are read).
 fn walk(w: &mut Walk<'_>, xml: &str) -> Result<(), String> {
     let mut reader = NsReader::from_str(xml);
-    let mut depth = 0usize;
-    let mut skip_from: Option<usize> = None;
+    let mut nest = Nesting::default();
     // In styles.xml, only inside a header or footer.
     let mut running_depth: Option<usize> = None;
     loop {
         let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
-        let reading = skip_from.is_none() && (!w.in_running || running_depth.is_some());
+        let reading = !nest.skipping() && (!w.in_running || running_depth.is_some());
         match event {
             Event::Start(e) => {
-                depth += 1;
-                if skip_from.is_some() {
+                nest.enter();
+                if nest.skipping() {
                     continue;
                 }
                 let local = e.local_name();
                 let local = local.as_ref();
                 if skipped(&ns, local) {
-                    skip_from = Some(depth);
+                    nest.skip();
                     continue;
                 }
                 if w.in_running {
@@ -504,7 +503,7 @@ fn walk(w: &mut Walk<'_>, xml: &str) -> Result<(), String> {
                                 | "footer-first"
                         )
                     {
-                        running_depth = Some(depth);
+                        running_depth = Some(nest.depth());
                     }
                     if running_depth.is_none() {
                         continue;
@@ -536,14 +535,9 @@ fn walk(w: &mut Walk<'_>, xml: &str) -> Result<(), String> {
                 }
             }
             Event::End(e) => {
-                let at = depth;
-                depth = depth.saturating_sub(1);
-                if let Some(d) = skip_from {
-                    if d == at {
-                        skip_from = None;
-                    }
+                let Some(at) = nest.leave() else {
                     continue;
-                }
+                };
                 if w.in_running && running_depth.is_none() {
                     continue;
                 }

@@ -107,6 +107,52 @@ impl<'a> Package<'a> {
     }
 }
 
+/// Where a walk through an XML part is: how deep, and which element (with everything in it)
+/// is being skipped. Shared by the DOCX, ODT and presentation walkers.
+#[derive(Debug, Default)]
+pub(super) struct Nesting {
+    depth: usize,
+    skip_from: Option<usize>,
+}
+
+impl Nesting {
+    /// Enters an element; the root's depth is 1.
+    pub(super) fn enter(&mut self) {
+        self.depth += 1;
+    }
+
+    /// The depth of the innermost open element (0 outside the root).
+    pub(super) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Whether the walk is inside a skipped element.
+    pub(super) fn skipping(&self) -> bool {
+        self.skip_from.is_some()
+    }
+
+    /// Skips the element just entered, and everything in it, until it ends.
+    pub(super) fn skip(&mut self) {
+        self.skip_from.get_or_insert(self.depth);
+    }
+
+    /// Leaves an element: its depth, or `None` when it was skipped or lies inside a skipped
+    /// one (the skip ends with the skipped element).
+    pub(super) fn leave(&mut self) -> Option<usize> {
+        let at = self.depth;
+        self.depth = at.saturating_sub(1);
+        match self.skip_from {
+            Some(from) => {
+                if at == from {
+                    self.skip_from = None;
+                }
+                None
+            }
+            None => Some(at),
+        }
+    }
+}
+
 /// XML bytes as text: UTF-8 (byte-order mark dropped) or UTF-16 with a byte-order mark.
 pub(super) fn xml_text(bytes: Vec<u8>) -> Result<String, String> {
     if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
@@ -223,6 +269,24 @@ pub(super) fn push_ref(out: &mut String, r: &BytesRef<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_skipped_element_hides_what_it_holds_until_its_own_end() {
+        let mut n = Nesting::default();
+        n.enter(); // <root>
+        n.enter(); // <skipped>
+        n.skip();
+        n.enter(); // <inner>
+        assert!(n.skipping());
+        // A nested skip does not move where the skip ends.
+        n.skip();
+        assert_eq!(n.leave(), None); // </inner>
+        assert_eq!(n.leave(), None); // </skipped>
+        assert!(!n.skipping());
+        assert_eq!(n.depth(), 1);
+        assert_eq!(n.leave(), Some(1)); // </root>
+        assert_eq!(n.depth(), 0);
+    }
 
     #[test]
     fn relationship_targets_resolve_against_the_part_folder() {

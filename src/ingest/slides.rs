@@ -23,7 +23,7 @@ use quick_xml::name::ResolveResult;
 
 use super::doc::summary_title;
 use super::msg::stream;
-use super::package::{Package, Relationship, attr, dc_title, push_ref};
+use super::package::{Nesting, Package, Relationship, attr, dc_title, push_ref};
 use super::ppt;
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{Block, Builder, collapse, row_text};
@@ -447,25 +447,25 @@ fn placeholder_role(ty: Option<&str>) -> Role {
 fn read_drawing(xml: &str, c: &mut Collector) -> Result<bool, String> {
     let mut reader = NsReader::from_str(xml);
     let mut hidden = false;
-    let mut depth = 0usize;
     // The role of each open shape (`p:sp`, `p:cxnSp`), from its placeholder.
     let mut shapes: Vec<(usize, Role)> = Vec::new();
-    // Inside `mc:Fallback` (a copy of the choice before it) or a skipped element.
-    let mut skip_from: Option<usize> = None;
+    // Skipped: `mc:Fallback` (a copy of the choice before it), slide-number and date fields.
+    let mut nest = Nesting::default();
     let mut para: Option<String> = None;
     let mut in_text = false;
     loop {
         let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
         match event {
             Event::Start(e) => {
-                depth += 1;
-                if skip_from.is_some() {
+                nest.enter();
+                if nest.skipping() {
                     continue;
                 }
+                let depth = nest.depth();
                 let local = e.local_name();
                 match local.as_ref() {
                     "sld" if depth == 1 => hidden = attr(&e, "show").as_deref() == Some("0"),
-                    "Fallback" if is_mc(&ns) => skip_from = Some(depth),
+                    "Fallback" if is_mc(&ns) => nest.skip(),
                     // A placeholder mark written with content (an extension list) of its own.
                     "ph" => {
                         if let Some(s) = shapes.last_mut() {
@@ -478,7 +478,7 @@ fn read_drawing(xml: &str, c: &mut Collector) -> Result<bool, String> {
                             && attr(&e, "type")
                                 .is_some_and(|t| t == "slidenum" || t.starts_with("datetime")) =>
                     {
-                        skip_from = Some(depth)
+                        nest.skip()
                     }
                     "sp" | "cxnSp" => shapes.push((depth, Role::Body)),
                     "p" if is_a(&ns) => para = Some(String::new()),
@@ -496,7 +496,7 @@ fn read_drawing(xml: &str, c: &mut Collector) -> Result<bool, String> {
                 }
             }
             Event::Empty(e) => {
-                if skip_from.is_some() {
+                if nest.skipping() {
                     continue;
                 }
                 match e.local_name().as_ref() {
@@ -517,25 +517,20 @@ fn read_drawing(xml: &str, c: &mut Collector) -> Result<bool, String> {
                     _ => {}
                 }
             }
-            Event::Text(t) if in_text && skip_from.is_none() => {
+            Event::Text(t) if in_text && !nest.skipping() => {
                 if let Some(p) = &mut para {
                     p.push_str(&t.xml10_content());
                 }
             }
-            Event::GeneralRef(r) if in_text && skip_from.is_none() => {
+            Event::GeneralRef(r) if in_text && !nest.skipping() => {
                 if let Some(p) = &mut para {
                     push_ref(p, &r);
                 }
             }
             Event::End(e) => {
-                let d = depth;
-                depth = depth.saturating_sub(1);
-                if let Some(from) = skip_from {
-                    if d == from {
-                        skip_from = None;
-                    }
+                let Some(d) = nest.leave() else {
                     continue;
-                }
+                };
                 match e.local_name().as_ref() {
                     "sp" | "cxnSp" if shapes.last().is_some_and(|s| s.0 == d) => {
                         shapes.pop();
@@ -622,8 +617,7 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
     // Drawing-page styles that hide their page (`presentation:visibility="hidden"`).
     let mut hidden_styles: Vec<String> = Vec::new();
     let mut style_name: Option<String> = None;
-    let mut depth = 0usize;
-    let mut skip_from: Option<usize> = None;
+    let mut nest = Nesting::default();
     // The open page and its notes, with the role of each open frame.
     let mut page: Option<OdpPage> = None;
     let mut notes: Option<Collector> = None;
@@ -635,11 +629,11 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
         let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
         let (start, e) = match event {
             Event::Start(e) => {
-                depth += 1;
+                nest.enter();
                 (true, Some(e))
             }
             Event::Empty(e) => (false, Some(e)),
-            Event::Text(t) if skip_from.is_none() => {
+            Event::Text(t) if !nest.skipping() => {
                 let text = t.xml10_content();
                 if let Some(p) = paras.last_mut() {
                     p.push_str(&text);
@@ -648,7 +642,7 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
                 }
                 continue;
             }
-            Event::GeneralRef(r) if skip_from.is_none() => {
+            Event::GeneralRef(r) if !nest.skipping() => {
                 if let Some(p) = paras.last_mut() {
                     push_ref(p, &r);
                 } else if let Some(d) = &mut decl {
@@ -657,14 +651,9 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
                 continue;
             }
             Event::End(e) => {
-                let d = depth;
-                depth = depth.saturating_sub(1);
-                if let Some(from) = skip_from {
-                    if d == from {
-                        skip_from = None;
-                    }
+                let Some(d) = nest.leave() else {
                     continue;
-                }
+                };
                 let local = e.local_name();
                 let c = notes.as_mut().or(page.as_mut().map(|p| &mut p.slide));
                 match local.as_ref() {
@@ -735,9 +724,10 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
             _ => continue,
         };
         let Some(e) = e else { continue };
-        if skip_from.is_some() {
+        if nest.skipping() {
             continue;
         }
+        let depth = nest.depth();
         let local = e.local_name();
         let in_page = page.is_some();
         let c = notes.as_mut().or(page.as_mut().map(|p| &mut p.slide));
@@ -810,13 +800,11 @@ fn read_odp(xml: &str) -> Result<Deck, String> {
             // Alternative text, comments (`office:annotation`, and OpenOffice's own
             // `officeooo:annotation`), scripts, and slide-number and date fields are not the
             // slide's text.
-            ("title" | "desc", true) if ns_is(&ns, SVG_NS) => skip_from = Some(depth),
-            ("annotation", true) => skip_from = Some(depth),
-            ("scripts" | "event-listeners", true) if ns_is(&ns, OFFICE_NS) => {
-                skip_from = Some(depth)
-            }
-            ("page-number", true) if ns_is(&ns, TEXT_NS) => skip_from = Some(depth),
-            ("date-time", true) if ns_is(&ns, PRESENTATION_NS) => skip_from = Some(depth),
+            ("title" | "desc", true) if ns_is(&ns, SVG_NS) => nest.skip(),
+            ("annotation", true) => nest.skip(),
+            ("scripts" | "event-listeners", true) if ns_is(&ns, OFFICE_NS) => nest.skip(),
+            ("page-number", true) if ns_is(&ns, TEXT_NS) => nest.skip(),
+            ("date-time", true) if ns_is(&ns, PRESENTATION_NS) => nest.skip(),
             _ => {}
         }
     }
