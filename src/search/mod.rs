@@ -199,13 +199,21 @@ pub struct Hit {
 impl Hit {
     /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 43";
     /// for a chunk over two or more pages, the page of its pinpoint first: "p. 13 (pp. 12–13)".
+    /// A presentation's pages are its slides: "slide 3", "slide 4 (slides 3–4)".
     pub fn place_label(&self) -> String {
+        let slides = crate::ingest::walk::FileKind::from_path(Path::new(&self.file))
+            == Some(crate::ingest::walk::FileKind::Slides);
+        let (one, many) = if slides {
+            ("slide", "slides")
+        } else {
+            ("p.", "pp.")
+        };
         match (self.page, self.page_end, self.paragraph) {
             (Some(p), Some(e), _) => match self.pinpoint.as_ref().and_then(|x| x.page) {
-                Some(at) => format!("p. {at} (pp. {p}–{e})"),
-                None => format!("pp. {p}–{e}"),
+                Some(at) => format!("{one} {at} ({many} {p}–{e})"),
+                None => format!("{many} {p}–{e}"),
             },
-            (Some(p), None, _) => format!("p. {p}"),
+            (Some(p), None, _) => format!("{one} {p}"),
             (None, _, Some(n)) => format!("¶ {n}"),
             _ => format!("line {}", self.line),
         }

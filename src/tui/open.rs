@@ -306,6 +306,19 @@ mod tests {
         assert_eq!(place_text(&h), "/d/lease.pdf#page=4", "copied as opened");
     }
 
+    #[test]
+    fn a_presentation_hit_is_placed_by_its_slide() {
+        let mut h = hit(1, "board deck.pptx", "Termination fee.");
+        h.page = Some(2);
+        assert_eq!(h.place_label(), "slide 2");
+        h.page_end = Some(3);
+        assert_eq!(h.place_label(), "slides 2–3");
+        // An attachment is named by its own extension.
+        h.file = "offer.eml#deck.ppt".into();
+        h.page_end = None;
+        assert_eq!(h.place_label(), "slide 2");
+    }
+
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {
             vars.iter()
