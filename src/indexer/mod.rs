@@ -71,6 +71,9 @@ pub struct IndexOptions {
     pub backend: Option<String>,
     /// The remote index's token (`user:password` or an API key), if it asks for one.
     pub backend_token: Option<String>,
+    /// Build the vector graph one vector at a time in document order, so that the same
+    /// documents always give the same graph (`lexsearch eval`; slower).
+    pub exact_graph: bool,
 }
 
 impl IndexOptions {
@@ -99,6 +102,7 @@ impl IndexOptions {
             follow_links: None,
             backend: None,
             backend_token: None,
+            exact_graph: false,
         }
     }
 }
@@ -389,6 +393,7 @@ pub fn build_index(
             let cores = std::thread::available_parallelism().map_or(1, usize::from);
             txn.set_keyword_threads(cores / 4);
         }
+        txn.set_exact_graph(opts.exact_graph);
         txn.stage(how, &stage)?;
         let reuse = reuse::Reuse::open(&txn.reuse_sources());
         for id in &plan.gone {

@@ -148,6 +148,9 @@ pub struct Transaction {
     follow_links: Option<bool>,
     /// Indexing threads of the keyword index's writer.
     keyword_threads: usize,
+    /// Build the graph at commit one vector at a time, in document order, so that the same
+    /// documents always give the same graph ([`set_exact_graph`](Self::set_exact_graph)).
+    exact_graph: bool,
     staged: Option<Staged>,
     /// The remote index that holds the search arms instead of the local ones, if any.
     remote: Option<Arc<dyn RemoteIndex>>,
@@ -219,6 +222,7 @@ impl Transaction {
             ocr_lang: None,
             follow_links: None,
             keyword_threads: 1,
+            exact_graph: false,
             staged: None,
             remote: None,
             generation_floor: 0,
@@ -293,6 +297,14 @@ impl Transaction {
     /// default: an encoder on the CPU needs the cores; a rebuild from the catalog uses all).
     pub fn set_keyword_threads(&mut self, threads: usize) {
         self.keyword_threads = threads.max(1);
+    }
+
+    /// Builds the vector graph at commit from the catalog, one vector at a time in document
+    /// order (by path, then chunk), instead of in parallel as vectors arrive: the same
+    /// documents then always give the same graph, so evaluations repeat exactly. Slower (one
+    /// core), for `lexsearch eval`.
+    pub fn set_exact_graph(&mut self, on: bool) {
+        self.exact_graph = on;
     }
 
     /// Records the OCR language(s) the run reads scanned pages in (kept by later runs).
@@ -436,10 +448,15 @@ impl Transaction {
                 Staged {
                     catalog,
                     keyword: Some(keyword.writer(threads)?),
-                    graph: Some(GraphBuilder::start(
-                        VectorIndex::open(&paths.vectors(), dim)?,
-                        &paths.vectors(),
-                    )?),
+                    // An exact graph is built at commit, from the catalog.
+                    graph: if self.exact_graph {
+                        None
+                    } else {
+                        Some(GraphBuilder::start(
+                            VectorIndex::open(&paths.vectors(), dim)?,
+                            &paths.vectors(),
+                        )?)
+                    },
                     removed: Vec::new(),
                     remote: None,
                     rebuild_graph: false,
@@ -478,10 +495,14 @@ impl Transaction {
                 Staged {
                     catalog: Catalog::open(&paths.catalog())?,
                     keyword: Some(KeywordIndex::create(&paths.keyword())?.writer(threads)?),
-                    graph: Some(GraphBuilder::start(
-                        VectorIndex::empty(dim),
-                        &paths.vectors(),
-                    )?),
+                    graph: if self.exact_graph {
+                        None
+                    } else {
+                        Some(GraphBuilder::start(
+                            VectorIndex::empty(dim),
+                            &paths.vectors(),
+                        )?)
+                    },
                     removed: Vec::new(),
                     remote: None,
                     rebuild_graph: true,
@@ -642,7 +663,14 @@ impl Transaction {
                 timings.graph_insert = inserting;
             }
             vectors.remove(std::mem::take(&mut s.removed));
-            if s.rebuild_graph && !s.fresh {
+            if self.exact_graph {
+                stage("building the vector graph in document order");
+                let started = Instant::now();
+                vectors =
+                    VectorIndex::build_sequential(dim, &vectors_in_document_order(&s.catalog)?);
+                timings.graph_insert += started.elapsed().as_secs_f64();
+                s.rebuild_graph = true;
+            } else if s.rebuild_graph && !s.fresh {
                 stage("rebuilding the vector graph");
                 let started = Instant::now();
                 vectors = VectorIndex::build(dim, &live_vectors(&s.catalog)?);
@@ -733,6 +761,20 @@ fn live_vectors(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
         .vectors()?
         .into_iter()
         .filter(|(id, _)| live.contains(id))
+        .collect())
+}
+
+/// The live vectors of `catalog` in document order: documents by path, each one's chunks in
+/// order (chunk ids depend on the order documents finished, which varies between runs).
+fn vectors_in_document_order(catalog: &Catalog) -> Result<Vec<(ChunkId, Vec<f32>)>> {
+    let mut by_id: std::collections::HashMap<ChunkId, Vec<f32>> =
+        catalog.vectors()?.into_iter().collect();
+    let mut docs = catalog.documents()?;
+    docs.sort_by(|a, b| a.1.rel.cmp(&b.1.rel));
+    Ok(docs
+        .into_iter()
+        .flat_map(|(_, d)| d.chunks)
+        .filter_map(|c| by_id.remove(&c).map(|v| (c, v)))
         .collect())
 }
 
@@ -891,6 +933,52 @@ mod tests {
         assert_eq!((c.chunks, c.tombstones), (320, 0));
         assert_eq!(graph(&library).graph_len(), 320);
         assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    fn an_exact_graph_is_the_same_whatever_order_documents_were_added_in() {
+        // Two indexes of the same 1,000 documents, added in opposite orders (as extraction
+        // threads may finish them), so their chunk ids differ. At this size the graph's
+        // search is approximate, so what it finds depends on how the graph was linked.
+        let answers = |order: Vec<usize>| {
+            let dir = tempfile::tempdir().unwrap();
+            let library = Library::at(dir.path().join(".lexsearch"));
+            let mut txn = begin(&library);
+            txn.set_exact_graph(true);
+            for n in order {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap();
+            }
+            assert!(txn.commit(&|_| {}).unwrap().graph_rebuilt);
+            // Each hit as its document and place in it, which do not depend on the order.
+            let catalog = Catalog::open(&library.snapshot().unwrap().paths().catalog()).unwrap();
+            let place: std::collections::HashMap<ChunkId, (PathBuf, usize)> = catalog
+                .documents()
+                .unwrap()
+                .into_iter()
+                .flat_map(|(_, d)| {
+                    let rel = d.rel.clone();
+                    d.chunks
+                        .into_iter()
+                        .enumerate()
+                        .map(move |(i, c)| (c, (rel.clone(), i)))
+                })
+                .collect();
+            let g = graph(&library);
+            crate::index::test_vectors::unit_vectors(5, 200, test_support::DIM)
+                .iter()
+                .map(|q| {
+                    // A narrow search (`ef` 10) shows the graph's links, not only the answer.
+                    g.search_with_ef(q, 10, 10)
+                        .iter()
+                        .map(|h| (place[&h.chunk_id].clone(), h.cosine.to_bits()))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        let forward = answers((0..1000).collect());
+        assert!(forward == answers((0..1000).rev().collect()));
+        assert!(forward.iter().all(|hits| hits.len() == 10));
     }
 
     #[test]
