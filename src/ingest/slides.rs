@@ -61,11 +61,8 @@ pub fn extract_slides(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         let title = stream(&mut cfb, "/\u{5}SummaryInformation")
             .and_then(|b| summary_title(&b))
             .map(|t| collapse(&t))
-            .filter(|t| !t.is_empty())
-            .or_else(|| deck.slides.iter().find_map(|s| s.title.clone()));
-        let mut out = build(&deck);
-        out.title = title;
-        return Ok(out);
+            .filter(|t| !t.is_empty());
+        return Ok(titled(&deck, title));
     }
     if !bytes.starts_with(b"PK") {
         return Err(corrupt(
@@ -90,13 +87,15 @@ pub fn extract_slides(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         let deck = read_pptx(&mut pkg)?;
         (deck, pkg.read("docProps/core.xml").ok().flatten())
     };
-    let title = title
-        .as_deref()
-        .and_then(dc_title)
-        .or_else(|| deck.slides.iter().find_map(|s| s.title.clone()));
-    let mut out = build(&deck);
-    out.title = title;
-    Ok(out)
+    Ok(titled(&deck, title.as_deref().and_then(dc_title)))
+}
+
+/// The deck's text, titled by the file's own title, else by its first slide's.
+fn titled(deck: &Deck, title: Option<String>) -> ExtractedText {
+    ExtractedText {
+        title: title.or_else(|| deck.slides.iter().find_map(|s| s.title.clone())),
+        ..build(deck)
+    }
 }
 
 /// What a presentation says, slide by slide.
