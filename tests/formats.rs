@@ -12,8 +12,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::common::fixtures::{
-    self, PdfOptions, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p, pdf,
-    pdf_with, styled, table, with_footnote,
+    self, PdfOptions, committed, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p,
+    pdf, pdf_with, styled, table, with_footnote,
 };
 use crate::common::{Tiny, lexsearch, real_model, write_tiny_model};
 use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
@@ -861,17 +861,6 @@ fn presentations_are_searched_by_slide_with_its_title_as_breadcrumb_and_its_note
 /// A committed fixture of `tests/fixtures/doc` (LibreOffice's exports of one document).
 fn doc_fixture(name: &str) -> Vec<u8> {
     committed("doc", name)
-}
-
-/// The bytes of `tests/fixtures/FOLDER/NAME`.
-fn committed(folder: &str, name: &str) -> Vec<u8> {
-    fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(folder)
-            .join(name),
-    )
-    .unwrap()
 }
 
 #[test]

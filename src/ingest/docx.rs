@@ -37,7 +37,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::package::{Nesting, Package, attr, dc_title, push_ref};
+use super::package::{Nesting, Package, attr, dc_title, is_mc, push_ref};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
@@ -51,8 +51,6 @@ const W_NS: [&str; 2] = [
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
     "http://purl.oclc.org/ooxml/wordprocessingml/main",
 ];
-/// Markup compatibility (`mc:AlternateContent`).
-const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 
 /// The DOCX extractor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -341,10 +339,6 @@ fn parse_numbering(xml: &str) -> Result<Numbering, String> {
 
 fn is_w(ns: &ResolveResult<'_>) -> bool {
     matches!(ns, ResolveResult::Bound(n) if W_NS.contains(&n.0))
-}
-
-fn is_mc(ns: &ResolveResult<'_>) -> bool {
-    matches!(ns, ResolveResult::Bound(n) if n.0 == MC_NS)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -820,6 +814,7 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
+    use crate::ingest::package::MC_NS;
     use proptest::prelude::*;
 
     const W: &str = W_NS[0];

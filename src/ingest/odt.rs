@@ -31,7 +31,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::package::{Nesting, Package, dc_title};
+use super::package::{Nesting, OFFICE_NS, Package, STYLE_NS, TABLE_NS, TEXT_NS, dc_title, ns_is};
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{
     Block, Builder, Level, Numbering, Open, Para, Style, Styles, Table, collapse, deliver,
@@ -39,11 +39,6 @@ use super::word::{
 };
 
 pub use super::package::MAX_UNPACKED_BYTES;
-
-const TEXT_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
-const TABLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
-const OFFICE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
-const STYLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
 
 /// The ODT extractor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,10 +75,6 @@ pub fn extract_odt(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         _ => None,
     };
     Ok(out)
-}
-
-fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
-    matches!(ns, ResolveResult::Bound(n) if n.0 == want)
 }
 
 /// An attribute's value by local name.

@@ -7,6 +7,7 @@
 use std::io::{Cursor, Read};
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use super::types::ExtractError;
@@ -105,6 +106,26 @@ impl<'a> Package<'a> {
             _ => Vec::new(),
         }
     }
+}
+
+/// Office Open XML's markup compatibility (`mc:AlternateContent`, whose `mc:Fallback` copies
+/// the choice before it).
+pub(super) const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
+
+/// OpenDocument's namespaces that text and tables are written in.
+pub(super) const TEXT_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
+pub(super) const TABLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
+pub(super) const OFFICE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
+pub(super) const STYLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
+
+/// Whether an element's resolved namespace is `want`.
+pub(super) fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
+    matches!(ns, ResolveResult::Bound(n) if n.0 == want)
+}
+
+/// Whether an element is markup compatibility's (`mc:`).
+pub(super) fn is_mc(ns: &ResolveResult<'_>) -> bool {
+    ns_is(ns, MC_NS)
 }
 
 /// Where a walk through an XML part is: how deep, and which element (with everything in it)

@@ -570,12 +570,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/sheet")
-                .join(name),
-        )
-        .unwrap()
+        crate::ingest::fixtures::committed("sheet", name)
     }
 
     const LOG: &str = "# Privilege Log: Doc ID | Date | Author | Recipients | Privilege | \

@@ -23,7 +23,10 @@ use quick_xml::name::ResolveResult;
 
 use super::doc::summary_title;
 use super::msg::stream;
-use super::package::{Nesting, Package, Relationship, attr, dc_title, push_ref};
+use super::package::{
+    Nesting, OFFICE_NS, Package, Relationship, STYLE_NS, TABLE_NS, TEXT_NS, attr, dc_title, is_mc,
+    ns_is, push_ref,
+};
 use super::ppt;
 use super::types::{ExtractError, ExtractedText, Extractor};
 use super::word::{Block, Builder, collapse, row_text};
@@ -564,19 +567,10 @@ const A_NS: [&str; 2] = [
     "http://schemas.openxmlformats.org/drawingml/2006/main",
     "http://purl.oclc.org/ooxml/drawingml/main",
 ];
-const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
-
-fn ns_is(ns: &ResolveResult<'_>, want: &str) -> bool {
-    matches!(ns, ResolveResult::Bound(n) if n.0 == want)
-}
 
 /// DrawingML's namespace (`a:`), whose `p`, `t` and `tbl` are the text and tables.
 fn is_a(ns: &ResolveResult<'_>) -> bool {
     A_NS.iter().any(|a| ns_is(ns, a))
-}
-
-fn is_mc(ns: &ResolveResult<'_>) -> bool {
-    ns_is(ns, MC_NS)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -584,10 +578,6 @@ fn is_mc(ns: &ResolveResult<'_>) -> bool {
 
 const DRAW_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0";
 const PRESENTATION_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0";
-const TEXT_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
-const TABLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
-const STYLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
-const OFFICE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
 const SVG_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0";
 
 /// The role of an OpenDocument frame by its `presentation:class`.
@@ -816,12 +806,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/slides")
-                .join(name),
-        )
-        .unwrap()
+        crate::ingest::fixtures::committed("slides", name)
     }
 
     /// The text of tests/fixtures/slides/board-deck.pptx (python-pptx on PowerPoint's

@@ -1,7 +1,8 @@
 //! PDF and DOCX files built in code, for tests (no external tools needed).
 //!
 //! Shared by the integration tests (through `tests/common`) and the unit tests of
-//! `src/ingest/{pdf,docx}.rs` (through `#[path]`), so both test the same fixtures.
+//! `src/ingest/*.rs` (through `#[path]`), so both test the same fixtures, built here or
+//! committed under `tests/fixtures`.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -9,6 +10,18 @@ use std::io::{Cursor, Read, Write};
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
+
+/// The bytes of the committed fixture `tests/fixtures/FOLDER/NAME` (files other programs
+/// wrote, rebuilt by the `scripts/make-*-fixtures` scripts).
+pub fn committed(folder: &str, name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(folder)
+            .join(name),
+    )
+    .unwrap()
+}
 
 /// Options for [`pdf_with`].
 #[derive(Debug, Clone, Default)]
