@@ -783,6 +783,41 @@ fn spreadsheets_are_searched_by_row_with_their_sheet_as_breadcrumb() {
     assert_eq!(crumbs(&notes), ["Reviewer notes (hidden)"], "{notes}");
 }
 
+#[test]
+fn spreadsheet_amounts_are_found_as_their_number_formats_show_them() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    for ext in ["xlsx", "xls", "ods"] {
+        fs::write(
+            docs.join(format!("fees.{ext}")),
+            sheet_fixture(&format!("fee-schedule.{ext}")),
+        )
+        .unwrap();
+    }
+    let report = indexed(&model, &docs, 0);
+    assert_eq!(report["files_indexed"], 3, "{report}");
+    // The retainer is stored as 1250.5 with a currency format: the amount as the sheet
+    // shows it finds it, in each format, and its row is the pinpoint.
+    let hits = search(&docs, "$1,250.50", &["--mode", "keyword"]);
+    for f in ["fees.xlsx", "fees.xls", "fees.ods"] {
+        let hit = hits
+            .iter()
+            .find(|h| h["file"] == f)
+            .unwrap_or_else(|| panic!("{f}: {hits:?}"));
+        assert_eq!(hit["pinpoint"]["text"], "Retainer | $1,250.50", "{hit}");
+    }
+    // A negative amount in parentheses, a percentage.
+    let refund = hit_with(&docs, "refund of unearned fees", "Refund");
+    assert_eq!(
+        refund["pinpoint"]["text"], "Refund of unearned fees | ($1,200.00)",
+        "{refund}"
+    );
+    let rate = hit_with(&docs, "success fee 5.25%", "Success");
+    assert_eq!(rate["pinpoint"]["text"], "Success fee | 5.25%", "{rate}");
+}
+
 /// A committed fixture of `tests/fixtures/slides` (python-pptx's deck, and LibreOffice's `.odp`
 /// and `.ppt` of it).
 fn slides_fixture(name: &str) -> Vec<u8> {

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod isolate;
 pub mod mail;
 pub mod msg;
+pub mod numfmt;
 pub mod ocr;
 pub mod odt;
 mod package;

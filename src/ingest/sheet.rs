@@ -5,21 +5,28 @@
 //! sheet: hidden data is still the document's, and review wants to find it), then one
 //! paragraph per non-empty row, its cells joined by ` | ` as every reader writes table rows
 //! (trailing empty cells left out). Rows are paragraphs of their own, not lines of one
-//! table, so that a hit's pinpoint is the row that answers. Values are written as the sheet shows them where the format is
-//! known: text as is, whole numbers without a decimal point, other numbers to at most 10
-//! decimals, dates as `2021-03-04` (`2021-03-04 14:30` with a time), times of day as `14:30`,
-//! durations as `[h]:mm:ss`, booleans as `TRUE`/`FALSE`, errors as Excel writes them
-//! (`#N/A`). Formulas give their last computed value, which the file stores.
+//! table, so that a hit's pinpoint is the row that answers. Values are written as the sheet
+//! shows them: text as is; numbers as their cell's number format shows them (`$1,250.50`,
+//! `5.25%`, `($1,200.00)`), rendered by [`super::numfmt`] from the format codes of an
+//! `.xlsx` (calamine's styles) or an `.xls` (our own pass over its BIFF8 records,
+//! `Displays`), or taken from the text an `.ods` stores beside the value; otherwise
+//! (General, `.xlsb`, what `numfmt` does not render) whole numbers without a decimal point
+//! and others to at most 10 decimals; dates as `2021-03-04` (`2021-03-04 14:30` with a time)
+//! whatever their format, times of day as `14:30`, durations as `[h]:mm:ss`, booleans as
+//! `TRUE`/`FALSE`, errors as Excel writes them (`#N/A`). Formulas give their last computed
+//! value, which the file stores.
 //!
 //! Sections and breadcrumbs therefore come from the sheets, and each row is a numbered
 //! paragraph. Refused with a reason: encrypted workbooks ([`ExtractError::Encrypted`]) and
 //! files that are not a workbook `calamine` can read.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, SheetType, SheetVisible};
 
 use super::msg::stream;
+use super::numfmt::{self, NumberFormat};
 use super::package;
 use super::types::{ExtractError, ExtractedText, Extractor, u16_at, u32_at};
 use super::word::{Block, Builder, collapse, row_text};
@@ -42,6 +49,7 @@ const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// Extracts a workbook (see the module docs).
 pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+    let mut displays = Displays::default();
     if bytes.starts_with(&CFB_MAGIC) {
         // A compound file: an .xls, or an encrypted Office Open XML workbook. It is opened
         // with `cfb` first, which refuses damaged ones cleanly (calamine's own compound-file
@@ -63,6 +71,7 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
             });
         };
         check_dimensions(&workbook)?;
+        displays = Displays::read_xls(&workbook);
     }
     // A zip package's directory, read once for the checks, the reader and the title.
     let mut parts = bytes
@@ -71,13 +80,16 @@ pub fn extract_sheet(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         .flatten();
     if let Some(zip) = &mut parts {
         check_shared_strings(zip)?;
+        if zip.index_for_name("content.xml").is_some() {
+            displays = Displays::read_ods(zip);
+        }
     }
     let mut book = open(bytes, parts.as_ref())?;
     let sheets = book.sheets_metadata().to_vec();
     let mut b = Builder::default();
     // Chart, dialog and macro sheets hold no cells.
     for sheet in sheets.iter().filter(|s| s.typ == SheetType::WorkSheet) {
-        let mut rows = sheet_rows(&mut book, &sheet.name)?;
+        let mut rows = sheet_rows(&mut book, &sheet.name, &displays)?;
         if rows.is_empty() {
             continue;
         }
@@ -134,11 +146,7 @@ const XLS_MAX_AREA: u64 = 1 << 26;
 /// a cell, and a damaged record can ask for hundreds of gigabytes, which aborts the process
 /// (no panic to catch).
 fn check_dimensions(workbook: &[u8]) -> Result<(), ExtractError> {
-    let mut at = 0usize;
-    while let (Some(typ), Some(len)) = (u16_at(workbook, at), u16_at(workbook, at + 2)) {
-        let data = workbook
-            .get(at + 4..at + 4 + usize::from(len))
-            .unwrap_or_default();
+    for (typ, data) in biff_records(workbook, 0) {
         // FILEPASS: the records after it are encrypted (RC4) or obfuscated (XOR), so their
         // values mean nothing until decrypted.
         if typ == 0x002F {
@@ -180,9 +188,318 @@ fn check_dimensions(workbook: &[u8]) -> Result<(), ExtractError> {
                 });
             }
         }
-        at += 4 + usize::from(len);
     }
     Ok(())
+}
+
+/// The BIFF records of an `.xls` workbook stream from byte `from`: each record's type and
+/// data (cut short, as the stream is, for a last record the stream does not hold whole).
+fn biff_records(workbook: &[u8], from: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut at = from;
+    std::iter::from_fn(move || {
+        let typ = u16_at(workbook, at)?;
+        let len = usize::from(u16_at(workbook, at + 2)?);
+        let data = workbook.get(at + 4..at + 4 + len).unwrap_or_default();
+        at += 4 + len;
+        Some((typ, data))
+    })
+}
+
+/// How a number cell is shown, where the reader knows: by an Excel number format (`.xlsx`,
+/// `.xls`), or by the text an OpenDocument file stores beside the value (`.ods`).
+#[derive(Debug, Clone, Copy)]
+enum Shown<'a> {
+    /// A number format, rendered by [`numfmt`].
+    Format(&'a NumberFormat),
+    /// The text the program that saved the file showed.
+    Text(&'a str),
+}
+
+/// What one cell's entry in [`Displays`] holds.
+#[derive(Debug)]
+enum Display {
+    /// An `.xls` XF record's index, whose format is in [`Displays::formats`].
+    Xf(u16),
+    /// An `.ods` cell's stored text.
+    Text(String),
+}
+
+/// How the number cells of an `.xls` or `.ods` workbook are shown, which calamine reads past
+/// (or does not read) and does not give out: by sheet name and (row, column).
+#[derive(Debug, Default)]
+struct Displays {
+    /// `.xls`: each XF record's number format, `None` for General (and what is not rendered).
+    formats: Vec<Option<NumberFormat>>,
+    /// Sheet name → how its cells are shown.
+    cells: HashMap<String, SheetDisplays>,
+}
+
+/// How a sheet's cells are shown, by (row, column).
+type SheetDisplays = HashMap<(u32, u32), Display>;
+
+/// The most `.ods` cells whose shown text is kept (a bound on memory for a hostile file
+/// repeating one cell millions of times; cells past it are written plainly).
+const MAX_SHOWN_CELLS: usize = 1 << 20;
+
+impl Displays {
+    /// How a sheet's cell is shown, when the workbook says.
+    fn get(&self, sheet: &str, at: (u32, u32)) -> Option<Shown<'_>> {
+        match self.cells.get(sheet)?.get(&at)? {
+            Display::Xf(xf) => self
+                .formats
+                .get(usize::from(*xf))?
+                .as_ref()
+                .map(Shown::Format),
+            Display::Text(t) => Some(Shown::Text(t)),
+        }
+    }
+
+    /// An `.xls` workbook stream's number formats: the FORMAT, XF and BOUNDSHEET records of
+    /// its globals, then each sheet's NUMBER, RK, MULRK and FORMULA cells. BIFF8 only (Excel
+    /// 97 and later; older workbooks give none, and their numbers are written plainly).
+    /// Records that cannot be read are passed over: calamine reads the values.
+    fn read_xls(workbook: &[u8]) -> Displays {
+        let mut out = Displays::default();
+        // The globals, opened by a BOF record of version 0x0600.
+        let mut globals = biff_records(workbook, 0);
+        match globals.next() {
+            Some((0x0809, bof)) if u16_at(bof, 0) == Some(0x0600) => {}
+            _ => return out,
+        }
+        let mut formats: HashMap<u16, String> = HashMap::new();
+        let mut xf_formats: Vec<u16> = Vec::new();
+        let mut sheets: Vec<(String, usize)> = Vec::new();
+        for (typ, data) in globals {
+            match typ {
+                // FORMAT: its id, then its code as an XLUnicodeString.
+                0x041E => {
+                    if let (Some(id), Some(code)) = (u16_at(data, 0), biff8_string(data, 2, true)) {
+                        formats.insert(id, code);
+                    }
+                }
+                // XF: the id of its format at byte 2.
+                0x00E0 => xf_formats.push(u16_at(data, 2).unwrap_or(0)),
+                // BOUNDSHEET8: where the sheet's records start, its type (0: a worksheet),
+                // its name.
+                0x0085 => {
+                    if let (Some(pos), Some(0), Some(name)) =
+                        (u32_at(data, 0), data.get(5), biff8_string(data, 6, false))
+                    {
+                        sheets.push((name, pos as usize));
+                    }
+                }
+                // EOF of the globals.
+                0x000A => break,
+                _ => {}
+            }
+        }
+        out.formats = xf_formats
+            .iter()
+            .map(|&id| match formats.get(&id) {
+                Some(code) => NumberFormat::parse(code),
+                None => numfmt::builtin(u32::from(id)).and_then(NumberFormat::parse),
+            })
+            .collect();
+        for (name, pos) in sheets {
+            let mut cells = HashMap::new();
+            // After the sheet's own BOF record, to its EOF.
+            for (typ, data) in biff_records(workbook, pos).skip(1) {
+                let at =
+                    |i: usize| Some((u32::from(u16_at(data, i)?), u32::from(u16_at(data, i + 2)?)));
+                match typ {
+                    // NUMBER, RK, FORMULA: row, column, XF index.
+                    0x0203 | 0x027E | 0x0006 => {
+                        if let (Some(pos), Some(xf)) = (at(0), u16_at(data, 4)) {
+                            cells.insert(pos, Display::Xf(xf));
+                        }
+                    }
+                    // MULRK: row, first column, then six bytes (XF index, RK value) a cell.
+                    0x00BD => {
+                        if let Some((row, first)) = at(0) {
+                            let pairs = data.get(4..).unwrap_or_default().chunks_exact(6);
+                            for (i, pair) in pairs.enumerate() {
+                                if let Some(xf) = u16_at(pair, 0) {
+                                    cells.insert((row, first + i as u32), Display::Xf(xf));
+                                }
+                            }
+                        }
+                    }
+                    0x000A => break,
+                    _ => {}
+                }
+            }
+            out.cells.insert(name, cells);
+        }
+        out
+    }
+
+    /// An `.ods` package's shown numbers: the text of each cell whose `office:value-type` is
+    /// `float`, `percentage` or `currency`, where it differs from the plain number (`$1,250.50`
+    /// beside `office:value="1250.5"`). Rows and columns are counted as calamine counts them,
+    /// repeats and covered cells included. A part that cannot be read gives none.
+    fn read_ods(zip: &mut Package<'_>) -> Displays {
+        use quick_xml::events::Event;
+        use std::io::Read;
+        let mut out = Displays::default();
+        let mut xml = Vec::new();
+        let Ok(entry) = zip.by_name("content.xml") else {
+            return out;
+        };
+        if entry
+            .take(package::MAX_UNPACKED_BYTES)
+            .read_to_end(&mut xml)
+            .is_err()
+        {
+            return out;
+        }
+        let mut reader = quick_xml::Reader::from_reader(xml.as_slice());
+        let mut buf = Vec::new();
+        let mut kept = 0usize;
+        let mut sheet: Option<(String, SheetDisplays)> = None;
+        let (mut row, mut col) = (0u32, 0u32);
+        let mut row_repeat = 1u32;
+        // This row's shown cells: first column, repeat, text.
+        let mut row_cells: Vec<(u32, u32, String)> = Vec::new();
+        // Within a number cell: its column, repeat, value and text so far.
+        let mut cell: Option<(u32, u32, f64, String)> = None;
+        let mut annotation = 0usize;
+        let repeat = |e: &quick_xml::events::BytesStart<'_>, name: &str| {
+            package::attr(e, name)
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(1)
+                .max(1)
+        };
+        loop {
+            let event = match reader.read_event_into(&mut buf) {
+                Ok(Event::Eof) | Err(_) => break,
+                Ok(e) => e,
+            };
+            let empty = matches!(event, Event::Empty(_));
+            match &event {
+                Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                    "table" => {
+                        let name = package::attr(e, "name").unwrap_or_default();
+                        sheet = Some((name, HashMap::new()));
+                        row = 0;
+                    }
+                    "table-row" => {
+                        row_repeat = repeat(e, "number-rows-repeated");
+                        col = 0;
+                        row_cells.clear();
+                        if empty {
+                            row = row.saturating_add(row_repeat);
+                        }
+                    }
+                    "table-cell" | "covered-table-cell" => {
+                        let n = repeat(e, "number-columns-repeated");
+                        let number = matches!(
+                            package::attr(e, "value-type").as_deref(),
+                            Some("float" | "percentage" | "currency")
+                        );
+                        let value = package::attr(e, "value").and_then(|v| v.parse::<f64>().ok());
+                        match value {
+                            Some(v) if number && !empty => cell = Some((col, n, v, String::new())),
+                            _ => {}
+                        }
+                        col = col.saturating_add(n);
+                    }
+                    "annotation" if !empty => annotation += 1,
+                    "p" if !empty => {
+                        if let Some((.., text)) = cell.as_mut().filter(|_| annotation == 0)
+                            && !text.is_empty()
+                        {
+                            text.push(' ');
+                        }
+                    }
+                    "s" => {
+                        if let Some((.., text)) = cell.as_mut().filter(|_| annotation == 0) {
+                            let n = repeat(e, "c").min(64);
+                            text.extend(std::iter::repeat_n(' ', n as usize));
+                        }
+                    }
+                    "tab" | "line-break" => {
+                        if let Some((.., text)) = cell.as_mut().filter(|_| annotation == 0) {
+                            text.push(' ');
+                        }
+                    }
+                    _ => {}
+                },
+                Event::Text(t) if annotation == 0 => {
+                    if let Some((.., text)) = cell.as_mut() {
+                        text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) if annotation == 0 => {
+                    if let Some((.., text)) = cell.as_mut() {
+                        package::push_ref(text, r);
+                    }
+                }
+                Event::End(e) => match e.local_name().as_ref() {
+                    "annotation" => annotation = annotation.saturating_sub(1),
+                    "table-cell" | "covered-table-cell" => {
+                        if let Some((first, n, value, text)) = cell.take() {
+                            let text = collapse(&text);
+                            if !text.is_empty() && text != numfmt::general(value) {
+                                row_cells.push((first, n, text));
+                            }
+                        }
+                    }
+                    "table-row" => {
+                        if let Some((_, cells)) = sheet.as_mut().filter(|_| !row_cells.is_empty()) {
+                            // Every repeat of every shown cell, up to the bound.
+                            let at = (row..row.saturating_add(row_repeat)).flat_map(|r| {
+                                row_cells.iter().flat_map(move |(first, n, text)| {
+                                    (*first..first.saturating_add(*n)).map(move |c| ((r, c), text))
+                                })
+                            });
+                            for (at, text) in at.take(MAX_SHOWN_CELLS - kept) {
+                                cells.insert(at, Display::Text(text.clone()));
+                                kept += 1;
+                            }
+                        }
+                        row = row.saturating_add(row_repeat);
+                    }
+                    "table" => {
+                        if let Some((name, cells)) = sheet.take() {
+                            out.cells.insert(name, cells);
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+            buf.clear();
+        }
+        out
+    }
+}
+
+/// A BIFF8 string at byte `at` of `data`: its length (two bytes for an XLUnicodeString,
+/// `wide_count`; one for a ShortXLUnicodeString), a flags byte (bit 0: two bytes a
+/// character, else one, Latin-1), then the characters.
+fn biff8_string(data: &[u8], at: usize, wide_count: bool) -> Option<String> {
+    let (count, at) = if wide_count {
+        (usize::from(u16_at(data, at)?), at + 2)
+    } else {
+        (usize::from(*data.get(at)?), at + 1)
+    };
+    let wide = data.get(at)? & 1 == 1;
+    let at = at + 1;
+    if wide {
+        let units: Vec<u16> = data
+            .get(at..at + 2 * count)?
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Some(String::from_utf16_lossy(&units))
+    } else {
+        Some(
+            data.get(at..at + count)?
+                .iter()
+                .map(|&b| char::from(b))
+                .collect(),
+        )
+    }
 }
 
 /// The most distinct strings a workbook is believed to hold before its strings are read.
@@ -327,11 +644,12 @@ fn with_columns(name: &str, rows: &mut Vec<Row>) -> String {
 fn sheet_rows(
     book: &mut calamine::Sheets<Cursor<&[u8]>>,
     name: &str,
+    displays: &Displays,
 ) -> Result<Vec<Row>, ExtractError> {
     use std::collections::BTreeMap;
     let mut cells: BTreeMap<u32, Vec<(u32, String, bool)>> = BTreeMap::new();
-    let mut put = |(row, col): (u32, u32), value: Data| {
-        let text = cell_text(&value);
+    let mut put = |(row, col): (u32, u32), value: Data, shown: Option<Shown<'_>>| {
+        let text = cell_text(&value, shown);
         if !text.is_empty() {
             let is_text = matches!(value, Data::String(_));
             cells.entry(row).or_default().push((col, text, is_text));
@@ -342,11 +660,18 @@ fn sheet_rows(
             let mut reader = x
                 .worksheet_cells_reader(name)
                 .map_err(|e| read_error(&calamine::Error::Xlsx(e)))?;
-            while let Some(c) = reader
-                .next_cell()
+            let formats: Vec<Option<NumberFormat>> =
+                reader.styles().iter().map(number_format).collect();
+            while let Some((c, style)) = reader
+                .next_cell_with_style_id()
                 .map_err(|e| read_error(&calamine::Error::Xlsx(e)))?
             {
-                put(c.get_position(), Data::from(c.get_value().clone()));
+                let format = formats.get(style).and_then(Option::as_ref);
+                put(
+                    c.get_position(),
+                    Data::from(c.get_value().clone()),
+                    format.map(Shown::Format),
+                );
             }
         }
         calamine::Sheets::Xlsb(x) => {
@@ -357,7 +682,7 @@ fn sheet_rows(
                 .next_cell()
                 .map_err(|e| read_error(&calamine::Error::Xlsb(e)))?
             {
-                put(c.get_position(), Data::from(c.get_value().clone()));
+                put(c.get_position(), Data::from(c.get_value().clone()), None);
             }
         }
         _ => {
@@ -367,7 +692,7 @@ fn sheet_rows(
                 for (c, value) in row.iter().enumerate() {
                     if !matches!(value, Data::Empty) {
                         let at = (start.0 + r as u32, start.1 + c as u32);
-                        put(at, value.clone());
+                        put(at, value.clone(), displays.get(name, at));
                     }
                 }
             }
@@ -476,12 +801,40 @@ fn read_error(e: &calamine::Error) -> ExtractError {
     }
 }
 
-/// A cell's value as the sheet shows it (see the module docs); "" for an empty cell.
-fn cell_text(c: &Data) -> String {
+/// The number format of a cell style, parsed once for all its cells; `None` for General
+/// and what [`numfmt`] does not render.
+fn number_format(style: &calamine::Style) -> Option<NumberFormat> {
+    let format = style.number_format.as_ref()?;
+    let code = format.format_code.as_str();
+    if code.eq_ignore_ascii_case("general") {
+        // calamine spells out no code for the built-in currency formats (ids 5 to 8).
+        return format
+            .format_id
+            .and_then(numfmt::builtin)
+            .and_then(NumberFormat::parse);
+    }
+    NumberFormat::parse(code)
+}
+
+/// A cell's value as the sheet shows it (see the module docs), by its number format or
+/// stored text where the workbook has one; "" for an empty cell. A number whose format hides
+/// it (`;;;`) is written plainly: hidden data is still the document's.
+fn cell_text(c: &Data, shown: Option<Shown<'_>>) -> String {
+    let number = |f: f64| {
+        match shown {
+            Some(Shown::Format(format)) => format.format(f),
+            Some(Shown::Text(text)) => Some(text.to_string()),
+            None => None,
+        }
+        .map(|s| collapse(&s))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| numfmt::general(f))
+    };
     match c {
         Data::Empty => String::new(),
         Data::String(s) => collapse(s),
-        Data::Int(i) => i.to_string(),
+        Data::Int(i) if shown.is_none() => i.to_string(),
+        Data::Int(i) => number(*i as f64),
         Data::Float(f) => number(*f),
         Data::Bool(true) => "TRUE".into(),
         Data::Bool(false) => "FALSE".into(),
@@ -504,20 +857,6 @@ fn cell_text(c: &Data) -> String {
         Data::DurationIso(s) => iso_duration(s).unwrap_or_else(|| s.clone()),
         Data::Error(e) => e.to_string(),
     }
-}
-
-/// A number without float noise: whole numbers without a point, others to at most 10
-/// decimals, trailing zeros dropped.
-fn number(f: f64) -> String {
-    if !f.is_finite() {
-        return f.to_string();
-    }
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        return format!("{f:.0}");
-    }
-    let s = format!("{f:.10}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
 }
 
 /// An ISO 8601 date and time (OpenDocument's cells) as the Excel ones are written:
@@ -608,6 +947,55 @@ mod tests {
             let title = (!name.ends_with(".xls")).then_some("Privilege Log, Acme v. Widget");
             assert_eq!(x.title.as_deref(), title, "{name}");
         }
+    }
+
+    #[test]
+    fn numbers_read_as_their_formats_show_them_in_xlsx_xls_and_ods() {
+        // LibreOffice's exports of tests/fixtures/sheet/fee-schedule.fods: currency with
+        // negatives in parentheses, a percentage, thousands separators, scientific notation,
+        // and a General number.
+        for name in ["fee-schedule.xlsx", "fee-schedule.xls", "fee-schedule.ods"] {
+            let x = extract_sheet(&fixture(name)).unwrap();
+            assert_eq!(
+                x.text,
+                "# Fees: Item | Amount\n\nRetainer | $1,250.50\n\n\
+                 Refund of unearned fees | ($1,200.00)\n\nSuccess fee | 5.25%\n\n\
+                 Liability cap | 2,500,000\n\nAggregate exposure | 1.25E+09\n\n\
+                 Hourly rate, partner | 950",
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn shown_ods_numbers_keep_their_places_and_a_hostile_repeat_costs_only_the_bound() {
+        let content = |rows: &str| {
+            format!(
+                r#"<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Fees">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+            )
+        };
+        let read = |xml: String| {
+            let zip = crate::ingest::fixtures::zip(&[("content.xml".into(), xml)]);
+            Displays::read_ods(&mut zip::ZipArchive::new(Cursor::new(zip.as_slice())).unwrap())
+        };
+        // Repeated and covered cells count as columns, repeated rows as rows; a number shown
+        // as written plainly is not kept.
+        let d = read(content(
+            r#"<table:table-row table:number-rows-repeated="2"><table:covered-table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="currency" office:value="5"><text:p>$5.00</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell office:value-type="float" office:value="7"><text:p>7</text:p></table:table-cell><table:table-cell office:value-type="percentage" office:value="0.5"><text:p>50<text:s/>%</text:p><office:annotation><text:p>note</text:p></office:annotation></table:table-cell></table:table-row>"#,
+        ));
+        let shown = |at| match d.get("Fees", at) {
+            Some(Shown::Text(t)) => Some(t.to_string()),
+            _ => None,
+        };
+        assert_eq!(shown((0, 2)).as_deref(), Some("$5.00"));
+        assert_eq!(shown((1, 2)).as_deref(), Some("$5.00"));
+        assert_eq!(shown((2, 0)), None);
+        assert_eq!(shown((2, 1)).as_deref(), Some("50 %"));
+        // A billion rows of 16,384 shown cells stop at the bound, at once.
+        let d = read(content(
+            r#"<table:table-row table:number-rows-repeated="1000000000"><table:table-cell table:number-columns-repeated="16384" office:value-type="currency" office:value="1"><text:p>$1.00</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="4000000000"/>"#,
+        ));
+        assert_eq!(d.cells["Fees"].len(), MAX_SHOWN_CELLS);
     }
 
     #[test]
@@ -736,32 +1124,52 @@ mod tests {
 
     #[test]
     fn numbers_dates_and_durations_read_as_a_sheet_shows_them() {
+        let number = |f: f64| cell_text(&Data::Float(f), None);
         assert_eq!(number(125_000.0), "125000");
         assert_eq!(number(1250.5), "1250.5");
         assert_eq!(number(0.1 + 0.2), "0.3");
         assert_eq!(number(-3.25), "-3.25");
         assert_eq!(number(-1e-12), "0");
+        // With a number format, as it shows; a format that hides the value (`;;;`) or that
+        // is not rendered (a fraction) gives the plain number.
+        let money = r#"_("$"* #,##0.00_);_("$"* \(#,##0.00\);_("$"* "-"??_);_(@_)"#;
+        let with = |code: &str, value: Data| {
+            cell_text(
+                &value,
+                NumberFormat::parse(code).as_ref().map(Shown::Format),
+            )
+        };
+        assert_eq!(with(money, Data::Float(-1250.5)), "$(1,250.50)");
+        assert_eq!(with("0.0%", Data::Int(7)), "700.0%");
+        assert_eq!(with(";;;", Data::Float(3.5)), "3.5");
+        assert_eq!(with("# ?/?", Data::Float(0.5)), "0.5");
+        assert_eq!(
+            cell_text(&Data::Float(0.5), Some(Shown::Text("1/2"))),
+            "1/2"
+        );
         assert_eq!(duration(1.5), "36:00:00");
         assert_eq!(duration(0.25 + 1.0 / 86_400.0), "6:00:01");
         use calamine::{ExcelDateTime, ExcelDateTimeType};
         let date = |v: f64| {
-            cell_text(&Data::DateTime(ExcelDateTime::new(
-                v,
-                ExcelDateTimeType::DateTime,
-                false,
-            )))
+            cell_text(
+                &Data::DateTime(ExcelDateTime::new(v, ExcelDateTimeType::DateTime, false)),
+                None,
+            )
         };
         assert_eq!(date(44_259.0), "2021-03-04");
         assert_eq!(date(44_259.5), "2021-03-04 12:00");
         assert_eq!(date(0.6041666666666666), "14:30");
-        assert_eq!(cell_text(&Data::Bool(true)), "TRUE");
+        assert_eq!(cell_text(&Data::Bool(true), None), "TRUE");
         assert_eq!(iso_datetime("2021-03-04T14:30:00"), "2021-03-04 14:30");
         assert_eq!(iso_datetime("2021-03-04T00:00:00"), "2021-03-04");
         assert_eq!(iso_datetime("2021-03-04"), "2021-03-04");
         assert_eq!(iso_duration("PT36H00M00S").as_deref(), Some("36:00:00"));
         assert_eq!(iso_duration("PT1H30M15.5S").as_deref(), Some("1:30:16"));
         assert_eq!(iso_duration("P1Y2M"), None);
-        assert_eq!(cell_text(&Data::String("two\n lines".into())), "two lines");
+        assert_eq!(
+            with("0.00", Data::String("two\n lines".into())),
+            "two lines"
+        );
     }
 
     proptest! {
