@@ -563,6 +563,7 @@ fn scientific(x: f64, int_places: &[(usize, char)], decimals: usize) -> ((String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn f(value: f64, code: &str) -> String {
         format_number(value, code).unwrap_or_else(|| panic!("{code} not rendered"))
@@ -658,5 +659,30 @@ mod tests {
         assert_eq!(general(1250.5), "1250.5");
         assert_eq!(general(0.1 + 0.2), "0.3");
         assert_eq!(general(-0.0), "0");
+    }
+
+    proptest! {
+        #![proptest_config(crate::ingest::fuzz_config())]
+
+        /// A format code comes from the file, so any code, well formed or not, with any
+        /// number, gives text or `None`, never a panic.
+        #[test]
+        fn fuzz_any_code_with_any_number_never_panics(
+            code in prop_oneof![
+                "[0#?.,%Ee+\\-_*\"\\[\\]$;:/@ GgeneralRd<>=1-9a-z€()]{0,24}",
+                prop::collection::vec(
+                    prop::sample::select(vec![
+                        "0", "#", "?", ".", ",", "%", "E+", "e-", "E", ";", "\"$\"", "\\(",
+                        "_)", "* ", "[Red]", "[>=1000]", "[<0]", "[=0]", "[$€-407]", "[$-409]",
+                        "General", "@", " ", "-", "\"", "[", "]", "/", "1",
+                    ]),
+                    0..16,
+                )
+                .prop_map(|parts| parts.concat()),
+            ],
+            value in prop_oneof![any::<f64>(), -1e6f64..1e6, Just(0.0), Just(-0.0), Just(1e308)],
+        ) {
+            let _ = format_number(value, &code);
+        }
     }
 }
