@@ -11,9 +11,12 @@
 //! colours (dropped), and `General` inside a section. Rounding is Excel's: to 15 significant
 //! digits, then half away from zero.
 //!
+//! Fractions too (`# ?/?`, `# ??/??`, `?/4`, `# ??/100`): the nearest fraction with as many
+//! denominator digits as placeholders, or the fixed denominator.
+//!
 //! What is not, and left to the caller's plain number ([`format_number`] answers `None`): date
-//! and time codes (the sheet reader already writes those as ISO dates), fractions (`# ?/?`),
-//! and locale-specific digit systems (`[DBNum1]`). docs/formats.md measures the result against
+//! and time codes (the sheet reader already writes those as ISO dates) and locale-specific
+//! digit systems (`[DBNum1]`). docs/formats.md measures the result against
 //! LibreOffice on Apache POI's spreadsheets.
 
 /// A number as Excel's General format writes it, without float noise: whole numbers without a
@@ -36,7 +39,7 @@ pub fn general(f: f64) -> String {
 /// The code of a built-in number format that a file names by its id alone (ECMA-376 Part 1
 /// §18.8.30; the same ids in `.xls`): the numeric ones, with the currency formats 5 to 8,
 /// which depend on the reader's locale, taken as the United States ones. `None` for General,
-/// dates, times, fractions and text, which [`format_number`] leaves to the caller anyway.
+/// dates, times and text, which [`format_number`] leaves to the caller anyway.
 pub fn builtin(id: u32) -> Option<&'static str> {
     Some(match id {
         1 => "0",
@@ -50,6 +53,8 @@ pub fn builtin(id: u32) -> Option<&'static str> {
         9 => "0%",
         10 => "0.00%",
         11 => "0.00E+00",
+        12 => "# ?/?",
+        13 => "# ??/??",
         37 => "#,##0 ;(#,##0)",
         38 => "#,##0 ;[Red](#,##0)",
         39 => "#,##0.00;(#,##0.00)",
@@ -80,7 +85,7 @@ pub struct NumberFormat {
 
 impl NumberFormat {
     /// Parses a format code; `None` for `General`, the text format `@`, and what this module
-    /// does not render (dates, times, fractions, locale digit systems).
+    /// does not render (dates, times, locale digit systems).
     pub fn parse(code: &str) -> Option<NumberFormat> {
         let code = code.trim();
         if code.is_empty() || code.eq_ignore_ascii_case("general") || code == "@" {
@@ -222,10 +227,12 @@ enum Token {
     Exponent(char, bool),
     /// The General format inside a section.
     General,
+    /// The bar of a fraction (`# ?/?`), between numerator and denominator placeholders.
+    Slash,
 }
 
-/// The tokens of one section; `None` for what is not rendered (dates, times, fractions,
-/// conditions, unknown brackets).
+/// The tokens of one section; `None` for what is not rendered (dates, times, unknown
+/// brackets).
 fn tokens(section: &str) -> Option<Vec<Token>> {
     let chars: Vec<char> = section.chars().collect();
     let mut out = Vec::new();
@@ -269,7 +276,9 @@ fn tokens(section: &str) -> Option<Vec<Token>> {
                 exponent = true;
                 i += 1;
             }
-            '/' if out.iter().any(|t| matches!(t, Token::Digit(_))) => return None,
+            '/' if matches!(out.last(), Some(Token::Digit(_))) && !out.contains(&Token::Slash) => {
+                out.push(Token::Slash)
+            }
             'G' | 'g' if starts_with_ignore_case(&chars[i - 1..], "general") => {
                 out.push(Token::General);
                 i += "general".len() - 1;
@@ -385,6 +394,9 @@ fn round_decimal(x: f64, decimals: usize) -> (String, String) {
 
 /// Writes `x` (non-negative) with one section's tokens; `minus` puts a minus sign first.
 fn render(x: f64, tokens: &[Token], minus: bool) -> Option<String> {
+    if tokens.contains(&Token::Slash) {
+        return render_fraction(x, tokens, minus);
+    }
     // Where each part's placeholders are: integer, fraction, exponent.
     let point = tokens.iter().position(|t| *t == Token::Point);
     let exponent = tokens.iter().position(|t| matches!(t, Token::Exponent(..)));
@@ -519,9 +531,145 @@ fn render(x: f64, tokens: &[Token], minus: bool) -> Option<String> {
                 }
             }
             Token::General => out.push_str(&general(x)),
+            Token::Slash => out.push('/'),
         }
     }
     Some(out)
+}
+
+/// Writes `x` (non-negative) as a fraction (`# ?/?`, `# ??/??`, `?/4`, `# ??/100`): a whole
+/// part when the format has integer placeholders before the numerator's, then the nearest
+/// fraction whose denominator has at most as many digits as its placeholders (or the fixed
+/// denominator written in the code). A zero numerator leaves the fraction's places blank.
+fn render_fraction(x: f64, tokens: &[Token], minus: bool) -> Option<String> {
+    let slash = tokens.iter().position(|t| *t == Token::Slash)?;
+    let is_digit = |t: &Token| matches!(t, Token::Digit(_));
+    // The numerator: the placeholders just before the bar; the whole part: those before it.
+    let numerator_start = slash
+        - tokens[..slash]
+            .iter()
+            .rev()
+            .take_while(|t| is_digit(t))
+            .count();
+    let whole_places: Vec<usize> = (0..numerator_start)
+        .filter(|&i| is_digit(&tokens[i]))
+        .collect();
+    // The denominator: placeholders, or digits written out (`/4`, `/100`; a `0` in them is
+    // read as a placeholder token).
+    let denominator: Vec<&Token> = tokens[slash + 1..]
+        .iter()
+        .take_while(|t| {
+            is_digit(t) || matches!(t, Token::Literal(l) if l.len() == 1 && l.as_bytes()[0].is_ascii_digit())
+        })
+        .collect();
+    let denominator_end = slash + 1 + denominator.len();
+    let fixed: Option<u64> = denominator
+        .iter()
+        .any(|t| matches!(t, Token::Literal(_)))
+        .then(|| {
+            denominator
+                .iter()
+                .map(|t| match t {
+                    Token::Literal(l) => l.clone(),
+                    _ => "0".into(),
+                })
+                .collect::<String>()
+                .parse()
+                .ok()
+        })
+        .flatten();
+    if denominator.is_empty() || fixed == Some(0) {
+        return None;
+    }
+    let (mut whole, part) = if whole_places.is_empty() {
+        (0.0, x)
+    } else {
+        (x.trunc(), x.fract())
+    };
+    let (mut numerator, denom) = match fixed {
+        Some(d) => ((part * d as f64).round(), d as f64),
+        None => {
+            let largest = 10u64.saturating_pow(denominator.len() as u32) - 1;
+            let (n, d) = nearest_fraction(part, largest);
+            (n as f64, d as f64)
+        }
+    };
+    if !whole_places.is_empty() && numerator >= denom {
+        whole += 1.0;
+        numerator = 0.0;
+    }
+    if !(whole.is_finite() && numerator.is_finite()) || whole >= 1e15 || numerator >= 1e15 {
+        return None;
+    }
+    // A zero numerator leaves the numerator, bar and denominator blank.
+    let fraction = numerator > 0.0;
+    let mut out = String::new();
+    if minus && (whole > 0.0 || fraction) {
+        out.push('-');
+    }
+    let whole_text = if whole > 0.0 || (!fraction && !whole_places.is_empty()) {
+        format!("{whole:.0}")
+    } else {
+        String::new()
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            Token::Digit(_) if whole_places.first() == Some(&i) => out.push_str(&whole_text),
+            Token::Digit(_) if i == slash - 1 && fraction => {
+                out.push_str(&format!("{numerator:.0}"))
+            }
+            Token::Digit(_) if i < slash => {}
+            Token::Slash if fraction => out.push('/'),
+            Token::Slash => {}
+            _ if i == slash + 1 && fraction => out.push_str(&format!("{denom:.0}")),
+            _ if (slash + 1..denominator_end).contains(&i) => {}
+            Token::Literal(l) => out.push_str(l),
+            Token::Percent => out.push('%'),
+            Token::General => out.push_str(&general(x)),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// The fraction nearest `x` (non-negative) whose denominator is at most `largest`, by its
+/// continued fraction (the last convergent, or the semiconvergent after it, whichever is
+/// nearer).
+fn nearest_fraction(x: f64, largest: u64) -> (u64, u64) {
+    let largest = largest.max(1);
+    let (mut p0, mut q0, mut p1, mut q1) = (0u64, 1u64, 1u64, 0u64);
+    let mut v = x;
+    for _ in 0..64 {
+        let a = v.floor();
+        if !(0.0..1e15).contains(&a) {
+            break;
+        }
+        let a = a as u64;
+        let q2 = q0.saturating_add(a.saturating_mul(q1));
+        if q2 > largest {
+            break;
+        }
+        let p2 = p0.saturating_add(a.saturating_mul(p1));
+        (p0, q0, p1, q1) = (p1, q1, p2, q2);
+        let f = v - v.floor();
+        if f < 1e-12 {
+            break;
+        }
+        v = 1.0 / f;
+    }
+    if q1 == 0 {
+        return (x.round() as u64, 1);
+    }
+    let k = (largest - q0) / q1;
+    let semi = k
+        .checked_mul(p1)
+        .and_then(|kp| kp.checked_add(p0))
+        .zip(k.checked_mul(q1).and_then(|kq| kq.checked_add(q0)));
+    let error = |p: u64, q: u64| (x - p as f64 / q as f64).abs();
+    match semi {
+        Some((p2, q2)) if error(p2, q2) < error(p1, q1) => (p2, q2),
+        _ => (p1, q1),
+    }
 }
 
 /// The mantissa's integer and fraction digits, and the exponent, of `x` in scientific
@@ -632,6 +780,30 @@ mod tests {
     }
 
     #[test]
+    fn fractions_take_the_nearest_with_as_many_denominator_digits_or_the_fixed_one() {
+        assert_eq!(f(0.5, "# ?/?").trim(), "1/2");
+        assert_eq!(f(1.5, "# ?/?"), "1 1/2");
+        assert_eq!(f(-1.5, "# ?/?"), "-1 1/2");
+        assert_eq!(f(0.333_333_3, "# ??/??").trim(), "1/3");
+        assert_eq!(f(5.0625, "# ??/??"), "5 1/16");
+        assert_eq!(f(0.428_571_4, "# ?/?").trim(), "3/7");
+        assert_eq!(f(0.75, "?/4"), "3/4");
+        assert_eq!(f(2.5, "?/?"), "5/2", "no whole part: an improper fraction");
+        assert_eq!(f(0.5, "# ??/100").trim(), "50/100");
+        assert_eq!(
+            f(2.0, "# ?/?").trim(),
+            "2",
+            "a whole number leaves the fraction blank"
+        );
+        assert_eq!(f(0.0001, "# ?/?").trim(), "0");
+        assert_eq!(nearest_fraction(0.1, 9), (1, 9));
+        assert_eq!(nearest_fraction(0.1, 99), (1, 10));
+        // Large values cannot overflow the continued fraction's sums.
+        assert_eq!(f(9e12 + 0.5, "?/?????????"), "18000000000001/2");
+        assert_eq!(format_number(1e300, "?/?????????"), None);
+    }
+
+    #[test]
     fn scaling_commas_and_scientific_notation() {
         assert_eq!(f(1_234_567.0, "#,##0,"), "1,235");
         assert_eq!(f(1_234_567.0, "#,##0.00,,\"M\""), "1.23M");
@@ -650,7 +822,6 @@ mod tests {
             "@",
             "mm-dd-yy",
             "[h]:mm:ss",
-            "# ?/?",
             "[DBNum1]0",
             "h:mm AM/PM",
         ] {

@@ -1131,7 +1131,7 @@ mod tests {
         assert_eq!(number(-3.25), "-3.25");
         assert_eq!(number(-1e-12), "0");
         // With a number format, as it shows; a format that hides the value (`;;;`) or that
-        // is not rendered (a fraction) gives the plain number.
+        // is not rendered (a date-and-number mix) gives the plain number.
         let money = r#"_("$"* #,##0.00_);_("$"* \(#,##0.00\);_("$"* "-"??_);_(@_)"#;
         let with = |code: &str, value: Data| {
             cell_text(
@@ -1142,7 +1142,8 @@ mod tests {
         assert_eq!(with(money, Data::Float(-1250.5)), "$(1,250.50)");
         assert_eq!(with("0.0%", Data::Int(7)), "700.0%");
         assert_eq!(with(";;;", Data::Float(3.5)), "3.5");
-        assert_eq!(with("# ?/?", Data::Float(0.5)), "0.5");
+        assert_eq!(with("0.0 yy", Data::Float(0.5)), "0.5");
+        assert_eq!(with("# ?/?", Data::Float(1.5)), "1 1/2");
         assert_eq!(
             cell_text(&Data::Float(0.5), Some(Shown::Text("1/2"))),
             "1/2"
