@@ -97,6 +97,14 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         "{} files, {} chunks in the index: {} added, {} changed, {} removed, {} unchanged",
         r.files_indexed, r.chunks, r.added, r.changed, r.removed, r.unchanged
     )?;
+    if r.reread_by_newer_reader > 0 {
+        writeln!(
+            out,
+            "{} unchanged documents read again: this version of lexsearch reads their format \
+             differently from the one that indexed them",
+            r.reread_by_newer_reader
+        )?;
+    }
     writeln!(
         out,
         "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s with {} on {} ({})",

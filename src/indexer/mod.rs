@@ -165,6 +165,9 @@ pub struct IndexReport {
     pub removed: usize,
     /// Files unchanged (not read at all when size and modification time match).
     pub unchanged: usize,
+    /// Unchanged documents read again because their format's reader changed since they were
+    /// indexed ([`FileKind::reader_revision`](crate::ingest::walk::FileKind::reader_revision)).
+    pub reread_by_newer_reader: usize,
     /// Chunks in the index after the run.
     pub chunks: usize,
     /// Chunks embedded in this run.
@@ -337,7 +340,7 @@ pub fn build_index(
     } else {
         Vec::new()
     })
-    .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()));
+    .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()) || rec.read_by_an_older_reader());
     let plan = known.plan(walked.files);
     let mut report = IndexReport {
         root: root.clone(),
@@ -354,6 +357,7 @@ pub fn build_index(
         changed: 0,
         removed: 0,
         unchanged: plan.unchanged,
+        reread_by_newer_reader: 0,
         chunks: 0,
         chunks_embedded: 0,
         chunks_reused: 0,

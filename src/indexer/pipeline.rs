@@ -432,8 +432,16 @@ impl Writer<'_> {
                 Ok(Some(doc))
             }
             Classified::Reread(id) => {
+                let newer_reader = self
+                    .known
+                    .get(&doc.file.rel)
+                    .is_some_and(|(_, rec)| rec.read_by_an_older_reader());
                 self.txn.remove_document(id)?;
-                self.report.ocr.documents_reread += 1;
+                if newer_reader {
+                    self.report.reread_by_newer_reader += 1;
+                } else {
+                    self.report.ocr.documents_reread += 1;
+                }
                 Ok(Some(doc))
             }
             Classified::New => {
@@ -597,6 +605,7 @@ fn records(
         chunks: Vec::new(),
         mail: extracted.mail.map(Box::new),
         ocr,
+        reader: file.kind.reader_revision(),
     };
     (record, records)
 }

@@ -177,6 +177,7 @@ mod tests {
             chunks: Vec::new(),
             mail: None,
             ocr: None,
+            reader: 0,
         }
     }
 

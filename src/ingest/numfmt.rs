@@ -444,10 +444,9 @@ fn render(x: f64, tokens: &[Token], minus: bool) -> Option<String> {
     let x = x * 100f64.powi(percents) / 1000f64.powi(scale);
 
     // The digits to place: the integer and fraction digits, and the exponent.
-    let (int_digits, frac_digits, exp_value) = if let Some(e) = exponent {
-        let (mantissa, power) = scientific(x, &int_places, frac_places.len());
-        let _ = e;
-        (mantissa.0, mantissa.1, Some(power))
+    let (int_digits, frac_digits, exp_value) = if exponent.is_some() {
+        let ((int, frac), power) = scientific(x, &int_places, frac_places.len());
+        (int, frac, Some(power))
     } else {
         let (int, frac) = round_decimal(x, frac_places.len());
         (int, frac, None)

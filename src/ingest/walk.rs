@@ -54,6 +54,17 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// The revision of this kind's reader: raised when the reader comes to extract the same
+    /// file differently, so that a later run reads again the documents an older reader
+    /// extracted ([`DocRecord::read_by_an_older_reader`](crate::store::DocRecord::read_by_an_older_reader)).
+    /// Spreadsheets: 1 since numbers are written as their number formats show them.
+    pub fn reader_revision(self) -> u32 {
+        match self {
+            FileKind::Sheet => 1,
+            _ => 0,
+        }
+    }
+
     /// The kind for a path's extension (case-insensitive), or `None` if unsupported.
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();

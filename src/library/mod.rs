@@ -707,6 +707,7 @@ mod tests {
             chunks: Vec::new(),
             mail: None,
             ocr: None,
+            reader: 0,
         };
         let chunk = ChunkRecord {
             doc: crate::DocId(0),

@@ -807,6 +807,7 @@ pub(crate) mod test_support {
             chunks: Vec::new(),
             mail: None,
             ocr: None,
+            reader: 0,
         };
         let chunks = crate::index::test_vectors::unit_vectors(seed, 2, DIM)
             .into_iter()

@@ -40,6 +40,22 @@ pub struct DocRecord {
     /// in another language). `None` for other formats and for catalogs written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr: Option<PageOcr>,
+    /// The revision of the reader that extracted it ([`FileKind::reader_revision`]); 0 for
+    /// catalogs written before revisions were kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reader: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl DocRecord {
+    /// Whether an older reader of its format extracted it: a run then reads it again, its
+    /// file unchanged or not, so that an index takes in what the reader now extracts.
+    pub fn read_by_an_older_reader(&self) -> bool {
+        self.reader < self.kind.reader_revision()
+    }
 }
 
 /// A chunk in the catalog (its vector is stored apart, under the same id).
@@ -251,6 +267,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_record_from_before_reader_revisions_reads_as_revision_0_and_older_spreadsheets_are_read_again()
+     {
+        let old = r#"{"rel":"fees.xlsx","kind":"spreadsheet","content_hash":"h","size":3,"mtime_ns":1,"title":"Fees","decoded_from":null,"chunks":[]}"#;
+        let mut rec: DocRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec.reader, 0);
+        assert!(rec.read_by_an_older_reader());
+        rec.reader = FileKind::Sheet.reader_revision();
+        assert!(!rec.read_by_an_older_reader());
+        // Written back, the revision is kept; a revision of 0 is not written at all.
+        let again: DocRecord = serde_json::from_slice(&serde_json::to_vec(&rec).unwrap()).unwrap();
+        assert_eq!(again.reader, rec.reader);
+        rec.kind = FileKind::Text;
+        rec.reader = 0;
+        assert!(!rec.read_by_an_older_reader());
+        assert!(
+            !String::from_utf8(serde_json::to_vec(&rec).unwrap())
+                .unwrap()
+                .contains("reader")
+        );
+    }
+
+    #[test]
     fn documents_chunks_and_vectors_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let cat = Catalog::open(&dir.path().join("catalog")).unwrap();
@@ -265,6 +303,7 @@ mod tests {
             chunks: vec![ChunkId(7)],
             mail: None,
             ocr: None,
+            reader: 0,
         };
         let chunk = ChunkRecord {
             doc: DocId(1),
