@@ -798,6 +798,13 @@ fn spreadsheet_amounts_are_found_as_their_number_formats_show_them() {
     }
     let report = indexed(&model, &docs, 0);
     assert_eq!(report["files_indexed"], 3, "{report}");
+    // The catalog records that this reader read them: the next run does not read them again.
+    let again = indexed(&model, &docs, 0);
+    assert_eq!(
+        (&again["unchanged"], &again["reread_by_newer_reader"]),
+        (&3.into(), &0.into()),
+        "{again}"
+    );
     // The retainer is stored as 1250.5 with a currency format: the amount as the sheet
     // shows it finds it, in each format, and its row is the pinpoint.
     let hits = search(&docs, "$1,250.50", &["--mode", "keyword"]);
