@@ -11,7 +11,7 @@
 
 use std::io::{Cursor, Read, Write};
 
-use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
+use super::types::{Body, ExtractError, Mail, MailInfo, safe_name, utf16le};
 
 /// Attachments beyond this many in one message are ignored.
 pub const MAX_ATTACHMENTS: usize = 256;
@@ -41,12 +41,7 @@ pub(super) fn stream(cfb: &mut Cfb<'_>, path: &str) -> Option<Vec<u8>> {
 /// Unicode (`001F`) stream, else the 8-bit (`001E`) one, decoded as Windows-1252.
 fn string_prop(cfb: &mut Cfb<'_>, dir: &str, id: u16) -> Option<String> {
     if let Some(b) = stream(cfb, &format!("{dir}/__substg1.0_{id:04X}001F")) {
-        let units: Vec<u16> = b
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        let s = String::from_utf16_lossy(&units);
-        return Some(s.trim_end_matches('\0').to_string());
+        return Some(utf16le(&b).trim_end_matches('\0').to_string());
     }
     let b = stream(cfb, &format!("{dir}/__substg1.0_{id:04X}001E"))?;
     let (s, _, _) = encoding_rs::WINDOWS_1252.decode(&b);

@@ -530,7 +530,8 @@ fn render(x: f64, tokens: &[Token], minus: bool) -> Option<String> {
                 }
             }
             Token::General => out.push_str(&general(x)),
-            Token::Slash => out.push('/'),
+            // Fractions are written by `render_fraction`.
+            Token::Slash => {}
         }
     }
     Some(out)

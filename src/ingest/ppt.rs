@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::msg::{Cfb, stream};
 use super::slides::{Deck, Slide};
-use super::types::{ExtractError, u16_at, u32_at};
+use super::types::{ExtractError, latin1, u16_at, u32_at, utf16le};
 use super::word::{Block, collapse, row_text};
 
 const RT_DOCUMENT: u16 = 0x03E8;
@@ -118,15 +118,8 @@ fn find_all<'a>(data: &'a [u8], typ: u16, depth: usize, out: &mut Vec<Rec<'a>>) 
 /// ISO 8859-1).
 fn atom_text(r: &Rec<'_>) -> Option<String> {
     match r.typ {
-        RT_TEXT_CHARS => {
-            let units: Vec<u16> = r
-                .data
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            Some(String::from_utf16_lossy(&units))
-        }
-        RT_TEXT_BYTES => Some(r.data.iter().map(|&b| char::from(b)).collect()),
+        RT_TEXT_CHARS => Some(utf16le(r.data)),
+        RT_TEXT_BYTES => Some(latin1(r.data)),
         _ => None,
     }
 }

@@ -28,7 +28,7 @@ use calamine::{Data, Reader, SheetType, SheetVisible};
 use super::msg::stream;
 use super::numfmt::{self, NumberFormat};
 use super::package;
-use super::types::{ExtractError, ExtractedText, Extractor, u16_at, u32_at};
+use super::types::{ExtractError, ExtractedText, Extractor, latin1, u16_at, u32_at, utf16le};
 use super::word::{Block, Builder, collapse, row_text};
 
 /// The spreadsheet extractor.
@@ -486,19 +486,9 @@ fn biff8_string(data: &[u8], at: usize, wide_count: bool) -> Option<String> {
     let wide = data.get(at)? & 1 == 1;
     let at = at + 1;
     if wide {
-        let units: Vec<u16> = data
-            .get(at..at + 2 * count)?
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        Some(String::from_utf16_lossy(&units))
+        Some(utf16le(data.get(at..at + 2 * count)?))
     } else {
-        Some(
-            data.get(at..at + count)?
-                .iter()
-                .map(|&b| char::from(b))
-                .collect(),
-        )
+        Some(latin1(data.get(at..at + count)?))
     }
 }
 

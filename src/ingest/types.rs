@@ -108,6 +108,22 @@ pub fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     ))
 }
 
+/// UTF-16LE text (the binary formats' wide strings), unpaired surrogates replaced; an odd
+/// last byte is left out.
+pub fn utf16le(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// ISO 8859-1 text (the binary formats' "compressed" strings: UTF-16 with its high bytes
+/// left out).
+pub fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
 /// The little-endian `u32` at byte `at` of `b`, if `b` holds it.
 pub fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(
