@@ -8,7 +8,8 @@
 //! into the head's columns of the output. candle's way (split heads, `matmul`, a
 //! whole-tensor scale, a broadcast mask, `softmax_last_dim` with libm's scalar `expf`, a
 //! transpose back) spent a quarter of an int8 encoder's time in the softmax's `expf` alone
-//! (`perf`, docs/benchmarks.md). Other devices and dtypes take candle's way.
+//! (`perf`, docs/benchmarks.md). With lexsearch's CUDA kernels ([`fused_self_attention`]) the
+//! heads are split and the masked softmax taken in one pass each; elsewhere, candle's way.
 
 use candle_core::{CpuStorage, CustomOp2, D, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -37,6 +38,20 @@ pub(super) fn self_attention(qkv: &Tensor, mask: &Tensor, heads: usize) -> Resul
     let (q, k, v) = (split(0)?, split(1)?, split(2)?);
     let scores = (q.matmul(&k.t()?)? / (head_size as f64).sqrt())?;
     let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(mask)?)?;
+    probs
+        .matmul(&v)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .flatten_from(D::Minus2)
+}
+
+/// [`self_attention`] in the fused steps of `super::fused` (lexsearch's kernels on CUDA): the
+/// heads split with the queries scaled, and the mask added inside the softmax.
+pub(super) fn fused_self_attention(qkv: &Tensor, mask: &Tensor, heads: usize) -> Result<Tensor> {
+    let head_size = qkv.dim(D::Minus1)? / 3 / heads.max(1);
+    let scale = 1.0 / (head_size as f32).sqrt();
+    let (q, k, v) = super::fused::split_heads(qkv, heads, scale)?;
+    let probs = super::fused::masked_softmax(&q.matmul(&k.t()?)?, mask)?;
     probs
         .matmul(&v)?
         .transpose(1, 2)?

@@ -175,7 +175,55 @@ impl Layer {
     }
 
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        if super::fused::on(x)
+            && let Some(y) = self.forward_fused(x, mask)?
+        {
+            return Ok(y);
+        }
         self.forward_recording(x, mask, &mut None)
+    }
+
+    /// The same layer in the fused steps of `super::fused` (lexsearch's kernels on CUDA): each
+    /// bias added in one pass with the residual or the GELU after it. `None` for a layer
+    /// without biases or with int8 products, which takes [`Layer::forward_recording`].
+    fn forward_fused(&self, x: &Tensor, mask: &Tensor) -> Result<Option<Tensor>> {
+        use super::fused;
+        let (Lin::F32(qkv), Lin::F32(out), Lin::F32(inter), Lin::F32(output)) = (
+            &self.qkv,
+            &self.attention_out,
+            &self.intermediate,
+            &self.output,
+        ) else {
+            return Ok(None);
+        };
+        let (Some(b_qkv), Some(b_out), Some(b_inter), Some(b_output)) =
+            (qkv.bias(), out.bias(), inter.bias(), output.bias())
+        else {
+            return Ok(None);
+        };
+        // The product without its bias: `(n, len, in)` by the weight `(out, in)`.
+        let product = |l: &Linear, x: &Tensor| -> Result<Tensor> {
+            let (n, len, k) = x.dims3()?;
+            x.contiguous()?
+                .reshape((n * len, k))?
+                .matmul(&l.weight().t()?)?
+                .reshape((n, len, ()))
+        };
+        let qkv = fused::bias(&product(qkv, x)?, b_qkv)?;
+        let context = super::attention::fused_self_attention(&qkv, mask, self.heads)?;
+        let attended = self.attention_norm.forward(&fused::bias_residual(
+            &product(out, &context)?,
+            b_out,
+            x,
+        )?)?;
+        let inner = product(inter, &attended)?;
+        let inner = match self.act {
+            HiddenAct::Gelu => fused::bias_gelu(&inner, b_inter)?,
+            HiddenAct::GeluApproximate => fused::bias(&inner, b_inter)?.gelu()?,
+            HiddenAct::Relu => fused::bias(&inner, b_inter)?.relu()?,
+        };
+        let y = fused::bias_residual(&product(output, &inner)?, b_output, &attended)?;
+        Ok(Some(self.output_norm.forward(&y)?))
     }
 
     /// [`Layer::forward`], recording in `maxima` (when given) the largest magnitude of each
@@ -366,6 +414,108 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
         assert!(worst < 1e-6, "worst difference {worst}");
+    }
+
+    /// `shape` of values spread over about ±`scale`, the same on every run (an LCG).
+    fn pseudo(shape: impl Into<candle_core::Shape>, scale: f32, seed: u64) -> Tensor {
+        let shape = shape.into();
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let values: Vec<f32> = (0..shape.elem_count())
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect();
+        Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
+    }
+
+    /// A layer of pseudo-random weights (hidden 32, 4 heads, intermediate 64) in `dtype`.
+    fn random_layer(dtype: DType) -> Layer {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "vocab_size": 16, "hidden_size": 32, "num_hidden_layers": 1,
+            "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.0, "max_position_embeddings": 16, "type_vocab_size": 2,
+            "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+            "classifier_dropout": null, "model_type": "bert"
+        }))
+        .unwrap();
+        let shapes = [
+            ("attention.self.query", 32, 32),
+            ("attention.self.key", 32, 32),
+            ("attention.self.value", 32, 32),
+            ("attention.output.dense", 32, 32),
+            ("intermediate.dense", 64, 32),
+            ("output.dense", 32, 64),
+        ];
+        let mut tensors = std::collections::HashMap::new();
+        for (i, (name, out, inp)) in shapes.into_iter().enumerate() {
+            let w = pseudo((out, inp), 0.5, i as u64);
+            let b = pseudo(out, 0.8, 100 + i as u64);
+            tensors.insert(format!("{name}.weight"), w);
+            tensors.insert(format!("{name}.bias"), (b * (i + 1) as f64).unwrap());
+        }
+        for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            let g = (pseudo(32, 0.2, 200 + name.len() as u64) + 1.0).unwrap();
+            tensors.insert(format!("{name}.weight"), g);
+            let b = pseudo(32, 0.2, 300 + name.len() as u64);
+            tensors.insert(format!("{name}.bias"), b);
+        }
+        Layer::load(
+            VarBuilder::from_tensors(tensors, dtype, &Device::Cpu),
+            &config,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_fused_layer_computes_what_the_layer_does_with_padding_in_every_dtype() {
+        // Three texts of 7, 4 and 1 tokens in one batch of 7 positions.
+        let lengths = [7usize, 4, 1];
+        let keep: Vec<f32> = lengths
+            .iter()
+            .flat_map(|&k| (0..7).map(move |i| if i < k { 1.0 } else { 0.0 }))
+            .collect();
+        for (dtype, tolerance) in [(DType::F32, 1e-5), (DType::F16, 1e-2), (DType::BF16, 1e-1)] {
+            let layer = random_layer(dtype);
+            let x = pseudo((3, 7, 32), 1.7, 7).to_dtype(dtype).unwrap();
+            let keep = Tensor::from_vec(keep.clone(), (3, 1, 1, 7), &Device::Cpu)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap();
+            let mask = (keep.ones_like().unwrap() - keep)
+                .unwrap()
+                .affine(lowest(dtype), 0.0)
+                .unwrap();
+            let want = layer.forward_recording(&x, &mask, &mut None).unwrap();
+            let got = layer.forward_fused(&x, &mask).unwrap().expect("biases");
+            assert_eq!(got.dims(), want.dims());
+            let as_f32 = |t: &Tensor| {
+                t.to_dtype(DType::F32)
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            };
+            let (got, want) = (as_f32(&got), as_f32(&want));
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(got.iter().all(|v| v.is_finite()), "{dtype:?}");
+            assert!(worst < tolerance, "{dtype:?}: worst difference {worst}");
+        }
+    }
+
+    #[test]
+    fn the_fused_path_is_off_on_the_cpu() {
+        let x = Tensor::zeros((1, 2, 32), DType::F16, &Device::Cpu).unwrap();
+        assert!(!crate::embed::fused::on(&x));
     }
 
     #[test]

@@ -10,8 +10,13 @@
 mod attention;
 mod backbone;
 mod bert;
+// Unsafe by nature: allocating the kernels' outputs and launching them (FFI).
+#[cfg(feature = "cuda")]
+#[allow(unsafe_code)]
+mod cuda;
 mod device;
 mod encoder;
+mod fused;
 mod gemma3;
 #[cfg(feature = "hub")]
 pub mod hub;
