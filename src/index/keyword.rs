@@ -28,8 +28,8 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, SimpleTokenStream, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenStream, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -269,9 +269,7 @@ fn build_query_analyzer(exact: bool) -> TextAnalyzer {
     let stop = StopWordFilter::new(Language::English)
         .unwrap_or_else(|| StopWordFilter::remove(Vec::new()));
     if exact {
-        #[allow(clippy::expect_used)]
-        let tokenizer = RegexTokenizer::new(EXACT_PATTERN).expect("EXACT_PATTERN is a valid regex");
-        TextAnalyzer::builder(tokenizer)
+        TextAnalyzer::builder(ExactTokenizer::default())
             .filter(RemoveLongFilter::limit(60))
             .filter(LowerCaser)
             .filter_dynamic(stop)
@@ -292,12 +290,87 @@ fn exact_analyzer() -> TextAnalyzer {
 }
 
 fn build_exact_analyzer() -> TextAnalyzer {
-    #[allow(clippy::expect_used)]
-    let tokenizer = RegexTokenizer::new(EXACT_PATTERN).expect("EXACT_PATTERN is a valid regex");
-    TextAnalyzer::builder(tokenizer)
+    TextAnalyzer::builder(ExactTokenizer::default())
         .filter(RemoveLongFilter::limit(60))
         .filter(LowerCaser)
         .build()
+}
+
+/// The tokens of [`EXACT_PATTERN`], each match one token. tantivy's `RegexTokenizer` clones its
+/// `Regex` for every text, and a cloned `Regex` starts with empty caches, so the lazy DFA of
+/// this Unicode pattern was built again for every chunk: two thirds of the keyword index's
+/// indexing time (`perf`, docs/benchmarks.md). This one shares one `Regex`, caches included,
+/// between texts, clones and threads.
+#[derive(Clone)]
+struct ExactTokenizer {
+    regex: std::sync::Arc<regex::Regex>,
+    token: Token,
+}
+
+impl Default for ExactTokenizer {
+    fn default() -> Self {
+        static REGEX: OnceLock<std::sync::Arc<regex::Regex>> = OnceLock::new();
+        let regex = REGEX.get_or_init(|| {
+            #[allow(clippy::expect_used)]
+            let regex = regex::Regex::new(EXACT_PATTERN).expect("EXACT_PATTERN is a valid regex");
+            std::sync::Arc::new(regex)
+        });
+        ExactTokenizer {
+            regex: regex.clone(),
+            token: Token::default(),
+        }
+    }
+}
+
+/// The token stream of [`ExactTokenizer`].
+struct ExactStream<'a> {
+    regex: &'a regex::Regex,
+    text: &'a str,
+    /// Where the next search starts.
+    cursor: usize,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for ExactTokenizer {
+    type TokenStream<'a> = ExactStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ExactStream<'a> {
+        self.token.reset();
+        ExactStream {
+            regex: &self.regex,
+            text,
+            cursor: 0,
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for ExactStream<'_> {
+    fn advance(&mut self) -> bool {
+        // The pattern has no anchors or look-around: searching from the cursor finds what
+        // searching the rest of the text would.
+        let Some(m) = self.regex.find_at(self.text, self.cursor) else {
+            return false;
+        };
+        if m.is_empty() {
+            return false;
+        }
+        self.cursor = m.end();
+        self.token.text.clear();
+        self.token.text.push_str(m.as_str());
+        self.token.offset_from = m.start();
+        self.token.offset_to = m.end();
+        self.token.position = self.token.position.wrapping_add(1);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 /// Tokens of `text` with their byte ranges, as `analyzer` sees them.
@@ -679,7 +752,7 @@ impl KeywordIndex {
     /// A writer for adding chunks on `threads` indexing threads (1 to
     /// [`MAX_WRITER_THREADS`]): one while the encoder runs on the CPU, whose cores it needs;
     /// more where nothing else needs them (a rebuild from the catalog) or the encoder runs on
-    /// a GPU, since one thread indexes only about 2,600 chunks/s (docs/benchmarks.md).
+    /// a GPU, since one thread indexes about 10,000 chunks/s (docs/benchmarks.md).
     pub fn writer(&self, threads: usize) -> Result<KeywordWriter> {
         let threads = threads.clamp(1, MAX_WRITER_THREADS);
         let memory = (48 * 1024 * 1024 * threads).max(64 * 1024 * 1024);
@@ -1864,6 +1937,46 @@ mod tests {
         w.commit().unwrap();
         idx.reload().unwrap();
         (dir, idx)
+    }
+
+    #[test]
+    fn the_exact_tokenizer_gives_the_tokens_of_tantivys_regex_tokenizer() {
+        let texts = [
+            "Section 7.2(a) of 12 U.S.C. § 1841(c)(2) — see ¶ 4; D.C. Code § 42-3505.01.",
+            "a.. b.-c (d) e) 1/2/2020 10:30 x-y-z. Straße Ünïcödé 東京都 ٣٤ Ⅻ naïve café…",
+            "",
+            "   ...   ",
+            "trailing dash- and (open and close) 7.2.",
+            "1.2.3 (ii) (iv)(A) 26 U.S.C. §§ 501(c)(3)-(4), ¶¶ 12–14",
+        ];
+        let mut reference =
+            TextAnalyzer::builder(tantivy::tokenizer::RegexTokenizer::new(EXACT_PATTERN).unwrap())
+                .filter(RemoveLongFilter::limit(60))
+                .filter(LowerCaser)
+                .build();
+        let tokens = |analyzer: &mut TextAnalyzer, text: &str| {
+            let mut out = Vec::new();
+            let mut stream = analyzer.token_stream(text);
+            while stream.advance() {
+                let t = stream.token();
+                out.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+            }
+            out
+        };
+        let mut ours = exact_analyzer();
+        for text in texts {
+            // Twice each: the second run finds the shared caches warm.
+            for _ in 0..2 {
+                assert_eq!(
+                    tokens(&mut ours, text),
+                    tokens(&mut reference, text),
+                    "{text:?}"
+                );
+            }
+        }
+        let section = tokens(&mut ours, texts[0]);
+        assert!(section.iter().any(|t| t.0 == "7.2(a)"), "{section:?}");
+        assert!(section.iter().any(|t| t.0 == "42-3505.01"), "{section:?}");
     }
 
     #[test]

@@ -392,7 +392,7 @@ pub fn build_index(
             Staging::Fresh
         };
         if !embedder.device().is_cpu() {
-            // An encoder on a GPU outruns one keyword-indexing thread (about 2,600 chunks/s);
+            // An encoder on a GPU outruns one keyword-indexing thread (about 10,000 chunks/s);
             // the CPU's cores are free for more.
             let cores = std::thread::available_parallelism().map_or(1, usize::from);
             txn.set_keyword_threads(cores / 4);
