@@ -422,7 +422,39 @@ impl Embedder {
             .sum_keepdim(1)?
             .sqrt()?
             .clamp(1e-12, f64::MAX)?;
-        pooled.broadcast_div(&norm)?.to_vec2::<f32>()
+        let precision = if self.int8.is_some() {
+            "int8"
+        } else {
+            self.dtype.as_str()
+        };
+        finite(pooled.broadcast_div(&norm)?.to_vec2::<f32>()?, precision)
+    }
+}
+
+/// `vectors`, unless one holds a NaN or an infinity: then the error that says so and what to
+/// do. Such a vector would be stored and reused, and it breaks the graph's distances (hnsw_rs
+/// asserts on them), so none leaves the encoder.
+fn finite(vectors: Vec<Vec<f32>>, precision: &str) -> candle_core::Result<Vec<Vec<f32>>> {
+    let Some(row) = vectors
+        .iter()
+        .position(|v| v.iter().any(|x| !x.is_finite()))
+    else {
+        return Ok(vectors);
+    };
+    let what = format!(
+        "text {} of a batch of {} gave a vector with NaN or infinite values",
+        row + 1,
+        vectors.len()
+    );
+    match precision {
+        "f32" => candle_core::bail!(
+            "{what} in f32: the model's weights may hold such values; fetch the model folder \
+             again, or run one text through it with `lexsearch model check DIR`"
+        ),
+        _ => candle_core::bail!(
+            "{what} in {precision}: the model's activations overflow that precision; index with \
+             `--precision f32`"
+        ),
     }
 }
 
@@ -663,7 +695,22 @@ pub(super) fn run_batches<T: Send>(
 
 #[cfg(test)]
 mod tests {
-    use super::batch_bounds;
+    use super::{batch_bounds, finite};
+
+    #[test]
+    fn a_vector_with_nan_or_infinity_is_refused_with_what_to_do() {
+        let good = vec![vec![0.6, 0.8], vec![1.0, 0.0]];
+        assert_eq!(finite(good.clone(), "f16").unwrap(), good);
+        let nan = vec![vec![0.6, 0.8], vec![f32::NAN, 0.0]];
+        let e = finite(nan, "f16").unwrap_err().to_string();
+        assert!(
+            e.contains("text 2 of a batch of 2") && e.contains("--precision f32"),
+            "{e}"
+        );
+        let inf = vec![vec![f32::INFINITY, 0.0]];
+        let e = finite(inf, "f32").unwrap_err().to_string();
+        assert!(e.contains("in f32") && e.contains("model check"), "{e}");
+    }
 
     #[test]
     fn batches_hold_at_most_their_size_and_their_token_budget() {
