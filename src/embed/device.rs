@@ -56,6 +56,15 @@ impl DeviceSpec {
     }
 }
 
+/// Waits until the weights just loaded on `device` are there, before any other thread reads
+/// them. candle's CUDA device queues work on CUDA's per-thread default stream, which orders
+/// nothing against another thread's: the weights' uploads and casts, queued on the loading
+/// thread, could still be running when the thread that encodes (the index's encoder thread, an
+/// MCP call) starts reading them. Nothing to wait for on the CPU.
+pub(super) fn weights_ready(device: &candle_core::Device) -> candle_core::Result<()> {
+    device.synchronize()
+}
+
 /// A short name for where a model runs: `cpu`, `cuda` or `metal`.
 pub fn device_name(device: &candle_core::Device) -> &'static str {
     match device {

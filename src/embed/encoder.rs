@@ -194,6 +194,7 @@ impl Embedder {
         } else {
             None
         };
+        super::device::weights_ready(&device).map_err(weights_error)?;
 
         let info = ModelInfo {
             name: dir.file_name().map_or_else(
