@@ -167,17 +167,10 @@ mod tests {
 
     fn record(rel: &str, size: u64, mtime_ns: u64, hash: &str) -> DocRecord {
         DocRecord {
-            rel: PathBuf::from(rel),
-            kind: FileKind::Text,
             content_hash: hash.into(),
             size,
             mtime_ns,
-            title: rel.into(),
-            decoded_from: None,
-            chunks: Vec::new(),
-            mail: None,
-            ocr: None,
-            reader: 0,
+            ..DocRecord::test_text(rel)
         }
     }
 

@@ -683,7 +683,6 @@ pub fn find_index(start: &Path) -> Result<PathBuf> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::ingest::walk::FileKind;
     use crate::store::{ChunkRecord, DocRecord};
 
     fn model(fingerprint: &str) -> ModelInfo {
@@ -696,33 +695,8 @@ mod tests {
             .begin(&SettingsRequest::default(), &model("m1"), false, None)
             .unwrap();
         txn.set_root(Path::new("/docs"));
-        let doc = DocRecord {
-            rel: rel.into(),
-            kind: FileKind::Text,
-            content_hash: rel.into(),
-            size: 1,
-            mtime_ns: 1,
-            title: rel.into(),
-            decoded_from: None,
-            chunks: Vec::new(),
-            mail: None,
-            ocr: None,
-            reader: 0,
-        };
-        let chunk = ChunkRecord {
-            doc: crate::DocId(0),
-            ordinal: 0,
-            start: 0,
-            end: 4,
-            line: 1,
-            page: None,
-            page_end: None,
-            paragraph: None,
-            page_breaks: Vec::new(),
-            breadcrumb: Vec::new(),
-            text: format!("text of {rel}"),
-            embedded_hash: format!("hash of {rel}"),
-        };
+        let doc = DocRecord::test_text(rel);
+        let chunk = ChunkRecord::test_first(format!("text of {rel}"), format!("hash of {rel}"));
         txn.add_document(doc, vec![(chunk, vec![0.5, 0.5, 0.5, 0.5])])
             .unwrap();
         txn.commit(&|_| {}).unwrap()

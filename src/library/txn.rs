@@ -784,7 +784,6 @@ pub(crate) mod test_support {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::embed::ModelInfo;
-    use crate::ingest::walk::FileKind;
     use crate::library::SettingsRequest;
 
     pub(crate) const DIM: usize = 16;
@@ -797,36 +796,17 @@ pub(crate) mod test_support {
     pub(crate) fn document(n: usize, seed: u64) -> (DocRecord, Vec<(ChunkRecord, Vec<f32>)>) {
         let rel = format!("doc-{n}.txt");
         let doc = DocRecord {
-            rel: rel.clone().into(),
-            kind: FileKind::Text,
             content_hash: format!("{rel}-{seed}"),
-            size: 1,
-            mtime_ns: 1,
-            title: rel.clone(),
-            decoded_from: None,
-            chunks: Vec::new(),
-            mail: None,
-            ocr: None,
-            reader: 0,
+            ..DocRecord::test_text(&rel)
         };
         let chunks = crate::index::test_vectors::unit_vectors(seed, 2, DIM)
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                let rec = ChunkRecord {
-                    doc: DocId(0),
-                    ordinal: 0,
-                    start: 0,
-                    end: 4,
-                    line: 1,
-                    page: None,
-                    page_end: None,
-                    paragraph: None,
-                    page_breaks: Vec::new(),
-                    breadcrumb: Vec::new(),
-                    text: format!("chunk {i} of {rel}"),
-                    embedded_hash: format!("{rel}-{seed}-{i}"),
-                };
+                let rec = ChunkRecord::test_first(
+                    format!("chunk {i} of {rel}"),
+                    format!("{rel}-{seed}-{i}"),
+                );
                 (rec, v)
             })
             .collect();

@@ -50,6 +50,47 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+#[cfg(test)]
+impl DocRecord {
+    /// A text file's record for tests: `rel` as its path, hash and title, one byte, no chunks.
+    pub(crate) fn test_text(rel: &str) -> Self {
+        DocRecord {
+            rel: rel.into(),
+            kind: FileKind::Text,
+            content_hash: rel.into(),
+            size: 1,
+            mtime_ns: 1,
+            title: rel.into(),
+            decoded_from: None,
+            chunks: Vec::new(),
+            mail: None,
+            ocr: None,
+            reader: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+impl ChunkRecord {
+    /// The first chunk of document 0 for tests, on line 1 with no page or breadcrumb.
+    pub(crate) fn test_first(text: String, embedded_hash: String) -> Self {
+        ChunkRecord {
+            doc: DocId(0),
+            ordinal: 0,
+            start: 0,
+            end: 4,
+            line: 1,
+            page: None,
+            page_end: None,
+            paragraph: None,
+            page_breaks: Vec::new(),
+            breadcrumb: Vec::new(),
+            text,
+            embedded_hash,
+        }
+    }
+}
+
 impl DocRecord {
     /// Whether an older reader of its format extracted it: a run then reads it again, its
     /// file unchanged or not, so that an index takes in what the reader now extracts.
@@ -293,31 +334,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cat = Catalog::open(&dir.path().join("catalog")).unwrap();
         let doc = DocRecord {
-            rel: "a.txt".into(),
-            kind: FileKind::Text,
             content_hash: "h".into(),
             size: 3,
-            mtime_ns: 1,
             title: "A".into(),
-            decoded_from: None,
             chunks: vec![ChunkId(7)],
-            mail: None,
-            ocr: None,
-            reader: 0,
+            ..DocRecord::test_text("a.txt")
         };
         let chunk = ChunkRecord {
             doc: DocId(1),
-            ordinal: 0,
-            start: 0,
             end: 3,
-            line: 1,
-            page: None,
-            page_end: None,
-            paragraph: None,
-            page_breaks: Vec::new(),
             breadcrumb: vec!["Article 1".into()],
-            text: "abc".into(),
-            embedded_hash: "e".into(),
+            ..ChunkRecord::test_first("abc".into(), "e".into())
         };
         let v = [0.5f32, -0.25];
         cat.put_document(DocId(1), &doc, &[(ChunkId(7), chunk, &v)])
