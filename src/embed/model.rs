@@ -584,6 +584,15 @@ impl ModelFiles {
                     .collect()
             })
             .unwrap_or_default();
+        if model_type.is_empty() && archs.is_empty() {
+            return Err(ModelError::BadFile {
+                path: config_path,
+                message: "it names neither `model_type` nor `architectures`, as every Hugging \
+                          Face model's config.json does: copy the model's own config.json from its \
+                          repository"
+                    .into(),
+            });
+        }
         let arch = if archs.is_empty() {
             format!("{model_type} (no architectures field)")
         } else {
@@ -917,6 +926,18 @@ mod tests {
             {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
             {"idx": 2, "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}
         ])
+    }
+
+    #[test]
+    fn a_config_naming_no_model_type_nor_architecture_is_refused_naming_the_file() {
+        let dir = folder(json!({"hidden_size": 8}), None);
+        let err = ModelFiles::inspect(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json"), "{err}");
+        assert!(
+            err.contains("neither `model_type` nor `architectures`"),
+            "{err}"
+        );
+        assert!(!err.contains("  "), "{err}");
     }
 
     #[test]
