@@ -150,13 +150,13 @@ fn odd_files_are_decoded_reported_or_skipped_and_the_exit_code_says_so() {
         .assert()
         .success()
         .stdout(contains("latin1.txt"));
-    // No hits: exit code 1.
+    // No hits: exit code 1, and the other modes suggested, not the one just used.
     lexsearch()
         .current_dir(&docs)
         .args(["search", "zebra", "--mode", "keyword"])
         .assert()
         .code(1)
-        .stdout(contains("no hits"));
+        .stdout(contains("no hits (try --mode hybrid or --mode semantic"));
 }
 
 #[test]

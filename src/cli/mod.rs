@@ -1030,7 +1030,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
                 }
             );
         }
-        output::print_hits(&results, &request.paths, color, args.explain)?;
+        output::print_hits(&results, &request, color, args.explain)?;
     }
     Ok(if results.hits.is_empty() {
         Outcome::NoHits

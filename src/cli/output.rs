@@ -11,8 +11,7 @@ use serde::Serialize;
 use crate::embed::{DeviceSpec, Embedder, ModelFiles};
 use crate::indexer::{IndexReport, Progress};
 use crate::ingest::walk::IGNORE_FILE;
-use crate::search::glob::PathFilter;
-use crate::search::{SearchJson, SearchRequest, SearchResults};
+use crate::search::{Mode, SearchJson, SearchRequest, SearchResults};
 
 /// A progress bar over files, with chunks and throughput in its message.
 pub(super) struct IndexProgress {
@@ -447,11 +446,12 @@ fn on_disk(path: &Path, file: &str) -> std::path::PathBuf {
 
 pub(super) fn print_hits(
     results: &SearchResults,
-    paths: &PathFilter,
+    request: &SearchRequest,
     color: bool,
     explain: bool,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    let paths = &request.paths;
     if results.hits.is_empty() {
         match results.files_in_scope {
             Some(0) => writeln!(
@@ -467,7 +467,12 @@ pub(super) fn print_hits(
             )?,
             None if constraints(results).is_empty() => writeln!(
                 out,
-                "no hits (try --mode keyword or --mode semantic, or other words)"
+                "no hits (try {}, or other words)",
+                match request.mode {
+                    Mode::Hybrid => "--mode keyword or --mode semantic",
+                    Mode::Keyword => "--mode hybrid or --mode semantic",
+                    Mode::Semantic => "--mode hybrid or --mode keyword",
+                }
             )?,
             None => writeln!(
                 out,
