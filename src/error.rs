@@ -49,6 +49,18 @@ pub enum Error {
         start: PathBuf,
     },
 
+    /// The folder given as the index (`--index PATH`) holds none.
+    #[error(
+        "{} holds no lexsearch index; build one there with `lexsearch index DIR --index {}`, or \
+         pass --index the index folder itself (DIR/.lexsearch for an index built without --index)",
+        .path.display(),
+        .path.display()
+    )]
+    NotAnIndex {
+        /// The folder given.
+        path: PathBuf,
+    },
+
     /// Tesseract has no data for a language asked for with `--ocr-lang`.
     #[error(
         "Tesseract has no language data for {} (it has: {}); install it with {}, or choose \

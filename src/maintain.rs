@@ -137,8 +137,8 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
     let mut txn = Library::at(index).begin_maintenance()?;
     let (Some(manifest), Some(paths)) = (txn.base_manifest().cloned(), txn.base_paths().cloned())
     else {
-        return Err(Error::NoIndex {
-            start: index.to_path_buf(),
+        return Err(Error::NotAnIndex {
+            path: index.to_path_buf(),
         });
     };
     let mut findings = Vec::new();

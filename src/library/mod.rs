@@ -339,8 +339,8 @@ impl Library {
     /// Pins the current generation for reading: its manifest and files stay as they are for
     /// as long as the snapshot lives, whatever writers do meanwhile.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        let no_index = || Error::NoIndex {
-            start: self.dir.clone(),
+        let no_index = || Error::NotAnIndex {
+            path: self.dir.clone(),
         };
         for _ in 0..PIN_ATTEMPTS {
             let Some(name) = self.current_name()? else {
@@ -513,11 +513,17 @@ impl Library {
     /// Starts a transaction that keeps the index's own settings and model (for maintenance:
     /// `verify --repair`, `compact`). Refuses when there is no index.
     pub fn begin_maintenance(&self) -> Result<Transaction> {
+        // Before the lock, which would create the folder: a mistyped --index leaves nothing.
+        if !self.exists() {
+            return Err(Error::NotAnIndex {
+                path: self.dir.clone(),
+            });
+        }
         let lock = WriterLock::acquire(self, None)?;
         self.recover()?;
         let Some(paths) = self.current_paths()? else {
-            return Err(Error::NoIndex {
-                start: self.dir.clone(),
+            return Err(Error::NotAnIndex {
+                path: self.dir.clone(),
             });
         };
         let manifest = self.read_manifest(paths.dir())?;
@@ -866,5 +872,16 @@ mod tests {
             Library::find(other.path()),
             Err(Error::NoIndex { .. })
         ));
+    }
+
+    #[test]
+    fn maintenance_of_a_folder_without_an_index_is_refused_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("typo");
+        assert!(matches!(
+            Library::at(&missing).begin_maintenance(),
+            Err(Error::NotAnIndex { .. })
+        ));
+        assert!(!missing.exists());
     }
 }
