@@ -503,7 +503,7 @@ pub(super) fn print_hits(
         // Text files print as path:line (editors open that), at the pinpoint's line when there
         // is one; paged files name the page.
         let place = if hit.page.is_none() && hit.paragraph.is_none() {
-            format!(":{}", hit.pinpoint.as_ref().map_or(hit.line, |p| p.line))
+            format!(":{}", hit.cited_line())
         } else {
             format!("  {}", hit.place_label())
         };

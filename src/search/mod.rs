@@ -197,8 +197,14 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 43";
-    /// for a chunk over two or more pages, the page of its pinpoint first: "p. 13 (pp. 12–13)".
+    /// The line a hit is cited and opened at: its pinpoint's, else its chunk's first line.
+    pub fn cited_line(&self) -> u32 {
+        self.pinpoint.as_ref().map_or(self.line, |p| p.line)
+    }
+
+    /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 45"
+    /// (the [`cited_line`](Self::cited_line), as the CLI prints and the TUI opens it); for a
+    /// chunk over two or more pages, the page of its pinpoint first: "p. 13 (pp. 12–13)".
     /// A presentation's pages are its slides: "slide 3", "slide 4 (slides 3–4)".
     pub fn place_label(&self) -> String {
         let slides = crate::ingest::walk::FileKind::from_path(Path::new(&self.file))
@@ -215,7 +221,7 @@ impl Hit {
             },
             (Some(p), None, _) => format!("{one} {p}"),
             (None, _, Some(n)) => format!("¶ {n}"),
-            _ => format!("line {}", self.line),
+            _ => format!("line {}", self.cited_line()),
         }
     }
 }

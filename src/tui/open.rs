@@ -27,7 +27,7 @@ impl OpenTarget {
     pub fn of(hit: &Hit) -> Self {
         OpenTarget {
             path: hit.path.clone(),
-            line: hit.pinpoint.as_ref().map_or(hit.line, |p| p.line),
+            line: hit.cited_line(),
             page: hit.pinpoint.as_ref().and_then(|p| p.page).or(hit.page),
             paragraph: hit.paragraph,
         }
@@ -270,10 +270,11 @@ mod tests {
     use crate::tui::fixtures::hit;
 
     #[test]
-    fn an_editor_opens_at_the_pinpoint_line() {
+    fn an_editor_opens_at_the_pinpoint_line_the_list_shows() {
         let mut h = hit(1, "lease.txt", "Rent is due.\nThe deposit is returned.");
         h.line = 40;
         assert_eq!(OpenTarget::of(&h).line, 40);
+        assert_eq!(h.place_label(), "line 40");
         h.pinpoint = Some(crate::search::pinpoint::Pinpoint {
             start_byte: 13,
             end_byte: 37,
@@ -283,6 +284,7 @@ mod tests {
             score: 0.5,
         });
         assert_eq!(OpenTarget::of(&h).line, 41);
+        assert_eq!(h.place_label(), "line 41", "shown where it opens");
         h.path = PathBuf::from("/d/lease.txt");
         assert_eq!(place_text(&h), "/d/lease.txt:41", "copied as opened");
     }
