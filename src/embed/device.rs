@@ -61,8 +61,13 @@ impl DeviceSpec {
 /// nothing against another thread's: the weights' uploads and casts, queued on the loading
 /// thread, could still be running when the thread that encodes (the index's encoder thread, an
 /// MCP call) starts reading them. Nothing to wait for on the CPU.
-pub(super) fn weights_ready(device: &candle_core::Device) -> candle_core::Result<()> {
-    device.synchronize()
+pub(super) fn weights_ready(device: &candle_core::Device) -> Result<(), ModelError> {
+    device.synchronize().map_err(|e| {
+        ModelError::Inference(format!(
+            "the GPU did not finish loading the weights ({e}); `nvidia-smi` shows its state, \
+             and --device cpu runs without it"
+        ))
+    })
 }
 
 /// A short name for where a model runs: `cpu`, `cuda` or `metal`.

@@ -194,7 +194,7 @@ impl Embedder {
         } else {
             None
         };
-        super::device::weights_ready(&device).map_err(weights_error)?;
+        super::device::weights_ready(&device)?;
 
         let info = ModelInfo {
             name: dir.file_name().map_or_else(

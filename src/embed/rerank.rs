@@ -609,7 +609,7 @@ impl CrossEncoder {
             .map_err(weights_error)?;
         let backbone = load_backbone(family, &vb, &config).map_err(weights_error)?;
         let head = Head::load(family, &vb, &config).map_err(weights_error)?;
-        super::device::weights_ready(&device).map_err(weights_error)?;
+        super::device::weights_ready(&device)?;
 
         let count = |k: &str| config.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
         let info = RerankerInfo {
