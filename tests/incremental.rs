@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use lexsearch::indexer::{IndexOptions, Progress, build_index};
 use lexsearch::{DeviceSpec, Embedder, Library};
+use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
 use crate::common::{
@@ -77,6 +78,15 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
         (same["unchanged"].as_u64(), same["chunks_embedded"].as_u64()),
         (Some(files), Some(0))
     );
+    // And the summary says so, without a rate of nothing.
+    lexsearch()
+        .args(["index", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("nothing to embed, in "))
+        .stdout(predicates::str::contains("chunks/s").not());
 
     fs::write(
         docs.join("nda.md"),

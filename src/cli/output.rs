@@ -104,18 +104,28 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
             r.reread_by_newer_reader
         )?;
     }
-    writeln!(
-        out,
-        "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s with {} on {} ({})",
-        r.chunks_embedded,
-        r.chunks_per_second,
-        r.encoder_busy_percent,
-        r.chunks_reused,
-        r.seconds,
-        r.model,
-        r.device,
-        r.precision
-    )?;
+    let with = format!("with {} on {} ({})", r.model, r.device, r.precision);
+    if r.chunks_embedded == 0 {
+        let reused = match r.chunks_reused {
+            0 => String::new(),
+            n => format!(" ({n} chunks reused)"),
+        };
+        writeln!(
+            out,
+            "nothing to embed{reused}, in {:.1} s {with}",
+            r.seconds
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s {with}",
+            r.chunks_embedded,
+            r.chunks_per_second,
+            r.encoder_busy_percent,
+            r.chunks_reused,
+            r.seconds,
+        )?;
+    }
     writeln!(out, "index: {}", r.index.display())?;
     if r.files_indexed == 0 {
         writeln!(out, "{}", nothing_indexed(r))?;
