@@ -15,6 +15,24 @@ fn tiny(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
+fn a_folder_that_is_not_there_is_named_by_index_and_by_watch_before_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    for command in ["index", "watch"] {
+        // A model that is not there either: the folder is what is said first.
+        lexsearch()
+            .arg(command)
+            .arg(&missing)
+            .arg("--model")
+            .arg(dir.path().join("no-such-model"))
+            .assert()
+            .code(2)
+            .stderr(contains(format!("{} is not a folder", missing.display())));
+    }
+    assert!(!missing.exists());
+}
+
+#[test]
 fn searching_without_an_index_says_how_to_build_one() {
     let dir = tempfile::tempdir().unwrap();
     lexsearch()

@@ -879,7 +879,19 @@ fn load_model(dir: &Path, args: &ModelArgs, precision: Precision) -> anyhow::Res
     Ok(embedder)
 }
 
+/// Refuses a folder to index or watch that is not there, before the model loads.
+fn require_folder(dir: &Path, doing: &str) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(crate::Error::NotADirectory {
+        path: dir.to_path_buf(),
+    })
+    .with_context(|| format!("{doing} {}", dir.display()))
+}
+
 fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
+    require_folder(&args.dir, "indexing")?;
     if args.dry_run {
         return dry_run(&args);
     }

@@ -29,6 +29,8 @@ pub(super) struct WatchArgs {
 }
 
 pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
+    // The watcher's own words for it were "No path was found".
+    super::require_folder(&args.dir, "watching")?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
