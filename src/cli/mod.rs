@@ -881,13 +881,9 @@ fn load_model(dir: &Path, args: &ModelArgs, precision: Precision) -> anyhow::Res
 
 /// Refuses a folder to index or watch that is not there, before the model loads.
 fn require_folder(dir: &Path, doing: &str) -> anyhow::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    Err(crate::Error::NotADirectory {
-        path: dir.to_path_buf(),
-    })
-    .with_context(|| format!("{doing} {}", dir.display()))
+    crate::indexer::folder_to_index(dir)
+        .map(drop)
+        .with_context(|| format!("{doing} {}", dir.display()))
 }
 
 fn index(args: IndexArgs) -> anyhow::Result<Outcome> {

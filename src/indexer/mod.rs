@@ -257,14 +257,20 @@ pub struct OcrReport {
     pub documents_reread: usize,
 }
 
-/// The absolute folder to index (which must exist) and index folder of `opts`.
-fn resolve(opts: &IndexOptions) -> Result<(PathBuf, PathBuf)> {
-    let root = std::fs::canonicalize(&opts.root)
+/// The folder to index, absolute; [`Error::NotADirectory`] when it is not a folder (front
+/// ends check it before they load a model).
+pub fn folder_to_index(dir: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(dir)
         .ok()
         .filter(|p| p.is_dir())
         .ok_or_else(|| Error::NotADirectory {
-            path: opts.root.clone(),
-        })?;
+            path: dir.to_path_buf(),
+        })
+}
+
+/// The absolute folder to index (which must exist) and index folder of `opts`.
+fn resolve(opts: &IndexOptions) -> Result<(PathBuf, PathBuf)> {
+    let root = folder_to_index(&opts.root)?;
     let index_dir = std::path::absolute(&opts.index_dir)
         .map_err(|e| Error::io("resolve", &opts.index_dir, e))?;
     Ok((root, index_dir))
