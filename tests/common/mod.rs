@@ -85,16 +85,24 @@ pub fn hit_chunk_ids(v: &serde_json::Value) -> Vec<u64> {
         .collect()
 }
 
-/// Number of files directly in `dir` whose extension is `ext`.
+/// Number of files directly in `dir` whose extension is `ext` and that an index of `dir`
+/// takes: those its `.lexsearchignore` names as `/NAME` (the sample corpus's README) are left
+/// out.
 pub fn files_with_extension(dir: &Path, ext: &str) -> usize {
+    let ignored: Vec<String> = fs::read_to_string(dir.join(".lexsearchignore"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix('/'))
+        .map(str::to_owned)
+        .collect();
     fs::read_dir(dir)
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == ext)
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == ext)
+                && !ignored
+                    .iter()
+                    .any(|n| p.file_name().is_some_and(|f| f == n.as_str()))
         })
         .count()
 }
