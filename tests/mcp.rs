@@ -571,7 +571,8 @@ fn passages_like_a_hit_are_found_alike_by_the_cli_and_over_mcp() {
     );
     // A place that names no passage, and one that is not FILE:LINE.
     for (like, says) in [
-        ("nowhere.txt:3", "no passage at line 3 of \"nowhere.txt\""),
+        ("nowhere.txt:3", "the index has no file \"nowhere.txt\""),
+        (&format!("{file}:100000"), "indexed passages end at line"),
         (file, "give FILE:LINE"),
     ] {
         let refused = lexsearch()

@@ -27,7 +27,7 @@ use crate::search::fusion::Fusion;
 use crate::search::glob::PathFilter;
 use crate::search::pinpoint::PinpointSettings;
 use crate::search::rerank::DEFAULT_RERANK_TOP;
-use crate::search::{Mode, SearchRequest, Searcher};
+use crate::search::{Mode, PassageAt, SearchRequest, Searcher};
 
 /// Local, private, hybrid semantic search for legal documents.
 ///
@@ -1067,15 +1067,19 @@ fn passage_at(searcher: &Searcher, place: &str) -> anyhow::Result<crate::ids::Ch
     if let Ok(rel) = Path::new(file).strip_prefix(root) {
         names.push(rel.to_string_lossy().replace('\\', "/"));
     }
+    // The first name the index has a file of says what is wrong, else the name as given.
+    let mut miss = None;
     for name in &names {
-        if let Some(id) = searcher.chunk_at(name, line)? {
-            return Ok(id);
+        match searcher.chunk_at(name, line)? {
+            PassageAt::Found(id) => return Ok(id),
+            PassageAt::NoFile if miss.is_some() => {}
+            at => miss = Some((name, at)),
         }
     }
+    let (name, at) = miss.unwrap_or((&names[0], PassageAt::NoFile));
     anyhow::bail!(
-        "--like {place:?}: the index has no passage at line {line} of {file:?} (a file as a \
-         hit names it, from {}, and a line inside it)",
-        root.display()
+        "--like {place:?}: no passage at line {line}: {}",
+        at.why(name, root)
     )
 }
 

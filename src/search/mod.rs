@@ -355,6 +355,66 @@ pub struct Searcher {
 /// The chunks of the files a path filter keeps (`None`: every file's) and how many files.
 type Scope = (Option<ChunkSet>, usize);
 
+/// What a place (`FILE:LINE`) names in an index ([`Searcher::chunk_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassageAt {
+    /// The passage holding the line: of those that begin at or before it, the one that
+    /// begins last. A line between two passages (a blank line before a heading) gives the
+    /// passage after it, and a line before the first passage the first.
+    Found(ChunkId),
+    /// The index has no file of that name.
+    NoFile,
+    /// The file's passages end before the line.
+    PastEnd {
+        /// The last line of the file's last passage.
+        last_line: u32,
+    },
+}
+
+impl PassageAt {
+    /// Why no passage of `file` is at the place, and what to give instead (`root`: the
+    /// indexed folder, which files are named from).
+    pub fn why(&self, file: &str, root: &Path) -> String {
+        match self {
+            PassageAt::Found(_) => format!("{file:?} has a passage there"),
+            PassageAt::NoFile => format!(
+                "the index has no file {file:?}: name it as a hit does, from {}",
+                root.display()
+            ),
+            PassageAt::PastEnd { last_line } => {
+                format!("{file:?}'s indexed passages end at line {last_line}")
+            }
+        }
+    }
+}
+
+/// One passage of a file: its first and last lines, its first byte and its chunk.
+struct PassageSpan {
+    first: u32,
+    last: u32,
+    start: usize,
+    id: ChunkId,
+}
+
+/// The passage of `spans` (one file's) at `line` ([`PassageAt`]).
+fn passage_at_line(spans: &[PassageSpan], line: u32) -> PassageAt {
+    let holding = spans
+        .iter()
+        .filter(|s| s.first <= line && line <= s.last)
+        .max_by_key(|s| (s.first, s.start));
+    if let Some(s) = holding {
+        return PassageAt::Found(s.id);
+    }
+    let Some(last_line) = spans.iter().map(|s| s.last).max() else {
+        return PassageAt::NoFile;
+    };
+    spans
+        .iter()
+        .filter(|s| s.first > line)
+        .min_by_key(|s| (s.first, s.start))
+        .map_or(PassageAt::PastEnd { last_line }, |s| PassageAt::Found(s.id))
+}
+
 /// What a search for passages like a chunk needs ([`Searcher::like`]).
 struct Like {
     /// The chunk's vector.
@@ -680,38 +740,46 @@ impl Searcher {
         }
     }
 
-    /// The chunk of `file` (relative to the indexed folder, as hits name it) that holds
-    /// `line` (1-based, as hits give it): of the chunks that begin at or before it, the one
-    /// that begins last. `None` when the index has no such file or the file no such line.
-    pub fn chunk_at(&self, file: &str, line: u32) -> Result<Option<ChunkId>> {
-        let chunks = self.chunks_of_file(file)?;
-        let holding = |c: &&StoredChunk| {
-            let last = c.line as usize + c.text.matches('\n').count();
-            c.line <= line && line as usize <= last
-        };
-        Ok(chunks
+    /// The passage of `file` (relative to the indexed folder, as hits name it) at `line`
+    /// (1-based, as hits give it; see [`PassageAt`]).
+    pub fn chunk_at(&self, file: &str, line: u32) -> Result<PassageAt> {
+        let spans: Vec<PassageSpan> = self
+            .chunks_of_file(file)?
             .iter()
-            .filter(holding)
-            .max_by_key(|c| (c.line, c.range.start))
-            .map(|c| c.chunk_id))
+            .map(|c| PassageSpan {
+                first: c.line,
+                last: c.line.saturating_add(c.text.matches('\n').count() as u32),
+                start: c.range.start,
+                id: c.chunk_id,
+            })
+            .collect();
+        Ok(passage_at_line(&spans, line))
     }
 
     /// The chunk at `place`, `FILE:LINE` as hits name them (a query's `like:`).
     fn chunk_at_place(&self, place: &str) -> Result<ChunkId> {
-        let found = match place.rsplit_once(':') {
+        let at = match place.rsplit_once(':') {
             Some((file, line)) => match line.trim().parse::<u32>() {
-                Ok(line) => self.chunk_at(file, line)?,
+                Ok(line) => Some(self.chunk_at(file, line)?),
                 Err(_) => None,
             },
             None => None,
         };
-        found.ok_or_else(|| {
-            Error::InvalidSetting(format!(
+        match at {
+            Some(PassageAt::Found(id)) => Ok(id),
+            Some(miss) => Err(Error::InvalidSetting(format!(
+                "like:{place} names no passage of the index: {}",
+                miss.why(
+                    &place[..place.rfind(':').unwrap_or(0)],
+                    &self.manifest().root
+                )
+            ))),
+            None => Err(Error::InvalidSetting(format!(
                 "like:{place} names no passage of the index: give like:FILE:LINE, the file as a \
                  hit names it (quoted if it has spaces: like:\"my lease.txt:27\") and a line \
                  inside it"
-            ))
-        })
+            ))),
+        }
     }
 
     /// A chunk's stored fields: text, place, document.
@@ -1206,5 +1274,50 @@ impl Searcher {
             to: ops.to,
             like: like_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Passages of lines 1–3, 5–9 and 7–12 (overlapping), and 15–15.
+    fn spans() -> Vec<PassageSpan> {
+        [(1, 3, 0), (5, 9, 40), (7, 12, 90), (15, 15, 200)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (first, last, start))| PassageSpan {
+                first,
+                last,
+                start,
+                id: ChunkId(i as u64),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_names_the_passage_holding_it_the_one_after_a_gap_and_none_past_the_end() {
+        let at = |line| passage_at_line(&spans(), line);
+        assert_eq!(at(2), PassageAt::Found(ChunkId(0)));
+        // Held by two: the one that begins last.
+        assert_eq!(at(8), PassageAt::Found(ChunkId(2)));
+        assert_eq!(at(6), PassageAt::Found(ChunkId(1)));
+        // Between passages (a blank line before a heading): the passage after it.
+        assert_eq!(at(4), PassageAt::Found(ChunkId(1)));
+        assert_eq!(at(13), PassageAt::Found(ChunkId(3)));
+        // Before the first: the first.
+        assert_eq!(at(0), PassageAt::Found(ChunkId(0)));
+        assert_eq!(at(16), PassageAt::PastEnd { last_line: 15 });
+        assert_eq!(passage_at_line(&[], 1), PassageAt::NoFile);
+    }
+
+    #[test]
+    fn a_place_without_a_passage_says_whether_the_file_or_the_line_is_wrong() {
+        let root = Path::new("/matters/acme");
+        let no_file = PassageAt::NoFile.why("leases/b.txt", root);
+        assert!(no_file.contains("no file \"leases/b.txt\""), "{no_file}");
+        assert!(no_file.contains("/matters/acme"), "{no_file}");
+        let past = PassageAt::PastEnd { last_line: 77 }.why("nda.md", root);
+        assert!(past.contains("end at line 77"), "{past}");
     }
 }
