@@ -81,7 +81,9 @@ pub fn load_queries(path: &Path) -> Result<Vec<Query>> {
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| {
                 Error::InvalidSetting(format!(
-                    "{} line {}: not a query: {e}",
+                    "{} line {}: not a query: {e}; each line is one JSON object, \
+                     {{\"id\", \"query\", \"relevant\": [{{\"file\", \"start\", \"end\"}}]}} \
+                     (LegalBench-RAG's format)",
                     path.display(),
                     i + 1
                 ))
@@ -286,6 +288,20 @@ mod tests {
             start,
             end,
         }
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_query_is_named_with_the_format_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.jsonl");
+        let good = r#"{"id": "a", "query": "term", "relevant": [{"file": "x.txt", "start": 0, "end": 4}]}"#;
+        std::fs::write(&path, format!("{good}\n\n{{\"bad\": 1}}\n")).unwrap();
+        let err = load_queries(&path).unwrap_err().to_string();
+        assert!(err.contains("q.jsonl line 3: not a query"), "{err}");
+        assert!(err.contains("missing field `id`"), "{err}");
+        assert!(err.contains(r#"{"id", "query", "relevant""#), "{err}");
+        std::fs::write(&path, format!("{good}\n")).unwrap();
+        assert_eq!(load_queries(&path).unwrap().len(), 1);
     }
 
     #[test]
