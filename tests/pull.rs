@@ -257,6 +257,24 @@ fn a_broken_download_resumes_where_it_stopped_and_the_model_is_found_by_name() {
     );
     let dest = cache.join("lexsearch/models/test-org/tiny-model");
     assert!(!dest.exists(), "an incomplete pull must not be installed");
+    // `model list` shows the pull as interrupted, and says how to resume it.
+    let list = |json: bool| {
+        let mut cmd = lexsearch();
+        cmd.env("XDG_CACHE_HOME", &cache).args(["model", "list"]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd
+    };
+    let listed = success_json(&mut list(true));
+    assert_eq!(listed["models"][0]["name"], REPO, "{listed}");
+    assert_eq!(listed["models"][0]["kind"], "interrupted", "{listed}");
+    let text = list(false).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&text);
+    assert!(
+        text.contains(&format!("`lexsearch model pull {REPO}` resumes it")),
+        "{text}"
+    );
 
     let report = success_json(&mut pull(&hub, &cache, REPO));
     assert_eq!(report["commit"], COMMIT);
@@ -306,6 +324,15 @@ fn a_broken_download_resumes_where_it_stopped_and_the_model_is_found_by_name() {
     );
     assert_eq!(check["ok"], true, "{check}");
     assert_eq!(check["model"], dest.display().to_string());
+    // And `model list` names it as --model takes it, with the commit it was pulled at.
+    let listed = success_json(&mut list(true));
+    let models = listed["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "{listed}");
+    assert_eq!(
+        (&models[0]["name"], &models[0]["kind"], &models[0]["commit"]),
+        (&REPO.into(), &"embedding".into(), &COMMIT.into())
+    );
+    assert_eq!(models[0]["path"], dest.display().to_string());
 
     let again = success_json(&mut pull(&hub, &cache, REPO));
     assert_eq!(again["up_to_date"], true);

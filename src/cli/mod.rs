@@ -683,6 +683,13 @@ enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the models in the model cache: the default one, those `model pull` fetched (the
+    /// name each takes as --model or --rerank), and pulls that were interrupted.
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Download a model from the Hugging Face hub (or the server in HF_ENDPOINT) into the model
     /// cache, resumably and checked against the hub's checksums; `--model ORG/NAME` then finds
     /// it. Only config, tokenizer, safetensors weights and sentence-transformers modules are
@@ -760,6 +767,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             revision,
             json,
         }) => pull::run(&name, &revision, json),
+        Command::Model(ModelCommand::List { json }) => {
+            output::model_list(&crate::embed::model_cache_dir(), json)
+        }
         Command::Tui(args) => tui(args),
         Command::Embed(args) => embed::run(args),
         Command::Rerank(args) => rerank::run(args),
@@ -837,7 +847,7 @@ impl Cli {
                 Command::Status(_)
                 | Command::Verify(_)
                 | Command::Compact(_)
-                | Command::Model(ModelCommand::Pull { .. }),
+                | Command::Model(ModelCommand::Pull { .. } | ModelCommand::List { .. }),
             )
             | None => DeviceSpec::Cpu,
         };

@@ -625,6 +625,66 @@ struct ModelCheck {
     fix: Option<String>,
 }
 
+/// `model list`: the models in `cache`, one line each (or JSON).
+pub(super) fn model_list(cache: &Path, json: bool) -> anyhow::Result<super::Outcome> {
+    use crate::embed::cache::{CachedKind, cached_models};
+    let models = cached_models(cache);
+    if json {
+        let v = serde_json::json!({"cache": cache, "models": models});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(super::Outcome::Ok);
+    }
+    if models.is_empty() {
+        println!(
+            "no models in {}: scripts/fetch-model installs the default one ({}), and \
+             `lexsearch model pull ORG/NAME` fetches others",
+            cache.display(),
+            crate::embed::DEFAULT_MODEL_NAME
+        );
+        return Ok(super::Outcome::Ok);
+    }
+    println!("models in {}:", cache.display());
+    let width = models
+        .iter()
+        .map(|m| m.name.len() + if m.default { 2 } else { 0 })
+        .max()
+        .unwrap_or(0)
+        + 2;
+    for m in &models {
+        let name = format!("{}{}", m.name, if m.default { " *" } else { "" });
+        let what = match m.kind {
+            CachedKind::Embedding => "embedding model".to_owned(),
+            CachedKind::CrossEncoder => "cross-encoder (--rerank)".to_owned(),
+            CachedKind::Interrupted => format!(
+                "interrupted pull: `lexsearch model pull {}` resumes it",
+                m.name
+            ),
+            CachedKind::Unreadable => format!(
+                "config.json missing or unreadable: `lexsearch model check {}` says why",
+                m.path.display()
+            ),
+        };
+        let arch = m
+            .architecture
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default();
+        let commit = m
+            .commit
+            .as_deref()
+            .map(|c| format!(", pulled at {}", &c[..c.len().min(12)]))
+            .unwrap_or_default();
+        println!(
+            "  {name:<width$}{what}{arch}, {:.1} MB{commit}",
+            m.bytes as f64 / 1e6
+        );
+    }
+    if models.iter().any(|m| m.default) {
+        println!("* the default, used when no --model is given");
+    }
+    Ok(super::Outcome::Ok)
+}
+
 /// `model check`: every step of loading a model, reported one by one.
 pub(super) fn model_check(
     dir: &Path,

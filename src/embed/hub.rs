@@ -23,8 +23,7 @@ use sha2::Digest;
 /// The public hub, used when `HF_ENDPOINT` is not set.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
-/// The file in a pulled folder that records where it came from.
-pub const PULL_RECORD: &str = ".lexsearch-pull.json";
+pub use super::cache::PULL_RECORD;
 
 /// Why a pull failed. Each message names the model, file or server, and what to do.
 #[derive(Debug, thiserror::Error)]

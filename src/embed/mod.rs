@@ -10,6 +10,7 @@
 mod attention;
 mod backbone;
 mod bert;
+pub mod cache;
 // Unsafe by nature: allocating the kernels' outputs and launching them (FFI).
 #[cfg(feature = "cuda")]
 #[allow(unsafe_code)]
