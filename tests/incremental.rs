@@ -185,6 +185,61 @@ fn an_interrupted_run_leaves_the_index_intact_and_the_next_run_reuses_its_vector
     assert_eq!(report.chunks_embedded + report.chunks_reused, report.chunks);
 }
 
+#[test]
+fn copies_of_a_file_in_many_folders_take_the_first_copys_vectors_instead_of_being_embedded_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    // The same file under the same name in 40 matter folders: the same embedded texts (the
+    // name and the text are what the encoder sees), and one file that differs.
+    for i in 0..40 {
+        fs::create_dir_all(docs.join(format!("matter-{i}"))).unwrap();
+        fs::copy(
+            sample_corpus().join("nda.md"),
+            docs.join(format!("matter-{i}/nda.md")),
+        )
+        .unwrap();
+    }
+    fs::copy(
+        sample_corpus().join("last-will.txt"),
+        docs.join("last-will.txt"),
+    )
+    .unwrap();
+    let report = index_json(&model, &docs);
+    let chunks = report["chunks"].as_u64().unwrap();
+    let embedded = report["chunks_embedded"].as_u64().unwrap();
+    let reused = report["chunks_reused"].as_u64().unwrap();
+    eprintln!("{chunks} chunks, {embedded} embedded, {reused} reused");
+    assert_eq!(embedded + reused, chunks);
+    // Copies in the groups still with the encoder when the first copy's vectors are written
+    // are embedded again (a few groups at most); all later ones reuse them.
+    assert!(embedded * 4 < chunks, "{embedded} of {chunks} embedded");
+    // Each copy's chunks have the first copy's vectors: a passage finds its copies first,
+    // every one at the same score.
+    let like = success_json(lexsearch().current_dir(&docs).args([
+        "search",
+        "--json",
+        "-k",
+        "12",
+        "--like",
+        "matter-7/nda.md:1",
+    ]));
+    let hits = like["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 12, "{like}");
+    assert!(
+        hits.iter()
+            .all(|h| h["file"].as_str().unwrap().ends_with("nda.md")
+                && h["score"] == hits[0]["score"]),
+        "{like}"
+    );
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
 #[cfg(unix)]
 #[test]
 fn kill_9_at_twenty_points_never_breaks_the_index() {

@@ -172,7 +172,8 @@ pub struct IndexReport {
     pub chunks: usize,
     /// Chunks embedded in this run.
     pub chunks_embedded: usize,
-    /// Chunks of new or changed files whose vectors were reused (same embedded text).
+    /// Chunks of new or changed files whose vectors were reused (same embedded text, from an
+    /// earlier run or from another copy in this one).
     pub chunks_reused: usize,
     /// Removed vectors still in the graph (filtered at query time).
     pub tombstones: usize,

@@ -61,6 +61,14 @@ struct Embedding {
     vectors: Vec<Option<Vec<f32>>>,
 }
 
+/// Documents sent to the encoder together, and for each text they need (in order) the index
+/// of its vector among those the encoder returns: a text that occurs more than once in the
+/// group is embedded once.
+struct InFlight {
+    docs: Vec<Embedding>,
+    slots: Vec<usize>,
+}
+
 /// Documents waiting for their vectors, embedded together so batches are full.
 #[derive(Default)]
 struct Pending {
@@ -115,6 +123,7 @@ pub(super) fn run(
         embedder,
         report,
         progress,
+        embedded: Default::default(),
     };
     let producers = extract_threads.map_or_else(|| producer_threads(embedder), |n| n.max(1));
     let group = EMBED_GROUP.max(4 * embedder.batch_size());
@@ -187,7 +196,7 @@ pub(super) fn run(
                     let Some(doc) = writer.classify(*doc)? else {
                         continue;
                     };
-                    let doc = writer.embedding_texts(doc, reuse);
+                    let doc = writer.embedding_texts(doc, reuse)?;
                     pending.texts += doc.vectors.iter().filter(|v| v.is_none()).count();
                     pending.docs.push(doc);
                     if pending.texts >= group {
@@ -380,6 +389,11 @@ struct Writer<'a> {
     embedder: &'a Embedder,
     report: &'a mut IndexReport,
     progress: &'a dyn Progress,
+    /// Texts embedded in this run, by their hash's 32 bytes (a third of the hex's memory),
+    /// with the document and chunk that stored the vector: a later chunk of the same text (a
+    /// file copied into several folders, an attachment sent many times) takes it instead of
+    /// being embedded again.
+    embedded: std::collections::HashMap<blake3::Hash, (DocId, usize)>,
 }
 
 impl Writer<'_> {
@@ -451,9 +465,9 @@ impl Writer<'_> {
         }
     }
 
-    /// The texts to embed for a document's chunks, with vectors reused where an earlier run
-    /// embedded exactly the same text.
-    fn embedding_texts(&self, doc: Prepared, reuse: &Reuse) -> Embedding {
+    /// The texts to embed for a document's chunks, with vectors reused where an earlier run,
+    /// or this one, embedded exactly the same text.
+    fn embedding_texts(&mut self, doc: Prepared, reuse: &Reuse) -> Result<Embedding> {
         let prompt = self.embedder.document_prompt();
         let mut texts = Vec::with_capacity(doc.chunks.len());
         let mut hashes = Vec::with_capacity(doc.chunks.len());
@@ -465,40 +479,57 @@ impl Writer<'_> {
                 embedding_text(&doc.file, &doc.title, &c.breadcrumb, body, self.context)
             );
             let hash = blake3::hash(t.as_bytes()).to_hex().to_string();
-            vectors.push(reuse.vector(&hash));
+            let vector = match reuse.vector(&hash) {
+                Some(v) => Some(v),
+                None => match blake3::Hash::from_hex(&hash)
+                    .ok()
+                    .and_then(|k| self.embedded.get(&k))
+                {
+                    Some(&(doc, ordinal)) => self.txn.added_vector(doc, ordinal)?,
+                    None => None,
+                },
+            };
+            vectors.push(vector);
             hashes.push(hash);
             texts.push(t);
         }
-        Embedding {
+        Ok(Embedding {
             doc,
             texts,
             hashes,
             vectors,
-        }
+        })
     }
 
-    /// Tokenizes the texts the pending documents need and hands them to the encoder thread;
-    /// the documents wait in `in_flight` for their vectors.
+    /// Tokenizes the texts the pending documents need, each distinct text once, and hands
+    /// them to the encoder thread; the documents wait in `in_flight` for their vectors.
     fn submit(
         &mut self,
         pending: &mut Pending,
         jobs: &mpsc::SyncSender<Tokenized>,
-        in_flight: &mut VecDeque<Vec<Embedding>>,
+        in_flight: &mut VecDeque<InFlight>,
     ) -> Result<()> {
         let docs = std::mem::take(&mut pending.docs);
         pending.texts = 0;
         if docs.is_empty() {
             return Ok(());
         }
-        let missing: Vec<&str> = docs
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        let slots = docs
             .iter()
-            .flat_map(|d| d.texts.iter().zip(&d.vectors))
+            .flat_map(|d| d.texts.iter().zip(&d.hashes).zip(&d.vectors))
             .filter(|(_, v)| v.is_none())
-            .map(|(t, _)| t.as_str())
+            .map(|((t, h), _)| {
+                *index.entry(h.as_str()).or_insert_with(|| {
+                    distinct.push(t.as_str());
+                    distinct.len() - 1
+                })
+            })
             .collect();
-        let tokenized = self.embedder.tokenize(&missing)?;
+        let tokenized = self.embedder.tokenize(&distinct)?;
         jobs.send(tokenized).map_err(|_| encoder_stopped())?;
-        in_flight.push_back(docs);
+        in_flight.push_back(InFlight { docs, slots });
         Ok(())
     }
 
@@ -507,7 +538,7 @@ impl Writer<'_> {
     fn write_embedded(
         &mut self,
         done: &mpsc::Receiver<Embedded>,
-        in_flight: &mut VecDeque<Vec<Embedding>>,
+        in_flight: &mut VecDeque<InFlight>,
         wait: bool,
     ) -> Result<()> {
         while !in_flight.is_empty() {
@@ -522,35 +553,54 @@ impl Writer<'_> {
             };
             let (vectors, seconds) = result?;
             self.report.encoder_seconds += seconds;
-            if let Some(docs) = in_flight.pop_front() {
-                self.write_group(docs, vectors)?;
+            if let Some(group) = in_flight.pop_front() {
+                self.write_group(group, vectors)?;
             }
         }
         Ok(())
     }
 
-    /// Writes a group of documents, taking the vectors of their new texts from `fresh`.
-    fn write_group(&mut self, docs: Vec<Embedding>, fresh: Vec<Vec<f32>>) -> Result<()> {
-        let mut fresh = fresh.into_iter();
-        for d in docs {
+    /// Writes a group of documents, taking the vectors of their new texts from `fresh` (one
+    /// per distinct text, as [`InFlight::slots`] maps them).
+    fn write_group(&mut self, group: InFlight, fresh: Vec<Vec<f32>>) -> Result<()> {
+        let short = || crate::embed::ModelError::Inference("fewer vectors than texts".into());
+        if group.slots.iter().any(|&i| i >= fresh.len()) {
+            return Err(short().into());
+        }
+        self.report.chunks_embedded += fresh.len();
+        let mut slots = group.slots.into_iter();
+        let mut first_use = vec![true; fresh.len()];
+        for d in group.docs {
             let n = d.doc.chunks.len();
             let mut vectors = Vec::with_capacity(n);
-            for v in d.vectors {
+            // The chunks whose vector the encoder computed here, for later copies of the text.
+            let mut computed = Vec::new();
+            for (ordinal, v) in d.vectors.into_iter().enumerate() {
                 match v {
                     Some(v) => {
                         self.report.chunks_reused += 1;
                         vectors.push(v);
                     }
                     None => {
-                        self.report.chunks_embedded += 1;
-                        vectors.push(fresh.next().ok_or_else(|| {
-                            crate::embed::ModelError::Inference("fewer vectors than texts".into())
-                        })?);
+                        let i = slots.next().ok_or_else(short)?;
+                        if std::mem::take(&mut first_use[i]) {
+                            computed.push(ordinal);
+                        } else {
+                            self.report.chunks_reused += 1;
+                        }
+                        vectors.push(fresh[i].clone());
                     }
                 }
             }
+            let keys: Vec<(blake3::Hash, usize)> = computed
+                .iter()
+                .filter_map(|&o| Some((blake3::Hash::from_hex(&d.hashes[o]).ok()?, o)))
+                .collect();
             let (record, chunks) = records(d.doc, d.hashes, vectors);
-            self.txn.add_document(record, chunks)?;
+            let doc = self.txn.add_document(record, chunks)?;
+            for (key, ordinal) in keys {
+                self.embedded.entry(key).or_insert((doc, ordinal));
+            }
             self.progress.chunks_done(n);
         }
         Ok(())

@@ -529,6 +529,20 @@ impl Transaction {
         self.staged.as_mut().ok_or(Error::Cancelled)
     }
 
+    /// The vector this transaction stored for chunk `ordinal` of document `doc` (one it
+    /// added), or `None`: what a chunk of the same embedded text later in the run reuses.
+    pub fn added_vector(&mut self, doc: DocId, ordinal: usize) -> Result<Option<Vec<f32>>> {
+        let s = self.staged()?;
+        match s
+            .catalog
+            .document(doc)?
+            .and_then(|d| d.chunks.get(ordinal).copied())
+        {
+            Some(id) => s.catalog.vector(id),
+            None => Ok(None),
+        }
+    }
+
     /// Adds a document with its chunks and their vectors, handing out their ids: chunks to
     /// the keyword index and the catalog, the document record last (a document is in the
     /// catalog only with all its chunks). `doc.chunks`, and each chunk's `doc` and

@@ -222,6 +222,16 @@ impl Catalog {
             .collect()
     }
 
+    /// A document's record.
+    pub fn document(&self, id: DocId) -> Result<Option<DocRecord>> {
+        let Some(raw) = self.docs.get(id.to_key()).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&raw)
+            .map(Some)
+            .map_err(|e| self.corrupt(format!("document {}: {e}", id.0)))
+    }
+
     /// Removes a document with its chunks and their vectors; returns its chunk ids.
     pub fn delete_document(&self, id: DocId) -> Result<Vec<ChunkId>> {
         let Some(raw) = self.docs.remove(id.to_key()).map_err(|e| self.err(e))? else {
