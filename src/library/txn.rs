@@ -876,6 +876,21 @@ mod tests {
     }
 
     #[test]
+    fn a_vector_added_in_the_run_is_read_back_by_document_and_ordinal() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let (doc, chunks) = document(0, 7);
+        let want: Vec<Vec<f32>> = chunks.iter().map(|(_, v)| v.clone()).collect();
+        let id = txn.add_document(doc, chunks).unwrap();
+        for (ordinal, v) in want.iter().enumerate() {
+            assert_eq!(txn.added_vector(id, ordinal).unwrap().as_ref(), Some(v));
+        }
+        assert_eq!(txn.added_vector(id, want.len()).unwrap(), None);
+        assert_eq!(txn.added_vector(DocId(id.0 + 1), 0).unwrap(), None);
+    }
+
+    #[test]
     fn the_graph_grows_while_documents_are_added_and_commits_with_every_vector_and_tombstone() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
