@@ -42,10 +42,12 @@ fn indexed(model: &Path, docs: &Path, code: i32) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The hits for `query`, each file's chunk its own hit: the tests hold one text in several
+/// formats, and each format's extraction is what they check.
 fn search(docs: &Path, query: &str, extra: &[&str]) -> Vec<Value> {
     let out = lexsearch()
         .current_dir(docs)
-        .args(["search", query, "--json", "-k", "5"])
+        .args(["search", query, "--json", "--each-copy", "-k", "5"])
         .args(extra)
         .output()
         .unwrap();

@@ -220,6 +220,7 @@ fn copies_of_a_file_in_many_folders_take_the_first_copys_vectors_instead_of_bein
     let like = success_json(lexsearch().current_dir(&docs).args([
         "search",
         "--json",
+        "--each-copy",
         "-k",
         "12",
         "--like",
@@ -238,6 +239,117 @@ fn copies_of_a_file_in_many_folders_take_the_first_copys_vectors_instead_of_bein
         .arg("verify")
         .assert()
         .success();
+}
+
+#[test]
+fn a_passage_that_other_files_hold_word_for_word_is_one_hit_naming_their_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    copy_tree(&sample_corpus(), &docs);
+    // The NDA, word for word, in five matter folders besides the corpus's own.
+    for i in 0..5 {
+        fs::create_dir_all(docs.join(format!("matter-{i}"))).unwrap();
+        fs::copy(docs.join("nda.md"), docs.join(format!("matter-{i}/nda.md"))).unwrap();
+    }
+    index_json(&model, &docs);
+    let search = |k: &str, extra: &[&str]| {
+        let mut cmd = lexsearch();
+        cmd.current_dir(&docs)
+            .args(["search", "--json", "--mode", "keyword", "-k", k])
+            .args(extra)
+            .arg("confidential information");
+        success_json(&mut cmd)
+    };
+    let nda = |h: &Value| h["file"].as_str().unwrap().ends_with("nda.md");
+    let collapsed = search("5", &[]);
+    let hits = collapsed["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 5, "{collapsed}");
+    // Five different passages: no text twice among the hits.
+    let texts: std::collections::HashSet<&str> =
+        hits.iter().map(|h| h["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 5, "{collapsed}");
+    // Each NDA hit names the five other files with its text, at its line, and knows it
+    // found them all.
+    let top = &hits[0];
+    assert!(nda(top), "{collapsed}");
+    for hit in hits.iter().filter(|h| nda(h)) {
+        let copies = hit["copies"].as_array().unwrap();
+        let mut files: Vec<&str> = copies.iter().map(|c| c["file"].as_str().unwrap()).collect();
+        files.push(hit["file"].as_str().unwrap());
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "matter-0/nda.md",
+                "matter-1/nda.md",
+                "matter-2/nda.md",
+                "matter-3/nda.md",
+                "matter-4/nda.md",
+                "nda.md"
+            ],
+            "{hit}"
+        );
+        assert!(copies.iter().all(|c| c["line"] == hit["line"]), "{hit}");
+        assert_eq!(hit["copies_complete"], true, "{hit}");
+    }
+    // A hit whose text no other file holds has no copies.
+    assert!(
+        hits.iter()
+            .filter(|h| !nda(h))
+            .all(|h| h["copies"].as_array().unwrap().is_empty()),
+        "{collapsed}"
+    );
+    // So in hybrid mode, where a copy's arms rank it below the hit's own.
+    let hybrid = success_json(
+        lexsearch()
+            .current_dir(&docs)
+            .args(["search", "--json", "-k", "8"])
+            .arg("confidential information"),
+    );
+    let hybrid_texts: std::collections::HashSet<&str> = hybrid["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(hybrid_texts.len(), 8, "{hybrid}");
+    // --each-copy lists the copies as hits of their own: the top NDA passage six times.
+    let each = search("6", &["--each-copy"]);
+    let each_hits = each["hits"].as_array().unwrap();
+    assert!(
+        each_hits
+            .iter()
+            .all(|h| h["text"] == top["text"] && h["copies"].as_array().unwrap().is_empty()),
+        "{each}"
+    );
+    // The text output names the other places under the hit.
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--mode", "keyword", "-k", "5"])
+        .arg("confidential information")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("also in 5 other places: ") && text.contains(" and 2 more"),
+        "{text}"
+    );
+    // -l lists files, so each copy's file is listed once.
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "-l", "-k", "20", "--mode", "keyword"])
+        .arg("confidential information")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        listed.lines().filter(|l| l.ends_with("nda.md")).count(),
+        6,
+        "{listed}"
+    );
 }
 
 #[cfg(unix)]

@@ -352,7 +352,7 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
             // A searcher of its own, so that each first search finds its files.
             let searcher = Searcher::open(index)?;
             let paths = PathFilter::new([pattern]);
-            let mut req = SearchRequest::new(QUERIES[0], 10);
+            let mut req = bench_request(QUERIES[0], 10);
             req.paths = paths.clone();
             let t = Instant::now();
             let first = searcher.search(&req, Some(&embedder))?;
@@ -450,6 +450,17 @@ fn print_curve(w: &mut impl Write, curve: &[Recall]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A search of `k` hits for a latency run: the search `lexsearch search --each-copy` runs, each
+/// copy of a text its own hit. A grown index holds every text once per replica, which would
+/// otherwise make every search gather hundreds of copies, which a real folder seldom has
+/// (what collapsing copies costs is in docs/benchmarks.md, "Copies of a passage").
+fn bench_request(query: &str, k: usize) -> SearchRequest {
+    SearchRequest {
+        collapse_copies: false,
+        ..SearchRequest::new(query, k)
+    }
+}
+
 /// The latency of each mode's searches (10 hits) of [`QUERIES`], `rounds` times over,
 /// narrowed to `paths`.
 fn mode_latencies(
@@ -463,7 +474,7 @@ fn mode_latencies(
         let mut samples = Vec::new();
         for _ in 0..rounds {
             for q in QUERIES {
-                let mut req = SearchRequest::new(*q, 10);
+                let mut req = bench_request(q, 10);
                 req.mode = mode;
                 req.paths = paths.clone();
                 let t = Instant::now();
@@ -563,7 +574,7 @@ fn rerank_latency(
         let (mut rerank, mut search, mut pair_tokens, mut pairs) = (Vec::new(), Vec::new(), 0, 0);
         // The first query once more, first, warms caches and is not counted.
         for (i, q) in QUERIES[..1].iter().chain(QUERIES).enumerate() {
-            let mut req = SearchRequest::new(*q, 10);
+            let mut req = bench_request(q, 10);
             req.rerank = Some(crate::search::rerank::Rerank {
                 model: model.clone(),
                 top,
@@ -577,7 +588,7 @@ fn rerank_latency(
             search.push(elapsed);
             rerank.push(results.rerank_elapsed.unwrap_or_default());
             // The candidates' sizes: the best `top` fused hits, found without reranking.
-            let mut fused = SearchRequest::new(*q, top.max(1));
+            let mut fused = bench_request(q, top.max(1));
             fused.pinpoint.hits = 0;
             for h in searcher.search(&fused, Some(embedder))?.hits {
                 pairs += 1;
@@ -650,6 +661,10 @@ fn print_report(r: &Report) -> anyhow::Result<()> {
             "index of {n} chunks opened in {open:.1} ms; resident memory {:.0} MB, {:.0} MB after the searches",
             r.resident_mb_after_open.unwrap_or(0.0),
             r.resident_mb_after_queries.unwrap_or(0.0)
+        )?;
+        writeln!(
+            w,
+            "searches of 10 hits, each copy of a text its own hit (as search --each-copy):"
         )?;
         write_mode_latencies(&mut w, &r.query_latency)?;
         for p in &r.path_latency {

@@ -332,6 +332,8 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 rerank: None,
                 paths: Default::default(),
                 max_per_file: None,
+                // The protocol ranks chunks: a copy in another file is another span.
+                collapse_copies: false,
                 like: None,
             };
             let results = searcher.search(&req, Some(&embedder))?;

@@ -613,6 +613,12 @@ struct SearchArgs {
     /// `lexsearch search -l "non-compete covenant" | xargs -d '\n' ls -l`.
     #[arg(short = 'l', long, conflicts_with_all = ["json", "explain", "max_per_file"])]
     files_with_matches: bool,
+    /// List chunks of exactly the same text in other files (a template in every matter
+    /// folder, an attachment sent many times) as hits of their own. By default they are
+    /// collapsed into the best of them, which names their places ("also in ..."; `copies` in
+    /// the JSON), so that the k hits are k different passages.
+    #[arg(long)]
+    each_copy: bool,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -1011,6 +1017,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         } else {
             args.max_per_file.map(|n| n as usize)
         },
+        collapse_copies: !args.each_copy,
         like,
     };
     if let Some(file) = &args.queries {

@@ -573,6 +573,9 @@ pub(super) fn print_hits(
             color,
         )?;
         writeln!(out)?;
+        if let Some(copies) = hit.copies_line(3) {
+            writeln!(out, "    {dim}{copies}{dim:#}")?;
+        }
         writeln!(out)?;
     }
     if explain {

@@ -111,6 +111,11 @@ pub struct SearchRequest {
     /// At most this many hits from one file (`None`: no limit); the arms then fetch
     /// deeper, so that `k` hits from enough files come back when the index has them.
     pub max_per_file: Option<usize>,
+    /// Chunks of exactly the same text in other files (a template in every matter folder,
+    /// an attachment sent many times) become [`Hit::copies`] of the best of them instead of
+    /// hits of their own, so that `k` hits are `k` different passages. Not with
+    /// `max_per_file`, which asks for files.
+    pub collapse_copies: bool,
     /// Passages like this chunk rather than like the query ([`Searcher::chunk_at`] finds
     /// the chunk at a file's line): a semantic search with the chunk's own vector, leaving
     /// out the chunk and those of its document that overlap it. `query` may then be empty
@@ -134,6 +139,7 @@ impl SearchRequest {
             rerank: None,
             paths: PathFilter::default(),
             max_per_file: None,
+            collapse_copies: true,
             like: None,
         }
     }
@@ -194,12 +200,83 @@ pub struct Hit {
     /// The reranker's score, when the hit was among the re-scored best fused hits
     /// ([`SearchRequest::rerank`]); null otherwise.
     pub rerank: Option<f32>,
+    /// Chunks of exactly this text in other places, ranked below this one and collapsed
+    /// into it ([`SearchRequest::collapse_copies`]), best first; empty when there are none.
+    pub copies: Vec<HitCopy>,
+    /// Whether `copies` names every copy of the text: an arm's candidates reached below the
+    /// hit's score (copies score the same), or held every chunk it could give. When false,
+    /// there may be more copies than the candidates held.
+    pub copies_complete: bool,
+}
+
+/// Another place of a hit's exact text ([`Hit::copies`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HitCopy {
+    /// The chunk's id.
+    pub chunk_id: u64,
+    /// Absolute path of its document.
+    pub path: PathBuf,
+    /// Path relative to the indexed folder.
+    pub file: String,
+    /// 1-based line of the chunk's first byte.
+    pub line: u32,
+    /// 1-based page of the chunk's first byte (PDF), else null.
+    pub page: Option<u32>,
+    /// 1-based paragraph of the chunk's first byte (DOCX), else null.
+    pub paragraph: Option<u32>,
 }
 
 impl Hit {
     /// The line a hit is cited and opened at: its pinpoint's, else its chunk's first line.
     pub fn cited_line(&self) -> u32 {
         self.pinpoint.as_ref().map_or(self.line, |p| p.line)
+    }
+
+    /// The line `copy` (one of [`Hit::copies`]) is cited at: as far into its chunk as the
+    /// hit's own cited line is into the hit's.
+    pub fn copy_line(&self, copy: &HitCopy) -> u32 {
+        copy.line + self.cited_line().saturating_sub(self.line)
+    }
+
+    /// Where `copy` is, from the indexed folder: `FILE:LINE` for text, else `FILE p. N` or
+    /// `FILE ¶ N`.
+    pub fn copy_place(&self, copy: &HitCopy) -> String {
+        match (copy.page, copy.paragraph) {
+            (Some(p), _) => format!("{} p. {p}", copy.file),
+            (None, Some(n)) => format!("{} ¶ {n}", copy.file),
+            (None, None) => format!("{}:{}", copy.file, self.copy_line(copy)),
+        }
+    }
+
+    /// "also in N other places: A, B, C and M more" for a hit with copies (at most `shown`
+    /// places named; "at least N" unless [`Hit::copies_complete`]), else `None`.
+    pub fn copies_line(&self, shown: usize) -> Option<String> {
+        let n = self.copies.len();
+        if n == 0 {
+            return None;
+        }
+        let named: Vec<String> = self
+            .copies
+            .iter()
+            .take(shown)
+            .map(|c| self.copy_place(c))
+            .collect();
+        let more = n.saturating_sub(named.len());
+        Some(format!(
+            "also in {}{n} other place{}: {}{}",
+            if self.copies_complete {
+                ""
+            } else {
+                "at least "
+            },
+            if n == 1 { "" } else { "s" },
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ))
     }
 
     /// Where the hit is, as a lawyer would cite it: "p. 12", "pp. 12–13", "¶ 7" or "line 45"
@@ -435,6 +512,9 @@ const MAX_REMOTE_FILTER_CANDIDATES: usize = 1_000;
 /// long document crowd the top of each arm.
 const PER_FILE_DEPTH: usize = 8;
 const MAX_PER_FILE_CANDIDATES: usize = 2_000;
+/// The deepest a search fetches to find `k` different passages among copies of one text
+/// ([`SearchRequest::collapse_copies`]): 64 times the usual candidates.
+const COPIES_MAX_DEPTH: usize = 64;
 
 /// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
 /// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
@@ -949,6 +1029,75 @@ impl Searcher {
         req: &SearchRequest,
         embedder: Option<&Embedder>,
     ) -> Result<SearchResults> {
+        // When copies of one text took so many candidates that fewer than `k` different
+        // passages are left, the arms fetch deeper: 4, 16 and 64 times.
+        let mut depth = 1;
+        loop {
+            let (results, short) = self.search_at_depth(req, embedder, depth)?;
+            if !short || depth >= COPIES_MAX_DEPTH {
+                return Ok(results);
+            }
+            depth *= 4;
+        }
+    }
+
+    /// Adds to `hits` the copies of their texts (`by_text`) among the candidates `rest`,
+    /// reading only those with one of the hits' exact keyword or semantic scores.
+    fn gather_copies(
+        &self,
+        hits: &mut [Hit],
+        rest: impl Iterator<Item = Fused>,
+        by_text: &HashMap<blake3::Hash, usize>,
+        read: &mut HashMap<ChunkId, StoredChunk>,
+    ) -> Result<()> {
+        let scores = |arm: fn(&Hit) -> Option<ArmScore>| -> std::collections::HashSet<u32> {
+            hits.iter()
+                .filter_map(|h| arm(h).map(|a| a.score.to_bits()))
+                .collect()
+        };
+        let (keyword, semantic) = (scores(|h| h.keyword), scores(|h| h.semantic));
+        for f in rest {
+            let same = |a: Option<ArmScore>, s: &std::collections::HashSet<u32>| {
+                a.is_some_and(|a| s.contains(&a.score.to_bits()))
+            };
+            if !same(f.keyword, &keyword) && !same(f.semantic, &semantic) {
+                continue;
+            }
+            let stored = match read.remove(&f.chunk_id) {
+                Some(c) => c,
+                None => match self.fetch(f.chunk_id)? {
+                    Some(c) => c,
+                    None => continue,
+                },
+            };
+            if let Some(&i) = by_text.get(&blake3::hash(stored.text.as_bytes())) {
+                hits[i].copies.push(self.copy(f.chunk_id, stored));
+            }
+        }
+        Ok(())
+    }
+
+    /// A chunk as one of a hit's [`Hit::copies`].
+    fn copy(&self, id: ChunkId, stored: StoredChunk) -> HitCopy {
+        HitCopy {
+            chunk_id: id.0,
+            path: self.manifest().root.join(&stored.path),
+            file: stored.path,
+            line: stored.line,
+            page: stored.place.page,
+            paragraph: stored.place.paragraph,
+        }
+    }
+
+    /// [`Searcher::search`] with each arm fetching `depth` times its usual candidates; also
+    /// says whether copies collapsed into other hits left fewer than `k` hits while the
+    /// arms had more candidates to give.
+    fn search_at_depth(
+        &self,
+        req: &SearchRequest,
+        embedder: Option<&Embedder>,
+        depth: usize,
+    ) -> Result<(SearchResults, bool)> {
         let started = Instant::now();
         req.fusion.validate().map_err(Error::InvalidSetting)?;
         if req.k == 0 {
@@ -1003,6 +1152,7 @@ impl Searcher {
             .k
             .saturating_mul(req.over_fetch.max(1))
             .max(req.rerank.as_ref().map_or(0, |r| r.top))
+            .saturating_mul(depth)
             .saturating_add(like.as_ref().map_or(0, |l| l.leave_out.len()));
         // A local index searches only the chunks of the files asked for; a remote one
         // fetches deeper and keeps the hits from those files.
@@ -1115,6 +1265,15 @@ impl Searcher {
             (keyword_arm(), semantic_arm())
         };
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
+        let mut more_candidates = keyword.len() >= fetch || semantic.len() >= fetch;
+        // The lowest score each arm that ran fetched, when it could have given more (`None`:
+        // it gave every chunk it had): a copy of a hit's text scores as the hit does, so an
+        // arm that reached below the hit's score holds every copy.
+        let floor = |arm: &[(ChunkId, f32)], ran: bool| -> Option<Option<f32>> {
+            ran.then(|| (arm.len() >= fetch).then(|| arm.last().map_or(f32::MAX, |x| x.1)))
+        };
+        let keyword_floor = floor(&keyword, req.mode != Mode::Semantic && remote.is_none());
+        let semantic_floor = floor(&semantic, req.mode.needs_model() && remote.is_none());
         let (keyword, semantic) = if filter_hits {
             (
                 self.kept(keyword, &req.paths, &ops, sent)?,
@@ -1169,6 +1328,7 @@ impl Searcher {
                 (fused, HashMap::new())
             }
         };
+        more_candidates |= fused.len() >= fetch;
         let rerank_started = Instant::now();
         let (fused, reranked, rerank_elapsed) = match &req.rerank {
             Some(r) if r.top > 0 => {
@@ -1177,10 +1337,20 @@ impl Searcher {
             }
             _ => (fused, HashMap::new(), None),
         };
-        let mut hits = Vec::with_capacity(req.k);
+        let mut hits: Vec<Hit> = Vec::with_capacity(req.k);
         let mut per_file: HashMap<String, usize> = HashMap::new();
-        for f in fused {
+        let collapse = req.collapse_copies && req.max_per_file.is_none();
+        // Each hit's text, by hash, for finding its copies.
+        let mut by_text: HashMap<blake3::Hash, usize> = HashMap::new();
+        let mut collapsed = false;
+        let mut fused = fused.into_iter();
+        for f in fused.by_ref() {
             if hits.len() == req.k {
+                // The rest of the candidates may hold copies of the hits: only a candidate
+                // with one of their exact arm scores can be one (the same text scores the same).
+                if collapse {
+                    self.gather_copies(&mut hits, fused, &by_text, &mut read)?;
+                }
                 break;
             }
             let stored = match read.remove(&f.chunk_id) {
@@ -1190,6 +1360,15 @@ impl Searcher {
                     None => continue, // an orphan vector: harmless, skipped
                 },
             };
+            if collapse {
+                let key = blake3::hash(stored.text.as_bytes());
+                if let Some(&i) = by_text.get(&key) {
+                    hits[i].copies.push(self.copy(f.chunk_id, stored));
+                    collapsed = true;
+                    continue;
+                }
+                by_text.insert(key, hits.len());
+            }
             if let Some(most) = req.max_per_file {
                 let taken = per_file.entry(stored.path.clone()).or_default();
                 if *taken >= most {
@@ -1223,8 +1402,18 @@ impl Searcher {
                 named: f.named,
                 pinpoint: None,
                 rerank: reranked.get(&f.chunk_id).copied(),
+                copies: Vec::new(),
+                copies_complete: {
+                    let below = |floor: Option<Option<f32>>, arm: Option<ArmScore>| match floor {
+                        Some(None) => true,
+                        Some(Some(low)) => arm.is_some_and(|a| a.score > low),
+                        None => false,
+                    };
+                    below(keyword_floor, f.keyword) || below(semantic_floor, f.semantic)
+                },
             });
         }
+        let short = collapsed && hits.len() < req.k && more_candidates;
         let pinpoint_started = Instant::now();
         if req.pinpoint.hits > 0 {
             let rarity = if req.pinpoint.index_rarity {
@@ -1253,7 +1442,7 @@ impl Searcher {
             }
         }
         let pinpoint_elapsed = pinpoint_started.elapsed();
-        Ok(SearchResults {
+        let results = SearchResults {
             hits,
             keyword_terms: {
                 // Each once, though several words of a root share a stem.
@@ -1273,7 +1462,8 @@ impl Searcher {
             from: ops.from,
             to: ops.to,
             like: like_id,
-        })
+        };
+        Ok((results, short))
     }
 }
 
@@ -1319,5 +1509,46 @@ mod tests {
         assert!(no_file.contains("/matters/acme"), "{no_file}");
         let past = PassageAt::PastEnd { last_line: 77 }.why("nda.md", root);
         assert!(past.contains("end at line 77"), "{past}");
+    }
+
+    #[test]
+    fn a_hits_copies_are_cited_at_its_own_place_in_them_and_counted_past_the_named_ones() {
+        let mut hit = pinpoint::tests::hit("Recipient shall hold it.\nIn confidence.", 0, 10);
+        assert_eq!(hit.copies_line(3), None);
+        let copy = |file: &str, line, page, paragraph| HitCopy {
+            chunk_id: 9,
+            path: PathBuf::from("/d").join(file),
+            file: file.into(),
+            line,
+            page,
+            paragraph,
+        };
+        hit.copies = vec![copy("m-1/nda.md", 40, None, None)];
+        assert_eq!(
+            hit.copies_line(3).unwrap(),
+            "also in 1 other place: m-1/nda.md:40"
+        );
+        // The hit is cited two lines into its chunk: so is each copy; pages and paragraphs
+        // as the hit's place is.
+        hit.pinpoint = Some(Pinpoint {
+            start_byte: 25,
+            end_byte: 39,
+            line: 12,
+            page: None,
+            text: "In confidence.".into(),
+            score: 1.0,
+        });
+        hit.copies.extend([
+            copy("m-2/nda.pdf", 1, Some(3), None),
+            copy("m-3/nda.docx", 1, None, Some(7)),
+            copy("m-4/nda.md", 5, None, None),
+            copy("m-5/nda.md", 5, None, None),
+        ]);
+        hit.copies_complete = false;
+        assert_eq!(
+            hit.copies_line(3).unwrap(),
+            "also in at least 5 other places: m-1/nda.md:42, m-2/nda.pdf p. 3, \
+             m-3/nda.docx ¶ 7 and 2 more"
+        );
     }
 }

@@ -336,10 +336,11 @@ impl Candidates {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn hit(text: &str, start_byte: usize, line: u32) -> Hit {
+    /// A hit of `text` in `a.txt`, at `start_byte` and `line`, with no arm evidence.
+    pub(in crate::search) fn hit(text: &str, start_byte: usize, line: u32) -> Hit {
         Hit {
             rank: 1,
             score: 1.0,
@@ -364,6 +365,8 @@ mod tests {
             named: None,
             pinpoint: None,
             rerank: None,
+            copies: Vec::new(),
+            copies_complete: true,
         }
     }
 

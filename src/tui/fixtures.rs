@@ -37,5 +37,7 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         named: None,
         pinpoint: None,
         rerank: None,
+        copies: Vec::new(),
+        copies_complete: true,
     }
 }

@@ -224,6 +224,39 @@ fn moving_through_results_updates_the_preview() {
 }
 
 #[test]
+fn a_hit_whose_text_other_files_hold_counts_its_copies_in_the_list_and_the_preview() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(100, 24));
+    typed(&mut app, QUERY);
+    let seq = search(&mut app);
+    let mut found = sample_found();
+    let copy = |file: &str| crate::search::HitCopy {
+        chunk_id: 90,
+        path: format!("/docs/{file}").into(),
+        file: file.into(),
+        line: 5,
+        page: None,
+        paragraph: None,
+    };
+    found[0].hit.copies = vec![copy("matter-2/lease.txt"), copy("matter-3/lease.txt")];
+    found[2].hit.copies = vec![copy("matter-2/nda.md")];
+    found[2].hit.copies_complete = false;
+    deliver(&mut app, seq, found);
+    app.update(Action::FocusResults);
+    let text = screen(&render(&app, 100, 24));
+    assert!(
+        text.contains("+2 copies · ARTICLE 4 SECURITY DEPOSIT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("commercial-lease.txt · line 5 · +2 copies"),
+        "{text}"
+    );
+    // One that may have more than the search saw.
+    assert!(text.contains("+1+ copy · 3. Return of Materials"), "{text}");
+}
+
+#[test]
 fn the_preview_scrolls_and_comes_back_to_the_chunk_on_a_new_selection() {
     let mut app = app_with_results(Theme::new(false), 80, 24);
     app.update(Action::FocusResults);

@@ -334,11 +334,29 @@ fn item_lines(
     } else {
         hit.breadcrumb.join(" › ")
     };
+    // The same text in other files, collapsed into this hit.
+    let about = match copies_label(hit) {
+        Some(copies) => format!("{copies} · {about}"),
+        None => about,
+    };
     let second = Line::from(vec![
         Span::raw("    "),
         Span::styled(fit(&about, w.saturating_sub(4)), t.dim()),
     ]);
     (Line::from(spans), second)
+}
+
+/// "+N copies" (or "+N+ copies" when there may be more) for a hit whose text other files
+/// hold too ([`Hit::copies`]), else `None`.
+fn copies_label(hit: &crate::search::Hit) -> Option<String> {
+    let n = hit.copies.len();
+    (n > 0).then(|| {
+        format!(
+            "+{n}{} cop{}",
+            if hit.copies_complete { "" } else { "+" },
+            if n == 1 { "y" } else { "ies" }
+        )
+    })
 }
 
 /// What the list says when it has nothing to show.
@@ -440,6 +458,9 @@ fn render_preview(app: &App, a: &Areas, buf: &mut Buffer) {
     };
     let hit = &found.hit;
     let mut title = format!(" {} · {}", hit.file, hit.place_label());
+    if let Some(copies) = copies_label(hit) {
+        title.push_str(&format!(" · {copies}"));
+    }
     if let Some(last) = hit.breadcrumb.last() {
         title.push_str(&format!(" · {last}"));
     }
