@@ -254,6 +254,11 @@ fn a_hit_whose_text_other_files_hold_counts_its_copies_in_the_list_and_the_previ
     );
     // One that may have more than the search saw.
     assert!(text.contains("+1+ copy · 3. Return of Materials"), "{text}");
+    // The preview's bottom border names the selected hit's copies.
+    assert!(
+        text.contains("also in 2 other places: matter-2/lease.txt:"),
+        "{text}"
+    );
 }
 
 #[test]

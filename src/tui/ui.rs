@@ -477,13 +477,21 @@ fn render_preview(app: &App, a: &Areas, buf: &mut Buffer) {
     } else {
         String::new()
     };
-    block
+    // Where the copies are, on the bottom border left of the position.
+    let copies = hit.copies_line(2).map(|line| {
+        let room = usize::from(a.preview_block.width).saturating_sub(position.chars().count() + 4);
+        Line::from(Span::styled(fit(&format!(" {line} "), room), t.dim())).left_aligned()
+    });
+    let mut block = block
         .title(Line::from(Span::styled(
             fit(&title, usize::from(a.preview_block.width.saturating_sub(2))),
             t.text(),
         )))
-        .title_bottom(Line::from(Span::styled(position, t.dim())).right_aligned())
-        .render(a.preview_block, buf);
+        .title_bottom(Line::from(Span::styled(position, t.dim())).right_aligned());
+    if let Some(copies) = copies {
+        block = block.title_bottom(copies);
+    }
+    block.render(a.preview_block, buf);
     if area.is_empty() {
         return;
     }
