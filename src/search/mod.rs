@@ -1030,10 +1030,14 @@ impl Searcher {
         embedder: Option<&Embedder>,
     ) -> Result<SearchResults> {
         // When copies of one text took so many candidates that fewer than `k` different
-        // passages are left, the arms fetch deeper: 4, 16 and 64 times.
+        // passages are left, the arms fetch deeper: 4, 16 and 64 times (the query embedded
+        // once; `elapsed` counts every try).
+        let started = Instant::now();
+        let query_vector = OnceLock::new();
         let mut depth = 1;
         loop {
-            let (results, short) = self.search_at_depth(req, embedder, depth)?;
+            let (results, short) =
+                self.search_at_depth(req, embedder, depth, started, &query_vector)?;
             if !short || depth >= COPIES_MAX_DEPTH {
                 return Ok(results);
             }
@@ -1091,14 +1095,16 @@ impl Searcher {
 
     /// [`Searcher::search`] with each arm fetching `depth` times its usual candidates; also
     /// says whether copies collapsed into other hits left fewer than `k` hits while the
-    /// arms had more candidates to give.
+    /// arms had more candidates to give. The search began at `started`; `query_vector` keeps
+    /// the query's embedding for the next try.
     fn search_at_depth(
         &self,
         req: &SearchRequest,
         embedder: Option<&Embedder>,
         depth: usize,
+        started: Instant,
+        query_vector: &OnceLock<Vec<f32>>,
     ) -> Result<(SearchResults, bool)> {
-        let started = Instant::now();
         req.fusion.validate().map_err(Error::InvalidSetting)?;
         if req.k == 0 {
             return Err(Error::InvalidSetting("k must be at least 1".into()));
@@ -1220,9 +1226,14 @@ impl Searcher {
                 ))
             })?;
             self.manifest().check_model(&self.dir, embedder.info())?;
-            let q = match &like {
-                Some(l) => l.vector.clone(),
-                None => embedder.embed_query(query)?,
+            let q = match (&like, query_vector.get()) {
+                (Some(l), _) => l.vector.clone(),
+                (None, Some(q)) => q.clone(),
+                (None, None) => {
+                    let q = embedder.embed_query(query)?;
+                    let _ = query_vector.set(q.clone());
+                    q
+                }
             };
             let found = match &self.arms {
                 Arms::Local { vectors, .. } => if within.keeps_all() {

@@ -347,7 +347,7 @@ fn item_lines(
 }
 
 /// "+N copies" (or "+N+ copies" when there may be more) for a hit whose text other files
-/// hold too ([`Hit::copies`]), else `None`.
+/// hold too ([`Hit::copies`](crate::search::Hit::copies)), else `None`.
 fn copies_label(hit: &crate::search::Hit) -> Option<String> {
     let n = hit.copies.len();
     (n > 0).then(|| {
