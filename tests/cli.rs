@@ -6,7 +6,10 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
-use crate::common::{hit_chunk_ids, hit_files as files, indexed_sample, lexsearch};
+use crate::common::{
+    copy_tree, hit_chunk_ids, hit_files as files, index_folder, indexed_sample, lexsearch,
+    real_model, sample_corpus,
+};
 
 /// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
 fn ranked(v: &Value, keep: impl Fn(&&Value) -> bool, n: usize) -> Vec<(u64, f64)> {
@@ -67,6 +70,42 @@ fn an_exact_phrase_ranks_its_document_first_in_keyword_mode() {
         let v = search_json(docs, &[phrase, "--mode", "keyword", "-k", "3"]);
         assert_eq!(files(&v)[0], file, "{phrase}");
     }
+}
+
+#[test]
+fn forty_copies_of_a_contract_do_not_push_its_passages_down_the_hybrid_ranking() {
+    let (Some(model), Some(plain)) = (real_model(), indexed_sample()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    copy_tree(&sample_corpus(), &docs);
+    for i in 0..40 {
+        std::fs::create_dir_all(docs.join(format!("matter-{i}"))).unwrap();
+        std::fs::copy(docs.join("nda.md"), docs.join(format!("matter-{i}/nda.md"))).unwrap();
+    }
+    index_folder(&model, &docs);
+    let query = "what must the recipient do with confidential information when the agreement ends";
+    // The best four passages, each by its file's name and the line it begins at.
+    let top = |v: &Value| -> Vec<(String, u64)> {
+        let mut top: Vec<(String, u64)> = v["hits"].as_array().unwrap()[..4]
+            .iter()
+            .map(|h| {
+                let file = h["file"].as_str().unwrap();
+                let name = file.rsplit('/').next().unwrap().to_string();
+                (name, h["line"].as_u64().unwrap())
+            })
+            .collect();
+        top.sort();
+        top
+    };
+    let alone = search_json(plain, &[query, "-k", "8"]);
+    assert!(top(&alone).iter().any(|(f, _)| f == "nda.md"), "{alone}");
+    // The copies share the NDA's scores and filled each arm's candidates, so weighted
+    // fusion, scaling each arm between its best and worst candidate, put the NDA last;
+    // each arm now passes on as many different passages as without copies.
+    let copied = search_json(&docs, &[query, "-k", "8"]);
+    assert_eq!(top(&copied), top(&alone), "{copied}");
 }
 
 #[test]

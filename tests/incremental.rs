@@ -243,11 +243,7 @@ fn copies_of_a_file_in_many_folders_take_the_first_copys_vectors_instead_of_bein
 
 #[test]
 fn a_passage_that_other_files_hold_word_for_word_is_one_hit_naming_their_places() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    copy_tree(&sample_corpus(), &docs);
+    let (_dir, model, docs) = setup();
     // The NDA, word for word, in five matter folders besides the corpus's own.
     for i in 0..5 {
         fs::create_dir_all(docs.join(format!("matter-{i}"))).unwrap();
@@ -294,6 +290,14 @@ fn a_passage_that_other_files_hold_word_for_word_is_one_hit_naming_their_places(
         assert!(copies.iter().all(|c| c["line"] == hit["line"]), "{hit}");
         assert_eq!(hit["copies_complete"], true, "{hit}");
     }
+    // So with one hit: the candidate after the last hit is a copy too.
+    let one = search("1", &[]);
+    assert_eq!(one["hits"][0]["text"], top["text"], "{one}");
+    assert_eq!(
+        one["hits"][0]["copies"].as_array().unwrap().len(),
+        5,
+        "{one}"
+    );
     // A hit whose text no other file holds has no copies.
     assert!(
         hits.iter()

@@ -516,6 +516,42 @@ const MAX_PER_FILE_CANDIDATES: usize = 2_000;
 /// ([`SearchRequest::collapse_copies`]): 64 times the usual candidates.
 const COPIES_MAX_DEPTH: usize = 64;
 
+/// How deep a try of a search reaches, as multiples of the usual: the candidates each arm
+/// fetches, and the different scores it passes on to fusion.
+#[derive(Debug, Clone, Copy)]
+struct Depth {
+    fetch: usize,
+    window: usize,
+}
+
+/// What a search's try says of the next: none, or the arms fetching deeper because copies
+/// crowd their candidates, or also passing on more because copies left fewer than `k` hits.
+enum Retry {
+    Done,
+    Deeper,
+    Wider,
+}
+
+/// The best of an arm's candidates (sorted best first) up to its `n`th different score, with
+/// every candidate tied with those scores; and how many different scores it holds (`n` at
+/// most).
+fn distinct_window(mut arm: Vec<(ChunkId, f32)>, n: usize) -> (Vec<(ChunkId, f32)>, usize) {
+    let mut distinct = 0;
+    let mut last = None;
+    for i in 0..arm.len() {
+        let bits = arm[i].1.to_bits();
+        if last != Some(bits) {
+            if distinct == n {
+                arm.truncate(i);
+                break;
+            }
+            distinct += 1;
+            last = Some(bits);
+        }
+    }
+    (arm, distinct)
+}
+
 /// Where a searcher's two arms live: this machine's keyword index and vector graph, or a
 /// remote index (Milvus) that also stores every chunk's text and place. (One per searcher:
 /// the size of the local variant does not matter.)
@@ -1029,19 +1065,29 @@ impl Searcher {
         req: &SearchRequest,
         embedder: Option<&Embedder>,
     ) -> Result<SearchResults> {
-        // When copies of one text took so many candidates that fewer than `k` different
-        // passages are left, the arms fetch deeper: 4, 16 and 64 times (the query embedded
+        // When copies of one text crowd an arm's candidates, or leave fewer than `k`
+        // different passages, the arms fetch deeper: 4, 16 and 64 times (the query embedded
         // once; `elapsed` counts every try).
         let started = Instant::now();
         let query_vector = OnceLock::new();
-        let mut depth = 1;
+        let mut depth = Depth {
+            fetch: 1,
+            window: 1,
+        };
         loop {
-            let (results, short) =
+            let (results, retry) =
                 self.search_at_depth(req, embedder, depth, started, &query_vector)?;
-            if !short || depth >= COPIES_MAX_DEPTH {
+            if depth.fetch >= COPIES_MAX_DEPTH {
                 return Ok(results);
             }
-            depth *= 4;
+            match retry {
+                Retry::Done => return Ok(results),
+                Retry::Deeper => depth.fetch *= 4,
+                Retry::Wider => {
+                    depth.fetch *= 4;
+                    depth.window *= 4;
+                }
+            }
         }
     }
 
@@ -1093,18 +1139,18 @@ impl Searcher {
         }
     }
 
-    /// [`Searcher::search`] with each arm fetching `depth` times its usual candidates; also
-    /// says whether copies collapsed into other hits left fewer than `k` hits while the
-    /// arms had more candidates to give. The search began at `started`; `query_vector` keeps
-    /// the query's embedding for the next try.
+    /// [`Searcher::search`] with each arm fetching `depth.fetch` times its usual candidates
+    /// and passing on `depth.window` times its usual number of different scores; also says
+    /// whether to try again deeper. The search began at `started`; `query_vector` keeps the
+    /// query's embedding for the next try.
     fn search_at_depth(
         &self,
         req: &SearchRequest,
         embedder: Option<&Embedder>,
-        depth: usize,
+        depth: Depth,
         started: Instant,
         query_vector: &OnceLock<Vec<f32>>,
-    ) -> Result<(SearchResults, bool)> {
+    ) -> Result<(SearchResults, Retry)> {
         req.fusion.validate().map_err(Error::InvalidSetting)?;
         if req.k == 0 {
             return Err(Error::InvalidSetting("k must be at least 1".into()));
@@ -1158,7 +1204,7 @@ impl Searcher {
             .k
             .saturating_mul(req.over_fetch.max(1))
             .max(req.rerank.as_ref().map_or(0, |r| r.top))
-            .saturating_mul(depth)
+            .saturating_mul(depth.fetch)
             .saturating_add(like.as_ref().map_or(0, |l| l.leave_out.len()));
         // A local index searches only the chunks of the files asked for; a remote one
         // fetches deeper and keeps the hits from those files.
@@ -1277,14 +1323,50 @@ impl Searcher {
         };
         let (keyword, (semantic, query_vector)) = (keyword?, semantic?);
         let mut more_candidates = keyword.len() >= fetch || semantic.len() >= fetch;
-        // The lowest score each arm that ran fetched, when it could have given more (`None`:
-        // it gave every chunk it had): a copy of a hit's text scores as the hit does, so an
-        // arm that reached below the hit's score holds every copy.
-        let floor = |arm: &[(ChunkId, f32)], ran: bool| -> Option<Option<f32>> {
-            ran.then(|| (arm.len() >= fetch).then(|| arm.last().map_or(f32::MAX, |x| x.1)))
+        let collapse = req.collapse_copies && req.max_per_file.is_none();
+        // Copies of a text score alike and crowd an arm's candidates: 100 copies of one NDA
+        // clause would be the whole window, and weighted fusion, which scales each arm
+        // between its best and worst candidate, would put that clause at the bottom. So each
+        // arm passes on as many different scores as it would without copies (with all the
+        // chunks tied with them), fetching deeper while fewer than half of them are there (a
+        // few tied scores are no crowd: the window is then what it would be without this).
+        // Also says whether the arm could have given more: it was full or was cut. Without
+        // collapsing (`--each-copy`, `--max-per-file`, eval, bench) the search is as it was.
+        let mut crowded = false;
+        let mut fit = |arm: Vec<(ChunkId, f32)>| -> (Vec<(ChunkId, f32)>, bool) {
+            let full = arm.len() >= fetch;
+            if !collapse || remote.is_some() {
+                return (arm, full);
+            }
+            let window = req
+                .k
+                .saturating_mul(req.over_fetch.max(1))
+                .max(req.rerank.as_ref().map_or(0, |r| r.top))
+                .saturating_mul(depth.window);
+            let fetched = arm.len();
+            let (arm, distinct) = distinct_window(arm, window);
+            crowded |= full && distinct.saturating_mul(2) < window;
+            let cut = arm.len() < fetched;
+            (arm, full || cut)
         };
-        let keyword_floor = floor(&keyword, req.mode != Mode::Semantic && remote.is_none());
-        let semantic_floor = floor(&semantic, req.mode.needs_model() && remote.is_none());
+        let ((keyword, keyword_more), (semantic, semantic_more)) = (fit(keyword), fit(semantic));
+        // The lowest score each arm that ran passes on, when it could have given more
+        // (`None`: it gave every chunk it had): a copy of a hit's text scores as the hit
+        // does, and the window keeps every chunk tied with a score it keeps, so an arm whose
+        // candidates reach below the hit's score hold every copy.
+        let floor = |arm: &[(ChunkId, f32)], more: bool, ran: bool| -> Option<Option<f32>> {
+            ran.then(|| more.then(|| arm.last().map_or(f32::MAX, |x| x.1)))
+        };
+        let keyword_floor = floor(
+            &keyword,
+            keyword_more,
+            req.mode != Mode::Semantic && remote.is_none(),
+        );
+        let semantic_floor = floor(
+            &semantic,
+            semantic_more,
+            req.mode.needs_model() && remote.is_none(),
+        );
         let (keyword, semantic) = if filter_hits {
             (
                 self.kept(keyword, &req.paths, &ops, sent)?,
@@ -1350,17 +1432,17 @@ impl Searcher {
         };
         let mut hits: Vec<Hit> = Vec::with_capacity(req.k);
         let mut per_file: HashMap<String, usize> = HashMap::new();
-        let collapse = req.collapse_copies && req.max_per_file.is_none();
         // Each hit's text, by hash, for finding its copies.
         let mut by_text: HashMap<blake3::Hash, usize> = HashMap::new();
         let mut collapsed = false;
         let mut fused = fused.into_iter();
         for f in fused.by_ref() {
             if hits.len() == req.k {
-                // The rest of the candidates may hold copies of the hits: only a candidate
+                // This candidate and the rest may hold copies of the hits: only a candidate
                 // with one of their exact arm scores can be one (the same text scores the same).
                 if collapse {
-                    self.gather_copies(&mut hits, fused, &by_text, &mut read)?;
+                    let rest = std::iter::once(f).chain(fused);
+                    self.gather_copies(&mut hits, rest, &by_text, &mut read)?;
                 }
                 break;
             }
@@ -1415,16 +1497,24 @@ impl Searcher {
                 rerank: reranked.get(&f.chunk_id).copied(),
                 copies: Vec::new(),
                 copies_complete: {
+                    // The keyword arm's search is exact; the vector graph's is not, so it
+                    // holds every copy only when it gave every chunk it had.
                     let below = |floor: Option<Option<f32>>, arm: Option<ArmScore>| match floor {
                         Some(None) => true,
                         Some(Some(low)) => arm.is_some_and(|a| a.score > low),
                         None => false,
                     };
-                    below(keyword_floor, f.keyword) || below(semantic_floor, f.semantic)
+                    below(keyword_floor, f.keyword) || semantic_floor == Some(None)
                 },
             });
         }
-        let short = collapsed && hits.len() < req.k && more_candidates;
+        let retry = if collapsed && hits.len() < req.k && more_candidates {
+            Retry::Wider
+        } else if crowded {
+            Retry::Deeper
+        } else {
+            Retry::Done
+        };
         let pinpoint_started = Instant::now();
         if req.pinpoint.hits > 0 {
             let rarity = if req.pinpoint.index_rarity {
@@ -1474,7 +1564,7 @@ impl Searcher {
             to: ops.to,
             like: like_id,
         };
-        Ok((results, short))
+        Ok((results, retry))
     }
 }
 
@@ -1520,6 +1610,31 @@ mod tests {
         assert!(no_file.contains("/matters/acme"), "{no_file}");
         let past = PassageAt::PastEnd { last_line: 77 }.why("nda.md", root);
         assert!(past.contains("end at line 77"), "{past}");
+    }
+
+    #[test]
+    fn an_arms_window_holds_n_different_scores_with_every_chunk_tied_with_them() {
+        let arm = |scores: &[f32]| -> Vec<(ChunkId, f32)> {
+            scores
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| (ChunkId(i as u64), s))
+                .collect()
+        };
+        let ids = |w: &[(ChunkId, f32)]| w.iter().map(|x| x.0.0).collect::<Vec<_>>();
+        // Copies of the second passage fill the list; the window keeps them all and the
+        // third and fourth passages, and stops before the fifth.
+        let (w, distinct) = distinct_window(arm(&[0.9, 0.8, 0.8, 0.8, 0.7, 0.6, 0.5]), 4);
+        assert_eq!(ids(&w), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(distinct, 4);
+        // Fewer different scores than asked: everything, and how many.
+        let (w, distinct) = distinct_window(arm(&[0.9, 0.8, 0.8, 0.8]), 4);
+        assert_eq!(ids(&w), [0, 1, 2, 3]);
+        assert_eq!(distinct, 2);
+        let (w, distinct) = distinct_window(arm(&[0.9, 0.8, 0.8, 0.7]), 3);
+        assert_eq!(ids(&w), [0, 1, 2, 3]);
+        assert_eq!(distinct, 3);
+        assert_eq!(distinct_window(Vec::new(), 0), (Vec::new(), 0));
     }
 
     #[test]
