@@ -616,7 +616,8 @@ struct SearchArgs {
     /// List chunks of exactly the same text in other files (a template in every matter
     /// folder, an attachment sent many times) as hits of their own. By default they are
     /// collapsed into the best of them, which names their places ("also in ..."; `copies` in
-    /// the JSON), so that the k hits are k different passages.
+    /// the JSON), so that the k hits are k different passages, and each arm looks past the
+    /// copies so that they do not push the passage down; this flag searches as before that.
     #[arg(long)]
     each_copy: bool,
     #[command(flatten)]

@@ -1353,7 +1353,7 @@ impl Searcher {
         // The lowest score each arm that ran passes on, when it could have given more
         // (`None`: it gave every chunk it had): a copy of a hit's text scores as the hit
         // does, and the window keeps every chunk tied with a score it keeps, so an arm whose
-        // candidates reach below the hit's score hold every copy.
+        // candidates reach below the hit's score holds every copy.
         let floor = |arm: &[(ChunkId, f32)], more: bool, ran: bool| -> Option<Option<f32>> {
             ran.then(|| more.then(|| arm.last().map_or(f32::MAX, |x| x.1)))
         };
