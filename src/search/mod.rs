@@ -1350,23 +1350,15 @@ impl Searcher {
             (arm, full || cut)
         };
         let ((keyword, keyword_more), (semantic, semantic_more)) = (fit(keyword), fit(semantic));
-        // The lowest score each arm that ran passes on, when it could have given more
-        // (`None`: it gave every chunk it had): a copy of a hit's text scores as the hit
-        // does, and the window keeps every chunk tied with a score it keeps, so an arm whose
-        // candidates reach below the hit's score holds every copy.
-        let floor = |arm: &[(ChunkId, f32)], more: bool, ran: bool| -> Option<Option<f32>> {
-            ran.then(|| more.then(|| arm.last().map_or(f32::MAX, |x| x.1)))
-        };
-        let keyword_floor = floor(
-            &keyword,
-            keyword_more,
-            req.mode != Mode::Semantic && remote.is_none(),
-        );
-        let semantic_floor = floor(
-            &semantic,
-            semantic_more,
-            req.mode.needs_model() && remote.is_none(),
-        );
+        // The lowest score the keyword arm passes on, if it ran, when it could have given
+        // more (`None`: it gave every chunk it had): a copy of a hit's text scores as the hit
+        // does, and the window keeps every chunk tied with a score it keeps, so when that
+        // exact search reaches below the hit's score it holds every copy.
+        let keyword_floor = (req.mode != Mode::Semantic && remote.is_none())
+            .then(|| keyword_more.then(|| keyword.last().map_or(f32::MAX, |x| x.1)));
+        // The vector graph's search is approximate: it holds every copy only when it gave
+        // every chunk it had.
+        let semantic_gave_all = req.mode.needs_model() && remote.is_none() && !semantic_more;
         let (keyword, semantic) = if filter_hits {
             (
                 self.kept(keyword, &req.paths, &ops, sent)?,
@@ -1497,14 +1489,12 @@ impl Searcher {
                 rerank: reranked.get(&f.chunk_id).copied(),
                 copies: Vec::new(),
                 copies_complete: {
-                    // The keyword arm's search is exact; the vector graph's is not, so it
-                    // holds every copy only when it gave every chunk it had.
-                    let below = |floor: Option<Option<f32>>, arm: Option<ArmScore>| match floor {
+                    let below = match keyword_floor {
                         Some(None) => true,
-                        Some(Some(low)) => arm.is_some_and(|a| a.score > low),
+                        Some(Some(low)) => f.keyword.is_some_and(|a| a.score > low),
                         None => false,
                     };
-                    below(keyword_floor, f.keyword) || semantic_floor == Some(None)
+                    below || semantic_gave_all
                 },
             });
         }
