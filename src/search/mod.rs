@@ -12,7 +12,7 @@ pub mod pinpoint;
 pub mod rerank;
 pub mod snippet;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -497,7 +497,7 @@ struct Like {
     /// The chunk's vector.
     vector: Vec<f32>,
     /// The chunk and those of its document that overlap it.
-    leave_out: std::collections::HashSet<ChunkId>,
+    leave_out: HashSet<ChunkId>,
 }
 
 /// A search of a remote index narrowed to some files fetches this many times more
@@ -1100,14 +1100,14 @@ impl Searcher {
         by_text: &HashMap<blake3::Hash, usize>,
         read: &mut HashMap<ChunkId, StoredChunk>,
     ) -> Result<()> {
-        let scores = |arm: fn(&Hit) -> Option<ArmScore>| -> std::collections::HashSet<u32> {
+        let scores = |arm: fn(&Hit) -> Option<ArmScore>| -> HashSet<u32> {
             hits.iter()
                 .filter_map(|h| arm(h).map(|a| a.score.to_bits()))
                 .collect()
         };
         let (keyword, semantic) = (scores(|h| h.keyword), scores(|h| h.semantic));
         for f in rest {
-            let same = |a: Option<ArmScore>, s: &std::collections::HashSet<u32>| {
+            let same = |a: Option<ArmScore>, s: &HashSet<u32>| {
                 a.is_some_and(|a| s.contains(&a.score.to_bits()))
             };
             if !same(f.keyword, &keyword) && !same(f.semantic, &semantic) {
@@ -1537,7 +1537,7 @@ impl Searcher {
             hits,
             keyword_terms: {
                 // Each once, though several words of a root share a stem.
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = HashSet::new();
                 let mut terms = KeywordIndex::terms_of(&words).0;
                 terms.retain(|t| seen.insert(t.clone()));
                 terms
