@@ -157,11 +157,15 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
     assert!(vectors.tombstones() > 0, "the changes left tombstones");
 }
 
-/// Cancels a run after its first group of embeddings, like a crash would stop it.
-struct CancelAfterFirstGroup;
+/// Cancels a run once its first vectors are written, as Ctrl-C would.
+#[derive(Default)]
+struct CancelAfterFirstGroup(std::sync::atomic::AtomicBool);
 impl Progress for CancelAfterFirstGroup {
+    fn chunks_done(&self, _n: usize) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     fn cancelled(&self) -> bool {
-        true
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -170,7 +174,7 @@ fn an_interrupted_run_leaves_the_index_intact_and_the_next_run_reuses_its_vector
     let (_dir, model, docs) = setup();
     let embedder = Embedder::load(&model, DeviceSpec::Cpu).unwrap();
     let opts = IndexOptions::new(&docs);
-    let err = build_index(&opts, &embedder, &CancelAfterFirstGroup).unwrap_err();
+    let err = build_index(&opts, &embedder, &CancelAfterFirstGroup::default()).unwrap_err();
     assert!(matches!(err, lexsearch::Error::Cancelled), "{err}");
     assert!(
         !Library::at(&opts.index_dir).exists(),
@@ -813,6 +817,130 @@ fn watch_keeps_the_index_current_as_files_change() {
         removed,
         "a deleted file stayed in the index; the watcher said:\n{said}"
     );
+}
+
+/// Sends SIGINT to `child`, as Ctrl-C would; false when it is gone.
+fn ctrl_c(child: &std::process::Child) -> bool {
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn watch_stops_on_ctrl_c_saying_so_with_success() {
+    let (dir, model, docs) = setup();
+    let mut watch = Watch::start(dir.path(), &model, &docs, 200);
+    assert!(
+        wait_for(&|| watch.said().contains("Ctrl-C to stop")),
+        "the watcher never started; it said:\n{}",
+        watch.said()
+    );
+    assert!(ctrl_c(&watch.child));
+    let status = watch.child.wait().unwrap();
+    let said = watch.said();
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(said.contains("stopped watching"), "{said}");
+    assert!(Library::at(docs.join(".lexsearch")).exists());
+}
+
+/// The chunks an interrupted run said it kept the vectors of (none when it stopped before
+/// embedding anything).
+fn kept_by_interrupted_run(stderr: &str) -> u64 {
+    if stderr.contains("interrupted; the index is unchanged") {
+        return 0;
+    }
+    let said = "the vectors of the ";
+    let at = stderr
+        .find(said)
+        .unwrap_or_else(|| panic!("no word of what was kept:\n{stderr}"));
+    stderr[at + said.len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of what was kept:\n{stderr}"))
+}
+
+#[test]
+fn ctrl_c_stops_an_index_run_leaving_the_index_as_it_was_and_the_next_run_goes_on() {
+    // The real model: the run must still be embedding when the signal comes.
+    let Some(model) = crate::common::real_model() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    // Twice the sample under other names (the encoder sees the name): some 700 chunks.
+    copy_tree(&sample_corpus(), &docs);
+    for entry in fs::read_dir(sample_corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_string_lossy();
+            fs::copy(&path, docs.join(format!("copy-of-{name}"))).unwrap();
+        }
+    }
+    let library = Library::at(docs.join(".lexsearch"));
+    // Once with one Ctrl-C, which stops at the next safe point, and once with two, which
+    // stop at once; the index never shows half a run, and each run goes on from the last.
+    for signals in [1, 2] {
+        let log = dir.path().join(format!("index-{signals}.log"));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+            .args(["index", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // The run's staging folder: it has begun writing.
+        let staging = docs.join(".lexsearch/staging");
+        assert!(wait_for(&|| staging.exists()), "the run never began");
+        assert!(ctrl_c(&child));
+        if signals == 2 {
+            // Apart, or the two arrive as one. A run that the first one ended is gone.
+            std::thread::sleep(Duration::from_millis(200));
+            ctrl_c(&child);
+        }
+        let status = child.wait().unwrap();
+        let said = fs::read_to_string(&log).unwrap();
+        eprintln!("{signals} Ctrl-C: {said}");
+        assert_eq!(status.code(), Some(130), "{said}");
+        assert!(said.contains("interrupted"), "{said}");
+        if signals == 1 {
+            let kept = kept_by_interrupted_run(&said);
+            assert!(!library.exists(), "no half index is visible");
+            let out = lexsearch()
+                .args(["index", "--json", "--model"])
+                .arg(&model)
+                .arg(&docs)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let reused = report["chunks_reused"].as_u64().unwrap();
+            assert!(reused >= kept, "kept {kept}, reused {reused}: {said}");
+            assert_eq!(
+                report["chunks_embedded"].as_u64().unwrap() + reused,
+                report["chunks"].as_u64().unwrap()
+            );
+            // Changes for the second round, so that it has something to embed.
+            for entry in fs::read_dir(sample_corpus()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    let name = path.file_name().unwrap().to_string_lossy();
+                    fs::copy(&path, docs.join(format!("third-{name}"))).unwrap();
+                }
+            }
+        }
+    }
+    // The complete index of before the second round is intact, and the next run completes.
+    assert!(library.exists());
+    index_json(&model, &docs);
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! The command-line front end: clap arguments, converted once into library settings.
 //!
 //! Exit codes, for scripts: 0 success (hits found, everything indexed), 1 no hits,
-//! 2 error (or files skipped while indexing).
+//! 2 error (or files skipped while indexing), 130 stopped by Ctrl-C before it finished.
 
 mod bench;
 mod embed;
 mod eval;
+mod interrupt;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod output;
@@ -49,6 +50,10 @@ enum Command {
     /// keeps beside an open document and whatever the folder's `.lexsearchignore` names, one
     /// pattern a line in gitignore's syntax (`drafts/`, `*.bak.docx`, `!keep.txt`, `/old`).
     /// A later run removes from the index what the file then leaves out.
+    ///
+    /// A later run reads only the files that changed. Ctrl-C stops a run within seconds,
+    /// keeping the vectors computed so far for the next run (which goes on from them); the
+    /// index stays as it was until a run completes.
     Index(IndexArgs),
     /// Search an index: keyword, semantic or hybrid.
     Search(SearchArgs),
@@ -720,6 +725,8 @@ enum Outcome {
     Ok,
     NoHits,
     Partial,
+    /// Ctrl-C (or SIGTERM) stopped the run before it finished; it said what was kept.
+    Interrupted,
 }
 
 /// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
@@ -735,6 +742,7 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::NoHits) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(2),
+        Ok(Outcome::Interrupted) => ExitCode::from(interrupt::INTERRUPTED),
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -935,9 +943,21 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.ocr_lang.clone_from(&args.ocr_lang);
     opts.follow_links = args.follow_links;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
-    let progress = output::IndexProgress::new(show_progress);
-    let report = build_index(&opts, &embedder, &progress)
-        .with_context(|| format!("indexing {}", args.dir.display()))?;
+    let mut progress = output::IndexProgress::new(show_progress);
+    progress.stop_on_interrupt()?;
+    let report = match build_index(&opts, &embedder, &progress) {
+        Err(crate::Error::Cancelled) => {
+            progress.finish();
+            eprintln!(
+                "interrupted: the index is as it was before this run; the vectors of the {} \
+                 chunks done so far are kept, and `lexsearch index {}` goes on from them",
+                progress.chunks(),
+                args.dir.display()
+            );
+            return Ok(Outcome::Interrupted);
+        }
+        r => r.with_context(|| format!("indexing {}", args.dir.display()))?,
+    };
     progress.finish();
     if args.json {
         output::print_json(&report)?;

@@ -2,6 +2,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Style};
@@ -13,11 +15,17 @@ use crate::indexer::{IndexReport, Progress};
 use crate::ingest::walk::IGNORE_FILE;
 use crate::search::{Mode, SearchJson, SearchRequest, SearchResults};
 
-/// A progress bar over files, with chunks and throughput in its message.
+use super::interrupt::{INTERRUPTED, Interrupt};
+
+/// A progress bar over files, with chunks and throughput in its message; it also tells the
+/// run to stop when Ctrl-C asked for it.
 pub(super) struct IndexProgress {
     bar: ProgressBar,
     started: Instant,
     chunks: std::sync::atomic::AtomicUsize,
+    /// Whether files are being read and embedded (set by [`Progress::started`]).
+    embedding: Arc<AtomicBool>,
+    interrupt: Option<Interrupt>,
 }
 
 impl IndexProgress {
@@ -39,7 +47,47 @@ impl IndexProgress {
             bar,
             started: Instant::now(),
             chunks: std::sync::atomic::AtomicUsize::new(0),
+            embedding: Arc::default(),
+            interrupt: None,
         }
+    }
+
+    /// Stops the run at its next safe point on Ctrl-C (or SIGTERM): while nothing has been
+    /// embedded yet (waiting for another writer, planning) the process ends at once, as
+    /// there is nothing to keep; later the vectors computed so far are saved for the next
+    /// run first, which the bar says.
+    pub(super) fn stop_on_interrupt(&mut self) -> std::io::Result<()> {
+        let bar = self.bar.clone();
+        let embedding = Arc::clone(&self.embedding);
+        let interrupt = Interrupt::catch(move || {
+            if !embedding.load(Ordering::SeqCst) {
+                bar.suspend(|| eprintln!("interrupted; the index is unchanged"));
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+            bar.suspend(|| {
+                eprintln!(
+                    "interrupted: saving the vectors computed so far for the next run \
+                     (Ctrl-C again to stop at once)"
+                );
+            });
+        })?;
+        self.stop_on(interrupt);
+        Ok(())
+    }
+
+    /// Stops the run at its next safe point once `interrupt` is requested.
+    pub(super) fn stop_on(&mut self, interrupt: Interrupt) {
+        self.interrupt = Some(interrupt);
+    }
+
+    /// The bar, for printing a line above it.
+    pub(super) fn bar(&self) -> ProgressBar {
+        self.bar.clone()
+    }
+
+    /// Chunks that have vectors so far in this run (embedded or reused).
+    pub(super) fn chunks(&self) -> usize {
+        self.chunks.load(Ordering::Relaxed)
     }
 
     pub(super) fn finish(&self) {
@@ -49,6 +97,7 @@ impl IndexProgress {
 
 impl Progress for IndexProgress {
     fn started(&self, files: usize) {
+        self.embedding.store(true, Ordering::SeqCst);
         self.bar.set_length(files as u64);
     }
 
@@ -57,7 +106,6 @@ impl Progress for IndexProgress {
     }
 
     fn chunks_done(&self, n: usize) {
-        use std::sync::atomic::Ordering;
         let total = self.chunks.fetch_add(n, Ordering::Relaxed) + n;
         let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.bar
@@ -70,6 +118,10 @@ impl Progress for IndexProgress {
 
     fn ocr_page_done(&self, total: usize) {
         self.bar.set_message(format!("OCR: {total} pages read"));
+    }
+
+    fn cancelled(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(Interrupt::requested)
     }
 }
 

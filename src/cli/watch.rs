@@ -1,5 +1,6 @@
 //! `lexsearch watch`: keep an index current as files change, until Ctrl-C.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -8,9 +9,11 @@ use anyhow::Context;
 use clap::Args;
 use notify::{RecursiveMode, Watcher};
 
-use crate::indexer::{IndexOptions, NoProgress, build_index};
+use crate::indexer::{IndexOptions, build_index};
 use crate::library::Library;
 
+use super::interrupt::Interrupt;
+use super::output::IndexProgress;
 use super::{ModelArgs, index_model_dir, index_precision, load_model};
 
 /// Arguments of `lexsearch watch`.
@@ -44,9 +47,42 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     let index_dir = std::path::absolute(&opts.index_dir)?;
     let own = Library::at(&index_dir).own_paths();
 
-    let update = |why: &str| -> anyhow::Result<()> {
-        let r = build_index(&opts, &embedder, &NoProgress)
-            .with_context(|| format!("indexing {}", args.dir.display()))?;
+    // Watch before the first index: a change made while it runs is queued, and picked up by
+    // the loop below as soon as it is done, instead of being missed. Ctrl-C wakes the loop.
+    let (tx, rx) = mpsc::channel();
+    let changes = tx.clone();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(event) = res {
+            let _ = changes.send(Wake::Change(event));
+        }
+    })?;
+    watcher
+        .watch(&args.dir, RecursiveMode::Recursive)
+        .with_context(|| format!("watching {}", args.dir.display()))?;
+    // The first index of a new folder may take long: a bar, as `index` shows.
+    let mut first = IndexProgress::new(std::io::stderr().is_terminal());
+    let bar = first.bar();
+    let interrupt = Interrupt::catch(move || {
+        bar.suspend(|| eprintln!("stopping (Ctrl-C again to stop at once)"));
+        let _ = tx.send(Wake::Stop);
+    })?;
+    first.stop_on(interrupt.clone());
+    let update = |why: &str, progress: &IndexProgress| -> anyhow::Result<Updated> {
+        let r = match build_index(&opts, &embedder, progress) {
+            Err(crate::Error::Cancelled) => {
+                progress.finish();
+                eprintln!(
+                    "stopped watching {}; the index is as it was before this update, and the \
+                     vectors of the {} chunks done so far are kept for the next `lexsearch \
+                     watch` or `lexsearch index`",
+                    args.dir.display(),
+                    progress.chunks()
+                );
+                return Ok(Updated::Interrupted);
+            }
+            r => r.with_context(|| format!("indexing {}", args.dir.display()))?,
+        };
+        progress.finish();
         println!(
             "{why}: {} added, {} changed, {} removed, {} unchanged, {} skipped; {} files, {} chunks ({:.1} s)",
             r.added,
@@ -58,20 +94,15 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
             r.chunks,
             r.seconds
         );
-        Ok(())
+        Ok(Updated::Done)
     };
-    // Watch before the first index: a change made while it runs is queued, and picked up by
-    // the loop below as soon as it is done, instead of being missed.
-    let (tx, rx) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(event) = res {
-            let _ = tx.send(event);
-        }
-    })?;
-    watcher
-        .watch(&args.dir, RecursiveMode::Recursive)
-        .with_context(|| format!("watching {}", args.dir.display()))?;
-    update("indexed")?;
+    let stopped = || {
+        eprintln!("stopped watching {}", args.dir.display());
+        Ok(super::Outcome::Ok)
+    };
+    if update("indexed", &first)? == Updated::Interrupted {
+        return Ok(super::Outcome::Interrupted);
+    }
     eprintln!("watching {} (Ctrl-C to stop)", args.dir.display());
     let debounce = Duration::from_millis(args.debounce_ms);
     let relevant = |e: &notify::Event| {
@@ -85,34 +116,37 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     // still to index: try again after this long, even if nothing else changes.
     let retry_after = Duration::from_secs(2);
     let mut retry_at: Option<Instant> = None;
+    let gone = || anyhow::anyhow!("the file watcher stopped");
     loop {
         // Block for the first relevant change, then wait until changes stop for `debounce`.
         let first = if let Some(at) = retry_at {
             match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                Ok(e) => Some(e),
+                Ok(wake) => Some(wake),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    anyhow::bail!("the file watcher stopped")
-                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(gone()),
             }
         } else {
-            Some(rx.recv().context("the file watcher stopped")?)
+            Some(rx.recv().map_err(|_| gone())?)
         };
-        if first.as_ref().is_some_and(|e| !relevant(e)) {
-            continue;
+        match first {
+            Some(Wake::Stop) => return stopped(),
+            Some(Wake::Change(e)) if !relevant(&e) => continue,
+            Some(Wake::Change(_)) | None => {}
         }
         let mut last = Instant::now();
         while last.elapsed() < debounce {
             match rx.recv_timeout(debounce.saturating_sub(last.elapsed())) {
-                Ok(e) if relevant(&e) => last = Instant::now(),
-                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    anyhow::bail!("the file watcher stopped")
-                }
+                Ok(Wake::Stop) => return stopped(),
+                Ok(Wake::Change(e)) if relevant(&e) => last = Instant::now(),
+                Ok(Wake::Change(_)) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(gone()),
             }
         }
-        retry_at = match update("updated") {
-            Ok(()) => None,
+        let mut progress = IndexProgress::new(false);
+        progress.stop_on(interrupt.clone());
+        retry_at = match update("updated", &progress) {
+            Ok(Updated::Done) => None,
+            Ok(Updated::Interrupted) => return Ok(super::Outcome::Interrupted),
             Err(e) => {
                 // Reported; watching goes on, and the update is tried again.
                 eprintln!("error: {e:#}; trying again in {} s", retry_after.as_secs());
@@ -120,4 +154,20 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
             }
         };
     }
+}
+
+/// What wakes the watch loop.
+enum Wake {
+    /// A file under the folder changed.
+    Change(notify::Event),
+    /// Ctrl-C (or SIGTERM).
+    Stop,
+}
+
+/// How an update ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Updated {
+    Done,
+    /// Ctrl-C stopped it; it said what was kept.
+    Interrupted,
 }

@@ -167,6 +167,12 @@ pub(super) fn run(
         let mut pending = Pending::default();
         let mut in_flight = VecDeque::new();
         for msg in rx {
+            if progress.cancelled() {
+                // Vectors already computed are kept: the next run reuses them. Texts not yet
+                // sent to the encoder are left for it.
+                writer.write_embedded(&done, &mut in_flight, true)?;
+                return Err(Error::Cancelled);
+            }
             match msg {
                 Message::FileDone(p, seconds) => {
                     writer.report.timings.extract += seconds;
@@ -202,11 +208,6 @@ pub(super) fn run(
                     if pending.texts >= group {
                         writer.submit(&mut pending, &jobs, &mut in_flight)?;
                         writer.write_embedded(&done, &mut in_flight, false)?;
-                        if progress.cancelled() {
-                            // Vectors already computed are kept: the next run reuses them.
-                            writer.write_embedded(&done, &mut in_flight, true)?;
-                            return Err(Error::Cancelled);
-                        }
                     }
                 }
             }
