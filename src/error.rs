@@ -61,6 +61,15 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The index folder holds the start of a first index, which is not complete yet.
+    #[error("{} holds no complete index yet: {}", .index.display(), unfinished(.index, .writer))]
+    Unfinished {
+        /// The index folder.
+        index: PathBuf,
+        /// The process building the first index now, if one is.
+        writer: Option<u32>,
+    },
+
     /// Tesseract has no data for a language asked for with `--ocr-lang`.
     #[error(
         "Tesseract has no language data for {} (it has: {}); install it with {}, or choose \
@@ -231,6 +240,25 @@ pub enum Error {
 /// "process N", or "another process" while the writer has not written its pid yet.
 fn holder(pid: &Option<u32>) -> String {
     pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"))
+}
+
+/// What is under way in an index folder without a complete index, and what to do.
+fn unfinished(index: &std::path::Path, writer: &Option<u32>) -> String {
+    if let Some(pid) = writer {
+        return format!(
+            "process {pid} is building its first one; search once that run has finished"
+        );
+    }
+    let command = match index.parent() {
+        Some(folder) if index.ends_with(crate::library::DEFAULT_INDEX_DIR) => {
+            format!("lexsearch index {}", folder.display())
+        }
+        _ => format!("lexsearch index DIR --index {}", index.display()),
+    };
+    format!(
+        "its first run stopped before it finished; `{command}` finishes it, reusing the \
+         vectors that run computed"
+    )
 }
 
 impl Error {

@@ -909,6 +909,14 @@ fn ctrl_c_stops_an_index_run_leaving_the_index_as_it_was_and_the_next_run_goes_o
         if signals == 1 {
             let kept = kept_by_interrupted_run(&said);
             assert!(!library.exists(), "no half index is visible");
+            lexsearch()
+                .current_dir(&docs)
+                .arg("status")
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains(
+                    "holds no complete index yet: its first run stopped before it finished",
+                ));
             let out = lexsearch()
                 .args(["index", "--json", "--model"])
                 .arg(&model)

@@ -244,11 +244,36 @@ impl Library {
     /// it, the way git finds `.git`.
     pub fn find(start: &Path) -> Result<Self> {
         let start_abs = std::path::absolute(start).map_err(|e| Error::io("resolve", start, e))?;
-        start_abs
+        let mut candidates = start_abs
             .ancestors()
-            .map(|dir| Library::at(dir.join(DEFAULT_INDEX_DIR)))
-            .find(Library::exists)
-            .ok_or(Error::NoIndex { start: start_abs })
+            .map(|dir| Library::at(dir.join(DEFAULT_INDEX_DIR)));
+        if let Some(found) = candidates.clone().find(Library::exists) {
+            return Ok(found);
+        }
+        // None complete: the nearest first index under way or stopped says so.
+        Err(candidates
+            .find(Library::unfinished)
+            .map_or(Error::NoIndex { start: start_abs }, |l| l.missing()))
+    }
+
+    /// Whether a first index was begun here but has not completed (it is running, or it
+    /// was stopped and left its vectors for the next run).
+    fn unfinished(&self) -> bool {
+        !self.exists() && (self.staging().dir().is_dir() || self.resume().dir().is_dir())
+    }
+
+    /// The error for an index wanted here but absent: unfinished, or none at all.
+    fn missing(&self) -> Error {
+        if self.unfinished() {
+            Error::Unfinished {
+                index: self.dir.clone(),
+                writer: self.writer_pid(),
+            }
+        } else {
+            Error::NotAnIndex {
+                path: self.dir.clone(),
+            }
+        }
     }
 
     /// The index folder.
@@ -339,9 +364,7 @@ impl Library {
     /// Pins the current generation for reading: its manifest and files stay as they are for
     /// as long as the snapshot lives, whatever writers do meanwhile.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        let no_index = || Error::NotAnIndex {
-            path: self.dir.clone(),
-        };
+        let no_index = || self.missing();
         for _ in 0..PIN_ATTEMPTS {
             let Some(name) = self.current_name()? else {
                 // An index of format 1, unless a writer is converting it right now (it
@@ -515,9 +538,7 @@ impl Library {
     pub fn begin_maintenance(&self) -> Result<Transaction> {
         // Before the lock, which would create the folder: a mistyped --index leaves nothing.
         if !self.exists() {
-            return Err(Error::NotAnIndex {
-                path: self.dir.clone(),
-            });
+            return Err(self.missing());
         }
         let lock = WriterLock::acquire(self, None)?;
         self.recover()?;
@@ -872,6 +893,35 @@ mod tests {
             Library::find(other.path()),
             Err(Error::NoIndex { .. })
         ));
+    }
+
+    #[test]
+    fn a_first_index_under_way_or_stopped_is_named_as_such_where_no_complete_one_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("matter");
+        let library = Library::at(sub.join(DEFAULT_INDEX_DIR));
+        let txn = library
+            .begin(&SettingsRequest::default(), &model("m1"), false, None)
+            .unwrap();
+        fs::create_dir_all(library.staging().dir()).unwrap();
+        let running = Library::find(&sub).unwrap_err();
+        assert!(
+            matches!(&running, Error::Unfinished { writer: Some(pid), .. } if *pid == std::process::id()),
+            "{running:?}"
+        );
+        assert!(running.to_string().contains("is building its first one"));
+        drop(txn);
+        let stopped = library.snapshot().unwrap_err();
+        assert!(
+            matches!(&stopped, Error::Unfinished { writer: None, .. }),
+            "{stopped:?}"
+        );
+        let command = format!("`lexsearch index {}` finishes it", sub.display());
+        assert!(stopped.to_string().contains(&command), "{stopped}");
+        // A complete index above is the one a search there uses, as before.
+        let above = Library::at(dir.path().join(DEFAULT_INDEX_DIR));
+        write(&above, "a.txt");
+        assert_eq!(Library::find(&sub).unwrap(), above);
     }
 
     #[test]
