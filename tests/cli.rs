@@ -849,3 +849,32 @@ fn queries_from_a_file_give_one_json_line_each_as_single_searches_do() {
         .success()
         .stdout(contains("\"query\":\"security deposit\""));
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_as_with_head() {
+    let Some(docs) = indexed_sample() else { return };
+    for args in [
+        &["search", "--mode", "keyword", "confidential information"][..],
+        &[
+            "search",
+            "--mode",
+            "keyword",
+            "--json",
+            "confidential information",
+        ],
+        &["status", "--json"],
+    ] {
+        // The reading end closed before the command writes: every write fails (EPIPE).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
+            .current_dir(docs)
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
