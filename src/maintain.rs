@@ -202,9 +202,10 @@ pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
             part: "keyword index",
             problem: "made by an earlier version: it lacks the e-mail days, senders and \
                       recipients (`sent:`, `from:`, `to:` in a query), the sentences and \
-                      paragraphs of `/s` and `/p`, the pages of pinpoints, or the file list \
-                      that makes `--path` fast; `lexsearch index` or `verify --repair` adds \
-                      them"
+                      paragraphs of `/s` and `/p`, the pages of pinpoints, the file list \
+                      that makes `--path` fast, or the text keys that count a text held by \
+                      several files once in keyword weights; `lexsearch index` or \
+                      `verify --repair` adds them"
                 .into(),
         });
         rewrite.push("the keyword index rebuilt from the catalog");

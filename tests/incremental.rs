@@ -952,6 +952,69 @@ fn ctrl_c_stops_an_index_run_leaving_the_index_as_it_was_and_the_next_run_goes_o
 }
 
 #[test]
+fn copies_of_files_in_matter_folders_leave_the_keyword_ranking_as_without_them() {
+    let (dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let copied = dir.path().join("copied");
+    copy_tree(&sample_corpus(), &copied);
+    for i in 0..40 {
+        let matter = copied.join(format!("matter-{i}"));
+        fs::create_dir_all(&matter).unwrap();
+        for name in ["nda.md", "employment-agreement.txt"] {
+            fs::copy(sample_corpus().join(name), matter.join(name)).unwrap();
+        }
+    }
+    index_json(&model, &copied);
+    // The best five passages: file name (a copy may stand for the original), line, score.
+    let top = |docs: &Path, query: &str| -> Vec<(String, u64, f64)> {
+        let out = lexsearch()
+            .current_dir(docs)
+            .args(["search", "--mode", "keyword", "--json", "-k", "5", query])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let file = h["file"].as_str().unwrap();
+                let name = file.rsplit('/').next().unwrap().to_string();
+                (
+                    name,
+                    h["line"].as_u64().unwrap(),
+                    h["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Questions whose words the copied texts hold: counting each copy made those words look
+    // common, and pushed the copied passages (and others) down.
+    for query in [
+        "termination for convenience notice period",
+        "non-compete duration and territory",
+        "return or destruction of materials",
+        "confidential information exclusions",
+        "who owns the intellectual property created under the agreement",
+    ] {
+        let alone = top(&docs, query);
+        let with_copies = top(&copied, query);
+        let places = |hits: &[(String, u64, f64)]| -> Vec<(String, u64)> {
+            hits.iter().map(|(f, l, _)| (f.clone(), *l)).collect()
+        };
+        assert_eq!(places(&with_copies), places(&alone), "{query}");
+        for ((_, _, got), (_, _, want)) in with_copies.iter().zip(&alone) {
+            // Field norms give copies' lengths roughly: the average length is near, not exact.
+            assert!(
+                (got - want).abs() <= 0.005 * want,
+                "{query}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
 fn parallel_extraction_writes_the_same_index_in_file_order() {
     let (dir, model, docs) = setup();
     for i in 0..3 {

@@ -308,8 +308,9 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     if s.keyword_outdated {
         writeln!(
             out,
-            "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `/s` and `/p` \
-             need the next `lexsearch index` run, which rebuilds it from the catalog"
+            "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `/s`, `/p` and \
+             keyword weights that count copied texts once need the next `lexsearch index` \
+             run, which rebuilds it from the catalog"
         )?;
     }
     writeln!(out, "size:       {:.1} MB", s.size_bytes as f64 / 1e6)?;

@@ -16,12 +16,12 @@
 
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tantivy::collector::{DocSetCollector, FilterCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, RegexPhraseQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query,
+    RangeQuery, RegexPhraseQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -33,6 +33,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::distinct::{self, Copies, DistinctTexts};
 use super::root::Root;
 use super::sent::{SentWindow, sent_day};
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
@@ -97,6 +98,9 @@ struct Fields {
     /// filter keeps are found in the term dictionary without reading stored chunks; `None`
     /// in indexes made before the field existed.
     file: Option<Field>,
+    /// The key of the chunk's text ([`distinct::text_key`]), so that BM25 counts a text
+    /// that several chunks hold once; `None` in indexes made before the field existed.
+    text_hash: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -143,6 +147,7 @@ fn schema() -> (Schema, Fields) {
             ),
         ),
         file: Some(b.add_text_field("file", STRING)),
+        text_hash: Some(b.add_u64_field(distinct::FIELD, FAST)),
     };
     (b.build(), fields)
 }
@@ -664,6 +669,9 @@ pub struct KeywordIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The copies of texts in the version last searched (its searcher generation's id):
+    /// found once per version, not per search.
+    copies: Mutex<Option<(u64, Option<Arc<Copies>>)>>,
 }
 
 /// Breadcrumb entries are stored joined by this separator (never found in headings).
@@ -701,6 +709,7 @@ impl KeywordIndex {
             mail_to: index.schema().get_field("mail_to").ok(),
             units: index.schema().get_field("units").ok(),
             file: index.schema().get_field("file").ok(),
+            text_hash: index.schema().get_field(distinct::FIELD).ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -708,6 +717,7 @@ impl KeywordIndex {
             index,
             reader,
             fields,
+            copies: Mutex::default(),
         })
     }
 
@@ -719,7 +729,7 @@ impl KeywordIndex {
 
     /// The fields added since the first version, which an index of an earlier one lacks.
     #[cfg(test)]
-    pub(crate) const ADDED_FIELDS: [&str; 7] = [
+    pub(crate) const ADDED_FIELDS: [&str; 8] = [
         "mail",
         "sent",
         "page_breaks",
@@ -727,6 +737,7 @@ impl KeywordIndex {
         "mail_to",
         "units",
         "file",
+        distinct::FIELD,
     ];
 
     /// Creates an empty index in `path` as an earlier version made it: without the fields
@@ -767,6 +778,22 @@ impl KeywordIndex {
         })
     }
 
+    /// The chunks of `searcher`'s version that hold a text an earlier one holds, if any.
+    fn copies(&self, searcher: &tantivy::Searcher) -> Result<Option<Arc<Copies>>> {
+        let version = searcher.generation().generation_id();
+        let mut known = self.copies.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, copies)) = &*known
+            && *v == version
+        {
+            return Ok(copies.clone());
+        }
+        let copies = Copies::find(searcher)
+            .map_err(Self::err(&self.path))?
+            .map(Arc::new);
+        *known = Some((version, copies.clone()));
+        Ok(copies)
+    }
+
     /// Picks up the last commit.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload().map_err(Self::err(&self.path))
@@ -781,12 +808,14 @@ impl KeywordIndex {
     /// text: how rare a query's words are in this index (pinpoints weigh them by it).
     pub fn doc_freqs(&self, terms: &[String]) -> Result<(u64, Vec<u64>)> {
         let searcher = self.reader.searcher();
+        let copies = self.copies(&searcher)?;
+        let stats = DistinctTexts::of(&searcher, copies.as_deref());
         let mut out = Vec::with_capacity(terms.len());
         for t in terms {
             let term = Term::from_field_text(self.fields.body, t);
-            out.push(searcher.doc_freq(&term).map_err(Self::err(&self.path))?);
+            out.push(stats.doc_freq(&term).map_err(Self::err(&self.path))?);
         }
-        Ok((searcher.num_docs(), out))
+        Ok((stats.live_texts(), out))
     }
 
     /// Every chunk id in the index (for verification).
@@ -964,13 +993,16 @@ impl KeywordIndex {
             return Ok(Vec::new());
         };
         let searcher = self.reader.searcher();
+        let copies = self.copies(&searcher)?;
+        let stats = DistinctTexts::of(&searcher, copies.as_deref());
         let best = TopDocs::with_limit(limit.max(1)).order_by_score();
         let top = if within.keeps_all() {
-            searcher.search(&q, &best)
+            searcher.search_with_statistics_provider(&q, &best, &stats)
         } else {
             let within = within.clone();
             let keep = move |id: u64| within.keeps(id);
-            searcher.search(&q, &FilterCollector::new("chunk_id".into(), keep, best))
+            let collector = FilterCollector::new("chunk_id".into(), keep, best);
+            searcher.search_with_statistics_provider(&q, &collector, &stats)
         }
         .map_err(Self::err(&self.path))?;
         let mut hits = Vec::with_capacity(top.len());
@@ -1566,6 +1598,7 @@ impl KeywordIndex {
             f.mail_to,
             f.units,
             f.file,
+            f.text_hash,
         ]
         .iter()
         .any(Option::is_none)
@@ -1867,6 +1900,9 @@ impl KeywordWriter {
         if let Some(field) = f.file {
             doc.add_text(field, &chunk.path);
         }
+        if let Some(field) = f.text_hash {
+            doc.add_u64(field, distinct::text_key(&chunk.text));
+        }
         if let Some(field) = f.page_breaks {
             for &b in &chunk.page_breaks {
                 doc.add_u64(field, b as u64);
@@ -1937,6 +1973,50 @@ mod tests {
         w.commit().unwrap();
         idx.reload().unwrap();
         (dir, idx)
+    }
+
+    #[test]
+    fn copies_of_a_text_leave_every_passages_keyword_score_as_without_them() {
+        let texts = [
+            "The tenant shall pay the rent monthly to the landlord.",
+            "The wombat covenant binds the tenant.",
+            "Rent is due on the first day of each month.",
+            "Notices go to the landlord at the premises.",
+        ];
+        let originals: Vec<StoredChunk> = (0..).zip(texts).map(|(i, t)| chunk(i * 10, t)).collect();
+        let scores = |idx: &KeywordIndex, query: &str| -> std::collections::HashMap<u64, f32> {
+            idx.search(query, 100)
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.chunk_id.0, h.score))
+                .collect()
+        };
+        let queries = ["tenant rent", "wombat tenant", "rent landlord premises"];
+        let (_dir, idx) = index(&originals);
+        let alone: Vec<_> = queries.iter().map(|q| scores(&idx, q)).collect();
+        // Twenty copies of the first text, added after a search (a new version of the index,
+        // as a long-lived searcher sees it after a reload).
+        let mut w = idx.writer(1).unwrap();
+        for n in 0..20 {
+            w.add(&chunk(100 + n * 10, texts[0])).unwrap();
+        }
+        w.commit().unwrap();
+        idx.reload().unwrap();
+        for (query, alone) in queries.iter().zip(&alone) {
+            let copied = scores(&idx, query);
+            for (id, score) in alone {
+                let got = copied[id];
+                assert!(
+                    (got - score).abs() < 1e-5,
+                    "{query}: chunk {id} {got} vs {score}"
+                );
+            }
+            if let Some(original) = copied.get(&0) {
+                for n in 0..20 {
+                    assert_eq!(copied[&(100 + n * 10)], *original, "{query}");
+                }
+            }
+        }
     }
 
     #[test]
