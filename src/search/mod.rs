@@ -532,21 +532,29 @@ enum Retry {
     Wider,
 }
 
+/// Whether two arm scores are the same score: copies of a text score alike, but BM25 adds
+/// its fields' and terms' parts in an order that can differ between segments, so their f32
+/// scores may differ in the last digits.
+fn same_score(a: f32, b: f32) -> bool {
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
+}
+
 /// The best of an arm's candidates (sorted best first) up to its `n`th different score, with
-/// every candidate tied with those scores; and how many different scores it holds (`n` at
-/// most).
+/// every candidate tied with those scores ([`same_score`]); and how many different scores it
+/// holds (`n` at most).
 fn distinct_window(mut arm: Vec<(ChunkId, f32)>, n: usize) -> (Vec<(ChunkId, f32)>, usize) {
     let mut distinct = 0;
-    let mut last = None;
+    // The first score of the group of tied ones being read.
+    let mut group = None;
     for i in 0..arm.len() {
-        let bits = arm[i].1.to_bits();
-        if last != Some(bits) {
+        let score = arm[i].1;
+        if !group.is_some_and(|g| same_score(g, score)) {
             if distinct == n {
                 arm.truncate(i);
                 break;
             }
             distinct += 1;
-            last = Some(bits);
+            group = Some(score);
         }
     }
     (arm, distinct)
@@ -1100,15 +1108,15 @@ impl Searcher {
         by_text: &HashMap<blake3::Hash, usize>,
         read: &mut HashMap<ChunkId, StoredChunk>,
     ) -> Result<()> {
-        let scores = |arm: fn(&Hit) -> Option<ArmScore>| -> HashSet<u32> {
+        let scores = |arm: fn(&Hit) -> Option<ArmScore>| -> Vec<f32> {
             hits.iter()
-                .filter_map(|h| arm(h).map(|a| a.score.to_bits()))
+                .filter_map(|h| arm(h).map(|a| a.score))
                 .collect()
         };
         let (keyword, semantic) = (scores(|h| h.keyword), scores(|h| h.semantic));
         for f in rest {
-            let same = |a: Option<ArmScore>, s: &HashSet<u32>| {
-                a.is_some_and(|a| s.contains(&a.score.to_bits()))
+            let same = |a: Option<ArmScore>, s: &[f32]| {
+                a.is_some_and(|a| s.iter().any(|&s| same_score(s, a.score)))
             };
             if !same(f.keyword, &keyword) && !same(f.semantic, &semantic) {
                 continue;
@@ -1431,7 +1439,8 @@ impl Searcher {
         for f in fused.by_ref() {
             if hits.len() == req.k {
                 // This candidate and the rest may hold copies of the hits: only a candidate
-                // with one of their exact arm scores can be one (the same text scores the same).
+                // with one of their arm scores can be one (the same text scores the same, to
+                // float noise: `same_score`).
                 if collapse {
                     let rest = std::iter::once(f).chain(fused);
                     self.gather_copies(&mut hits, rest, &by_text, &mut read)?;
@@ -1491,7 +1500,9 @@ impl Searcher {
                 copies_complete: {
                     let below = match keyword_floor {
                         Some(None) => true,
-                        Some(Some(low)) => f.keyword.is_some_and(|a| a.score > low),
+                        Some(Some(low)) => f
+                            .keyword
+                            .is_some_and(|a| a.score > low && !same_score(a.score, low)),
                         None => false,
                     };
                     below || semantic_gave_all
@@ -1617,6 +1628,11 @@ mod tests {
         let (w, distinct) = distinct_window(arm(&[0.9, 0.8, 0.8, 0.8, 0.7, 0.6, 0.5]), 4);
         assert_eq!(ids(&w), [0, 1, 2, 3, 4, 5]);
         assert_eq!(distinct, 4);
+        // Copies whose BM25 parts were added in another order differ in the last digits:
+        // still one score.
+        let (w, distinct) = distinct_window(arm(&[26.2, 26.11964, 26.119637, 0.7, 0.6]), 2);
+        assert_eq!(ids(&w), [0, 1, 2]);
+        assert_eq!(distinct, 2);
         // Fewer different scores than asked: everything, and how many.
         let (w, distinct) = distinct_window(arm(&[0.9, 0.8, 0.8, 0.8]), 4);
         assert_eq!(ids(&w), [0, 1, 2, 3]);
