@@ -948,6 +948,13 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.follow_links = args.follow_links;
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let mut progress = output::IndexProgress::new(show_progress);
+    if !args.quiet && !args.json && !show_progress {
+        // Stderr written to a log (a scheduled run): a line every half minute instead.
+        progress.log_to(
+            Box::new(std::io::stderr()),
+            std::time::Duration::from_secs(30),
+        );
+    }
     progress.stop_on_interrupt()?;
     let report = match build_index(&opts, &embedder, &progress) {
         Err(crate::Error::Cancelled) => {

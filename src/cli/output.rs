@@ -2,8 +2,8 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Style};
@@ -26,6 +26,16 @@ pub(super) struct IndexProgress {
     /// Whether files are being read and embedded (set by [`Progress::started`]).
     embedding: Arc<AtomicBool>,
     interrupt: Option<Interrupt>,
+    /// Where a line of progress goes every so often when there is no bar (stderr written to
+    /// a log), how often, and when the last one went.
+    log: Option<Mutex<ProgressLog>>,
+}
+
+/// Lines of progress for a log: one every `every`, none for a run shorter than that.
+struct ProgressLog {
+    out: Box<dyn Write + Send>,
+    every: Duration,
+    last: Instant,
 }
 
 impl IndexProgress {
@@ -49,7 +59,43 @@ impl IndexProgress {
             chunks: std::sync::atomic::AtomicUsize::new(0),
             embedding: Arc::default(),
             interrupt: None,
+            log: None,
         }
+    }
+
+    /// Also writes a line of progress to `out` every `every` (for stderr written to a log,
+    /// where no bar shows): files, chunks, throughput and time so far.
+    pub(super) fn log_to(&mut self, out: Box<dyn Write + Send>, every: Duration) {
+        self.log = Some(Mutex::new(ProgressLog {
+            out,
+            every,
+            last: self.started,
+        }));
+    }
+
+    /// The next line of the log, when one is due.
+    fn log(&self, what: Option<&str>) {
+        let Some(log) = &self.log else {
+            return;
+        };
+        let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.last.elapsed() < log.every {
+            return;
+        }
+        log.last = Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64();
+        let chunks = self.chunks();
+        let mut line = format!(
+            "indexing: {} of {} files, {chunks} chunks ({:.1} chunks/s), {seconds:.0} s",
+            self.bar.position(),
+            self.bar.length().unwrap_or(0),
+            chunks as f64 / seconds.max(1e-3),
+        );
+        if let Some(what) = what {
+            line.push_str("; ");
+            line.push_str(what);
+        }
+        let _ = writeln!(log.out, "{line}");
     }
 
     /// Stops the run at its next safe point on Ctrl-C (or SIGTERM): while nothing has been
@@ -103,6 +149,7 @@ impl Progress for IndexProgress {
 
     fn file_done(&self, _path: &Path) {
         self.bar.inc(1);
+        self.log(None);
     }
 
     fn chunks_done(&self, n: usize) {
@@ -110,10 +157,12 @@ impl Progress for IndexProgress {
         let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.bar
             .set_message(format!("{total} chunks, {rate:.1} chunks/s"));
+        self.log(None);
     }
 
     fn stage(&self, what: &str) {
         self.bar.set_message(what.to_string());
+        self.log(Some(what));
     }
 
     fn ocr_page_done(&self, total: usize) {
@@ -969,6 +1018,53 @@ fn finish_check(report: ModelCheck, json: bool) -> anyhow::Result<super::Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log that the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn without_a_bar_progress_goes_to_the_log_as_lines_and_a_short_run_writes_none() {
+        let run = |every: Duration| -> String {
+            let log = Shared::default();
+            let mut progress = IndexProgress::new(false);
+            progress.log_to(Box::new(log.clone()), every);
+            progress.started(3);
+            progress.file_done(Path::new("a.txt"));
+            progress.chunks_done(5);
+            progress.stage("committing the keyword index");
+            let text = log.0.lock().unwrap().clone();
+            String::from_utf8(text).unwrap()
+        };
+        let lines = run(Duration::ZERO);
+        assert!(
+            lines.starts_with("indexing: 1 of 3 files, 0 chunks ("),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("indexing: 1 of 3 files, 5 chunks ("),
+            "{lines}"
+        );
+        assert!(
+            lines
+                .lines()
+                .last()
+                .unwrap()
+                .ends_with("; committing the keyword index"),
+            "{lines}"
+        );
+        assert_eq!(lines.lines().count(), 3, "{lines}");
+        assert_eq!(run(Duration::from_secs(3600)), "");
+    }
 
     #[test]
     fn an_attachment_is_listed_as_the_e_mail_that_holds_it() {

@@ -60,7 +60,11 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
         .watch(&args.dir, RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", args.dir.display()))?;
     // The first index of a new folder may take long: a bar, as `index` shows.
-    let mut first = IndexProgress::new(std::io::stderr().is_terminal());
+    let terminal = std::io::stderr().is_terminal();
+    let mut first = IndexProgress::new(terminal);
+    if !terminal {
+        first.log_to(Box::new(std::io::stderr()), Duration::from_secs(30));
+    }
     let bar = first.bar();
     let interrupt = Interrupt::catch(move || {
         bar.suspend(|| eprintln!("stopping (Ctrl-C again to stop at once)"));
