@@ -946,9 +946,10 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     opts.ocr = args.ocr.into();
     opts.ocr_lang.clone_from(&args.ocr_lang);
     opts.follow_links = args.follow_links;
-    let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
-    let mut progress = output::IndexProgress::new(show_progress);
-    if !args.quiet && !args.json && !show_progress {
+    let report_progress = !args.quiet && !args.json;
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = output::IndexProgress::new(report_progress && terminal);
+    if report_progress && !terminal {
         // Stderr written to a log (a scheduled run): a line every half minute instead.
         progress.log_to(
             Box::new(std::io::stderr()),
