@@ -878,3 +878,67 @@ fn output_into_a_closed_pipe_ends_quietly_as_with_head() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// Completes `lexsearch` + `words` (the last one being typed) in a real bash with the script
+/// of `lexsearch generate complete-bash`, returning bash's candidates.
+fn bash_completions(script: &Path, words: &[&str]) -> Vec<String> {
+    let line: Vec<String> = std::iter::once("lexsearch")
+        .chain(words.iter().copied())
+        .map(|w| format!("'{w}'"))
+        .collect();
+    let (current, previous) = (&line[line.len() - 1], &line[line.len() - 2]);
+    // What bash does on Tab: the words, the index of the current one, then the function
+    // with the command, the current word and the one before it.
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _lexsearch lexsearch {current} {previous}; \
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        line.join(" "),
+        words.len(),
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+// Needs no model: the completions and pages come from the argument definitions alone.
+#[test]
+fn generated_bash_completions_complete_commands_options_and_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("lexsearch.bash");
+    let out = lexsearch()
+        .args(["generate", "complete-bash"])
+        .assert()
+        .success();
+    std::fs::write(&script, &out.get_output().stdout).unwrap();
+
+    assert_eq!(bash_completions(&script, &["sea"]), ["search"]);
+    assert_eq!(
+        bash_completions(&script, &["search", "--max"]),
+        ["--max-per-file"]
+    );
+    assert_eq!(
+        bash_completions(&script, &["search", "--mode", ""]),
+        ["hybrid", "keyword", "semantic"]
+    );
+    assert!(bash_completions(&script, &["model", ""]).contains(&"pull".to_owned()));
+
+    // The manual: lexsearch(1) on standard output names a page for every command.
+    lexsearch()
+        .args(["generate", "man"])
+        .assert()
+        .success()
+        .stdout(contains(".TH lexsearch 1").and(contains("lexsearch\\-watch(1)")));
+    lexsearch()
+        .args(["generate", "complete-zsh", "--dir", "x"])
+        .assert()
+        .code(2)
+        .stderr(contains("--dir is for `lexsearch generate man`"));
+}

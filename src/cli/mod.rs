@@ -6,6 +6,7 @@
 mod bench;
 mod embed;
 mod eval;
+mod generate;
 mod interrupt;
 #[cfg(feature = "mcp")]
 mod mcp;
@@ -82,6 +83,9 @@ enum Command {
     /// Serve the index to AI assistants over MCP (stdio, or streamable HTTP with --http).
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
+    /// Write shell completions or manual pages (`lexsearch generate complete-bash`,
+    /// `lexsearch generate man --dir ~/.local/share/man/man1`).
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -794,6 +798,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rerank(args) => rerank::run(args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 
@@ -866,6 +871,7 @@ impl Cli {
                 Command::Status(_)
                 | Command::Verify(_)
                 | Command::Compact(_)
+                | Command::Generate(_)
                 | Command::Model(ModelCommand::Pull { .. } | ModelCommand::List { .. }),
             )
             | None => DeviceSpec::Cpu,
