@@ -900,7 +900,11 @@ fn bash_completions(script: &Path, words: &[&str]) -> Vec<String> {
         .args(["--norc", "-c", &program])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()

@@ -161,7 +161,7 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
 #[derive(Default)]
 struct CancelAfterFirstGroup(std::sync::atomic::AtomicBool);
 impl Progress for CancelAfterFirstGroup {
-    fn chunks_done(&self, _n: usize) {
+    fn chunks_done(&self, _n: usize, _embedded: usize) {
         self.0.store(true, std::sync::atomic::Ordering::SeqCst);
     }
     fn cancelled(&self) -> bool {

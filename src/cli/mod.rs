@@ -1266,7 +1266,11 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
         output::print_json(&report)?;
     } else {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "would index {} files:", report.files.len())?;
+        writeln!(
+            out,
+            "would index {}:",
+            output::counted(report.files.len(), "file")
+        )?;
         writeln!(
             out,
             "  {:<8} {:>10} {:>6} {:>6} {:>9}  file",
@@ -1297,15 +1301,19 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
         if report.unsupported > 0 {
             writeln!(
                 out,
-                "ignored {} files of unsupported types",
-                report.unsupported
+                "ignored {} of unsupported types",
+                output::counted(report.unsupported, "file")
             )?;
         }
         if report.ignored > 0 {
             writeln!(out, "{}", output::left_out(report.ignored))?;
         }
         if !report.skipped.is_empty() {
-            writeln!(out, "would skip {} files:", report.skipped.len())?;
+            writeln!(
+                out,
+                "would skip {}:",
+                output::counted(report.skipped.len(), "file")
+            )?;
             for s in &report.skipped {
                 writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
             }

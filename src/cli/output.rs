@@ -23,6 +23,11 @@ pub(super) struct IndexProgress {
     bar: ProgressBar,
     started: Instant,
     chunks: std::sync::atomic::AtomicUsize,
+    /// Of those, chunks the encoder computed (not reused), for the throughput shown.
+    embedded: std::sync::atomic::AtomicUsize,
+    /// When files began to be read (set by [`Progress::started`]): throughput counts from
+    /// there, not from the wait for another writer or the plan.
+    reading_since: std::sync::OnceLock<Instant>,
     /// Whether files are being read and embedded (set by [`Progress::started`]).
     embedding: Arc<AtomicBool>,
     interrupt: Option<Interrupt>,
@@ -57,6 +62,8 @@ impl IndexProgress {
             bar,
             started: Instant::now(),
             chunks: std::sync::atomic::AtomicUsize::new(0),
+            embedded: std::sync::atomic::AtomicUsize::new(0),
+            reading_since: std::sync::OnceLock::new(),
             embedding: Arc::default(),
             interrupt: None,
             log: None,
@@ -84,12 +91,11 @@ impl IndexProgress {
         }
         log.last = Instant::now();
         let seconds = self.started.elapsed().as_secs_f64();
-        let chunks = self.chunks();
         let mut line = format!(
-            "indexing: {} of {} files, {chunks} chunks ({:.1} chunks/s), {seconds:.0} s",
+            "indexing: {} of {} files, {}, {seconds:.0} s",
             self.bar.position(),
             self.bar.length().unwrap_or(0),
-            chunks as f64 / seconds.max(1e-3),
+            self.chunks_and_rate(),
         );
         if let Some(what) = what {
             line.push_str("; ");
@@ -136,6 +142,20 @@ impl IndexProgress {
         self.chunks.load(Ordering::Relaxed)
     }
 
+    /// "1200 chunks (800 reused), 41.3 chunks/s": the chunks so far and the encoder's
+    /// throughput, which counts only the chunks it computed (reusing a vector costs nothing
+    /// and would make a resumed run look fast).
+    fn chunks_and_rate(&self) -> String {
+        let total = self.chunks();
+        let embedded = self.embedded.load(Ordering::Relaxed);
+        let since = self.reading_since.get().unwrap_or(&self.started);
+        let rate = embedded as f64 / since.elapsed().as_secs_f64().max(1e-3);
+        match total - embedded.min(total) {
+            0 => format!("{total} chunks, {rate:.1} chunks/s"),
+            reused => format!("{total} chunks ({reused} reused), {rate:.1} chunks/s"),
+        }
+    }
+
     pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
     }
@@ -144,6 +164,7 @@ impl IndexProgress {
 impl Progress for IndexProgress {
     fn started(&self, files: usize) {
         self.embedding.store(true, Ordering::SeqCst);
+        let _ = self.reading_since.set(Instant::now());
         self.bar.set_length(files as u64);
     }
 
@@ -152,11 +173,10 @@ impl Progress for IndexProgress {
         self.log(None);
     }
 
-    fn chunks_done(&self, n: usize) {
-        let total = self.chunks.fetch_add(n, Ordering::Relaxed) + n;
-        let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-        self.bar
-            .set_message(format!("{total} chunks, {rate:.1} chunks/s"));
+    fn chunks_done(&self, n: usize, embedded: usize) {
+        self.chunks.fetch_add(n, Ordering::Relaxed);
+        self.embedded.fetch_add(embedded, Ordering::Relaxed);
+        self.bar.set_message(self.chunks_and_rate());
         self.log(None);
     }
 
@@ -194,8 +214,13 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} files, {} chunks in the index: {} added, {} changed, {} removed, {} unchanged",
-        r.files_indexed, r.chunks, r.added, r.changed, r.removed, r.unchanged
+        "{}, {} in the index: {} added, {} changed, {} removed, {} unchanged",
+        counted(r.files_indexed, "file"),
+        counted(r.chunks, "chunk"),
+        r.added,
+        r.changed,
+        r.removed,
+        r.unchanged
     )?;
     if r.reread_by_newer_reader > 0 {
         writeln!(
@@ -209,7 +234,7 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     if r.chunks_embedded == 0 {
         let reused = match r.chunks_reused {
             0 => String::new(),
-            n => format!(" ({n} chunks reused)"),
+            n => format!(" ({} reused)", counted(n, "chunk")),
         };
         writeln!(
             out,
@@ -219,8 +244,8 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
     } else {
         writeln!(
             out,
-            "{} chunks embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s {with}",
-            r.chunks_embedded,
+            "{} embedded ({:.1} chunks/s; encoder busy {:.0} % of the pipeline), {} reused, in {:.1} s {with}",
+            counted(r.chunks_embedded, "chunk"),
             r.chunks_per_second,
             r.encoder_busy_percent,
             r.chunks_reused,
@@ -232,7 +257,11 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         writeln!(out, "{}", nothing_indexed(r))?;
     }
     if r.unsupported > 0 {
-        writeln!(out, "ignored {} files of unsupported types", r.unsupported)?;
+        writeln!(
+            out,
+            "ignored {} of unsupported types",
+            counted(r.unsupported, "file")
+        )?;
     }
     if r.ignored > 0 {
         writeln!(out, "{}", left_out(r.ignored))?;
@@ -241,13 +270,21 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         writeln!(out, "no text: {}", p.display())?;
     }
     if !r.skipped.is_empty() {
-        writeln!(out, "skipped {} files:", r.skipped.len())?;
+        writeln!(out, "skipped {}:", counted(r.skipped.len(), "file"))?;
         for s in &r.skipped {
             writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
         }
     }
     ocr_summary(&mut out, &r.ocr)?;
     Ok(())
+}
+
+/// "1 chunk", "2 chunks": a count with its noun in the right number.
+pub(super) fn counted(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
 /// The OCR line of the index summary: pages OCR'd, and (once, not per file) how many pages
@@ -573,8 +610,9 @@ pub(super) fn print_hits(
             )?,
             Some(files) => writeln!(
                 out,
-                "no hits in the {files} files matching --path {paths}{} (try other words, \
-                 another --mode, or a wider --path)",
+                "no hits in the {} matching --path {paths}{} (try other words, another \
+                 --mode, or a wider --path)",
+                counted(files, "file"),
                 constraints(results)
             )?,
             None if constraints(results).is_empty() => writeln!(
@@ -1034,24 +1072,30 @@ mod tests {
 
     #[test]
     fn without_a_bar_progress_goes_to_the_log_as_lines_and_a_short_run_writes_none() {
+        // Reused vectors are counted as chunks but not in the encoder's throughput.
         let run = |every: Duration| -> String {
             let log = Shared::default();
             let mut progress = IndexProgress::new(false);
             progress.log_to(Box::new(log.clone()), every);
             progress.started(3);
             progress.file_done(Path::new("a.txt"));
-            progress.chunks_done(5);
+            progress.chunks_done(5, 0);
+            progress.chunks_done(4, 4);
             progress.stage("committing the keyword index");
             let text = log.0.lock().unwrap().clone();
             String::from_utf8(text).unwrap()
         };
         let lines = run(Duration::ZERO);
         assert!(
-            lines.starts_with("indexing: 1 of 3 files, 0 chunks ("),
+            lines.starts_with("indexing: 1 of 3 files, 0 chunks, 0.0 chunks/s, "),
             "{lines}"
         );
         assert!(
-            lines.contains("indexing: 1 of 3 files, 5 chunks ("),
+            lines.contains("indexing: 1 of 3 files, 5 chunks (5 reused), 0.0 chunks/s, "),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("indexing: 1 of 3 files, 9 chunks (5 reused), "),
             "{lines}"
         );
         assert!(
@@ -1062,7 +1106,7 @@ mod tests {
                 .ends_with("; committing the keyword index"),
             "{lines}"
         );
-        assert_eq!(lines.lines().count(), 3, "{lines}");
+        assert_eq!(lines.lines().count(), 4, "{lines}");
         assert_eq!(run(Duration::from_secs(3600)), "");
     }
 

@@ -113,8 +113,9 @@ pub trait Progress: Sync {
     fn started(&self, _files: usize) {}
     /// A file was extracted and chunked (or skipped).
     fn file_done(&self, _path: &Path) {}
-    /// `n` more chunks have vectors (embedded or reused).
-    fn chunks_done(&self, _n: usize) {}
+    /// `n` more chunks have vectors, `embedded` of them computed by the encoder in this run
+    /// (the others reused from the index, an interrupted run, or a copy of their text).
+    fn chunks_done(&self, _n: usize, _embedded: usize) {}
     /// A stage began ("building the vector graph", "waiting for process N", ...).
     fn stage(&self, _what: &str) {}
     /// One more PDF page was read by OCR (`total` so far in this run).

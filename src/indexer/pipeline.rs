@@ -599,10 +599,11 @@ impl Writer<'_> {
                 .collect();
             let (record, chunks) = records(d.doc, d.hashes, vectors);
             let doc = self.txn.add_document(record, chunks)?;
+            let embedded = computed.len();
             for (key, ordinal) in keys {
                 self.embedded.entry(key).or_insert((doc, ordinal));
             }
-            self.progress.chunks_done(n);
+            self.progress.chunks_done(n, embedded);
         }
         Ok(())
     }
