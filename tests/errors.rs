@@ -328,3 +328,43 @@ fn int8_is_refused_on_a_gpu_with_the_precisions_that_run_there() {
         .stderr(contains("int8"))
         .stderr(contains("--precision f16 or bf16"));
 }
+
+// Documents come from anyone (a production from the other side): a file name or a text with
+// terminal escape sequences must not clear the screen or write the clipboard when a hit is
+// printed, and a script reading `-l` still gets the name as it is.
+#[test]
+fn escape_sequences_in_a_file_name_or_its_text_are_printed_visibly_not_sent_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let name = "lease\u{1b}[2J.txt";
+    fs::write(
+        docs.join(name),
+        "The tenant shall pay rent.\u{1b}]52;c;cm0gLXJmIH4=\u{7} A security deposit.\n",
+    )
+    .unwrap();
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--mode", "keyword", "--color", "never"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("lease\\u{1b}[2J.txt:1"), "{text}");
+    assert!(text.contains("rent.\\u{1b}]52;c;cm0gLXJmIH4=\\u{7} A security"), "{text}");
+
+    let listed = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "-l", "rent", "--mode", "keyword"])
+        .assert()
+        .success();
+    let listed = String::from_utf8(listed.get_output().stdout.clone()).unwrap();
+    assert_eq!(listed, format!("{}\n", docs.join(name).display()));
+}

@@ -1292,11 +1292,11 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
                 count(f.pages),
                 count(f.paragraphs),
                 f.chars,
-                f.file.display()
+                output::shown_path(&f.file)
             )?;
         }
         for p in &report.empty {
-            writeln!(out, "no text: {}", p.display())?;
+            writeln!(out, "no text: {}", output::shown_path(p))?;
         }
         if report.unsupported > 0 {
             writeln!(
@@ -1315,7 +1315,12 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
                 output::counted(report.skipped.len(), "file")
             )?;
             for s in &report.skipped {
-                writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
+                writeln!(
+                    out,
+                    "  {}: {}",
+                    output::shown_path(&s.path),
+                    output::shown(&s.reason)
+                )?;
             }
         }
     }

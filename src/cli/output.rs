@@ -1,6 +1,6 @@
 //! Printing: progress bars, summaries, hits (text or JSON), model diagnoses.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -267,12 +267,12 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         writeln!(out, "{}", left_out(r.ignored))?;
     }
     for p in &r.empty {
-        writeln!(out, "no text: {}", p.display())?;
+        writeln!(out, "no text: {}", shown_path(p))?;
     }
     if !r.skipped.is_empty() {
         writeln!(out, "skipped {}:", counted(r.skipped.len(), "file"))?;
         for s in &r.skipped {
-            writeln!(out, "  {}: {}", s.path.display(), s.reason)?;
+            writeln!(out, "  {}: {}", shown_path(&s.path), shown(&s.reason))?;
         }
     }
     ocr_summary(&mut out, &r.ocr)?;
@@ -480,7 +480,7 @@ fn write_marked(
             if focus.is_some_and(|f| f.start == a) {
                 write!(out, "»")?;
             }
-            write!(out, "{piece}")?;
+            write!(out, "{}", shown(piece))?;
             if focus.is_some_and(|f| f.end == b) {
                 write!(out, "«")?;
             }
@@ -493,9 +493,46 @@ fn write_marked(
         if in_focus {
             style = style.underline();
         }
-        write!(out, "{style}{piece}{style:#}")?;
+        write!(out, "{style}{}{style:#}", shown(piece))?;
     }
     Ok(())
+}
+
+/// `text` from a document (or a line naming files) made safe to print on a terminal. A
+/// document or a file name can hold escape sequences (`ESC [2J` clears the screen, `OSC 52`
+/// writes the clipboard), and documents come from anyone: tabs, vertical tabs, form feeds and
+/// carriage returns become spaces, and other control characters are written visibly as
+/// escapes (`\u{1b}`), as ratatui leaves them out of the TUI.
+pub(super) fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' | '\u{b}' | '\u{c}' | '\r' | '\n' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `path` made safe to print on a terminal, and unambiguous: control characters (a newline
+/// or an escape sequence in a file name) and the bidirectional overrides that can make a
+/// name read as another (`U+202E`) are written as escapes (`\n`, `\u{1b}`, `\u{202e}`).
+pub(super) fn shown_path(path: &Path) -> String {
+    let name = path.to_string_lossy();
+    let spoofs = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() || spoofs(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The line that says how many files and folders the ignore file left out.
@@ -570,11 +607,18 @@ fn constraints(results: &SearchResults) -> String {
 /// an attachment); nothing when there are no hits (the exit status says so).
 pub(super) fn print_files(results: &SearchResults) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    // A script reading the list (`| xargs -d '\n'`) needs the names as they are; a terminal
+    // shows them escaped, as `ls` does.
+    let terminal = std::io::stdout().is_terminal();
     let mut printed = std::collections::HashSet::new();
     for hit in &results.hits {
         let path = on_disk(&hit.path, &hit.file);
         if printed.insert(path.clone()) {
-            writeln!(out, "{}", path.display())?;
+            if terminal {
+                writeln!(out, "{}", shown_path(&path))?;
+            } else {
+                writeln!(out, "{}", path.display())?;
+            }
         }
     }
     Ok(())
@@ -661,14 +705,14 @@ pub(super) fn print_hits(
             out,
             "{:>2}. {path_style}{}{path_style:#}{place}  {dim}score {:.4}{dim:#}",
             hit.rank,
-            hit.path.display(),
+            shown_path(&hit.path),
             hit.score
         )?;
         if !hit.breadcrumb.is_empty() {
             writeln!(
                 out,
                 "    {crumb_style}{}{crumb_style:#}",
-                hit.breadcrumb.join(" > ")
+                shown(&hit.breadcrumb.join(" > "))
             )?;
         }
         if let Some(mail) = &hit.mail {
@@ -677,7 +721,7 @@ pub(super) fn print_hits(
                 .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
                 .collect();
             if !parts.is_empty() {
-                writeln!(out, "    {dim}e-mail {}{dim:#}", parts.join(", "))?;
+                writeln!(out, "    {dim}e-mail {}{dim:#}", shown(&parts.join(", ")))?;
             }
         }
         if explain {
@@ -714,7 +758,7 @@ pub(super) fn print_hits(
         )?;
         writeln!(out)?;
         if let Some(copies) = hit.copies_line(3) {
-            writeln!(out, "    {dim}{copies}{dim:#}")?;
+            writeln!(out, "    {dim}{}{dim:#}", shown(&copies))?;
         }
         writeln!(out)?;
     }
@@ -1108,6 +1152,24 @@ mod tests {
         );
         assert_eq!(lines.lines().count(), 4, "{lines}");
         assert_eq!(run(Duration::from_secs(3600)), "");
+    }
+
+    #[test]
+    fn escape_sequences_in_documents_and_file_names_print_as_visible_escapes() {
+        assert!(matches!(shown("plain § 7.2 ¶"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            shown("The \u{1b}[2Jrent\u{c}is \u{9b}due\r\n"),
+            "The \\u{1b}[2Jrent is \\u{9b}due  "
+        );
+        assert_eq!(
+            shown_path(Path::new("/m/a\nb\u{1b}]52;c;x\u{7}.pdf")),
+            "/m/a\\nb\\u{1b}]52;c;x\\u{7}.pdf"
+        );
+        // A right-to-left override would show "invoice_fdp.exe" as "invoice_exe.pdf".
+        assert_eq!(
+            shown_path(Path::new("invoice_\u{202e}fdp.exe")),
+            "invoice_\\u{202e}fdp.exe"
+        );
     }
 
     #[test]
