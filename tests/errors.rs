@@ -356,9 +356,15 @@ fn escape_sequences_in_a_file_name_or_its_text_are_printed_visibly_not_sent_to_t
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
     assert!(text.contains("lease\\u{1b}[2J.txt:1"), "{text}");
-    assert!(text.contains("rent.\\u{1b}]52;c;cm0gLXJmIH4=\\u{7} A security"), "{text}");
+    assert!(
+        text.contains("rent.\\u{1b}]52;c;cm0gLXJmIH4=\\u{7} A security"),
+        "{text}"
+    );
 
     let listed = lexsearch()
         .current_dir(&docs)

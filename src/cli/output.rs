@@ -1156,7 +1156,10 @@ mod tests {
 
     #[test]
     fn escape_sequences_in_documents_and_file_names_print_as_visible_escapes() {
-        assert!(matches!(shown("plain § 7.2 ¶"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            shown("plain § 7.2 ¶"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         assert_eq!(
             shown("The \u{1b}[2Jrent\u{c}is \u{9b}due\r\n"),
             "The \\u{1b}[2Jrent is \\u{9b}due  "

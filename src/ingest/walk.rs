@@ -235,8 +235,22 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
             Ok(e) => e,
             Err(err) => {
                 let path = err.path().unwrap_or(root).to_path_buf();
-                let reason = if err.loop_ancestor().is_some() {
-                    "symbolic link loop; not followed".to_string()
+                let dangling = err
+                    .io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                    .then(|| std::fs::read_link(&path).ok())
+                    .flatten();
+                let reason = if let Some(ancestor) = err.loop_ancestor() {
+                    format!(
+                        "symbolic link loop (it leads back to {}); not followed",
+                        ancestor.display()
+                    )
+                } else if let Some(target) = dangling {
+                    format!(
+                        "symbolic link to {}, which is not there (moved or deleted?): \
+                         not followed",
+                        target.display()
+                    )
                 } else {
                     match err.io_error() {
                         Some(io) => format!("cannot read: {io}"),
@@ -424,6 +438,26 @@ mod tests {
         let out = walk(root, &[], false);
         assert_eq!(out.files.len(), 1);
         assert!(out.skipped.iter().any(|s| s.reason.contains("loop")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_file_that_is_gone_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.txt"), "a").unwrap();
+        std::os::unix::fs::symlink(root.join("moved.pdf"), root.join("b.pdf")).unwrap();
+        let out = walk(root, &[], false);
+        assert_eq!(out.files.len(), 1);
+        assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
+        let reason = &out.skipped[0].reason;
+        assert!(
+            reason.starts_with(&format!(
+                "symbolic link to {}, which is not there",
+                root.join("moved.pdf").display()
+            )),
+            "{reason}"
+        );
     }
 
     #[cfg(unix)]
