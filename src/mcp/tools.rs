@@ -14,8 +14,9 @@ use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabiliti
 use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
-use super::documents::{Backend, DEFAULT_K, PassageCall, SearchCall, ToolError};
+use super::documents::{Backend, DEFAULT_K, SearchCall, ToolError};
 use crate::search::Mode;
+use crate::search::documents::PassageRequest;
 
 /// How the server introduces itself to the model.
 const INSTRUCTIONS: &str = "lexsearch searches one folder of legal documents (contracts, \
@@ -204,7 +205,7 @@ cut). Only files listed in the index are read.",
         &self,
         Parameters(args): Parameters<PassageArgs>,
     ) -> Result<CallToolResult, ErrorData> {
-        let call = PassageCall {
+        let call = PassageRequest {
             file: args.file,
             start_byte: args.start_byte,
             end_byte: args.end_byte,

@@ -5,6 +5,7 @@
 //! rankings ([`fusion`]), optionally re-scores the best fused hits with a cross-encoder
 //! ([`rerank`]), and hydrates hits with their text, place and [`snippet`].
 
+pub mod documents;
 pub mod fusion;
 pub mod glob;
 pub mod operators;

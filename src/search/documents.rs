@@ -1,0 +1,693 @@
+//! Reading indexed documents back: passages and outlines of the files of one version of an
+//! index, for `lexsearch show` and the MCP server's `get_passage` and `get_document_outline`.
+//!
+//! Passages and outlines refer to a file's *extracted* text (the text that was chunked), so
+//! their byte ranges are those of search hits' `start_byte`/`end_byte`: for UTF-8 text and
+//! Markdown files they are the file's own bytes, for HTML, PDF and DOCX offsets into the text
+//! extracted from them. A file is read only when the index lists it and its real path (links
+//! resolved) lies inside the indexed folder; it is re-extracted with the indexer's extractor
+//! and checked against its indexed chunks, so a file changed since indexing is reported rather
+//! than misquoted.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+
+use super::Searcher;
+use crate::ids::DocId;
+use crate::index::keyword::{Place, StoredChunk};
+use crate::ingest::chunk::{OutlineEntry, outline};
+use crate::ingest::extract::{Extracted, extract};
+use crate::ingest::walk::{FileKind, SourceFile};
+
+/// Longest passage returned, in bytes (about 4,000 tokens); longer ranges are cut there.
+pub const MAX_PASSAGE_BYTES: usize = 16_000;
+/// Length of a passage given only its start byte.
+pub const DEFAULT_PASSAGE_BYTES: usize = 4_000;
+/// Length of a passage given only its start line.
+pub const DEFAULT_PASSAGE_LINES: u64 = 40;
+/// Most headings one outline lists.
+pub const MAX_OUTLINE_HEADINGS: usize = 1_000;
+/// Extracted documents kept in memory, so reading around a hit does not re-extract a PDF.
+const EXTRACTED_CACHE: usize = 4;
+
+/// Why a passage or an outline cannot be read: each says what to give or do instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// A path naming something outside the indexed folder.
+    #[error(
+        "{file:?} is outside the indexed folder {}; name a file as search hits name it, \
+         relative to that folder",
+        .root.display()
+    )]
+    OutsideRoot {
+        /// The path as given.
+        file: String,
+        /// The indexed folder.
+        root: PathBuf,
+    },
+    /// A path the index does not list.
+    #[error(
+        "{file:?} is not in the index; name a file as search hits (or the index's status) \
+         name it, relative to the indexed folder"
+    )]
+    NotIndexed {
+        /// The path as given.
+        file: String,
+    },
+    /// An indexed path whose real location is outside the indexed folder.
+    #[error(
+        "{file} resolves to {}, outside the indexed folder {} (a symbolic link out of it); \
+         nothing outside that folder is read unless the index was built with --follow-links",
+        .target.display(), .root.display()
+    )]
+    Escapes {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// Where its links lead.
+        target: PathBuf,
+        /// The indexed folder.
+        root: PathBuf,
+    },
+    /// A byte or line range that does not fit the document.
+    #[error("{0}")]
+    BadRange(String),
+    /// The file is not what was indexed any more.
+    #[error(
+        "{file} changed since it was indexed, so ranges from the index no longer point into \
+         it; run `lexsearch index {}` to update the index",
+        .root.display()
+    )]
+    Changed {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// The indexed folder.
+        root: PathBuf,
+    },
+    /// The file could not be read or extracted.
+    #[error("cannot read {file}: {reason}")]
+    Unreadable {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// A page the document does not have.
+    #[error("{file} has {pages} pages, so no page {page}{}", if *.pages == 0 { " (it is not a PDF: give lines)" } else { "" })]
+    NoPage {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// The page asked for.
+        page: u32,
+        /// Its number of pages (0 for a document without pages).
+        pages: usize,
+    },
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] crate::Error),
+}
+
+type Result<T> = std::result::Result<T, DocumentError>;
+
+/// A passage asked for: a file and a byte range or a line range (`get_passage`'s
+/// arguments).
+#[derive(Debug, Clone, Default)]
+pub struct PassageRequest {
+    /// The file, relative to the indexed folder (or absolute inside it).
+    pub file: String,
+    /// First byte of the extracted text.
+    pub start_byte: Option<u64>,
+    /// End byte (exclusive); default `start_byte` + [`DEFAULT_PASSAGE_BYTES`].
+    pub end_byte: Option<u64>,
+    /// First line, 1-based.
+    pub start_line: Option<u64>,
+    /// Last line, inclusive; default `start_line` + [`DEFAULT_PASSAGE_LINES`] - 1.
+    pub end_line: Option<u64>,
+}
+
+/// A passage of a document, with where it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passage {
+    /// The file, relative to the indexed folder (as in hits).
+    pub file: String,
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// The document's title.
+    pub title: String,
+    /// Byte offset of the passage in the extracted text.
+    pub start_byte: usize,
+    /// End byte offset (exclusive).
+    pub end_byte: usize,
+    /// 1-based line of the first byte.
+    pub line: u32,
+    /// 1-based line of the last byte.
+    pub end_line: u32,
+    /// 1-based page of the first byte (PDF), else null.
+    pub page: Option<u32>,
+    /// Page of the last byte when later than `page`, else null.
+    pub page_end: Option<u32>,
+    /// 1-based paragraph of the first byte (DOCX), else null.
+    pub paragraph: Option<u32>,
+    /// Headings above the passage, outermost first (those of the indexed chunk it starts in).
+    pub breadcrumb: Vec<String>,
+    /// The text.
+    pub text: String,
+    /// Whether the range asked for was longer than [`MAX_PASSAGE_BYTES`] and was cut.
+    pub truncated: bool,
+    /// Length of the whole extracted text, in bytes.
+    pub document_bytes: usize,
+    /// Number of lines of the whole extracted text.
+    pub document_lines: usize,
+}
+
+/// One heading of an outline, with its page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heading {
+    /// Level, heading, line and section range.
+    #[serde(flatten)]
+    pub entry: OutlineEntry,
+    /// 1-based page of the heading (PDF), else null.
+    pub page: Option<u32>,
+}
+
+/// The headings of a document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outline {
+    /// The file, relative to the indexed folder.
+    pub file: String,
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// The document's title.
+    pub title: String,
+    /// Length of the extracted text, in bytes.
+    pub document_bytes: usize,
+    /// Number of lines of the extracted text.
+    pub document_lines: usize,
+    /// Number of pages (PDF), else 0.
+    pub pages: usize,
+    /// Number of indexed chunks.
+    pub chunks: usize,
+    /// Headings in text order.
+    pub headings: Vec<Heading>,
+    /// Whether the list was cut at [`MAX_OUTLINE_HEADINGS`].
+    pub truncated: bool,
+}
+
+/// An indexed file: its document id and title.
+#[derive(Debug, Clone)]
+pub struct IndexedFile {
+    /// Its document.
+    pub doc: DocId,
+    /// Its title.
+    pub title: String,
+}
+
+/// The documents of one version of an index, read back from the indexed files: passages
+/// and outlines. Cheap to share; it keeps the last few extracted files, so that reading
+/// around a hit does not extract a PDF again.
+pub struct Documents {
+    searcher: Searcher,
+    /// Relative path -> document, read from the keyword index on first use.
+    files: Mutex<Option<Arc<BTreeMap<String, IndexedFile>>>>,
+    /// The last files extracted, by relative path.
+    extracted: Mutex<VecDeque<(String, Arc<Extracted>)>>,
+}
+
+impl Documents {
+    /// The documents of the index `searcher` opened.
+    pub fn new(searcher: Searcher) -> Self {
+        Documents {
+            searcher,
+            files: Mutex::new(None),
+            extracted: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The searcher of this version of the index.
+    pub fn searcher(&self) -> &Searcher {
+        &self.searcher
+    }
+
+    /// The version (generation) of the index these documents are of.
+    pub fn generation(&self) -> u64 {
+        self.searcher.manifest().generation
+    }
+
+    /// The indexed folder, which files are named from.
+    pub fn root(&self) -> &Path {
+        &self.searcher.manifest().root
+    }
+
+    /// Every indexed file, by its path relative to the indexed folder.
+    pub fn files(&self) -> Result<Arc<BTreeMap<String, IndexedFile>>> {
+        let mut cached = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(files) = cached.as_ref() {
+            return Ok(files.clone());
+        }
+        let files: BTreeMap<String, IndexedFile> = self
+            .searcher
+            .keyword_index()?
+            .documents()?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.path,
+                    IndexedFile {
+                        doc: c.doc_id,
+                        title: c.title,
+                    },
+                )
+            })
+            .collect();
+        let files = Arc::new(files);
+        *cached = Some(files.clone());
+        Ok(files)
+    }
+
+    /// A passage of an indexed file.
+    pub fn passage(&self, call: &PassageRequest) -> Result<Passage> {
+        let doc = self.open(&call.file)?;
+        let text = doc.extracted.text.as_str();
+        let range = passage_range(call, text, &line_starts(text), &doc.rel)?;
+        Ok(doc.passage(range))
+    }
+
+    /// Page `page` (1-based) of an indexed PDF, whole.
+    pub fn page(&self, file: &str, page: u32) -> Result<Passage> {
+        let doc = self.open(file)?;
+        let pages = &doc.extracted.pages;
+        let Some(range) = (page as usize)
+            .checked_sub(1)
+            .and_then(|i| pages.get(i))
+            .cloned()
+        else {
+            let pages = pages.len();
+            return Err(DocumentError::NoPage {
+                file: doc.rel,
+                page,
+                pages,
+            });
+        };
+        Ok(doc.passage(range))
+    }
+
+    /// The headings of an indexed file.
+    pub fn outline(&self, file: &str) -> Result<Outline> {
+        let doc = self.open(file)?;
+        let text = doc.extracted.text.as_str();
+        let mut entries = outline(text);
+        let truncated = entries.len() > MAX_OUTLINE_HEADINGS;
+        entries.truncate(MAX_OUTLINE_HEADINGS);
+        let headings = entries
+            .into_iter()
+            .map(|entry| {
+                let at = entry.start_byte..entry.start_byte + 1;
+                Heading {
+                    page: Place::locate(&at, &doc.extracted.pages, &[]).page,
+                    entry,
+                }
+            })
+            .collect();
+        Ok(Outline {
+            document_bytes: text.len(),
+            document_lines: line_starts(text).len(),
+            pages: doc.extracted.pages.len(),
+            chunks: doc.chunks.len(),
+            headings,
+            truncated,
+            file: doc.rel,
+            path: doc.path,
+            title: doc.title,
+        })
+    }
+
+    /// Resolves `file` to an indexed file inside the indexed folder, then extracts it.
+    fn open(&self, file: &str) -> Result<Opened> {
+        let root = self.root();
+        let rel = relative_path(file, root)?;
+        let files = self.files()?;
+        let indexed = files.get(&rel).ok_or_else(|| DocumentError::NotIndexed {
+            file: file.to_string(),
+        })?;
+        let unreadable = |e: std::io::Error| DocumentError::Unreadable {
+            file: rel.clone(),
+            reason: e.to_string(),
+        };
+        let real_root = root.canonicalize().map_err(unreadable)?;
+        let target = root.join(&rel).canonicalize().map_err(unreadable)?;
+        // A link out of the folder is read only when the index was built following such
+        // links (`--follow-links`): its text is in the index then, by the user's choice.
+        let links_out = self.searcher.manifest().follow_links == Some(true);
+        if !target.starts_with(&real_root) && !links_out {
+            return Err(DocumentError::Escapes {
+                file: rel,
+                target,
+                root: root.to_path_buf(),
+            });
+        }
+        let chunks = self.searcher.keyword_index()?.chunks_of(indexed.doc)?;
+        let extracted = self.extracted(&rel, &target)?;
+        // The index's ranges point into the text as it was indexed.
+        if chunks
+            .iter()
+            .any(|c| extracted.text.get(c.range.clone()) != Some(c.text.as_str()))
+        {
+            return Err(DocumentError::Changed {
+                file: rel,
+                root: root.to_path_buf(),
+            });
+        }
+        Ok(Opened {
+            path: root.join(&rel),
+            title: indexed.title.clone(),
+            rel,
+            extracted,
+            chunks,
+        })
+    }
+
+    /// The extracted text of `target`, from the cache or the indexer's extractor.
+    fn extracted(&self, rel: &str, target: &Path) -> Result<Arc<Extracted>> {
+        let cache = self
+            .extracted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, e)) = cache.iter().find(|(r, _)| r == rel) {
+            return Ok(e.clone());
+        }
+        drop(cache);
+        let unreadable = |reason: String| DocumentError::Unreadable {
+            file: rel.to_string(),
+            reason,
+        };
+        // The kind comes from the indexed name, as the walker took it (a link's own name).
+        let kind = FileKind::from_path(Path::new(rel))
+            .ok_or_else(|| unreadable("not a supported kind of file".into()))?;
+        let size = std::fs::metadata(target)
+            .map_err(|e| unreadable(e.to_string()))?
+            .len();
+        let source = SourceFile {
+            path: target.to_path_buf(),
+            rel: PathBuf::from(rel),
+            kind,
+            size,
+            mtime_ns: 0,
+        };
+        // It was indexed, so whatever size limit it was indexed under, it is read whole.
+        let limit = size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES);
+        let extracted = Arc::new(extract(&source, limit).map_err(|e| unreadable(e.to_string()))?);
+        let mut cache = self
+            .extracted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= EXTRACTED_CACHE {
+            cache.pop_front();
+        }
+        cache.push_back((rel.to_string(), extracted.clone()));
+        Ok(extracted)
+    }
+}
+
+/// An indexed file, opened: resolved, extracted and checked against its chunks.
+struct Opened {
+    rel: String,
+    path: PathBuf,
+    title: String,
+    extracted: Arc<Extracted>,
+    chunks: Vec<StoredChunk>,
+}
+
+impl Opened {
+    /// The passage of its extracted text at `range` (cut at [`MAX_PASSAGE_BYTES`]).
+    fn passage(self, range: Range<usize>) -> Passage {
+        let text = self.extracted.text.as_str();
+        let starts = line_starts(text);
+        let (range, truncated) = bounded(text, range);
+        let place = Place::locate(&range, &self.extracted.pages, &self.extracted.paragraphs);
+        let breadcrumb = self
+            .chunks
+            .iter()
+            .rev()
+            .find(|c| c.range.start <= range.start)
+            .map(|c| c.breadcrumb.clone())
+            .unwrap_or_default();
+        Passage {
+            line: line_of(&starts, range.start),
+            end_line: line_of(&starts, range.end.saturating_sub(1).max(range.start)),
+            text: text[range.clone()].to_string(),
+            start_byte: range.start,
+            end_byte: range.end,
+            page: place.page,
+            page_end: place.page_end,
+            paragraph: place.paragraph,
+            breadcrumb,
+            truncated,
+            document_bytes: text.len(),
+            document_lines: starts.len(),
+            file: self.rel,
+            path: self.path,
+            title: self.title,
+        }
+    }
+}
+
+/// `file` as the index names it (relative, `/`-separated on Unix), or why it cannot be one:
+/// absolute paths must lie under `root`, and `..` is refused outright.
+fn relative_path(file: &str, root: &Path) -> Result<String> {
+    let given = Path::new(file.trim());
+    let outside = || DocumentError::OutsideRoot {
+        file: file.to_string(),
+        root: root.to_path_buf(),
+    };
+    let rel = if given.is_absolute() {
+        given.strip_prefix(root).map_err(|_| outside())?
+    } else {
+        given
+    };
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(part) => parts.push(part.to_string_lossy()),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(outside());
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(DocumentError::NotIndexed {
+            file: file.to_string(),
+        });
+    }
+    Ok(parts.join(std::path::MAIN_SEPARATOR_STR))
+}
+
+/// Byte offset of the start of every line of `text` (one entry for an empty text).
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        text.match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .filter(|&i| i < text.len()),
+    );
+    starts
+}
+
+/// 1-based line of byte `at`.
+fn line_of(starts: &[usize], at: usize) -> u32 {
+    starts.partition_point(|&s| s <= at).max(1) as u32
+}
+
+/// The byte range a passage call asks for, checked against the text.
+fn passage_range(
+    call: &PassageRequest,
+    text: &str,
+    starts: &[usize],
+    file: &str,
+) -> Result<Range<usize>> {
+    let len = text.len();
+    let lines = starts.len();
+    let size = || format!("{file}'s extracted text has {len} bytes in {lines} lines");
+    let bad = |s: String| Err(DocumentError::BadRange(s));
+    let by_bytes = call.start_byte.is_some() || call.end_byte.is_some();
+    let by_lines = call.start_line.is_some() || call.end_line.is_some();
+    match (by_bytes, by_lines) {
+        (true, true) => bad("give a byte range (start_byte, end_byte) or a line range \
+                             (start_line, end_line), not both"
+            .into()),
+        (false, false) => bad("give start_byte (and end_byte), as in a search hit, or \
+                               start_line (and end_line)"
+            .into()),
+        (true, false) => {
+            let Some(start) = call.start_byte else {
+                return bad("end_byte needs start_byte".into());
+            };
+            if start >= len as u64 {
+                return bad(format!("start_byte {start} is past the end: {}", size()));
+            }
+            let start = start as usize;
+            let end = match call.end_byte {
+                Some(end) if end > len as u64 => {
+                    return bad(format!("end_byte {end} is past the end: {}", size()));
+                }
+                Some(end) if end <= start as u64 => {
+                    return bad(format!(
+                        "end_byte {end} must be greater than start_byte {start}"
+                    ));
+                }
+                Some(end) => end as usize,
+                None => (start + DEFAULT_PASSAGE_BYTES).min(len),
+            };
+            // Offsets inside a character widen to its edges.
+            let mut range = start..end;
+            while !text.is_char_boundary(range.start) {
+                range.start -= 1;
+            }
+            while !text.is_char_boundary(range.end) {
+                range.end += 1;
+            }
+            Ok(range)
+        }
+        (false, true) => {
+            let Some(first) = call.start_line else {
+                return bad("end_line needs start_line".into());
+            };
+            if first == 0 {
+                return bad("lines are numbered from 1".into());
+            }
+            if first > lines as u64 {
+                return bad(format!("start_line {first} is past the end: {}", size()));
+            }
+            let last = match call.end_line {
+                Some(last) if last > lines as u64 => {
+                    return bad(format!("end_line {last} is past the end: {}", size()));
+                }
+                Some(last) if last < first => {
+                    return bad(format!(
+                        "end_line {last} must not be before start_line {first}"
+                    ));
+                }
+                Some(last) => last,
+                None => (first + DEFAULT_PASSAGE_LINES - 1).min(lines as u64),
+            };
+            let start = starts[first as usize - 1];
+            let end = starts.get(last as usize).copied().unwrap_or(len);
+            Ok(start..end)
+        }
+    }
+}
+
+/// `range` cut to [`MAX_PASSAGE_BYTES`] at a character boundary, and whether it was cut.
+fn bounded(text: &str, range: Range<usize>) -> (Range<usize>, bool) {
+    if range.len() <= MAX_PASSAGE_BYTES {
+        return (range, false);
+    }
+    let mut end = range.start + MAX_PASSAGE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (range.start..end, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_with_parent_steps_or_outside_the_root_are_refused() {
+        let root = Path::new("/docs/matter");
+        assert_eq!(relative_path("a/b.txt", root).unwrap(), "a/b.txt");
+        assert_eq!(relative_path("./a/b.txt", root).unwrap(), "a/b.txt");
+        assert_eq!(
+            relative_path("/docs/matter/a/b.txt", root).unwrap(),
+            "a/b.txt"
+        );
+        for bad in [
+            "../../etc/passwd",
+            "a/../../x.txt",
+            "/etc/passwd",
+            "/docs/other.txt",
+        ] {
+            assert!(
+                matches!(
+                    relative_path(bad, root),
+                    Err(DocumentError::OutsideRoot { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            relative_path("", root),
+            Err(DocumentError::NotIndexed { .. })
+        ));
+    }
+
+    fn call(sb: Option<u64>, eb: Option<u64>, sl: Option<u64>, el: Option<u64>) -> PassageRequest {
+        PassageRequest {
+            file: "f.txt".into(),
+            start_byte: sb,
+            end_byte: eb,
+            start_line: sl,
+            end_line: el,
+        }
+    }
+
+    #[test]
+    fn passage_ranges_by_bytes_or_lines_are_checked_against_the_text() {
+        let text = "one\ntwo §\nthree\n";
+        let starts = line_starts(text);
+        assert_eq!(starts, vec![0, 4, 11]);
+        let range = |c: PassageRequest| passage_range(&c, text, &starts, "f.txt");
+        assert_eq!(range(call(Some(4), Some(8), None, None)).unwrap(), 4..8);
+        // Inside the two-byte '§': widened to the whole character.
+        assert_eq!(range(call(Some(4), Some(9), None, None)).unwrap(), 4..10);
+        assert_eq!(range(call(Some(4), None, None, None)).unwrap(), 4..17);
+        assert_eq!(range(call(None, None, Some(2), Some(3))).unwrap(), 4..17);
+        assert_eq!(range(call(None, None, Some(2), None)).unwrap(), 4..17);
+        assert_eq!(range(call(None, None, Some(1), Some(1))).unwrap(), 0..4);
+        for bad in [
+            call(Some(17), None, None, None),
+            call(Some(0), Some(18), None, None),
+            call(Some(5), Some(5), None, None),
+            call(None, Some(3), None, None),
+            call(None, None, Some(0), None),
+            call(None, None, Some(4), None),
+            call(None, None, Some(2), Some(9)),
+            call(None, None, Some(3), Some(2)),
+            call(Some(1), None, Some(1), None),
+            call(None, None, None, None),
+        ] {
+            let err = range(bad.clone()).unwrap_err();
+            assert!(matches!(err, DocumentError::BadRange(_)), "{bad:?}: {err}");
+        }
+        let err = range(call(Some(99), None, None, None))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("17 bytes in 3 lines"), "{err}");
+    }
+
+    #[test]
+    fn long_passages_are_cut_at_a_character_boundary() {
+        let text = "§".repeat(MAX_PASSAGE_BYTES);
+        let (range, cut) = bounded(&text, 0..text.len());
+        assert!(cut);
+        assert_eq!(range, 0..MAX_PASSAGE_BYTES);
+        let (range, cut) = bounded(&text, 1..text.len());
+        assert!(cut && text.is_char_boundary(range.end) && range.len() < MAX_PASSAGE_BYTES);
+        assert_eq!(bounded(&text, 0..10), (0..10, false));
+    }
+
+    #[test]
+    fn lines_are_found_by_byte() {
+        let starts = line_starts("a\nb\n\nc");
+        assert_eq!(starts, vec![0, 2, 4, 5]);
+        assert_eq!(line_of(&starts, 0), 1);
+        assert_eq!(line_of(&starts, 3), 2);
+        assert_eq!(line_of(&starts, 5), 4);
+        assert_eq!(line_starts(""), vec![0]);
+    }
+}
