@@ -1670,3 +1670,140 @@ proptest! {
         }
     }
 }
+
+// `show` reads documents back as the index read them; no embedding, so a tiny model will do.
+#[test]
+fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("lease.pdf"), lease_pdf()).unwrap();
+    fs::write(docs.join("msa.docx"), msa_docx()).unwrap();
+    fs::write(docs.join("notes.txt"), "Tenant shall pay rent.\n").unwrap();
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
+    let show = |args: &[&str]| -> String {
+        let out = lexsearch()
+            .current_dir(&docs)
+            .arg("show")
+            .args(args)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+
+    // The outline names each heading's line and page.
+    let outline: Value =
+        serde_json::from_str(&show(&["--outline", "--json", "lease.pdf"])).unwrap();
+    let heading = |name: &str| {
+        outline["headings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["heading"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {outline}"))
+            .clone()
+    };
+    let deposit = heading("Section 4.2 Security Deposit");
+    assert_eq!(deposit["page"], 3, "{deposit}");
+    let text = show(&["--outline", "lease.pdf"]);
+    assert!(
+        text.contains("\n20  p. 3  ARTICLE 4 SECURITY DEPOSIT\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n22  p. 3      Section 4.2 Security Deposit\n"),
+        "{text}"
+    );
+    assert!(text.contains("ARTICLE 5 MISCELLANEOUS"), "{text}");
+
+    // A hit's line gives its clause whole, from its heading to the next, on its page, without
+    // the running header; the hyphenated word joined as in the index.
+    let line = deposit["line"].as_u64().unwrap() + 2;
+    let clause = show(&[&format!("lease.pdf:{line}")]);
+    let mut lines = clause.lines();
+    let head = lines.next().unwrap();
+    assert!(
+        head.ends_with("p. 3  (ARTICLE 4 SECURITY DEPOSIT > Section 4.2 Security Deposit)"),
+        "{clause}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with("│ Section 4.2 Security Deposit"),
+        "{clause}"
+    );
+    assert!(
+        clause.contains("after the expiration or termination\n"),
+        "{clause}"
+    );
+    assert!(
+        !clause.contains("ARTICLE 5") && !clause.contains("HALVORSEN STREET LEASE"),
+        "{clause}"
+    );
+
+    // A page, as the TUI copies its place; the same in JSON.
+    let page: Value = serde_json::from_str(&show(&["--json", "lease.pdf#page=3"])).unwrap();
+    assert_eq!(
+        (page["page"].as_u64(), page["page_end"].as_u64()),
+        (Some(3), None),
+        "{page}"
+    );
+    assert!(
+        page["text"].as_str().unwrap().contains("escrow agent"),
+        "{page}"
+    );
+    // By a full path from elsewhere, and a DOCX clause.
+    let full = docs.join("msa.docx");
+    let outline: Value =
+        serde_json::from_str(&show(&["--outline", "--json", full.to_str().unwrap()])).unwrap();
+    let invoices = outline["headings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["heading"] == "3.1 Invoices")
+        .unwrap()["line"]
+        .as_u64()
+        .unwrap();
+    let clause = show(&[&format!("{}:{invoices}", full.display())]);
+    assert!(clause.contains("invoice the Customer monthly"), "{clause}");
+    assert!(!clause.contains("Milestone"), "{clause}");
+
+    // Places that name nothing say what to give.
+    for (place, says) in [
+        ("nda.pdf:3", "is not in the index"),
+        ("lease.pdf#page=9", "lease.pdf has 5 pages, so no page 9"),
+        ("lease.pdf:0", "lines are numbered from 1"),
+    ] {
+        lexsearch()
+            .current_dir(&docs)
+            .args(["show", place])
+            .assert()
+            .code(2)
+            .stderr(contains(says));
+    }
+    // A file changed since it was indexed is not misquoted; one that cannot be read any
+    // more says so.
+    assert!(show(&["notes.txt"]).contains("1 │ Tenant shall pay rent."));
+    fs::write(docs.join("notes.txt"), "Landlord shall pay rent.\n").unwrap();
+    lexsearch()
+        .current_dir(&docs)
+        .args(["show", "notes.txt:1"])
+        .assert()
+        .code(2)
+        .stderr(contains("notes.txt changed since it was indexed"));
+    fs::write(docs.join("msa.docx"), b"not a docx any more").unwrap();
+    lexsearch()
+        .current_dir(&docs)
+        .args(["show", "msa.docx:3"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot read msa.docx: "));
+}

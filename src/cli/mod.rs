@@ -13,6 +13,7 @@ mod mcp;
 mod output;
 mod pull;
 mod rerank;
+mod show;
 mod watch;
 
 use std::io::IsTerminal;
@@ -58,6 +59,14 @@ enum Command {
     Index(IndexArgs),
     /// Search an index: keyword, semantic or hybrid.
     Search(SearchArgs),
+    /// Print an indexed document's text at a place a hit names (the section holding a line,
+    /// lines, a page, or all of it), or its outline, as the index read it.
+    ///
+    /// `lexsearch show leases/a.txt:71` prints the clause of that hit whole, from its
+    /// heading to the next; `lexsearch show brief.pdf#page=12` the text of page 12, as
+    /// extracted for the index (also from DOCX, HTML, e-mail); `lexsearch show --outline
+    /// contract.pdf` its articles and sections with their lines and pages.
+    Show(show::ShowArgs),
     /// Inspect embedding models.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -775,6 +784,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
+        Command::Show(args) => show::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Status(args) => maintain(args, "status"),
         Command::Verify(args) => maintain(args, "verify"),
@@ -872,6 +882,7 @@ impl Cli {
                 | Command::Verify(_)
                 | Command::Compact(_)
                 | Command::Generate(_)
+                | Command::Show(_)
                 | Command::Model(ModelCommand::Pull { .. } | ModelCommand::List { .. }),
             )
             | None => DeviceSpec::Cpu,

@@ -52,8 +52,8 @@ pub enum DocumentError {
     },
     /// A path the index does not list.
     #[error(
-        "{file:?} is not in the index; name a file as search hits (or the index's status) \
-         name it, relative to the indexed folder"
+        "{file:?} is not in the index; give a file as search hits name it, relative to the \
+         indexed folder"
     )]
     NotIndexed {
         /// The path as given.
@@ -273,7 +273,33 @@ impl Documents {
         let doc = self.open(&call.file)?;
         let text = doc.extracted.text.as_str();
         let range = passage_range(call, text, &line_starts(text), &doc.rel)?;
-        Ok(doc.passage(range))
+        Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)))
+    }
+
+    /// The section of an indexed file that holds `line` (1-based), whole: from its heading
+    /// to the next heading of the same or an outer level, the innermost such section (a
+    /// clause, not its article). A line no heading holds (a document without headings, or
+    /// before the first) gives [`DEFAULT_PASSAGE_LINES`] lines from it.
+    pub fn section(&self, file: &str, line: u32) -> Result<Passage> {
+        let doc = self.open(file)?;
+        let text = doc.extracted.text.as_str();
+        let starts = line_starts(text);
+        let Some(index) = (line as usize).checked_sub(1).filter(|&i| i < starts.len()) else {
+            return Err(DocumentError::BadRange(format!(
+                "line {line} is not in {}: its extracted text has {} lines, numbered from 1",
+                doc.rel,
+                starts.len()
+            )));
+        };
+        let range = section_at(text, &starts, index);
+        Ok(doc.passage(range, None))
+    }
+
+    /// The whole extracted text of an indexed file.
+    pub fn text(&self, file: &str) -> Result<Passage> {
+        let doc = self.open(file)?;
+        let len = doc.extracted.text.len();
+        Ok(doc.passage(0..len, None))
     }
 
     /// Page `page` (1-based) of an indexed PDF, whole.
@@ -292,7 +318,7 @@ impl Documents {
                 pages,
             });
         };
-        Ok(doc.passage(range))
+        Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)))
     }
 
     /// The headings of an indexed file.
@@ -422,11 +448,14 @@ struct Opened {
 }
 
 impl Opened {
-    /// The passage of its extracted text at `range` (cut at [`MAX_PASSAGE_BYTES`]).
-    fn passage(self, range: Range<usize>) -> Passage {
+    /// The passage of its extracted text at `range`, cut at `most` bytes if given.
+    fn passage(self, range: Range<usize>, most: Option<usize>) -> Passage {
         let text = self.extracted.text.as_str();
         let starts = line_starts(text);
-        let (range, truncated) = bounded(text, range);
+        let (range, truncated) = match most {
+            Some(most) => bounded(text, range, most),
+            None => (range, false),
+        };
         let place = Place::locate(&range, &self.extracted.pages, &self.extracted.paragraphs);
         let breadcrumb = self
             .chunks
@@ -581,12 +610,37 @@ fn passage_range(
     }
 }
 
-/// `range` cut to [`MAX_PASSAGE_BYTES`] at a character boundary, and whether it was cut.
-fn bounded(text: &str, range: Range<usize>) -> (Range<usize>, bool) {
-    if range.len() <= MAX_PASSAGE_BYTES {
+/// The byte range of the innermost section of `text` that holds line `index` (0-based; the
+/// line starts are `starts`), without the blank lines before the next heading; a line no
+/// heading holds gives [`DEFAULT_PASSAGE_LINES`] lines from it.
+fn section_at(text: &str, starts: &[usize], index: usize) -> Range<usize> {
+    let at = starts[index];
+    let holding = outline(text)
+        .into_iter()
+        .filter(|e| e.start_byte <= at && at < e.end_byte)
+        .max_by_key(|e| e.start_byte);
+    let range = match holding {
+        Some(e) => e.start_byte..e.end_byte,
+        None => {
+            let end = (index + DEFAULT_PASSAGE_LINES as usize).min(starts.len());
+            at..starts.get(end).copied().unwrap_or(text.len())
+        }
+    };
+    trim_end(text, range)
+}
+
+/// `range` without the blank lines and spaces that end it (those before the next heading).
+fn trim_end(text: &str, range: Range<usize>) -> Range<usize> {
+    let kept = text[range.clone()].trim_end().len();
+    range.start..range.start + kept.max(1).min(range.len())
+}
+
+/// `range` cut to `most` bytes at a character boundary, and whether it was cut.
+fn bounded(text: &str, range: Range<usize>, most: usize) -> (Range<usize>, bool) {
+    if range.len() <= most {
         return (range, false);
     }
-    let mut end = range.start + MAX_PASSAGE_BYTES;
+    let mut end = range.start + most;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -671,14 +725,31 @@ mod tests {
     }
 
     #[test]
+    fn a_line_gives_the_innermost_section_holding_it_or_lines_from_it() {
+        let text = "Preamble line.\n\nARTICLE 4 DEPOSIT\n\nSection 4.1 Amount.\n\nTwo months of rent.\n\nSection 4.2 Return.\n\nWithin thirty days.\n\nARTICLE 5 NOTICES\n\nIn writing.\n";
+        let starts = line_starts(text);
+        let section = |line: usize| &text[section_at(text, &starts, line - 1)];
+        assert_eq!(section(7), "Section 4.1 Amount.\n\nTwo months of rent.");
+        assert_eq!(section(5), section(7));
+        assert_eq!(section(11), "Section 4.2 Return.\n\nWithin thirty days.");
+        // The article's own lines, before its first section, give the article whole.
+        assert!(
+            section(3).starts_with("ARTICLE 4 DEPOSIT") && section(3).ends_with("thirty days.")
+        );
+        assert_eq!(section(15), "ARTICLE 5 NOTICES\n\nIn writing.");
+        // Before any heading: lines from the one asked for.
+        assert_eq!(section(1), &text[..text.len() - 1]);
+    }
+
+    #[test]
     fn long_passages_are_cut_at_a_character_boundary() {
         let text = "§".repeat(MAX_PASSAGE_BYTES);
-        let (range, cut) = bounded(&text, 0..text.len());
+        let (range, cut) = bounded(&text, 0..text.len(), MAX_PASSAGE_BYTES);
         assert!(cut);
         assert_eq!(range, 0..MAX_PASSAGE_BYTES);
-        let (range, cut) = bounded(&text, 1..text.len());
+        let (range, cut) = bounded(&text, 1..text.len(), MAX_PASSAGE_BYTES);
         assert!(cut && text.is_char_boundary(range.end) && range.len() < MAX_PASSAGE_BYTES);
-        assert_eq!(bounded(&text, 0..10), (0..10, false));
+        assert_eq!(bounded(&text, 0..10, MAX_PASSAGE_BYTES), (0..10, false));
     }
 
     #[test]
