@@ -39,6 +39,28 @@ pub enum Error {
         reason: String,
     },
 
+    /// The disk holding the index filled up while a run wrote the next version.
+    #[error(
+        "the disk holding the index at {} is full ({reason}); the index is as it was before \
+         this run. A run writes the next version of the index beside the current one{} \
+         before it takes its place: free that much space, or keep the index on a disk with \
+         room (`--index PATH`){}",
+        .index.display(),
+        about_the_size(*.current_bytes),
+        kept(*.kept_bytes)
+    )]
+    DiskFull {
+        /// The index folder.
+        index: PathBuf,
+        /// The operating system's words.
+        reason: String,
+        /// The size of the current version, which the next one needs about as much of (0
+        /// for a first run).
+        current_bytes: u64,
+        /// What is kept of the failed run for the next one: the vectors it computed.
+        kept_bytes: u64,
+    },
+
     /// No index was found where one was expected.
     #[error(
         "no lexsearch index in {} or any folder above it; build one with `lexsearch index DIR`, or pass `--index PATH`",
@@ -261,6 +283,62 @@ fn unfinished(index: &std::path::Path, writer: &Option<u32>) -> String {
     )
 }
 
+/// " (about 12.3 MB, the size of the current one)", or nothing before a first version.
+fn about_the_size(bytes: u64) -> String {
+    if bytes == 0 {
+        return String::new();
+    }
+    format!(
+        " (about {:.1} MB, the size of the current one)",
+        bytes as f64 / 1e6
+    )
+}
+
+/// ". The vectors this run computed are kept for the next one (1.9 MB)", or nothing.
+fn kept(bytes: u64) -> String {
+    if bytes == 0 {
+        return String::new();
+    }
+    format!(
+        ". The vectors this run computed are kept for the next one ({:.1} MB)",
+        bytes as f64 / 1e6
+    )
+}
+
+/// The operating system's words when `err`, or an error under it, says the disk is full.
+///
+/// tantivy and sled keep the I/O error inside variants that do not all name it as their
+/// source (some only in their message), so the messages are read too.
+pub(crate) fn disk_full_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut at = Some(err);
+    while let Some(e) = at {
+        let io = e
+            .downcast_ref::<std::io::Error>()
+            .or_else(|| match e.downcast_ref::<tantivy::TantivyError>() {
+                Some(tantivy::TantivyError::IoError(io)) => Some(io.as_ref()),
+                _ => None,
+            })
+            .or_else(|| match e.downcast_ref::<sled::Error>() {
+                Some(sled::Error::Io(io)) => Some(io),
+                _ => None,
+            });
+        if let Some(io) = io
+            && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+        {
+            return Some(io.to_string());
+        }
+        let text = e.to_string();
+        if text.contains("os error 28")
+            || text.contains("StorageFull")
+            || text.contains("No space left on device")
+        {
+            return Some("No space left on device".to_string());
+        }
+        at = e.source();
+    }
+    None
+}
+
 impl Error {
     /// Wraps an I/O error with the action and path it concerns.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -269,5 +347,30 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_recognised_under_the_errors_of_the_crates_that_wrap_it() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let reason = disk_full_reason(&Error::io("write", "/i/x", full)).unwrap();
+        assert!(reason.contains("os error 28"), "{reason}");
+        // tantivy names the I/O error only in its message, with Debug.
+        let tantivy = tantivy::TantivyError::InternalError(
+            "IoError 'Os { code: 28, kind: StorageFull, message: \"No space left on device\" }'"
+                .into(),
+        );
+        assert!(disk_full_reason(&tantivy).is_some());
+        let not_writable = Error::IndexNotWritable {
+            path: "/i".into(),
+            reason: "No space left on device (os error 28)".into(),
+        };
+        assert!(disk_full_reason(&not_writable).is_some());
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(disk_full_reason(&Error::io("write", "/i/x", denied)).is_none());
     }
 }

@@ -13,7 +13,7 @@ use crate::ids::ChunkId;
 use crate::index::keyword::KeywordIndex;
 use crate::index::vector::VectorIndex;
 use crate::ingest::chunk::ChunkerConfig;
-use crate::library::{Library, Staging};
+use crate::library::{Library, Staging, dir_size};
 use crate::store::Catalog;
 use crate::{Error, Result};
 
@@ -62,16 +62,6 @@ pub struct Status {
     pub generation: u64,
     /// Process currently updating the index, if any.
     pub writer_pid: Option<u32>,
-}
-
-fn dir_size(path: &Path) -> u64 {
-    walkdir::WalkDir::new(path)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum()
 }
 
 /// Reads an index's status without taking its lock (works while it is being updated).
@@ -134,6 +124,10 @@ pub struct Verification {
 /// Checks that catalog, keyword index and vector graph agree; with `repair`, rebuilds the
 /// derived indexes from the catalog when they do not (or when the graph needs compaction).
 pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
+    check(index, repair).map_err(|e| Library::at(index).diagnose_disk_full(e))
+}
+
+fn check(index: &Path, repair: bool) -> Result<Verification> {
     let mut txn = Library::at(index).begin_maintenance()?;
     let (Some(manifest), Some(paths)) = (txn.base_manifest().cloned(), txn.base_paths().cloned())
     else {
@@ -286,6 +280,10 @@ const REBUILT: &str = "keyword index and vector graph rebuilt from the catalog";
 
 /// Rebuilds the vector graph without tombstones (and the keyword index) from the catalog.
 pub fn compact(index: &Path) -> Result<Verification> {
+    rebuild(index).map_err(|e| Library::at(index).diagnose_disk_full(e))
+}
+
+fn rebuild(index: &Path) -> Result<Verification> {
     let mut txn = Library::at(index).begin_maintenance()?;
     txn.stage(Staging::Rederive, &|_| {})?;
     let committed = txn.commit(&|_| {})?;

@@ -1357,3 +1357,125 @@ fn links_out_of_the_folder_are_followed_only_when_asked_and_later_runs_keep_the_
     assert!(quiet_enjoyment().is_empty());
     assert_eq!(status_json(&docs)["follow_links"], false);
 }
+
+/// A tmpfs of a given size, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `bytes` at `at`, or says why it cannot (not root, or a container
+    /// that forbids mounting).
+    fn mount(at: &Path, bytes: u64) -> Result<Self, String> {
+        fs::create_dir_all(at).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        Ok(SmallDisk(at.to_path_buf()))
+    }
+
+    fn resize(&self, bytes: u64) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={bytes}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn tree_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+// A real full disk: a tmpfs too small for a second version beside the first. Needs the right
+// to mount (root outside a locked-down container, as in CI); else it says why and skips.
+#[test]
+fn a_full_disk_is_named_leaves_the_index_as_it_was_frees_the_copy_and_the_next_run_completes() {
+    let (dir, model, docs) = setup();
+    let index_with = |index: &Path| {
+        lexsearch()
+            .args(["index", "--quiet", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .arg("--index")
+            .arg(index)
+            .assert()
+    };
+    // How large the index is, on an ordinary disk.
+    let measured = dir.path().join("measured");
+    index_with(&measured).success();
+    let first = tree_size(&measured);
+    let disk = dir.path().join("disk");
+    let small = match SmallDisk::mount(&disk, first + first / 2) {
+        Ok(small) => small,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small tmpfs to fill ({why})");
+            return;
+        }
+    };
+    let index = disk.join("index");
+    index_with(&index).success();
+    // More documents: the next version needs about as much room again.
+    let more = docs.join("more");
+    fs::create_dir(&more).unwrap();
+    for e in fs::read_dir(&docs).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "txt") {
+            let text = fs::read_to_string(&path).unwrap().replace("the", "thee");
+            fs::write(more.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let failed = index_with(&index).code(2);
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).into_owned();
+    assert!(stderr.contains("is full"), "{stderr}");
+    assert!(
+        stderr.contains("the index is as it was before this run"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--index PATH"), "{stderr}");
+    // The copy that filled the disk is gone, but for what the next run reuses.
+    assert!(!index.join("staging").exists());
+    assert!(!index.join("resume/keyword").exists() && !index.join("resume/vectors").exists());
+    lexsearch()
+        .args(["verify", "--index"])
+        .arg(&index)
+        .assert()
+        .success();
+    let status = success_json(
+        lexsearch()
+            .args(["status", "--json", "--index"])
+            .arg(&index),
+    );
+    assert_eq!(status["documents"], 20, "{status}");
+
+    small.resize(4 * first + (1 << 20));
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .arg("--index")
+            .arg(&index),
+    );
+    assert_eq!(report["added"], 12, "{report}");
+    lexsearch()
+        .args(["verify", "--index"])
+        .arg(&index)
+        .assert()
+        .success();
+}

@@ -284,6 +284,21 @@ pub fn build_index(
     embedder: &Embedder,
     progress: &dyn Progress,
 ) -> Result<IndexReport> {
+    let mut index_dir = None;
+    build(opts, embedder, progress, &mut index_dir).map_err(|e| match &index_dir {
+        Some(dir) => Library::at(dir).diagnose_disk_full(e),
+        None => e,
+    })
+}
+
+/// [`build_index`], which names the index folder in `index_dir` once it is known (for a
+/// full disk's diagnosis).
+fn build(
+    opts: &IndexOptions,
+    embedder: &Embedder,
+    progress: &dyn Progress,
+    index_dir_known: &mut Option<PathBuf>,
+) -> Result<IndexReport> {
     let started = Instant::now();
     let (root, mut index_dir) = resolve(opts)?;
     let remote = match &opts.backend {
@@ -295,6 +310,7 @@ pub fn build_index(
         None => None,
     };
     let backend = remote.as_ref().map(|r| r.name().to_string());
+    *index_dir_known = Some(index_dir.clone());
     let library = Library::at(&index_dir);
     let waiting = |pid: Option<u32>| {
         progress.stage(&match pid {

@@ -361,6 +361,30 @@ impl Library {
         Ok(legacy.manifest().is_file().then_some(legacy))
     }
 
+    /// `err`, or [`Error::DiskFull`] when it says that the disk holding this index is full
+    /// (with the size of the current version, which the next one needs about as much of).
+    pub fn diagnose_disk_full(&self, err: Error) -> Error {
+        if matches!(err, Error::DiskFull { .. }) {
+            return err;
+        }
+        let Some(reason) = crate::error::disk_full_reason(&err) else {
+            return err;
+        };
+        // The failed run's staging copy is what filled the disk: the next run would keep
+        // only its catalog (the vectors computed), so the rest goes now, as it would then,
+        // unless another writer has started meanwhile.
+        if let Ok(_lock) = WriterLock::acquire(self, None) {
+            let _ = self.recover();
+        }
+        let current_bytes = self.snapshot().map_or(0, |s| dir_size(s.paths().dir()));
+        Error::DiskFull {
+            index: self.dir().to_path_buf(),
+            reason,
+            current_bytes,
+            kept_bytes: dir_size(self.resume().dir()),
+        }
+    }
+
     /// Pins the current generation for reading: its manifest and files stay as they are for
     /// as long as the snapshot lives, whatever writers do meanwhile.
     pub fn snapshot(&self) -> Result<Snapshot> {
@@ -563,8 +587,9 @@ impl Library {
     }
 
     /// What the lock holder does first: a staging folder left by an interrupted writer
-    /// becomes `resume/` (its vectors are reused), and generations that are no longer
-    /// current and that no reader holds are deleted.
+    /// becomes `resume/` (its vectors are reused; its keyword index and graph, which nothing
+    /// reuses, are deleted), and generations that are no longer current and that no reader
+    /// holds are deleted.
     fn recover(&self) -> Result<()> {
         let staging = self.staging();
         if staging.dir().exists() {
@@ -572,6 +597,8 @@ impl Library {
             remove_dir_if_exists(resume.dir())?;
             fs::rename(staging.dir(), resume.dir())
                 .map_err(|e| Error::io("rename", staging.dir(), e))?;
+            remove_dir_if_exists(&resume.keyword())?;
+            remove_dir_if_exists(&resume.vectors())?;
         }
         self.collect_garbage()
     }
@@ -666,6 +693,17 @@ impl Library {
             .unwrap_or(0);
         on_disk.max(base.map_or(0, |m| m.generation)) + 1
     }
+}
+
+/// The bytes of the files under `path`.
+pub(crate) fn dir_size(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
 }
 
 fn remove_dir_if_exists(dir: &Path) -> Result<()> {

@@ -1011,6 +1011,54 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_is_named_with_the_room_needed_and_frees_all_but_the_vectors_computed() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        txn.add_document(document(0, 0).0, document(0, 0).1)
+            .unwrap();
+        txn.commit(&|_| {}).unwrap();
+        // A second run that staged a copy and added vectors, then hit a full disk.
+        let mut txn = begin(&library);
+        for n in 1..20 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        drop(txn);
+        let staging = library.staging();
+        assert!(staging.keyword().is_dir() && staging.catalog().is_dir());
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let err = library.diagnose_disk_full(Error::Keyword {
+            path: staging.keyword(),
+            source: tantivy::TantivyError::from(full),
+        });
+        let Error::DiskFull {
+            current_bytes,
+            kept_bytes,
+            ..
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert!(*current_bytes > 0 && *kept_bytes > 0, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("is full") && text.contains("--index PATH"),
+            "{text}"
+        );
+        // The copy is gone but for its catalog, whose vectors the next run reuses.
+        assert!(!staging.dir().exists());
+        let resume = library.resume();
+        assert!(!resume.keyword().exists() && !resume.vectors().exists());
+        let txn = begin(&library);
+        let catalog = Catalog::open(&txn.reuse_sources()[1]).unwrap();
+        assert_eq!(catalog.vectors().unwrap().len(), 40);
+        // Other errors stay as they are, whatever their words about a disk.
+        let other = library.diagnose_disk_full(Error::InvalidSetting("a full text".into()));
+        assert!(matches!(other, Error::InvalidSetting(_)));
+    }
+
+    #[test]
     fn a_keyword_index_of_an_earlier_version_is_rebuilt_with_e_mail_days_by_the_next_run() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
