@@ -62,6 +62,18 @@ pub struct Status {
     pub generation: u64,
     /// Process currently updating the index, if any.
     pub writer_pid: Option<u32>,
+    /// Files of the folder the index holds nothing of because they could not be read or
+    /// held no text, as the runs that wrote the index found them, sorted by path.
+    pub not_indexed: Vec<NotIndexed>,
+}
+
+/// A file the index holds nothing of, and why ([`Status::not_indexed`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotIndexed {
+    /// The file, relative to the indexed folder.
+    pub file: PathBuf,
+    /// Why, as the run that read it said ("no text" for a file without any).
+    pub reason: String,
 }
 
 /// Reads an index's status without taking its lock (works while it is being updated).
@@ -93,6 +105,14 @@ pub fn status(index: &Path) -> Result<Status> {
         updated_unix: m.updated_unix,
         generation: m.generation,
         writer_pid: library.writer_pid(),
+        not_indexed: m
+            .unreadable
+            .iter()
+            .map(|u| NotIndexed {
+                file: u.file.clone(),
+                reason: u.reason.clone(),
+            })
+            .collect(),
     })
 }
 

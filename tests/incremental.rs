@@ -1479,3 +1479,69 @@ fn a_full_disk_is_named_leaves_the_index_as_it_was_frees_the_copy_and_the_next_r
         .assert()
         .success();
 }
+
+/// `lexsearch index --json` of `docs`, which must exit with `code`, parsed.
+fn index_json_exiting(model: &Path, docs: &Path, code: i32) -> Value {
+    let out = lexsearch()
+        .args(["index", "--json", "--model"])
+        .arg(model)
+        .arg(docs)
+        .assert()
+        .code(code);
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_not_read_again_until_it_changes_and_status_names_it() {
+    let (_dir, model, docs) = setup();
+    fs::write(docs.join("bad.pdf"), b"%PDF-1.4 not a PDF at all").unwrap();
+    fs::write(docs.join("empty.txt"), b"  \n").unwrap();
+    let report = index_json_exiting(&model, &docs, 2);
+    assert_eq!(
+        report["skipped"][0]["path"],
+        docs.join("bad.pdf").to_str().unwrap()
+    );
+    let status = status_json(&docs);
+    let generation = status["generation"].clone();
+    let not_indexed = status["not_indexed"].as_array().unwrap();
+    assert_eq!(not_indexed.len(), 2, "{status}");
+    assert_eq!(not_indexed[0]["file"], "bad.pdf");
+    assert!(
+        not_indexed[0]["reason"].as_str().unwrap().contains("PDF"),
+        "{status}"
+    );
+    assert_eq!(
+        not_indexed[1],
+        serde_json::json!({"file": "empty.txt", "reason": "no text"})
+    );
+
+    // Unchanged: not read again, reported as before, and no new version of the index.
+    let report = index_json_exiting(&model, &docs, 2);
+    let reason = report["skipped"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with("(not read again: unchanged since)"),
+        "{report}"
+    );
+    assert_eq!(report["empty"][0], docs.join("empty.txt").to_str().unwrap());
+    assert_eq!(status_json(&docs)["generation"], generation);
+
+    // Changed (a later modification time): read again.
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    fs::File::options()
+        .write(true)
+        .open(docs.join("bad.pdf"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let report = index_json_exiting(&model, &docs, 2);
+    let reason = report["skipped"][0]["reason"].as_str().unwrap();
+    assert!(!reason.contains("not read again"), "{report}");
+    assert_ne!(status_json(&docs)["generation"], generation);
+
+    // Mended or gone: off the list.
+    fs::remove_file(docs.join("bad.pdf")).unwrap();
+    fs::write(docs.join("empty.txt"), "The tenant shall pay rent.\n").unwrap();
+    let report = index_json_exiting(&model, &docs, 0);
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(status_json(&docs)["not_indexed"], serde_json::json!([]));
+}

@@ -391,6 +391,24 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;
+    if !s.not_indexed.is_empty() {
+        writeln!(
+            out,
+            "not indexed: {} that could not be read or hold no text:",
+            counted(s.not_indexed.len(), "file")
+        )?;
+        const SHOWN: usize = 10;
+        for n in s.not_indexed.iter().take(SHOWN) {
+            writeln!(out, "  {}: {}", shown_path(&n.file), shown(&n.reason))?;
+        }
+        if s.not_indexed.len() > SHOWN {
+            writeln!(
+                out,
+                "  and {} more (`lexsearch status --json` lists them all)",
+                s.not_indexed.len() - SHOWN
+            )?;
+        }
+    }
     if s.keyword_outdated {
         writeln!(
             out,

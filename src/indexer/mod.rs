@@ -33,7 +33,7 @@ use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract_file};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
-use crate::ingest::walk::walk;
+use crate::ingest::walk::{SourceFile, walk};
 use crate::library::{Library, SettingsRequest, Staging};
 use crate::{Error, Result};
 
@@ -359,12 +359,36 @@ fn build(
     if let Some(only) = &opts.only_files {
         walked.files.retain(|f| only.contains(&f.rel));
     }
+    // How this run reads a file: a file an earlier run could not read is read again when
+    // this differs (a newer reader, another size limit, OCR now possible or asked for).
+    let reading = format!(
+        "at most {} bytes; OCR {:?}{}, {ocr_lang}",
+        opts.max_file_bytes,
+        opts.ocr,
+        if ocr.engine.is_some() {
+            " with Tesseract"
+        } else {
+            ""
+        },
+    );
+    let read_with = move |f: &SourceFile| {
+        format!(
+            "{} reader {}; {reading}",
+            f.kind.name(),
+            f.kind.reader_revision()
+        )
+    };
+    let base_unreadable = match txn.base_manifest() {
+        Some(m) if txn.incremental() => m.unreadable.clone(),
+        _ => Vec::new(),
+    };
     let known = plan::Known::new(if txn.incremental() {
         txn.base_documents()?
     } else {
         Vec::new()
     })
-    .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()) || rec.read_by_an_older_reader());
+    .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()) || rec.read_by_an_older_reader())
+    .with_unreadable(&base_unreadable, read_with);
     let plan = known.plan(walked.files);
     let mut report = IndexReport {
         root: root.clone(),
@@ -398,6 +422,18 @@ fn build(
         ocr: OcrReport::default(),
         timings: Timings::default(),
     };
+    // Unreadable as an earlier run found them, and unchanged: reported as they were.
+    for u in &plan.still_unreadable {
+        let path = root.join(&u.file);
+        if u.reason == pipeline::NO_TEXT {
+            report.empty.push(path);
+        } else {
+            report.skipped.push(Skipped {
+                path,
+                reason: format!("{} (not read again: unchanged since)", u.reason),
+            });
+        }
+    }
     let limits = ExtractLimits {
         max_bytes: opts.max_file_bytes,
         ocr,
@@ -423,6 +459,9 @@ fn build(
         }
         txn.set_exact_graph(opts.exact_graph);
         txn.stage(how, &stage)?;
+        for rel in &plan.unreadable_done {
+            txn.forget_unreadable(rel)?;
+        }
         let reuse = reuse::Reuse::open(&txn.reuse_sources());
         for id in &plan.gone {
             txn.remove_document(*id)?;
@@ -475,6 +514,7 @@ fn build(
     report.seconds = started.elapsed().as_secs_f64();
     report.chunks_per_second = report.chunks_embedded as f64 / report.seconds.max(1e-9);
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    report.empty.sort();
     Ok(report)
 }
 

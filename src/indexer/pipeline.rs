@@ -21,7 +21,10 @@ use crate::ingest::extract::{ExtractError, ExtractLimits, Extracted, extract_fil
 use crate::ingest::ocr::PageOcr;
 use crate::ingest::walk::{FileKind, SourceFile};
 use crate::library::Transaction;
-use crate::store::{ChunkRecord, DocRecord};
+use crate::store::{ChunkRecord, DocRecord, UnreadableFile};
+
+/// The reason recorded for a file that held no text ([`UnreadableFile::reason`]).
+pub(super) const NO_TEXT: &str = "no text";
 use crate::{Error, Result};
 
 /// How many chunk texts to gather before running the encoder (at least four batches).
@@ -116,6 +119,7 @@ pub(super) fn run(
         extract_threads,
     } = input;
     let mut writer = Writer {
+        sources: files.iter().map(|f| (f.rel.clone(), f.clone())).collect(),
         txn,
         known,
         file_docs: Default::default(),
@@ -189,12 +193,12 @@ pub(super) fn run(
                 }
                 Message::Skip(s) => {
                     writer.saw(&s.path, root);
-                    writer.drop_unreadable(&s.path, root)?;
+                    writer.drop_unreadable(&s.path, root, &s.reason)?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
                     writer.saw(&p, root);
-                    writer.drop_unreadable(&p, root)?;
+                    writer.drop_unreadable(&p, root, NO_TEXT)?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
@@ -382,6 +386,8 @@ fn embedding_text(
 
 /// Writes prepared documents through the transaction.
 struct Writer<'a> {
+    /// The files of this run, by relative path (for the records of unreadable ones).
+    sources: std::collections::HashMap<std::path::PathBuf, SourceFile>,
     txn: &'a mut Transaction,
     known: &'a Known,
     /// The documents the file being read gave so far (itself, its attachments).
@@ -422,12 +428,23 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A file that is now unreadable or empty leaves the index.
-    fn drop_unreadable(&mut self, path: &Path, root: &Path) -> Result<()> {
+    /// A file that is now unreadable or empty leaves the index, and is recorded as such
+    /// (a file of its own, not an e-mail's attachment), so that the next run reads it again
+    /// only once it changed.
+    fn drop_unreadable(&mut self, path: &Path, root: &Path, reason: &str) -> Result<()> {
         let rel = path.strip_prefix(root).unwrap_or(path);
         if let Some((id, _)) = self.known.get(rel) {
             self.txn.remove_document(*id)?;
             self.report.removed += 1;
+        }
+        if let Some(source) = self.sources.get(rel) {
+            self.txn.set_unreadable(UnreadableFile {
+                file: rel.to_path_buf(),
+                size: source.size,
+                mtime_ns: source.mtime_ns,
+                reason: reason.to_string(),
+                read_with: self.known.read_with(source),
+            })?;
         }
         Ok(())
     }

@@ -9,16 +9,23 @@ use std::path::{Path, PathBuf};
 
 use crate::ids::DocId;
 use crate::ingest::walk::SourceFile;
-use crate::store::DocRecord;
+use crate::store::{DocRecord, UnreadableFile};
 
 /// The current index's documents by relative path.
 pub(super) struct Known {
     docs: HashMap<PathBuf, (DocId, DocRecord)>,
+    /// Files the current index records as unreadable, by relative path.
+    unreadable: HashMap<PathBuf, UnreadableFile>,
+    /// How this run reads a file ([`UnreadableFile::read_with`]).
+    read_with: Option<ReadWith>,
     /// Documents to read again although their file is unchanged.
     rereads: HashSet<PathBuf>,
     /// The files that hold them: each such document's own path and its containers'.
     reread_files: HashSet<PathBuf>,
 }
+
+/// How a run reads a file, as [`UnreadableFile::read_with`] records it.
+type ReadWith = Box<dyn Fn(&SourceFile) -> String + Send + Sync>;
 
 /// The files a run reads, and the documents it removes.
 pub(super) struct Plan {
@@ -28,6 +35,11 @@ pub(super) struct Plan {
     pub to_read: Vec<SourceFile>,
     /// Documents whose file is gone.
     pub gone: Vec<DocId>,
+    /// Files recorded as unreadable that are unchanged and would be read the same way: not
+    /// read again, reported as before.
+    pub still_unreadable: Vec<UnreadableFile>,
+    /// Files recorded as unreadable that are to be read again or are gone: their records go.
+    pub unreadable_done: Vec<PathBuf>,
 }
 
 /// What a read file is, against the catalog.
@@ -50,9 +62,30 @@ impl Known {
                 .into_iter()
                 .map(|(id, rec)| (rec.rel.clone(), (id, rec)))
                 .collect(),
+            unreadable: HashMap::new(),
             rereads: HashSet::new(),
             reread_files: HashSet::new(),
+            read_with: None,
         }
+    }
+
+    /// How this run reads `file` ([`UnreadableFile::read_with`]).
+    pub(super) fn read_with(&self, file: &SourceFile) -> String {
+        self.read_with
+            .as_ref()
+            .map_or_else(String::new, |f| f(file))
+    }
+
+    /// Adds the files the current index records as unreadable; one is read again when it
+    /// changed or when `read_with` (how this run reads a file) differs from how it was read.
+    pub(super) fn with_unreadable(
+        mut self,
+        files: &[UnreadableFile],
+        read_with: impl Fn(&SourceFile) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.unreadable = files.iter().map(|u| (u.file.clone(), u.clone())).collect();
+        self.read_with = Some(Box::new(read_with));
+        self
     }
 
     /// Marks the documents for which `reads_differently` holds to be read again, their files
@@ -94,10 +127,20 @@ impl Known {
             unchanged: 0,
             to_read: Vec::new(),
             gone: Vec::new(),
+            still_unreadable: Vec::new(),
+            unreadable_done: Vec::new(),
         };
         let mut seen: HashSet<PathBuf> = HashSet::new();
         for f in files {
             seen.insert(f.rel.clone());
+            if let Some(u) = self.unreadable.get(&f.rel) {
+                if u.size == f.size && u.mtime_ns == f.mtime_ns && u.read_with == self.read_with(&f)
+                {
+                    plan.still_unreadable.push(u.clone());
+                    continue;
+                }
+                plan.unreadable_done.push(f.rel.clone());
+            }
             match self.get(&f.rel) {
                 Some((_, rec))
                     if rec.size == f.size
@@ -120,6 +163,13 @@ impl Known {
             .map(|(_, (id, _))| *id)
             .collect();
         plan.gone.sort();
+        plan.unreadable_done.extend(
+            self.unreadable
+                .keys()
+                .filter(|rel| !seen.contains(*rel))
+                .cloned(),
+        );
+        plan.unreadable_done.sort();
         plan
     }
 
@@ -146,7 +196,7 @@ impl Known {
 impl Plan {
     /// Whether the run has nothing to do.
     pub(super) fn is_empty(&self) -> bool {
-        self.to_read.is_empty() && self.gone.is_empty()
+        self.to_read.is_empty() && self.gone.is_empty() && self.unreadable_done.is_empty()
     }
 }
 
@@ -203,6 +253,64 @@ mod tests {
         assert_eq!(plan.gone, [DocId(2), DocId(4)]);
         assert!(!plan.is_empty());
         assert!(Known::new(Vec::new()).plan(Vec::new()).is_empty());
+    }
+
+    fn unreadable(rel: &str, size: u64, mtime_ns: u64, read_with: &str) -> UnreadableFile {
+        UnreadableFile {
+            file: PathBuf::from(rel),
+            size,
+            mtime_ns,
+            reason: "corrupt PDF".into(),
+            read_with: read_with.into(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_read_is_read_again_only_once_it_or_the_way_of_reading_changed() {
+        let known = Known::new(Vec::new()).with_unreadable(
+            &[
+                unreadable("same.pdf", 10, 1, "v1"),
+                unreadable("touched.pdf", 10, 1, "v1"),
+                unreadable("old-reader.pdf", 10, 1, "v0"),
+                unreadable("gone.pdf", 10, 1, "v1"),
+            ],
+            |_| "v1".to_string(),
+        );
+        let plan = known.plan(vec![
+            file("same.pdf", 10, 1),
+            file("touched.pdf", 10, 2),
+            file("old-reader.pdf", 10, 1),
+        ]);
+        let still: Vec<_> = plan
+            .still_unreadable
+            .iter()
+            .map(|u| u.file.clone())
+            .collect();
+        assert_eq!(still, [PathBuf::from("same.pdf")]);
+        let read: Vec<_> = plan.to_read.iter().map(|f| f.rel.clone()).collect();
+        assert_eq!(
+            read,
+            [
+                PathBuf::from("touched.pdf"),
+                PathBuf::from("old-reader.pdf")
+            ]
+        );
+        assert_eq!(
+            plan.unreadable_done,
+            ["gone.pdf", "old-reader.pdf", "touched.pdf"].map(PathBuf::from)
+        );
+        // Nothing but a still unreadable file: nothing to do, no new version.
+        let plan = known.plan(vec![
+            file("same.pdf", 10, 1),
+            file("touched.pdf", 10, 1),
+            file("old-reader.pdf", 10, 1),
+            file("gone.pdf", 10, 1),
+        ]);
+        assert_eq!(plan.still_unreadable.len(), 3);
+        assert!(!plan.is_empty(), "old-reader.pdf is read again");
+        let same = Known::new(Vec::new())
+            .with_unreadable(&[unreadable("same.pdf", 10, 1, "v1")], |_| "v1".into());
+        assert!(same.plan(vec![file("same.pdf", 10, 1)]).is_empty());
     }
 
     #[test]

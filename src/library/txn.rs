@@ -16,7 +16,7 @@
 //! dump at commit; the vectors themselves are in the staged catalog from the moment their
 //! document is added, which is what an interrupted run leaves for the next one.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -28,7 +28,7 @@ use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::remote::{RemoteIndex, RemoteRow};
 use crate::index::vector::{GraphBuilder, VectorIndex};
-use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest};
+use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest, UnreadableFile};
 use crate::{Error, Result};
 
 /// How [`Transaction::stage`] starts the next generation.
@@ -156,6 +156,9 @@ pub struct Transaction {
     remote: Option<Arc<dyn RemoteIndex>>,
     /// The lowest generation number the next commit may take (above the remote index's).
     generation_floor: u64,
+    /// The files the staged generation records as unreadable, by path (the base's, as
+    /// staging starts from a copy).
+    unreadable: BTreeMap<PathBuf, UnreadableFile>,
 }
 
 /// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
@@ -226,6 +229,7 @@ impl Transaction {
             staged: None,
             remote: None,
             generation_floor: 0,
+            unreadable: BTreeMap::new(),
         }
     }
 
@@ -371,6 +375,14 @@ impl Transaction {
             Staging::Fresh
         } else {
             how
+        };
+        self.unreadable = match (how, &self.base) {
+            (Staging::Copy | Staging::Rederive, Some((_, m))) => m
+                .unreadable
+                .iter()
+                .map(|u| (u.file.clone(), u.clone()))
+                .collect(),
+            _ => BTreeMap::new(),
         };
         let paths = self.library.staging();
         let threads = self.keyword_threads;
@@ -604,6 +616,22 @@ impl Transaction {
         Ok(())
     }
 
+    /// Records a file the run could not read (or that held no text), replacing what was
+    /// recorded for it; a later run does not read it again while it is unchanged.
+    pub fn set_unreadable(&mut self, file: UnreadableFile) -> Result<()> {
+        self.staged()?;
+        self.unreadable.insert(file.file.clone(), file);
+        Ok(())
+    }
+
+    /// Forgets what was recorded about a file that could not be read (it is read again, or
+    /// gone).
+    pub fn forget_unreadable(&mut self, file: &Path) -> Result<()> {
+        self.staged()?;
+        self.unreadable.remove(file);
+        Ok(())
+    }
+
     /// Replaces a document's record whose content is unchanged (a new modification time).
     pub fn touch(&mut self, id: DocId, record: &DocRecord) -> Result<()> {
         self.staged()?.catalog.put_record(id, record)
@@ -733,6 +761,7 @@ impl Transaction {
                 .follow_links
                 .or_else(|| self.base.as_ref().and_then(|(_, m)| m.follow_links)),
             root_from_index,
+            unreadable: std::mem::take(&mut self.unreadable).into_values().collect(),
         };
         let mut committed = Committed {
             generation,

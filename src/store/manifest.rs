@@ -59,6 +59,28 @@ pub struct Manifest {
     /// which names the folder by `root` alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_from_index: Option<PathBuf>,
+    /// Files of the folder the index holds no document of because they could not be read
+    /// (or held no text), sorted by path. A later run does not read one again while it is
+    /// unchanged and would be read the same way, so that such a file does not make every run
+    /// write a new version of the index; `status` lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableFile>,
+}
+
+/// A file that a run could not read, or that held no text ([`Manifest::unreadable`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableFile {
+    /// The file, relative to the indexed folder.
+    pub file: PathBuf,
+    /// Its size when it was read, in bytes.
+    pub size: u64,
+    /// Its modification time when it was read, in nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+    /// Why it was not indexed, as the run said it ("no text" for a file without any).
+    pub reason: String,
+    /// How the run read it (reader revision, size limit, OCR): a run that would read it
+    /// differently reads it again.
+    pub read_with: String,
 }
 
 impl Manifest {
@@ -203,6 +225,7 @@ mod tests {
             ocr_lang: None,
             follow_links: None,
             root_from_index,
+            unreadable: Vec::new(),
         }
     }
 

@@ -6,4 +6,4 @@ mod manifest;
 
 pub use catalog::{Catalog, ChunkRecord, DocRecord};
 pub(crate) use manifest::write_synced;
-pub use manifest::{FORMAT_VERSION, MANIFEST_FILE, Manifest, manifest_file};
+pub use manifest::{FORMAT_VERSION, MANIFEST_FILE, Manifest, UnreadableFile, manifest_file};
