@@ -1807,3 +1807,61 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
         .code(2)
         .stderr(contains("cannot read msa.docx: "));
 }
+
+#[test]
+fn show_reads_an_e_mail_attachment_as_hits_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    let mail = fixtures::eml(
+        &[
+            ("From", "Ann Lee <ann@firm.example>"),
+            ("Subject", "Executed escrow agreement"),
+            ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+        ],
+        "text/plain",
+        "Bob, the escrow agreement is signed.",
+        &[(
+            "escrow.pdf",
+            "application/pdf",
+            pdf(&[
+                lines(&[
+                    "ESCROW AGREEMENT",
+                    "",
+                    "Section 1. Parties",
+                    "",
+                    "Buyer and seller.",
+                ]),
+                lines(&[
+                    "Section 2. Release of Funds",
+                    "",
+                    "The agent releases the funds.",
+                ]),
+            ]),
+        )],
+    );
+    fs::write(docs.join("thread.eml"), mail).unwrap();
+    lexsearch()
+        .args(["index", "--quiet", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["show", "thread.eml#escrow.pdf#page=2"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("The agent releases the funds."), "{text}");
+    assert!(!text.contains("Buyer and seller"), "{text}");
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["show", "thread.eml"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("the escrow agreement is signed"), "{text}");
+}

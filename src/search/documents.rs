@@ -20,7 +20,7 @@ use super::Searcher;
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
-use crate::ingest::extract::{Extracted, extract};
+use crate::ingest::extract::{ExtractLimits, Extracted, extract, extract_file};
 use crate::ingest::walk::{FileKind, SourceFile};
 
 /// Longest passage returned, in bytes (about 4,000 tokens); longer ranges are cut there.
@@ -364,7 +364,11 @@ impl Documents {
             reason: e.to_string(),
         };
         let real_root = root.canonicalize().map_err(unreadable)?;
-        let target = root.join(&rel).canonicalize().map_err(unreadable)?;
+        // An attachment (`mail.eml#a.pdf`) is read from the e-mail that holds it.
+        let on_disk = crate::ingest::containers_of(Path::new(&rel))
+            .next()
+            .map_or_else(|| rel.clone(), |p| p.to_string_lossy().into_owned());
+        let target = root.join(&on_disk).canonicalize().map_err(unreadable)?;
         // A link out of the folder is read only when the index was built following such
         // links (`--follow-links`): its text is in the index then, by the user's choice.
         let links_out = self.searcher.manifest().follow_links == Some(true);
@@ -376,7 +380,7 @@ impl Documents {
             });
         }
         let chunks = self.searcher.keyword_index()?.chunks_of(indexed.doc)?;
-        let extracted = self.extracted(&rel, &target)?;
+        let extracted = self.extracted(&rel, &on_disk, &target)?;
         // The index's ranges point into the text as it was indexed.
         if chunks
             .iter()
@@ -396,8 +400,9 @@ impl Documents {
         })
     }
 
-    /// The extracted text of `target`, from the cache or the indexer's extractor.
-    fn extracted(&self, rel: &str, target: &Path) -> Result<Arc<Extracted>> {
+    /// The extracted text of the document `rel`, from the cache or the indexer's extractor
+    /// run on `target`, the file `on_disk` (`rel` itself, or the e-mail that holds it).
+    fn extracted(&self, rel: &str, on_disk: &str, target: &Path) -> Result<Arc<Extracted>> {
         let cache = self
             .extracted
             .lock()
@@ -411,21 +416,35 @@ impl Documents {
             reason,
         };
         // The kind comes from the indexed name, as the walker took it (a link's own name).
-        let kind = FileKind::from_path(Path::new(rel))
+        let kind = FileKind::from_path(Path::new(on_disk))
             .ok_or_else(|| unreadable("not a supported kind of file".into()))?;
         let size = std::fs::metadata(target)
             .map_err(|e| unreadable(e.to_string()))?
             .len();
         let source = SourceFile {
             path: target.to_path_buf(),
-            rel: PathBuf::from(rel),
+            rel: PathBuf::from(on_disk),
             kind,
             size,
             mtime_ns: 0,
         };
         // It was indexed, so whatever size limit it was indexed under, it is read whole.
         let limit = size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES);
-        let extracted = Arc::new(extract(&source, limit).map_err(|e| unreadable(e.to_string()))?);
+        let extracted = if on_disk == rel {
+            extract(&source, limit).map_err(|e| unreadable(e.to_string()))?
+        } else {
+            let limits = ExtractLimits {
+                max_bytes: limit,
+                ..ExtractLimits::default()
+            };
+            extract_file(&source, &limits)
+                .into_iter()
+                .find(|d| d.file.rel == Path::new(rel))
+                .ok_or_else(|| unreadable(format!("{on_disk} no longer holds it")))?
+                .result
+                .map_err(|e| unreadable(e.to_string()))?
+        };
+        let extracted = Arc::new(extracted);
         let mut cache = self
             .extracted
             .lock()
