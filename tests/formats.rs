@@ -1161,6 +1161,16 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     let hit = hit_with(&docs, "borrower installment March", "borrower failed");
     assert_eq!(hit["page"], 2, "{hit}");
     assert!(hit["file"].as_str().unwrap().starts_with("scan"));
+    // `show` (and the MCP server) read the scanned page as the index did: by OCR, from the
+    // cache.
+    let out = lexsearch()
+        .current_dir(&docs)
+        .env("LEXSEARCH_OCR_CACHE", &cache)
+        .args(["show", "scan.pdf#page=2"])
+        .assert()
+        .success();
+    let page = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(page.contains("The borrower failed to pay"), "{page}");
 }
 
 #[test]

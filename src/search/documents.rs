@@ -20,7 +20,8 @@ use super::Searcher;
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
-use crate::ingest::extract::{ExtractLimits, Extracted, extract, extract_file};
+use crate::ingest::extract::{ExtractLimits, Extracted, extract_file, extract_with};
+use crate::ingest::ocr::OcrMode;
 use crate::ingest::walk::{FileKind, SourceFile};
 
 /// Longest passage returned, in bytes (about 4,000 tokens); longer ranges are cut there.
@@ -214,7 +215,7 @@ pub struct Documents {
     /// Relative path -> document, read from the keyword index on first use.
     files: Mutex<Option<Arc<BTreeMap<String, IndexedFile>>>>,
     /// The last files extracted, by relative path.
-    extracted: Mutex<VecDeque<(String, Arc<Extracted>)>>,
+    extracted: Mutex<VecDeque<(String, bool, Arc<Extracted>)>>,
 }
 
 impl Documents {
@@ -380,12 +381,21 @@ impl Documents {
             });
         }
         let chunks = self.searcher.keyword_index()?.chunks_of(indexed.doc)?;
-        let extracted = self.extracted(&rel, &on_disk, &target)?;
         // The index's ranges point into the text as it was indexed.
-        if chunks
-            .iter()
-            .any(|c| extracted.text.get(c.range.clone()) != Some(c.text.as_str()))
-        {
+        let as_indexed = |e: &Extracted| {
+            chunks
+                .iter()
+                .all(|c| e.text.get(c.range.clone()) == Some(c.text.as_str()))
+        };
+        let pdf = FileKind::from_path(Path::new(&rel)) == Some(FileKind::Pdf);
+        let extracted = match self.extracted(&rel, &on_disk, &target, false) {
+            Ok(e) if as_indexed(&e) || !pdf => e,
+            Err(e) if !pdf => return Err(e),
+            // Scanned pages the index run read by OCR: read so again (from the OCR cache
+            // when the pages are there).
+            _ => self.extracted(&rel, &on_disk, &target, true)?,
+        };
+        if !as_indexed(&extracted) {
             return Err(DocumentError::Changed {
                 file: rel,
                 root: root.to_path_buf(),
@@ -401,13 +411,20 @@ impl Documents {
     }
 
     /// The extracted text of the document `rel`, from the cache or the indexer's extractor
-    /// run on `target`, the file `on_disk` (`rel` itself, or the e-mail that holds it).
-    fn extracted(&self, rel: &str, on_disk: &str, target: &Path) -> Result<Arc<Extracted>> {
+    /// run on `target`, the file `on_disk` (`rel` itself, or the e-mail that holds it); with
+    /// `ocr`, PDF pages without text are read by OCR in the index's languages.
+    fn extracted(
+        &self,
+        rel: &str,
+        on_disk: &str,
+        target: &Path,
+        ocr: bool,
+    ) -> Result<Arc<Extracted>> {
         let cache = self
             .extracted
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, e)) = cache.iter().find(|(r, _)| r == rel) {
+        if let Some((_, _, e)) = cache.iter().find(|(r, o, _)| r == rel && *o == ocr) {
             return Ok(e.clone());
         }
         drop(cache);
@@ -430,13 +447,18 @@ impl Documents {
         };
         // It was indexed, so whatever size limit it was indexed under, it is read whole.
         let limit = size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES);
+        let mut limits = ExtractLimits {
+            max_bytes: limit,
+            ..ExtractLimits::default()
+        };
+        if ocr {
+            let lang = self.searcher.manifest().ocr_lang.as_deref();
+            let lang = lang.unwrap_or(crate::ingest::ocr::DEFAULT_LANG);
+            limits.ocr = crate::ingest::ocr::OcrOptions::detect(OcrMode::Auto, lang);
+        }
         let extracted = if on_disk == rel {
-            extract(&source, limit).map_err(|e| unreadable(e.to_string()))?
+            extract_with(&source, &limits).map_err(|e| unreadable(e.to_string()))?
         } else {
-            let limits = ExtractLimits {
-                max_bytes: limit,
-                ..ExtractLimits::default()
-            };
             extract_file(&source, &limits)
                 .into_iter()
                 .find(|d| d.file.rel == Path::new(rel))
@@ -452,7 +474,7 @@ impl Documents {
         if cache.len() >= EXTRACTED_CACHE {
             cache.pop_front();
         }
-        cache.push_back((rel.to_string(), extracted.clone()));
+        cache.push_back((rel.to_string(), ocr, extracted.clone()));
         Ok(extracted)
     }
 }
