@@ -1785,6 +1785,16 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
     let clause = show(&[&format!("{}:{invoices}", full.display())]);
     assert!(clause.contains("invoice the Customer monthly"), "{clause}");
     assert!(!clause.contains("Milestone"), "{clause}");
+    // By a paragraph, as a DOCX hit names its place (`¶ N`): the paragraph after the heading
+    // is in the same clause.
+    let section: Value =
+        serde_json::from_str(&show(&["--json", &format!("msa.docx:{invoices}")])).unwrap();
+    let heading = section["paragraph"].as_u64().unwrap();
+    let by_paragraph = show(&[&format!("msa.docx ¶ {}", heading + 1)]);
+    assert_eq!(
+        by_paragraph.lines().skip(1).collect::<Vec<_>>(),
+        clause.lines().skip(1).collect::<Vec<_>>()
+    );
 
     // Places that name nothing say what to give.
     for (place, says) in [

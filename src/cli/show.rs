@@ -18,8 +18,10 @@ use crate::search::documents::{Documents, Outline, Passage, PassageRequest};
 pub(super) struct ShowArgs {
     /// Where: `FILE:LINE` as a hit prints it (the section holding that line, from its
     /// heading to the next: `leases/a.txt:71`), `FILE:FIRST-LAST` (those lines),
-    /// `FILE#page=N` (that page of a PDF, as the TUI copies it), or `FILE` (all of it). FILE as
-    /// a hit names it, from the indexed folder or this folder, or its full path
+    /// `FILE#page=N` (that page of a PDF, as the TUI copies it), `"FILE ¶ N"` (the section
+    /// holding that paragraph of a Word document, as hits print it; also `FILE#para=N`), or
+    /// `FILE` (all of it). FILE as a hit names it, from the indexed folder or this folder, or
+    /// its full path
     #[arg(value_name = "PLACE")]
     place: String,
     /// The document's headings (articles, sections, clauses) with their lines (and pages),
@@ -46,6 +48,8 @@ enum Part {
     Lines(u32, u32),
     /// This page.
     Page(u32),
+    /// The section holding this numbered paragraph (Word).
+    Paragraph(u32),
 }
 
 /// `place` split into its file and the part of it asked for.
@@ -53,9 +57,22 @@ fn parse_place(place: &str) -> anyhow::Result<(&str, Part)> {
     let bad = |why: &str| {
         anyhow::anyhow!(
             "{place:?}: {why}; give FILE:LINE as a hit prints it (leases/a.txt:71), \
-             FILE:FIRST-LAST, FILE#page=N or FILE"
+             FILE:FIRST-LAST, FILE#page=N, \"FILE ¶ N\" or FILE"
         )
     };
+    // A Word document's paragraph as hits print it (`msa.docx ¶ 7`) or as a fragment.
+    let paragraph = place
+        .rsplit_once('¶')
+        .or_else(|| place.rsplit_once("#para="));
+    if let Some((file, n)) = paragraph {
+        let n = n
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| bad("paragraphs are numbered from 1"))?;
+        return Ok((file.trim_end(), Part::Paragraph(n)));
+    }
     if let Some((file, page)) = place.rsplit_once("#page=") {
         let page = page
             .trim()
@@ -136,6 +153,7 @@ pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
         Part::Whole => docs.text(&name)?,
         Part::Section(line) => docs.section(&name, line)?,
         Part::Page(page) => docs.page(&name, page)?,
+        Part::Paragraph(n) => docs.paragraph_section(&name, n)?,
         Part::Lines(first, last) => docs.passage(&PassageRequest {
             file: name.clone(),
             start_line: Some(first.into()),
@@ -238,9 +256,17 @@ mod tests {
         assert_eq!(ok("a.txt:3-9"), ("a.txt", Part::Lines(3, 9)));
         assert_eq!(ok("/m/brief.pdf#page=12"), ("/m/brief.pdf", Part::Page(12)));
         assert_eq!(ok("a.txt"), ("a.txt", Part::Whole));
+        assert_eq!(ok("msa.docx ¶ 7"), ("msa.docx", Part::Paragraph(7)));
+        assert_eq!(ok("msa.docx#para=7"), ("msa.docx", Part::Paragraph(7)));
         // A colon that is part of the name.
         assert_eq!(ok("Re: lease.eml"), ("Re: lease.eml", Part::Whole));
-        for bad in ["a.txt:0", "a.txt:9-3", "a.pdf#page=0", "a.pdf#page=x"] {
+        for bad in [
+            "a.txt:0",
+            "a.txt:9-3",
+            "a.pdf#page=0",
+            "a.pdf#page=x",
+            "a.docx ¶ 0",
+        ] {
             let err = parse_place(bad).unwrap_err().to_string();
             assert!(err.contains("FILE:LINE as a hit prints it"), "{bad}: {err}");
         }

@@ -296,6 +296,34 @@ impl Documents {
         Ok(doc.passage(range, None))
     }
 
+    /// The section of an indexed Word document that holds its numbered paragraph
+    /// `paragraph` (1-based, as hits give it: `¶ 7`), as [`section`](Self::section) gives it.
+    pub fn paragraph_section(&self, file: &str, paragraph: u32) -> Result<Passage> {
+        let doc = self.open(file)?;
+        let paragraphs = &doc.extracted.paragraphs;
+        let Some(start) = (paragraph as usize)
+            .checked_sub(1)
+            .and_then(|i| paragraphs.get(i))
+            .map(|r| r.start)
+        else {
+            return Err(DocumentError::BadRange(format!(
+                "{} has {} numbered paragraphs, so no ¶ {paragraph}{}",
+                doc.rel,
+                paragraphs.len(),
+                if paragraphs.is_empty() {
+                    " (Word documents number their paragraphs: give a line, FILE:LINE)"
+                } else {
+                    ""
+                }
+            )));
+        };
+        let text = doc.extracted.text.as_str();
+        let starts = line_starts(text);
+        let index = line_of(&starts, start) as usize - 1;
+        let range = section_at(text, &starts, index);
+        Ok(doc.passage(range, None))
+    }
+
     /// The whole extracted text of an indexed file.
     pub fn text(&self, file: &str) -> Result<Passage> {
         let doc = self.open(file)?;
