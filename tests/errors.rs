@@ -6,7 +6,7 @@ use std::path::Path;
 
 use predicates::str::contains;
 
-use crate::common::{Tiny, lexsearch, write_tiny_model};
+use crate::common::{Tiny, index_folder, lexsearch, write_tiny_model};
 
 fn tiny(dir: &Path) -> std::path::PathBuf {
     let m = dir.join("model");
@@ -199,12 +199,7 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
     let docs = dir.path().join("docs");
     fs::create_dir_all(&docs).unwrap();
     fs::write(docs.join("lease.txt"), "The tenant pays rent monthly.\n").unwrap();
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    index_folder(&model, &docs);
     for query in ["", "   ", "\t\n"] {
         for mode in ["keyword", "semantic", "hybrid"] {
             lexsearch()
@@ -344,12 +339,7 @@ fn escape_sequences_in_a_file_name_or_its_text_are_printed_visibly_not_sent_to_t
         "The tenant shall pay rent.\u{1b}]52;c;cm0gLXJmIH4=\u{7} A security deposit.\n",
     )
     .unwrap();
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    index_folder(&model, &docs);
     let out = lexsearch()
         .current_dir(&docs)
         .args(["search", "rent", "--mode", "keyword", "--color", "never"])

@@ -15,7 +15,7 @@ use crate::common::fixtures::{
     self, PdfOptions, committed, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p,
     pdf, pdf_with, styled, table, with_footnote,
 };
-use crate::common::{Tiny, lexsearch, real_model, write_tiny_model};
+use crate::common::{Tiny, index_folder, lexsearch, real_model, write_tiny_model};
 use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
 use lexsearch::ingest::isolate::quiet_isolated_panics;
 use lexsearch::ingest::walk::FileKind;
@@ -1284,11 +1284,7 @@ fn running_as_root() -> bool {
 
 #[test]
 fn hostile_files_are_skipped_with_reasons_and_the_rest_is_searchable() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
+    let (_dir, model, docs) = tiny_model_and_folder();
     let put = |name: &str, bytes: &[u8]| {
         let path = docs.join(name);
         if let Some(parent) = path.parent() {
@@ -1681,23 +1677,25 @@ proptest! {
     }
 }
 
-// `show` reads documents back as the index read them; no embedding, so a tiny model will do.
-#[test]
-fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them() {
+/// A temporary folder with a tiny random model (for tests of reading files, not of retrieval
+/// quality) and an empty `docs/`.
+fn tiny_model_and_folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     write_tiny_model(&model, &Tiny::default());
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
+    (dir, model, docs)
+}
+
+// `show` reads documents back as the index read them; no embedding, so a tiny model will do.
+#[test]
+fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them() {
+    let (_dir, model, docs) = tiny_model_and_folder();
     fs::write(docs.join("lease.pdf"), lease_pdf()).unwrap();
     fs::write(docs.join("msa.docx"), msa_docx()).unwrap();
     fs::write(docs.join("notes.txt"), "Tenant shall pay rent.\n").unwrap();
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    index_folder(&model, &docs);
     let show = |args: &[&str]| -> String {
         let out = lexsearch()
             .current_dir(&docs)
@@ -1830,11 +1828,7 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
 
 #[test]
 fn show_reads_an_e_mail_attachment_as_hits_name_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
+    let (_dir, model, docs) = tiny_model_and_folder();
     let mail = fixtures::eml(
         &[
             ("From", "Ann Lee <ann@firm.example>"),
@@ -1863,12 +1857,7 @@ fn show_reads_an_e_mail_attachment_as_hits_name_it() {
         )],
     );
     fs::write(docs.join("thread.eml"), mail).unwrap();
-    lexsearch()
-        .args(["index", "--quiet", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .success();
+    index_folder(&model, &docs);
     let out = lexsearch()
         .current_dir(&docs)
         .args(["show", "thread.eml#escrow.pdf#page=2"])

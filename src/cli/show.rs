@@ -60,27 +60,23 @@ fn parse_place(place: &str) -> anyhow::Result<(&str, Part)> {
              FILE:FIRST-LAST, FILE#page=N, \"FILE ¶ N\" or FILE"
         )
     };
+    let numbered = |n: &str, what: &str| {
+        n.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| bad(&format!("{what} are numbered from 1")))
+    };
     // A Word document's paragraph as hits print it (`msa.docx ¶ 7`) or as a fragment.
     let paragraph = place
         .rsplit_once('¶')
         .or_else(|| place.rsplit_once("#para="));
     if let Some((file, n)) = paragraph {
-        let n = n
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| bad("paragraphs are numbered from 1"))?;
+        let n = numbered(n, "paragraphs")?;
         return Ok((file.trim_end(), Part::Paragraph(n)));
     }
     if let Some((file, page)) = place.rsplit_once("#page=") {
-        let page = page
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|&p| p > 0)
-            .ok_or_else(|| bad("pages are numbered from 1"))?;
-        return Ok((file, Part::Page(page)));
+        return Ok((file, Part::Page(numbered(page, "pages")?)));
     }
     let Some((file, lines)) = place.rsplit_once(':') else {
         return Ok((place, Part::Whole));
