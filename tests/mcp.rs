@@ -245,6 +245,7 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "delete_everything", "arguments": {}},
         {"tool": "search", "arguments": {"query": query, "k": 4, "max_per_file": 1}},
         {"tool": "search", "arguments": {"query": query, "max_per_file": 0}},
+        {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "start_line": 71, "section": true}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -370,6 +371,32 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     // One hit per file, as `search --max-per-file 1`.
     assert_eq!(without_elapsed(ok(&r, 18)), without_elapsed(&cli_files));
     assert!(tool_error(&r, 19).contains("max_per_file must be 1 or more"));
+    // A hit's line with section: the clause that holds it, whole, as `lexsearch show` gives it.
+    let section = ok(&r, 20);
+    let shown: Value = serde_json::from_slice(
+        &lexsearch()
+            .args(["show", "--json", "commercial-lease.txt:71", "--index"])
+            .arg(index)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        section["text"].as_str().unwrap().starts_with("Section 7.1"),
+        "{section}"
+    );
+    for field in [
+        "text",
+        "line",
+        "end_line",
+        "start_byte",
+        "end_byte",
+        "breadcrumb",
+    ] {
+        assert_eq!(section[field], shown[field], "{field}");
+    }
 }
 
 /// A `lexsearch mcp --http` server, killed when dropped.

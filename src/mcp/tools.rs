@@ -113,6 +113,11 @@ pub struct PassageArgs {
     /// The last line, inclusive (default start_line + 39).
     #[serde(default)]
     pub end_line: Option<u64>,
+    /// With start_line (or start_byte) alone: the whole section holding that line instead,
+    /// from its heading to the next (the clause, not its article; 40 lines when no heading
+    /// holds it).
+    #[serde(default)]
+    pub section: bool,
 }
 
 /// Arguments of `get_document_outline`.
@@ -195,7 +200,9 @@ matters), which are not hits of their own. Read around a hit with get_passage.",
     #[tool(
         description = "Read a passage of an indexed document by byte range (start_byte, \
 end_byte, as in search hits; ranges are offsets into the document's extracted text) or by \
-line range (start_line, end_line). Widen a hit's range to read around it. Returns the text \
+line range (start_line, end_line). Widen a hit's range to read around it, or give a hit's \
+line as start_line with section: true to read the whole clause that holds it, from its \
+heading to the next. Returns the text \
 with its file, breadcrumb, line, end_line, page or paragraph, and the document's size \
 (document_bytes, document_lines). At most 16000 bytes are returned (truncated: true when \
 cut). Only files listed in the index are read.",
@@ -211,6 +218,7 @@ cut). Only files listed in the index are read.",
             end_byte: args.end_byte,
             start_line: args.start_line,
             end_line: args.end_line,
+            section: args.section,
         };
         answer(&self.backend, move |b| b.passage(&call)).await
     }

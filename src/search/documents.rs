@@ -128,6 +128,9 @@ pub struct PassageRequest {
     pub start_line: Option<u64>,
     /// Last line, inclusive; default `start_line` + [`DEFAULT_PASSAGE_LINES`] - 1.
     pub end_line: Option<u64>,
+    /// With `start_line` or `start_byte` alone: the whole section holding it instead (as
+    /// [`Documents::section`] gives it, cut at [`MAX_PASSAGE_BYTES`]).
+    pub section: bool,
 }
 
 /// A passage of a document, with where it is.
@@ -273,7 +276,20 @@ impl Documents {
     pub fn passage(&self, call: &PassageRequest) -> Result<Passage> {
         let doc = self.open(&call.file)?;
         let text = doc.extracted.text.as_str();
-        let range = passage_range(call, text, &line_starts(text), &doc.rel)?;
+        let starts = line_starts(text);
+        let range = passage_range(call, text, &starts, &doc.rel)?;
+        if call.section {
+            if call.end_byte.is_some() || call.end_line.is_some() {
+                return Err(DocumentError::BadRange(
+                    "section reads the whole section holding start_line or start_byte: give \
+                     no end_line or end_byte with it"
+                        .into(),
+                ));
+            }
+            let index = line_of(&starts, range.start) as usize - 1;
+            let range = section_at(text, &starts, index);
+            return Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)));
+        }
         Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)))
     }
 
@@ -756,6 +772,7 @@ mod tests {
             end_byte: eb,
             start_line: sl,
             end_line: el,
+            section: false,
         }
     }
 
