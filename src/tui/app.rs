@@ -35,6 +35,8 @@ pub struct IndexInfo {
     pub documents: u64,
     /// Number of chunks.
     pub chunks: u64,
+    /// Files of the folder the index holds nothing of (unreadable, or no text).
+    pub not_indexed: usize,
 }
 
 impl IndexInfo {
@@ -49,6 +51,7 @@ impl IndexInfo {
             model: manifest.model.name.clone(),
             documents: manifest.documents,
             chunks: manifest.chunks,
+            not_indexed: manifest.unreadable.len(),
         }
     }
 }
@@ -745,6 +748,7 @@ pub(super) mod tests {
             model: "all-MiniLM-L6-v2".into(),
             documents: 21,
             chunks: 345,
+            not_indexed: 0,
         }
     }
 

@@ -383,6 +383,20 @@ fn empty_state_before_typing() {
 }
 
 #[test]
+fn the_status_bar_counts_the_files_the_index_could_not_read() {
+    let info = crate::tui::IndexInfo {
+        not_indexed: 2,
+        ..info()
+    };
+    let app = App::new(Some(info), Theme::new(false));
+    let text = screen(&render(&app, 120, 24));
+    assert!(
+        text.contains("21 docs · 345 chunks · 2 not indexed │ hybrid"),
+        "{text}"
+    );
+}
+
+#[test]
 fn empty_state_with_no_hits_suggests_another_mode() {
     let mut app = App::new(Some(info()), Theme::new(false)).with_mode(Mode::Keyword);
     typed(&mut app, "zebra");

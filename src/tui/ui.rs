@@ -594,7 +594,13 @@ fn status_text(app: &App) -> String {
         Some(i) => {
             parts.push(i.name.clone());
             parts.push(i.model.clone());
-            parts.push(format!("{} docs · {} chunks", i.documents, i.chunks));
+            parts.push(match i.not_indexed {
+                0 => format!("{} docs · {} chunks", i.documents, i.chunks),
+                n => format!(
+                    "{} docs · {} chunks · {n} not indexed",
+                    i.documents, i.chunks
+                ),
+            });
         }
         None => parts.push("no index".to_string()),
     }
