@@ -42,7 +42,8 @@ struct Prepared {
 
 enum Message {
     Doc(Box<Prepared>),
-    Skip(Skipped),
+    /// A file that gives no document, and whether it would fail so again ([`ExtractError::lasting`]).
+    Skip(Skipped, bool),
     Empty(std::path::PathBuf),
     /// Pages OCR'd, and pages that needed OCR and did not get it, in one document.
     Ocr {
@@ -191,14 +192,14 @@ pub(super) fn run(
                     writer.report.ocr.pages_ocr += done;
                     writer.report.ocr.pages_needing_ocr += needed;
                 }
-                Message::Skip(s) => {
+                Message::Skip(s, lasting) => {
                     writer.saw(&s.path, root);
-                    writer.drop_unreadable(&s.path, root, &s.reason)?;
+                    writer.drop_unreadable(&s.path, root, lasting.then_some(&s.reason))?;
                     writer.report.skipped.push(s);
                 }
                 Message::Empty(p) => {
                     writer.saw(&p, root);
-                    writer.drop_unreadable(&p, root, NO_TEXT)?;
+                    writer.drop_unreadable(&p, root, Some(NO_TEXT))?;
                     writer.report.empty.push(p);
                 }
                 Message::Doc(doc) => {
@@ -312,10 +313,14 @@ fn prepare(
                         needed: pages,
                     });
                 }
-                out.push(Message::Skip(Skipped {
-                    path: doc.file.path,
-                    reason: e.to_string(),
-                }));
+                let lasting = e.lasting();
+                out.push(Message::Skip(
+                    Skipped {
+                        path: doc.file.path,
+                        reason: e.to_string(),
+                    },
+                    lasting,
+                ));
                 continue;
             }
         };
@@ -428,16 +433,16 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A file that is now unreadable or empty leaves the index, and is recorded as such
-    /// (a file of its own, not an e-mail's attachment), so that the next run reads it again
-    /// only once it changed.
-    fn drop_unreadable(&mut self, path: &Path, root: &Path, reason: &str) -> Result<()> {
+    /// A file that is now unreadable or empty leaves the index; with a lasting `reason`
+    /// ([`ExtractError::lasting`]), a file of its own (not an e-mail's attachment) is
+    /// recorded as unreadable, so that the next run reads it again only once it changed.
+    fn drop_unreadable(&mut self, path: &Path, root: &Path, reason: Option<&str>) -> Result<()> {
         let rel = path.strip_prefix(root).unwrap_or(path);
         if let Some((id, _)) = self.known.get(rel) {
             self.txn.remove_document(*id)?;
             self.report.removed += 1;
         }
-        if let Some(source) = self.sources.get(rel) {
+        if let (Some(source), Some(reason)) = (self.sources.get(rel), reason) {
             self.txn.set_unreadable(UnreadableFile {
                 file: rel.to_path_buf(),
                 size: source.size,

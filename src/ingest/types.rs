@@ -232,6 +232,19 @@ pub enum ExtractError {
     TimedOut(Duration),
 }
 
+impl ExtractError {
+    /// Whether the same bytes, read the same way, would fail the same way again. Not so for
+    /// a file that could not be read (permissions, a lock: neither changes its size or
+    /// modification time when lifted), nor for a time limit or an OCR failure, which a less
+    /// busy machine may pass; the indexer reads such files again on every run.
+    pub fn lasting(&self) -> bool {
+        !matches!(
+            self,
+            ExtractError::Read(_) | ExtractError::Ocr { .. } | ExtractError::TimedOut(_)
+        )
+    }
+}
+
 /// The body of a message, as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -317,5 +330,33 @@ pub fn safe_name(name: &str, index: usize) -> String {
         format!("attachment-{}", index + 1)
     } else {
         cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_a_later_run_may_not_meet_again_are_not_lasting() {
+        for passing in [
+            ExtractError::Read("Permission denied (os error 13)".into()),
+            ExtractError::TimedOut(Duration::from_secs(30)),
+            ExtractError::Ocr {
+                page: 3,
+                reason: "tesseract timed out".into(),
+            },
+        ] {
+            assert!(!passing.lasting(), "{passing}");
+        }
+        for lasting in [
+            ExtractError::Empty,
+            ExtractError::CorruptPdf("invalid file header".into()),
+            ExtractError::EncryptedPdf,
+            ExtractError::TooLarge { size: 9, limit: 1 },
+            ExtractError::NeedsOcr { pages: 2 },
+        ] {
+            assert!(lasting.lasting(), "{lasting}");
+        }
     }
 }
