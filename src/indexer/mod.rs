@@ -360,9 +360,11 @@ fn build(
         walked.files.retain(|f| only.contains(&f.rel));
     }
     // How this run reads a file: a file an earlier run could not read is read again when
-    // this differs (a newer reader, another size limit, OCR now possible or asked for).
+    // this differs (another version of lexsearch, whose readers may have been mended;
+    // another size limit; OCR now possible or asked for).
     let reading = format!(
-        "at most {} bytes; OCR {:?}{}, {ocr_lang}",
+        "lexsearch {}; at most {} bytes; OCR {:?}{}, {ocr_lang}",
+        env!("CARGO_PKG_VERSION"),
         opts.max_file_bytes,
         opts.ocr,
         if ocr.engine.is_some() {
