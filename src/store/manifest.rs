@@ -78,8 +78,8 @@ pub struct UnreadableFile {
     pub mtime_ns: u64,
     /// Why it was not indexed, as the run said it ("no text" for a file without any).
     pub reason: String,
-    /// How the run read it (lexsearch version, reader revision, size limit, OCR): a run that would read it
-    /// differently reads it again.
+    /// How the run read it (lexsearch version, reader revision, size limit, OCR): a run
+    /// that would read it differently reads it again.
     pub read_with: String,
 }
 
