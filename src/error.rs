@@ -57,7 +57,8 @@ pub enum Error {
         /// The size of the current version, which the next one needs about as much of (0
         /// for a first run).
         current_bytes: u64,
-        /// What is kept of the failed run for the next one: the vectors it computed.
+        /// What is kept of the failed run for the next one: its catalog, with the vectors
+        /// it computed.
         kept_bytes: u64,
     },
 
@@ -294,13 +295,14 @@ fn about_the_size(bytes: u64) -> String {
     )
 }
 
-/// ". The vectors this run computed are kept for the next one (1.9 MB)", or nothing.
+/// ". Its catalog, with the vectors it computed, is kept for the next run (1.9 MB)", or
+/// nothing.
 fn kept(bytes: u64) -> String {
     if bytes == 0 {
         return String::new();
     }
     format!(
-        ". The vectors this run computed are kept for the next one ({:.1} MB)",
+        ". Its catalog, with the vectors it computed, is kept for the next run ({:.1} MB)",
         bytes as f64 / 1e6
     )
 }
