@@ -1124,16 +1124,7 @@ fn passage_at(searcher: &Searcher, place: &str) -> anyhow::Result<crate::ids::Ch
             format!("--like {place:?}: give FILE:LINE, the place a hit prints (leases/a.txt:27)")
         })?;
     let root = &searcher.manifest().root;
-    // As a hit names it (from the indexed folder), or a path to it from here.
-    let mut names = vec![file.replace('\\', "/")];
-    if let Ok(full) = Path::new(file).canonicalize()
-        && let Ok(rel) = full.strip_prefix(root.canonicalize().unwrap_or_else(|_| root.clone()))
-    {
-        names.push(rel.to_string_lossy().replace('\\', "/"));
-    }
-    if let Ok(rel) = Path::new(file).strip_prefix(root) {
-        names.push(rel.to_string_lossy().replace('\\', "/"));
-    }
+    let names = names_in_index(file, root);
     // The first name the index has a file of says what is wrong, else the name as given.
     let mut miss = None;
     for name in &names {
@@ -1148,6 +1139,22 @@ fn passage_at(searcher: &Searcher, place: &str) -> anyhow::Result<crate::ids::Ch
         "--like {place:?}: no passage at line {line}: {}",
         at.why(name, root)
     )
+}
+
+/// The names `file` may have in the index of the folder `root`, likeliest first: as given
+/// (as a hit names it, from the indexed folder), then as a path from here or a full path,
+/// made relative to that folder.
+fn names_in_index(file: &str, root: &Path) -> Vec<String> {
+    let mut names = vec![file.replace('\\', "/")];
+    if let Ok(full) = Path::new(file).canonicalize()
+        && let Ok(rel) = full.strip_prefix(root.canonicalize().unwrap_or_else(|_| root.into()))
+    {
+        names.push(rel.to_string_lossy().replace('\\', "/"));
+    }
+    if let Ok(rel) = Path::new(file).strip_prefix(root) {
+        names.push(rel.to_string_lossy().replace('\\', "/"));
+    }
+    names
 }
 
 /// `search --queries FILE`: each line of FILE searched as `request` asks, one line of JSON

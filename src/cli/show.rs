@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output::{print_json, shown, shown_path};
-use super::{Outcome, find_index};
+use super::{Outcome, find_index, names_in_index};
 use crate::search::Searcher;
 use crate::search::documents::{Documents, Outline, Passage, PassageRequest};
 
@@ -102,16 +102,7 @@ fn parse_place(place: &str) -> anyhow::Result<(&str, Part)> {
 /// folder (or a full path) made relative to the indexed folder.
 fn indexed_name(docs: &Documents, file: &str) -> anyhow::Result<String> {
     let files = docs.files()?;
-    let root = docs.root();
-    let mut names = vec![file.to_string()];
-    if let Ok(full) = Path::new(file).canonicalize()
-        && let Ok(rel) = full.strip_prefix(root.canonicalize().unwrap_or_else(|_| root.into()))
-    {
-        names.push(rel.to_string_lossy().into_owned());
-    }
-    if let Ok(rel) = Path::new(file).strip_prefix(root) {
-        names.push(rel.to_string_lossy().into_owned());
-    }
+    let names = names_in_index(file, docs.root());
     Ok(names
         .iter()
         .find(|n| files.contains_key(n.as_str()))

@@ -33,7 +33,7 @@ use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
 use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract_file};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
-use crate::ingest::walk::{SourceFile, walk};
+use crate::ingest::walk::walk;
 use crate::library::{Library, SettingsRequest, Staging};
 use crate::{Error, Result};
 
@@ -284,34 +284,34 @@ pub fn build_index(
     embedder: &Embedder,
     progress: &dyn Progress,
 ) -> Result<IndexReport> {
-    let mut index_dir = None;
-    build(opts, embedder, progress, &mut index_dir).map_err(|e| match &index_dir {
-        Some(dir) => Library::at(dir).diagnose_disk_full(e),
-        None => e,
-    })
-}
-
-/// [`build_index`], which names the index folder in `index_dir` once it is known (for a
-/// full disk's diagnosis).
-fn build(
-    opts: &IndexOptions,
-    embedder: &Embedder,
-    progress: &dyn Progress,
-    index_dir_known: &mut Option<PathBuf>,
-) -> Result<IndexReport> {
     let started = Instant::now();
     let (root, mut index_dir) = resolve(opts)?;
+    if let Some(url) = &opts.backend {
+        // A remote index keeps its local catalog of what was sent in a folder of its own.
+        index_dir = RemoteUrl::parse(url)?.catalog_dir(&index_dir);
+    }
+    build(opts, &root, &index_dir, started, embedder, progress)
+        .map_err(|e| Library::at(&index_dir).diagnose_disk_full(e))
+}
+
+/// [`build_index`] into `index_dir`, of the folder `root`, both resolved.
+fn build(
+    opts: &IndexOptions,
+    root: &Path,
+    index_dir: &Path,
+    started: Instant,
+    embedder: &Embedder,
+    progress: &dyn Progress,
+) -> Result<IndexReport> {
     let remote = match &opts.backend {
         Some(url) => {
-            index_dir = RemoteUrl::parse(url)?.catalog_dir(&index_dir);
             let connected = remote::connect(url, opts.backend_token.clone())?;
             Some(Arc::new(remote::Timed::new(connected)))
         }
         None => None,
     };
     let backend = remote.as_ref().map(|r| r.name().to_string());
-    *index_dir_known = Some(index_dir.clone());
-    let library = Library::at(&index_dir);
+    let library = Library::at(index_dir);
     let waiting = |pid: Option<u32>| {
         progress.stage(&match pid {
             Some(pid) => format!("waiting for process {pid}, which is updating the index"),
@@ -329,7 +329,7 @@ fn build(
         )?,
         None => library.begin(&opts.settings, embedder.info(), opts.rebuild, wait)?,
     };
-    txn.set_root(&root);
+    txn.set_root(root);
     let ocr_lang = opts
         .ocr_lang
         .clone()
@@ -355,7 +355,7 @@ fn build(
         .validate(max_tokens)
         .map_err(Error::InvalidSetting)?;
 
-    let mut walked = walk(&root, &library.own_paths(), follow_links);
+    let mut walked = walk(root, &library.own_paths(), follow_links);
     if let Some(only) = &opts.only_files {
         walked.files.retain(|f| only.contains(&f.rel));
     }
@@ -373,13 +373,6 @@ fn build(
             ""
         },
     );
-    let read_with = move |f: &SourceFile| {
-        format!(
-            "{} reader {}; {reading}",
-            f.kind.name(),
-            f.kind.reader_revision()
-        )
-    };
     let base_unreadable = match txn.base_manifest() {
         Some(m) if txn.incremental() => m.unreadable.clone(),
         _ => Vec::new(),
@@ -390,11 +383,11 @@ fn build(
         Vec::new()
     })
     .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()) || rec.read_by_an_older_reader())
-    .with_unreadable(&base_unreadable, read_with);
+    .with_unreadable(&base_unreadable, reading);
     let plan = known.plan(walked.files);
     let mut report = IndexReport {
-        root: root.clone(),
-        index: index_dir,
+        root: root.to_path_buf(),
+        index: index_dir.to_path_buf(),
         backend,
         backend_writes: None,
         model: embedder.info().name.clone(),
@@ -473,7 +466,7 @@ fn build(
         let pipeline_started = Instant::now();
         let input = pipeline::Input {
             files: plan.to_read,
-            root: &root,
+            root,
             chunker: settings.chunker,
             context: settings.context_in_embedding,
             limits,

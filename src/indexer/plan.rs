@@ -16,16 +16,14 @@ pub(super) struct Known {
     docs: HashMap<PathBuf, (DocId, DocRecord)>,
     /// Files the current index records as unreadable, by relative path.
     unreadable: HashMap<PathBuf, UnreadableFile>,
-    /// How this run reads a file ([`UnreadableFile::read_with`]).
-    read_with: Option<ReadWith>,
+    /// How this run reads every file, whatever its format: lexsearch's version, the size
+    /// limit, OCR ([`read_with`](Self::read_with) adds the format's reader).
+    reading: String,
     /// Documents to read again although their file is unchanged.
     rereads: HashSet<PathBuf>,
     /// The files that hold them: each such document's own path and its containers'.
     reread_files: HashSet<PathBuf>,
 }
-
-/// How a run reads a file, as [`UnreadableFile::read_with`] records it.
-type ReadWith = Box<dyn Fn(&SourceFile) -> String + Send + Sync>;
 
 /// The files a run reads, and the documents it removes.
 pub(super) struct Plan {
@@ -65,26 +63,26 @@ impl Known {
             unreadable: HashMap::new(),
             rereads: HashSet::new(),
             reread_files: HashSet::new(),
-            read_with: None,
+            reading: String::new(),
         }
     }
 
     /// How this run reads `file` ([`UnreadableFile::read_with`]).
     pub(super) fn read_with(&self, file: &SourceFile) -> String {
-        self.read_with
-            .as_ref()
-            .map_or_else(String::new, |f| f(file))
+        format!(
+            "{} reader {}; {}",
+            file.kind.name(),
+            file.kind.reader_revision(),
+            self.reading
+        )
     }
 
     /// Adds the files the current index records as unreadable; one is read again when it
-    /// changed or when `read_with` (how this run reads a file) differs from how it was read.
-    pub(super) fn with_unreadable(
-        mut self,
-        files: &[UnreadableFile],
-        read_with: impl Fn(&SourceFile) -> String + Send + Sync + 'static,
-    ) -> Self {
+    /// changed or when this run, `reading` files so, would read it differently
+    /// ([`read_with`](Self::read_with)).
+    pub(super) fn with_unreadable(mut self, files: &[UnreadableFile], reading: String) -> Self {
         self.unreadable = files.iter().map(|u| (u.file.clone(), u.clone())).collect();
-        self.read_with = Some(Box::new(read_with));
+        self.reading = reading;
         self
     }
 
@@ -267,14 +265,18 @@ mod tests {
 
     #[test]
     fn a_file_that_could_not_be_read_is_read_again_only_once_it_or_the_way_of_reading_changed() {
+        // How a run that reads files "v1" reads these (text) files; "v0" is another way.
+        let v1 = &Known::new(Vec::new())
+            .with_unreadable(&[], "v1".into())
+            .read_with(&file("any.pdf", 0, 0));
         let known = Known::new(Vec::new()).with_unreadable(
             &[
-                unreadable("same.pdf", 10, 1, "v1"),
-                unreadable("touched.pdf", 10, 1, "v1"),
+                unreadable("same.pdf", 10, 1, v1),
+                unreadable("touched.pdf", 10, 1, v1),
                 unreadable("old-reader.pdf", 10, 1, "v0"),
-                unreadable("gone.pdf", 10, 1, "v1"),
+                unreadable("gone.pdf", 10, 1, v1),
             ],
-            |_| "v1".to_string(),
+            "v1".into(),
         );
         let plan = known.plan(vec![
             file("same.pdf", 10, 1),
@@ -309,7 +311,7 @@ mod tests {
         assert_eq!(plan.still_unreadable.len(), 3);
         assert!(!plan.is_empty(), "old-reader.pdf is read again");
         let same = Known::new(Vec::new())
-            .with_unreadable(&[unreadable("same.pdf", 10, 1, "v1")], |_| "v1".into());
+            .with_unreadable(&[unreadable("same.pdf", 10, 1, v1)], "v1".into());
         assert!(same.plan(vec![file("same.pdf", 10, 1)]).is_empty());
     }
 
