@@ -277,7 +277,7 @@ impl Documents {
         let doc = self.open(&call.file)?;
         let text = doc.extracted.text.as_str();
         let starts = line_starts(text);
-        let range = passage_range(call, text, &starts, &doc.rel)?;
+        let mut range = passage_range(call, text, &starts, &doc.rel)?;
         if call.section {
             if call.end_byte.is_some() || call.end_line.is_some() {
                 return Err(DocumentError::BadRange(
@@ -286,9 +286,7 @@ impl Documents {
                         .into(),
                 ));
             }
-            let index = line_of(&starts, range.start) as usize - 1;
-            let range = section_at(text, &starts, index);
-            return Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)));
+            range = section_at(text, &starts, line_of(&starts, range.start) as usize - 1);
         }
         Ok(doc.passage(range, Some(MAX_PASSAGE_BYTES)))
     }
