@@ -29,8 +29,9 @@ pub enum Error {
 
     /// The index folder cannot be created or written.
     #[error(
-        "cannot write the index at {}: {reason}; pass `--index PATH` to keep the index in a writable folder",
-        .path.display()
+        "cannot write the index at {}: {reason}; {}",
+        .path.display(),
+        writable_hint(.reason)
     )]
     IndexNotWritable {
         /// The index folder.
@@ -284,6 +285,16 @@ fn unfinished(index: &std::path::Path, writer: &Option<u32>) -> String {
     )
 }
 
+/// What to do about an index folder that cannot be written: make room on a full disk, else
+/// choose a writable folder.
+fn writable_hint(reason: &str) -> &'static str {
+    if reason.contains("os error 28") || reason.contains("No space left on device") {
+        "free some space on its disk, or pass `--index PATH` to keep the index on another"
+    } else {
+        "pass `--index PATH` to keep the index in a writable folder"
+    }
+}
+
 /// " (about 12.3 MB, the size of the current one)", or nothing before a first version.
 fn about_the_size(bytes: u64) -> String {
     if bytes == 0 {
@@ -372,6 +383,12 @@ mod tests {
             reason: "No space left on device (os error 28)".into(),
         };
         assert!(disk_full_reason(&not_writable).is_some());
+        assert!(
+            not_writable.to_string().ends_with(
+                "free some space on its disk, or pass `--index PATH` to keep the index on another"
+            ),
+            "{not_writable}"
+        );
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert!(disk_full_reason(&Error::io("write", "/i/x", denied)).is_none());
     }

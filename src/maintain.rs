@@ -144,7 +144,12 @@ pub struct Verification {
 /// Checks that catalog, keyword index and vector graph agree; with `repair`, rebuilds the
 /// derived indexes from the catalog when they do not (or when the graph needs compaction).
 pub fn verify(index: &Path, repair: bool) -> Result<Verification> {
-    check(index, repair).map_err(|e| Library::at(index).diagnose_disk_full(e))
+    // Only a repair writes a next version; a full disk under a plain check (sled writes to
+    // the catalog it opens) is reported as the catalog's own error.
+    check(index, repair).map_err(|e| match repair {
+        true => Library::at(index).diagnose_disk_full(e),
+        false => e,
+    })
 }
 
 fn check(index: &Path, repair: bool) -> Result<Verification> {
