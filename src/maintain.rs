@@ -278,6 +278,25 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
             false
         }
     };
+    let stale = VectorIndex::stale_files(&paths.vectors())?;
+    if !stale.is_empty() {
+        let bytes: u64 = stale
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        findings.push(Finding {
+            part: "vector graph",
+            problem: format!(
+                "{} files of earlier dumps of the graph ({:.1} MB) that nothing reads: earlier \
+                 versions of lexsearch kept one more at every update; `verify --repair` or the next \
+                 `lexsearch index` run drops them",
+                stale.len(),
+                bytes as f64 / 1e6
+            ),
+        });
+        rewrite.push("earlier dumps of the vector graph dropped");
+    }
     // The checks read the current generation; a repair writes the next one.
     drop(catalog);
     let mut done = None;

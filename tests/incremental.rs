@@ -103,6 +103,9 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
     fs::write(&touched, fs::read(&touched).unwrap()).unwrap(); // new mtime, same content
 
     let second = index_json(&model, &docs);
+    // Staging the update (copying the catalog, linking the keyword index, loading the
+    // graph) is timed, apart from the pipeline and the commit.
+    assert!(second["timings"]["staging"].as_f64().unwrap() > 0.0);
     assert_eq!(second["changed"], 1);
     assert_eq!(second["removed"], 1);
     assert_eq!(second["added"], 1);
@@ -155,6 +158,54 @@ fn reindexing_embeds_only_what_changed_and_reflects_every_change() {
     .unwrap();
     assert!(vectors.is_flat());
     assert!(vectors.tombstones() > 0, "the changes left tombstones");
+    // The update wrote one dump of the graph, not one beside each earlier one.
+    let dir = snapshot.paths().vectors();
+    let dumps = |dir: &Path| {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(".hnsw.data")
+            })
+            .count()
+    };
+    assert_eq!(dumps(&dir), 1);
+    // Earlier versions left a dump per update beside it: `verify` names them, and the
+    // repair drops them.
+    fs::copy(
+        dir.join("graph.hnsw.data"),
+        dir.join("graph-1234.hnsw.data"),
+    )
+    .unwrap();
+    fs::copy(
+        dir.join("graph.hnsw.graph"),
+        dir.join("graph-1234.hnsw.graph"),
+    )
+    .unwrap();
+    drop(snapshot);
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains(
+            "vector graph: 2 files of earlier dumps of the graph",
+        ));
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--repair"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "repaired: earlier dumps of the vector graph dropped",
+        ));
+    let snapshot = Library::at(docs.join(".lexsearch")).snapshot().unwrap();
+    assert_eq!(dumps(&snapshot.paths().vectors()), 1);
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify"])
+        .assert()
+        .success();
 }
 
 /// Cancels a run once its first vectors are written, as Ctrl-C would.

@@ -455,7 +455,7 @@ pub(super) fn print_verification(
     } else {
         writeln!(
             out,
-            "run `lexsearch verify --repair` to rebuild them from the catalog"
+            "run `lexsearch verify --repair` to repair the index from its catalog"
         )?;
     }
     Ok(())

@@ -213,6 +213,22 @@ fn build_from(
     (index, busy)
 }
 
+/// hnsw_rs's dump files in `dir` (`*.hnsw.graph`, `*.hnsw.data`) of any name but `used`.
+fn stale_dumps(dir: &Path, used: &str) -> Result<Vec<PathBuf>> {
+    let keep = [format!("{used}.hnsw.graph"), format!("{used}.hnsw.data")];
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))? {
+        let entry = entry.map_err(|e| Error::io("read", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name.ends_with(".hnsw.graph") || name.ends_with(".hnsw.data")) && !keep.contains(&name)
+        {
+            stale.push(entry.path());
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
 impl VectorIndex {
     /// An empty index of vectors of length `dim`.
     pub fn empty(dim: usize) -> Self {
@@ -385,7 +401,8 @@ impl VectorIndex {
         let name_path = dir.join(NAME_FILE);
         let flat_path = flat::path_in(dir);
         let Some(graph) = &self.graph else {
-            for path in [name_path, flat_path] {
+            let dumps = stale_dumps(dir, "")?;
+            for path in [name_path, flat_path].into_iter().chain(dumps) {
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -399,7 +416,23 @@ impl VectorIndex {
             path: dir.to_path_buf(),
             message: format!("{e:#}"),
         })?;
-        std::fs::write(&name_path, used).map_err(|e| Error::io("write", name_path, e))
+        std::fs::write(&name_path, &used).map_err(|e| Error::io("write", name_path, e))?;
+        // hnsw_rs never overwrites the dump of a graph it reloaded: it writes the new one
+        // under another name. The one named in `graph.name` is the graph; others are gone.
+        for stale in stale_dumps(dir, &used)? {
+            std::fs::remove_file(&stale).map_err(|e| Error::io("remove", stale, e))?;
+        }
+        Ok(())
+    }
+
+    /// The graph files in `dir` that are not the dump `graph.name` names: earlier versions
+    /// of lexsearch kept every earlier dump of a graph updated in place. Empty without a
+    /// dump.
+    pub fn stale_files(dir: &Path) -> Result<Vec<PathBuf>> {
+        match std::fs::read_to_string(dir.join(NAME_FILE)) {
+            Ok(name) => stale_dumps(dir, name.trim()),
+            Err(_) => Ok(Vec::new()),
+        }
     }
 
     /// What is wrong with the flat search file in `dir` against this graph (loaded with
@@ -700,6 +733,22 @@ mod tests {
         idx.insert(&second);
         idx.remove([ChunkId(3)]);
         idx.dump(dir.path()).unwrap();
+        // Dumped again where it was loaded from: one dump stays, the one it names.
+        let dumps = |dir: &Path| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".hnsw."))
+                .collect();
+            names.sort();
+            names
+        };
+        let name = std::fs::read_to_string(dir.path().join(NAME_FILE)).unwrap();
+        assert_eq!(
+            dumps(dir.path()),
+            [format!("{name}.hnsw.data"), format!("{name}.hnsw.graph")]
+        );
+        assert!(VectorIndex::stale_files(dir.path()).unwrap().is_empty());
         let idx = VectorIndex::open(dir.path(), 8).unwrap();
         assert_eq!(
             (idx.graph_len(), idx.tombstones(), idx.len()),

@@ -208,6 +208,9 @@ pub struct IndexReport {
 /// each other and `pipeline`; the commit parts follow the pipeline one after the other.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Timings {
+    /// Starting the next generation before the pipeline: copying the catalog, linking the
+    /// keyword index's files, loading the graph.
+    pub staging: f64,
     /// Extracting and chunking files (summed over the extraction threads).
     pub extract: f64,
     /// The encoder embedding chunks (`encoder_seconds`).
@@ -488,6 +491,7 @@ fn build(
     }
     let committed = txn.commit(&stage)?;
     let t = committed.timings;
+    report.timings.staging = t.staging;
     report.timings.graph_insert = t.graph_insert;
     report.timings.commit_keyword = t.keyword;
     report.timings.commit_graph = t.graph;

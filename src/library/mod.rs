@@ -739,6 +739,31 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Gives `to` the files of `from` as hard links: for a tantivy index, whose files are never
+/// written again once written (tantivy creates every file new, `create_new`, and replaces
+/// `meta.json` and `.managed.json` through a rename), so the next generation's writer cannot
+/// change the current one's. Lock files are left out (each index takes its own). Where the
+/// file system cannot link, the files are copied.
+pub(crate) fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
+    for entry in fs::read_dir(from).map_err(|e| Error::io("read", from, e))? {
+        let entry = entry.map_err(|e| Error::io("read", from, e))?;
+        let target = to.join(entry.file_name());
+        let ty = entry
+            .file_type()
+            .map_err(|e| Error::io("read", entry.path(), e))?;
+        if ty.is_dir() {
+            link_tree(&entry.path(), &target)?;
+        } else if ty.is_file()
+            && !entry.file_name().to_string_lossy().ends_with(".lock")
+            && fs::hard_link(entry.path(), &target).is_err()
+        {
+            fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Finds the index for a search (see [`Library::find`]) and returns its folder.
 pub fn find_index(start: &Path) -> Result<PathBuf> {
     Library::find(start).map(|l| l.dir)

@@ -23,7 +23,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::{GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree};
+use super::{
+    GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree, link_tree,
+};
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::remote::{RemoteIndex, RemoteRow};
@@ -47,6 +49,10 @@ pub enum Staging {
 /// and each part of the commit, in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct CommitTimings {
+    /// Starting the next generation, before any document was added: copying the catalog,
+    /// linking the keyword index's files and loading the graph (or, for a repair,
+    /// rebuilding the keyword index).
+    pub staging: f64,
     /// Inserting vectors into the graph, on the builder's thread while documents were added
     /// (so it overlaps the encoder) and at commit.
     pub graph_insert: f64,
@@ -159,6 +165,8 @@ pub struct Transaction {
     /// The files the staged generation records as unreadable, by path (the base's, as
     /// staging starts from a copy).
     unreadable: BTreeMap<PathBuf, UnreadableFile>,
+    /// Seconds [`stage`](Self::stage) took.
+    staging_seconds: f64,
 }
 
 /// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
@@ -201,10 +209,13 @@ fn add_catalog_chunks(catalog: &Catalog, keyword: &mut KeywordWriter) -> Result<
     Ok(())
 }
 
+/// The parts of the current generation a [`Staging::Copy`] changes in place: the catalog
+/// (sled writes its files in place: copied) and the keyword index (tantivy never writes a
+/// file it has written before: linked, see [`link_tree`]). The graph is not copied: it is
+/// loaded from the current generation and dumped whole into the next one at commit.
 fn copy_generation(from: &GenerationPaths, to: &GenerationPaths) -> Result<()> {
     copy_tree(&from.catalog(), &to.catalog())?;
-    copy_tree(&from.keyword(), &to.keyword())?;
-    copy_tree(&from.vectors(), &to.vectors())
+    link_tree(&from.keyword(), &to.keyword())
 }
 
 impl Transaction {
@@ -230,6 +241,7 @@ impl Transaction {
             remote: None,
             generation_floor: 0,
             unreadable: BTreeMap::new(),
+            staging_seconds: 0.0,
         }
     }
 
@@ -371,6 +383,13 @@ impl Transaction {
         if self.staged.is_some() {
             return Ok(());
         }
+        let started = Instant::now();
+        let staged = self.stage_next(how, stage);
+        self.staging_seconds = started.elapsed().as_secs_f64();
+        staged
+    }
+
+    fn stage_next(&mut self, how: Staging, stage: &dyn Fn(&str)) -> Result<()> {
         let how = if self.base.is_none() {
             Staging::Fresh
         } else {
@@ -465,7 +484,7 @@ impl Transaction {
                         None
                     } else {
                         Some(GraphBuilder::start(
-                            VectorIndex::open(&paths.vectors(), dim)?,
+                            VectorIndex::open(&from.vectors(), dim)?,
                             &paths.vectors(),
                         )?)
                     },
@@ -675,7 +694,10 @@ impl Transaction {
         let Some(mut s) = self.staged.take() else {
             return Err(Error::Cancelled);
         };
-        let mut timings = CommitTimings::default();
+        let mut timings = CommitTimings {
+            staging: self.staging_seconds,
+            ..CommitTimings::default()
+        };
         let mut clock = Instant::now();
         let mut lap = || {
             let seconds = clock.elapsed().as_secs_f64();
@@ -972,6 +994,82 @@ mod tests {
         assert_eq!((c.chunks, c.tombstones), (320, 0));
         assert_eq!(graph(&library).graph_len(), 320);
         assert!(every_vector_finds_itself(&library));
+    }
+
+    /// Every file under `dir`, by path relative to it, with its bytes.
+    fn files_in(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+                (rel, std::fs::read(e.path()).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_update_leaves_the_generation_it_started_from_as_it_was_and_one_dump_of_the_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let ids: Vec<DocId> = (0..40)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap()
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        for round in 0..3u64 {
+            // A reader keeps the current generation while the next is written from it.
+            let pinned = library.snapshot().unwrap();
+            let before = files_in(pinned.paths().dir());
+            let chunks_before = KeywordIndex::open(&pinned.paths().keyword())
+                .unwrap()
+                .chunk_ids()
+                .unwrap();
+            let mut txn = begin(&library);
+            txn.remove_document(ids[round as usize]).unwrap();
+            for n in 0..30 {
+                let (doc, chunks) =
+                    document(100 * (round as usize + 1) + n, 500 + round * 50 + n as u64);
+                txn.add_document(doc, chunks).unwrap();
+            }
+            let c = txn.commit(&|_| {}).unwrap();
+            assert!(c.timings.staging > 0.0);
+            // The keyword index's files are shared with the next generation (linked, not
+            // copied), and its writer changed none of them: every file, byte for byte.
+            assert_eq!(files_in(pinned.paths().dir()), before, "round {round}");
+            assert_eq!(
+                KeywordIndex::open(&pinned.paths().keyword())
+                    .unwrap()
+                    .chunk_ids()
+                    .unwrap(),
+                chunks_before
+            );
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                let shared = std::fs::read_dir(pinned.paths().keyword())
+                    .unwrap()
+                    .filter(|e| e.as_ref().unwrap().metadata().unwrap().nlink() > 1)
+                    .count();
+                assert!(
+                    shared > 0,
+                    "no segment file shared with the next generation"
+                );
+            }
+            drop(pinned);
+            // The new generation holds one dump of the graph, under its usual name.
+            let vectors = library.snapshot().unwrap().paths().vectors();
+            assert!(VectorIndex::stale_files(&vectors).unwrap().is_empty());
+            assert_eq!(
+                std::fs::read_to_string(vectors.join("graph.name")).unwrap(),
+                "graph"
+            );
+            assert!(every_vector_finds_itself(&library));
+        }
     }
 
     #[test]
