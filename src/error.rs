@@ -27,6 +27,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The path given as the index is a file.
+    #[error(
+        "{} is a file, not an index folder: pass `--index` the folder of an index, or a \
+         folder to create one in",
+        .path.display()
+    )]
+    IndexIsAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+
     /// The index folder cannot be created or written.
     #[error(
         "cannot write the index at {}: {reason}; {}",
@@ -110,10 +121,12 @@ pub enum Error {
     },
 
     /// The folder given to `index` does not exist or is not a folder.
-    #[error("{} is not a folder", .path.display())]
+    #[error("{} {why}", .path.display())]
     NotADirectory {
         /// The path given.
         path: PathBuf,
+        /// What it is instead, and what to do ("does not exist", "is a file, ...").
+        why: String,
     },
 
     /// The index was built with another model than the one asked for.

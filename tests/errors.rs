@@ -27,9 +27,62 @@ fn a_folder_that_is_not_there_is_named_by_index_and_by_watch_before_the_model() 
             .arg(dir.path().join("no-such-model"))
             .assert()
             .code(2)
-            .stderr(contains(format!("{} is not a folder", missing.display())));
+            .stderr(contains(format!("{} does not exist", missing.display())));
     }
     assert!(!missing.exists());
+}
+
+#[test]
+fn a_file_given_for_the_folder_or_the_index_is_named_as_a_file_with_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lease.txt");
+    std::fs::write(&file, "The Tenant shall pay rent.\n").unwrap();
+    // The folder to index: the one that holds the file is suggested.
+    lexsearch()
+        .arg("index")
+        .arg(&file)
+        .arg("--model")
+        .arg(dir.path().join("no-such-model"))
+        .assert()
+        .code(2)
+        .stderr(contains("lease.txt is a file, not a folder"))
+        .stderr(contains(format!(
+            "`lexsearch index {}`",
+            dir.path().display()
+        )));
+    // The index: every command says the same, and nothing is written.
+    let said = "lease.txt is a file, not an index folder: pass `--index` the folder of an index";
+    for args in [
+        &["search", "rent"][..],
+        &["status"],
+        &["verify"],
+        &["compact"],
+        &["show", "lease.txt"],
+    ] {
+        lexsearch()
+            .args(args)
+            .arg("--index")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(contains(said));
+    }
+    let folder = dir.path().join("docs");
+    std::fs::create_dir(&folder).unwrap();
+    lexsearch()
+        .arg("index")
+        .arg(&folder)
+        .arg("--index")
+        .arg(&file)
+        .arg("--model")
+        .arg(dir.path().join("no-such-model"))
+        .assert()
+        .code(2)
+        .stderr(contains(said));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "The Tenant shall pay rent.\n"
+    );
 }
 
 #[test]

@@ -925,21 +925,29 @@ fn load_model(dir: &Path, args: &ModelArgs, precision: Precision) -> anyhow::Res
     Ok(embedder)
 }
 
-/// Refuses a folder to index or watch that is not there, before the model loads.
-fn require_folder(dir: &Path, doing: &str) -> anyhow::Result<()> {
+/// Refuses a folder to index or watch that is not there, and an index path that is a file,
+/// before the model loads.
+fn require_folder(dir: &Path, index: &Path, doing: &str) -> anyhow::Result<()> {
     crate::indexer::folder_to_index(dir)
         .map(drop)
-        .with_context(|| format!("{doing} {}", dir.display()))
+        .with_context(|| format!("{doing} {}", dir.display()))?;
+    if index.is_file() {
+        return Err(anyhow::Error::new(crate::Error::IndexIsAFile {
+            path: index.to_path_buf(),
+        })
+        .context(format!("{doing} {}", dir.display())));
+    }
+    Ok(())
 }
 
 fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
-    require_folder(&args.dir, "indexing")?;
-    if args.dry_run {
-        return dry_run(&args);
-    }
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
+    }
+    require_folder(&args.dir, &opts.index_dir, "indexing")?;
+    if args.dry_run {
+        return dry_run(&args);
     }
     opts.backend = args.backend.backend.clone();
     opts.backend_token = args.backend.token()?;

@@ -33,11 +33,11 @@ pub(super) struct WatchArgs {
 
 pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     // The watcher's own words for it were "No path was found".
-    super::require_folder(&args.dir, "watching")?;
     let mut opts = IndexOptions::new(&args.dir);
     if let Some(index) = &args.index {
         opts.index_dir = index.clone();
     }
+    super::require_folder(&args.dir, &opts.index_dir, "watching")?;
     // The index's own model and settings are kept.
     let embedder = load_model(
         &index_model_dir(&args.model, &opts.index_dir),

@@ -265,12 +265,29 @@ pub struct OcrReport {
 /// The folder to index, absolute; [`Error::NotADirectory`] when it is not a folder (front
 /// ends check it before they load a model).
 pub fn folder_to_index(dir: &Path) -> Result<PathBuf> {
-    std::fs::canonicalize(dir)
-        .ok()
-        .filter(|p| p.is_dir())
-        .ok_or_else(|| Error::NotADirectory {
-            path: dir.to_path_buf(),
-        })
+    let not = |why: String| Error::NotADirectory {
+        path: dir.to_path_buf(),
+        why,
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            std::fs::canonicalize(dir).map_err(|e| not(format!("cannot be resolved: {e}")))
+        }
+        Ok(m) if m.is_file() => {
+            let parent = std::path::absolute(dir)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| PathBuf::from("."));
+            Err(not(format!(
+                "is a file, not a folder: lexsearch indexes folders; index the folder that \
+                 holds it (`lexsearch index {}`), or a folder of its own",
+                parent.display()
+            )))
+        }
+        Ok(_) => Err(not("is not a folder".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not("does not exist".into())),
+        Err(e) => Err(not(format!("cannot be read: {e}"))),
+    }
 }
 
 /// The absolute folder to index (which must exist) and index folder of `opts`.

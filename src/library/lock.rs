@@ -52,6 +52,11 @@ impl WriterLock {
             path: library.dir().to_path_buf(),
             reason: e.to_string(),
         };
+        if library.dir().is_file() {
+            return Err(Error::IndexIsAFile {
+                path: library.dir().to_path_buf(),
+            });
+        }
         std::fs::create_dir_all(library.dir()).map_err(not_writable)?;
         let path = library.write_lock();
         let mut lock = open_rw(&path).map_err(not_writable)?;

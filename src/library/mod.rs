@@ -264,7 +264,11 @@ impl Library {
 
     /// The error for an index wanted here but absent: unfinished, or none at all.
     fn missing(&self) -> Error {
-        if self.unfinished() {
+        if self.dir.is_file() {
+            Error::IndexIsAFile {
+                path: self.dir.clone(),
+            }
+        } else if self.unfinished() {
             Error::Unfinished {
                 index: self.dir.clone(),
                 writer: self.writer_pid(),
@@ -347,6 +351,9 @@ impl Library {
                 Ok(Some(name.to_string()))
             }
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(_) if self.dir.is_file() => Err(Error::IndexIsAFile {
+                path: self.dir.clone(),
+            }),
             Err(e) => Err(Error::io("read", path, e)),
         }
     }
