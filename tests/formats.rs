@@ -1084,18 +1084,22 @@ fn ocr_test_folder() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
     Some((model, dir, docs))
 }
 
-/// `lexsearch index --quiet --model MODEL DOCS EXTRA` with its OCR cache in `cache`, and
-/// `PATH` replaced by `path` when given (`Some("")`: no Tesseract to be found).
+/// `lexsearch index --quiet --model MODEL DOCS EXTRA` with its OCR cache in `cache` (`None`:
+/// the index's own), and `PATH` replaced by `path` when given (`Some("")`: no Tesseract to be
+/// found).
 fn index_ocr(
     model: &Path,
     docs: &Path,
-    cache: &Path,
+    cache: Option<&Path>,
     extra: &[&str],
     path: Option<&str>,
 ) -> std::process::Output {
     let mut cmd = lexsearch();
-    cmd.env("LEXSEARCH_OCR_CACHE", cache)
-        .args(["index", "--quiet", "--model"])
+    match cache {
+        Some(cache) => cmd.env("LEXSEARCH_OCR_CACHE", cache),
+        None => cmd.env_remove("LEXSEARCH_OCR_CACHE"),
+    };
+    cmd.args(["index", "--quiet", "--model"])
         .arg(model)
         .arg(docs)
         .args(extra);
@@ -1107,7 +1111,7 @@ fn index_ocr(
 
 #[test]
 fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
-    let Some((model, dir, docs)) = ocr_test_folder() else {
+    let Some((model, _dir, docs)) = ocr_test_folder() else {
         return;
     };
     let scan = fixtures::scanned_pdf(&[
@@ -1128,9 +1132,10 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     fs::write(docs.join("scan.pdf"), &scan).unwrap();
     fs::write(docs.join("scan2.pdf"), &scan).unwrap();
     fs::write(docs.join("notes.txt"), "Call the lender on Monday.").unwrap();
-    let cache = dir.path().join("ocr-cache");
+    // The index's own cache: the text of a client's scans goes when its index goes.
+    let cache = docs.join(".lexsearch").join("ocr");
     let run = |extra: &[&str], path: Option<&str>| {
-        let out = index_ocr(&model, &docs, &cache, extra, path);
+        let out = index_ocr(&model, &docs, None, extra, path);
         // 2: indexed, with files skipped (the scans, when not OCR'd).
         assert!(
             matches!(out.status.code(), Some(0 | 2)),
@@ -1165,7 +1170,7 @@ fn scanned_pdf_pages_are_ocrd_with_their_page_numbers_or_counted_once() {
     // cache.
     let out = lexsearch()
         .current_dir(&docs)
-        .env("LEXSEARCH_OCR_CACHE", &cache)
+        .env_remove("LEXSEARCH_OCR_CACHE")
         .args(["show", "scan.pdf#page=2"])
         .assert()
         .success();
@@ -1197,7 +1202,13 @@ fn pages_left_unread_are_read_by_a_later_run_once_tesseract_is_there_without_reb
     fs::write(docs.join("lease.pdf"), &lease).unwrap();
     let cache = dir.path().join("ocr-cache");
     let run = |extra: &[&str], path: Option<&str>| -> Value {
-        let out = index_ocr(&model, &docs, &cache, &[extra, &["--json"]].concat(), path);
+        let out = index_ocr(
+            &model,
+            &docs,
+            Some(&cache),
+            &[extra, &["--json"]].concat(),
+            path,
+        );
         assert!(
             out.status.success(),
             "{}",

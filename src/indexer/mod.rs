@@ -355,7 +355,7 @@ fn build(
         .clone()
         .or_else(|| txn.base_manifest().and_then(|m| m.ocr_lang.clone()))
         .unwrap_or_else(|| crate::ingest::ocr::DEFAULT_LANG.to_string());
-    let ocr = OcrOptions::detect(opts.ocr, &ocr_lang);
+    let ocr = OcrOptions::detect(opts.ocr, &ocr_lang, Some(&library.ocr_cache()));
     if let Some(engine) = &ocr.engine {
         // A language Tesseract has no data for would fail every scanned page: refused first.
         // (Tesseract that cannot list its languages fails page by page, each file named.)

@@ -168,11 +168,6 @@ impl OcrCache {
         OcrCache { dir: dir.into() }
     }
 
-    /// The platform's cache folder for OCR text (`~/.cache/lexsearch/ocr` on Linux).
-    pub fn default_dir() -> Option<PathBuf> {
-        directories::ProjectDirs::from("", "", "lexsearch").map(|d| d.cache_dir().join("ocr"))
-    }
-
     /// The cache's folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -262,9 +257,10 @@ impl Default for OcrOptions {
 
 impl OcrOptions {
     /// Options for `mode` in language(s) `lang`: the engine found on the `PATH`, the cache in
-    /// `LEXSEARCH_OCR_CACHE` or else the platform's ([`OcrCache::default_dir`]), one page per
-    /// core at once.
-    pub fn detect(mode: OcrMode, lang: &str) -> Self {
+    /// `LEXSEARCH_OCR_CACHE` or else in `cache` (the index's own, so that the text read from
+    /// a client's scans goes when the index goes; `None`: no cache), one page per core at
+    /// once.
+    pub fn detect(mode: OcrMode, lang: &str, cache: Option<&Path>) -> Self {
         let engine = if mode == OcrMode::Never {
             None
         } else {
@@ -275,7 +271,7 @@ impl OcrOptions {
             engine,
             cache: std::env::var_os("LEXSEARCH_OCR_CACHE")
                 .map(PathBuf::from)
-                .or_else(OcrCache::default_dir)
+                .or_else(|| cache.map(Path::to_path_buf))
                 .map(OcrCache::new),
             page_timeout: DEFAULT_PAGE_TIMEOUT,
             threads: std::thread::available_parallelism().map_or(1, usize::from),

@@ -53,6 +53,7 @@ const RESUME_DIR: &str = "resume";
 const TRASH_DIR: &str = "trash";
 const WRITE_LOCK: &str = "write.lock";
 const WRITER_ACTIVE: &str = "writer.active";
+const OCR_CACHE: &str = "ocr";
 /// Written into `staging/` when it is started: the fingerprint of the model its vectors come
 /// from, so a later run reuses them only for the same model.
 const STAGING_MODEL: &str = "model.fingerprint";
@@ -288,6 +289,13 @@ impl Library {
     /// Whether a complete index is there.
     pub fn exists(&self) -> bool {
         self.dir.join(CURRENT_FILE).is_file() || self.legacy().manifest().is_file()
+    }
+
+    /// The folder of the index's OCR cache: the text of each scanned page read, by the hash
+    /// of its image, kept across generations (and rebuilds) so that no page is read twice,
+    /// and inside the index so that deleting the index deletes it.
+    pub fn ocr_cache(&self) -> PathBuf {
+        self.dir.join(OCR_CACHE)
     }
 
     /// Paths the walk must never index: the index folder, and the folders an index of

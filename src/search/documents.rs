@@ -496,7 +496,11 @@ impl Documents {
         if ocr {
             let lang = self.searcher.manifest().ocr_lang.as_deref();
             let lang = lang.unwrap_or(crate::ingest::ocr::DEFAULT_LANG);
-            limits.ocr = crate::ingest::ocr::OcrOptions::detect(OcrMode::Auto, lang);
+            // The index's cache of the pages its run read (a remote index has none here).
+            let cache = (self.searcher.remote().is_none())
+                .then(|| crate::library::Library::at(self.searcher.dir()).ocr_cache());
+            limits.ocr =
+                crate::ingest::ocr::OcrOptions::detect(OcrMode::Auto, lang, cache.as_deref());
         }
         let extracted = if on_disk == rel {
             extract_with(&source, &limits).map_err(|e| unreadable(e.to_string()))?
