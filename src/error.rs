@@ -66,8 +66,8 @@ pub enum Error {
         index: PathBuf,
         /// The operating system's words.
         reason: String,
-        /// The size of the current version, which the next one needs about as much of (0
-        /// for a first run).
+        /// What the next version writes anew, about: the current version's catalog and graph
+        /// (its keyword index's files are shared; 0 for a first run).
         current_bytes: u64,
         /// What is kept of the failed run for the next one: its catalog, with the vectors
         /// it computed.
@@ -308,13 +308,14 @@ fn writable_hint(reason: &str) -> &'static str {
     }
 }
 
-/// " (about 12.3 MB, the size of the current one)", or nothing before a first version.
+/// " (about 12.3 MB, the size of the current one's catalog and graph)", or nothing before a
+/// first version.
 fn about_the_size(bytes: u64) -> String {
     if bytes == 0 {
         return String::new();
     }
     format!(
-        " (about {:.1} MB, the size of the current one)",
+        " (about {:.1} MB, the size of the current one's catalog and graph)",
         bytes as f64 / 1e6
     )
 }

@@ -391,7 +391,10 @@ impl Library {
         if let Ok(_lock) = WriterLock::acquire(self, None) {
             let _ = self.recover();
         }
-        let current_bytes = self.snapshot().map_or(0, |s| dir_size(s.paths().dir()));
+        // Written anew by the next version; the keyword index's files are linked.
+        let current_bytes = self.snapshot().map_or(0, |s| {
+            dir_size(&s.paths().catalog()) + dir_size(&s.paths().vectors())
+        });
         Error::DiskFull {
             index: self.dir().to_path_buf(),
             reason,
