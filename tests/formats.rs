@@ -15,7 +15,7 @@ use crate::common::fixtures::{
     self, PdfOptions, committed, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p,
     pdf, pdf_with, styled, table, with_footnote,
 };
-use crate::common::{Tiny, index_folder, lexsearch, real_model, write_tiny_model};
+use crate::common::{Tiny, index_folder, lexsearch, real_model, success_json, write_tiny_model};
 use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
 use lexsearch::ingest::isolate::quiet_isolated_panics;
 use lexsearch::ingest::walk::FileKind;
@@ -1835,6 +1835,101 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
         .assert()
         .code(2)
         .stderr(contains("cannot read msa.docx: "));
+}
+
+#[test]
+fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_one_is_added() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    let message = |subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
+        fixtures::eml(
+            &[
+                ("From", "Ann Lee <ann@firm.example>"),
+                ("To", "bob@client.example"),
+                ("Subject", subject),
+                ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+            ],
+            "text/plain",
+            body,
+            attachments,
+        )
+    };
+    let mut messages = vec![
+        message(
+            "Security deposit",
+            "The landlord kept the security deposit after the walkthrough.",
+            &[],
+        ),
+        message(
+            "Signed addendum",
+            "The addendum is attached.",
+            &[(
+                "addendum.txt",
+                "text/plain",
+                b"ADDENDUM\n\nThe zebracorn clause survives termination.\n".to_vec(),
+            )],
+        ),
+        // A line starting with "From " is quoted in the mailbox (">From ") and read back as
+        // written.
+        message(
+            "Position",
+            "Our view:\r\nFrom the tenant's side the quokka provision never applied.",
+            &[],
+        ),
+    ];
+    fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
+    index_folder(&model, &docs);
+    let hit = hit_with(&docs, "security deposit walkthrough", "walkthrough");
+    assert_eq!(hit["file"], "inbox.mbox#0001.eml", "{hit}");
+    assert!(
+        hit["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Security deposit (from Ann Lee"),
+        "{hit}"
+    );
+    let hit = hit_with(&docs, "zebracorn", "zebracorn");
+    assert_eq!(hit["file"], "inbox.mbox#0002.eml#addendum.txt", "{hit}");
+    let hit = hit_with(&docs, "quokka provision", "quokka");
+    assert_eq!(hit["file"], "inbox.mbox#0003.eml", "{hit}");
+    assert!(
+        hit["text"]
+            .as_str()
+            .unwrap()
+            .contains("From the tenant's side the quokka"),
+        "{hit}"
+    );
+    // The mailbox's own document lists its messages.
+    let hit = hit_with(&docs, "mailbox messages", "Mailbox of 3 messages");
+    assert_eq!(hit["file"], "inbox.mbox", "{hit}");
+    // `show` reads a message as hits name it.
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["show", "inbox.mbox#0002.eml"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("The addendum is attached."), "{text}");
+    assert!(!text.contains("walkthrough"), "{text}");
+    // A message arrives: the next run adds it, and the others stay as they were.
+    messages.push(message(
+        "Mediation date",
+        "Mediation is set for the ninth of June.",
+        &[],
+    ));
+    fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    assert_eq!(report["files_indexed"], 6, "{report}");
+    let hit = hit_with(&docs, "mediation June", "Mediation is set");
+    assert_eq!(hit["file"], "inbox.mbox#0004.eml", "{hit}");
+    assert_eq!(
+        hit_with(&docs, "security deposit walkthrough", "walkthrough")["file"],
+        "inbox.mbox#0001.eml"
+    );
 }
 
 #[test]

@@ -80,6 +80,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Eml => &MailExtractor,
         FileKind::Odt => &odt::OdtExtractor,
         FileKind::Msg => &MsgExtractor,
+        FileKind::Mbox => &MboxExtractor,
         FileKind::Rtf => &rtf::RtfExtractor,
         FileKind::Doc => &doc::DocExtractor,
         FileKind::Wpd => &wpd::WpdExtractor,
@@ -108,6 +109,21 @@ impl Extractor for MsgExtractor {
     fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
         let m = msg::parse_msg(bytes)?;
         mail_text(&m)
+    }
+}
+
+/// Mailbox: the list of its messages (each message is a document of its own: see
+/// [`extract_file`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MboxExtractor;
+
+impl Extractor for MboxExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        let messages = mail::split_mbox(bytes)?;
+        Ok(ExtractedText {
+            text: mail::mbox_listing(&messages),
+            ..ExtractedText::default()
+        })
     }
 }
 
@@ -192,6 +208,9 @@ fn extract_into(
     out: &mut Vec<Document>,
 ) {
     let kind = file.kind;
+    if kind == FileKind::Mbox && !bytes.is_empty() {
+        return extract_mailbox(file, bytes, limits, depth, out);
+    }
     if !matches!(kind, FileKind::Eml | FileKind::Msg) || bytes.is_empty() {
         let result = extract_bytes(bytes, file.kind, limits);
         out.push(Document { file, result });
@@ -267,6 +286,53 @@ fn extract_into(
         {
             attached.mail = Some(m.info.clone());
         }
+    }
+}
+
+/// A mailbox: its own document (the list of its messages, read as `show` reads it), then
+/// each message as an e-mail of its own, `inbox.mbox#0003.eml`, with its attachments.
+fn extract_mailbox(
+    file: SourceFile,
+    bytes: Vec<u8>,
+    limits: &ExtractLimits,
+    depth: usize,
+    out: &mut Vec<Document>,
+) {
+    let messages = match mail::split_mbox(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            out.push(Document {
+                file,
+                result: Err(e),
+            });
+            return;
+        }
+    };
+    out.push(Document {
+        file: file.clone(),
+        result: extract_bytes(bytes, FileKind::Mbox, limits),
+    });
+    let count = messages.len();
+    for (i, message) in messages.into_iter().enumerate() {
+        let name = mail::mbox_message_name(i + 1, count);
+        let sub = SourceFile {
+            path: with_fragment(&file.path, &name),
+            rel: with_fragment(&file.rel, &name),
+            kind: FileKind::Eml,
+            size: message.len() as u64,
+            mtime_ns: file.mtime_ns,
+        };
+        if message.len() as u64 > limits.max_bytes {
+            out.push(Document {
+                file: sub,
+                result: Err(ExtractError::TooLarge {
+                    size: message.len() as u64,
+                    limit: limits.max_bytes,
+                }),
+            });
+            continue;
+        }
+        extract_into(sub, message, limits, depth + 1, out);
     }
 }
 

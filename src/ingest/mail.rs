@@ -14,6 +14,58 @@ use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 /// Attachments beyond this many in one message are ignored.
 pub const MAX_ATTACHMENTS: usize = 256;
 
+/// Messages beyond this many in one mailbox are ignored (and said so in its listing).
+pub const MAX_MESSAGES: usize = 100_000;
+
+/// The messages of an mbox mailbox, in order (each `From ` line starts one; `>From ` quoting
+/// undone), by mail-parser's reader. A file without a `From ` line is refused.
+pub fn split_mbox(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ExtractError> {
+    let mut messages = Vec::new();
+    for message in mail_parser::mailbox::mbox::MessageIterator::new(std::io::Cursor::new(bytes))
+        .take(MAX_MESSAGES)
+    {
+        let message = message.map_err(|e| ExtractError::CorruptMail(e.to_string()))?;
+        messages.push(message.unwrap_contents());
+    }
+    if messages.is_empty() {
+        return Err(ExtractError::CorruptMail(
+            "no message: an mbox mailbox starts each message with a `From ` line".into(),
+        ));
+    }
+    Ok(messages)
+}
+
+/// The name of message `n` (from 1) of a mailbox of `count`: `0003.eml`, as wide as the
+/// largest number and at least four digits, so that the names sort in mailbox order.
+pub fn mbox_message_name(n: usize, count: usize) -> String {
+    let width = count.to_string().len().max(4);
+    format!("{n:0width$}.eml")
+}
+
+/// The text of a mailbox's own document: a heading and one line per message, its name and
+/// title ("0003.eml: Re: Lease (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)").
+pub fn mbox_listing(messages: &[Vec<u8>]) -> String {
+    let count = messages.len();
+    let mut text = format!(
+        "# Mailbox of {count} message{}\n",
+        if count == 1 { "" } else { "s" }
+    );
+    for (i, message) in messages.iter().enumerate() {
+        let name = mbox_message_name(i + 1, count);
+        let title = match parse_mail(message) {
+            Ok(m) => m.title,
+            Err(e) => format!("not readable: {e}"),
+        };
+        text.push_str(&format!("{name}: {title}\n"));
+    }
+    if count == MAX_MESSAGES {
+        text.push_str(&format!(
+            "(the first {MAX_MESSAGES} messages; the rest are not indexed)\n"
+        ));
+    }
+    text
+}
+
 fn addresses(a: Option<&mail_parser::Address<'_>>) -> Option<String> {
     let list: Vec<String> = a?
         .iter()
@@ -132,6 +184,83 @@ Attached note.\r\n\
             m.title,
             "Re: Lease dépôt dispute (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)"
         );
+    }
+
+    /// `messages` as an mbox mailbox: a `From ` line before each, `From ` lines quoted.
+    fn mailbox(messages: &[&str]) -> Vec<u8> {
+        let mut out = String::new();
+        for m in messages {
+            out.push_str("From ann@firm.example Tue Mar  3 10:15:00 2020\n");
+            for line in m.split_inclusive('\n') {
+                if line.starts_with("From ") {
+                    out.push('>');
+                }
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
+
+    #[test]
+    fn a_mailbox_splits_into_its_messages_in_order_with_from_lines_unquoted() {
+        let second =
+            "From: Bob <bob@client.example>\nSubject: Reply\n\nAgreed.\nFrom now on, by e-mail.\n";
+        let bytes = mailbox(&[MAIL, second]);
+        let messages = split_mbox(&bytes).unwrap();
+        assert_eq!(messages.len(), 2);
+        assert_eq!(
+            parse_mail(&messages[0]).unwrap().info.subject.as_deref(),
+            Some("Re: Lease dépôt dispute")
+        );
+        let reply = parse_mail(&messages[1]).unwrap();
+        assert_eq!(
+            reply.body,
+            Body::Text("Agreed.\nFrom now on, by e-mail.\n\n".into())
+        );
+        let listing = mbox_listing(&messages);
+        assert_eq!(
+            listing,
+            "# Mailbox of 2 messages\n\
+             0001.eml: Re: Lease dépôt dispute (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)\n\
+             0002.eml: Reply (from Bob <bob@client.example>)\n"
+        );
+    }
+
+    #[test]
+    fn message_names_sort_in_mailbox_order_at_any_size() {
+        assert_eq!(mbox_message_name(3, 12), "0003.eml");
+        assert_eq!(mbox_message_name(42, 12_000), "00042.eml");
+        assert_eq!(mbox_message_name(12_000, 12_000), "12000.eml");
+    }
+
+    #[test]
+    fn a_file_without_a_from_line_is_not_a_mailbox() {
+        for bytes in [&b""[..], MAIL.as_bytes(), b"\n\n"] {
+            assert!(matches!(
+                split_mbox(bytes),
+                Err(ExtractError::CorruptMail(_))
+            ));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::ingest::fuzz_config())]
+
+        /// Any bytes give messages or an error, never a panic; a mailbox's messages come
+        /// back whole whatever follows them.
+        #[test]
+        fn fuzz_mailbox_splitting_never_panics(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+        ) {
+            if let Ok(messages) = split_mbox(&raw) {
+                let _ = mbox_listing(&messages);
+            }
+            let mut bytes = mailbox(&[MAIL]);
+            bytes.extend_from_slice(&raw);
+            let messages = split_mbox(&bytes).unwrap();
+            proptest::prop_assert!(messages[0].starts_with(b"From: Ann Lee"));
+        }
     }
 
     #[test]

@@ -52,15 +52,16 @@ pub struct Skipped {
 }
 
 /// The files that may contain the document at `rel`: for an attachment path
-/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`) each e-mail before a `#`, innermost
-/// last; nothing for a path without a `#` after an e-mail's name.
+/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`, `inbox.mbox#0003.eml#a.pdf`) each
+/// e-mail or mailbox before a `#`, innermost last; nothing for a path without a `#` after an
+/// e-mail's name.
 pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '_ {
     let s = rel.to_str().unwrap_or("");
     s.match_indices('#').filter_map(move |(i, _)| {
         let parent = std::path::Path::new(&s[..i]);
         matches!(
             walk::FileKind::from_path(parent),
-            Some(walk::FileKind::Eml | walk::FileKind::Msg)
+            Some(walk::FileKind::Eml | walk::FileKind::Msg | walk::FileKind::Mbox)
         )
         .then(|| parent.to_path_buf())
     })

@@ -35,6 +35,9 @@ pub enum FileKind {
     Odt,
     /// Outlook message (`.msg`); its attachments become documents of their own.
     Msg,
+    /// Mailbox (`.mbox`, `.mbx`: Thunderbird, Apple Mail and Google Takeout exports): each
+    /// message is a document of its own (`inbox.mbox#0003.eml`), with its attachments.
+    Mbox,
     /// Rich Text Format (`.rtf`).
     Rtf,
     /// Word 97–2003 binary document (`.doc`, and templates `.dot`).
@@ -79,6 +82,7 @@ impl FileKind {
             "eml" => Some(FileKind::Eml),
             "odt" | "ott" => Some(FileKind::Odt),
             "msg" => Some(FileKind::Msg),
+            "mbox" | "mbx" => Some(FileKind::Mbox),
             "rtf" => Some(FileKind::Rtf),
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
@@ -103,6 +107,7 @@ impl FileKind {
             FileKind::Eml => "eml",
             FileKind::Odt => "odt",
             FileKind::Msg => "msg",
+            FileKind::Mbox => "mbox",
             FileKind::Rtf => "rtf",
             FileKind::Doc => "doc",
             FileKind::Wpd => "wpd",

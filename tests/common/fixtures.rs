@@ -353,6 +353,25 @@ pub fn base64(bytes: &[u8]) -> String {
 /// An attachment: file name, MIME type, bytes.
 pub type Attachment<'a> = (&'a str, &'a str, Vec<u8>);
 
+/// An mbox mailbox of `messages` (RFC 822 bytes, as [`eml`] writes them): each after a
+/// `From ` separator line, its own lines that start with `From ` quoted as `>From `, as mail
+/// programs write them.
+pub fn mbox(messages: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = String::new();
+    for m in messages {
+        out.push_str("From MAILER-DAEMON Tue Mar  3 10:15:00 2020\n");
+        for line in String::from_utf8_lossy(m).split_inclusive('\n') {
+            let line = line.replace("\r\n", "\n");
+            if line.starts_with("From ") {
+                out.push('>');
+            }
+            out.push_str(&line);
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 /// An RFC 822 message with the given headers (`From`, `To`, `Subject`, ...), a body of the
 /// given MIME type (`text/plain` or `text/html`), and base64 attachments.
 pub fn eml(
