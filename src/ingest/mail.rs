@@ -8,6 +8,10 @@
 //!
 //! Attachments are returned as (name, bytes); [`super::extract`] extracts each one of a
 //! supported type as its own document, named `mail.eml#name`.
+//!
+//! An mbox mailbox is split into its messages ([`split_mbox`]); each is an e-mail of its own,
+//! named by its place ([`mbox_message_name`]), and the mailbox's own text lists them
+//! ([`mbox_listing`]).
 
 use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 
