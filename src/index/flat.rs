@@ -299,6 +299,14 @@ pub fn write(graph: &Hnsw<'_, f32, DistDot>, dim: usize, path: &Path) -> Result<
 /// point is added to the bottom-layer lists of its own neighbours that are reachable (the
 /// points nearest to it, where a search for anything near it goes), or, when none is, of
 /// the nearest reachable point; then what it reaches becomes reachable too.
+///
+/// Copies of a text share one vector, and hnsw_rs keeps one link among identical points (its
+/// neighbour heuristic prunes the rest), so most copies are unreachable and all of them share
+/// the same neighbours: linked from those, a few lists would take a link per copy (thousands
+/// at a million chunks) and every list of the file is as wide as the widest. A copy is
+/// linked from the copy of its vector linked before it instead, a chain in which no list
+/// takes more than one link; and no list takes more than [`MAX_EXTRA_LINKS`] beyond the
+/// widest list hnsw_rs wrote while another reachable neighbour has room.
 fn connect_unreachable<'v>(
     bottom: &mut [Vec<u32>],
     entry: usize,
@@ -321,6 +329,21 @@ fn connect_unreachable<'v>(
         }
     };
     spread(entry.min(n - 1), bottom, &mut reached);
+    if reached.iter().all(|&r| r) {
+        return 0;
+    }
+    let room = bottom.iter().map(Vec::len).max().unwrap_or(0) + MAX_EXTRA_LINKS;
+    // The points of each vector, by a hash of its bits; and the copy linked last.
+    let key = |p: u32| {
+        vector(p).iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, x| {
+            (h.rotate_left(5) ^ u64::from(x.to_bits())).wrapping_mul(0x5851_f42d_4c95_7f2d)
+        })
+    };
+    let mut points_of: HashMap<u64, Vec<u32>> = HashMap::new();
+    for p in 0..n as u32 {
+        points_of.entry(key(p)).or_default().push(p);
+    }
+    let mut linked_last: HashMap<u64, u32> = HashMap::new();
     let mut connected = 0;
     for p in 0..n {
         if reached[p] {
@@ -328,30 +351,53 @@ fn connect_unreachable<'v>(
         }
         connected += 1;
         let point = p as u32;
-        let via: Vec<u32> = bottom[p]
-            .iter()
+        let k = key(point);
+        let copy = |q: u32| q != point && reached[q as usize] && vector(q) == vector(point);
+        let from_copy = linked_last
+            .get(&k)
             .copied()
-            .filter(|&q| reached[q as usize])
-            .collect();
-        let via = if via.is_empty() {
-            let v = vector(point);
-            (0..n as u32)
-                .filter(|&q| reached[q as usize])
-                .min_by(|&a, &b| {
-                    Dist(DistDot.eval(v, vector(a))).cmp(&Dist(DistDot.eval(v, vector(b))))
-                })
-                .into_iter()
-                .collect()
-        } else {
-            via
+            .filter(|&q| copy(q))
+            .or_else(|| points_of[&k].iter().copied().find(|&q| copy(q)));
+        let via: Vec<u32> = match from_copy {
+            Some(q) => vec![q],
+            None => {
+                let mut own: Vec<u32> = bottom[p]
+                    .iter()
+                    .copied()
+                    .filter(|&q| reached[q as usize])
+                    .collect();
+                own.sort_by_key(|&q| bottom[q as usize].len());
+                match own.iter().position(|&q| bottom[q as usize].len() >= room) {
+                    Some(0) => own.truncate(1),
+                    Some(full) => own.truncate(full),
+                    None => {}
+                }
+                if own.is_empty() {
+                    let v = vector(point);
+                    (0..n as u32)
+                        .filter(|&q| reached[q as usize])
+                        .min_by(|&a, &b| {
+                            Dist(DistDot.eval(v, vector(a))).cmp(&Dist(DistDot.eval(v, vector(b))))
+                        })
+                        .into_iter()
+                        .collect()
+                } else {
+                    own
+                }
+            }
         };
         for q in via {
             bottom[q as usize].push(point);
         }
+        linked_last.insert(k, point);
         spread(p, bottom, &mut reached);
     }
     connected
 }
+
+/// Links [`connect_unreachable`] may add to a list beyond the widest one hnsw_rs wrote, while
+/// another reachable neighbour has room.
+const MAX_EXTRA_LINKS: usize = 4;
 
 /// A byte writer that knows its position, for aligned sections.
 struct Writer<W: Write> {
@@ -837,6 +883,37 @@ mod tests {
             .collect();
         assert_eq!(connect_unreachable(&mut bottom, 0, |p| &v[p as usize]), 1);
         assert_eq!(bottom[1], [0, 2]);
+    }
+
+    #[test]
+    fn many_copies_of_a_vector_are_all_reached_without_widening_every_list() {
+        // Copies of a text share one vector: 40 vectors with 60 copies each, among 1,000
+        // others, as a folder of matters that each hold the same forms.
+        let mut data = vectors(0, 1000, 16);
+        let shared = vectors(5000, 40, 16);
+        for copy in 0..60 {
+            for (i, (_, v)) in shared.iter().enumerate() {
+                data.push((10_000 + copy * 100 + i, v.clone()));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(dir.path());
+        write(&hnsw(&data), 16, &path).unwrap();
+        let flat = FlatGraph::open(&path, 16).unwrap().unwrap();
+        assert_eq!(flat.len(), 3400);
+        assert_eq!(flat.unreached(), 0);
+        // hnsw_rs's own lists are at most 32 wide on the bottom layer.
+        assert!(
+            flat.header.bottom_width <= 32 + MAX_EXTRA_LINKS as u64,
+            "bottom lists {} wide",
+            flat.header.bottom_width
+        );
+        // Every copy is found by its vector.
+        for (i, (_, v)) in shared.iter().enumerate().step_by(7) {
+            let hits = flat.search(v, 60, 200, |_| true);
+            let copies = hits.iter().filter(|(_, d)| d.abs() < 1e-5).count();
+            assert_eq!(copies, 60, "vector {i}");
+        }
     }
 
     #[test]
