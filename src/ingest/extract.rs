@@ -257,25 +257,7 @@ fn extract_into(
             n += 1;
             unique = format!("{n}-{name}");
         }
-        let sub = SourceFile {
-            path: with_fragment(&file.path, &unique),
-            rel: with_fragment(&file.rel, &unique),
-            kind,
-            size: data.len() as u64,
-            mtime_ns: file.mtime_ns,
-        };
-        if data.len() as u64 > limits.max_bytes {
-            out.push(Document {
-                file: sub,
-                result: Err(ExtractError::TooLarge {
-                    size: data.len() as u64,
-                    limit: limits.max_bytes,
-                }),
-            });
-            continue;
-        }
-        let first = out.len();
-        extract_into(sub, data, limits, depth + 1, out);
+        let first = extract_inner(&file, &unique, kind, data, limits, depth, out);
         // An attachment carries the headers of the message it came with (a nested e-mail
         // keeps its own).
         if let Some(Document {
@@ -315,25 +297,42 @@ fn extract_mailbox(
     let count = messages.len();
     for (i, message) in messages.into_iter().enumerate() {
         let name = mail::mbox_message_name(i + 1, count);
-        let sub = SourceFile {
-            path: with_fragment(&file.path, &name),
-            rel: with_fragment(&file.rel, &name),
-            kind: FileKind::Eml,
-            size: message.len() as u64,
-            mtime_ns: file.mtime_ns,
-        };
-        if message.len() as u64 > limits.max_bytes {
-            out.push(Document {
-                file: sub,
-                result: Err(ExtractError::TooLarge {
-                    size: message.len() as u64,
-                    limit: limits.max_bytes,
-                }),
-            });
-            continue;
-        }
-        extract_into(sub, message, limits, depth + 1, out);
+        extract_inner(&file, &name, FileKind::Eml, message, limits, depth, out);
     }
+}
+
+/// A document inside `parent` (an attachment, a mailbox's message) named `parent#name`,
+/// extracted into `out` like a file of its own, within `limits`. Returns where its documents
+/// start in `out`.
+fn extract_inner(
+    parent: &SourceFile,
+    name: &str,
+    kind: FileKind,
+    data: Vec<u8>,
+    limits: &ExtractLimits,
+    depth: usize,
+    out: &mut Vec<Document>,
+) -> usize {
+    let first = out.len();
+    let file = SourceFile {
+        path: with_fragment(&parent.path, name),
+        rel: with_fragment(&parent.rel, name),
+        kind,
+        size: data.len() as u64,
+        mtime_ns: parent.mtime_ns,
+    };
+    if data.len() as u64 > limits.max_bytes {
+        out.push(Document {
+            file,
+            result: Err(ExtractError::TooLarge {
+                size: data.len() as u64,
+                limit: limits.max_bytes,
+            }),
+        });
+    } else {
+        extract_into(file, data, limits, depth + 1, out);
+    }
+    first
 }
 
 /// `path#name`: the path of an attachment inside the file at `path`.

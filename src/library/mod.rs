@@ -741,20 +741,7 @@ fn sync_dir(dir: &Path) {
 
 /// Copies a folder tree (regular files and folders; links are not followed).
 pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
-    for entry in fs::read_dir(from).map_err(|e| Error::io("read", from, e))? {
-        let entry = entry.map_err(|e| Error::io("read", from, e))?;
-        let target = to.join(entry.file_name());
-        let ty = entry
-            .file_type()
-            .map_err(|e| Error::io("read", entry.path(), e))?;
-        if ty.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else if ty.is_file() {
-            fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
-        }
-    }
-    Ok(())
+    replicate_tree(from, to, false)
 }
 
 /// Gives `to` the files of `from` as hard links: for a tantivy index, whose files are never
@@ -763,6 +750,11 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 /// change the current one's. Lock files are left out (each index takes its own). Where the
 /// file system cannot link, the files are copied.
 pub(crate) fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    replicate_tree(from, to, true)
+}
+
+/// [`copy_tree`], or with `link` [`link_tree`].
+fn replicate_tree(from: &Path, to: &Path, link: bool) -> Result<()> {
     fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
     for entry in fs::read_dir(from).map_err(|e| Error::io("read", from, e))? {
         let entry = entry.map_err(|e| Error::io("read", from, e))?;
@@ -771,13 +763,19 @@ pub(crate) fn link_tree(from: &Path, to: &Path) -> Result<()> {
             .file_type()
             .map_err(|e| Error::io("read", entry.path(), e))?;
         if ty.is_dir() {
-            link_tree(&entry.path(), &target)?;
-        } else if ty.is_file()
-            && !entry.file_name().to_string_lossy().ends_with(".lock")
-            && fs::hard_link(entry.path(), &target).is_err()
-        {
-            fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
+            replicate_tree(&entry.path(), &target, link)?;
+            continue;
         }
+        if !ty.is_file() {
+            continue;
+        }
+        if link {
+            let lock = entry.file_name().to_string_lossy().ends_with(".lock");
+            if lock || fs::hard_link(entry.path(), &target).is_ok() {
+                continue;
+            }
+        }
+        fs::copy(entry.path(), &target).map_err(|e| Error::io("copy", entry.path(), e))?;
     }
     Ok(())
 }
