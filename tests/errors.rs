@@ -180,6 +180,33 @@ fn an_unwritable_index_location_suggests_the_index_flag() {
 }
 
 #[test]
+fn a_file_over_the_size_limit_is_skipped_naming_the_limit_that_would_take_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("small.txt"), "The Tenant shall pay rent.\n").unwrap();
+    fs::write(docs.join("large.txt"), "The Landlord shall repair. ".repeat(3000)).unwrap();
+    let index = |limit: &str| {
+        lexsearch()
+            .args(["index", "--quiet", "--max-file-size", limit, "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .assert()
+    };
+    // 81,000 bytes against 64 KiB: skipped, exit status 2, and the flag that takes it named.
+    index("64k").code(2).stdout(contains(
+        "large.txt: file is 81000 bytes, over the 65536 bytes limit (raise it with \
+         `--max-file-size 1MB`)",
+    ));
+    index("1MB").success();
+    index("a lot")
+        .code(2)
+        .stderr(contains("\"a lot\" is not a size"));
+}
+
+#[test]
 fn odd_files_are_decoded_reported_or_skipped_and_the_exit_code_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny(dir.path());

@@ -413,8 +413,9 @@ struct IndexArgs {
     wait: bool,
     #[command(flatten)]
     chunking: ChunkArgs,
-    /// Skip files larger than this many bytes.
-    #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
+    /// Skip files larger than this: bytes, or with a unit (`500MB`, `1.5GB`, `800k`; units of
+    /// 1,024). Default 200MB.
+    #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "SIZE", value_parser = parse_size, hide_default_value = true)]
     max_file_size: u64,
     /// Threads that extract and chunk files (default: 1 when embedding on the CPU, whose
     /// cores the encoder needs; all cores but one with a GPU).
@@ -444,6 +445,30 @@ struct IndexArgs {
     /// the model or writing an index.
     #[arg(long)]
     dry_run: bool,
+}
+
+/// `--max-file-size`: a number of bytes, or of kilobytes, megabytes or gigabytes (`k`, `kb`,
+/// `kib`, `m`, `mb`, `mib`, `g`, `gb`, `gib`, any case, units of 1,024, as the 200 MB default).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim().to_ascii_lowercase());
+    let scale: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => 0,
+    };
+    match number.parse::<f64>() {
+        Ok(n) if scale > 0 && n.is_finite() && n > 0.0 => Ok((n * scale as f64).round() as u64),
+        _ => Err(format!(
+            "{s:?} is not a size: give bytes or a number with a unit, such as `500MB`, \
+             `1.5GB` or `800k`"
+        )),
+    }
 }
 
 /// `--ocr-lang`: Tesseract language codes (letters, digits, `_`) joined by `+`.
@@ -1355,4 +1380,26 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Partial
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_read_in_bytes_or_with_a_unit_of_1024() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("500MB"), Ok(500 << 20));
+        assert_eq!(parse_size("500 mib"), Ok(500 << 20));
+        assert_eq!(parse_size("1.5GB"), Ok(3 << 29));
+        assert_eq!(parse_size("800k"), Ok(800 << 10));
+        assert_eq!(
+            parse_size("200MB"),
+            Ok(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES)
+        );
+        for bad in ["", "MB", "12 parsecs", "-5MB", "0", "1e9"] {
+            let err = parse_size(bad).unwrap_err();
+            assert!(err.contains("is not a size"), "{bad:?}: {err}");
+        }
+    }
 }

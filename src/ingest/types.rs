@@ -140,6 +140,21 @@ pub trait Extractor: Send + Sync {
     fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError>;
 }
 
+/// `bytes` in MB of 1,024 × 1,024 bytes, as `--max-file-size` reads them ("3.7 MB"; bytes
+/// under 1 MB: "512 bytes").
+fn mib(bytes: u64) -> String {
+    if bytes < 1 << 20 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{:.1} MB", bytes as f64 / f64::from(1 << 20))
+    }
+}
+
+/// A `--max-file-size` that takes a file of `size` bytes: the next whole MB above it.
+fn raised(size: u64) -> String {
+    format!("{}MB", size / (1 << 20) + 1)
+}
+
 /// Why a file gave no text. Each reads as a one-line reason in the index summary.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -148,7 +163,12 @@ pub enum ExtractError {
     #[error("cannot read: {0}")]
     Read(String),
     /// The file is larger than the configured limit.
-    #[error("file is {size} bytes, over the {limit}-byte limit (raise it with --max-file-size)")]
+    #[error(
+        "file is {}, over the {} limit (raise it with `--max-file-size {}`)",
+        mib(*.size),
+        mib(*.limit),
+        raised(*.size)
+    )]
     TooLarge {
         /// The file's size.
         size: u64,
