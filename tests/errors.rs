@@ -187,7 +187,11 @@ fn a_file_over_the_size_limit_is_skipped_naming_the_limit_that_would_take_it() {
     let docs = dir.path().join("docs");
     fs::create_dir(&docs).unwrap();
     fs::write(docs.join("small.txt"), "The Tenant shall pay rent.\n").unwrap();
-    fs::write(docs.join("large.txt"), "The Landlord shall repair. ".repeat(3000)).unwrap();
+    fs::write(
+        docs.join("large.txt"),
+        "The Landlord shall repair. ".repeat(3000),
+    )
+    .unwrap();
     let index = |limit: &str| {
         lexsearch()
             .args(["index", "--quiet", "--max-file-size", limit, "--model"])
