@@ -6,7 +6,7 @@ use std::path::Path;
 
 use predicates::str::contains;
 
-use crate::common::{Tiny, index_folder, lexsearch, write_tiny_model};
+use crate::common::{Tiny, index_folder, lexsearch, tiny_model_and_folder, write_tiny_model};
 
 fn tiny(dir: &Path) -> std::path::PathBuf {
     let m = dir.join("model");
@@ -181,11 +181,7 @@ fn an_unwritable_index_location_suggests_the_index_flag() {
 
 #[test]
 fn a_file_over_the_size_limit_is_skipped_naming_the_limit_that_would_take_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
+    let (_dir, model, docs) = tiny_model_and_folder();
     fs::write(docs.join("small.txt"), "The Tenant shall pay rent.\n").unwrap();
     fs::write(
         docs.join("large.txt"),

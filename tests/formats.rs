@@ -15,7 +15,7 @@ use crate::common::fixtures::{
     self, PdfOptions, committed, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p,
     pdf, pdf_with, styled, table, with_footnote,
 };
-use crate::common::{Tiny, index_folder, lexsearch, real_model, success_json, write_tiny_model};
+use crate::common::{index_folder, lexsearch, real_model, success_json, tiny_model_and_folder};
 use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
 use lexsearch::ingest::isolate::quiet_isolated_panics;
 use lexsearch::ingest::walk::FileKind;
@@ -1686,17 +1686,6 @@ proptest! {
             survives(kind, bytes.clone());
         }
     }
-}
-
-/// A temporary folder with a tiny random model (for tests of reading files, not of retrieval
-/// quality) and an empty `docs/`.
-fn tiny_model_and_folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    (dir, model, docs)
 }
 
 // `show` reads documents back as the index read them; no embedding, so a tiny model will do.

@@ -121,6 +121,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A temporary folder with a tiny random model (for tests of reading files, not of retrieval
+/// quality) and an empty `docs/`.
+pub fn tiny_model_and_folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    (dir, model, docs)
+}
+
 /// Indexes `docs` with the model in `model` through the CLI, quietly; panics if it fails.
 pub fn index_folder(model: &Path, docs: &Path) {
     lexsearch()
