@@ -305,8 +305,9 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
         txn.commit(&|_| {})?;
         done = Some(REBUILT.to_string());
     } else if repair && !rewrite.is_empty() {
-        // A copy's graph is dumped again at commit, its flat search file with it, and a
-        // keyword index of an earlier version is rebuilt in the copy.
+        // The staged graph (the current one, loaded) is dumped anew at commit, its flat search
+        // file with it and without earlier dumps, and a keyword index of an earlier version
+        // is rebuilt in the staged generation.
         txn.stage(Staging::Copy, &|_| {})?;
         txn.commit(&|_| {})?;
         done = Some(rewrite.join("; "));

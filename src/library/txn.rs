@@ -2,8 +2,8 @@
 //! (`lexsearch index` and `watch`, `verify --repair`, `compact`, `bench --grow-from`).
 //!
 //! [`Library::begin`](super::Library::begin) takes the writer's lock and recovers;
-//! [`Transaction::stage`] starts the next generation in `staging/` (a copy of the current
-//! one, or empty); [`add_document`](Transaction::add_document),
+//! [`Transaction::stage`] starts the next generation in `staging/` (from the current one: its
+//! catalog copied, its keyword index's files linked, its graph loaded; or empty); [`add_document`](Transaction::add_document),
 //! [`remove_document`](Transaction::remove_document) and [`touch`](Transaction::touch) change
 //! it; [`commit`](Transaction::commit) commits the keyword index, updates or rebuilds the
 //! graph, dumps it, writes the manifest last and publishes the generation. A transaction
@@ -11,7 +11,7 @@
 //! its vectors.
 //!
 //! The graph grows while documents are added: a [`GraphBuilder`] thread inserts each
-//! document's vectors into the staged graph (the current one copied, or a new one) as they
+//! document's vectors into the staged graph (the current one loaded, or a new one) as they
 //! arrive, so a commit waits only for the last few insertions. It lives in memory until the
 //! dump at commit; the vectors themselves are in the staged catalog from the moment their
 //! document is added, which is what an interrupted run leaves for the next one.
@@ -959,7 +959,7 @@ mod tests {
         assert_eq!(graph(&library).graph_len(), 600);
         assert!(every_vector_finds_itself(&library));
 
-        // An incremental run: 10 documents change, 50 are new; the copied graph takes them.
+        // An incremental run: 10 documents change, 50 are new; the loaded graph takes them.
         let mut txn = begin();
         for (n, id) in ids.iter().enumerate().take(10) {
             txn.remove_document(*id).unwrap();
