@@ -415,7 +415,13 @@ struct IndexArgs {
     chunking: ChunkArgs,
     /// Skip files larger than this: bytes, or with a unit (`500MB`, `1.5GB`, `800k`; units of
     /// 1,024). Default 200MB.
-    #[arg(long, default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES, value_name = "SIZE", value_parser = parse_size, hide_default_value = true)]
+    #[arg(
+        long,
+        default_value_t = crate::ingest::extract::DEFAULT_MAX_FILE_BYTES,
+        value_name = "SIZE",
+        value_parser = parse_size,
+        hide_default_value = true
+    )]
     max_file_size: u64,
     /// Threads that extract and chunk files (default: 1 when embedding on the CPU, whose
     /// cores the encoder needs; all cores but one with a GPU).

@@ -3,7 +3,8 @@
 //!
 //! [`Library::begin`](super::Library::begin) takes the writer's lock and recovers;
 //! [`Transaction::stage`] starts the next generation in `staging/` (from the current one: its
-//! catalog copied, its keyword index's files linked, its graph loaded; or empty); [`add_document`](Transaction::add_document),
+//! catalog copied, its keyword index's files linked, its graph loaded; or empty);
+//! [`add_document`](Transaction::add_document),
 //! [`remove_document`](Transaction::remove_document) and [`touch`](Transaction::touch) change
 //! it; [`commit`](Transaction::commit) commits the keyword index, updates or rebuilds the
 //! graph, dumps it, writes the manifest last and publishes the generation. A transaction
