@@ -308,6 +308,7 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
         // The staged graph (the current one, loaded) is dumped anew at commit, its flat search
         // file with it and without earlier dumps, and a keyword index of an earlier version
         // is rebuilt in the staged generation.
+        txn.rewrite_graph();
         txn.stage(Staging::Copy, &|_| {})?;
         txn.commit(&|_| {})?;
         done = Some(rewrite.join("; "));

@@ -115,21 +115,60 @@ const BUILD_SLICE: usize = 4096;
 pub struct GraphBuilder {
     tx: Option<mpsc::Sender<GraphBatch>>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<(VectorIndex, f64)>>,
+    thread: Option<JoinHandle<Result<Built>>>,
     /// The folder the graph will be dumped to (for messages).
     dir: PathBuf,
+}
+
+/// The graph a [`GraphBuilder`] starts from.
+enum Start {
+    /// A graph in memory (empty, or loaded with [`VectorIndex::open`]).
+    Ready(Box<VectorIndex>),
+    /// The graph dumped in `dir`, loaded on the builder's thread: at once with `now`, else
+    /// when the first vectors arrive (never, when none do).
+    Load { dir: PathBuf, dim: usize, now: bool },
+}
+
+/// What a [`GraphBuilder`] built.
+pub struct Built {
+    /// The graph with every vector inserted; `None` when it was to be loaded on demand and no
+    /// vector came (the dumped graph stands as it was).
+    pub index: Option<VectorIndex>,
+    /// Vectors inserted.
+    pub inserted: usize,
+    /// Seconds spent inserting.
+    pub insert_seconds: f64,
+    /// Seconds spent loading the dumped graph it started from.
+    pub load_seconds: f64,
 }
 
 impl GraphBuilder {
     /// Starts a thread that inserts into `index` (empty, or loaded with
     /// [`VectorIndex::open`]); `dir` is where the graph will be dumped, named in errors.
     pub fn start(index: VectorIndex, dir: &Path) -> Result<Self> {
+        Self::spawn(Start::Ready(Box::new(index)), dir)
+    }
+
+    /// Starts a thread that loads the graph dumped in `from` (of vectors of length `dim`)
+    /// and inserts into it: the load (seconds at a million points) runs beside whatever the
+    /// caller does meanwhile. With `now` false the graph is loaded only when the first
+    /// vectors arrive, so a run that adds none never loads it ([`Built::index`] is `None`).
+    pub fn start_from(from: &Path, dim: usize, now: bool, dir: &Path) -> Result<Self> {
+        let start = Start::Load {
+            dir: from.to_path_buf(),
+            dim,
+            now,
+        };
+        Self::spawn(start, dir)
+    }
+
+    fn spawn(start: Start, dir: &Path) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<GraphBatch>();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::Builder::new()
             .name("graph-builder".into())
-            .spawn(move || build_from(index, &rx, &stopped))
+            .spawn(move || build_from(start, &rx, &stopped))
             .map_err(|e| Error::Vector {
                 path: dir.to_path_buf(),
                 message: format!("cannot start the graph builder thread: {e}"),
@@ -148,14 +187,13 @@ impl GraphBuilder {
             return;
         }
         if let Some(tx) = &self.tx {
-            // The thread only goes away on a panic, which `finish` reports.
+            // The thread only goes away on a panic or a failed load, which `finish` reports.
             let _ = tx.send(vectors);
         }
     }
 
-    /// Waits until every queued vector is in the graph and returns it, with the seconds the
-    /// builder spent inserting.
-    pub fn finish(mut self) -> Result<(VectorIndex, f64)> {
+    /// Waits until every queued vector is in the graph and returns what was built.
+    pub fn finish(mut self) -> Result<Built> {
         drop(self.tx.take());
         let thread = self.thread.take().ok_or_else(|| self.stopped("gone"))?;
         thread.join().map_err(|panic| {
@@ -165,7 +203,7 @@ impl GraphBuilder {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic".into());
             self.stopped(&why)
-        })
+        })?
     }
 
     fn stopped(&self, why: &str) -> Error {
@@ -189,28 +227,72 @@ impl Drop for GraphBuilder {
     }
 }
 
-/// The graph builder's thread: inserts what arrives on `rx` until it closes or `stop` is set.
-fn build_from(
-    mut index: VectorIndex,
-    rx: &mpsc::Receiver<GraphBatch>,
-    stop: &AtomicBool,
-) -> (VectorIndex, f64) {
+/// The graph builder's thread: loads the graph it starts from (at once or on the first
+/// vectors), then inserts what arrives on `rx` until it closes or `stop` is set.
+fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) -> Result<Built> {
+    let mut built = Built {
+        index: None,
+        inserted: 0,
+        insert_seconds: 0.0,
+        load_seconds: 0.0,
+    };
+    let mut later = None;
+    match start {
+        Start::Ready(index) => built.index = Some(*index),
+        Start::Load { dir, dim, now } => {
+            if now {
+                built.index = Some(timed_load(&dir, dim, &mut built.load_seconds)?);
+            } else {
+                later = Some((dir, dim));
+            }
+        }
+    }
     let pool = insert_pool();
-    let mut busy = 0.0;
     while let Ok(mut batch) = rx.recv() {
         while let Ok(more) = rx.try_recv() {
             batch.extend(more);
         }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let index = match (&mut built.index, later.take()) {
+            (Some(index), _) => index,
+            (slot, Some((dir, dim))) => {
+                slot.insert(timed_load(&dir, dim, &mut built.load_seconds)?)
+            }
+            (slot, None) => slot.insert(VectorIndex::empty(batch[0].1.len())),
+        };
         for part in batch.chunks(BUILD_SLICE) {
             if stop.load(Ordering::Relaxed) {
-                return (index, busy);
+                return Ok(built);
             }
             let started = Instant::now();
             index.insert_in(part, pool.as_ref());
-            busy += started.elapsed().as_secs_f64();
+            built.insert_seconds += started.elapsed().as_secs_f64();
+            built.inserted += part.len();
         }
     }
-    (index, busy)
+    Ok(built)
+}
+
+/// hnsw_rs's load of dump `name` in `dir`. A reloaded graph borrows its loader; the loader
+/// lives as long as the process (one per opened index, a few hundred bytes).
+fn load_dump(
+    dir: &Path,
+    name: &str,
+    options: ReloadOptions,
+) -> anyhow::Result<Hnsw<'static, f32, DistDot>> {
+    let loader: &'static mut HnswIo =
+        Box::leak(Box::new(HnswIo::new_with_options(dir, name, options)));
+    loader.load_hnsw::<f32, DistDot>()
+}
+
+/// [`VectorIndex::open`], adding the seconds it took to `seconds`.
+fn timed_load(dir: &Path, dim: usize, seconds: &mut f64) -> Result<VectorIndex> {
+    let started = Instant::now();
+    let index = VectorIndex::open(dir, dim);
+    *seconds += started.elapsed().as_secs_f64();
+    index
 }
 
 /// hnsw_rs's dump files in `dir` (`*.hnsw.graph`, `*.hnsw.data`) of any name but `used`.
@@ -338,20 +420,25 @@ impl VectorIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", name_path, e)),
         };
-        // A reloaded graph borrows its loader; the loader lives as long as the process
-        // (one per opened index, a few hundred bytes).
+        let damaged = |why: String| Error::Vector {
+            path: PathBuf::from(dir),
+            message: format!(
+                "cannot load the graph: {why}; `lexsearch verify --repair` rebuilds it from the \
+                 catalog"
+            ),
+        };
         let options = ReloadOptions::default().set_mmap(mapped);
-        let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new_with_options(
-            dir,
-            name.trim(),
-            options,
-        )));
-        let mut graph = loader
-            .load_hnsw::<f32, DistDot>()
-            .map_err(|e| Error::Vector {
-                path: PathBuf::from(dir),
-                message: format!("cannot load the graph: {e:#}"),
+        // hnsw_rs panics on some damaged dumps (a bad magic number) instead of failing.
+        let loaded =
+            std::panic::catch_unwind(|| load_dump(dir, name.trim(), options)).map_err(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                damaged(format!("the dump is damaged ({why})"))
             })?;
+        let mut graph = loaded.map_err(|e| damaged(format!("{e:#}")))?;
         graph.set_searching_mode(false);
         Ok(Some(graph))
     }
@@ -392,12 +479,7 @@ impl VectorIndex {
     /// holds a graph to write.
     pub fn dump(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-        let tomb_path = dir.join(TOMBSTONES_FILE);
-        let tombs = serde_json::to_string(&self.tombstones).map_err(|e| Error::Vector {
-            path: tomb_path.clone(),
-            message: e.to_string(),
-        })?;
-        std::fs::write(&tomb_path, tombs).map_err(|e| Error::io("write", &tomb_path, e))?;
+        self.write_tombstones(dir)?;
         let name_path = dir.join(NAME_FILE);
         let flat_path = flat::path_in(dir);
         let Some(graph) = &self.graph else {
@@ -423,6 +505,60 @@ impl VectorIndex {
             std::fs::remove_file(&stale).map_err(|e| Error::io("remove", stale, e))?;
         }
         Ok(())
+    }
+
+    /// Opens the graph dumped in `dir` for a generation that adds no vector to it, when its
+    /// dump can serve that generation as it is: its flat search file matches it (it holds
+    /// `live` live points) and no earlier dump lies beside it. `None` when it must be loaded
+    /// and dumped anew. See [`dump_as_linked`](Self::dump_as_linked).
+    pub fn open_unchanged(dir: &Path, dim: usize, live: u64) -> Result<Option<Self>> {
+        if !Self::stale_files(dir)?.is_empty() {
+            return Ok(None);
+        }
+        let mut index = Self::with_tombstones(dir, dim)?;
+        match FlatGraph::open(&flat::path_in(dir), dim)? {
+            Some(f) if f.len() as u64 == live + index.tombstones.len() as u64 => {
+                index.flat = Some(f);
+                Ok(Some(index))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes into `to` the graph opened with [`open_unchanged`](Self::open_unchanged) from
+    /// `from`, with the tombstones added since: the dump's files and the flat search file as
+    /// hard links to `from`'s (copies where the file system cannot link), which is safe
+    /// because no file of a dump is ever written again (a dump goes into an empty folder,
+    /// [`write_flat`](Self::write_flat) replaces its file through a rename), and the
+    /// tombstones written anew. Milliseconds, where [`dump`](Self::dump) takes seconds per
+    /// hundred thousand points.
+    pub fn dump_as_linked(&self, from: &Path, to: &Path) -> Result<()> {
+        std::fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
+        let name_path = from.join(NAME_FILE);
+        let name =
+            std::fs::read_to_string(&name_path).map_err(|e| Error::io("read", name_path, e))?;
+        let name = name.trim();
+        for file in [
+            NAME_FILE.to_string(),
+            flat::FILE_NAME.to_string(),
+            format!("{name}.hnsw.graph"),
+            format!("{name}.hnsw.data"),
+        ] {
+            let (source, target) = (from.join(&file), to.join(&file));
+            if std::fs::hard_link(&source, &target).is_err() {
+                std::fs::copy(&source, &target).map_err(|e| Error::io("copy", &source, e))?;
+            }
+        }
+        self.write_tombstones(to)
+    }
+
+    fn write_tombstones(&self, dir: &Path) -> Result<()> {
+        let tomb_path = dir.join(TOMBSTONES_FILE);
+        let tombs = serde_json::to_string(&self.tombstones).map_err(|e| Error::Vector {
+            path: tomb_path.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(&tomb_path, tombs).map_err(|e| Error::io("write", &tomb_path, e))
     }
 
     /// The graph files in `dir` that are not the dump `graph.name` names: earlier versions
@@ -867,8 +1003,10 @@ mod tests {
         for doc in v.chunks(3) {
             builder.insert(doc.to_vec());
         }
-        let (streamed, seconds) = builder.finish().unwrap();
-        assert!(seconds > 0.0);
+        let built = builder.finish().unwrap();
+        assert!(built.insert_seconds > 0.0);
+        assert_eq!(built.inserted, 1500);
+        let streamed = built.index.unwrap();
         assert_eq!(streamed.len(), 1500);
         let at_once = VectorIndex::build(16, &v);
         let queries = crate::index::test_vectors::unit_vectors(99, 100, 16);
@@ -902,10 +1040,51 @@ mod tests {
         let second = vectors(100, 50);
         builder.insert(second.clone());
         builder.insert(Vec::new());
-        let (idx, _) = builder.finish().unwrap();
+        let idx = builder.finish().unwrap().index.unwrap();
         assert_eq!(idx.graph_len(), 150);
         assert_eq!(idx.search(&second[7].1, 1)[0].chunk_id, ChunkId(107));
         assert_eq!(idx.search(&first[7].1, 1)[0].chunk_id, ChunkId(7));
+    }
+
+    #[test]
+    fn a_builder_loading_on_demand_loads_only_when_vectors_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = vectors(0, 100);
+        VectorIndex::build(8, &first).dump(dir.path()).unwrap();
+        let idle = GraphBuilder::start_from(dir.path(), 8, false, dir.path()).unwrap();
+        let built = idle.finish().unwrap();
+        assert!(built.index.is_none());
+        assert_eq!((built.inserted, built.load_seconds), (0, 0.0));
+
+        let busy = GraphBuilder::start_from(dir.path(), 8, false, dir.path()).unwrap();
+        let second = vectors(100, 30);
+        busy.insert(second.clone());
+        let built = busy.finish().unwrap();
+        assert!(built.load_seconds > 0.0);
+        assert_eq!(built.inserted, 30);
+        let idx = built.index.unwrap();
+        assert_eq!(idx.graph_len(), 130);
+        assert_eq!(idx.search(&second[3].1, 1)[0].chunk_id, ChunkId(103));
+
+        let eager = GraphBuilder::start_from(dir.path(), 8, true, dir.path()).unwrap();
+        let built = eager.finish().unwrap();
+        assert_eq!(built.inserted, 0);
+        assert_eq!(built.index.unwrap().graph_len(), 100);
+    }
+
+    #[test]
+    fn a_graph_that_cannot_load_is_reported_by_the_builder_that_loads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        VectorIndex::build(8, &vectors(0, 50))
+            .dump(dir.path())
+            .unwrap();
+        std::fs::write(dir.path().join("graph.hnsw.graph"), b"not a graph").unwrap();
+        let builder = GraphBuilder::start_from(dir.path(), 8, true, dir.path()).unwrap();
+        builder.insert(vectors(50, 5));
+        let Err(e) = builder.finish() else {
+            panic!("a damaged graph loaded");
+        };
+        assert!(e.to_string().contains("cannot load the graph"), "{e}");
     }
 
     #[test]

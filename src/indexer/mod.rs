@@ -209,12 +209,15 @@ pub struct IndexReport {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Timings {
     /// Starting the next generation before the pipeline: copying the catalog, linking the
-    /// keyword index's files, loading the graph.
+    /// keyword index's files.
     pub staging: f64,
     /// Extracting and chunking files (summed over the extraction threads).
     pub extract: f64,
     /// The encoder embedding chunks (`encoder_seconds`).
     pub embed: f64,
+    /// Loading the current graph to add vectors to it, on the graph builder's thread during
+    /// staging and the pipeline (0 when the run added no vector).
+    pub graph_load: f64,
     /// Inserting vectors into the graph, mostly while the encoder runs.
     pub graph_insert: f64,
     /// Wall time of the extract-chunk-embed pipeline, from the first file to the last
@@ -226,7 +229,8 @@ pub struct Timings {
     pub commit_keyword: f64,
     /// Waiting for the graph builder's last insertions (and any rebuild or compaction).
     pub commit_graph: f64,
-    /// Writing the graph and its flat search file.
+    /// Writing the graph and its flat search file (linking the current graph's files when
+    /// the run added no vector).
     pub commit_dump: f64,
     /// Flushing the catalog, writing the manifest, publishing the generation.
     pub commit_publish: f64,
@@ -473,6 +477,9 @@ fn build(
             txn.set_keyword_threads(cores / 4);
         }
         txn.set_exact_graph(opts.exact_graph);
+        // Files to read may add vectors: the graph loads beside the run. Removals alone
+        // leave it as it is.
+        txn.set_expect_vectors(!plan.to_read.is_empty());
         txn.stage(how, &stage)?;
         for rel in &plan.unreadable_done {
             txn.forget_unreadable(rel)?;
@@ -510,6 +517,7 @@ fn build(
     let t = committed.timings;
     report.timings.staging = t.staging;
     report.timings.graph_insert = t.graph_insert;
+    report.timings.graph_load = t.graph_load;
     report.timings.commit_keyword = t.keyword;
     report.timings.commit_graph = t.graph;
     report.timings.commit_dump = t.dump;

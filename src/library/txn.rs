@@ -3,11 +3,13 @@
 //!
 //! [`Library::begin`](super::Library::begin) takes the writer's lock and recovers;
 //! [`Transaction::stage`] starts the next generation in `staging/` (from the current one: its
-//! catalog copied, its keyword index's files linked, its graph loaded; or empty);
+//! catalog copied, its keyword index's files linked, its graph loading on the builder's
+//! thread; or empty);
 //! [`add_document`](Transaction::add_document),
 //! [`remove_document`](Transaction::remove_document) and [`touch`](Transaction::touch) change
 //! it; [`commit`](Transaction::commit) commits the keyword index, updates or rebuilds the
-//! graph, dumps it, writes the manifest last and publishes the generation. A transaction
+//! graph, dumps it (or links the current graph's files when no vector was added), writes the
+//! manifest last and publishes the generation. A transaction
 //! dropped uncommitted leaves `staging/` behind, which the next one keeps as `resume/` for
 //! its vectors.
 //!
@@ -50,13 +52,16 @@ pub enum Staging {
 /// and each part of the commit, in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct CommitTimings {
-    /// Starting the next generation, before any document was added: copying the catalog,
-    /// linking the keyword index's files and loading the graph (or, for a repair,
-    /// rebuilding the keyword index).
+    /// Starting the next generation, before any document was added: copying the catalog and
+    /// linking the keyword index's files (or, for a repair, rebuilding the keyword index).
     pub staging: f64,
     /// Inserting vectors into the graph, on the builder's thread while documents were added
     /// (so it overlaps the encoder) and at commit.
     pub graph_insert: f64,
+    /// Loading the current graph to add vectors to it, on the builder's thread while the
+    /// catalog was copied and documents were added (0 when no vector was added: its files
+    /// were linked into the next generation).
+    pub graph_load: f64,
     /// Committing the keyword index.
     pub keyword: f64,
     /// Waiting for the graph builder to insert the last vectors, plus any rebuild or
@@ -168,6 +173,11 @@ pub struct Transaction {
     unreadable: BTreeMap<PathBuf, UnreadableFile>,
     /// Seconds [`stage`](Self::stage) took.
     staging_seconds: f64,
+    /// Whether the run is expected to add vectors: the current graph is then loaded as soon
+    /// as staging starts, beside the rest of the run, else only when a vector comes.
+    expect_vectors: bool,
+    /// Dump the graph anew even when no vector was added (a repair of its files).
+    rewrite_graph: bool,
 }
 
 /// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
@@ -197,7 +207,6 @@ pub(crate) fn stored_chunk(
     }
 }
 
-/// Copies a generation's parts (not its readers' lock).
 /// Adds every chunk of `catalog` to `keyword` (uncommitted).
 fn add_catalog_chunks(catalog: &Catalog, keyword: &mut KeywordWriter) -> Result<()> {
     for (doc_id, doc) in catalog.documents()? {
@@ -213,7 +222,9 @@ fn add_catalog_chunks(catalog: &Catalog, keyword: &mut KeywordWriter) -> Result<
 /// The parts of the current generation a [`Staging::Copy`] changes in place: the catalog
 /// (sled writes its files in place: copied) and the keyword index (tantivy never writes a
 /// file it has written before: linked, see [`link_tree`]). The graph is not copied: it is
-/// loaded from the current generation and dumped whole into the next one at commit.
+/// loaded from the current generation and dumped whole into the next one at commit, or,
+/// when the run adds no vector, linked as it is
+/// ([`VectorIndex::dump_as_linked`]).
 fn copy_generation(from: &GenerationPaths, to: &GenerationPaths) -> Result<()> {
     copy_tree(&from.catalog(), &to.catalog())?;
     link_tree(&from.keyword(), &to.keyword())
@@ -243,7 +254,23 @@ impl Transaction {
             generation_floor: 0,
             unreadable: BTreeMap::new(),
             staging_seconds: 0.0,
+            expect_vectors: true,
+            rewrite_graph: false,
         }
+    }
+
+    /// Says whether the run will add vectors (whether it has files to read; the default is
+    /// yes). With no, the current graph is loaded only if a vector comes after all; a run
+    /// that adds none (files removed or touched) links the current graph's files into the
+    /// next generation instead of loading and dumping it. Either way the outcome is the same.
+    pub fn set_expect_vectors(&mut self, expect: bool) {
+        self.expect_vectors = expect;
+    }
+
+    /// Dumps the graph anew at commit even when no vector was added: a repair of its files
+    /// (a stale flat search file, earlier dumps, points no search reaches).
+    pub fn rewrite_graph(&mut self) {
+        self.rewrite_graph = true;
     }
 
     /// Sends the search arms to `remote` instead of the local keyword index and graph; the
@@ -458,6 +485,18 @@ impl Transaction {
         }
         let staged = match (how, base) {
             (Staging::Copy, Some((from, _))) => {
+                // An exact graph is built at commit, from the catalog; else the current
+                // graph loads on the builder's thread while the catalog is copied.
+                let graph = if self.exact_graph {
+                    None
+                } else {
+                    Some(GraphBuilder::start_from(
+                        &from.vectors(),
+                        dim,
+                        self.expect_vectors || self.rewrite_graph,
+                        &paths.vectors(),
+                    )?)
+                };
                 stage("copying the index");
                 copy_generation(from, &paths).map_err(|e| match e {
                     Error::Io { source, .. } => not_writable(source),
@@ -480,15 +519,7 @@ impl Transaction {
                 Staged {
                     catalog,
                     keyword: Some(keyword.writer(threads)?),
-                    // An exact graph is built at commit, from the catalog.
-                    graph: if self.exact_graph {
-                        None
-                    } else {
-                        Some(GraphBuilder::start(
-                            VectorIndex::open(&from.vectors(), dim)?,
-                            &paths.vectors(),
-                        )?)
-                    },
+                    graph,
                     removed: Vec::new(),
                     remote: None,
                     rebuild_graph: false,
@@ -713,6 +744,8 @@ impl Transaction {
         timings.keyword = lap();
         let dim = self.settings.model.dim;
         let mut vectors = VectorIndex::empty(dim);
+        // No vector added to the current graph: its files serve the next generation.
+        let mut unchanged = false;
         if let Some(remote) = &mut s.remote {
             stage(&format!(
                 "sending the last chunks to {}",
@@ -723,9 +756,30 @@ impl Transaction {
         } else {
             if let Some(graph) = s.graph.take() {
                 stage("finishing the vector graph");
-                let (built, inserting) = graph.finish()?;
-                vectors = built;
-                timings.graph_insert = inserting;
+                let built = graph.finish()?;
+                timings.graph_insert = built.insert_seconds;
+                timings.graph_load = built.load_seconds;
+                let reusable = match &self.base {
+                    Some((from, m)) if built.inserted == 0 && !self.rewrite_graph => {
+                        VectorIndex::open_unchanged(&from.vectors(), dim, m.chunks)?
+                    }
+                    _ => None,
+                };
+                vectors = match (reusable, built.index, &self.base) {
+                    (Some(current), _, _) => {
+                        unchanged = true;
+                        current
+                    }
+                    (None, Some(index), _) => index,
+                    (None, None, Some((from, _))) => {
+                        // Not reusable as it is: loaded, to be dumped anew.
+                        let started = Instant::now();
+                        let index = VectorIndex::open(&from.vectors(), dim)?;
+                        timings.graph_load += started.elapsed().as_secs_f64();
+                        index
+                    }
+                    (None, None, None) => VectorIndex::empty(dim),
+                };
             }
             vectors.remove(std::mem::take(&mut s.removed));
             if self.exact_graph {
@@ -750,8 +804,16 @@ impl Transaction {
         }
         timings.graph = lap();
         if s.remote.is_none() {
-            stage("writing the vector graph");
-            vectors.dump(&s.paths.vectors())?;
+            match &self.base {
+                // A compaction or rebuild set `rebuild_graph`: its graph is new.
+                Some((from, _)) if unchanged && !s.rebuild_graph => {
+                    vectors.dump_as_linked(&from.vectors(), &s.paths.vectors())?;
+                }
+                _ => {
+                    stage("writing the vector graph");
+                    vectors.dump(&s.paths.vectors())?;
+                }
+            }
         }
         timings.dump = lap();
         s.catalog.flush()?;
@@ -1071,6 +1133,134 @@ mod tests {
             );
             assert!(every_vector_finds_itself(&library));
         }
+    }
+
+    /// The identity (device and inode) of file `file` of the current generation's graph.
+    #[cfg(unix)]
+    fn graph_file(library: &Library, file: &str) -> (u64, u64) {
+        graph_file_in(library.snapshot().unwrap().paths(), file)
+    }
+
+    /// The identity (device and inode) of file `file` of the graph of generation `paths`.
+    #[cfg(unix)]
+    fn graph_file_in(paths: &GenerationPaths, file: &str) -> (u64, u64) {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(paths.vectors().join(file)).unwrap();
+        (m.dev(), m.ino())
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_run_that_adds_no_vector_links_the_current_graph_and_never_finds_what_it_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let added: Vec<(DocId, Vec<f32>)> = (0..40)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                let first = chunks[0].1.clone();
+                (txn.add_document(doc, chunks).unwrap(), first)
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        let dumped = graph_file(&library, "graph.hnsw.data");
+
+        // Removals alone (the indexer says no file is to be read): the graph is never loaded,
+        // its files are the current generation's, and the removed chunks are tombstones.
+        let pinned = library.snapshot().unwrap();
+        let before = files_in(pinned.paths().dir());
+        let mut txn = begin(&library);
+        txn.set_expect_vectors(false);
+        txn.remove_document(added[0].0).unwrap();
+        txn.remove_document(added[1].0).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.timings.graph_load, 0.0);
+        assert_eq!((c.tombstones, c.chunks, c.graph_rebuilt), (4, 76, false));
+        for file in ["graph.hnsw.data", "graph.hnsw.graph", "graph.flat"] {
+            assert_eq!(
+                graph_file(&library, file),
+                graph_file_in(pinned.paths(), file),
+                "{file} not linked"
+            );
+        }
+        assert_eq!(graph_file(&library, "graph.hnsw.data"), dumped);
+        assert_eq!(files_in(pinned.paths().dir()), before);
+        drop(pinned);
+        let g = graph(&library);
+        assert!(
+            g.is_flat(),
+            "searches reload the graph instead of mapping its flat file"
+        );
+        assert_eq!((g.len(), g.tombstones()), (76, 4));
+        for (id, v) in &added[..2] {
+            assert!(g.search(v, 10).iter().all(|h| h.chunk_id.0 / 2 != id.0));
+        }
+        assert!(every_vector_finds_itself(&library));
+
+        // A run told to expect vectors, that adds none after all (a file touched): the graph
+        // it loaded is left unused and the files are linked again.
+        let pinned = library.snapshot().unwrap();
+        let mut txn = begin(&library);
+        txn.remove_document(added[2].0).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert!(c.timings.graph_load > 0.0);
+        assert_eq!(
+            graph_file(&library, "graph.flat"),
+            graph_file_in(pinned.paths(), "graph.flat")
+        );
+        assert_eq!(graph(&library).tombstones(), 6);
+        drop(pinned);
+
+        // Told to expect none, a run that adds a document after all loads the graph then,
+        // and writes a graph of its own.
+        let pinned = library.snapshot().unwrap();
+        let before = files_in(pinned.paths().dir());
+        let mut txn = begin(&library);
+        txn.set_expect_vectors(false);
+        let (doc, chunks) = document(500, 500);
+        let new_first = chunks[0].1.clone();
+        let new_id = txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert!(c.timings.graph_load > 0.0);
+        assert_ne!(
+            graph_file(&library, "graph.flat"),
+            graph_file_in(pinned.paths(), "graph.flat")
+        );
+        assert_eq!(files_in(pinned.paths().dir()), before);
+        drop(pinned);
+        let g = graph(&library);
+        assert_eq!((g.len(), g.tombstones()), (76, 6));
+        let nearest = g.search(&new_first, 1)[0].chunk_id;
+        let doc = Catalog::open(&library.snapshot().unwrap().paths().catalog())
+            .unwrap()
+            .document(new_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(nearest, doc.chunks[0]);
+        assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    fn removals_past_the_compaction_threshold_rebuild_the_graph_even_when_nothing_is_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let ids: Vec<DocId> = (0..20)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap()
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        let mut txn = begin(&library);
+        txn.set_expect_vectors(false);
+        for id in &ids[..5] {
+            txn.remove_document(*id).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.tombstones, c.chunks, c.graph_rebuilt), (0, 30, true));
+        assert_eq!(graph(&library).graph_len(), 30);
+        assert!(every_vector_finds_itself(&library));
     }
 
     #[test]
