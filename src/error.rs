@@ -246,6 +246,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A document inside another file (an e-mail's attachment, a mailbox's message) could
+    /// not be taken out of it.
+    #[error(
+        "cannot take {file} out of {}: {reason} (was it changed since it was indexed? \
+         `lexsearch index` reads it again)",
+        .container.display()
+    )]
+    InnerDocument {
+        /// The document, relative to the indexed folder (`mail.eml#a.pdf`).
+        file: String,
+        /// The file that holds it.
+        container: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// The run was cancelled; the index is as it was before it.
     #[error("cancelled; the index is unchanged, and the next run reuses the work done so far")]
     Cancelled,

@@ -896,6 +896,84 @@ fn watch_stops_on_ctrl_c_saying_so_with_success() {
     assert!(Library::at(docs.join(".lexsearch")).exists());
 }
 
+#[test]
+fn ctrl_c_while_eval_indexes_its_set_stops_it_and_the_next_eval_goes_on_from_the_vectors_kept() {
+    // The real model, so that the set is still being embedded when the signal comes.
+    let Some(model) = crate::common::real_model() else {
+        return;
+    };
+    let Some(set) = crate::common::shared("eval/legalbenchrag-dev") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let queries: String = fs::read_to_string(set.join("queries.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""subset": "privacy_qa""#))
+        .take(5)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(dir.path().join("queries.jsonl"), queries).unwrap();
+    let files: String = fs::read_to_string(set.join("docs.tsv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|f| f.starts_with("privacy_qa/"))
+        .map(|f| format!("{f}\n"))
+        .collect();
+    fs::write(dir.path().join("files.txt"), files).unwrap();
+    let index = dir.path().join("index");
+    let eval = || {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"));
+        command
+            .args(["eval", "--mode", "keyword", "--model"])
+            .arg(&model)
+            .arg(dir.path().join("queries.jsonl"))
+            .arg("--docs")
+            .arg(set.join("docs"))
+            .arg("--files")
+            .arg(dir.path().join("files.txt"))
+            .arg("--index")
+            .arg(&index);
+        command
+    };
+    let log = dir.path().join("eval.log");
+    let child = eval()
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let staging = index.join("staging");
+    assert!(wait_for(&|| staging.exists()), "the set was never indexed");
+    assert!(ctrl_c(&child));
+    let out = child.wait_with_output().unwrap();
+    let said = fs::read_to_string(&log).unwrap();
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(said.contains("interrupted"), "{said}");
+    assert!(out.stdout.is_empty(), "an interrupted eval printed results");
+    assert!(!Library::at(&index).exists(), "no half index is visible");
+    let kept = if said.contains("interrupted; the index is unchanged") {
+        0
+    } else {
+        assert!(said.contains("nothing was evaluated"), "{said}");
+        kept_by_interrupted_run(&said)
+    };
+    // The next eval indexes the set, reusing the vectors the first kept, and evaluates it.
+    let out = eval().output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let reused: u64 = said
+        .split(" reused)")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of reused chunks:\n{said}"));
+    eprintln!("the interrupted eval kept {kept} chunks' vectors; the next reused {reused}");
+    assert!(reused >= kept, "kept {kept}, reused {reused}:\n{said}");
+    let tables = String::from_utf8_lossy(&out.stdout);
+    assert!(tables.contains("privacy_qa"), "{tables}");
+}
+
 /// The chunks an interrupted run said it kept the vectors of (none when it stopped before
 /// embedding anything).
 fn kept_by_interrupted_run(stderr: &str) -> u64 {

@@ -340,21 +340,11 @@ fn lexsearch_alone_inside_an_indexed_folder_opens_the_tui() {
     assert_restored(&tmux, &screen);
 }
 
-#[test]
-fn enter_on_a_pdf_hit_opens_the_pdf_viewer_at_its_page_beside_the_tui() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    std::fs::create_dir(&docs).unwrap();
-    std::fs::write(docs.join("lease.pdf"), crate::formats::lease_pdf()).unwrap();
-    index_folder(&model, &docs);
-    let Some(tmux) = Tmux::start("pdf", &docs, 110, 30) else {
-        return;
-    };
-    // No window can open here: a script in the viewer's place writes down how it was called.
-    let opened = dir.path().join("opened");
-    let viewer = dir.path().join("viewer");
+/// A script in the PDF viewer's place (no window can open here) that writes down how it was
+/// called, in the file returned beside it.
+fn recording_viewer(dir: &Path) -> (PathBuf, PathBuf) {
+    let opened = dir.join("opened");
+    let viewer = dir.join("viewer");
     std::fs::write(
         &viewer,
         format!(
@@ -364,14 +354,24 @@ fn enter_on_a_pdf_hit_opens_the_pdf_viewer_at_its_page_beside_the_tui() {
     )
     .unwrap();
     std::fs::set_permissions(&viewer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (viewer, opened)
+}
+
+/// Runs the TUI in `docs` with `viewer` for PDFs, searches `query` by keyword, opens the first
+/// hit once `hit` shows, and returns how the viewer was called once the TUI said it opened
+/// the file at page `page`; quits the TUI.
+fn open_first_hit(docs: &Path, viewer: &Path, opened: &Path, query: &str, hit: &str) -> String {
+    let Some(tmux) = Tmux::start("pdf", docs, 110, 30) else {
+        return String::new();
+    };
     tmux.run(&format!(
         "LEXSEARCH_PDF_VIEWER='{} -p {{page}} {{file}}' '{}' tui --mode keyword; echo EXIT=$?",
         viewer.display(),
         binary().display()
     ));
     tmux.wait_for(" chunks");
-    tmux.type_text("escrow agent");
-    tmux.wait_for("lease.pdf");
+    tmux.type_text(query);
+    tmux.wait_for(hit);
     tmux.press("Enter");
     tmux.wait_for("Enter open");
     tmux.press("Enter");
@@ -384,12 +384,65 @@ fn enter_on_a_pdf_hit_opens_the_pdf_viewer_at_its_page_beside_the_tui() {
     while !opened.exists() && start.elapsed() < PATIENCE {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let docs = std::fs::canonicalize(&docs).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&opened).unwrap().trim(),
-        format!("-p 3 {}", docs.join("lease.pdf").display())
-    );
+    let called = std::fs::read_to_string(opened).unwrap().trim().to_string();
     tmux.press("Escape");
     let screen = tmux.wait_for("EXIT=0");
     assert_restored(&tmux, &screen);
+    called
+}
+
+#[test]
+fn enter_on_a_pdf_hit_opens_the_pdf_viewer_at_its_page_beside_the_tui() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("lease.pdf"), crate::formats::lease_pdf()).unwrap();
+    index_folder(&model, &docs);
+    let (viewer, opened) = recording_viewer(dir.path());
+    let called = open_first_hit(&docs, &viewer, &opened, "escrow agent", "lease.pdf");
+    if called.is_empty() {
+        return;
+    }
+    let docs = std::fs::canonicalize(&docs).unwrap();
+    assert_eq!(called, format!("-p 3 {}", docs.join("lease.pdf").display()));
+}
+
+#[test]
+fn enter_on_an_attachment_opens_a_private_copy_taken_out_of_its_e_mail_at_its_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let lease = crate::formats::lease_pdf();
+    let mail = crate::common::fixtures::eml(
+        &[("From", "ann@firm.example"), ("Subject", "Signed lease")],
+        "text/plain",
+        "The signed lease is attached.",
+        &[("lease.pdf", "application/pdf", lease.clone())],
+    );
+    std::fs::write(docs.join("thread.eml"), mail).unwrap();
+    index_folder(&model, &docs);
+    let (viewer, opened) = recording_viewer(dir.path());
+    let called = open_first_hit(
+        &docs,
+        &viewer,
+        &opened,
+        "escrow agent",
+        "thread.eml#lease.pdf",
+    );
+    if called.is_empty() {
+        return;
+    }
+    // The viewer gets a copy in the index folder, under the attachment's own name.
+    let copy = PathBuf::from(called.strip_prefix("-p 3 ").expect(&called));
+    let index = std::fs::canonicalize(docs.join(".lexsearch")).unwrap();
+    assert!(copy.starts_with(index.join("opened")), "{called}");
+    assert_eq!(copy.file_name().unwrap(), "lease.pdf");
+    assert_eq!(std::fs::read(&copy).unwrap(), lease);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -245,11 +245,25 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<super::Outcome> {
                 .unwrap_or_else(|| index_dir.display().to_string())
         );
     }
-    let progress = super::output::IndexProgress::new(
+    let mut progress = super::output::IndexProgress::new(
         !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     );
-    let report = build_index(&opts, &embedder, &progress)?;
+    // Ctrl-C while the set is indexed keeps the vectors computed so far, as `index` does.
+    progress.stop_on_interrupt()?;
+    let report = match build_index(&opts, &embedder, &progress) {
+        Err(crate::Error::Cancelled) => {
+            progress.finish();
+            eprintln!(
+                "interrupted while indexing the set: nothing was evaluated; the vectors of the \
+                 {} chunks done so far are kept, and the next `lexsearch eval` goes on from them",
+                progress.chunks()
+            );
+            return Ok(super::Outcome::Interrupted);
+        }
+        r => r?,
+    };
     progress.finish();
+    progress.indexing_over();
     if !args.json {
         eprintln!(
             "{} documents, {} chunks ({} embedded, {} reused) in {:.1} s",

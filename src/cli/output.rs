@@ -30,6 +30,8 @@ pub(super) struct IndexProgress {
     reading_since: std::sync::OnceLock<Instant>,
     /// Whether files are being read and embedded (set by [`Progress::started`]).
     embedding: Arc<AtomicBool>,
+    /// Whether the index run is over ([`indexing_over`](Self::indexing_over)).
+    committed: Arc<AtomicBool>,
     interrupt: Option<Interrupt>,
     /// Where a line of progress goes every so often when there is no bar (stderr written to
     /// a log), how often, and when the last one went.
@@ -65,6 +67,7 @@ impl IndexProgress {
             embedded: std::sync::atomic::AtomicUsize::new(0),
             reading_since: std::sync::OnceLock::new(),
             embedding: Arc::default(),
+            committed: Arc::default(),
             interrupt: None,
             log: None,
         }
@@ -111,7 +114,12 @@ impl IndexProgress {
     pub(super) fn stop_on_interrupt(&mut self) -> std::io::Result<()> {
         let bar = self.bar.clone();
         let embedding = Arc::clone(&self.embedding);
+        let committed = Arc::clone(&self.committed);
         let interrupt = Interrupt::catch(move || {
+            if committed.load(Ordering::SeqCst) {
+                bar.suspend(|| eprintln!("interrupted"));
+                std::process::exit(i32::from(INTERRUPTED));
+            }
             if !embedding.load(Ordering::SeqCst) {
                 bar.suspend(|| eprintln!("interrupted; the index is unchanged"));
                 std::process::exit(i32::from(INTERRUPTED));
@@ -158,6 +166,12 @@ impl IndexProgress {
 
     pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+
+    /// Says the index run is over (committed or failed): a Ctrl-C from now on, while the
+    /// command goes on with other work (`eval`'s queries), ends the process at once.
+    pub(super) fn indexing_over(&self) {
+        self.committed.store(true, Ordering::SeqCst);
     }
 }
 

@@ -217,18 +217,7 @@ fn extract_into(
         return;
     }
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
-    // mail-parser and cfb are third-party parsers: isolated like PDF and DOCX.
-    let parsed = match run_isolated(limits.timeout, move || {
-        if kind == FileKind::Msg {
-            msg::parse_msg(&bytes)
-        } else {
-            mail::parse_mail(&bytes)
-        }
-    }) {
-        Ok(r) => r,
-        Err(i) => Err(isolation_error(i, kind)),
-    };
-    let m = match parsed.and_then(|m| mail_text(&m).map(|t| (m, t))) {
+    let m = match parse_message(bytes, kind, limits).and_then(|m| mail_text(&m).map(|t| (m, t))) {
         Ok(x) => x,
         Err(e) => {
             out.push(Document {
@@ -243,20 +232,7 @@ fn extract_into(
         file: file.clone(),
         result: finish(text, content_hash),
     });
-    let mut used = std::collections::HashSet::new();
-    for (name, data) in m.attachments {
-        let Some(kind) = FileKind::from_path(std::path::Path::new(&name)) else {
-            continue;
-        };
-        if matches!(kind, FileKind::Eml | FileKind::Msg) && depth + 1 >= MAX_MAIL_DEPTH {
-            continue;
-        }
-        let mut unique = name.clone();
-        let mut n = 1;
-        while !used.insert(unique.clone()) {
-            n += 1;
-            unique = format!("{n}-{name}");
-        }
+    for (unique, kind, data) in attached_documents(m.attachments, depth) {
         let first = extract_inner(&file, &unique, kind, data, limits, depth, out);
         // An attachment carries the headers of the message it came with (a nested e-mail
         // keeps its own).
@@ -269,6 +245,87 @@ fn extract_into(
             attached.mail = Some(m.info.clone());
         }
     }
+}
+
+/// An e-mail (`.eml`) or Outlook message (`.msg`), parsed on an isolated thread: mail-parser
+/// and cfb are third-party parsers, isolated like PDF and DOCX.
+fn parse_message(
+    bytes: Vec<u8>,
+    kind: FileKind,
+    limits: &ExtractLimits,
+) -> Result<Mail, ExtractError> {
+    match run_isolated(limits.timeout, move || {
+        if kind == FileKind::Msg {
+            msg::parse_msg(&bytes)
+        } else {
+            mail::parse_mail(&bytes)
+        }
+    }) {
+        Ok(r) => r,
+        Err(i) => Err(isolation_error(i, kind)),
+    }
+}
+
+/// The attachments of a message at `depth` that become documents of their own, each with
+/// the name it has after `#` (a second `a.pdf` is `2-a.pdf`), its kind and its bytes:
+/// attachments of no supported kind, and e-mails nested [`MAX_MAIL_DEPTH`] deep, are left
+/// out.
+fn attached_documents(
+    attachments: Vec<(String, Vec<u8>)>,
+    depth: usize,
+) -> Vec<(String, FileKind, Vec<u8>)> {
+    let mut used = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (name, data) in attachments {
+        let Some(kind) = FileKind::from_path(std::path::Path::new(&name)) else {
+            continue;
+        };
+        if matches!(kind, FileKind::Eml | FileKind::Msg) && depth + 1 >= MAX_MAIL_DEPTH {
+            continue;
+        }
+        let mut unique = name.clone();
+        let mut n = 1;
+        while !used.insert(unique.clone()) {
+            n += 1;
+            unique = format!("{n}-{name}");
+        }
+        out.push((unique, kind, data));
+    }
+    out
+}
+
+/// The bytes of the document `inner` inside `file`, named as [`extract_file`] names it: an
+/// e-mail's attachment (`a.pdf`), a mailbox's message (`0003.eml`), or deeper
+/// (`0003.eml#a.pdf`). What opening such a document opens.
+pub fn inner_bytes(
+    file: &SourceFile,
+    inner: &str,
+    limits: &ExtractLimits,
+) -> Result<Vec<u8>, ExtractError> {
+    let mut bytes = read_limited(file, limits.max_bytes)?;
+    let mut kind = file.kind;
+    for (depth, name) in inner.split('#').enumerate() {
+        let parts = match kind {
+            FileKind::Mbox => {
+                let messages = mail::split_mbox(&bytes)?;
+                let count = messages.len();
+                messages
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, m)| (mail::mbox_message_name(i + 1, count), FileKind::Eml, m))
+                    .collect()
+            }
+            FileKind::Eml | FileKind::Msg => {
+                attached_documents(parse_message(bytes, kind, limits)?.attachments, depth)
+            }
+            _ => Vec::new(),
+        };
+        (_, kind, bytes) = parts
+            .into_iter()
+            .find(|(n, _, _)| n == name)
+            .ok_or_else(|| ExtractError::Read(format!("it holds no document named {name}")))?;
+    }
+    Ok(bytes)
 }
 
 /// A mailbox: its own document (the list of its messages, read as `show` reads it), then
@@ -720,6 +777,66 @@ mod tests {
                 assert!(reason.contains("panic: MediaBox"), "{reason}");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_attachment_or_a_mailbox_message_is_taken_out_byte_for_byte_under_its_indexed_name() {
+        use crate::ingest::fixtures::{eml, lines, mbox, pdf};
+        let dir = tempfile::tempdir().unwrap();
+        let lease = pdf(&[lines(&["Rent is due monthly."])]);
+        let notes = b"Second notes.".to_vec();
+        let with = |subject: &str, attachments: &[(&str, &str, Vec<u8>)]| {
+            eml(
+                &[("From", "ann@firm.example"), ("Subject", subject)],
+                "text/plain",
+                "See attached.",
+                attachments,
+            )
+        };
+        let first = with(
+            "Lease",
+            &[
+                ("lease.pdf", "application/pdf", lease.clone()),
+                ("photo.jpg", "image/jpeg", vec![0xFF, 0xD8, 0xFF]),
+                ("notes.txt", "text/plain", b"First notes.".to_vec()),
+                ("notes.txt", "text/plain", notes.clone()),
+            ],
+        );
+        let second = with("Notes", &[]);
+        let limits = ExtractLimits::default();
+        let mail = source(dir.path(), "mail.eml", &first);
+        // The names are those the index gave the documents.
+        let names: Vec<String> = extract_file(&mail, &limits)
+            .iter()
+            .map(|d| d.file.rel.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "mail.eml",
+                "mail.eml#lease.pdf",
+                "mail.eml#notes.txt",
+                "mail.eml#2-notes.txt"
+            ]
+        );
+        assert_eq!(inner_bytes(&mail, "lease.pdf", &limits).unwrap(), lease);
+        assert_eq!(inner_bytes(&mail, "2-notes.txt", &limits).unwrap(), notes);
+        let box_file = source(dir.path(), "inbox.mbox", &mbox(&[second, first]));
+        assert_eq!(
+            inner_bytes(&box_file, "0002.eml#lease.pdf", &limits).unwrap(),
+            lease
+        );
+        let message = inner_bytes(&box_file, "0001.eml", &limits).unwrap();
+        assert!(String::from_utf8_lossy(&message).contains("Subject: Notes"));
+        for missing in ["photo.jpg", "0003.eml", "0002.eml#deed.pdf"] {
+            let file = if missing.contains(".eml") {
+                &box_file
+            } else {
+                &mail
+            };
+            let e = inner_bytes(file, missing, &limits).unwrap_err();
+            assert!(e.to_string().contains("holds no document named"), "{e}");
         }
     }
 

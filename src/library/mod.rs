@@ -13,6 +13,8 @@
 //!   staging/                  the next generation, while a writer runs
 //!   resume/                   what an interrupted writer left; its vectors are reused
 //!   trash/                    old generations being deleted
+//!   ocr/                      text of scanned pages read by OCR, kept across generations
+//!   opened/                   copies of attachments opened from the TUI, for a day
 //!   write.lock                OS lock held by the one writer (its pid inside, for messages)
 //!   writer.active             locked by the writer for its life, so `status` can ask
 //! ```
@@ -53,6 +55,52 @@ const RESUME_DIR: &str = "resume";
 const TRASH_DIR: &str = "trash";
 const WRITE_LOCK: &str = "write.lock";
 const WRITER_ACTIVE: &str = "writer.active";
+/// The folder of [`Library::copy_to_open`]'s copies, in the index folder.
+const OPENED: &str = "opened";
+/// How long a copy taken out for a viewer is kept: the viewer has opened it long before.
+const OPENED_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Removes what `dir` holds that was last changed longer than `age` ago (nothing when `dir`
+/// is not there; what cannot be removed stays, for the next time).
+fn remove_older_than(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if old {
+            let _ = fs::remove_dir_all(entry.path()).or_else(|_| fs::remove_file(entry.path()));
+        }
+    }
+}
+
+/// Creates `dir` if needed, readable by its owner alone (on Unix).
+fn private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| Error::io("create", dir, e))
+}
+
+/// Writes `bytes` to a new `path`, readable by its owner alone (on Unix).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io("write", path, e))
+}
+
 const OCR_CACHE: &str = "ocr";
 /// Written into `staging/` when it is started: the fingerprint of the model its vectors come
 /// from, so a later run reuses them only for the same model.
@@ -296,6 +344,60 @@ impl Library {
     /// and inside the index so that deleting the index deletes it.
     pub fn ocr_cache(&self) -> PathBuf {
         self.dir.join(OCR_CACHE)
+    }
+
+    /// A file a viewer can open for the indexed document `file` of the folder `root`: the file
+    /// itself, or, for a document inside another (an e-mail's attachment `mail.eml#a.pdf`, a
+    /// mailbox's message `inbox.mbox#0003.eml`), a copy of it taken out of its container
+    /// into the index's `opened/` folder (readable by its owner alone; copies older than a
+    /// day are removed here), under its own name so that the viewer knows its kind.
+    pub fn copy_to_open(&self, root: &Path, file: &str) -> Result<PathBuf> {
+        let Some(outer) = crate::ingest::containers_of(Path::new(file)).next() else {
+            return Ok(root.join(file));
+        };
+        let opened = self.dir.join(OPENED);
+        remove_older_than(&opened, OPENED_KEPT);
+        let outer_name = outer.to_string_lossy().into_owned();
+        let inner = file
+            .get(outer_name.len() + 1..)
+            .unwrap_or_default()
+            .to_string();
+        let container = root.join(&outer);
+        let failed = |reason: String| Error::InnerDocument {
+            file: file.to_string(),
+            container: container.clone(),
+            reason,
+        };
+        let kind = crate::ingest::walk::FileKind::from_path(&outer)
+            .ok_or_else(|| failed("not an e-mail or mailbox".into()))?;
+        let size = fs::metadata(&container)
+            .map_err(|e| failed(e.to_string()))?
+            .len();
+        let source = crate::ingest::walk::SourceFile {
+            path: container.clone(),
+            rel: outer.clone(),
+            kind,
+            size,
+            mtime_ns: 0,
+        };
+        // It was indexed, so whatever size limit it was indexed under, it is read whole.
+        let limits = crate::ingest::extract::ExtractLimits {
+            max_bytes: size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES),
+            ..crate::ingest::extract::ExtractLimits::default()
+        };
+        let bytes = crate::ingest::extract::inner_bytes(&source, &inner, &limits)
+            .map_err(|e| failed(e.to_string()))?;
+        // One folder per document, so that two attachments of one name do not meet.
+        let folder = opened.join(&blake3::hash(file.as_bytes()).to_hex()[..16]);
+        private_dir(&opened)?;
+        private_dir(&folder)?;
+        let name = inner.rsplit('#').next().unwrap_or(&inner);
+        let path = folder.join(name);
+        // Written beside and renamed, so that a viewer never reads half a copy.
+        let partial = folder.join(format!(".{name}.partial"));
+        write_private(&partial, &bytes)?;
+        fs::rename(&partial, &path).map_err(|e| Error::io("rename", &partial, e))?;
+        Ok(path)
     }
 
     /// Paths the walk must never index: the index folder, and the folders an index of
@@ -793,6 +895,64 @@ mod tests {
 
     fn model(fingerprint: &str) -> ModelInfo {
         ModelInfo::tiny(fingerprint, 4)
+    }
+
+    #[test]
+    fn an_attachment_is_opened_from_a_private_copy_in_the_index_and_old_copies_go() {
+        use crate::ingest::fixtures::{eml, lines, pdf};
+        let root = tempfile::tempdir().unwrap();
+        let lease = pdf(&[lines(&["Rent is due monthly."])]);
+        let mail = eml(
+            &[("From", "ann@firm.example"), ("Subject", "Lease")],
+            "text/plain",
+            "Attached.",
+            &[("lease.pdf", "application/pdf", lease.clone())],
+        );
+        std::fs::create_dir(root.path().join("mail")).unwrap();
+        std::fs::write(root.path().join("mail/thread.eml"), &mail).unwrap();
+        let library = Library::at(root.path().join(".lexsearch"));
+        // A file of the folder is opened where it is.
+        assert_eq!(
+            library
+                .copy_to_open(root.path(), "mail/thread.eml")
+                .unwrap(),
+            root.path().join("mail/thread.eml")
+        );
+        let copy = library
+            .copy_to_open(root.path(), "mail/thread.eml#lease.pdf")
+            .unwrap();
+        assert_eq!(copy.file_name().unwrap(), "lease.pdf");
+        assert!(copy.starts_with(library.dir().join(OPENED)));
+        assert_eq!(std::fs::read(&copy).unwrap(), lease);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&copy), 0o600);
+            assert_eq!(mode(copy.parent().unwrap()), 0o700);
+            assert_eq!(mode(&library.dir().join(OPENED)), 0o700);
+        }
+        // Opened again: the same copy, written anew.
+        let again = library
+            .copy_to_open(root.path(), "mail/thread.eml#lease.pdf")
+            .unwrap();
+        assert_eq!(again, copy);
+        // A copy older than a day goes when the next one is taken.
+        let stale = std::fs::File::open(copy.parent().unwrap()).unwrap();
+        stale
+            .set_modified(std::time::SystemTime::now() - OPENED_KEPT * 2)
+            .unwrap();
+        let e = library
+            .copy_to_open(root.path(), "mail/thread.eml#deed.pdf")
+            .unwrap_err()
+            .to_string();
+        assert!(!copy.exists());
+        assert!(
+            e.contains("cannot take mail/thread.eml#deed.pdf out of")
+                && e.contains("holds no document named deed.pdf")
+                && e.contains("`lexsearch index` reads it again"),
+            "{e}"
+        );
     }
 
     /// Adds a one-chunk document `rel` in a new generation.

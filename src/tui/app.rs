@@ -4,6 +4,7 @@
 //! comes back from `update` as an [`Effect`] for the event loop to carry out, and the outcome
 //! comes back in as another [`Action`].
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -37,6 +38,10 @@ pub struct IndexInfo {
     pub chunks: u64,
     /// Files of the folder the index holds nothing of (unreadable, or no text).
     pub not_indexed: usize,
+    /// The indexed folder.
+    pub root: PathBuf,
+    /// The index folder, where an attachment opened is copied to (none for a remote index).
+    pub dir: Option<PathBuf>,
 }
 
 impl IndexInfo {
@@ -52,6 +57,16 @@ impl IndexInfo {
             documents: manifest.documents,
             chunks: manifest.chunks,
             not_indexed: manifest.unreadable.len(),
+            root: manifest.root.clone(),
+            dir: None,
+        }
+    }
+
+    /// These facts, with the local index folder `dir`.
+    pub fn at(self, dir: &Path) -> Self {
+        IndexInfo {
+            dir: Some(dir.to_path_buf()),
+            ..self
         }
     }
 }
@@ -501,7 +516,14 @@ impl App {
                     self.start_search()
                 }
             }
-            Action::Open => self.selected_hit().map(|h| Effect::Open(OpenTarget::of(h))),
+            Action::Open => {
+                let hit = self.selected_hit()?;
+                let mut target = OpenTarget::of(hit);
+                if let Some(info) = &self.index {
+                    target = target.inside(&info.root, info.dir.as_deref(), &hit.file);
+                }
+                Some(Effect::Open(target))
+            }
             Action::MoreLike => {
                 let hit = self.selected_hit()?;
                 let place = format!("{}:{}", hit.file, hit.line);
@@ -749,6 +771,8 @@ pub(super) mod tests {
             documents: 21,
             chunks: 345,
             not_indexed: 0,
+            root: PathBuf::from("/docs"),
+            dir: Some(PathBuf::from("/docs/.lexsearch")),
         }
     }
 
@@ -1033,6 +1057,47 @@ pub(super) mod tests {
         assert_eq!(app.notice(), None, "a key clears information");
         app.update(Action::Quit);
         assert!(!app.is_running());
+    }
+
+    #[test]
+    fn an_attachment_or_a_mailbox_message_is_opened_from_a_copy_taken_out_of_its_file() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "x");
+        let seq = searched(&mut app);
+        results(
+            &mut app,
+            seq,
+            &[
+                "mail/thread.eml#lease.pdf",
+                "inbox.mbox#0003.eml",
+                "notes#1.txt",
+            ],
+        );
+        app.update(Action::FocusResults);
+        let mut opened = Vec::new();
+        for _ in 0..3 {
+            match app.update(Action::Open) {
+                Some(Effect::Open(t)) => opened.push(t.inside),
+                other => panic!("{other:?}"),
+            }
+            app.update(Action::Down);
+        }
+        let inside = |file: &str| {
+            Some(super::super::open::Inside {
+                file: file.into(),
+                root: PathBuf::from("/docs"),
+                index: Some(PathBuf::from("/docs/.lexsearch")),
+            })
+        };
+        // A `#` in a plain file's name is not an attachment.
+        assert_eq!(
+            opened,
+            [
+                inside("mail/thread.eml#lease.pdf"),
+                inside("inbox.mbox#0003.eml"),
+                None
+            ]
+        );
     }
 
     #[test]

@@ -186,7 +186,13 @@ pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()>
             "the TUI needs a terminal; in scripts use `lexsearch search QUERY` (add --json for data)"
         );
     }
-    let info = searcher.as_ref().map(|s| IndexInfo::of(s.manifest()));
+    let info = searcher.as_ref().map(|s| {
+        let info = IndexInfo::of(s.manifest());
+        match s.remote() {
+            None => info.at(s.dir()),
+            Some(_) => info,
+        }
+    });
     let mut app = App::new(info, Theme::from_env())
         .with_mode(settings.mode)
         .with_k(settings.k)
@@ -299,7 +305,10 @@ where
                     let _ = jobs.send(Job { seq, request });
                 }
                 Some(Effect::Open(target)) => {
-                    let note = open_outside(host, &target);
+                    let note = match taken_out(target) {
+                        Ok(target) => open_outside(host, &target),
+                        Err(message) => Action::Notify(Level::Error, message),
+                    };
                     terminal.clear()?;
                     let size = terminal.size()?;
                     app.update(Action::Resize(size.width, size.height));
@@ -319,6 +328,24 @@ where
     Ok(())
 }
 
+/// `target`, or for a document inside another file, `target` at a copy taken out of it.
+fn taken_out(target: OpenTarget) -> Result<OpenTarget, String> {
+    let Some(inside) = &target.inside else {
+        return Ok(target);
+    };
+    let Some(index) = &inside.index else {
+        return Err(format!(
+            "{} is inside another file, and attachments of a remote index are not copied out: \
+             open the e-mail itself",
+            inside.file
+        ));
+    };
+    let path = crate::library::Library::at(index)
+        .copy_to_open(&inside.root, &inside.file)
+        .map_err(|e| e.to_string())?;
+    Ok(OpenTarget { path, ..target })
+}
+
 /// Opens `target` in its viewer (a PDF viewer in a window of its own, at the hit's page;
 /// anything else with the TUI suspended), and says how it went.
 fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
@@ -333,7 +360,7 @@ fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
                 Level::Info,
                 format!(
                     "opened {} with {}{}",
-                    target.path.display(),
+                    target.shown(),
                     opener.program,
                     target
                         .page
@@ -353,7 +380,7 @@ fn open_outside<H: Host>(host: &mut H, target: &OpenTarget) -> Action {
     }
     match host.run_outside(&mut command) {
         Ok(status) if status.success() => {
-            let mut text = format!("opened {} with {}", target.path.display(), opener.program);
+            let mut text = format!("opened {} with {}", target.shown(), opener.program);
             if let Some(page) = target.page {
                 text.push_str(&format!(
                     " (the hit is on p. {page}; set ${} to a viewer such as zathura, evince \

@@ -19,6 +19,22 @@ pub struct OpenTarget {
     pub page: Option<u32>,
     /// 1-based paragraph, for paragraph-numbered documents.
     pub paragraph: Option<u32>,
+    /// Set for a document inside another file, which is opened from a copy taken out of it.
+    pub inside: Option<Inside>,
+}
+
+/// A document inside another file (an e-mail's attachment `mail.eml#a.pdf`, a mailbox's
+/// message `inbox.mbox#0003.eml`): no viewer can open it where it is, so it is opened from a
+/// copy taken out of its file ([`Library::copy_to_open`](crate::library::Library::copy_to_open)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inside {
+    /// The document, relative to the indexed folder.
+    pub file: String,
+    /// The indexed folder.
+    pub root: PathBuf,
+    /// The index folder the copy goes into; none for a remote index, whose copies are not
+    /// taken.
+    pub index: Option<PathBuf>,
 }
 
 impl OpenTarget {
@@ -30,6 +46,34 @@ impl OpenTarget {
             line: hit.cited_line(),
             page: hit.pinpoint.as_ref().and_then(|p| p.page).or(hit.page),
             paragraph: hit.paragraph,
+            inside: None,
+        }
+    }
+
+    /// This target, marked as [`Inside`] another file when `file` (relative to `root`, the
+    /// folder indexed into `index`) is an attachment or a mailbox's message.
+    pub fn inside(self, root: &Path, index: Option<&Path>, file: &str) -> Self {
+        if crate::ingest::containers_of(Path::new(file))
+            .next()
+            .is_none()
+        {
+            return self;
+        }
+        OpenTarget {
+            inside: Some(Inside {
+                file: file.to_string(),
+                root: root.to_path_buf(),
+                index: index.map(Path::to_path_buf),
+            }),
+            ..self
+        }
+    }
+
+    /// The document as messages name it: its path, or for a copy, what it is a copy of.
+    pub fn shown(&self) -> String {
+        match &self.inside {
+            Some(inside) => format!("{} (a copy taken out of it)", inside.file),
+            None => self.path.display().to_string(),
         }
     }
 
@@ -335,6 +379,7 @@ mod tests {
             line,
             page,
             paragraph: None,
+            inside: None,
         }
     }
 
