@@ -477,9 +477,9 @@ fn build(
             txn.set_keyword_threads(cores / 4);
         }
         txn.set_exact_graph(opts.exact_graph);
-        // Files to read may add vectors: the graph loads beside the run. Removals alone
-        // leave it as it is.
-        txn.set_expect_vectors(!plan.to_read.is_empty());
+        // New or resized files will most likely add vectors: the graph loads beside the run.
+        // Removals and touched files alone leave it as it is (it loads if a vector comes).
+        txn.set_expect_vectors(known.expects_vectors(&plan.to_read));
         txn.stage(how, &stage)?;
         for rel in &plan.unreadable_done {
             txn.forget_unreadable(rel)?;

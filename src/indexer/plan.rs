@@ -171,6 +171,16 @@ impl Known {
         plan
     }
 
+    /// Whether reading `to_read` may well add vectors: a new file, one whose size changed,
+    /// or one read again by a newer reader or OCR. A file whose modification time alone
+    /// changed is most often touched (copied again, checked out) with the same text.
+    pub(super) fn expects_vectors(&self, to_read: &[SourceFile]) -> bool {
+        to_read.iter().any(|f| match self.get(&f.rel) {
+            Some((_, rec)) => rec.size != f.size || self.reread_files.contains(&f.rel),
+            None => true,
+        })
+    }
+
     /// Classifies a file that was read and whose content hashes to `content_hash`.
     pub(super) fn classify(&self, file: &SourceFile, content_hash: &str) -> Classified {
         match self.get(&file.rel) {
@@ -251,6 +261,22 @@ mod tests {
         assert_eq!(plan.gone, [DocId(2), DocId(4)]);
         assert!(!plan.is_empty());
         assert!(Known::new(Vec::new()).plan(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn new_resized_or_reread_files_are_expected_to_add_vectors_and_touched_ones_not() {
+        let known = Known::new(vec![
+            (DocId(0), record("a.txt", 10, 1, "ha")),
+            (DocId(1), record("b.txt", 10, 1, "hb")),
+        ]);
+        let expects = |files: Vec<SourceFile>| known.expects_vectors(&known.plan(files).to_read);
+        assert!(!expects(vec![file("a.txt", 10, 2), file("b.txt", 10, 1)]));
+        assert!(!expects(vec![file("b.txt", 10, 1)]));
+        assert!(expects(vec![file("a.txt", 11, 2), file("b.txt", 10, 1)]));
+        assert!(expects(vec![file("a.txt", 10, 2), file("c.txt", 10, 2)]));
+        let rereads = Known::new(vec![(DocId(0), record("a.txt", 10, 1, "ha"))])
+            .with_rereads(|rec| rec.rel == Path::new("a.txt"));
+        assert!(rereads.expects_vectors(&rereads.plan(vec![file("a.txt", 10, 1)]).to_read));
     }
 
     fn unreadable(rel: &str, size: u64, mtime_ns: u64, read_with: &str) -> UnreadableFile {
