@@ -259,8 +259,8 @@ impl Transaction {
         }
     }
 
-    /// Says whether the run will add vectors (whether it has files to read; the default is
-    /// yes). With no, the current graph is loaded only if a vector comes after all; a run
+    /// Says whether the run will most likely add vectors (new or resized files to read; the
+    /// default is yes). With no, the current graph is loaded only if a vector comes after all; a run
     /// that adds none (files removed or touched) links the current graph's files into the
     /// next generation instead of loading and dumping it. Either way the outcome is the same.
     pub fn set_expect_vectors(&mut self, expect: bool) {
