@@ -1922,6 +1922,119 @@ fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_
 }
 
 #[test]
+fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the_next_run() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    let message = |subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
+        fixtures::eml(
+            &[
+                ("From", "Ann Lee <ann@firm.example>"),
+                ("Subject", subject),
+                ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+            ],
+            "text/plain",
+            body,
+            attachments,
+        )
+    };
+    // A Maildir with a Maildir++ folder of sent mail, as Dovecot keeps them.
+    let inbox = docs.join("Mail");
+    for folder in [inbox.clone(), inbox.join(".Sent")] {
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(folder.join(sub)).unwrap();
+        }
+        fs::write(folder.join("dovecot-uidlist"), "3 V1700000000 N2\n").unwrap();
+    }
+    let received = "1583230500.M101P7.mx.firm.example:2,S";
+    fs::write(
+        inbox.join("cur").join(received),
+        message(
+            "Signed addendum",
+            "The addendum is attached.",
+            &[(
+                "addendum.txt",
+                "text/plain",
+                b"ADDENDUM\n\nThe zebracorn clause survives termination.\n".to_vec(),
+            )],
+        ),
+    )
+    .unwrap();
+    let sent = "1583231000.M102P7.mx.firm.example:2,S";
+    fs::write(
+        inbox.join(".Sent/cur").join(sent),
+        message(
+            "Position",
+            "From the tenant's side the quokka provision never applied.",
+            &[],
+        ),
+    )
+    .unwrap();
+    // Half delivered: not read.
+    fs::write(inbox.join("tmp/1583232000.M103P7.mx"), "From: x\r\n").unwrap();
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    assert_eq!(report["files_indexed"], 3, "{report}");
+    let hit = hit_with(&docs, "zebracorn", "zebracorn");
+    assert_eq!(
+        hit["file"].as_str().unwrap(),
+        format!("Mail/cur/{received}#addendum.txt"),
+        "{hit}"
+    );
+    let hit = hit_with(&docs, "quokka provision", "quokka");
+    assert_eq!(
+        hit["file"].as_str().unwrap(),
+        format!("Mail/.Sent/cur/{sent}")
+    );
+    assert!(
+        hit["title"].as_str().unwrap().starts_with("Position"),
+        "{hit}"
+    );
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["show", &format!("Mail/cur/{received}")])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("The addendum is attached."), "{text}");
+    // Nothing changed: the next run keeps everything, attachments included.
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    for field in ["added", "changed", "removed"] {
+        assert_eq!(report[field], 0, "{field}: {report}");
+    }
+    assert_eq!(report["files_indexed"], 3, "{report}");
+    // Replied to: the server renames the file with its new flags. Its text is the same, so
+    // nothing is embedded again.
+    let replied = received.replace(":2,S", ":2,RS");
+    fs::rename(
+        inbox.join("cur").join(received),
+        inbox.join("cur").join(&replied),
+    )
+    .unwrap();
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    assert_eq!(report["chunks_embedded"], 0, "{report}");
+    assert_eq!(report["files_indexed"], 3, "{report}");
+    let hit = hit_with(&docs, "zebracorn", "zebracorn");
+    assert_eq!(
+        hit["file"].as_str().unwrap(),
+        format!("Mail/cur/{replied}#addendum.txt"),
+        "{hit}"
+    );
+}
+
+#[test]
 fn show_reads_an_e_mail_attachment_as_hits_name_it() {
     let (_dir, model, docs) = tiny_model_and_folder();
     let mail = fixtures::eml(

@@ -1844,8 +1844,19 @@ fn in_a_row(field: Field, mut analyzer: TextAnalyzer, item: &str) -> Option<Box<
 }
 
 /// The words of a file's name ("CopAcc_NDA-and-ToP-Mentors_2.0.txt" -> "CopAcc NDA and ToP
-/// Mentors 2.0"): file names often carry the parties and the kind of document.
+/// Mentors 2.0"): file names often carry the parties and the kind of document. A Maildir's
+/// message file is named by a delivery id and its flags, which say nothing of the message:
+/// it has no words, and its attachment (`cur/1700000000.M1P2.host:2,S#lease.pdf`) those of
+/// its own name, so that a message whose flags change keeps its words and its vectors.
 pub fn file_words(path: &str) -> String {
+    if let Some((message, inner)) = path.split_once('#')
+        && crate::ingest::walk::is_maildir_message(std::path::Path::new(message))
+    {
+        return file_words(inner);
+    }
+    if crate::ingest::walk::is_maildir_message(std::path::Path::new(path)) {
+        return String::new();
+    }
     let name = std::path::Path::new(path)
         .file_stem()
         .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned());
@@ -1973,6 +1984,23 @@ mod tests {
         w.commit().unwrap();
         idx.reload().unwrap();
         (dir, idx)
+    }
+
+    #[test]
+    fn a_file_name_gives_its_words_and_a_maildir_message_name_none() {
+        assert_eq!(
+            file_words("deals/CopAcc_NDA-and-ToP-Mentors_2.0.txt"),
+            "CopAcc NDA and ToP Mentors 2.0"
+        );
+        assert_eq!(
+            file_words("mail/thread.eml#lease-draft.pdf"),
+            "thread.eml#lease draft"
+        );
+        assert_eq!(file_words("Mail/cur/1700000000.M1P2.host:2,RS"), "");
+        assert_eq!(
+            file_words("Mail/cur/1700000000.M1P2.host:2,RS#lease-draft.pdf"),
+            "lease draft"
+        );
     }
 
     #[test]

@@ -380,7 +380,11 @@ fn embedding_text(
         return text.to_string();
     }
     let stem = crate::index::keyword::file_words(&file.rel.to_string_lossy());
-    let mut out = format!("{stem}: {title}\n");
+    // A Maildir message's file name has no words: its subject alone says what it is.
+    let mut out = match stem.is_empty() {
+        true => format!("{title}\n"),
+        false => format!("{stem}: {title}\n"),
+    };
     if !crumbs.is_empty() {
         out.push_str(&crumbs.join(" > "));
         out.push('\n');

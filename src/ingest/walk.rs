@@ -1,6 +1,7 @@
 //! Walking a document folder.
 //!
-//! Hidden files and folders (names starting with `.`), the owner files Microsoft Office keeps
+//! Hidden files and folders (names starting with `.`, but for a Maildir's Maildir++ folders
+//! such as `.Sent`), the owner files Microsoft Office keeps
 //! beside an open document (`~$name.docx`), the index's own folder, and whatever the folder's
 //! [`IGNORE_FILE`] names (gitignore syntax) are skipped; symbolic links are followed, and link
 //! loops are reported instead of followed forever.
@@ -29,7 +30,8 @@ pub enum FileKind {
     Pdf,
     /// Word document, Office Open XML (`.docx`; also `.docm`, and templates `.dotx`, `.dotm`).
     Docx,
-    /// E-mail, RFC 822 / MIME (`.eml`); its attachments become documents of their own.
+    /// E-mail, RFC 822 / MIME (`.eml`, and the message files of a Maildir:
+    /// `INBOX/cur/1700000000.M1P2.host:2,S`); its attachments become documents of their own.
     Eml,
     /// OpenDocument text (`.odt`, and templates `.ott`).
     Odt,
@@ -68,9 +70,14 @@ impl FileKind {
         }
     }
 
-    /// The kind for a path's extension (case-insensitive), or `None` if unsupported.
+    /// The kind for a path's extension (case-insensitive), or `None` if unsupported. A
+    /// Maildir's message file, which has none, is an e-mail ([`is_maildir_message`]).
     pub fn from_path(path: &Path) -> Option<Self> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
         match ext.as_str() {
             "txt" | "text" => Some(FileKind::Text),
             "md" | "markdown" => Some(FileKind::Markdown),
@@ -92,7 +99,7 @@ impl FileKind {
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "xltx" | "xltm" | "xlt" | "ots" => {
                 Some(FileKind::Sheet)
             }
-            _ => None,
+            _ => is_maildir_message(path).then_some(FileKind::Eml),
         }
     }
 
@@ -182,6 +189,32 @@ fn ignore_patterns(root: &Path) -> (Gitignore, Vec<Skipped>) {
 
 /// Whether a file or folder name is one Office keeps beside an open document (`~$name.docx`:
 /// the owner's name, not the document).
+/// Whether `path` names a message file of a Maildir (Dovecot, Courier, mutt, mbsync,
+/// Thunderbird's maildir storage): a file of its `cur/` or `new/` folder named, as the format
+/// names them, by its delivery time in seconds and more after a dot
+/// (`1700000000.M123P456.host:2,S`). Files of `tmp/` are still being delivered.
+pub fn is_maildir_message(path: &Path) -> bool {
+    let in_maildir = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|f| f == "cur" || f == "new");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let time = name.split('.').next().unwrap_or_default();
+    in_maildir
+        && name.len() > time.len() + 1
+        && time.len() >= 9
+        && time.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `dir` is a Maildir++ subfolder (`.Sent`, `.Archive.2020`): a hidden folder with a
+/// `cur/` folder, inside a Maildir (a folder with its own `cur/`). Walked despite its name.
+fn is_maildir_subfolder(dir: &Path) -> bool {
+    dir.join("cur").is_dir() && dir.parent().is_some_and(|p| p.join("cur").is_dir())
+}
+
 fn is_office_owner_file(name: &str) -> bool {
     name.starts_with("~$")
 }
@@ -208,7 +241,10 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
                 return true;
             }
             let name = e.file_name().to_str();
-            if name.is_some_and(|n| n.starts_with('.') || is_office_owner_file(n))
+            let hidden = name.is_some_and(|n| n.starts_with('.'))
+                && !(e.file_type().is_dir() && is_maildir_subfolder(e.path()));
+            if hidden
+                || name.is_some_and(is_office_owner_file)
                 || exclude.iter().any(|x| e.path() == x)
             {
                 return false;
@@ -335,6 +371,77 @@ mod tests {
         ] {
             assert_eq!(FileKind::from_path(Path::new(name)), Some(kind), "{name}");
         }
+    }
+
+    #[test]
+    fn a_maildir_message_file_is_an_e_mail_and_other_files_without_a_known_extension_are_not() {
+        for (path, kind) in [
+            (
+                "Mail/INBOX/cur/1700000000.M123P456.mx.example:2,S",
+                Some(FileKind::Eml),
+            ),
+            (
+                "Mail/INBOX/new/1700000000.M123P456.mx.example",
+                Some(FileKind::Eml),
+            ),
+            (
+                "Maildir/.Sent/cur/1700000001.12345.host,S=2048:2,RS",
+                Some(FileKind::Eml),
+            ),
+            (
+                "Mail/cur/1700000000.M1P2.host:2,S#lease.pdf",
+                Some(FileKind::Pdf),
+            ),
+            // Still being delivered, or not named as Maildir names messages.
+            ("Mail/INBOX/tmp/1700000000.M123P456.mx.example", None),
+            ("Mail/INBOX/cur/dovecot-uidlist", None),
+            ("Mail/INBOX/cur/1700000000", None),
+            ("Mail/INBOX/cur/17000.M1.host", None),
+            ("Mail/INBOX/1700000000.M123P456.mx.example", None),
+            ("new/20240101.pdf", Some(FileKind::Pdf)),
+        ] {
+            assert_eq!(FileKind::from_path(Path::new(path)), kind, "{path}");
+        }
+        assert_eq!(
+            crate::ingest::containers_of(Path::new("Mail/cur/1700000000.M1P2.host:2,S#a.pdf"))
+                .collect::<Vec<_>>(),
+            [PathBuf::from("Mail/cur/1700000000.M1P2.host:2,S")]
+        );
+    }
+
+    #[test]
+    fn a_maildir_and_its_maildir_plus_plus_folders_are_walked_and_their_tmp_and_index_files_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let message = "1700000000.M1P2.host:2,S";
+        for folder in ["Mail", "Mail/.Sent", "Mail/.Sent.2020"] {
+            for sub in ["cur", "new", "tmp"] {
+                fs::create_dir_all(root.join(folder).join(sub)).unwrap();
+            }
+            fs::write(root.join(folder).join("cur").join(message), "From: a\n\nx").unwrap();
+            fs::write(root.join(folder).join("tmp").join(message), "half").unwrap();
+            fs::write(root.join(folder).join("dovecot-uidlist"), "3 V1").unwrap();
+        }
+        fs::write(root.join("Mail/new/1700000009.M9P9.host"), "From: b\n\nnew").unwrap();
+        // A hidden folder that is no Maildir's stays hidden.
+        fs::create_dir_all(root.join(".cache/cur")).unwrap();
+        fs::write(root.join(".cache/cur").join(message), "cached").unwrap();
+        let out = walk(root, &[], false);
+        let files: Vec<String> = out
+            .files
+            .iter()
+            .map(|f| f.rel.display().to_string())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                format!("Mail/.Sent/cur/{message}"),
+                format!("Mail/.Sent.2020/cur/{message}"),
+                format!("Mail/cur/{message}"),
+                "Mail/new/1700000009.M9P9.host".to_string(),
+            ]
+        );
+        assert!(out.files.iter().all(|f| f.kind == FileKind::Eml));
     }
 
     #[test]
