@@ -78,9 +78,16 @@ impl OpenTarget {
     }
 
     /// Whether line numbers in the extracted text are lines of the file itself, so that an
-    /// editor can jump to them (plain text and Markdown; not HTML, PDF or DOCX).
+    /// editor can jump to them: plain text and Markdown; not HTML, PDF, word processors'
+    /// files, spreadsheets or e-mail (`.msg` is binary; an `.eml`'s lines are MIME's).
     pub fn is_plain_text(&self) -> bool {
-        self.page.is_none() && self.paragraph.is_none() && !has_ext(&self.path, &["html", "htm"])
+        use crate::ingest::walk::FileKind;
+        self.page.is_none()
+            && self.paragraph.is_none()
+            && matches!(
+                FileKind::from_path(&self.path),
+                Some(FileKind::Text | FileKind::Markdown)
+            )
     }
 }
 
@@ -412,8 +419,26 @@ mod tests {
             (o.args.as_slice(), o.detached),
             (["/d/a.pdf".to_string()].as_slice(), false)
         );
-        let o = opener(&target("/d/a.HTML", 3, None), &env(&vars), &none);
-        assert_ne!(o.program, "vim");
+        // Only text and Markdown open in the editor: other files' lines are not the
+        // extracted text's, or they are binary.
+        for file in [
+            "/d/a.HTML",
+            "/d/note.msg",
+            "/d/thread.eml",
+            "/d/Mail/cur/1700000000.M1P2.host:2,S",
+            "/d/inbox.mbox",
+            "/d/brief.rtf",
+            "/d/brief.wpd",
+            "/d/log.xlsx",
+            "/d/load.csv",
+        ] {
+            let o = opener(&target(file, 3, None), &env(&vars), &none);
+            assert_ne!(o.program, "vim", "{file}");
+        }
+        for file in ["/d/a.txt", "/d/b.MD"] {
+            let o = opener(&target(file, 3, None), &env(&vars), &none);
+            assert_eq!(o.program, "vim", "{file}");
+        }
         // A default application that cannot be told a page is left to the system opener.
         let o = opener(&target("/d/a.pdf", 1, Some(2)), &env(&[]), &|| {
             Some("/usr/bin/libreoffice --draw".into())
