@@ -493,8 +493,17 @@ impl VectorIndex {
             }
             return Ok(());
         };
-        flat::write(graph, self.dim, &flat_path)?;
-        let used = graph.file_dump(dir, BASENAME).map_err(|e| Error::Vector {
+        // Two files from one graph, each written by one thread: side by side.
+        let (flat, dumped) = std::thread::scope(|scope| {
+            let flat = scope.spawn(|| flat::write(graph, self.dim, &flat_path));
+            let dumped = graph.file_dump(dir, BASENAME);
+            (flat.join(), dumped)
+        });
+        flat.map_err(|_| Error::Vector {
+            path: flat_path.clone(),
+            message: "writing the flat search file stopped (a panic)".into(),
+        })??;
+        let used = dumped.map_err(|e| Error::Vector {
             path: dir.to_path_buf(),
             message: format!("{e:#}"),
         })?;
