@@ -88,22 +88,7 @@ fn eval_tables_agree_with_the_reference_scorer_on_the_same_run() {
     }
     let tmp = tempfile::tempdir().unwrap();
     // PrivacyQA only: 7 documents, 194 queries.
-    let queries: String = fs::read_to_string(set.join("queries.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(r#""subset": "privacy_qa""#))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let qpath = tmp.path().join("queries.jsonl");
-    fs::write(&qpath, queries).unwrap();
-    let files: String = fs::read_to_string(set.join("docs.tsv"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split('\t').next())
-        .filter(|f| f.starts_with("privacy_qa/"))
-        .map(|f| format!("{f}\n"))
-        .collect();
-    fs::write(tmp.path().join("files.txt"), files).unwrap();
+    let (qpath, files) = crate::common::privacy_qa_set(&set, tmp.path(), None);
     let run = tmp.path().join("run.jsonl");
     let out = lexsearch()
         .args(["eval", "--json", "--mode", "hybrid", "--model"])
@@ -112,7 +97,7 @@ fn eval_tables_agree_with_the_reference_scorer_on_the_same_run() {
         .arg("--docs")
         .arg(set.join("docs"))
         .arg("--files")
-        .arg(tmp.path().join("files.txt"))
+        .arg(&files)
         .arg("--index")
         .arg(tmp.path().join("index"))
         .arg("--run")

@@ -1968,21 +1968,20 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         ),
     )
     .unwrap();
+    let reindex = || {
+        success_json(
+            lexsearch()
+                .args(["index", "--json", "--model"])
+                .arg(&model)
+                .arg(&docs),
+        )
+    };
+    let attachment = || hit_with(&docs, "zebracorn", "zebracorn")["file"].clone();
     // Half delivered: not read.
     fs::write(inbox.join("tmp/1583232000.M103P7.mx"), "From: x\r\n").unwrap();
-    let report = success_json(
-        lexsearch()
-            .args(["index", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs),
-    );
+    let report = reindex();
     assert_eq!(report["files_indexed"], 3, "{report}");
-    let hit = hit_with(&docs, "zebracorn", "zebracorn");
-    assert_eq!(
-        hit["file"].as_str().unwrap(),
-        format!("Mail/cur/{received}#addendum.txt"),
-        "{hit}"
-    );
+    assert_eq!(attachment(), format!("Mail/cur/{received}#addendum.txt"));
     let hit = hit_with(&docs, "quokka provision", "quokka");
     assert_eq!(
         hit["file"].as_str().unwrap(),
@@ -2000,12 +1999,7 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.contains("The addendum is attached."), "{text}");
     // Nothing changed: the next run keeps everything, attachments included.
-    let report = success_json(
-        lexsearch()
-            .args(["index", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs),
-    );
+    let report = reindex();
     for field in ["added", "changed", "removed"] {
         assert_eq!(report[field], 0, "{field}: {report}");
     }
@@ -2018,20 +2012,10 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         inbox.join("cur").join(&replied),
     )
     .unwrap();
-    let report = success_json(
-        lexsearch()
-            .args(["index", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs),
-    );
+    let report = reindex();
     assert_eq!(report["chunks_embedded"], 0, "{report}");
     assert_eq!(report["files_indexed"], 3, "{report}");
-    let hit = hit_with(&docs, "zebracorn", "zebracorn");
-    assert_eq!(
-        hit["file"].as_str().unwrap(),
-        format!("Mail/cur/{replied}#addendum.txt"),
-        "{hit}"
-    );
+    assert_eq!(attachment(), format!("Mail/cur/{replied}#addendum.txt"));
 }
 
 #[test]

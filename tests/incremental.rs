@@ -906,33 +906,18 @@ fn ctrl_c_while_eval_indexes_its_set_stops_it_and_the_next_eval_goes_on_from_the
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let queries: String = fs::read_to_string(set.join("queries.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(r#""subset": "privacy_qa""#))
-        .take(5)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    fs::write(dir.path().join("queries.jsonl"), queries).unwrap();
-    let files: String = fs::read_to_string(set.join("docs.tsv"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split('\t').next())
-        .filter(|f| f.starts_with("privacy_qa/"))
-        .map(|f| format!("{f}\n"))
-        .collect();
-    fs::write(dir.path().join("files.txt"), files).unwrap();
+    let (queries, files) = crate::common::privacy_qa_set(&set, dir.path(), Some(5));
     let index = dir.path().join("index");
     let eval = || {
         let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"));
         command
             .args(["eval", "--mode", "keyword", "--model"])
             .arg(&model)
-            .arg(dir.path().join("queries.jsonl"))
+            .arg(&queries)
             .arg("--docs")
             .arg(set.join("docs"))
             .arg("--files")
-            .arg(dir.path().join("files.txt"))
+            .arg(&files)
             .arg("--index")
             .arg(&index);
         command

@@ -58,6 +58,30 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
 }
 
+/// The PrivacyQA part of the labelled set `set` (`../shared/eval/legalbenchrag-dev`), for
+/// `lexsearch eval`: its first `most` queries (all with `None`) and its files, written into
+/// `dir` as `queries.jsonl` and `files.txt`, whose paths are returned.
+pub fn privacy_qa_set(set: &Path, dir: &Path, most: Option<usize>) -> (PathBuf, PathBuf) {
+    let queries: String = std::fs::read_to_string(set.join("queries.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""subset": "privacy_qa""#))
+        .take(most.unwrap_or(usize::MAX))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let files: String = std::fs::read_to_string(set.join("docs.tsv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|f| f.starts_with("privacy_qa/"))
+        .map(|f| format!("{f}\n"))
+        .collect();
+    let (q, f) = (dir.join("queries.jsonl"), dir.join("files.txt"));
+    std::fs::write(&q, queries).unwrap();
+    std::fs::write(&f, files).unwrap();
+    (q, f)
+}
+
 /// The lexsearch binary, with the environment cleared of settings that change its behaviour.
 pub fn lexsearch() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"));
