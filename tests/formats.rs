@@ -1826,22 +1826,25 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
         .stderr(contains("cannot read msa.docx: "));
 }
 
+/// A plain-text message from Ann Lee to Bob, sent on 3 March 2020.
+fn mail_from_ann(subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]) -> Vec<u8> {
+    fixtures::eml(
+        &[
+            ("From", "Ann Lee <ann@firm.example>"),
+            ("To", "bob@client.example"),
+            ("Subject", subject),
+            ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
+        ],
+        "text/plain",
+        body,
+        attachments,
+    )
+}
+
 #[test]
 fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_one_is_added() {
     let (_dir, model, docs) = tiny_model_and_folder();
-    let message = |subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
-        fixtures::eml(
-            &[
-                ("From", "Ann Lee <ann@firm.example>"),
-                ("To", "bob@client.example"),
-                ("Subject", subject),
-                ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
-            ],
-            "text/plain",
-            body,
-            attachments,
-        )
-    };
+    let message = mail_from_ann;
     let mut messages = vec![
         message(
             "Security deposit",
@@ -1924,18 +1927,7 @@ fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_
 #[test]
 fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the_next_run() {
     let (_dir, model, docs) = tiny_model_and_folder();
-    let message = |subject: &str, body: &str, attachments: &[fixtures::Attachment<'_>]| {
-        fixtures::eml(
-            &[
-                ("From", "Ann Lee <ann@firm.example>"),
-                ("Subject", subject),
-                ("Date", "Tue, 3 Mar 2020 10:15:00 +0000"),
-            ],
-            "text/plain",
-            body,
-            attachments,
-        )
-    };
+    let message = mail_from_ann;
     // A Maildir with a Maildir++ folder of sent mail, as Dovecot keeps them.
     let inbox = docs.join("Mail");
     for folder in [inbox.clone(), inbox.join(".Sent")] {
