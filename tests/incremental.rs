@@ -1219,6 +1219,78 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
 }
 
 #[test]
+fn a_damaged_graph_dump_is_named_with_its_repair_and_searches_go_on_meanwhile() {
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let library = Library::at(docs.join(".lexsearch"));
+    let vectors = library.snapshot().unwrap().paths().vectors();
+    // Damaged in place (a disk error; nothing lexsearch does writes a dump twice).
+    let dump = vectors.join("graph.hnsw.graph");
+    let mut bytes = fs::read(&dump).unwrap();
+    bytes[..8].copy_from_slice(b"damaged!");
+    fs::write(&dump, bytes).unwrap();
+    // Searches read the flat search file and never notice.
+    assert_eq!(
+        keyword_files(&docs, "sublease"),
+        keyword_files(&docs, "sublease")
+    );
+    let semantic = lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--mode", "semantic", "--json", "-k", "3", "rent"])
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(semantic.status.success(), "{semantic:?}");
+    // A run that adds vectors needs the graph: it stops with the cause and the repair (before,
+    // hnsw_rs's panic ended the process), and the index stays as it was.
+    fs::write(
+        docs.join("added.txt"),
+        "The wombat clause survives termination.\n",
+    )
+    .unwrap();
+    let out = lexsearch()
+        .args(["index", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("cannot load the graph") && said.contains("lexsearch verify --repair"),
+        "{said}"
+    );
+    assert!(!said.contains("panicked"), "{said}");
+    assert!(keyword_files(&docs, "wombat").is_empty());
+    let found = lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(2), "{found:?}");
+    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert!(
+        report["findings"]
+            .to_string()
+            .contains("cannot load the graph"),
+        "{report}"
+    );
+    lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--repair"])
+        .assert()
+        .success();
+    index_json(&model, &docs);
+    assert_eq!(keyword_files(&docs, "wombat"), ["added.txt"]);
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
+#[test]
 fn watch_indexes_a_change_it_could_not_index_while_another_writer_held_the_lock() {
     let (dir, model, docs) = setup();
     let watch = Watch::start(dir.path(), &model, &docs, 100);

@@ -14,12 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hnsw_rs::prelude::{AnnT, DistDot, Hnsw, HnswIo, ReloadOptions};
 
 use super::flat::{self, FlatGraph};
 use crate::ids::{ChunkFilter, ChunkId};
+use crate::ingest::isolate::{Isolation, run_isolated};
 use crate::{Error, Result};
 
 /// Graph parameters. `M` above 256 would make hnsw_rs exit the process; these are fixed.
@@ -428,15 +429,14 @@ impl VectorIndex {
             ),
         };
         let options = ReloadOptions::default().set_mmap(mapped);
-        // hnsw_rs panics on some damaged dumps (a bad magic number) instead of failing.
-        let loaded =
-            std::panic::catch_unwind(|| load_dump(dir, name.trim(), options)).map_err(|panic| {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".into());
-                damaged(format!("the dump is damaged ({why})"))
+        // hnsw_rs panics on some damaged dumps (a bad magic number) instead of failing: the
+        // load runs isolated, which turns the panic into an error (and keeps it off the
+        // terminal in the binary). No time limit: a large graph takes seconds.
+        let (from, name) = (dir.to_path_buf(), name.trim().to_string());
+        let loaded = run_isolated(Duration::MAX, move || load_dump(&from, &name, options))
+            .map_err(|why| match why {
+                Isolation::Panicked(message) => damaged(format!("the dump is damaged ({message})")),
+                other => damaged(format!("{other:?}")),
             })?;
         let mut graph = loaded.map_err(|e| damaged(format!("{e:#}")))?;
         graph.set_searching_mode(false);
