@@ -60,6 +60,43 @@ const OPENED: &str = "opened";
 /// How long a copy taken out for a viewer is kept: the viewer has opened it long before.
 const OPENED_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
+/// The name and bytes of the document `file` (relative to `root`) inside the e-mail or
+/// mailbox `outer`.
+fn taken_out(root: &Path, file: &str, outer: &Path) -> Result<(String, Vec<u8>)> {
+    let outer_name = outer.to_string_lossy().into_owned();
+    let inner = file
+        .get(outer_name.len() + 1..)
+        .unwrap_or_default()
+        .to_string();
+    let container = root.join(outer);
+    let failed = |reason: String| Error::InnerDocument {
+        file: file.to_string(),
+        container: container.clone(),
+        reason,
+    };
+    let kind = crate::ingest::walk::FileKind::from_path(outer)
+        .ok_or_else(|| failed("not an e-mail or mailbox".into()))?;
+    let size = fs::metadata(&container)
+        .map_err(|e| failed(e.to_string()))?
+        .len();
+    let source = crate::ingest::walk::SourceFile {
+        path: container.clone(),
+        rel: outer.to_path_buf(),
+        kind,
+        size,
+        mtime_ns: 0,
+    };
+    // It was indexed, so whatever size limit it was indexed under, it is read whole.
+    let limits = crate::ingest::extract::ExtractLimits {
+        max_bytes: size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES),
+        ..crate::ingest::extract::ExtractLimits::default()
+    };
+    let bytes = crate::ingest::extract::inner_bytes(&source, &inner, &limits)
+        .map_err(|e| failed(e.to_string()))?;
+    let name = inner.rsplit('#').next().unwrap_or(&inner).to_string();
+    Ok((name, bytes))
+}
+
 /// Removes what `dir` holds that was last changed longer than `age` ago (nothing when `dir`
 /// is not there; what cannot be removed stays, for the next time).
 fn remove_older_than(dir: &Path, age: std::time::Duration) {
@@ -350,49 +387,29 @@ impl Library {
     /// itself, or, for a document inside another (an e-mail's attachment `mail.eml#a.pdf`, a
     /// mailbox's message `inbox.mbox#0003.eml`), a copy of it taken out of its container
     /// into the index's `opened/` folder (readable by its owner alone; copies older than a
-    /// day are removed here), under its own name so that the viewer knows its kind.
+    /// day are removed here), under its own name so that the viewer knows its kind; a
+    /// Maildir's message file, which has no extension, is copied there as `message.eml`.
     pub fn copy_to_open(&self, root: &Path, file: &str) -> Result<PathBuf> {
-        let Some(outer) = crate::ingest::containers_of(Path::new(file)).next() else {
+        let outer = crate::ingest::containers_of(Path::new(file)).next();
+        let maildir = crate::ingest::walk::is_maildir_message(Path::new(file));
+        if outer.is_none() && !maildir {
             return Ok(root.join(file));
-        };
+        }
         let opened = self.dir.join(OPENED);
         remove_older_than(&opened, OPENED_KEPT);
-        let outer_name = outer.to_string_lossy().into_owned();
-        let inner = file
-            .get(outer_name.len() + 1..)
-            .unwrap_or_default()
-            .to_string();
-        let container = root.join(&outer);
-        let failed = |reason: String| Error::InnerDocument {
-            file: file.to_string(),
-            container: container.clone(),
-            reason,
+        let (name, bytes) = match outer {
+            Some(outer) => taken_out(root, file, &outer)?,
+            None => {
+                let path = root.join(file);
+                let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+                ("message.eml".to_string(), bytes)
+            }
         };
-        let kind = crate::ingest::walk::FileKind::from_path(&outer)
-            .ok_or_else(|| failed("not an e-mail or mailbox".into()))?;
-        let size = fs::metadata(&container)
-            .map_err(|e| failed(e.to_string()))?
-            .len();
-        let source = crate::ingest::walk::SourceFile {
-            path: container.clone(),
-            rel: outer.clone(),
-            kind,
-            size,
-            mtime_ns: 0,
-        };
-        // It was indexed, so whatever size limit it was indexed under, it is read whole.
-        let limits = crate::ingest::extract::ExtractLimits {
-            max_bytes: size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES),
-            ..crate::ingest::extract::ExtractLimits::default()
-        };
-        let bytes = crate::ingest::extract::inner_bytes(&source, &inner, &limits)
-            .map_err(|e| failed(e.to_string()))?;
         // One folder per document, so that two attachments of one name do not meet.
         let folder = opened.join(&blake3::hash(file.as_bytes()).to_hex()[..16]);
         private_dir(&opened)?;
         private_dir(&folder)?;
-        let name = inner.rsplit('#').next().unwrap_or(&inner);
-        let path = folder.join(name);
+        let path = folder.join(&name);
         // Written beside and renamed, so that a viewer never reads half a copy.
         let partial = folder.join(format!(".{name}.partial"));
         write_private(&partial, &bytes)?;
@@ -932,6 +949,15 @@ mod tests {
             assert_eq!(mode(copy.parent().unwrap()), 0o700);
             assert_eq!(mode(&library.dir().join(OPENED)), 0o700);
         }
+        // A Maildir's message file has no extension: its copy is named as mail.
+        let maildir = root.path().join("Mail/cur");
+        std::fs::create_dir_all(&maildir).unwrap();
+        std::fs::write(maildir.join("1700000000.M1P2.host:2,S"), &mail).unwrap();
+        let message = library
+            .copy_to_open(root.path(), "Mail/cur/1700000000.M1P2.host:2,S")
+            .unwrap();
+        assert_eq!(message.file_name().unwrap(), "message.eml");
+        assert_eq!(std::fs::read(&message).unwrap(), mail);
         // Opened again: the same copy, written anew.
         let again = library
             .copy_to_open(root.path(), "mail/thread.eml#lease.pdf")

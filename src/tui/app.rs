@@ -1060,7 +1060,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn an_attachment_or_a_mailbox_message_is_opened_from_a_copy_taken_out_of_its_file() {
+    fn an_attachment_a_mailbox_message_or_a_maildir_message_is_opened_from_a_copy() {
         let mut app = App::new(Some(info()), Theme::new(false));
         typed(&mut app, "x");
         let seq = searched(&mut app);
@@ -1070,12 +1070,13 @@ pub(super) mod tests {
             &[
                 "mail/thread.eml#lease.pdf",
                 "inbox.mbox#0003.eml",
+                "Mail/cur/1700000000.M1P2.host:2,S",
                 "notes#1.txt",
             ],
         );
         app.update(Action::FocusResults);
         let mut opened = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..4 {
             match app.update(Action::Open) {
                 Some(Effect::Open(t)) => opened.push(t.inside),
                 other => panic!("{other:?}"),
@@ -1095,6 +1096,7 @@ pub(super) mod tests {
             [
                 inside("mail/thread.eml#lease.pdf"),
                 inside("inbox.mbox#0003.eml"),
+                inside("Mail/cur/1700000000.M1P2.host:2,S"),
                 None
             ]
         );

@@ -51,12 +51,13 @@ impl OpenTarget {
     }
 
     /// This target, marked as [`Inside`] another file when `file` (relative to `root`, the
-    /// folder indexed into `index`) is an attachment or a mailbox's message.
+    /// folder indexed into `index`) is an attachment or a mailbox's message, or a Maildir's
+    /// message file (opened from a copy named `.eml`, for the viewer to know it is mail).
     pub fn inside(self, root: &Path, index: Option<&Path>, file: &str) -> Self {
-        if crate::ingest::containers_of(Path::new(file))
+        let inner = crate::ingest::containers_of(Path::new(file))
             .next()
-            .is_none()
-        {
+            .is_some();
+        if !inner && !crate::ingest::walk::is_maildir_message(Path::new(file)) {
             return self;
         }
         OpenTarget {
@@ -72,7 +73,7 @@ impl OpenTarget {
     /// The document as messages name it: its path, or for a copy, what it is a copy of.
     pub fn shown(&self) -> String {
         match &self.inside {
-            Some(inside) => format!("{} (a copy taken out of it)", inside.file),
+            Some(inside) => format!("{} (from a copy)", inside.file),
             None => self.path.display().to_string(),
         }
     }
