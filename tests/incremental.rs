@@ -1156,6 +1156,24 @@ fn parallel_extraction_writes_the_same_index_in_file_order() {
     assert_eq!(catalog_of(3), (chunks, one));
 }
 
+/// `lexsearch verify` in `docs` reports a finding that says `problem` (exit status 2), and
+/// `verify --repair` mends it.
+fn verify_finds_and_repairs(docs: &Path, problem: &str) {
+    let found = lexsearch()
+        .current_dir(docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(2), "{found:?}");
+    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert!(report["findings"].to_string().contains(problem), "{report}");
+    lexsearch()
+        .current_dir(docs)
+        .args(["verify", "--repair"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes_it_again() {
     let (_dir, model, docs) = setup();
@@ -1185,24 +1203,7 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
     let hits: Value = serde_json::from_slice(&semantic.stdout).unwrap();
     assert_eq!(hits["hits"].as_array().unwrap().len(), 5);
 
-    let found = lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    assert!(!found.status.success());
-    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
-    assert!(
-        report["findings"]
-            .to_string()
-            .contains("graph.flat is missing"),
-        "{report}"
-    );
-    lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--repair"])
-        .assert()
-        .success();
+    verify_finds_and_repairs(&docs, "graph.flat is missing");
     // The repair is a new generation, the old one gone: one file, the same bytes.
     let repaired = flat_files();
     assert_eq!(repaired.len(), 1, "one flat search file: {repaired:?}");
@@ -1263,24 +1264,7 @@ fn a_damaged_graph_dump_is_named_with_its_repair_and_searches_go_on_meanwhile() 
     );
     assert!(!said.contains("panicked"), "{said}");
     assert!(keyword_files(&docs, "wombat").is_empty());
-    let found = lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(2), "{found:?}");
-    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
-    assert!(
-        report["findings"]
-            .to_string()
-            .contains("cannot load the graph"),
-        "{report}"
-    );
-    lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--repair"])
-        .assert()
-        .success();
+    verify_finds_and_repairs(&docs, "cannot load the graph");
     index_json(&model, &docs);
     assert_eq!(keyword_files(&docs, "wombat"), ["added.txt"]);
     lexsearch()

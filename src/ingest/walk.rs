@@ -393,7 +393,7 @@ mod tests {
                 Some(FileKind::Pdf),
             ),
             // Still being delivered, or not named as Maildir names messages.
-            ("Mail/INBOX/tmp/1700000000.M123P456.mx.example", None),
+            ("tmp/1700000000.M123P456.mx.example", None),
             ("Mail/INBOX/cur/dovecot-uidlist", None),
             ("Mail/INBOX/cur/1700000000", None),
             ("Mail/INBOX/cur/17000.M1.host", None),
