@@ -1165,7 +1165,7 @@ mod tests {
         txn.commit(&|_| {}).unwrap();
         let dumped = graph_file(&library, "graph.hnsw.data");
 
-        // Removals alone (the indexer says no file is to be read): the graph is never loaded,
+        // Removals alone (the indexer expects no vector): the graph is never loaded,
         // its files are the current generation's, and the removed chunks are tombstones.
         let pinned = library.snapshot().unwrap();
         let before = files_in(pinned.paths().dir());
