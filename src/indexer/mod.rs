@@ -484,7 +484,11 @@ fn build(
         for rel in &plan.unreadable_done {
             txn.forget_unreadable(rel)?;
         }
-        let reuse = reuse::Reuse::open(&txn.reuse_sources());
+        // Opening it reads every chunk record of the index: only for a run with files to read.
+        let reuse = match plan.to_read.is_empty() {
+            true => reuse::Reuse::none(),
+            false => reuse::Reuse::open(&txn.reuse_sources()),
+        };
         for id in &plan.gone {
             txn.remove_document(*id)?;
             report.removed += 1;

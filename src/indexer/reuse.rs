@@ -27,6 +27,14 @@ impl Reuse {
         Reuse { sources }
     }
 
+    /// No catalog to take vectors from: for a run that reads no file, which would otherwise
+    /// read every chunk record of the index for nothing.
+    pub(super) fn none() -> Self {
+        Reuse {
+            sources: Vec::new(),
+        }
+    }
+
     /// The vector of a chunk whose embedded text has this hash, if one was computed.
     pub(super) fn vector(&self, embedded_hash: &str) -> Option<Vec<f32>> {
         self.sources.iter().find_map(|(c, by_hash)| {
