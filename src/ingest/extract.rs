@@ -168,6 +168,17 @@ impl Default for ExtractLimits {
     }
 }
 
+impl ExtractLimits {
+    /// The limits for reading again a file of `size` bytes that was indexed: whole,
+    /// whatever size limit it was indexed under.
+    pub fn for_indexed(size: u64) -> Self {
+        ExtractLimits {
+            max_bytes: size.max(DEFAULT_MAX_FILE_BYTES),
+            ..ExtractLimits::default()
+        }
+    }
+}
+
 /// One document extracted from a source file: the file itself, or one of its attachments.
 #[derive(Debug)]
 pub struct Document {

@@ -140,6 +140,23 @@ pub struct SourceFile {
     pub mtime_ns: u64,
 }
 
+impl SourceFile {
+    /// An indexed file opened again at `path` (`rel` is its indexed name, which gives its
+    /// kind as the walker took it: a link's own name), to be read as the index run read it;
+    /// the reason as text when it is of no kind lexsearch reads or cannot be reached.
+    pub fn reopened(path: &Path, rel: &Path) -> Result<Self, String> {
+        let kind = FileKind::from_path(rel).ok_or("not a supported kind of file")?;
+        let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            rel: rel.to_path_buf(),
+            kind,
+            size,
+            mtime_ns: 0,
+        })
+    }
+}
+
 /// What a walk found.
 #[derive(Debug, Default)]
 pub struct WalkOutput {

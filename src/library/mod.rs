@@ -62,7 +62,7 @@ const OPENED_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 
 
 /// The name and bytes of the document `file` (relative to `root`) inside the e-mail or
 /// mailbox `outer`.
-fn taken_out(root: &Path, file: &str, outer: &Path) -> Result<(String, Vec<u8>)> {
+fn inner_document(root: &Path, file: &str, outer: &Path) -> Result<(String, Vec<u8>)> {
     let outer_name = outer.to_string_lossy().into_owned();
     let inner = file
         .get(outer_name.len() + 1..)
@@ -74,23 +74,8 @@ fn taken_out(root: &Path, file: &str, outer: &Path) -> Result<(String, Vec<u8>)>
         container: container.clone(),
         reason,
     };
-    let kind = crate::ingest::walk::FileKind::from_path(outer)
-        .ok_or_else(|| failed("not an e-mail or mailbox".into()))?;
-    let size = fs::metadata(&container)
-        .map_err(|e| failed(e.to_string()))?
-        .len();
-    let source = crate::ingest::walk::SourceFile {
-        path: container.clone(),
-        rel: outer.to_path_buf(),
-        kind,
-        size,
-        mtime_ns: 0,
-    };
-    // It was indexed, so whatever size limit it was indexed under, it is read whole.
-    let limits = crate::ingest::extract::ExtractLimits {
-        max_bytes: size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES),
-        ..crate::ingest::extract::ExtractLimits::default()
-    };
+    let source = crate::ingest::walk::SourceFile::reopened(&container, outer).map_err(failed)?;
+    let limits = crate::ingest::extract::ExtractLimits::for_indexed(source.size);
     let bytes = crate::ingest::extract::inner_bytes(&source, &inner, &limits)
         .map_err(|e| failed(e.to_string()))?;
     let name = inner.rsplit('#').next().unwrap_or(&inner).to_string();
@@ -398,7 +383,7 @@ impl Library {
         let opened = self.dir.join(OPENED);
         remove_older_than(&opened, OPENED_KEPT);
         let (name, bytes) = match outer {
-            Some(outer) => taken_out(root, file, &outer)?,
+            Some(outer) => inner_document(root, file, &outer)?,
             None => {
                 let path = root.join(file);
                 let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;

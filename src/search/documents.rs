@@ -474,25 +474,8 @@ impl Documents {
             file: rel.to_string(),
             reason,
         };
-        // The kind comes from the indexed name, as the walker took it (a link's own name).
-        let kind = FileKind::from_path(Path::new(on_disk))
-            .ok_or_else(|| unreadable("not a supported kind of file".into()))?;
-        let size = std::fs::metadata(target)
-            .map_err(|e| unreadable(e.to_string()))?
-            .len();
-        let source = SourceFile {
-            path: target.to_path_buf(),
-            rel: PathBuf::from(on_disk),
-            kind,
-            size,
-            mtime_ns: 0,
-        };
-        // It was indexed, so whatever size limit it was indexed under, it is read whole.
-        let limit = size.max(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES);
-        let mut limits = ExtractLimits {
-            max_bytes: limit,
-            ..ExtractLimits::default()
-        };
+        let source = SourceFile::reopened(target, Path::new(on_disk)).map_err(unreadable)?;
+        let mut limits = ExtractLimits::for_indexed(source.size);
         if ocr {
             let lang = self.searcher.manifest().ocr_lang.as_deref();
             let lang = lang.unwrap_or(crate::ingest::ocr::DEFAULT_LANG);
