@@ -14,7 +14,7 @@ use crate::index::keyword::KeywordIndex;
 use crate::index::vector::VectorIndex;
 use crate::ingest::chunk::ChunkerConfig;
 use crate::library::{Library, Staging, dir_size};
-use crate::store::Catalog;
+use crate::store::{Catalog, EmbeddedHashes};
 use crate::{Error, Result};
 
 /// What `lexsearch status` shows.
@@ -163,11 +163,17 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
     let mut findings = Vec::new();
     let catalog = Catalog::open(&paths.catalog())?;
     let docs = catalog.documents()?;
+    // Each chunk's embedded-text hash, as the generation's file of them should hold it.
+    let mut hashed = Vec::new();
     let mut ids: BTreeSet<ChunkId> = BTreeSet::new();
     for (doc_id, doc) in &docs {
         for c in &doc.chunks {
             ids.insert(*c);
-            match catalog.chunk(*c)? {
+            let record = catalog.chunk(*c)?;
+            if let Some(rec) = &record {
+                hashed.push((rec.embedded_hash.clone(), *c));
+            }
+            match record {
                 Some(rec) if rec.doc == *doc_id => {}
                 Some(_) => findings.push(Finding {
                     part: "catalog",
@@ -213,8 +219,38 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
     }
     let mut derived_ok = true;
     // Written again by a copy of the generation (graph file, keyword index of an earlier
-    // version), without rebuilding the graph.
+    // version, the catalog's index of embedded-text hashes), without rebuilding the graph.
     let mut rewrite = Vec::new();
+    // Whether the graph's files are to be dumped anew.
+    let mut dump_graph = false;
+    // The file holds every chunk record's hash: orphans too, when there are some.
+    let expected = match chunk_count == ids.len() {
+        true => EmbeddedHashes::from_pairs(hashed),
+        false => EmbeddedHashes::from_pairs(catalog.chunk_hashes()?),
+    };
+    let hashes_problem = match EmbeddedHashes::read(&paths.embedded_hashes()) {
+        Ok(Some(h)) if h == expected => None,
+        Ok(Some(h)) => Some(format!(
+            "its {} entries do not match the catalog's {} chunks: an update would embed \
+             again text whose vector it has; `verify --repair` writes it again",
+            h.len(),
+            expected.len()
+        )),
+        Ok(None) => Some(
+            "missing (made by an earlier version): an update reads every chunk record to find \
+             the vectors of unchanged text; `lexsearch index` or `verify --repair` writes it"
+                .into(),
+        ),
+        Err(e) => Some(format!("{e}")),
+    };
+    let rewrite_hashes = hashes_problem.is_some();
+    if let Some(problem) = hashes_problem {
+        findings.push(Finding {
+            part: "embedded-text hashes",
+            problem,
+        });
+        rewrite.push("the embedded-text hashes written again from the catalog");
+    }
     let keyword = KeywordIndex::open(&paths.keyword());
     if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
         findings.push(Finding {
@@ -266,6 +302,7 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
                     problem,
                 });
                 rewrite.push("the vector graph's flat search file written again");
+                dump_graph = true;
             }
             compact
         }
@@ -296,19 +333,30 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
             ),
         });
         rewrite.push("earlier dumps of the vector graph dropped");
+        dump_graph = true;
     }
     // The checks read the current generation; a repair writes the next one.
     drop(catalog);
     let mut done = None;
+    if repair && rewrite_hashes {
+        txn.rewrite_hashes();
+    }
     if repair && (!derived_ok || compact) {
         txn.stage(Staging::Rederive, &|_| {})?;
         txn.commit(&|_| {})?;
-        done = Some(REBUILT.to_string());
+        done = Some(match rewrite_hashes {
+            true => format!("{REBUILT}; the embedded-text hashes written again"),
+            false => REBUILT.to_string(),
+        });
     } else if repair && !rewrite.is_empty() {
         // The staged graph (the current one, loaded) is dumped anew at commit, its flat search
-        // file with it and without earlier dumps, and a keyword index of an earlier version
-        // is rebuilt in the staged generation.
-        txn.rewrite_graph();
+        // file with it and without earlier dumps, when those were at fault; a keyword index
+        // of an earlier version is rebuilt in the staged generation, and the catalog's index of
+        // embedded-text hashes as the transaction was told.
+        if dump_graph {
+            txn.rewrite_graph();
+        }
+        txn.set_expect_vectors(false);
         txn.stage(Staging::Copy, &|_| {})?;
         txn.commit(&|_| {})?;
         done = Some(rewrite.join("; "));
@@ -446,7 +494,9 @@ pub fn verify_remote(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::library::test_support::{begin, document, make_keyword_outdated};
+    use crate::library::test_support::{
+        begin, document, make_keyword_outdated, remove_hashes_file,
+    };
 
     #[test]
     fn status_and_verify_name_a_keyword_index_of_an_earlier_version_and_repair_rebuilds_it() {
@@ -475,6 +525,85 @@ mod tests {
         );
         assert!(verify(&index, true).unwrap().repaired);
         assert!(!status(&index).unwrap().keyword_outdated);
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+    }
+
+    #[test]
+    fn verify_names_missing_or_damaged_embedded_text_hashes_and_repair_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join(".lexsearch");
+        let library = Library::at(&index);
+        let mut txn = begin(&library);
+        for n in 0..2 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        let graph_files = |library: &Library| {
+            use std::os::unix::fs::MetadataExt;
+            let vectors = library.snapshot().unwrap().paths().vectors();
+            // The graph's files, beside its tombstones (written by every run).
+            let mut inodes: Vec<u64> = std::fs::read_dir(vectors)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| !e.file_name().to_string_lossy().contains("tombstones"))
+                .map(|e| e.metadata().unwrap().ino())
+                .collect();
+            inodes.sort();
+            inodes
+        };
+        let hashes_finding = |repair: bool| {
+            let found = verify(&index, repair).unwrap();
+            let problems: Vec<String> = found
+                .findings
+                .iter()
+                .filter(|f| f.part == "embedded-text hashes")
+                .map(|f| f.problem.clone())
+                .collect();
+            assert_eq!(problems.len(), found.findings.len(), "{:?}", found.findings);
+            (problems, found.repair)
+        };
+
+        remove_hashes_file(&library);
+        let (problems, _) = hashes_finding(false);
+        assert!(
+            problems.len() == 1 && problems[0].contains("earlier version"),
+            "{problems:?}"
+        );
+        let before = graph_files(&library);
+        assert!(before.len() >= 3, "{before:?}");
+        let (_, repair) = hashes_finding(true);
+        assert!(repair.unwrap().contains("embedded-text hashes"));
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+        // Only the hashes were at fault: the graph's files are linked, not dumped anew.
+        assert_eq!(graph_files(&library), before);
+
+        // A file that lacks a chunk, and one cut short.
+        let path = library.snapshot().unwrap().paths().embedded_hashes();
+        let catalog_pairs = {
+            let paths = library.snapshot().unwrap().paths().clone();
+            Catalog::open(&paths.catalog())
+                .unwrap()
+                .chunk_hashes()
+                .unwrap()
+        };
+        EmbeddedHashes::from_pairs(catalog_pairs[1..].to_vec())
+            .write(&path)
+            .unwrap();
+        let (problems, _) = hashes_finding(false);
+        assert!(
+            problems.len() == 1
+                && problems[0].contains("its 3 entries do not match the catalog's 4"),
+            "{problems:?}"
+        );
+        assert!(hashes_finding(true).1.is_some());
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+        let path = library.snapshot().unwrap().paths().embedded_hashes();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let (problems, _) = hashes_finding(false);
+        assert!(problems[0].contains("whole number"), "{problems:?}");
+        assert!(hashes_finding(true).1.is_some());
         assert!(verify(&index, false).unwrap().findings.is_empty());
     }
 }

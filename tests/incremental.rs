@@ -858,6 +858,14 @@ fn watch_keeps_the_index_current_as_files_change() {
     let added = wait_for(&|| found("wombat") == vec!["added-later.txt"]);
     fs::remove_file(docs.join("added-later.txt")).unwrap();
     let removed = added && wait_for(&|| found("wombat").is_empty());
+    // A third update adds vectors to the graph the watcher kept in memory through the two
+    // before (the second only removed).
+    fs::write(
+        docs.join("added-last.txt"),
+        "The numbat indemnity survives termination.\n",
+    )
+    .unwrap();
+    let added_last = removed && wait_for(&|| found("numbat") == vec!["added-last.txt"]);
     let said = watch.said();
     drop(watch);
     assert!(
@@ -868,6 +876,17 @@ fn watch_keeps_the_index_current_as_files_change() {
         removed,
         "a deleted file stayed in the index; the watcher said:\n{said}"
     );
+    assert!(
+        added_last,
+        "a file added after a removal was not indexed; the watcher said:\n{said}"
+    );
+    // The graph it wrote holds one live vector per chunk, the removed file's none.
+    let verified = lexsearch()
+        .current_dir(&docs)
+        .args(["verify"])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{verified:?}");
 }
 
 /// Sends SIGINT to `child`, as Ctrl-C would; false when it is gone.

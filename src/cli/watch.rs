@@ -44,6 +44,9 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
         &args.model,
         index_precision(&args.model, &opts.index_dir),
     )?;
+    // The graph each update publishes stays in memory for the next one, which would
+    // otherwise load it again from disk (seconds per 100,000 chunks).
+    opts.keep_graph = Some(crate::library::WarmGraph::new());
     let index_dir = std::path::absolute(&opts.index_dir)?;
     let own = Library::at(&index_dir).own_paths();
 

@@ -764,6 +764,17 @@ impl VectorIndex {
         self.len() == 0
     }
 
+    /// Whether it holds hnsw_rs's graph in memory, ready for insertions (loaded with
+    /// [`open`](Self::open) or built here), rather than files mapped for searching.
+    pub fn is_writable_graph(&self) -> bool {
+        self.graph.is_some() && self.flat.is_none()
+    }
+
+    /// Takes `other`'s tombstones as its own: for the same graph, opened twice.
+    pub fn set_tombstones_from(&mut self, other: &VectorIndex) {
+        self.tombstones.clone_from(&other.tombstones);
+    }
+
     /// Whether tombstones have passed the compaction threshold.
     pub fn needs_compaction(&self) -> bool {
         self.graph_len() > 0

@@ -74,6 +74,9 @@ pub struct IndexOptions {
     /// Build the vector graph one vector at a time in document order, so that the same
     /// documents always give the same graph (`lexsearch eval`; slower).
     pub exact_graph: bool,
+    /// Keep the published graph in memory here, and start from it when it is still the
+    /// current one: for a process that updates the same index again and again (`watch`).
+    pub keep_graph: Option<crate::library::WarmGraph>,
 }
 
 impl IndexOptions {
@@ -103,6 +106,7 @@ impl IndexOptions {
             backend: None,
             backend_token: None,
             exact_graph: false,
+            keep_graph: None,
         }
     }
 }
@@ -477,6 +481,9 @@ fn build(
             txn.set_keyword_threads(cores / 4);
         }
         txn.set_exact_graph(opts.exact_graph);
+        if let Some(warm) = &opts.keep_graph {
+            txn.keep_graph_in(warm.clone());
+        }
         // New or resized files will most likely add vectors: the graph loads beside the run.
         // Removals and touched files alone leave it as it is (it loads if a vector comes).
         txn.set_expect_vectors(known.expects_vectors(&plan.to_read));
@@ -484,7 +491,8 @@ fn build(
         for rel in &plan.unreadable_done {
             txn.forget_unreadable(rel)?;
         }
-        // Opening it reads every chunk record of the index: only for a run with files to read.
+        // Only a run with files to read looks vectors up (in a catalog of an earlier version,
+        // without an index of embedded-text hashes, opening reads every chunk record).
         let reuse = match plan.to_read.is_empty() {
             true => reuse::Reuse::none(),
             false => reuse::Reuse::open(&txn.reuse_sources()),

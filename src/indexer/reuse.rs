@@ -2,33 +2,41 @@
 //! current catalog (a changed document whose chunks are partly unchanged) and in the copy an
 //! interrupted run left (`resume/`), so no text is embedded twice by the same model.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use crate::library::ReuseSource;
+use crate::store::{Catalog, EmbeddedHashes};
 
-use crate::ids::ChunkId;
-use crate::store::Catalog;
-
-/// Catalogs to take vectors from, each with its embedded-text hashes.
+/// Catalogs to take vectors from, each with its chunks by embedded-text hash.
 pub(super) struct Reuse {
-    sources: Vec<(Catalog, HashMap<String, ChunkId>)>,
+    sources: Vec<(Catalog, EmbeddedHashes)>,
 }
 
 impl Reuse {
-    /// Opens the catalogs at `catalogs` (the write transaction's
-    /// [`reuse_sources`](crate::library::Transaction::reuse_sources)).
-    pub(super) fn open(catalogs: &[PathBuf]) -> Self {
-        let sources = catalogs
+    /// Opens the catalogs of `sources` (the write transaction's
+    /// [`reuse_sources`](crate::library::Transaction::reuse_sources)), each with its file of
+    /// embedded-text hashes, or, without one (`resume/`, a generation of an earlier version),
+    /// a map of them read from every chunk record.
+    pub(super) fn open(sources: &[ReuseSource]) -> Self {
+        let sources = sources
             .iter()
-            .filter(|p| p.is_dir())
+            .filter(|s| s.catalog.is_dir())
             // A catalog that does not open (damaged by a crash) is simply not used.
-            .filter_map(|p| Catalog::open(p).ok())
-            .filter_map(|c| c.embedded_hashes().ok().map(|h| (c, h)))
+            .filter_map(|s| Some((Catalog::open(&s.catalog).ok()?, s)))
+            .filter_map(|(c, s)| {
+                let written = match &s.hashes {
+                    Some(path) => EmbeddedHashes::read(path).ok().flatten(),
+                    None => None,
+                };
+                let hashes = match written {
+                    Some(h) => h,
+                    None => EmbeddedHashes::from_pairs(c.chunk_hashes().ok()?),
+                };
+                Some((c, hashes))
+            })
             .collect();
         Reuse { sources }
     }
 
-    /// No catalog to take vectors from: for a run that reads no file, which would otherwise
-    /// read every chunk record of the index for nothing.
+    /// No catalog to take vectors from: for a run that reads no file.
     pub(super) fn none() -> Self {
         Reuse {
             sources: Vec::new(),
@@ -37,9 +45,60 @@ impl Reuse {
 
     /// The vector of a chunk whose embedded text has this hash, if one was computed.
     pub(super) fn vector(&self, embedded_hash: &str) -> Option<Vec<f32>> {
-        self.sources.iter().find_map(|(c, by_hash)| {
-            let id = by_hash.get(embedded_hash)?;
-            c.vector(*id).ok().flatten()
+        self.sources.iter().find_map(|(c, hashes)| {
+            let id = hashes.chunk(embedded_hash)?;
+            c.vector(id).ok().flatten()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::ids::{ChunkId, DocId};
+    use crate::store::{ChunkRecord, DocRecord};
+
+    #[test]
+    fn vectors_are_found_by_their_embedded_text_with_or_without_a_file_of_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (current, resumed) = (dir.path().join("current"), dir.path().join("resume"));
+        for (path, hash, v) in [
+            (&current, "h1", [1.0f32, 0.0]),
+            (&resumed, "h2", [0.0, 1.0]),
+        ] {
+            let cat = Catalog::open(path).unwrap();
+            let doc = DocRecord {
+                chunks: vec![ChunkId(5)],
+                ..DocRecord::test_text("a.txt")
+            };
+            let rec = ChunkRecord::test_first("text".into(), hash.into());
+            cat.put_document(DocId(0), &doc, &[(ChunkId(5), rec, &v[..])])
+                .unwrap();
+            cat.flush().unwrap();
+        }
+        let file = dir.path().join("hashes");
+        EmbeddedHashes::from_pairs([("h1".to_string(), ChunkId(5))])
+            .write(&file)
+            .unwrap();
+        let reuse = Reuse::open(&[
+            ReuseSource {
+                catalog: current,
+                hashes: Some(file),
+            },
+            ReuseSource {
+                catalog: resumed,
+                hashes: None,
+            },
+            ReuseSource {
+                catalog: dir.path().join("absent"),
+                hashes: None,
+            },
+        ]);
+        assert_eq!(reuse.sources.len(), 2);
+        assert_eq!(reuse.vector("h1"), Some(vec![1.0, 0.0]));
+        assert_eq!(reuse.vector("h2"), Some(vec![0.0, 1.0]));
+        assert_eq!(reuse.vector("h3"), None);
+        assert_eq!(Reuse::none().vector("h1"), None);
     }
 }

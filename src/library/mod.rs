@@ -9,6 +9,7 @@
 //!     catalog/                sled: documents, chunks, vectors (source of truth)
 //!     keyword/                tantivy
 //!     vectors/                hnsw_rs graph dump and its flat search file
+//!     embedded-hashes         the chunks by the hash of their embedded text
 //!     readers.lock            searchers hold a shared lock on it while they read
 //!   staging/                  the next generation, while a writer runs
 //!   resume/                   what an interrupted writer left; its vectors are reused
@@ -28,6 +29,7 @@
 
 mod lock;
 mod txn;
+mod warm;
 
 use std::fs::{self, File};
 use std::io::ErrorKind;
@@ -37,7 +39,8 @@ pub use lock::WriterLock;
 pub(crate) use txn::stored_chunk;
 #[cfg(test)]
 pub(crate) use txn::test_support;
-pub use txn::{CommitTimings, Committed, Staging, Transaction};
+pub use txn::{CommitTimings, Committed, ReuseSource, Staging, Transaction};
+pub use warm::WarmGraph;
 
 use crate::embed::ModelInfo;
 use crate::ingest::chunk::ChunkerConfig;
@@ -267,6 +270,11 @@ impl GenerationPaths {
     /// The vector graph folder.
     pub fn vectors(&self) -> PathBuf {
         self.dir.join("vectors")
+    }
+
+    /// The chunks by embedded-text hash ([`EmbeddedHashes`](crate::store::EmbeddedHashes)).
+    pub fn embedded_hashes(&self) -> PathBuf {
+        self.dir.join(crate::store::HASHES_FILE)
     }
 
     /// The lock readers share while they use the generation.
@@ -1044,7 +1052,11 @@ mod tests {
             .begin(&SettingsRequest::default(), &model("m1"), false, None)
             .unwrap();
         assert!(!library.staging().dir().exists());
-        assert!(txn.reuse_sources().contains(&library.resume().catalog()));
+        assert!(
+            txn.reuse_sources()
+                .iter()
+                .any(|s| s.catalog == library.resume().catalog())
+        );
         drop(txn);
         // Another model's vectors are never reused.
         let txn = library

@@ -26,6 +26,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::warm::{GraphKey, WarmGraph};
 use super::{
     GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree, link_tree,
 };
@@ -33,7 +34,10 @@ use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::remote::{RemoteIndex, RemoteRow};
 use crate::index::vector::{GraphBuilder, VectorIndex};
-use crate::store::{Catalog, ChunkRecord, DocRecord, FORMAT_VERSION, Manifest, UnreadableFile};
+use crate::store::{
+    Catalog, ChunkRecord, DocRecord, EmbeddedHashes, FORMAT_VERSION, HashKey, Manifest,
+    UnreadableFile,
+};
 use crate::{Error, Result};
 
 /// How [`Transaction::stage`] starts the next generation.
@@ -125,6 +129,16 @@ impl RemoteStaged {
     }
 }
 
+/// A catalog whose vectors a run may reuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReuseSource {
+    /// The catalog.
+    pub catalog: PathBuf,
+    /// Its chunks by embedded-text hash ([`EmbeddedHashes`]), when the generation has the
+    /// file (else they are read from every chunk record).
+    pub hashes: Option<PathBuf>,
+}
+
 /// The next generation while it is written.
 struct Staged {
     paths: GenerationPaths,
@@ -136,6 +150,10 @@ struct Staged {
     graph: Option<GraphBuilder>,
     /// Chunks of removed documents: tombstones in the graph at commit.
     removed: Vec<ChunkId>,
+    /// The embedded-text hashes of the chunks added, and the chunks removed: what the next
+    /// generation's file of them changes from the current one's.
+    hashes_added: Vec<(HashKey, ChunkId)>,
+    hashes_removed: HashSet<ChunkId>,
     remote: Option<RemoteStaged>,
     next_doc: u64,
     next_chunk: u64,
@@ -178,6 +196,11 @@ pub struct Transaction {
     expect_vectors: bool,
     /// Dump the graph anew even when no vector was added (a repair of its files).
     rewrite_graph: bool,
+    /// Write the next generation's embedded-text hashes from its catalog (a repair).
+    rewrite_hashes: bool,
+    /// Where the graph of the generation this transaction publishes is kept in memory, and
+    /// whence the current generation's comes when it was kept there.
+    warm: Option<WarmGraph>,
 }
 
 /// The keyword index's copy of a chunk, from its catalog records: the one place a chunk
@@ -256,7 +279,28 @@ impl Transaction {
             staging_seconds: 0.0,
             expect_vectors: true,
             rewrite_graph: false,
+            rewrite_hashes: false,
+            warm: None,
         }
+    }
+
+    /// Keeps the graph this transaction publishes in `warm` (in memory, for this process),
+    /// and starts from the one `warm` holds when it is the current generation's: a writer
+    /// that commits one update after another (`lexsearch watch`) then never loads the
+    /// graph it just wrote. Any other graph `warm` holds is dropped when staging starts.
+    pub fn keep_graph_in(&mut self, warm: WarmGraph) {
+        self.warm = Some(warm);
+    }
+
+    /// The current generation's graph from [`keep_graph_in`](Self::keep_graph_in)'s slot,
+    /// when it holds that one; the slot is emptied either way.
+    fn take_warm_graph(&self) -> Option<VectorIndex> {
+        let warm = self.warm.as_ref()?;
+        let key = self
+            .base
+            .as_ref()
+            .and_then(|(paths, m)| GraphKey::of(&paths.vectors(), m));
+        warm.take(key.as_ref())
     }
 
     /// Says whether the run will most likely add vectors (new or resized files to read; the
@@ -271,6 +315,13 @@ impl Transaction {
     /// (a stale flat search file, earlier dumps, points no search reaches).
     pub fn rewrite_graph(&mut self) {
         self.rewrite_graph = true;
+    }
+
+    /// Writes the next generation's file of embedded-text hashes from its catalog's chunk
+    /// records rather than from the current one's: a repair of that file (a generation of an
+    /// earlier version, which has none, gets it so anyway).
+    pub fn rewrite_hashes(&mut self) {
+        self.rewrite_hashes = true;
     }
 
     /// Sends the search arms to `remote` instead of the local keyword index and graph; the
@@ -386,20 +437,26 @@ impl Transaction {
     }
 
     /// Catalogs whose vectors may be reused for chunks whose embedded text they already
-    /// hold: the current generation's and an interrupted run's, each only when it was
-    /// embedded by this transaction's model.
-    pub fn reuse_sources(&self) -> Vec<PathBuf> {
+    /// hold: the current generation's (with its file of embedded-text hashes) and an
+    /// interrupted run's, each only when it was embedded by this transaction's model.
+    pub fn reuse_sources(&self) -> Vec<ReuseSource> {
         let fingerprint = &self.settings.model.fingerprint;
         let mut out = Vec::new();
         if let Some((paths, m)) = &self.base
             && &m.model.fingerprint == fingerprint
         {
-            out.push(paths.catalog());
+            out.push(ReuseSource {
+                catalog: paths.catalog(),
+                hashes: Some(paths.embedded_hashes()),
+            });
         }
         let resume = self.library.resume();
         let marker = std::fs::read_to_string(resume.dir().join(STAGING_MODEL)).unwrap_or_default();
         if marker.trim() == fingerprint {
-            out.push(resume.catalog());
+            out.push(ReuseSource {
+                catalog: resume.catalog(),
+                hashes: None,
+            });
         }
         out
     }
@@ -470,6 +527,8 @@ impl Transaction {
                 keyword: None,
                 graph: None,
                 removed: Vec::new(),
+                hashes_added: Vec::new(),
+                hashes_removed: HashSet::new(),
                 remote: Some(RemoteStaged {
                     index: index.clone(),
                     batch: Vec::new(),
@@ -483,19 +542,30 @@ impl Transaction {
             });
             return Ok(());
         }
+        let warm = match how {
+            Staging::Copy if !self.exact_graph => self.take_warm_graph(),
+            _ => {
+                // A graph kept from before is of no use to a new or rebuilt one.
+                if let Some(w) = &self.warm {
+                    w.clear();
+                }
+                None
+            }
+        };
         let staged = match (how, base) {
             (Staging::Copy, Some((from, _))) => {
                 // An exact graph is built at commit, from the catalog; else the current
-                // graph loads on the builder's thread while the catalog is copied.
-                let graph = if self.exact_graph {
-                    None
-                } else {
-                    Some(GraphBuilder::start_from(
+                // graph, when this process kept it, or else loaded on the builder's thread
+                // while the catalog is copied.
+                let graph = match (self.exact_graph, warm) {
+                    (true, _) => None,
+                    (false, Some(index)) => Some(GraphBuilder::start(index, &paths.vectors())?),
+                    (false, None) => Some(GraphBuilder::start_from(
                         &from.vectors(),
                         dim,
                         self.expect_vectors || self.rewrite_graph,
                         &paths.vectors(),
-                    )?)
+                    )?),
                 };
                 stage("copying the index");
                 copy_generation(from, &paths).map_err(|e| match e {
@@ -521,6 +591,8 @@ impl Transaction {
                     keyword: Some(keyword.writer(threads)?),
                     graph,
                     removed: Vec::new(),
+                    hashes_added: Vec::new(),
+                    hashes_removed: HashSet::new(),
                     remote: None,
                     rebuild_graph: false,
                     fresh: false,
@@ -545,6 +617,8 @@ impl Transaction {
                     // Rebuilt from the catalog at commit, added documents included.
                     graph: None,
                     removed: Vec::new(),
+                    hashes_added: Vec::new(),
+                    hashes_removed: HashSet::new(),
                     remote: None,
                     rebuild_graph: true,
                     fresh: false,
@@ -567,6 +641,8 @@ impl Transaction {
                         )?)
                     },
                     removed: Vec::new(),
+                    hashes_added: Vec::new(),
+                    hashes_removed: HashSet::new(),
                     remote: None,
                     rebuild_graph: true,
                     fresh: true,
@@ -636,6 +712,11 @@ impl Transaction {
             .map(|(id, rec, v)| (*id, rec.clone(), v.as_slice()))
             .collect();
         s.catalog.put_document(doc_id, &doc, &with_vectors)?;
+        s.hashes_added.extend(
+            records
+                .iter()
+                .map(|(id, rec, _)| (HashKey::of(&rec.embedded_hash), *id)),
+        );
         if let Some(remote) = &mut s.remote {
             for (id, rec, vector) in records {
                 remote.batch.push(RemoteRow {
@@ -656,6 +737,7 @@ impl Transaction {
     pub fn remove_document(&mut self, id: DocId) -> Result<()> {
         let s = self.staged()?;
         let chunks = s.catalog.delete_document(id)?;
+        s.hashes_removed.extend(chunks.iter().copied());
         if let Some(remote) = &mut s.remote {
             remote.removed.extend(chunks);
         } else {
@@ -746,6 +828,8 @@ impl Transaction {
         let mut vectors = VectorIndex::empty(dim);
         // No vector added to the current graph: its files serve the next generation.
         let mut unchanged = false;
+        // The graph in memory of an unchanged generation (kept or loaded), for `warm`.
+        let mut unchanged_graph = None;
         if let Some(remote) = &mut s.remote {
             stage(&format!(
                 "sending the last chunks to {}",
@@ -766,8 +850,9 @@ impl Transaction {
                     _ => None,
                 };
                 vectors = match (reusable, built.index, &self.base) {
-                    (Some(current), _, _) => {
+                    (Some(current), index, _) => {
                         unchanged = true;
+                        unchanged_graph = index;
                         current
                     }
                     (None, Some(index), _) => index,
@@ -816,6 +901,33 @@ impl Transaction {
             }
         }
         timings.dump = lap();
+        // The graph the next generation holds, in memory, for the next transaction of this
+        // process: the one just dumped, or the unchanged one with this run's tombstones.
+        let keep = match (&self.warm, unchanged && !s.rebuild_graph) {
+            (None, _) => None,
+            (Some(_), false) => vectors.is_writable_graph().then_some(&mut vectors),
+            (Some(_), true) => {
+                if let Some(g) = unchanged_graph.as_mut() {
+                    g.set_tombstones_from(&vectors);
+                }
+                unchanged_graph.as_mut()
+            }
+        }
+        .map(|g| std::mem::replace(g, VectorIndex::empty(dim)));
+        let written = match (&self.base, s.fresh || self.rewrite_hashes) {
+            (Some((from, _)), false) => EmbeddedHashes::read(&from.embedded_hashes()),
+            _ => Ok(None),
+        };
+        let hashes = match written {
+            _ if s.fresh => EmbeddedHashes::default().updated(&s.hashes_removed, &s.hashes_added),
+            Ok(Some(current)) => current.updated(&s.hashes_removed, &s.hashes_added),
+            // None for this generation (an earlier version's, or a repair), or damaged.
+            _ => {
+                stage("indexing the embedded-text hashes of the catalog's chunks");
+                EmbeddedHashes::from_pairs(s.catalog.chunk_hashes()?)
+            }
+        };
+        hashes.write(&s.paths.embedded_hashes())?;
         s.catalog.flush()?;
         let (documents, chunks) = s.catalog.counts();
         let generation = self
@@ -848,11 +960,12 @@ impl Transaction {
             root_from_index,
             unreadable: std::mem::take(&mut self.unreadable).into_values().collect(),
         };
+        let kept_key = GraphKey::with(&s.paths.vectors(), generation, chunks as u64, s.next_chunk);
         let mut committed = Committed {
             generation,
             documents,
             chunks,
-            tombstones: vectors.tombstones(),
+            tombstones: keep.as_ref().unwrap_or(&vectors).tombstones(),
             graph_rebuilt: s.rebuild_graph,
             timings,
         };
@@ -872,6 +985,11 @@ impl Transaction {
             .map_err(|e| Error::io("remove", paths.dir().join(STAGING_MODEL), e))?;
         manifest.write(paths.dir())?;
         self.library.publish(generation)?;
+        // Published: its graph is the current one. (The key is the flat search file's, the
+        // same file after the folder's rename.)
+        if let (Some(warm), Some(key), Some(index)) = (&self.warm, kept_key, keep) {
+            warm.keep(key, index);
+        }
         super::remove_dir_if_exists(self.library.resume().dir())?;
         committed.timings.publish = lap();
         Ok(committed)
@@ -959,6 +1077,22 @@ pub(crate) mod test_support {
         let mut w = old.writer(1).unwrap();
         add_catalog_chunks(&Catalog::open(&paths.catalog()).unwrap(), &mut w).unwrap();
         w.commit().unwrap();
+    }
+
+    /// Makes the current generation as an earlier version wrote it, without its file of
+    /// embedded-text hashes.
+    pub(crate) fn remove_hashes_file(library: &Library) {
+        let paths = library.snapshot().unwrap().paths().clone();
+        std::fs::remove_file(paths.embedded_hashes()).unwrap();
+    }
+
+    /// Whether the current generation's file of embedded-text hashes holds exactly its
+    /// catalog's chunks.
+    pub(crate) fn hashes_match_the_catalog(library: &Library) -> bool {
+        let paths = library.snapshot().unwrap().paths().clone();
+        let catalog = Catalog::open(&paths.catalog()).unwrap();
+        let built = EmbeddedHashes::from_pairs(catalog.chunk_hashes().unwrap());
+        EmbeddedHashes::read(&paths.embedded_hashes()).unwrap() == Some(built)
     }
 }
 
@@ -1240,6 +1374,108 @@ mod tests {
         assert!(every_vector_finds_itself(&library));
     }
 
+    /// A transaction of `library` that keeps its graph in `warm`.
+    fn begin_warm(library: &Library, warm: &WarmGraph) -> Transaction {
+        let mut txn = begin(library);
+        txn.keep_graph_in(warm.clone());
+        txn
+    }
+
+    #[test]
+    fn a_kept_graph_takes_the_next_update_s_vectors_without_being_loaded_and_keeps_its_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let warm = WarmGraph::new();
+        let mut txn = begin_warm(&library, &warm);
+        let added: Vec<DocId> = (0..30)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap()
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        assert!(warm.is_warm());
+
+        // An update that adds vectors inserts them into the kept graph.
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(100, 100);
+        txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.timings.graph_load, 0.0);
+        assert_eq!((c.chunks, c.tombstones), (62, 0));
+        assert!(warm.is_warm() && every_vector_finds_itself(&library));
+
+        // One that only removes links the graph's files and keeps the graph with its
+        // tombstones, which the next one, adding vectors, writes with its own.
+        let pinned = library.snapshot().unwrap();
+        let mut txn = begin_warm(&library, &warm);
+        txn.set_expect_vectors(false);
+        txn.remove_document(added[0]).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.chunks, c.tombstones), (60, 2));
+        assert_eq!(
+            graph_file(&library, "graph.flat"),
+            graph_file_in(pinned.paths(), "graph.flat")
+        );
+        drop(pinned);
+        assert!(warm.is_warm());
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(101, 101);
+        txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.timings.graph_load, 0.0);
+        assert_eq!((c.chunks, c.tombstones), (62, 2));
+        let g = graph(&library);
+        assert_eq!((g.len(), g.tombstones()), (62, 2));
+        assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    fn a_graph_kept_for_a_generation_another_writer_replaced_is_dropped_and_the_current_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let warm = WarmGraph::new();
+        let mut txn = begin_warm(&library, &warm);
+        for n in 0..10 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        assert!(warm.is_warm());
+        // Another writer (another process, say) adds a document.
+        let mut txn = begin(&library);
+        let (doc, chunks) = document(10, 10);
+        txn.add_document(doc, chunks).unwrap();
+        txn.commit(&|_| {}).unwrap();
+        // The kept graph lacks that document's vectors: it is not used.
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(11, 11);
+        txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert!(c.timings.graph_load > 0.0);
+        assert_eq!(graph(&library).len(), 24);
+        assert!(every_vector_finds_itself(&library));
+        // A transaction dropped after its first vectors leaves nothing kept: its graph held
+        // them.
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(12, 12);
+        txn.add_document(doc, chunks).unwrap();
+        drop(txn);
+        assert!(!warm.is_warm());
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(13, 13);
+        txn.add_document(doc, chunks).unwrap();
+        assert!(txn.commit(&|_| {}).unwrap().timings.graph_load > 0.0);
+        assert_eq!(graph(&library).len(), 26);
+        // What it keeps now is this generation's; a rebuild drops it.
+        assert!(warm.is_warm());
+        let mut txn = begin_warm(&library, &warm);
+        txn.stage(Staging::Rederive, &|_| {}).unwrap();
+        assert!(!warm.is_warm());
+        txn.commit(&|_| {}).unwrap();
+        assert!(every_vector_finds_itself(&library));
+    }
+
     #[test]
     fn removals_past_the_compaction_threshold_rebuild_the_graph_even_when_nothing_is_added() {
         let dir = tempfile::tempdir().unwrap();
@@ -1323,8 +1559,14 @@ mod tests {
         assert!(!library.exists());
         let txn = begin(&library);
         let resumed = txn.reuse_sources();
-        assert_eq!(resumed, [library.resume().catalog()]);
-        let catalog = Catalog::open(&resumed[0]).unwrap();
+        assert_eq!(
+            resumed,
+            [ReuseSource {
+                catalog: library.resume().catalog(),
+                hashes: None
+            }]
+        );
+        let catalog = Catalog::open(&resumed[0].catalog).unwrap();
         assert_eq!(catalog.vectors().unwrap().len(), 100);
     }
 
@@ -1369,11 +1611,74 @@ mod tests {
         let resume = library.resume();
         assert!(!resume.keyword().exists() && !resume.vectors().exists());
         let txn = begin(&library);
-        let catalog = Catalog::open(&txn.reuse_sources()[1]).unwrap();
+        let catalog = Catalog::open(&txn.reuse_sources()[1].catalog).unwrap();
         assert_eq!(catalog.vectors().unwrap().len(), 40);
         // Other errors stay as they are, whatever their words about a disk.
         let other = library.diagnose_disk_full(Error::InvalidSetting("a full text".into()));
         assert!(matches!(other, Error::InvalidSetting(_)));
+    }
+
+    #[test]
+    fn each_generation_s_embedded_text_hashes_follow_its_catalog_and_one_without_gets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let ids: Vec<DocId> = (0..4)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap()
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        assert!(hashes_match_the_catalog(&library));
+        // Updated from the current file: a document removed, one added (with the text of a
+        // chunk already there: two chunks under one hash).
+        let mut txn = begin(&library);
+        txn.remove_document(ids[1]).unwrap();
+        let (doc, chunks) = document(0, 0);
+        txn.add_document(
+            DocRecord {
+                rel: "copy.txt".into(),
+                ..doc
+            },
+            chunks,
+        )
+        .unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.chunks, 8);
+        assert!(hashes_match_the_catalog(&library));
+
+        // A generation of an earlier version, without the file: the next run writes it from
+        // the catalog, whatever it changes.
+        remove_hashes_file(&library);
+        let stages = std::sync::Mutex::new(Vec::new());
+        let mut txn = begin(&library);
+        txn.set_expect_vectors(false);
+        txn.remove_document(ids[2]).unwrap();
+        txn.commit(&|s| stages.lock().unwrap().push(s.to_string()))
+            .unwrap();
+        assert!(
+            stages
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|s| s.contains("embedded-text hashes")),
+            "{stages:?}"
+        );
+        assert!(hashes_match_the_catalog(&library));
+        // A rebuild from nothing writes it from what it added.
+        let mut txn = library
+            .begin(
+                &crate::library::SettingsRequest::default(),
+                &model(),
+                true,
+                None,
+            )
+            .unwrap();
+        let (doc, chunks) = document(9, 9);
+        txn.add_document(doc, chunks).unwrap();
+        assert_eq!(txn.commit(&|_| {}).unwrap().chunks, 2);
+        assert!(hashes_match_the_catalog(&library));
     }
 
     #[test]
