@@ -1252,6 +1252,67 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
 }
 
 #[test]
+fn an_index_without_its_embedded_text_hashes_still_reuses_vectors_and_its_next_run_writes_them() {
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let library = Library::at(docs.join(".lexsearch"));
+    let hashes = library.snapshot().unwrap().paths().embedded_hashes();
+    assert!(hashes.is_file(), "{hashes:?}");
+    // As an index of an earlier version: no file.
+    fs::remove_file(&hashes).unwrap();
+    let found = lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(2), "{found:?}");
+    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(
+        report["findings"][0]["part"], "embedded-text hashes",
+        "{report}"
+    );
+    // A clause added to one file: only the chunks whose text changed are embedded, their
+    // neighbours' vectors found by reading the catalog's chunk records.
+    fs::write(
+        docs.join("nda.md"),
+        fs::read_to_string(docs.join("nda.md")).unwrap() + "\nZebracorn clause.\n",
+    )
+    .unwrap();
+    let run = index_json(&model, &docs);
+    let embedded = run["chunks_embedded"].as_u64().unwrap();
+    assert!((1..=2).contains(&embedded), "embedded {embedded}");
+    let nda_chunks = {
+        let paths = library.snapshot().unwrap().paths().clone();
+        let catalog = lexsearch::store::Catalog::open(&paths.catalog()).unwrap();
+        let docs = catalog.documents().unwrap();
+        docs.into_iter()
+            .find(|(_, d)| d.rel == Path::new("nda.md"))
+            .unwrap()
+            .1
+            .chunks
+            .len() as u64
+    };
+    assert!(nda_chunks > embedded + 2, "{nda_chunks} chunks");
+    // The new generation has the file, and the next change finds vectors through it.
+    let hashes = library.snapshot().unwrap().paths().embedded_hashes();
+    assert!(hashes.is_file(), "{hashes:?}");
+    lexsearch()
+        .current_dir(&docs)
+        .arg("verify")
+        .assert()
+        .success();
+    fs::write(
+        docs.join("nda.md"),
+        fs::read_to_string(docs.join("nda.md")).unwrap() + "\nQuokka clause.\n",
+    )
+    .unwrap();
+    let run = index_json(&model, &docs);
+    let embedded = run["chunks_embedded"].as_u64().unwrap();
+    assert!((1..=2).contains(&embedded), "embedded {embedded}");
+    assert_eq!(keyword_files(&docs, "quokka"), vec!["nda.md"]);
+}
+
+#[test]
 fn a_damaged_graph_dump_is_named_with_its_repair_and_searches_go_on_meanwhile() {
     let (_dir, model, docs) = setup();
     index_json(&model, &docs);
