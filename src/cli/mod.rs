@@ -85,7 +85,7 @@ enum Command {
     ///
     /// Between updates the vector graph stays in memory (about 1 GB at 200,000 chunks, 3.8 GB
     /// at a million, with the default model), so that an update inserts into it instead of
-    /// loading it again from disk; the first update after starting loads it.
+    /// loading it again from disk; it loads in the background after the first index.
     Watch(watch::WatchArgs),
     /// Measure encoder throughput, query latency and graph recall (see docs/benchmarks.md).
     Bench(bench::BenchArgs),

@@ -46,7 +46,8 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     )?;
     // The graph each update publishes stays in memory for the next one, which would
     // otherwise load it again from disk (seconds per 100,000 chunks).
-    opts.keep_graph = Some(crate::library::WarmGraph::new());
+    let warm = crate::library::WarmGraph::new();
+    opts.keep_graph = Some(warm.clone());
     let index_dir = std::path::absolute(&opts.index_dir)?;
     let own = Library::at(&index_dir).own_paths();
 
@@ -110,6 +111,9 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     if update("indexed", &first)? == Updated::Interrupted {
         return Ok(super::Outcome::Interrupted);
     }
+    // A first pass that changed nothing kept no graph: the current one loads meanwhile, so
+    // that the first update finds it too.
+    warm.load_in_background(&Library::at(&index_dir));
     eprintln!("watching {} (Ctrl-C to stop)", args.dir.display());
     let debounce = Duration::from_millis(args.debounce_ms);
     let relevant = |e: &notify::Event| {

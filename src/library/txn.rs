@@ -1431,6 +1431,35 @@ mod tests {
     }
 
     #[test]
+    fn a_graph_loaded_ahead_in_the_background_serves_the_next_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let warm = WarmGraph::new();
+        // No index yet: nothing to load.
+        warm.load_in_background(&library);
+        assert!(!warm.is_warm());
+        let mut txn = begin(&library);
+        for n in 0..10 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        // Loading ahead; the transaction's staging waits for it, whenever it ends.
+        warm.load_in_background(&library);
+        let mut txn = begin_warm(&library, &warm);
+        let (doc, chunks) = document(10, 10);
+        txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.timings.graph_load, 0.0);
+        assert_eq!(graph(&library).len(), 22);
+        assert!(every_vector_finds_itself(&library));
+        // Full already: a second load is not started.
+        assert!(warm.is_warm());
+        warm.load_in_background(&library);
+        assert!(warm.is_warm());
+    }
+
+    #[test]
     fn a_graph_kept_for_a_generation_another_writer_replaced_is_dropped_and_the_current_loaded() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
