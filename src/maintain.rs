@@ -495,7 +495,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::library::test_support::{
-        begin, document, make_keyword_outdated, remove_hashes_file,
+        commit_documents, make_keyword_outdated, remove_hashes_file,
     };
 
     #[test]
@@ -503,12 +503,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = dir.path().join(".lexsearch");
         let library = Library::at(&index);
-        let mut txn = begin(&library);
-        for n in 0..2 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
-        txn.commit(&|_| {}).unwrap();
+        commit_documents(&library, 2);
         assert!(!status(&index).unwrap().keyword_outdated);
         assert!(verify(&index, false).unwrap().findings.is_empty());
 
@@ -533,12 +528,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = dir.path().join(".lexsearch");
         let library = Library::at(&index);
-        let mut txn = begin(&library);
-        for n in 0..2 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
-        txn.commit(&|_| {}).unwrap();
+        commit_documents(&library, 2);
         let graph_files = |library: &Library| {
             use std::os::unix::fs::MetadataExt;
             let vectors = library.snapshot().unwrap().paths().vectors();

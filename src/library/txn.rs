@@ -1066,6 +1066,20 @@ pub(crate) mod test_support {
             .unwrap()
     }
 
+    /// Commits documents `0..n` (document `n` with vectors from seed `n`) in one transaction
+    /// of `library`; their ids.
+    pub(crate) fn commit_documents(library: &Library, n: usize) -> Vec<DocId> {
+        let mut txn = begin(library);
+        let ids = (0..n)
+            .map(|n| {
+                let (doc, chunks) = document(n, n as u64);
+                txn.add_document(doc, chunks).unwrap()
+            })
+            .collect();
+        txn.commit(&|_| {}).unwrap();
+        ids
+    }
+
     /// Replaces the committed keyword index of `library` by one as an earlier version wrote
     /// it: the same chunks, without the fields added since.
     pub(crate) fn make_keyword_outdated(library: &Library) {
@@ -1210,14 +1224,7 @@ mod tests {
     fn an_update_leaves_the_generation_it_started_from_as_it_was_and_one_dump_of_the_graph() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let mut txn = begin(&library);
-        let ids: Vec<DocId> = (0..40)
-            .map(|n| {
-                let (doc, chunks) = document(n, n as u64);
-                txn.add_document(doc, chunks).unwrap()
-            })
-            .collect();
-        txn.commit(&|_| {}).unwrap();
+        let ids = commit_documents(&library, 40);
         for round in 0..3u64 {
             // A reader keeps the current generation while the next is written from it.
             let pinned = library.snapshot().unwrap();
@@ -1438,12 +1445,7 @@ mod tests {
         // No index yet: nothing to load.
         warm.load_in_background(&library);
         assert!(!warm.is_warm());
-        let mut txn = begin(&library);
-        for n in 0..10 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
-        txn.commit(&|_| {}).unwrap();
+        commit_documents(&library, 10);
         // Loading ahead; the transaction's staging waits for it, whenever it ends.
         warm.load_in_background(&library);
         let mut txn = begin_warm(&library, &warm);
@@ -1509,14 +1511,7 @@ mod tests {
     fn removals_past_the_compaction_threshold_rebuild_the_graph_even_when_nothing_is_added() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let mut txn = begin(&library);
-        let ids: Vec<DocId> = (0..20)
-            .map(|n| {
-                let (doc, chunks) = document(n, n as u64);
-                txn.add_document(doc, chunks).unwrap()
-            })
-            .collect();
-        txn.commit(&|_| {}).unwrap();
+        let ids = commit_documents(&library, 20);
         let mut txn = begin(&library);
         txn.set_expect_vectors(false);
         for id in &ids[..5] {
@@ -1651,14 +1646,7 @@ mod tests {
     fn each_generation_s_embedded_text_hashes_follow_its_catalog_and_one_without_gets_them() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let mut txn = begin(&library);
-        let ids: Vec<DocId> = (0..4)
-            .map(|n| {
-                let (doc, chunks) = document(n, n as u64);
-                txn.add_document(doc, chunks).unwrap()
-            })
-            .collect();
-        txn.commit(&|_| {}).unwrap();
+        let ids = commit_documents(&library, 4);
         assert!(hashes_match_the_catalog(&library));
         // Updated from the current file: a document removed, one added (with the text of a
         // chunk already there: two chunks under one hash).
