@@ -289,11 +289,7 @@ fn copies_of_a_file_in_many_folders_take_the_first_copys_vectors_instead_of_bein
                 && h["score"] == hits[0]["score"]),
         "{like}"
     );
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 #[test]
@@ -473,11 +469,7 @@ fn kill_9_at_twenty_points_never_breaks_the_index() {
             .args(["search", "--mode", "keyword", "tenant rent"])
             .assert()
             .success();
-        lexsearch()
-            .current_dir(&docs)
-            .arg("verify")
-            .assert()
-            .success();
+        verify_passes(&docs);
     }
     // Finishing gives the same documents and chunks as a clean index of the same folder.
     let done = index_json(&model, &docs);
@@ -498,11 +490,7 @@ fn kill_9_at_twenty_points_never_breaks_the_index() {
     let clean = index_json(&model, &clean_dir);
     assert_eq!(done["files_indexed"], clean["files_indexed"]);
     assert_eq!(done["chunks"], clean["chunks"]);
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 /// The generation the index in `docs` is at.
@@ -644,11 +632,7 @@ fn of_two_writers_started_together_exactly_one_writes_and_the_other_names_it() {
         assert_eq!(generation(&docs), before + 1, "round {round}");
     }
     eprintln!("{refused} of 8 rounds overlapped (the rest ran one after the other)");
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 #[test]
@@ -782,11 +766,7 @@ fn a_folder_with_nothing_indexable_gives_a_valid_empty_index_that_finds_nothing(
                 .code(1)
                 .stdout(predicates::str::contains("no hits"));
         }
-        lexsearch()
-            .current_dir(&docs)
-            .arg("verify")
-            .assert()
-            .success();
+        verify_passes(&docs);
     }
 }
 
@@ -881,12 +861,7 @@ fn watch_keeps_the_index_current_as_files_change() {
         "a file added after a removal was not indexed; the watcher said:\n{said}"
     );
     // The graph it wrote holds one live vector per chunk, the removed file's none.
-    let verified = lexsearch()
-        .current_dir(&docs)
-        .args(["verify"])
-        .output()
-        .unwrap();
-    assert!(verified.status.success(), "{verified:?}");
+    verify_passes(&docs);
 }
 
 /// Sends SIGINT to `child`, as Ctrl-C would; false when it is gone.
@@ -1077,11 +1052,7 @@ fn ctrl_c_stops_an_index_run_leaving_the_index_as_it_was_and_the_next_run_goes_o
     // The complete index of before the second round is intact, and the next run completes.
     assert!(library.exists());
     index_json(&model, &docs);
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 #[test]
@@ -1197,6 +1168,15 @@ fn semantic_hits(docs: &Path, model: &Path, k: usize) -> usize {
     hits["hits"].as_array().unwrap().len()
 }
 
+/// `lexsearch verify` in `docs` finds catalog, keyword index and vector graph in agreement.
+fn verify_passes(docs: &Path) {
+    lexsearch()
+        .current_dir(docs)
+        .arg("verify")
+        .assert()
+        .success();
+}
+
 /// `lexsearch verify` in `docs` reports a finding that says `problem` (exit status 2), and
 /// `verify --repair` mends it.
 fn verify_finds_and_repairs(docs: &Path, problem: &str) {
@@ -1244,11 +1224,7 @@ fn an_index_missing_its_flat_search_file_still_searches_and_verify_repair_writes
         written,
         "the same file again"
     );
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 #[test]
@@ -1296,11 +1272,7 @@ fn an_index_without_its_embedded_text_hashes_still_reuses_vectors_and_its_next_r
     // The new generation has the file, and the next change finds vectors through it.
     let hashes = library.snapshot().unwrap().paths().embedded_hashes();
     assert!(hashes.is_file(), "{hashes:?}");
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
     fs::write(
         docs.join("nda.md"),
         fs::read_to_string(docs.join("nda.md")).unwrap() + "\nQuokka clause.\n",
@@ -1350,11 +1322,7 @@ fn a_damaged_graph_dump_is_named_with_its_repair_and_searches_go_on_meanwhile() 
     verify_finds_and_repairs(&docs, "cannot load the graph");
     index_json(&model, &docs);
     assert_eq!(keyword_files(&docs, "wombat"), ["added.txt"]);
-    lexsearch()
-        .current_dir(&docs)
-        .arg("verify")
-        .assert()
-        .success();
+    verify_passes(&docs);
 }
 
 #[test]
