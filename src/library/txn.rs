@@ -914,15 +914,21 @@ impl Transaction {
             }
         }
         .map(|g| std::mem::replace(g, VectorIndex::empty(dim)));
-        let written = match (&self.base, s.fresh || self.rewrite_hashes) {
-            (Some((from, _)), false) => EmbeddedHashes::read(&from.embedded_hashes()),
-            _ => Ok(None),
+        // The current generation's hashes, changed by this run; a new index has only its own.
+        let current = if s.fresh {
+            Some(EmbeddedHashes::default())
+        } else if self.rewrite_hashes {
+            None
+        } else {
+            self.base
+                .as_ref()
+                .and_then(|(from, _)| EmbeddedHashes::read(&from.embedded_hashes()).ok())
+                .flatten()
         };
-        let hashes = match written {
-            _ if s.fresh => EmbeddedHashes::default().updated(&s.hashes_removed, &s.hashes_added),
-            Ok(Some(current)) => current.updated(&s.hashes_removed, &s.hashes_added),
+        let hashes = match current {
+            Some(current) => current.updated(&s.hashes_removed, &s.hashes_added),
             // None for this generation (an earlier version's, or a repair), or damaged.
-            _ => {
+            None => {
                 stage("indexing the embedded-text hashes of the catalog's chunks");
                 EmbeddedHashes::from_pairs(s.catalog.chunk_hashes()?)
             }
