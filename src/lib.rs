@@ -6,7 +6,7 @@
 //! ## Brief overview
 //!
 //! - [`ingest`]: [`walk`](mod@ingest::walk) a folder, [`extract`](mod@ingest::extract) text from
-//!   `.txt`, `.md`, `.html`, `.pdf` (OCR of scans), `.docx`, `.doc` (Word 97–2003), `.odt`, `.rtf`, `.wpd` (WordPerfect), spreadsheets, presentations, `.eml`, `.msg` and `.mbox`, and
+//!   `.txt`, `.md`, `.html`, `.pdf` (OCR of scans), `.docx`, `.doc` (Word 97–2003), `.odt`, `.rtf`, `.wpd` (WordPerfect), spreadsheets, presentations, `.eml`, `.msg`, `.mbox` and Outlook's `.pst`, and
 //!   [`chunk`](mod@ingest::chunk) it along legal structure
 //!   (articles, sections, clauses, paragraphs), each chunk keeping its byte range and breadcrumb.
 //! - [`embed`]: an [`Embedder`] runs a sentence-transformers BERT model with candle, exactly

@@ -1841,6 +1841,190 @@ fn mail_from_ann(subject: &str, body: &str, attachments: &[fixtures::Attachment<
     )
 }
 
+/// The real Outlook data files `scripts/fetch-pst-fixtures` leaves (pst-extractor's test data:
+/// the EDRM Enron PST and an Outlook 2013 `.ost`, with the listing pst-extractor printed of
+/// them), when they are there and readpst is installed; under `LEXSEARCH_REQUIRE_PST=1` (set
+/// by scripts/test) both must be.
+fn pst_fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("LEXSEARCH_PST_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"))
+                .join("lexsearch/pst-fixtures")
+        });
+    let files = dir.join(".complete-1.12.0").is_file();
+    let reader =
+        lexsearch::ingest::program::find_program(lexsearch::ingest::pst::PROGRAM).is_some();
+    if files && reader {
+        return Some(dir);
+    }
+    let why = if files {
+        "readpst is not installed (apt install pst-utils)"
+    } else {
+        "no Outlook data files: run scripts/fetch-pst-fixtures"
+    };
+    assert!(
+        std::env::var("LEXSEARCH_REQUIRE_PST").as_deref() != Ok("1"),
+        "LEXSEARCH_REQUIRE_PST=1 but {why}"
+    );
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// Words of `s` joined by single spaces.
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What pst-extractor listed of `file` in its output.txt: the name of the folder holding each
+/// e-mail, and its subject; calendar items left out (lexsearch asks readpst for e-mail only).
+fn pst_extractor_listing(output: &str, file: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut folders: Vec<String> = Vec::new();
+    let mut inside = false;
+    for line in output.lines().map(|l| l.trim_end_matches('\r')) {
+        if line == format!("./testdata/{file}") {
+            inside = true;
+        } else if line.starts_with(&format!("./testdata/{file} processed")) {
+            break;
+        }
+        let Some(at) = line.find("|- ").filter(|_| inside) else {
+            continue;
+        };
+        // " |  |  |- Inbox": a folder two levels down; its items are one level further.
+        let depth = line[..at].matches('|').count();
+        folders.truncate(depth);
+        match line[at + 3..].strip_prefix("Sender: ") {
+            Some(item) if !folders.iter().any(|f| f == "Calendar") => {
+                let subject = item.split_once(", Subject: ").map_or("", |(_, s)| s);
+                out.push((folders.last().cloned().unwrap(), words(subject)));
+            }
+            Some(_) => {}
+            None => folders.push(line[at + 3..].to_string()),
+        }
+    }
+    out
+}
+
+/// What lexsearch indexed of the Outlook data file `file` in `docs`: the name of the folder
+/// holding each message (from the file's own document) and its subject (the first line of
+/// the message's document, as `show` prints it).
+fn pst_messages_indexed(docs: &Path, file: &str) -> Vec<(String, String)> {
+    let show = |place: &str| -> Value {
+        success_json(
+            lexsearch()
+                .current_dir(docs)
+                .args(["show", "--json", place]),
+        )
+    };
+    let listing = show(file)["text"].as_str().unwrap().to_string();
+    let mut folder = String::new();
+    let mut out = Vec::new();
+    for line in listing.lines() {
+        if let Some(f) = line.strip_prefix("## ") {
+            folder = f.rsplit('/').next().unwrap().to_string();
+        } else if let Some((name, _title)) = line.split_once(".eml: ") {
+            let text = show(&format!("{file}#{name}.eml"))["text"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let subject = text.lines().next().unwrap().strip_prefix("# ").unwrap();
+            let subject = if subject == "(no subject)" {
+                ""
+            } else {
+                subject
+            };
+            out.push((folder.clone(), words(subject)));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lists_them() {
+    let Some(fixtures) = pst_fixtures() else {
+        return;
+    };
+    let (dir, model, docs) = tiny_model_and_folder();
+    let ost = "pstextractortest@outlook.com.ost";
+    for file in ["enron.pst", ost] {
+        fs::copy(fixtures.join(file), docs.join(file)).unwrap();
+    }
+    let index = || {
+        let mut cmd = lexsearch();
+        cmd.args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs);
+        cmd
+    };
+    // Without readpst, each file is listed as not indexed, with how to install it (and the
+    // run, which indexed nothing, says so by its exit status) ...
+    let no_programs = dir.path().join("no-programs");
+    fs::create_dir(&no_programs).unwrap();
+    let out = index().env("PATH", &no_programs).assert().code(2);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2, "{report}");
+    for s in skipped {
+        let reason = s["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("`readpst`, which is not installed"),
+            "{reason}"
+        );
+        assert!(reason.contains("apt install pst-utils"), "{reason}");
+    }
+    // ... and the next run, with it, reads the unchanged files.
+    let report = success_json(&mut index());
+    assert!(report["skipped"].as_array().unwrap().is_empty(), "{report}");
+
+    // Every e-mail that pst-extractor (an independent reader: java-libpst's port) lists is a
+    // document, in the folder it lists it in, and nothing else is.
+    let expected = fs::read_to_string(fixtures.join("output.txt")).unwrap();
+    for (file, count) in [("enron.pst", 71), (ost, 14)] {
+        let mut theirs = pst_extractor_listing(&expected, file);
+        let mut ours = pst_messages_indexed(&docs, file);
+        assert_eq!(ours.len(), count, "{file}: {ours:?}");
+        theirs.sort();
+        ours.sort();
+        assert_eq!(ours, theirs, "{file}");
+    }
+    // A message's attachment is a document of its own, and so is an attachment's text.
+    let hit = hit_with(&docs, "text doc", "this is a text doc");
+    let file = hit["file"].as_str().unwrap();
+    assert!(
+        file.starts_with(&format!("{ost}#00")) && file.ends_with(".eml#text.txt"),
+        "{hit}"
+    );
+    assert!(
+        hit["mail"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("attachment"),
+        "{hit}"
+    );
+    // Opening it (as the TUI does) takes it out of its message, out of the data file.
+    let library = lexsearch::library::Library::at(docs.join(".lexsearch"));
+    let copy = library.copy_to_open(&docs, file).unwrap();
+    assert_eq!(copy.file_name().unwrap(), "text.txt");
+    assert_eq!(
+        fs::read_to_string(&copy).unwrap().trim(),
+        "this is a text doc"
+    );
+    let copy = library.copy_to_open(&docs, "enron.pst#0003.eml").unwrap();
+    let message = fs::read_to_string(&copy).unwrap();
+    assert!(message.contains("subject: TRIP INFO"), "{message}");
+    // The file's own document lists its messages under their folders, so a folder's name
+    // finds them.
+    let hit = hit_with(
+        &docs,
+        "Non-Privileged Sent Items",
+        "Non-Privileged)/Sent Items",
+    );
+    assert_eq!(hit["file"], "enron.pst", "{hit}");
+}
+
 #[test]
 fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_one_is_added() {
     let (_dir, model, docs) = tiny_model_and_folder();

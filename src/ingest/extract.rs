@@ -32,7 +32,7 @@ use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
 use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{doc, docx, mail, msg, odt, pdf, rtf, sheet, slides, wpd};
+use super::{doc, docx, mail, msg, odt, pdf, pst, rtf, sheet, slides, wpd};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -84,6 +84,7 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Rtf => &rtf::RtfExtractor,
         FileKind::Doc => &doc::DocExtractor,
         FileKind::Wpd => &wpd::WpdExtractor,
+        FileKind::Pst => &pst::PstExtractor,
         FileKind::Sheet => &sheet::SheetExtractor,
         FileKind::Csv => &CSV,
         FileKind::Slides => &slides::SlidesExtractor,
@@ -197,6 +198,12 @@ pub const MAX_MAIL_DEPTH: usize = 4;
 /// e-mail) each attachment of a supported type, in order. Never fails as a whole: each
 /// document carries its own result.
 pub fn extract_file(file: &SourceFile, limits: &ExtractLimits) -> Vec<Document> {
+    if file.kind == FileKind::Pst {
+        // Read by readpst from where it lies: never whole into memory, whatever its size.
+        let mut out = Vec::new();
+        extract_outlook(file.clone(), None, limits, 0, &mut out);
+        return out;
+    }
     let bytes = match read_limited(file, limits.max_bytes) {
         Ok(b) => b,
         Err(e) => {
@@ -221,6 +228,9 @@ fn extract_into(
     let kind = file.kind;
     if kind == FileKind::Mbox && !bytes.is_empty() {
         return extract_mailbox(file, bytes, limits, depth, out);
+    }
+    if kind == FileKind::Pst && !bytes.is_empty() {
+        return extract_outlook(file, Some(bytes), limits, depth, out);
     }
     if !matches!(kind, FileKind::Eml | FileKind::Msg) || bytes.is_empty() {
         let result = extract_bytes(bytes, file.kind, limits);
@@ -313,10 +323,26 @@ pub fn inner_bytes(
     inner: &str,
     limits: &ExtractLimits,
 ) -> Result<Vec<u8>, ExtractError> {
-    let mut bytes = read_limited(file, limits.max_bytes)?;
+    // An Outlook data file is read where it lies, not into memory.
+    let mut bytes = if file.kind == FileKind::Pst {
+        Vec::new()
+    } else {
+        read_limited(file, limits.max_bytes)?
+    };
     let mut kind = file.kind;
     for (depth, name) in inner.split('#').enumerate() {
         let parts = match kind {
+            FileKind::Pst => {
+                let export = if depth == 0 {
+                    pst::export(&file.path, pst::budget(limits.timeout, file.size))?
+                } else {
+                    pst::export_bytes(&bytes, pst::budget(limits.timeout, bytes.len() as u64))?
+                };
+                let i = export.find(name).ok_or_else(|| {
+                    ExtractError::Read(format!("it holds no document named {name}"))
+                })?;
+                vec![(name.to_string(), FileKind::Eml, export.read(i)?)]
+            }
             FileKind::Mbox => {
                 let messages = mail::split_mbox(&bytes)?;
                 let count = messages.len();
@@ -367,6 +393,86 @@ fn extract_mailbox(
         let name = mail::mbox_message_name(i + 1, count);
         extract_inner(&file, &name, FileKind::Eml, message, limits, depth, out);
     }
+}
+
+/// An Outlook data file, read from `bytes` (one attached to an e-mail) or else from where it
+/// lies: its own document (the list of its messages by folder), then each message as an
+/// e-mail of its own, `archive.pst#0003.eml`, with its attachments.
+fn extract_outlook(
+    file: SourceFile,
+    bytes: Option<Vec<u8>>,
+    limits: &ExtractLimits,
+    depth: usize,
+    out: &mut Vec<Document>,
+) {
+    let export = match outlook_messages(&file, bytes.as_deref(), limits) {
+        Ok((export, content_hash)) => {
+            out.push(Document {
+                file: file.clone(),
+                result: outlook_listing(&export, content_hash),
+            });
+            export
+        }
+        Err(e) => {
+            out.push(Document {
+                file,
+                result: Err(e),
+            });
+            return;
+        }
+    };
+    // One message in memory at a time: a data file may be far larger than memory.
+    for i in 0..export.len() {
+        let name = export.name(i);
+        match export.read(i) {
+            Ok(message) => {
+                extract_inner(&file, &name, FileKind::Eml, message, limits, depth, out);
+            }
+            Err(e) => out.push(Document {
+                file: SourceFile {
+                    path: with_fragment(&file.path, &name),
+                    rel: with_fragment(&file.rel, &name),
+                    kind: FileKind::Eml,
+                    size: 0,
+                    mtime_ns: file.mtime_ns,
+                },
+                result: Err(e),
+            }),
+        }
+    }
+}
+
+/// The messages of an Outlook data file (from `bytes`, else from where it lies) and the hash
+/// of its bytes.
+fn outlook_messages(
+    file: &SourceFile,
+    bytes: Option<&[u8]>,
+    limits: &ExtractLimits,
+) -> Result<(pst::Export, String), ExtractError> {
+    match bytes {
+        Some(b) => pst::export_bytes(b, pst::budget(limits.timeout, b.len() as u64))
+            .map(|m| (m, blake3::hash(b).to_hex().to_string())),
+        None => pst::export(&file.path, pst::budget(limits.timeout, file.size))
+            .and_then(|m| Ok((m, hash_file(&file.path)?))),
+    }
+}
+
+/// An Outlook data file's own document: the list of its messages by folder.
+fn outlook_listing(export: &pst::Export, content_hash: String) -> Result<Extracted, ExtractError> {
+    let text = ExtractedText {
+        text: export.listing(),
+        ..ExtractedText::default()
+    };
+    finish(text, content_hash)
+}
+
+/// The blake3 hash of a file's bytes, read in pieces.
+fn hash_file(path: &std::path::Path) -> Result<String, ExtractError> {
+    let mut hasher = blake3::Hasher::new();
+    fs::File::open(path)
+        .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
+        .map_err(|e| ExtractError::Read(e.to_string()))?;
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// A document inside `parent` (an attachment, a mailbox's message) named `parent#name`,
@@ -426,6 +532,11 @@ pub fn extract(file: &SourceFile, max_bytes: u64) -> Result<Extracted, ExtractEr
 /// Reads and extracts one file within `limits` (for an e-mail, the message only; see
 /// [`extract_file`] for its attachments).
 pub fn extract_with(file: &SourceFile, limits: &ExtractLimits) -> Result<Extracted, ExtractError> {
+    if file.kind == FileKind::Pst {
+        // Its own document, the list of its messages (read where it lies).
+        let (export, content_hash) = outlook_messages(file, None, limits)?;
+        return outlook_listing(&export, content_hash);
+    }
     let bytes = read_limited(file, limits.max_bytes)?;
     extract_bytes(bytes, file.kind, limits)
 }

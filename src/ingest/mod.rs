@@ -1,10 +1,11 @@
 //! Ingest: from a folder on disk to chunks ready to embed.
 //!
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with a module per
-//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`sheet`], [`slides`] (and [`ppt`]), [`mail`], [`msg`], the parsers run
-//! under [`isolate`]; the two Word readers share their paragraph rules in `word`), and
-//! [`chunk`] splits that text along its legal structure. Nothing here knows about models or
-//! stores.
+//! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`sheet`], [`slides`] (and
+//! [`ppt`]), [`mail`], [`msg`], [`pst`]; the parsers run under [`isolate`], the programs it
+//! starts ([`ocr`], [`pst`]) under [`program`]; the two Word readers share their paragraph
+//! rules in `word`), and [`chunk`] splits that text along its legal structure. Nothing here
+//! knows about models or stores.
 //!
 //! [`types`] holds what the formats share (the [`Extractor`](types::Extractor) trait, its
 //! output and errors): each format imports it, never [`extract`], which imports the formats.
@@ -23,6 +24,8 @@ pub mod odt;
 mod package;
 pub mod pdf;
 pub mod ppt;
+pub mod program;
+pub mod pst;
 pub mod rtf;
 pub mod segment;
 pub mod sheet;
@@ -52,16 +55,21 @@ pub struct Skipped {
 }
 
 /// The files that may contain the document at `rel`: for an attachment path
-/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`, `inbox.mbox#0003.eml#a.pdf`) each
-/// e-mail or mailbox before a `#`, innermost last; nothing for a path without a `#` after an
-/// e-mail's name.
+/// `mail.eml#a.pdf` (or `mail.eml#inner.eml#a.pdf`, `inbox.mbox#0003.eml#a.pdf`,
+/// `archive.pst#0003.eml#a.pdf`) each e-mail, mailbox or Outlook data file before a `#`,
+/// innermost last; nothing for a path without a `#` after an e-mail's name.
 pub fn containers_of(rel: &std::path::Path) -> impl Iterator<Item = PathBuf> + '_ {
     let s = rel.to_str().unwrap_or("");
     s.match_indices('#').filter_map(move |(i, _)| {
         let parent = std::path::Path::new(&s[..i]);
         matches!(
             walk::FileKind::from_path(parent),
-            Some(walk::FileKind::Eml | walk::FileKind::Msg | walk::FileKind::Mbox)
+            Some(
+                walk::FileKind::Eml
+                    | walk::FileKind::Msg
+                    | walk::FileKind::Mbox
+                    | walk::FileKind::Pst
+            )
         )
         .then(|| parent.to_path_buf())
     })

@@ -7,10 +7,11 @@
 //! measurements behind these choices). The text of each page is cached by the hash of its
 //! image ([`OcrCache`]), so indexing the same page again never runs OCR twice.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use super::program::{find_program, run};
 
 /// When to run OCR on PDF pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -376,69 +377,6 @@ fn read_page(
     Ok(text)
 }
 
-/// The path of `name` in a folder of the `PATH`, if it is there.
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Runs a program, killing it after `timeout`; its standard output on success.
-fn run(cmd: &mut Command, timeout: Duration) -> Result<Vec<u8>, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    // Drain both pipes on their own threads, so a chatty program never blocks on a full pipe.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {} s", timeout.as_secs_f64()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        let msg = String::from_utf8_lossy(&stderr);
-        let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
-        let msg: String = msg.chars().take(200).collect();
-        Err(format!("{status}: {msg}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,26 +435,5 @@ mod tests {
         cache.put("abcdef", "Page text");
         assert_eq!(cache.get("abcdef").as_deref(), Some("Page text"));
         assert_eq!(cache.get("abcdeg"), None);
-    }
-
-    #[test]
-    fn a_hung_program_is_killed_after_its_budget() {
-        let started = Instant::now();
-        let got = run(
-            Command::new("sh").args(["-c", "sleep 30"]),
-            Duration::from_millis(200),
-        );
-        assert!(got.unwrap_err().contains("timed out"));
-        assert!(started.elapsed() < Duration::from_secs(10));
-        let failed = run(
-            Command::new("sh").args(["-c", "echo broken >&2; exit 3"]),
-            Duration::from_secs(10),
-        );
-        assert!(failed.unwrap_err().contains("broken"));
-        let ok = run(
-            Command::new("sh").args(["-c", "echo hi"]),
-            Duration::from_secs(10),
-        );
-        assert_eq!(ok.unwrap(), b"hi\n");
     }
 }

@@ -250,17 +250,31 @@ pub enum ExtractError {
     /// The parser did not finish in time; its thread was abandoned.
     #[error("extraction timed out after {} s; not indexed", .0.as_secs_f64())]
     TimedOut(Duration),
+    /// The file is read by a program that is not installed (Outlook data files: `readpst`).
+    #[error("{kind} files are read by `{program}`, which is not installed; install it: {hint}")]
+    MissingProgram {
+        /// The format.
+        kind: &'static str,
+        /// The program that reads it.
+        program: &'static str,
+        /// How to install it.
+        hint: &'static str,
+    },
 }
 
 impl ExtractError {
     /// Whether the same bytes, read the same way, would fail the same way again. Not so for
     /// a file that could not be read (permissions, a lock: neither changes its size or
     /// modification time when lifted), nor for a time limit or an OCR failure, which a less
-    /// busy machine may pass; the indexer reads such files again on every run.
+    /// busy machine may pass, nor for a missing program, which may be installed since; the
+    /// indexer reads such files again on every run.
     pub fn lasting(&self) -> bool {
         !matches!(
             self,
-            ExtractError::Read(_) | ExtractError::Ocr { .. } | ExtractError::TimedOut(_)
+            ExtractError::Read(_)
+                | ExtractError::Ocr { .. }
+                | ExtractError::TimedOut(_)
+                | ExtractError::MissingProgram { .. }
         )
     }
 }

@@ -56,6 +56,9 @@ pub enum FileKind {
     Slides,
     /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
     Wpd,
+    /// Outlook data file (`.pst`, and the offline store `.ost`), read by libpst's `readpst`:
+    /// each message is a document of its own (`archive.pst#0003.eml`), with its attachments.
+    Pst,
 }
 
 impl FileKind {
@@ -90,6 +93,7 @@ impl FileKind {
             "odt" | "ott" => Some(FileKind::Odt),
             "msg" => Some(FileKind::Msg),
             "mbox" | "mbx" => Some(FileKind::Mbox),
+            "pst" | "ost" => Some(FileKind::Pst),
             "rtf" => Some(FileKind::Rtf),
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
@@ -115,6 +119,7 @@ impl FileKind {
             FileKind::Odt => "odt",
             FileKind::Msg => "msg",
             FileKind::Mbox => "mbox",
+            FileKind::Pst => "pst",
             FileKind::Rtf => "rtf",
             FileKind::Doc => "doc",
             FileKind::Wpd => "wpd",

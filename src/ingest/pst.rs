@@ -1,0 +1,428 @@
+//! Outlook data files (`.pst`, and the offline store `.ost`): each message an e-mail of its
+//! own, with its attachments.
+//!
+//! The file is read by libpst's `readpst` (Debian's `pst-utils`), run as a child process
+//! under [`super::program`] like Tesseract: it writes each e-mail as an RFC 822 file
+//! (`-e`: MIME with its attachments; `-8`: bodies in UTF-8 when the store has them; `-D`:
+//! deleted items too; `-b`: no RTF copy of the body as an attachment; `-t e`: e-mail only,
+//! not calendar items or contacts; `-j 0`: one process, as its parallel jobs number a
+//! folder's messages in a different order about one run in ten) into a temporary folder, one
+//! folder per Outlook folder and `1.eml`, `2.eml` ... in each, in the store's order.
+//! [`export`] reads them back in folder order and removes the folder; nothing of it stays on
+//! disk. readpst draws its MIME boundaries at random; they are renumbered in order
+//! ([`steady_boundaries`]), so that the same message gives the same bytes every time.
+//!
+//! Its messages are named by their place in the file, like a mailbox's (`0003.eml`,
+//! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`]; the file's
+//! own document ([`listing`]) lists them under the folders that hold them, so that the name
+//! of a folder (`Sent Items`, `Privileged`) finds its messages. readpst reads the Unicode
+//! and ANSI PST formats and Outlook 2013's 4 KiB-page `.ost`; no library crate read both
+//! test files (`outlook-pst` refuses the EDRM Enron PST and every `.ost`), see
+//! docs/formats.md.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::mail::{MAX_MESSAGES, mbox_message_name, parse_mail};
+use super::program::{ProgramError, find_program, run};
+use super::types::{ExtractError, ExtractedText, Extractor};
+
+/// The program that reads Outlook data files.
+pub const PROGRAM: &str = "readpst";
+
+/// What to do when [`PROGRAM`] is not installed.
+pub const INSTALL_HINT: &str = "`apt install pst-utils` (Debian, Ubuntu), `dnf install libpst` (Fedora) or `brew install libpst` (macOS), then index again";
+
+/// The format's name in messages.
+const KIND: &str = "Outlook data (.pst, .ost)";
+
+/// Folders are followed this deep below the file's top folder.
+const MAX_FOLDER_DEPTH: usize = 64;
+
+/// The messages readpst wrote of one data file, in a temporary folder removed with it: read
+/// one at a time, so that a large file is never held in memory whole.
+#[derive(Debug)]
+pub struct Export {
+    _dir: tempfile::TempDir,
+    /// Each message's folder and file, folder by folder (folders in name order, messages in
+    /// the data file's order).
+    messages: Vec<(String, PathBuf)>,
+}
+
+impl Export {
+    /// How many messages it has (at most [`MAX_MESSAGES`]).
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// The folder that holds message `i`, from the file's top folder down, joined by `/`
+    /// (`Personal folders/Inbox/Lease`).
+    pub fn folder(&self, i: usize) -> &str {
+        &self.messages[i].0
+    }
+
+    /// The name of message `i` inside the data file: `0003.eml`, numbered from 1 like a
+    /// mailbox's ([`mbox_message_name`]).
+    pub fn name(&self, i: usize) -> String {
+        mbox_message_name(i + 1, self.len())
+    }
+
+    /// Where the message named `name` is.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.name(i) == name)
+    }
+
+    /// Message `i` as an RFC 822 file, with its attachments ([`steady_boundaries`] applied).
+    pub fn read(&self, i: usize) -> Result<Vec<u8>, ExtractError> {
+        let path = &self.messages[i].1;
+        std::fs::read(path)
+            .map(steady_boundaries)
+            .map_err(|e| ExtractError::Read(format!("{}: {e}", path.display())))
+    }
+
+    /// The text of the data file's own document ([`listing`]), each message read for its
+    /// title.
+    pub fn listing(&self) -> String {
+        let titles: Vec<(&str, String)> = (0..self.len())
+            .map(|i| {
+                let title = match self.read(i).and_then(|m| parse_mail(&m)) {
+                    Ok(mail) => mail.title,
+                    Err(e) => format!("not readable: {e}"),
+                };
+                (self.folder(i), title)
+            })
+            .collect();
+        listing(&titles)
+    }
+}
+
+fn missing() -> ExtractError {
+    ExtractError::MissingProgram {
+        kind: KIND,
+        program: PROGRAM,
+        hint: INSTALL_HINT,
+    }
+}
+
+/// The messages of the Outlook data file at `path`. `timeout` bounds readpst's run.
+pub fn export(path: &Path, timeout: Duration) -> Result<Export, ExtractError> {
+    let program = find_program(PROGRAM).ok_or_else(missing)?;
+    export_with(&program, path, timeout)
+}
+
+/// [`export`] of a data file held in memory (one attached to an e-mail): written to a
+/// temporary file first, as readpst reads only files.
+pub fn export_bytes(bytes: &[u8], timeout: Duration) -> Result<Export, ExtractError> {
+    let program = find_program(PROGRAM).ok_or_else(missing)?;
+    let file = tempfile::Builder::new()
+        .prefix("lexsearch-pst-")
+        .suffix(".pst")
+        .tempfile()
+        .map_err(|e| ExtractError::Read(format!("cannot write a temporary copy: {e}")))?;
+    std::fs::write(file.path(), bytes)
+        .map_err(|e| ExtractError::Read(format!("cannot write a temporary copy: {e}")))?;
+    export_with(&program, file.path(), timeout)
+}
+
+/// How long readpst may take on a file of `size` bytes: `base`, plus a second for every
+/// 4 MiB (it reads about 200 MB/s here; a slow disk or a busy machine gets twenty times less).
+pub fn budget(base: Duration, size: u64) -> Duration {
+    base + Duration::from_secs(size / (4 << 20))
+}
+
+fn corrupt(reason: impl Into<String>) -> ExtractError {
+    ExtractError::Corrupt {
+        kind: "Outlook data",
+        reason: reason.into(),
+    }
+}
+
+/// [`export`] with `program` as readpst.
+pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Export, ExtractError> {
+    let out = tempfile::Builder::new()
+        .prefix("lexsearch-pst-")
+        .tempdir()
+        .map_err(|e| ExtractError::Read(format!("cannot make a temporary folder: {e}")))?;
+    let mut cmd = Command::new(program);
+    cmd.args(["-e", "-8", "-D", "-b", "-t", "e", "-j", "0", "-q", "-o"])
+        .arg(out.path())
+        .arg("--")
+        .arg(path);
+    match run(&mut cmd, timeout) {
+        Ok(_) => {}
+        Err(ProgramError::TimedOut(t)) => return Err(ExtractError::TimedOut(t)),
+        Err(ProgramError::Start(e)) => {
+            return Err(ExtractError::Read(format!("cannot start {PROGRAM}: {e}")));
+        }
+        Err(e) => return Err(corrupt(format!("{PROGRAM} could not read it ({e})"))),
+    }
+    let mut found = Vec::new();
+    collect(out.path(), "", 0, &mut found)?;
+    found.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    found.truncate(MAX_MESSAGES);
+    Ok(Export {
+        _dir: out,
+        messages: found.into_iter().map(|(f, _, p)| (f, p)).collect(),
+    })
+}
+
+/// `eml` with the random numbers readpst draws (its MIME boundaries,
+/// `--boundary-LibPST-iamunique-1470529320_-_-`, and the names it gives a meeting request's
+/// calendar part, `"i848728562.ics"`) numbered in the order they first appear
+/// (`...-iamunique-0_-_-`, `"i0.ics"`, ...): each distinct number gets a distinct one, in all
+/// its places at once, so the message's structure is kept and the same message always gives
+/// the same bytes (and the same text: an attachment's name is in it).
+pub fn steady_boundaries(eml: Vec<u8>) -> Vec<u8> {
+    static DRAWN: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r#"(boundary-LibPST-iamunique-|"i)([0-9]+)(_-_-|\.ics")"#)
+            .expect("valid")
+    });
+    let mut seen: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let out = DRAWN.replace_all(&eml, |c: &regex::bytes::Captures<'_>| {
+        let key = (c[1].to_vec(), c[2].to_vec());
+        let n = match seen.iter().position(|s| *s == key) {
+            Some(n) => n,
+            None => {
+                seen.push(key);
+                seen.len() - 1
+            }
+        };
+        let mut out = c[1].to_vec();
+        out.extend_from_slice(n.to_string().as_bytes());
+        out.extend_from_slice(&c[3]);
+        out
+    });
+    match out {
+        std::borrow::Cow::Borrowed(_) => eml,
+        std::borrow::Cow::Owned(o) => o,
+    }
+}
+
+/// The `N.eml` files under `dir` (the folder `folder` of the data file) and its subfolders,
+/// as (folder, N, path).
+fn collect(
+    dir: &Path,
+    folder: &str,
+    depth: usize,
+    out: &mut Vec<(String, u64, PathBuf)>,
+) -> Result<(), ExtractError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| ExtractError::Read(format!("{}: {e}", dir.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| ExtractError::Read(format!("{}: {e}", dir.display())))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            if depth < MAX_FOLDER_DEPTH {
+                let inner = if folder.is_empty() {
+                    name
+                } else {
+                    format!("{folder}/{name}")
+                };
+                collect(&path, &inner, depth + 1, out)?;
+            }
+        } else if let Some(n) = name.strip_suffix(".eml").and_then(|n| n.parse().ok()) {
+            out.push((folder.to_string(), n, path));
+        }
+    }
+    Ok(())
+}
+
+/// The text of a data file's own document from each message's folder and title, in order: a
+/// heading, then each folder as a heading of its own with one line per message, its name
+/// and title ("0003.eml: eRequest (from Carl Carter, 2001-01-30T12:44:00Z)").
+pub fn listing(messages: &[(&str, String)]) -> String {
+    let count = messages.len();
+    let folders = {
+        let mut f: Vec<&str> = messages.iter().map(|m| m.0).collect();
+        f.dedup();
+        f.len()
+    };
+    let mut text = format!(
+        "# Outlook data file of {count} message{} in {folders} folder{}\n",
+        if count == 1 { "" } else { "s" },
+        if folders == 1 { "" } else { "s" },
+    );
+    let mut current = None;
+    for (i, (folder, title)) in messages.iter().enumerate() {
+        if current != Some(*folder) {
+            current = Some(*folder);
+            let shown = if folder.is_empty() {
+                "(top folder)"
+            } else {
+                folder
+            };
+            text.push_str(&format!("\n## {shown}\n"));
+        }
+        text.push_str(&format!("{}: {title}\n", mbox_message_name(i + 1, count)));
+    }
+    if count == MAX_MESSAGES {
+        text.push_str(&format!(
+            "\n(the first {MAX_MESSAGES} messages; the rest are not indexed)\n"
+        ));
+    }
+    text
+}
+
+/// An Outlook data file held in memory (attached to an e-mail): the list of its messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PstExtractor;
+
+impl Extractor for PstExtractor {
+    fn extract(&self, bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
+        let export = export_bytes(bytes, budget(Duration::from_secs(30), bytes.len() as u64))?;
+        Ok(ExtractedText {
+            text: export.listing(),
+            ..ExtractedText::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for readpst at `dir/readpst` that writes what the shell commands `body`
+    /// write into the folder after `-o` (as `$out`), then exits with `status`.
+    fn fake_readpst(dir: &Path, body: &str, status: i32) -> PathBuf {
+        let program = dir.join("readpst");
+        let script = format!(
+            "#!/bin/sh\nwhile [ \"$1\" != -o ]; do shift; done\nout=$2\n{body}\nexit {status}\n"
+        );
+        std::fs::write(&program, script).unwrap();
+        let mut perms = std::fs::metadata(&program).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&program, perms).unwrap();
+        program
+    }
+
+    #[test]
+    fn messages_come_back_by_folder_then_in_the_file_s_order_and_are_listed_under_their_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        // What readpst leaves: a folder per Outlook folder, `N.eml` in each (10 after 9).
+        let mail = |subject: &str| {
+            format!(
+                "printf 'From: Ann Lee <ann@firm.example>\\r\\nSubject: {subject}\\r\\n\\r\\nBody.\\r\\n'"
+            )
+        };
+        let program = fake_readpst(
+            dir.path(),
+            &format!(
+                "mkdir -p \"$out/Mail/Inbox\" \"$out/Mail/Sent Items\"\n\
+                 {} > \"$out/Mail/Inbox/10.eml\"\n\
+                 {} > \"$out/Mail/Inbox/9.eml\"\n\
+                 {} > \"$out/Mail/Sent Items/1.eml\"\n\
+                 echo 'not a message' > \"$out/Mail/Inbox/notes.txt\"",
+                mail("Re: Lease renewal"),
+                mail("Lease renewal"),
+                mail("Signed lease"),
+            ),
+            0,
+        );
+        let pst = dir.path().join("archive.pst");
+        std::fs::write(&pst, b"!BDN").unwrap();
+        let export = export_with(&program, &pst, Duration::from_secs(10)).unwrap();
+        assert_eq!(export.len(), 3);
+        assert_eq!(
+            (0..3).map(|i| export.folder(i)).collect::<Vec<_>>(),
+            ["Mail/Inbox", "Mail/Inbox", "Mail/Sent Items"]
+        );
+        assert_eq!(export.find("0002.eml"), Some(1));
+        assert_eq!(export.find("0004.eml"), None);
+        assert!(
+            String::from_utf8(export.read(1).unwrap())
+                .unwrap()
+                .contains("Subject: Re: Lease renewal")
+        );
+        assert_eq!(
+            export.listing(),
+            "# Outlook data file of 3 messages in 2 folders\n\
+             \n## Mail/Inbox\n\
+             0001.eml: Lease renewal (from Ann Lee <ann@firm.example>)\n\
+             0002.eml: Re: Lease renewal (from Ann Lee <ann@firm.example>)\n\
+             \n## Mail/Sent Items\n\
+             0003.eml: Signed lease (from Ann Lee <ann@firm.example>)\n"
+        );
+        // The temporary folder goes with the export.
+        let written = export.messages[0].1.clone();
+        assert!(written.is_file());
+        drop(export);
+        assert!(!written.exists());
+    }
+
+    #[test]
+    fn readpst_s_random_boundaries_are_numbered_in_order_keeping_the_structure() {
+        let eml = b"Content-Type: multipart/mixed;\r\n\tboundary=\"--boundary-LibPST-iamunique-1470529320_-_-\"\r\n\r\n\
+----boundary-LibPST-iamunique-1470529320_-_-\r\nContent-Type: message/rfc822\r\n\r\n\
+Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\n\r\n\
+----boundary-LibPST-iamunique-0_-_-\r\n\r\nInner.\r\n----boundary-LibPST-iamunique-0_-_---\r\n\
+----boundary-LibPST-iamunique-1470529320_-_---\r\n";
+        let steady = steady_boundaries(eml.to_vec());
+        let text = String::from_utf8(steady.clone()).unwrap();
+        // The outer boundary becomes 0 and the inner one (which was 0) 1, everywhere.
+        assert_eq!(text.matches("iamunique-0_-_-").count(), 3, "{text}");
+        assert_eq!(text.matches("iamunique-1_-_-").count(), 3, "{text}");
+        assert!(!text.contains("1470529320"));
+        assert_eq!(
+            text.replace("iamunique-0_", "A")
+                .replace("iamunique-1_", "B"),
+            String::from_utf8(eml.to_vec())
+                .unwrap()
+                .replace("iamunique-1470529320_", "A")
+                .replace("iamunique-0_", "B")
+        );
+        // Another draw of the same message gives the same bytes.
+        let again = String::from_utf8(eml.to_vec())
+            .unwrap()
+            .replace("1470529320", "99");
+        assert_eq!(steady_boundaries(again.into_bytes()), steady);
+        // So does a meeting request's calendar part, named at random.
+        let invite = |n: &str| {
+            format!(
+                "Content-Type: text/calendar; name=\"i{n}.ics\"\r\n\
+                 Content-Disposition: attachment; filename=\"i{n}.ics\"\r\n"
+            )
+            .into_bytes()
+        };
+        let steady = steady_boundaries(invite("848728562"));
+        assert_eq!(steady, steady_boundaries(invite("762413132")));
+        assert_eq!(steady, invite("0"));
+    }
+
+    #[test]
+    fn a_missing_reader_or_a_file_it_cannot_read_is_said_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let pst = dir.path().join("archive.pst");
+        std::fs::write(&pst, b"!BDN not really").unwrap();
+        let err = export_with(
+            &dir.path().join("no-readpst"),
+            &pst,
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ExtractError::Read(_)), "{err}");
+        assert!(!err.lasting());
+        // A reader that fails (as readpst does on a damaged file: exit 1, "Error opening
+        // File") names itself and what it said, and the file is not read again unchanged.
+        let failing = fake_readpst(dir.path(), "echo 'Error opening File' >&2", 1);
+        let err = export_with(&failing, &pst, Duration::from_secs(10)).unwrap_err();
+        assert!(err.lasting());
+        let shown = err.to_string();
+        assert!(shown.contains("readpst could not read it"), "{shown}");
+        assert!(shown.contains("Error opening File"), "{shown}");
+        let missing = ExtractError::MissingProgram {
+            kind: KIND,
+            program: PROGRAM,
+            hint: INSTALL_HINT,
+        };
+        assert!(!missing.lasting());
+        assert!(missing.to_string().contains("apt install pst-utils"));
+    }
+}
