@@ -1909,8 +1909,9 @@ fn pst_extractor_listing(output: &str, file: &str) -> Vec<(String, String)> {
 }
 
 /// What lexsearch indexed of the Outlook data file `file` in `docs`: the name of the folder
-/// holding each message (from the file's own document) and its subject (the first line of
-/// the message's document, as `show` prints it).
+/// holding each message (from the file's own document, which the message's own `Folder:`
+/// line must repeat) and its subject (the first line of the message's document, as `show`
+/// prints it).
 fn pst_messages_indexed(docs: &Path, file: &str) -> Vec<(String, String)> {
     let show = |place: &str| -> Value {
         success_json(
@@ -1924,19 +1925,22 @@ fn pst_messages_indexed(docs: &Path, file: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in listing.lines() {
         if let Some(f) = line.strip_prefix("## ") {
-            folder = f.rsplit('/').next().unwrap().to_string();
+            folder = f.to_string();
         } else if let Some((name, _title)) = line.split_once(".eml: ") {
             let text = show(&format!("{file}#{name}.eml"))["text"]
                 .as_str()
                 .unwrap()
                 .to_string();
-            let subject = text.lines().next().unwrap().strip_prefix("# ").unwrap();
+            let mut lines = text.lines();
+            let subject = lines.next().unwrap().strip_prefix("# ").unwrap();
             let subject = if subject == "(no subject)" {
                 ""
             } else {
                 subject
             };
-            out.push((folder.clone(), words(subject)));
+            assert_eq!(lines.next(), Some(format!("Folder: {folder}").as_str()));
+            let name = folder.rsplit('/').next().unwrap().to_string();
+            out.push((name, words(subject)));
         }
     }
     out

@@ -18,6 +18,11 @@ use super::types::{Body, ExtractError, Mail, MailInfo, safe_name};
 /// Attachments beyond this many in one message are ignored.
 pub const MAX_ATTACHMENTS: usize = 256;
 
+/// The header lexsearch writes into each message it takes out of an Outlook data file: the
+/// folder that holds it there (`Personal folders/Inbox/Lease`), shown as a `Folder:` line
+/// under the subject.
+pub const FOLDER_HEADER: &str = "X-Lexsearch-Folder";
+
 /// Messages beyond this many in one mailbox are ignored (and said so in its listing).
 pub const MAX_MESSAGES: usize = 100_000;
 
@@ -129,6 +134,11 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
             .unwrap_or_default();
         attachments.push((safe_name(&name, i), part.contents().to_vec()));
     }
+    let folder = msg
+        .header(FOLDER_HEADER)
+        .and_then(mail_parser::HeaderValue::as_text)
+        .map(flat)
+        .filter(|s| !s.is_empty());
     let body = if let Some(text) = msg.text_bodies().next().filter(|p| !p.is_text_html()) {
         Body::Text(text.text_contents().unwrap_or_default().to_string())
     } else if let Some(html) = msg.html_bodies().next() {
@@ -136,7 +146,14 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
     } else {
         Body::None
     };
-    Ok(Mail::new(info, body, attachments))
+    let mut mail = Mail::new(info, body, attachments);
+    if let Some(folder) = folder {
+        // Under the `# subject` line, which the header block always starts with.
+        let at = mail.header_text.find('\n').map_or(0, |i| i + 1);
+        mail.header_text
+            .insert_str(at, &format!("Folder: {folder}\n"));
+    }
+    Ok(mail)
 }
 
 #[cfg(test)]
@@ -265,6 +282,25 @@ Attached note.\r\n\
             let messages = split_mbox(&bytes).unwrap();
             proptest::prop_assert!(messages[0].starts_with(b"From: Ann Lee"));
         }
+    }
+
+    #[test]
+    fn the_folder_an_outlook_data_file_kept_a_message_in_is_shown_under_its_subject() {
+        let bytes = format!("{FOLDER_HEADER}: Personal folders/Sent Items\r\n{MAIL}");
+        let m = parse_mail(bytes.as_bytes()).unwrap();
+        assert!(
+            m.header_text.starts_with(
+                "# Re: Lease dépôt dispute\nFolder: Personal folders/Sent Items\nFrom: Ann Lee"
+            ),
+            "{}",
+            m.header_text
+        );
+        assert!(
+            !parse_mail(MAIL.as_bytes())
+                .unwrap()
+                .header_text
+                .contains("Folder:")
+        );
     }
 
     #[test]

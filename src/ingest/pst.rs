@@ -13,9 +13,10 @@
 //! ([`steady_boundaries`]), so that the same message gives the same bytes every time.
 //!
 //! Its messages are named by their place in the file, like a mailbox's (`0003.eml`,
-//! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`]; the file's
-//! own document ([`listing`]) lists them under the folders that hold them, so that the name
-//! of a folder (`Sent Items`, `Privileged`) finds its messages. readpst reads the Unicode
+//! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`], each with a
+//! first header of lexsearch's own naming its folder ([`FOLDER_HEADER`]: a `Folder:` line of
+//! its text); the file's own document ([`listing`]) lists them under the folders that hold
+//! them, so that the name of a folder (`Sent Items`, `Privileged`) finds its messages. readpst reads the Unicode
 //! and ANSI PST formats and Outlook 2013's 4 KiB-page `.ost`; no library crate read both
 //! test files (`outlook-pst` refuses the EDRM Enron PST and every `.ost`), see
 //! docs/formats.md.
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::mail::{MAX_MESSAGES, mbox_message_name, parse_mail};
+use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mbox_message_name, parse_mail};
 use super::program::{ProgramError, find_program, run};
 use super::types::{ExtractError, ExtractedText, Extractor};
 
@@ -78,12 +79,21 @@ impl Export {
         (0..self.len()).find(|&i| self.name(i) == name)
     }
 
-    /// Message `i` as an RFC 822 file, with its attachments ([`steady_boundaries`] applied).
+    /// Message `i` as an RFC 822 file, with its attachments ([`steady_boundaries`] applied),
+    /// and its folder in a first header of lexsearch's own ([`FOLDER_HEADER`]), which the
+    /// message's text shows as a `Folder:` line.
     pub fn read(&self, i: usize) -> Result<Vec<u8>, ExtractError> {
-        let path = &self.messages[i].1;
-        std::fs::read(path)
-            .map(steady_boundaries)
-            .map_err(|e| ExtractError::Read(format!("{}: {e}", path.display())))
+        let (folder, path) = &self.messages[i];
+        let eml = std::fs::read(path)
+            .map_err(|e| ExtractError::Read(format!("{}: {e}", path.display())))?;
+        // A folder's name on one line, whatever it holds.
+        let folder: String = folder
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let mut out = format!("{FOLDER_HEADER}: {folder}\r\n").into_bytes();
+        out.extend_from_slice(&steady_boundaries(eml));
+        Ok(out)
     }
 
     /// The text of the data file's own document ([`listing`]), each message read for its
@@ -336,11 +346,12 @@ mod tests {
         );
         assert_eq!(export.find("0002.eml"), Some(1));
         assert_eq!(export.find("0004.eml"), None);
+        let second = String::from_utf8(export.read(1).unwrap()).unwrap();
         assert!(
-            String::from_utf8(export.read(1).unwrap())
-                .unwrap()
-                .contains("Subject: Re: Lease renewal")
+            second.starts_with("X-Lexsearch-Folder: Mail/Inbox\r\nFrom: Ann Lee"),
+            "{second}"
         );
+        assert!(second.contains("Subject: Re: Lease renewal"), "{second}");
         assert_eq!(
             export.listing(),
             "# Outlook data file of 3 messages in 2 folders\n\
