@@ -1964,7 +1964,7 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         cmd
     };
     // Without readpst, each file is listed as not indexed, with how to install it (and the
-    // run, which indexed nothing, says so by its exit status) ...
+    // run's exit status, 2, says that some files were not indexed) ...
     let no_programs = dir.path().join("no-programs");
     fs::create_dir(&no_programs).unwrap();
     let out = index().env("PATH", &no_programs).assert().code(2);
@@ -2027,6 +2027,23 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         "Non-Privileged)/Sent Items",
     );
     assert_eq!(hit["file"], "enron.pst", "{hit}");
+    // A damaged file (cut short, as by a copy that stopped) is listed with what readpst said;
+    // the others stay as they were.
+    let whole = fs::read(docs.join("enron.pst")).unwrap();
+    fs::write(docs.join("damaged.pst"), &whole[..600_000]).unwrap();
+    let out = index().assert().code(2);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert!(
+        skipped[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("damaged.pst")
+    );
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("readpst could not read it"), "{reason}");
+    assert_eq!(report["changed"], 0, "{report}");
 }
 
 #[test]
