@@ -48,6 +48,10 @@ pub struct Cli {
 enum Command {
     /// Index a folder of documents (PDF, Word, WordPerfect, OpenDocument, RTF, spreadsheets, presentations, e-mail, text).
     ///
+    /// E-mail (`.eml`, `.msg`), mailboxes (`.mbox`, Maildir folders) and Outlook data files
+    /// (`.pst`, `.ost`, read by libpst's `readpst`: `apt install pst-utils`) give a document
+    /// per message (`inbox.mbox#0003.eml`, `archive.pst#0003.eml`) and per attachment.
+    ///
     /// Hidden files and folders are skipped, as are the `~$name.docx` owner files Office
     /// keeps beside an open document and whatever the folder's `.lexsearchignore` names, one
     /// pattern a line in gitignore's syntax (`drafts/`, `*.bak.docx`, `!keep.txt`, `/old`).

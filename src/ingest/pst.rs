@@ -16,10 +16,11 @@
 //! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`], each with a
 //! first header of lexsearch's own naming its folder ([`FOLDER_HEADER`]: a `Folder:` line of
 //! its text); the file's own document ([`listing`]) lists them under the folders that hold
-//! them, so that the name of a folder (`Sent Items`, `Privileged`) finds its messages. readpst reads the Unicode
-//! and ANSI PST formats and Outlook 2013's 4 KiB-page `.ost`; no library crate read both
-//! test files (`outlook-pst` refuses the EDRM Enron PST and every `.ost`), see
-//! docs/formats.md.
+//! them, so that the name of a folder (`Sent Items`, `Privileged`) finds its messages.
+//!
+//! readpst reads the Unicode and ANSI PST formats and Outlook 2013's 4 KiB-page `.ost`; no
+//! library crate read both test files (`outlook-pst` refuses the EDRM Enron PST and every
+//! `.ost`), see docs/formats.md.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -141,7 +142,7 @@ pub fn export_bytes(bytes: &[u8], timeout: Duration) -> Result<Export, ExtractEr
 }
 
 /// How long readpst may take on a file of `size` bytes: `base`, plus a second for every
-/// 4 MiB (it reads about 200 MB/s here; a slow disk or a busy machine gets twenty times less).
+/// 4 MiB (it reads about 250 MB/s here; a slow disk or a busy machine gets forty times less).
 pub fn budget(base: Duration, size: u64) -> Duration {
     base + Duration::from_secs(size / (4 << 20))
 }
