@@ -1956,6 +1956,13 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     for file in ["enron.pst", ost] {
         fs::copy(fixtures.join(file), docs.join(file)).unwrap();
     }
+    // Files before and after them, which parallel extraction reads beside them.
+    fs::write(docs.join("a-notes.txt"), "The tenant shall pay the rent.\n").unwrap();
+    fs::write(
+        docs.join("z-notes.txt"),
+        "The landlord shall give notice.\n",
+    )
+    .unwrap();
     let index = || {
         let mut cmd = lexsearch();
         cmd.args(["index", "--json", "--model"])
@@ -2027,6 +2034,40 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         "Non-Privileged)/Sent Items",
     );
     assert_eq!(hit["file"], "enron.pst", "{hit}");
+    // Extracting on three threads (as beside a GPU), where a data file's messages are sent as
+    // they come after the files before it, writes the same documents in the same order.
+    let catalog_of = |index: &Path| {
+        let snapshot = lexsearch::library::Library::at(index).snapshot().unwrap();
+        let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+        catalog
+            .documents()
+            .unwrap()
+            .into_iter()
+            .map(|(id, d)| (id.0, d.rel, d.chunks.len()))
+            .collect::<Vec<_>>()
+    };
+    let fresh = |threads: &str| {
+        let at = dir.path().join(format!("threads-{threads}"));
+        index()
+            .args(["--extract-threads", threads, "--index"])
+            .arg(&at)
+            .assert()
+            .success();
+        catalog_of(&at)
+    };
+    let one = fresh("1");
+    let messages = |prefix: &str| {
+        one.iter()
+            .filter(|(_, rel, _)| {
+                let rel = rel.to_str().unwrap();
+                rel.starts_with(prefix) && rel.matches('#').count() == 1
+            })
+            .count()
+    };
+    assert_eq!((messages("enron.pst#"), messages(ost)), (71, 14));
+    assert_eq!(one[0].1, Path::new("a-notes.txt"));
+    assert_eq!(one.last().unwrap().1, Path::new("z-notes.txt"));
+    assert_eq!(fresh("3"), one);
     // A damaged file (cut short, as by a copy that stopped) is listed with what readpst said;
     // the others stay as they were.
     let whole = fs::read(docs.join("enron.pst")).unwrap();

@@ -31,7 +31,9 @@ use serde::Serialize;
 use crate::embed::Embedder;
 use crate::index::remote::{self, RemoteIndex, RemoteUrl};
 use crate::ingest::Skipped;
-use crate::ingest::extract::{DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract_file};
+use crate::ingest::extract::{
+    DEFAULT_MAX_FILE_BYTES, ExtractError, ExtractLimits, extract_file_each,
+};
 use crate::ingest::ocr::{OcrMode, OcrOptions};
 use crate::ingest::walk::walk;
 use crate::library::{Library, SettingsRequest, Staging};
@@ -621,26 +623,31 @@ pub fn dry_run(opts: &IndexOptions) -> Result<DryRunReport> {
         max_bytes: opts.max_file_bytes,
         ..ExtractLimits::default()
     };
-    for doc in walked.files.iter().flat_map(|f| extract_file(f, &limits)) {
-        let file = doc.file;
-        match doc.result {
-            Ok(x) => report.files.push(DryRunFile {
-                chars: x.text.chars().count(),
-                pages: x.pages.len(),
-                paragraphs: x.paragraphs.len(),
-                title: x.title,
-                decoded_from: x.decoded_from,
-                kind: file.kind,
-                bytes: file.size,
-                file: file.rel,
-                path: file.path,
-            }),
-            Err(ExtractError::Empty) => report.empty.push(file.path),
-            Err(e) => report.skipped.push(Skipped {
-                path: file.path,
-                reason: e.to_string(),
-            }),
-        }
+    // Each document's text is dropped once counted (an Outlook data file's come one message
+    // at a time).
+    for source in &walked.files {
+        extract_file_each(source, &limits, &mut |doc| {
+            let file = doc.file;
+            match doc.result {
+                Ok(x) => report.files.push(DryRunFile {
+                    chars: x.text.chars().count(),
+                    pages: x.pages.len(),
+                    paragraphs: x.paragraphs.len(),
+                    title: x.title,
+                    decoded_from: x.decoded_from,
+                    kind: file.kind,
+                    bytes: file.size,
+                    file: file.rel,
+                    path: file.path,
+                }),
+                Err(ExtractError::Empty) => report.empty.push(file.path),
+                Err(e) => report.skipped.push(Skipped {
+                    path: file.path,
+                    reason: e.to_string(),
+                }),
+            }
+            true
+        });
     }
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     report.seconds = started.elapsed().as_secs_f64();

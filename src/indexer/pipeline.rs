@@ -17,7 +17,7 @@ use crate::ids::DocId;
 use crate::index::keyword::Place;
 use crate::ingest::Skipped;
 use crate::ingest::chunk::{Chunk, ChunkerConfig, chunk_text};
-use crate::ingest::extract::{ExtractError, ExtractLimits, Extracted, extract_file};
+use crate::ingest::extract::{Document, ExtractError, ExtractLimits, Extracted, extract_file_each};
 use crate::ingest::ocr::PageOcr;
 use crate::ingest::walk::{FileKind, SourceFile};
 use crate::library::Transaction;
@@ -257,54 +257,94 @@ fn produce(
                 .ok()
         })
         .flatten();
+    let mut send = |msg| tx.send(msg).is_ok();
     let Some(pool) = pool else {
         for file in files {
-            for msg in prepare(file, embedder, chunker, limits) {
-                if tx.send(msg).is_err() {
-                    return;
-                }
+            if !prepare(file, embedder, chunker, limits, &mut send) {
+                return;
             }
         }
         return;
     };
-    let mut files = files.into_iter();
+    let mut files = files.into_iter().peekable();
     loop {
         // Small groups keep the order and bound the memory; a slow file delays only its group.
-        let group: Vec<SourceFile> = files.by_ref().take(threads * 4).collect();
-        if group.is_empty() {
-            return;
+        // An Outlook data file, which may hold gigabytes of mail, is prepared alone after the
+        // files before it, its messages sent as they come.
+        let mut group: Vec<SourceFile> = Vec::new();
+        while group.len() < threads * 4 {
+            match files.next_if(|f| f.kind != FileKind::Pst) {
+                Some(f) => group.push(f),
+                None => break,
+            }
         }
         let prepared: Vec<Message> = pool.install(|| {
             use rayon::prelude::*;
             group
                 .into_par_iter()
-                .flat_map_iter(|f| prepare(f, embedder, chunker, limits))
+                .flat_map_iter(|f| {
+                    let mut out = Vec::new();
+                    prepare(f, embedder, chunker, limits, &mut |m| {
+                        out.push(m);
+                        true
+                    });
+                    out
+                })
                 .collect()
         });
         for msg in prepared {
-            if tx.send(msg).is_err() {
+            if !send(msg) {
                 return;
             }
+        }
+        if let Some(f) = files.next_if(|f| f.kind == FileKind::Pst) {
+            if !prepare(f, embedder, chunker, limits, &mut send) {
+                return;
+            }
+        } else if files.peek().is_none() {
+            return;
         }
     }
 }
 
-/// Extracts and chunks one file and its attachments (runs on a producer thread): one
-/// message per document, OCR counts, then [`Message::FileDone`].
+/// Extracts and chunks one file and its attachments (runs on a producer thread), giving
+/// `send` one message per document as it is ready, OCR counts, then [`Message::FileDone`].
+/// False when `send` refused one (the receiver is gone).
 fn prepare(
     file: SourceFile,
     embedder: &Embedder,
     chunker: &ChunkerConfig,
     limits: &ExtractLimits,
-) -> Vec<Message> {
+    send: &mut dyn FnMut(Message) -> bool,
+) -> bool {
     let started = Instant::now();
+    let mut open = true;
+    extract_file_each(&file, limits, &mut |doc| {
+        open = prepare_document(doc, embedder, chunker, limits)
+            .into_iter()
+            .all(&mut *send);
+        open
+    });
+    open && send(Message::FileDone(
+        file.path,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// The messages of one extracted document: its chunks (or why it has none) and OCR counts.
+fn prepare_document(
+    doc: Document,
+    embedder: &Embedder,
+    chunker: &ChunkerConfig,
+    limits: &ExtractLimits,
+) -> Vec<Message> {
     let mut out = Vec::new();
-    for doc in extract_file(&file, limits) {
+    {
         let (sub, extracted) = match doc.result {
             Ok(x) => (doc.file, x),
             Err(ExtractError::Empty) => {
                 out.push(Message::Empty(doc.file.path));
-                continue;
+                return out;
             }
             Err(e) => {
                 if let ExtractError::NeedsOcr { pages } = e {
@@ -321,7 +361,7 @@ fn prepare(
                     },
                     lasting,
                 ));
-                continue;
+                return out;
             }
         };
         if extracted.ocr_pages + extracted.pages_needing_ocr > 0 {
@@ -354,10 +394,6 @@ fn prepare(
             ocr,
         })));
     }
-    out.push(Message::FileDone(
-        file.path,
-        started.elapsed().as_secs_f64(),
-    ));
     out
 }
 

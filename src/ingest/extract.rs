@@ -201,7 +201,10 @@ pub fn extract_file(file: &SourceFile, limits: &ExtractLimits) -> Vec<Document> 
     if file.kind == FileKind::Pst {
         // Read by readpst from where it lies: never whole into memory, whatever its size.
         let mut out = Vec::new();
-        extract_outlook(file.clone(), None, limits, 0, &mut out);
+        extract_file_each(file, limits, &mut |d| {
+            out.push(d);
+            true
+        });
         return out;
     }
     let bytes = match read_limited(file, limits.max_bytes) {
@@ -218,6 +221,27 @@ pub fn extract_file(file: &SourceFile, limits: &ExtractLimits) -> Vec<Document> 
     out
 }
 
+/// [`extract_file`], giving each document to `each` as it is extracted (`each` returns false
+/// to stop): an Outlook data file's documents come one message at a time, so that a file of
+/// many gigabytes is never held in memory; other files' documents come once all are read.
+pub fn extract_file_each(
+    file: &SourceFile,
+    limits: &ExtractLimits,
+    each: &mut dyn FnMut(Document) -> bool,
+) {
+    if file.kind == FileKind::Pst {
+        extract_outlook(file.clone(), None, limits, 0, &mut |docs| {
+            docs.into_iter().all(&mut *each)
+        });
+        return;
+    }
+    for doc in extract_file(file, limits) {
+        if !each(doc) {
+            return;
+        }
+    }
+}
+
 fn extract_into(
     file: SourceFile,
     bytes: Vec<u8>,
@@ -230,7 +254,10 @@ fn extract_into(
         return extract_mailbox(file, bytes, limits, depth, out);
     }
     if kind == FileKind::Pst && !bytes.is_empty() {
-        return extract_outlook(file, Some(bytes), limits, depth, out);
+        return extract_outlook(file, Some(bytes), limits, depth, &mut |docs| {
+            out.extend(docs);
+            true
+        });
     }
     if !matches!(kind, FileKind::Eml | FileKind::Msg) || bytes.is_empty() {
         let result = extract_bytes(bytes, file.kind, limits);
@@ -398,35 +425,49 @@ fn extract_mailbox(
 /// An Outlook data file, read from `bytes` (one attached to an e-mail) or else from where it
 /// lies: its own document (the list of its messages by folder), then each message as an
 /// e-mail of its own, `archive.pst#0003.eml`, with its attachments.
+/// The documents go to `sink` as they come, the file's own first, then one message's (with
+/// its attachments) at a time; `sink` returns false to stop.
 fn extract_outlook(
     file: SourceFile,
     bytes: Option<Vec<u8>>,
     limits: &ExtractLimits,
     depth: usize,
-    out: &mut Vec<Document>,
+    sink: &mut dyn FnMut(Vec<Document>) -> bool,
 ) {
     let export = match outlook_messages(&file, bytes.as_deref(), limits) {
         Ok((export, content_hash)) => {
-            out.push(Document {
+            let own = Document {
                 file: file.clone(),
                 result: outlook_listing(&export, content_hash),
-            });
+            };
+            if !sink(vec![own]) {
+                return;
+            }
             export
         }
         Err(e) => {
-            out.push(Document {
+            sink(vec![Document {
                 file,
                 result: Err(e),
-            });
+            }]);
             return;
         }
     };
     // One message in memory at a time: a data file may be far larger than memory.
     for i in 0..export.len() {
         let name = export.name(i);
+        let mut out = Vec::new();
         match export.read(i) {
             Ok(message) => {
-                extract_inner(&file, &name, FileKind::Eml, message, limits, depth, out);
+                extract_inner(
+                    &file,
+                    &name,
+                    FileKind::Eml,
+                    message,
+                    limits,
+                    depth,
+                    &mut out,
+                );
             }
             Err(e) => out.push(Document {
                 file: SourceFile {
@@ -438,6 +479,9 @@ fn extract_outlook(
                 },
                 result: Err(e),
             }),
+        }
+        if !sink(out) {
+            return;
         }
     }
 }
