@@ -20,7 +20,7 @@ use super::Searcher;
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
-use crate::ingest::extract::{ExtractLimits, Extracted, extract_file, extract_with};
+use crate::ingest::extract::{ExtractLimits, Extracted, extract_file_each, extract_with};
 use crate::ingest::ocr::OcrMode;
 use crate::ingest::walk::{FileKind, SourceFile};
 
@@ -488,11 +488,17 @@ impl Documents {
         let extracted = if on_disk == rel {
             extract_with(&source, &limits).map_err(|e| unreadable(e.to_string()))?
         } else {
-            extract_file(&source, &limits)
-                .into_iter()
-                .find(|d| d.file.rel == Path::new(rel))
+            // Read up to the document wanted (an Outlook data file's messages come one at
+            // a time).
+            let mut found = None;
+            extract_file_each(&source, &limits, &mut |d| {
+                if d.file.rel == Path::new(rel) {
+                    found = Some(d.result);
+                }
+                found.is_none()
+            });
+            found
                 .ok_or_else(|| unreadable(format!("{on_disk} no longer holds it")))?
-                .result
                 .map_err(|e| unreadable(e.to_string()))?
         };
         let extracted = Arc::new(extracted);
