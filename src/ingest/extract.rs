@@ -191,7 +191,8 @@ pub struct Document {
     pub result: Result<Extracted, ExtractError>,
 }
 
-/// Nested e-mails are followed this deep (an e-mail attached to an e-mail ...).
+/// Nested e-mails are followed this deep (an e-mail attached to an e-mail ..., or a mailbox
+/// or Outlook data file attached to one).
 pub const MAX_MAIL_DEPTH: usize = 4;
 
 /// Reads one file and extracts every document in it: the file itself first, then (for an
@@ -328,7 +329,11 @@ fn attached_documents(
         let Some(kind) = FileKind::from_path(std::path::Path::new(&name)) else {
             continue;
         };
-        if matches!(kind, FileKind::Eml | FileKind::Msg) && depth + 1 >= MAX_MAIL_DEPTH {
+        let holds_mail = matches!(
+            kind,
+            FileKind::Eml | FileKind::Msg | FileKind::Mbox | FileKind::Pst
+        );
+        if holds_mail && depth + 1 >= MAX_MAIL_DEPTH {
             continue;
         }
         let mut unique = name.clone();
@@ -830,6 +835,33 @@ fn html_to_text(html: &str) -> Result<String, ExtractError> {
 mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
+
+    #[test]
+    fn mail_containers_attached_too_deep_are_left_out_and_other_attachments_kept() {
+        let attachments = || {
+            [
+                "a.txt",
+                "inner.eml",
+                "old.msg",
+                "box.mbox",
+                "archive.pst",
+                "x.unknown",
+            ]
+            .map(|n| (n.to_string(), b"bytes".to_vec()))
+            .to_vec()
+        };
+        let names = |depth| -> Vec<String> {
+            attached_documents(attachments(), depth)
+                .into_iter()
+                .map(|(n, _, _)| n)
+                .collect()
+        };
+        assert_eq!(
+            names(0),
+            ["a.txt", "inner.eml", "old.msg", "box.mbox", "archive.pst"]
+        );
+        assert_eq!(names(MAX_MAIL_DEPTH - 1), ["a.txt"]);
+    }
 
     fn source(dir: &Path, name: &str, bytes: &[u8]) -> SourceFile {
         let path = dir.join(name);
