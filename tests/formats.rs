@@ -2068,6 +2068,39 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     assert_eq!(one[0].1, Path::new("a-notes.txt"));
     assert_eq!(one.last().unwrap().1, Path::new("z-notes.txt"));
     assert_eq!(fresh("3"), one);
+    // `--max-file-size` bounds each message, not the data file: the larger messages (5.5 and
+    // 6.2 MB with their attachments, 1.1 MB) are refused unread, the others read.
+    let out = lexsearch()
+        .args(["index", "--dry-run", "--json", "--max-file-size", "1MB"])
+        .arg(&docs)
+        .assert()
+        .code(2);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let too_large: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["reason"]
+                .as_str()
+                .unwrap()
+                .contains("over the 1.0 MB limit")
+        })
+        .map(|s| s["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        too_large,
+        [
+            "enron.pst#0029.eml",
+            "enron.pst#0030.eml",
+            "enron.pst#0046.eml"
+        ],
+        "{}",
+        report["skipped"]
+    );
+    let files = report["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f["file"] == "enron.pst"));
+    assert!(files.iter().any(|f| f["file"] == "enron.pst#0028.eml"));
     // A damaged file (cut short, as by a copy that stopped) is listed with what readpst said;
     // the others stay as they were.
     let whole = fs::read(docs.join("enron.pst")).unwrap();

@@ -477,7 +477,10 @@ fn parse_size(s: &str) -> Result<u64, String> {
         _ => 0,
     };
     match number.parse::<f64>() {
-        Ok(n) if scale > 0 && n.is_finite() && n > 0.0 => Ok((n * scale as f64).round() as u64),
+        // At least a byte: `0.2` (bytes, no unit) would be a limit that refuses every file.
+        Ok(n) if scale > 0 && n.is_finite() && (n * scale as f64).round() >= 1.0 => {
+            Ok((n * scale as f64).round() as u64)
+        }
         _ => Err(format!(
             "{s:?} is not a size: give bytes or a number with a unit, such as `500MB`, \
              `1.5GB` or `800k`"
@@ -1411,7 +1414,8 @@ mod tests {
             parse_size("200MB"),
             Ok(crate::ingest::extract::DEFAULT_MAX_FILE_BYTES)
         );
-        for bad in ["", "MB", "12 parsecs", "-5MB", "0", "1e9"] {
+        // "0.2" is a fifth of a byte: no limit any file meets.
+        for bad in ["", "MB", "12 parsecs", "-5MB", "0", "1e9", "0.2", "0.0001k"] {
             let err = parse_size(bad).unwrap_err();
             assert!(err.contains("is not a size"), "{bad:?}: {err}");
         }

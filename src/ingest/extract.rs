@@ -462,7 +462,17 @@ fn extract_outlook(
     for i in 0..export.len() {
         let name = export.name(i);
         let mut out = Vec::new();
-        match export.read(i) {
+        // A message over the size limit is refused unread.
+        let size = export.size(i);
+        let read = if size > limits.max_bytes {
+            Err(ExtractError::TooLarge {
+                size,
+                limit: limits.max_bytes,
+            })
+        } else {
+            export.read(i)
+        };
+        match read {
             Ok(message) => {
                 extract_inner(
                     &file,
@@ -479,7 +489,7 @@ fn extract_outlook(
                     path: with_fragment(&file.path, &name),
                     rel: with_fragment(&file.rel, &name),
                     kind: FileKind::Eml,
-                    size: 0,
+                    size,
                     mtime_ns: file.mtime_ns,
                 },
                 result: Err(e),

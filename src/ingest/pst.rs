@@ -80,6 +80,11 @@ impl Export {
         (0..self.len()).find(|&i| self.name(i) == name)
     }
 
+    /// The size of message `i` as readpst wrote it, in bytes (0 if it cannot be read).
+    pub fn size(&self, i: usize) -> u64 {
+        std::fs::metadata(&self.messages[i].1).map_or(0, |m| m.len())
+    }
+
     /// Message `i` as an RFC 822 file, with its attachments ([`steady_boundaries`] applied),
     /// and its folder in a first header of lexsearch's own ([`FOLDER_HEADER`]), which the
     /// message's text shows as a `Folder:` line.
