@@ -2121,7 +2121,7 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
 }
 
 #[test]
-fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_one_is_added() {
+fn each_message_of_an_mbox_mailbox_is_a_document_and_keeps_its_vectors_when_others_come_or_go() {
     let (_dir, model, docs) = tiny_model_and_folder();
     let message = mail_from_ann;
     let mut messages = vec![
@@ -2200,6 +2200,34 @@ fn each_message_of_an_mbox_mailbox_is_a_document_with_its_attachments_and_a_new_
     assert_eq!(
         hit_with(&docs, "security deposit walkthrough", "walkthrough")["file"],
         "inbox.mbox#0001.eml"
+    );
+    // The first message is deleted: the others move up a number, and keep their vectors
+    // (a message's number is not in what its chunks embed); only the mailbox's own list of
+    // its messages, whose text changed, is embedded again.
+    messages.remove(0);
+    fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
+    let report = success_json(
+        lexsearch()
+            .args(["index", "--json", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    let snapshot = lexsearch::library::Library::at(docs.join(".lexsearch"))
+        .snapshot()
+        .unwrap();
+    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let listing_chunks = catalog
+        .documents()
+        .unwrap()
+        .into_iter()
+        .find(|(_, d)| d.rel == Path::new("inbox.mbox"))
+        .map(|(_, d)| d.chunks.len())
+        .unwrap();
+    assert_eq!(report["chunks_embedded"], listing_chunks, "{report}");
+    assert!(report["chunks_reused"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(
+        hit_with(&docs, "mediation June", "Mediation is set")["file"],
+        "inbox.mbox#0003.eml"
     );
 }
 

@@ -1847,8 +1847,31 @@ fn in_a_row(field: Field, mut analyzer: TextAnalyzer, item: &str) -> Option<Box<
 /// Mentors 2.0"): file names often carry the parties and the kind of document. A Maildir's
 /// message file is named by a delivery id and its flags, which say nothing of the message:
 /// it has no words, and its attachment (`cur/1700000000.M1P2.host:2,S#lease.pdf`) those of
-/// its own name, so that a message whose flags change keeps its words and its vectors.
+/// its own name, so that a message whose flags change keeps its words and its vectors. A
+/// mailbox's or Outlook data file's message is named by its place (`inbox.mbox#0003.eml`,
+/// `archive.pst#0003.eml`), which changes when an earlier message comes or goes: it has its
+/// container's words (and its attachment `archive.pst#0003.eml#lease.pdf` those of
+/// `archive.pst#lease.pdf`), so that a message moved up or down keeps its vectors.
 pub fn file_words(path: &str) -> String {
+    if let Some((container, rest)) = path.split_once('#')
+        && matches!(
+            crate::ingest::walk::FileKind::from_path(std::path::Path::new(container)),
+            Some(crate::ingest::walk::FileKind::Mbox | crate::ingest::walk::FileKind::Pst)
+        )
+    {
+        let (message, inner) = rest
+            .split_once('#')
+            .map_or((rest, None), |(m, i)| (m, Some(i)));
+        let numbered = message
+            .strip_suffix(".eml")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if numbered {
+            return match inner {
+                Some(inner) => file_words(&format!("{container}#{inner}")),
+                None => file_words(container),
+            };
+        }
+    }
     if let Some((message, inner)) = path.split_once('#')
         && crate::ingest::walk::is_maildir_message(std::path::Path::new(message))
     {
@@ -2001,6 +2024,28 @@ mod tests {
             file_words("Mail/cur/1700000000.M1P2.host:2,RS#lease-draft.pdf"),
             "lease draft"
         );
+        // A message named by its place in a mailbox or data file has its container's words,
+        // whatever its number.
+        assert_eq!(
+            file_words("mail/client_archive.pst#0003.eml"),
+            "client archive"
+        );
+        assert_eq!(
+            file_words("mail/client_archive.pst#0004.eml"),
+            "client archive"
+        );
+        assert_eq!(file_words("inbox.mbox#00042.eml"), "inbox");
+        assert_eq!(
+            file_words("mail/client_archive.pst#0003.eml#lease-draft.pdf"),
+            "client archive.pst#lease draft"
+        );
+        assert_eq!(
+            file_words("mail/client_archive.pst#0004.eml#lease-draft.pdf"),
+            file_words("mail/client_archive.pst#0003.eml#lease-draft.pdf"),
+        );
+        // Other names keep their words.
+        assert_eq!(file_words("archive.pst"), "archive");
+        assert_eq!(file_words("thread.eml#0003.eml"), "thread.eml#0003");
     }
 
     #[test]
