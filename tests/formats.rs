@@ -15,7 +15,9 @@ use crate::common::fixtures::{
     self, PdfOptions, committed, core_xml, document_xml, docx, footnotes_xml, header_xml, lines, p,
     pdf, pdf_with, styled, table, with_footnote,
 };
-use crate::common::{index_folder, lexsearch, real_model, success_json, tiny_model_and_folder};
+use crate::common::{
+    catalog_documents, index_folder, lexsearch, real_model, success_json, tiny_model_and_folder,
+};
 use lexsearch::ingest::extract::{ExtractError, extract_isolated, extractor_for};
 use lexsearch::ingest::isolate::quiet_isolated_panics;
 use lexsearch::ingest::walk::FileKind;
@@ -2036,16 +2038,6 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     assert_eq!(hit["file"], "enron.pst", "{hit}");
     // Extracting on three threads (as beside a GPU), where a data file's messages are sent as
     // they come after the files before it, writes the same documents in the same order.
-    let catalog_of = |index: &Path| {
-        let snapshot = lexsearch::library::Library::at(index).snapshot().unwrap();
-        let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
-        catalog
-            .documents()
-            .unwrap()
-            .into_iter()
-            .map(|(id, d)| (id.0, d.rel, d.chunks.len()))
-            .collect::<Vec<_>>()
-    };
     let fresh = |threads: &str| {
         let at = dir.path().join(format!("threads-{threads}"));
         index()
@@ -2053,7 +2045,7 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
             .arg(&at)
             .assert()
             .success();
-        catalog_of(&at)
+        catalog_documents(&at)
     };
     let one = fresh("1");
     let messages = |prefix: &str| {
@@ -2105,8 +2097,7 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     // the others stay as they were.
     let whole = fs::read(docs.join("enron.pst")).unwrap();
     fs::write(docs.join("damaged.pst"), &whole[..600_000]).unwrap();
-    let out = index().assert().code(2);
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = indexed(&model, &docs, 2);
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "{report}");
     assert!(
@@ -2212,16 +2203,10 @@ fn each_message_of_an_mbox_mailbox_is_a_document_and_keeps_its_vectors_when_othe
             .arg(&model)
             .arg(&docs),
     );
-    let snapshot = lexsearch::library::Library::at(docs.join(".lexsearch"))
-        .snapshot()
-        .unwrap();
-    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
-    let listing_chunks = catalog
-        .documents()
-        .unwrap()
+    let listing_chunks = catalog_documents(&docs.join(".lexsearch"))
         .into_iter()
-        .find(|(_, d)| d.rel == Path::new("inbox.mbox"))
-        .map(|(_, d)| d.chunks.len())
+        .find(|(_, rel, _)| rel == Path::new("inbox.mbox"))
+        .map(|(_, _, chunks)| chunks)
         .unwrap();
     assert_eq!(report["chunks_embedded"], listing_chunks, "{report}");
     assert!(report["chunks_reused"].as_u64().unwrap() > 0, "{report}");

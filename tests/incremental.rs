@@ -12,8 +12,8 @@ use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
 use crate::common::{
-    Tiny, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus, status_json,
-    success_json, write_tiny_model,
+    Tiny, catalog_documents, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus,
+    status_json, success_json, write_tiny_model,
 };
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -1130,15 +1130,7 @@ fn parallel_extraction_writes_the_same_index_in_file_order() {
         opts.index_dir = dir.path().join(format!("index-{threads}"));
         opts.extract_threads = Some(threads);
         let report = build_index(&opts, &embedder, &lexsearch::indexer::NoProgress).unwrap();
-        let snapshot = Library::at(&opts.index_dir).snapshot().unwrap();
-        let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
-        let docs: Vec<(u64, PathBuf, usize)> = catalog
-            .documents()
-            .unwrap()
-            .into_iter()
-            .map(|(id, d)| (id.0, d.rel, d.chunks.len()))
-            .collect();
-        (report.chunks, docs)
+        (report.chunks, catalog_documents(&opts.index_dir))
     };
     let (chunks, one) = catalog_of(1);
     assert!(one.len() >= 80, "{} documents", one.len());

@@ -172,6 +172,19 @@ pub fn success_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// The documents of the index at `index` (its current generation's catalog), in id order:
+/// (id, path relative to the folder, number of chunks).
+pub fn catalog_documents(index: &Path) -> Vec<(u64, PathBuf, usize)> {
+    let snapshot = lexsearch::library::Library::at(index).snapshot().unwrap();
+    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    catalog
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|(id, d)| (id.0, d.rel, d.chunks.len()))
+        .collect()
+}
+
 /// `lexsearch status --json` run inside `dir` (the index found as a search finds it).
 pub fn status_json(dir: &Path) -> serde_json::Value {
     success_json(lexsearch().current_dir(dir).args(["status", "--json"]))
