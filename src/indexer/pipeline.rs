@@ -339,61 +339,59 @@ fn prepare_document(
     limits: &ExtractLimits,
 ) -> Vec<Message> {
     let mut out = Vec::new();
-    {
-        let (sub, extracted) = match doc.result {
-            Ok(x) => (doc.file, x),
-            Err(ExtractError::Empty) => {
-                out.push(Message::Empty(doc.file.path));
-                return out;
-            }
-            Err(e) => {
-                if let ExtractError::NeedsOcr { pages } = e {
-                    out.push(Message::Ocr {
-                        done: 0,
-                        needed: pages,
-                    });
-                }
-                let lasting = e.lasting();
-                out.push(Message::Skip(
-                    Skipped {
-                        path: doc.file.path,
-                        reason: e.to_string(),
-                    },
-                    lasting,
-                ));
-                return out;
-            }
-        };
-        if extracted.ocr_pages + extracted.pages_needing_ocr > 0 {
-            out.push(Message::Ocr {
-                done: extracted.ocr_pages,
-                needed: extracted.pages_needing_ocr,
-            });
+    let (sub, extracted) = match doc.result {
+        Ok(x) => (doc.file, x),
+        Err(ExtractError::Empty) => {
+            out.push(Message::Empty(doc.file.path));
+            return out;
         }
-        let chunks = chunk_text(&extracted.text, embedder, chunker);
-        let title = extracted
-            .title
-            .clone()
-            // A CSV file's first line is its column names, and a presentation's is "Slide 1"
-            // when no slide has a title: not titles; the file's name says more.
-            .or_else(|| {
-                (!matches!(sub.kind, FileKind::Csv | FileKind::Slides))
-                    .then(|| first_line(&extracted.text))?
-            })
-            .unwrap_or_else(|| sub.rel.display().to_string());
-        let ocr = (sub.kind == FileKind::Pdf).then(|| {
-            limits
-                .ocr
-                .record(extracted.ocr_pages, extracted.pages_needing_ocr)
+        Err(e) => {
+            if let ExtractError::NeedsOcr { pages } = e {
+                out.push(Message::Ocr {
+                    done: 0,
+                    needed: pages,
+                });
+            }
+            let lasting = e.lasting();
+            out.push(Message::Skip(
+                Skipped {
+                    path: doc.file.path,
+                    reason: e.to_string(),
+                },
+                lasting,
+            ));
+            return out;
+        }
+    };
+    if extracted.ocr_pages + extracted.pages_needing_ocr > 0 {
+        out.push(Message::Ocr {
+            done: extracted.ocr_pages,
+            needed: extracted.pages_needing_ocr,
         });
-        out.push(Message::Doc(Box::new(Prepared {
-            file: sub,
-            extracted,
-            title,
-            chunks,
-            ocr,
-        })));
     }
+    let chunks = chunk_text(&extracted.text, embedder, chunker);
+    let title = extracted
+        .title
+        .clone()
+        // A CSV file's first line is its column names, and a presentation's is "Slide 1"
+        // when no slide has a title: not titles; the file's name says more.
+        .or_else(|| {
+            (!matches!(sub.kind, FileKind::Csv | FileKind::Slides))
+                .then(|| first_line(&extracted.text))?
+        })
+        .unwrap_or_else(|| sub.rel.display().to_string());
+    let ocr = (sub.kind == FileKind::Pdf).then(|| {
+        limits
+            .ocr
+            .record(extracted.ocr_pages, extracted.pages_needing_ocr)
+    });
+    out.push(Message::Doc(Box::new(Prepared {
+        file: sub,
+        extracted,
+        title,
+        chunks,
+        ocr,
+    })));
     out
 }
 
