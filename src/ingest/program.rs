@@ -19,6 +19,10 @@ pub enum ProgramError {
     /// It ended with a failure: its exit status and the start of what it printed on stderr.
     #[error("{0}")]
     Failed(String),
+    /// A signal ended it (Ctrl-C reaches the programs of the terminal's foreground job too):
+    /// it says nothing of its input.
+    #[error("stopped by {0}")]
+    Stopped(String),
 }
 
 /// The path of `name` in a folder of the `PATH`, if it is there.
@@ -76,6 +80,8 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<Vec<u8>, ProgramError
     let stderr = err.join().unwrap_or_default();
     if status.success() {
         Ok(stdout)
+    } else if status.code().is_none() {
+        Err(ProgramError::Stopped(status.to_string()))
     } else {
         let msg = String::from_utf8_lossy(&stderr);
         let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -110,5 +116,14 @@ mod tests {
             Duration::from_secs(10),
         );
         assert_eq!(ok.unwrap(), b"hi\n");
+        // Ended by a signal (as by Ctrl-C), not by its input.
+        let stopped = run(
+            Command::new("sh").args(["-c", "kill -INT $$; sleep 5"]),
+            Duration::from_secs(10),
+        );
+        assert!(
+            matches!(stopped, Err(ProgramError::Stopped(_))),
+            "{stopped:?}"
+        );
     }
 }

@@ -176,6 +176,10 @@ pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Exp
         Err(ProgramError::Start(e)) => {
             return Err(ExtractError::Read(format!("cannot start {PROGRAM}: {e}")));
         }
+        // Not the file's fault (a Ctrl-C reaches readpst too): read again by the next run.
+        Err(e @ ProgramError::Stopped(_)) => {
+            return Err(ExtractError::Read(format!("{PROGRAM} was {e}")));
+        }
         Err(e) => return Err(corrupt(format!("{PROGRAM} could not read it ({e})"))),
     }
     let mut found = Vec::new();
@@ -414,7 +418,7 @@ Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\
     }
 
     #[test]
-    fn a_missing_reader_or_a_file_it_cannot_read_is_said_so() {
+    fn a_missing_reader_a_file_it_cannot_read_or_an_interrupted_one_is_said_so() {
         let dir = tempfile::tempdir().unwrap();
         let pst = dir.path().join("archive.pst");
         std::fs::write(&pst, b"!BDN not really").unwrap();
@@ -434,6 +438,12 @@ Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\
         let shown = err.to_string();
         assert!(shown.contains("readpst could not read it"), "{shown}");
         assert!(shown.contains("Error opening File"), "{shown}");
+        // A reader ended by a signal (a Ctrl-C reaches it too) says nothing of the file: it
+        // is read again.
+        let interrupted = fake_readpst(dir.path(), "kill -INT $$", 0);
+        let err = export_with(&interrupted, &pst, Duration::from_secs(10)).unwrap_err();
+        assert!(!err.lasting(), "{err}");
+        assert!(err.to_string().contains("readpst was stopped by"), "{err}");
         let missing = ExtractError::MissingProgram {
             kind: KIND,
             program: PROGRAM,
