@@ -61,10 +61,7 @@ pub fn mbox_listing(messages: &[Vec<u8>]) -> String {
     );
     for (i, message) in messages.iter().enumerate() {
         let name = mbox_message_name(i + 1, count);
-        let title = match parse_mail(message) {
-            Ok(m) => m.title,
-            Err(e) => format!("not readable: {e}"),
-        };
+        let title = mail_title(message).unwrap_or_else(|e| format!("not readable: {e}"));
         text.push_str(&format!("{name}: {title}\n"));
     }
     if count == MAX_MESSAGES {
@@ -94,12 +91,10 @@ fn flat(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Parses an e-mail. Malformed input that has no header at all is refused.
-pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
-    use mail_parser::{HeaderName, MimeHeaders};
-    let msg = mail_parser::MessageParser::default()
-        .parse(bytes)
-        .ok_or_else(|| ExtractError::CorruptMail("not an RFC 822 message".into()))?;
+/// The headers a search result shows of a parsed message; one with none of the usual
+/// headers is refused.
+fn mail_info(msg: &mail_parser::Message<'_>) -> Result<MailInfo, ExtractError> {
+    use mail_parser::HeaderName;
     // RFC 5322 requires From and Date; a file with none of the usual headers is not mail.
     let known = [
         HeaderName::From,
@@ -113,14 +108,32 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
             "no From, To, Subject, Date or Message-ID header; not an RFC 822 message".into(),
         ));
     }
-    let subject = msg.subject().map(flat).filter(|s| !s.is_empty());
-    let info = MailInfo {
+    Ok(MailInfo {
         from: addresses(msg.from()).map(|s| flat(&s)),
         to: addresses(msg.to()).map(|s| flat(&s)),
         cc: addresses(msg.cc()).map(|s| flat(&s)),
         date: msg.date().map(mail_parser::DateTime::to_rfc3339),
-        subject,
-    };
+        subject: msg.subject().map(flat).filter(|s| !s.is_empty()),
+    })
+}
+
+/// The title [`parse_mail`] gives the e-mail `bytes` ([`MailInfo::title`]), from its headers
+/// alone: its body and attachments are not decoded. For the lists of a mailbox's or data
+/// file's messages.
+pub fn mail_title(bytes: &[u8]) -> Result<String, ExtractError> {
+    let msg = mail_parser::MessageParser::default()
+        .parse_headers(bytes)
+        .ok_or_else(|| ExtractError::CorruptMail("not an RFC 822 message".into()))?;
+    Ok(mail_info(&msg)?.title())
+}
+
+/// Parses an e-mail. Malformed input that has no header at all is refused.
+pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
+    use mail_parser::MimeHeaders;
+    let msg = mail_parser::MessageParser::default()
+        .parse(bytes)
+        .ok_or_else(|| ExtractError::CorruptMail("not an RFC 822 message".into()))?;
+    let info = mail_info(&msg)?;
     let mut attachments = Vec::new();
     for (i, part) in msg.attachments().enumerate().take(MAX_ATTACHMENTS) {
         let name = part
@@ -301,6 +314,24 @@ Attached note.\r\n\
                 .header_text
                 .contains("Folder:")
         );
+    }
+
+    #[test]
+    fn the_title_from_the_headers_alone_is_the_parsed_message_s() {
+        let no_subject = "From: Bob <bob@client.example>\r\n\r\nAgreed.\r\n";
+        let no_sender = "Subject: Re: Lease\r\nDate: Tue, 3 Mar 2020 10:15:00 +0000\r\n\r\nOk.\r\n";
+        for bytes in [MAIL, no_subject, no_sender] {
+            let parsed = parse_mail(bytes.as_bytes()).unwrap();
+            assert_eq!(mail_title(bytes.as_bytes()).unwrap(), parsed.title);
+        }
+        assert_eq!(
+            mail_title(no_subject.as_bytes()).unwrap(),
+            "(no subject) (from Bob <bob@client.example>)"
+        );
+        assert!(matches!(
+            mail_title(b"\x00\x01 just bytes"),
+            Err(ExtractError::CorruptMail(_))
+        ));
     }
 
     #[test]

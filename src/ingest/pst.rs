@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mbox_message_name, parse_mail};
+use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mail_title, mbox_message_name};
 use super::program::{ProgramError, find_program, run};
 use super::types::{ExtractError, ExtractedText, Extractor};
 
@@ -107,10 +107,10 @@ impl Export {
     pub fn listing(&self) -> String {
         let titles: Vec<(&str, String)> = (0..self.len())
             .map(|i| {
-                let title = match self.read(i).and_then(|m| parse_mail(&m)) {
-                    Ok(mail) => mail.title,
-                    Err(e) => format!("not readable: {e}"),
-                };
+                let title = self
+                    .read(i)
+                    .and_then(|m| mail_title(&m))
+                    .unwrap_or_else(|e| format!("not readable: {e}"));
                 (self.folder(i), title)
             })
             .collect();

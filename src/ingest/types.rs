@@ -53,6 +53,22 @@ impl MailInfo {
         self.from.as_deref().unwrap_or("")
     }
 
+    /// The title of the message: its subject (`(no subject)` without one), with sender and
+    /// date (`Re: Lease (from Ann Lee <ann@firm.example>, 2020-03-03T10:15:00Z)`).
+    pub fn title(&self) -> String {
+        let mut title = self
+            .subject
+            .clone()
+            .unwrap_or_else(|| "(no subject)".into());
+        match (&self.from, &self.date) {
+            (Some(f), Some(d)) => title.push_str(&format!(" (from {f}, {d})")),
+            (Some(f), None) => title.push_str(&format!(" (from {f})")),
+            (None, Some(d)) => title.push_str(&format!(" ({d})")),
+            (None, None) => {}
+        }
+        title
+    }
+
     /// Whom it was sent to: `To` and `Cc`, comma-separated (empty without either).
     pub fn recipients(&self) -> String {
         [&self.to, &self.cc]
@@ -329,13 +345,7 @@ impl Mail {
             let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
             header_text.push_str(&format!("Attachments: {}\n", names.join(", ")));
         }
-        let mut title = shown_subject;
-        match (&info.from, &info.date) {
-            (Some(f), Some(d)) => title.push_str(&format!(" (from {f}, {d})")),
-            (Some(f), None) => title.push_str(&format!(" (from {f})")),
-            (None, Some(d)) => title.push_str(&format!(" ({d})")),
-            (None, None) => {}
-        }
+        let title = info.title();
         Mail {
             header_text,
             title,
