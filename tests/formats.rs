@@ -44,6 +44,14 @@ fn indexed(model: &Path, docs: &Path, code: i32) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The path and reason of the one file an index report lists as skipped.
+fn the_one_skipped(report: &Value) -> (&str, &str) {
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    let field = |name: &str| skipped[0][name].as_str().unwrap();
+    (field("path"), field("reason"))
+}
+
 /// The hits for `query`, each file's chunk its own hit: the tests hold one text in several
 /// formats, and each format's extraction is what they check.
 fn search(docs: &Path, query: &str, extra: &[&str]) -> Vec<Value> {
@@ -456,14 +464,8 @@ fn email_hits_name_the_mail_and_the_attachment_they_come_from() {
     // Exit status 2: indexed, with files skipped.
     let report = indexed(&model, &docs, 2);
     assert_eq!(report["files_indexed"], 6, "{report}");
-    let skipped = report["skipped"].as_array().unwrap();
-    assert_eq!(skipped.len(), 1, "{report}");
-    assert!(
-        skipped[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("malformed e-mail")
-    );
+    let (_, reason) = the_one_skipped(&report);
+    assert!(reason.contains("malformed e-mail"), "{reason}");
 
     let hit = hit_with(&docs, "wire instructions", "wire instructions");
     assert_eq!(hit["file"], "thread.eml");
@@ -2098,15 +2100,8 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     let whole = fs::read(docs.join("enron.pst")).unwrap();
     fs::write(docs.join("damaged.pst"), &whole[..600_000]).unwrap();
     let report = indexed(&model, &docs, 2);
-    let skipped = report["skipped"].as_array().unwrap();
-    assert_eq!(skipped.len(), 1, "{report}");
-    assert!(
-        skipped[0]["path"]
-            .as_str()
-            .unwrap()
-            .ends_with("damaged.pst")
-    );
-    let reason = skipped[0]["reason"].as_str().unwrap();
+    let (path, reason) = the_one_skipped(&report);
+    assert!(path.ends_with("damaged.pst"), "{path}");
     assert!(reason.contains("readpst could not read it"), "{reason}");
     assert_eq!(report["changed"], 0, "{report}");
 }
@@ -2179,12 +2174,7 @@ fn each_message_of_an_mbox_mailbox_is_a_document_and_keeps_its_vectors_when_othe
         &[],
     ));
     fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
-    let report = success_json(
-        lexsearch()
-            .args(["index", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs),
-    );
+    let report = indexed(&model, &docs, 0);
     assert_eq!(report["files_indexed"], 6, "{report}");
     let hit = hit_with(&docs, "mediation June", "Mediation is set");
     assert_eq!(hit["file"], "inbox.mbox#0004.eml", "{hit}");
@@ -2197,12 +2187,7 @@ fn each_message_of_an_mbox_mailbox_is_a_document_and_keeps_its_vectors_when_othe
     // its messages, whose text changed, is embedded again.
     messages.remove(0);
     fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
-    let report = success_json(
-        lexsearch()
-            .args(["index", "--json", "--model"])
-            .arg(&model)
-            .arg(&docs),
-    );
+    let report = indexed(&model, &docs, 0);
     let listing_chunks = catalog_documents(&docs.join(".lexsearch"))
         .into_iter()
         .find(|(_, rel, _)| rel == Path::new("inbox.mbox"))
