@@ -161,7 +161,7 @@ pub enum Error {
     #[error(
         "the index at {} was made by an earlier version of lexsearch and does not hold {lacks}; \
          run `lexsearch index` on its folder once to add them (the keyword index is rebuilt \
-         from the catalog: no file is read and no chunk embedded again)",
+         from the catalog: no chunk is embedded again)",
         .index.display()
     )]
     OutdatedIndex {

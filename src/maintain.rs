@@ -51,7 +51,8 @@ pub struct Status {
     /// Removed vectors still in the graph.
     pub tombstones: usize,
     /// Whether the keyword index was made by an earlier version and lacks fields this one
-    /// writes (what `sent:`, `from:`, `to:`, `/s`, `/p` and pinpoint pages need): the next
+    /// writes (what `sent:`, `from:`, `to:`, `folder:`, `/s`, `/p` and pinpoint pages need):
+    /// the next
     /// `lexsearch index` run rebuilds it from the catalog.
     pub keyword_outdated: bool,
     /// Bytes on disk of the current generation.
@@ -255,8 +256,9 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
     if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
         findings.push(Finding {
             part: "keyword index",
-            problem: "made by an earlier version: it lacks the e-mail days, senders and \
-                      recipients (`sent:`, `from:`, `to:` in a query), the sentences and \
+            problem: "made by an earlier version: it lacks the e-mail days, senders, \
+                      recipients and folders (`sent:`, `from:`, `to:`, `folder:` in a query), \
+                      the sentences and \
                       paragraphs of `/s` and `/p`, the pages of pinpoints, the file list \
                       that makes `--path` fast, or the text keys that count a text held by \
                       several files once in keyword weights; `lexsearch index` or \

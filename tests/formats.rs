@@ -2,6 +2,7 @@
 //! their page, paragraph and breadcrumb; hostile files skipped with reasons; extractors fed
 //! random bytes.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -1993,6 +1994,21 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     // ... and the next run, with it, reads the unchanged files.
     let report = success_json(&mut index());
     assert!(report["skipped"].as_array().unwrap().is_empty(), "{report}");
+    // Read again (their times changed, as a copy changes them) in a later second, every
+    // message gives the same bytes: readpst's random boundaries and names, and the time of
+    // the export it stamps meeting requests with, are made steady. Nothing changed.
+    std::thread::sleep(Duration::from_millis(1100));
+    let later = std::time::SystemTime::now() + Duration::from_secs(10);
+    for file in ["enron.pst", ost] {
+        let f = fs::File::options().write(true).open(docs.join(file)).unwrap();
+        f.set_modified(later).unwrap();
+    }
+    let again = success_json(&mut index());
+    assert_eq!(
+        (&again["changed"], &again["unchanged"]),
+        (&0.into(), &report["files_indexed"]),
+        "{again}"
+    );
 
     // Every e-mail that pst-extractor (an independent reader: java-libpst's port) lists is a
     // document, in the folder it lists it in, and nothing else is.
@@ -2004,6 +2020,31 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         theirs.sort();
         ours.sort();
         assert_eq!(ours, theirs, "{file}");
+    }
+    // `folder:` keeps the messages of the folders so named: each message of the Enron file
+    // carries the data set's notice (EDRM), so a search for it finds all a folder holds.
+    let listed = pst_extractor_listing(&expected, "enron.pst");
+    for folder in ["Sent Items", "TW-Commercial Group", "Systems"] {
+        let found = success_json(lexsearch().current_dir(&docs).args([
+            "search",
+            &format!("EDRM folder:\"{folder}\""),
+            "--json",
+            "--mode",
+            "keyword",
+            "-k",
+            "100",
+            "--max-per-file",
+            "1",
+        ]));
+        let hits = found["hits"].as_array().unwrap();
+        let messages: BTreeSet<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
+        let expected = listed.iter().filter(|(f, _)| f == folder).count();
+        assert!(expected > 1, "{folder}: {listed:?}");
+        assert_eq!(messages.len(), expected, "{folder}: {messages:?}");
+        for h in hits {
+            let held_in = h["mail"]["folder"].as_str().unwrap();
+            assert!(held_in.ends_with(&format!("/{folder}")), "{folder}: {h}");
+        }
     }
     // A message's attachment is a document of its own, and so is an attachment's text.
     let hit = hit_with(&docs, "text doc", "this is a text doc");
@@ -2260,6 +2301,46 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         hit["title"].as_str().unwrap().starts_with("Position"),
         "{hit}"
     );
+    // Each message is in its Maildir folder (and so is an attachment): `folder:` keeps them,
+    // in every mode.
+    assert_eq!(hit["mail"]["folder"], "Sent", "{hit}");
+    let in_folder = |query: &str, mode: &str| -> Vec<(String, String)> {
+        search(&docs, query, &["--mode", mode])
+            .iter()
+            .map(|h| {
+                let file = h["file"].as_str().unwrap().rsplit('/').next().unwrap();
+                (file.to_string(), h["mail"]["folder"].to_string())
+            })
+            .collect()
+    };
+    for mode in ["keyword", "semantic", "hybrid"] {
+        assert_eq!(
+            in_folder("zebracorn quokka addendum folder:sent", mode)
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            [(sent.to_string(), "\"Sent\"".to_string())].into(),
+            "{mode}"
+        );
+        let mut got = in_folder("zebracorn quokka addendum folder:MAIL", mode);
+        got.sort();
+        got.dedup();
+        assert_eq!(
+            got,
+            [
+                (received.to_string(), "\"Mail\"".to_string()),
+                (format!("{received}#addendum.txt"), "\"Mail\"".to_string())
+            ],
+            "{mode}"
+        );
+    }
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "quokka folder:drafts"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no hits among e-mails folder:drafts (and their attachments)",
+        ));
     let out = lexsearch()
         .current_dir(&docs)
         .args(["show", &format!("Mail/cur/{received}")])

@@ -627,8 +627,9 @@ struct SearchArgs {
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose
-    /// From, or To or Cc, holds those words. `like:leases/a.txt:27`: passages like the one
-    /// at that place (as --like)
+    /// From, or To or Cc, holds those words; `folder:"Sent Items"`: only e-mails in a folder
+    /// so named (of an Outlook data file or a Maildir). `like:leases/a.txt:27`: passages like
+    /// the one at that place (as --like)
     #[arg(required_unless_present_any = ["queries", "like"], allow_hyphen_values = true)]
     query: Option<String>,
     /// Passages like the one at FILE:LINE instead of like a query: the clauses of other

@@ -426,7 +426,7 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     if s.keyword_outdated {
         writeln!(
             out,
-            "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `/s`, `/p` and \
+            "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `folder:`, `/s`, `/p` and \
              keyword weights that count copied texts once need the next `lexsearch index` \
              run, which rebuilds it from the catalog"
         )?;
@@ -578,8 +578,8 @@ pub(super) fn left_out(ignored: usize) -> String {
 }
 
 /// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020`: what `+`,
-/// `-`, `w/N`, `/s`, `/p`, `from:`, `to:` and `sent:` in the query asked of every hit (empty when they
-/// asked nothing).
+/// `-`, `w/N`, `/s`, `/p`, `from:`, `to:`, `folder:` and `sent:` in the query asked of every
+/// hit (empty when they asked nothing).
 fn constraints(results: &SearchResults) -> String {
     let items = |sign: char, items: &[String]| -> String {
         items
@@ -624,6 +624,12 @@ fn constraints(results: &SearchResults) -> String {
     };
     let mail: Vec<String> = (results.from.iter().map(|f| format!("from:{}", quoted(f))))
         .chain(results.to.iter().map(|t| format!("to:{}", quoted(t))))
+        .chain(
+            results
+                .folder
+                .iter()
+                .map(|f| format!("folder:{}", quoted(f))),
+        )
         .chain(results.sent.iter().map(|s| format!("sent:{s}")))
         .collect();
     if mail.is_empty() {
@@ -702,7 +708,8 @@ pub(super) fn print_hits(
             )?,
             None => writeln!(
                 out,
-                "no hits{} (drop a +word, -word, from:, to: or sent:, or try other words)",
+                "no hits{} (drop a +word, -word, from:, to:, folder: or sent:, or try other \
+                 words)",
                 constraints(results)
             )?,
         }
@@ -748,10 +755,14 @@ pub(super) fn print_hits(
             )?;
         }
         if let Some(mail) = &hit.mail {
-            let parts: Vec<String> = [("from", &mail.from), ("date", &mail.date)]
-                .into_iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
-                .collect();
+            let parts: Vec<String> = [
+                ("from", &mail.from),
+                ("date", &mail.date),
+                ("folder", &mail.folder),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+            .collect();
             if !parts.is_empty() {
                 writeln!(out, "    {dim}e-mail {}{dim:#}", shown(&parts.join(", ")))?;
             }

@@ -101,6 +101,10 @@ struct Fields {
     /// The key of the chunk's text ([`distinct::text_key`]), so that BM25 counts a text
     /// that several chunks hold once; `None` in indexes made before the field existed.
     text_hash: Option<Field>,
+    /// The folder of the e-mail of a chunk of an e-mail or attachment (an Outlook data file's
+    /// or a Maildir's, stemmed, for `folder:`); `None` in indexes made before the field
+    /// existed.
+    mail_folder: Option<Field>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -148,6 +152,7 @@ fn schema() -> (Schema, Fields) {
         ),
         file: Some(b.add_text_field("file", STRING)),
         text_hash: Some(b.add_u64_field(distinct::FIELD, FAST)),
+        mail_folder: Some(b.add_text_field("mail_folder", text(STEMMED, false))),
     };
     (b.build(), fields)
 }
@@ -500,7 +505,7 @@ pub enum Side {
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
-/// `sent:`, `from:` and `to:` items ([`KeywordIndex::chunks_meeting`]).
+/// `sent:`, `from:`, `to:` and `folder:` items ([`KeywordIndex::chunks_meeting`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Conditions<'a> {
     /// Words or phrases every chunk holds.
@@ -515,6 +520,8 @@ pub struct Conditions<'a> {
     pub from: &'a [String],
     /// Words or phrases in its `To` or `Cc`.
     pub to: &'a [String],
+    /// Words or phrases in the folder that holds it ([`MailInfo::folder`]).
+    pub folder: &'a [String],
 }
 
 impl Conditions<'_> {
@@ -525,6 +532,7 @@ impl Conditions<'_> {
             || self.sent.is_some()
             || !self.from.is_empty()
             || !self.to.is_empty()
+            || !self.folder.is_empty()
     }
 
     /// Whether a chunk of this `text`, of an e-mail with these headers (if any), meets them,
@@ -543,6 +551,7 @@ impl Conditions<'_> {
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(|m| m.sender().to_string(), self.from)
             && headers(MailInfo::recipients, self.to)
+            && headers(|m| m.folder.clone().unwrap_or_default(), self.folder)
     }
 }
 
@@ -710,6 +719,7 @@ impl KeywordIndex {
             units: index.schema().get_field("units").ok(),
             file: index.schema().get_field("file").ok(),
             text_hash: index.schema().get_field(distinct::FIELD).ok(),
+            mail_folder: index.schema().get_field("mail_folder").ok(),
             ..schema().1
         };
         Ok(KeywordIndex {
@@ -729,7 +739,7 @@ impl KeywordIndex {
 
     /// The fields added since the first version, which an index of an earlier one lacks.
     #[cfg(test)]
-    pub(crate) const ADDED_FIELDS: [&str; 8] = [
+    pub(crate) const ADDED_FIELDS: [&str; 9] = [
         "mail",
         "sent",
         "page_breaks",
@@ -738,6 +748,7 @@ impl KeywordIndex {
         "units",
         "file",
         distinct::FIELD,
+        "mail_folder",
     ];
 
     /// Creates an empty index in `path` as an earlier version made it: without the fields
@@ -1533,6 +1544,7 @@ impl KeywordIndex {
         for (field, items, what) in [
             (self.fields.mail_from, c.from, "the senders of e-mails"),
             (self.fields.mail_to, c.to, "the recipients of e-mails"),
+            (self.fields.mail_folder, c.folder, "the folders of e-mails"),
         ] {
             if !items.is_empty() {
                 let field = field.ok_or_else(|| self.outdated(what))?;
@@ -1585,8 +1597,8 @@ impl KeywordIndex {
     }
 
     /// Whether the index was made by an earlier version of lexsearch and lacks fields this
-    /// version writes (e-mail headers, days, senders and recipients; page breaks; sentences
-    /// and paragraphs): an index
+    /// version writes (e-mail headers, days, senders, recipients and folders; page breaks;
+    /// sentences and paragraphs): an index
     /// run rebuilds it from the catalog.
     pub fn is_outdated(&self) -> bool {
         let f = self.fields;
@@ -1599,6 +1611,7 @@ impl KeywordIndex {
             f.units,
             f.file,
             f.text_hash,
+            f.mail_folder,
         ]
         .iter()
         .any(Option::is_none)
@@ -1822,7 +1835,7 @@ fn words_in_a_row(text: &str, item: &str, analyzer: fn() -> TextAnalyzer) -> boo
 }
 
 /// Whether `text` has `item`'s stemmed words in a row (an e-mail header field, as the
-/// `mail_from` and `mail_to` fields are searched).
+/// `mail_from`, `mail_to` and `mail_folder` fields are searched).
 fn holds_stemmed(text: &str, item: &str) -> bool {
     words_in_a_row(text, item, stemmed_analyzer)
 }
@@ -1946,6 +1959,7 @@ impl KeywordWriter {
             for (field, value) in [
                 (f.mail_from, mail.sender()),
                 (f.mail_to, &mail.recipients()),
+                (f.mail_folder, mail.folder.as_deref().unwrap_or("")),
             ] {
                 if let Some(field) = field {
                     doc.add_text(field, value);
@@ -2816,6 +2830,53 @@ mod tests {
         assert_eq!(meeting(&[], &["client.example"]), [1, 2, 4]);
         assert_eq!(meeting(&["ann"], &["client.example"]), [1, 4]);
         assert_eq!(meeting(&["nobody"], &[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn e_mail_chunks_are_kept_by_the_words_of_their_folder() {
+        let in_folder = |folder: Option<&str>| MailInfo {
+            folder: folder.map(String::from),
+            ..MailInfo::default()
+        };
+        let folders = [
+            Some("Personal folders/Sent Items"),
+            Some("Personal folders/Inbox/Lease"),
+            None,
+            Some("Clients/Acme"),
+        ];
+        let mut chunks: Vec<StoredChunk> = (1..=5).map(|n| chunk(n, "the escrow wire")).collect();
+        for (c, folder) in chunks.iter_mut().zip(folders) {
+            c.mail = Some(in_folder(folder));
+        }
+        let (_d, idx) = index(&chunks);
+        let meeting = |folder: &[&str]| -> Vec<u64> {
+            let folder: Vec<String> = folder.iter().map(|x| x.to_string()).collect();
+            let c = Conditions {
+                folder: &folder,
+                ..Conditions::default()
+            };
+            let found = kept(
+                &idx.chunks_meeting(&c).unwrap(),
+                &[(1, ""), (2, ""), (3, ""), (4, ""), (5, "")],
+            );
+            // The same as the check a remote index's hits go through.
+            let checked: Vec<u64> = chunks
+                .iter()
+                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
+                .map(|k| k.chunk_id.0)
+                .collect();
+            assert_eq!(found, checked, "folder {folder:?}");
+            found
+        };
+        assert_eq!(meeting(&["sent items"]), [1]);
+        // A folder's words count wherever they stand on its path, stemmed.
+        assert_eq!(meeting(&["personal folder"]), [1, 2]);
+        assert_eq!(meeting(&["inbox"]), [2]);
+        assert_eq!(meeting(&["leases"]), [2]);
+        assert_eq!(meeting(&["clients/acme"]), [4]);
+        assert_eq!(meeting(&["inbox", "sent"]), Vec::<u64>::new());
+        // Neither an e-mail without a folder nor a chunk of no e-mail.
+        assert_eq!(meeting(&["escrow"]), Vec::<u64>::new());
     }
 
     #[test]

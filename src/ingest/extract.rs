@@ -276,7 +276,16 @@ fn extract_into(
             return;
         }
     };
-    let (m, text) = m;
+    let (mut m, mut text) = m;
+    // A Maildir's message file is in the folder its path names (kept with the headers, for
+    // `folder:`; the path, which every hit shows, names it already, so the text does not).
+    if depth == 0
+        && m.info.folder.is_none()
+        && let Some(folder) = super::walk::maildir_folder(&file.path)
+    {
+        m.info.folder = Some(folder);
+        text.mail = Some(m.info.clone());
+    }
     out.push(Document {
         file: file.clone(),
         result: finish(text, content_hash),

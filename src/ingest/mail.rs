@@ -114,6 +114,11 @@ fn mail_info(msg: &mail_parser::Message<'_>) -> Result<MailInfo, ExtractError> {
         cc: addresses(msg.cc()).map(|s| flat(&s)),
         date: msg.date().map(mail_parser::DateTime::to_rfc3339),
         subject: msg.subject().map(flat).filter(|s| !s.is_empty()),
+        folder: msg
+            .header(FOLDER_HEADER)
+            .and_then(mail_parser::HeaderValue::as_text)
+            .map(flat)
+            .filter(|s| !s.is_empty()),
     })
 }
 
@@ -147,11 +152,6 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
             .unwrap_or_default();
         attachments.push((safe_name(&name, i), part.contents().to_vec()));
     }
-    let folder = msg
-        .header(FOLDER_HEADER)
-        .and_then(mail_parser::HeaderValue::as_text)
-        .map(flat)
-        .filter(|s| !s.is_empty());
     let body = if let Some(text) = msg.text_bodies().next().filter(|p| !p.is_text_html()) {
         Body::Text(text.text_contents().unwrap_or_default().to_string())
     } else if let Some(html) = msg.html_bodies().next() {
@@ -159,14 +159,7 @@ pub fn parse_mail(bytes: &[u8]) -> Result<Mail, ExtractError> {
     } else {
         Body::None
     };
-    let mut mail = Mail::new(info, body, attachments);
-    if let Some(folder) = folder {
-        // Under the `# subject` line, which the header block always starts with.
-        let at = mail.header_text.find('\n').map_or(0, |i| i + 1);
-        mail.header_text
-            .insert_str(at, &format!("Folder: {folder}\n"));
-    }
-    Ok(mail)
+    Ok(Mail::new(info, body, attachments))
 }
 
 #[cfg(test)]
@@ -298,9 +291,14 @@ Attached note.\r\n\
     }
 
     #[test]
-    fn the_folder_an_outlook_data_file_kept_a_message_in_is_shown_under_its_subject() {
+    fn the_folder_an_outlook_data_file_kept_a_message_in_is_shown_under_its_subject_and_kept() {
         let bytes = format!("{FOLDER_HEADER}: Personal folders/Sent Items\r\n{MAIL}");
         let m = parse_mail(bytes.as_bytes()).unwrap();
+        assert_eq!(
+            m.info.folder.as_deref(),
+            Some("Personal folders/Sent Items")
+        );
+        assert_eq!(parse_mail(MAIL.as_bytes()).unwrap().info.folder, None);
         assert!(
             m.header_text.starts_with(
                 "# Re: Lease dépôt dispute\nFolder: Personal folders/Sent Items\nFrom: Ann Lee"

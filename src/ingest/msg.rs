@@ -199,6 +199,7 @@ pub fn parse_msg(bytes: &[u8]) -> Result<Mail, ExtractError> {
         cc,
         date,
         subject,
+        folder: None,
     };
     Ok(Mail::new(info, body, attachments))
 }

@@ -9,8 +9,10 @@
 //! folder's messages in a different order about one run in ten) into a temporary folder, one
 //! folder per Outlook folder and `1.eml`, `2.eml` ... in each, in the store's order.
 //! [`export`] reads them back in folder order and removes the folder; nothing of it stays on
-//! disk. readpst draws its MIME boundaries at random; they are renumbered in order
-//! ([`steady_boundaries`]), so that the same message gives the same bytes every time.
+//! disk. readpst draws its MIME boundaries at random and stamps the calendar objects of meeting
+//! requests with the time of the export; the numbers are renumbered in order and the stamps
+//! set from the item ([`steady_bytes`]), so that the same message gives the same bytes
+//! every time.
 //!
 //! Its messages are named by their place in the file, like a mailbox's (`0003.eml`,
 //! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`], each with a
@@ -85,7 +87,7 @@ impl Export {
         std::fs::metadata(&self.messages[i].1).map_or(0, |m| m.len())
     }
 
-    /// Message `i` as an RFC 822 file, with its attachments ([`steady_boundaries`] applied),
+    /// Message `i` as an RFC 822 file, with its attachments ([`steady_bytes`] applied),
     /// and its folder in a first header of lexsearch's own ([`FOLDER_HEADER`]), which the
     /// message's text shows as a `Folder:` line.
     pub fn read(&self, i: usize) -> Result<Vec<u8>, ExtractError> {
@@ -98,7 +100,7 @@ impl Export {
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let mut out = format!("{FOLDER_HEADER}: {folder}\r\n").into_bytes();
-        out.extend_from_slice(&steady_boundaries(eml));
+        out.extend_from_slice(&steady_bytes(eml));
         Ok(out)
     }
 
@@ -192,13 +194,43 @@ pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Exp
     })
 }
 
-/// `eml` with the random numbers readpst draws (its MIME boundaries,
-/// `--boundary-LibPST-iamunique-1470529320_-_-`, and the names it gives a meeting request's
-/// calendar part, `"i848728562.ics"`) numbered in the order they first appear
-/// (`...-iamunique-0_-_-`, `"i0.ics"`, ...): each distinct number gets a distinct one, in all
-/// its places at once, so the message's structure is kept and the same message always gives
-/// the same bytes (and the same text: an attachment's name is in it).
-pub fn steady_boundaries(eml: Vec<u8>) -> Vec<u8> {
+/// `eml` with what readpst writes anew on every export made steady, so that the same message
+/// always gives the same bytes (and the same text: an attachment's name is in it). The random
+/// numbers it draws (its MIME boundaries, `--boundary-LibPST-iamunique-1470529320_-_-`, and
+/// the names it gives a meeting request's calendar part, `"i848728562.ics"`) are numbered in
+/// the order they first appear (`...-iamunique-0_-_-`, `"i0.ics"`, ...): each distinct number
+/// gets a distinct one, in all its places at once, so the message's structure is kept. The
+/// `DTSTAMP` of the calendar objects it writes (`PRODID:LibPST`), the time of the export, is
+/// set to the item's last change (`LAST-MOD`), else its creation (`CREATED`), else the epoch.
+pub fn steady_bytes(eml: Vec<u8>) -> Vec<u8> {
+    steady_stamps(steady_numbers(eml))
+}
+
+/// The stamps of [`steady_bytes`].
+fn steady_stamps(eml: Vec<u8>) -> Vec<u8> {
+    // readpst writes UID, DTSTAMP, then CREATED and LAST-MOD when the item has them, a few
+    // lines after its PRODID; a calendar attached by the sender is left as it is.
+    static STAMP: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(PRODID:LibPST[^\n]*\n(?:[A-Z][^\n]*\n){0,8}?DTSTAMP:)[0-9]{8}T[0-9]{6}Z(\r?\n(?:CREATED:([0-9]{8}T[0-9]{6}Z)\r?\n)?(?:LAST-MOD:([0-9]{8}T[0-9]{6}Z))?)",
+        )
+        .expect("valid")
+    });
+    let out = STAMP.replace_all(&eml, |c: &regex::bytes::Captures<'_>| {
+        let mut out = c[1].to_vec();
+        let stamp = c.get(4).or_else(|| c.get(3));
+        out.extend_from_slice(stamp.map_or(&b"19700101T000000Z"[..], |m| m.as_bytes()));
+        out.extend_from_slice(&c[2]);
+        out
+    });
+    match out {
+        std::borrow::Cow::Borrowed(_) => eml,
+        std::borrow::Cow::Owned(o) => o,
+    }
+}
+
+/// The numbers of [`steady_bytes`].
+fn steady_numbers(eml: Vec<u8>) -> Vec<u8> {
     static DRAWN: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
         regex::bytes::Regex::new(r#"(boundary-LibPST-iamunique-|"i)([0-9]+)(_-_-|\.ics")"#)
             .expect("valid")
@@ -385,7 +417,7 @@ mod tests {
 Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\n\r\n\
 ----boundary-LibPST-iamunique-0_-_-\r\n\r\nInner.\r\n----boundary-LibPST-iamunique-0_-_---\r\n\
 ----boundary-LibPST-iamunique-1470529320_-_---\r\n";
-        let steady = steady_boundaries(eml.to_vec());
+        let steady = steady_bytes(eml.to_vec());
         let text = String::from_utf8(steady.clone()).unwrap();
         // The outer boundary becomes 0 and the inner one (which was 0) 1, everywhere.
         assert_eq!(text.matches("iamunique-0_-_-").count(), 3, "{text}");
@@ -403,7 +435,7 @@ Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\
         let again = String::from_utf8(eml.to_vec())
             .unwrap()
             .replace("1470529320", "99");
-        assert_eq!(steady_boundaries(again.into_bytes()), steady);
+        assert_eq!(steady_bytes(again.into_bytes()), steady);
         // So does a meeting request's calendar part, named at random.
         let invite = |n: &str| {
             format!(
@@ -412,9 +444,50 @@ Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\
             )
             .into_bytes()
         };
-        let steady = steady_boundaries(invite("848728562"));
-        assert_eq!(steady, steady_boundaries(invite("762413132")));
+        let steady = steady_bytes(invite("848728562"));
+        assert_eq!(steady, steady_bytes(invite("762413132")));
         assert_eq!(steady, invite("0"));
+    }
+
+    #[test]
+    fn the_time_readpst_stamps_a_meeting_request_with_is_the_item_s_own() {
+        let calendar = |stamp: &str, dates: &str| {
+            format!(
+                "Content-Type: text/calendar; method=\"REQUEST\"\n\nBEGIN:VCALENDAR\n\
+                 VERSION:2.0\nPRODID:LibPST v0.6.76\nMETHOD:REQUEST\nBEGIN:VEVENT\n\
+                 ORGANIZER;CN=\"ann@firm.example\":MAILTO:ann@firm.example\nUID:0xaba4\n\
+                 DTSTAMP:{stamp}\n{dates}SUMMARY:Closing\nEND:VEVENT\nEND:VCALENDAR\n"
+            )
+        };
+        let steady = |stamp: &str, dates: &str| {
+            String::from_utf8(steady_bytes(calendar(stamp, dates).into_bytes())).unwrap()
+        };
+        let both = "CREATED:20210812T203155Z\nLAST-MOD:20210813T090000Z\n";
+        // Two exports a second apart give the same bytes: the item's last change.
+        assert_eq!(
+            steady("20261205T201812Z", both),
+            calendar("20210813T090000Z", both)
+        );
+        assert_eq!(
+            steady("20261205T201813Z", both),
+            steady("20261205T201812Z", both)
+        );
+        // Else its creation, else the epoch.
+        let created = "CREATED:20210812T203155Z\n";
+        assert_eq!(
+            steady("20261205T201812Z", created),
+            calendar("20210812T203155Z", created)
+        );
+        assert_eq!(
+            steady("20261205T201812Z", ""),
+            calendar("19700101T000000Z", "")
+        );
+        // A calendar that readpst did not write (the sender's) keeps its stamp.
+        let theirs = calendar("20200101T000000Z", both).replace("LibPST v0.6.76", "-//Acme//EN");
+        assert_eq!(
+            String::from_utf8(steady_bytes(theirs.clone().into_bytes())).unwrap(),
+            theirs
+        );
     }
 
     #[test]

@@ -45,6 +45,11 @@ pub struct MailInfo {
     pub date: Option<String>,
     /// `Subject`.
     pub subject: Option<String>,
+    /// The folder that holds it: its folder in an Outlook data file
+    /// (`Personal folders/Inbox/Lease`), or the Maildir folder of a Maildir's message file
+    /// (`Sent`, `Clients/Acme` for Maildir++'s `.Clients.Acme`); `None` for other e-mails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 impl MailInfo {
@@ -323,7 +328,7 @@ pub struct Mail {
 
 impl Mail {
     /// A message from its headers, body and attachments: builds the header block (`# subject`,
-    /// then `From:`, `To:`, `Cc:`, `Date:` and `Attachments:` lines) and the title
+    /// then `Folder:`, `From:`, `To:`, `Cc:`, `Date:` and `Attachments:` lines) and the title
     /// (`Subject (from Sender, Date)`).
     pub fn new(info: MailInfo, body: Body, attachments: Vec<(String, Vec<u8>)>) -> Self {
         let shown_subject = info
@@ -332,6 +337,7 @@ impl Mail {
             .unwrap_or_else(|| "(no subject)".into());
         let mut header_text = format!("# {shown_subject}\n");
         for (label, value) in [
+            ("Folder", &info.folder),
             ("From", &info.from),
             ("To", &info.to),
             ("Cc", &info.cc),

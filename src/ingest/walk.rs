@@ -65,10 +65,12 @@ impl FileKind {
     /// The revision of this kind's reader: raised when the reader comes to extract the same
     /// file differently, so that a later run reads again the documents an older reader
     /// extracted ([`DocRecord::read_by_an_older_reader`](crate::store::DocRecord::read_by_an_older_reader)).
-    /// Spreadsheets: 1 since numbers are written as their number formats show them.
+    /// Spreadsheets: 1 since numbers are written as their number formats show them; e-mails
+    /// and Outlook data files: 1 since messages keep their folder ([`crate::ingest::types::MailInfo::folder`]).
     pub fn reader_revision(self) -> u32 {
         match self {
             FileKind::Sheet => 1,
+            FileKind::Eml | FileKind::Pst => 1,
             _ => 0,
         }
     }
@@ -209,8 +211,6 @@ fn ignore_patterns(root: &Path) -> (Gitignore, Vec<Skipped>) {
     (patterns, notes)
 }
 
-/// Whether a file or folder name is one Office keeps beside an open document (`~$name.docx`:
-/// the owner's name, not the document).
 /// Whether `path` names a message file of a Maildir (Dovecot, Courier, mutt, mbsync,
 /// Thunderbird's maildir storage): a file of its `cur/` or `new/` folder named, as the format
 /// names them, by its delivery time in seconds and more after a dot
@@ -237,6 +237,23 @@ fn is_maildir_subfolder(dir: &Path) -> bool {
     dir.join("cur").is_dir() && dir.parent().is_some_and(|p| p.join("cur").is_dir())
 }
 
+/// The folder of a Maildir's message file (`None` for other files): a Maildir++ subfolder's
+/// name without its dot, its dots as levels (`.Sent` is `Sent`, `.Clients.Acme` is
+/// `Clients/Acme`), else the Maildir's own folder name (`Maildir`, or Thunderbird's `Inbox`).
+pub fn maildir_folder(path: &Path) -> Option<String> {
+    if !is_maildir_message(path) {
+        return None;
+    }
+    let dir = path.parent()?.parent()?;
+    let name = dir.file_name()?.to_string_lossy();
+    Some(match name.strip_prefix('.') {
+        Some(sub) if is_maildir_subfolder(dir) => sub.replace('.', "/"),
+        _ => name.into_owned(),
+    })
+}
+
+/// Whether a file or folder name is one Office keeps beside an open document (`~$name.docx`:
+/// the owner's name, not the document).
 fn is_office_owner_file(name: &str) -> bool {
     name.starts_with("~$")
 }
@@ -464,6 +481,19 @@ mod tests {
             ]
         );
         assert!(out.files.iter().all(|f| f.kind == FileKind::Eml));
+        let folders: Vec<Option<String>> =
+            out.files.iter().map(|f| maildir_folder(&f.path)).collect();
+        assert_eq!(
+            folders,
+            [Some("Sent"), Some("Sent/2020"), Some("Mail"), Some("Mail")]
+                .map(|f| f.map(String::from))
+        );
+        // Not a Maildir's message; a hidden folder outside a Maildir keeps its name.
+        assert_eq!(maildir_folder(&root.join("Mail/notes.txt")), None);
+        assert_eq!(
+            maildir_folder(Path::new(".Drafts/cur/1700000000.M1P2.host:2,S")).as_deref(),
+            Some(".Drafts")
+        );
     }
 
     #[test]

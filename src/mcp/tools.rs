@@ -67,7 +67,8 @@ pub struct SearchArgs {
     /// attachments) sent that day, month or year; also ranges (`sent:2019-11..2020-02-15`,
     /// `sent:2021..`) and comparisons (`sent:>=2020-06`, `sent:<2021`). `from:ann@firm.example`,
     /// `from:"Ann Lee"` and `to:client.example` keep the e-mails whose From, or To or Cc,
-    /// holds those words. `like:leases/a.txt:27` searches for passages like the one at that
+    /// holds those words; `folder:"Sent Items"` those in a folder so named (of an Outlook
+    /// data file or a Maildir). `like:leases/a.txt:27` searches for passages like the one at that
     /// place (as like_chunk). May be empty ("") with like_chunk.
     pub query: String,
     /// hybrid (default), keyword or semantic.

@@ -346,6 +346,9 @@ pub struct SearchResults {
     /// Words or phrases its `To` or `Cc` holds (`to:` items).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
+    /// Words or phrases the folder that holds it holds (`folder:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folder: Vec<String>,
     /// The chunk whose like was searched for (`SearchRequest::like` or the query's
     /// `like:`); printed by [`SearchJson`].
     #[serde(skip)]
@@ -1564,6 +1567,7 @@ impl Searcher {
             sent: ops.sent,
             from: ops.from,
             to: ops.to,
+            folder: ops.folder,
             like: like_id,
         };
         Ok((results, retry))

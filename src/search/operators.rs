@@ -8,7 +8,8 @@
 //! `sent:2020-03` (a day, month or year, a range `sent:2019-11..2020-02-15`, or a comparison
 //! `sent:>=2021`) keeps the e-mails sent then and their attachments
 //! ([`SentWindow::parse`]); `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`
-//! keep the e-mails (and attachments) whose `From`, or `To` or `Cc`, holds those words.
+//! keep the e-mails (and attachments) whose `From`, or `To` or `Cc`, holds those words;
+//! `folder:"Sent Items"` those in a folder so named (an Outlook data file's, a Maildir's).
 //!
 //! Everything else in the query is free text, searched as before (a lawyer types `§ 7.2(a)?`
 //! or `12-401` freely: only a `+` or `-` that starts a word is an operator, and a `-` only
@@ -41,16 +42,19 @@ pub struct Operators {
     pub from: Vec<String>,
     /// Words or phrases its `To` or `Cc` holds (`to:...`).
     pub to: Vec<String>,
+    /// Words or phrases the folder that holds it holds (`folder:"Sent Items"`,
+    /// [`MailInfo::folder`]).
+    pub folder: Vec<String>,
     /// `like:FILE:LINE` (`like:"a file.txt:12"`): passages like the one at that place
     /// rather than like the text ([`crate::search::SearchRequest::like`]); the last one
     /// given, without `like:` and the quotes.
     pub like: Option<String>,
 }
 
-/// The e-mail header conditions: `from:` and `to:`.
-const HEADERS: [&str; 2] = ["from:", "to:"];
+/// The e-mail header conditions: `from:`, `to:` and `folder:`.
+const HEADERS: [&str; 3] = ["from:", "to:", "folder:"];
 
-/// The header (`from:` or `to:`, in any case) that starts `word`, if any, and its length.
+/// The header (`from:`, `to:` or `folder:`, in any case) that starts `word`, if any.
 fn header_of(word: &str) -> Option<&'static str> {
     HEADERS.into_iter().find(|h| {
         word.get(..h.len())
@@ -195,17 +199,17 @@ impl Operators {
                     continue;
                 }
             }
-            // `from:...` and `to:...`: words of the e-mail's headers, not text.
+            // `from:...`, `to:...` and `folder:...`: words of the e-mail's headers, not text.
             if p.sign.is_none()
                 && let Some(h) = header_of(p.whole)
             {
                 let value = p.whole[h.len()..].trim_matches('"').trim();
                 if !value.is_empty() {
                     found = true;
-                    let list = if h == "from:" {
-                        &mut ops.from
-                    } else {
-                        &mut ops.to
+                    let list = match h {
+                        "from:" => &mut ops.from,
+                        "to:" => &mut ops.to,
+                        _ => &mut ops.folder,
                     };
                     list.push(value.to_string());
                     continue;
@@ -249,6 +253,7 @@ impl Operators {
             || !self.sent.is_empty()
             || !self.from.is_empty()
             || !self.to.is_empty()
+            || !self.folder.is_empty()
     }
 
     /// What every hit must meet, for the keyword index; `sent` is
@@ -261,6 +266,7 @@ impl Operators {
             sent,
             from: &self.from,
             to: &self.to,
+            folder: &self.folder,
         }
     }
 
@@ -520,5 +526,31 @@ mod tests {
         let o = Operators::parse("subject to: the lease");
         assert!(o.to.is_empty() && !o.constrains());
         assert_eq!(o.text, "subject to: the lease");
+    }
+
+    #[test]
+    fn folder_keeps_the_e_mails_of_a_folder_whose_name_holds_its_words() {
+        let o = Operators::parse("lease folder:\"sent items\" Folder:privileged");
+        assert_eq!(o.text, "lease");
+        assert_eq!(o.folder, strings(&["sent items", "privileged"]));
+        assert!(o.from.is_empty() && o.to.is_empty() && o.constrains());
+        let in_folder = |folder: Option<&str>| MailInfo {
+            folder: folder.map(String::from),
+            ..MailInfo::default()
+        };
+        let sent = in_folder(Some("Personal folders/MLOKAY (Privileged)/Sent Items"));
+        assert!(o.admits("the lease", Some(&sent), None));
+        for other in [
+            in_folder(Some("Personal folders/MLOKAY (Privileged)/Inbox")),
+            in_folder(Some("Personal folders/Sent Items")),
+            in_folder(None),
+        ] {
+            assert!(!o.admits("the lease", Some(&other), None), "{other:?}");
+        }
+        assert!(!o.admits("the lease", None, None), "not an e-mail");
+        // A Maildir++ folder's levels are words too; words in a row, stemmed.
+        let o = Operators::parse("folder:clients/acme");
+        assert!(o.admits("", Some(&in_folder(Some("Clients/Acme"))), None));
+        assert!(!o.admits("", Some(&in_folder(Some("Acme/Clients"))), None));
     }
 }

@@ -321,7 +321,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_from_before_reader_revisions_reads_as_revision_0_and_older_spreadsheets_are_read_again()
+    fn a_record_from_before_reader_revisions_reads_as_revision_0_and_older_spreadsheets_and_e_mails_are_read_again()
      {
         let old = r#"{"rel":"fees.xlsx","kind":"spreadsheet","content_hash":"h","size":3,"mtime_ns":1,"title":"Fees","decoded_from":null,"chunks":[]}"#;
         let mut rec: DocRecord = serde_json::from_str(old).unwrap();
@@ -332,6 +332,17 @@ mod tests {
         // Written back, the revision is kept; a revision of 0 is not written at all.
         let again: DocRecord = serde_json::from_slice(&serde_json::to_vec(&rec).unwrap()).unwrap();
         assert_eq!(again.reader, rec.reader);
+        // E-mails and Outlook data files read before messages kept their folder.
+        for kind in [FileKind::Eml, FileKind::Pst] {
+            let rec = DocRecord {
+                kind,
+                reader: kind.reader_revision(),
+                ..rec.clone()
+            };
+            assert!(!rec.read_by_an_older_reader(), "{kind:?}");
+            let before = DocRecord { reader: 0, ..rec };
+            assert!(before.read_by_an_older_reader(), "{kind:?}");
+        }
         rec.kind = FileKind::Text;
         rec.reader = 0;
         assert!(!rec.read_by_an_older_reader());

@@ -88,6 +88,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("sent:<2021", "sent before 2021"),
             ("from:\"A Lee\"", "From holds it"),
             ("to:firm.com", "To or Cc holds it"),
+            ("folder:sent", "in a folder so named"),
         ],
     ),
     (
@@ -440,7 +441,11 @@ mod tests {
                         if example.starts_with("sent:") {
                             assert!(ops.sent_window().unwrap().is_some(), "{why}");
                         } else {
-                            assert_eq!(ops.from.len() + ops.to.len(), 1, "{why}");
+                            assert_eq!(
+                                ops.from.len() + ops.to.len() + ops.folder.len(),
+                                1,
+                                "{why}"
+                            );
                         }
                     }
                     "Free text" if example.starts_with("like:") => {
