@@ -245,12 +245,21 @@ Subject: Escrow release\r\nDate: Tue, 3 Mar 2020 10:15:00 +0000\r\n\
 Content-Type: text/plain; charset=utf-8\r\n\r\n\
 Bob, the escrow agent releases the funds upon closing; the wire instructions follow.\r\n";
 
+/// A message in the `Sent` folder of a Maildir (Maildir++ `.Sent`), whose folder hits carry.
+const SENT: &str = "Mail/.Sent/cur/1585821600.M2P1.mx.client.example:2,S";
+
 fn subset(to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for f in SUBSET {
         std::fs::copy(sample_corpus().join(f), to.join(f)).unwrap();
     }
     std::fs::write(to.join("memo.eml"), MEMO).unwrap();
+    std::fs::create_dir_all(to.join("Mail/cur")).unwrap();
+    std::fs::create_dir_all(to.join("Mail/.Sent/cur")).unwrap();
+    let reply = "From: Bob Roe <bob@client.example>\r\nTo: ann@firm.example\r\n\
+Subject: Escrow funds\r\nDate: Fri, 28 Feb 2020 09:00:00 +0000\r\n\r\n\
+Ann, the escrow funds reached the agent's account this morning.\r\n";
+    std::fs::write(to.join(SENT), reply).unwrap();
 }
 
 #[test]
@@ -266,7 +275,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     subset(&local_docs);
 
     let first = success_json(&mut index_cmd(&model, &remote_docs, Some(&url)));
-    assert_eq!(first["added"], 7);
+    assert_eq!(first["added"], 8);
     assert_eq!(first["backend"], url.as_str());
     success_json(&mut index_cmd(&model, &local_docs, None));
     let dump = server.dump("contracts");
@@ -296,7 +305,7 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
             &second["removed"],
             &second["unchanged"]
         ),
-        (&0.into(), &1.into(), &1.into(), &5.into()),
+        (&0.into(), &1.into(), &1.into(), &6.into()),
         "{second}"
     );
     let embedded = second["chunks_embedded"].as_u64().unwrap();
@@ -450,6 +459,10 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
     let v = search(&["-k", "5", "escrow funds from:\"Ann Lee\" to:client.example"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
+    // `folder:` too: a Maildir's message, in its folder.
+    let v = search(&["-k", "5", "escrow funds folder:sent"]);
+    assert_eq!(hit_files(&v), [SENT], "{v}");
+    assert_eq!(v["hits"][0]["mail"]["folder"], "Sent", "{v}");
     lexsearch()
         .current_dir(elsewhere.path())
         .args(["search", "--backend", &url, "--model"])
