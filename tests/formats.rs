@@ -2000,7 +2000,10 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     std::thread::sleep(Duration::from_millis(1100));
     let later = std::time::SystemTime::now() + Duration::from_secs(10);
     for file in ["enron.pst", ost] {
-        let f = fs::File::options().write(true).open(docs.join(file)).unwrap();
+        let f = fs::File::options()
+            .write(true)
+            .open(docs.join(file))
+            .unwrap();
         f.set_modified(later).unwrap();
     }
     let again = success_json(&mut index());
