@@ -2049,6 +2049,28 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
             assert!(held_in.ends_with(&format!("/{folder}")), "{folder}: {h}");
         }
     }
+    // `-folder:` keeps every other message.
+    let found = success_json(lexsearch().current_dir(&docs).args([
+        "search",
+        "EDRM -folder:\"Sent Items\"",
+        "--json",
+        "--mode",
+        "keyword",
+        "-k",
+        "100",
+        "--max-per-file",
+        "1",
+    ]));
+    let others = found["hits"].as_array().unwrap();
+    let sent = listed.iter().filter(|(f, _)| f == "Sent Items").count();
+    assert_eq!(others.len(), listed.len() - sent, "{found}");
+    assert!(
+        others.iter().all(|h| !h["mail"]["folder"]
+            .as_str()
+            .unwrap()
+            .ends_with("/Sent Items")),
+        "{found}"
+    );
     // A message's attachment is a document of its own, and so is an attachment's text.
     let hit = hit_with(&docs, "text doc", "this is a text doc");
     let file = hit["file"].as_str().unwrap();
@@ -2343,6 +2365,54 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         .code(1)
         .stdout(contains(
             "no hits among e-mails folder:drafts (and their attachments)",
+        ));
+    // `-folder:` leaves a folder's e-mails out, and keeps the rest.
+    for mode in ["keyword", "semantic", "hybrid"] {
+        let mut got = in_folder("zebracorn quokka addendum -folder:sent", mode);
+        got.sort();
+        got.dedup();
+        assert_eq!(
+            got,
+            [
+                (received.to_string(), "\"Mail\"".to_string()),
+                (format!("{received}#addendum.txt"), "\"Mail\"".to_string())
+            ],
+            "{mode}"
+        );
+    }
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args([
+            "search",
+            "--json",
+            "--mode",
+            "keyword",
+            "quokka -FOLDER:\"sent\"",
+        ])
+        .assert()
+        .code(1);
+    let left_out: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        left_out["not_folder"],
+        serde_json::json!(["sent"]),
+        "{left_out}"
+    );
+    assert!(
+        left_out["hits"].as_array().unwrap().is_empty(),
+        "{left_out}"
+    );
+    lexsearch()
+        .current_dir(&docs)
+        .args([
+            "search",
+            "--mode",
+            "keyword",
+            "quokka -folder:sent -from:nobody",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no hits other than e-mails from:nobody or folder:sent (and their attachments)",
         ));
     let out = lexsearch()
         .current_dir(&docs)

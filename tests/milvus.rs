@@ -463,6 +463,12 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     let v = search(&["-k", "5", "escrow funds folder:sent"]);
     assert_eq!(hit_files(&v), [SENT], "{v}");
     assert_eq!(v["hits"][0]["mail"]["folder"], "Sent", "{v}");
+    let v = search(&["-k", "5", "escrow funds -folder:sent"]);
+    let files = hit_files(&v);
+    assert!(
+        files.contains(&"memo.eml".to_string()) && !files.contains(&SENT.to_string()),
+        "{v}"
+    );
     lexsearch()
         .current_dir(elsewhere.path())
         .args(["search", "--backend", &url, "--model"])

@@ -577,9 +577,10 @@ pub(super) fn left_out(ignored: usize) -> String {
     format!("left out {ignored} {what} named in {IGNORE_FILE}")
 }
 
-/// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020`: what `+`,
-/// `-`, `w/N`, `/s`, `/p`, `from:`, `to:`, `folder:` and `sent:` in the query asked of every
-/// hit (empty when they asked nothing).
+/// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020 other than
+/// e-mails folder:drafts (and their attachments)`: what `+`, `-`, `w/N`, `/s`, `/p`, `from:`,
+/// `to:`, `folder:` (also with `-`) and `sent:` in the query asked of every hit (empty when
+/// they asked nothing).
 fn constraints(results: &SearchResults) -> String {
     let items = |sign: char, items: &[String]| -> String {
         items
@@ -632,13 +633,30 @@ fn constraints(results: &SearchResults) -> String {
         )
         .chain(results.sent.iter().map(|s| format!("sent:{s}")))
         .collect();
-    if mail.is_empty() {
+    let unwanted: Vec<String> = (results.not_from.iter())
+        .map(|f| format!("from:{}", quoted(f)))
+        .chain(results.not_to.iter().map(|t| format!("to:{}", quoted(t))))
+        .chain(
+            results
+                .not_folder
+                .iter()
+                .map(|f| format!("folder:{}", quoted(f))),
+        )
+        .collect();
+    let among = if mail.is_empty() {
+        String::new()
+    } else {
+        format!(" among e-mails {}", mail.join(" and "))
+    };
+    let except = if unwanted.is_empty() {
+        String::new()
+    } else {
+        format!(" other than e-mails {}", unwanted.join(" or "))
+    };
+    if among.is_empty() && except.is_empty() {
         return words;
     }
-    format!(
-        "{words} among e-mails {} (and their attachments)",
-        mail.join(" and ")
-    )
+    format!("{words}{among}{except} (and their attachments)")
 }
 
 /// `search -l`: the file on disk of each hit, once, one a line (an attachment's e-mail for

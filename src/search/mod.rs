@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
-use crate::index::keyword::{KeywordIndex, Near, StoredChunk, file_words};
+use crate::index::keyword::{KeywordIndex, MailField, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::root::Root;
 use crate::index::sent::SentWindow;
@@ -349,6 +349,15 @@ pub struct SearchResults {
     /// Words or phrases the folder that holds it holds (`folder:` items).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub folder: Vec<String>,
+    /// Words or phrases the `From` of no hit's e-mail holds (`-from:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_from: Vec<String>,
+    /// Words or phrases the `To` or `Cc` of none holds (`-to:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_to: Vec<String>,
+    /// Words or phrases the folder of none holds (`-folder:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_folder: Vec<String>,
     /// The chunk whose like was searched for (`SearchRequest::like` or the query's
     /// `like:`); printed by [`SearchJson`].
     #[serde(skip)]
@@ -1548,6 +1557,13 @@ impl Searcher {
             }
         }
         let pinpoint_elapsed = pinpoint_started.elapsed();
+        let not_mail = |field: MailField| -> Vec<String> {
+            ops.not_mail
+                .iter()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
         let results = SearchResults {
             hits,
             keyword_terms: {
@@ -1568,6 +1584,9 @@ impl Searcher {
             from: ops.from,
             to: ops.to,
             folder: ops.folder,
+            not_from: not_mail(MailField::From),
+            not_to: not_mail(MailField::To),
+            not_folder: not_mail(MailField::Folder),
             like: like_id,
         };
         Ok((results, retry))

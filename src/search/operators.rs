@@ -16,7 +16,7 @@
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::{Conditions, Near, Within};
+use crate::index::keyword::{Conditions, MailField, Near, Within};
 use crate::index::sent::SentWindow;
 use crate::ingest::types::MailInfo;
 
@@ -45,6 +45,10 @@ pub struct Operators {
     /// Words or phrases the folder that holds it holds (`folder:"Sent Items"`,
     /// [`MailInfo::folder`]).
     pub folder: Vec<String>,
+    /// Header items no hit's e-mail meets (`-from:ann@firm.example`, `-to:opposing.example`,
+    /// `-folder:"Deleted Items"`), without the `-`, the header and the quotes; a document
+    /// that is no e-mail meets none of them.
+    pub not_mail: Vec<(MailField, String)>,
     /// `like:FILE:LINE` (`like:"a file.txt:12"`): passages like the one at that place
     /// rather than like the text ([`crate::search::SearchRequest::like`]); the last one
     /// given, without `like:` and the quotes.
@@ -52,13 +56,13 @@ pub struct Operators {
 }
 
 /// The e-mail header conditions: `from:`, `to:` and `folder:`.
-const HEADERS: [&str; 3] = ["from:", "to:", "folder:"];
+const HEADERS: [MailField; 3] = [MailField::From, MailField::To, MailField::Folder];
 
 /// The header (`from:`, `to:` or `folder:`, in any case) that starts `word`, if any.
-fn header_of(word: &str) -> Option<&'static str> {
+fn header_of(word: &str) -> Option<MailField> {
     HEADERS.into_iter().find(|h| {
-        word.get(..h.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(h))
+        word.get(..h.prefix().len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(h.prefix()))
     })
 }
 
@@ -91,17 +95,19 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             })
         });
         let front = if sign.is_some() { after } else { rest };
-        // `from:"Ann Lee"`, `like:"a file.txt:12"`: the quotes hold the value.
+        // `from:"Ann Lee"`, `-folder:"Deleted Items"`, `like:"a file.txt:12"`: the quotes
+        // hold the value.
         let quoted_header = header_of(front)
-            .or_else(|| like_of(front).map(|_| "like:"))
-            .filter(|h| sign.is_none() && front[h.len()..].starts_with('"'))
+            .map(MailField::prefix)
+            .or_else(|| like_of(front).filter(|_| sign.is_none()).map(|_| "like:"))
+            .filter(|h| front[h.len()..].starts_with('"'))
             .map(str::len);
         if let Some(at) = quoted_header {
             let inner = &front[at + 1..];
             let end = inner.find('"').map_or(front.len(), |e| at + 1 + e + 1);
             let (whole, tail) = front.split_at(end);
             out.push(Piece {
-                sign: None,
+                sign,
                 item: whole,
                 whole,
             });
@@ -199,19 +205,19 @@ impl Operators {
                     continue;
                 }
             }
-            // `from:...`, `to:...` and `folder:...`: words of the e-mail's headers, not text.
-            if p.sign.is_none()
-                && let Some(h) = header_of(p.whole)
-            {
-                let value = p.whole[h.len()..].trim_matches('"').trim();
+            // `from:...`, `to:...` and `folder:...`: words of the e-mail's headers, not text
+            // (`-from:...`: of e-mails left out; `+from:...` is `from:...`).
+            if let Some(h) = header_of(p.whole) {
+                let value = p.whole[h.prefix().len()..].trim_matches('"').trim();
                 if !value.is_empty() {
                     found = true;
-                    let list = match h {
-                        "from:" => &mut ops.from,
-                        "to:" => &mut ops.to,
-                        _ => &mut ops.folder,
-                    };
-                    list.push(value.to_string());
+                    let value = value.to_string();
+                    match (p.sign, h) {
+                        (Some('-'), _) => ops.not_mail.push((h, value)),
+                        (_, MailField::From) => ops.from.push(value),
+                        (_, MailField::To) => ops.to.push(value),
+                        (_, MailField::Folder) => ops.folder.push(value),
+                    }
                     continue;
                 }
             }
@@ -254,6 +260,7 @@ impl Operators {
             || !self.from.is_empty()
             || !self.to.is_empty()
             || !self.folder.is_empty()
+            || !self.not_mail.is_empty()
     }
 
     /// What every hit must meet, for the keyword index; `sent` is
@@ -267,6 +274,7 @@ impl Operators {
             from: &self.from,
             to: &self.to,
             folder: &self.folder,
+            not_mail: &self.not_mail,
         }
     }
 
@@ -548,6 +556,32 @@ mod tests {
             assert!(!o.admits("the lease", Some(&other), None), "{other:?}");
         }
         assert!(!o.admits("the lease", None, None), "not an e-mail");
+        // `-folder:`, `-from:`, `-to:` leave e-mails out (quoted or not; `+folder:` is
+        // `folder:`); a document that is no e-mail is not left out.
+        let o = Operators::parse(
+            "lease -folder:\"Deleted Items\" -FROM:ann@firm.example -to:opposing +folder:inbox",
+        );
+        assert_eq!(o.text, "lease");
+        assert_eq!(
+            o.not_mail,
+            [
+                (MailField::Folder, "Deleted Items".to_string()),
+                (MailField::From, "ann@firm.example".to_string()),
+                (MailField::To, "opposing".to_string()),
+            ]
+        );
+        assert_eq!(o.folder, strings(&["inbox"]));
+        assert!(o.excluded.is_empty() && o.constrains());
+        let o = Operators::parse("lease -folder:\"Deleted Items\" -from:ann");
+        let mail = |folder: &str, from: &str| MailInfo {
+            folder: Some(folder.into()),
+            from: Some(from.into()),
+            ..MailInfo::default()
+        };
+        assert!(o.admits("the lease", Some(&mail("Inbox", "Bob Roe")), None));
+        assert!(o.admits("the lease", None, None), "not an e-mail");
+        assert!(!o.admits("the lease", Some(&mail("Deleted Items", "Bob Roe")), None));
+        assert!(!o.admits("the lease", Some(&mail("Inbox", "Ann Lee")), None));
         // A Maildir++ folder's levels are words too; words in a row, stemmed.
         let o = Operators::parse("folder:clients/acme");
         assert!(o.admits("", Some(&in_folder(Some("Clients/Acme"))), None));

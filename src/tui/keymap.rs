@@ -442,7 +442,10 @@ mod tests {
                             assert!(ops.sent_window().unwrap().is_some(), "{why}");
                         } else {
                             assert_eq!(
-                                ops.from.len() + ops.to.len() + ops.folder.len(),
+                                ops.from.len()
+                                    + ops.to.len()
+                                    + ops.folder.len()
+                                    + ops.not_mail.len(),
                                 1,
                                 "{why}"
                             );
