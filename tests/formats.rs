@@ -643,6 +643,15 @@ fn sent_from_and_to_keep_the_e_mails_they_name_and_their_attachments() {
         ),
         ["closed.eml", "wire.eml", "wire.eml#schedule.txt"]
     );
+    // `-sent:` leaves those e-mails out and keeps the rest, documents that are no e-mail
+    // included.
+    for mode in ["keyword", "hybrid"] {
+        assert_eq!(
+            found("escrow funds -sent:2020-03", mode),
+            ["closed.eml", "lease.txt"],
+            "{mode}"
+        );
+    }
     // Senders and recipients: an address, a name, a domain; Cc counts; they combine with
     // `sent:`.
     assert_eq!(

@@ -642,6 +642,7 @@ fn constraints(results: &SearchResults) -> String {
                 .iter()
                 .map(|f| format!("folder:{}", quoted(f))),
         )
+        .chain(results.not_sent.iter().map(|s| format!("sent:{s}")))
         .collect();
     let among = if mail.is_empty() {
         String::new()

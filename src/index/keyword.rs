@@ -557,6 +557,9 @@ pub struct Conditions<'a> {
     /// Header items no chunk's e-mail meets (`-from:ann`, `-folder:"Deleted Items"`); a
     /// chunk of no e-mail meets none of them.
     pub not_mail: &'a [(MailField, String)],
+    /// Days no chunk's e-mail was sent in (`-sent:2019`); a chunk of no e-mail was sent in
+    /// none.
+    pub not_sent: &'a [SentWindow],
 }
 
 impl Conditions<'_> {
@@ -593,6 +596,10 @@ impl Conditions<'_> {
             && headers(MailField::To, self.to)
             && headers(MailField::Folder, self.folder)
             && !mail.is_some_and(unwanted)
+            && !self
+                .not_sent
+                .iter()
+                .any(|w| w.admits(mail.and_then(sent_day)))
     }
 }
 
@@ -1553,13 +1560,16 @@ impl KeywordIndex {
     /// list of the others).
     pub fn chunks_meeting(&self, c: &Conditions<'_>) -> Result<ChunkFilter> {
         let filter = self.chunks_meeting_in_text(c)?;
-        // The e-mails left out (`-from:`): their list, taken apart (tantivy 0.27's phrase
+        // The e-mails left out (`-from:`, `-sent:`): their list, taken apart (tantivy 0.27's phrase
         // scorer, excluding a folder's words from another query, tripped its debug assertion
         // `target should be greater than or equal to doc`).
         let mut unwanted: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (f, item) in c.not_mail {
             let field = self.mail_field(*f)?;
             unwanted.extend(in_a_row(field, stemmed_analyzer(), item).map(|q| (Occur::Should, q)));
+        }
+        for window in c.not_sent {
+            unwanted.push((Occur::Should, self.sent_in(*window)?));
         }
         if unwanted.is_empty() {
             return Ok(filter);
@@ -1568,7 +1578,8 @@ impl KeywordIndex {
         Ok(filter.and(ChunkFilter::except(unwanted)))
     }
 
-    /// [`chunks_meeting`](Self::chunks_meeting) but for the e-mails `c.not_mail` leaves out.
+    /// [`chunks_meeting`](Self::chunks_meeting) but for the e-mails `c.not_mail` and
+    /// `c.not_sent` leave out.
     fn chunks_meeting_in_text(&self, c: &Conditions<'_>) -> Result<ChunkFilter> {
         let mut excluding: Vec<Box<dyn Query>> = Vec::new();
         for x in c.excluded {
@@ -2842,6 +2853,27 @@ mod tests {
         assert_eq!(within("<2020-03-05", &[]), Vec::<u64>::new());
         assert_eq!(within("2020", &["attached"]), [2]);
         assert!(!idx.is_outdated());
+        // `-sent:` leaves out the e-mails sent then, and nothing else.
+        let not_within = |spec: &str, required: &[&str]| -> Vec<u64> {
+            let windows = [SentWindow::parse(spec).unwrap()];
+            let required: Vec<String> = required.iter().map(|r| r.to_string()).collect();
+            let c = Conditions {
+                required: &required,
+                not_sent: &windows,
+                ..Conditions::default()
+            };
+            let found = kept(&idx.chunks_meeting(&c).unwrap(), &texts);
+            let checked: Vec<u64> = chunks
+                .iter()
+                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
+                .map(|k| k.chunk_id.0)
+                .collect();
+            assert_eq!(found, checked, "-sent:{spec} +{required:?}");
+            found
+        };
+        assert_eq!(not_within("2020-03-05", &[]), [3, 4, 5]);
+        assert_eq!(not_within("2020", &["escrow"]), [3, 5]);
+        assert_eq!(not_within("2019", &[]), [1, 2, 3, 4, 5]);
     }
 
     #[test]

@@ -68,8 +68,9 @@ pub struct SearchArgs {
     /// `sent:2021..`) and comparisons (`sent:>=2020-06`, `sent:<2021`). `from:ann@firm.example`,
     /// `from:"Ann Lee"` and `to:client.example` keep the e-mails whose From, or To or Cc,
     /// holds those words; `folder:"Sent Items"` those in a folder so named (of an Outlook
-    /// data file or a Maildir); `-from:`, `-to:`, `-folder:` leave such e-mails out. `like:leases/a.txt:27` searches for passages like the one at that
-    /// place (as like_chunk). May be empty ("") with like_chunk.
+    /// data file or a Maildir); `-from:`, `-to:`, `-folder:`, `-sent:` leave such e-mails
+    /// out. `like:leases/a.txt:27` searches for passages like the one at that place (as
+    /// like_chunk). May be empty ("") with like_chunk.
     pub query: String,
     /// hybrid (default), keyword or semantic.
     #[serde(default)]

@@ -358,6 +358,9 @@ pub struct SearchResults {
     /// Words or phrases the folder of none holds (`-folder:` items).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_folder: Vec<String>,
+    /// When none was sent, as written after each `-sent:` of the query.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_sent: Vec<String>,
     /// The chunk whose like was searched for (`SearchRequest::like` or the query's
     /// `like:`); printed by [`SearchJson`].
     #[serde(skip)]
@@ -1587,6 +1590,7 @@ impl Searcher {
             not_from: not_mail(MailField::From),
             not_to: not_mail(MailField::To),
             not_folder: not_mail(MailField::Folder),
+            not_sent: ops.not_sent.clone(),
             like: like_id,
         };
         Ok((results, retry))

@@ -49,6 +49,11 @@ pub struct Operators {
     /// `-folder:"Deleted Items"`), without the `-`, the header and the quotes; a document
     /// that is no e-mail meets none of them.
     pub not_mail: Vec<(MailField, String)>,
+    /// When no hit's e-mail was sent, as written after each `-sent:` (checked by
+    /// [`sent_window`](Self::sent_window)).
+    pub not_sent: Vec<String>,
+    /// The windows of `not_sent` that could be read.
+    not_sent_windows: Vec<SentWindow>,
     /// `like:FILE:LINE` (`like:"a file.txt:12"`): passages like the one at that place
     /// rather than like the text ([`crate::search::SearchRequest::like`]); the last one
     /// given, without `like:` and the quotes.
@@ -185,13 +190,18 @@ impl Operators {
                 Some('+') if p.whole.eq_ignore_ascii_case("p") => Some(Within::ParagraphBefore),
                 Some(_) => None,
             };
-            // `sent:...` unquoted, with no sign: a window of days, not text.
-            if p.sign.is_none()
-                && !p.whole.starts_with('"')
+            // `sent:...` unquoted: a window of days, not text (`-sent:...`: of e-mails left
+            // out; `+sent:...` is `sent:...`).
+            if !p.whole.starts_with('"')
                 && let Some(spec) = sent_spec(p.whole)
             {
                 found = true;
-                ops.sent.push(spec.to_string());
+                if p.sign == Some('-') {
+                    ops.not_sent.push(spec.to_string());
+                    ops.not_sent_windows.extend(SentWindow::parse(spec).ok());
+                } else {
+                    ops.sent.push(spec.to_string());
+                }
                 continue;
             }
             // `like:FILE:LINE`: the passage whose like is searched for, not text.
@@ -261,6 +271,7 @@ impl Operators {
             || !self.to.is_empty()
             || !self.folder.is_empty()
             || !self.not_mail.is_empty()
+            || !self.not_sent.is_empty()
     }
 
     /// What every hit must meet, for the keyword index; `sent` is
@@ -275,12 +286,16 @@ impl Operators {
             to: &self.to,
             folder: &self.folder,
             not_mail: &self.not_mail,
+            not_sent: &self.not_sent_windows,
         }
     }
 
     /// The days every hit's e-mail was sent in (all `sent:` windows at once); `None` without
-    /// `sent:`, or why one cannot be read or they leave no day.
+    /// `sent:`, or why one (or one of `-sent:`) cannot be read or they leave no day.
     pub fn sent_window(&self) -> Result<Option<SentWindow>, String> {
+        for spec in &self.not_sent {
+            SentWindow::parse(spec).map_err(|e| format!("-{e}"))?;
+        }
         let mut window: Option<SentWindow> = None;
         for spec in &self.sent {
             let w = SentWindow::parse(spec)?;
@@ -582,6 +597,30 @@ mod tests {
         assert!(o.admits("the lease", None, None), "not an e-mail");
         assert!(!o.admits("the lease", Some(&mail("Deleted Items", "Bob Roe")), None));
         assert!(!o.admits("the lease", Some(&mail("Inbox", "Ann Lee")), None));
+        // `-sent:` leaves out the e-mails sent then.
+        let o = Operators::parse("lease -sent:2020-03 +sent:2020");
+        assert_eq!(o.not_sent, strings(&["2020-03"]));
+        assert_eq!(o.sent, strings(&["2020"]));
+        assert_eq!(o.text, "lease");
+        let window = o.sent_window().unwrap();
+        let on = |date: &str| MailInfo {
+            date: Some(date.into()),
+            ..MailInfo::default()
+        };
+        assert!(o.admits("the lease", Some(&on("2020-04-01T09:00:00Z")), window));
+        assert!(!o.admits("the lease", Some(&on("2020-03-31T09:00:00Z")), window));
+        assert!(
+            Operators::parse("lease -sent:2020-03").admits("the lease", None, None),
+            "not an e-mail"
+        );
+        assert_eq!(
+            Operators::parse("lease -sent:3/5/2020")
+                .sent_window()
+                .unwrap_err()
+                .split(':')
+                .next(),
+            Some("-sent")
+        );
         // A Maildir++ folder's levels are words too; words in a row, stemmed.
         let o = Operators::parse("folder:clients/acme");
         assert!(o.admits("", Some(&in_folder(Some("Clients/Acme"))), None));
