@@ -628,9 +628,9 @@ struct SearchArgs {
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose
     /// From, or To or Cc, holds those words; `folder:"Sent Items"`: only e-mails in a folder
-    /// so named (of an Outlook data file or a Maildir); `-from:`, `-to:`, `-folder:`, `-sent:`: leave
-    /// such e-mails out. `like:leases/a.txt:27`: passages like
-    /// the one at that place (as --like)
+    /// so named (of an Outlook data file or a Maildir); `-from:`, `-to:`, `-folder:`,
+    /// `-sent:`: leave such e-mails out. `like:leases/a.txt:27`: passages like the one at that
+    /// place (as --like)
     #[arg(required_unless_present_any = ["queries", "like"], allow_hyphen_values = true)]
     query: Option<String>,
     /// Passages like the one at FILE:LINE instead of like a query: the clauses of other
