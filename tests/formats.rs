@@ -2277,6 +2277,56 @@ fn each_message_of_an_mbox_mailbox_is_a_document_and_keeps_its_vectors_when_othe
 }
 
 #[test]
+fn an_attachment_that_a_renumbering_moves_to_another_message_carries_that_message_s_headers() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    // The same file attached to two messages: when the first is deleted, the second takes
+    // its number, and its attachment the first's path, with the same bytes.
+    let lease = || {
+        vec![(
+            "lease.txt",
+            "text/plain",
+            b"LEASE\n\nThe okapi clause survives termination.\n".to_vec(),
+        )]
+    };
+    let mut messages = vec![
+        mail_from_ann("Draft lease", "The draft is attached.", &lease()),
+        mail_from_ann("Signed lease", "The signed copy is attached.", &lease()),
+    ];
+    fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
+    index_folder(&model, &docs);
+    let found = || -> Vec<(String, String)> {
+        search(&docs, "okapi", &["--mode", "keyword"])
+            .iter()
+            .map(|h| {
+                let subject = h["mail"]["subject"].as_str().unwrap().to_string();
+                (h["file"].as_str().unwrap().to_string(), subject)
+            })
+            .collect()
+    };
+    let mut before = found();
+    before.sort();
+    assert_eq!(
+        before,
+        [
+            ("inbox.mbox#0001.eml#lease.txt", "Draft lease"),
+            ("inbox.mbox#0002.eml#lease.txt", "Signed lease")
+        ]
+        .map(|(f, s)| (f.to_string(), s.to_string()))
+    );
+    messages.remove(0);
+    fs::write(docs.join("inbox.mbox"), fixtures::mbox(&messages)).unwrap();
+    let report = indexed(&model, &docs, 0);
+    assert_eq!(
+        found(),
+        [(
+            "inbox.mbox#0001.eml#lease.txt".to_string(),
+            "Signed lease".to_string()
+        )],
+        "{report}"
+    );
+}
+
+#[test]
 fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the_next_run() {
     let (_dir, model, docs) = tiny_model_and_folder();
     let message = mail_from_ann;

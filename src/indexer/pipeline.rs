@@ -495,7 +495,11 @@ impl Writer<'_> {
     /// Decides what a read file is: unchanged content (only its record is updated; `None`),
     /// changed (the old version is removed) or new.
     fn classify(&mut self, doc: Prepared) -> Result<Option<Prepared>> {
-        match self.known.classify(&doc.file, &doc.extracted.content_hash) {
+        let mail = doc.extracted.mail.as_ref();
+        match self
+            .known
+            .classify(&doc.file, &doc.extracted.content_hash, mail)
+        {
             Classified::Unchanged(id, rec) => {
                 self.txn.touch(id, &rec)?;
                 self.report.unchanged += 1;
@@ -507,13 +511,19 @@ impl Writer<'_> {
                 Ok(Some(doc))
             }
             Classified::Reread(id) => {
-                let newer_reader = self
+                // Read again by a newer reader of its format, or under other e-mail headers
+                // (which its chunks carry: changed), or else for OCR.
+                let (newer_reader, other_headers) = self
                     .known
                     .get(&doc.file.rel)
-                    .is_some_and(|(_, rec)| rec.read_by_an_older_reader());
+                    .map_or((false, false), |(_, rec)| {
+                        (rec.read_by_an_older_reader(), rec.mail.as_deref() != mail)
+                    });
                 self.txn.remove_document(id)?;
                 if newer_reader {
                     self.report.reread_by_newer_reader += 1;
+                } else if other_headers {
+                    self.report.changed += 1;
                 } else {
                     self.report.ocr.documents_reread += 1;
                 }

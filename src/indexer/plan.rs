@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::ids::DocId;
+use crate::ingest::types::MailInfo;
 use crate::ingest::walk::SourceFile;
 use crate::store::{DocRecord, UnreadableFile};
 
@@ -181,11 +182,21 @@ impl Known {
         })
     }
 
-    /// Classifies a file that was read and whose content hashes to `content_hash`.
-    pub(super) fn classify(&self, file: &SourceFile, content_hash: &str) -> Classified {
+    /// Classifies a document that was read, whose content hashes to `content_hash`, of the
+    /// e-mail with headers `mail` (if any). A document whose content is the same but whose
+    /// e-mail's headers are not (an attachment of an e-mail read by a newer reader, which
+    /// keeps the folder, or the same attachment on another message of a mailbox) is read
+    /// again: its chunks carry the headers.
+    pub(super) fn classify(
+        &self,
+        file: &SourceFile,
+        content_hash: &str,
+        mail: Option<&MailInfo>,
+    ) -> Classified {
         match self.get(&file.rel) {
             Some((id, rec))
-                if rec.content_hash == content_hash && self.rereads.contains(&file.rel) =>
+                if rec.content_hash == content_hash
+                    && (self.rereads.contains(&file.rel) || rec.mail.as_deref() != mail) =>
             {
                 Classified::Reread(*id)
             }
@@ -344,7 +355,7 @@ mod tests {
     #[test]
     fn a_read_file_is_unchanged_changed_or_new_by_its_content_hash() {
         let known = Known::new(vec![(DocId(7), record("a.txt", 10, 1, "ha"))]);
-        match known.classify(&file("a.txt", 10, 9), "ha") {
+        match known.classify(&file("a.txt", 10, 9), "ha", None) {
             Classified::Unchanged(id, rec) => {
                 assert_eq!(id, DocId(7));
                 assert_eq!(rec.mtime_ns, 9);
@@ -352,11 +363,11 @@ mod tests {
             _ => panic!("same content must be unchanged"),
         }
         assert!(matches!(
-            known.classify(&file("a.txt", 11, 9), "other"),
+            known.classify(&file("a.txt", 11, 9), "other", None),
             Classified::Changed(DocId(7))
         ));
         assert!(matches!(
-            known.classify(&file("new.txt", 1, 1), "x"),
+            known.classify(&file("new.txt", 1, 1), "x", None),
             Classified::New
         ));
     }
@@ -381,16 +392,42 @@ mod tests {
         assert_eq!(plan.unchanged, 1);
         // Same content, yet replaced; the e-mail itself stays as it was.
         assert!(matches!(
-            known.classify(&file("scan.pdf", 10, 1), "hs"),
+            known.classify(&file("scan.pdf", 10, 1), "hs", None),
             Classified::Reread(DocId(0))
         ));
         assert!(matches!(
-            known.classify(&file("mail.eml#scan.pdf", 10, 1), "ha"),
+            known.classify(&file("mail.eml#scan.pdf", 10, 1), "ha", None),
             Classified::Reread(DocId(3))
         ));
         assert!(matches!(
-            known.classify(&file("mail.eml", 10, 1), "he"),
+            known.classify(&file("mail.eml", 10, 1), "he", None),
             Classified::Unchanged(DocId(2), _)
+        ));
+    }
+
+    #[test]
+    fn a_document_of_the_same_content_under_other_e_mail_headers_is_read_again() {
+        let folder = |f: Option<&str>| MailInfo {
+            subject: Some("Lease".into()),
+            folder: f.map(String::from),
+            ..MailInfo::default()
+        };
+        let mut rec = record("Mail/cur/1700000000.M1P2.host:2,S#lease.pdf", 10, 1, "ha");
+        rec.mail = Some(Box::new(folder(None)));
+        let known = Known::new(vec![(DocId(4), rec)]);
+        let attachment = file("Mail/cur/1700000000.M1P2.host:2,S#lease.pdf", 10, 1);
+        assert!(matches!(
+            known.classify(&attachment, "ha", Some(&folder(None))),
+            Classified::Unchanged(DocId(4), _)
+        ));
+        // Its message now keeps its folder: the chunks must carry it.
+        assert!(matches!(
+            known.classify(&attachment, "ha", Some(&folder(Some("Mail")))),
+            Classified::Reread(DocId(4))
+        ));
+        assert!(matches!(
+            known.classify(&attachment, "ha", None),
+            Classified::Reread(DocId(4))
         ));
     }
 }
