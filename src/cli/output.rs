@@ -616,34 +616,25 @@ fn constraints(results: &SearchResults) -> String {
             items('-', &results.excluded).replace(" and ", " or ")
         ),
     };
-    let quoted = |s: &String| {
-        if s.contains(char::is_whitespace) {
-            format!("\"{s}\"")
-        } else {
-            s.clone()
-        }
+    // `from:x`, `to:y`, `folder:"z w"` and `sent:v` items, as the query writes them.
+    let headers = |lists: [&[String]; 4]| -> Vec<String> {
+        ["from:", "to:", "folder:", "sent:"]
+            .into_iter()
+            .zip(lists)
+            .flat_map(|(header, items)| {
+                items.iter().map(move |i| {
+                    if header != "sent:" && i.contains(char::is_whitespace) {
+                        format!("{header}\"{i}\"")
+                    } else {
+                        format!("{header}{i}")
+                    }
+                })
+            })
+            .collect()
     };
-    let mail: Vec<String> = (results.from.iter().map(|f| format!("from:{}", quoted(f))))
-        .chain(results.to.iter().map(|t| format!("to:{}", quoted(t))))
-        .chain(
-            results
-                .folder
-                .iter()
-                .map(|f| format!("folder:{}", quoted(f))),
-        )
-        .chain(results.sent.iter().map(|s| format!("sent:{s}")))
-        .collect();
-    let unwanted: Vec<String> = (results.not_from.iter())
-        .map(|f| format!("from:{}", quoted(f)))
-        .chain(results.not_to.iter().map(|t| format!("to:{}", quoted(t))))
-        .chain(
-            results
-                .not_folder
-                .iter()
-                .map(|f| format!("folder:{}", quoted(f))),
-        )
-        .chain(results.not_sent.iter().map(|s| format!("sent:{s}")))
-        .collect();
+    let r = results;
+    let mail = headers([&r.from, &r.to, &r.folder, &r.sent]);
+    let unwanted = headers([&r.not_from, &r.not_to, &r.not_folder, &r.not_sent]);
     let among = if mail.is_empty() {
         String::new()
     } else {

@@ -2389,6 +2389,28 @@ mod tests {
     }
 
     /// The ids of `texts` that `filter` keeps, in order.
+    /// The chunks of `chunks` (indexed in `idx`) that meet `c` as the index finds them,
+    /// checked to be those the check of a remote index's hits admits ([`Conditions::admit`]).
+    fn meeting_as_admitted(
+        idx: &KeywordIndex,
+        chunks: &[StoredChunk],
+        c: &Conditions<'_>,
+    ) -> Vec<u64> {
+        let filter = idx.chunks_meeting(c).unwrap();
+        let found: Vec<u64> = chunks
+            .iter()
+            .map(|k| k.chunk_id.0)
+            .filter(|&id| filter.keeps(id))
+            .collect();
+        let admitted: Vec<u64> = chunks
+            .iter()
+            .filter(|k| c.admit(&k.text, k.mail.as_ref()))
+            .map(|k| k.chunk_id.0)
+            .collect();
+        assert_eq!(found, admitted, "{c:?}");
+        found
+    }
+
     fn kept(filter: &ChunkFilter, texts: &[(u64, &str)]) -> Vec<u64> {
         texts
             .iter()
@@ -2862,14 +2884,7 @@ mod tests {
                 not_sent: &windows,
                 ..Conditions::default()
             };
-            let found = kept(&idx.chunks_meeting(&c).unwrap(), &texts);
-            let checked: Vec<u64> = chunks
-                .iter()
-                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
-                .map(|k| k.chunk_id.0)
-                .collect();
-            assert_eq!(found, checked, "-sent:{spec} +{required:?}");
-            found
+            meeting_as_admitted(&idx, &chunks, &c)
         };
         assert_eq!(not_within("2020-03-05", &[]), [3, 4, 5]);
         assert_eq!(not_within("2020", &["escrow"]), [3, 5]);
@@ -2910,18 +2925,7 @@ mod tests {
                 to: &to,
                 ..Conditions::default()
             };
-            let found = kept(
-                &idx.chunks_meeting(&c).unwrap(),
-                &[(1, ""), (2, ""), (3, ""), (4, "")],
-            );
-            // The same as the check a remote index's hits go through.
-            let checked: Vec<u64> = chunks
-                .iter()
-                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
-                .map(|k| k.chunk_id.0)
-                .collect();
-            assert_eq!(found, checked, "from {from:?} to {to:?}");
-            found
+            meeting_as_admitted(&idx, &chunks, &c)
         };
         assert_eq!(meeting(&["ann@firm.example"], &[]), [1, 4]);
         assert_eq!(meeting(&["Ann Lee"], &[]), [1, 4]);
@@ -2957,18 +2961,7 @@ mod tests {
                 folder: &folder,
                 ..Conditions::default()
             };
-            let found = kept(
-                &idx.chunks_meeting(&c).unwrap(),
-                &[(1, ""), (2, ""), (3, ""), (4, ""), (5, "")],
-            );
-            // The same as the check a remote index's hits go through.
-            let checked: Vec<u64> = chunks
-                .iter()
-                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
-                .map(|k| k.chunk_id.0)
-                .collect();
-            assert_eq!(found, checked, "folder {folder:?}");
-            found
+            meeting_as_admitted(&idx, &chunks, &c)
         };
         assert_eq!(meeting(&["sent items"]), [1]);
         // A folder's words count wherever they stand on its path, stemmed.
@@ -2990,17 +2983,7 @@ mod tests {
                 required: &required,
                 ..Conditions::default()
             };
-            let found = kept(
-                &idx.chunks_meeting(&c).unwrap(),
-                &[(1, ""), (2, ""), (3, ""), (4, ""), (5, "")],
-            );
-            let checked: Vec<u64> = chunks
-                .iter()
-                .filter(|k| c.admit(&k.text, k.mail.as_ref()))
-                .map(|k| k.chunk_id.0)
-                .collect();
-            assert_eq!(found, checked, "not {not:?} +{required:?}");
-            found
+            meeting_as_admitted(&idx, &chunks, &c)
         };
         assert_eq!(
             not_meeting(&[(MailField::Folder, "sent")], &[]),
