@@ -2036,10 +2036,11 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
     // `folder:` keeps the messages of the folders so named: each message of the Enron file
     // carries the data set's notice (EDRM), so a search for it finds all a folder holds.
     let listed = pst_extractor_listing(&expected, "enron.pst");
-    for folder in ["Sent Items", "TW-Commercial Group", "Systems"] {
+    // The messages a keyword search for `query` finds, one hit a file.
+    let messages = |query: &str| -> Vec<Value> {
         let found = success_json(lexsearch().current_dir(&docs).args([
             "search",
-            &format!("EDRM folder:\"{folder}\""),
+            query,
             "--json",
             "--mode",
             "keyword",
@@ -2048,37 +2049,31 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
             "--max-per-file",
             "1",
         ]));
-        let hits = found["hits"].as_array().unwrap();
-        let messages: BTreeSet<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
-        let expected = listed.iter().filter(|(f, _)| f == folder).count();
-        assert!(expected > 1, "{folder}: {listed:?}");
-        assert_eq!(messages.len(), expected, "{folder}: {messages:?}");
-        for h in hits {
-            let held_in = h["mail"]["folder"].as_str().unwrap();
-            assert!(held_in.ends_with(&format!("/{folder}")), "{folder}: {h}");
-        }
-    }
-    // `-folder:` keeps every other message.
-    let found = success_json(lexsearch().current_dir(&docs).args([
-        "search",
-        "EDRM -folder:\"Sent Items\"",
-        "--json",
-        "--mode",
-        "keyword",
-        "-k",
-        "100",
-        "--max-per-file",
-        "1",
-    ]));
-    let others = found["hits"].as_array().unwrap();
-    let sent = listed.iter().filter(|(f, _)| f == "Sent Items").count();
-    assert_eq!(others.len(), listed.len() - sent, "{found}");
-    assert!(
-        others.iter().all(|h| !h["mail"]["folder"]
+        found["hits"].as_array().unwrap().clone()
+    };
+    let held_in = |h: &Value, folder: &str| {
+        h["mail"]["folder"]
             .as_str()
             .unwrap()
-            .ends_with("/Sent Items")),
-        "{found}"
+            .ends_with(&format!("/{folder}"))
+    };
+    for folder in ["Sent Items", "TW-Commercial Group", "Systems"] {
+        let hits = messages(&format!("EDRM folder:\"{folder}\""));
+        let expected = listed.iter().filter(|(f, _)| f == folder).count();
+        assert!(expected > 1, "{folder}: {listed:?}");
+        assert_eq!(hits.len(), expected, "{folder}: {hits:?}");
+        assert!(
+            hits.iter().all(|h| held_in(h, folder)),
+            "{folder}: {hits:?}"
+        );
+    }
+    // `-folder:` keeps every other message.
+    let others = messages("EDRM -folder:\"Sent Items\"");
+    let sent = listed.iter().filter(|(f, _)| f == "Sent Items").count();
+    assert_eq!(others.len(), listed.len() - sent, "{others:?}");
+    assert!(
+        !others.iter().any(|h| held_in(h, "Sent Items")),
+        "{others:?}"
     );
     // A message's attachment is a document of its own, and so is an attachment's text.
     let hit = hit_with(&docs, "text doc", "this is a text doc");
