@@ -2412,25 +2412,19 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         // `-folder:` leaves a folder's e-mails out, and keeps the rest.
         assert_eq!(folder("-folder:sent"), in_mail, "{mode}");
     }
-    lexsearch()
-        .current_dir(&docs)
-        .args(["search", "quokka folder:drafts"])
-        .assert()
-        .code(1)
-        .stdout(contains(
-            "no hits among e-mails folder:drafts (and their attachments)",
-        ));
-    let out = lexsearch()
-        .current_dir(&docs)
-        .args([
-            "search",
-            "--json",
-            "--mode",
-            "keyword",
-            "quokka -FOLDER:\"sent\"",
-        ])
-        .assert()
-        .code(1);
+    // Searches that find nothing (exit status 1), and say what they asked.
+    let no_hits = |args: &[&str]| {
+        lexsearch()
+            .current_dir(&docs)
+            .arg("search")
+            .args(args)
+            .assert()
+            .code(1)
+    };
+    no_hits(&["quokka folder:drafts"]).stdout(contains(
+        "no hits among e-mails folder:drafts (and their attachments)",
+    ));
+    let out = no_hits(&["--json", "--mode", "keyword", "quokka -FOLDER:\"sent\""]);
     let left_out: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(
         left_out["not_folder"],
@@ -2441,19 +2435,9 @@ fn a_maildir_s_messages_and_their_attachments_are_indexed_and_stay_unchanged_the
         left_out["hits"].as_array().unwrap().is_empty(),
         "{left_out}"
     );
-    lexsearch()
-        .current_dir(&docs)
-        .args([
-            "search",
-            "--mode",
-            "keyword",
-            "quokka -folder:sent -from:nobody",
-        ])
-        .assert()
-        .code(1)
-        .stdout(contains(
-            "no hits other than e-mails from:nobody or folder:sent (and their attachments)",
-        ));
+    no_hits(&["--mode", "keyword", "quokka -folder:sent -from:nobody"]).stdout(contains(
+        "no hits other than e-mails from:nobody or folder:sent (and their attachments)",
+    ));
     let out = lexsearch()
         .current_dir(&docs)
         .args(["show", &format!("Mail/cur/{received}")])
