@@ -107,6 +107,17 @@ struct Fields {
     mail_folder: Option<Field>,
 }
 
+impl Fields {
+    /// The field of an e-mail header (`None` in indexes made before it existed).
+    fn mail(&self, f: MailField) -> Option<Field> {
+        match f {
+            MailField::From => self.mail_from,
+            MailField::To => self.mail_to,
+            MailField::Folder => self.mail_folder,
+        }
+    }
+}
+
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |analyzer: &str, stored: bool| {
@@ -516,6 +527,9 @@ pub enum MailField {
 }
 
 impl MailField {
+    /// Every header, in the order queries and answers list them.
+    pub const ALL: [MailField; 3] = [MailField::From, MailField::To, MailField::Folder];
+
     /// As a query writes it: `from:`, `to:` or `folder:`.
     pub fn prefix(self) -> &'static str {
         match self {
@@ -1655,12 +1669,12 @@ impl KeywordIndex {
     /// The keyword field of an e-mail header; an index made before the field existed cannot
     /// answer a query on it and says how to add it.
     fn mail_field(&self, f: MailField) -> Result<Field> {
-        let (field, what) = match f {
-            MailField::From => (self.fields.mail_from, "the senders of e-mails"),
-            MailField::To => (self.fields.mail_to, "the recipients of e-mails"),
-            MailField::Folder => (self.fields.mail_folder, "the folders of e-mails"),
+        let what = match f {
+            MailField::From => "the senders of e-mails",
+            MailField::To => "the recipients of e-mails",
+            MailField::Folder => "the folders of e-mails",
         };
-        field.ok_or_else(|| self.outdated(what))
+        self.fields.mail(f).ok_or_else(|| self.outdated(what))
     }
 
     /// The query for chunks of e-mails (and their attachments) sent in `window`; an index
@@ -2037,13 +2051,9 @@ impl KeywordWriter {
             }
         }
         if let Some(mail) = &chunk.mail {
-            for (field, value) in [
-                (f.mail_from, mail.sender()),
-                (f.mail_to, &mail.recipients()),
-                (f.mail_folder, mail.folder.as_deref().unwrap_or("")),
-            ] {
-                if let Some(field) = field {
-                    doc.add_text(field, value);
+            for header in MailField::ALL {
+                if let Some(field) = f.mail(header) {
+                    doc.add_text(field, header.of(mail));
                 }
             }
         }

@@ -60,12 +60,9 @@ pub struct Operators {
     pub like: Option<String>,
 }
 
-/// The e-mail header conditions: `from:`, `to:` and `folder:`.
-const HEADERS: [MailField; 3] = [MailField::From, MailField::To, MailField::Folder];
-
 /// The header (`from:`, `to:` or `folder:`, in any case) that starts `word`, if any.
 fn header_of(word: &str) -> Option<MailField> {
-    HEADERS.into_iter().find(|h| {
+    MailField::ALL.into_iter().find(|h| {
         word.get(..h.prefix().len())
             .is_some_and(|w| w.eq_ignore_ascii_case(h.prefix()))
     })
