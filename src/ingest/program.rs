@@ -116,9 +116,11 @@ mod tests {
             Duration::from_secs(10),
         );
         assert_eq!(ok.unwrap(), b"hi\n");
-        // Ended by a signal (as by Ctrl-C), not by its input.
+        // Ended by a signal (as by Ctrl-C), not by its input. SIGTERM, not SIGINT: a shell
+        // started in the background without job control inherits SIGINT ignored, and so
+        // would its `kill -INT $$`.
         let stopped = run(
-            Command::new("sh").args(["-c", "kill -INT $$; sleep 5"]),
+            Command::new("sh").args(["-c", "kill -TERM $$; sleep 5"]),
             Duration::from_secs(10),
         );
         assert!(

@@ -513,7 +513,8 @@ Content-Type: multipart/mixed; boundary=\"--boundary-LibPST-iamunique-0_-_-\"\r\
         assert!(shown.contains("Error opening File"), "{shown}");
         // A reader ended by a signal (a Ctrl-C reaches it too) says nothing of the file: it
         // is read again.
-        let interrupted = fake_readpst(dir.path(), "kill -INT $$", 0);
+        // (SIGTERM: a background shell may ignore SIGINT, see program.rs's test.)
+        let interrupted = fake_readpst(dir.path(), "kill -TERM $$", 0);
         let err = export_with(&interrupted, &pst, Duration::from_secs(10)).unwrap_err();
         assert!(!err.lasting(), "{err}");
         assert!(err.to_string().contains("readpst was stopped by"), "{err}");
