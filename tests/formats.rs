@@ -71,6 +71,19 @@ fn search(docs: &Path, query: &str, extra: &[&str]) -> Vec<Value> {
     v["hits"].as_array().unwrap().clone()
 }
 
+/// The text of the document at `place` (a file or `file#inner`) as the index read it, as
+/// `show --json` prints it.
+fn shown(docs: &Path, place: &str) -> String {
+    success_json(
+        lexsearch()
+            .current_dir(docs)
+            .args(["show", "--json", place]),
+    )["text"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// The first keyword hit whose text contains `needle`.
 fn hit_with(docs: &Path, query: &str, needle: &str) -> Value {
     let hits = search(docs, query, &["--mode", "keyword"]);
@@ -1855,6 +1868,104 @@ fn mail_from_ann(subject: &str, body: &str, attachments: &[fixtures::Attachment<
     )
 }
 
+#[test]
+fn calendars_and_address_books_are_found_by_what_each_item_says_alone_or_attached_to_an_e_mail() {
+    let (dir, model, docs) = tiny_model_and_folder();
+    fs::write(
+        docs.join("hearing.ics"),
+        fixtures::committed("calendar", "hearing.ics"),
+    )
+    .unwrap();
+    fs::write(
+        docs.join("counsel.vcf"),
+        fixtures::committed("calendar", "counsel.vcf"),
+    )
+    .unwrap();
+    // A meeting request: the e-mail with its calendar attached, as mail programs send one.
+    let closing = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n\
+        DTSTART:20200310T150000Z\r\nDTEND:20200310T160000Z\r\nSUMMARY:Closing of the Halvorsen \
+        lease\r\nLOCATION:Boardroom B\r\nORGANIZER;CN=Ann Lee:mailto:ann@firm.example\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n";
+    fs::write(
+        docs.join("invite.eml"),
+        mail_from_ann(
+            "Invitation: Closing",
+            "Please join the closing.",
+            &[("invite.ics", "text/calendar", closing.as_bytes().to_vec())],
+        ),
+    )
+    .unwrap();
+    // Each is a document of its kind, the attached calendar too.
+    let report: Value = serde_json::from_str(&dry_run(&docs, &["--json"])).unwrap();
+    let kinds: BTreeSet<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_str().unwrap(), f["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from([
+            ("counsel.vcf", "contacts"),
+            ("hearing.ics", "calendar"),
+            ("invite.eml", "eml"),
+            ("invite.eml#invite.ics", "calendar"),
+        ]),
+        "{report}"
+    );
+    indexed(&model, &docs, 0);
+    // An event is found by its place and people, under its own title (this test's tiny
+    // model makes chunks of a line or two).
+    let hit = hit_with(&docs, "deposition courtroom", "Where: Courtroom 4");
+    assert_eq!(hit["file"], "hearing.ics", "{hit}");
+    assert_eq!(crumbs(&hit), ["Deposition preparation"], "{hit}");
+    let hit = hit_with(
+        &docs,
+        "Ann Lee accepted",
+        "Ann Lee <ann@firm.example> (accepted)",
+    );
+    assert_eq!(hit["file"], "hearing.ics", "{hit}");
+    // A contact by its firm, its city and its note (decoded from quoted-printable).
+    for (query, line) in [
+        ("Firm LLP partner", "Job title: Partner"),
+        ("Springfield", "Address: 100 Main Street, Springfield"),
+        ("zebracorn café", "Café Zebracorn"),
+    ] {
+        let hit = hit_with(&docs, query, line);
+        assert_eq!(hit["file"], "counsel.vcf", "{hit}");
+        assert_eq!(crumbs(&hit), ["Ann Lee"], "{hit}");
+    }
+    // The attached calendar carries its e-mail's headers: `from:` and `sent:` keep it.
+    let hit = hit_with(&docs, "boardroom halvorsen", "Where: Boardroom B");
+    assert_eq!(hit["file"], "invite.eml#invite.ics", "{hit}");
+    assert_eq!(hit["mail"]["subject"], "Invitation: Closing", "{hit}");
+    let kept: Vec<String> = search(
+        &docs,
+        "boardroom sent:2020-03 from:ann@firm.example",
+        &["--mode", "keyword"],
+    )
+    .iter()
+    .map(|h| h["file"].as_str().unwrap().to_string())
+    .collect();
+    assert_eq!(kept, ["invite.eml#invite.ics"]);
+    // `show` prints an item as the index read it.
+    let shown = shown(&docs, "hearing.ics");
+    assert!(
+        shown.contains("Repeats: every 2 weeks on Monday, Wednesday until 2021-12-31"),
+        "{shown}"
+    );
+    // A file of neither format under such a name is listed as not indexed, saying why.
+    fs::write(docs.join("notes.ics"), "Call the landlord on Monday.\n").unwrap();
+    let report = indexed(&model, &docs, 2);
+    let (path, reason) = the_one_skipped(&report);
+    assert!(path.ends_with("notes.ics"), "{path}");
+    assert!(
+        reason.contains("no BEGIN:VCALENDAR or BEGIN:VCARD"),
+        "{reason}"
+    );
+    drop(dir);
+}
+
 /// The real Outlook data files `scripts/fetch-pst-fixtures` leaves (pst-extractor's test data:
 /// the EDRM Enron PST and an Outlook 2013 `.ost`, with the listing pst-extractor printed of
 /// them), when they are there and readpst is installed; under `LEXSEARCH_REQUIRE_PST=1` (set
@@ -1893,7 +2004,7 @@ fn words(s: &str) -> String {
 }
 
 /// What pst-extractor listed of `file` in its output.txt: the name of the folder holding each
-/// e-mail, and its subject; calendar items left out (lexsearch asks readpst for e-mail only).
+/// e-mail, and its subject; calendar items left out (lexsearch names them apart, `0001.ics`).
 fn pst_extractor_listing(output: &str, file: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut folders: Vec<String> = Vec::new();
@@ -1927,24 +2038,14 @@ fn pst_extractor_listing(output: &str, file: &str) -> Vec<(String, String)> {
 /// line must repeat) and its subject (the first line of the message's document, as `show`
 /// prints it).
 fn pst_messages_indexed(docs: &Path, file: &str) -> Vec<(String, String)> {
-    let show = |place: &str| -> Value {
-        success_json(
-            lexsearch()
-                .current_dir(docs)
-                .args(["show", "--json", place]),
-        )
-    };
-    let listing = show(file)["text"].as_str().unwrap().to_string();
+    let listing = shown(docs, file);
     let mut folder = String::new();
     let mut out = Vec::new();
     for line in listing.lines() {
         if let Some(f) = line.strip_prefix("## ") {
             folder = f.to_string();
         } else if let Some((name, _title)) = line.split_once(".eml: ") {
-            let text = show(&format!("{file}#{name}.eml"))["text"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            let text = shown(docs, &format!("{file}#{name}.eml"));
             let mut lines = text.lines();
             let subject = lines.next().unwrap().strip_prefix("# ").unwrap();
             let subject = if subject == "(no subject)" {
@@ -2075,6 +2176,58 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         !others.iter().any(|h| held_in(h, "Sent Items")),
         "{others:?}"
     );
+    // Calendar items are documents too, numbered apart from the messages (which keep their
+    // names): an appointment with its time and rule, in the folder that holds it ...
+    let hit = hit_with(&docs, "repeats for 3 days", "Repeats: daily, 3 times");
+    let file = hit["file"].as_str().unwrap();
+    assert!(
+        file.starts_with(&format!("{ost}#0")) && file.ends_with(".ics"),
+        "{hit}"
+    );
+    // The whole item, as `show` prints it (this test's tiny model makes chunks of a line).
+    let shown = |place: &str| shown(&docs, place);
+    let text = shown(file);
+    assert!(
+        text.starts_with(
+            "# repeats for 3 days\nCalendar event\nWhen: 2021-08-10 19:00 UTC – 19:30 UTC\n"
+        ),
+        "{text}"
+    );
+    let folder_of = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("Folder: "))
+            .map(str::to_string)
+    };
+    assert!(
+        folder_of(&text).is_some_and(|f| f.ends_with("/Calendar")),
+        "{text}"
+    );
+    // ... and a holiday in its subfolder; the data file's own document lists them under it.
+    let hits = search(&docs, "Thanksgiving Day", &["--mode", "keyword"]);
+    let holiday = hits
+        .iter()
+        .map(|h| h["file"].as_str().unwrap())
+        .find(|f| f.ends_with(".ics"))
+        .unwrap();
+    let text = shown(holiday);
+    assert!(
+        folder_of(&text).is_some_and(|f| f.ends_with("/Calendar/United States holidays")),
+        "{text}"
+    );
+    let listing = shown(ost);
+    assert!(
+        listing.starts_with("# Outlook data file of 14 messages and 169 calendar items in "),
+        "{listing}"
+    );
+    let holidays = listing
+        .split("/Calendar/United States holidays\n")
+        .nth(1)
+        .unwrap();
+    let first = holidays.lines().next().unwrap();
+    assert!(
+        first.starts_with("0") && first.contains(".ics: ") && first.contains(" UTC"),
+        "{first}"
+    );
     // A message's attachment is a document of its own, and so is an attachment's text.
     let hit = hit_with(&docs, "text doc", "this is a text doc");
     let file = hit["file"].as_str().unwrap();
@@ -2120,15 +2273,19 @@ fn an_outlook_data_file_s_messages_are_documents_by_folder_as_another_reader_lis
         catalog_documents(&at)
     };
     let one = fresh("1");
-    let messages = |prefix: &str| {
+    let items = |prefix: &str, kind: &str| {
         one.iter()
             .filter(|(_, rel, _)| {
                 let rel = rel.to_str().unwrap();
-                rel.starts_with(prefix) && rel.matches('#').count() == 1
+                rel.starts_with(prefix) && rel.matches('#').count() == 1 && rel.ends_with(kind)
             })
             .count()
     };
-    assert_eq!((messages("enron.pst#"), messages(ost)), (71, 14));
+    assert_eq!((items("enron.pst#", ".eml"), items(ost, ".eml")), (71, 14));
+    // The .ost's calendar items, as readpst writes them: 8 in `Calendar`, 161 in `United
+    // States holidays`; neither file holds a contact.
+    assert_eq!((items("enron.pst#", ".ics"), items(ost, ".ics")), (0, 169));
+    assert_eq!(items("", ".vcf"), 0);
     assert_eq!(one[0].1, Path::new("a-notes.txt"));
     assert_eq!(one.last().unwrap().1, Path::new("z-notes.txt"));
     assert_eq!(fresh("3"), one);

@@ -46,11 +46,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Index a folder of documents (PDF, Word, WordPerfect, OpenDocument, RTF, spreadsheets, presentations, e-mail, text).
+    /// Index a folder of documents (PDF, Word, WordPerfect, OpenDocument, RTF, spreadsheets, presentations, e-mail, calendars, contacts, text).
     ///
     /// E-mail (`.eml`, `.msg`), mailboxes (`.mbox`, Maildir folders) and Outlook data files
     /// (`.pst`, `.ost`, read by libpst's `readpst`: `apt install pst-utils`) give a document
-    /// per message (`inbox.mbox#0003.eml`, `archive.pst#0003.eml`) and per attachment.
+    /// per message (`inbox.mbox#0003.eml`, `archive.pst#0003.eml`) and per attachment, and an
+    /// Outlook data file one per calendar item and contact (`archive.pst#0001.ics`,
+    /// `archive.pst#0001.vcf`). Calendars (`.ics`) and address books (`.vcf`) give a section
+    /// per event, task or contact.
     ///
     /// Hidden files and folders are skipped, as are the `~$name.docx` owner files Office
     /// keeps beside an open document and whatever the folder's `.lexsearchignore` names, one

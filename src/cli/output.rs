@@ -358,7 +358,7 @@ fn nothing_indexed(r: &IndexReport) -> String {
     }
     if why.is_empty() {
         format!(
-            "nothing indexed: {} holds no .txt, .md, .html, .pdf, .docx, .doc, .odt, .rtf, .wpd, .xlsx, .xls, .ods, .csv, .pptx, .odp, .eml, .msg, .mbox or .pst files; the index is empty",
+            "nothing indexed: {} holds no .txt, .md, .html, .pdf, .docx, .doc, .odt, .rtf, .wpd, .xlsx, .xls, .ods, .csv, .pptx, .odp, .eml, .msg, .mbox, .pst, .ics or .vcf files; the index is empty",
             r.root.display()
         )
     } else {

@@ -1957,7 +1957,8 @@ fn in_a_row(field: Field, mut analyzer: TextAnalyzer, item: &str) -> Option<Box<
 /// it has no words, and its attachment (`cur/1700000000.M1P2.host:2,S#lease.pdf`) those of
 /// its own name, so that a message whose flags change keeps its words and its vectors. A
 /// mailbox's or Outlook data file's message is named by its place (`inbox.mbox#0003.eml`,
-/// `archive.pst#0003.eml`), which changes when an earlier message comes or goes: it has its
+/// `archive.pst#0003.eml`, and an Outlook data file's calendar item `archive.pst#0001.ics` or
+/// contact `archive.pst#0001.vcf`), which changes when an earlier one comes or goes: it has its
 /// container's words (and its attachment `archive.pst#0003.eml#lease.pdf` those of
 /// `archive.pst#lease.pdf`), so that a message moved up or down keeps its vectors.
 pub fn file_words(path: &str) -> String {
@@ -1970,9 +1971,12 @@ pub fn file_words(path: &str) -> String {
         let (message, inner) = rest
             .split_once('#')
             .map_or((rest, None), |(m, i)| (m, Some(i)));
-        let numbered = message
-            .strip_suffix(".eml")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        // A message, or an Outlook data file's calendar item or contact (`0001.ics`, `0001.vcf`).
+        let numbered = [".eml", ".ics", ".vcf"].iter().any(|ext| {
+            message
+                .strip_suffix(ext)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
         if numbered {
             return match inner {
                 Some(inner) => file_words(&format!("{container}#{inner}")),
@@ -2140,6 +2144,15 @@ mod tests {
             "client archive"
         );
         assert_eq!(file_words("inbox.mbox#00042.eml"), "inbox");
+        // So do a data file's calendar items and contacts.
+        assert_eq!(
+            file_words("mail/client_archive.pst#0012.ics"),
+            "client archive"
+        );
+        assert_eq!(
+            file_words("mail/client_archive.pst#0002.vcf"),
+            "client archive"
+        );
         assert_eq!(
             file_words("mail/client_archive.pst#0003.eml#lease-draft.pdf"),
             "client archive.pst#lease draft"

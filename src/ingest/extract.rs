@@ -32,7 +32,7 @@ use super::isolate::{Isolation, run_isolated};
 use super::ocr::{OcrMode, OcrOptions, ocr_pages};
 use super::types::{Body, Mail};
 use super::walk::{FileKind, SourceFile};
-use super::{doc, docx, mail, msg, odt, pdf, pst, rtf, sheet, slides, wpd};
+use super::{calendar, doc, docx, mail, msg, odt, pdf, pst, rtf, sheet, slides, wpd};
 
 // The shared types live in [`super::types`] (so that the formats need not import this
 // module); they are re-exported here, where callers look for them.
@@ -88,6 +88,16 @@ pub fn extractor_for(kind: FileKind) -> &'static dyn Extractor {
         FileKind::Sheet => &sheet::SheetExtractor,
         FileKind::Csv => &CSV,
         FileKind::Slides => &slides::SlidesExtractor,
+        FileKind::Calendar | FileKind::Contacts => &calendar::CalendarExtractor,
+    }
+}
+
+/// The kind of document an item of an Outlook data file is read as.
+fn outlook_item_kind(kind: pst::ItemKind) -> FileKind {
+    match kind {
+        pst::ItemKind::Message => FileKind::Eml,
+        pst::ItemKind::Calendar => FileKind::Calendar,
+        pst::ItemKind::Contact => FileKind::Contacts,
     }
 }
 
@@ -382,7 +392,8 @@ pub fn inner_bytes(
                 let i = export.find(name).ok_or_else(|| {
                     ExtractError::Read(format!("it holds no document named {name}"))
                 })?;
-                vec![(name.to_string(), FileKind::Eml, export.read(i)?)]
+                let kind = outlook_item_kind(export.kind(i));
+                vec![(name.to_string(), kind, export.read(i)?)]
             }
             FileKind::Mbox => {
                 let messages = mail::split_mbox(&bytes)?;
@@ -437,9 +448,10 @@ fn extract_mailbox(
 }
 
 /// An Outlook data file, read from `bytes` (one attached to an e-mail) or else from where it
-/// lies: its own document (the list of its messages by folder), then each message as an
-/// e-mail of its own, `archive.pst#0003.eml`, with its attachments.
-/// The documents go to `sink` as they come, the file's own first, then one message's (with
+/// lies: its own document (the list of its items by folder), then each message as an e-mail
+/// of its own, `archive.pst#0003.eml`, with its attachments, each calendar item
+/// (`archive.pst#0001.ics`) and each contact (`archive.pst#0001.vcf`).
+/// The documents go to `sink` as they come, the file's own first, then one item's (with
 /// its attachments) at a time; `sink` returns false to stop.
 fn extract_outlook(
     file: SourceFile,
@@ -470,6 +482,7 @@ fn extract_outlook(
     // One message in memory at a time: a data file may be far larger than memory.
     for i in 0..export.len() {
         let name = export.name(i);
+        let kind = outlook_item_kind(export.kind(i));
         let mut out = Vec::new();
         // A message over the size limit is refused unread.
         let size = export.size(i);
@@ -482,22 +495,14 @@ fn extract_outlook(
             export.read(i)
         };
         match read {
-            Ok(message) => {
-                extract_inner(
-                    &file,
-                    &name,
-                    FileKind::Eml,
-                    message,
-                    limits,
-                    depth,
-                    &mut out,
-                );
+            Ok(item) => {
+                extract_inner(&file, name, kind, item, limits, depth, &mut out);
             }
             Err(e) => out.push(Document {
                 file: SourceFile {
-                    path: with_fragment(&file.path, &name),
-                    rel: with_fragment(&file.rel, &name),
-                    kind: FileKind::Eml,
+                    path: with_fragment(&file.path, name),
+                    rel: with_fragment(&file.rel, name),
+                    kind,
                     size,
                     mtime_ns: file.mtime_ns,
                 },

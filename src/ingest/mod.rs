@@ -2,7 +2,7 @@
 //!
 //! [`walk`] lists the files to index, [`extract`] turns each into text (with a module per
 //! format: [`pdf`], [`docx`], [`doc`], [`odt`], [`rtf`], [`wpd`], [`sheet`], [`slides`] (and
-//! [`ppt`]), [`mail`], [`msg`], [`pst`]; the parsers run under [`isolate`], the programs it
+//! [`ppt`]), [`mail`], [`msg`], [`pst`], [`calendar`]; the parsers run under [`isolate`], the programs it
 //! starts ([`ocr`], [`pst`]) under [`program`]; the two Word readers share their paragraph
 //! rules in `word`), and [`chunk`] splits that text along its legal structure. Nothing here
 //! knows about models or stores.
@@ -10,6 +10,7 @@
 //! [`types`] holds what the formats share (the [`Extractor`](types::Extractor) trait, its
 //! output and errors): each format imports it, never [`extract`], which imports the formats.
 
+pub mod calendar;
 pub mod chunk;
 pub mod columns;
 pub mod doc;

@@ -4,21 +4,27 @@
 //! The file is read by libpst's `readpst` (Debian's `pst-utils`), run as a child process
 //! under [`super::program`] like Tesseract: it writes each e-mail as an RFC 822 file
 //! (`-e`: MIME with its attachments; `-8`: bodies in UTF-8 when the store has them; `-D`:
-//! deleted items too; `-b`: no RTF copy of the body as an attachment; `-t e`: e-mail only,
-//! not calendar items or contacts; `-j 0`: one process, as its parallel jobs number a
-//! folder's messages in a different order about one run in ten) into a temporary folder, one
-//! folder per Outlook folder and `1.eml`, `2.eml` ... in each, in the store's order.
+//! deleted items too; `-b`: no RTF copy of the body as an attachment; `-t eajc`: e-mail,
+//! appointments, journal entries and contacts; `-cv`: contacts as vCards; `-j 0`: one
+//! process, as its parallel jobs number a folder's messages in a different order about one
+//! run in ten) into a temporary folder, one folder per Outlook folder and `1.eml`, `2.ics`,
+//! `3.vcf` ... in each, in the store's order (appointments and journal entries as iCalendar
+//! files, contacts as vCards).
 //! [`export`] reads them back in folder order and removes the folder; nothing of it stays on
 //! disk. readpst draws its MIME boundaries at random and stamps the calendar objects of meeting
 //! requests with the time of the export; the numbers are renumbered in order and the stamps
 //! set from the item ([`steady_bytes`]), so that the same message gives the same bytes
 //! every time.
 //!
-//! Its messages are named by their place in the file, like a mailbox's (`0003.eml`,
-//! [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`], each with a
-//! first header of lexsearch's own naming its folder ([`FOLDER_HEADER`]: a `Folder:` line of
-//! its text); the file's own document ([`listing`]) lists them under the folders that hold
-//! them, so that the name of a folder (`Sent Items`, `Privileged`) finds its messages.
+//! Its messages are named by their place among the file's messages, like a mailbox's
+//! (`0003.eml`, [`super::mail::mbox_message_name`]), and read as `.eml` by [`super::mail`],
+//! each with a first header of lexsearch's own naming its folder ([`FOLDER_HEADER`]: a
+//! `Folder:` line of its text). Calendar items and contacts are numbered apart, among their
+//! own kind (`0001.ics`, `0001.vcf`), so that the messages keep the names they had before
+//! lexsearch read the others; they are read by [`super::calendar`], their folder in a property
+//! of lexsearch's own ([`super::calendar::FOLDER_PROPERTY`]). The file's own document
+//! ([`listing`]) lists every item under the folder that holds it, so that the name of a
+//! folder (`Sent Items`, `Privileged`) finds its messages.
 //!
 //! readpst reads the Unicode and ANSI PST formats and Outlook 2013's 4 KiB-page `.ost`; no
 //! library crate read both test files (`outlook-pst` refuses the EDRM Enron PST and every
@@ -28,7 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mail_title, mbox_message_name};
+use super::calendar::{calendar_title, with_folder};
+use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mail_title};
 use super::program::{ProgramError, find_program, run};
 use super::types::{ExtractError, ExtractedText, Extractor};
 
@@ -44,80 +51,173 @@ const KIND: &str = "Outlook data (.pst, .ost)";
 /// Folders are followed this deep below the file's top folder.
 const MAX_FOLDER_DEPTH: usize = 64;
 
-/// The messages readpst wrote of one data file, in a temporary folder removed with it: read
+/// What an item of an Outlook data file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ItemKind {
+    /// An e-mail (and a meeting request, which is one), read as `.eml`.
+    Message,
+    /// An appointment or a journal entry, read as iCalendar (`.ics`).
+    Calendar,
+    /// A contact, read as a vCard (`.vcf`).
+    Contact,
+}
+
+impl ItemKind {
+    /// The extension readpst gives it, and lexsearch's name of it.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ItemKind::Message => "eml",
+            ItemKind::Calendar => "ics",
+            ItemKind::Contact => "vcf",
+        }
+    }
+
+    /// The kind of a file readpst wrote, by its extension.
+    fn of(extension: &str) -> Option<Self> {
+        [ItemKind::Message, ItemKind::Calendar, ItemKind::Contact]
+            .into_iter()
+            .find(|k| k.extension() == extension)
+    }
+
+    /// What the listing calls `n` of them ("3 messages", "1 contact").
+    fn counted(self, n: usize) -> String {
+        let (one, many) = match self {
+            ItemKind::Message => ("message", "messages"),
+            ItemKind::Calendar => ("calendar item", "calendar items"),
+            ItemKind::Contact => ("contact", "contacts"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+}
+
+/// One item readpst wrote.
+#[derive(Debug)]
+struct Item {
+    /// The folder that holds it.
+    folder: String,
+    /// What it is.
+    kind: ItemKind,
+    /// Its name inside the data file (`0003.eml`, `0001.ics`).
+    name: String,
+    /// The file readpst wrote.
+    path: PathBuf,
+}
+
+/// The items readpst wrote of one data file, in a temporary folder removed with it: read
 /// one at a time, so that a large file is never held in memory whole.
 #[derive(Debug)]
 pub struct Export {
     _dir: tempfile::TempDir,
-    /// Each message's folder and file, folder by folder (folders in name order, messages in
-    /// the data file's order).
-    messages: Vec<(String, PathBuf)>,
+    /// Each item, folder by folder (folders in name order, items in the data file's order).
+    items: Vec<Item>,
+}
+
+/// The name of the `n`th item (from 1) of a kind of which there are `count`: `0003.eml`, as a
+/// mailbox's messages are named ([`super::mail::mbox_message_name`]), `0001.ics`.
+fn item_name(n: usize, count: usize, kind: ItemKind) -> String {
+    let width = count.to_string().len().max(4);
+    format!("{n:0width$}.{}", kind.extension())
 }
 
 impl Export {
-    /// How many messages it has (at most [`MAX_MESSAGES`]).
+    /// How many items it has (at most [`MAX_MESSAGES`] of each kind).
     pub fn len(&self) -> usize {
-        self.messages.len()
+        self.items.len()
     }
 
     /// Whether it has none.
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+        self.items.is_empty()
     }
 
-    /// The folder that holds message `i`, from the file's top folder down, joined by `/`
+    /// The folder that holds item `i`, from the file's top folder down, joined by `/`
     /// (`Personal folders/Inbox/Lease`).
     pub fn folder(&self, i: usize) -> &str {
-        &self.messages[i].0
+        &self.items[i].folder
     }
 
-    /// The name of message `i` inside the data file: `0003.eml`, numbered from 1 like a
-    /// mailbox's ([`mbox_message_name`]).
-    pub fn name(&self, i: usize) -> String {
-        mbox_message_name(i + 1, self.len())
+    /// The name of item `i` inside the data file: `0003.eml` for its third message, numbered
+    /// from 1 like a mailbox's, `0001.ics` for its first calendar item, `0001.vcf` for its
+    /// first contact.
+    pub fn name(&self, i: usize) -> &str {
+        &self.items[i].name
     }
 
-    /// Where the message named `name` is.
+    /// What item `i` is.
+    pub fn kind(&self, i: usize) -> ItemKind {
+        self.items[i].kind
+    }
+
+    /// Where the item named `name` is.
     pub fn find(&self, name: &str) -> Option<usize> {
-        (0..self.len()).find(|&i| self.name(i) == name)
+        self.items.iter().position(|m| m.name == name)
     }
 
-    /// The size of message `i` as readpst wrote it, in bytes (0 if it cannot be read).
+    /// The size of item `i` as readpst wrote it, in bytes (0 if it cannot be read).
     pub fn size(&self, i: usize) -> u64 {
-        std::fs::metadata(&self.messages[i].1).map_or(0, |m| m.len())
+        std::fs::metadata(&self.items[i].path).map_or(0, |m| m.len())
     }
 
-    /// Message `i` as an RFC 822 file, with its attachments ([`steady_bytes`] applied),
-    /// and its folder in a first header of lexsearch's own ([`FOLDER_HEADER`]), which the
-    /// message's text shows as a `Folder:` line.
+    /// Item `i`: a message as an RFC 822 file, with its attachments ([`steady_bytes`]
+    /// applied), and its folder in a first header of lexsearch's own ([`FOLDER_HEADER`]),
+    /// which the message's text shows as a `Folder:` line; a calendar item or contact as
+    /// iCalendar or vCard, its folder in a property of lexsearch's own
+    /// ([`with_folder`]).
     pub fn read(&self, i: usize) -> Result<Vec<u8>, ExtractError> {
-        let (folder, path) = &self.messages[i];
-        let eml = std::fs::read(path)
-            .map_err(|e| ExtractError::Read(format!("{}: {e}", path.display())))?;
+        let item = &self.items[i];
+        let bytes = std::fs::read(&item.path)
+            .map_err(|e| ExtractError::Read(format!("{}: {e}", item.path.display())))?;
         // A folder's name on one line, whatever it holds.
-        let folder: String = folder
+        let folder: String = item
+            .folder
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
+        let bytes = steady_bytes(bytes);
+        if item.kind != ItemKind::Message {
+            return Ok(with_folder(&bytes, &folder));
+        }
         let mut out = format!("{FOLDER_HEADER}: {folder}\r\n").into_bytes();
-        out.extend_from_slice(&steady_bytes(eml));
+        out.extend_from_slice(&bytes);
         Ok(out)
     }
 
-    /// The text of the data file's own document ([`listing`]), each message read for its
+    /// The text of the data file's own document ([`listing`]), each item read for its
     /// title.
     pub fn listing(&self) -> String {
-        let titles: Vec<(&str, String)> = (0..self.len())
+        let titles: Vec<Listed<'_>> = (0..self.len())
             .map(|i| {
                 let title = self
                     .read(i)
-                    .and_then(|m| mail_title(&m))
+                    .and_then(|m| match self.kind(i) {
+                        ItemKind::Message => mail_title(&m),
+                        _ => calendar_title(&m),
+                    })
                     .unwrap_or_else(|e| format!("not readable: {e}"));
-                (self.folder(i), title)
+                Listed {
+                    folder: self.folder(i),
+                    name: self.name(i),
+                    kind: self.kind(i),
+                    title,
+                }
             })
             .collect();
         listing(&titles)
     }
+}
+
+/// An item as a data file's own document lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<'a> {
+    /// The folder that holds it.
+    pub folder: &'a str,
+    /// Its name inside the data file.
+    pub name: &'a str,
+    /// What it is.
+    pub kind: ItemKind,
+    /// Its title: a message's subject, sender and date; a calendar item's title and time;
+    /// a contact's name.
+    pub title: String,
 }
 
 fn missing() -> ExtractError {
@@ -168,10 +268,12 @@ pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Exp
         .tempdir()
         .map_err(|e| ExtractError::Read(format!("cannot make a temporary folder: {e}")))?;
     let mut cmd = Command::new(program);
-    cmd.args(["-e", "-8", "-D", "-b", "-t", "e", "-j", "0", "-q", "-o"])
-        .arg(out.path())
-        .arg("--")
-        .arg(path);
+    cmd.args([
+        "-e", "-8", "-D", "-b", "-t", "eajc", "-cv", "-j", "0", "-q", "-o",
+    ])
+    .arg(out.path())
+    .arg("--")
+    .arg(path);
     match run(&mut cmd, timeout) {
         Ok(_) => {}
         Err(ProgramError::TimedOut(t)) => return Err(ExtractError::TimedOut(t)),
@@ -187,11 +289,28 @@ pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Exp
     let mut found = Vec::new();
     collect(out.path(), "", 0, &mut found)?;
     found.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    found.truncate(MAX_MESSAGES);
-    Ok(Export {
-        _dir: out,
-        messages: found.into_iter().map(|(f, _, p)| (f, p)).collect(),
-    })
+    // Each kind numbered among its own, up to MAX_MESSAGES of it.
+    let mut counts = std::collections::HashMap::new();
+    found.retain(|(_, _, kind, _)| {
+        let n = counts.entry(*kind).or_insert(0usize);
+        *n += 1;
+        *n <= MAX_MESSAGES
+    });
+    let mut seen = std::collections::HashMap::new();
+    let items = found
+        .into_iter()
+        .map(|(folder, _, kind, path)| {
+            let n = seen.entry(kind).or_insert(0usize);
+            *n += 1;
+            Item {
+                name: item_name(*n, counts[&kind].min(MAX_MESSAGES), kind),
+                folder,
+                kind,
+                path,
+            }
+        })
+        .collect();
+    Ok(Export { _dir: out, items })
 }
 
 /// `eml` with what readpst writes anew on every export made steady, so that the same message
@@ -256,13 +375,13 @@ fn steady_numbers(eml: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The `N.eml` files under `dir` (the folder `folder` of the data file) and its subfolders,
-/// as (folder, N, path).
+/// The `N.eml`, `N.ics` and `N.vcf` files under `dir` (the folder `folder` of the data file)
+/// and its subfolders, as (folder, N, kind, path).
 fn collect(
     dir: &Path,
     folder: &str,
     depth: usize,
-    out: &mut Vec<(String, u64, PathBuf)>,
+    out: &mut Vec<(String, u64, ItemKind, PathBuf)>,
 ) -> Result<(), ExtractError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| ExtractError::Read(format!("{}: {e}", dir.display())))?;
@@ -280,45 +399,62 @@ fn collect(
                 };
                 collect(&path, &inner, depth + 1, out)?;
             }
-        } else if let Some(n) = name.strip_suffix(".eml").and_then(|n| n.parse().ok()) {
-            out.push((folder.to_string(), n, path));
+        } else if let Some((n, kind)) = name
+            .rsplit_once('.')
+            .and_then(|(n, ext)| Some((n.parse().ok()?, ItemKind::of(ext)?)))
+        {
+            out.push((folder.to_string(), n, kind, path));
         }
     }
     Ok(())
 }
 
-/// The text of a data file's own document from each message's folder and title, in order: a
-/// heading, then each folder as a heading of its own with one line per message, its name
-/// and title ("0003.eml: eRequest (from Carl Carter, 2001-01-30T12:44:00Z)").
-pub fn listing(messages: &[(&str, String)]) -> String {
-    let count = messages.len();
+/// The text of a data file's own document from each item's folder, name and title, in
+/// order: a heading that counts them, then each folder as a heading of its own with one line
+/// per item, its name and title ("0003.eml: eRequest (from Carl Carter,
+/// 2001-01-30T12:44:00Z)", "0001.ics: Closing (2021-08-10 19:00 UTC – 19:30 UTC)").
+pub fn listing(items: &[Listed<'_>]) -> String {
     let folders = {
-        let mut f: Vec<&str> = messages.iter().map(|m| m.0).collect();
+        let mut f: Vec<&str> = items.iter().map(|m| m.folder).collect();
         f.dedup();
         f.len()
     };
+    let count = |kind: ItemKind| items.iter().filter(|m| m.kind == kind).count();
+    // Messages are always counted; calendar items and contacts when there are some.
+    let mut counted = vec![ItemKind::Message.counted(count(ItemKind::Message))];
+    for kind in [ItemKind::Calendar, ItemKind::Contact] {
+        if count(kind) > 0 {
+            counted.push(kind.counted(count(kind)));
+        }
+    }
+    let counted = match counted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => counted.concat(),
+    };
     let mut text = format!(
-        "# Outlook data file of {count} message{} in {folders} folder{}\n",
-        if count == 1 { "" } else { "s" },
+        "# Outlook data file of {counted} in {folders} folder{}\n",
         if folders == 1 { "" } else { "s" },
     );
     let mut current = None;
-    for (i, (folder, title)) in messages.iter().enumerate() {
-        if current != Some(*folder) {
-            current = Some(*folder);
-            let shown = if folder.is_empty() {
+    for item in items {
+        if current != Some(item.folder) {
+            current = Some(item.folder);
+            let shown = if item.folder.is_empty() {
                 "(top folder)"
             } else {
-                folder
+                item.folder
             };
             text.push_str(&format!("\n## {shown}\n"));
         }
-        text.push_str(&format!("{}: {title}\n", mbox_message_name(i + 1, count)));
+        text.push_str(&format!("{}: {}\n", item.name, item.title));
     }
-    if count == MAX_MESSAGES {
-        text.push_str(&format!(
-            "\n(the first {MAX_MESSAGES} messages; the rest are not indexed)\n"
-        ));
+    for kind in [ItemKind::Message, ItemKind::Calendar, ItemKind::Contact] {
+        if count(kind) == MAX_MESSAGES {
+            text.push_str(&format!(
+                "\n(the first {}; the rest are not indexed)\n",
+                kind.counted(MAX_MESSAGES)
+            ));
+        }
     }
     text
 }
@@ -404,10 +540,73 @@ mod tests {
              0003.eml: Signed lease (from Ann Lee <ann@firm.example>)\n"
         );
         // The temporary folder goes with the export.
-        let written = export.messages[0].1.clone();
+        let written = export.items[0].path.clone();
         assert!(written.is_file());
         drop(export);
         assert!(!written.exists());
+    }
+
+    #[test]
+    fn calendar_items_and_contacts_are_numbered_apart_so_that_messages_keep_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = |summary: &str| {
+            format!(
+                "printf 'BEGIN:VCALENDAR\\nVERSION:2.0\\nPRODID:LibPST v0.6.76\\nBEGIN:VEVENT\\n\
+                 DTSTAMP:20261205T225000Z\\nCREATED:20210812T202846Z\\nSUMMARY:{summary}\\n\
+                 DTSTART;VALUE=DATE-TIME:20210810T190000Z\\nEND:VEVENT\\nEND:VCALENDAR\\n'"
+            )
+        };
+        // readpst numbers a folder's items together, whatever their kind.
+        let program = fake_readpst(
+            dir.path(),
+            &format!(
+                "mkdir -p \"$out/Calendar\" \"$out/Contacts\" \"$out/Inbox\"\n\
+                 {} > \"$out/Calendar/1.ics\"\n\
+                 printf 'Subject: Accepted: Closing\\r\\n\\r\\nYes.\\r\\n' > \"$out/Calendar/2.eml\"\n\
+                 {} > \"$out/Calendar/3.ics\"\n\
+                 printf 'BEGIN:VCARD\\nVERSION:3.0\\nFN:Ann Lee\\nORG:Firm LLP\\nEND:VCARD\\n' > \"$out/Contacts/1.vcf\"\n\
+                 printf 'Subject: Lease\\r\\n\\r\\nBody.\\r\\n' > \"$out/Inbox/1.eml\"",
+                event("Closing"),
+                event("Signing"),
+            ),
+            0,
+        );
+        let pst = dir.path().join("archive.pst");
+        std::fs::write(&pst, b"!BDN").unwrap();
+        let export = export_with(&program, &pst, Duration::from_secs(10)).unwrap();
+        let names: Vec<(&str, ItemKind)> = (0..export.len())
+            .map(|i| (export.name(i), export.kind(i)))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("0001.ics", ItemKind::Calendar),
+                ("0001.eml", ItemKind::Message),
+                ("0002.ics", ItemKind::Calendar),
+                ("0001.vcf", ItemKind::Contact),
+                ("0002.eml", ItemKind::Message),
+            ]
+        );
+        // A calendar item carries its folder in a property of lexsearch's own, and the time
+        // of the export readpst stamps it with is the item's own.
+        let item = String::from_utf8(export.read(2).unwrap()).unwrap();
+        assert!(
+            item.starts_with("BEGIN:VCALENDAR\nX-LEXSEARCH-FOLDER:Calendar\r\nVERSION:2.0"),
+            "{item}"
+        );
+        assert!(item.contains("DTSTAMP:20210812T202846Z"), "{item}");
+        assert_eq!(
+            export.listing(),
+            "# Outlook data file of 2 messages, 2 calendar items and 1 contact in 3 folders\n\
+             \n## Calendar\n\
+             0001.ics: Closing (2021-08-10 19:00 UTC)\n\
+             0001.eml: Accepted: Closing\n\
+             0002.ics: Signing (2021-08-10 19:00 UTC)\n\
+             \n## Contacts\n\
+             0001.vcf: Ann Lee\n\
+             \n## Inbox\n\
+             0002.eml: Lease\n"
+        );
     }
 
     #[test]

@@ -57,8 +57,15 @@ pub enum FileKind {
     /// WordPerfect 5.x or 6 and later (`.wpd`, `.wp`, `.wp5`, `.wp6`, and templates `.wpt`).
     Wpd,
     /// Outlook data file (`.pst`, and the offline store `.ost`), read by libpst's `readpst`:
-    /// each message is a document of its own (`archive.pst#0003.eml`), with its attachments.
+    /// each message is a document of its own (`archive.pst#0003.eml`), with its attachments,
+    /// and so is each calendar item (`archive.pst#0001.ics`) and contact
+    /// (`archive.pst#0001.vcf`).
     Pst,
+    /// Calendar, iCalendar (`.ics`, `.ical`, `.ifb`) or vCalendar 1.0 (`.vcs`): each event,
+    /// task or journal entry a section.
+    Calendar,
+    /// Address book, vCard (`.vcf`, `.vcard`): each contact a section.
+    Contacts,
 }
 
 impl FileKind {
@@ -66,11 +73,15 @@ impl FileKind {
     /// file differently, so that a later run reads again the documents an older reader
     /// extracted ([`DocRecord::read_by_an_older_reader`](crate::store::DocRecord::read_by_an_older_reader)).
     /// Spreadsheets: 1 since numbers are written as their number formats show them; e-mails
-    /// and Outlook data files: 1 since messages keep their folder ([`crate::ingest::types::MailInfo::folder`]).
+    /// and Outlook data files: 1 since messages keep their folder ([`crate::ingest::types::MailInfo::folder`]);
+    /// e-mails, Outlook messages, mailboxes and Outlook data files: 2 (1 for `.msg` and
+    /// mailboxes) since calendars and vCards attached to a message are read, and an Outlook
+    /// data file's calendar items and contacts.
     pub fn reader_revision(self) -> u32 {
         match self {
             FileKind::Sheet => 1,
-            FileKind::Eml | FileKind::Pst => 1,
+            FileKind::Eml | FileKind::Pst => 2,
+            FileKind::Msg | FileKind::Mbox => 1,
             _ => 0,
         }
     }
@@ -100,6 +111,8 @@ impl FileKind {
             "doc" | "dot" => Some(FileKind::Doc),
             "wpd" | "wp" | "wp5" | "wp6" | "wpt" => Some(FileKind::Wpd),
             "csv" | "tsv" | "tab" => Some(FileKind::Csv),
+            "ics" | "ical" | "icalendar" | "ifb" | "vcs" => Some(FileKind::Calendar),
+            "vcf" | "vcard" => Some(FileKind::Contacts),
             "pptx" | "pptm" | "ppsx" | "ppsm" | "potx" | "potm" | "ppt" | "pps" | "pot" | "odp"
             | "otp" => Some(FileKind::Slides),
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "xltx" | "xltm" | "xlt" | "ots" => {
@@ -128,6 +141,8 @@ impl FileKind {
             FileKind::Sheet => "spreadsheet",
             FileKind::Csv => "csv",
             FileKind::Slides => "presentation",
+            FileKind::Calendar => "calendar",
+            FileKind::Contacts => "contacts",
         }
     }
 }
@@ -403,6 +418,9 @@ mod tests {
             ("board deck.PPTX", FileKind::Slides),
             ("closing.odp", FileKind::Slides),
             ("training.ppsx", FileKind::Slides),
+            ("hearing dates.ICS", FileKind::Calendar),
+            ("outlook export.vcs", FileKind::Calendar),
+            ("opposing counsel.vcf", FileKind::Contacts),
             ("1998 offering.ppt", FileKind::Slides),
             ("production.CSV", FileKind::Csv),
             ("load file.tsv", FileKind::Csv),

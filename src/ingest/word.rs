@@ -172,18 +172,21 @@ pub(super) fn format_number(n: u32, format: &str) -> String {
         "lowerRoman" => roman(n).to_lowercase(),
         "upperRoman" => roman(n),
         "decimalZero" => format!("{n:02}"),
-        "ordinal" => {
-            let suffix = match (n % 10, n % 100) {
-                (_, 11..=13) => "th",
-                (1, _) => "st",
-                (2, _) => "nd",
-                (3, _) => "rd",
-                _ => "th",
-            };
-            format!("{n}{suffix}")
-        }
+        "ordinal" => ordinal(n),
         _ => n.to_string(),
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd` ...
+pub(super) fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// 1 → A, 26 → Z, 27 → AA (Word repeats the letter).
