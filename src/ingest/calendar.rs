@@ -169,6 +169,14 @@ fn sections(bytes: &[u8]) -> Result<(Vec<Section>, Option<String>), ExtractError
             break;
         }
     }
+    // (One calendar may hold more than the limit.)
+    out.truncate(MAX_ENTRIES);
+    let full = out.len() == MAX_ENTRIES;
+    if let Some(last) = out.last_mut().filter(|_| full) {
+        last.text.push_str(&format!(
+            "\n(the first {MAX_ENTRIES} items of this file; the rest are not indexed)\n"
+        ));
+    }
     if objects == 0 {
         return Err(ExtractError::Corrupt {
             kind: KIND,
@@ -681,6 +689,24 @@ mod tests {
         let x = extract_calendar(b"BEGIN:VCARD\nVERSION:2.1\nFN:Jos\xe9 Garc\xeda\nEND:VCARD\n")
             .unwrap();
         assert_eq!(x.title.as_deref(), Some("José García"));
+    }
+
+    #[test]
+    fn a_calendar_past_the_limit_keeps_its_first_items_and_says_the_rest_are_not_indexed() {
+        let mut ics = String::from("BEGIN:VCALENDAR\nVERSION:2.0\n");
+        for i in 0..=MAX_ENTRIES {
+            ics.push_str(&format!("BEGIN:VEVENT\nSUMMARY:Hearing {i}\nEND:VEVENT\n"));
+        }
+        ics.push_str("END:VCALENDAR\n");
+        let text = extract_calendar(ics.as_bytes()).unwrap().text;
+        assert_eq!(text.matches("Calendar event").count(), MAX_ENTRIES);
+        assert!(text.contains(&format!("# Hearing {}\n", MAX_ENTRIES - 1)));
+        assert!(!text.contains(&format!("# Hearing {MAX_ENTRIES}\n")));
+        assert!(
+            text.ends_with("(the first 100000 items of this file; the rest are not indexed)\n"),
+            "{}",
+            &text[text.len() - 200..]
+        );
     }
 
     #[test]
