@@ -219,10 +219,7 @@ fn calendar_section(c: &ICalendarComponent, folder: Option<&str>) -> Option<Sect
         _ => return None,
     };
     let texts = |p: ICalendarProperty| -> Vec<String> {
-        c.entries
-            .iter()
-            .filter(|e| e.name == p)
-            .flat_map(|e| e.values.iter().filter_map(ICalendarValue::as_text))
+        text_values(c, p)
             .map(one_line)
             .filter(|t| !t.is_empty())
             .collect()
@@ -307,12 +304,17 @@ fn calendar_section(c: &ICalendarComponent, folder: Option<&str>) -> Option<Sect
     Some(Section { title, when, text })
 }
 
-/// The values of `p` with their line breaks (descriptions, comments).
-fn texts_kept(c: &ICalendarComponent, p: ICalendarProperty) -> Vec<String> {
+/// The text values of property `p` of `c`, as they are.
+fn text_values(c: &ICalendarComponent, p: ICalendarProperty) -> impl Iterator<Item = &str> {
     c.entries
         .iter()
-        .filter(|e| e.name == p)
+        .filter(move |e| e.name == p)
         .flat_map(|e| e.values.iter().filter_map(ICalendarValue::as_text))
+}
+
+/// The values of `p` with their line breaks (descriptions, comments).
+fn texts_kept(c: &ICalendarComponent, p: ICalendarProperty) -> Vec<String> {
+    text_values(c, p)
         .map(|t| t.replace("\r\n", "\n"))
         .filter(|t| !t.trim().is_empty())
         .collect()
@@ -543,17 +545,10 @@ fn contact_section(card: &VCard) -> Section {
     field("Website", plain(VCardProperty::Url));
     field("Birthday", plain(VCardProperty::Bday));
     field("Categories", plain(VCardProperty::Categories));
-    let folder: Vec<String> = card
-        .entries
-        .iter()
-        .filter(|e| matches!(&e.name, VCardProperty::Other(n) if n.eq_ignore_ascii_case(FOLDER_PROPERTY)))
-        .flat_map(|e| e.values.iter())
-        .filter_map(|v| match v {
-            VCardValue::Text(t) => Some(one_line(t)),
-            _ => None,
-        })
-        .collect();
-    field("Folder", folder);
+    field(
+        "Folder",
+        plain(VCardProperty::Other(FOLDER_PROPERTY.to_string())),
+    );
     let mut text = format!("# {title}\n{}\n", lines.join("\n"));
     for e in card
         .entries

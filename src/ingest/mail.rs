@@ -44,11 +44,16 @@ pub fn split_mbox(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ExtractError> {
     Ok(messages)
 }
 
-/// The name of message `n` (from 1) of a mailbox of `count`: `0003.eml`, as wide as the
-/// largest number and at least four digits, so that the names sort in mailbox order.
+/// The name of message `n` (from 1) of a mailbox of `count`: `0003.eml` ([`numbered_name`]).
 pub fn mbox_message_name(n: usize, count: usize) -> String {
+    numbered_name(n, count, "eml")
+}
+
+/// The name of item `n` (from 1) of `count` in a container, with `extension`: `0003.eml`,
+/// as wide as the largest number and at least four digits, so that the names sort in order.
+pub fn numbered_name(n: usize, count: usize, extension: &str) -> String {
     let width = count.to_string().len().max(4);
-    format!("{n:0width$}.eml")
+    format!("{n:0width$}.{extension}")
 }
 
 /// The text of a mailbox's own document: a heading and one line per message, its name and

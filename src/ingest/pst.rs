@@ -35,7 +35,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::calendar::{calendar_title, with_folder};
-use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mail_title};
+use super::mail::{FOLDER_HEADER, MAX_MESSAGES, mail_title, numbered_name};
 use super::program::{ProgramError, find_program, run};
 use super::types::{ExtractError, ExtractedText, Extractor};
 
@@ -112,13 +112,6 @@ pub struct Export {
     items: Vec<Item>,
 }
 
-/// The name of the `n`th item (from 1) of a kind of which there are `count`: `0003.eml`, as a
-/// mailbox's messages are named ([`super::mail::mbox_message_name`]), `0001.ics`.
-fn item_name(n: usize, count: usize, kind: ItemKind) -> String {
-    let width = count.to_string().len().max(4);
-    format!("{n:0width$}.{}", kind.extension())
-}
-
 impl Export {
     /// How many items it has (at most [`MAX_MESSAGES`] of each kind).
     pub fn len(&self) -> usize {
@@ -167,16 +160,16 @@ impl Export {
         let item = &self.items[i];
         let bytes = std::fs::read(&item.path)
             .map_err(|e| ExtractError::Read(format!("{}: {e}", item.path.display())))?;
+        let bytes = steady_bytes(bytes);
+        if item.kind != ItemKind::Message {
+            return Ok(with_folder(&bytes, &item.folder));
+        }
         // A folder's name on one line, whatever it holds.
         let folder: String = item
             .folder
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        let bytes = steady_bytes(bytes);
-        if item.kind != ItemKind::Message {
-            return Ok(with_folder(&bytes, &folder));
-        }
         let mut out = format!("{FOLDER_HEADER}: {folder}\r\n").into_bytes();
         out.extend_from_slice(&bytes);
         Ok(out)
@@ -303,7 +296,7 @@ pub fn export_with(program: &Path, path: &Path, timeout: Duration) -> Result<Exp
             let n = seen.entry(kind).or_insert(0usize);
             *n += 1;
             Item {
-                name: item_name(*n, counts[&kind].min(MAX_MESSAGES), kind),
+                name: numbered_name(*n, counts[&kind].min(MAX_MESSAGES), kind.extension()),
                 folder,
                 kind,
                 path,
