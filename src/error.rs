@@ -120,7 +120,8 @@ pub enum Error {
         installed: Vec<String>,
     },
 
-    /// The folder given to `index` does not exist or is not a folder.
+    /// The folder given to `index` does not exist, is not a folder, or has a path the index
+    /// cannot record (not UTF-8).
     #[error("{} {why}", .path.display())]
     NotADirectory {
         /// The path given.

@@ -257,6 +257,73 @@ fn odd_files_are_decoded_reported_or_skipped_and_the_exit_code_says_so() {
         .stdout(contains("no hits (try --mode hybrid or --mode semantic"));
 }
 
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_skipped_with_the_fix_and_such_a_folder_is_refused_untouched() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny(dir.path());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("lease.txt"),
+        "The Tenant shall pay rent monthly.\n",
+    )
+    .unwrap();
+    // "Vertrag München.txt" as an old Windows share names it (cp1252 bytes).
+    fs::write(
+        docs.join(OsStr::from_bytes(b"Vertrag M\xfcnchen.txt")),
+        "Der Mieter zahlt die Miete.\n",
+    )
+    .unwrap();
+    let out = lexsearch()
+        .args(["index", "--json", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    // The report is whole JSON, the name written with U+FFFD for its bad byte.
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["files_indexed"], 1);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("Vertrag M\u{fffd}nchen.txt")
+    );
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("not valid UTF-8") && reason.contains("convmv"),
+        "{reason}"
+    );
+    // The index is whole, and searchable.
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--mode", "keyword"])
+        .assert()
+        .success()
+        .stdout(contains("lease.txt"));
+    // A folder whose own path is not UTF-8: refused before anything is written.
+    let folder = dir.path().join(OsStr::from_bytes(b"Akten M\xe4rz"));
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("lease.txt"), "The Tenant shall pay rent.\n").unwrap();
+    lexsearch()
+        .args(["index", "--model"])
+        .arg(&model)
+        .arg(&folder)
+        .assert()
+        .code(2)
+        .stderr(contains("has a path that is not valid UTF-8"))
+        .stderr(contains("rename the folder"));
+    assert!(!folder.join(".lexsearch").exists());
+}
+
 #[test]
 fn asking_for_cuda_in_a_cpu_build_is_an_error_not_a_fallback() {
     if cfg!(feature = "cuda") {

@@ -281,7 +281,18 @@ pub fn folder_to_index(dir: &Path) -> Result<PathBuf> {
     };
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {
-            std::fs::canonicalize(dir).map_err(|e| not(format!("cannot be resolved: {e}")))
+            let root =
+                std::fs::canonicalize(dir).map_err(|e| not(format!("cannot be resolved: {e}")))?;
+            if root.to_str().is_none() {
+                // The index records its folder, and each document's path, as UTF-8 text.
+                return Err(not(format!(
+                    "has a path that is not valid UTF-8 ({}: an old Windows or Mac encoding?), \
+                     which the index cannot record; rename the folder, for instance with \
+                     `convmv -f cp1252 -t utf-8 --notest` (convmv's -f names the old encoding)",
+                    root.display()
+                )));
+            }
+            Ok(root)
         }
         Ok(m) if m.is_file() => {
             let parent = std::path::absolute(dir)

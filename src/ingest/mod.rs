@@ -49,10 +49,17 @@ use serde::Serialize;
 /// A file that was not indexed, and why. Collected in the index report; never fatal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
-    /// The file (or folder) concerned.
+    /// The file (or folder) concerned (in JSON, a name that is not UTF-8 has U+FFFD in place
+    /// of its bad bytes: such a file is skipped for that reason).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// A one-line reason a person can act on.
     pub reason: String,
+}
+
+/// Serialises a path as text, any bytes that are not UTF-8 replaced by U+FFFD.
+fn lossy_path<S: serde::Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 /// The files that may contain the document at `rel`: for an attachment path

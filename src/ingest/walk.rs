@@ -267,6 +267,21 @@ pub fn maildir_folder(path: &Path) -> Option<String> {
     })
 }
 
+/// Why a file or folder whose name is not UTF-8 is left out, and what to do about it.
+fn not_utf8_reason(is_dir: bool) -> String {
+    let what = if is_dir {
+        "folder name is not valid UTF-8 (an old Windows or Mac encoding?), so the index \
+         cannot record its files' names: nothing in it is indexed"
+    } else {
+        "file name is not valid UTF-8 (an old Windows or Mac encoding?), so the index \
+         cannot record it"
+    };
+    format!(
+        "{what}; rename it, for instance with `convmv -f cp1252 -t utf-8 -r --notest` on \
+         the folder (convmv's -f names the old encoding)"
+    )
+}
+
 /// Whether a file or folder name is one Office keeps beside an open document (`~$name.docx`:
 /// the owner's name, not the document).
 fn is_office_owner_file(name: &str) -> bool {
@@ -284,8 +299,9 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
         ..WalkOutput::default()
     };
     let mut ignored = 0;
+    let mut unsupported = 0;
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut links_left_out = Vec::new();
+    let mut left_out = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -294,13 +310,24 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
             if e.depth() == 0 {
                 return true;
             }
-            let name = e.file_name().to_str();
-            let hidden = name.is_some_and(|n| n.starts_with('.'))
+            let Some(name) = e.file_name().to_str() else {
+                // An index names each document by its path, as UTF-8 text (catalog, keyword
+                // index, JSON): a name that is not cannot be recorded, so it is reported, a
+                // folder once for everything in it.
+                let is_dir = e.file_type().is_dir();
+                if is_dir || FileKind::from_path(e.path()).is_some() {
+                    left_out.push(Skipped {
+                        path: e.path().to_path_buf(),
+                        reason: not_utf8_reason(is_dir),
+                    });
+                } else {
+                    unsupported += 1;
+                }
+                return false;
+            };
+            let hidden = name.starts_with('.')
                 && !(e.file_type().is_dir() && is_maildir_subfolder(e.path()));
-            if hidden
-                || name.is_some_and(is_office_owner_file)
-                || exclude.iter().any(|x| e.path() == x)
-            {
+            if hidden || is_office_owner_file(name) || exclude.iter().any(|x| e.path() == x) {
                 return false;
             }
             let ignore = patterns
@@ -312,7 +339,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
                 if let Ok(target) = e.path().canonicalize()
                     && !target.starts_with(&real_root)
                 {
-                    links_left_out.push(Skipped {
+                    left_out.push(Skipped {
                         path: e.path().to_path_buf(),
                         reason: format!(
                             "symbolic link to {}, outside the indexed folder: not followed \
@@ -392,7 +419,8 @@ pub fn walk(root: &Path, exclude: &[PathBuf], links_out: bool) -> WalkOutput {
         });
     }
     out.ignored = ignored;
-    out.skipped.extend(links_left_out);
+    out.unsupported += unsupported;
+    out.skipped.extend(left_out);
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
@@ -684,5 +712,40 @@ mod tests {
             ]
         );
         assert!(out.skipped.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_reported_with_the_fix_not_indexed() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // "Vertrag München.txt" and a folder "Akten März" as Latin-1 bytes.
+        let file = root.join(OsStr::from_bytes(b"Vertrag M\xfcnchen.txt"));
+        let folder = root.join(OsStr::from_bytes(b"Akten M\xe4rz"));
+        fs::write(&file, "Section 1. Term.").unwrap();
+        fs::create_dir(&folder).unwrap();
+        fs::write(folder.join("lease.txt"), "Section 2. Rent.").unwrap();
+        fs::write(root.join(OsStr::from_bytes(b"photo \xe9t\xe9.jpg")), "x").unwrap();
+        fs::write(root.join("nda.txt"), "Section 3. Secrets.").unwrap();
+        let out = walk(root, &[], false);
+        let files: Vec<&Path> = out.files.iter().map(|f| f.rel.as_path()).collect();
+        assert_eq!(files, [Path::new("nda.txt")]);
+        let skipped: Vec<&Path> = out.skipped.iter().map(|s| s.path.as_path()).collect();
+        assert_eq!(skipped, [folder.as_path(), file.as_path()]);
+        assert!(
+            out.skipped[0]
+                .reason
+                .contains("folder name is not valid UTF-8")
+        );
+        assert!(
+            out.skipped[1]
+                .reason
+                .contains("file name is not valid UTF-8")
+        );
+        assert!(out.skipped.iter().all(|s| s.reason.contains("rename it")));
+        // The photo is of no kind lexsearch reads: counted, not reported.
+        assert_eq!(out.unsupported, 1);
     }
 }
