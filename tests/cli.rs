@@ -73,6 +73,38 @@ fn an_exact_phrase_ranks_its_document_first_in_keyword_mode() {
 }
 
 #[test]
+fn a_small_k_gives_the_first_hits_of_a_large_one_in_every_mode() {
+    let Some(docs) = indexed_sample() else { return };
+    // Each hit as file, line and score: weighted fusion scales each arm between its best and
+    // worst candidate, which once made `-k 1` and `-k 3` fuse fewer candidates than `-k 10`
+    // and put another passage first (the citation below: the consumer statute's § 1983
+    // clause at `-k 3`, not at `-k 1`).
+    let hits = |query: &str, mode: &str, k: usize| -> Vec<String> {
+        let v = search_json(docs, &[query, "--mode", mode, "-k", &k.to_string()]);
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| format!("{}:{} {}", h["file"], h["line"], h["score"]))
+            .collect()
+    };
+    for query in [
+        "42 U.S.C. § 1983",
+        "can the landlord keep my deposit",
+        "what happens if the software is reverse engineered",
+        "how fast must a data breach be reported",
+    ] {
+        for mode in ["hybrid", "keyword", "semantic"] {
+            let ten = hits(query, mode, 10);
+            assert_eq!(ten.len(), 10, "{query} ({mode})");
+            for k in [1, 3] {
+                assert_eq!(hits(query, mode, k), ten[..k], "{query} ({mode}, -k {k})");
+            }
+        }
+    }
+}
+
+#[test]
 fn forty_copies_of_a_contract_do_not_push_its_passages_down_the_hybrid_ranking() {
     let (Some(model), Some(plain)) = (real_model(), indexed_sample()) else {
         return;

@@ -582,7 +582,8 @@ struct FusionArgs {
     /// (§ 1983, 7.2(a)) use at most 0.5.
     #[arg(long, default_value_t = crate::search::fusion::DEFAULT_ALPHA)]
     alpha: f32,
-    /// Each arm fetches k times this many candidates before fusion.
+    /// Each arm fetches this many times k candidates before fusion (k counted as 64 when
+    /// less, so that a small -k gives the first hits of a large one).
     #[arg(long, default_value_t = 4, value_name = "FACTOR")]
     over_fetch: usize,
     /// How much hybrid mode favours hits from a document whose file name the query names
