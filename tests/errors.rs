@@ -6,7 +6,9 @@ use std::path::Path;
 
 use predicates::str::contains;
 
-use crate::common::{Tiny, index_folder, lexsearch, tiny_model_and_folder, write_tiny_model};
+use crate::common::{
+    Tiny, index_folder, index_json_with_skipped, lexsearch, tiny_model_and_folder, write_tiny_model,
+};
 
 fn tiny(dir: &Path) -> std::path::PathBuf {
     let m = dir.join("model");
@@ -224,16 +226,7 @@ fn odd_files_are_decoded_reported_or_skipped_and_the_exit_code_says_so() {
     )
     .unwrap();
     fs::write(docs.join("notes.pdfx"), "unsupported").unwrap();
-    let out = lexsearch()
-        .args(["index", "--json", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = index_json_with_skipped(&model, &docs);
     assert_eq!(report["files_indexed"], 1);
     assert_eq!(report["unsupported"], 1);
     assert!(report["empty"][0].as_str().unwrap().ends_with("empty.txt"));
@@ -277,17 +270,8 @@ fn names_that_are_not_utf8_are_skipped_with_the_fix_and_such_a_folder_is_refused
         "Der Mieter zahlt die Miete.\n",
     )
     .unwrap();
-    let out = lexsearch()
-        .args(["index", "--json", "--model"])
-        .arg(&model)
-        .arg(&docs)
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
     // The report is whole JSON, the name written with U+FFFD for its bad byte.
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = index_json_with_skipped(&model, &docs);
     assert_eq!(report["files_indexed"], 1);
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);

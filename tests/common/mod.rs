@@ -166,6 +166,21 @@ pub fn index_folder(model: &Path, docs: &Path) {
         .success();
 }
 
+/// Indexes `docs` with the model in `model` through the CLI with `--json`, expecting files to
+/// be skipped (exit status 2), and returns the report.
+pub fn index_json_with_skipped(model: &Path, docs: &Path) -> serde_json::Value {
+    let out = lexsearch()
+        .args(["index", "--json", "--model"])
+        .arg(model)
+        .arg(docs)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 /// Runs `cmd`, which must succeed, and parses its standard output as JSON.
 pub fn success_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.assert().success().get_output().stdout.clone();
