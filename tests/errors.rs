@@ -344,6 +344,26 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
                 .stderr(contains("empty query"));
         }
     }
+    // Punctuation alone: nothing to search for either, said with the query.
+    for query in ["*", "(((", "-", "\"\""] {
+        lexsearch()
+            .current_dir(&docs)
+            .args(["search", "--mode", "hybrid", "--model"])
+            .arg(&model)
+            .arg(query)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("to search for"));
+    }
+    // A section sign is something to search for.
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--mode", "keyword", "--model"])
+        .arg(&model)
+        .arg("§")
+        .assert()
+        .code(1);
 }
 
 /// A tiny model and a `docs` folder holding one lease, under `dir`.

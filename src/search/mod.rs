@@ -126,6 +126,12 @@ pub struct SearchRequest {
     pub like: Option<ChunkId>,
 }
 
+/// Whether `query` holds a word, a number or a section or paragraph sign: punctuation alone
+/// (`*`, `(((`, a quote just opened) is nothing to search for.
+pub fn holds_something_to_search(query: &str) -> bool {
+    query.contains(|c: char| c.is_alphanumeric() || c == '§' || c == '¶')
+}
+
 /// The fewest hits whose candidates a hybrid search fuses, whatever its `k`: each arm
 /// fetches `max(k, FUSED_AS_IF_K) × over_fetch` candidates, and the file-name match weighs
 /// the best `2 × max(k, FUSED_AS_IF_K)` fused ones. Weighted fusion scales each arm between
@@ -1244,6 +1250,15 @@ impl Searcher {
         if query.trim().is_empty() && like.is_none() {
             return Err(Error::InvalidSetting(format!(
                 "{:?} only says what to leave out; add the words or the question to search for",
+                req.query
+            )));
+        }
+        // Punctuation alone (`*`, `(((`) has nothing either arm can match: the semantic arm
+        // would return the passages nearest to a stray character, which look like answers.
+        if !holds_something_to_search(query) && like.is_none() {
+            return Err(Error::InvalidSetting(format!(
+                "{:?} holds no word, number or section sign to search for; give the words or \
+                 the question to search for",
                 req.query
             )));
         }

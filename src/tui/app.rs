@@ -11,7 +11,7 @@ use ratatui::layout::Rect;
 
 use crate::search::fusion::Fusion;
 use crate::search::rerank::Rerank;
-use crate::search::{Hit, Mode, SearchRequest};
+use crate::search::{Hit, Mode, SearchRequest, holds_something_to_search};
 use crate::store::Manifest;
 
 use super::action::{Action, Found, Level, Outcome};
@@ -623,7 +623,8 @@ impl App {
             self.notice = None;
         }
         self.index.as_ref()?;
-        if self.query.trim().is_empty() {
+        // Nothing to search for yet (a quote just opened): no search, and no error.
+        if !holds_something_to_search(&self.query) {
             self.clear_results();
             return None;
         }
@@ -632,7 +633,8 @@ impl App {
 
     fn start_search(&mut self) -> Option<Effect> {
         self.index.as_ref()?;
-        if self.query.trim().is_empty() {
+        // Nothing to search for yet (a quote just opened): no search, and no error.
+        if !holds_something_to_search(&self.query) {
             self.clear_results();
             return None;
         }
@@ -832,6 +834,16 @@ pub(super) mod tests {
         assert_eq!(app.visible_hits().count(), 0);
         results(&mut app, second, &["new.txt"]);
         assert_eq!(app.selected_hit().unwrap().file, "new.txt");
+    }
+
+    #[test]
+    fn a_quote_just_opened_searches_nothing_until_a_word_follows() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        assert_eq!(typed(&mut app, "\""), [None]);
+        assert_eq!(app.update(Action::Search), None);
+        assert!(app.notice().is_none());
+        assert_eq!(typed(&mut app, "s"), [Some(Effect::Debounce)]);
+        searched(&mut app);
     }
 
     #[test]
