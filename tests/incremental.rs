@@ -1764,3 +1764,93 @@ fn a_file_that_cannot_be_read_is_not_read_again_until_it_changes_and_status_name
     assert_eq!(report["added"], 1, "{report}");
     assert_eq!(status_json(&docs)["not_indexed"], serde_json::json!([]));
 }
+
+#[test]
+fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("lease.txt"),
+        "The tenant shall pay rent monthly.\n",
+    )
+    .unwrap();
+    fs::write(
+        docs.join("nda.txt"),
+        "The recipient shall keep it secret.\n",
+    )
+    .unwrap();
+    let index = || {
+        lexsearch()
+            .args(["index", "--quiet", "--model"])
+            .arg(&model)
+            .arg(&docs)
+            .assert()
+            .success();
+    };
+    let changed = || -> Vec<(String, bool)> {
+        let v = success_json(lexsearch().current_dir(&docs).args([
+            "search",
+            "rent secret",
+            "--mode",
+            "keyword",
+            "--json",
+        ]));
+        let mut hits: Vec<(String, bool)> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let file = h["file"].as_str().unwrap().to_string();
+                (file, h["changed"].as_bool().unwrap())
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    index();
+    let fresh = || {
+        vec![
+            ("lease.txt".to_string(), false),
+            ("nda.txt".to_string(), false),
+        ]
+    };
+    assert_eq!(changed(), fresh());
+    // Edited after the run: flagged in JSON, marked in the listing, and said once. (Its time
+    // is set ahead: a file system's clock is coarser than the one the run wrote its time
+    // with, and could put an edit made right after the run a few milliseconds before it.)
+    let set_time = |t: std::time::SystemTime| {
+        let lease = fs::File::options()
+            .append(true)
+            .open(docs.join("lease.txt"))
+            .unwrap();
+        lease.set_modified(t).unwrap();
+    };
+    set_time(std::time::SystemTime::now() + Duration::from_secs(5));
+    assert_eq!(
+        changed(),
+        [
+            ("lease.txt".to_string(), true),
+            ("nda.txt".to_string(), false)
+        ]
+    );
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "rent", "--mode", "keyword"])
+        .assert()
+        .success()
+        .stdout(
+            predicates::str::contains("lease.txt:1  score")
+                .and(predicates::str::contains("(file changed since indexed)")),
+        )
+        .stderr(predicates::str::contains(
+            "note: 1 of the files hit changed after the index was last updated",
+        ));
+    // Indexed again (its time back to the past, still not the time the index recorded, so
+    // the run reads it again): nothing is flagged.
+    set_time(std::time::SystemTime::now() - Duration::from_secs(60));
+    index();
+    assert_eq!(changed(), fresh());
+}

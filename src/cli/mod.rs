@@ -1163,6 +1163,20 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         }
         output::print_hits(&results, &request, color, args.explain)?;
     }
+    let changed: std::collections::BTreeSet<&str> = results
+        .hits
+        .iter()
+        .filter(|h| h.changed)
+        .map(|h| h.file.as_str())
+        .collect();
+    if !changed.is_empty() && !args.json {
+        eprintln!(
+            "note: {} of the files hit changed after the index was last updated, so their \
+             hits may show text they no longer hold; `lexsearch index` (or `lexsearch watch`) \
+             reads them again",
+            changed.len()
+        );
+    }
     Ok(if results.hits.is_empty() {
         Outcome::NoHits
     } else {

@@ -752,10 +752,15 @@ pub(super) fn print_hits(
         };
         writeln!(
             out,
-            "{:>2}. {path_style}{}{path_style:#}{place}  {dim}score {:.4}{dim:#}",
+            "{:>2}. {path_style}{}{path_style:#}{place}  {dim}score {:.4}{dim:#}{}",
             hit.rank,
             shown_path(&hit.path),
-            hit.score
+            hit.score,
+            if hit.changed {
+                "  (file changed since indexed)"
+            } else {
+                ""
+            }
         )?;
         if !hit.breadcrumb.is_empty() {
             writeln!(

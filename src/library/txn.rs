@@ -941,6 +941,9 @@ impl Transaction {
             .next_generation(self.base.as_ref().map(|(_, m)| m))
             .max(self.generation_floor);
         let (root, root_from_index) = self.recorded_root();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             lexsearch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -953,9 +956,8 @@ impl Transaction {
             next_doc_id: s.next_doc,
             next_chunk_id: s.next_chunk,
             generation,
-            updated_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            updated_unix: now.as_secs(),
+            updated_subsec_ns: Some(now.subsec_nanos()),
             ocr_lang: self
                 .ocr_lang
                 .clone()

@@ -180,7 +180,8 @@ each hit has rank, score, file (relative path), path, title, breadcrumb (heading
 line, page (PDF) or paragraph (DOCX), start_byte and end_byte (its range in the document's \
 extracted text), the whole chunk text, a snippet with highlights, and each arm's rank and \
 score; `copies` lists the other places holding exactly the same text (a template in many \
-matters), which are not hits of their own. Read around a hit with get_passage.",
+matters), which are not hits of their own; `changed` is true when the file was edited after the \
+index was last updated (its text may differ). Read around a hit with get_passage.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn search(

@@ -126,6 +126,25 @@ pub struct SearchRequest {
     pub like: Option<ChunkId>,
 }
 
+/// Sets [`Hit::changed`] on each hit whose file on disk was modified after the index was
+/// last written ([`Manifest::modified_after`]), each file looked at once. A file modified
+/// while the index run that last wrote it was running, after it was read, is not caught (the
+/// next run reads it again all the same).
+fn mark_changed(hits: &mut [Hit], manifest: &Manifest) {
+    let mut seen: HashMap<PathBuf, bool> = HashMap::new();
+    for hit in hits {
+        let rel = Path::new(&hit.file);
+        let on_disk = crate::ingest::containers_of(rel)
+            .next()
+            .unwrap_or_else(|| rel.to_path_buf());
+        hit.changed = *seen.entry(on_disk).or_insert_with_key(|on_disk| {
+            std::fs::metadata(manifest.root.join(on_disk))
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| manifest.modified_after(t))
+        });
+    }
+}
+
 /// Whether `query` holds a word, a number or a section or paragraph sign: punctuation alone
 /// (`*`, `(((`, a quote just opened) is nothing to search for.
 pub fn holds_something_to_search(query: &str) -> bool {
@@ -241,6 +260,11 @@ pub struct Hit {
     /// hit's score (copies score the same), or held every chunk it could give. When false,
     /// there may be more copies than the candidates held.
     pub copies_complete: bool,
+    /// Whether the file on disk (for an attachment or a data file's item, the file that holds
+    /// it) was modified after the index was last updated, so that the hit may show text the
+    /// file no longer holds (`lexsearch index` reads it again); false when the file cannot be
+    /// read here.
+    pub changed: bool,
 }
 
 /// Another place of a hit's exact text ([`Hit::copies`]).
@@ -1561,8 +1585,10 @@ impl Searcher {
                     };
                     below || semantic_gave_all
                 },
+                changed: false,
             });
         }
+        mark_changed(&mut hits, self.manifest());
         let retry = if collapsed && hits.len() < req.k && more_candidates {
             Retry::Wider
         } else if crowded {

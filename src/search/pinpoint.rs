@@ -367,6 +367,7 @@ pub(super) mod tests {
             rerank: None,
             copies: Vec::new(),
             copies_complete: true,
+            changed: false,
         }
     }
 

@@ -43,6 +43,11 @@ pub struct Manifest {
     pub generation: u64,
     /// When the index was last written, seconds since the Unix epoch.
     pub updated_unix: u64,
+    /// The nanoseconds of that second (absent in indexes written before it was kept), so
+    /// that a search can tell a file modified after the index from one read by it
+    /// ([`modified_after`](Self::modified_after)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_subsec_ns: Option<u32>,
     /// Tesseract's language(s) for OCR, as last asked for with `--ocr-lang` (later runs keep
     /// them); `None`: never asked for, so the default (`eng`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +89,19 @@ pub struct UnreadableFile {
 }
 
 impl Manifest {
+    /// Whether a file modified at `mtime` was modified after the index was last written
+    /// (for an index that did not keep the nanoseconds, in a later second).
+    pub fn modified_after(&self, mtime: std::time::SystemTime) -> bool {
+        let Ok(t) = mtime.duration_since(std::time::UNIX_EPOCH) else {
+            return false;
+        };
+        let written = (
+            self.updated_unix,
+            self.updated_subsec_ns.unwrap_or(999_999_999),
+        );
+        (t.as_secs(), t.subsec_nanos()) > written
+    }
+
     /// [`root_from_index`](Self::root_from_index) for an index kept in the folder `index`
     /// (which exists) of the absolute folder `root`: as many `..` as `index` lies below
     /// `root`, or `None` when it does not lie inside it.
@@ -222,11 +240,29 @@ mod tests {
             next_chunk_id: 0,
             generation: 1,
             updated_unix: 0,
+            updated_subsec_ns: None,
             ocr_lang: None,
             follow_links: None,
             root_from_index,
             unreadable: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_file_is_modified_after_the_index_only_past_the_instant_it_was_written() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let mut m = manifest_with(Path::new("/docs"), None);
+        m.updated_unix = 1_000;
+        m.updated_subsec_ns = Some(500_000_000);
+        let at = |s, ns| UNIX_EPOCH + Duration::new(s, ns);
+        assert!(!m.modified_after(at(999, 0)));
+        assert!(!m.modified_after(at(1_000, 500_000_000)));
+        assert!(m.modified_after(at(1_000, 500_000_001)));
+        // An index that kept only seconds: a file of that second may have been read by it.
+        m.updated_subsec_ns = None;
+        assert!(!m.modified_after(at(1_000, 999_999_999)));
+        assert!(m.modified_after(at(1_001, 0)));
+        assert!(!m.modified_after(UNIX_EPOCH - Duration::from_secs(1)));
     }
 
     #[test]

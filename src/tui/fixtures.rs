@@ -39,5 +39,6 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         rerank: None,
         copies: Vec::new(),
         copies_complete: true,
+        changed: false,
     }
 }

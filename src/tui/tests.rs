@@ -262,6 +262,23 @@ fn a_hit_whose_text_other_files_hold_counts_its_copies_in_the_list_and_the_previ
 }
 
 #[test]
+fn a_hit_from_a_file_edited_since_indexing_says_so_in_the_list() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(100, 24));
+    typed(&mut app, QUERY);
+    let seq = search(&mut app);
+    let mut found = sample_found();
+    found[1].hit.changed = true;
+    deliver(&mut app, seq, found);
+    let text = screen(&render(&app, 100, 24));
+    assert_eq!(
+        text.matches("changed since indexed · ").count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
 fn the_preview_scrolls_and_comes_back_to_the_chunk_on_a_new_selection() {
     let mut app = app_with_results(Theme::new(false), 80, 24);
     app.update(Action::FocusResults);

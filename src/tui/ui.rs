@@ -339,6 +339,12 @@ fn item_lines(
         Some(copies) => format!("{copies} · {about}"),
         None => about,
     };
+    // A file edited since the index read it: its text may differ.
+    let about = if hit.changed {
+        format!("changed since indexed · {about}")
+    } else {
+        about
+    };
     let second = Line::from(vec![
         Span::raw("    "),
         Span::styled(fit(&about, w.saturating_sub(4)), t.dim()),
