@@ -12,8 +12,8 @@ use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
 use crate::common::{
-    Tiny, catalog_documents, copy_tree, hit_files, indexed_sample, lexsearch, sample_corpus,
-    status_json, success_json, write_tiny_model,
+    Tiny, catalog_documents, copy_tree, hit_files, index_folder, indexed_sample, lexsearch,
+    sample_corpus, status_json, success_json, tiny_model_and_folder, write_tiny_model,
 };
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -1767,11 +1767,7 @@ fn a_file_that_cannot_be_read_is_not_read_again_until_it_changes_and_status_name
 
 #[test]
 fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("docs");
-    fs::create_dir(&docs).unwrap();
+    let (_dir, model, docs) = tiny_model_and_folder();
     fs::write(
         docs.join("lease.txt"),
         "The tenant shall pay rent monthly.\n",
@@ -1782,14 +1778,6 @@ fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again
         "The recipient shall keep it secret.\n",
     )
     .unwrap();
-    let index = || {
-        lexsearch()
-            .args(["index", "--quiet", "--model"])
-            .arg(&model)
-            .arg(&docs)
-            .assert()
-            .success();
-    };
     let changed = || -> Vec<(String, bool)> {
         let v = success_json(lexsearch().current_dir(&docs).args([
             "search",
@@ -1810,7 +1798,7 @@ fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again
         hits.sort();
         hits
     };
-    index();
+    index_folder(&model, &docs);
     let fresh = || {
         vec![
             ("lease.txt".to_string(), false),
@@ -1851,6 +1839,6 @@ fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again
     // Indexed again (its time back to the past, still not the time the index recorded, so
     // the run reads it again): nothing is flagged.
     set_time(std::time::SystemTime::now() - Duration::from_secs(60));
-    index();
+    index_folder(&model, &docs);
     assert_eq!(changed(), fresh());
 }
