@@ -130,7 +130,8 @@ fn normalized(text: &str) -> String {
 /// Whether `segment` of `hit` is part of the document's title or one of its breadcrumb
 /// headings (and so names the topic rather than answering).
 fn is_heading(hit: &Hit, segment: &str) -> bool {
-    let seg = normalized(segment);
+    // A Markdown heading line (DOCX, ODT and e-mail headings are written so) without its `#`s.
+    let seg = normalized(segment.trim_start().trim_start_matches('#'));
     if seg.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
         return false;
     }
@@ -508,5 +509,26 @@ pub(super) mod tests {
             ..settings
         };
         assert_eq!(pick(&headings_too), "Natural guardians of the person.");
+    }
+
+    #[test]
+    fn a_markdown_heading_line_is_a_heading_too() {
+        // As a DOCX heading reaches the index: a `#` line, its label in the breadcrumb.
+        let text = "### 2.5 Late Payments\n\nOverdue amounts bear interest at one and one-half \
+                    percent per month from the due date until paid.";
+        let mut h = hit(text, 0, 1);
+        h.breadcrumb = vec!["Article 2 Fees".into(), "2.5 Late Payments".into()];
+        let hits = vec![h];
+        let s = PinpointSettings::default();
+        let chosen = Candidates::gather(&hits, "late payments interest", None, None, None, &s)
+            .unwrap()
+            .choose(&hits, &s)
+            .remove(0)
+            .unwrap();
+        assert!(
+            chosen.text.starts_with("Overdue amounts"),
+            "{}",
+            chosen.text
+        );
     }
 }
