@@ -1722,6 +1722,9 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
     fs::write(docs.join("lease.pdf"), lease_pdf()).unwrap();
     fs::write(docs.join("msa.docx"), msa_docx()).unwrap();
     fs::write(docs.join("notes.txt"), "Tenant shall pay rent.\n").unwrap();
+    let rent = "ARTICLE I RENT\nSection 1.1 The Tenant shall pay rent monthly in advance.\n\
+                Section 1.2 Late fees accrue at five percent.\n";
+    fs::write(docs.join("rent.txt"), rent).unwrap();
     index_folder(&model, &docs);
     let show = |args: &[&str]| -> String {
         let out = lexsearch()
@@ -1782,6 +1785,17 @@ fn show_prints_a_pdf_page_a_clause_whole_and_an_outline_as_the_index_read_them()
     assert!(
         !clause.contains("ARTICLE 5") && !clause.contains("HALVORSEN STREET LEASE"),
         "{clause}"
+    );
+
+    // A line of one of several short sections in one chunk is under its own section's heading.
+    let one_line: Value = serde_json::from_str(&show(&["--json", "rent.txt:2"])).unwrap();
+    assert_eq!(
+        one_line["breadcrumb"],
+        serde_json::json!([
+            "ARTICLE I RENT",
+            "Section 1.1 The Tenant shall pay rent monthly in advance."
+        ]),
+        "{one_line}"
     );
 
     // A page, as the TUI copies its place; the same in JSON.

@@ -18,6 +18,7 @@
 //! (see [`TokenSpans`]).
 
 use std::ops::Range;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +133,9 @@ struct Heading {
     label: String,
     /// Whether body text follows the title on the same line ("7.2 Deposit. Tenant shall ...").
     has_body: bool,
+    /// Whether it has a number (`Section 1.2`, `7.2`, `ARTICLE IV`, `## 3. Term`), unlike a
+    /// title in capitals or a Markdown heading of words.
+    numbered: bool,
 }
 
 /// The longest label kept for a breadcrumb entry, in characters.
@@ -151,7 +155,7 @@ fn heading(line: &str) -> Option<Heading> {
         if hashes <= 6 && rest.starts_with([' ', '\t']) {
             let label = rest.trim().trim_end_matches('#').trim();
             if !label.is_empty() {
-                return Some(make_heading(hashes as u8, label));
+                return Some(make_heading(hashes as u8, label, numbered_words(label)));
             }
         }
         return None;
@@ -169,7 +173,7 @@ fn heading(line: &str) -> Option<Heading> {
     };
     // ARTICLE 7 / Article VII
     if lower == "article" && is_number_or_roman(second) && titled_after(2) {
-        return Some(make_heading(1, t));
+        return Some(make_heading(1, t, true));
     }
     // Section 7.2 / SECTION 7 / Sec. 4
     if matches!(lower.as_str(), "section" | "sec." | "sec")
@@ -177,7 +181,7 @@ fn heading(line: &str) -> Option<Heading> {
         && titled_after(2)
     {
         let depth = second.trim_end_matches('.').matches('.').count() as u8;
-        return Some(make_heading(2 + depth, t));
+        return Some(make_heading(2 + depth, t, true));
     }
     // § 12-401. Definitions.
     if t.starts_with('§') {
@@ -188,7 +192,7 @@ fn heading(line: &str) -> Option<Heading> {
             1
         };
         if starts_with_digit(rest) && titled_after(words_before) {
-            return Some(make_heading(2, t));
+            return Some(make_heading(2, t, true));
         }
     }
     // Numbered clause: "7.2 Security Deposit. Tenant shall ..." or "1. DEFINITIONS"
@@ -197,11 +201,11 @@ fn heading(line: &str) -> Option<Heading> {
         let rest = t[first_word.len()..].trim_start();
         let starts_upper = rest.chars().next().is_some_and(char::is_uppercase);
         if dots >= 1 && starts_upper {
-            return Some(make_heading(2 + dots, t));
+            return Some(make_heading(2 + dots, t, true));
         }
         // "1. Definitions": a short title line only, not a numbered list sentence.
         if starts_upper && t.chars().count() <= 60 && !rest.ends_with([',', ';']) {
-            return Some(make_heading(2, t));
+            return Some(make_heading(2, t, true));
         }
         return None;
     }
@@ -215,10 +219,10 @@ fn heading(line: &str) -> Option<Heading> {
             .is_some_and(char::is_uppercase)
     {
         if is_roman(head) {
-            return Some(make_heading(1, t));
+            return Some(make_heading(1, t, true));
         }
         if head.len() == 1 && head.chars().all(|c| c.is_ascii_uppercase()) {
-            return Some(make_heading(2, t));
+            return Some(make_heading(2, t, true));
         }
     }
     // A short line in capitals: "CONFIDENTIALITY AGREEMENT", "RECITALS".
@@ -228,7 +232,7 @@ fn heading(line: &str) -> Option<Heading> {
         && !t.chars().any(char::is_lowercase)
         && !t.ends_with([',', ';'])
     {
-        return Some(make_heading(1, t));
+        return Some(make_heading(1, t, false));
     }
     None
 }
@@ -269,13 +273,24 @@ fn opens_clause(line: &str) -> bool {
     false
 }
 
-fn make_heading(level: u8, line: &str) -> Heading {
+fn make_heading(level: u8, line: &str, numbered: bool) -> Heading {
     let (label, has_body) = short_label(line);
     Heading {
         level,
         label,
         has_body,
+        numbered,
     }
+}
+
+/// Whether a Markdown heading's words start with a number (`3. Term`, `Section 3`, `IV.`).
+fn numbered_words(label: &str) -> bool {
+    let mut words = label.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let has_digit = |w: &str| w.bytes().any(|b| b.is_ascii_digit());
+    has_digit(first)
+        || first.strip_suffix('.').is_some_and(is_roman)
+        || words.next().is_some_and(has_digit)
 }
 
 /// The title part of a heading line, cut to `MAX_LABEL_CHARS` characters, and whether body
@@ -385,13 +400,47 @@ impl TokenIndex {
     }
 }
 
+/// A paragraph of a section in the making, with the section it was written under.
+struct Placed {
+    range: Range<usize>,
+    /// The headings above it.
+    breadcrumb: Rc<[String]>,
+    /// The level of its section's heading (0 before any heading).
+    level: u8,
+    /// Whether its section's heading has a number (`Section 1.2`, `7.2`, `ARTICLE IV`).
+    numbered: bool,
+}
+
 /// A section in the making: its breadcrumb and paragraphs.
 struct Section {
-    breadcrumb: Vec<String>,
+    breadcrumb: Rc<[String]>,
     level: u8,
-    paras: Vec<Range<usize>>,
+    numbered: bool,
+    /// Its paragraphs: its own, after any carried in from sections before it.
+    paras: Vec<Placed>,
     /// Whether the section holds nothing but heading lines.
     heading_only: bool,
+}
+
+impl Section {
+    fn new(breadcrumb: Rc<[String]>, level: u8, numbered: bool, heading_only: bool) -> Self {
+        Section {
+            breadcrumb,
+            level,
+            numbered,
+            paras: Vec::new(),
+            heading_only,
+        }
+    }
+
+    fn push(&mut self, range: Range<usize>) {
+        self.paras.push(Placed {
+            range,
+            breadcrumb: self.breadcrumb.clone(),
+            level: self.level,
+            numbered: self.numbered,
+        });
+    }
 }
 
 /// Splits `text` into chunks. Deterministic: the same text and settings give the same chunks.
@@ -408,40 +457,46 @@ pub fn chunk_text(text: &str, tokens: &dyn TokenSpans, cfg: &ChunkerConfig) -> V
             while stack.last().is_some_and(|top| top.level >= h.level) {
                 stack.pop();
             }
-            let level = h.level;
+            let (level, numbered) = (h.level, h.numbered);
             stack.push(h);
-            sections.push(Section {
-                breadcrumb: stack.iter().map(|h| h.label.clone()).collect(),
-                level,
-                paras: vec![para.range],
-                heading_only,
-            });
+            let breadcrumb = stack.iter().map(|h| h.label.clone()).collect();
+            let mut s = Section::new(breadcrumb, level, numbered, heading_only);
+            s.push(para.range);
+            sections.push(s);
         } else if let Some(s) = sections.last_mut() {
-            s.paras.push(para.range);
+            s.push(para.range);
             s.heading_only = false;
         } else {
-            sections.push(Section {
-                breadcrumb: Vec::new(),
-                level: 0,
-                paras: vec![para.range],
-                heading_only: false,
-            });
+            let mut s = Section::new(Rc::new([]), 0, false, false);
+            s.push(para.range);
+            sections.push(s);
         }
     }
     // 2. Carry a section that is only a heading line into the section after it, and a short
     //    section into a following section nested below it, so no chunk is a bare heading.
+    //    Carried lines join the section (its breadcrumb), unless they are of a numbered
+    //    section beside it or deeper than it ("1.1 Rent is due monthly." then "1.2 ..."),
+    //    which keep their own: a chunk holding both is under the headings they share.
     let mut merged: Vec<Section> = Vec::new();
     let mut carry: Option<Section> = None;
     for mut s in sections {
         if let Some(mut c) = carry.take() {
             if c.heading_only || s.level > c.level {
+                for p in &mut c.paras {
+                    let beside = p.numbered && p.level >= s.level;
+                    if !beside || s.breadcrumb.starts_with(&p.breadcrumb) {
+                        p.breadcrumb = s.breadcrumb.clone();
+                        p.level = s.level;
+                        p.numbered = s.numbered;
+                    }
+                }
                 c.paras.append(&mut s.paras);
                 s.paras = c.paras;
             } else {
                 merged.push(c);
             }
         }
-        let total: usize = s.paras.iter().map(|p| index.count(p)).sum();
+        let total: usize = s.paras.iter().map(|p| index.count(&p.range)).sum();
         if s.level > 0 && (s.heading_only || total < cfg.min_tokens) {
             carry = Some(s);
         } else {
@@ -470,38 +525,51 @@ pub fn chunk_text(text: &str, tokens: &dyn TokenSpans, cfg: &ChunkerConfig) -> V
         }
     };
     for s in &sections {
-        let mut current: Option<Range<usize>> = None;
+        // The chunk being packed, and the headings above all of its paragraphs.
+        let mut current: Option<(Range<usize>, &[String])> = None;
         let mut current_tokens = 0;
-        for p in &s.paras {
+        for Placed {
+            range: p,
+            breadcrumb: crumb,
+            ..
+        } in &s.paras
+        {
             let n = index.count(p);
             if n > cfg.target_tokens {
-                if let Some(r) = current.take() {
-                    emit(r, &s.breadcrumb);
+                if let Some((r, c)) = current.take() {
+                    emit(r, c);
                 }
                 current_tokens = 0;
                 for w in windows(text, &index, p.clone(), cfg) {
-                    emit(w, &s.breadcrumb);
+                    emit(w, crumb);
                 }
                 continue;
             }
             match current.as_mut() {
-                Some(r) if current_tokens + n <= cfg.target_tokens => {
+                Some((r, c)) if current_tokens + n <= cfg.target_tokens => {
                     r.end = p.end;
+                    *c = common_prefix(c, crumb);
                     current_tokens += n;
                 }
                 _ => {
-                    if let Some(r) = current.replace(p.clone()) {
-                        emit(r, &s.breadcrumb);
+                    if let Some((r, c)) = current.replace((p.clone(), crumb)) {
+                        emit(r, c);
                     }
                     current_tokens = n;
                 }
             }
         }
-        if let Some(r) = current {
-            emit(r, &s.breadcrumb);
+        if let Some((r, c)) = current {
+            emit(r, c);
         }
     }
     chunks
+}
+
+/// The headings `a` and `b` share, from the outermost.
+fn common_prefix<'a>(a: &'a [String], b: &[String]) -> &'a [String] {
+    let shared = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    &a[..shared]
 }
 
 /// One heading of a document's outline, as the chunker recognises headings.
@@ -704,6 +772,30 @@ mod tests {
                 .starts_with("LEASE AGREEMENT\n\nARTICLE 3 RENT\n\nSection 3.1")
         );
         assert!(got[2].1.starts_with("ARTICLE 4 DEPOSIT"));
+    }
+
+    #[test]
+    fn a_chunk_of_several_one_line_sections_is_under_the_headings_they_share() {
+        // Each numbered line is a whole section; too short to stand alone, they share a chunk,
+        // which must not be labelled with the last of them.
+        let text = "ARTICLE I RENT\nSection 1.1 The Tenant shall pay rent monthly in advance.\n\
+                    Section 1.2 Late fees accrue at five percent.\n";
+        let got = crumbs(text, &cfg(200, 10));
+        assert_eq!(got, vec![("ARTICLE I RENT".into(), text.trim_end().into())]);
+        // A title above the article still gives way to the article's own headings, and an
+        // article heading to its first section's.
+        let titled = format!("MASTER LEASE\n\n{text}");
+        assert_eq!(crumbs(&titled, &cfg(200, 10))[0].0, "ARTICLE I RENT");
+        let nested = "MASTER LEASE\n\nARTICLE I RENT\n\nSection 1.1 Base Rent. Tenant pays.\n";
+        assert_eq!(
+            crumbs(nested, &cfg(200, 10))[0].0,
+            "ARTICLE I RENT > Section 1.1 Base Rent."
+        );
+        // Carried on into the next article, they are under no heading rather than its.
+        let two = format!("{text}ARTICLE II USE\nThe premises serve as offices only.\n");
+        let got = crumbs(&two, &cfg(200, 10));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "");
     }
 
     #[test]

@@ -533,13 +533,7 @@ impl Opened {
             None => (range, false),
         };
         let place = Place::locate(&range, &self.extracted.pages, &self.extracted.paragraphs);
-        let breadcrumb = self
-            .chunks
-            .iter()
-            .rev()
-            .find(|c| c.range.start <= range.start)
-            .map(|c| c.breadcrumb.clone())
-            .unwrap_or_default();
+        let breadcrumb = headings_at(text, range.start);
         Passage {
             line: line_of(&starts, range.start),
             end_line: line_of(&starts, range.end.saturating_sub(1).max(range.start)),
@@ -705,6 +699,16 @@ fn section_at(text: &str, starts: &[usize], index: usize) -> Range<usize> {
     trim_end(text, range)
 }
 
+/// The headings whose sections hold byte `at` of `text`, outermost first: the breadcrumb of
+/// that place (a chunk's own may be that of the sections it spans, or of a later one).
+fn headings_at(text: &str, at: usize) -> Vec<String> {
+    outline(text)
+        .into_iter()
+        .filter(|e| e.start_byte <= at && at < e.end_byte)
+        .map(|e| e.heading)
+        .collect()
+}
+
 /// `range` without the blank lines and spaces that end it (those before the next heading).
 fn trim_end(text: &str, range: Range<usize>) -> Range<usize> {
     let kept = text[range.clone()].trim_end().len();
@@ -816,6 +820,29 @@ mod tests {
         assert_eq!(section(15), "ARTICLE 5 NOTICES\n\nIn writing.");
         // Before any heading: lines from the one asked for.
         assert_eq!(section(1), &text[..text.len() - 1]);
+    }
+
+    #[test]
+    fn a_place_is_under_the_headings_of_the_sections_holding_it() {
+        let text = "LEASE\n\nARTICLE I RENT\nSection 1.1 The Tenant shall pay rent monthly.\n\
+                    Section 1.2 Late fees accrue at five percent.\nARTICLE II USE\nOffices only.\n";
+        let at = |needle: &str| headings_at(text, text.find(needle).unwrap());
+        assert_eq!(at("LEASE"), ["LEASE"]);
+        assert_eq!(
+            at("Section 1.1"),
+            [
+                "ARTICLE I RENT",
+                "Section 1.1 The Tenant shall pay rent monthly."
+            ]
+        );
+        assert_eq!(
+            at("five percent"),
+            [
+                "ARTICLE I RENT",
+                "Section 1.2 Late fees accrue at five percent."
+            ]
+        );
+        assert_eq!(at("Offices"), ["ARTICLE II USE"]);
     }
 
     #[test]
