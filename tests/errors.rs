@@ -356,6 +356,27 @@ fn an_empty_or_blank_query_is_an_error_not_arbitrary_hits() {
             .stdout("")
             .stderr(contains("to search for"));
     }
+    // A root too short to be one (`r*nt` would find every "r") is refused, saying how to
+    // write one; a root of two letters or more is searched.
+    for query in ["r*nt", "tenant +*ays", "a! rent"] {
+        lexsearch()
+            .current_dir(&docs)
+            .args(["search", "--mode", "keyword", "--model"])
+            .arg(&model)
+            .arg(query)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("a root needs at least two letters"));
+    }
+    lexsearch()
+        .current_dir(&docs)
+        .args(["search", "--mode", "keyword", "--model"])
+        .arg(&model)
+        .arg("re*t")
+        .assert()
+        .success()
+        .stdout(contains("lease.txt"));
     // A section sign is something to search for.
     lexsearch()
         .current_dir(&docs)

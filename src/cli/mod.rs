@@ -338,7 +338,7 @@ struct ModelArgs {
     precision: Precision,
     /// Texts per forward pass (default 8 on the CPU, and in int8 at most 512 tokens: two
     /// chunks of 256; 256 on a GPU).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     batch_size: Option<usize>,
 }
 
@@ -372,6 +372,15 @@ impl RerankArgs {
             model: std::sync::Arc::new(model),
             top: self.rerank_top,
         }))
+    }
+}
+
+/// A count that must be at least 1 (`--batch-size`, `--over-fetch`).
+pub(crate) fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a whole number of at least 1")),
     }
 }
 
@@ -584,7 +593,7 @@ struct FusionArgs {
     alpha: f32,
     /// Each arm fetches this many times k candidates before fusion (k counted as 64 when
     /// less, so that a small -k gives the first hits of a large one).
-    #[arg(long, default_value_t = 4, value_name = "FACTOR")]
+    #[arg(long, default_value_t = 4, value_name = "FACTOR", value_parser = at_least_one)]
     over_fetch: usize,
     /// How much hybrid mode favours hits from a document whose file name the query names
     /// ("Consider Keep's privacy policy"), relative to the best fused score (0 turns it off).
@@ -627,7 +636,8 @@ struct SearchArgs {
     /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
     /// protection"`).
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
-    /// for each star; also in a quoted phrase (`+"breach of contract!"`).
+    /// for each star (two letters at least before the first `!` or `*`); also in a quoted
+    /// phrase (`+"breach of contract!"`).
     /// `sent:2020-03`: only e-mails sent that day, month or year, and their attachments;
     /// also `sent:2019-11..2020-02-15`, `sent:2021..`, `sent:>=2020-06`, `sent:<2021`.
     /// `from:ann@firm.example`, `from:"Ann Lee"`, `to:client.example`: only e-mails whose
@@ -1422,6 +1432,26 @@ fn dry_run(args: &IndexArgs) -> anyhow::Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_size_or_over_fetch_of_zero_is_refused_at_the_command_line() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        for (flag, cmd) in [
+            ("--batch-size", "search"),
+            ("--over-fetch", "search"),
+            ("--batch-size", "index"),
+        ] {
+            let err = parse(&["lexsearch", cmd, flag, "0", "x"]).unwrap_err();
+            assert!(err.contains(flag) && err.contains("at least 1"), "{err}");
+        }
+        assert!(parse(&["lexsearch", "search", "--batch-size", "3", "x"]).is_ok());
+        let err = parse(&["lexsearch", "search", "--over-fetch", "two", "x"]).unwrap_err();
+        assert!(err.contains("whole number"), "{err}");
+    }
 
     #[test]
     fn sizes_are_read_in_bytes_or_with_a_unit_of_1024() {

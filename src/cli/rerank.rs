@@ -34,7 +34,7 @@ pub(super) struct RerankCmdArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub(super) device: DeviceSpec,
     /// Pairs per forward pass (default 8 on the CPU, 64 on a GPU).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::at_least_one)]
     batch_size: Option<usize>,
 }
 

@@ -51,6 +51,19 @@ impl Root {
             .then_some(Root { body, tail })
     }
 
+    /// Whether `word` is written as a root (letters or digits with `*` in or after them, or
+    /// `!` at the end) but with fewer than two letters or digits before its first wildcard
+    /// (`*tion`, `r*nt`, `a!`): no root, and searched as its letters alone it would find
+    /// other words, so a search refuses it.
+    pub fn too_short(word: &str) -> bool {
+        let body = word.strip_suffix('!').unwrap_or(word);
+        let wild = word.ends_with('!') || body.contains('*');
+        let literal = body.chars().take_while(|&c| c != '*').count();
+        wild && literal < LEAST_LETTERS
+            && body.chars().any(char::is_alphanumeric)
+            && body.chars().all(|c| c == '*' || c.is_alphanumeric())
+    }
+
     /// The letters before the first wildcard: every word the root matches begins with them.
     pub fn prefix(&self) -> String {
         self.body.iter().take_while(|&&c| c != '*').collect()
@@ -159,5 +172,21 @@ mod tests {
         }
         assert!(Root::parse("ab!").is_some());
         assert!(Root::parse("42u*").is_some());
+        // Those written as roots, too short to be one, are told apart from ordinary words.
+        for word in ["a!", "*tion", "r*nt", "5*", "x**"] {
+            assert!(Root::too_short(word), "{word}");
+        }
+        for word in [
+            "negligence",
+            "!",
+            "**",
+            "12-401!",
+            "Yes?!",
+            "ab!",
+            "wom*n",
+            "§1983!",
+        ] {
+            assert!(!Root::too_short(word), "{word}");
+        }
     }
 }

@@ -1286,6 +1286,18 @@ impl Searcher {
                 req.query
             )));
         }
+        // A root with too few letters (`r*nt`) would be searched as its letters alone.
+        if let Some(word) = req
+            .query
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| matches!(c, '"' | '+' | '-' | '(' | ')' | ',' | ';')))
+            .find(|w| Root::too_short(w))
+        {
+            return Err(Error::InvalidSetting(format!(
+                "{word:?}: a root needs at least two letters before its first `*` or `!` \
+                 (`negligen!`, `wom*n`); write more of the word, or leave the `*` and `!` out"
+            )));
+        }
         // Roots (`negligen!`): the words the keyword arm, snippets and pinpoints look for,
         // and the text the semantic arm embeds.
         let (natural, words) = self.expand_roots(query)?;
