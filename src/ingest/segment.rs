@@ -93,8 +93,11 @@ fn period_ends_sentence(text: &str, seg_start: usize, dot: usize, after: &str) -
     if bare.chars().count() == 1 && bare.chars().all(char::is_uppercase) {
         return false;
     }
-    // An enumeration label opening the segment ("1.", "2.1.", "(a).", "iv.") is not a sentence.
-    if text[seg_start..dot - word.len()].trim().is_empty() && is_label(bare) {
+    // An enumeration label opening the segment ("1.", "2.1.", "(a).", "iv.", also after the
+    // `#`s of a Markdown heading: "## 7. Disclaimers") is not a sentence.
+    let before =
+        text[seg_start..dot - word.len()].trim_matches(|c: char| c.is_whitespace() || c == '#');
+    if before.is_empty() && is_label(bare) {
         return false;
     }
     // A section number followed by a digit or § ("Sec. 12. 3" is unusual) stays together when
@@ -275,6 +278,11 @@ mod tests {
                 "2.1. Term.",
                 "This lasts a year."
             ]
+        );
+        // A Markdown heading (as DOCX headings reach the index) keeps its number too.
+        assert_eq!(
+            split("## 7. Disclaimers\n\nThe service is provided as is."),
+            vec!["## 7. Disclaimers", "The service is provided as is."]
         );
     }
 
