@@ -133,9 +133,9 @@ struct Heading {
     label: String,
     /// Whether body text follows the title on the same line ("7.2 Deposit. Tenant shall ...").
     has_body: bool,
-    /// Whether it has a number (`Section 1.2`, `7.2`, `ARTICLE IV`, `## 3. Term`), unlike a
-    /// title in capitals or a Markdown heading of words.
-    numbered: bool,
+    /// Whether it is a numbered clause that reads as a sentence ("1.1 Rent is due monthly in
+    /// advance."), not a title: the text of a clause more than a heading above one.
+    sentence: bool,
 }
 
 /// The longest label kept for a breadcrumb entry, in characters.
@@ -275,12 +275,26 @@ fn opens_clause(line: &str) -> bool {
 
 fn make_heading(level: u8, line: &str, numbered: bool) -> Heading {
     let (label, has_body) = short_label(line);
+    let sentence = numbered && reads_as_sentence(&label);
     Heading {
         level,
         label,
         has_body,
-        numbered,
+        sentence,
     }
+}
+
+/// Whether a numbered heading's label is a sentence: four words or more after its number,
+/// ending with a period or cut for length ("Section 1.2 Late fees accrue at five percent.",
+/// not "7.2 Security Deposit." nor "§ 3 Governing law").
+fn reads_as_sentence(label: &str) -> bool {
+    let words: Vec<&str> = label.split_whitespace().collect();
+    let number = words
+        .iter()
+        .take(3)
+        .position(|w| w.bytes().any(|b| b.is_ascii_digit()))
+        .map_or(1, |i| i + 1);
+    words.len() >= number + 4 && label.ends_with(['.', '…'])
 }
 
 /// Whether a Markdown heading's words start with a number (`3. Term`, `Section 3`, `IV.`).
@@ -407,15 +421,15 @@ struct Placed {
     breadcrumb: Rc<[String]>,
     /// The level of its section's heading (0 before any heading).
     level: u8,
-    /// Whether its section's heading has a number (`Section 1.2`, `7.2`, `ARTICLE IV`).
-    numbered: bool,
+    /// Whether its section's heading reads as a sentence ([`Heading::sentence`]).
+    sentence: bool,
 }
 
 /// A section in the making: its breadcrumb and paragraphs.
 struct Section {
     breadcrumb: Rc<[String]>,
     level: u8,
-    numbered: bool,
+    sentence: bool,
     /// Its paragraphs: its own, after any carried in from sections before it.
     paras: Vec<Placed>,
     /// Whether the section holds nothing but heading lines.
@@ -423,11 +437,11 @@ struct Section {
 }
 
 impl Section {
-    fn new(breadcrumb: Rc<[String]>, level: u8, numbered: bool, heading_only: bool) -> Self {
+    fn new(breadcrumb: Rc<[String]>, level: u8, sentence: bool, heading_only: bool) -> Self {
         Section {
             breadcrumb,
             level,
-            numbered,
+            sentence,
             paras: Vec::new(),
             heading_only,
         }
@@ -438,7 +452,7 @@ impl Section {
             range,
             breadcrumb: self.breadcrumb.clone(),
             level: self.level,
-            numbered: self.numbered,
+            sentence: self.sentence,
         });
     }
 }
@@ -457,10 +471,10 @@ pub fn chunk_text(text: &str, tokens: &dyn TokenSpans, cfg: &ChunkerConfig) -> V
             while stack.last().is_some_and(|top| top.level >= h.level) {
                 stack.pop();
             }
-            let (level, numbered) = (h.level, h.numbered);
+            let (level, sentence) = (h.level, h.sentence);
             stack.push(h);
             let breadcrumb = stack.iter().map(|h| h.label.clone()).collect();
-            let mut s = Section::new(breadcrumb, level, numbered, heading_only);
+            let mut s = Section::new(breadcrumb, level, sentence, heading_only);
             s.push(para.range);
             sections.push(s);
         } else if let Some(s) = sections.last_mut() {
@@ -474,20 +488,21 @@ pub fn chunk_text(text: &str, tokens: &dyn TokenSpans, cfg: &ChunkerConfig) -> V
     }
     // 2. Carry a section that is only a heading line into the section after it, and a short
     //    section into a following section nested below it, so no chunk is a bare heading.
-    //    Carried lines join the section (its breadcrumb), unless they are of a numbered
-    //    section beside it or deeper than it ("1.1 Rent is due monthly." then "1.2 ..."),
-    //    which keep their own: a chunk holding both is under the headings they share.
+    //    Carried lines join the section (its breadcrumb), unless they are a numbered clause
+    //    that reads as a sentence, beside the section or deeper than it ("1.1 Rent is due
+    //    monthly in advance." then "1.2 ..."): those keep their own, and a chunk holding both
+    //    is under the headings they share.
     let mut merged: Vec<Section> = Vec::new();
     let mut carry: Option<Section> = None;
     for mut s in sections {
         if let Some(mut c) = carry.take() {
             if c.heading_only || s.level > c.level {
                 for p in &mut c.paras {
-                    let beside = p.numbered && p.level >= s.level;
+                    let beside = p.sentence && p.level >= s.level;
                     if !beside || s.breadcrumb.starts_with(&p.breadcrumb) {
                         p.breadcrumb = s.breadcrumb.clone();
                         p.level = s.level;
-                        p.numbered = s.numbered;
+                        p.sentence = s.sentence;
                     }
                 }
                 c.paras.append(&mut s.paras);
@@ -796,6 +811,11 @@ mod tests {
         let got = crumbs(&two, &cfg(200, 10));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, "");
+        // A numbered title with nothing under it is a heading above the next section's text,
+        // whose breadcrumb it takes, as before.
+        let empty =
+            "ARTICLE 1 TERMS\n\n§ 3 Governing law\n\n# Footnotes\n\n[1] As shown on the plan.\n";
+        assert_eq!(crumbs(empty, &cfg(200, 10))[0].0, "Footnotes");
     }
 
     #[test]
