@@ -294,18 +294,20 @@ fn search_finds_the_index_from_a_subfolder_like_git() {
 }
 
 #[test]
-fn html_is_indexed_without_scripts_styles_or_markup() {
+fn html_is_indexed_without_scripts_styles_markup_navigation_or_page_footer() {
     let Some(docs) = indexed_sample() else { return };
-    lexsearch()
-        .current_dir(docs)
-        .args([
-            "search",
-            "analyticsQueue DOMContentLoaded toggleMenu",
-            "--mode",
-            "keyword",
-        ])
-        .assert()
-        .code(1);
+    // Scripts, the site's menus (`<nav>`) and the page footer's copyright line.
+    for chrome in [
+        "analyticsQueue DOMContentLoaded toggleMenu",
+        "+\"Contract Library Help\"",
+        "+\"Template use only\"",
+    ] {
+        lexsearch()
+            .current_dir(docs)
+            .args(["search", chrome, "--mode", "keyword"])
+            .assert()
+            .code(1);
+    }
     let v = search_json(
         docs,
         &["children's privacy", "--mode", "keyword", "-k", "3"],

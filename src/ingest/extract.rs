@@ -843,10 +843,17 @@ fn html_title(html: &str) -> Option<String> {
     (!title.is_empty()).then(|| title.join(" "))
 }
 
+/// A saved web page's site navigation and page footer (menus, "Home | About | Sign in",
+/// copyright lines): not the document, and found by searches as if they were.
+const HTML_CHROME: &str = "nav, [role=navigation], body > footer, [role=contentinfo] \
+                           { display: none }";
+
 fn html_to_text(html: &str) -> Result<String, ExtractError> {
     // A very wide wrap width keeps each paragraph on one line; headings come out as `# ...`.
     html2text::config::plain_no_decorate()
         .link_footnotes(false)
+        .add_agent_css(HTML_CHROME)
+        .map_err(|e| ExtractError::Html(e.to_string()))?
         .string_from_read(html.as_bytes(), 100_000)
         .map_err(|e| ExtractError::Html(e.to_string()))
         .map(|t| {
@@ -963,6 +970,28 @@ mod tests {
         );
         assert!(!got.text.contains("secret"), "{}", got.text);
         assert!(!got.text.contains("color"), "{}", got.text);
+    }
+
+    #[test]
+    fn html_site_navigation_and_page_footer_are_not_the_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let html = "<html><body><nav>Home | About | Sign in</nav>\
+                    <div role=\"navigation\"><a href=\"/\">Back to top</a></div>\
+                    <main><h1>Terms</h1><p>Disputes go to arbitration.</p>\
+                    <article><p>Clause text.</p><footer>Signed by the Board.</footer></article>\
+                    </main><footer>© 2025 Quillstone Labs</footer></body></html>";
+        let got = extract(&source(dir.path(), "t.html", html.as_bytes()), 1 << 20).unwrap();
+        for chrome in ["Home", "Back to top", "Quillstone"] {
+            assert!(!got.text.contains(chrome), "{chrome}: {}", got.text);
+        }
+        // The document's text stays, a footer inside it too.
+        for kept in [
+            "# Terms",
+            "Disputes go to arbitration.",
+            "Signed by the Board.",
+        ] {
+            assert!(got.text.contains(kept), "{kept}: {}", got.text);
+        }
     }
 
     #[test]

@@ -76,10 +76,11 @@ impl FileKind {
     /// and Outlook data files: 1 since messages keep their folder ([`crate::ingest::types::MailInfo::folder`]);
     /// e-mails, Outlook messages, mailboxes and Outlook data files: 2 (1 for `.msg` and
     /// mailboxes) since calendars and vCards attached to a message are read, and an Outlook
-    /// data file's calendar items and contacts.
+    /// data file's calendar items and contacts. HTML pages: 1 since site navigation and the
+    /// page footer are left out.
     pub fn reader_revision(self) -> u32 {
         match self {
-            FileKind::Sheet => 1,
+            FileKind::Sheet | FileKind::Html => 1,
             FileKind::Eml | FileKind::Pst => 2,
             FileKind::Msg | FileKind::Mbox => 1,
             _ => 0,
