@@ -519,6 +519,29 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         );
     }
 
+    // AND and NOT in capitals, as Lexis and Westlaw write them, are + and -.
+    let ids = |v: &Value| -> Vec<u64> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect()
+    };
+    let signs = search_json(
+        docs,
+        &["+\"written notice\" +terminate -landlord", "-k", "5"],
+    );
+    let words = search_json(
+        docs,
+        &["\"written notice\" AND terminate NOT landlord", "-k", "5"],
+    );
+    assert!(!ids(&signs).is_empty());
+    assert_eq!(ids(&words), ids(&signs));
+    for field in ["required", "excluded", "keyword_terms"] {
+        assert_eq!(words[field], signs[field], "{field}");
+    }
+
     // `a w/N b`: exactly the best chunks of the whole ranking with the two words at most N
     // positions apart, in either order.
     let near = Near {

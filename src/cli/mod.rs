@@ -630,6 +630,10 @@ struct SearchArgs {
     /// exactly rank first. A word or quoted phrase starting with + must be in every hit
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
+    /// In capitals, as Lexis and Westlaw write them: `lease AND assignment` (or `&`) is
+    /// `+lease +assignment`, `termination NOT convenience` (`BUT NOT`, `AND NOT`) is
+    /// `termination -convenience`, and `OR` only goes (any word may match); a query all in
+    /// capitals (`SHALL NOT BE LIABLE`) is text.
     /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;
     /// `breach pre/5 warranty`: "breach" first; `breach +s warranty`, `+p`: "breach" first in

@@ -56,7 +56,9 @@ pub struct SearchArgs {
     /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first.
     /// A word or quoted phrase starting with + must be in every hit (+arbitration,
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
-    /// form (-terminate also leaves out "termination"). `breach w/5 warranty`: the two words at
+    /// form (-terminate also leaves out "termination"). In capitals, `a AND b` is +a +b,
+    /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text).
+    /// `breach w/5 warranty`: the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first
     /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase

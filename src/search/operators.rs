@@ -69,6 +69,7 @@ fn header_of(word: &str) -> Option<MailField> {
 }
 
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator.
+#[derive(Clone, Copy)]
 struct Piece<'a> {
     sign: Option<char>,
     /// The word, or the phrase inside its quotes.
@@ -158,6 +159,133 @@ fn connector(word: &str) -> Option<Within> {
     }
 }
 
+/// A Boolean word of a query: `AND` (`&`), `OR` (`|`), `NOT` (`BUT NOT`), as Lexis,
+/// Westlaw and web searches write them (not Westlaw's `%`: `5 % or more` is a rate).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Boolean {
+    And,
+    Or,
+    Not,
+    /// `BUT` before `NOT`.
+    But,
+}
+
+impl Boolean {
+    /// The Boolean word `p` is: unsigned, unquoted, in capitals (`and` is a word).
+    fn of(p: &Piece<'_>) -> Option<Self> {
+        if p.sign.is_some() {
+            return None;
+        }
+        match p.whole {
+            "AND" | "&" => Some(Self::And),
+            "OR" | "|" => Some(Self::Or),
+            "NOT" => Some(Self::Not),
+            "BUT" => Some(Self::But),
+            _ => None,
+        }
+    }
+}
+
+/// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`, `AND NOT`) is excluded, as if written `-item`; the items on either side of `AND` (`&`) are
+/// required, as if written `+item`, unless `OR` (`|`) joins them to another; `OR` only goes,
+/// since any word may match anyway. Whether any was read.
+///
+/// They are read only when the query has a word with a small letter besides them, so that a
+/// clause pasted in capitals (`SHALL NOT BE LIABLE`, `EXPRESS OR IMPLIED`) stays text; and
+/// one at an end, or beside another that does not follow it (`a AND OR b`), stays a word.
+/// An item beside a connector (`a w/5 b AND c`) keeps the connector's reading.
+fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
+    let kinds: Vec<Option<Boolean>> = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Boolean::of(p).filter(|&b| {
+                b != Boolean::But
+                    || pieces
+                        .get(i + 1)
+                        .and_then(Boolean::of)
+                        .is_some_and(|n| n == Boolean::Not)
+            })
+        })
+        .collect();
+    let lower = pieces.iter().zip(&kinds).any(|(p, k)| {
+        k.is_none() && connector(p.whole).is_none() && p.item.chars().any(char::is_lowercase)
+    });
+    if !lower || kinds.iter().all(Option::is_none) {
+        return (pieces, false);
+    }
+    let item = |i: usize| kinds.get(i).is_some_and(Option::is_none);
+    // A piece that a connector joins, or that is one, keeps that reading.
+    let joined = |i: usize| {
+        let is_connector = |j: usize| {
+            pieces.get(j).is_some_and(|p| {
+                p.sign.is_none() && connector(p.whole).is_some()
+                    || p.sign == Some('+') && matches!(p.whole, "s" | "S" | "p" | "P")
+            })
+        };
+        is_connector(i) || (i > 0 && is_connector(i - 1)) || is_connector(i + 1)
+    };
+    let mut sign: Vec<Option<char>> = pieces.iter().map(|p| p.sign).collect();
+    let mut read = vec![false; pieces.len()];
+    let or_side = |i: usize| {
+        (i > 0 && kinds[i - 1] == Some(Boolean::Or)) || kinds.get(i + 1) == Some(&Some(Boolean::Or))
+    };
+    for (i, kind) in kinds.iter().enumerate() {
+        let Some(kind) = *kind else { continue };
+        let before = i.checked_sub(1).filter(|&b| item(b));
+        let after = Some(i + 1).filter(|&a| item(a));
+        match kind {
+            Boolean::Not => {
+                let Some(a) = after else { continue };
+                let p = &pieces[a];
+                if joined(a) || like_of(p.whole).is_some() {
+                    continue;
+                }
+                read[i] = true;
+                if i > 0 && kinds[i - 1] == Some(Boolean::But) {
+                    read[i - 1] = true;
+                }
+                if sign[a].is_none() {
+                    sign[a] = Some('-');
+                }
+            }
+            Boolean::And => {
+                let not_after = kinds.get(i + 1) == Some(&Some(Boolean::Not));
+                let (Some(b), true) = (before, after.is_some() || not_after) else {
+                    continue;
+                };
+                read[i] = true;
+                for j in [Some(b), after].into_iter().flatten() {
+                    let p = &pieces[j];
+                    let plain_item = header_of(p.whole).is_none()
+                        && sent_spec(p.whole).is_none()
+                        && like_of(p.whole).is_none();
+                    if sign[j].is_none() && plain_item && !joined(j) && !or_side(j) {
+                        sign[j] = Some('+');
+                    }
+                }
+            }
+            Boolean::Or => {
+                if before.is_some() && after.is_some() {
+                    read[i] = true;
+                }
+            }
+            Boolean::But => {}
+        }
+    }
+    if !read.contains(&true) {
+        return (pieces, false);
+    }
+    let out = pieces
+        .into_iter()
+        .zip(sign)
+        .zip(read)
+        .filter(|(_, read)| !read)
+        .map(|((p, sign), _)| Piece { sign, ..p })
+        .collect();
+    (out, true)
+}
+
 /// What follows `like:` (in any case) at the start of `word`, when it starts so.
 fn like_of(word: &str) -> Option<&str> {
     let head = word.get(..5)?;
@@ -174,9 +302,8 @@ impl Operators {
     /// Splits `query`.
     pub fn parse(query: &str) -> Self {
         let mut ops = Operators::default();
-        let pieces = pieces(query);
+        let (pieces, mut found) = read_boolean_words(pieces(query));
         let mut text: Vec<&str> = Vec::new();
-        let mut found = false;
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
             // `+s` and `+p` (Westlaw's "before, in one sentence / paragraph") are connectors,
@@ -397,6 +524,64 @@ mod tests {
         assert_eq!(parse(" -arbitration ").0, "");
         // Signs alone or empty quotes are text.
         assert_eq!(parse("a - b + c -\"\"").1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn capital_and_or_not_read_as_lexis_and_westlaw_write_them() {
+        let o = Operators::parse("termination NOT convenience");
+        assert_eq!(o.text, "termination");
+        assert_eq!(o.excluded, ["convenience"]);
+        assert!(o.required.is_empty());
+        // AND requires both sides; `&`, `BUT NOT` and `AND NOT` as Westlaw and Lexis write them.
+        let o = Operators::parse("indemnif! AND \"hold harmless\" BUT NOT mutual");
+        assert_eq!(o.text, "indemnif! \"hold harmless\"");
+        assert_eq!(o.required, ["indemnif!", "hold harmless"]);
+        assert_eq!(o.excluded, ["mutual"]);
+        let o = Operators::parse("lease & assignment BUT NOT sublet AND NOT consent");
+        assert_eq!(o.required, ["lease", "assignment"]);
+        assert_eq!(o.excluded, ["sublet", "consent"]);
+        assert_eq!(o.text, "lease assignment");
+        let o = Operators::parse("a AND b AND c");
+        assert_eq!(o.required, ["a", "b", "c"]);
+        // OR leaves its sides as they were (any may match), and keeps AND from requiring them.
+        let o = Operators::parse("breach OR default AND notice | demand");
+        assert_eq!(o.text, "breach default notice demand");
+        assert!(o.required.is_empty() && o.excluded.is_empty());
+        let o = Operators::parse("(breach OR default) AND cure");
+        assert_eq!(o.required, ["cure"]);
+        // NOT before a header leaves those e-mails out; a connector keeps its sides.
+        let o = Operators::parse("wire NOT from:ann@firm.example");
+        assert_eq!(
+            o.not_mail,
+            [(MailField::From, "ann@firm.example".to_string())]
+        );
+        let o = Operators::parse("breach w/5 warranty AND damages");
+        assert_eq!(o.near.len(), 1);
+        assert_eq!(o.required, ["damages"]);
+        assert_eq!(o.text, "breach warranty damages");
+    }
+
+    #[test]
+    fn boolean_words_in_a_capitals_clause_in_small_letters_or_at_an_end_stay_text() {
+        for q in [
+            "SHALL NOT BE LIABLE",
+            "MERCHANTABILITY AND FITNESS, EXPRESS OR IMPLIED",
+            "notice and cure or not",
+            "termination NOT",
+            "AND termination",
+            "cure OR",
+            "BUT termination",
+            "rate of 5 % or more",
+        ] {
+            let o = Operators::parse(q);
+            assert!(!o.constrains(), "{q}");
+            assert_eq!(o.text, q);
+        }
+        // `&` between words is AND (a firm's name holds both anyway).
+        assert_eq!(
+            Operators::parse("Johnson & Johnson").required,
+            ["Johnson", "Johnson"]
+        );
     }
 
     #[test]

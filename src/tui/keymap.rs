@@ -78,6 +78,8 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("wom*n", "one letter: women"),
             ("object**", "up to two more letters"),
             ("+\"due proc!\"", "a root in a phrase"),
+            ("a AND b", "as +a +b"),
+            ("a NOT b", "as a -b"),
         ],
     ),
     (
@@ -409,6 +411,16 @@ mod tests {
                 let ops = Operators::parse(example);
                 let why = format!("{section}: {example} ({what}): {ops:?}");
                 match *section {
+                    "Words" if example.contains(" AND ") => {
+                        assert_eq!((ops.text.as_str(), ops.required.len()), ("a b", 2), "{why}");
+                    }
+                    "Words" if example.contains(" NOT ") => {
+                        assert_eq!(
+                            (ops.text.as_str(), &ops.excluded[..]),
+                            ("a", &["b".to_string()][..]),
+                            "{why}"
+                        );
+                    }
                     "Words" => match example.chars().next() {
                         Some('+') => {
                             assert_eq!(ops.required.len(), 1, "{why}");
