@@ -576,6 +576,45 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         v["near"],
         serde_json::json!([{"a": "deposit", "b": "return", "within": 4}])
     );
+    // A group in brackets on a side: the best chunks with any of its words near the other.
+    let pairs = ["rent", "fees"].map(|a| Near {
+        a: a.into(),
+        b: "pay".into(),
+        within: Within::Words(4),
+    });
+    let whole = search_json(
+        docs,
+        &["lease rent fees pay", "--mode", "keyword", "-k", "400"],
+    );
+    let best_any = ranked(
+        &whole,
+        |h| pairs.iter().any(|n| KeywordIndex::holds_near(&text(h), n)),
+        6,
+    );
+    let v = search_json(
+        docs,
+        &[
+            "lease (rent OR fees) w/4 pay",
+            "--mode",
+            "keyword",
+            "-k",
+            "6",
+        ],
+    );
+    assert_same_ranking(&ranked(&v, |_| true, 6), &best_any);
+    for (i, n) in pairs.iter().enumerate() {
+        assert!(
+            ranked(&v, |h| KeywordIndex::holds_near(&text(h), n), 6).len() < 6,
+            "pair {i} alone would miss some of the hits"
+        );
+    }
+    assert_eq!(
+        v["any_near"],
+        serde_json::json!([[
+            {"a": "rent", "b": "pay", "within": 4},
+            {"a": "fees", "b": "pay", "within": 4}
+        ]])
+    );
     lexsearch()
         .current_dir(docs)
         .args(["search", "\"§\" w/5 damages"])

@@ -600,12 +600,28 @@ fn constraints(results: &SearchResults) -> String {
         .iter()
         .map(|r| items('+', std::slice::from_ref(r)))
         .collect();
-    held.extend(
-        results
-            .near
-            .iter()
-            .map(|n| format!("{} {} {}", n.a, n.within, n.b)),
-    );
+    let near = |n: &crate::index::keyword::Near| format!("{} {} {}", n.a, n.within, n.b);
+    held.extend(results.near.iter().map(near));
+    // Groups: one of them at least.
+    held.extend(results.any_required.iter().map(|any| {
+        let quoted = |i: &String| {
+            if i.contains(char::is_whitespace) {
+                format!("\"{i}\"")
+            } else {
+                i.clone()
+            }
+        };
+        format!(
+            "({})",
+            any.iter().map(quoted).collect::<Vec<_>>().join(" or ")
+        )
+    }));
+    held.extend((results.any_near.iter()).map(|any| {
+        format!(
+            "({})",
+            any.iter().map(near).collect::<Vec<_>>().join(" or ")
+        )
+    }));
     let words = match (held.is_empty(), results.excluded.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" that hold {}", held.join(" and ")),

@@ -558,6 +558,10 @@ pub struct Conditions<'a> {
     pub required: &'a [String],
     /// Pairs of words every chunk has close together.
     pub near: &'a [Near],
+    /// Groups of words or phrases every chunk holds one of at least.
+    pub any_required: &'a [Vec<String>],
+    /// Groups of pairs every chunk has one of at least close together.
+    pub any_near: &'a [Vec<Near>],
     /// Words or phrases no chunk holds.
     pub excluded: &'a [String],
     /// The days the chunk's e-mail was sent in.
@@ -581,6 +585,8 @@ impl Conditions<'_> {
     fn requires_any(&self) -> bool {
         !self.required.is_empty()
             || !self.near.is_empty()
+            || !self.any_required.is_empty()
+            || !self.any_near.is_empty()
             || self.sent.is_some()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -604,6 +610,10 @@ impl Conditions<'_> {
         };
         self.required.iter().all(|r| KeywordIndex::holds(text, r))
             && self.near.iter().all(|n| KeywordIndex::holds_near(text, n))
+            && (self.any_required.iter())
+                .all(|any| any.iter().any(|r| KeywordIndex::holds(text, r)))
+            && (self.any_near.iter())
+                .all(|any| any.iter().any(|n| KeywordIndex::holds_near(text, n)))
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
@@ -1638,15 +1648,44 @@ impl KeywordIndex {
         for item in c.required {
             musts.push(self.holding(item)?);
         }
-        // Pairs with a root side are checked on each chunk's text.
-        let mut checked: Vec<&Near> = Vec::new();
+        // Any of a group: the chunks holding one of them (none when none can be held).
+        let any = |queries: Vec<Box<dyn Query>>| -> Option<Box<dyn Query>> {
+            (!queries.is_empty()).then(|| {
+                Box::new(BooleanQuery::new(
+                    queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+                )) as Box<dyn Query>
+            })
+        };
+        for group in c.any_required {
+            let mut queries = Vec::new();
+            for item in group {
+                queries.extend(self.holding(item)?);
+            }
+            musts.push(any(queries));
+        }
+        // Pairs with a root side are checked on each chunk's text (a group's as a whole).
+        let mut checked: Vec<&[Near]> = Vec::new();
         for n in c.near {
             musts.push(self.holding_near(n)?.map(|(q, check)| {
                 if check {
-                    checked.push(n);
+                    checked.push(std::slice::from_ref(n));
                 }
                 q
             }));
+        }
+        for group in c.any_near {
+            let mut queries = Vec::new();
+            let mut check = false;
+            for n in group {
+                if let Some((q, c)) = self.holding_near(n)? {
+                    queries.push(q);
+                    check |= c;
+                }
+            }
+            if check {
+                checked.push(group);
+            }
+            musts.push(any(queries));
         }
         for q in musts {
             match q {
@@ -1661,7 +1700,7 @@ impl KeywordIndex {
             self.chunks_matching(&query)?
         } else {
             self.chunks_matching_where(&query, |text| {
-                checked.iter().all(|n| Self::holds_near(text, n))
+                (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
             })?
         }))
     }
@@ -2912,6 +2951,84 @@ mod tests {
         assert_eq!(not_within("2020-03-05", &[]), [3, 4, 5]);
         assert_eq!(not_within("2020", &["escrow"]), [3, 5]);
         assert_eq!(not_within("2019", &[]), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_group_keeps_the_chunks_meeting_any_of_its_items_or_pairs() {
+        let chunks = vec![
+            chunk(
+                1,
+                "Upon a breach, Tenant shall give notice within ten days.",
+            ),
+            chunk(
+                2,
+                "Upon a default, Tenant shall give notice within ten days.",
+            ),
+            chunk(3, "A breach is cured. Landlord shall then give notice."),
+            chunk(4, "Negligent default of a duty requires notice at once."),
+            chunk(5, "Tenant may sublet the premises."),
+            chunk(6, "Nothing here."),
+        ];
+        let (_d, idx) = index(&chunks);
+        let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let near = |a: &str, b: &str, within| Near {
+            a: a.into(),
+            b: b.into(),
+            within,
+        };
+        let any_near = |group: Vec<Near>| {
+            let groups = [group];
+            meeting_as_admitted(
+                &idx,
+                &chunks,
+                &Conditions {
+                    any_near: &groups,
+                    ..Conditions::default()
+                },
+            )
+        };
+        let w5 = Within::Words(5);
+        assert_eq!(
+            any_near(vec![
+                near("breach", "notice", w5),
+                near("default", "notice", w5)
+            ]),
+            [1, 2, 4]
+        );
+        // A pair with a root is checked on the text, the group as a whole.
+        assert_eq!(
+            any_near(vec![
+                near("breach", "notice", Within::Sentence),
+                near("negligen!", "notice", Within::Sentence)
+            ]),
+            [1, 4]
+        );
+        // A group none of whose words the index holds keeps nothing.
+        assert_eq!(
+            any_near(vec![
+                near("zebra", "notice", w5),
+                near("okapi", "notice", w5)
+            ]),
+            Vec::<u64>::new()
+        );
+        let any_required = |group: &[&str], required: &[&str]| {
+            let (groups, required) = ([owned(group)], owned(required));
+            meeting_as_admitted(
+                &idx,
+                &chunks,
+                &Conditions {
+                    required: &required,
+                    any_required: &groups,
+                    ..Conditions::default()
+                },
+            )
+        };
+        assert_eq!(any_required(&["sublet", "cured"], &[]), [3, 5]);
+        assert_eq!(
+            any_required(&["sublet", "\"give notice\""], &["tenant"]),
+            [1, 2, 5]
+        );
+        assert_eq!(any_required(&["zebra"], &[]), Vec::<u64>::new());
     }
 
     #[test]

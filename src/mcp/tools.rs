@@ -57,7 +57,9 @@ pub struct SearchArgs {
     /// A word or quoted phrase starting with + must be in every hit (+arbitration,
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
     /// form (-terminate also leaves out "termination"). In capitals, `a AND b` is +a +b,
-    /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text).
+    /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text); a group in
+    /// brackets beside them or beside a connector is any of its words: `(breach OR default)
+    /// w/5 notice`, `cure AND (notice OR demand)`.
     /// `breach w/5 warranty`: the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first

@@ -390,6 +390,12 @@ pub struct SearchResults {
     /// Pairs of words every hit has close together (`a w/N b`, `a /s b`, `a /p b`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub near: Vec<Near>,
+    /// Groups of words or phrases every hit holds one of (`+(a OR b)`, `c AND (a OR b)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub any_required: Vec<Vec<String>>,
+    /// Groups of pairs every hit has one of close together (`(a OR b) w/5 c`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub any_near: Vec<Vec<Near>>,
     /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
@@ -1265,7 +1271,7 @@ impl Searcher {
             return Err(Error::EmptyQuery);
         }
         let query = ops.text.as_str();
-        for near in &ops.near {
+        for near in ops.near.iter().chain(ops.any_near.iter().flatten()) {
             near.sides().map_err(|why| {
                 Error::InvalidSetting(format!("{} {} {}: {why}", near.a, near.within, near.b))
             })?;
@@ -1658,6 +1664,8 @@ impl Searcher {
             files_in_scope: scope.map(|(_, files)| files),
             required: ops.required,
             near: ops.near,
+            any_required: ops.any_required,
+            any_near: ops.any_near,
             excluded: ops.excluded,
             sent: ops.sent,
             from: ops.from,

@@ -32,6 +32,12 @@ pub struct Operators {
     /// Pairs of words every hit must have close together (`breach w/5 warranty`, `breach /s
     /// warranty`, `breach /p warranty`).
     pub near: Vec<Near>,
+    /// Groups of words or phrases every hit holds one of at least (`+(sublease OR
+    /// assignment)`, `cure AND (notice OR demand)`).
+    pub any_required: Vec<Vec<String>>,
+    /// Groups of pairs every hit has one of at least close together (`(breach OR default)
+    /// w/5 notice`: breach w/5 notice, or default w/5 notice).
+    pub any_near: Vec<Vec<Near>>,
     /// Words or phrases no hit may hold (`-word`, `-"a phrase"`), without the `-`.
     pub excluded: Vec<String>,
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
@@ -68,14 +74,38 @@ fn header_of(word: &str) -> Option<MailField> {
     })
 }
 
-/// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator.
-#[derive(Clone, Copy)]
+/// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator; or a
+/// group of them in brackets (`(breach OR default)`), any of which will do.
+#[derive(Clone)]
 struct Piece<'a> {
     sign: Option<char>,
     /// The word, or the phrase inside its quotes.
     item: &'a str,
     /// As typed, without the sign.
     whole: &'a str,
+    /// A group's words and phrases (empty for a word or phrase).
+    alts: Vec<Piece<'a>>,
+}
+
+impl<'a> Piece<'a> {
+    /// A word or phrase.
+    fn new(sign: Option<char>, item: &'a str, whole: &'a str) -> Self {
+        Piece {
+            sign,
+            item,
+            whole,
+            alts: Vec::new(),
+        }
+    }
+
+    /// The words or phrases it stands for: a group's, or itself.
+    fn items(&self) -> Vec<&Piece<'a>> {
+        if self.alts.is_empty() {
+            vec![self]
+        } else {
+            self.alts.iter().collect()
+        }
+    }
 }
 
 /// The query's words and quoted phrases, in order. A quote left open runs to the end.
@@ -95,6 +125,8 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
                     || next == '§'
                     || next.is_alphabetic()
                     || (s == '+' && next.is_alphanumeric())
+                    // `-(a OR b)`: a group.
+                    || (next == '(' && after[1..].starts_with(|c: char| c.is_alphabetic() || c == '"'))
             })
         });
         let front = if sign.is_some() { after } else { rest };
@@ -109,11 +141,7 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             let inner = &front[at + 1..];
             let end = inner.find('"').map_or(front.len(), |e| at + 1 + e + 1);
             let (whole, tail) = front.split_at(end);
-            out.push(Piece {
-                sign,
-                item: whole,
-                whole,
-            });
+            out.push(Piece::new(sign, whole, whole));
             rest = tail;
             continue;
         }
@@ -124,15 +152,103 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             },
             None => {
                 let end = front.find(char::is_whitespace).unwrap_or(front.len());
+                let word = &front[..end];
+                // A bracket that opens or closes a group is a piece of its own (`(breach`,
+                // `default)`); one inside a word or around it is the word's (`(a)`, `7.2(a)`).
+                let end = if word.len() > 1 && word.starts_with('(') && !word.contains(')') {
+                    1
+                } else if word.ends_with(')') && !word.contains('(') {
+                    match word.trim_end_matches(')').len() {
+                        0 => 1,
+                        kept => kept,
+                    }
+                } else {
+                    end
+                };
                 (&front[..end], &front[end..])
             }
         };
         let whole = &front[..front.len() - tail.len()];
         // A sign before nothing (`-""`) is text.
         let sign = sign.filter(|_| !item.trim().is_empty());
-        out.push(Piece { sign, item, whole });
+        out.push(Piece::new(sign, item, whole));
         rest = tail;
     }
+}
+
+/// Whether `p` is a connector (`w/5`, `/s`, `+s`, `pre/3`) or a Boolean word in capitals.
+fn is_operator(p: &Piece<'_>) -> bool {
+    p.alts.is_empty()
+        && (p.sign.is_none() && connector(p.whole).is_some()
+            || p.sign == Some('+') && matches!(p.whole, "s" | "S" | "p" | "P")
+            || Boolean::of(p).is_some())
+}
+
+/// `pieces` with each group in brackets beside an operator (`(breach OR default) w/5
+/// notice`, `cure AND (notice OR demand)`, `NOT (sublease OR assignment)`, `+(a b)`) made one
+/// piece whose `alts` are its words and phrases: joined by `OR` (also `or` and `|`, as Lexis
+/// writes it) or by spaces alone (as Westlaw does). A group of anything else (a connector,
+/// `AND`, `NOT`, an e-mail item, another bracket) stays pieces, as does one beside no
+/// operator (`(the "Lease")` is text). Whether any was made.
+fn bracket_groups<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>, bool) {
+    let bracket = |p: &Piece<'_>, b: &str| p.alts.is_empty() && p.whole == b;
+    let mut out: Vec<Piece<'a>> = Vec::with_capacity(pieces.len());
+    let mut made = false;
+    let mut i = 0;
+    while i < pieces.len() {
+        let open = &pieces[i];
+        let close = bracket(open, "(")
+            .then(|| {
+                pieces[i + 1..]
+                    .iter()
+                    .position(|p| bracket(p, ")") || bracket(p, "("))
+            })
+            .flatten()
+            .map(|at| i + 1 + at)
+            .filter(|&j| bracket(&pieces[j], ")") && pieces[j].sign.is_none());
+        let group = close.and_then(|j| {
+            let inner = &pieces[i + 1..j];
+            let or = |p: &Piece<'_>| {
+                p.sign.is_none() && matches!(p.whole, "OR" | "or" | "|") && p.alts.is_empty()
+            };
+            let alts: Vec<Piece<'a>> = inner.iter().filter(|p| !or(p)).cloned().collect();
+            let plain = |p: &Piece<'_>| {
+                p.sign.is_none()
+                    && !is_operator(p)
+                    && !matches!(p.whole, "and" | "not")
+                    && header_of(p.whole).is_none()
+                    && sent_spec(p.whole).is_none()
+                    && like_of(p.whole).is_none()
+            };
+            let beside = (open.sign.is_some() || i > 0 && is_operator(&pieces[i - 1]))
+                || pieces.get(j + 1).is_some_and(is_operator);
+            (beside && !alts.is_empty() && alts.iter().all(plain)).then(|| {
+                let start = open.whole.as_ptr() as usize - query.as_ptr() as usize;
+                let end = pieces[j].whole.as_ptr() as usize - query.as_ptr() as usize + 1;
+                (
+                    j,
+                    Piece {
+                        sign: open.sign,
+                        item: &query[start..end],
+                        whole: &query[start..end],
+                        alts,
+                    },
+                )
+            })
+        });
+        match group {
+            Some((j, g)) => {
+                out.push(g);
+                made = true;
+                i = j + 1;
+            }
+            None => {
+                out.push(pieces[i].clone());
+                i += 1;
+            }
+        }
+    }
+    (out, made)
 }
 
 /// The connector `word` is, in any case: `w/N` (N from 1 to 9,999), `/s` or `w/s` (one
@@ -302,13 +418,16 @@ impl Operators {
     /// Splits `query`.
     pub fn parse(query: &str) -> Self {
         let mut ops = Operators::default();
-        let (pieces, mut found) = read_boolean_words(pieces(query));
+        let (pieces, grouped) = bracket_groups(query, pieces(query));
+        let (pieces, mut found) = read_boolean_words(pieces);
+        found |= grouped;
         let mut text: Vec<&str> = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
             // `+s` and `+p` (Westlaw's "before, in one sentence / paragraph") are connectors,
             // not the letters s and p required.
             let within = match p.sign {
+                _ if !p.alts.is_empty() => None,
                 None => connector(p.whole),
                 Some('+') if p.whole.eq_ignore_ascii_case("s") => Some(Within::SentenceBefore),
                 Some('+') if p.whole.eq_ignore_ascii_case("p") => Some(Within::ParagraphBefore),
@@ -317,6 +436,7 @@ impl Operators {
             // `sent:...` unquoted: a window of days, not text (`-sent:...`: of e-mails left
             // out; `+sent:...` is `sent:...`).
             if !p.whole.starts_with('"')
+                && p.alts.is_empty()
                 && let Some(spec) = sent_spec(p.whole)
             {
                 found = true;
@@ -355,26 +475,45 @@ impl Operators {
                     continue;
                 }
             }
+            let items = |p: &Piece<'_>| -> Vec<String> {
+                p.items()
+                    .into_iter()
+                    .map(|q| q.item.trim().to_string())
+                    .collect()
+            };
             match (p.sign, within) {
                 // `a w/N b`, `a /s b`, `a /p b`: a and b stay in the text; the connector goes.
+                // A group on a side: any of its pairs.
                 (_, Some(n)) if i > 0 && plain(pieces.get(i - 1)) && plain(pieces.get(i + 1)) => {
                     found = true;
-                    ops.near.push(Near {
-                        a: pieces[i - 1].item.trim().to_string(),
-                        b: pieces[i + 1].item.trim().to_string(),
-                        within: n,
-                    });
+                    let mut pairs: Vec<Near> = Vec::new();
+                    for a in items(&pieces[i - 1]) {
+                        for b in items(&pieces[i + 1]) {
+                            pairs.push(Near {
+                                a: a.clone(),
+                                b,
+                                within: n,
+                            });
+                        }
+                    }
+                    match <[Near; 1]>::try_from(pairs) {
+                        Ok([pair]) => ops.near.push(pair),
+                        Err(pairs) => ops.any_near.push(pairs),
+                    }
                 }
                 (Some('+'), _) => {
                     found = true;
-                    ops.required.push(p.item.trim().to_string());
-                    text.push(p.whole);
+                    match <[String; 1]>::try_from(items(p)) {
+                        Ok([item]) => ops.required.push(item),
+                        Err(any) => ops.any_required.push(any),
+                    }
+                    text.extend(p.items().into_iter().map(|q| q.whole));
                 }
                 (Some(_), _) => {
                     found = true;
-                    ops.excluded.push(p.item.trim().to_string());
+                    ops.excluded.extend(items(p));
                 }
-                (None, _) => text.push(p.whole),
+                (None, _) => text.extend(p.items().into_iter().map(|q| q.whole)),
             }
         }
         ops.text = if found {
@@ -389,6 +528,8 @@ impl Operators {
     pub fn constrains(&self) -> bool {
         !self.required.is_empty()
             || !self.near.is_empty()
+            || !self.any_required.is_empty()
+            || !self.any_near.is_empty()
             || !self.excluded.is_empty()
             || !self.sent.is_empty()
             || !self.from.is_empty()
@@ -404,6 +545,8 @@ impl Operators {
         Conditions {
             required: &self.required,
             near: &self.near,
+            any_required: &self.any_required,
+            any_near: &self.any_near,
             excluded: &self.excluded,
             sent,
             from: &self.from,
@@ -559,6 +702,91 @@ mod tests {
         assert_eq!(o.near.len(), 1);
         assert_eq!(o.required, ["damages"]);
         assert_eq!(o.text, "breach warranty damages");
+    }
+
+    #[test]
+    fn a_group_in_brackets_beside_an_operator_is_any_of_its_words() {
+        let near = |a: &str, b: &str| Near {
+            a: a.into(),
+            b: b.into(),
+            within: Within::Words(5),
+        };
+        // Joined by OR (Lexis, in either case), `|`, or spaces (Westlaw).
+        for q in [
+            "(breach OR default) w/5 notice",
+            "(breach or default) w/5 notice",
+            "(breach | default) w/5 notice",
+            "(breach default) w/5 notice",
+        ] {
+            let o = Operators::parse(q);
+            assert_eq!(
+                o.any_near,
+                [vec![near("breach", "notice"), near("default", "notice")]],
+                "{q}"
+            );
+            assert!(o.near.is_empty() && o.required.is_empty(), "{q}");
+            assert_eq!(o.text, "breach default notice", "{q}");
+        }
+        // Both sides: every pair; a phrase may be one of them.
+        let o = Operators::parse("(breach OR \"event of default\") /s (notice OR cure)");
+        let pairs: Vec<(&str, &str)> = o.any_near[0]
+            .iter()
+            .map(|n| (n.a.as_str(), n.b.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("breach", "notice"),
+                ("breach", "cure"),
+                ("event of default", "notice"),
+                ("event of default", "cure"),
+            ]
+        );
+        assert_eq!(o.text, "breach \"event of default\" notice cure");
+        // AND or + on a group: one of its words; NOT or - on it: none of them.
+        let o = Operators::parse("cure AND (notice OR demand) NOT (sublease OR assignment)");
+        assert_eq!(o.required, ["cure"]);
+        assert_eq!(o.any_required, [strings(&["notice", "demand"])]);
+        assert_eq!(o.excluded, ["sublease", "assignment"]);
+        assert_eq!(o.text, "cure notice demand");
+        let o = Operators::parse("lease +(sublet OR \"assign this lease\") -(oral OR verbal)");
+        assert_eq!(o.any_required, [strings(&["sublet", "assign this lease"])]);
+        assert_eq!(o.excluded, ["oral", "verbal"]);
+        assert!(o.admits("Tenant may not sublet.", None, None));
+        assert!(!o.admits("Tenant may not sublet by oral consent.", None, None));
+        assert!(!o.admits("Tenant may not assign.", None, None));
+        // A word in brackets is that word.
+        let o = Operators::parse("(breach) w/5 notice");
+        let (a, _) = o.near[0].sides().unwrap();
+        assert_eq!(a, crate::index::keyword::Side::Word("breach".into()));
+    }
+
+    #[test]
+    fn brackets_beside_no_operator_or_around_a_label_stay_text() {
+        for q in [
+            "the Tenant (as defined below) shall pay",
+            "§ 7.2(a) notice",
+            "notice under (a) and (b)",
+            "(breach OR default",
+            "breach OR default) w/5",
+        ] {
+            let o = Operators::parse(q);
+            assert!(!o.constrains(), "{q}");
+            assert!(o.any_near.is_empty(), "{q}");
+        }
+        assert_eq!(Operators::parse("§ 7.2(a) notice").text, "§ 7.2(a) notice");
+        // A label in brackets beside a connector is a word of its side.
+        let o = Operators::parse("section (a) w/5 notice");
+        assert_eq!(o.near[0].a, "(a)");
+        // A group holding a connector, AND or an e-mail item is not read as one.
+        for q in [
+            "(breach w/5 notice) /p cure",
+            "(breach AND notice) /p cure",
+            "(from:ann OR lease) AND cure",
+        ] {
+            assert!(Operators::parse(q).any_near.is_empty(), "{q}");
+            assert!(Operators::parse(q).any_required.is_empty(), "{q}");
+        }
     }
 
     #[test]
