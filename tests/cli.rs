@@ -141,6 +141,56 @@ fn forty_copies_of_a_contract_do_not_push_its_passages_down_the_hybrid_ranking()
 }
 
 #[test]
+fn every_hit_names_each_copy_of_its_text_in_a_file_of_another_name_however_it_ranks() {
+    let Some(model) = real_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    copy_tree(&sample_corpus(), &docs);
+    std::fs::create_dir_all(docs.join("matter")).unwrap();
+    std::fs::copy(
+        docs.join("commercial-lease.txt"),
+        docs.join("matter/lease-2024.txt"),
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    // The file's name is embedded and indexed with each chunk, so the two copies of a clause
+    // score a little apart, and the second often ranks past the k-th hit.
+    let leases = ["commercial-lease.txt", "matter/lease-2024.txt"];
+    for query in [
+        "late fee",
+        "security deposit returned",
+        "who insures the premises",
+    ] {
+        for k in ["1", "2", "3"] {
+            for mode in ["hybrid", "keyword", "semantic"] {
+                let v = search_json(&docs, &[query, "-k", k, "--mode", mode]);
+                for h in v["hits"].as_array().unwrap() {
+                    let file = h["file"].as_str().unwrap();
+                    let copies: Vec<&str> = h["copies"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["file"].as_str().unwrap())
+                        .collect();
+                    let want: Vec<&str> = if leases.contains(&file) {
+                        leases.iter().copied().filter(|f| *f != file).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(copies, want, "{query} -k {k} --mode {mode}: {file}");
+                    assert_eq!(h["copies_complete"], true, "{query}: {file}");
+                }
+            }
+        }
+        // A copy outside the files searched is not one of the hit's places.
+        let v = search_json(&docs, &[query, "-k", "3", "--path", "commercial-lease.txt"]);
+        for h in v["hits"].as_array().unwrap() {
+            assert_eq!(h["copies"], serde_json::json!([]), "{query}");
+        }
+    }
+}
+
+#[test]
 fn a_paraphrase_with_no_shared_content_words_finds_the_deposit_clause() {
     let Some(docs) = indexed_sample() else { return };
     for mode in ["semantic", "hybrid"] {

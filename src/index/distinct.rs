@@ -6,7 +6,8 @@
 //! found once per index version (a pass over that column), and only term statistics change:
 //! every copy still matches and scores like its original.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
@@ -54,6 +55,9 @@ pub(super) struct Copies {
     copy: Vec<Vec<bool>>,
     /// How many there are.
     count: u64,
+    /// The chunk ids (the `chunk_id` fast field) of every live chunk of each text held more
+    /// than once, by [`text_key`], in segment and document order.
+    groups: HashMap<u64, Vec<u64>, BuildHasherDefault<KeyHasher>>,
     /// The tokens of the other chunks in each field asked about so far.
     tokens: Mutex<HashMap<Field, u64>>,
     /// The document frequency, each text counted once, of each term asked about so far (a
@@ -66,13 +70,16 @@ impl Copies {
     /// document order, is the original), or `None` when every text is held once, or when
     /// the index predates [`FIELD`].
     pub(super) fn find(searcher: &Searcher) -> tantivy::Result<Option<Copies>> {
-        let mut seen: HashSet<u64, BuildHasherDefault<KeyHasher>> = HashSet::default();
+        // The chunk id of the first chunk of each text.
+        let mut seen: HashMap<u64, u64, BuildHasherDefault<KeyHasher>> = HashMap::default();
+        let mut groups: HashMap<u64, Vec<u64>, BuildHasherDefault<KeyHasher>> = HashMap::default();
         let mut copy = Vec::with_capacity(searcher.segment_readers().len());
         let mut count = 0;
         for segment in searcher.segment_readers() {
             let Ok(keys) = segment.fast_fields().u64(FIELD) else {
                 return Ok(None);
             };
+            let ids = segment.fast_fields().u64("chunk_id")?;
             let max_doc = segment.max_doc() as usize;
             let mut is_copy = vec![false; max_doc];
             // Every chunk has a key: read them all at once rather than one lookup each.
@@ -86,9 +93,21 @@ impl Copies {
                     Some(&key) => Some(key),
                     None => keys.first(doc),
                 };
-                if key.is_some_and(|key| !seen.insert(key)) {
-                    is_copy[doc as usize] = true;
-                    count += 1;
+                let (Some(key), Some(id)) = (key, ids.first(doc)) else {
+                    continue;
+                };
+                match seen.entry(key) {
+                    Entry::Vacant(e) => {
+                        e.insert(id);
+                    }
+                    Entry::Occupied(first) => {
+                        is_copy[doc as usize] = true;
+                        count += 1;
+                        groups
+                            .entry(key)
+                            .or_insert_with(|| vec![*first.get()])
+                            .push(id);
+                    }
                 }
             }
             copy.push(is_copy);
@@ -96,9 +115,16 @@ impl Copies {
         Ok((count > 0).then(|| Copies {
             copy,
             count,
+            groups,
             tokens: Mutex::default(),
             doc_freqs: Mutex::default(),
         }))
+    }
+
+    /// The chunk ids of every live chunk holding the text whose [`text_key`] is `key`, when
+    /// more than one does (empty when one does, or none).
+    pub(super) fn holding(&self, key: u64) -> &[u64] {
+        self.groups.get(&key).map_or(&[], Vec::as_slice)
     }
 
     /// The tokens in `field` of the chunks that are not copies. Field norms give each

@@ -877,6 +877,29 @@ impl KeywordIndex {
         Ok(copies)
     }
 
+    /// Every live chunk holding `text` word for word, when more than one does (the one
+    /// asked about among them; empty when it is the only one), from the text keys the index
+    /// keeps, whatever their scores; `None` for an index made before it kept them.
+    pub fn chunks_holding(&self, text: &str) -> Result<Option<Vec<ChunkId>>> {
+        if self.fields.text_hash.is_none() {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        let Some(copies) = self.copies(&searcher)? else {
+            return Ok(Some(Vec::new()));
+        };
+        let key = distinct::text_key(text);
+        Ok(Some(
+            copies.holding(key).iter().map(|&id| ChunkId(id)).collect(),
+        ))
+    }
+
+    /// Whether the index keeps the key of each chunk's text
+    /// ([`chunks_holding`](Self::chunks_holding) can answer).
+    pub fn keeps_text_keys(&self) -> bool {
+        self.fields.text_hash.is_some()
+    }
+
     /// Picks up the last commit.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload().map_err(Self::err(&self.path))
@@ -2951,6 +2974,33 @@ mod tests {
         assert_eq!(not_within("2020-03-05", &[]), [3, 4, 5]);
         assert_eq!(not_within("2020", &["escrow"]), [3, 5]);
         assert_eq!(not_within("2019", &[]), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn every_chunk_holding_a_text_word_for_word_is_named_by_its_key() {
+        let chunks = vec![
+            chunk(1, "Confidential Information stays confidential."),
+            chunk(2, "Another clause."),
+            chunk(3, "Confidential Information stays confidential."),
+            chunk(4, "Confidential Information stays confidential!"),
+            chunk(5, "Confidential Information stays confidential."),
+        ];
+        let (_d, idx) = index(&chunks);
+        assert!(idx.keeps_text_keys());
+        let ids = |text: &str| -> Vec<u64> {
+            let mut ids: Vec<u64> = (idx.chunks_holding(text).unwrap().unwrap())
+                .into_iter()
+                .map(|c| c.0)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids("Confidential Information stays confidential."),
+            [1, 3, 5]
+        );
+        assert_eq!(ids("Another clause."), Vec::<u64>::new(), "held once");
+        assert_eq!(ids("Not indexed."), Vec::<u64>::new());
     }
 
     #[test]

@@ -256,9 +256,10 @@ pub struct Hit {
     /// Chunks of exactly this text in other places, ranked below this one and collapsed
     /// into it ([`SearchRequest::collapse_copies`]), best first; empty when there are none.
     pub copies: Vec<HitCopy>,
-    /// Whether `copies` names every copy of the text: an arm's candidates reached below the
-    /// hit's score (copies score the same), or held every chunk it could give. When false,
-    /// there may be more copies than the candidates held.
+    /// Whether `copies` names every copy of the text: a local index's keys of chunk texts
+    /// named them all; or, for other indexes, an arm's candidates reached below the hit's
+    /// score (copies found by score score the same), or held every chunk it could give. When
+    /// false, there may be more copies than the candidates held.
     pub copies_complete: bool,
     /// Whether the file on disk (for an attachment or a data file's item, the file that holds
     /// it) was modified after the index was last updated, so that the hit may show text the
@@ -1216,6 +1217,49 @@ impl Searcher {
         Ok(())
     }
 
+    /// Adds to each hit every other chunk of a local index holding its text word for word
+    /// that the search could return (`within` keeps it, and a search like a passage does
+    /// not leave it out), after those the candidates held; their lists are then complete.
+    fn add_every_copy(
+        &self,
+        hits: &mut [Hit],
+        within: &ChunkFilter,
+        leave_out: Option<&HashSet<ChunkId>>,
+        read: &mut HashMap<ChunkId, StoredChunk>,
+    ) -> Result<()> {
+        let Arms::Local { keyword, .. } = &self.arms else {
+            return Ok(());
+        };
+        for hit in hits {
+            let Some(holding) = keyword.chunks_holding(&hit.text)? else {
+                return Ok(());
+            };
+            let listed: HashSet<u64> = hit.copies.iter().map(|c| c.chunk_id).collect();
+            for id in holding {
+                if id.0 == hit.chunk_id
+                    || listed.contains(&id.0)
+                    || !within.keeps(id.0)
+                    || leave_out.is_some_and(|l| l.contains(&id))
+                {
+                    continue;
+                }
+                let stored = match read.remove(&id) {
+                    Some(c) => c,
+                    None => match keyword.fetch(id)? {
+                        Some(c) => c,
+                        None => continue,
+                    },
+                };
+                // The key is a hash: the text itself decides.
+                if stored.text == hit.text {
+                    hit.copies.push(self.copy(id, stored));
+                }
+            }
+            hit.copies_complete = true;
+        }
+        Ok(())
+    }
+
     /// A chunk as one of a hit's [`Hit::copies`].
     fn copy(&self, id: ChunkId, stored: StoredChunk) -> HitCopy {
         HitCopy {
@@ -1531,13 +1575,19 @@ impl Searcher {
         // Each hit's text, by hash, for finding its copies.
         let mut by_text: HashMap<blake3::Hash, usize> = HashMap::new();
         let mut collapsed = false;
+        // A local index names every copy of a hit's text by the text keys it keeps, whatever
+        // the copies score (a copy in a file of another name scores a little apart: the
+        // file's name is embedded and indexed with each chunk); other indexes find the
+        // copies among the candidates, by their scores.
+        let exact_copies = collapse
+            && matches!(&self.arms, Arms::Local { keyword, .. } if keyword.keeps_text_keys());
         let mut fused = fused.into_iter();
         for f in fused.by_ref() {
             if hits.len() == req.k {
                 // This candidate and the rest may hold copies of the hits: only a candidate
                 // with one of their arm scores can be one (the same text scores the same, to
                 // float noise: `same_score`).
-                if collapse {
+                if collapse && !exact_copies {
                     let rest = std::iter::once(f).chain(fused);
                     self.gather_copies(&mut hits, rest, &by_text, &mut read)?;
                 }
@@ -1605,6 +1655,10 @@ impl Searcher {
                 },
                 changed: false,
             });
+        }
+        if exact_copies {
+            let leave_out = like.as_ref().map(|l| &l.leave_out);
+            self.add_every_copy(&mut hits, within, leave_out, &mut read)?;
         }
         mark_changed(&mut hits, self.manifest());
         let retry = if collapsed && hits.len() < req.k && more_candidates {
