@@ -633,7 +633,8 @@ struct SearchArgs {
     /// In capitals, as Lexis and Westlaw write them: `lease AND assignment` (or `&`) is
     /// `+lease +assignment`, `termination NOT convenience` (`BUT NOT`, `AND NOT`) is
     /// `termination -convenience`, and `OR` only goes (any word may match); a query all in
-    /// capitals (`SHALL NOT BE LIABLE`) is text. Brackets beside one of these make a group,
+    /// capitals (`SHALL NOT BE LIABLE`) is text, and so is a `NOT` a sentence stresses
+    /// (`does NOT pay`, `agrees NOT to compete`). Brackets beside one of these make a group,
     /// any of whose words or phrases will do: `(breach OR default) w/5 notice`,
     /// `cure AND (notice OR demand)`, `NOT (sublease OR assignment)` (words in a group are
     /// joined by OR, `or`, `|` or spaces alone; groups do not nest).

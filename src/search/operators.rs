@@ -302,13 +302,28 @@ impl Boolean {
     }
 }
 
+/// Whether `word` is a verb that English puts before "not" (`does NOT pay`, `shall NOT
+/// disclose`), or a word that does ("whether NOT"): the `NOT` after it is the sentence's.
+fn is_auxiliary(word: &str) -> bool {
+    const AUXILIARIES: &[&str] = &[
+        "am", "are", "be", "been", "can", "could", "did", "do", "does", "had", "has", "have", "if",
+        "is", "may", "might", "must", "need", "ought", "shall", "should", "was", "were", "whether",
+        "why", "will", "would",
+    ];
+    let word = word
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    AUXILIARIES.contains(&word.as_str())
+}
+
 /// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`, `AND NOT`) is excluded, as if written `-item`; the items on either side of `AND` (`&`) are
 /// required, as if written `+item`, unless `OR` (`|`) joins them to another; `OR` only goes,
 /// since any word may match anyway. Whether any was read.
 ///
 /// They are read only when the query has a word with a small letter besides them, so that a
-/// clause pasted in capitals (`SHALL NOT BE LIABLE`, `EXPRESS OR IMPLIED`) stays text; and
-/// one at an end, or beside another that does not follow it (`a AND OR b`), stays a word.
+/// clause pasted in capitals (`SHALL NOT BE LIABLE`, `EXPRESS OR IMPLIED`) stays text; one
+/// at an end, or beside another that does not follow it (`a AND OR b`), stays a word; and so
+/// does a `NOT` that a sentence stresses (`does NOT pay`, `agrees NOT to compete`).
 /// An item beside a connector (`a w/5 b AND c`) keeps the connector's reading.
 fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
     let kinds: Vec<Option<Boolean>> = pieces
@@ -354,7 +369,10 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
             Boolean::Not => {
                 let Some(a) = after else { continue };
                 let p = &pieces[a];
-                if joined(a) || like_of(p.whole).is_some() {
+                let negation = (i.checked_sub(1)).is_some_and(|b| {
+                    kinds[b].is_none() && pieces[b].sign.is_none() && is_auxiliary(pieces[b].whole)
+                }) || ["to", "be"].contains(&p.whole.to_lowercase().as_str());
+                if joined(a) || like_of(p.whole).is_some() || negation {
                     continue;
                 }
                 read[i] = true;
@@ -800,6 +818,10 @@ mod tests {
             "cure OR",
             "BUT termination",
             "rate of 5 % or more",
+            "what if the tenant does NOT pay rent?",
+            "the employee shall NOT disclose",
+            "agrees NOT to compete",
+            "may NOT be assigned",
         ] {
             let o = Operators::parse(q);
             assert!(!o.constrains(), "{q}");
