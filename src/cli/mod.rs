@@ -638,9 +638,11 @@ struct SearchArgs {
     /// any of whose words or phrases will do: `(breach OR default) w/5 notice`,
     /// `cure AND (notice OR demand)`, `NOT (sublease OR assignment)` (words in a group are
     /// joined by OR, `or`, `|` or spaces alone; groups do not nest).
-    /// `breach w/5 warranty`: the two words at most 5 positions apart, in either order;
+    /// `breach w/5 warranty` (or Westlaw's `/5`): the two words at most 5 positions apart, in
+    /// either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;
-    /// `breach pre/5 warranty`: "breach" first; `breach +s warranty`, `+p`: "breach" first in
+    /// `breach pre/5 warranty` (or `+5`): "breach" first; `breach +s warranty`, `+p`: "breach"
+    /// first in
     /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
     /// protection"`).
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character

@@ -60,9 +60,9 @@ pub struct SearchArgs {
     /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text); a group in
     /// brackets beside them or beside a connector is any of its words: `(breach OR default)
     /// w/5 notice`, `cure AND (notice OR demand)`.
-    /// `breach w/5 warranty`: the two words at
+    /// `breach w/5 warranty` (or /5): the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
-    /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` with "breach" first
+    /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first
     /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase
     /// ("due process" /s "equal protection").
     /// `negligen!` stands for any word that begins so

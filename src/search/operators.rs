@@ -178,10 +178,28 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
 
 /// Whether `p` is a connector (`w/5`, `/s`, `+s`, `pre/3`) or a Boolean word in capitals.
 fn is_operator(p: &Piece<'_>) -> bool {
-    p.alts.is_empty()
-        && (p.sign.is_none() && connector(p.whole).is_some()
-            || p.sign == Some('+') && matches!(p.whole, "s" | "S" | "p" | "P")
-            || Boolean::of(p).is_some())
+    connector_of(p).is_some() || p.alts.is_empty() && Boolean::of(p).is_some()
+}
+
+/// The connector `p` is: [`connector`] unsigned; signed with `+`, Westlaw's "the first word
+/// before the second": `+s` (in one sentence), `+p` (in one paragraph), `+N` (at most N
+/// positions on, N up to 255, so that `+1983` stays a number to require). Between two words
+/// or phrases only; elsewhere `+s` or `+5` is the letter or number required.
+fn connector_of(p: &Piece<'_>) -> Option<Within> {
+    if !p.alts.is_empty() {
+        return None;
+    }
+    match p.sign {
+        None => connector(p.whole),
+        Some('+') => match p.whole.to_ascii_lowercase().as_str() {
+            "s" => Some(Within::SentenceBefore),
+            "p" => Some(Within::ParagraphBefore),
+            n => (n.parse::<u32>().ok())
+                .filter(|n| (1..=255).contains(n) && !p.whole.starts_with('0'))
+                .map(Within::Before),
+        },
+        Some(_) => None,
+    }
 }
 
 /// `pieces` with each group in brackets beside an operator (`(breach OR default) w/5
@@ -251,9 +269,9 @@ fn bracket_groups<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>
     (out, made)
 }
 
-/// The connector `word` is, in any case: `w/N` (N from 1 to 9,999), `/s` or `w/s` (one
-/// sentence), `/p` or `w/p` (one paragraph), `pre/N` (the first word before the second), as
-/// Westlaw and Lexis write them.
+/// The connector `word` is, in any case: `w/N` or `/N` (N from 1 to 9,999), `/s` or `w/s`
+/// (one sentence), `/p` or `w/p` (one paragraph), `pre/N` (the first word before the
+/// second), as Lexis and Westlaw write them.
 fn connector(word: &str) -> Option<Within> {
     let lower = word.to_ascii_lowercase();
     if let Some(n) = lower.strip_prefix("pre/") {
@@ -267,11 +285,10 @@ fn connector(word: &str) -> Option<Within> {
     match rest {
         "s" => Some(Within::Sentence),
         "p" => Some(Within::Paragraph),
-        n if lower.starts_with('w') => {
+        n => {
             let n: u32 = n.parse().ok()?;
             (1..10_000).contains(&n).then_some(Within::Words(n))
         }
-        _ => None,
     }
 }
 
@@ -348,12 +365,7 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
     let item = |i: usize| kinds.get(i).is_some_and(Option::is_none);
     // A piece that a connector joins, or that is one, keeps that reading.
     let joined = |i: usize| {
-        let is_connector = |j: usize| {
-            pieces.get(j).is_some_and(|p| {
-                p.sign.is_none() && connector(p.whole).is_some()
-                    || p.sign == Some('+') && matches!(p.whole, "s" | "S" | "p" | "P")
-            })
-        };
+        let is_connector = |j: usize| pieces.get(j).and_then(connector_of).is_some();
         is_connector(i) || (i > 0 && is_connector(i - 1)) || is_connector(i + 1)
     };
     let mut sign: Vec<Option<char>> = pieces.iter().map(|p| p.sign).collect();
@@ -442,15 +454,9 @@ impl Operators {
         let mut text: Vec<&str> = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
-            // `+s` and `+p` (Westlaw's "before, in one sentence / paragraph") are connectors,
-            // not the letters s and p required.
-            let within = match p.sign {
-                _ if !p.alts.is_empty() => None,
-                None => connector(p.whole),
-                Some('+') if p.whole.eq_ignore_ascii_case("s") => Some(Within::SentenceBefore),
-                Some('+') if p.whole.eq_ignore_ascii_case("p") => Some(Within::ParagraphBefore),
-                Some(_) => None,
-            };
+            // `+s`, `+p` and `+5` (Westlaw's "before, in one sentence / paragraph / within
+            // 5") are connectors between two words, not the letter or number required.
+            let within = connector_of(p);
             // `sent:...` unquoted: a window of days, not text (`-sent:...`: of e-mails left
             // out; `+sent:...` is `sent:...`).
             if !p.whole.starts_with('"')
@@ -890,6 +896,15 @@ mod tests {
         assert!(o.required.is_empty());
         // At an end, `+s` is the letter required, as any `+` word.
         assert_eq!(Operators::parse("notice +s").required, ["s"]);
+        // Westlaw's `/N` and `+N`; `+N` past 255, or at an end, is a number required.
+        let o = Operators::parse("breach /5 warranty notice +3 cure");
+        let within: Vec<Within> = o.near.iter().map(|n| n.within).collect();
+        assert_eq!(within, [Within::Words(5), Within::Before(3)]);
+        assert_eq!(o.text, "breach warranty notice cure");
+        assert!(o.required.is_empty());
+        assert_eq!(Operators::parse("section +1983 claims").required, ["1983"]);
+        assert_eq!(Operators::parse("claims under +5").required, ["5"]);
+        assert!(Operators::parse("a +0 b").near.is_empty());
         let o = Operators::parse("breach PRE/3 warranty");
         assert_eq!(o.near[0].within, Within::Before(3));
         assert_eq!(o.text, "breach warranty");
