@@ -734,8 +734,7 @@ pub(super) fn print_hits(
             )?,
             None => writeln!(
                 out,
-                "no hits{} (drop a +word, -word, from:, to:, folder: or sent:, or try other \
-                 words)",
+                "no hits{} (drop one of these conditions, or try other words)",
                 constraints(results)
             )?,
         }
