@@ -103,6 +103,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("a +s b", "a first, one sentence"),
             ("a +p b", "a first, one paragraph"),
             ("\"a b\" /s c", "a phrase as a side"),
+            ("(a OR b) /s c", "a or b, one sentence"),
         ],
     ),
     (
@@ -432,6 +433,12 @@ mod tests {
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
+                    "Near: a, b words or \"phrases\"" if example.starts_with('(') => {
+                        let pairs: Vec<String> = (ops.any_near.iter().flatten())
+                            .map(|n| format!("{} {} {}", n.a, n.within, n.b))
+                            .collect();
+                        assert_eq!(pairs, ["a /s c", "b /s c"], "{why}");
+                    }
                     "Near: a, b words or \"phrases\"" => {
                         assert_eq!(ops.near.len(), 1, "{why}");
                         let near = &ops.near[0];
