@@ -570,14 +570,6 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     }
 
     // AND and NOT in capitals, as Lexis and Westlaw write them, are + and -.
-    let ids = |v: &Value| -> Vec<u64> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["chunk_id"].as_u64().unwrap())
-            .collect()
-    };
     let signs = search_json(
         docs,
         &["+\"written notice\" +terminate -landlord", "-k", "5"],
@@ -586,8 +578,8 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         docs,
         &["\"written notice\" AND terminate NOT landlord", "-k", "5"],
     );
-    assert!(!ids(&signs).is_empty());
-    assert_eq!(ids(&words), ids(&signs));
+    assert!(!hit_chunk_ids(&signs).is_empty());
+    assert_eq!(hit_chunk_ids(&words), hit_chunk_ids(&signs));
     for field in ["required", "excluded", "keyword_terms"] {
         assert_eq!(words[field], signs[field], "{field}");
     }

@@ -333,7 +333,8 @@ fn is_auxiliary(word: &str) -> bool {
     AUXILIARIES.contains(&word.as_str())
 }
 
-/// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`, `AND NOT`) is excluded, as if written `-item`; the items on either side of `AND` (`&`) are
+/// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`,
+/// `AND NOT`) is excluded, as if written `-item`; the items on either side of `AND` (`&`) are
 /// required, as if written `+item`, unless `OR` (`|`) joins them to another; `OR` only goes,
 /// since any word may match anyway. Whether any was read.
 ///
