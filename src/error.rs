@@ -275,6 +275,11 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
 
+    /// A query that cannot be searched as written: what is wrong with it and how to write it
+    /// (`-rent` alone, `r*nt`, `sent:3/5/2020`, a `like:` place the index lacks).
+    #[error("{0}")]
+    InvalidQuery(String),
+
     /// A remote index (`--backend milvus://...`) failed or refused a request.
     #[error(
         "{server}: {action} failed: {cause}; check that the server is running and reachable \

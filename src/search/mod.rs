@@ -971,14 +971,14 @@ impl Searcher {
         };
         match at {
             Some(PassageAt::Found(id)) => Ok(id),
-            Some(miss) => Err(Error::InvalidSetting(format!(
+            Some(miss) => Err(Error::InvalidQuery(format!(
                 "like:{place} names no passage of the index: {}",
                 miss.why(
                     &place[..place.rfind(':').unwrap_or(0)],
                     &self.manifest().root
                 )
             ))),
-            None => Err(Error::InvalidSetting(format!(
+            None => Err(Error::InvalidQuery(format!(
                 "like:{place} names no passage of the index: give like:FILE:LINE, the file as a \
                  hit names it (quoted if it has spaces: like:\"my lease.txt:27\") and a line \
                  inside it"
@@ -1317,12 +1317,12 @@ impl Searcher {
         let query = ops.text.as_str();
         for near in ops.near.iter().chain(ops.any_near.iter().flatten()) {
             near.sides().map_err(|why| {
-                Error::InvalidSetting(format!("{} {} {}: {why}", near.a, near.within, near.b))
+                Error::InvalidQuery(format!("{} {} {}: {why}", near.a, near.within, near.b))
             })?;
         }
-        let sent = ops.sent_window().map_err(Error::InvalidSetting)?;
+        let sent = ops.sent_window().map_err(Error::InvalidQuery)?;
         if query.trim().is_empty() && like.is_none() {
-            return Err(Error::InvalidSetting(format!(
+            return Err(Error::InvalidQuery(format!(
                 "{:?} only says what to leave out; add the words or the question to search for",
                 req.query
             )));
@@ -1330,7 +1330,7 @@ impl Searcher {
         // Punctuation alone (`*`, `(((`) has nothing either arm can match: the semantic arm
         // would return the passages nearest to a stray character, which look like answers.
         if !holds_something_to_search(query) && like.is_none() {
-            return Err(Error::InvalidSetting(format!(
+            return Err(Error::InvalidQuery(format!(
                 "{:?} holds no word, number or section sign to search for; give the words or \
                  the question to search for",
                 req.query
@@ -1343,7 +1343,7 @@ impl Searcher {
             .map(|w| w.trim_matches(|c: char| matches!(c, '"' | '+' | '-' | '(' | ')' | ',' | ';')))
             .find(|w| Root::too_short(w))
         {
-            return Err(Error::InvalidSetting(format!(
+            return Err(Error::InvalidQuery(format!(
                 "{word:?}: a root needs at least two letters before its first `*` or `!` \
                  (`negligen!`, `wom*n`); write more of the word, or leave the `*` and `!` out"
             )));
