@@ -715,8 +715,12 @@ mod tests {
         let o = Operators::parse("breach OR default AND notice | demand");
         assert_eq!(o.text, "breach default notice demand");
         assert!(o.required.is_empty() && o.excluded.is_empty());
+        let o = Operators::parse("breach OR default AND cure");
+        assert_eq!(o.required, ["cure"]);
+        assert!(o.any_required.is_empty());
         let o = Operators::parse("(breach OR default) AND cure");
         assert_eq!(o.required, ["cure"]);
+        assert_eq!(o.any_required, [strings(&["breach", "default"])]);
         // NOT before a header leaves those e-mails out; a connector keeps its sides.
         let o = Operators::parse("wire NOT from:ann@firm.example");
         assert_eq!(
