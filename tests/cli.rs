@@ -583,6 +583,19 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     for field in ["required", "excluded", "keyword_terms"] {
         assert_eq!(words[field], signs[field], "{field}");
     }
+    // --explain says how the query was read.
+    lexsearch()
+        .current_dir(docs)
+        .args([
+            "search",
+            "cure AND (notice OR demand) NOT sublease",
+            "--explain",
+        ])
+        .assert()
+        .success()
+        .stdout(contains(
+            "hits that hold +cure and (notice or demand) and not -sublease",
+        ));
 
     // `a w/N b`: exactly the best chunks of the whole ranking with the two words at most N
     // positions apart, in either order.

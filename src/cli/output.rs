@@ -836,9 +836,15 @@ pub(super) fn print_hits(
         writeln!(out)?;
     }
     if explain {
+        // How the query's operators were read (`AND`, `NOT`, groups, connectors): the
+        // conditions every hit meets.
+        let conditions = match constraints(results) {
+            c if c.is_empty() => String::new(),
+            c => format!("; hits{c}"),
+        };
         writeln!(
             out,
-            "{dim}keyword terms: {}; {:.1} ms ({:.1} ms finding pinpoints{}){dim:#}",
+            "{dim}keyword terms: {}{conditions}; {:.1} ms ({:.1} ms finding pinpoints{}){dim:#}",
             results.keyword_terms.join(" "),
             results.elapsed.as_secs_f64() * 1000.0,
             results.pinpoint_elapsed.as_secs_f64() * 1000.0,
