@@ -582,16 +582,18 @@ pub(super) fn left_out(ignored: usize) -> String {
 /// `to:`, `folder:` (also with `-`) and `sent:` in the query asked of every hit (empty when
 /// they asked nothing).
 fn constraints(results: &SearchResults) -> String {
+    // A phrase in its quotes.
+    let quoted = |i: &String| {
+        if i.contains(char::is_whitespace) {
+            format!("\"{i}\"")
+        } else {
+            i.clone()
+        }
+    };
     let items = |sign: char, items: &[String]| -> String {
         items
             .iter()
-            .map(|i| {
-                if i.contains(char::is_whitespace) {
-                    format!("{sign}\"{i}\"")
-                } else {
-                    format!("{sign}{i}")
-                }
-            })
+            .map(|i| format!("{sign}{}", quoted(i)))
             .collect::<Vec<_>>()
             .join(" and ")
     };
@@ -604,13 +606,6 @@ fn constraints(results: &SearchResults) -> String {
     held.extend(results.near.iter().map(near));
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {
-        let quoted = |i: &String| {
-            if i.contains(char::is_whitespace) {
-                format!("\"{i}\"")
-            } else {
-                i.clone()
-            }
-        };
         format!(
             "({})",
             any.iter().map(quoted).collect::<Vec<_>>().join(" or ")

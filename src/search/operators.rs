@@ -176,6 +176,12 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
     }
 }
 
+/// Whether `p` is an e-mail item (`from:`, `to:`, `folder:`, `sent:`) or a `like:` place,
+/// which no group holds and `AND` does not require.
+fn is_mail_or_like(p: &Piece<'_>) -> bool {
+    header_of(p.whole).is_some() || sent_spec(p.whole).is_some() || like_of(p.whole).is_some()
+}
+
 /// Whether `p` is a connector (`w/5`, `/s`, `+s`, `pre/3`) or a Boolean word in capitals.
 fn is_operator(p: &Piece<'_>) -> bool {
     connector_of(p).is_some() || p.alts.is_empty() && Boolean::of(p).is_some()
@@ -234,9 +240,7 @@ fn bracket_groups<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>
                 p.sign.is_none()
                     && !is_operator(p)
                     && !matches!(p.whole, "and" | "not")
-                    && header_of(p.whole).is_none()
-                    && sent_spec(p.whole).is_none()
-                    && like_of(p.whole).is_none()
+                    && !is_mail_or_like(p)
             };
             let beside = (open.sign.is_some() || i > 0 && is_operator(&pieces[i - 1]))
                 || pieces.get(j + 1).is_some_and(is_operator);
@@ -404,10 +408,7 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
                 read[i] = true;
                 for j in [Some(b), after].into_iter().flatten() {
                     let p = &pieces[j];
-                    let plain_item = header_of(p.whole).is_none()
-                        && sent_spec(p.whole).is_none()
-                        && like_of(p.whole).is_none();
-                    if sign[j].is_none() && plain_item && !joined(j) && !or_side(j) {
+                    if sign[j].is_none() && !is_mail_or_like(p) && !joined(j) && !or_side(j) {
                         sign[j] = Some('+');
                     }
                 }
