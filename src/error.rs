@@ -87,7 +87,7 @@ pub enum Error {
     /// The folder given as the index (`--index PATH`) holds none.
     #[error(
         "{} holds no lexsearch index; build one there with `lexsearch index DIR --index {}`, or \
-         pass --index the index folder itself (DIR/.lexsearch for an index built without --index)",
+         pass --index the index folder or the folder indexed",
         .path.display(),
         .path.display()
     )]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common::{
     copy_tree, hit_chunk_ids, hit_files as files, index_folder, indexed_sample, lexsearch,
-    real_model, sample_corpus,
+    real_model, sample_corpus, success_json,
 };
 
 /// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
@@ -999,6 +999,55 @@ fn queries_from_a_file_give_one_json_line_each_as_single_searches_do() {
         .assert()
         .success()
         .stdout(contains("\"query\":\"security deposit\""));
+}
+
+#[test]
+fn reading_commands_take_the_indexed_folder_for_its_index() {
+    let Some(docs) = indexed_sample() else { return };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let index = docs.join(".lexsearch");
+    let run = |args: &[&str], index_arg: Option<&Path>| {
+        let mut cmd = lexsearch();
+        cmd.current_dir(elsewhere.path()).args(args);
+        if let Some(i) = index_arg {
+            cmd.arg("--index").arg(i);
+        }
+        cmd
+    };
+    // `status FOLDER` and `--index FOLDER` mean FOLDER/.lexsearch, as `--index` the index does.
+    let mut statuses = vec![success_json(run(&["status", "--json"], None).arg(docs))];
+    for given in [docs, index.as_path()] {
+        statuses.push(success_json(&mut run(&["status", "--json"], Some(given))));
+    }
+    for s in &statuses {
+        assert_eq!(s["index"].as_str(), statuses[0]["index"].as_str(), "{s}");
+        assert_eq!(s["chunks"], statuses[0]["chunks"], "{s}");
+    }
+    run(&["verify"], None)
+        .arg(docs)
+        .assert()
+        .success()
+        .stdout(contains("agree"));
+    let hits = success_json(&mut run(
+        &["search", "-k1", "late fee", "--json"],
+        Some(docs),
+    ));
+    assert_eq!(hits["hits"].as_array().unwrap().len(), 1, "{hits}");
+    run(&["show", "loan-agreement.txt:34"], Some(docs))
+        .assert()
+        .success()
+        .stdout(contains("LATE FEE"));
+    // --repair is verify's alone; a folder that is none is named.
+    run(&["status", "--repair"], None)
+        .arg(docs)
+        .assert()
+        .code(2)
+        .stderr(contains("--repair"));
+    run(&["status"], None)
+        .arg(docs.join("no-such-folder"))
+        .assert()
+        .code(2)
+        .stderr(contains("no-such-folder is not a folder"));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::library::find_index;
+use crate::library::{find_index, locate_index};
 use crate::mcp::{Settings, Transport};
 
 use super::{ModelArgs, RerankArgs};
@@ -20,7 +20,8 @@ configure your assistant to launch `lexsearch mcp --index /path/to/folder/.lexse
 The server reads only the index and the files it lists, and writes nothing."
 )]
 pub(super) struct McpArgs {
-    /// The index (default: .lexsearch in this folder or the nearest one above).
+    /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
+    /// the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
     /// Serve MCP's streamable HTTP transport at http://ADDR/mcp instead of standard input
@@ -45,7 +46,8 @@ pub(super) struct McpArgs {
 pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
     let backend = args.backend.spec()?;
     let index = match (&args.index, &backend) {
-        (Some(p), _) => p.clone(),
+        (Some(p), None) => locate_index(Some(p), Path::new("."))?,
+        (Some(p), Some(_)) => p.clone(),
         (None, Some(spec)) => PathBuf::from(&spec.url),
         (None, None) => find_index(Path::new("."))?,
     };

@@ -16,6 +16,7 @@ mod rerank;
 mod show;
 mod watch;
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::embed::{DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
-use crate::library::{Library, SettingsRequest, find_index};
+use crate::library::{Library, SettingsRequest, find_index, locate_index};
 use crate::search::fusion::Fusion;
 use crate::search::glob::PathFilter;
 use crate::search::pinpoint::PinpointSettings;
@@ -85,7 +86,7 @@ enum Command {
     /// Show an index: folder, model, documents, chunks, tombstones, size, last update.
     Status(MaintainArgs),
     /// Check that catalog, keyword index and vector graph agree (--repair rebuilds them).
-    Verify(MaintainArgs),
+    Verify(VerifyArgs),
     /// Rebuild the vector graph without tombstones (also done automatically past 20 %).
     Compact(MaintainArgs),
     /// Index a folder, then keep the index current as files change, until Ctrl-C.
@@ -110,18 +111,46 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct MaintainArgs {
-    /// The index (default: .lexsearch in this folder or the nearest one above).
+    /// The indexed folder (default: this one): its index is FOLDER/.lexsearch, or the
+    /// nearest .lexsearch above it.
+    #[arg(value_name = "FOLDER", conflicts_with = "index")]
+    folder: Option<PathBuf>,
+    /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
+    /// the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
-    /// For verify: rebuild the keyword index and vector graph from the catalog if they
-    /// disagree with it.
-    #[arg(long)]
-    repair: bool,
     #[command(flatten)]
     backend: BackendArgs,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+}
+
+impl MaintainArgs {
+    /// The index folder the arguments name, as a full path (which `status` prints).
+    fn index_dir(&self) -> anyhow::Result<PathBuf> {
+        let dir = match &self.folder {
+            Some(folder) => {
+                anyhow::ensure!(
+                    folder.is_dir(),
+                    "{} is not a folder: name the indexed folder, or pass --index PATH",
+                    folder.display()
+                );
+                find_index(folder)?
+            }
+            None => locate_index(self.index.as_deref(), Path::new("."))?,
+        };
+        Ok(std::path::absolute(&dir).unwrap_or(dir))
+    }
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    common: MaintainArgs,
+    /// Rebuild the keyword index and vector graph from the catalog if they disagree with it.
+    #[arg(long)]
+    repair: bool,
 }
 
 /// `status` and `verify` of a remote index: what its recorded manifest says and what the
@@ -173,16 +202,13 @@ fn verify_remote(args: &MaintainArgs, searcher: &Searcher) -> anyhow::Result<Out
         .remote()
         .context("a remote verification needs --backend")?;
     let url = crate::index::remote::RemoteUrl::parse(remote.name())?;
-    let index = match &args.index {
-        Some(p) => p.clone(),
-        None => find_index(Path::new(".")).with_context(|| {
-            format!(
-                "verify --backend compares {} with the local catalog of what was sent to it: \
-                 run it in the indexed folder, or pass --index DIR/.lexsearch",
-                remote.name()
-            )
-        })?,
-    };
+    let index = args.index_dir().with_context(|| {
+        format!(
+            "verify --backend compares {} with the local catalog of what was sent to it: \
+             run it in the indexed folder, or name that folder",
+            remote.name()
+        )
+    })?;
     let catalog = url.catalog_dir(&index);
     let v = crate::maintain::verify_remote(&catalog, remote.as_ref()).with_context(|| {
         format!(
@@ -671,7 +697,8 @@ struct SearchArgs {
     /// that cannot run, which makes the exit status 2 once all have run).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "files_with_matches", "explain"])]
     queries: Option<PathBuf>,
-    /// The index (default: .lexsearch in this folder or the nearest one above).
+    /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
+    /// the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
     #[command(flatten)]
@@ -733,7 +760,8 @@ struct SearchArgs {
 
 #[derive(Debug, Args)]
 struct TuiArgs {
-    /// The index (default: .lexsearch in this folder or the nearest one above).
+    /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
+    /// the nearest one above).
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
     /// The mode to start in (Tab switches).
@@ -810,10 +838,36 @@ enum Outcome {
     Interrupted,
 }
 
+/// Splits `-k5` and `-k=5` into `-k 5` before parsing: a query may begin with a hyphen
+/// (`-termination notice`), and clap then reads a short option with its value attached as
+/// the query (clap-rs/clap#6018). Nothing after `--` is touched.
+fn split_attached_k(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut options = true;
+    for arg in args {
+        if options && arg == "--" {
+            options = false;
+        }
+        let value = arg
+            .to_str()
+            .and_then(|a| a.strip_prefix("-k"))
+            .map(|v| v.strip_prefix('=').unwrap_or(v))
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+        match value {
+            Some(v) if options => {
+                out.push(OsString::from("-k"));
+                out.push(OsString::from(v));
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
 /// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
 pub fn main() -> ExitCode {
     // Parsing starts no thread, so the environment may still be changed after it.
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(split_attached_k(std::env::args_os()));
     if !cli.encodes_off_the_cpu() {
         prefer_batch_parallelism();
     }
@@ -854,9 +908,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Search(args) => search(args),
         Command::Show(args) => show::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Status(args) => maintain(args, "status"),
-        Command::Verify(args) => maintain(args, "verify"),
-        Command::Compact(args) => maintain(args, "compact"),
+        Command::Status(args) => maintain(args, "status", false),
+        Command::Verify(args) => maintain(args.common, "verify", args.repair),
+        Command::Compact(args) => maintain(args, "compact", false),
         Command::Watch(args) => watch::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Model(ModelCommand::Check { dir, device, json }) => {
@@ -906,10 +960,7 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
         crate::tui::run(Some(searcher), settings)?;
         return Ok(Outcome::Ok);
     }
-    let found = match &args.index {
-        Some(p) => Ok(p.clone()),
-        None => find_index(Path::new(".")),
-    };
+    let found = locate_index(args.index.as_deref(), Path::new("."));
     let searcher = match &found {
         Ok(dir) => {
             Some(Searcher::open(dir).with_context(|| format!("opening index {}", dir.display()))?)
@@ -1080,10 +1131,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     let searcher = match args.backend.remote_searcher()? {
         Some(s) => s,
         None => {
-            let index_dir = match &args.index {
-                Some(p) => p.clone(),
-                None => find_index(Path::new("."))?,
-            };
+            let index_dir = locate_index(args.index.as_deref(), Path::new("."))?;
             let searcher = Searcher::open(&index_dir)
                 .with_context(|| format!("opening index {}", index_dir.display()))?;
             let root = &searcher.manifest().root;
@@ -1287,12 +1335,12 @@ fn search_each(
     Ok(outcome)
 }
 
-fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
+fn maintain(args: MaintainArgs, what: &str, repair: bool) -> anyhow::Result<Outcome> {
     if let Some(searcher) = args.backend.remote_searcher()? {
         anyhow::ensure!(
-            what != "compact" && !args.repair,
+            what != "compact" && !repair,
             "{what}{} works on a local index; Milvus compacts its own segments",
-            if args.repair { " --repair" } else { "" }
+            if repair { " --repair" } else { "" }
         );
         if what == "verify" {
             return verify_remote(&args, &searcher);
@@ -1324,10 +1372,7 @@ fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
             Outcome::Partial
         });
     }
-    let index = match &args.index {
-        Some(p) => p.clone(),
-        None => find_index(Path::new("."))?,
-    };
+    let index = args.index_dir()?;
     if what == "status" {
         let s = crate::maintain::status(&index)?;
         if args.json {
@@ -1340,7 +1385,7 @@ fn maintain(args: MaintainArgs, what: &str) -> anyhow::Result<Outcome> {
     let v = if what == "compact" {
         crate::maintain::compact(&index)?
     } else {
-        crate::maintain::verify(&index, args.repair)?
+        crate::maintain::verify(&index, repair)?
     };
     if args.json {
         output::print_json(&v)?;
@@ -1461,6 +1506,38 @@ mod tests {
         assert!(parse(&["lexsearch", "search", "--batch-size", "3", "x"]).is_ok());
         let err = parse(&["lexsearch", "search", "--over-fetch", "two", "x"]).unwrap_err();
         assert!(err.contains("whole number"), "{err}");
+    }
+
+    #[test]
+    fn k_with_its_value_attached_is_the_number_of_hits_not_the_query() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(split_attached_k(args.iter().map(OsString::from)))
+                .map_err(|e| e.to_string())?;
+            match cli.command {
+                Some(Command::Search(s)) => Ok((s.k, s.query)),
+                other => Err(format!("{other:?}")),
+            }
+        };
+        let late_fee = Some("late fee".to_string());
+        for k in ["-k1", "-k=1"] {
+            assert_eq!(
+                parse(&["lexsearch", "search", k, "late fee"]),
+                Ok((1, late_fee.clone()))
+            );
+            assert_eq!(
+                parse(&["lexsearch", "search", "late fee", k]),
+                Ok((1, late_fee.clone()))
+            );
+        }
+        // A query that begins with a hyphen stays the query, and so does anything after --.
+        assert_eq!(
+            parse(&["lexsearch", "search", "-k", "3", "-termination notice"]),
+            Ok((3, Some("-termination notice".to_string())))
+        );
+        assert_eq!(
+            parse(&["lexsearch", "search", "--", "-k2"]),
+            Ok((10, Some("-k2".to_string())))
+        );
     }
 
     #[test]

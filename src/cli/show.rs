@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output::{print_json, shown, shown_path};
-use super::{Outcome, find_index, names_in_index};
+use super::{Outcome, names_in_index};
 use crate::search::Searcher;
 use crate::search::documents::{Documents, Outline, Passage, PassageRequest};
 
@@ -28,7 +28,8 @@ pub(super) struct ShowArgs {
     /// instead of its text
     #[arg(long)]
     outline: bool,
-    /// The index (default: .lexsearch in this folder or the nearest one above)
+    /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
+    /// the nearest one above)
     #[arg(long, value_name = "PATH")]
     index: Option<PathBuf>,
     /// Print the passage or outline as JSON (as the MCP server's get_passage and
@@ -119,10 +120,7 @@ pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
             args.place
         );
     }
-    let index_dir = match &args.index {
-        Some(p) => p.clone(),
-        None => find_index(Path::new("."))?,
-    };
+    let index_dir = crate::library::locate_index(args.index.as_deref(), Path::new("."))?;
     let searcher = Searcher::open(&index_dir)
         .with_context(|| format!("opening index {}", index_dir.display()))?;
     let docs = Documents::new(searcher);

@@ -897,6 +897,22 @@ pub fn find_index(start: &Path) -> Result<PathBuf> {
     Library::find(start).map(|l| l.dir)
 }
 
+/// The index a reading command means: `--index PATH` when given (the index folder itself,
+/// or a folder indexed without `--index`, whose index is `PATH/.lexsearch`), else the
+/// nearest `.lexsearch` from `start` up ([`Library::find`]). A path holding neither is
+/// returned as given, so that opening it says why it is no index.
+pub fn locate_index(given: Option<&Path>, start: &Path) -> Result<PathBuf> {
+    let Some(path) = given else {
+        return find_index(start);
+    };
+    let inner = Library::at(path.join(DEFAULT_INDEX_DIR));
+    let here = Library::at(path);
+    if !here.exists() && !here.unfinished() && (inner.exists() || inner.unfinished()) {
+        return Ok(inner.dir);
+    }
+    Ok(path.to_path_buf())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1155,6 +1171,32 @@ mod tests {
             Library::find(other.path()),
             Err(Error::NoIndex { .. })
         ));
+    }
+
+    #[test]
+    fn index_given_as_the_indexed_folder_means_its_dot_lexsearch() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(DEFAULT_INDEX_DIR));
+        write(&library, "a.txt");
+        let elsewhere = tempfile::tempdir().unwrap();
+        // The index folder itself, or the folder indexed without --index.
+        for given in [library.dir.clone(), dir.path().to_path_buf()] {
+            assert_eq!(
+                locate_index(Some(&given), elsewhere.path()).unwrap(),
+                library.dir
+            );
+        }
+        // A folder with neither is kept, so that opening it says it is no index.
+        assert_eq!(
+            locate_index(Some(elsewhere.path()), dir.path()).unwrap(),
+            elsewhere.path()
+        );
+        assert!(matches!(
+            Library::at(elsewhere.path()).snapshot(),
+            Err(Error::NotAnIndex { .. })
+        ));
+        // None given: the nearest one from the start.
+        assert_eq!(locate_index(None, dir.path()).unwrap(), library.dir);
     }
 
     #[test]
