@@ -759,6 +759,26 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .assert()
         .failure()
         .stderr(contains("only says what to leave out"));
+    // Brackets around conditions that must all hold change nothing; a bracket beside an
+    // operator that makes no group is refused, naming it, rather than read as a word (which
+    // made `NOT (rent AND deposit)` require both words).
+    let flat = search_json(docs, &["+tenant late w/3 charge", "-k", "5"]);
+    assert!(!hit_chunk_ids(&flat).is_empty(), "{flat}");
+    for q in ["tenant AND (late w/3 charge)", "(late w/3 charge) & tenant"] {
+        assert_eq!(
+            hit_chunk_ids(&search_json(docs, &[q, "-k", "5"])),
+            hit_chunk_ids(&flat),
+            "{q}"
+        );
+    }
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "NOT (rent AND deposit) lease"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "error: \"(rent AND deposit)\" is not read as a group",
+        ));
     // A query may start with a minus: no `--` needed, and options still parse around it.
     let v = search_json(docs, &["-landlord security deposit", "-k", "2"]);
     assert_eq!(v["excluded"], serde_json::json!(["landlord"]));

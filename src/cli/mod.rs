@@ -663,7 +663,8 @@ struct SearchArgs {
     /// (`does NOT pay`, `agrees NOT to compete`). Brackets beside one of these make a group,
     /// any of whose words or phrases will do: `(breach OR default) w/5 notice`,
     /// `cure AND (notice OR demand)`, `NOT (sublease OR assignment)` (words in a group are
-    /// joined by OR, `or`, `|` or spaces alone; groups do not nest).
+    /// joined by OR, `or`, `|` or spaces alone; groups do not nest); beside AND, a group may
+    /// also hold conditions that must all hold (`lease AND (late w/3 fee)`).
     /// `breach w/5 warranty` (or Westlaw's `/5`): the two words at most 5 positions apart, in
     /// either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;

@@ -1315,6 +1315,9 @@ impl Searcher {
             return Err(Error::EmptyQuery);
         }
         let query = ops.text.as_str();
+        if let Some(why) = &ops.unread_group {
+            return Err(Error::InvalidQuery(why.clone()));
+        }
         for near in ops.near.iter().chain(ops.any_near.iter().flatten()) {
             near.sides().map_err(|why| {
                 Error::InvalidQuery(format!("{} {} {}: {why}", near.a, near.within, near.b))

@@ -64,6 +64,10 @@ pub struct Operators {
     /// rather than like the text ([`crate::search::SearchRequest::like`]); the last one
     /// given, without `like:` and the quotes.
     pub like: Option<String>,
+    /// Why a bracket beside `AND`, `NOT`, a sign or a connector could not be read as a
+    /// group (`NOT (rent AND deposit)`, `a /p (b w/3 c)`, an unclosed `(`), which the search
+    /// refuses rather than taking the bracket for a word ([`unread_bracket`]).
+    pub unread_group: Option<String>,
 }
 
 /// The header (`from:`, `to:` or `folder:`, in any case) that starts `word`, if any.
@@ -206,6 +210,54 @@ fn connector_of(p: &Piece<'_>) -> Option<Within> {
         },
         Some(_) => None,
     }
+}
+
+/// `pieces` without the brackets around a conjunction (words or phrases each joined to the
+/// next by a connector or `AND`) that is itself required: beside `AND` or signed `+`
+/// (`lease AND (rent w/3 late)`, `(breach /s notice) & cure`, `+(rent w/3 late)`) or the
+/// whole query. Every condition of such a group must hold anyway, so the brackets change
+/// nothing; other brackets stay, for [`bracket_groups`] and [`unread_bracket`].
+fn unbracket_conjunctions(pieces: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
+    let bare = |p: &Piece<'_>, b: &str| p.sign.is_none_or(|s| s == '+' && b == "(") && p.whole == b;
+    let and = |p: Option<&Piece<'_>>| p.is_some_and(|p| Boolean::of(p) == Some(Boolean::And));
+    let joins = |p: &Piece<'_>| connector_of(p).is_some() || Boolean::of(p) == Some(Boolean::And);
+    let item = |p: &Piece<'_>| {
+        p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
+    };
+    let mut drop = vec![false; pieces.len()];
+    for i in 0..pieces.len() {
+        if !bare(&pieces[i], "(") {
+            continue;
+        }
+        let Some(j) = (i + 1..pieces.len()).find(|&j| matches!(pieces[j].whole, "(" | ")")) else {
+            continue;
+        };
+        let inner = &pieces[i + 1..j];
+        let conjunction = bare(&pieces[j], ")")
+            && inner.len() >= 3
+            && inner
+                .iter()
+                .enumerate()
+                .all(|(k, p)| if k % 2 == 0 { item(p) } else { joins(p) })
+            && inner.len() % 2 == 1;
+        let before = i.checked_sub(1).map(|b| &pieces[b]);
+        let after = pieces.get(j + 1);
+        let free = |p: Option<&Piece<'_>>| p.is_none_or(|p| !is_operator(p) || and(Some(p)));
+        let required = pieces[i].sign == Some('+')
+            || and(before)
+            || and(after)
+            || (before.is_none() && after.is_none());
+        if conjunction && required && free(before) && free(after) {
+            drop[i] = true;
+            drop[j] = true;
+        }
+    }
+    pieces
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// `pieces` with each group in brackets beside an operator (`(breach OR default) w/5
@@ -434,6 +486,71 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
     (out, true)
 }
 
+/// Why the query cannot be searched as written, when a bracket that no group was made of
+/// stands beside an operator: signed by a sign, `AND` or `NOT` (`-(`, `+)`), or a side of a
+/// connector (`) /p`). Taken for a word, it would turn the query's meaning around:
+/// `NOT (rent AND deposit)` would require both words.
+fn unread_bracket(query: &str, pieces: &[Piece<'_>]) -> Option<String> {
+    let bare = |p: &Piece<'_>| p.alts.is_empty() && matches!(p.whole, "(" | ")");
+    let connects = |j: Option<usize>| {
+        j.and_then(|j| pieces.get(j))
+            .is_some_and(|p| connector_of(p).is_some())
+    };
+    let (_, b) = pieces.iter().enumerate().find(|&(i, p)| {
+        bare(p)
+            && (p.sign.is_some()
+                || connects(Some(i + 1)) && i + 2 < pieces.len()
+                || i >= 2 && connects(i.checked_sub(1)))
+    })?;
+    let at = b.whole.as_ptr() as usize - query.as_ptr() as usize;
+    let group = matching_bracket(query, at).map(|other| &query[at.min(other)..=at.max(other)]);
+    Some(match group {
+        Some(group) => format!(
+            "{group:?} is not read as a group: brackets beside NOT or a connector hold only \
+             words or phrases joined by OR, and beside AND those or conditions all joined by \
+             connectors or AND (`lease AND (late w/3 fee)`); groups do not nest. Write \
+             connectors one after another without brackets (`a /p b w/3 c` keeps the hits \
+             with a /p b and b w/3 c)"
+        ),
+        None if b.whole == "(" => format!(
+            "the \"(\" of {:?} is not closed: close the group with \")\", or leave the bracket out",
+            query[at..].trim_end()
+        ),
+        None => format!(
+            "the \")\" of {:?} closes no \"(\": open the group with \"(\", or leave the bracket out",
+            query[..=at].trim_start()
+        ),
+    })
+}
+
+/// The byte offset of the bracket that closes (or opens) the one at `at` in `query`, counting
+/// nested ones and passing over quoted phrases.
+fn matching_bracket(query: &str, at: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut brackets = Vec::new();
+    for (i, c) in query.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' | ')' if !quoted => brackets.push((i, c)),
+            _ => {}
+        }
+    }
+    let forward = query[at..].starts_with('(');
+    let ordered: Box<dyn Iterator<Item = &(usize, char)>> = if forward {
+        Box::new(brackets.iter().filter(|(i, _)| *i >= at))
+    } else {
+        Box::new(brackets.iter().rev().filter(|(i, _)| *i <= at))
+    };
+    for &(i, c) in ordered {
+        depth += if (c == '(') == forward { 1 } else { -1 };
+        if depth == 0 {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// What follows `like:` (in any case) at the start of `word`, when it starts so.
 fn like_of(word: &str) -> Option<&str> {
     let head = word.get(..5)?;
@@ -450,9 +567,10 @@ impl Operators {
     /// Splits `query`.
     pub fn parse(query: &str) -> Self {
         let mut ops = Operators::default();
-        let (pieces, grouped) = bracket_groups(query, pieces(query));
+        let (pieces, grouped) = bracket_groups(query, unbracket_conjunctions(pieces(query)));
         let (pieces, mut found) = read_boolean_words(pieces);
         found |= grouped;
+        ops.unread_group = unread_bracket(query, &pieces);
         let mut text: Vec<&str> = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
@@ -817,6 +935,89 @@ mod tests {
             assert!(Operators::parse(q).any_near.is_empty(), "{q}");
             assert!(Operators::parse(q).any_required.is_empty(), "{q}");
         }
+        for q in [
+            "the Tenant (as defined below) shall pay",
+            "(breach OR default",
+        ] {
+            assert_eq!(Operators::parse(q).unread_group, None, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_bracket_beside_an_operator_that_makes_no_group_is_refused_not_taken_for_a_word() {
+        // Taken for a word, `-(` would have required both words and excluded a bracket.
+        for (q, group) in [
+            ("NOT (rent AND deposit) lease", "(rent AND deposit)"),
+            ("(breach w/5 notice) /p cure", "(breach w/5 notice)"),
+            (
+                "assign! /p (consent w/3 unreasonabl!)",
+                "(consent w/3 unreasonabl!)",
+            ),
+            ("(tenant AND landlord) w/5 deposit", "(tenant AND landlord)"),
+            ("(from:ann OR lease) AND cure", "(from:ann OR lease)"),
+            (
+                "(deposit OR (rent w/3 late)) AND tenant",
+                "(deposit OR (rent w/3 late))",
+            ),
+            ("NOT (late w/3 fee) lease", "(late w/3 fee)"),
+            ("(late w/3 fee rent) AND lease", "(late w/3 fee rent)"),
+        ] {
+            let why = Operators::parse(q).unread_group.unwrap_or_default();
+            assert!(
+                why.starts_with(&format!("{group:?} is not read as a group")),
+                "{q}: {why}"
+            );
+        }
+        let open = Operators::parse("lease AND (rent OR deposit").unread_group;
+        assert!(
+            open.unwrap_or_default()
+                .contains("\"(rent OR deposit\" is not closed")
+        );
+        let close = Operators::parse("rent OR deposit) AND lease").unread_group;
+        assert!(close.unwrap_or_default().contains("closes no \"(\""));
+        // Brackets that make a group, or stand beside no operator, are read as before.
+        for q in [
+            "(breach OR default) w/5 notice",
+            "cure AND (notice OR demand)",
+            "§ 7.2(a) w/5 notice",
+            "breach OR default) w/5",
+            "notice under (a) and (b)",
+        ] {
+            assert_eq!(Operators::parse(q).unread_group, None, "{q}");
+        }
+    }
+
+    #[test]
+    fn brackets_around_conditions_that_must_all_hold_change_nothing() {
+        let near = |a: &str, within: Within, b: &str| Near {
+            a: a.into(),
+            b: b.into(),
+            within,
+        };
+        let late_fee = near("late", Within::Words(3), "fee");
+        for q in [
+            "lease AND (late w/3 fee)",
+            "(late w/3 fee) & lease",
+            "+(late w/3 fee) +lease",
+            "(late w/3 fee AND lease)",
+        ] {
+            let o = Operators::parse(q);
+            assert_eq!(o.unread_group, None, "{q}");
+            assert_eq!(o.required, ["lease"], "{q}");
+            assert_eq!(o.near, [late_fee.clone()], "{q}");
+            assert!(o.any_near.is_empty() && o.any_required.is_empty(), "{q}");
+        }
+        let o = Operators::parse("(tenant /s sublet!) AND (landlord /p consent)");
+        assert_eq!(
+            o.near,
+            [
+                near("tenant", Within::Sentence, "sublet!"),
+                near("landlord", Within::Paragraph, "consent")
+            ]
+        );
+        assert_eq!(Operators::parse("(late w/3 fee)").near, [late_fee]);
+        let o = Operators::parse("lease AND (rent AND deposit)");
+        assert_eq!(o.required, ["lease", "rent", "deposit"]);
     }
 
     #[test]
