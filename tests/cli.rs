@@ -779,6 +779,24 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .stderr(contains(
             "error: \"(rent AND deposit)\" is not read as a group",
         ));
+    // Curly quotes, as a word processor types them, quote a phrase too.
+    let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
+    assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));
+    assert_eq!(
+        hit_chunk_ids(&pasted),
+        hit_chunk_ids(&search_json(
+            docs,
+            &["+\"force majeure\" notice", "-k", "3"]
+        ))
+    );
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "“due process” /s “equal protection”"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "no hits that hold \"due process\" /s \"equal protection\"",
+        ));
     // A query may start with a minus: no `--` needed, and options still parse around it.
     let v = search_json(docs, &["-landlord security deposit", "-k", "2"]);
     assert_eq!(v["excluded"], serde_json::json!(["landlord"]));

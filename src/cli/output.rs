@@ -602,7 +602,8 @@ fn constraints(results: &SearchResults) -> String {
         .iter()
         .map(|r| items('+', std::slice::from_ref(r)))
         .collect();
-    let near = |n: &crate::index::keyword::Near| format!("{} {} {}", n.a, n.within, n.b);
+    let near =
+        |n: &crate::index::keyword::Near| format!("{} {} {}", quoted(&n.a), n.within, quoted(&n.b));
     held.extend(results.near.iter().map(near));
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {

@@ -1155,6 +1155,18 @@ impl Searcher {
         req: &SearchRequest,
         embedder: Option<&Embedder>,
     ) -> Result<SearchResults> {
+        // A phrase pasted from a word processor (“force majeure”) is a quoted phrase.
+        let straight;
+        let req = match operators::straight_quotes(&req.query) {
+            Some(query) => {
+                straight = SearchRequest {
+                    query,
+                    ..req.clone()
+                };
+                &straight
+            }
+            None => req,
+        };
         // When copies of one text crowd an arm's candidates, or leave fewer than `k`
         // different passages, the arms fetch deeper: 4, 16 and 64 times (the query embedded
         // once; `elapsed` counts every try).

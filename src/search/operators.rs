@@ -551,6 +551,15 @@ fn matching_bracket(query: &str, at: usize) -> Option<usize> {
     None
 }
 
+/// The query with the curly double quotes a word processor types (“…”, „…“, ‟…″) made
+/// straight, when it has any, so that a phrase pasted from a brief or typed in Word is a
+/// quoted phrase (`+“force majeure”`, `“due process” /s “equal protection”`). Single curly
+/// quotes stay: ’ is the apostrophe of “Tenant’s”.
+pub fn straight_quotes(query: &str) -> Option<String> {
+    const CURLY: [char; 5] = ['“', '”', '„', '‟', '″'];
+    query.contains(CURLY).then(|| query.replace(CURLY, "\""))
+}
+
 /// What follows `like:` (in any case) at the start of `word`, when it starts so.
 fn like_of(word: &str) -> Option<&str> {
     let head = word.get(..5)?;
@@ -985,6 +994,20 @@ mod tests {
         ] {
             assert_eq!(Operators::parse(q).unread_group, None, "{q}");
         }
+    }
+
+    #[test]
+    fn curly_double_quotes_pasted_from_a_word_processor_quote_a_phrase() {
+        let straight = |q: &str| straight_quotes(q).unwrap_or_else(|| q.to_string());
+        let o = Operators::parse(&straight("+“force majeure” notice"));
+        assert_eq!(o.required, ["force majeure"]);
+        let o = Operators::parse(&straight("“due process” /s „equal protection“"));
+        assert_eq!(
+            (o.near[0].a.as_str(), o.near[0].b.as_str()),
+            ("due process", "equal protection")
+        );
+        // The apostrophe stays; a query without curly quotes is left as it is.
+        assert_eq!(straight_quotes("the Tenant’s ‘sole discretion’"), None);
     }
 
     #[test]
