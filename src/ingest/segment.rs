@@ -9,14 +9,32 @@
 use std::ops::Range;
 
 /// Abbreviations after which a period does not end a sentence (lower case, without the final
-/// period).
+/// period): common ones, and those of citations as the Bluebook writes them (`Fed. R. Civ.
+/// P. 56(a)`, `Cal. Civ. Code § 1542`, `Mass. Gen. Laws ch. 93A`, `Jan. 5, 2020`, `n. 4`,
+/// `cert. denied`), leaving out those that are also words a sentence may end with (`App.`,
+/// `So.`, `Ill.`, `Pet.`).
 const ABBREVIATIONS: &[&str] = &[
-    "art", "arts", "approx", "assn", "ave", "bros", "cf", "ch", "chs", "cir", "cl", "co", "corp",
-    "ct", "dept", "dist", "div", "dr", "e.g", "eg", "esq", "et al", "etc", "ex", "fed", "fig",
-    "gen", "govt", "i.e", "ie", "id", "inc", "jr", "l", "ltd", "mr", "mrs", "ms", "mt", "no",
-    "nos", "op", "p", "para", "paras", "pl", "pp", "prof", "pub", "reg", "regs", "rev", "sec",
-    "secs", "sr", "st", "stat", "subch", "subd", "subsec", "supp", "v", "viz", "vol", "vs",
+    "admin", "aff", "ala", "amend", "ann", "apr", "ariz", "ark", "art", "arts", "approx", "assn",
+    "aug", "ave", "bankr", "bd", "br", "bros", "cal", "cert", "cf", "ch", "chs", "cir", "civ",
+    "cl", "co", "colo", "compl", "cong", "conn", "const", "corp", "crim", "ct", "cty", "dec",
+    "decl", "def", "defs", "del", "dept", "dist", "div", "dkt", "dr", "e.g", "ed", "educ", "eg",
+    "envtl", "esq", "et al", "etc", "evid", "ex", "exh", "fam", "feb", "fed", "fig", "fla", "ga",
+    "gen", "govt", "hosp", "i.e", "id", "ie", "inc", "ind", "indus", "ins", "jan", "jr", "jul",
+    "jun", "juv", "kan", "ky", "l", "ltd", "mar", "mass", "md", "mem", "mfg", "mich", "minn",
+    "mo", "mont", "mot", "mr", "mrs", "ms", "mt", "mun", "n", "natl", "neb", "nev", "nn", "no",
+    "nos", "nov", "oct", "okla", "op", "opp", "p", "pa", "para", "paras", "pl", "pls", "pp",
+    "proc", "prof", "pt", "pub", "reg", "regs", "resp", "rev", "rptr", "sch", "sched", "sec",
+    "secs", "sep", "sept", "servs", "sess", "sr", "st", "stat", "subch", "subd", "subsec",
+    "super", "supp", "sys", "tenn", "tex", "tit", "tr", "transp", "twp", "univ", "util", "v",
+    "va", "viz", "vol", "vs", "vt", "wash", "wis", "wyo",
 ];
+
+/// Whether `word` is a reporter's series or an edition (`2d`, `3d`, `4th`, `21st`), which
+/// follows an abbreviation in a citation (`Cal. App. 4th`, `So. 3d`).
+fn is_series(word: &str) -> bool {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&word[digits..], "d" | "st" | "nd" | "rd" | "th")
+}
 
 /// Whether `word` (the text before a period, without it) is an enumeration label such as `1`,
 /// `1.2.3`, `a`, `iv` or `(ii)`.
@@ -98,6 +116,15 @@ fn period_ends_sentence(text: &str, seg_start: usize, dot: usize, after: &str) -
     let before =
         text[seg_start..dot - word.len()].trim_matches(|c: char| c.is_whitespace() || c == '#');
     if before.is_empty() && is_label(bare) {
+        return false;
+    }
+    // A reporter's series next (`Cal. App. 4th 12`) continues the citation.
+    let next_word = after
+        .trim_start()
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    if is_series(next_word) {
         return false;
     }
     // A section number followed by a digit or § ("Sec. 12. 3" is unusual) stays together when
@@ -263,6 +290,24 @@ mod tests {
                 "Acme Inc. and Beta Corp. agree, e.g. on fees, as in Doe v. Roe, No. 12-406(d).",
                 "See D.C. Code § 12-406(d).",
                 "The end."
+            ]
+        );
+        // Citations as the Bluebook abbreviates them.
+        let text = "Dismissal is proper. Fed. R. Civ. P. 12(b)(6). The release in Cal. Civ. \
+                    Code § 1542 is waived. See Smith v. Jones, 12 Cal. App. 4th 100, 104 n. 3 \
+                    (1993), cert. denied, Jan. 5, 1994. Mass. Gen. Laws ch. 93A applies. \
+                    Tenant may not keep a pet. Rent is due.";
+        assert_eq!(
+            split(text),
+            vec![
+                "Dismissal is proper.",
+                "Fed. R. Civ. P. 12(b)(6).",
+                "The release in Cal. Civ. Code § 1542 is waived.",
+                "See Smith v. Jones, 12 Cal. App. 4th 100, 104 n. 3 (1993), cert. denied, \
+                 Jan. 5, 1994.",
+                "Mass. Gen. Laws ch. 93A applies.",
+                "Tenant may not keep a pet.",
+                "Rent is due."
             ]
         );
     }
