@@ -436,6 +436,20 @@ fn a_path_filter_ranks_the_best_chunks_of_the_files_it_keeps_not_a_filtered_top_
         search_json(docs, &[query])["paths"].is_null(),
         "absent without a filter"
     );
+    // A path from the current folder, or a full one, keeps the files it names; one outside
+    // the indexed folder is refused.
+    let full = docs.join("nda.md").display().to_string();
+    for p in ["./nda.md", full.as_str()] {
+        let v = search_json(docs, &[query, "-k", "3", "--path", p]);
+        assert_eq!(files(&v), vec!["nda.md"; 3], "{p}");
+        assert_eq!(v["paths"], serde_json::json!(["nda.md"]), "{p}");
+    }
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", query, "--path", ".."])
+        .assert()
+        .code(2)
+        .stderr(contains("outside the indexed folder"));
 }
 
 #[test]

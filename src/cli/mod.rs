@@ -713,8 +713,9 @@ struct SearchArgs {
     /// Search only files whose path (from the indexed folder) matches this pattern, e.g.
     /// `leases/*`, `*.pdf`, `2024/*nda*`: `*` matches any characters (slashes too), `?` one;
     /// a pattern without wildcards matches anywhere in the path (`lease`), one without `/`
-    /// also the file name alone. Case-insensitive. Repeat it for files matching any of
-    /// several. Both arms rank only those files' chunks, so the best k of them come back
+    /// also the file name alone. Case-insensitive. A path from the current folder (`./2024`,
+    /// `../nda.md`, `.`, a full path) keeps the files under it. Repeat it for files matching
+    /// any of several. Both arms rank only those files' chunks, so the best k of them come back
     /// however many other files the index holds.
     #[arg(long = "path", value_name = "GLOB")]
     paths: Vec<String>,
@@ -1186,7 +1187,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
         rerank: args.rerank.load(args.model.device)?,
-        paths: PathFilter::new(&args.paths),
+        paths: path_filter(&args.paths, &searcher.manifest().root)?,
         max_per_file: if args.files_with_matches {
             Some(1)
         } else {
@@ -1398,6 +1399,18 @@ fn maintain(args: MaintainArgs, what: &str, repair: bool) -> anyhow::Result<Outc
     } else {
         Outcome::Partial
     })
+}
+
+/// `--path` patterns, those written as paths from the current folder (`./leases`, `..`, a full
+/// path) turned into patterns from the indexed folder `root`.
+fn path_filter(patterns: &[String], root: &Path) -> anyhow::Result<PathFilter> {
+    let cwd = std::env::current_dir().context("reading the current folder")?;
+    let patterns = patterns
+        .iter()
+        .map(|p| crate::search::glob::from_where_you_stand(p, &cwd, root))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    Ok(PathFilter::new(patterns))
 }
 
 /// Reads a model folder's diagnosis (used by `model check`).

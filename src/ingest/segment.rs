@@ -20,13 +20,13 @@ const ABBREVIATIONS: &[&str] = &[
     "decl", "def", "defs", "del", "dept", "dist", "div", "dkt", "dr", "e.g", "ed", "educ", "eg",
     "envtl", "esq", "et al", "etc", "evid", "ex", "exh", "fam", "feb", "fed", "fig", "fla", "ga",
     "gen", "govt", "hosp", "i.e", "id", "ie", "inc", "ind", "indus", "ins", "jan", "jr", "jul",
-    "jun", "juv", "kan", "ky", "l", "ltd", "mar", "mass", "md", "mem", "mfg", "mich", "minn",
-    "mo", "mont", "mot", "mr", "mrs", "ms", "mt", "mun", "n", "natl", "neb", "nev", "nn", "no",
-    "nos", "nov", "oct", "okla", "op", "opp", "p", "pa", "para", "paras", "pl", "pls", "pp",
-    "proc", "prof", "pt", "pub", "reg", "regs", "resp", "rev", "rptr", "sch", "sched", "sec",
-    "secs", "sep", "sept", "servs", "sess", "sr", "st", "stat", "subch", "subd", "subsec",
-    "super", "supp", "sys", "tenn", "tex", "tit", "tr", "transp", "twp", "univ", "util", "v",
-    "va", "viz", "vol", "vs", "vt", "wash", "wis", "wyo",
+    "jun", "juv", "kan", "ky", "l", "ltd", "mar", "mass", "md", "mem", "mfg", "mich", "minn", "mo",
+    "mont", "mot", "mr", "mrs", "ms", "mt", "mun", "n", "natl", "neb", "nev", "nn", "no", "nos",
+    "nov", "oct", "okla", "op", "opp", "p", "pa", "para", "paras", "pl", "pls", "pp", "proc",
+    "prof", "pt", "pub", "reg", "regs", "resp", "rev", "rptr", "sch", "sched", "sec", "secs",
+    "sep", "sept", "servs", "sess", "sr", "st", "stat", "subch", "subd", "subsec", "super", "supp",
+    "sys", "tenn", "tex", "tit", "tr", "transp", "twp", "univ", "util", "v", "va", "viz", "vol",
+    "vs", "vt", "wash", "wis", "wyo",
 ];
 
 /// Whether `word` is a reporter's series or an edition (`2d`, `3d`, `4th`, `21st`), which

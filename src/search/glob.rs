@@ -98,6 +98,55 @@ impl Pattern {
     }
 }
 
+/// A pattern written as a path from the folder the user stands in (`./leases`, `../2024/*.pdf`,
+/// `.`, a full path) as the pattern from the indexed folder `root` that keeps the same files:
+/// a folder keeps everything under it (`leases/2024/*`), the indexed folder itself every file
+/// (a blank pattern, which [`PathFilter::new`] drops). Other patterns are returned as written. `cwd` is the folder the user stands in; an error says a path outside `root`.
+pub fn from_where_you_stand(
+    pattern: &str,
+    cwd: &std::path::Path,
+    root: &std::path::Path,
+) -> Result<String, String> {
+    use std::path::{Component, Path, PathBuf};
+    let trimmed = pattern.trim();
+    let relative =
+        ["./", "../"].iter().any(|p| trimmed.starts_with(p)) || matches!(trimmed, "." | "..");
+    if !relative && !Path::new(trimmed).is_absolute() {
+        return Ok(pattern.to_string());
+    }
+    let mut full = PathBuf::new();
+    for c in cwd.join(trimmed).components() {
+        match c {
+            Component::ParentDir => {
+                full.pop();
+            }
+            Component::CurDir => {}
+            other => full.push(other),
+        }
+    }
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let Ok(rel) = full.strip_prefix(&root) else {
+        return Err(format!(
+            "--path {trimmed:?} is {}, outside the indexed folder {}: give a path inside it, \
+             or a pattern from it (`leases/*`, `*.pdf`)",
+            full.display(),
+            root.display()
+        ));
+    };
+    let rel: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rel = rel.join("/");
+    Ok(if rel.is_empty() {
+        String::new()
+    } else if full.is_dir() {
+        format!("{rel}/*")
+    } else {
+        rel
+    })
+}
+
 /// Whether `path` (relative to the indexed folder) passes the filter `pattern`.
 /// An empty pattern keeps everything.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
@@ -133,7 +182,40 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathFilter, path_matches};
+    use super::{PathFilter, from_where_you_stand, path_matches};
+
+    #[test]
+    fn a_path_from_where_the_user_stands_becomes_a_pattern_from_the_indexed_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("leases/2024")).unwrap();
+        let sub = root.join("leases");
+        let from = |p: &str, cwd: &std::path::Path| from_where_you_stand(p, cwd, &root);
+        assert_eq!(from("./leases", &root).unwrap(), "leases/*");
+        assert_eq!(from("./leases/", &root).unwrap(), "leases/*");
+        assert_eq!(from(".", &sub).unwrap(), "leases/*");
+        assert_eq!(from("./2024/*.pdf", &sub).unwrap(), "leases/2024/*.pdf");
+        assert_eq!(from("../nda.md", &sub).unwrap(), "nda.md");
+        // The indexed folder itself: every file (a blank pattern, which the filter drops).
+        assert_eq!(from("..", &sub).unwrap(), "");
+        let full = root.join("leases/2024").display().to_string();
+        assert_eq!(from(&full, &root).unwrap(), "leases/2024/*");
+        // Patterns from the indexed folder are left as written.
+        for p in ["leases", "*.pdf", "2024/*nda*"] {
+            assert_eq!(from(p, &sub).unwrap(), p);
+        }
+        let outside = from("../..", &sub).unwrap_err();
+        assert!(outside.contains("outside the indexed folder"), "{outside}");
+        // What it gives keeps the files the path names.
+        assert!(path_matches(
+            &from("./2024", &sub).unwrap(),
+            "leases/2024/a.txt"
+        ));
+        assert!(!path_matches(
+            &from("./2024", &sub).unwrap(),
+            "old/leases/2024/a.txt"
+        ));
+    }
 
     #[test]
     fn a_path_filter_keeps_files_any_pattern_matches_and_blank_patterns_keep_all() {
