@@ -148,8 +148,33 @@ pub enum Action {
         /// The request's sequence number.
         seq: u64,
         /// Hits, or what went wrong.
-        result: Result<Outcome, String>,
+        result: Result<Outcome, Failure>,
     },
     /// A message for the status bar.
     Notify(Level, String),
+}
+
+/// Why a search has nothing to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong, as the status bar says it.
+    pub message: String,
+    /// Whether the query cannot be searched as written (a bracket that makes no group, only
+    /// excluded words), which editing it mends, rather than the model or the index.
+    pub in_query: bool,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            in_query: false,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
 }

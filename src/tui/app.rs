@@ -14,7 +14,7 @@ use crate::search::rerank::Rerank;
 use crate::search::{Hit, Mode, SearchRequest, holds_something_to_search};
 use crate::store::Manifest;
 
-use super::action::{Action, Found, Level, Outcome};
+use super::action::{Action, Failure, Found, Level, Outcome};
 use super::focus::{Focus, HelpPage, KeyContext};
 use super::glob::{PathFilter, path_matches};
 use super::layout::areas;
@@ -114,7 +114,7 @@ pub struct App {
     pub(super) seq: u64,
     pub(super) searching: bool,
     pub(super) outcome: Option<Outcome>,
-    pub(super) error: Option<String>,
+    pub(super) error: Option<Failure>,
     /// Indices into `outcome.found` that pass the filter.
     pub(super) visible: Vec<usize>,
     /// Index into `visible`.
@@ -582,7 +582,7 @@ impl App {
                     }
                     Err(e) => {
                         self.outcome = None;
-                        self.notice = Some((Level::Error, format!("search failed: {e}")));
+                        self.notice = Some((Level::Error, format!("search failed: {}", e.message)));
                         self.error = Some(e);
                     }
                 }

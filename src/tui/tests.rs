@@ -451,6 +451,28 @@ fn search_errors_show_in_the_status_bar_and_the_ui_keeps_going() {
 }
 
 #[test]
+fn a_query_that_cannot_be_searched_says_why_in_the_list_not_that_the_model_failed() {
+    let mut app = App::new(Some(info()), Theme::new(true));
+    typed(&mut app, "NOT (rent AND deposit) lease");
+    let seq = search(&mut app);
+    let why = "\"(rent AND deposit)\" is not read as a group";
+    app.update(Action::Results {
+        seq,
+        result: Err(super::action::Failure {
+            message: why.into(),
+            in_query: true,
+        }),
+    });
+    let text = screen(&render(&app, 100, 24));
+    assert!(
+        text.contains("The query cannot be searched as written:"),
+        "{text}"
+    );
+    assert!(text.contains(why), "{text}");
+    assert!(!text.contains("keyword search needs no model"), "{text}");
+}
+
+#[test]
 fn the_path_filter_narrows_results() {
     let mut app = app_with_results(Theme::new(false), 80, 24);
     app.update(Action::EditFilter);

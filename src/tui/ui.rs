@@ -379,6 +379,16 @@ fn empty_state(app: &App) -> Vec<Line<'static>> {
                 t.text(),
             ),
         ]
+    } else if let Some(failure) = app.error.as_ref().filter(|f| f.in_query) {
+        vec![
+            ("The query cannot be searched as written:".into(), t.error()),
+            (failure.message.clone(), t.text()),
+            (String::new(), t.text()),
+            (
+                "Edit it above; F1, then Tab, shows the query syntax.".into(),
+                t.dim(),
+            ),
+        ]
     } else if app.error.is_some() {
         vec![
             (

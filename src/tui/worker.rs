@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use crate::embed::{DeviceSpec, Embedder, Precision};
+use crate::error::Error;
 use crate::search::{SearchRequest, Searcher};
 
-use super::action::{Action, Found, Level, Outcome};
+use super::action::{Action, Failure, Found, Level, Outcome};
 use super::preview::Preview;
 
 /// Documents larger than this are not read for previews (the chunk alone is shown).
@@ -126,14 +127,17 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, request: &SearchRequest) -> Result<Outcome, String> {
+    fn run(&mut self, request: &SearchRequest) -> Result<Outcome, Failure> {
         if request.mode.needs_model() {
             self.ensure_model()?;
         }
         let results = self
             .searcher
             .search(request, self.embedder.as_ref())
-            .map_err(|e| chain(&e))?;
+            .map_err(|e| Failure {
+                in_query: matches!(e, Error::InvalidQuery(_) | Error::EmptyQuery),
+                message: chain(&e),
+            })?;
         let mut documents: HashMap<PathBuf, Option<String>> = HashMap::new();
         let found = results
             .hits
