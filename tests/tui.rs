@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use lexsearch::search::{Mode, SearchRequest, Searcher};
 use lexsearch::tui::worker::{self, Job, ModelSource};
-use lexsearch::tui::{Action, Outcome};
+use lexsearch::tui::{Action, Failure, Outcome};
 use lexsearch::{DeviceSpec, Precision, library::find_index};
 use predicates::str::contains;
 
@@ -27,7 +27,7 @@ fn ask(
     seq: u64,
     query: &str,
     mode: Mode,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Failure> {
     let request = SearchRequest {
         mode,
         ..SearchRequest::new(query, 10)
@@ -71,10 +71,23 @@ fn keyword_search_needs_no_model_and_a_missing_model_is_an_error_not_a_crash() {
         files(&outcome)
     );
     let err = ask(&jobs, &actions, 2, "security deposit", Mode::Semantic).unwrap_err();
+    assert!(!err.in_query, "{err:?}");
+    let err = err.message;
     assert!(err.contains("cannot load the model"), "{err}");
     assert!(err.contains("keyword mode works without it"), "{err}");
+    // A query that cannot be searched as written is told apart: editing it mends it.
+    let bad = ask(
+        &jobs,
+        &actions,
+        3,
+        "NOT (rent AND deposit) lease",
+        Mode::Keyword,
+    );
+    let bad = bad.unwrap_err();
+    assert!(bad.in_query, "{bad:?}");
+    assert!(bad.message.contains("is not read as a group"), "{bad:?}");
     // The thread lives on.
-    assert!(ask(&jobs, &actions, 3, "deposit", Mode::Keyword).is_ok());
+    assert!(ask(&jobs, &actions, 4, "deposit", Mode::Keyword).is_ok());
 }
 
 #[test]

@@ -1027,7 +1027,7 @@ mod tests {
             let o = Operators::parse(q);
             assert_eq!(o.unread_group, None, "{q}");
             assert_eq!(o.required, ["lease"], "{q}");
-            assert_eq!(o.near, [late_fee.clone()], "{q}");
+            assert_eq!(o.near, std::slice::from_ref(&late_fee), "{q}");
             assert!(o.any_near.is_empty() && o.any_required.is_empty(), "{q}");
         }
         let o = Operators::parse("(tenant /s sublet!) AND (landlord /p consent)");

@@ -66,7 +66,7 @@ use ratatui::{Frame, Terminal};
 use crate::embed::DeviceSpec;
 use crate::search::{Mode, Searcher};
 
-pub use action::{Action, Found, Level, Outcome};
+pub use action::{Action, Failure, Found, Level, Outcome};
 pub use app::{App, Effect, IndexInfo};
 pub use focus::Focus;
 pub use theme::Theme;
