@@ -66,7 +66,7 @@ pub struct Operators {
     pub like: Option<String>,
     /// Why a bracket beside `AND`, `NOT`, a sign or a connector could not be read as a
     /// group (`NOT (rent AND deposit)`, `a /p (b w/3 c)`, an unclosed `(`), which the search
-    /// refuses rather than taking the bracket for a word ([`unread_bracket`]).
+    /// refuses rather than taking the bracket for a word.
     pub unread_group: Option<String>,
 }
 
