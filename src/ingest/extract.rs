@@ -848,12 +848,35 @@ fn html_title(html: &str) -> Option<String> {
 const HTML_CHROME: &str = "nav, [role=navigation], body > footer, [role=contentinfo] \
                            { display: none }";
 
+/// A page's banner (the site's name, "Contract Library > Templates"): a `header` beside the
+/// page's `main`, or one marked as the banner. Without a `main`, a `header` at the top of the
+/// body may be the document's own title block, and stays.
+const HTML_BANNER: &str = "body > header, [role=banner] { display: none }";
+
+/// Whether `html` has a `<main>` element (the page's dominant content, by the HTML standard).
+fn has_main_element(html: &str) -> bool {
+    html.to_ascii_lowercase()
+        .match_indices("<main")
+        .any(|(at, m)| {
+            html[at + m.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c.is_ascii_whitespace())
+        })
+}
+
 fn html_to_text(html: &str) -> Result<String, ExtractError> {
     // A very wide wrap width keeps each paragraph on one line; headings come out as `# ...`.
-    html2text::config::plain_no_decorate()
+    let mut config = html2text::config::plain_no_decorate()
         .link_footnotes(false)
         .add_agent_css(HTML_CHROME)
-        .map_err(|e| ExtractError::Html(e.to_string()))?
+        .map_err(|e| ExtractError::Html(e.to_string()))?;
+    if has_main_element(html) {
+        config = config
+            .add_agent_css(HTML_BANNER)
+            .map_err(|e| ExtractError::Html(e.to_string()))?;
+    }
+    config
         .string_from_read(html.as_bytes(), 100_000)
         .map_err(|e| ExtractError::Html(e.to_string()))
         .map(|t| {
@@ -992,6 +1015,21 @@ mod tests {
         ] {
             assert!(got.text.contains(kept), "{kept}: {}", got.text);
         }
+        // The page's banner beside its main content goes; without a main, a header at the
+        // top may be the document's own title block, and stays.
+        let banner = "<html><body><header><p>Contract Library &gt; Templates</p></header>\
+                      <MAIN class=\"doc\"><h1>Agreement</h1><header><p>Recitals</p></header>\
+                      <p>The Contractor is independent.</p></MAIN></body></html>";
+        let got = extract(&source(dir.path(), "b.html", banner.as_bytes()), 1 << 20).unwrap();
+        assert!(!got.text.contains("Contract Library"), "{}", got.text);
+        for kept in ["# Agreement", "Recitals", "The Contractor is independent."] {
+            assert!(got.text.contains(kept), "{kept}: {}", got.text);
+        }
+        let title_block = "<html><body><header><h1>Master Services Agreement</h1></header>\
+                           <p>The parties agree.</p></body></html>";
+        let got = extract(&source(dir.path(), "m.html", title_block.as_bytes()), 1 << 20).unwrap();
+        assert!(got.text.contains("Master Services Agreement"), "{}", got.text);
+        assert!(!has_main_element("<mainframe>x</mainframe>"));
     }
 
     #[test]

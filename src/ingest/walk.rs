@@ -77,10 +77,12 @@ impl FileKind {
     /// e-mails, Outlook messages, mailboxes and Outlook data files: 2 (1 for `.msg` and
     /// mailboxes) since calendars and vCards attached to a message are read, and an Outlook
     /// data file's calendar items and contacts. HTML pages: 1 since site navigation and the
-    /// page footer are left out.
+    /// page footer are left out, 2 since a page's banner beside its `main` is too (an e-mail's
+    /// HTML body rarely has a `main`, and e-mails are not read again for it).
     pub fn reader_revision(self) -> u32 {
         match self {
-            FileKind::Sheet | FileKind::Html => 1,
+            FileKind::Html => 2,
+            FileKind::Sheet => 1,
             FileKind::Eml | FileKind::Pst => 2,
             FileKind::Msg | FileKind::Mbox => 1,
             _ => 0,
