@@ -76,12 +76,15 @@ pub enum Error {
 
     /// No index was found where one was expected.
     #[error(
-        "no lexsearch index in {} or any folder above it; build one with `lexsearch index DIR`, or pass `--index PATH`",
-        .start.display()
+        "no lexsearch index in {} or any folder above it; {}",
+        .start.display(),
+        indexes_below(.below)
     )]
     NoIndex {
         /// Where the search for an index started.
         start: PathBuf,
+        /// Indexed folders below it (two levels at most), which the user may have meant.
+        below: Vec<PathBuf>,
     },
 
     /// The folder given as the index (`--index PATH`) holds none.
@@ -302,6 +305,32 @@ fn holder(pid: &Option<u32>) -> String {
 }
 
 /// What is under way in an index folder without a complete index, and what to do.
+/// What to do where no index was found: search one of the indexed folders below, or build one.
+fn indexes_below(below: &[PathBuf]) -> String {
+    const NAMED: usize = 5;
+    match below {
+        [] => "build one with `lexsearch index DIR`, or pass `--index PATH`".into(),
+        [only] => format!(
+            "{} below it is indexed: search there, or pass `--index {}`",
+            only.display(),
+            only.display()
+        ),
+        many => format!(
+            "these folders below it are indexed: {}{}; search in one, or pass `--index FOLDER`",
+            many.iter()
+                .take(NAMED)
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if many.len() > NAMED {
+                format!(" and {} more", many.len() - NAMED)
+            } else {
+                String::new()
+            }
+        ),
+    }
+}
+
 fn unfinished(index: &std::path::Path, writer: &Option<u32>) -> String {
     if let Some(pid) = writer {
         return format!(

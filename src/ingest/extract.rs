@@ -1027,8 +1027,16 @@ mod tests {
         }
         let title_block = "<html><body><header><h1>Master Services Agreement</h1></header>\
                            <p>The parties agree.</p></body></html>";
-        let got = extract(&source(dir.path(), "m.html", title_block.as_bytes()), 1 << 20).unwrap();
-        assert!(got.text.contains("Master Services Agreement"), "{}", got.text);
+        let got = extract(
+            &source(dir.path(), "m.html", title_block.as_bytes()),
+            1 << 20,
+        )
+        .unwrap();
+        assert!(
+            got.text.contains("Master Services Agreement"),
+            "{}",
+            got.text
+        );
         assert!(!has_main_element("<mainframe>x</mainframe>"));
     }
 

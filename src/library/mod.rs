@@ -330,9 +330,13 @@ impl Library {
             return Ok(found);
         }
         // None complete: the nearest first index under way or stopped says so.
-        Err(candidates
-            .find(Library::unfinished)
-            .map_or(Error::NoIndex { start: start_abs }, |l| l.missing()))
+        Err(candidates.find(Library::unfinished).map_or_else(
+            || Error::NoIndex {
+                below: indexed_below(start),
+                start: start_abs,
+            },
+            |l| l.missing(),
+        ))
     }
 
     /// Whether a first index was begun here but has not completed (it is running, or it
@@ -892,6 +896,43 @@ fn replicate_tree(from: &Path, to: &Path, link: bool) -> Result<()> {
     Ok(())
 }
 
+/// The folders below `start` (two levels at most, hidden ones passed over, 5,000 entries
+/// read at most, so that an error in a home folder comes at once) holding a complete index,
+/// as paths from `start`, sorted: those a user in a folder of matters may have meant.
+fn indexed_below(start: &Path) -> Vec<PathBuf> {
+    const LEVELS: usize = 2;
+    let mut budget: usize = 5_000;
+    let mut found = Vec::new();
+    let mut level = vec![PathBuf::new()];
+    for _ in 0..LEVELS {
+        let mut next = Vec::new();
+        for rel in level {
+            let Ok(entries) = fs::read_dir(start.join(&rel)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let name = entry.file_name();
+                let hidden = name.to_string_lossy().starts_with('.');
+                if hidden || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                let child = rel.join(&name);
+                if Library::at(start.join(&child).join(DEFAULT_INDEX_DIR)).exists() {
+                    found.push(child.clone());
+                }
+                next.push(child);
+            }
+        }
+        level = next;
+    }
+    found.sort();
+    found
+}
+
 /// Finds the index for a search (see [`Library::find`]) and returns its folder.
 pub fn find_index(start: &Path) -> Result<PathBuf> {
     Library::find(start).map(|l| l.dir)
@@ -1169,8 +1210,39 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         assert!(matches!(
             Library::find(other.path()),
-            Err(Error::NoIndex { .. })
+            Err(Error::NoIndex { ref below, .. }) if below.is_empty()
         ));
+    }
+
+    #[test]
+    fn where_no_index_is_found_the_indexed_folders_below_are_named() {
+        let matters = tempfile::tempdir().unwrap();
+        for folder in ["acme", "clients/beta", "clients/beta/deep/gamma"] {
+            write(
+                &Library::at(matters.path().join(folder).join(DEFAULT_INDEX_DIR)),
+                "a.txt",
+            );
+        }
+        let e = Library::find(matters.path()).unwrap_err();
+        let Error::NoIndex { below, .. } = &e else {
+            panic!("{e:?}")
+        };
+        // Two levels down at most.
+        assert_eq!(
+            below,
+            &[PathBuf::from("acme"), PathBuf::from("clients/beta")]
+        );
+        let said = e.to_string();
+        assert!(
+            said.contains("these folders below it are indexed: acme, clients/beta"),
+            "{said}"
+        );
+        let one = Library::find(&matters.path().join("clients")).unwrap_err();
+        assert!(
+            one.to_string()
+                .contains("beta below it is indexed: search there, or pass `--index beta`"),
+            "{one}"
+        );
     }
 
     #[test]
