@@ -487,26 +487,34 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
 }
 
 /// Why the query cannot be searched as written, when a bracket that no group was made of
-/// stands beside an operator: signed by a sign, `AND` or `NOT` (`-(`, `+)`), or a side of a
-/// connector (`) /p`). Taken for a word, it would turn the query's meaning around:
-/// `NOT (rent AND deposit)` would require both words.
+/// stands beside an operator: signed by a sign, `AND` or `NOT` (`-(`, `+)`), a side of a
+/// connector (`) /p`), or beside `OR` (`(a w/3 b) OR (c w/3 d)`). Taken for a word, it would
+/// turn the query's meaning around: `NOT (rent AND deposit)` would require both words.
+/// Called on the pieces before the Boolean words are read (for `OR`) and after (for the
+/// signs `AND` and `NOT` give).
 fn unread_bracket(query: &str, pieces: &[Piece<'_>]) -> Option<String> {
     let bare = |p: &Piece<'_>| p.alts.is_empty() && matches!(p.whole, "(" | ")");
     let connects = |j: Option<usize>| {
         j.and_then(|j| pieces.get(j))
             .is_some_and(|p| connector_of(p).is_some())
     };
+    let or = |j: Option<usize>| {
+        j.and_then(|j| pieces.get(j))
+            .is_some_and(|p| Boolean::of(p) == Some(Boolean::Or))
+    };
     let (_, b) = pieces.iter().enumerate().find(|&(i, p)| {
         bare(p)
             && (p.sign.is_some()
                 || connects(Some(i + 1)) && i + 2 < pieces.len()
-                || i >= 2 && connects(i.checked_sub(1)))
+                || i >= 2 && connects(i.checked_sub(1))
+                || p.whole == "(" && or(i.checked_sub(1))
+                || p.whole == ")" && or(Some(i + 1)))
     })?;
     let at = b.whole.as_ptr() as usize - query.as_ptr() as usize;
     let group = matching_bracket(query, at).map(|other| &query[at.min(other)..=at.max(other)]);
     Some(match group {
         Some(group) => format!(
-            "{group:?} is not read as a group: brackets beside NOT or a connector hold only \
+            "{group:?} is not read as a group: brackets beside NOT, OR or a connector hold only \
              words or phrases joined by OR, and beside AND those or conditions all joined by \
              connectors or AND (`lease AND (late w/3 fee)`); groups do not nest. Write \
              connectors one after another without brackets (`a /p b w/3 c` keeps the hits \
@@ -577,9 +585,10 @@ impl Operators {
     pub fn parse(query: &str) -> Self {
         let mut ops = Operators::default();
         let (pieces, grouped) = bracket_groups(query, unbracket_conjunctions(pieces(query)));
+        let beside_or = unread_bracket(query, &pieces);
         let (pieces, mut found) = read_boolean_words(pieces);
         found |= grouped;
-        ops.unread_group = unread_bracket(query, &pieces);
+        ops.unread_group = beside_or.or_else(|| unread_bracket(query, &pieces));
         let mut text: Vec<&str> = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
@@ -964,11 +973,11 @@ mod tests {
             ),
             ("(tenant AND landlord) w/5 deposit", "(tenant AND landlord)"),
             ("(from:ann OR lease) AND cure", "(from:ann OR lease)"),
-            (
-                "(deposit OR (rent w/3 late)) AND tenant",
-                "(deposit OR (rent w/3 late))",
-            ),
+            // A group inside another is named.
+            ("(deposit OR (rent w/3 late)) AND tenant", "(rent w/3 late)"),
             ("NOT (late w/3 fee) lease", "(late w/3 fee)"),
+            ("(late w/3 charge) OR (late w/3 fee)", "(late w/3 charge)"),
+            ("rent OR (late w/3 fee)", "(late w/3 fee)"),
             ("(late w/3 fee rent) AND lease", "(late w/3 fee rent)"),
         ] {
             let why = Operators::parse(q).unread_group.unwrap_or_default();
