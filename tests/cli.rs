@@ -795,6 +795,17 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         .stderr(contains(
             "error: \"(rent AND deposit)\" is not read as a group",
         ));
+    // Pairs in brackets joined by OR keep the chunks with any of them.
+    let chunks = |q: &str| -> std::collections::BTreeSet<u64> {
+        let v = search_json(docs, &[q, "--mode", "keyword", "-k", "400"]);
+        hit_chunk_ids(&v).into_iter().collect()
+    };
+    let (charge, fee) = (chunks("late w/3 charge"), chunks("late w/3 fee"));
+    assert!(!charge.is_empty() && !fee.is_empty(), "{charge:?} {fee:?}");
+    assert_eq!(
+        chunks("(late w/3 charge) OR (late w/3 fee)"),
+        charge.union(&fee).copied().collect()
+    );
     // Curly quotes, as a word processor types them, quote a phrase too.
     let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
     assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));

@@ -89,6 +89,9 @@ struct Piece<'a> {
     whole: &'a str,
     /// A group's words and phrases (empty for a word or phrase).
     alts: Vec<Piece<'a>>,
+    /// Pairs in brackets joined by `OR` (`(late w/3 charge) OR (late w/3 fee)`), any of which
+    /// will do; empty for anything else.
+    pairs: Vec<(Piece<'a>, Within, Piece<'a>)>,
 }
 
 impl<'a> Piece<'a> {
@@ -99,6 +102,7 @@ impl<'a> Piece<'a> {
             item,
             whole,
             alts: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 
@@ -212,6 +216,64 @@ fn connector_of(p: &Piece<'_>) -> Option<Within> {
     }
 }
 
+/// `pieces` with each run of two or more pairs in brackets joined by `OR` (`(late w/3 charge)
+/// OR (late w/3 fee)`, `|` or `or` too) made one piece whose `pairs` are any of which will
+/// do, as `(a OR b) w/3 c` is; when nothing beside the run but `AND` or text binds it (not
+/// `NOT`, a connector or a sign of exclusion). Other brackets stay pieces.
+fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
+    let bare = |p: &Piece<'_>, b: &str| p.alts.is_empty() && p.whole == b;
+    let word = |p: &Piece<'_>| {
+        p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
+    };
+    // The pair in brackets at `i`: `( a conn b )`.
+    let pair_at = |i: usize| -> Option<(Piece<'a>, Within, Piece<'a>)> {
+        let g = pieces.get(i..i + 5)?;
+        let open = bare(&g[0], "(") && g[0].sign.is_none_or(|s| s == '+');
+        (open && word(&g[1]) && word(&g[3]) && bare(&g[4], ")") && g[4].sign.is_none())
+            .then_some(())?;
+        connector_of(&g[2]).map(|within| (g[1].clone(), within, g[3].clone()))
+    };
+    let or = |p: Option<&Piece<'_>>| {
+        p.is_some_and(|p| {
+            p.sign.is_none() && p.alts.is_empty() && matches!(p.whole, "OR" | "or" | "|")
+        })
+    };
+    let mut out: Vec<Piece<'a>> = Vec::with_capacity(pieces.len());
+    let mut i = 0;
+    while i < pieces.len() {
+        let mut run = Vec::new();
+        let mut end = i;
+        while let Some(pair) = pair_at(end) {
+            run.push(pair);
+            end += 5;
+            if !(or(pieces.get(end)) && pair_at(end + 1).is_some()) {
+                break;
+            }
+            end += 1;
+        }
+        let before = i.checked_sub(1).map(|b| &pieces[b]);
+        let after = pieces.get(end);
+        let free = |p: Option<&Piece<'_>>| {
+            p.is_none_or(|p| !is_operator(p) || Boolean::of(p) == Some(Boolean::And))
+        };
+        if run.len() >= 2 && free(before) && free(after) {
+            let start = pieces[i].whole.as_ptr() as usize - query.as_ptr() as usize;
+            let last = &pieces[end - 1];
+            let stop = last.whole.as_ptr() as usize - query.as_ptr() as usize + last.whole.len();
+            let span = &query[start..stop];
+            out.push(Piece {
+                pairs: run,
+                ..Piece::new(None, span, span)
+            });
+            i = end;
+        } else {
+            out.push(pieces[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
 /// `pieces` without the brackets around a conjunction (words or phrases each joined to the
 /// next by a connector or `AND`) that is itself required: beside `AND` or signed `+`
 /// (`lease AND (rent w/3 late)`, `(breach /s notice) & cure`, `+(rent w/3 late)`) or the
@@ -306,6 +368,7 @@ fn bracket_groups<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>
                         item: &query[start..end],
                         whole: &query[start..end],
                         alts,
+                        pairs: Vec::new(),
                     },
                 )
             })
@@ -584,7 +647,8 @@ impl Operators {
     /// Splits `query`.
     pub fn parse(query: &str) -> Self {
         let mut ops = Operators::default();
-        let (pieces, grouped) = bracket_groups(query, unbracket_conjunctions(pieces(query)));
+        let pieces = unbracket_conjunctions(or_of_pairs(query, pieces(query)));
+        let (pieces, grouped) = bracket_groups(query, pieces);
         let beside_or = unread_bracket(query, &pieces);
         let (pieces, mut found) = read_boolean_words(pieces);
         found |= grouped;
@@ -643,6 +707,21 @@ impl Operators {
                     .map(|q| q.item.trim().to_string())
                     .collect()
             };
+            // `(a w/3 b) OR (c w/3 d)`: any of the pairs; their words stay in the text.
+            if !p.pairs.is_empty() {
+                found = true;
+                ops.any_near.push(
+                    (p.pairs.iter())
+                        .map(|(a, within, b)| Near {
+                            a: a.item.trim().to_string(),
+                            b: b.item.trim().to_string(),
+                            within: *within,
+                        })
+                        .collect(),
+                );
+                text.extend(p.pairs.iter().flat_map(|(a, _, b)| [a.whole, b.whole]));
+                continue;
+            }
             match (p.sign, within) {
                 // `a w/N b`, `a /s b`, `a /p b`: a and b stay in the text; the connector goes.
                 // A group on a side: any of its pairs.
@@ -976,7 +1055,6 @@ mod tests {
             // A group inside another is named.
             ("(deposit OR (rent w/3 late)) AND tenant", "(rent w/3 late)"),
             ("NOT (late w/3 fee) lease", "(late w/3 fee)"),
-            ("(late w/3 charge) OR (late w/3 fee)", "(late w/3 charge)"),
             ("rent OR (late w/3 fee)", "(late w/3 fee)"),
             ("(late w/3 fee rent) AND lease", "(late w/3 fee rent)"),
         ] {
@@ -1017,6 +1095,45 @@ mod tests {
         );
         // The apostrophe stays; a query without curly quotes is left as it is.
         assert_eq!(straight_quotes("the Tenant’s ‘sole discretion’"), None);
+    }
+
+    #[test]
+    fn pairs_in_brackets_joined_by_or_keep_the_hits_with_any_of_them() {
+        let near = |a: &str, within: Within, b: &str| Near {
+            a: a.into(),
+            b: b.into(),
+            within,
+        };
+        let either = [
+            near("late", Within::Words(3), "charge"),
+            near("late fee", Within::Sentence, "interest"),
+        ];
+        for q in [
+            "(late w/3 charge) OR (\"late fee\" /s interest)",
+            "(late w/3 charge) | (\"late fee\" /s interest)",
+            "rent AND (late w/3 charge) OR (\"late fee\" /s interest)",
+        ] {
+            let o = Operators::parse(q);
+            assert_eq!(o.unread_group, None, "{q}");
+            assert_eq!(o.any_near, [either.to_vec()], "{q}");
+            assert!(o.near.is_empty(), "{q}");
+            assert!(
+                o.text.contains("late charge \"late fee\" interest"),
+                "{q}: {}",
+                o.text
+            );
+        }
+        assert_eq!(
+            Operators::parse("rent AND (late w/3 charge) OR (late w/3 fee)").required,
+            ["rent"]
+        );
+        // Beside NOT or a connector they are refused, as other brackets are.
+        for q in [
+            "NOT (late w/3 charge) OR (late w/3 fee) rent",
+            "(late w/3 charge) OR (late w/3 fee) /p rent",
+        ] {
+            assert!(Operators::parse(q).unread_group.is_some(), "{q}");
+        }
     }
 
     #[test]
