@@ -216,15 +216,19 @@ fn connector_of(p: &Piece<'_>) -> Option<Within> {
     }
 }
 
+/// Whether `p` is a word or phrase that conditions in brackets may join: unsigned, no
+/// operator, bracket, e-mail item or `like:` place.
+fn is_bracketable(p: &Piece<'_>) -> bool {
+    p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
+}
+
 /// `pieces` with each run of two or more pairs in brackets joined by `OR` (`(late w/3 charge)
 /// OR (late w/3 fee)`, `|` or `or` too) made one piece whose `pairs` are any of which will
 /// do, as `(a OR b) w/3 c` is; when nothing beside the run but `AND` or text binds it (not
 /// `NOT`, a connector or a sign of exclusion). Other brackets stay pieces.
 fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
     let bare = |p: &Piece<'_>, b: &str| p.alts.is_empty() && p.whole == b;
-    let word = |p: &Piece<'_>| {
-        p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
-    };
+    let word = is_bracketable;
     // The pair in brackets at `i`: `( a conn b )`.
     let pair_at = |i: usize| -> Option<(Piece<'a>, Within, Piece<'a>)> {
         let g = pieces.get(i..i + 5)?;
@@ -283,9 +287,7 @@ fn unbracket_conjunctions(pieces: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
     let bare = |p: &Piece<'_>, b: &str| p.sign.is_none_or(|s| s == '+' && b == "(") && p.whole == b;
     let and = |p: Option<&Piece<'_>>| p.is_some_and(|p| Boolean::of(p) == Some(Boolean::And));
     let joins = |p: &Piece<'_>| connector_of(p).is_some() || Boolean::of(p) == Some(Boolean::And);
-    let item = |p: &Piece<'_>| {
-        p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
-    };
+    let item = is_bracketable;
     let mut drop = vec![false; pieces.len()];
     for i in 0..pieces.len() {
         if !bare(&pieces[i], "(") {
