@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::library::{find_index, locate_index};
+use crate::library::locate_index;
 use crate::mcp::{Settings, Transport};
 
 use super::{ModelArgs, RerankArgs};
@@ -46,10 +46,9 @@ pub(super) struct McpArgs {
 pub(super) fn run(args: McpArgs) -> anyhow::Result<super::Outcome> {
     let backend = args.backend.spec()?;
     let index = match (&args.index, &backend) {
-        (Some(p), None) => locate_index(Some(p), Path::new("."))?,
         (Some(p), Some(_)) => p.clone(),
         (None, Some(spec)) => PathBuf::from(&spec.url),
-        (None, None) => find_index(Path::new("."))?,
+        (given, None) => locate_index(given.as_deref(), Path::new("."))?,
     };
     let token = match &args.token_file {
         Some(path) => Some(read_token(path)?),
