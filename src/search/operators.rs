@@ -18,6 +18,7 @@
 
 use crate::index::keyword::{Conditions, MailField, Near, Within};
 use crate::index::sent::SentWindow;
+use crate::ingest::segment::segments;
 use crate::ingest::types::MailInfo;
 
 /// A query split into the text searched for and the words or phrases every hit must hold
@@ -454,6 +455,14 @@ fn is_auxiliary(word: &str) -> bool {
     AUXILIARIES.contains(&word.as_str())
 }
 
+/// Whether `query` is a passage of two sentences or more, the first ending in a period (cut
+/// as [`segments`] cuts legal text, so `U.S.C.` or `Fed. R. Civ. P.` ends none, and the `!` of
+/// a root such as `indemnif!` does not count).
+fn is_passage(query: &str) -> bool {
+    let cuts = segments(query, false);
+    cuts.len() > 1 && cuts[..cuts.len() - 1].iter().any(|r| query[r.clone()].ends_with('.'))
+}
+
 /// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`,
 /// `AND NOT`) is excluded, as if written `-item`; the items on either side of `AND` (`&`) are
 /// required, as if written `+item`, unless `OR` (`|`) joins them to another; `OR` only goes,
@@ -462,9 +471,11 @@ fn is_auxiliary(word: &str) -> bool {
 /// They are read only when the query has a word with a small letter besides them, so that a
 /// clause pasted in capitals (`SHALL NOT BE LIABLE`, `EXPRESS OR IMPLIED`) stays text; one
 /// at an end, or beside another that does not follow it (`a AND OR b`), stays a word; and so
-/// does a `NOT` that a sentence stresses (`does NOT pay`, `agrees NOT to compete`).
+/// does a `NOT` that a sentence stresses (`does NOT pay`, `agrees NOT to compete`). A query
+/// that is a passage ([`is_passage`]), pasted to find its like, reads none: its headings in
+/// capitals (`INSURANCE AND INDEMNITY`) are text.
 /// An item beside a connector (`a w/5 b AND c`) keeps the connector's reading.
-fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
+fn read_boolean_words<'a>(query: &str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>, bool) {
     let kinds: Vec<Option<Boolean>> = pieces
         .iter()
         .enumerate()
@@ -481,7 +492,7 @@ fn read_boolean_words(pieces: Vec<Piece<'_>>) -> (Vec<Piece<'_>>, bool) {
     let lower = pieces.iter().zip(&kinds).any(|(p, k)| {
         k.is_none() && connector(p.whole).is_none() && p.item.chars().any(char::is_lowercase)
     });
-    if !lower || kinds.iter().all(Option::is_none) {
+    if !lower || kinds.iter().all(Option::is_none) || is_passage(query) {
         return (pieces, false);
     }
     let item = |i: usize| kinds.get(i).is_some_and(Option::is_none);
@@ -652,7 +663,7 @@ impl Operators {
         let pieces = unbracket_conjunctions(or_of_pairs(query, pieces(query)));
         let (pieces, grouped) = bracket_groups(query, pieces);
         let beside_or = unread_bracket(query, &pieces);
-        let (pieces, mut found) = read_boolean_words(pieces);
+        let (pieces, mut found) = read_boolean_words(query, pieces);
         found |= grouped;
         ops.unread_group = beside_or.or_else(|| unread_bracket(query, &pieces));
         let mut text: Vec<&str> = Vec::new();
@@ -1182,6 +1193,9 @@ mod tests {
             "cure OR",
             "BUT termination",
             "rate of 5 % or more",
+            // A passage pasted to find its like: its headings in capitals are text.
+            "ARTICLE 6 INSURANCE AND INDEMNITY Section 6.1 Insurance. Tenant shall carry \
+             insurance. ARTICLE 7 ASSIGNMENT AND SUBLETTING Tenant shall not assign.",
             "what if the tenant does NOT pay rent?",
             "the employee shall NOT disclose",
             "agrees NOT to compete",
@@ -1195,6 +1209,11 @@ mod tests {
         assert_eq!(
             Operators::parse("Johnson & Johnson").required,
             ["Johnson", "Johnson"]
+        );
+        // One sentence with citation abbreviations is no passage: AND is read.
+        assert_eq!(
+            Operators::parse("42 U.S.C. § 1983 AND Fed. R. Civ. P. 12 immunity").required,
+            ["1983", "Fed."]
         );
     }
 
