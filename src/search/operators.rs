@@ -460,7 +460,10 @@ fn is_auxiliary(word: &str) -> bool {
 /// a root such as `indemnif!` does not count).
 fn is_passage(query: &str) -> bool {
     let cuts = segments(query, false);
-    cuts.len() > 1 && cuts[..cuts.len() - 1].iter().any(|r| query[r.clone()].ends_with('.'))
+    cuts.len() > 1
+        && cuts[..cuts.len() - 1]
+            .iter()
+            .any(|r| query[r.clone()].ends_with('.'))
 }
 
 /// `pieces` with their Boolean words read and left out: the item after `NOT` (`BUT NOT`,
