@@ -140,6 +140,18 @@ fn lexsearch_alone_outside_an_index_prints_the_help() {
         .code(2)
         .stderr(contains("Usage"))
         .stderr(contains("tui"));
+    // In a folder of matters, the indexed one below is named before the help.
+    let (matters, model, docs) = crate::common::tiny_model_and_folder();
+    std::fs::write(docs.join("lease.txt"), "The Tenant shall pay rent.\n").unwrap();
+    crate::common::index_folder(&model, &docs);
+    lexsearch()
+        .current_dir(matters.path())
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "docs below it is indexed: search there, or pass `--index docs`",
+        ))
+        .stderr(contains("Usage"));
 }
 
 #[test]

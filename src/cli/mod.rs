@@ -940,11 +940,18 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// `lexsearch` alone: the TUI inside an indexed folder on a terminal, else the help (exit 2).
 fn no_command() -> anyhow::Result<Outcome> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    if interactive && find_index(Path::new(".")).is_ok() {
+    let found = find_index(Path::new("."));
+    if interactive && found.is_ok() {
         // `lexsearch tui` with every default, environment included.
         if let Some(Command::Tui(args)) = Cli::try_parse_from(["lexsearch", "tui"])?.command {
             return tui(args);
         }
+    }
+    // In a folder of matters, the indexed ones below are what the user may have meant.
+    if let Err(e @ crate::error::Error::NoIndex { below, .. }) = &found
+        && !below.is_empty()
+    {
+        eprintln!("error: {e}\n");
     }
     eprintln!("{}", <Cli as clap::CommandFactory>::command().render_help());
     Ok(Outcome::Partial)
