@@ -59,7 +59,9 @@ pub struct SearchArgs {
     /// form (-terminate also leaves out "termination"). In capitals, `a AND b` is +a +b,
     /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text); a group in
     /// brackets beside them or beside a connector is any of its words: `(breach OR default)
-    /// w/5 notice`, `cure AND (notice OR demand)`.
+    /// w/5 notice`, `cure AND (notice OR demand)`; pairs in brackets joined by OR are any of
+    /// them (`(late w/3 fee) OR (late w/3 charge)`), and brackets beside AND may hold
+    /// conditions that all hold (`lease AND (late w/3 fee)`); groups do not nest.
     /// `breach w/5 warranty` (or /5): the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first
