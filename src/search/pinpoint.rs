@@ -140,6 +140,91 @@ fn is_heading(hit: &Hit, segment: &str) -> bool {
         .any(|h| normalized(h).contains(&seg))
 }
 
+/// The byte ranges (trimmed) of the lines of `hit.text` that are, alone or with the line after
+/// them, the document's title or a heading of its breadcrumb, as a caption is written: at most
+/// 16 words and no closing `.`, `?`, `!`, `;` or `:` (a line that ends so already ends its
+/// segment, and a plain-text document's first paragraph may be its title).
+fn heading_lines(hit: &Hit) -> Vec<Range<usize>> {
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    let mut at = 0;
+    for line in hit.text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let start = at + line.len() - line.trim_start().len();
+            lines.push(start..start + trimmed.len());
+        }
+        at += line.len();
+    }
+    let headings: Vec<String> = std::iter::once(&hit.title)
+        .chain(&hit.breadcrumb)
+        .map(|h| normalized(h))
+        .filter(|h| h.chars().filter(|c| c.is_alphanumeric()).count() >= 3)
+        .collect();
+    let is = |text: &str| {
+        let caption = !text
+            .trim_end_matches(['"', '\'', ')', ']', '”', '’', '»'])
+            .ends_with(['.', '?', '!', ';', ':'])
+            && text.split_whitespace().count() <= 16;
+        caption && headings.contains(&normalized(text.trim_start_matches('#')))
+    };
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if out.last().is_some_and(|o| o.end >= l.end) {
+            continue;
+        }
+        if is(&hit.text[l.clone()]) {
+            out.push(l.clone());
+        } else if let Some(next) = lines.get(i + 1) {
+            // "ARTICLE 6" over "INSURANCE", read as one heading "ARTICLE 6 INSURANCE".
+            if is(&format!(
+                "{} {}",
+                &hit.text[l.clone()],
+                &hit.text[next.clone()]
+            )) {
+                out.push(l.start..next.end);
+            }
+        }
+    }
+    out
+}
+
+/// `segs` of `hit.text` with each heading line ([`heading_lines`]) made one segment of its own:
+/// a caption without a closing period ("SECTION 1. Pet policy") otherwise runs into the first
+/// sentence under it, and a label's period cuts it in two.
+fn split_heading_lines(hit: &Hit, segs: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let lines = heading_lines(hit);
+    if lines.is_empty() {
+        return segs;
+    }
+    let text = &hit.text;
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for s in segs {
+        let mut cuts = vec![s.start, s.end];
+        for l in &lines {
+            cuts.extend([l.start, l.end].into_iter().filter(|p| s.contains(p)));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let piece = &text[w[0]..w[1]];
+            let lead = piece.len() - piece.trim_start().len();
+            let r = w[0] + lead..w[0] + lead + piece.trim().len();
+            if r.is_empty() {
+                continue;
+            }
+            let line = lines.iter().find(|l| l.start <= r.start && r.end <= l.end);
+            match (line, out.last_mut()) {
+                // Pieces of one heading line are one segment.
+                (Some(l), Some(last)) if l.start <= last.start && last.end <= l.end => {
+                    last.end = r.end;
+                }
+                _ => out.push(r),
+            }
+        }
+    }
+    out
+}
+
 /// The candidate passages of the best hits, with their evidence, computed once so that several
 /// settings can choose among them ([`Candidates::choose`]).
 #[derive(Debug, Clone, Default)]
@@ -177,7 +262,7 @@ impl Candidates {
         let top = &hits[..hits.len().min(settings.hits)];
         let segs: Vec<Vec<Range<usize>>> = top
             .iter()
-            .map(|h| segments(&h.text, settings.clauses))
+            .map(|h| split_heading_lines(h, segments(&h.text, settings.clauses)))
             .collect();
         // Keyword terms of the query and of each segment.
         let mut analyzer = stemmed_analyzer();
@@ -509,6 +594,42 @@ pub(super) mod tests {
             ..settings
         };
         assert_eq!(pick(&headings_too), "Natural guardians of the person.");
+    }
+
+    #[test]
+    fn a_caption_line_without_a_period_is_not_read_into_the_sentence_under_it() {
+        let text = "SECTION 1. Pet policy\nTenant may keep one cat, subject to a pet deposit of \
+                    five hundred dollars.\nARTICLE 2\nRENT\nRent is due on the first.";
+        let mut h = hit(text, 0, 1);
+        h.breadcrumb = vec!["SECTION 1. Pet policy".into(), "ARTICLE 2 RENT".into()];
+        let segs = split_heading_lines(&h, segments(text, false));
+        let pieces: Vec<&str> = segs.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(
+            pieces,
+            [
+                "SECTION 1. Pet policy",
+                "Tenant may keep one cat, subject to a pet deposit of five hundred dollars.",
+                "ARTICLE 2\nRENT",
+                "Rent is due on the first."
+            ]
+        );
+        // A first paragraph that a plain-text document's title repeats stays sentences.
+        let para = "Der Mieter kann kündigen. Die Frist beträgt drei Monate.";
+        let mut first = hit(para, 0, 1);
+        first.title = para.into();
+        assert_eq!(split_heading_lines(&first, segments(para, false)).len(), 2);
+        let hits = vec![h];
+        let s = PinpointSettings::default();
+        let chosen = Candidates::gather(&hits, "pet deposit", None, None, None, &s)
+            .unwrap()
+            .choose(&hits, &s)
+            .remove(0)
+            .unwrap();
+        assert!(
+            chosen.text.starts_with("Tenant may keep"),
+            "{}",
+            chosen.text
+        );
     }
 
     #[test]
