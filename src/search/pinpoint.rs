@@ -140,6 +140,26 @@ fn is_heading(hit: &Hit, segment: &str) -> bool {
         .any(|h| normalized(h).contains(&seg))
 }
 
+/// Whether `segment` of an e-mail `hit` is lines of the header block the index writes above
+/// its body (`From:`, `To:`, `Cc:`, `Date:`, `Folder:`, `Attachments:`, see
+/// [`Mail::new`](crate::ingest::types::Mail::new)): the hit already shows them, and they
+/// answer no question.
+fn is_mail_header(hit: &Hit, segment: &str) -> bool {
+    hit.mail.is_some()
+        && segment.lines().all(|l| {
+            [
+                "From: ",
+                "To: ",
+                "Cc: ",
+                "Date: ",
+                "Folder: ",
+                "Attachments: ",
+            ]
+            .iter()
+            .any(|label| l.trim_start().starts_with(label))
+        })
+}
+
 /// The byte ranges (trimmed) of the lines of `hit.text` that are, alone or with the line after
 /// them, the document's title or a heading of its breadcrumb, as a caption is written: at most
 /// 16 words and no closing `.`, `?`, `!`, `;` or `:` (a line that ends so already ends its
@@ -352,7 +372,8 @@ impl Candidates {
                     range: r.clone(),
                     keyword: share(&t.iter().collect()),
                     semantic: *c,
-                    heading: is_heading(hit, &hit.text[r.clone()]),
+                    heading: is_heading(hit, &hit.text[r.clone()])
+                        || is_mail_header(hit, &hit.text[r.clone()]),
                 })
                 .collect();
             let mut pairs = Vec::new();
@@ -630,6 +651,25 @@ pub(super) mod tests {
             "{}",
             chosen.text
         );
+    }
+
+    #[test]
+    fn an_e_mails_header_lines_give_way_to_its_body() {
+        let text = "# Scheduling order\nFrom: Ann Lee <ann@firm.example>\nTo: dan@court.example\n\
+                    Date: 2020-03-10T09:00:00-05:00\n\nThe hearing on the motion to compel is \
+                    moved to April 2.";
+        let mut h = hit(text, 0, 1);
+        h.title = "Scheduling order".into();
+        h.mail = Some(crate::ingest::types::MailInfo::default());
+        let hits = vec![h];
+        let s = PinpointSettings::default();
+        // No word of the query is in the message: its first sentence, not its header.
+        let chosen = Candidates::gather(&hits, "release of unknown claims", None, None, None, &s)
+            .unwrap()
+            .choose(&hits, &s)
+            .remove(0)
+            .unwrap();
+        assert!(chosen.text.starts_with("The hearing"), "{}", chosen.text);
     }
 
     #[test]
