@@ -806,6 +806,20 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         chunks("(late w/3 charge) OR (late w/3 fee)"),
         charge.union(&fee).copied().collect()
     );
+    // A pair in brackets beside a connector holds, a word of it that close to the other side.
+    let pair = chunks("tenant /s deposit");
+    let near_pair: std::collections::BTreeSet<u64> = pair
+        .intersection(
+            &chunks("tenant /p landlord")
+                .union(&chunks("deposit /p landlord"))
+                .copied()
+                .collect(),
+        )
+        .copied()
+        .collect();
+    assert!(!near_pair.is_empty(), "{pair:?}");
+    assert_eq!(chunks("(tenant /s deposit) /p landlord"), near_pair);
+    assert_eq!(chunks("landlord /p (tenant /s deposit)"), near_pair);
     // Curly quotes, as a word processor types them, quote a phrase too.
     let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
     assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));

@@ -664,8 +664,10 @@ struct SearchArgs {
     /// any of whose words or phrases will do: `(breach OR default) w/5 notice`,
     /// `cure AND (notice OR demand)`, `NOT (sublease OR assignment)` (words in a group are
     /// joined by OR, `or`, `|` or spaces alone; groups do not nest); beside AND, a group may
-    /// also hold conditions that must all hold (`lease AND (late w/3 fee)`), and pairs in
-    /// brackets joined by OR are any of them (`(late w/3 fee) OR (late w/3 charge)`).
+    /// also hold conditions that must all hold (`lease AND (late w/3 fee)`), pairs in
+    /// brackets joined by OR are any of them (`(late w/3 fee) OR (late w/3 charge)`), and a
+    /// pair in brackets beside a connector holds, a word of it that close to the other side
+    /// (`(breach /s warranty) /p notice`).
     /// `breach w/5 warranty` (or Westlaw's `/5`): the two words at most 5 positions apart, in
     /// either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;

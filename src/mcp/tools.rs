@@ -60,8 +60,10 @@ pub struct SearchArgs {
     /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text); a group in
     /// brackets beside them or beside a connector is any of its words: `(breach OR default)
     /// w/5 notice`, `cure AND (notice OR demand)`; pairs in brackets joined by OR are any of
-    /// them (`(late w/3 fee) OR (late w/3 charge)`), and brackets beside AND may hold
-    /// conditions that all hold (`lease AND (late w/3 fee)`); groups do not nest.
+    /// them (`(late w/3 fee) OR (late w/3 charge)`), brackets beside AND may hold
+    /// conditions that all hold (`lease AND (late w/3 fee)`), and a pair in brackets beside a
+    /// connector holds, a word of it that close to the other side (`(breach /s warranty) /p
+    /// notice`); groups do not nest.
     /// `breach w/5 warranty` (or /5): the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first

@@ -107,9 +107,18 @@ impl<'a> Piece<'a> {
         }
     }
 
-    /// The words or phrases it stands for: a group's, or itself.
+    /// The words or phrases it stands for: a group's, the sides of its pairs (each once), or
+    /// itself.
     fn items(&self) -> Vec<&Piece<'a>> {
-        if self.alts.is_empty() {
+        if !self.pairs.is_empty() {
+            let mut sides: Vec<&Piece<'a>> = Vec::new();
+            for side in self.pairs.iter().flat_map(|(a, _, b)| [a, b]) {
+                if !sides.iter().any(|s| s.item.trim() == side.item.trim()) {
+                    sides.push(side);
+                }
+            }
+            sides
+        } else if self.alts.is_empty() {
             vec![self]
         } else {
             self.alts.iter().collect()
@@ -226,7 +235,10 @@ fn is_bracketable(p: &Piece<'_>) -> bool {
 /// `pieces` with each run of two or more pairs in brackets joined by `OR` (`(late w/3 charge)
 /// OR (late w/3 fee)`, `|` or `or` too) made one piece whose `pairs` are any of which will
 /// do, as `(a OR b) w/3 c` is; when nothing beside the run but `AND` or text binds it (not
-/// `NOT`, a connector or a sign of exclusion). Other brackets stay pieces.
+/// `NOT`, a connector or a sign of exclusion). One pair in brackets beside a connector
+/// (`(breach /s warranty) /p notice`, `assign! /p (consent w/3 unreasonabl!)`) is made such a
+/// piece too, a side of that connector, when nothing but text, `AND` or another connector is
+/// on its other side. Other brackets stay pieces.
 fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
     let bare = |p: &Piece<'_>, b: &str| p.alts.is_empty() && p.whole == b;
     let word = is_bracketable;
@@ -261,7 +273,12 @@ fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
         let free = |p: Option<&Piece<'_>>| {
             p.is_none_or(|p| !is_operator(p) || Boolean::of(p) == Some(Boolean::And))
         };
-        if run.len() >= 2 && free(before) && free(after) {
+        let connects = |p: Option<&Piece<'_>>| p.is_some_and(|p| connector_of(p).is_some());
+        let side = run.len() == 1
+            && (connects(before) && (free(after) || connects(after))
+                || connects(after) && free(before))
+            && !before.is_some_and(|p| p.sign == Some('-'));
+        if (run.len() >= 2 && free(before) && free(after)) || side {
             let start = pieces[i].whole.as_ptr() as usize - query.as_ptr() as usize;
             let last = &pieces[end - 1];
             let stop = last.whole.as_ptr() as usize - query.as_ptr() as usize + last.whole.len();
@@ -594,10 +611,10 @@ fn unread_bracket(query: &str, pieces: &[Piece<'_>]) -> Option<String> {
     Some(match group {
         Some(group) => format!(
             "{group:?} is not read as a group: brackets beside NOT, OR or a connector hold only \
-             words or phrases joined by OR, and beside AND those or conditions all joined by \
-             connectors or AND (`lease AND (late w/3 fee)`); groups do not nest. Write \
-             connectors one after another without brackets (`a /p b w/3 c` keeps the hits \
-             with a /p b and b w/3 c)"
+             words or phrases joined by OR, or one pair (`(breach /s warranty) /p notice`), \
+             and beside AND those or conditions all joined by connectors or AND (`lease AND \
+             (late w/3 fee)`); groups do not nest. Write connectors one after another without \
+             brackets (`a /p b w/3 c` keeps the hits with a /p b and b w/3 c)"
         ),
         None if b.whole == "(" => format!(
             "the \"(\" of {:?} is not closed: close the group with \")\", or leave the bracket out",
@@ -723,18 +740,21 @@ impl Operators {
                     .map(|q| q.item.trim().to_string())
                     .collect()
             };
-            // `(a w/3 b) OR (c w/3 d)`: any of the pairs; their words stay in the text.
+            // `(a w/3 b) OR (c w/3 d)`: any of the pairs; their words stay in the text. A
+            // pair beside a connector holds too, and the connector below joins its words.
             if !p.pairs.is_empty() {
                 found = true;
-                ops.any_near.push(
-                    (p.pairs.iter())
-                        .map(|(a, within, b)| Near {
-                            a: a.item.trim().to_string(),
-                            b: b.item.trim().to_string(),
-                            within: *within,
-                        })
-                        .collect(),
-                );
+                let pairs: Vec<Near> = (p.pairs.iter())
+                    .map(|(a, within, b)| Near {
+                        a: a.item.trim().to_string(),
+                        b: b.item.trim().to_string(),
+                        within: *within,
+                    })
+                    .collect();
+                match <[Near; 1]>::try_from(pairs) {
+                    Ok([pair]) => ops.near.push(pair),
+                    Err(pairs) => ops.any_near.push(pairs),
+                }
                 text.extend(p.pairs.iter().flat_map(|(a, _, b)| [a.whole, b.whole]));
                 continue;
             }
@@ -1039,9 +1059,9 @@ mod tests {
         // A label in brackets beside a connector is a word of its side.
         let o = Operators::parse("section (a) w/5 notice");
         assert_eq!(o.near[0].a, "(a)");
-        // A group holding a connector, AND or an e-mail item is not read as one.
+        // A group holding more than a pair, AND or an e-mail item is not read as one.
         for q in [
-            "(breach w/5 notice) /p cure",
+            "(breach w/5 notice /s default) /p cure",
             "(breach AND notice) /p cure",
             "(from:ann OR lease) AND cure",
         ] {
@@ -1061,11 +1081,11 @@ mod tests {
         // Taken for a word, `-(` would have required both words and excluded a bracket.
         for (q, group) in [
             ("NOT (rent AND deposit) lease", "(rent AND deposit)"),
-            ("(breach w/5 notice) /p cure", "(breach w/5 notice)"),
             (
-                "assign! /p (consent w/3 unreasonabl!)",
-                "(consent w/3 unreasonabl!)",
+                "(breach w/5 notice /s default) /p cure",
+                "(breach w/5 notice /s default)",
             ),
+            ("NOT (breach w/5 notice) /p cure", "(breach w/5 notice)"),
             ("(tenant AND landlord) w/5 deposit", "(tenant AND landlord)"),
             ("(from:ann OR lease) AND cure", "(from:ann OR lease)"),
             // A group inside another is named.
@@ -1150,6 +1170,73 @@ mod tests {
         ] {
             assert!(Operators::parse(q).unread_group.is_some(), "{q}");
         }
+    }
+
+    #[test]
+    fn a_pair_in_brackets_beside_a_connector_holds_and_its_words_are_that_close_to_the_other_side()
+    {
+        let near = |a: &str, within: Within, b: &str| Near {
+            a: a.into(),
+            b: b.into(),
+            within,
+        };
+        let o = Operators::parse("(breach /s warranty) /p notice");
+        assert_eq!(o.unread_group, None);
+        assert_eq!(o.near, [near("breach", Within::Sentence, "warranty")]);
+        assert_eq!(
+            o.any_near,
+            [vec![
+                near("breach", Within::Paragraph, "notice"),
+                near("warranty", Within::Paragraph, "notice"),
+            ]]
+        );
+        assert_eq!(o.text, "breach warranty notice");
+        // The group on the right, a root, and the order a `pre/N` asks for.
+        let o = Operators::parse("assign! /p (consent w/3 unreasonabl!)");
+        assert_eq!(o.unread_group, None);
+        assert_eq!(o.near, [near("consent", Within::Words(3), "unreasonabl!")]);
+        assert_eq!(
+            o.any_near,
+            [vec![
+                near("assign!", Within::Paragraph, "consent"),
+                near("assign!", Within::Paragraph, "unreasonabl!"),
+            ]]
+        );
+        let o = Operators::parse("(\"due process\" /s hearing) pre/10 notice");
+        assert_eq!(o.near, [near("due process", Within::Sentence, "hearing")]);
+        assert_eq!(
+            o.any_near,
+            [vec![
+                near("due process", Within::Before(10), "notice"),
+                near("hearing", Within::Before(10), "notice"),
+            ]]
+        );
+        // Pairs on both sides, a chain after a group, and AND beside it.
+        let o = Operators::parse("(a /s b) /p (c w/3 d) w/5 e AND lease");
+        assert_eq!(o.unread_group, None);
+        assert_eq!(
+            o.near,
+            [
+                near("a", Within::Sentence, "b"),
+                near("c", Within::Words(3), "d"),
+            ]
+        );
+        assert_eq!(
+            o.any_near,
+            [
+                vec![
+                    near("a", Within::Paragraph, "c"),
+                    near("a", Within::Paragraph, "d"),
+                    near("b", Within::Paragraph, "c"),
+                    near("b", Within::Paragraph, "d"),
+                ],
+                vec![
+                    near("c", Within::Words(5), "e"),
+                    near("d", Within::Words(5), "e"),
+                ],
+            ]
+        );
+        assert_eq!(o.required, ["lease"]);
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("a +p b", "a first, one paragraph"),
             ("\"a b\" /s c", "a phrase as a side"),
             ("(a OR b) /s c", "a or b, one sentence"),
+            ("(a /s b) /p c", "the pair, c near it"),
         ],
     ),
     (
