@@ -968,6 +968,7 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
             device: args.model.device,
             mode: args.mode.into(),
             k: args.k,
+            indexed_below: Vec::new(),
         };
         crate::tui::run(Some(searcher), settings)?;
         return Ok(Outcome::Ok);
@@ -980,12 +981,17 @@ fn tui(args: TuiArgs) -> anyhow::Result<Outcome> {
         // The screen says how to build one; the error is printed once it is gone.
         Err(_) => None,
     };
+    let indexed_below = match &found {
+        Err(crate::error::Error::NoIndex { below, .. }) => below.clone(),
+        _ => Vec::new(),
+    };
     let settings = crate::tui::Settings {
         rerank: args.rerank.load(args.model.device)?,
         model_dir: args.model.model,
         device: args.model.device,
         mode: args.mode.into(),
         k: args.k,
+        indexed_below,
     };
     crate::tui::run(searcher, settings)?;
     found?;

@@ -94,6 +94,8 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct App {
     pub(super) index: Option<IndexInfo>,
+    /// Without an index, the indexed folders below the current one (from it).
+    pub(super) indexed_below: Vec<std::path::PathBuf>,
     pub(super) theme: Theme,
     pub(super) size: (u16, u16),
     pub(super) focus: Focus,
@@ -142,6 +144,7 @@ impl App {
     pub fn new(index: Option<IndexInfo>, theme: Theme) -> Self {
         App {
             index,
+            indexed_below: Vec::new(),
             theme,
             size: (80, 24),
             focus: Focus::Query,
@@ -188,6 +191,12 @@ impl App {
     pub fn with_rerank(mut self, rerank: Option<Rerank>) -> Self {
         self.rerank_on = rerank.is_some();
         self.rerank = rerank;
+        self
+    }
+
+    /// Names, on the screen without an index, the indexed folders below the current one.
+    pub fn with_indexed_below(mut self, folders: Vec<std::path::PathBuf>) -> Self {
+        self.indexed_below = folders;
         self
     }
 

@@ -438,7 +438,17 @@ mod tests {
                         let pairs: Vec<String> = (ops.any_near.iter().flatten())
                             .map(|n| format!("{} {} {}", n.a, n.within, n.b))
                             .collect();
-                        assert_eq!(pairs, ["a /s c", "b /s c"], "{why}");
+                        let held: Vec<String> = (ops.near.iter())
+                            .map(|n| format!("{} {} {}", n.a, n.within, n.b))
+                            .collect();
+                        if what.contains("pair") {
+                            // The pair holds, and c is near one of its words.
+                            assert_eq!(held, ["a /s b"], "{why}");
+                            assert_eq!(pairs, ["a /p c", "b /p c"], "{why}");
+                        } else {
+                            assert!(held.is_empty(), "{why}");
+                            assert_eq!(pairs, ["a /s c", "b /s c"], "{why}");
+                        }
                     }
                     "Near: a, b words or \"phrases\"" => {
                         assert_eq!(ops.near.len(), 1, "{why}");

@@ -96,6 +96,8 @@ pub struct Settings {
     pub k: usize,
     /// Cross-encoder reranking of the best fused hits (Ctrl-R toggles it).
     pub rerank: Option<crate::search::rerank::Rerank>,
+    /// Without an index: the indexed folders below the current one, which the screen names.
+    pub indexed_below: Vec<PathBuf>,
 }
 
 /// What the event loop needs from the outside world: keys, running a program in the real
@@ -196,7 +198,8 @@ pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()>
     let mut app = App::new(info, Theme::from_env())
         .with_mode(settings.mode)
         .with_k(settings.k)
-        .with_rerank(settings.rerank.clone());
+        .with_rerank(settings.rerank.clone())
+        .with_indexed_below(settings.indexed_below.clone());
     let (actions_tx, actions) = mpsc::channel();
     let jobs = match searcher {
         Some(searcher) => {

@@ -392,6 +392,19 @@ fn empty_state_without_an_index() {
 }
 
 #[test]
+fn without_an_index_the_indexed_folders_below_are_named() {
+    let below = vec!["acme".into(), "leases/2024".into()];
+    let app = App::new(None, Theme::new(false)).with_indexed_below(below);
+    let text = screen(&render(&app, 100, 24));
+    assert!(text.contains("these folders below are indexed"), "{text}");
+    assert!(
+        text.contains("    acme") && text.contains("    leases/2024"),
+        "{text}"
+    );
+    assert!(text.contains("lexsearch tui --index acme"), "{text}");
+}
+
+#[test]
 fn empty_state_before_typing() {
     let app = App::new(Some(info()), Theme::new(false));
     let terminal = render(&app, 80, 24);

@@ -368,7 +368,27 @@ fn copies_label(hit: &crate::search::Hit) -> Option<String> {
 /// What the list says when it has nothing to show.
 fn empty_state(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let lines: Vec<(String, Style)> = if app.index.is_none() {
+    let lines: Vec<(String, Style)> = if app.index.is_none() && !app.indexed_below.is_empty() {
+        let mut lines = vec![
+            (
+                "No index here, but these folders below are indexed:".into(),
+                t.accent(),
+            ),
+            (String::new(), t.text()),
+        ];
+        lines.extend((app.indexed_below.iter()).map(|f| (format!("    {}", f.display()), t.key())));
+        lines.extend([
+            (String::new(), t.text()),
+            (
+                format!(
+                    "Run lexsearch inside one, or pass --index FOLDER (lexsearch tui --index {}).",
+                    app.indexed_below[0].display()
+                ),
+                t.text(),
+            ),
+        ]);
+        lines
+    } else if app.index.is_none() {
         vec![
             ("No index here yet.".into(), t.accent()),
             (String::new(), t.text()),
