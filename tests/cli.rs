@@ -820,6 +820,13 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     assert!(!near_pair.is_empty(), "{pair:?}");
     assert_eq!(chunks("(tenant /s deposit) /p landlord"), near_pair);
     assert_eq!(chunks("landlord /p (tenant /s deposit)"), near_pair);
+    // One after NOT is left out.
+    let rent = chunks("rent");
+    assert!(!rent.is_disjoint(&charge), "{rent:?} {charge:?}");
+    assert_eq!(
+        chunks("rent NOT (late w/3 charge)"),
+        rent.difference(&charge).copied().collect()
+    );
     // Curly quotes, as a word processor types them, quote a phrase too.
     let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
     assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));

@@ -667,7 +667,8 @@ struct SearchArgs {
     /// also hold conditions that must all hold (`lease AND (late w/3 fee)`), pairs in
     /// brackets joined by OR are any of them (`(late w/3 fee) OR (late w/3 charge)`), and a
     /// pair in brackets beside a connector holds, a word of it that close to the other side
-    /// (`(breach /s warranty) /p notice`).
+    /// (`(breach /s warranty) /p notice`); one after NOT or `-` is left out (`lease NOT (late
+    /// w/3 fee)`).
     /// `breach w/5 warranty` (or Westlaw's `/5`): the two words at most 5 positions apart, in
     /// either order;
     /// `breach /s warranty`: in one sentence; `breach /p warranty`: in one paragraph;

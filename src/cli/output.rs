@@ -618,14 +618,20 @@ fn constraints(results: &SearchResults) -> String {
             any.iter().map(near).collect::<Vec<_>>().join(" or ")
         )
     }));
-    let words = match (held.is_empty(), results.excluded.is_empty()) {
+    let mut left_out: Vec<String> = results
+        .excluded
+        .iter()
+        .map(|x| items('-', std::slice::from_ref(x)))
+        .collect();
+    left_out.extend(results.excluded_near.iter().map(near));
+    let words = match (held.is_empty(), left_out.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" that hold {}", held.join(" and ")),
-        (true, false) => format!(" without {}", items('-', &results.excluded)),
+        (true, false) => format!(" without {}", left_out.join(" and ")),
         (false, false) => format!(
             " that hold {} and not {}",
             held.join(" and "),
-            items('-', &results.excluded).replace(" and ", " or ")
+            left_out.join(" or ")
         ),
     };
     // `from:x`, `to:y`, `folder:"z w"` and `sent:v` items, as the query writes them.

@@ -564,6 +564,8 @@ pub struct Conditions<'a> {
     pub any_near: &'a [Vec<Near>],
     /// Words or phrases no chunk holds.
     pub excluded: &'a [String],
+    /// Pairs no chunk has close together (`NOT (late w/3 fee)`).
+    pub excluded_near: &'a [Near],
     /// The days the chunk's e-mail was sent in.
     pub sent: Option<SentWindow>,
     /// Words or phrases (a name, an address, a domain) in the `From` of the chunk's e-mail.
@@ -615,6 +617,7 @@ impl Conditions<'_> {
             && (self.any_near.iter())
                 .all(|any| any.iter().any(|n| KeywordIndex::holds_near(text, n)))
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
+            && !(self.excluded_near.iter()).any(|n| KeywordIndex::holds_near(text, n))
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
             && headers(MailField::To, self.to)
@@ -1606,7 +1609,23 @@ impl KeywordIndex {
     /// of the chunks that hold an excluded item (or, when those are most of the index, the
     /// list of the others).
     pub fn chunks_meeting(&self, c: &Conditions<'_>) -> Result<ChunkFilter> {
-        let filter = self.chunks_meeting_in_text(c)?;
+        let mut filter = self.chunks_meeting_in_text(c)?;
+        // The pairs left out (`NOT (late w/3 fee)`): the chunks that have one, checked on
+        // their text as a required pair is.
+        if !c.excluded_near.is_empty() {
+            let mut holding = ChunkSet::default();
+            for n in c.excluded_near {
+                if let Some((q, check)) = self.holding_near(n)? {
+                    let found = if check {
+                        self.chunks_matching_where(&*q, |text| Self::holds_near(text, n))?
+                    } else {
+                        self.chunks_matching(&*q)?
+                    };
+                    holding = holding.union(&found);
+                }
+            }
+            filter = filter.and(ChunkFilter::except(holding));
+        }
         // The e-mails left out (`-from:`, `-sent:`): their list, taken apart (tantivy 0.27's phrase
         // scorer, excluding a folder's words from another query, tripped its debug assertion
         // `target should be greater than or equal to doc`).
@@ -3060,6 +3079,40 @@ mod tests {
                 near("okapi", "notice", w5)
             ]),
             Vec::<u64>::new()
+        );
+        // Pairs left out: alone, beside a required word, a root checked on the text.
+        let left_out = |pairs: Vec<Near>, required: &[&str]| {
+            let required = owned(required);
+            meeting_as_admitted(
+                &idx,
+                &chunks,
+                &Conditions {
+                    required: &required,
+                    excluded_near: &pairs,
+                    ..Conditions::default()
+                },
+            )
+        };
+        assert_eq!(
+            left_out(vec![near("breach", "notice", w5)], &[]),
+            [2, 3, 4, 5, 6]
+        );
+        assert_eq!(
+            left_out(
+                vec![near("notice", "tenant", Within::Sentence)],
+                &["notice"]
+            ),
+            [3, 4]
+        );
+        assert_eq!(
+            left_out(
+                vec![
+                    near("negligen!", "notice", Within::Sentence),
+                    near("breach", "notice", w5)
+                ],
+                &["notice"]
+            ),
+            [2, 3]
         );
         let any_required = |group: &[&str], required: &[&str]| {
             let (groups, required) = ([owned(group)], owned(required));

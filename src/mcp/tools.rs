@@ -63,7 +63,7 @@ pub struct SearchArgs {
     /// them (`(late w/3 fee) OR (late w/3 charge)`), brackets beside AND may hold
     /// conditions that all hold (`lease AND (late w/3 fee)`), and a pair in brackets beside a
     /// connector holds, a word of it that close to the other side (`(breach /s warranty) /p
-    /// notice`); groups do not nest.
+    /// notice`), one after NOT is left out (`lease NOT (late w/3 fee)`); groups do not nest.
     /// `breach w/5 warranty` (or /5): the two words at
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first

@@ -400,6 +400,9 @@ pub struct SearchResults {
     /// Words or phrases no hit holds (`-word`, `-"a phrase"`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
+    /// Pairs no hit has close together (`NOT (late w/3 fee)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded_near: Vec<Near>,
     /// When every hit's e-mail was sent, as written after each `sent:` of the query
     /// (`2020-03`, `>=2021`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -1330,7 +1333,10 @@ impl Searcher {
         if let Some(why) = &ops.unread_group {
             return Err(Error::InvalidQuery(why.clone()));
         }
-        for near in ops.near.iter().chain(ops.any_near.iter().flatten()) {
+        for near in (ops.near.iter())
+            .chain(ops.any_near.iter().flatten())
+            .chain(&ops.excluded_near)
+        {
             near.sides().map_err(|why| {
                 Error::InvalidQuery(format!("{} {} {}: {why}", near.a, near.within, near.b))
             })?;
@@ -1736,6 +1742,7 @@ impl Searcher {
             any_required: ops.any_required,
             any_near: ops.any_near,
             excluded: ops.excluded,
+            excluded_near: ops.excluded_near,
             sent: ops.sent,
             from: ops.from,
             to: ops.to,

@@ -41,6 +41,8 @@ pub struct Operators {
     pub any_near: Vec<Vec<Near>>,
     /// Words or phrases no hit may hold (`-word`, `-"a phrase"`), without the `-`.
     pub excluded: Vec<String>,
+    /// Pairs no hit may have close together (`NOT (late w/3 fee)`, `-(late w/3 fee)`).
+    pub excluded_near: Vec<Near>,
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
     /// [`sent_window`](Self::sent_window) reads them).
     pub sent: Vec<String>,
@@ -238,14 +240,16 @@ fn is_bracketable(p: &Piece<'_>) -> bool {
 /// `NOT`, a connector or a sign of exclusion). One pair in brackets beside a connector
 /// (`(breach /s warranty) /p notice`, `assign! /p (consent w/3 unreasonabl!)`) is made such a
 /// piece too, a side of that connector, when nothing but text, `AND` or another connector is
-/// on its other side. Other brackets stay pieces.
+/// on its other side; and one pair after `NOT` or signed `-` (`NOT (late w/3 fee)`,
+/// `-(late w/3 fee)`), a pair to leave out, when no connector follows. Other brackets stay
+/// pieces.
 fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
     let bare = |p: &Piece<'_>, b: &str| p.alts.is_empty() && p.whole == b;
     let word = is_bracketable;
     // The pair in brackets at `i`: `( a conn b )`.
     let pair_at = |i: usize| -> Option<(Piece<'a>, Within, Piece<'a>)> {
         let g = pieces.get(i..i + 5)?;
-        let open = bare(&g[0], "(") && g[0].sign.is_none_or(|s| s == '+');
+        let open = bare(&g[0], "(");
         (open && word(&g[1]) && word(&g[3]) && bare(&g[4], ")") && g[4].sign.is_none())
             .then_some(())?;
         connector_of(&g[2]).map(|within| (g[1].clone(), within, g[3].clone()))
@@ -274,18 +278,28 @@ fn or_of_pairs<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> Vec<Piece<'a>> {
             p.is_none_or(|p| !is_operator(p) || Boolean::of(p) == Some(Boolean::And))
         };
         let connects = |p: Option<&Piece<'_>>| p.is_some_and(|p| connector_of(p).is_some());
+        let not = |p: Option<&Piece<'_>>| {
+            p.is_some_and(|p| p.sign.is_none() && Boolean::of(p) == Some(Boolean::Not))
+        };
+        // Only the first pair's bracket may be signed.
+        let sign = pieces[i].sign;
+        let unsigned_after_first = (1..run.len()).all(|k| pieces[i + 6 * k].sign.is_none());
         let side = run.len() == 1
+            && sign != Some('-')
             && (connects(before) && (free(after) || connects(after))
-                || connects(after) && free(before))
-            && !before.is_some_and(|p| p.sign == Some('-'));
-        if (run.len() >= 2 && free(before) && free(after)) || side {
+                || connects(after) && free(before));
+        let left_out = run.len() == 1
+            && free(after)
+            && (sign == Some('-') && free(before) || sign.is_none() && not(before));
+        let any = run.len() >= 2 && sign != Some('-') && free(before) && free(after);
+        if unsigned_after_first && (any || side || left_out) {
             let start = pieces[i].whole.as_ptr() as usize - query.as_ptr() as usize;
             let last = &pieces[end - 1];
             let stop = last.whole.as_ptr() as usize - query.as_ptr() as usize + last.whole.len();
             let span = &query[start..stop];
             out.push(Piece {
                 pairs: run,
-                ..Piece::new(None, span, span)
+                ..Piece::new(sign.filter(|&s| s == '-'), span, span)
             });
             i = end;
         } else {
@@ -751,6 +765,11 @@ impl Operators {
                         within: *within,
                     })
                     .collect();
+                // `NOT (late w/3 fee)`: a pair to leave out; its words leave the text.
+                if p.sign == Some('-') {
+                    ops.excluded_near.extend(pairs);
+                    continue;
+                }
                 match <[Near; 1]>::try_from(pairs) {
                     Ok([pair]) => ops.near.push(pair),
                     Err(pairs) => ops.any_near.push(pairs),
@@ -808,6 +827,7 @@ impl Operators {
             || !self.any_required.is_empty()
             || !self.any_near.is_empty()
             || !self.excluded.is_empty()
+            || !self.excluded_near.is_empty()
             || !self.sent.is_empty()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -825,6 +845,7 @@ impl Operators {
             any_required: &self.any_required,
             any_near: &self.any_near,
             excluded: &self.excluded,
+            excluded_near: &self.excluded_near,
             sent,
             from: &self.from,
             to: &self.to,
@@ -1090,7 +1111,7 @@ mod tests {
             ("(from:ann OR lease) AND cure", "(from:ann OR lease)"),
             // A group inside another is named.
             ("(deposit OR (rent w/3 late)) AND tenant", "(rent w/3 late)"),
-            ("NOT (late w/3 fee) lease", "(late w/3 fee)"),
+            ("NOT (late w/3 fee) /p lease", "(late w/3 fee)"),
             ("rent OR (late w/3 fee)", "(late w/3 fee)"),
             ("(late w/3 fee rent) AND lease", "(late w/3 fee rent)"),
         ] {
@@ -1237,6 +1258,46 @@ mod tests {
             ]
         );
         assert_eq!(o.required, ["lease"]);
+    }
+
+    #[test]
+    fn a_pair_in_brackets_after_not_or_minus_is_left_out() {
+        let late_fee = Near {
+            a: "late".into(),
+            b: "fee".into(),
+            within: Within::Words(3),
+        };
+        for q in [
+            "lease NOT (late w/3 fee)",
+            "NOT (late w/3 fee) lease",
+            "lease BUT NOT (late w/3 fee)",
+            "lease AND NOT (late w/3 fee)",
+            "lease -(late w/3 fee)",
+        ] {
+            let o = Operators::parse(q);
+            assert_eq!(o.unread_group, None, "{q}");
+            assert_eq!(o.excluded_near, [late_fee.clone()], "{q}");
+            assert!(o.near.is_empty() && o.any_near.is_empty(), "{q}");
+            assert_eq!(o.text, "lease", "{q}");
+            assert!(o.constrains(), "{q}");
+            assert!(o.admits("The lease has a late charge.", None, None), "{q}");
+            assert!(!o.admits("The lease has a late fee.", None, None), "{q}");
+            assert!(
+                o.admits(
+                    "The lease fee is due at noon, and rent is never late.",
+                    None,
+                    None
+                ),
+                "{q}"
+            );
+        }
+        // Two pairs after NOT, or a connector after the pair: refused, not guessed.
+        for q in [
+            "lease NOT (late w/3 fee) OR (late w/3 charge)",
+            "lease NOT (late w/3 fee) /p rent",
+        ] {
+            assert!(Operators::parse(q).unread_group.is_some(), "{q}");
+        }
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("\"a b\" /s c", "a phrase as a side"),
             ("(a OR b) /s c", "a or b, one sentence"),
             ("(a /s b) /p c", "the pair, c near it"),
+            ("a -(b /s c)", "a, not b /s c"),
         ],
     ),
     (
@@ -434,6 +435,16 @@ mod tests {
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
+                    "Near: a, b words or \"phrases\"" if example.contains("-(") => {
+                        let pairs: Vec<String> = (ops.excluded_near.iter())
+                            .map(|n| format!("{} {} {}", n.a, n.within, n.b))
+                            .collect();
+                        assert_eq!(
+                            (ops.text.as_str(), &pairs[..]),
+                            ("a", &["b /s c".to_string()][..]),
+                            "{why}"
+                        );
+                    }
                     "Near: a, b words or \"phrases\"" if example.starts_with('(') => {
                         let pairs: Vec<String> = (ops.any_near.iter().flatten())
                             .map(|n| format!("{} {} {}", n.a, n.within, n.b))
