@@ -54,10 +54,64 @@ impl Default for Fusion {
     }
 }
 
-/// Whether a query names exact text: a section or paragraph sign, or a citation-shaped
-/// number (`1983`, `7.2`, `12-401`, `7.2(a)`, `28:9-408`); not an ordinal such as `3rd`.
+/// Whether a query names exact text: a section or paragraph sign, a citation-shaped number
+/// (`1983`, `7.2`, `12-401`, `7.2(a)`, `28:9-408`; not an ordinal such as `3rd`), or a part
+/// of a document by its number or letter (`Article 8`, `Sec. 4`, `Part IV`, `Exhibit B`).
 pub fn names_exact_text(query: &str) -> bool {
-    query.contains(['§', '¶']) || query.split_whitespace().any(citation_like)
+    let words: Vec<&str> = query.split_whitespace().collect();
+    query.contains(['§', '¶'])
+        || words.iter().any(|w| citation_like(w))
+        || words
+            .windows(2)
+            .any(|w| part_word(w[0]) && part_number(w[1]))
+}
+
+/// Whether `word` names a part of a legal document (`Article`, `Sec.`, `Clause`, `Exhibit`).
+fn part_word(word: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "annex",
+        "appendix",
+        "art",
+        "article",
+        "ch",
+        "chap",
+        "chapter",
+        "clause",
+        "exhibit",
+        "item",
+        "para",
+        "paragraph",
+        "part",
+        "recital",
+        "reg",
+        "regulation",
+        "rule",
+        "schedule",
+        "sec",
+        "section",
+        "subpart",
+        "subsection",
+        "title",
+    ];
+    let w = word.trim_end_matches('.').to_lowercase();
+    PARTS.contains(&w.as_str())
+}
+
+/// Whether `word` is the number or letter of a part: `8`, `4A`, `IV`, `iv`, `B` (a letter in
+/// capitals: `part a` is English).
+fn part_number(word: &str) -> bool {
+    let w = word.trim_end_matches([',', ';', ':', '?', '!', '.', ')', '"', '\'', '”']);
+    let roman = |s: &str| {
+        s.len() >= 2
+            && (s.chars().all(|c| "IVXLC".contains(c)) || s.chars().all(|c| "ivxlc".contains(c)))
+    };
+    w.starts_with(|c: char| c.is_ascii_digit())
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:/()".contains(c))
+        || roman(w)
+        || w.len() == 1
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn citation_like(word: &str) -> bool {
@@ -375,6 +429,13 @@ mod tests {
             "claims under 1983",
             "D.C. Code 28:9-408",
             "section 12-401?",
+            "ARTICLE 8",
+            "what does Art. 6 say",
+            "Sec. 4 remedies",
+            "Part IV",
+            "exhibit B",
+            "Schedule 2",
+            "clause 4A",
         ] {
             assert!(names_exact_text(q), "{q}");
             assert_eq!(
@@ -387,6 +448,8 @@ mod tests {
             "Consider \"Groupon\"'s privacy policy",
             "will this app sell my data to 3rd parties?",
             "is there a 30 day notice period",
+            "part a of the fee",
+            "each section of this agreement",
         ] {
             assert!(!names_exact_text(q), "{q}");
         }
