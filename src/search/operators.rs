@@ -1276,7 +1276,7 @@ mod tests {
         ] {
             let o = Operators::parse(q);
             assert_eq!(o.unread_group, None, "{q}");
-            assert_eq!(o.excluded_near, [late_fee.clone()], "{q}");
+            assert_eq!(o.excluded_near, std::slice::from_ref(&late_fee), "{q}");
             assert!(o.near.is_empty() && o.any_near.is_empty(), "{q}");
             assert_eq!(o.text, "lease", "{q}");
             assert!(o.constrains(), "{q}");
