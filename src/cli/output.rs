@@ -432,19 +432,53 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out, "size:       {:.1} MB", s.size_bytes as f64 / 1e6)?;
-    let age = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .saturating_sub(s.updated_unix);
+        .map_or(0, |d| d.as_secs());
     writeln!(
         out,
-        "updated:    {} s ago (generation {})",
-        age, s.generation
+        "updated:    {} ago, {} (generation {})",
+        ago(now.saturating_sub(s.updated_unix)),
+        utc_minute(s.updated_unix),
+        s.generation
     )?;
     if let Some(pid) = s.writer_pid {
         writeln!(out, "being updated by process {pid}")?;
     }
     Ok(())
+}
+
+/// A time span as a person reads it: `42 s`, `7 min`, `1 h 19 min`, `3 days`.
+fn ago(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3_600 => format!("{} min", secs / 60),
+        3_600..86_400 => format!("{} h {} min", secs / 3_600, secs % 3_600 / 60),
+        _ => {
+            let days = secs / 86_400;
+            format!("{days} day{}", if days == 1 { "" } else { "s" })
+        }
+    }
+}
+
+/// A Unix time to the minute, in UTC: `2026-12-06 15:41 UTC`.
+fn utc_minute(unix: u64) -> String {
+    // Days to a civil date (Howard Hinnant's `civil_from_days`).
+    let days = (unix / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let minute = unix % 86_400 / 60;
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute / 60,
+        minute % 60
+    )
 }
 
 pub(super) fn print_verification(
@@ -1193,6 +1227,18 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn the_last_update_reads_as_a_span_and_a_utc_minute() {
+        assert_eq!(ago(42), "42 s");
+        assert_eq!(ago(4_773), "1 h 19 min");
+        assert_eq!(ago(86_400), "1 day");
+        assert_eq!(ago(3 * 86_400 + 5), "3 days");
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        // 2026-12-06 15:41:15 UTC; 2024-02-29, a leap day.
+        assert_eq!(utc_minute(1_796_571_675), "2026-12-06 15:41 UTC");
+        assert_eq!(utc_minute(1_709_164_800), "2024-02-29 00:00 UTC");
     }
 
     #[test]
