@@ -402,6 +402,7 @@ fn without_an_index_the_indexed_folders_below_are_named() {
         "{text}"
     );
     assert!(text.contains("lexsearch tui --index acme"), "{text}");
+    assert!(!text.contains("build one with"), "{text}");
 }
 
 #[test]

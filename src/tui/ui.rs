@@ -149,6 +149,9 @@ fn render_query(app: &App, area: Rect, buf: &mut Buffer) {
                 "type to search {} chunks in {} documents · F1 help",
                 i.chunks, i.documents
             ),
+            None if !app.indexed_below.is_empty() => {
+                "no index here; the list names the indexed folders below".to_string()
+            }
             None => "no index: build one with `lexsearch index DIR`".to_string(),
         };
         spans.push(Span::styled(hint, t.dim()));
