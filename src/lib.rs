@@ -39,6 +39,7 @@
 
 pub mod bench;
 pub mod cli;
+mod dates;
 pub mod embed;
 mod error;
 pub mod eval;

@@ -463,16 +463,7 @@ fn ago(secs: u64) -> String {
 
 /// A Unix time to the minute, in UTC: `2026-12-06 15:41 UTC`.
 fn utc_minute(unix: u64) -> String {
-    // Days to a civil date (Howard Hinnant's `civil_from_days`).
-    let days = (unix / 86_400) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::dates::civil_from_days((unix / 86_400) as i64);
     let minute = unix % 86_400 / 60;
     format!(
         "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
