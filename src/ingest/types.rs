@@ -326,6 +326,10 @@ pub struct Mail {
     pub attachments: Vec<(String, Vec<u8>)>,
 }
 
+/// The labels of the header block's lines after the subject, in order (`From: Ann Lee <...>`),
+/// which [`Mail::new`] writes and pinpoints pass over.
+pub const HEADER_LABELS: [&str; 6] = ["Folder", "From", "To", "Cc", "Date", "Attachments"];
+
 impl Mail {
     /// A message from its headers, body and attachments: builds the header block (`# subject`,
     /// then `Folder:`, `From:`, `To:`, `Cc:`, `Date:` and `Attachments:` lines) and the title
@@ -336,20 +340,20 @@ impl Mail {
             .clone()
             .unwrap_or_else(|| "(no subject)".into());
         let mut header_text = format!("# {shown_subject}\n");
-        for (label, value) in [
-            ("Folder", &info.folder),
-            ("From", &info.from),
-            ("To", &info.to),
-            ("Cc", &info.cc),
-            ("Date", &info.date),
-        ] {
+        let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
+        let attached = (!names.is_empty()).then(|| names.join(", "));
+        let values = [
+            &info.folder,
+            &info.from,
+            &info.to,
+            &info.cc,
+            &info.date,
+            &attached,
+        ];
+        for (label, value) in HEADER_LABELS.iter().zip(values) {
             if let Some(v) = value {
                 header_text.push_str(&format!("{label}: {v}\n"));
             }
-        }
-        if !attachments.is_empty() {
-            let names: Vec<&str> = attachments.iter().map(|(n, _)| n.as_str()).collect();
-            header_text.push_str(&format!("Attachments: {}\n", names.join(", ")));
         }
         let title = info.title();
         Mail {

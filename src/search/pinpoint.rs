@@ -141,22 +141,13 @@ fn is_heading(hit: &Hit, segment: &str) -> bool {
 }
 
 /// Whether `segment` of an e-mail `hit` is lines of the header block the index writes above
-/// its body (`From:`, `To:`, `Cc:`, `Date:`, `Folder:`, `Attachments:`, see
-/// [`Mail::new`](crate::ingest::types::Mail::new)): the hit already shows them, and they
-/// answer no question.
+/// its body (`From:`, `To:`, `Date:`, ..., [`HEADER_LABELS`](crate::ingest::types::HEADER_LABELS)):
+/// the hit already shows them, and they answer no question.
 fn is_mail_header(hit: &Hit, segment: &str) -> bool {
     hit.mail.is_some()
         && segment.lines().all(|l| {
-            [
-                "From: ",
-                "To: ",
-                "Cc: ",
-                "Date: ",
-                "Folder: ",
-                "Attachments: ",
-            ]
-            .iter()
-            .any(|label| l.trim_start().starts_with(label))
+            let (label, _) = l.trim_start().split_once(": ").unwrap_or_default();
+            crate::ingest::types::HEADER_LABELS.contains(&label)
         })
 }
 
