@@ -827,6 +827,43 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         chunks("rent NOT (late w/3 charge)"),
         rent.difference(&charge).copied().collect()
     );
+    // Westlaw's `%` is BUT NOT.
+    assert_eq!(chunks("rent % charge"), chunks("rent -charge"));
+    // Lexis's `not /s`: a tenant at least once in a sentence without the landlord. More
+    // than the chunks without the landlord at all, fewer than those with the tenant, and
+    // every one left out has the tenant in a sentence with the landlord.
+    let tenant = chunks("tenant");
+    let apart = chunks("tenant not /s landlord");
+    let without = chunks("tenant -landlord");
+    assert!(
+        without.is_subset(&apart) && apart.is_subset(&tenant),
+        "{apart:?}"
+    );
+    assert!(
+        without.len() < apart.len() && apart.len() < tenant.len(),
+        "{apart:?}"
+    );
+    let together = chunks("tenant /s landlord");
+    assert!(
+        tenant.difference(&apart).all(|c| together.contains(c)),
+        "{apart:?}"
+    );
+    let v = search_json(
+        docs,
+        &["tenant not /s landlord", "--mode", "keyword", "-k", "400"],
+    );
+    let pair = Near {
+        a: "tenant".into(),
+        b: "landlord".into(),
+        within: Within::Sentence,
+    };
+    for h in v["hits"].as_array().unwrap() {
+        assert!(KeywordIndex::holds_apart(&text(h), &pair), "{h}");
+    }
+    assert_eq!(
+        v["apart"],
+        serde_json::json!([{"a": "tenant", "b": "landlord", "within": "sentence"}])
+    );
     // Curly quotes, as a word processor types them, quote a phrase too.
     let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
     assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));

@@ -657,8 +657,8 @@ struct SearchArgs {
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// In capitals, as Lexis and Westlaw write them: `lease AND assignment` (or `&`) is
-    /// `+lease +assignment`, `termination NOT convenience` (`BUT NOT`, `AND NOT`) is
-    /// `termination -convenience`, and `OR` only goes (any word may match); a query all in
+    /// `+lease +assignment`, `termination NOT convenience` (`BUT NOT`, `AND NOT`, Westlaw's
+    /// `%`) is `termination -convenience`, and `OR` only goes (any word may match); a query all in
     /// capitals (`SHALL NOT BE LIABLE`) is text, and so is a `NOT` a sentence stresses
     /// (`does NOT pay`, `agrees NOT to compete`). Brackets beside one of these make a group,
     /// any of whose words or phrases will do: `(breach OR default) w/5 notice`,
@@ -675,7 +675,8 @@ struct SearchArgs {
     /// `breach pre/5 warranty` (or `+5`): "breach" first; `breach +s warranty`, `+p`: "breach"
     /// first in
     /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
-    /// protection"`).
+    /// protection"`). `indemnif! not w/5 negligen!` (Lexis; also `not /s`, `not /p`):
+    /// "indemnif!" at least once without "negligen!" that close.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star (two letters at least before the first `!` or `*`); also in a quoted
     /// phrase (`+"breach of contract!"`).
@@ -711,8 +712,8 @@ struct SearchArgs {
     /// Keyword (BM25), semantic (embeddings) or both fused.
     #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
     mode: ModeArg,
-    /// Number of hits.
-    #[arg(short, default_value_t = 10)]
+    /// Number of hits (also `-n`, `--limit`).
+    #[arg(short, short_alias = 'n', long = "limit", default_value_t = 10)]
     k: usize,
     /// Search only files whose path (from the indexed folder) matches this pattern, e.g.
     /// `leases/*`, `*.pdf`, `2024/*nda*`: `*` matches any characters (slashes too), `?` one;
@@ -773,8 +774,8 @@ struct TuiArgs {
     /// The mode to start in (Tab switches).
     #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
     mode: ModeArg,
-    /// Hits per search (the path filter narrows these).
-    #[arg(short, default_value_t = crate::tui::app::DEFAULT_K)]
+    /// Hits per search (the path filter narrows these; also `-n`, `--limit`).
+    #[arg(short, short_alias = 'n', long = "limit", default_value_t = crate::tui::app::DEFAULT_K)]
     k: usize,
     #[command(flatten)]
     model: ModelArgs,

@@ -630,6 +630,10 @@ fn constraints(results: &SearchResults) -> String {
     let near =
         |n: &crate::index::keyword::Near| format!("{} {} {}", quoted(&n.a), n.within, quoted(&n.b));
     held.extend(results.near.iter().map(near));
+    held.extend(
+        (results.apart.iter())
+            .map(|n| format!("{} not {} {}", quoted(&n.a), n.within, quoted(&n.b))),
+    );
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {
         format!(

@@ -500,6 +500,31 @@ impl Near {
     }
 }
 
+/// Where a side of a [`Near`] is in a text: its first and last token, and their positions.
+type SidePlace = (usize, usize, usize, usize);
+
+/// How far apart two [`SidePlace`]s of a [`Near`] may be.
+#[derive(Clone, Copy)]
+struct Gap {
+    /// The most positions between the end of one and the start of the other.
+    most: usize,
+    /// Whether the first side's place must come before the second's.
+    ordered: bool,
+}
+
+impl Gap {
+    /// Whether `a` (of the first side) and `b` (of the second) share no token (a word paired
+    /// with itself, or matching both roots, needs two of it) and the gap between them is at
+    /// most `most`; in order, when asked: `a` before `b`.
+    fn close(self, &(i0, i1, p0, p1): &SidePlace, &(j0, j1, q0, q1): &SidePlace) -> bool {
+        if i1 < j0 {
+            q0 - p1 <= self.most
+        } else {
+            !self.ordered && j1 < i0 && p0 - q1 <= self.most
+        }
+    }
+}
+
 /// One side of a [`Near`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Side {
@@ -566,6 +591,9 @@ pub struct Conditions<'a> {
     pub excluded: &'a [String],
     /// Pairs no chunk has close together (`NOT (late w/3 fee)`).
     pub excluded_near: &'a [Near],
+    /// Pairs whose first side every chunk has somewhere the second is not that close to
+    /// (`tax not w/5 income`, [`KeywordIndex::holds_apart`]).
+    pub apart: &'a [Near],
     /// The days the chunk's e-mail was sent in.
     pub sent: Option<SentWindow>,
     /// Words or phrases (a name, an address, a domain) in the `From` of the chunk's e-mail.
@@ -589,6 +617,7 @@ impl Conditions<'_> {
             || !self.near.is_empty()
             || !self.any_required.is_empty()
             || !self.any_near.is_empty()
+            || !self.apart.is_empty()
             || self.sent.is_some()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -618,6 +647,10 @@ impl Conditions<'_> {
                 .all(|any| any.iter().any(|n| KeywordIndex::holds_near(text, n)))
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
             && !(self.excluded_near.iter()).any(|n| KeywordIndex::holds_near(text, n))
+            && self
+                .apart
+                .iter()
+                .all(|n| KeywordIndex::holds_apart(text, n))
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
             && headers(MailField::To, self.to)
@@ -1482,9 +1515,25 @@ impl KeywordIndex {
     /// Whether `text` has the words of `near` close together, as
     /// [`chunks_meeting`](Self::chunks_meeting) finds them in an index.
     pub fn holds_near(text: &str, near: &Near) -> bool {
-        let Ok((a, b)) = near.sides() else {
-            return false;
-        };
+        Self::near_places(text, near).is_some_and(|(at_a, at_b, gap)| {
+            at_a.iter().any(|x| at_b.iter().any(|y| gap.close(x, y)))
+        })
+    }
+
+    /// Whether `text` has the first side of `near` somewhere the second is not that close to
+    /// (Lexis's `tax not w/5 income`: "tax" at least once without "income" within five
+    /// words), as [`chunks_meeting`](Self::chunks_meeting) finds them in an index.
+    pub fn holds_apart(text: &str, near: &Near) -> bool {
+        Self::near_places(text, near).is_some_and(|(at_a, at_b, gap)| {
+            at_a.iter().any(|x| !at_b.iter().any(|y| gap.close(x, y)))
+        })
+    }
+
+    /// Where in `text` the two sides of `near` are (each place its first and last token and
+    /// their positions), and whether a place of the first is as close to one of the second
+    /// as `near` asks; `None` when a side has no word to look for.
+    fn near_places(text: &str, near: &Near) -> Option<(Vec<SidePlace>, Vec<SidePlace>, Gap)> {
+        let (a, b) = near.sides().ok()?;
         let (mut analyzer, most) = match near.within {
             Within::Words(n) | Within::Before(n) => (stemmed_analyzer(), n.max(1) as usize),
             Within::Sentence | Within::SentenceBefore => (units_analyzer(), 0),
@@ -1518,7 +1567,7 @@ impl KeywordIndex {
         let units = !matches!(near.within, Within::Words(_) | Within::Before(_));
         // Where a side is: its first and last token, and their positions. A phrase is its
         // words in a row; with /s or /p, within one sentence or paragraph.
-        let places = |side: &Side| -> Vec<(usize, usize, usize, usize)> {
+        let places = |side: &Side| -> Vec<SidePlace> {
             match side {
                 Side::Phrase(words) => tokens
                     .windows(words.len())
@@ -1551,19 +1600,11 @@ impl KeywordIndex {
             }
         };
         let (at_a, at_b) = (places(&a), places(&b));
-        // Two places that share no token (a word paired with itself, or matching both roots,
-        // needs two of it), the gap between them at most `most`; in order: the first side's
-        // before the second's.
-        let ordered = near.within.ordered();
-        at_a.iter().any(|&(i0, i1, p0, p1)| {
-            at_b.iter().any(|&(j0, j1, q0, q1)| {
-                if i1 < j0 {
-                    q0 - p1 <= most
-                } else {
-                    !ordered && j1 < i0 && p0 - q1 <= most
-                }
-            })
-        })
+        let gap = Gap {
+            most,
+            ordered: near.within.ordered(),
+        };
+        Some((at_a, at_b, gap))
     }
 
     /// At most how many chunks hold `item` (from the number of chunks that hold its rarest
@@ -1729,6 +1770,10 @@ impl KeywordIndex {
             }
             musts.push(any(queries));
         }
+        // `tax not w/5 income`: the chunks holding "tax", checked on their text.
+        for n in c.apart {
+            musts.push(self.holding(&n.a)?);
+        }
         for q in musts {
             match q {
                 Some(q) => clauses.push((Occur::Must, q)),
@@ -1738,13 +1783,16 @@ impl KeywordIndex {
         }
         clauses.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
         let query = BooleanQuery::new(clauses);
-        Ok(ChunkFilter::only(if checked.is_empty() {
-            self.chunks_matching(&query)?
-        } else {
-            self.chunks_matching_where(&query, |text| {
-                (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
-            })?
-        }))
+        Ok(ChunkFilter::only(
+            if checked.is_empty() && c.apart.is_empty() {
+                self.chunks_matching(&query)?
+            } else {
+                self.chunks_matching_where(&query, |text| {
+                    (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
+                        && c.apart.iter().all(|n| Self::holds_apart(text, n))
+                })?
+            },
+        ))
     }
 
     /// The keyword field of an e-mail header; an index made before the field existed cannot
@@ -3020,6 +3068,53 @@ mod tests {
         );
         assert_eq!(ids("Another clause."), Vec::<u64>::new(), "held once");
         assert_eq!(ids("Not indexed."), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_pair_apart_keeps_the_chunks_with_the_first_side_where_the_second_is_not_that_close() {
+        let chunks = vec![
+            chunk(1, "Seller shall indemnify Buyer against negligence."),
+            chunk(2, "Seller shall indemnify Buyer."),
+            chunk(
+                3,
+                "Seller shall indemnify Buyer against negligence. Buyer may in all other cases \
+                 seek indemnification.",
+            ),
+            chunk(4, "Negligence is no defence."),
+            chunk(
+                5,
+                "The indemnity covers gross negligence. No other indemnity is given.",
+            ),
+        ];
+        let (_d, idx) = index(&chunks);
+        let apart = |a: &str, within, b: &str| {
+            let pairs = [Near {
+                a: a.into(),
+                b: b.into(),
+                within,
+            }];
+            meeting_as_admitted(
+                &idx,
+                &chunks,
+                &Conditions {
+                    apart: &pairs,
+                    ..Conditions::default()
+                },
+            )
+        };
+        assert_eq!(apart("indemnif!", Within::Words(5), "negligen!"), [2, 3]);
+        // A word is matched by its stem: "indemnification" is not "indemnify".
+        assert_eq!(apart("indemnify", Within::Words(5), "negligence"), [2]);
+        assert_eq!(apart("indemn!", Within::Sentence, "negligen!"), [2, 3, 5]);
+        assert_eq!(apart("indemn!", Within::Paragraph, "negligen!"), [2]);
+        assert_eq!(
+            apart("indemnify buyer", Within::Words(2), "negligence"),
+            [2]
+        );
+        assert_eq!(
+            apart("indemnify buyer", Within::Words(1), "negligence"),
+            [1, 2, 3]
+        );
     }
 
     #[test]

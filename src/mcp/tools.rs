@@ -57,7 +57,7 @@ pub struct SearchArgs {
     /// A word or quoted phrase starting with + must be in every hit (+arbitration,
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
     /// form (-terminate also leaves out "termination"). In capitals, `a AND b` is +a +b,
-    /// `a NOT b` is a -b, and `OR` only goes (a query all in capitals is text); a group in
+    /// `a NOT b` (or `a % b`) is a -b, and `OR` only goes (a query all in capitals is text); a group in
     /// brackets beside them or beside a connector is any of its words: `(breach OR default)
     /// w/5 notice`, `cure AND (notice OR demand)`; pairs in brackets joined by OR are any of
     /// them (`(late w/3 fee) OR (late w/3 charge)`), brackets beside AND may hold
@@ -68,7 +68,8 @@ pub struct SearchArgs {
     /// most 5 positions apart, in either order; `breach /s warranty` in one sentence,
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first
     /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase
-    /// ("due process" /s "equal protection").
+    /// ("due process" /s "equal protection"); `indemnif! not w/5 negligen!` (also `not /s`,
+    /// `not /p`) keeps the chunks with indemnif! at least once without negligen! that close.
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
     /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their

@@ -403,6 +403,10 @@ pub struct SearchResults {
     /// Pairs no hit has close together (`NOT (late w/3 fee)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded_near: Vec<Near>,
+    /// Pairs whose first side every hit has somewhere the second is not that close to
+    /// (`a not w/5 b`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apart: Vec<Near>,
     /// When every hit's e-mail was sent, as written after each `sent:` of the query
     /// (`2020-03`, `>=2021`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -1336,6 +1340,7 @@ impl Searcher {
         for near in (ops.near.iter())
             .chain(ops.any_near.iter().flatten())
             .chain(&ops.excluded_near)
+            .chain(&ops.apart)
         {
             near.sides().map_err(|why| {
                 Error::InvalidQuery(format!("{} {} {}: {why}", near.a, near.within, near.b))
@@ -1743,6 +1748,7 @@ impl Searcher {
             any_near: ops.any_near,
             excluded: ops.excluded,
             excluded_near: ops.excluded_near,
+            apart: ops.apart,
             sent: ops.sent,
             from: ops.from,
             to: ops.to,

@@ -43,6 +43,9 @@ pub struct Operators {
     pub excluded: Vec<String>,
     /// Pairs no hit may have close together (`NOT (late w/3 fee)`, `-(late w/3 fee)`).
     pub excluded_near: Vec<Near>,
+    /// Pairs whose first side every hit has somewhere the second is not that close to, as
+    /// Lexis writes them (`indemnif! not w/5 negligen!`, `tax NOT /s income`).
+    pub apart: Vec<Near>,
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
     /// [`sent_window`](Self::sent_window) reads them).
     pub sent: Vec<String>,
@@ -191,7 +194,20 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
         let whole = &front[..front.len() - tail.len()];
         // A sign before nothing (`-""`) is text.
         let sign = sign.filter(|_| !item.trim().is_empty());
-        out.push(Piece::new(sign, item, whole));
+        // `5 %` is a rate, one piece, not Westlaw's `%` (BUT NOT).
+        if let Some(prev) = out.last_mut().filter(|p| {
+            whole == "%"
+                && sign.is_none()
+                && p.alts.is_empty()
+                && p.whole.ends_with(|c: char| c.is_ascii_digit())
+        }) {
+            let start = prev.whole.as_ptr() as usize - query.as_ptr() as usize;
+            let end = whole.as_ptr() as usize - query.as_ptr() as usize + whole.len();
+            prev.whole = &query[start..end];
+            prev.item = prev.whole;
+        } else {
+            out.push(Piece::new(sign, item, whole));
+        }
         rest = tail;
     }
 }
@@ -445,8 +461,9 @@ fn connector(word: &str) -> Option<Within> {
     }
 }
 
-/// A Boolean word of a query: `AND` (`&`), `OR` (`|`), `NOT` (`BUT NOT`), as Lexis,
-/// Westlaw and web searches write them (not Westlaw's `%`: `5 % or more` is a rate).
+/// A Boolean word of a query: `AND` (`&`), `OR` (`|`), `NOT` (`BUT NOT`, Westlaw's `%`), as
+/// Lexis, Westlaw and web searches write them (`5 % or more` is a rate: [`pieces`] makes
+/// `5 %` one piece).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Boolean {
     And,
@@ -465,7 +482,7 @@ impl Boolean {
         match p.whole {
             "AND" | "&" => Some(Self::And),
             "OR" | "|" => Some(Self::Or),
-            "NOT" => Some(Self::Not),
+            "NOT" | "%" => Some(Self::Not),
             "BUT" => Some(Self::But),
             _ => None,
         }
@@ -700,8 +717,45 @@ impl Operators {
         let (pieces, mut found) = read_boolean_words(query, pieces);
         found |= grouped;
         ops.unread_group = beside_or.or_else(|| unread_bracket(query, &pieces));
+        // `a not w/5 b` (Lexis): a pair apart; `not`, the connector and `b` leave the text.
+        let mut apart = vec![false; pieces.len()];
+        for i in 2..pieces.len().saturating_sub(1) {
+            let not = &pieces[i - 1];
+            let Some(within) = connector_of(&pieces[i]) else {
+                continue;
+            };
+            if not.sign.is_some() || !not.alts.is_empty() || !not.whole.eq_ignore_ascii_case("not")
+            {
+                continue;
+            }
+            let (a, b) = (&pieces[i - 2], &pieces[i + 1]);
+            let one = |p: &Piece<'_>| is_bracketable(p) && p.alts.is_empty() && p.pairs.is_empty();
+            if !one(a) || !one(b) {
+                ops.unread_group.get_or_insert_with(|| {
+                    format!(
+                        "{:?} is not read: `not {}` takes one word or phrase on each side \
+                         (`indemnif! not w/5 negligen!`); write a group's words one by one",
+                        query.trim(),
+                        pieces[i].whole
+                    )
+                });
+                continue;
+            }
+            ops.apart.push(Near {
+                a: a.item.trim().to_string(),
+                b: b.item.trim().to_string(),
+                within,
+            });
+            found = true;
+            apart[i - 1] = true;
+            apart[i] = true;
+            apart[i + 1] = true;
+        }
         let mut text: Vec<&str> = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
+            if apart[i] {
+                continue;
+            }
             let plain = |q: Option<&Piece<'_>>| q.is_some_and(|q| q.sign.is_none());
             // `+s`, `+p` and `+5` (Westlaw's "before, in one sentence / paragraph / within
             // 5") are connectors between two words, not the letter or number required.
@@ -828,6 +882,7 @@ impl Operators {
             || !self.any_near.is_empty()
             || !self.excluded.is_empty()
             || !self.excluded_near.is_empty()
+            || !self.apart.is_empty()
             || !self.sent.is_empty()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -846,6 +901,7 @@ impl Operators {
             any_near: &self.any_near,
             excluded: &self.excluded,
             excluded_near: &self.excluded_near,
+            apart: &self.apart,
             sent,
             from: &self.from,
             to: &self.to,
@@ -978,6 +1034,15 @@ mod tests {
         assert_eq!(o.text, "indemnif! \"hold harmless\"");
         assert_eq!(o.required, ["indemnif!", "hold harmless"]);
         assert_eq!(o.excluded, ["mutual"]);
+        // Westlaw's `%` is BUT NOT.
+        let o = Operators::parse("assign! % consent");
+        assert_eq!(
+            (o.text.as_str(), &o.excluded[..]),
+            ("assign!", &strings(&["consent"])[..])
+        );
+        let o = Operators::parse("lease % (late w/3 fee)");
+        assert_eq!(o.text, "lease");
+        assert_eq!(o.excluded_near.len(), 1);
         let o = Operators::parse("lease & assignment BUT NOT sublet AND NOT consent");
         assert_eq!(o.required, ["lease", "assignment"]);
         assert_eq!(o.excluded, ["sublet", "consent"]);
@@ -1301,6 +1366,70 @@ mod tests {
     }
 
     #[test]
+    fn not_before_a_connector_keeps_the_first_word_where_the_second_is_not_that_close() {
+        let apart = |a: &str, within, b: &str| Near {
+            a: a.into(),
+            b: b.into(),
+            within,
+        };
+        for (q, pair, text) in [
+            (
+                "indemnif! not w/5 negligen!",
+                apart("indemnif!", Within::Words(5), "negligen!"),
+                "indemnif!",
+            ),
+            (
+                "tax NOT /s income",
+                apart("tax", Within::Sentence, "income"),
+                "tax",
+            ),
+            (
+                "\"hold harmless\" not /p \"gross negligence\" waiver",
+                apart("hold harmless", Within::Paragraph, "gross negligence"),
+                "\"hold harmless\" waiver",
+            ),
+        ] {
+            let o = Operators::parse(q);
+            assert_eq!(o.unread_group, None, "{q}");
+            assert_eq!(o.apart, [pair], "{q}");
+            assert!(o.near.is_empty() && o.excluded.is_empty(), "{q}");
+            assert_eq!(o.text, text, "{q}");
+            assert!(o.constrains(), "{q}");
+        }
+        let o = Operators::parse("indemnif! not w/5 negligen!");
+        // Without the second word, or with it far off, or with one of the first words far
+        // from it: kept.
+        assert!(o.admits("Seller shall indemnify Buyer.", None, None));
+        assert!(o.admits(
+            "Seller shall indemnify Buyer for all losses of every kind and nature, save negligence.",
+            None,
+            None
+        ));
+        assert!(o.admits(
+            "Seller shall indemnify Buyer against negligence. Buyer may in all other cases seek indemnification.",
+            None,
+            None
+        ));
+        // Every first word that close to the second, or no first word at all: left out.
+        assert!(!o.admits(
+            "Seller shall indemnify Buyer against negligence.",
+            None,
+            None
+        ));
+        assert!(!o.admits("Seller is liable for negligence.", None, None));
+        // A group on a side is refused, not guessed.
+        for q in [
+            "(indemnif! OR defend) not w/5 negligen!",
+            "indemnif! not w/5 (negligen! OR fault)",
+        ] {
+            assert!(Operators::parse(q).unread_group.is_some(), "{q}");
+        }
+        // `not` before no connector stays a word of the text.
+        let o = Operators::parse("tenant may not sublet");
+        assert!(o.apart.is_empty() && !o.constrains());
+    }
+
+    #[test]
     fn brackets_around_conditions_that_must_all_hold_change_nothing() {
         let near = |a: &str, within: Within, b: &str| Near {
             a: a.into(),
@@ -1344,6 +1473,8 @@ mod tests {
             "cure OR",
             "BUT termination",
             "rate of 5 % or more",
+            "interest at 1.5 % per month",
+            "rent %",
             // A passage pasted to find its like: its headings in capitals are text.
             "ARTICLE 6 INSURANCE AND INDEMNITY Section 6.1 Insurance. Tenant shall carry \
              insurance. ARTICLE 7 ASSIGNMENT AND SUBLETTING Tenant shall not assign.",

@@ -102,6 +102,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("a /p b", "in one paragraph"),
             ("a +s b", "a first, one sentence"),
             ("a +p b", "a first, one paragraph"),
+            ("a not w/5 b", "an a with no b w/5"),
             ("\"a b\" /s c", "a phrase as a side"),
             ("(a OR b) /s c", "a or b, one sentence"),
             ("(a /s b) /p c", "the pair, c near it"),
@@ -435,6 +436,16 @@ mod tests {
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
+                    "Near: a, b words or \"phrases\"" if example.contains(" not ") => {
+                        let pairs: Vec<String> = (ops.apart.iter())
+                            .map(|n| format!("{} {} {}", n.a, n.within, n.b))
+                            .collect();
+                        assert_eq!(
+                            (ops.text.as_str(), &pairs[..]),
+                            ("a", &["a w/5 b".to_string()][..]),
+                            "{why}"
+                        );
+                    }
                     "Near: a, b words or \"phrases\"" if example.contains("-(") => {
                         let pairs: Vec<String> = (ops.excluded_near.iter())
                             .map(|n| format!("{} {} {}", n.a, n.within, n.b))
