@@ -1160,6 +1160,34 @@ fn reading_commands_take_the_indexed_folder_for_its_index() {
         .assert()
         .success()
         .stdout(contains("LATE FEE"));
+    // A section by its heading's number or first words; a name not indexed as given is
+    // matched to the indexed files that hold its words.
+    for args in [
+        &["show", "commercial-lease.txt", "--section", "7.1"][..],
+        &["show", "commercial-lease.txt § Section 7.1"],
+    ] {
+        run(args, Some(docs))
+            .assert()
+            .success()
+            .stdout(contains("70 │ Section 7.1 Consent Required."))
+            .stdout(contains("Tenant shall not assign this Lease"))
+            .stdout(contains("Section 7.2").not());
+    }
+    run(&["show", "lease", "--section", "7"], Some(docs))
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "\"lease\" is not in the index; did you mean commercial-lease.txt?",
+        ));
+    run(
+        &["show", "commercial-lease.txt", "--section", "99"],
+        Some(docs),
+    )
+    .assert()
+    .code(2)
+    .stderr(contains(
+        "commercial-lease.txt has no heading numbered or named \"99\"",
+    ));
     // --repair is verify's alone; a folder that is none is named.
     run(&["status", "--repair"], None)
         .arg(docs)

@@ -246,6 +246,8 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "search", "arguments": {"query": query, "k": 4, "max_per_file": 1}},
         {"tool": "search", "arguments": {"query": query, "max_per_file": 0}},
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "start_line": 71, "section": true}},
+        {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "7.1"}},
+        {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "99.9"}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -397,6 +399,10 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     ] {
         assert_eq!(section[field], shown[field], "{field}");
     }
+    // A heading's number: that section, as `lexsearch show --section` gives it.
+    assert_eq!(ok(&r, 21), &shown);
+    let e = tool_error(&r, 22);
+    assert!(e.contains("no heading numbered or named \"99.9\""), "{e}");
 }
 
 /// A `lexsearch mcp --http` server, killed when dropped.

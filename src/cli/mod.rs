@@ -68,12 +68,13 @@ enum Command {
     /// Search an index: keyword, semantic or hybrid.
     Search(SearchArgs),
     /// Print an indexed document's text at a place a hit names (the section holding a line,
-    /// lines, a page, or all of it), or its outline, as the index read it.
+    /// a numbered section, lines, a page, or all of it), or its outline, as the index read it.
     ///
     /// `lexsearch show leases/a.txt:71` prints the clause of that hit whole, from its
-    /// heading to the next; `lexsearch show brief.pdf#page=12` the text of page 12, as
-    /// extracted for the index (also from DOCX, HTML, e-mail); `lexsearch show --outline
-    /// contract.pdf` its articles and sections with their lines and pages.
+    /// heading to the next; `lexsearch show leases/a.txt --section 7.1` section 7.1;
+    /// `lexsearch show brief.pdf#page=12` the text of page 12, as extracted for the index
+    /// (also from DOCX, HTML, e-mail); `lexsearch show --outline contract.pdf` its articles
+    /// and sections with their lines and pages.
     Show(show::ShowArgs),
     /// Inspect embedding models.
     #[command(subcommand)]

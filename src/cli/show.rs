@@ -19,11 +19,17 @@ pub(super) struct ShowArgs {
     /// Where: `FILE:LINE` as a hit prints it (the section holding that line, from its
     /// heading to the next: `leases/a.txt:71`), `FILE:FIRST-LAST` (those lines),
     /// `FILE#page=N` (that page of a PDF, as the TUI copies it), `"FILE ¶ N"` (the section
-    /// holding that paragraph of a Word document, as hits print it; also `FILE#para=N`), or
-    /// `FILE` (all of it). FILE as a hit names it, from the indexed folder or this folder, or
-    /// its full path
+    /// holding that paragraph of a Word document, as hits print it; also `FILE#para=N`),
+    /// `"FILE § 7.1"` (the section under the first heading so numbered or named, as
+    /// --section), or `FILE` (all of it). FILE as a hit names it, from the indexed folder or
+    /// this folder, or its full path
     #[arg(value_name = "PLACE")]
     place: String,
+    /// The section under the document's first heading numbered or named so, whole: `7.1`,
+    /// `7` (ARTICLE 7), `IV`, `B` (Exhibit B), or the heading's first words (`"Section 7.1"`,
+    /// `"Article 7"`, `Definitions`); `--outline` lists the headings
+    #[arg(long, value_name = "LABEL", conflicts_with = "outline")]
+    section: Option<String>,
     /// The document's headings (articles, sections, clauses) with their lines (and pages),
     /// instead of its text
     #[arg(long)]
@@ -51,6 +57,8 @@ enum Part {
     Page(u32),
     /// The section holding this numbered paragraph (Word).
     Paragraph(u32),
+    /// The section under the first heading numbered or named so.
+    Heading(String),
 }
 
 /// `place` split into its file and the part of it asked for.
@@ -58,7 +66,7 @@ fn parse_place(place: &str) -> anyhow::Result<(&str, Part)> {
     let bad = |why: &str| {
         anyhow::anyhow!(
             "{place:?}: {why}; give FILE:LINE as a hit prints it (leases/a.txt:71), \
-             FILE:FIRST-LAST, FILE#page=N, \"FILE ¶ N\" or FILE"
+             FILE:FIRST-LAST, FILE#page=N, \"FILE ¶ N\", \"FILE § 7.1\" or FILE"
         )
     };
     let numbered = |n: &str, what: &str| {
@@ -68,6 +76,13 @@ fn parse_place(place: &str) -> anyhow::Result<(&str, Part)> {
             .filter(|&n| n > 0)
             .ok_or_else(|| bad(&format!("{what} are numbered from 1")))
     };
+    // A section by its heading's number (`lease.txt § 7.1`).
+    if let Some((file, label)) = place.rsplit_once('§') {
+        if label.trim().is_empty() {
+            return Err(bad("give the number or name of a heading after §"));
+        }
+        return Ok((file.trim_end(), Part::Heading(label.trim().to_string())));
+    }
     // A Word document's paragraph as hits print it (`msa.docx ¶ 7`) or as a fragment.
     let paragraph = place
         .rsplit_once('¶')
@@ -113,7 +128,16 @@ fn indexed_name(docs: &Documents, file: &str) -> anyhow::Result<String> {
 
 /// Runs `lexsearch show`.
 pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
-    let (file, part) = parse_place(&args.place)?;
+    let (file, part) = match args.section {
+        Some(label) => match parse_place(&args.place)? {
+            (file, Part::Whole) => (file, Part::Heading(label)),
+            _ => anyhow::bail!(
+                "--section names the part of FILE to show: give FILE alone, not {:?}",
+                args.place
+            ),
+        },
+        None => parse_place(&args.place)?,
+    };
     if args.outline && part != Part::Whole {
         anyhow::bail!(
             "--outline shows a whole document's headings: give FILE alone, not {:?}",
@@ -139,6 +163,7 @@ pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
         Part::Section(line) => docs.section(&name, line)?,
         Part::Page(page) => docs.page(&name, page)?,
         Part::Paragraph(n) => docs.paragraph_section(&name, n)?,
+        Part::Heading(label) => docs.heading_section(&name, &label)?,
         Part::Lines(first, last) => docs.passage(&PassageRequest {
             file: name.clone(),
             start_line: Some(first.into()),
@@ -243,6 +268,10 @@ mod tests {
         assert_eq!(ok("a.txt"), ("a.txt", Part::Whole));
         assert_eq!(ok("msa.docx ¶ 7"), ("msa.docx", Part::Paragraph(7)));
         assert_eq!(ok("msa.docx#para=7"), ("msa.docx", Part::Paragraph(7)));
+        assert_eq!(
+            ok("lease.txt § 7.1"),
+            ("lease.txt", Part::Heading("7.1".into()))
+        );
         // A colon that is part of the name.
         assert_eq!(ok("Re: lease.eml"), ("Re: lease.eml", Part::Whole));
         for bad in [
@@ -251,6 +280,7 @@ mod tests {
             "a.pdf#page=0",
             "a.pdf#page=x",
             "a.docx ¶ 0",
+            "a.txt §",
         ] {
             let err = parse_place(bad).unwrap_err().to_string();
             assert!(err.contains("FILE:LINE as a hit prints it"), "{bad}: {err}");

@@ -129,6 +129,11 @@ pub struct PassageArgs {
     /// holds it).
     #[serde(default)]
     pub section: bool,
+    /// Instead of a range: the section under the document's first heading numbered or named
+    /// so, whole: "7.1", "7" (ARTICLE 7), "IV", or the heading's first words ("Section 7.1",
+    /// "Article 7", "Definitions").
+    #[serde(default)]
+    pub heading: Option<String>,
 }
 
 /// Arguments of `get_document_outline`.
@@ -214,7 +219,8 @@ index was last updated (its text may differ). Read around a hit with get_passage
 end_byte, as in search hits; ranges are offsets into the document's extracted text) or by \
 line range (start_line, end_line). Widen a hit's range to read around it, or give a hit's \
 line as start_line with section: true to read the whole clause that holds it, from its \
-heading to the next. Returns the text \
+heading to the next, or a heading's number or first words (heading: 7.1, Article 7) to \
+read that section. Returns the text \
 with its file, breadcrumb, line, end_line, page or paragraph, and the document's size \
 (document_bytes, document_lines). At most 16000 bytes are returned (truncated: true when \
 cut). Only files listed in the index are read.",
@@ -231,6 +237,7 @@ cut). Only files listed in the index are read.",
             start_line: args.start_line,
             end_line: args.end_line,
             section: args.section,
+            heading: args.heading,
         };
         answer(&self.backend, move |b| b.passage(&call)).await
     }

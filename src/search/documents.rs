@@ -53,12 +53,36 @@ pub enum DocumentError {
     },
     /// A path the index does not list.
     #[error(
-        "{file:?} is not in the index; give a file as search hits name it, relative to the \
-         indexed folder"
+        "{file:?} is not in the index; {}",
+        match .like.as_slice() {
+            [] => "give a file as search hits name it, relative to the indexed folder".to_string(),
+            [one] => format!(
+                "did you mean {one}? (files are named as search hits name them, relative to \
+                 the indexed folder)"
+            ),
+            many => format!(
+                "indexed files so named: {} (files are named as search hits name them, \
+                 relative to the indexed folder)",
+                many.join(", ")
+            ),
+        }
     )]
     NotIndexed {
         /// The path as given.
         file: String,
+        /// Indexed files whose paths hold the words of its name (a few at most).
+        like: Vec<String>,
+    },
+    /// A heading the document does not have.
+    #[error(
+        "{file} has no heading numbered or named {label:?}; its outline lists its headings \
+         (`lexsearch show --outline {file}`, or the MCP tool get_document_outline)"
+    )]
+    NoHeading {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// The heading asked for.
+        label: String,
     },
     /// An indexed path whose real location is outside the indexed folder.
     #[error(
@@ -131,6 +155,9 @@ pub struct PassageRequest {
     /// With `start_line` or `start_byte` alone: the whole section holding it instead (as
     /// [`Documents::section`] gives it, cut at [`MAX_PASSAGE_BYTES`]).
     pub section: bool,
+    /// Instead of a range: the section under the first heading numbered or named so
+    /// ([`Documents::heading_section`], cut at [`MAX_PASSAGE_BYTES`]).
+    pub heading: Option<String>,
 }
 
 /// A passage of a document, with where it is.
@@ -274,6 +301,20 @@ impl Documents {
 
     /// A passage of an indexed file.
     pub fn passage(&self, call: &PassageRequest) -> Result<Passage> {
+        if let Some(label) = &call.heading {
+            let ranged = [
+                call.start_byte,
+                call.end_byte,
+                call.start_line,
+                call.end_line,
+            ];
+            if ranged.iter().any(Option::is_some) || call.section {
+                return Err(DocumentError::BadRange(
+                    "heading names a section whole: give no range or section with it".into(),
+                ));
+            }
+            return self.heading_passage(&call.file, label, Some(MAX_PASSAGE_BYTES));
+        }
         let doc = self.open(&call.file)?;
         let text = doc.extracted.text.as_str();
         let starts = line_starts(text);
@@ -336,6 +377,31 @@ impl Documents {
         let index = line_of(&starts, start) as usize - 1;
         let range = section_at(text, &starts, index);
         Ok(doc.passage(range, None))
+    }
+
+    /// The section of an indexed file under its first heading that [`names`](heading_names)
+    /// `label`: by its number (`7.1`, `7`, `IV`, `§ 12-401`) or by the start of the heading
+    /// (`Section 7.1`, `Article 7`, `Exhibit B`), whole as [`section`](Self::section) gives
+    /// it.
+    pub fn heading_section(&self, file: &str, label: &str) -> Result<Passage> {
+        self.heading_passage(file, label, None)
+    }
+
+    /// [`heading_section`](Self::heading_section), cut at `most` bytes when given.
+    fn heading_passage(&self, file: &str, label: &str, most: Option<usize>) -> Result<Passage> {
+        let doc = self.open(file)?;
+        let text = doc.extracted.text.as_str();
+        let Some(entry) = outline(text)
+            .into_iter()
+            .find(|e| heading_names(&e.heading, label))
+        else {
+            return Err(DocumentError::NoHeading {
+                file: doc.rel,
+                label: label.trim().to_string(),
+            });
+        };
+        let range = trim_end(text, entry.start_byte..entry.end_byte);
+        Ok(doc.passage(range, most))
     }
 
     /// The whole extracted text of an indexed file.
@@ -401,6 +467,7 @@ impl Documents {
         let files = self.files()?;
         let indexed = files.get(&rel).ok_or_else(|| DocumentError::NotIndexed {
             file: file.to_string(),
+            like: named_like(&rel, files.keys()),
         })?;
         let unreadable = |e: std::io::Error| DocumentError::Unreadable {
             file: rel.clone(),
@@ -580,9 +647,63 @@ fn relative_path(file: &str, root: &Path) -> Result<String> {
     if parts.is_empty() {
         return Err(DocumentError::NotIndexed {
             file: file.to_string(),
+            like: Vec::new(),
         });
     }
     Ok(parts.join(std::path::MAIN_SEPARATOR_STR))
+}
+
+/// Whether `heading` (as the outline gives it: `Section 7.1 Consent Required.`, `ARTICLE 7
+/// ASSIGNMENT`, `5.2 Exclusion of Damages`) is named by `label`: its number or letter, one of
+/// its first three words (`7.1`, `7`, `B`, `IV`), or the start of it, word for word (`Section
+/// 7.1`, `article 7`, `definitions`); in any case, without a closing period or a section sign.
+fn heading_names(heading: &str, label: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c| matches!(c, '.' | ':' | ',' | '§' | '¶'))
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (heading, label) = (words(heading), words(label));
+    match label.as_slice() {
+        [] => false,
+        // A number or letter (`7.1`, `IV`, `B`) is among the first words; a word starts it.
+        [one] if one.contains(|c: char| c.is_ascii_digit()) || one.chars().count() <= 4 => {
+            heading.iter().take(3).any(|w| w == one)
+        }
+        many => heading.starts_with(many),
+    }
+}
+
+/// The indexed paths (a few) whose lower-cased text holds every word of the file name in
+/// `rel` (without its extension), for a name that is not in the index: `lease` finds
+/// `leases/commercial-lease.txt`.
+fn named_like<'a>(rel: &str, indexed: impl Iterator<Item = &'a String>) -> Vec<String> {
+    const MOST: usize = 5;
+    let name = Path::new(rel);
+    let stem = name
+        .file_stem()
+        .unwrap_or(name.as_os_str())
+        .to_string_lossy();
+    let words: Vec<String> = stem
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    indexed
+        .filter(|p| {
+            let p = p.to_lowercase();
+            words.iter().all(|w| p.contains(w.as_str()))
+        })
+        .take(MOST)
+        .cloned()
+        .collect()
 }
 
 /// Byte offset of the start of every line of `text` (one entry for an empty text).
@@ -768,7 +889,61 @@ mod tests {
             start_line: sl,
             end_line: el,
             section: false,
+            heading: None,
         }
+    }
+
+    #[test]
+    fn a_heading_is_named_by_its_number_or_its_first_words() {
+        let lease = "Section 7.1 Consent Required.";
+        for label in ["7.1", "7.1.", "section 7.1", "Section 7.1 Consent", "§ 7.1"] {
+            assert!(heading_names(lease, label), "{label}");
+        }
+        for label in [
+            "7",
+            "7.12",
+            "Consent Required",
+            "consent",
+            "",
+            "Section 7.1 Rent",
+        ] {
+            assert!(!heading_names(lease, label), "{label}");
+        }
+        assert!(heading_names("ARTICLE 7 ASSIGNMENT AND SUBLETTING", "7"));
+        assert!(heading_names(
+            "ARTICLE 7 ASSIGNMENT AND SUBLETTING",
+            "Article 7"
+        ));
+        assert!(heading_names("Exhibit B Form of Guaranty", "B"));
+        assert!(heading_names("Article IV Remedies", "iv"));
+        assert!(heading_names("Definitions", "definitions"));
+        // A number deep in a caption is not the heading's.
+        assert!(!heading_names(
+            "Notices under the Act of 1990 as amended",
+            "1990"
+        ));
+    }
+
+    #[test]
+    fn a_name_not_indexed_is_matched_to_the_indexed_paths_holding_its_words() {
+        let indexed: Vec<String> = [
+            "leases/commercial-lease.txt",
+            "leases/ground lease 2019.pdf",
+            "nda.md",
+        ]
+        .map(String::from)
+        .to_vec();
+        let like = |rel: &str| named_like(rel, indexed.iter());
+        assert_eq!(
+            like("lease"),
+            [
+                "leases/commercial-lease.txt",
+                "leases/ground lease 2019.pdf"
+            ]
+        );
+        assert_eq!(like("Ground-Lease.pdf"), ["leases/ground lease 2019.pdf"]);
+        assert_eq!(like("NDA.txt"), ["nda.md"]);
+        assert!(like("x").is_empty() && like("msa.docx").is_empty());
     }
 
     #[test]
