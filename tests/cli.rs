@@ -864,6 +864,37 @@ fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
         v["apart"],
         serde_json::json!([{"a": "tenant", "b": "landlord", "within": "sentence"}])
     );
+    // Lexis's `atleast2(...)`: the chunks holding the word twice or more, all of them.
+    let twice = search_json(
+        docs,
+        &["atleast2(tenant)", "--mode", "keyword", "-k", "400"],
+    );
+    let counted: std::collections::BTreeSet<u64> = (twice["hits"].as_array().unwrap().iter())
+        .filter(|h| KeywordIndex::occurrences(&text(h), "tenant") >= 2)
+        .map(|h| h["chunk_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        hit_chunk_ids(&twice)
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        counted
+    );
+    let all_of_them: std::collections::BTreeSet<u64> = {
+        let v = search_json(docs, &["tenant", "--mode", "keyword", "-k", "400"]);
+        (v["hits"].as_array().unwrap().iter())
+            .filter(|h| KeywordIndex::occurrences(&text(h), "tenant") >= 2)
+            .map(|h| h["chunk_id"].as_u64().unwrap())
+            .collect()
+    };
+    assert!(
+        !counted.is_empty() && counted.len() < tenant.len(),
+        "{counted:?}"
+    );
+    assert_eq!(counted, all_of_them);
+    assert_eq!(
+        twice["at_least"],
+        serde_json::json!([{"item": "tenant", "times": 2}])
+    );
     // Curly quotes, as a word processor types them, quote a phrase too.
     let pasted = search_json(docs, &["+“force majeure” notice", "-k", "3"]);
     assert_eq!(pasted["required"], serde_json::json!(["force majeure"]));

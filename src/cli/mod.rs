@@ -677,7 +677,8 @@ struct SearchArgs {
     /// first in
     /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
     /// protection"`). `indemnif! not w/5 negligen!` (Lexis; also `not /s`, `not /p`):
-    /// "indemnif!" at least once without "negligen!" that close.
+    /// "indemnif!" at least once without "negligen!" that close. `atleast3(indemnif!)`
+    /// (Lexis): chunks holding the word or root three times or more.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star (two letters at least before the first `!` or `*`); also in a quoted
     /// phrase (`+"breach of contract!"`).

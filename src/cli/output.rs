@@ -634,6 +634,7 @@ fn constraints(results: &SearchResults) -> String {
         (results.apart.iter())
             .map(|n| format!("{} not {} {}", quoted(&n.a), n.within, quoted(&n.b))),
     );
+    held.extend((results.at_least.iter()).map(|a| format!("atleast{}({})", a.times, a.item)));
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {
         format!(

@@ -405,6 +405,16 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<us
     out
 }
 
+/// A word or root a chunk holds at least so many times (`atleast3(indemnif!)`, as Lexis
+/// writes it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AtLeast {
+    /// The word or root.
+    pub item: String,
+    /// How many times at least.
+    pub times: u32,
+}
+
 /// Two words close to each other, in either order: within some words (`breach w/5
 /// warranty`), in one sentence (`breach /s warranty`) or in one paragraph (`breach /p
 /// warranty`).
@@ -594,6 +604,8 @@ pub struct Conditions<'a> {
     /// Pairs whose first side every chunk has somewhere the second is not that close to
     /// (`tax not w/5 income`, [`KeywordIndex::holds_apart`]).
     pub apart: &'a [Near],
+    /// Words or roots every chunk holds at least so many times ([`KeywordIndex::occurrences`]).
+    pub at_least: &'a [AtLeast],
     /// The days the chunk's e-mail was sent in.
     pub sent: Option<SentWindow>,
     /// Words or phrases (a name, an address, a domain) in the `From` of the chunk's e-mail.
@@ -618,6 +630,7 @@ impl Conditions<'_> {
             || !self.any_required.is_empty()
             || !self.any_near.is_empty()
             || !self.apart.is_empty()
+            || !self.at_least.is_empty()
             || self.sent.is_some()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -647,10 +660,9 @@ impl Conditions<'_> {
                 .all(|any| any.iter().any(|n| KeywordIndex::holds_near(text, n)))
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
             && !(self.excluded_near.iter()).any(|n| KeywordIndex::holds_near(text, n))
-            && self
-                .apart
-                .iter()
-                .all(|n| KeywordIndex::holds_apart(text, n))
+            && (self.apart.iter()).all(|n| KeywordIndex::holds_apart(text, n))
+            && (self.at_least.iter())
+                .all(|a| KeywordIndex::occurrences(text, &a.item) >= a.times as usize)
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
             && headers(MailField::To, self.to)
@@ -1774,6 +1786,10 @@ impl KeywordIndex {
         for n in c.apart {
             musts.push(self.holding(&n.a)?);
         }
+        // `atleast3(indemnif!)`: the chunks holding it, counted on their text.
+        for a in c.at_least {
+            musts.push(self.holding(&a.item)?);
+        }
         for q in musts {
             match q {
                 Some(q) => clauses.push((Occur::Must, q)),
@@ -1784,12 +1800,14 @@ impl KeywordIndex {
         clauses.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
         let query = BooleanQuery::new(clauses);
         Ok(ChunkFilter::only(
-            if checked.is_empty() && c.apart.is_empty() {
+            if checked.is_empty() && c.apart.is_empty() && c.at_least.is_empty() {
                 self.chunks_matching(&query)?
             } else {
                 self.chunks_matching_where(&query, |text| {
                     (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
                         && c.apart.iter().all(|n| Self::holds_apart(text, n))
+                        && (c.at_least.iter())
+                            .all(|a| Self::occurrences(text, &a.item) >= a.times as usize)
                 })?
             },
         ))
@@ -1863,6 +1881,22 @@ impl KeywordIndex {
                 .is_some();
         }
         words_in_a_row(text, item, stemmed_analyzer) || words_in_a_row(text, item, exact_analyzer)
+    }
+
+    /// How many times `text` holds `item` (a word, a root or a phrase), as
+    /// [`holds`](Self::holds) finds it: a root's words as the `exact` field keeps them, other
+    /// words stemmed or as written, whichever finds more.
+    pub fn occurrences(text: &str, item: &str) -> usize {
+        if let Some(root) = Root::parse(item.trim()) {
+            return analyze(&mut exact_analyzer(), text)
+                .iter()
+                .filter(|(w, _)| root.matches(w))
+                .count();
+        }
+        if let Some(places) = root_phrase(item) {
+            return phrase_runs(&analyze(&mut exact_analyzer(), text), &places).count();
+        }
+        times_in_a_row(text, item, stemmed_analyzer).max(times_in_a_row(text, item, exact_analyzer))
     }
 
     /// The live chunks `query` matches, read from the `chunk_id` fast field (no stored text
@@ -2048,6 +2082,11 @@ fn root_phrase(item: &str) -> Option<Vec<PhrasePlace>> {
 
 /// Whether `text` has `item`'s words, as `analyzer` reads both, in a row.
 fn words_in_a_row(text: &str, item: &str, analyzer: fn() -> TextAnalyzer) -> bool {
+    times_in_a_row(text, item, analyzer) > 0
+}
+
+/// How many times `text` has `item`'s words (as `analyzer` reads them) in a row.
+fn times_in_a_row(text: &str, item: &str, analyzer: fn() -> TextAnalyzer) -> usize {
     let words = |s: &str| -> Vec<String> {
         analyze(&mut analyzer(), s)
             .into_iter()
@@ -2055,7 +2094,13 @@ fn words_in_a_row(text: &str, item: &str, analyzer: fn() -> TextAnalyzer) -> boo
             .collect()
     };
     let needle = words(item);
-    !needle.is_empty() && words(text).windows(needle.len()).any(|w| w == needle)
+    if needle.is_empty() {
+        return 0;
+    }
+    words(text)
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 /// Whether `text` has `item`'s stemmed words in a row (an e-mail header field, as the
@@ -3068,6 +3113,52 @@ mod tests {
         );
         assert_eq!(ids("Another clause."), Vec::<u64>::new(), "held once");
         assert_eq!(ids("Not indexed."), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn atleast_keeps_the_chunks_holding_a_word_root_or_phrase_that_many_times() {
+        let chunks = vec![
+            chunk(
+                1,
+                "Rent is due monthly. Late rent bears interest. Rent may rise.",
+            ),
+            chunk(2, "Rent is due monthly. Rents are paid to Landlord."),
+            chunk(3, "The deposit is held in trust."),
+            chunk(
+                4,
+                "Indemnify, indemnity and indemnification are three words.",
+            ),
+            chunk(
+                5,
+                "Security deposit; a security deposit; the security deposit.",
+            ),
+        ];
+        let (_d, idx) = index(&chunks);
+        let at_least = |item: &str, times| {
+            let items = [AtLeast {
+                item: item.into(),
+                times,
+            }];
+            meeting_as_admitted(
+                &idx,
+                &chunks,
+                &Conditions {
+                    at_least: &items,
+                    ..Conditions::default()
+                },
+            )
+        };
+        assert_eq!(at_least("rent", 1), [1, 2]);
+        // "Rents" is "rent" stemmed.
+        assert_eq!(at_least("rent", 3), [1]);
+        assert_eq!(at_least("rent", 4), Vec::<u64>::new());
+        assert_eq!(at_least("indemn!", 3), [4]);
+        assert_eq!(at_least("security deposit", 3), [5]);
+        assert_eq!(at_least("deposit", 2), [5]);
+        assert_eq!(
+            KeywordIndex::occurrences("Rent, rents and rent.", "rent"),
+            3
+        );
     }
 
     #[test]

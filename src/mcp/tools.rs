@@ -69,7 +69,8 @@ pub struct SearchArgs {
     /// `breach /p warranty` in one paragraph, `breach pre/5 warranty` (or +5) with "breach" first
     /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase
     /// ("due process" /s "equal protection"); `indemnif! not w/5 negligen!` (also `not /s`,
-    /// `not /p`) keeps the chunks with indemnif! at least once without negligen! that close.
+    /// `not /p`) keeps the chunks with indemnif! at least once without negligen! that close;
+    /// `atleast3(indemnif!)` those holding the word or root three times or more.
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
     /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their

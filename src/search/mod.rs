@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
-use crate::index::keyword::{KeywordIndex, MailField, Near, StoredChunk, file_words};
+use crate::index::keyword::{AtLeast, KeywordIndex, MailField, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::root::Root;
 use crate::index::sent::SentWindow;
@@ -407,6 +407,9 @@ pub struct SearchResults {
     /// (`a not w/5 b`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub apart: Vec<Near>,
+    /// Words or roots every hit holds at least so many times (`atleast3(a)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub at_least: Vec<AtLeast>,
     /// When every hit's e-mail was sent, as written after each `sent:` of the query
     /// (`2020-03`, `>=2021`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -1749,6 +1752,7 @@ impl Searcher {
             excluded: ops.excluded,
             excluded_near: ops.excluded_near,
             apart: ops.apart,
+            at_least: ops.at_least,
             sent: ops.sent,
             from: ops.from,
             to: ops.to,

@@ -16,7 +16,7 @@
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::{Conditions, MailField, Near, Within};
+use crate::index::keyword::{AtLeast, Conditions, MailField, Near, Within};
 use crate::index::sent::SentWindow;
 use crate::ingest::segment::segments;
 use crate::ingest::types::MailInfo;
@@ -46,6 +46,9 @@ pub struct Operators {
     /// Pairs whose first side every hit has somewhere the second is not that close to, as
     /// Lexis writes them (`indemnif! not w/5 negligen!`, `tax NOT /s income`).
     pub apart: Vec<Near>,
+    /// Words or roots every hit holds at least so many times, as Lexis writes them
+    /// (`atleast3(indemnif!)`); they stay in the text.
+    pub at_least: Vec<AtLeast>,
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
     /// [`sent_window`](Self::sent_window) reads them).
     pub sent: Vec<String>,
@@ -695,6 +698,20 @@ pub fn straight_quotes(query: &str) -> Option<String> {
     query.contains(CURLY).then(|| query.replace(CURLY, "\""))
 }
 
+/// How many times and what `word` asks for when it is Lexis's `atleastN(item)` (in any case):
+/// N from 1 to 999, the item one word or root.
+fn at_least_of(word: &str) -> Option<(u32, &str)> {
+    let head = word.get(..7)?;
+    if !head.eq_ignore_ascii_case("atleast") {
+        return None;
+    }
+    let (n, rest) = word[7..].split_once('(')?;
+    let item = rest.strip_suffix(')')?;
+    let times: u32 = n.parse().ok().filter(|n| (1..1000).contains(n))?;
+    let plain = !item.is_empty() && !item.contains(|c: char| "()\"".contains(c));
+    (plain && !n.starts_with('0')).then_some((times, item))
+}
+
 /// What follows `like:` (in any case) at the start of `word`, when it starts so.
 fn like_of(word: &str) -> Option<&str> {
     let head = word.get(..5)?;
@@ -785,6 +802,39 @@ impl Operators {
                     ops.like = Some(place.to_string());
                     continue;
                 }
+            }
+            // `atleast3(indemnif!)`: the item, held that many times at least; it stays in the
+            // text. Left out (`-atleast3(...)`) it has no Lexis reading: refused.
+            if p.alts.is_empty()
+                && let Some((times, item)) = at_least_of(p.whole)
+            {
+                if p.sign == Some('-') {
+                    ops.unread_group.get_or_insert_with(|| {
+                        format!(
+                            "{:?} is not read: atleast keeps the hits holding a word that many \
+                             times; it cannot be left out",
+                            p.whole
+                        )
+                    });
+                    continue;
+                }
+                found = true;
+                ops.at_least.push(AtLeast {
+                    item: item.to_string(),
+                    times,
+                });
+                text.push(item);
+                continue;
+            }
+            let lower = p.whole.to_ascii_lowercase();
+            if lower.starts_with("atleast") && lower.contains('(') {
+                ops.unread_group.get_or_insert_with(|| {
+                    format!(
+                        "{:?} is not read: write atleastN(word), N from 1 to 999 and one word or \
+                         root in the brackets (`atleast3(indemnif!)`)",
+                        p.whole
+                    )
+                });
             }
             // `from:...`, `to:...` and `folder:...`: words of the e-mail's headers, not text
             // (`-from:...`: of e-mails left out; `+from:...` is `from:...`).
@@ -883,6 +933,7 @@ impl Operators {
             || !self.excluded.is_empty()
             || !self.excluded_near.is_empty()
             || !self.apart.is_empty()
+            || !self.at_least.is_empty()
             || !self.sent.is_empty()
             || !self.from.is_empty()
             || !self.to.is_empty()
@@ -902,6 +953,7 @@ impl Operators {
             excluded: &self.excluded,
             excluded_near: &self.excluded_near,
             apart: &self.apart,
+            at_least: &self.at_least,
             sent,
             from: &self.from,
             to: &self.to,
@@ -1427,6 +1479,41 @@ mod tests {
         // `not` before no connector stays a word of the text.
         let o = Operators::parse("tenant may not sublet");
         assert!(o.apart.is_empty() && !o.constrains());
+    }
+
+    #[test]
+    fn atleast_keeps_the_hits_holding_a_word_that_many_times() {
+        let o = Operators::parse("atleast3(indemnif!) insurance");
+        assert_eq!(
+            o.at_least,
+            [AtLeast {
+                item: "indemnif!".into(),
+                times: 3
+            }]
+        );
+        assert_eq!(o.text, "indemnif! insurance");
+        assert!(o.admits(
+            "Each party shall indemnify the other; a party indemnified keeps its indemnification.",
+            None,
+            None
+        ));
+        assert!(!o.admits("Each party shall indemnify the other.", None, None));
+        // In capitals, beside AND, as Lexis writes it.
+        let o = Operators::parse("ATLEAST2(rent) AND deposit");
+        assert_eq!(o.at_least.len(), 1);
+        assert_eq!(o.required, ["deposit"]);
+        // No count, a count out of range, a phrase, or left out: refused, not guessed.
+        for q in [
+            "atleast0(rent)",
+            "atleast(rent)",
+            "atleast1000(rent)",
+            "atleast3(\"hold harmless\")",
+            "-atleast2(rent)",
+        ] {
+            assert!(Operators::parse(q).unread_group.is_some(), "{q}");
+        }
+        // A word that only starts so is text.
+        assert!(!Operators::parse("atleastone rent").constrains());
     }
 
     #[test]

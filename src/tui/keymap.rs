@@ -80,6 +80,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("+\"due proc!\"", "a root in a phrase"),
             ("a AND b", "as +a +b"),
             ("a NOT b", "as a -b"),
+            ("atleast3(a)", "a 3 times or more"),
         ],
     ),
     (
@@ -417,6 +418,17 @@ mod tests {
                 match *section {
                     "Words" if example.contains(" AND ") => {
                         assert_eq!((ops.text.as_str(), ops.required.len()), ("a b", 2), "{why}");
+                    }
+                    "Words" if example.starts_with("atleast") => {
+                        assert_eq!(ops.text, "a", "{why}");
+                        assert_eq!(
+                            ops.at_least
+                                .iter()
+                                .map(|a| (a.item.as_str(), a.times))
+                                .collect::<Vec<_>>(),
+                            [("a", 3)],
+                            "{why}"
+                        );
                     }
                     "Words" if example.contains(" NOT ") => {
                         assert_eq!(
