@@ -953,6 +953,10 @@ fn roots_keep_exactly_the_chunks_with_a_word_they_begin() {
         terms.as_array().unwrap().len() >= 2,
         "several forms searched for: {terms}"
     );
+    // A compound the root starts (the opinion's "Defendant-Appellee") adds only its word the
+    // root stands for: "appellee" is not searched for.
+    let defend = search_json(docs, &["defend!", "--mode", "keyword", "-k", "3"]);
+    assert_eq!(defend["keyword_terms"], serde_json::json!(["defend"]));
     // Required, in every mode: exactly those chunks.
     for mode in ["keyword", "semantic", "hybrid"] {
         let v = search_json(

@@ -1141,7 +1141,24 @@ impl Searcher {
                     continue;
                 }
             }
-            let forms = found.into_iter().take(ROOT_WORDS).map(|(w, _)| w);
+            // A compound the root starts (`defendant-appellee` for `defend!`) stands for its
+            // words the root stands for (`defendant`), so that "appellee" is not searched for.
+            let mut forms: Vec<String> = Vec::new();
+            for (word, _) in found.into_iter().take(ROOT_WORDS) {
+                let parts: Vec<&str> = (word.split(|c: char| !c.is_alphanumeric()))
+                    .filter(|p| root.matches(p))
+                    .collect();
+                let kept = if parts.is_empty() {
+                    vec![word.as_str()]
+                } else {
+                    parts
+                };
+                for k in kept {
+                    if !forms.iter().any(|f| f == k) {
+                        forms.push(k.to_string());
+                    }
+                }
+            }
             if in_phrase {
                 words.push(w.to_string());
                 after.extend(forms);
