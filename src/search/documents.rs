@@ -681,9 +681,27 @@ fn heading_names(heading: &str, label: &str) -> bool {
 /// The indexed paths (a few) whose lower-cased text holds every word of the file name in
 /// `rel` (without its extension), for a name that is not in the index: `lease` finds
 /// `leases/commercial-lease.txt`.
-fn named_like<'a>(rel: &str, indexed: impl Iterator<Item = &'a String>) -> Vec<String> {
+fn named_like<'a>(rel: &str, indexed: impl Iterator<Item = &'a String> + Clone) -> Vec<String> {
     const MOST: usize = 5;
     let name = Path::new(rel);
+    // The name without its extension (`42-3505.01` for `titles/42-3505.01.txt`): those files.
+    let given = name
+        .file_name()
+        .unwrap_or(name.as_os_str())
+        .to_string_lossy()
+        .to_lowercase();
+    let same: Vec<String> = (indexed.clone())
+        .filter(|p| {
+            Path::new(p.as_str())
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy().to_lowercase() == given)
+        })
+        .take(MOST)
+        .cloned()
+        .collect();
+    if !same.is_empty() {
+        return same;
+    }
     let stem = name
         .file_stem()
         .unwrap_or(name.as_os_str())
@@ -944,6 +962,12 @@ mod tests {
         assert_eq!(like("Ground-Lease.pdf"), ["leases/ground lease 2019.pdf"]);
         assert_eq!(like("NDA.txt"), ["nda.md"]);
         assert!(like("x").is_empty() && like("msa.docx").is_empty());
+        // A name given without its extension: that file, not its neighbours.
+        let sections = ["42-3505.01.txt", "42-3505.02.txt"].map(String::from);
+        assert_eq!(
+            named_like("42-3505.01", sections.iter()),
+            ["42-3505.01.txt"]
+        );
     }
 
     #[test]
