@@ -127,9 +127,29 @@ fn normalized(text: &str) -> String {
         .to_string()
 }
 
+/// Whether `line` is a path of headings that a document prints of its own place, joined by
+/// `>` (`Title 42. Real Property. > Chapter 35. Rental Housing Generally.`, as the D.C. Code
+/// and exports of legal databases write it): two parts or more, each a caption of at most 16
+/// words that starts with a capital or a number.
+fn is_heading_path(line: &str) -> bool {
+    let parts: Vec<&str> = line.trim().split(" > ").collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let words = p.split_whitespace().count();
+            let capital = p
+                .trim_start()
+                .starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit());
+            capital && (1..=16).contains(&words)
+        })
+}
+
 /// Whether `segment` of `hit` is part of the document's title or one of its breadcrumb
-/// headings (and so names the topic rather than answering).
+/// headings, or a path of headings ([`is_heading_path`]), and so names the topic rather than
+/// answering.
 fn is_heading(hit: &Hit, segment: &str) -> bool {
+    if is_heading_path(segment) {
+        return true;
+    }
     // A Markdown heading line (DOCX, ODT and e-mail headings are written so) without its `#`s.
     let seg = normalized(segment.trim_start().trim_start_matches('#'));
     if seg.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
@@ -154,7 +174,8 @@ fn is_mail_header(hit: &Hit, segment: &str) -> bool {
 /// The byte ranges (trimmed) of the lines of `hit.text` that are, alone or with the line after
 /// them, the document's title or a heading of its breadcrumb, as a caption is written: at most
 /// 16 words and no closing `.`, `?`, `!`, `;` or `:` (a line that ends so already ends its
-/// segment, and a plain-text document's first paragraph may be its title).
+/// segment, and a plain-text document's first paragraph may be its title); and the lines that
+/// are a path of headings ([`is_heading_path`]).
 fn heading_lines(hit: &Hit) -> Vec<Range<usize>> {
     let mut lines: Vec<Range<usize>> = Vec::new();
     let mut at = 0;
@@ -183,7 +204,7 @@ fn heading_lines(hit: &Hit) -> Vec<Range<usize>> {
         if out.last().is_some_and(|o| o.end >= l.end) {
             continue;
         }
-        if is(&hit.text[l.clone()]) {
+        if is(&hit.text[l.clone()]) || is_heading_path(&hit.text[l.clone()]) {
             out.push(l.clone());
         } else if let Some(next) = lines.get(i + 1) {
             // "ARTICLE 6" over "INSURANCE", read as one heading "ARTICLE 6 INSURANCE".
@@ -606,6 +627,32 @@ pub(super) mod tests {
             ..settings
         };
         assert_eq!(pick(&headings_too), "Natural guardians of the person.");
+    }
+
+    #[test]
+    fn a_path_of_headings_the_document_prints_gives_way_to_the_text_under_it() {
+        let title = "D.C. Code § 42-3505.01. Evictions.";
+        let text = format!(
+            "{title}\nTitle 42. Real Property. > Chapter 35. Rental Housing Generally. > \
+             Subchapter V. Evictions; Retaliatory Action; and Other Matters.\n\n  (a) No tenant \
+             shall be evicted from a rental unit so long as the tenant pays the rent."
+        );
+        let mut h = hit(&text, 0, 1);
+        h.title = title.into();
+        let hits = vec![h];
+        let settings = PinpointSettings::default();
+        for query in ["§ 42-3505.01", "title 42 chapter 35 eviction"] {
+            let pick = Candidates::gather(&hits, query, None, None, None, &settings)
+                .unwrap()
+                .choose(&hits, &settings)
+                .remove(0)
+                .unwrap()
+                .text;
+            assert!(pick.starts_with("(a) No tenant"), "{query}: {pick}");
+        }
+        assert!(is_heading_path("Part A > Chapter 3"));
+        assert!(!is_heading_path("if x > 5 then the fee doubles"));
+        assert!(!is_heading_path("Rent > $500"));
     }
 
     #[test]
