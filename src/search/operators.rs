@@ -736,6 +736,22 @@ impl Operators {
         ops.unread_group = beside_or.or_else(|| unread_bracket(query, &pieces));
         // `a not w/5 b` (Lexis): a pair apart; `not`, the connector and `b` leave the text.
         let mut apart = vec![false; pieces.len()];
+        // `not w/5 b` with nothing before it: what should be apart from b is missing.
+        if let [not, conn, ..] = pieces.as_slice()
+            && not.sign.is_none()
+            && not.alts.is_empty()
+            && not.whole.eq_ignore_ascii_case("not")
+            && connector_of(conn).is_some()
+        {
+            ops.unread_group.get_or_insert_with(|| {
+                format!(
+                    "{:?} is not read: `not {}` needs a word or phrase before it, found where \
+                     the one after it is not that close (`indemnif! not w/5 negligen!`)",
+                    query.trim(),
+                    conn.whole
+                )
+            });
+        }
         for i in 2..pieces.len().saturating_sub(1) {
             let not = &pieces[i - 1];
             let Some(within) = connector_of(&pieces[i]) else {
@@ -1476,6 +1492,7 @@ mod tests {
         ] {
             assert!(Operators::parse(q).unread_group.is_some(), "{q}");
         }
+        assert!(Operators::parse("not w/5 negligen!").unread_group.is_some());
         // `not` before no connector stays a word of the text.
         let o = Operators::parse("tenant may not sublet");
         assert!(o.apart.is_empty() && !o.constrains());
