@@ -27,7 +27,8 @@ pub(super) struct ShowArgs {
     place: String,
     /// The section under the document's first heading numbered or named so, whole: `7.1`,
     /// `7` (ARTICLE 7), `IV`, `B` (Exhibit B), or the heading's first words (`"Section 7.1"`,
-    /// `"Article 7"`, `Definitions`); `--outline` lists the headings
+    /// `"Article 7"`, `Definitions`), or a statute's paragraph by its labels (`"(c-1)(2)"`:
+    /// from that line to the next indented no deeper); `--outline` lists the headings
     #[arg(long, value_name = "LABEL", conflicts_with = "outline")]
     section: Option<String>,
     /// The document's headings (articles, sections, clauses) with their lines (and pages),

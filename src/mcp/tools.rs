@@ -132,7 +132,7 @@ pub struct PassageArgs {
     pub section: bool,
     /// Instead of a range: the section under the document's first heading numbered or named
     /// so, whole: "7.1", "7" (ARTICLE 7), "IV", or the heading's first words ("Section 7.1",
-    /// "Article 7", "Definitions").
+    /// "Article 7", "Definitions"), or a statute's paragraph by its labels ("(c-1)(2)").
     #[serde(default)]
     pub heading: Option<String>,
 }
