@@ -379,10 +379,10 @@ impl Documents {
         Ok(doc.passage(range, None))
     }
 
-    /// The section of an indexed file under its first heading that [`names`](heading_names)
-    /// `label`: by its number (`7.1`, `7`, `IV`, `§ 12-401`) or by the start of the heading
-    /// (`Section 7.1`, `Article 7`, `Exhibit B`), whole as [`section`](Self::section) gives
-    /// it.
+    /// The section of an indexed file under its first heading that `label` names: by its
+    /// number (`7.1`, `7`, `IV`, `§ 12-401`) or by the start of the heading (`Section 7.1`,
+    /// `Article 7`, `Exhibit B`), whole as [`section`](Self::section) gives it; else a
+    /// statute's paragraph by its labels (`(c-1)(2)`).
     pub fn heading_section(&self, file: &str, label: &str) -> Result<Passage> {
         self.heading_passage(file, label, None)
     }

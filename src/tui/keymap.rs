@@ -448,23 +448,21 @@ mod tests {
                         Some('-') => assert_eq!(ops.excluded.len(), 1, "{why}"),
                         _ => assert!(!ops.constrains() && Root::parse(example).is_some(), "{why}"),
                     },
-                    "Near: a, b words or \"phrases\"" if example.contains(" not ") => {
-                        let pairs: Vec<String> = (ops.apart.iter())
+                    // `a not w/5 b`: a pair apart; `a -(b /s c)`: a pair left out. The text is a.
+                    "Near: a, b words or \"phrases\""
+                        if example.contains(" not ") || example.contains("-(") =>
+                    {
+                        let (pairs, expected) = if example.contains(" not ") {
+                            (&ops.apart, "a w/5 b")
+                        } else {
+                            (&ops.excluded_near, "b /s c")
+                        };
+                        let pairs: Vec<String> = (pairs.iter())
                             .map(|n| format!("{} {} {}", n.a, n.within, n.b))
                             .collect();
                         assert_eq!(
                             (ops.text.as_str(), &pairs[..]),
-                            ("a", &["a w/5 b".to_string()][..]),
-                            "{why}"
-                        );
-                    }
-                    "Near: a, b words or \"phrases\"" if example.contains("-(") => {
-                        let pairs: Vec<String> = (ops.excluded_near.iter())
-                            .map(|n| format!("{} {} {}", n.a, n.within, n.b))
-                            .collect();
-                        assert_eq!(
-                            (ops.text.as_str(), &pairs[..]),
-                            ("a", &["b /s c".to_string()][..]),
+                            ("a", &[expected.to_string()][..]),
                             "{why}"
                         );
                     }
