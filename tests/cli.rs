@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common::{
     copy_tree, hit_chunk_ids, hit_files as files, index_folder, indexed_sample, lexsearch,
-    real_model, sample_corpus, success_json,
+    real_model, sample_corpus, success_json, tiny_model_and_folder,
 };
 
 /// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
@@ -48,6 +48,52 @@ fn search_json(docs: &Path, args: &[&str]) -> Value {
             .args(args)
             .arg("--json"),
     )
+}
+
+#[test]
+fn a_cited_paragraph_ranks_first_and_is_pinpointed() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    // A section long enough for several chunks, its paragraph (c-1) far down; and another
+    // section with a (c-1) of its own, which the citation does not name.
+    let mut text = String::from(
+        "D.C. Code § 42-3505.01. Evictions.\nTitle 42. Real Property. > Chapter 35. Rental \
+         Housing.\n\n",
+    );
+    for label in ['a', 'b', 'c'] {
+        let clause = "A housing provider may recover possession of a rental unit where the \
+                      tenant fails to pay rent after notice. ";
+        text += &format!("  ({label}) {}\n", clause.repeat(12));
+    }
+    text += "  (c-1)\n    (1) It shall be a defense to an action for possession that the tenant \
+             is a victim of an intrafamily offense.\n    (2) If the tenant has received a civil \
+             protection order, the court shall not enter a judgment for possession.\n  (d) A \
+             natural person with a freehold interest may recover possession.\n";
+    std::fs::write(docs.join("42-3505.01.txt"), &text).unwrap();
+    std::fs::write(
+        docs.join("42-3505.02.txt"),
+        "D.C. Code § 42-3505.02. Other matters.\n\n  (c-1) Nothing in this section applies \
+         to a victim.\n",
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    for (query, pinpoint) in [
+        ("§ 42-3505.01(c-1)(2)", "(2) If the tenant has received"),
+        // The label ends a chunk: the text under it, in the next.
+        ("42-3505.01(c-1)", "(1) It shall be a defense"),
+    ] {
+        for mode in ["hybrid", "keyword"] {
+            let v = search_json(&docs, &[query, "--mode", mode, "-k", "3"]);
+            let top = &v["hits"][0];
+            assert_eq!(top["file"], "42-3505.01.txt", "{mode}: {v}");
+            let pin = top["pinpoint"]["text"].as_str().unwrap();
+            assert!(pin.starts_with(pinpoint), "{query} {mode}: {pin}");
+        }
+    }
+    // The query's conditions still hold: a chunk that does not meet them is not put first.
+    let v = search_json(&docs, &["§ 42-3505.01(c-1) -victim", "--mode", "keyword"]);
+    for h in v["hits"].as_array().unwrap() {
+        assert!(!h["text"].as_str().unwrap().contains("victim"), "{h}");
+    }
 }
 
 #[test]

@@ -654,7 +654,9 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 struct SearchArgs {
     /// What to look for: words, a question, a citation; chunks holding a "quoted phrase"
-    /// exactly rank first. A word or quoted phrase starting with + must be in every hit
+    /// exactly rank first, and a paragraph cited by its labels (`§ 42-3505.01(c-1)`,
+    /// `Section 7.2(a)`) first of all, pinpointed, where its section's title or heading names
+    /// the number. A word or quoted phrase starting with + must be in every hit
     /// (`+arbitration`, `+"force majeure"`), one starting with - in none (`-mutual`): matched
     /// as the keyword search matches words, so `-terminate` also leaves out "termination".
     /// In capitals, as Lexis and Westlaw write them: `lease AND assignment` (or `&`) is

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::Searcher;
+use super::{Searcher, citation};
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
@@ -395,7 +395,10 @@ impl Documents {
             .into_iter()
             .find(|e| heading_names(&e.heading, label))
             .map(|e| e.start_byte..e.end_byte)
-            .or_else(|| labelled_paragraph(text, label));
+            .or_else(|| {
+                let labels = citation::labels_of(label)?;
+                citation::labelled_paragraph(text, &labels)
+            });
         let Some(range) = found else {
             return Err(DocumentError::NoHeading {
                 file: doc.rel,
@@ -680,53 +683,6 @@ fn heading_names(heading: &str, label: &str) -> bool {
     }
 }
 
-/// The byte range of the paragraph `label` names, a chain of bracketed labels as statutes
-/// cite them (`(c-1)`, `(c-1)(2)`, `(b)(ii)`): the first line that starts with the first
-/// label, to the next line indented no deeper; then, inside it, the line that starts with the
-/// next label, and so on. `None` when `label` is no such chain or a label is not found.
-fn labelled_paragraph(text: &str, label: &str) -> Option<Range<usize>> {
-    let label = label.trim();
-    let mut labels: Vec<&str> = Vec::new();
-    let mut rest = label;
-    while let Some(inner) = rest.strip_prefix('(') {
-        let end = inner.find(')')?;
-        let l = &inner[..end];
-        if l.is_empty()
-            || !l
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
-        {
-            return None;
-        }
-        labels.push(&label[label.len() - rest.len()..label.len() - rest.len() + end + 2]);
-        rest = &inner[end + 1..];
-    }
-    if labels.is_empty() || !rest.is_empty() {
-        return None;
-    }
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let mut within = 0..text.len();
-    for l in labels {
-        let mut at = within.start;
-        let mut start: Option<(usize, usize)> = None;
-        let mut end = within.end;
-        for line in text[within.clone()].split_inclusive('\n') {
-            let body = line.trim_start();
-            match start {
-                None if body.starts_with(l) => start = Some((at, indent(line))),
-                Some((_, depth)) if !body.trim().is_empty() && indent(line) <= depth => {
-                    end = at;
-                    break;
-                }
-                _ => {}
-            }
-            at += line.len();
-        }
-        within = start?.0..end;
-    }
-    Some(within)
-}
-
 /// The indexed paths (a few) whose lower-cased text holds every word of the file name in
 /// `rel` (without its extension), for a name that is not in the index: `lease` finds
 /// `leases/commercial-lease.txt`.
@@ -989,31 +945,6 @@ mod tests {
             "Notices under the Act of 1990 as amended",
             "1990"
         ));
-    }
-
-    #[test]
-    fn a_chain_of_bracketed_labels_names_a_paragraph_of_a_statute() {
-        let text = "D.C. Code § 42-3505.01. Evictions.\n\n  (a) No tenant shall be evicted.\n  \
-                    (c) A housing provider may recover possession.\n  (c-1)\n    (1) It shall be \
-                    a defense.\n    (2) If the tenant has an order.\n  (d) A natural person.\n";
-        let para =
-            |label: &str| labelled_paragraph(text, label).map(|r| text[r].trim().to_string());
-        assert_eq!(
-            para("(c-1)").as_deref(),
-            Some("(c-1)\n    (1) It shall be a defense.\n    (2) If the tenant has an order.")
-        );
-        assert_eq!(
-            para("(c-1)(2)").as_deref(),
-            Some("(2) If the tenant has an order.")
-        );
-        assert_eq!(
-            para("(a)").as_deref(),
-            Some("(a) No tenant shall be evicted.")
-        );
-        assert_eq!(para("(d)").as_deref(), Some("(d) A natural person."));
-        for missing in ["(e)", "(c-1)(3)", "c-1", "(c-1) x", "()"] {
-            assert_eq!(para(missing), None, "{missing}");
-        }
     }
 
     #[test]

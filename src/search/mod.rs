@@ -5,6 +5,7 @@
 //! rankings ([`fusion`]), optionally re-scores the best fused hits with a cross-encoder
 //! ([`rerank`]), and hydrates hits with their text, place and [`snippet`].
 
+pub mod citation;
 pub mod documents;
 pub mod fusion;
 pub mod glob;
@@ -701,6 +702,10 @@ impl Library {
     }
 }
 
+/// The paragraph a query cites, by the chunk that holds it: byte offsets of its document
+/// ([`Searcher::favour_cited`]).
+type CitedPins = HashMap<ChunkId, std::ops::Range<usize>>;
+
 impl Searcher {
     /// Opens the index in `dir` ([`Library::searcher`]).
     pub fn open(dir: &Path) -> Result<Self> {
@@ -899,6 +904,102 @@ impl Searcher {
             }
         }
         Ok(kept)
+    }
+
+    /// `fused` with the chunks that hold the paragraph the query cites (`§ 42-3505.01(c-1)`,
+    /// `Section 7.2(a)`: [`citation::cited_paragraph`]) first, in document order, scored as
+    /// the best: those of a local index whose document's title or breadcrumb names the
+    /// section and whose text has a line starting with the paragraph's first label, and that
+    /// meet the query's conditions. A lawyer who cites a paragraph wants its text, which
+    /// neither arm ranks first (the section's number is in its title, the label is a letter).
+    /// Also the pinpoint of each such chunk: the paragraph's first line or two, as byte
+    /// offsets of its document ([`citation::pinpointed`], found in the text its cited chunks
+    /// cover together, since a chunk may end after a label and the next one hold its text).
+    fn favour_cited(
+        &self,
+        mut fused: Vec<Fused>,
+        req: &SearchRequest,
+        query: &str,
+        ops: &Operators,
+        sent: Option<SentWindow>,
+    ) -> Result<(Vec<Fused>, CitedPins)> {
+        let mut pins = HashMap::new();
+        let (Some(cited), Arms::Local { keyword, .. }) =
+            (citation::cited_paragraph(query), &self.arms)
+        else {
+            return Ok((fused, pins));
+        };
+        // The chunks of the cited section: their document's title or their breadcrumb names
+        // it (a contract's Section 7.2, a code's § 42-3505.01), in document order.
+        let chunks = keyword.chunks_in_context(cited.number, "", |c| {
+            std::iter::once(&c.title)
+                .chain(&c.breadcrumb)
+                .any(|h| citation::names_number(h, cited.number))
+        })?;
+        let mut found: Vec<(ChunkId, f32)> = Vec::new();
+        for section in chunks.chunk_by(|a, b| a.doc_id == b.doc_id) {
+            // The text they cover; between them (white space a chunk does not start or end
+            // with), a line break and spaces, so that the next line keeps its indent.
+            let end = section.iter().map(|c| c.range.end).max().unwrap_or(0);
+            let mut bytes = vec![b' '; end];
+            let mut covered = vec![false; end];
+            for c in section.iter().filter(|c| c.text.len() == c.range.len()) {
+                bytes[c.range.clone()].copy_from_slice(c.text.as_bytes());
+                covered[c.range.clone()].fill(true);
+            }
+            for i in 0..end {
+                if !covered[i] && (i == 0 || covered[i - 1]) {
+                    bytes[i] = b'\n';
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let Some(pin) = citation::pinpointed(&text, &cited.labels) else {
+                continue;
+            };
+            // The chunk holding the whole pinpoint, else its end (the text under a label that
+            // ends a chunk), else its start.
+            let holds = |c: &&StoredChunk, at: usize| c.range.contains(&at);
+            let last = pin.end.saturating_sub(1);
+            let Some(c) = (section.iter())
+                .find(|c| holds(c, pin.start) && holds(c, last))
+                .or_else(|| section.iter().find(|c| holds(c, last)))
+                .or_else(|| section.iter().find(|c| holds(c, pin.start)))
+            else {
+                continue;
+            };
+            let start = pin.start.max(c.range.start);
+            pins.insert(c.chunk_id, start..pin.end.min(c.range.end));
+            found.push((c.chunk_id, 0.0));
+        }
+        let mut cited_ids = self.kept(found, &req.paths, ops, sent)?;
+        if cited_ids.is_empty() {
+            return Ok((fused, pins));
+        }
+        // Several sections cited so (Section 7.2(a) of each contract): as the search ranked
+        // them.
+        let rank = |id: ChunkId| {
+            (fused.iter())
+                .position(|f| f.chunk_id == id)
+                .unwrap_or(usize::MAX)
+        };
+        cited_ids.sort_by_key(|&(id, _)| rank(id));
+        let best = fused.first().map_or(1.0, |f| f.score);
+        let mut front: Vec<Fused> = Vec::with_capacity(cited_ids.len());
+        for (id, _) in cited_ids {
+            let f = match fused.iter().position(|f| f.chunk_id == id) {
+                Some(at) => fused.remove(at),
+                None => Fused {
+                    chunk_id: id,
+                    score: best,
+                    keyword: None,
+                    semantic: None,
+                    named: None,
+                },
+            };
+            front.push(Fused { score: best, ..f });
+        }
+        front.extend(fused);
+        Ok((front, pins))
     }
 
     /// What a search for passages like chunk `id` needs: its vector (from the graph's
@@ -1607,6 +1708,10 @@ impl Searcher {
                 (fused, HashMap::new())
             }
         };
+        let (fused, cited_pins) = match req.mode {
+            Mode::Semantic => (fused, HashMap::new()),
+            Mode::Hybrid | Mode::Keyword => self.favour_cited(fused, req, query, &ops, sent)?,
+        };
         more_candidates |= fused.len() >= fetch;
         let rerank_started = Instant::now();
         let (fused, reranked, rerank_elapsed) = match &req.rerank {
@@ -1731,6 +1836,17 @@ impl Searcher {
             )?;
             let found = candidates.choose(&hits, &req.pinpoint);
             for (hit, p) in hits.iter_mut().zip(found) {
+                // A cited paragraph is its chunk's pinpoint.
+                let p = match cited_pins.get(&ChunkId(hit.chunk_id)) {
+                    Some(r)
+                        if r.start >= hit.start_byte
+                            && r.end <= hit.start_byte + hit.text.len() =>
+                    {
+                        let local = r.start - hit.start_byte..r.end - hit.start_byte;
+                        Some(pinpoint::pinpoint_of(hit, local, 1.0))
+                    }
+                    _ => p,
+                };
                 if let Some(p) = &p
                     && req.snippet_chars > 0
                 {

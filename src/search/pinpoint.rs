@@ -435,22 +435,27 @@ impl Candidates {
                     },
                 )?;
                 let (s, c) = best;
-                let place = Place {
-                    page: hit.page,
-                    page_end: hit.page_end,
-                    paragraph: hit.paragraph,
-                };
-                let start_byte = hit.start_byte + c.range.start;
-                Some(Pinpoint {
-                    start_byte,
-                    end_byte: hit.start_byte + c.range.end,
-                    line: hit.line + hit.text[..c.range.start].matches('\n').count() as u32,
-                    page: place.page_at(&hit.page_breaks, start_byte),
-                    text: hit.text[c.range.clone()].to_string(),
-                    score: s,
-                })
+                Some(pinpoint_of(hit, c.range.clone(), s))
             })
             .collect()
+    }
+}
+
+/// The pinpoint of `range` of `hit`'s text, with this score.
+pub(super) fn pinpoint_of(hit: &Hit, range: Range<usize>, score: f32) -> Pinpoint {
+    let place = Place {
+        page: hit.page,
+        page_end: hit.page_end,
+        paragraph: hit.paragraph,
+    };
+    let start_byte = hit.start_byte + range.start;
+    Pinpoint {
+        start_byte,
+        end_byte: hit.start_byte + range.end,
+        line: hit.line + hit.text[..range.start].matches('\n').count() as u32,
+        page: place.page_at(&hit.page_breaks, start_byte),
+        text: hit.text[range].to_string(),
+        score,
     }
 }
 

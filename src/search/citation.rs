@@ -1,0 +1,199 @@
+//! Citations of a paragraph of a section (`§ 42-3505.01(c-1)`, `Section 7.2(a)(ii)`): the
+//! section's number and the paragraph's labels, by which a search puts the chunk holding that
+//! paragraph first and pinpoints it, and `lexsearch show --section "(c-1)(2)"` prints it.
+
+use std::ops::Range;
+
+/// A paragraph a query cites: the number of its section and its labels, outermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cited<'a> {
+    /// The section's number as cited (`42-3505.01`, `7.2`).
+    pub number: &'a str,
+    /// The paragraph's labels with their brackets (`(c-1)`, `(2)`).
+    pub labels: Vec<&'a str>,
+}
+
+/// The first citation of a paragraph in `query`: a number (starting with a digit, made of
+/// letters, digits, `.`, `-` and `:`) with bracketed labels after it, as statutes and
+/// contracts cite them (`§ 42-3505.01(c-1)`, `Section 7.2(a)(ii)`, `1983(b)`).
+pub fn cited_paragraph(query: &str) -> Option<Cited<'_>> {
+    query.split_whitespace().find_map(|w| {
+        let w = w
+            .trim_start_matches(['"', '\'', '“', '§'])
+            .trim_end_matches([',', ';', ':', '?', '!', '.', '"', '\'', '”']);
+        let (number, chain) = w.split_at(w.find('(')?);
+        let number_like = number.starts_with(|c: char| c.is_ascii_digit())
+            && number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        let labels = labels_of(chain)?;
+        number_like.then_some(Cited { number, labels })
+    })
+}
+
+/// The bracketed labels of `chain` (`(c-1)(2)`), each with its brackets; `None` when it is no
+/// such chain (empty, text outside brackets, or a label of other than letters, digits, `-`
+/// and `.`).
+pub fn labels_of(chain: &str) -> Option<Vec<&str>> {
+    let chain = chain.trim();
+    let mut labels = Vec::new();
+    let mut at = 0;
+    while at < chain.len() {
+        let rest = chain[at..].strip_prefix('(')?;
+        let end = rest.find(')')?;
+        let inner = &rest[..end];
+        let plain = |c: char| c.is_alphanumeric() || c == '-' || c == '.';
+        if inner.is_empty() || !inner.chars().all(plain) {
+            return None;
+        }
+        labels.push(&chain[at..at + end + 2]);
+        at += end + 2;
+    }
+    (!labels.is_empty()).then_some(labels)
+}
+
+/// Whether `heading` (a document's title or a breadcrumb heading: `D.C. Code § 42-3505.01.
+/// Evictions.`, `Section 7.2 Term`) names the section `number`, as one of its words.
+pub fn names_number(heading: &str, number: &str) -> bool {
+    heading
+        .split(|c: char| !(c.is_alphanumeric() || ".-:".contains(c)))
+        .any(|w| w.trim_end_matches(['.', ':']) == number)
+}
+
+/// The byte range of the paragraph `labels` name in `text`: the first line that starts with
+/// the first label, to the next line indented no deeper; then, inside it, the line that starts
+/// with the next label, and so on. `None` when a label is not found.
+pub fn labelled_paragraph(text: &str, labels: &[&str]) -> Option<Range<usize>> {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut within = 0..text.len();
+    for label in labels {
+        let mut at = within.start;
+        let mut start: Option<(usize, usize)> = None;
+        let mut end = within.end;
+        for line in text[within.clone()].split_inclusive('\n') {
+            let body = line.trim_start();
+            match start {
+                None if body.starts_with(label) => start = Some((at, indent(line))),
+                Some((_, depth)) if !body.trim().is_empty() && indent(line) <= depth => {
+                    end = at;
+                    break;
+                }
+                _ => {}
+            }
+            at += line.len();
+        }
+        within = start?.0..end;
+    }
+    (!labels.is_empty()).then_some(within)
+}
+
+/// The passage of `text` that pinpoints the paragraph `labels` name: its first line, with the
+/// line after it when the first holds little more than its label (`(c-1)` over `(1) It shall
+/// be ...`); the innermost label found, when the chunk holds only the outer ones.
+pub fn pinpointed(text: &str, labels: &[&str]) -> Option<Range<usize>> {
+    let range = (1..=labels.len())
+        .rev()
+        .find_map(|n| labelled_paragraph(text, &labels[..n]))?;
+    let lines: Vec<Range<usize>> = text[range.clone()]
+        .split_inclusive('\n')
+        .scan(range.start, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some(start..start + line.trim_end().len())
+        })
+        .filter(|r| !text[r.clone()].trim().is_empty())
+        .collect();
+    let first = lines.first()?.clone();
+    let start = first.start + (text[first.clone()].len() - text[first.clone()].trim_start().len());
+    let end = match lines.get(1) {
+        Some(next) if text[first.clone()].split_whitespace().count() < 5 => next.end,
+        _ => first.end,
+    };
+    Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUTE: &str = "D.C. Code § 42-3505.01. Evictions.\n\n  (a) No tenant shall be \
+                           evicted.\n  (c) A housing provider may recover possession.\n  \
+                           (c-1)\n    (1) It shall be a defense.\n    (2) If the tenant has an \
+                           order.\n  (d) A natural person.\n";
+
+    #[test]
+    fn a_citation_of_a_paragraph_is_its_sections_number_and_its_labels() {
+        let c = cited_paragraph("what does § 42-3505.01(c-1)(2) say?").unwrap();
+        assert_eq!((c.number, c.labels), ("42-3505.01", vec!["(c-1)", "(2)"]));
+        let c = cited_paragraph("Section 7.2(a) notice").unwrap();
+        assert_eq!((c.number, c.labels), ("7.2", vec!["(a)"]));
+        for none in [
+            "§ 42-3505.01",
+            "the (a) clause",
+            "x(a)",
+            "7.2()",
+            "7.2(a",
+            "7.2(a)b",
+        ] {
+            assert_eq!(cited_paragraph(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn a_heading_names_a_section_by_one_of_its_words() {
+        assert!(names_number(
+            "D.C. Code § 42-3505.01. Evictions.",
+            "42-3505.01"
+        ));
+        assert!(names_number("Section 7.2 Term", "7.2"));
+        assert!(!names_number("Section 7.21 Term", "7.2"));
+        assert!(!names_number(
+            "D.C. Code § 42-3505.011. Other.",
+            "42-3505.01"
+        ));
+    }
+
+    #[test]
+    fn a_chain_of_bracketed_labels_names_a_paragraph_of_a_statute() {
+        let para = |label: &str| {
+            let labels = labels_of(label)?;
+            labelled_paragraph(STATUTE, &labels).map(|r| STATUTE[r].trim().to_string())
+        };
+        assert_eq!(
+            para("(c-1)").as_deref(),
+            Some("(c-1)\n    (1) It shall be a defense.\n    (2) If the tenant has an order.")
+        );
+        assert_eq!(
+            para("(c-1)(2)").as_deref(),
+            Some("(2) If the tenant has an order.")
+        );
+        assert_eq!(
+            para("(a)").as_deref(),
+            Some("(a) No tenant shall be evicted.")
+        );
+        assert_eq!(para("(d)").as_deref(), Some("(d) A natural person."));
+        for missing in ["(e)", "(c-1)(3)", "c-1", "(c-1) x", "()"] {
+            assert_eq!(para(missing), None, "{missing}");
+        }
+    }
+
+    #[test]
+    fn a_pinpoint_of_a_paragraph_is_its_first_line_or_two() {
+        let pin = |labels: &[&str]| pinpointed(STATUTE, labels).map(|r| &STATUTE[r]);
+        assert_eq!(
+            pin(&["(c-1)"]),
+            Some("(c-1)\n    (1) It shall be a defense.")
+        );
+        assert_eq!(
+            pin(&["(c-1)", "(2)"]),
+            Some("(2) If the tenant has an order.")
+        );
+        // A label the chunk does not hold: the paragraph around it.
+        assert_eq!(
+            pin(&["(c-1)", "(9)"]),
+            Some("(c-1)\n    (1) It shall be a defense.")
+        );
+        assert_eq!(pin(&["(a)"]), Some("(a) No tenant shall be evicted."));
+        assert_eq!(pin(&["(e)"]), None);
+    }
+}
