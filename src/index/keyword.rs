@@ -1900,24 +1900,19 @@ impl KeywordIndex {
     }
 
     /// The live chunks whose context (path, title and breadcrumb) holds the words of
-    /// `context` in a row and whose text holds those of `text` in a row (when it has words),
-    /// that pass `keep`, in document order: the chunks of a cited paragraph
-    /// ([`crate::search::citation`]).
+    /// `context` in a row, that pass `keep`, in document order: the chunks of a cited
+    /// section ([`crate::search::citation`]).
     pub fn chunks_in_context(
         &self,
         context: &str,
-        text: &str,
         keep: impl Fn(&StoredChunk) -> bool,
     ) -> Result<Vec<StoredChunk>> {
         let Some(in_context) = in_a_row(self.fields.context, stemmed_analyzer(), context) else {
             return Ok(Vec::new());
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, in_context)];
-        clauses
-            .extend(in_a_row(self.fields.body, stemmed_analyzer(), text).map(|q| (Occur::Must, q)));
         let searcher = self.reader.searcher();
         let found = searcher
-            .search(&BooleanQuery::new(clauses), &DocSetCollector)
+            .search(&*in_context, &DocSetCollector)
             .map_err(Self::err(&self.path))?;
         let mut out = Vec::new();
         for addr in found {

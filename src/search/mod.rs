@@ -907,10 +907,10 @@ impl Searcher {
     }
 
     /// `fused` with the chunks that hold the paragraph the query cites (`§ 42-3505.01(c-1)`,
-    /// `Section 7.2(a)`: [`citation::cited_paragraph`]) first, in document order, scored as
-    /// the best: those of a local index whose document's title or breadcrumb names the
-    /// section and whose text has a line starting with the paragraph's first label, and that
-    /// meet the query's conditions. A lawyer who cites a paragraph wants its text, which
+    /// `Section 7.2(a)`: [`citation::cited_paragraph`]) first, in the order the search ranked
+    /// them, scored as the best: in a local index, one chunk of each section whose document's
+    /// title or breadcrumb names the number and whose text has the paragraph, that meets the
+    /// query's conditions. A lawyer who cites a paragraph wants its text, which
     /// neither arm ranks first (the section's number is in its title, the label is a letter).
     /// Also the pinpoint of each such chunk: the paragraph's first line or two, as byte
     /// offsets of its document ([`citation::pinpointed`], found in the text its cited chunks
@@ -931,7 +931,7 @@ impl Searcher {
         };
         // The chunks of the cited section: their document's title or their breadcrumb names
         // it (a contract's Section 7.2, a code's § 42-3505.01), in document order.
-        let chunks = keyword.chunks_in_context(cited.number, "", |c| {
+        let chunks = keyword.chunks_in_context(cited.number, |c| {
             std::iter::once(&c.title)
                 .chain(&c.breadcrumb)
                 .any(|h| citation::names_number(h, cited.number))
@@ -940,15 +940,18 @@ impl Searcher {
         for section in chunks.chunk_by(|a, b| a.doc_id == b.doc_id) {
             // The text they cover; between them (white space a chunk does not start or end
             // with), a line break and spaces, so that the next line keeps its indent.
+            // Bytes from the first chunk's start (`base`) on.
+            let base = section.iter().map(|c| c.range.start).min().unwrap_or(0);
             let end = section.iter().map(|c| c.range.end).max().unwrap_or(0);
-            let mut bytes = vec![b' '; end];
-            let mut covered = vec![false; end];
+            let mut bytes = vec![b' '; end - base];
+            let mut covered = vec![false; end - base];
             for c in section.iter().filter(|c| c.text.len() == c.range.len()) {
-                bytes[c.range.clone()].copy_from_slice(c.text.as_bytes());
-                covered[c.range.clone()].fill(true);
+                let at = c.range.start - base..c.range.end - base;
+                bytes[at.clone()].copy_from_slice(c.text.as_bytes());
+                covered[at].fill(true);
             }
-            for i in 0..end {
-                if !covered[i] && (i == 0 || covered[i - 1]) {
+            for i in 1..covered.len() {
+                if !covered[i] && covered[i - 1] {
                     bytes[i] = b'\n';
                 }
             }
@@ -956,6 +959,7 @@ impl Searcher {
             let Some(pin) = citation::pinpointed(&text, &cited.labels) else {
                 continue;
             };
+            let pin = pin.start + base..pin.end + base;
             // The chunk holding the whole pinpoint, else its end (the text under a label that
             // ends a chunk), else its start.
             let holds = |c: &&StoredChunk, at: usize| c.range.contains(&at);
