@@ -53,7 +53,9 @@ impl From<ModeArg> for Mode {
 #[serde(deny_unknown_fields)]
 pub struct SearchArgs {
     /// What to look for: words, a natural-language question, or a citation such as
-    /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first.
+    /// "§ 12-401" or "Section 7.2(a)". Chunks holding a "double-quoted phrase" exactly rank first,
+    /// and a paragraph cited by its labels ("§ 42-3505.01(c-1)", "Section 7.2(a)") first of
+    /// all, pinpointed, where a title or heading names the section.
     /// A word or quoted phrase starting with + must be in every hit (+arbitration,
     /// +"force majeure"), one starting with - in none (-mutual); words match in their stemmed
     /// form (-terminate also leaves out "termination"). In capitals, `a AND b` is +a +b,
