@@ -415,6 +415,13 @@ pub struct AtLeast {
     pub times: u32,
 }
 
+impl AtLeast {
+    /// Whether `text` holds the item that many times ([`KeywordIndex::occurrences`]).
+    pub fn held_in(&self, text: &str) -> bool {
+        KeywordIndex::occurrences(text, &self.item) >= self.times as usize
+    }
+}
+
 /// Two words close to each other, in either order: within some words (`breach w/5
 /// warranty`), in one sentence (`breach /s warranty`) or in one paragraph (`breach /p
 /// warranty`).
@@ -661,8 +668,7 @@ impl Conditions<'_> {
             && !self.excluded.iter().any(|x| KeywordIndex::holds(text, x))
             && !(self.excluded_near.iter()).any(|n| KeywordIndex::holds_near(text, n))
             && (self.apart.iter()).all(|n| KeywordIndex::holds_apart(text, n))
-            && (self.at_least.iter())
-                .all(|a| KeywordIndex::occurrences(text, &a.item) >= a.times as usize)
+            && self.at_least.iter().all(|a| a.held_in(text))
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
             && headers(MailField::To, self.to)
@@ -1806,8 +1812,7 @@ impl KeywordIndex {
                 self.chunks_matching_where(&query, |text| {
                     (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
                         && c.apart.iter().all(|n| Self::holds_apart(text, n))
-                        && (c.at_least.iter())
-                            .all(|a| Self::occurrences(text, &a.item) >= a.times as usize)
+                        && c.at_least.iter().all(|a| a.held_in(text))
                 })?
             },
         ))

@@ -102,6 +102,7 @@ pub fn pinpointed(text: &str, labels: &[&str]) -> Option<Range<usize>> {
             Some(start..start + line.trim_end().len())
         })
         .filter(|r| !text[r.clone()].trim().is_empty())
+        .take(2)
         .collect();
     let first = lines.first()?.clone();
     let start = first.start + (text[first.clone()].len() - text[first.clone()].trim_start().len());

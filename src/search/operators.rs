@@ -698,18 +698,28 @@ pub fn straight_quotes(query: &str) -> Option<String> {
     query.contains(CURLY).then(|| query.replace(CURLY, "\""))
 }
 
-/// How many times and what `word` asks for when it is Lexis's `atleastN(item)` (in any case):
-/// N from 1 to 999, the item one word or root.
-fn at_least_of(word: &str) -> Option<(u32, &str)> {
+/// Whether `word` is Lexis's `atleastN(item)` (in any case): `None` when it does not start so
+/// (`atleast` and a bracket), else how many times and what it asks for, or `Err` when it is
+/// not written as N from 1 to 999 and one word or root in the brackets.
+fn at_least_of(word: &str) -> Option<Result<(u32, &str), ()>> {
     let head = word.get(..7)?;
+    let (n, rest) = word[7..].split_once('(')?;
     if !head.eq_ignore_ascii_case("atleast") {
         return None;
     }
-    let (n, rest) = word[7..].split_once('(')?;
-    let item = rest.strip_suffix(')')?;
-    let times: u32 = n.parse().ok().filter(|n| (1..1000).contains(n))?;
-    let plain = !item.is_empty() && !item.contains(|c: char| "()\"".contains(c));
-    (plain && !n.starts_with('0')).then_some((times, item))
+    let times = n
+        .parse::<u32>()
+        .ok()
+        .filter(|t| (1..1000).contains(t) && !n.starts_with('0'));
+    let item = rest
+        .strip_suffix(')')
+        .filter(|i| !i.is_empty() && !i.contains(|c: char| "()\"".contains(c)));
+    Some(times.zip(item).ok_or(()))
+}
+
+/// Whether `p` is the word `not`, in any case, unsigned.
+fn is_not_word(p: &Piece<'_>) -> bool {
+    p.sign.is_none() && p.alts.is_empty() && p.whole.eq_ignore_ascii_case("not")
 }
 
 /// What follows `like:` (in any case) at the start of `word`, when it starts so.
@@ -738,9 +748,7 @@ impl Operators {
         let mut apart = vec![false; pieces.len()];
         // `not w/5 b` with nothing before it: what should be apart from b is missing.
         if let [not, conn, ..] = pieces.as_slice()
-            && not.sign.is_none()
-            && not.alts.is_empty()
-            && not.whole.eq_ignore_ascii_case("not")
+            && is_not_word(not)
             && connector_of(conn).is_some()
         {
             ops.unread_group.get_or_insert_with(|| {
@@ -753,14 +761,10 @@ impl Operators {
             });
         }
         for i in 2..pieces.len().saturating_sub(1) {
-            let not = &pieces[i - 1];
-            let Some(within) = connector_of(&pieces[i]) else {
+            let Some(within) = connector_of(&pieces[i]).filter(|_| is_not_word(&pieces[i - 1]))
+            else {
                 continue;
             };
-            if not.sign.is_some() || !not.alts.is_empty() || !not.whole.eq_ignore_ascii_case("not")
-            {
-                continue;
-            }
             let (a, b) = (&pieces[i - 2], &pieces[i + 1]);
             let one = |p: &Piece<'_>| is_bracketable(p) && p.alts.is_empty() && p.pairs.is_empty();
             if !one(a) || !one(b) {
@@ -821,10 +825,8 @@ impl Operators {
             }
             // `atleast3(indemnif!)`: the item, held that many times at least; it stays in the
             // text. Left out (`-atleast3(...)`) it has no Lexis reading: refused.
-            if p.alts.is_empty()
-                && let Some((times, item)) = at_least_of(p.whole)
-            {
-                if p.sign == Some('-') {
+            match at_least_of(p.whole).filter(|_| p.alts.is_empty()) {
+                Some(Ok(_)) if p.sign == Some('-') => {
                     ops.unread_group.get_or_insert_with(|| {
                         format!(
                             "{:?} is not read: atleast keeps the hits holding a word that many \
@@ -834,23 +836,25 @@ impl Operators {
                     });
                     continue;
                 }
-                found = true;
-                ops.at_least.push(AtLeast {
-                    item: item.to_string(),
-                    times,
-                });
-                text.push(item);
-                continue;
-            }
-            let lower = p.whole.to_ascii_lowercase();
-            if lower.starts_with("atleast") && lower.contains('(') {
-                ops.unread_group.get_or_insert_with(|| {
-                    format!(
-                        "{:?} is not read: write atleastN(word), N from 1 to 999 and one word or \
-                         root in the brackets (`atleast3(indemnif!)`)",
-                        p.whole
-                    )
-                });
+                Some(Ok((times, item))) => {
+                    found = true;
+                    ops.at_least.push(AtLeast {
+                        item: item.to_string(),
+                        times,
+                    });
+                    text.push(item);
+                    continue;
+                }
+                Some(Err(())) => {
+                    ops.unread_group.get_or_insert_with(|| {
+                        format!(
+                            "{:?} is not read: write atleastN(word), N from 1 to 999 and one \
+                             word or root in the brackets (`atleast3(indemnif!)`)",
+                            p.whole
+                        )
+                    });
+                }
+                None => {}
             }
             // `from:...`, `to:...` and `folder:...`: words of the e-mail's headers, not text
             // (`-from:...`: of e-mails left out; `+from:...` is `from:...`).
