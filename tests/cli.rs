@@ -567,6 +567,80 @@ fn max_per_file_lists_the_best_files_each_by_its_best_chunk() {
         .stderr(contains("--max-per-file"));
 }
 
+/// `heading:` keeps the hits under headings (the document's title, its file's name, the
+/// breadcrumb) that hold its words, `-heading:` the others: together, exactly the hits of the
+/// words alone, ranked as they were.
+#[test]
+fn heading_keeps_exactly_the_hits_under_headings_that_hold_its_words() {
+    let Some(docs) = indexed_sample() else { return };
+    let under_termination = |h: &Value| -> bool {
+        let file = Path::new(h["path"].as_str().unwrap()).file_name().unwrap();
+        let mut headings = vec![
+            file.to_string_lossy().to_string(),
+            h["title"].as_str().unwrap_or_default().to_string(),
+        ];
+        headings.extend(
+            (h["breadcrumb"].as_array().unwrap().iter()).map(|c| c.as_str().unwrap().to_string()),
+        );
+        headings.iter().any(|t| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.to_lowercase().starts_with("termin"))
+        })
+    };
+    let keyword = |q: &str| search_json(docs, &[q, "--mode", "keyword", "-k", "400"]);
+    let all = keyword("notice");
+    let with = keyword("notice heading:termination");
+    let without = keyword("notice -heading:termination");
+    assert_eq!(with["heading"], serde_json::json!(["termination"]));
+    assert_eq!(without["not_heading"], serde_json::json!(["termination"]));
+    let hits = |v: &Value| v["hits"].as_array().unwrap().clone();
+    assert!(!hits(&with).is_empty() && !hits(&without).is_empty());
+    assert!(hits(&with).iter().all(under_termination), "{with}");
+    assert!(!hits(&without).iter().any(under_termination), "{without}");
+    // Both rank as the whole search did.
+    assert_same_ranking(
+        &ranked(&with, |_| true, 400),
+        &ranked(&all, |h| under_termination(h), 400),
+    );
+    assert_same_ranking(
+        &ranked(&without, |_| true, 400),
+        &ranked(&all, |h| !under_termination(h), 400),
+    );
+    // Hybrid: the best passages on ending the contract among those headed so.
+    let hybrid = search_json(
+        docs,
+        &[
+            "how much notice to end the contract heading:termination",
+            "-k",
+            "5",
+        ],
+    );
+    assert_eq!(hits(&hybrid).len(), 5);
+    assert!(hits(&hybrid).iter().all(under_termination), "{hybrid}");
+    // A phrase in quotes; `--explain` says what it asked.
+    lexsearch()
+        .current_dir(docs)
+        .args([
+            "search",
+            "notice heading:\"termination for\" -heading:cause",
+            "--explain",
+            "-k",
+            "1",
+        ])
+        .assert()
+        .success()
+        .stdout(contains(
+            "under headings with \"termination for\" and no cause",
+        ));
+    // A heading alone says where, not what: refused with the reason.
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "heading:termination"])
+        .assert()
+        .code(2)
+        .stderr(contains("only says which passages qualify"));
+}
+
 #[test]
 fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     use lexsearch::index::keyword::{KeywordIndex, Near, Within};

@@ -454,6 +454,29 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
     let v = search(&["-k", "4", &format!("like:{like}")]);
     assert_eq!(place(&v), place(&local_like));
 
+    // `heading:`: checked on the title and breadcrumb each hit carries, as the local
+    // index's filter keeps them.
+    let v = search(&[
+        "-k",
+        "3",
+        "returned to the tenant heading:\"security deposit\"",
+    ]);
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    for h in hits {
+        let crumbs = h["breadcrumb"].to_string().to_lowercase();
+        assert!(crumbs.contains("security deposit"), "{h}");
+    }
+    let v = search(&["-k", "10", "payment -heading:deposit"]);
+    assert!(
+        !v["hits"].as_array().unwrap().is_empty()
+            && !(v["hits"].as_array().unwrap().iter()).any(|h| h["breadcrumb"]
+                .to_string()
+                .to_lowercase()
+                .contains("deposit")),
+        "{v}"
+    );
+
     // And `sent:`, read from the headers each chunk carries in the collection.
     let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");

@@ -680,7 +680,11 @@ struct SearchArgs {
     /// one sentence, one paragraph; a side may be a quoted phrase (`"due process" /s "equal
     /// protection"`). `indemnif! not w/5 negligen!` (Lexis; also `not /s`, `not /p`):
     /// "indemnif!" at least once without "negligen!" that close. `atleast3(indemnif!)`
-    /// (Lexis): chunks holding the word or root three times or more.
+    /// (Lexis): chunks holding the word or root three times or more (a phrase too:
+    /// `atleast2("hold harmless")`).
+    /// `heading:termination`, `heading:"events of default"`: only passages under a heading
+    /// (or in a document whose title or file name) holds those words; `-heading:definitions`
+    /// leaves those out.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star (two letters at least before the first `!` or `*`); also in a quoted
     /// phrase (`+"breach of contract!"`).

@@ -603,9 +603,9 @@ pub(super) fn left_out(ignored: usize) -> String {
 }
 
 /// ` that hold +a and +"b c" and not -d among e-mails from:ann and sent:2020 other than
-/// e-mails folder:drafts (and their attachments)`: what `+`, `-`, `w/N`, `/s`, `/p`, `from:`,
-/// `to:`, `folder:` (also with `-`) and `sent:` in the query asked of every hit (empty when
-/// they asked nothing).
+/// e-mails folder:drafts (and their attachments)`: what `+`, `-`, `w/N`, `/s`, `/p`,
+/// `heading:`, `from:`, `to:`, `folder:` (also with `-`) and `sent:` in the query asked of
+/// every hit (empty when they asked nothing).
 fn constraints(results: &SearchResults) -> String {
     // A phrase in its quotes.
     let quoted = |i: &String| {
@@ -634,7 +634,9 @@ fn constraints(results: &SearchResults) -> String {
         (results.apart.iter())
             .map(|n| format!("{} not {} {}", quoted(&n.a), n.within, quoted(&n.b))),
     );
-    held.extend((results.at_least.iter()).map(|a| format!("atleast{}({})", a.times, a.item)));
+    held.extend(
+        (results.at_least.iter()).map(|a| format!("atleast{}({})", a.times, quoted(&a.item))),
+    );
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {
         format!(
@@ -654,7 +656,7 @@ fn constraints(results: &SearchResults) -> String {
         .map(|x| items('-', std::slice::from_ref(x)))
         .collect();
     left_out.extend(results.excluded_near.iter().map(near));
-    let words = match (held.is_empty(), left_out.is_empty()) {
+    let mut words = match (held.is_empty(), left_out.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" that hold {}", held.join(" and ")),
         (true, false) => format!(" without {}", left_out.join(" and ")),
@@ -664,6 +666,17 @@ fn constraints(results: &SearchResults) -> String {
             left_out.join(" or ")
         ),
     };
+    // ` under headings with termination and not "events of default"`.
+    let headings = |items: &[String]| items.iter().map(quoted).collect::<Vec<_>>();
+    let (under, not_under) = (headings(&results.heading), headings(&results.not_heading));
+    if !under.is_empty() || !not_under.is_empty() {
+        words.push_str(" under headings with ");
+        words.push_str(&under.join(" and "));
+        if !not_under.is_empty() {
+            let not = if under.is_empty() { "no " } else { " and no " };
+            words.push_str(&format!("{not}{}", not_under.join(" or ")));
+        }
+    }
     // `from:x`, `to:y`, `folder:"z w"` and `sent:v` items, as the query writes them.
     let headers = |lists: [&[String]; 4]| -> Vec<String> {
         ["from:", "to:", "folder:", "sent:"]

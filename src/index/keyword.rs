@@ -405,11 +405,11 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<us
     out
 }
 
-/// A word or root a chunk holds at least so many times (`atleast3(indemnif!)`, as Lexis
-/// writes it).
+/// A word, root or phrase a chunk holds at least so many times (`atleast3(indemnif!)`,
+/// `atleast2("hold harmless")`, as Lexis writes them).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AtLeast {
-    /// The word or root.
+    /// The word, root or phrase (without its quotes).
     pub item: String,
     /// How many times at least.
     pub times: u32,
@@ -593,7 +593,7 @@ impl MailField {
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
-/// `sent:`, `from:`, `to:` and `folder:` items ([`KeywordIndex::chunks_meeting`]).
+/// `sent:`, `from:`, `to:`, `folder:` and `heading:` items ([`KeywordIndex::chunks_meeting`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Conditions<'a> {
     /// Words or phrases every chunk holds.
@@ -627,6 +627,12 @@ pub struct Conditions<'a> {
     /// Days no chunk's e-mail was sent in (`-sent:2019`); a chunk of no e-mail was sent in
     /// none.
     pub not_sent: &'a [SentWindow],
+    /// Words or phrases in the headings over every chunk: its document's title, the words
+    /// of its file's name and the breadcrumb of headings above it, as the `context` field
+    /// indexes them ([`context_of`]).
+    pub heading: &'a [String],
+    /// Words or phrases in the headings over no chunk.
+    pub not_heading: &'a [String],
 }
 
 impl Conditions<'_> {
@@ -642,10 +648,23 @@ impl Conditions<'_> {
             || !self.from.is_empty()
             || !self.to.is_empty()
             || !self.folder.is_empty()
+            || !self.heading.is_empty()
+    }
+
+    /// Whether `chunk` meets them, its headings ([`context_of`]) included, as
+    /// [`KeywordIndex::chunks_meeting`] finds it in an index.
+    pub fn admit_chunk(&self, chunk: &StoredChunk) -> bool {
+        let headings = || context_of(chunk);
+        (self.heading.is_empty() && self.not_heading.is_empty() || {
+            let context = headings();
+            (self.heading.iter()).all(|h| holds_stemmed(&context, h))
+                && !(self.not_heading.iter()).any(|h| holds_stemmed(&context, h))
+        }) && self.admit(&chunk.text, chunk.mail.as_ref())
     }
 
     /// Whether a chunk of this `text`, of an e-mail with these headers (if any), meets them,
-    /// as [`KeywordIndex::chunks_meeting`] finds it in an index.
+    /// as [`KeywordIndex::chunks_meeting`] finds it in an index, `heading` and `not_heading`
+    /// aside ([`admit_chunk`](Self::admit_chunk) checks them).
     pub fn admit(&self, text: &str, mail: Option<&MailInfo>) -> bool {
         let headers = |f: MailField, items: &[String]| {
             items.is_empty()
@@ -791,6 +810,13 @@ pub struct FieldTerms {
     pub boost: f32,
     /// The terms, in order (a chunk's repeat; a query's are distinct).
     pub terms: Vec<String>,
+}
+
+/// The text the `context` field indexes for `chunk`: the words of its file's name, its
+/// document's title, its breadcrumb of headings ([`Conditions::heading`] looks in it).
+pub fn context_of(chunk: &StoredChunk) -> String {
+    let crumbs: Vec<&str> = chunk.breadcrumb.iter().map(String::as_str).collect();
+    context_text(&chunk.path, &chunk.title, &crumbs)
 }
 
 /// The text the `context` field indexes for a chunk: file name words, title, breadcrumb.
@@ -1030,8 +1056,7 @@ impl KeywordIndex {
 
     /// The terms this index holds for `chunk` in each searched field (body, context, exact).
     pub fn chunk_terms(chunk: &StoredChunk) -> [FieldTerms; 3] {
-        let crumbs: Vec<&str> = chunk.breadcrumb.iter().map(String::as_str).collect();
-        let context = context_text(&chunk.path, &chunk.title, &crumbs);
+        let context = context_of(chunk);
         let all = |mut analyzer: TextAnalyzer, text: &str| -> Vec<String> {
             analyze(&mut analyzer, text)
                 .into_iter()
@@ -1685,7 +1710,7 @@ impl KeywordIndex {
             }
             filter = filter.and(ChunkFilter::except(holding));
         }
-        // The e-mails left out (`-from:`, `-sent:`): their list, taken apart (tantivy 0.27's phrase
+        // The e-mails and headings left out (`-from:`, `-sent:`, `-heading:`): their list, taken apart (tantivy 0.27's phrase
         // scorer, excluding a folder's words from another query, tripped its debug assertion
         // `target should be greater than or equal to doc`).
         let mut unwanted: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -1695,6 +1720,10 @@ impl KeywordIndex {
         }
         for window in c.not_sent {
             unwanted.push((Occur::Should, self.sent_in(*window)?));
+        }
+        for item in c.not_heading {
+            let field = self.fields.context;
+            unwanted.extend(in_a_row(field, stemmed_analyzer(), item).map(|q| (Occur::Should, q)));
         }
         if unwanted.is_empty() {
             return Ok(filter);
@@ -1745,6 +1774,9 @@ impl KeywordIndex {
                 let field = self.mail_field(f)?;
                 musts.extend(items.iter().map(|a| in_a_row(field, stemmed_analyzer(), a)));
             }
+        }
+        for item in c.heading {
+            musts.push(in_a_row(self.fields.context, stemmed_analyzer(), item));
         }
         for item in c.required {
             musts.push(self.holding(item)?);
@@ -2633,7 +2665,7 @@ mod tests {
             .collect();
         let admitted: Vec<u64> = chunks
             .iter()
-            .filter(|k| c.admit(&k.text, k.mail.as_ref()))
+            .filter(|k| c.admit_chunk(k))
             .map(|k| k.chunk_id.0)
             .collect();
         assert_eq!(found, admitted, "{c:?}");
@@ -3397,6 +3429,81 @@ mod tests {
         assert_eq!(meeting(&[], &["client.example"]), [1, 2, 4]);
         assert_eq!(meeting(&["ann"], &["client.example"]), [1, 4]);
         assert_eq!(meeting(&["nobody"], &[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn chunks_are_kept_by_the_words_of_the_headings_over_them() {
+        let under = |id: u64, path: &str, title: &str, crumbs: &[&str], text: &str| {
+            let mut c = chunk(id, text);
+            c.path = path.into();
+            c.title = title.into();
+            c.breadcrumb = crumbs.iter().map(|h| h.to_string()).collect();
+            c
+        };
+        let chunks = [
+            under(
+                1,
+                "msa.txt",
+                "Master Services Agreement",
+                &["ARTICLE 9 TERMINATION", "9.2 Termination for Convenience"],
+                "Either party may give notice.",
+            ),
+            under(
+                2,
+                "msa.txt",
+                "Master Services Agreement",
+                &["ARTICLE 1 DEFINITIONS"],
+                "Notice means a written notice.",
+            ),
+            under(
+                3,
+                "msa.txt",
+                "Master Services Agreement",
+                &["ARTICLE 12 EVENTS OF DEFAULT"],
+                "Notice of default shall be given.",
+            ),
+            under(
+                4,
+                "lease.txt",
+                "Commercial Lease",
+                &[],
+                "Tenant shall give notice of termination.",
+            ),
+            under(
+                5,
+                "termination-letter.txt",
+                "Letter",
+                &[],
+                "We hereby give notice.",
+            ),
+        ];
+        let (_d, idx) = index(&chunks);
+        let strings = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let meeting = |heading: &[&str], not_heading: &[&str], required: &[&str]| -> Vec<u64> {
+            let (heading, not_heading, required) =
+                (strings(heading), strings(not_heading), strings(required));
+            let c = Conditions {
+                heading: &heading,
+                not_heading: &not_heading,
+                required: &required,
+                ..Conditions::default()
+            };
+            meeting_as_admitted(&idx, &chunks, &c)
+        };
+        // Any heading over the chunk, stemmed; the words in the text do not count (4), the
+        // file's name does (5).
+        assert_eq!(meeting(&["terminate"], &[], &[]), [1, 5]);
+        assert_eq!(meeting(&["events of default"], &[], &[]), [3]);
+        assert_eq!(meeting(&["default events"], &[], &[]), Vec::<u64>::new());
+        assert_eq!(meeting(&["master services"], &[], &["notice"]), [1, 2, 3]);
+        assert_eq!(meeting(&["agreement", "definitions"], &[], &[]), [2]);
+        // Left out: alone, beside a required word, beside a required heading.
+        assert_eq!(meeting(&[], &["definitions"], &[]), [1, 3, 4, 5]);
+        assert_eq!(meeting(&[], &["article"], &["notice"]), [4, 5]);
+        assert_eq!(
+            meeting(&["agreement"], &["termination", "default"], &[]),
+            [2]
+        );
     }
 
     #[test]

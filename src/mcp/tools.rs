@@ -72,7 +72,11 @@ pub struct SearchArgs {
     /// (`+s`, `+p`: first in one sentence, paragraph); a side may be a quoted phrase
     /// ("due process" /s "equal protection"); `indemnif! not w/5 negligen!` (also `not /s`,
     /// `not /p`) keeps the chunks with indemnif! at least once without negligen! that close;
-    /// `atleast3(indemnif!)` those holding the word or root three times or more.
+    /// `atleast3(indemnif!)` those holding the word or root three times or more (a phrase
+    /// too: `atleast2("hold harmless")`).
+    /// `heading:termination` (or `heading:"events of default"`) keeps the passages under a
+    /// heading, or of a document whose title or file name, holding those words;
+    /// `-heading:definitions` leaves them out.
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
     /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their

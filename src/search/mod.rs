@@ -436,6 +436,13 @@ pub struct SearchResults {
     /// When none was sent, as written after each `-sent:` of the query.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_sent: Vec<String>,
+    /// Words or phrases the headings over every hit hold (`heading:` items: its document's
+    /// title and file name and the headings above it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heading: Vec<String>,
+    /// Words or phrases the headings over no hit hold (`-heading:` items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_heading: Vec<String>,
     /// The chunk whose like was searched for (`SearchRequest::like` or the query's
     /// `like:`); printed by [`SearchJson`].
     #[serde(skip)]
@@ -898,7 +905,7 @@ impl Searcher {
         for (id, score) in found {
             if self
                 .fetch(id)?
-                .is_some_and(|c| paths.keeps(&c.path) && ops.admits(&c.text, c.mail.as_ref(), sent))
+                .is_some_and(|c| paths.keeps(&c.path) && ops.admits_chunk(&c, sent))
             {
                 kept.push((id, score));
             }
@@ -1473,8 +1480,14 @@ impl Searcher {
         }
         let sent = ops.sent_window().map_err(Error::InvalidQuery)?;
         if query.trim().is_empty() && like.is_none() {
+            let narrows = [&ops.heading, &ops.from, &ops.to, &ops.folder, &ops.sent];
+            let what = if narrows.iter().all(|items| items.is_empty()) {
+                "only says what to leave out"
+            } else {
+                "only says which passages qualify"
+            };
             return Err(Error::InvalidQuery(format!(
-                "{:?} only says what to leave out; add the words or the question to search for",
+                "{:?} {what}; add the words or the question to search for",
                 req.query
             )));
         }
@@ -1898,6 +1911,8 @@ impl Searcher {
             not_to: not_mail(MailField::To),
             not_folder: not_mail(MailField::Folder),
             not_sent: ops.not_sent.clone(),
+            heading: ops.heading,
+            not_heading: ops.not_heading,
             like: like_id,
         };
         Ok((results, retry))

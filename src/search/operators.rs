@@ -16,7 +16,8 @@
 //! before a letter, `§` or a quote). Required items stay in the text that is searched for;
 //! excluded ones leave it, so that neither arm is drawn towards what the user ruled out.
 
-use crate::index::keyword::{AtLeast, Conditions, MailField, Near, Within};
+use crate::index::keyword::{AtLeast, Conditions, MailField, Near, StoredChunk, Within};
+use crate::index::root::Root;
 use crate::index::sent::SentWindow;
 use crate::ingest::segment::segments;
 use crate::ingest::types::MailInfo;
@@ -46,8 +47,8 @@ pub struct Operators {
     /// Pairs whose first side every hit has somewhere the second is not that close to, as
     /// Lexis writes them (`indemnif! not w/5 negligen!`, `tax NOT /s income`).
     pub apart: Vec<Near>,
-    /// Words or roots every hit holds at least so many times, as Lexis writes them
-    /// (`atleast3(indemnif!)`); they stay in the text.
+    /// Words, roots or phrases every hit holds at least so many times, as Lexis writes them
+    /// (`atleast3(indemnif!)`, `atleast2("hold harmless")`); they stay in the text.
     pub at_least: Vec<AtLeast>,
     /// When the e-mail of every hit was sent, as written after `sent:` (each of them holds;
     /// [`sent_window`](Self::sent_window) reads them).
@@ -64,6 +65,12 @@ pub struct Operators {
     /// `-folder:"Deleted Items"`), without the `-`, the header and the quotes; a document
     /// that is no e-mail meets none of them.
     pub not_mail: Vec<(MailField, String)>,
+    /// Words or phrases the headings over every hit hold (`heading:termination`,
+    /// `heading:"events of default"`): its document's title and file name and the headings
+    /// above it ([`Conditions::heading`]), without `heading:` and the quotes.
+    pub heading: Vec<String>,
+    /// Words or phrases the headings over no hit hold (`-heading:definitions`).
+    pub not_heading: Vec<String>,
     /// When no hit's e-mail was sent, as written after each `-sent:` (checked by
     /// [`sent_window`](Self::sent_window)).
     pub not_sent: Vec<String>,
@@ -85,6 +92,15 @@ fn header_of(word: &str) -> Option<MailField> {
         word.get(..h.prefix().len())
             .is_some_and(|w| w.eq_ignore_ascii_case(h.prefix()))
     })
+}
+
+/// How a query names the headings over a passage ([`Operators::heading`]).
+const HEADING: &str = "heading:";
+
+/// Whether `word` starts with `heading:` (in any case).
+fn heading_of(word: &str) -> bool {
+    word.get(..HEADING.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(HEADING))
 }
 
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator; or a
@@ -156,10 +172,18 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
             })
         });
         let front = if sign.is_some() { after } else { rest };
-        // `from:"Ann Lee"`, `-folder:"Deleted Items"`, `like:"a file.txt:12"`: the quotes
-        // hold the value.
+        // `atleast3("hold harmless")`: one piece, the phrase in its brackets.
+        if let Some(len) = at_least_phrase(front) {
+            let (whole, tail) = front.split_at(len);
+            out.push(Piece::new(sign, whole, whole));
+            rest = tail;
+            continue;
+        }
+        // `from:"Ann Lee"`, `-folder:"Deleted Items"`, `heading:"events of default"`,
+        // `like:"a file.txt:12"`: the quotes hold the value.
         let quoted_header = header_of(front)
             .map(MailField::prefix)
+            .or_else(|| heading_of(front).then_some(HEADING))
             .or_else(|| like_of(front).filter(|_| sign.is_none()).map(|_| "like:"))
             .filter(|h| front[h.len()..].starts_with('"'))
             .map(str::len);
@@ -215,10 +239,13 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
     }
 }
 
-/// Whether `p` is an e-mail item (`from:`, `to:`, `folder:`, `sent:`) or a `like:` place,
-/// which no group holds and `AND` does not require.
-fn is_mail_or_like(p: &Piece<'_>) -> bool {
-    header_of(p.whole).is_some() || sent_spec(p.whole).is_some() || like_of(p.whole).is_some()
+/// Whether `p` is an e-mail item (`from:`, `to:`, `folder:`, `sent:`), a `heading:` item or a
+/// `like:` place, which no group holds and `AND` does not require.
+fn is_field(p: &Piece<'_>) -> bool {
+    header_of(p.whole).is_some()
+        || heading_of(p.whole)
+        || sent_spec(p.whole).is_some()
+        || like_of(p.whole).is_some()
 }
 
 /// Whether `p` is a connector (`w/5`, `/s`, `+s`, `pre/3`) or a Boolean word in capitals.
@@ -250,7 +277,7 @@ fn connector_of(p: &Piece<'_>) -> Option<Within> {
 /// Whether `p` is a word or phrase that conditions in brackets may join: unsigned, no
 /// operator, bracket, e-mail item or `like:` place.
 fn is_bracketable(p: &Piece<'_>) -> bool {
-    p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_mail_or_like(p)
+    p.sign.is_none() && !is_operator(p) && !matches!(p.whole, "(" | ")") && !is_field(p)
 }
 
 /// `pieces` with each run of two or more pairs in brackets joined by `OR` (`(late w/3 charge)
@@ -407,7 +434,7 @@ fn bracket_groups<'a>(query: &'a str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>>
                 p.sign.is_none()
                     && !is_operator(p)
                     && !matches!(p.whole, "and" | "not")
-                    && !is_mail_or_like(p)
+                    && !is_field(p)
             };
             let beside = (open.sign.is_some() || i > 0 && is_operator(&pieces[i - 1]))
                 || pieces.get(j + 1).is_some_and(is_operator);
@@ -590,7 +617,7 @@ fn read_boolean_words<'a>(query: &str, pieces: Vec<Piece<'a>>) -> (Vec<Piece<'a>
                 read[i] = true;
                 for j in [Some(b), after].into_iter().flatten() {
                     let p = &pieces[j];
-                    if sign[j].is_none() && !is_mail_or_like(p) && !joined(j) && !or_side(j) {
+                    if sign[j].is_none() && !is_field(p) && !joined(j) && !or_side(j) {
                         sign[j] = Some('+');
                     }
                 }
@@ -699,9 +726,10 @@ pub fn straight_quotes(query: &str) -> Option<String> {
 }
 
 /// Whether `word` is Lexis's `atleastN(item)` (in any case): `None` when it does not start so
-/// (`atleast` and a bracket), else how many times and what it asks for, or `Err` when it is
-/// not written as N from 1 to 999 and one word or root in the brackets.
-fn at_least_of(word: &str) -> Option<Result<(u32, &str), ()>> {
+/// (`atleast` and a bracket), else how many times, what it asks for (a phrase without its
+/// quotes) and that as typed (a phrase in its quotes), or `Err` when it is not written as N
+/// from 1 to 999 and one word, root or quoted phrase in the brackets.
+fn at_least_of(word: &str) -> Option<Result<(u32, &str, &str), ()>> {
     let head = word.get(..7)?;
     let (n, rest) = word[7..].split_once('(')?;
     if !head.eq_ignore_ascii_case("atleast") {
@@ -711,10 +739,32 @@ fn at_least_of(word: &str) -> Option<Result<(u32, &str), ()>> {
         .parse::<u32>()
         .ok()
         .filter(|t| (1..1000).contains(t) && !n.starts_with('0'));
-    let item = rest
-        .strip_suffix(')')
-        .filter(|i| !i.is_empty() && !i.contains(|c: char| "()\"".contains(c)));
-    Some(times.zip(item).ok_or(()))
+    let plain = |i: &str| !i.trim().is_empty() && !i.contains(|c: char| "()\"".contains(c));
+    let item = rest.strip_suffix(')').and_then(|typed| {
+        match typed.strip_prefix('"').and_then(|i| i.strip_suffix('"')) {
+            Some(phrase) => plain(phrase).then(|| (phrase.trim(), typed)),
+            None => plain(typed).then_some((typed, typed)),
+        }
+    });
+    Some(
+        times
+            .zip(item)
+            .map(|(t, (i, typed))| (t, i, typed))
+            .ok_or(()),
+    )
+}
+
+/// The length of Lexis's `atleastN("a phrase")` (in any case) at the start of `front`: one
+/// piece of the query, its space inside the quotes.
+fn at_least_phrase(front: &str) -> Option<usize> {
+    let head = front.get(..7)?;
+    if !head.eq_ignore_ascii_case("atleast") {
+        return None;
+    }
+    let open = 7 + front[7..].bytes().take_while(u8::is_ascii_digit).count();
+    let inner = front[open..].strip_prefix("(\"")?;
+    let close = inner.find("\")")?;
+    Some(open + 2 + close + 2)
 }
 
 /// Whether `p` is the word `not`, in any case, unsigned.
@@ -836,20 +886,21 @@ impl Operators {
                     });
                     continue;
                 }
-                Some(Ok((times, item))) => {
+                Some(Ok((times, item, typed))) => {
                     found = true;
                     ops.at_least.push(AtLeast {
                         item: item.to_string(),
                         times,
                     });
-                    text.push(item);
+                    text.push(typed);
                     continue;
                 }
                 Some(Err(())) => {
                     ops.unread_group.get_or_insert_with(|| {
                         format!(
                             "{:?} is not read: write atleastN(word), N from 1 to 999 and one \
-                             word or root in the brackets (`atleast3(indemnif!)`)",
+                             word, root or quoted phrase in the brackets \
+                             (`atleast3(indemnif!)`, `atleast2(\"hold harmless\")`)",
                             p.whole
                         )
                     });
@@ -868,6 +919,30 @@ impl Operators {
                         (_, MailField::From) => ops.from.push(value),
                         (_, MailField::To) => ops.to.push(value),
                         (_, MailField::Folder) => ops.folder.push(value),
+                    }
+                    continue;
+                }
+            }
+            // `heading:...`: words of the headings over the passage, not text (`-heading:...`:
+            // of passages left out; `+heading:...` is `heading:...`).
+            if heading_of(p.whole) {
+                let value = p.whole[HEADING.len()..].trim_matches('"').trim();
+                if value.split_whitespace().any(|w| Root::parse(w).is_some()) {
+                    ops.unread_group.get_or_insert_with(|| {
+                        format!(
+                            "{:?} is not read: heading: takes whole words or a phrase \
+                             (`heading:termination`, `heading:\"events of default\"`), matched \
+                             stemmed, not a root with `!` or `*`",
+                            p.whole
+                        )
+                    });
+                }
+                if !value.is_empty() {
+                    found = true;
+                    let value = value.to_string();
+                    match p.sign {
+                        Some('-') => ops.not_heading.push(value),
+                        _ => ops.heading.push(value),
                     }
                     continue;
                 }
@@ -960,6 +1035,8 @@ impl Operators {
             || !self.folder.is_empty()
             || !self.not_mail.is_empty()
             || !self.not_sent.is_empty()
+            || !self.heading.is_empty()
+            || !self.not_heading.is_empty()
     }
 
     /// What every hit must meet, for the keyword index; `sent` is
@@ -980,6 +1057,8 @@ impl Operators {
             folder: &self.folder,
             not_mail: &self.not_mail,
             not_sent: &self.not_sent_windows,
+            heading: &self.heading,
+            not_heading: &self.not_heading,
         }
     }
 
@@ -1008,10 +1087,17 @@ impl Operators {
     }
 
     /// Whether a chunk of this `text` (of an e-mail with these headers, if any) meets the
-    /// query's conditions as the keyword index finds them ([`Conditions::admit`]). `sent` is
+    /// query's conditions as the keyword index finds them ([`Conditions::admit`]), but for
+    /// `heading:`, which [`admits_chunk`](Self::admits_chunk) checks too. `sent` is
     /// [`sent_window`](Self::sent_window)'s answer.
     pub fn admits(&self, text: &str, mail: Option<&MailInfo>, sent: Option<SentWindow>) -> bool {
         self.conditions(sent).admit(text, mail)
+    }
+
+    /// Whether `chunk` meets the query's conditions, its headings included, as the keyword
+    /// index finds them ([`Conditions::admit_chunk`]).
+    pub fn admits_chunk(&self, chunk: &StoredChunk, sent: Option<SentWindow>) -> bool {
+        self.conditions(sent).admit_chunk(chunk)
     }
 }
 
@@ -1523,13 +1609,39 @@ mod tests {
         let o = Operators::parse("ATLEAST2(rent) AND deposit");
         assert_eq!(o.at_least.len(), 1);
         assert_eq!(o.required, ["deposit"]);
-        // No count, a count out of range, a phrase, or left out: refused, not guessed.
+        // A phrase in quotes: counted whole, searched as a phrase.
+        let o = Operators::parse("atleast2(\"hold harmless\") indemnity");
+        assert_eq!(o.unread_group, None);
+        assert_eq!(
+            o.at_least,
+            [AtLeast {
+                item: "hold harmless".into(),
+                times: 2
+            }]
+        );
+        assert_eq!(o.text, "\"hold harmless\" indemnity");
+        assert!(o.admits(
+            "Seller shall hold harmless Buyer, and Buyer shall hold Seller harmless and hold \
+             harmless its agents.",
+            None,
+            None
+        ));
+        assert!(!o.admits(
+            "Seller shall hold harmless Buyer; Buyer shall hold Seller harmless.",
+            None,
+            None
+        ));
+        // No count, a count out of range, an empty or unclosed phrase, two items, or left
+        // out: refused, not guessed.
         for q in [
             "atleast0(rent)",
             "atleast(rent)",
             "atleast1000(rent)",
-            "atleast3(\"hold harmless\")",
+            "atleast3(\"\")",
+            "atleast3(\"hold harmless",
+            "atleast3(hold harmless)",
             "-atleast2(rent)",
+            "-atleast2(\"hold harmless\")",
         ] {
             assert!(Operators::parse(q).unread_group.is_some(), "{q}");
         }
@@ -1763,6 +1875,68 @@ mod tests {
         let o = Operators::parse("subject to: the lease");
         assert!(o.to.is_empty() && !o.constrains());
         assert_eq!(o.text, "subject to: the lease");
+    }
+
+    #[test]
+    fn heading_keeps_the_passages_under_a_heading_that_holds_its_words() {
+        let o = Operators::parse(
+            "notice heading:termination Heading:\"events of default\" -heading:definitions",
+        );
+        assert_eq!(o.text, "notice");
+        assert_eq!(o.heading, strings(&["termination", "events of default"]));
+        assert_eq!(o.not_heading, strings(&["definitions"]));
+        assert!(o.constrains() && o.required.is_empty() && o.excluded.is_empty());
+        let passage = |crumbs: &[&str], text: &str| StoredChunk {
+            chunk_id: crate::ids::ChunkId(1),
+            doc_id: crate::ids::DocId(1),
+            path: "msa.txt".into(),
+            title: "Master Services Agreement".into(),
+            breadcrumb: crumbs.iter().map(|c| c.to_string()).collect(),
+            text: text.into(),
+            range: 0..text.len(),
+            line: 1,
+            place: Default::default(),
+            mail: None,
+            page_breaks: Vec::new(),
+        };
+        let o = Operators::parse("notice heading:terminate -heading:definitions");
+        assert!(o.admits_chunk(
+            &passage(&["9. Termination"], "Notice of termination."),
+            None
+        ));
+        assert!(!o.admits_chunk(&passage(&["9. Term"], "Notice of termination."), None));
+        assert!(!o.admits_chunk(
+            &passage(&["1. Definitions", "Termination"], "Notice means..."),
+            None
+        ));
+        // Required words still count beside it; `+heading:` is `heading:`.
+        let o = Operators::parse("+cure +heading:termination");
+        assert_eq!(
+            (o.required.clone(), o.heading.clone()),
+            (strings(&["cure"]), strings(&["termination"]))
+        );
+        assert!(!o.admits_chunk(
+            &passage(&["9. Termination"], "Notice of termination."),
+            None
+        ));
+        // With nothing after it, or inside a phrase, it is text.
+        for q in ["heading: notice", "\"heading:notice\""] {
+            let o = Operators::parse(q);
+            assert!(o.heading.is_empty() && !o.constrains(), "{q}: {o:?}");
+        }
+        // A root is refused, not searched as its letters.
+        for q in [
+            "notice heading:terminat!",
+            "notice -heading:\"wom*n owned\"",
+        ] {
+            assert!(Operators::parse(q).unread_group.is_some(), "{q}");
+        }
+        // A group does not take it, nor AND require it as a word.
+        let o = Operators::parse("notice AND heading:termination");
+        assert_eq!(
+            (o.required.clone(), o.heading.clone()),
+            (strings(&["notice"]), strings(&["termination"]))
+        );
     }
 
     #[test]

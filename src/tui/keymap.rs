@@ -81,17 +81,16 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("a AND b", "as +a +b"),
             ("a NOT b", "as a -b"),
             ("atleast3(a)", "a 3 times or more"),
+            ("heading:a", "under a heading with a"),
         ],
     ),
     (
-        "E-mail",
+        "Free text",
         &[
-            ("sent:2020-03", "sent that month"),
-            ("sent:2019..", "sent from 2019 on"),
-            ("sent:<2021", "sent before 2021"),
-            ("from:\"A Lee\"", "From holds it"),
-            ("to:firm.com", "To or Cc holds it"),
-            ("folder:sent", "in a folder so named"),
+            ("\"a phrase\"", "exact ones rank first"),
+            ("§ 7.2(a)?", "typed as it is"),
+            ("12-401", "a - inside is text"),
+            ("like:a.txt:12", "like line 12 of a.txt"),
         ],
     ),
     (
@@ -111,12 +110,14 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Free text",
+        "E-mail",
         &[
-            ("\"a phrase\"", "exact ones rank first"),
-            ("§ 7.2(a)?", "typed as it is"),
-            ("12-401", "a - inside is text"),
-            ("like:a.txt:12", "like line 12 of a.txt"),
+            ("sent:2020-03", "sent that month"),
+            ("sent:2019..", "sent from 2019 on"),
+            ("sent:<2021", "sent before 2021"),
+            ("from:\"A Lee\"", "From holds it"),
+            ("to:firm.com", "To or Cc holds it"),
+            ("folder:sent", "in a folder so named"),
         ],
     ),
 ];
@@ -429,6 +430,10 @@ mod tests {
                             [("a", 3)],
                             "{why}"
                         );
+                    }
+                    "Words" if example.starts_with("heading:") => {
+                        assert_eq!(ops.heading, ["a"], "{why}");
+                        assert!(ops.text.is_empty(), "{why}");
                     }
                     "Words" if example.contains(" NOT ") => {
                         assert_eq!(
