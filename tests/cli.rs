@@ -641,6 +641,46 @@ fn heading_keeps_exactly_the_hits_under_headings_that_hold_its_words() {
         .stderr(contains("only says which passages qualify"));
 }
 
+/// `define:` keeps exactly the passages that define the term, ranked as the term's own
+/// search ranks them, each pinpointed at its definition.
+#[test]
+fn define_keeps_exactly_the_passages_that_define_a_term_pinpointed_there() {
+    use lexsearch::index::define::Definition;
+    let Some(docs) = indexed_sample() else { return };
+    let services = Definition::new("Services").unwrap();
+    let text = |h: &Value| h["text"].as_str().unwrap().to_string();
+    let keyword = |q: &str| search_json(docs, &[q, "--mode", "keyword", "-k", "400"]);
+    let all = keyword("Services");
+    let defining = keyword("define:Services");
+    assert_eq!(defining["define"], serde_json::json!(["Services"]));
+    let want = ranked(&all, |h| services.in_text(&text(h)), 400);
+    assert!(!want.is_empty() && want.len() < hit_chunk_ids(&all).len());
+    assert_same_ranking(&ranked(&defining, |_| true, 400), &want);
+    // Hybrid: each hit pinpointed at the sentence that defines the term.
+    let hybrid = search_json(docs, &["define:Services", "-k", "3"]);
+    let hits = hybrid["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{hybrid}");
+    for h in hits {
+        let pin = h["pinpoint"]["text"].as_str().unwrap();
+        assert!(services.in_text(pin), "{pin:?} in {h}");
+    }
+    // A term of several words, in quotes, singular or plural; `--explain` says what it asked.
+    lexsearch()
+        .current_dir(docs)
+        .args([
+            "search",
+            "define:\"Events of Default\"",
+            "--explain",
+            "-k",
+            "1",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("is an \"Event of Default\"").and(contains(
+            "hits that hold the definition of \"Events of Default\"",
+        )));
+}
+
 #[test]
 fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     use lexsearch::index::keyword::{KeywordIndex, Near, Within};

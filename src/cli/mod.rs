@@ -684,7 +684,8 @@ struct SearchArgs {
     /// `atleast2("hold harmless")`).
     /// `heading:termination`, `heading:"events of default"`: only passages under a heading
     /// (or in a document whose title or file name) holds those words; `-heading:definitions`
-    /// leaves those out.
+    /// leaves those out. `define:"Event of Default"`: the passages that define the term
+    /// (`"X" means`, `(the "X")`, `is an "X"`), pinpointed at the definition.
     /// `negligen!`: any word that begins so (negligence, negligent); `wom*n`: one character
     /// for each star (two letters at least before the first `!` or `*`); also in a quoted
     /// phrase (`+"breach of contract!"`).

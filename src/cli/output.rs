@@ -637,6 +637,7 @@ fn constraints(results: &SearchResults) -> String {
     held.extend(
         (results.at_least.iter()).map(|a| format!("atleast{}({})", a.times, quoted(&a.item))),
     );
+    held.extend((results.define.iter()).map(|t| format!("the definition of \"{t}\"")));
     // Groups: one of them at least.
     held.extend(results.any_required.iter().map(|any| {
         format!(

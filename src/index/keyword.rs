@@ -33,6 +33,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::define::{self, Definition};
 use super::distinct::{self, Copies, DistinctTexts};
 use super::root::Root;
 use super::sent::{SentWindow, sent_day};
@@ -633,6 +634,8 @@ pub struct Conditions<'a> {
     pub heading: &'a [String],
     /// Words or phrases in the headings over no chunk.
     pub not_heading: &'a [String],
+    /// Terms every chunk defines ([`crate::index::define`]).
+    pub define: &'a [String],
 }
 
 impl Conditions<'_> {
@@ -649,6 +652,7 @@ impl Conditions<'_> {
             || !self.to.is_empty()
             || !self.folder.is_empty()
             || !self.heading.is_empty()
+            || !self.define.is_empty()
     }
 
     /// Whether `chunk` meets them, its headings ([`context_of`]) included, as
@@ -688,6 +692,7 @@ impl Conditions<'_> {
             && !(self.excluded_near.iter()).any(|n| KeywordIndex::holds_near(text, n))
             && (self.apart.iter()).all(|n| KeywordIndex::holds_apart(text, n))
             && self.at_least.iter().all(|a| a.held_in(text))
+            && self.define.iter().all(|t| define::defines(text, t))
             && self.sent.is_none_or(|w| w.admits(mail.and_then(sent_day)))
             && headers(MailField::From, self.from)
             && headers(MailField::To, self.to)
@@ -1828,6 +1833,16 @@ impl KeywordIndex {
         for a in c.at_least {
             musts.push(self.holding(&a.item)?);
         }
+        // `define:"Event of Default"`: the chunks holding the term, checked on their text.
+        let definitions: Vec<Definition> =
+            c.define.iter().filter_map(|t| Definition::new(t)).collect();
+        for term in c.define {
+            musts.push(self.holding(term)?);
+        }
+        if definitions.len() < c.define.len() {
+            // A term with no word defines nothing.
+            return Ok(ChunkFilter::only(ChunkSet::default()));
+        }
         for q in musts {
             match q {
                 Some(q) => clauses.push((Occur::Must, q)),
@@ -1838,13 +1853,18 @@ impl KeywordIndex {
         clauses.extend(excluding.into_iter().map(|q| (Occur::MustNot, q)));
         let query = BooleanQuery::new(clauses);
         Ok(ChunkFilter::only(
-            if checked.is_empty() && c.apart.is_empty() && c.at_least.is_empty() {
+            if checked.is_empty()
+                && c.apart.is_empty()
+                && c.at_least.is_empty()
+                && definitions.is_empty()
+            {
                 self.chunks_matching(&query)?
             } else {
                 self.chunks_matching_where(&query, |text| {
                     (checked.iter()).all(|any| any.iter().any(|n| Self::holds_near(text, n)))
                         && c.apart.iter().all(|n| Self::holds_apart(text, n))
                         && c.at_least.iter().all(|a| a.held_in(text))
+                        && definitions.iter().all(|d| d.in_text(text))
                 })?
             },
         ))
@@ -3504,6 +3524,41 @@ mod tests {
             meeting(&["agreement"], &["termination", "default"], &[]),
             [2]
         );
+    }
+
+    #[test]
+    fn chunks_that_define_a_term_are_those_the_text_check_admits() {
+        let chunks = [
+            chunk(1, "\"Affiliate\" means any entity that controls a Party."),
+            chunk(2, "Any Affiliate may receive the Services."),
+            chunk(
+                3,
+                "the design work described in Exhibit A (the “Services”).",
+            ),
+            chunk(4, "\"Service Credits\" means the credits in Schedule B."),
+            chunk(
+                5,
+                "Each of the following is an \"Event of Default\": (a) nonpayment.",
+            ),
+        ];
+        let (_d, idx) = index(&chunks);
+        let meeting = |terms: &[&str], required: &[&str]| -> Vec<u64> {
+            let terms: Vec<String> = terms.iter().map(|x| x.to_string()).collect();
+            let required: Vec<String> = required.iter().map(|x| x.to_string()).collect();
+            let c = Conditions {
+                define: &terms,
+                required: &required,
+                ..Conditions::default()
+            };
+            meeting_as_admitted(&idx, &chunks, &c)
+        };
+        assert_eq!(meeting(&["affiliate"], &[]), [1]);
+        assert_eq!(meeting(&["services"], &[]), [3]);
+        assert_eq!(meeting(&["Events of Default"], &[]), [5]);
+        assert_eq!(meeting(&["affiliate"], &["party"]), [1]);
+        assert_eq!(meeting(&["affiliate"], &["services"]), Vec::<u64>::new());
+        assert_eq!(meeting(&["affiliate", "services"], &[]), Vec::<u64>::new());
+        assert_eq!(meeting(&["…"], &[]), Vec::<u64>::new());
     }
 
     #[test]

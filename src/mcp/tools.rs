@@ -76,7 +76,9 @@ pub struct SearchArgs {
     /// too: `atleast2("hold harmless")`).
     /// `heading:termination` (or `heading:"events of default"`) keeps the passages under a
     /// heading, or of a document whose title or file name, holding those words;
-    /// `-heading:definitions` leaves them out.
+    /// `-heading:definitions` leaves them out. `define:"Event of Default"` keeps the passages
+    /// that define the term (`"X" means`, `(the "X")`, `is an "X"`), each pinpointed at its
+    /// definition: what a contract means by a word.
     /// `negligen!` stands for any word that begins so
     /// (negligence, negligent), `wom*n` for woman and women, in any of these and in a quoted
     /// phrase (+"breach of contract!"). `sent:2020-03` keeps the e-mails (and their

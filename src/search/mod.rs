@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
+use crate::index::define::Definition;
 use crate::index::keyword::{AtLeast, KeywordIndex, MailField, Near, StoredChunk, file_words};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::root::Root;
@@ -443,6 +444,9 @@ pub struct SearchResults {
     /// Words or phrases the headings over no hit hold (`-heading:` items).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_heading: Vec<String>,
+    /// Terms every hit defines (`define:` items), each pinpointed at its definition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub define: Vec<String>,
     /// The chunk whose like was searched for (`SearchRequest::like` or the query's
     /// `like:`); printed by [`SearchJson`].
     #[serde(skip)]
@@ -712,6 +716,18 @@ impl Library {
 /// The paragraph a query cites, by the chunk that holds it: byte offsets of its document
 /// ([`Searcher::favour_cited`]).
 type CitedPins = HashMap<ChunkId, std::ops::Range<usize>>;
+
+/// The pinpoint of `hit` at the first sentence of its text that defines one of
+/// `definitions` (`define:` terms), if one does.
+fn definition_pin(hit: &Hit, definitions: &[Definition]) -> Option<Pinpoint> {
+    let at = (definitions.iter())
+        .filter_map(|d| d.places(&hit.text).first().map(|p| p.start))
+        .min()?;
+    let sentence = crate::ingest::segment::segments(&hit.text, false)
+        .into_iter()
+        .find(|s| s.end > at)?;
+    Some(pinpoint::pinpoint_of(hit, sentence, 1.0))
+}
 
 impl Searcher {
     /// Opens the index in `dir` ([`Library::searcher`]).
@@ -1852,6 +1868,11 @@ impl Searcher {
                 &req.pinpoint,
             )?;
             let found = candidates.choose(&hits, &req.pinpoint);
+            let definitions: Vec<Definition> = ops
+                .define
+                .iter()
+                .filter_map(|t| Definition::new(t))
+                .collect();
             for (hit, p) in hits.iter_mut().zip(found) {
                 // A cited paragraph is its chunk's pinpoint.
                 let p = match cited_pins.get(&ChunkId(hit.chunk_id)) {
@@ -1862,7 +1883,8 @@ impl Searcher {
                         let local = r.start - hit.start_byte..r.end - hit.start_byte;
                         Some(pinpoint::pinpoint_of(hit, local, 1.0))
                     }
-                    _ => p,
+                    // A term asked for with `define:`: the sentence defining it.
+                    _ => definition_pin(hit, &definitions).or(p),
                 };
                 if let Some(p) = &p
                     && req.snippet_chars > 0
@@ -1913,6 +1935,7 @@ impl Searcher {
             not_sent: ops.not_sent.clone(),
             heading: ops.heading,
             not_heading: ops.not_heading,
+            define: ops.define,
             like: like_id,
         };
         Ok((results, retry))

@@ -71,6 +71,9 @@ pub struct Operators {
     pub heading: Vec<String>,
     /// Words or phrases the headings over no hit hold (`-heading:definitions`).
     pub not_heading: Vec<String>,
+    /// Terms every hit defines (`define:"Event of Default"`, [`crate::index::define`]),
+    /// without `define:` and the quotes; they stay in the text.
+    pub define: Vec<String>,
     /// When no hit's e-mail was sent, as written after each `-sent:` (checked by
     /// [`sent_window`](Self::sent_window)).
     pub not_sent: Vec<String>,
@@ -101,6 +104,15 @@ const HEADING: &str = "heading:";
 fn heading_of(word: &str) -> bool {
     word.get(..HEADING.len())
         .is_some_and(|w| w.eq_ignore_ascii_case(HEADING))
+}
+
+/// How a query asks for the definition of a term ([`Operators::define`]).
+const DEFINE: &str = "define:";
+
+/// Whether `word` starts with `define:` (in any case).
+fn define_of(word: &str) -> bool {
+    word.get(..DEFINE.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(DEFINE))
 }
 
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator; or a
@@ -184,6 +196,7 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
         let quoted_header = header_of(front)
             .map(MailField::prefix)
             .or_else(|| heading_of(front).then_some(HEADING))
+            .or_else(|| define_of(front).then_some(DEFINE))
             .or_else(|| like_of(front).filter(|_| sign.is_none()).map(|_| "like:"))
             .filter(|h| front[h.len()..].starts_with('"'))
             .map(str::len);
@@ -244,6 +257,7 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
 fn is_field(p: &Piece<'_>) -> bool {
     header_of(p.whole).is_some()
         || heading_of(p.whole)
+        || define_of(p.whole)
         || sent_spec(p.whole).is_some()
         || like_of(p.whole).is_some()
 }
@@ -947,6 +961,26 @@ impl Operators {
                     continue;
                 }
             }
+            // `define:"Event of Default"`: the passages defining the term, which stays in the
+            // text (as a phrase); left out, it has no reading: refused.
+            if define_of(p.whole) {
+                let value = p.whole[DEFINE.len()..].trim_matches('"').trim();
+                if !value.is_empty() {
+                    if p.sign == Some('-') {
+                        ops.unread_group.get_or_insert_with(|| {
+                            format!(
+                                "{:?} is not read: define: keeps the passages that define a \
+                                 term; it cannot be left out",
+                                p.whole
+                            )
+                        });
+                    }
+                    found = true;
+                    ops.define.push(value.to_string());
+                    text.push(&p.whole[DEFINE.len()..]);
+                    continue;
+                }
+            }
             let items = |p: &Piece<'_>| -> Vec<String> {
                 p.items()
                     .into_iter()
@@ -1037,6 +1071,7 @@ impl Operators {
             || !self.not_sent.is_empty()
             || !self.heading.is_empty()
             || !self.not_heading.is_empty()
+            || !self.define.is_empty()
     }
 
     /// What every hit must meet, for the keyword index; `sent` is
@@ -1059,6 +1094,7 @@ impl Operators {
             not_sent: &self.not_sent_windows,
             heading: &self.heading,
             not_heading: &self.not_heading,
+            define: &self.define,
         }
     }
 
@@ -1937,6 +1973,31 @@ mod tests {
             (o.required.clone(), o.heading.clone()),
             (strings(&["notice"]), strings(&["termination"]))
         );
+    }
+
+    #[test]
+    fn define_keeps_the_passages_that_define_a_term_and_searches_for_it() {
+        let o = Operators::parse("define:\"Event of Default\" notice");
+        assert_eq!(o.define, strings(&["Event of Default"]));
+        assert_eq!(o.text, "\"Event of Default\" notice");
+        assert!(o.constrains() && o.unread_group.is_none());
+        assert!(o.admits(
+            "Each of the following is an \"Event of Default\": (a) ...",
+            None,
+            None
+        ));
+        assert!(!o.admits(
+            "Upon an Event of Default, Lender may accelerate.",
+            None,
+            None
+        ));
+        // Alone it is a whole query; `-define:` is refused.
+        let o = Operators::parse("Define:Services");
+        assert_eq!(
+            (o.text.as_str(), &o.define[..]),
+            ("Services", &strings(&["Services"])[..])
+        );
+        assert!(Operators::parse("rent -define:Rent").unread_group.is_some());
     }
 
     #[test]

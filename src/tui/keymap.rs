@@ -91,6 +91,7 @@ pub const SYNTAX: &[(&str, &[(&str, &str)])] = &[
             ("§ 7.2(a)?", "typed as it is"),
             ("12-401", "a - inside is text"),
             ("like:a.txt:12", "like line 12 of a.txt"),
+            ("define:a", "where a is defined"),
         ],
     ),
     (
@@ -517,6 +518,13 @@ mod tests {
                                 "{why}"
                             );
                         }
+                    }
+                    "Free text" if example.starts_with("define:") => {
+                        assert_eq!(
+                            (ops.text.as_str(), &ops.define[..]),
+                            ("a", &["a".to_string()][..]),
+                            "{why}"
+                        );
                     }
                     "Free text" if example.starts_with("like:") => {
                         assert_eq!(ops.like.as_deref(), Some("a.txt:12"), "{why}");

@@ -1,0 +1,162 @@
+//! Where a text defines a term (`define:"Event of Default"`): the places contracts,
+//! statutes and policies give a defined term its meaning, as a reader looks for them.
+//!
+//! A definition is the term in quotes (straight or curly, or in bold) followed by a verb that
+//! defines (`"Affiliate" means`, `“Services” shall have the meaning`, `"Lender" or "Bank"
+//! refers to`), in quotes inside brackets (`(the “Services”)`, `(each, a "Party")`), in
+//! quotes after a word that names it (`is an "Event of Default"`, `hereinafter "Buyer"`), or
+//! the term alone opening a line of a list of definitions (`1.4 Affiliate means ...`,
+//! `Confidential Information: ...`). Case does not count, and a last word may be singular or
+//! plural (`Events of Default` finds `"Event of Default"`).
+
+use std::ops::Range;
+
+use regex::Regex;
+
+/// The places a term is defined, found by one compiled pattern.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pattern: Regex,
+}
+
+impl Definition {
+    /// The pattern for `term` (its words as typed, any white space between them); `None`
+    /// for a term without a letter or digit.
+    pub fn new(term: &str) -> Option<Self> {
+        if !term.chars().any(char::is_alphanumeric) {
+            return None;
+        }
+        // Each word of four letters or more singular or plural: `Event of Default` and
+        // `Events of Default`, `Service` and `Services` alike.
+        let parts: Vec<String> = term
+            .split_whitespace()
+            .map(|w| match w.strip_suffix(['s', 'S']) {
+                Some(stem) if stem.chars().count() >= 3 => format!("{}s?", regex::escape(stem)),
+                _ if w.chars().count() >= 4 && w.ends_with(char::is_alphabetic) => {
+                    format!("{}s?", regex::escape(w))
+                }
+                _ => regex::escape(w),
+            })
+            .collect();
+        let term = format!(r"(?:{})\b", parts.join(r"\s+"));
+        const OPEN: &str = r#"["“‘'«]"#;
+        const CLOSE: &str = r#"["”’'»]"#;
+        const BOLD: &str = r"(?:\*\*|__)?";
+        let quoted = format!(r"(?:{BOLD}{OPEN}{BOLD}{term}{BOLD},?{CLOSE}{BOLD}|\*\*{term}\*\*)");
+        // `"Lender" or "Bank" means`: other names of the same thing before the verb.
+        let others = format!(r#"(?:\s*(?:,|or|and)\s*{OPEN}[^"“”‘’«»\n]{{1,60}}{CLOSE})*"#);
+        let verb = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
+        let before_verb = format!("{quoted}{others}{verb}");
+        let in_brackets = format!(r"\([^()\n]{{0,80}}?{quoted}[^()\n]{{0,80}}?\)");
+        let named = format!(
+            r"\b(?:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?:an?\s+|the\s+)?{quoted}"
+        );
+        let label = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
+        let listed = format!(
+            r"^[\t ]*(?:{label}[\t ]+)?{term}[\t ]*(?::|[\t ]+(?:shall\s+)?(?:means?|has\s+the\s+meaning)\b)"
+        );
+        let pattern = format!("(?im){before_verb}|{in_brackets}|{named}|{listed}");
+        // Built from escaped words: it always compiles; a term too long for the regex
+        // engine's size limit defines nothing.
+        Regex::new(&pattern)
+            .ok()
+            .map(|pattern| Definition { pattern })
+    }
+
+    /// The byte ranges of `text` where the term is defined, in order.
+    pub fn places(&self, text: &str) -> Vec<Range<usize>> {
+        self.pattern.find_iter(text).map(|m| m.range()).collect()
+    }
+
+    /// Whether `text` defines the term.
+    pub fn in_text(&self, text: &str) -> bool {
+        self.pattern.is_match(text)
+    }
+}
+
+/// Whether `text` defines `term` ([`Definition`]).
+pub fn defines(text: &str, term: &str) -> bool {
+    Definition::new(term).is_some_and(|d| d.in_text(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_term_is_defined_by_a_verb_brackets_a_naming_word_or_a_list() {
+        let defined = [
+            (
+                "“Confidential Information” means all non-public information",
+                "Confidential Information",
+            ),
+            (
+                "\"Affiliate\" shall mean any entity that controls",
+                "affiliate",
+            ),
+            (
+                "The term \"Affiliate\" or \"Affiliates\" has the meaning given in Rule 405.",
+                "Affiliate",
+            ),
+            ("“Lender” or “Bank” refers to First National.", "Lender"),
+            ("**Services** means the work in each SOW.", "Services"),
+            ("as described in Exhibit A (the “Services”).", "Services"),
+            (
+                "Juniper Lantern Travel, Inc. (“Juniper Lantern,” “we,” “us” or “our”) operates",
+                "Juniper Lantern",
+            ),
+            (
+                "Acme Corp. (each, a \"Party\" and together, the \"Parties\")",
+                "Parties",
+            ),
+            (
+                "Each of the following is an \"Event of Default\":",
+                "Events of Default",
+            ),
+            (
+                "shall constitute an “Event of Default” hereunder",
+                "Event of Default",
+            ),
+            ("1.4 Affiliate means any entity", "Affiliate"),
+            (
+                "(b) Business Day: a day other than Saturday",
+                "business day",
+            ),
+        ];
+        for (text, term) in defined {
+            assert!(defines(text, term), "{term:?} in {text:?}");
+        }
+        let not_defined = [
+            // Used, not defined.
+            (
+                "The Receiving Party shall protect Confidential Information.",
+                "Confidential Information",
+            ),
+            ("Any Affiliate may receive the Services.", "Services"),
+            ("subject to the \"Services\" of the Provider", "Services"),
+            (
+                "the Services described in Section 2 (as amended)",
+                "Services",
+            ),
+            // Another term that starts so.
+            (
+                "\"Service Credits\" means the credits in Schedule B.",
+                "Services",
+            ),
+            ("(the \"Serviceable Area\")", "Service"),
+        ];
+        for (text, term) in not_defined {
+            assert!(!defines(text, term), "{term:?} in {text:?}");
+        }
+    }
+
+    #[test]
+    fn the_places_are_those_of_the_definition() {
+        let text = "Tenant shall pay Rent. \"Rent\" means Base Rent and all other charges.";
+        let d = Definition::new("rent").unwrap();
+        let places = d.places(text);
+        assert_eq!(places.len(), 1);
+        assert!(text[places[0].clone()].starts_with("\"Rent\" means"));
+        assert!(Definition::new("  ").is_none() && Definition::new("…").is_none());
+    }
+}
