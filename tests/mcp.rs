@@ -221,6 +221,9 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         &["termination upon notice", "-k", "3", "--path", "*.md"],
     );
     let cli_files = search_json(index, &[query, "-k", "4", "--max-per-file", "1"]);
+    // The definition of a term under a heading that names it, as the CLI finds it.
+    let defined = "define:\"Event of Default\" heading:default";
+    let cli_defined = search_json(index, &[defined, "-k", "3"]);
     let top = &cli["hits"][0];
     let (file, line) = (top["file"].as_str().unwrap(), top["line"].as_u64().unwrap());
     let plan = json!({"calls": [
@@ -248,6 +251,7 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "start_line": 71, "section": true}},
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "7.1"}},
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "99.9"}},
+        {"tool": "search", "arguments": {"query": defined, "k": 3}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -277,6 +281,12 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     assert_eq!(without_elapsed(ok(&r, 0)), without_elapsed(&cli));
     assert_eq!(without_elapsed(ok(&r, 1)), without_elapsed(&cli_keyword));
     assert_eq!(without_elapsed(ok(&r, 2)), without_elapsed(&cli_md));
+    assert_eq!(without_elapsed(ok(&r, 23)), without_elapsed(&cli_defined));
+    assert!(!cli_defined["hits"].as_array().unwrap().is_empty());
+    assert_eq!(
+        (&cli_defined["define"], &cli_defined["heading"]),
+        (&json!(["Event of Default"]), &json!(["default"]))
+    );
     assert_eq!(cli_md["hits"].as_array().unwrap().len(), 3);
     assert!(files(&cli_md).iter().all(|f| f.ends_with(".md")));
 
