@@ -679,6 +679,13 @@ fn define_keeps_exactly_the_passages_that_define_a_term_pinpointed_there() {
         .stdout(contains("is an \"Event of Default\"").and(contains(
             "hits that hold the definition of \"Events of Default\"",
         )));
+    // Its words without quotes: the first word's definition, none here, and the hint.
+    lexsearch()
+        .current_dir(docs)
+        .args(["search", "define:Event of Default"])
+        .assert()
+        .code(1)
+        .stdout(contains("goes in quotes: define:\"Event of Default\""));
 }
 
 #[test]

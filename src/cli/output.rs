@@ -778,11 +778,19 @@ pub(super) fn print_hits(
                     Mode::Semantic => "--mode hybrid or --mode keyword",
                 }
             )?,
-            None => writeln!(
-                out,
-                "no hits{} (drop one of these conditions, or try other words)",
-                constraints(results)
-            )?,
+            None => match crate::search::operators::quoted_term(&request.query) {
+                // `define:Event of Default`: the term's words go in quotes.
+                Some(term) if !results.define.is_empty() => writeln!(
+                    out,
+                    "no hits{} (a term of several words goes in quotes: {term})",
+                    constraints(results)
+                )?,
+                _ => writeln!(
+                    out,
+                    "no hits{} (drop one of these conditions, or try other words)",
+                    constraints(results)
+                )?,
+            },
         }
         return Ok(());
     }

@@ -115,6 +115,29 @@ fn define_of(word: &str) -> bool {
         .is_some_and(|w| w.eq_ignore_ascii_case(DEFINE))
 }
 
+/// `define:"Disclosing Party"` for a query with `define:Disclosing Party`: a term written
+/// without quotes whose next words are capitalized, as defined terms are (the words joined by
+/// `of`, `and`, `or`, `for`, `the`, `to`, `in` too: `Event of Default`); what to suggest
+/// when the one word finds no definition. `None` when there is no such term.
+pub fn quoted_term(query: &str) -> Option<String> {
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let at = words.iter().position(|w| {
+        define_of(w) && !w[DEFINE.len()..].is_empty() && !w[DEFINE.len()..].starts_with('"')
+    })?;
+    let capital = |w: &str| w.starts_with(char::is_uppercase);
+    let joining = |w: &str| matches!(w, "of" | "and" | "or" | "for" | "the" | "to" | "in");
+    let mut term = vec![&words[at][DEFINE.len()..]];
+    let mut rest = &words[at + 1..];
+    while let Some(n) = (0..rest.len()).find(|&i| !joining(rest[i])) {
+        if !capital(rest[n]) {
+            break;
+        }
+        term.extend(&rest[..=n]);
+        rest = &rest[n + 1..];
+    }
+    (term.len() > 1).then(|| format!("{DEFINE}\"{}\"", term.join(" ")))
+}
+
 /// A word or quoted phrase of the query, with the `+` or `-` that makes it an operator; or a
 /// group of them in brackets (`(breach OR default)`), any of which will do.
 #[derive(Clone)]
@@ -1998,6 +2021,26 @@ mod tests {
             ("Services", &strings(&["Services"])[..])
         );
         assert!(Operators::parse("rent -define:Rent").unread_group.is_some());
+    }
+
+    #[test]
+    fn a_term_of_capitalized_words_without_quotes_is_suggested_in_them() {
+        assert_eq!(
+            quoted_term("define:Disclosing Party obligations").as_deref(),
+            Some("define:\"Disclosing Party\"")
+        );
+        assert_eq!(
+            quoted_term("notice define:Event of Default").as_deref(),
+            Some("define:\"Event of Default\"")
+        );
+        for q in [
+            "define:Rent lease",
+            "define:\"Event of Default\"",
+            "define:Rent",
+            "Event of Default",
+        ] {
+            assert_eq!(quoted_term(q), None, "{q}");
+        }
     }
 
     #[test]
