@@ -962,6 +962,28 @@ impl Operators {
             }
             // `heading:...`: words of the headings over the passage, not text (`-heading:...`:
             // of passages left out; `+heading:...` is `heading:...`).
+            // `heading:(a OR b)`, `define:""`: no group, no empty phrase; refused.
+            let field = [HEADING, DEFINE].into_iter().find(|f| {
+                p.whole
+                    .get(..f.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
+            });
+            if let Some(f) = field {
+                let after = &p.whole[f.len()..];
+                if after.starts_with('(')
+                    || after.starts_with('"') && after.trim_matches('"').trim().is_empty()
+                {
+                    ops.unread_group.get_or_insert_with(|| {
+                        format!(
+                            "{:?} is not read: {f} takes one word, or a phrase in quotes \
+                             ({f}\"events of default\")",
+                            p.whole
+                        )
+                    });
+                    found = true;
+                    continue;
+                }
+            }
             if heading_of(p.whole) {
                 let value = p.whole[HEADING.len()..].trim_matches('"').trim();
                 if value.split_whitespace().any(|w| Root::parse(w).is_some()) {
@@ -1983,10 +2005,14 @@ mod tests {
             let o = Operators::parse(q);
             assert!(o.heading.is_empty() && !o.constrains(), "{q}: {o:?}");
         }
-        // A root is refused, not searched as its letters.
+        // A root, a group or an empty phrase is refused, not searched as its letters.
         for q in [
             "notice heading:terminat!",
             "notice -heading:\"wom*n owned\"",
+            "notice heading:(termination OR expiry)",
+            "notice heading:\"\"",
+            "define:(Services OR Terms)",
+            "define:\"",
         ] {
             assert!(Operators::parse(q).unread_group.is_some(), "{q}");
         }
