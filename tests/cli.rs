@@ -688,6 +688,70 @@ fn define_keeps_exactly_the_passages_that_define_a_term_pinpointed_there() {
         .stdout(contains("goes in quotes: define:\"Event of Default\""));
 }
 
+/// `show --terms` lists the terms a document defines, each once at the sentence of its first
+/// definition, the one `define:` pinpoints.
+#[test]
+fn show_terms_lists_a_documents_defined_terms_where_they_are_defined() {
+    let Some(docs) = indexed_sample() else { return };
+    let terms = success_json(lexsearch().current_dir(docs).args([
+        "show",
+        "--terms",
+        "--json",
+        "commercial-lease.txt",
+    ]));
+    let listed: Vec<(&str, u64)> = (terms["terms"].as_array().unwrap().iter())
+        .map(|t| (t["term"].as_str().unwrap(), t["line"].as_u64().unwrap()))
+        .collect();
+    for expected in [
+        ("Premises", 8),
+        ("Security Deposit", 38),
+        ("Event of Default", 76),
+    ] {
+        assert!(listed.contains(&expected), "{expected:?} in {listed:?}");
+    }
+    // Once each, in text order.
+    let lines: Vec<u64> = listed.iter().map(|(_, l)| *l).collect();
+    assert!(lines.is_sorted(), "{listed:?}");
+    let mut names: Vec<String> = listed.iter().map(|(t, _)| t.to_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), listed.len(), "{listed:?}");
+    // The sentence of each is the one `define:` pinpoints.
+    let defined = search_json(
+        docs,
+        &[
+            "define:\"Event of Default\"",
+            "--path",
+            "commercial-lease.txt",
+            "-k",
+            "1",
+        ],
+    );
+    let default = (terms["terms"].as_array().unwrap().iter())
+        .find(|t| t["term"] == "Event of Default")
+        .unwrap();
+    assert_eq!(
+        defined["hits"][0]["pinpoint"]["start_byte"],
+        default["start_byte"]
+    );
+    // As text: a line a term.
+    lexsearch()
+        .current_dir(docs)
+        .args(["show", "--terms", "commercial-lease.txt"])
+        .assert()
+        .success()
+        .stdout(
+            contains("defined terms")
+                .and(contains("76  \"Event of Default\"  Each of the following")),
+        );
+    lexsearch()
+        .current_dir(docs)
+        .args(["show", "--terms", "commercial-lease.txt:76"])
+        .assert()
+        .code(2)
+        .stderr(contains("give FILE alone"));
+}
+
 #[test]
 fn plus_and_minus_words_keep_exactly_the_hits_that_hold_them_or_not() {
     use lexsearch::index::keyword::{KeywordIndex, Near, Within};

@@ -11,7 +11,7 @@ use clap::Args;
 use super::output::{print_json, shown, shown_path};
 use super::{Outcome, names_in_index};
 use crate::search::Searcher;
-use crate::search::documents::{Documents, Outline, Passage, PassageRequest};
+use crate::search::documents::{DefinedTerms, Documents, Outline, Passage, PassageRequest};
 
 /// Arguments of `lexsearch show`.
 #[derive(Debug, Args)]
@@ -29,12 +29,17 @@ pub(super) struct ShowArgs {
     /// `7` (ARTICLE 7), `IV`, `B` (Exhibit B), or the heading's first words (`"Section 7.1"`,
     /// `"Article 7"`, `Definitions`), or a statute's paragraph by its labels (`"(c-1)(2)"`:
     /// from that line to the next indented no deeper); `--outline` lists the headings
-    #[arg(long, value_name = "LABEL", conflicts_with = "outline")]
+    #[arg(long, value_name = "LABEL", conflicts_with_all = ["outline", "terms"])]
     section: Option<String>,
     /// The document's headings (articles, sections, clauses) with their lines (and pages),
     /// instead of its text
-    #[arg(long)]
+    #[arg(long, conflicts_with = "terms")]
     outline: bool,
+    /// The terms the document defines (`"Affiliate" means`, `(the "Services")`, `is an
+    /// "Event of Default"`), each with the line and sentence of its first definition: its
+    /// glossary. `search 'define:"Event of Default"'` finds a term's definitions everywhere
+    #[arg(long)]
+    terms: bool,
     /// The index: its folder, or the folder indexed (default: .lexsearch in this folder or
     /// the nearest one above)
     #[arg(long, value_name = "PATH")]
@@ -145,11 +150,26 @@ pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
             args.place
         );
     }
+    if args.terms && part != Part::Whole {
+        anyhow::bail!(
+            "--terms lists a whole document's defined terms: give FILE alone, not {:?}",
+            args.place
+        );
+    }
     let index_dir = crate::library::locate_index(args.index.as_deref(), Path::new("."))?;
     let searcher = Searcher::open(&index_dir)
         .with_context(|| format!("opening index {}", index_dir.display()))?;
     let docs = Documents::new(searcher);
     let name = indexed_name(&docs, file)?;
+    if args.terms {
+        let terms = docs.defined_terms(&name)?;
+        if args.json {
+            print_json(&terms)?;
+        } else {
+            print_terms(&terms)?;
+        }
+        return Ok(Outcome::Ok);
+    }
     if args.outline {
         let outline = docs.outline(&name)?;
         if args.json {
@@ -213,6 +233,42 @@ fn print_passage(p: &Passage) -> anyhow::Result<()> {
             out,
             "(cut at {} bytes: `lexsearch show FILE:FIRST-LAST` prints any lines)",
             p.text.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// The defined terms, each with its line (and page) and the sentence defining it.
+fn print_terms(t: &DefinedTerms) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}  {} defined term{}",
+        shown_path(&t.path),
+        t.terms.len(),
+        if t.terms.len() == 1 { "" } else { "s" }
+    )?;
+    let width = t
+        .terms
+        .iter()
+        .map(|d| d.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for d in &t.terms {
+        let page = d.page.map_or(String::new(), |p| format!("p. {p}  "));
+        let sentence: String = d.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        writeln!(
+            out,
+            "{:>width$}  {page}\"{}\"  {}",
+            d.line,
+            shown(&d.term),
+            shown(&sentence)
+        )?;
+    }
+    if t.terms.is_empty() {
+        writeln!(
+            out,
+            "(no defined terms: no \"Term\" means ..., (the \"Term\") or is a \"Term\" in it)"
         )?;
     }
     Ok(())

@@ -47,7 +47,10 @@ impl Definition {
         let others = format!(r#"(?:\s*(?:,|or|and)\s*{OPEN}[^"“”‘’«»\n]{{1,60}}{CLOSE})*"#);
         let verb = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
         let before_verb = format!("{quoted}{others}{verb}");
-        let in_brackets = format!(r"\([^()\n]{{0,80}}?{quoted}[^()\n]{{0,80}}?\)");
+        // `(the “Services”)`, `(“Acme,” “we” or “us”)`; not `(see "Schedule A" below)`.
+        let in_brackets = format!(
+            r"\([^()\n]{{0,80}}?{quoted}\s*(?:\)|(?:,|or\b|and\b|{OPEN})[^()\n]{{0,80}}?\))"
+        );
         let named = format!(
             r"\b(?:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?:an?\s+|the\s+)?{quoted}"
         );
@@ -77,6 +80,70 @@ impl Definition {
 /// Whether `text` defines `term` ([`Definition`]).
 pub fn defines(text: &str, term: &str) -> bool {
     Definition::new(term).is_some_and(|d| d.in_text(text))
+}
+
+/// The terms `text` defines, each once (the first definition; case aside), in text order:
+/// the term as written and the byte range of its definition. Found as [`Definition`] finds
+/// one term, but for a term in single straight quotes (too often an apostrophe) and a list's
+/// `Term:` (too often any label); a term is one to eight words.
+pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
+    use std::sync::LazyLock;
+    const OPEN: &str = r#"["“‘«]"#;
+    const CLOSE: &str = r#"["”’»]"#;
+    const TERM: &str = r#"[\p{L}\p{N}][^"“”‘’«»\n()]{0,60}?"#;
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+        let bold = r"(?:\*\*|__)?";
+        let quoted =
+            |name: &str| format!(r"{bold}{OPEN}{bold}(?P<{name}>{TERM}){bold},?{CLOSE}{bold}");
+        let verb = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
+        let others = format!(r#"(?:\s*(?:,|or|and)\s*{OPEN}[^"“”‘’«»\n]{{1,60}}{CLOSE})*"#);
+        let label = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
+        let pattern = format!(
+            r"(?m){}{others}{verb}|(?P<brackets>\([^()\n]{{0,80}}?{OPEN}[^()\n]{{0,160}}?\))|\b(?i:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?i:an?\s+|the\s+)?{}|^[\t ]*(?:{label}[\t ]+)?(?P<listed>\p{{Lu}}[\p{{L}}-]*(?:[\t ]+(?:of|and|or|the|\p{{Lu}}[\p{{L}}-]*)){{0,5}})[\t ]+(?:shall\s+)?means\b",
+            quoted("verb"),
+            quoted("named"),
+        );
+        Regex::new(&pattern).expect("the pattern of definitions compiles")
+    });
+    static IN_BRACKETS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(r"{OPEN}(?P<t>{TERM}),?{CLOSE}"))
+            .expect("the pattern of quoted terms compiles")
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for caps in PATTERN.captures_iter(text) {
+        let whole = caps.get(0).map_or(0..0, |m| m.range());
+        let terms: Vec<&str> = if let Some(b) = caps.name("brackets") {
+            (IN_BRACKETS.captures_iter(b.as_str()))
+                .filter_map(|c| c.name("t").map(|t| t.as_str()))
+                .collect()
+        } else {
+            ["verb", "named", "listed"]
+                .iter()
+                .filter_map(|n| caps.name(n).map(|t| t.as_str()))
+                .collect()
+        };
+        for term in terms {
+            // In brackets, a term is followed by the bracket's end, a comma, `or`, `and` or
+            // another term: `(see "Schedule A" below)` names no term.
+            if let Some(b) = caps.name("brackets") {
+                let after = b.as_str().split_once(term).map_or("", |(_, a)| a);
+                let after = after
+                    .trim_start_matches([',', '"', '”', '’', '»', '*', '_'])
+                    .trim_start();
+                let ends = [")", ",", "or ", "and ", "\"", "“", "‘", "«"];
+                if !ends.iter().any(|e| after.starts_with(e)) {
+                    continue;
+                }
+            }
+            let term = term.trim().trim_end_matches(',');
+            let words = term.split_whitespace().count();
+            if (1..=8).contains(&words) && seen.insert(term.to_lowercase()) {
+                out.push((term.to_string(), whole.clone()));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -138,6 +205,7 @@ mod tests {
                 "the Services described in Section 2 (as amended)",
                 "Services",
             ),
+            ("(see \"Services\" below)", "Services"),
             // Another term that starts so.
             (
                 "\"Service Credits\" means the credits in Schedule B.",
@@ -148,6 +216,31 @@ mod tests {
         for (text, term) in not_defined {
             assert!(!defines(text, term), "{term:?} in {text:?}");
         }
+    }
+
+    #[test]
+    fn the_terms_a_text_defines_are_listed_once_in_order() {
+        let text = "Acme Corp. (the \"Company\") and Bo Lee (“Employee,” “you”) agree.\n\
+                    1.1 \"Affiliate\" or \"Affiliates\" means any entity controlling the Company.\n\
+                    1.2 Business Day means a day banks are open.\n\
+                    Each of the following is an \"Event of Default\": (a) nonpayment.\n\
+                    The Company's affiliates (as defined above) and the Employee's \"Affiliate\" \
+                    shall mean the same.\n\
+                    Note: the Tenant's 'Premises' are leased (see \"Schedule A\" below).";
+        let terms: Vec<String> = defined_terms(text).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            terms,
+            [
+                "Company",
+                "Employee",
+                "you",
+                "Affiliate",
+                "Business Day",
+                "Event of Default"
+            ]
+        );
+        let (_, at) = &defined_terms(text)[3];
+        assert!(text[at.clone()].starts_with("\"Affiliate\" or \"Affiliates\" means"));
     }
 
     #[test]

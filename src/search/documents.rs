@@ -228,6 +228,36 @@ pub struct Outline {
     pub truncated: bool,
 }
 
+/// A term a document defines ([`crate::index::define::defined_terms`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct DefinedTerm {
+    /// The term, as written.
+    pub term: String,
+    /// 1-based line of its definition.
+    pub line: u32,
+    /// 1-based page of it (PDF), else null.
+    pub page: Option<u32>,
+    /// Byte range of the sentence that defines it, in the extracted text.
+    pub start_byte: usize,
+    /// End of that range.
+    pub end_byte: usize,
+    /// That sentence (cut at 300 bytes).
+    pub text: String,
+}
+
+/// The terms a document defines: its glossary.
+#[derive(Debug, Clone, Serialize)]
+pub struct DefinedTerms {
+    /// The file, relative to the indexed folder.
+    pub file: String,
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// The document's title.
+    pub title: String,
+    /// Each term once, at its first definition, in text order.
+    pub terms: Vec<DefinedTerm>,
+}
+
 /// An indexed file: its document id and title.
 #[derive(Debug, Clone)]
 pub struct IndexedFile {
@@ -462,6 +492,47 @@ impl Documents {
             file: doc.rel,
             path: doc.path,
             title: doc.title,
+        })
+    }
+
+    /// The terms an indexed file defines (`"Affiliate" means`, `(the "Services")`), each at
+    /// the sentence of its first definition.
+    pub fn defined_terms(&self, file: &str) -> Result<DefinedTerms> {
+        const MOST_BYTES: usize = 300;
+        let doc = self.open(file)?;
+        let text = doc.extracted.text.as_str();
+        let starts = line_starts(text);
+        let sentences = crate::ingest::segment::segments(text, false);
+        let terms = crate::index::define::defined_terms(text)
+            .into_iter()
+            .map(|(term, at)| {
+                // The sentence holding the definition's start, else the definition itself.
+                let first = sentences.partition_point(|s| s.end <= at.start);
+                let sentence = sentences
+                    .get(first)
+                    .filter(|s| s.start <= at.start)
+                    .cloned()
+                    .unwrap_or(at);
+                let mut end = sentence.end.min(sentence.start + MOST_BYTES);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let place = sentence.start..sentence.start + 1;
+                DefinedTerm {
+                    term,
+                    line: line_of(&starts, sentence.start),
+                    page: Place::locate(&place, &doc.extracted.pages, &[]).page,
+                    start_byte: sentence.start,
+                    end_byte: sentence.end,
+                    text: text[sentence.start..end].to_string(),
+                }
+            })
+            .collect();
+        Ok(DefinedTerms {
+            file: doc.rel,
+            path: doc.path,
+            title: doc.title,
+            terms,
         })
     }
 
