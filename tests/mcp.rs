@@ -252,6 +252,8 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "7.1"}},
         {"tool": "get_passage", "arguments": {"file": "commercial-lease.txt", "heading": "99.9"}},
         {"tool": "search", "arguments": {"query": defined, "k": 3}},
+        {"tool": "get_defined_terms", "arguments": {"file": "commercial-lease.txt"}},
+        {"tool": "get_defined_terms", "arguments": {"file": "../../etc/passwd"}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -264,7 +266,13 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["get_document_outline", "get_passage", "search", "status"]
+        [
+            "get_defined_terms",
+            "get_document_outline",
+            "get_passage",
+            "search",
+            "status"
+        ]
     );
     for t in tools {
         assert!(t["description"].as_str().unwrap().len() > 80, "{t}");
@@ -282,6 +290,19 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     assert_eq!(without_elapsed(ok(&r, 1)), without_elapsed(&cli_keyword));
     assert_eq!(without_elapsed(ok(&r, 2)), without_elapsed(&cli_md));
     assert_eq!(without_elapsed(ok(&r, 23)), without_elapsed(&cli_defined));
+    // The glossary, as `show --terms --json` prints it; a path out of the folder refused.
+    let cli_terms = crate::common::success_json(
+        lexsearch()
+            .args(["show", "--terms", "--json", "--index"])
+            .arg(index)
+            .arg("commercial-lease.txt"),
+    );
+    assert_eq!(ok(&r, 24), &cli_terms);
+    assert!(!cli_terms["terms"].as_array().unwrap().is_empty());
+    assert!(
+        tool_error(&r, 25).contains("outside the indexed folder"),
+        "{r}"
+    );
     assert!(!cli_defined["hits"].as_array().unwrap().is_empty());
     assert_eq!(
         (&cli_defined["define"], &cli_defined["heading"]),

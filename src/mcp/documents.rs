@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::Settings;
 use crate::embed::{Embedder, device_name};
-use crate::search::documents::{DocumentError, Documents, Outline, Passage, PassageRequest};
+use crate::search::documents::{
+    DefinedTerms, DocumentError, Documents, Outline, Passage, PassageRequest,
+};
 use crate::search::glob::PathFilter;
 use crate::search::{Mode, SearchJson, SearchRequest, SearchResults};
 
@@ -174,6 +176,11 @@ impl Backend {
     /// The headings of an indexed file.
     pub fn outline(&self, file: &str) -> ToolResult<Outline> {
         Ok(self.snapshot()?.outline(file)?)
+    }
+
+    /// The terms an indexed file defines, each at its first definition.
+    pub fn defined_terms(&self, file: &str) -> ToolResult<DefinedTerms> {
+        Ok(self.snapshot()?.defined_terms(file)?)
     }
 
     /// What is indexed, with which model, and when it was last updated.

@@ -2,8 +2,8 @@
 //! desktop, Cursor, Codex) over the Model Context Protocol, so that privileged documents are
 //! searched on this machine and only the passages an assistant asks for leave the index.
 //!
-//! - [`tools`]: the four tools (`search`, `get_passage`, `get_document_outline`, `status`),
-//!   their JSON schemas and descriptions, on the official Rust SDK (`rmcp`);
+//! - [`tools`]: the five tools (`search`, `get_passage`, `get_document_outline`,
+//!   `get_defined_terms`, `status`), their JSON schemas and descriptions, on the official Rust SDK (`rmcp`);
 //! - [`documents`]: what the tools compute, without any protocol: searches, passages and
 //!   outlines of indexed files, every path checked against the index and the indexed folder;
 //! - [`http`]: the streamable HTTP transport, loopback unless told otherwise, with a bearer

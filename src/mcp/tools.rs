@@ -22,8 +22,9 @@ use crate::search::documents::PassageRequest;
 const INSTRUCTIONS: &str = "lexsearch searches one folder of legal documents (contracts, \
 opinions, statutes, memos) on this machine. Use `search` to find passages, then \
 `get_passage` with a hit's `file`, `start_byte` and `end_byte` (widen the range to read \
-around it), and `get_document_outline` to see a document's articles and sections. \
-`status` lists the indexed files. Cite hits by file and page, paragraph or line.";
+around it), `get_document_outline` to see a document's articles and sections, and \
+`get_defined_terms` for the terms a contract defines (or `search` with `define:\"Term\"` \
+for a term's definitions in every document). `status` lists the indexed files. Cite hits by file and page, paragraph or line.";
 
 /// Which arms a search runs.
 #[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
@@ -145,7 +146,7 @@ pub struct PassageArgs {
     pub heading: Option<String>,
 }
 
-/// Arguments of `get_document_outline`.
+/// Arguments of `get_document_outline` and `get_defined_terms`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutlineArgs {
@@ -153,7 +154,7 @@ pub struct OutlineArgs {
     pub file: String,
 }
 
-/// The lexsearch MCP server: four read-only tools over one index.
+/// The lexsearch MCP server: five read-only tools over one index.
 #[derive(Clone)]
 pub struct LexsearchMcp {
     backend: Arc<Backend>,
@@ -264,6 +265,18 @@ Also the document's title, size and number of indexed chunks.",
         Parameters(args): Parameters<OutlineArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         answer(&self.backend, move |b| b.outline(&args.file)).await
+    }
+
+    /// `get_defined_terms`.
+    #[tool(
+        description = "The terms an indexed document defines (\"Affiliate\" means ..., (the \"Services\"), is an \"Event of Default\"), each once, in order, with the line, page (PDF) and byte range (start_byte, end_byte) of the sentence of its first definition and that sentence (text): the document's glossary, to read a capitalised term as the document means it.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_defined_terms(
+        &self,
+        Parameters(args): Parameters<OutlineArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        answer(&self.backend, move |b| b.defined_terms(&args.file)).await
     }
 
     /// `status`.
