@@ -550,7 +550,7 @@ fn mcp_over_http_needs_the_bearer_token_and_answers_like_the_cli() {
     ]});
     let with_token = ["--url".into(), url, "--token".into(), token.into()];
     let r = client(&python, &with_token, &plan).unwrap();
-    assert_eq!(r["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(r["tools"].as_array().unwrap().len(), 5);
     assert_eq!(without_elapsed(ok(&r, 0)), without_elapsed(&cli));
     assert_eq!(ok(&r, 1)["text"], top["text"]);
     assert!(tool_error(&r, 2).contains("outside the indexed folder"));
