@@ -6,12 +6,39 @@
 //! refers to`), in quotes inside brackets (`(the “Services”)`, `(each, a "Party")`), in
 //! quotes after a word that names it (`is an "Event of Default"`, `hereinafter "Buyer"`), or
 //! the term alone opening a line of a list of definitions (`1.4 Affiliate means ...`,
-//! `Confidential Information: ...`). Case does not count, and a last word may be singular or
-//! plural (`Events of Default` finds `"Event of Default"`).
+//! `Confidential Information: ...`). Case does not count, and a word of four letters or more
+//! may be singular or plural (`Events of Default` finds `"Event of Default"`).
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use regex::Regex;
+
+/// Quotes that open a term: straight and curly double quotes, a curly single one, guillemets.
+const OPEN: &str = r#"["“‘«]"#;
+/// Quotes that close one.
+const CLOSE: &str = r#"["”’»]"#;
+/// Those and a straight single quote, for a term asked for by name (in a scan of a whole
+/// text, too often an apostrophe).
+const OPEN_ANY: &str = r#"["“‘'«]"#;
+/// Quotes that close one of those.
+const CLOSE_ANY: &str = r#"["”’'»]"#;
+/// Bold around or inside the quotes (Markdown).
+const BOLD: &str = r"(?:\*\*|__)?";
+/// The verb after a defined term: `means`, `shall mean`, `has the meaning`, `refers to`,
+/// `includes`, `is defined`.
+const VERB: &str = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
+/// A list item's label before a term opening its line: `1.4`, `(b)`, `a.`.
+const LABEL: &str = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
+/// The words that name a term before it in quotes: `is an "Event of Default"`.
+const NAMING: &str =
+    r"\b(?i:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?i:an?\s+|the\s+)?";
+
+/// Other names of the same thing, in quotes, between a term and its verb (`"Lender" or
+/// "Bank" means`).
+fn other_names(open: &str, close: &str) -> String {
+    format!(r#"(?:\s*(?:,|or|and)\s*{open}[^"“”‘’«»\n]{{1,60}}{close})*"#)
+}
 
 /// The places a term is defined, found by one compiled pattern.
 #[derive(Debug, Clone)]
@@ -39,24 +66,16 @@ impl Definition {
             })
             .collect();
         let term = format!(r"(?:{})\b", parts.join(r"\s+"));
-        const OPEN: &str = r#"["“‘'«]"#;
-        const CLOSE: &str = r#"["”’'»]"#;
-        const BOLD: &str = r"(?:\*\*|__)?";
-        let quoted = format!(r"(?:{BOLD}{OPEN}{BOLD}{term}{BOLD},?{CLOSE}{BOLD}|\*\*{term}\*\*)");
-        // `"Lender" or "Bank" means`: other names of the same thing before the verb.
-        let others = format!(r#"(?:\s*(?:,|or|and)\s*{OPEN}[^"“”‘’«»\n]{{1,60}}{CLOSE})*"#);
-        let verb = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
-        let before_verb = format!("{quoted}{others}{verb}");
+        let quoted =
+            format!(r"(?:{BOLD}{OPEN_ANY}{BOLD}{term}{BOLD},?{CLOSE_ANY}{BOLD}|\*\*{term}\*\*)");
+        let before_verb = format!("{quoted}{}{VERB}", other_names(OPEN_ANY, CLOSE_ANY));
         // `(the “Services”)`, `(“Acme,” “we” or “us”)`; not `(see "Schedule A" below)`.
         let in_brackets = format!(
-            r"\([^()\n]{{0,80}}?{quoted}\s*(?:\)|(?:,|or\b|and\b|{OPEN})[^()\n]{{0,80}}?\))"
+            r"\([^()\n]{{0,80}}?{quoted}\s*(?:\)|(?:,|or\b|and\b|{OPEN_ANY})[^()\n]{{0,80}}?\))"
         );
-        let named = format!(
-            r"\b(?:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?:an?\s+|the\s+)?{quoted}"
-        );
-        let label = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
+        let named = format!("{NAMING}{quoted}");
         let listed = format!(
-            r"^[\t ]*(?:{label}[\t ]+)?{term}[\t ]*(?::|[\t ]+(?:shall\s+)?(?:means?|has\s+the\s+meaning)\b)"
+            r"^[\t ]*(?:{LABEL}[\t ]+)?{term}[\t ]*(?::|[\t ]+(?:shall\s+)?(?:means?|has\s+the\s+meaning)\b)"
         );
         let pattern = format!("(?im){before_verb}|{in_brackets}|{named}|{listed}");
         // Built from escaped words: it always compiles; a term too long for the regex
@@ -87,20 +106,14 @@ pub fn defines(text: &str, term: &str) -> bool {
 /// one term, but for a term in single straight quotes (too often an apostrophe) and a list's
 /// `Term:` (too often any label); a term is one to eight words.
 pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
-    use std::sync::LazyLock;
-    const OPEN: &str = r#"["“‘«]"#;
-    const CLOSE: &str = r#"["”’»]"#;
     const TERM: &str = r#"[\p{L}\p{N}][^"“”‘’«»\n()]{0,60}?"#;
     static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
-        let bold = r"(?:\*\*|__)?";
         let quoted =
-            |name: &str| format!(r"{bold}{OPEN}{bold}(?P<{name}>{TERM}){bold},?{CLOSE}{bold}");
-        let verb = r"\s*[,:]?\s*(?:shall\s+|will\s+|also\s+)?(?:means?|ha(?:s|ve)\s+the\s+meanings?|refers?\s+to|includes?|(?:is|are)\s+defined)\b";
-        let others = format!(r#"(?:\s*(?:,|or|and)\s*{OPEN}[^"“”‘’«»\n]{{1,60}}{CLOSE})*"#);
-        let label = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
+            |name: &str| format!(r"{BOLD}{OPEN}{BOLD}(?P<{name}>{TERM}){BOLD},?{CLOSE}{BOLD}");
         let pattern = format!(
-            r"(?m){}{others}{verb}|(?P<brackets>\([^()\n]{{0,80}}?{OPEN}[^()\n]{{0,160}}?\))|\b(?i:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?i:an?\s+|the\s+)?{}|^[\t ]*(?:{label}[\t ]+)?(?P<listed>\p{{Lu}}[\p{{L}}-]*(?:[\t ]+(?:of|and|or|the|\p{{Lu}}[\p{{L}}-]*)){{0,5}})[\t ]+(?:shall\s+)?means\b",
+            r"(?m){}{}{VERB}|(?P<brackets>\([^()\n]{{0,80}}?{OPEN}[^()\n]{{0,160}}?\))|{NAMING}{}|^[\t ]*(?:{LABEL}[\t ]+)?(?P<listed>\p{{Lu}}[\p{{L}}-]*(?:[\t ]+(?:of|and|or|the|\p{{Lu}}[\p{{L}}-]*)){{0,5}})[\t ]+(?:shall\s+)?means\b",
             quoted("verb"),
+            other_names(OPEN, CLOSE),
             quoted("named"),
         );
         Regex::new(&pattern).expect("the pattern of definitions compiles")
