@@ -594,7 +594,8 @@ impl MailField {
 }
 
 /// What every hit of a search must meet besides its rank: the query's `+`, `-`, `w/N`,
-/// `sent:`, `from:`, `to:`, `folder:` and `heading:` items ([`KeywordIndex::chunks_meeting`]).
+/// `sent:`, `from:`, `to:`, `folder:`, `heading:` and `define:` items
+/// ([`KeywordIndex::chunks_meeting`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Conditions<'a> {
     /// Words or phrases every chunk holds.
@@ -658,12 +659,12 @@ impl Conditions<'_> {
     /// Whether `chunk` meets them, its headings ([`context_of`]) included, as
     /// [`KeywordIndex::chunks_meeting`] finds it in an index.
     pub fn admit_chunk(&self, chunk: &StoredChunk) -> bool {
-        let headings = || context_of(chunk);
-        (self.heading.is_empty() && self.not_heading.is_empty() || {
-            let context = headings();
+        let under = self.heading.is_empty() && self.not_heading.is_empty() || {
+            let context = context_of(chunk);
             (self.heading.iter()).all(|h| holds_stemmed(&context, h))
                 && !(self.not_heading.iter()).any(|h| holds_stemmed(&context, h))
-        }) && self.admit(&chunk.text, chunk.mail.as_ref())
+        };
+        under && self.admit(&chunk.text, chunk.mail.as_ref())
     }
 
     /// Whether a chunk of this `text`, of an e-mail with these headers (if any), meets them,
@@ -1715,9 +1716,9 @@ impl KeywordIndex {
             }
             filter = filter.and(ChunkFilter::except(holding));
         }
-        // The e-mails and headings left out (`-from:`, `-sent:`, `-heading:`): their list, taken apart (tantivy 0.27's phrase
-        // scorer, excluding a folder's words from another query, tripped its debug assertion
-        // `target should be greater than or equal to doc`).
+        // The e-mails and headings left out (`-from:`, `-sent:`, `-heading:`): their list,
+        // taken apart (tantivy 0.27's phrase scorer, excluding a folder's words from another
+        // query, tripped its debug assertion `target should be greater than or equal to doc`).
         let mut unwanted: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (f, item) in c.not_mail {
             let field = self.mail_field(*f)?;

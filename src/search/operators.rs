@@ -100,19 +100,23 @@ fn header_of(word: &str) -> Option<MailField> {
 /// How a query names the headings over a passage ([`Operators::heading`]).
 const HEADING: &str = "heading:";
 
-/// Whether `word` starts with `heading:` (in any case).
-fn heading_of(word: &str) -> bool {
-    word.get(..HEADING.len())
-        .is_some_and(|w| w.eq_ignore_ascii_case(HEADING))
-}
-
 /// How a query asks for the definition of a term ([`Operators::define`]).
 const DEFINE: &str = "define:";
 
+/// Whether `word` starts with `field` (`heading:`, `define:`), in any case.
+fn starts_with_field(word: &str, field: &str) -> bool {
+    word.get(..field.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(field))
+}
+
+/// Whether `word` starts with `heading:` (in any case).
+fn heading_of(word: &str) -> bool {
+    starts_with_field(word, HEADING)
+}
+
 /// Whether `word` starts with `define:` (in any case).
 fn define_of(word: &str) -> bool {
-    word.get(..DEFINE.len())
-        .is_some_and(|w| w.eq_ignore_ascii_case(DEFINE))
+    starts_with_field(word, DEFINE)
 }
 
 /// `define:"Disclosing Party"` for a query with `define:Disclosing Party`: a term written
@@ -275,8 +279,8 @@ fn pieces(query: &str) -> Vec<Piece<'_>> {
     }
 }
 
-/// Whether `p` is an e-mail item (`from:`, `to:`, `folder:`, `sent:`), a `heading:` item or a
-/// `like:` place, which no group holds and `AND` does not require.
+/// Whether `p` is an e-mail item (`from:`, `to:`, `folder:`, `sent:`), a `heading:` or
+/// `define:` item or a `like:` place, which no group holds and `AND` does not require.
 fn is_field(p: &Piece<'_>) -> bool {
     header_of(p.whole).is_some()
         || heading_of(p.whole)
@@ -960,14 +964,10 @@ impl Operators {
                     continue;
                 }
             }
-            // `heading:...`: words of the headings over the passage, not text (`-heading:...`:
-            // of passages left out; `+heading:...` is `heading:...`).
             // `heading:(a OR b)`, `define:""`: no group, no empty phrase; refused.
-            let field = [HEADING, DEFINE].into_iter().find(|f| {
-                p.whole
-                    .get(..f.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
-            });
+            let field = [HEADING, DEFINE]
+                .into_iter()
+                .find(|f| starts_with_field(p.whole, f));
             if let Some(f) = field {
                 let after = &p.whole[f.len()..];
                 if after.starts_with('(')
@@ -984,6 +984,8 @@ impl Operators {
                     continue;
                 }
             }
+            // `heading:...`: words of the headings over the passage, not text (`-heading:...`:
+            // of passages left out; `+heading:...` is `heading:...`); no root.
             if heading_of(p.whole) {
                 let value = p.whole[HEADING.len()..].trim_matches('"').trim();
                 if value.split_whitespace().any(|w| Root::parse(w).is_some()) {
