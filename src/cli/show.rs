@@ -144,17 +144,13 @@ pub(super) fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
         },
         None => parse_place(&args.place)?,
     };
-    if args.outline && part != Part::Whole {
-        anyhow::bail!(
-            "--outline shows a whole document's headings: give FILE alone, not {:?}",
-            args.place
-        );
-    }
-    if args.terms && part != Part::Whole {
-        anyhow::bail!(
-            "--terms lists a whole document's defined terms: give FILE alone, not {:?}",
-            args.place
-        );
+    for (asked, what) in [
+        (args.outline, "--outline shows a whole document's headings"),
+        (args.terms, "--terms lists a whole document's defined terms"),
+    ] {
+        if asked && part != Part::Whole {
+            anyhow::bail!("{what}: give FILE alone, not {:?}", args.place);
+        }
     }
     let index_dir = crate::library::locate_index(args.index.as_deref(), Path::new("."))?;
     let searcher = Searcher::open(&index_dir)
