@@ -477,6 +477,19 @@ fn milvus_holds_the_local_index_chunks_and_follows_changes_and_deletions() {
         "{v}"
     );
 
+    // `define:`: the hits' text checked as the local filter checks it, pinpointed there.
+    let v = search(&["-k", "3", "define:\"Events of Default\""]);
+    let mut files = hit_files(&v);
+    files.sort();
+    assert_eq!(files, ["commercial-lease.txt", "loan-agreement.txt"], "{v}");
+    for h in v["hits"].as_array().unwrap() {
+        let pin = h["pinpoint"]["text"].as_str().unwrap();
+        assert!(
+            pin.starts_with("Each of the following is an \"Event of Default\":"),
+            "{h}"
+        );
+    }
+
     // And `sent:`, read from the headers each chunk carries in the collection.
     let v = search(&["-k", "5", "escrow funds sent:2020-03"]);
     assert_eq!(hit_files(&v), ["memo.eml"], "{v}");
