@@ -1454,6 +1454,16 @@ fn reading_commands_take_the_indexed_folder_for_its_index() {
     .stderr(contains(
         "commercial-lease.txt has no heading numbered or named \"99\"",
     ));
+    // Labels of a paragraph the document lacks: said so, not as a heading.
+    run(
+        &["show", "commercial-lease.txt", "--section", "(z)(9)"],
+        Some(docs),
+    )
+    .assert()
+    .code(2)
+    .stderr(contains(
+        "commercial-lease.txt has no paragraph labelled (z)(9): no line of it starts with those labels",
+    ));
     // --repair is verify's alone; a folder that is none is named.
     run(&["status", "--repair"], None)
         .arg(docs)

@@ -84,6 +84,18 @@ pub enum DocumentError {
         /// The heading asked for.
         label: String,
     },
+    /// A statute's paragraph, named by its labels (`(c-1)(2)`), that the document lacks.
+    #[error(
+        "{file} has no paragraph labelled {label}: no line of it starts with those labels in \
+         turn, each inside the one before; `lexsearch show {file}` prints its text, and \
+         `lexsearch show --outline {file}` its headings"
+    )]
+    NoParagraph {
+        /// The file, relative to the indexed folder.
+        file: String,
+        /// The labels asked for.
+        label: String,
+    },
     /// An indexed path whose real location is outside the indexed folder.
     #[error(
         "{file} resolves to {}, outside the indexed folder {} (a symbolic link out of it); \
@@ -421,18 +433,17 @@ impl Documents {
     fn heading_passage(&self, file: &str, label: &str, most: Option<usize>) -> Result<Passage> {
         let doc = self.open(file)?;
         let text = doc.extracted.text.as_str();
-        let found = outline(text)
+        let heading = outline(text)
             .into_iter()
             .find(|e| heading_names(&e.heading, label))
-            .map(|e| e.start_byte..e.end_byte)
-            .or_else(|| {
-                let labels = citation::labels_of(label)?;
-                citation::labelled_paragraph(text, &labels)
-            });
+            .map(|e| e.start_byte..e.end_byte);
+        let labels = citation::labels_of(label);
+        let found = heading.or_else(|| citation::labelled_paragraph(text, labels.as_deref()?));
         let Some(range) = found else {
-            return Err(DocumentError::NoHeading {
-                file: doc.rel,
-                label: label.trim().to_string(),
+            let (file, label) = (doc.rel, label.trim().to_string());
+            return Err(match labels {
+                Some(_) => DocumentError::NoParagraph { file, label },
+                None => DocumentError::NoHeading { file, label },
             });
         };
         let range = trim_end(text, range);
