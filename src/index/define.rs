@@ -7,7 +7,8 @@
 //! quotes after a word that names it (`is an "Event of Default"`, `hereinafter "Buyer"`), or
 //! the term alone opening a line of a list of definitions (`1.4 Affiliate means ...`,
 //! `Confidential Information: ...`). Case does not count, and a word of four letters or more
-//! may be singular or plural (`Events of Default` finds `"Event of Default"`).
+//! may be singular or plural (`Events of Default` finds `"Event of Default"`, `Parties`
+//! finds `"Party"`).
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -34,6 +35,32 @@ const LABEL: &str = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
 const NAMING: &str =
     r"\b(?i:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?i:an?\s+|the\s+)?";
 
+/// The pattern of `word` singular or plural: `Part(?:y|ies)` for `Party` or `Parties`,
+/// `Services?` for `Service` or `Services`; a word shorter than four letters as it is.
+fn singular_or_plural(word: &str) -> String {
+    let long = word.chars().count() >= 4;
+    let consonant_y =
+        |stem: &str| stem.ends_with(|c: char| c.is_alphabetic() && !"aeiouAEIOU".contains(c));
+    if let Some(stem) = word
+        .strip_suffix("ies")
+        .or_else(|| word.strip_suffix("IES"))
+        .filter(|_| long)
+    {
+        format!("{}(?:y|ies)", regex::escape(stem))
+    } else if let Some(stem) = (word.strip_suffix(['y', 'Y'])).filter(|s| long && consonant_y(s)) {
+        format!("{}(?:y|ies)", regex::escape(stem))
+    } else if let Some(stem) = word
+        .strip_suffix(['s', 'S'])
+        .filter(|s| s.chars().count() >= 3)
+    {
+        format!("{}s?", regex::escape(stem))
+    } else if long && word.ends_with(char::is_alphabetic) {
+        format!("{}s?", regex::escape(word))
+    } else {
+        regex::escape(word)
+    }
+}
+
 /// Other names of the same thing, in quotes, between a term and its verb (`"Lender" or
 /// "Bank" means`).
 fn other_names(open: &str, close: &str) -> String {
@@ -54,17 +81,8 @@ impl Definition {
             return None;
         }
         // Each word of four letters or more singular or plural: `Event of Default` and
-        // `Events of Default`, `Service` and `Services` alike.
-        let parts: Vec<String> = term
-            .split_whitespace()
-            .map(|w| match w.strip_suffix(['s', 'S']) {
-                Some(stem) if stem.chars().count() >= 3 => format!("{}s?", regex::escape(stem)),
-                _ if w.chars().count() >= 4 && w.ends_with(char::is_alphabetic) => {
-                    format!("{}s?", regex::escape(w))
-                }
-                _ => regex::escape(w),
-            })
-            .collect();
+        // `Events of Default`, `Service` and `Services`, `Party` and `Parties` alike.
+        let parts: Vec<String> = term.split_whitespace().map(singular_or_plural).collect();
         let term = format!(r"(?:{})\b", parts.join(r"\s+"));
         let quoted =
             format!(r"(?:{BOLD}{OPEN_ANY}{BOLD}{term}{BOLD},?{CLOSE_ANY}{BOLD}|\*\*{term}\*\*)");
@@ -189,6 +207,9 @@ mod tests {
                 "Acme Corp. (each, a \"Party\" and together, the \"Parties\")",
                 "Parties",
             ),
+            ("Acme Corp. (each, a \"Party\")", "parties"),
+            ("“Parties” means Acme and Bo.", "Party"),
+            ("the \"Company\" shall mean Acme.", "Companies"),
             (
                 "Each of the following is an \"Event of Default\":",
                 "Events of Default",
