@@ -10,8 +10,9 @@
 //! may be singular or plural (`Events of Default` finds `"Event of Default"`, `Parties`
 //! finds `"Party"`).
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
@@ -77,6 +78,24 @@ impl Definition {
     /// The pattern for `term` (its words as typed, any white space between them); `None`
     /// for a term without a letter or digit.
     pub fn new(term: &str) -> Option<Self> {
+        // Compiled once per term, not once per hit a remote index's search checks
+        // ([`defines`]); a few dozen terms kept.
+        static COMPILED: LazyLock<Mutex<HashMap<String, Option<Definition>>>> =
+            LazyLock::new(Mutex::default);
+        let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(d) = compiled.get(term) {
+            return d.clone();
+        }
+        let d = Self::compile(term);
+        if compiled.len() >= 64 {
+            compiled.clear();
+        }
+        compiled.insert(term.to_string(), d.clone());
+        d
+    }
+
+    /// [`new`](Self::new), compiled.
+    fn compile(term: &str) -> Option<Self> {
         if !term.chars().any(char::is_alphanumeric) {
             return None;
         }
