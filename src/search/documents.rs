@@ -524,10 +524,7 @@ impl Documents {
                     .filter(|s| s.start <= at.start)
                     .cloned()
                     .unwrap_or(at);
-                let mut end = sentence.end.min(sentence.start + MOST_BYTES);
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
+                let end = text.floor_char_boundary(sentence.end.min(sentence.start + MOST_BYTES));
                 let place = sentence.start..sentence.start + 1;
                 DefinedTerm {
                     term,
