@@ -6,7 +6,9 @@
 //! refers to`), in quotes inside brackets (`(the “Services”)`, `(each, a "Party")`), in
 //! quotes after a word that names it (`is an "Event of Default"`, `hereinafter "Buyer"`), or
 //! the term alone opening a line of a list of definitions (`1.4 Affiliate means ...`,
-//! `Confidential Information: ...`). Case does not count, and a word of four letters or more
+//! `Confidential Information: ...`) or a sentence (`... of this Agreement. Business Day
+//! means ...`), or named in running text (`the term Affiliate means`, `Affiliate, as used
+//! herein, means`). Case does not count, and a word of four letters or more
 //! may be singular or plural (`Events of Default` finds `"Event of Default"`, `Parties`
 //! finds `"Party"`).
 
@@ -35,6 +37,30 @@ const LABEL: &str = r"(?:\(?[0-9A-Za-z]{1,4}[.)]|[0-9]+(?:\.[0-9]+)*\.?)";
 /// The words that name a term before it in quotes: `is an "Event of Default"`.
 const NAMING: &str =
     r"\b(?i:is|are|constitutes?|be|called|hereinafter|referred\s+to\s+as)\s+(?i:an?\s+|the\s+)?";
+
+/// Running text that names a term without quotes before its verb: `As used herein, the term`
+/// before it, `, as used in this Agreement,` after it.
+const AS_USED: &str = r"\s*,\s*as\s+used\s+(?:herein|in\s+[^,\n]{1,60})\s*,";
+/// `the term` or `the terms` before a term named in running text.
+const THE_TERM: &str = r"\bthe\s+terms?\s+";
+/// A term in capitals opening a sentence or a line without quotes: `Business Day`,
+/// `Event of Default` (up to six words).
+const TITLED: &str = r"\p{Lu}[\p{L}-]*(?:[\t ]+(?:of|and|or|the|\p{Lu}[\p{L}-]*)){0,5}";
+/// Words in capitals that open a sentence before `means` without being a term (`It means`,
+/// `This means`).
+const NOT_TERMS: &[&str] = &[
+    "it", "this", "that", "these", "those", "such", "there", "which", "what", "who", "he", "she",
+    "they", "we", "you", "each", "any", "all", "no", "the", "or", "and", "of", "one", "where",
+    "here", "then", "thus", "also", "other",
+];
+
+/// Whether the `means` that ends `found` in `text` is the noun (`Authorized means of
+/// notice`, `One means of accounting`), not the verb of a definition.
+fn means_a_noun(text: &str, found: &Range<usize>) -> bool {
+    let means = text[..found.end].ends_with("means") || text[..found.end].ends_with("MEANS");
+    let after = text[found.end..].trim_start();
+    means && (after.starts_with("of ") || after.starts_with("OF ") || after.starts_with("by "))
+}
 
 /// The pattern of `word` singular or plural: `Part(?:y|ies)` for `Party` or `Parties`,
 /// `Services?` for `Service` or `Services`; a word shorter than four letters as it is.
@@ -114,7 +140,12 @@ impl Definition {
         let listed = format!(
             r"^[\t ]*(?:{LABEL}[\t ]+)?{term}[\t ]*(?::|[\t ]+(?:shall\s+)?(?:means?|has\s+the\s+meaning)\b)"
         );
-        let pattern = format!("(?im){before_verb}|{in_brackets}|{named}|{listed}");
+        // `the term Affiliate means`, `Affiliate, as used herein, means`, and `. Affiliate
+        // means` opening a sentence in running text.
+        let running = format!(
+            r"(?:{THE_TERM}{term}(?:{AS_USED})?|{term}{AS_USED}){VERB}|[.;][\t ]+{term}[\t ]+(?:shall\s+)?means\b"
+        );
+        let pattern = format!("(?im){before_verb}|{in_brackets}|{named}|{listed}|{running}");
         // Built from escaped words: it always compiles; a term too long for the regex
         // engine's size limit defines nothing.
         Regex::new(&pattern)
@@ -122,14 +153,22 @@ impl Definition {
             .map(|pattern| Definition { pattern })
     }
 
-    /// The byte ranges of `text` where the term is defined, in order.
+    /// The byte ranges of `text` where the term is defined, in order (a sentence that
+    /// defines it from its start: the end of the sentence before is not included).
     pub fn places(&self, text: &str) -> Vec<Range<usize>> {
-        self.pattern.find_iter(text).map(|m| m.range()).collect()
+        (self.pattern.find_iter(text))
+            .map(|m| m.range())
+            .filter(|found| !means_a_noun(text, found))
+            .map(|found| {
+                let rest = text[found.clone()].trim_start_matches(['.', ';', ' ', '\t']);
+                found.end - rest.len()..found.end
+            })
+            .collect()
     }
 
     /// Whether `text` defines the term.
     pub fn in_text(&self, text: &str) -> bool {
-        self.pattern.is_match(text)
+        (self.pattern.find_iter(text)).any(|m| !means_a_noun(text, &m.range()))
     }
 }
 
@@ -148,7 +187,7 @@ pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
         let quoted =
             |name: &str| format!(r"{BOLD}{OPEN}{BOLD}(?P<{name}>{TERM}){BOLD},?{CLOSE}{BOLD}");
         let pattern = format!(
-            r"(?m){}{}{VERB}|(?P<brackets>\([^()\n]{{0,80}}?{OPEN}[^()\n]{{0,160}}?\))|{NAMING}{}|^[\t ]*(?:{LABEL}[\t ]+)?(?P<listed>\p{{Lu}}[\p{{L}}-]*(?:[\t ]+(?:of|and|or|the|\p{{Lu}}[\p{{L}}-]*)){{0,5}})[\t ]+(?:shall\s+)?means\b",
+            r"(?m){}{}{VERB}|(?P<brackets>\([^()\n]{{0,80}}?{OPEN}[^()\n]{{0,160}}?\))|{NAMING}{}|(?:^[\t ]*(?:{LABEL}[\t ]+)?|[.;][\t ]+)(?P<listed>{TITLED})[\t ]+(?:shall\s+)?means\b|(?i:{THE_TERM})(?P<running>{TITLED})(?:{AS_USED})?{VERB}|(?P<as_used>{TITLED}){AS_USED}{VERB}",
             quoted("verb"),
             other_names(OPEN, CLOSE),
             quoted("named"),
@@ -163,14 +202,22 @@ pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
     let mut out = Vec::new();
     for caps in PATTERN.captures_iter(text) {
         let whole = caps.get(0).map_or(0..0, |m| m.range());
+        if means_a_noun(text, &whole) {
+            continue;
+        }
         let terms: Vec<&str> = if let Some(b) = caps.name("brackets") {
             (IN_BRACKETS.captures_iter(b.as_str()))
                 .filter_map(|c| c.name("t").map(|t| t.as_str()))
                 .collect()
         } else {
-            ["verb", "named", "listed"]
+            ["verb", "named", "listed", "running", "as_used"]
                 .iter()
                 .filter_map(|n| caps.name(n).map(|t| t.as_str()))
+                // `It means`, `This means`: no term.
+                .filter(|t| {
+                    let first = t.split_whitespace().next().unwrap_or("");
+                    !NOT_TERMS.contains(&first.to_lowercase().as_str())
+                })
                 .collect()
         };
         for term in terms {
@@ -188,8 +235,14 @@ pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
             }
             let term = term.trim().trim_end_matches(',');
             let words = term.split_whitespace().count();
+            // A sentence's definition starts at its first word, not at the stop before it.
+            let lead = text[whole.clone()].len().saturating_sub(
+                text[whole.clone()]
+                    .trim_start_matches(['.', ';', ' ', '\t'])
+                    .len(),
+            );
             if (1..=8).contains(&words) && seen.insert(term.to_lowercase()) {
-                out.push((term.to_string(), whole.clone()));
+                out.push((term.to_string(), whole.start + lead..whole.end));
             }
         }
     }
@@ -242,6 +295,19 @@ mod tests {
                 "(b) Business Day: a day other than Saturday",
                 "business day",
             ),
+            // Named in running text, without quotes.
+            (
+                "As used herein, the term Affiliate means any entity",
+                "Affiliate",
+            ),
+            (
+                "Affiliate, as used in this Agreement, shall mean any entity",
+                "affiliates",
+            ),
+            (
+                "in effect on the date hereof. Business Day means a day",
+                "Business Day",
+            ),
         ];
         for (text, term) in defined {
             assert!(defines(text, term), "{term:?} in {text:?}");
@@ -265,6 +331,12 @@ mod tests {
                 "Services",
             ),
             ("(the \"Serviceable Area\")", "Service"),
+            ("The term of this Lease is five years.", "Lease"),
+            ("on each Business Day, which means a day", "Business Day"),
+            (
+                "inquiries. Authorized means of notice include mail.",
+                "Authorized",
+            ),
         ];
         for (text, term) in not_defined {
             assert!(!defines(text, term), "{term:?} in {text:?}");
@@ -294,6 +366,19 @@ mod tests {
         );
         let (_, at) = &defined_terms(text)[3];
         assert!(text[at.clone()].starts_with("\"Affiliate\" or \"Affiliates\" means"));
+    }
+
+    #[test]
+    fn terms_named_in_running_text_are_listed_from_their_sentence() {
+        let text = "Acme leases the Premises. Permitted Use means retail sales. It means no \
+                    food. One means of sale is online. As used herein, the term Business Day shall mean a weekday. \
+                    Landlord, as used in this Lease, means Acme. This Lease means the whole.";
+        let terms = defined_terms(text);
+        let names: Vec<&str> = terms.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, ["Permitted Use", "Business Day", "Landlord"]);
+        assert!(text[terms[0].1.clone()].starts_with("Permitted Use means"));
+        let d = Definition::new("permitted use").unwrap();
+        assert!(text[d.places(text)[0].clone()].starts_with("Permitted Use means"));
     }
 
     #[test]
