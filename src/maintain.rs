@@ -261,8 +261,9 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
                       the sentences and \
                       paragraphs of `/s` and `/p`, the pages of pinpoints, the file list \
                       that makes `--path` fast, or the text keys that count a text held by \
-                      several files once in keyword weights; `lexsearch index` or \
-                      `verify --repair` adds them"
+                      several files once in keyword weights, or it reads the `s` of a \
+                      possessive as a word (`\"attorney's fees\"` then misses \
+                      `attorneys' fees`); `lexsearch index` or `verify --repair` rebuilds it"
                 .into(),
         });
         rewrite.push("the keyword index rebuilt from the catalog");

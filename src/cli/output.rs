@@ -427,8 +427,9 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
         writeln!(
             out,
             "keywords:   made by an earlier version: `sent:`, `from:`, `to:`, `folder:`, `/s`, `/p` and \
-             keyword weights that count copied texts once need the next `lexsearch index` \
-             run, which rebuilds it from the catalog"
+             keyword weights that count copied texts once, and phrases that read `attorney's` \
+             as `attorneys'`, need the next `lexsearch index` run, which rebuilds it from \
+             the catalog"
         )?;
     }
     writeln!(out, "size:       {:.1} MB", s.size_bytes as f64 / 1e6)?;

@@ -24,7 +24,7 @@ use tantivy::query::{
     RangeQuery, RegexPhraseQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    FAST, Field, FieldType, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
@@ -42,9 +42,14 @@ use crate::ingest::segment::{paragraph_starts, segments};
 use crate::ingest::types::MailInfo;
 use crate::{Error, Result};
 
-const STEMMED: &str = "legal_en";
-const EXACT: &str = "legal_exact";
-const UNITS: &str = "legal_units";
+// The analyzers' names, which an index's schema records: a name changes with what its
+// analyzer does, so that an index analysed otherwise is known (`is_outdated`) and rebuilt.
+const STEMMED: &str = "legal_en_2";
+const EXACT: &str = "legal_exact_2";
+const UNITS: &str = "legal_units_2";
+/// The names of the analyzers before the `s` of a possessive was left out
+/// ([`WordTokenizer`]), in the order [`STEMMED`], [`EXACT`], [`UNITS`].
+const EARLIER_NAMES: [&str; 3] = ["legal_en", "legal_exact", "legal_units"];
 /// In the `units` field, the sentences of each paragraph begin this many positions after those
 /// of the paragraph before (a chunk has fewer sentences than this).
 pub const PARAGRAPH_SPAN: u32 = 1 << 16;
@@ -199,7 +204,7 @@ pub fn stemmed_analyzer() -> TextAnalyzer {
 }
 
 fn build_stemmed_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
@@ -223,15 +228,76 @@ pub fn units_analyzer() -> TextAnalyzer {
     })
 }
 
-/// The words of [`SimpleTokenizer`], placed by sentence and paragraph ([`units_analyzer`]).
+/// Whether `text[start..end]` is the `s` of a possessive (`attorney's`, `Lessee’s`): an `s`
+/// right after an apostrophe that follows a letter or digit. It is not a word of its own.
+fn possessive_s(text: &str, start: usize, end: usize) -> bool {
+    matches!(text.get(start..end), Some("s" | "S"))
+        && (text[..start].strip_suffix(['\'', '’', 'ʼ']))
+            .is_some_and(|before| before.ends_with(char::is_alphanumeric))
+}
+
+/// The words of [`SimpleTokenizer`] but the `s` of a possessive ([`possessive_s`]), each at
+/// the next position: `attorney's fees` is `attorney`, `fees` side by side, as `attorneys'
+/// fees` is, so either phrase finds both and `w/1` pairs the two words.
+#[derive(Clone, Default)]
+struct WordTokenizer {
+    words: SimpleTokenizer,
+}
+
+/// The token stream of [`WordTokenizer`].
+struct WordStream<'a> {
+    words: SimpleTokenStream<'a>,
+    text: &'a str,
+    /// The position of the next word.
+    next: usize,
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        WordStream {
+            words: self.words.token_stream(text),
+            text,
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            if !self.words.advance() {
+                return false;
+            }
+            let t = self.words.token();
+            if !possessive_s(self.text, t.offset_from, t.offset_to) {
+                break;
+            }
+        }
+        self.words.token_mut().position = self.next;
+        self.next += 1;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.words.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.words.token_mut()
+    }
+}
+
+/// The words of [`WordTokenizer`], placed by sentence and paragraph ([`units_analyzer`]).
 #[derive(Clone, Default)]
 struct UnitTokenizer {
-    words: SimpleTokenizer,
+    words: WordTokenizer,
 }
 
 /// The token stream of [`UnitTokenizer`].
 struct UnitStream<'a> {
-    words: SimpleTokenStream<'a>,
+    words: WordStream<'a>,
     /// Where each sentence begins.
     sentences: Vec<usize>,
     /// Where each paragraph after the first begins.
@@ -297,7 +363,7 @@ fn build_query_analyzer(exact: bool) -> TextAnalyzer {
             .filter_dynamic(stop)
             .build()
     } else {
-        TextAnalyzer::builder(SimpleTokenizer::default())
+        TextAnalyzer::builder(WordTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .filter_dynamic(stop)
@@ -370,13 +436,19 @@ impl Tokenizer for ExactTokenizer {
 impl TokenStream for ExactStream<'_> {
     fn advance(&mut self) -> bool {
         // The pattern has no anchors or look-around: searching from the cursor finds what
-        // searching the rest of the text would.
-        let Some(m) = self.regex.find_at(self.text, self.cursor) else {
-            return false;
+        // searching the rest of the text would. The `s` of a possessive is no token.
+        let m = loop {
+            let Some(m) = self.regex.find_at(self.text, self.cursor) else {
+                return false;
+            };
+            if m.is_empty() {
+                return false;
+            }
+            if !possessive_s(self.text, m.start(), m.end()) {
+                break m;
+            }
+            self.cursor = m.end();
         };
-        if m.is_empty() {
-            return false;
-        }
         self.cursor = m.end();
         self.token.text.clear();
         self.token.text.push_str(m.as_str());
@@ -856,9 +928,18 @@ impl KeywordIndex {
     }
 
     fn register(index: &Index) {
-        index.tokenizers().register(STEMMED, stemmed_analyzer());
-        index.tokenizers().register(EXACT, exact_analyzer());
-        index.tokenizers().register(UNITS, units_analyzer());
+        let [stemmed, exact, units] = EARLIER_NAMES;
+        for (name, analyzer) in [
+            (STEMMED, stemmed_analyzer()),
+            (EXACT, exact_analyzer()),
+            (UNITS, units_analyzer()),
+            // An index of an earlier version is searched, and rebuilt before it is written.
+            (stemmed, stemmed_analyzer()),
+            (exact, exact_analyzer()),
+            (units, units_analyzer()),
+        ] {
+            index.tokenizers().register(name, analyzer);
+        }
     }
 
     fn with_index(path: &Path, index: Index) -> Result<Self> {
@@ -918,6 +999,31 @@ impl KeywordIndex {
             if !missing.contains(&entry.name()) {
                 b.add_field(entry.clone());
             }
+        }
+        let index = Index::create_in_dir(path, b.build()).map_err(Self::err(path))?;
+        Self::with_index(path, index)
+    }
+
+    /// Creates an empty index in `path` whose schema names the analyzers of an earlier
+    /// version (for the tests of what happens to such an index).
+    #[cfg(test)]
+    pub(crate) fn create_analyzed_as_before(path: &Path) -> Result<Self> {
+        let mut b = Schema::builder();
+        for (_, entry) in schema().0.fields() {
+            let renamed = match entry.field_type() {
+                FieldType::Str(text) => text.get_indexing_options().and_then(|i| {
+                    let now = [STEMMED, EXACT, UNITS]
+                        .iter()
+                        .position(|n| *n == i.tokenizer())?;
+                    let indexing = i.clone().set_tokenizer(EARLIER_NAMES[now]);
+                    Some(text.clone().set_indexing_options(indexing))
+                }),
+                _ => None,
+            };
+            match renamed {
+                Some(text) => b.add_text_field(entry.name(), text),
+                None => b.add_field(entry.clone()),
+            };
         }
         let index = Index::create_in_dir(path, b.build()).map_err(Self::err(path))?;
         Self::with_index(path, index)
@@ -1898,23 +2004,30 @@ impl KeywordIndex {
 
     /// Whether the index was made by an earlier version of lexsearch and lacks fields this
     /// version writes (e-mail headers, days, senders, recipients and folders; page breaks;
-    /// sentences and paragraphs): an index
-    /// run rebuilds it from the catalog.
+    /// sentences and paragraphs), or analysed its words otherwise (the `s` of a possessive a
+    /// word of its own): an index run rebuilds it from the catalog.
     pub fn is_outdated(&self) -> bool {
         let f = self.fields;
-        [
-            f.mail,
-            f.sent,
-            f.page_breaks,
-            f.mail_from,
-            f.mail_to,
-            f.units,
-            f.file,
-            f.text_hash,
-            f.mail_folder,
-        ]
-        .iter()
-        .any(Option::is_none)
+        let analyzed_so = match self.index.schema().get_field_entry(f.body).field_type() {
+            FieldType::Str(text) => text
+                .get_indexing_options()
+                .is_some_and(|i| i.tokenizer() == STEMMED),
+            _ => false,
+        };
+        !analyzed_so
+            || [
+                f.mail,
+                f.sent,
+                f.page_breaks,
+                f.mail_from,
+                f.mail_to,
+                f.units,
+                f.file,
+                f.text_hash,
+                f.mail_folder,
+            ]
+            .iter()
+            .any(Option::is_none)
     }
 
     fn outdated(&self, lacks: &str) -> Error {
@@ -3684,7 +3797,8 @@ mod tests {
             .map(|_| ())
             .unwrap_err();
         assert!(e.to_string().contains("sentences and paragraphs"), "{e}");
-        // Each field added since is enough to call it outdated.
+        // Each field added since is enough to call it outdated, and so are analyzers that
+        // kept the `s` of a possessive; an index made now is not.
         for field in KeywordIndex::ADDED_FIELDS {
             let dir = tempfile::tempdir().unwrap();
             assert!(
@@ -3693,6 +3807,87 @@ mod tests {
                     .is_outdated()
             );
         }
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            KeywordIndex::create_analyzed_as_before(dir.path())
+                .unwrap()
+                .is_outdated()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!KeywordIndex::create(dir.path()).unwrap().is_outdated());
+    }
+
+    #[test]
+    fn the_s_of_a_possessive_is_no_word_so_either_spelling_finds_the_other() {
+        let words = |analyzer: TextAnalyzer, text: &str| -> Vec<(String, usize)> {
+            let mut analyzer = analyzer;
+            let mut stream = analyzer.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push((stream.token().text.clone(), stream.token().position));
+            }
+            out
+        };
+        let text = "Lessee’s attorney's fees, the attorneys' fees under U.S. law";
+        let stemmed: Vec<(String, usize)> = words(stemmed_analyzer(), text);
+        let expected = [
+            "lesse", "attorney", "fee", "the", "attorney", "fee", "under", "u", "s", "law",
+        ];
+        assert_eq!(
+            stemmed,
+            (expected.iter().enumerate())
+                .map(|(i, w)| (w.to_string(), i))
+                .collect::<Vec<_>>()
+        );
+        let exact: Vec<String> = words(exact_analyzer(), text)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(
+            exact,
+            [
+                "lessee",
+                "attorney",
+                "fees",
+                "the",
+                "attorneys",
+                "fees",
+                "under",
+                "u.s",
+                "law"
+            ]
+        );
+        // In an index: each phrase finds both spellings, and the two words are side by side.
+        let texts = [
+            (1, "Tenant shall pay Landlord's reasonable attorney's fees."),
+            (
+                2,
+                "Borrower shall pay all costs, including attorneys' fees.",
+            ),
+            (3, "The attorney shall waive all fees."),
+        ];
+        let chunks: Vec<StoredChunk> = texts.iter().map(|&(id, t)| chunk(id, t)).collect();
+        let (_dir, idx) = index(&chunks);
+        for query in [
+            "\"attorney's fees\"",
+            "\"attorneys' fees\"",
+            "\"attorneys’ fees\"",
+        ] {
+            let found: Vec<u64> = (idx.search(query, 10).unwrap().iter())
+                .take(2)
+                .map(|h| h.chunk_id.0)
+                .collect();
+            assert!(
+                found.contains(&1) && found.contains(&2),
+                "{query}: {found:?}"
+            );
+        }
+        let pair = Near {
+            a: "attorney".into(),
+            b: "fee".into(),
+            within: Within::Words(1),
+        };
+        assert_eq!(found_near(&idx, &texts, &pair), [1, 2]);
     }
 
     #[test]
