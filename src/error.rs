@@ -417,6 +417,21 @@ pub(crate) fn disk_full_reason(err: &(dyn std::error::Error + 'static)) -> Optio
     None
 }
 
+/// An error and its sources, as one line: `keyword index at X failed: ...: the cause`.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
 impl Error {
     /// Wraps an I/O error with the action and path it concerns.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {

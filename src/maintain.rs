@@ -242,7 +242,7 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
              the vectors of unchanged text; `lexsearch index` or `verify --repair` writes it"
                 .into(),
         ),
-        Err(e) => Some(format!("{e}")),
+        Err(e) => Some(crate::error::chain(&e)),
     };
     let rewrite_hashes = hashes_problem.is_some();
     if let Some(problem) = hashes_problem {
@@ -285,7 +285,7 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
             derived_ok = false;
             findings.push(Finding {
                 part: "keyword index",
-                problem: format!("{e:#}"),
+                problem: crate::error::chain(&e),
             });
         }
     }
@@ -313,7 +313,7 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
             derived_ok = false;
             findings.push(Finding {
                 part: "vector graph",
-                problem: format!("{e:#}"),
+                problem: crate::error::chain(&e),
             });
             false
         }

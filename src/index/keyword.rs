@@ -228,12 +228,14 @@ pub fn units_analyzer() -> TextAnalyzer {
     })
 }
 
-/// Whether `text[start..end]` is the `s` of a possessive (`attorney's`, `Lessee’s`): an `s`
-/// right after an apostrophe that follows a letter or digit. It is not a word of its own.
+/// Whether `text[start..end]` is the `s` of a possessive (`attorney's`, `Lessee’s`, `the
+/// "Company"'s`): an `s` right after an apostrophe that follows a letter or digit, or a
+/// closing double quote after one. It is not a word of its own.
 fn possessive_s(text: &str, start: usize, end: usize) -> bool {
     matches!(text.get(start..end), Some("s" | "S"))
-        && (text[..start].strip_suffix(['\'', '’', 'ʼ']))
-            .is_some_and(|before| before.ends_with(char::is_alphanumeric))
+        && (text[..start].strip_suffix(['\'', '’', 'ʼ'])).is_some_and(|before| {
+            (before.trim_end_matches(['"', '”'])).ends_with(char::is_alphanumeric)
+        })
 }
 
 /// The words of [`SimpleTokenizer`] but the `s` of a possessive ([`possessive_s`]), each at
@@ -3828,10 +3830,10 @@ mod tests {
             }
             out
         };
-        let text = "Lessee’s attorney's fees, the attorneys' fees under U.S. law";
+        let text = "Lessee’s attorney's fees, the attorneys' fees under U.S. law, \"Buyer\"'s";
         let stemmed: Vec<(String, usize)> = words(stemmed_analyzer(), text);
         let expected = [
-            "lesse", "attorney", "fee", "the", "attorney", "fee", "under", "u", "s", "law",
+            "lesse", "attorney", "fee", "the", "attorney", "fee", "under", "u", "s", "law", "buyer",
         ];
         assert_eq!(
             stemmed,
@@ -3854,7 +3856,8 @@ mod tests {
                 "fees",
                 "under",
                 "u.s",
-                "law"
+                "law",
+                "buyer"
             ]
         );
         // In an index: each phrase finds both spellings, and the two words are side by side.

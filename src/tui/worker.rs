@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use crate::embed::{DeviceSpec, Embedder, Precision};
-use crate::error::Error;
+use crate::error::{Error, chain};
 use crate::search::{SearchRequest, Searcher};
 
 use super::action::{Action, Failure, Found, Level, Outcome};
@@ -167,19 +167,4 @@ pub fn read_document(path: &Path) -> Option<String> {
         return None;
     }
     String::from_utf8(std::fs::read(path).ok()?).ok()
-}
-
-/// An error and its sources, as one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
