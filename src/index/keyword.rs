@@ -341,9 +341,9 @@ impl TokenStream for UnitStream<'_> {
     }
 }
 
-/// Query terms drop English stop words ("the", "does", "which"): they carry no evidence in
-/// a question, and long questions would otherwise match every chunk on them. Documents keep
-/// them (phrases need their positions).
+/// Query terms drop English stop words ([`QUERY_STOP_WORDS`]: "the", "does", "which"): they
+/// carry no evidence in a question, and long questions would otherwise match every chunk on
+/// them. Documents keep them (phrases need their positions).
 fn query_analyzer(exact: bool) -> TextAnalyzer {
     static STEMMED_CELL: OnceLock<TextAnalyzer> = OnceLock::new();
     static EXACT_CELL: OnceLock<TextAnalyzer> = OnceLock::new();
@@ -354,10 +354,24 @@ fn query_analyzer(exact: bool) -> TextAnalyzer {
     }
 }
 
+/// The words a keyword query leaves out: tantivy's English stop words (Lucene's list), and
+/// the pronouns, question words and auxiliaries of a question ("who can see my data?",
+/// "does the agreement ..."), which say how it is asked, not what about (docs/quality.md,
+/// "Question words"). Not `shall`, `may` or `must`, on which a legal text's duties turn.
+const QUERY_STOP_WORDS: &[&str] = &[
+    // tantivy's (Lucene's) English list.
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+    // A question's pronouns, question words and auxiliaries (not "us", which may be the US).
+    "i", "me", "my", "mine", "myself", "we", "our", "ours", "you", "your", "yours", "he", "him",
+    "his", "she", "her", "hers", "its", "them", "theirs", "what", "which", "who", "whom", "whose",
+    "when", "where", "why", "how", "am", "were", "been", "being", "have", "has", "had", "having",
+    "do", "does", "did", "doing", "would", "should", "could", "can",
+];
+
 fn build_query_analyzer(exact: bool) -> TextAnalyzer {
-    // tantivy ships the English list; `None` would only mean a language without one.
-    let stop = StopWordFilter::new(Language::English)
-        .unwrap_or_else(|| StopWordFilter::remove(Vec::new()));
+    let stop = StopWordFilter::remove(QUERY_STOP_WORDS.iter().map(|w| w.to_string()));
     if exact {
         TextAnalyzer::builder(ExactTokenizer::default())
             .filter(RemoveLongFilter::limit(60))
@@ -3817,6 +3831,23 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         assert!(!KeywordIndex::create(dir.path()).unwrap().is_outdated());
+    }
+
+    #[test]
+    fn a_questions_pronouns_question_words_and_auxiliaries_are_not_searched_for() {
+        let stemmed = |q: &str| KeywordIndex::terms_of(q).0;
+        assert_eq!(stemmed("Who can see my information?"), ["see", "inform"]);
+        assert_eq!(
+            stemmed("Does the Tenant have to pay the Landlord's attorney's fees?"),
+            ["tenant", "pay", "landlord", "attorney", "fee"]
+        );
+        // A legal text's duties, and the US, are searched for.
+        assert_eq!(
+            stemmed("what shall we do, what may US agencies do, what must you do"),
+            ["shall", "may", "us", "agenc", "must"]
+        );
+        // A query of such words alone searches for them.
+        assert_eq!(stemmed("who are you"), ["who", "are", "you"]);
     }
 
     #[test]
