@@ -368,6 +368,10 @@ const QUERY_STOP_WORDS: &[&str] = &[
     "his", "she", "her", "hers", "its", "them", "theirs", "what", "which", "who", "whom", "whose",
     "when", "where", "why", "how", "am", "were", "been", "being", "have", "has", "had", "having",
     "do", "does", "did", "doing", "would", "should", "could", "can",
+    // What the tokenizer leaves of a contraction (`doesn't`: `doesn`, `t`; `you'll`, `we've`,
+    // `they're`); not `won` (`won't`, and what a party won), `shan` or `mustn`.
+    "doesn", "don", "didn", "isn", "aren", "wasn", "weren", "hasn", "haven", "hadn", "wouldn",
+    "shouldn", "couldn", "t", "ll", "ve", "re",
 ];
 
 fn build_query_analyzer(exact: bool) -> TextAnalyzer {
@@ -3845,6 +3849,11 @@ mod tests {
         assert_eq!(
             stemmed("what shall we do, what may US agencies do, what must you do"),
             ["shall", "may", "us", "agenc", "must"]
+        );
+        // Nor what a contraction leaves.
+        assert_eq!(
+            stemmed("What if the tenant doesn't pay and we've left?"),
+            ["tenant", "pay", "left"]
         );
         // A query of such words alone searches for them.
         assert_eq!(stemmed("who are you"), ["who", "are", "you"]);
