@@ -434,17 +434,7 @@ impl MilvusIndex {
 
 /// The error's own message and its source chain (the connection's cause is in the sources).
 fn cause(e: &SdkError) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
+    crate::error::chain(e)
 }
 
 /// Whether a call failed because the connection under it broke (a server restarted, or a
