@@ -62,6 +62,13 @@ fn means_a_noun(text: &str, found: &Range<usize>) -> bool {
     means && (after.starts_with("of ") || after.starts_with("OF ") || after.starts_with("by "))
 }
 
+/// `found` without the stop and spaces before a sentence that defines a term (`. Business
+/// Day means`): a definition starts at its first word.
+fn from_sentence_start(text: &str, found: Range<usize>) -> Range<usize> {
+    let rest = text[found.clone()].trim_start_matches(['.', ';', ' ', '\t']);
+    found.end - rest.len()..found.end
+}
+
 /// The pattern of `word` singular or plural: `Part(?:y|ies)` for `Party` or `Parties`,
 /// `Services?` for `Service` or `Services`; a word shorter than four letters as it is.
 fn singular_or_plural(word: &str) -> String {
@@ -159,10 +166,7 @@ impl Definition {
         (self.pattern.find_iter(text))
             .map(|m| m.range())
             .filter(|found| !means_a_noun(text, found))
-            .map(|found| {
-                let rest = text[found.clone()].trim_start_matches(['.', ';', ' ', '\t']);
-                found.end - rest.len()..found.end
-            })
+            .map(|found| from_sentence_start(text, found))
             .collect()
     }
 
@@ -210,14 +214,16 @@ pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
                 .filter_map(|c| c.name("t").map(|t| t.as_str()))
                 .collect()
         } else {
+            let unquoted = ["listed", "running", "as_used"];
             ["verb", "named", "listed", "running", "as_used"]
                 .iter()
-                .filter_map(|n| caps.name(n).map(|t| t.as_str()))
-                // `It means`, `This means`: no term.
-                .filter(|t| {
+                .filter_map(|n| caps.name(n).map(|t| (n, t.as_str())))
+                // `It means`, `This means`: no term (in quotes, `"Other Taxes"` is one).
+                .filter(|(n, t)| {
                     let first = t.split_whitespace().next().unwrap_or("");
-                    !NOT_TERMS.contains(&first.to_lowercase().as_str())
+                    !unquoted.contains(n) || !NOT_TERMS.contains(&first.to_lowercase().as_str())
                 })
+                .map(|(_, t)| t)
                 .collect()
         };
         for term in terms {
@@ -235,14 +241,8 @@ pub fn defined_terms(text: &str) -> Vec<(String, Range<usize>)> {
             }
             let term = term.trim().trim_end_matches(',');
             let words = term.split_whitespace().count();
-            // A sentence's definition starts at its first word, not at the stop before it.
-            let lead = text[whole.clone()].len().saturating_sub(
-                text[whole.clone()]
-                    .trim_start_matches(['.', ';', ' ', '\t'])
-                    .len(),
-            );
             if (1..=8).contains(&words) && seen.insert(term.to_lowercase()) {
-                out.push((term.to_string(), whole.start + lead..whole.end));
+                out.push((term.to_string(), from_sentence_start(text, whole.clone())));
             }
         }
     }
@@ -370,13 +370,16 @@ mod tests {
 
     #[test]
     fn terms_named_in_running_text_are_listed_from_their_sentence() {
-        let text = "Acme leases the Premises. Permitted Use means retail sales. It means no \
+        let text = "Acme leases the Premises. \"Other Taxes\" means levies. Permitted Use means retail sales. It means no \
                     food. One means of sale is online. As used herein, the term Business Day shall mean a weekday. \
                     Landlord, as used in this Lease, means Acme. This Lease means the whole.";
         let terms = defined_terms(text);
         let names: Vec<&str> = terms.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(names, ["Permitted Use", "Business Day", "Landlord"]);
-        assert!(text[terms[0].1.clone()].starts_with("Permitted Use means"));
+        assert_eq!(
+            names,
+            ["Other Taxes", "Permitted Use", "Business Day", "Landlord"]
+        );
+        assert!(text[terms[1].1.clone()].starts_with("Permitted Use means"));
         let d = Definition::new("permitted use").unwrap();
         assert!(text[d.places(text)[0].clone()].starts_with("Permitted Use means"));
     }
