@@ -14,7 +14,7 @@ use crate::index::keyword::KeywordIndex;
 use crate::index::vector::VectorIndex;
 use crate::ingest::chunk::ChunkerConfig;
 use crate::library::{Library, Staging, dir_size};
-use crate::store::{Catalog, EmbeddedHashes};
+use crate::store::{EmbeddedHashes, read_documents};
 use crate::{Error, Result};
 
 /// What `lexsearch status` shows.
@@ -162,7 +162,8 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
         });
     };
     let mut findings = Vec::new();
-    let catalog = Catalog::open(&paths.catalog())?;
+    // A private copy: sled writes into a catalog it opens, and this one is published.
+    let catalog = Library::at(index).read_catalog(&paths)?;
     let docs = catalog.documents()?;
     // Each chunk's embedded-text hash, as the generation's file of them should hold it.
     let mut hashed = Vec::new();
@@ -251,6 +252,29 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
             problem,
         });
         rewrite.push("the embedded-text hashes written again from the catalog");
+    }
+    let documents_problem = match read_documents(&paths.documents()) {
+        Ok(Some(d)) if d == docs => None,
+        Ok(Some(d)) => Some(format!(
+            "its {} records do not match the catalog's {} documents: an update would compare \
+             the folder with the wrong list; `verify --repair` writes it again",
+            d.len(),
+            docs.len()
+        )),
+        Ok(None) => Some(
+            "missing (made by an earlier version): every `lexsearch index` run copies the \
+             catalog to read its documents; `verify --repair` (or a run that changes \
+             something) writes it"
+                .into(),
+        ),
+        Err(e) => Some(crate::error::chain(&e)),
+    };
+    if let Some(problem) = documents_problem {
+        findings.push(Finding {
+            part: "documents file",
+            problem,
+        });
+        rewrite.push("the documents file written again from the catalog");
     }
     let keyword = KeywordIndex::open(&paths.keyword());
     if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
@@ -432,8 +456,9 @@ pub fn verify_remote(
     catalog_dir: &Path,
     remote: &dyn crate::index::remote::RemoteIndex,
 ) -> Result<RemoteVerification> {
-    let snapshot = Library::at(catalog_dir).snapshot()?;
-    let catalog = Catalog::open(&snapshot.paths().catalog())?;
+    let library = Library::at(catalog_dir);
+    let snapshot = library.snapshot()?;
+    let catalog = library.read_catalog(snapshot.paths())?;
     let mut local = std::collections::BTreeMap::new();
     for (doc_id, doc) in catalog.documents()? {
         for id in &doc.chunks {
@@ -500,6 +525,7 @@ mod tests {
     use crate::library::test_support::{
         commit_documents, make_keyword_outdated, remove_hashes_file,
     };
+    use crate::store::Catalog;
 
     #[test]
     fn status_and_verify_name_a_keyword_index_of_an_earlier_version_and_repair_rebuilds_it() {
@@ -524,6 +550,42 @@ mod tests {
         assert!(verify(&index, true).unwrap().repaired);
         assert!(!status(&index).unwrap().keyword_outdated);
         assert!(verify(&index, false).unwrap().findings.is_empty());
+    }
+
+    #[test]
+    fn verify_names_a_missing_wrong_or_damaged_documents_file_and_repair_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join(".lexsearch");
+        let library = Library::at(&index);
+        commit_documents(&library, 3);
+        assert!(verify(&index, false).unwrap().findings.is_empty());
+        let documents_finding = |repair: bool| {
+            let found = verify(&index, repair).unwrap();
+            assert_eq!(found.findings.len(), 1, "{:?}", found.findings);
+            assert_eq!(found.findings[0].part, "documents file");
+            (found.findings[0].problem.clone(), found.repair)
+        };
+        let file = || library.snapshot().unwrap().paths().documents();
+        let listed = read_documents(&file()).unwrap().unwrap();
+        let damages: [(&str, &dyn Fn()); 3] = [
+            ("earlier version", &|| std::fs::remove_file(file()).unwrap()),
+            ("do not match the catalog's 3 documents", &|| {
+                crate::store::write_documents(&file(), &listed[1..]).unwrap()
+            }),
+            ("checksum", &|| {
+                let bytes = std::fs::read(file()).unwrap();
+                std::fs::write(file(), &bytes[..bytes.len() - 1]).unwrap()
+            }),
+        ];
+        for (said, damage) in damages {
+            damage();
+            let (problem, _) = documents_finding(false);
+            assert!(problem.contains(said), "{problem}");
+            let (_, repair) = documents_finding(true);
+            assert!(repair.unwrap().contains("documents file"));
+            assert!(verify(&index, false).unwrap().findings.is_empty());
+            assert_eq!(read_documents(&file()).unwrap(), Some(listed.clone()));
+        }
     }
 
     #[test]

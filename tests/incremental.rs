@@ -493,6 +493,90 @@ fn kill_9_at_twenty_points_never_breaks_the_index() {
     verify_passes(&docs);
 }
 
+/// Every file under a published generation's catalog, with its bytes and modification time.
+fn catalog_files(docs: &Path, generation: &str) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let dir = docs.join(".lexsearch").join(generation).join("catalog");
+    let files: Vec<_> = walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let modified = e.metadata().unwrap().modified().unwrap();
+            (
+                e.path().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+                modified,
+            )
+        })
+        .collect();
+    assert!(!files.is_empty(), "no catalog in {}", dir.display());
+    files
+}
+
+/// Pins `generation` as a reader does, so no writer deletes it.
+fn pin(docs: &Path, generation: &str) -> fs::File {
+    let lock = fs::File::open(
+        docs.join(".lexsearch")
+            .join(generation)
+            .join("readers.lock"),
+    )
+    .unwrap();
+    lock.lock_shared().unwrap();
+    lock
+}
+
+#[test]
+fn runs_verify_and_bench_never_write_into_a_published_catalog() {
+    // sled writes into a database whenever it opens one; a process killed in the middle of
+    // that left a published catalog unreadable. Nothing opens one in place now.
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let first = catalog_files(&docs, "gen-000001");
+    // Nothing changed, then a check: the same generation, not a byte or a time changed.
+    let again = index_json(&model, &docs);
+    assert_eq!(again["added"].as_u64(), Some(0));
+    verify_passes(&docs);
+    // `bench` reads every vector of the catalog for the graph's recall.
+    lexsearch()
+        .args(["bench", "--quick", "--json", "--model"])
+        .arg(&model)
+        .arg("--corpus")
+        .arg(sample_corpus())
+        .arg("--index")
+        .arg(docs.join(".lexsearch"))
+        .assert()
+        .success();
+    assert_eq!(generation(&docs), 1);
+    assert!(catalog_files(&docs, "gen-000001") == first);
+    // A change builds on it (read while a reader holds it), a rebuild reuses its vectors.
+    let _held = pin(&docs, "gen-000001");
+    let contract = docs.join("loan-agreement.txt");
+    fs::write(
+        &contract,
+        fs::read_to_string(&contract).unwrap() + "\nAmendment 1. Notices go by e-mail.\n",
+    )
+    .unwrap();
+    let changed = index_json(&model, &docs);
+    assert_eq!(changed["changed"].as_u64(), Some(1), "{changed}");
+    assert!(changed["chunks_reused"].as_u64().unwrap() > 0, "{changed}");
+    let second = catalog_files(&docs, "gen-000002");
+    let _held_too = pin(&docs, "gen-000002");
+    let rebuilt = success_json(
+        lexsearch()
+            .args(["index", "--json", "--rebuild", "--model"])
+            .arg(&model)
+            .arg(&docs),
+    );
+    assert_eq!(rebuilt["chunks_embedded"].as_u64(), Some(0), "{rebuilt}");
+    assert!(catalog_files(&docs, "gen-000001") == first);
+    assert!(catalog_files(&docs, "gen-000002") == second);
+    // The private copies read meanwhile are gone.
+    let reading = docs.join(".lexsearch/reading");
+    assert_eq!(fs::read_dir(&reading).unwrap().count(), 0);
+    verify_passes(&docs);
+}
+
 /// The generation the index in `docs` is at.
 fn generation(docs: &Path) -> u64 {
     Library::at(docs.join(".lexsearch"))

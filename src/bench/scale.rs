@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::ids::ChunkId;
 use crate::library::{Library, SettingsRequest, Staging};
-use crate::store::{Catalog, ChunkRecord};
+use crate::store::ChunkRecord;
 use crate::{Error, Result};
 
 /// What [`grow_index`] built.
@@ -48,9 +48,10 @@ pub fn grow_index(
             ),
         ));
     }
-    let snapshot = Library::at(source).snapshot()?;
+    let library = Library::at(source);
+    let snapshot = library.snapshot()?;
     let manifest = snapshot.manifest().clone();
-    let catalog = Catalog::open(&snapshot.paths().catalog())?;
+    let catalog = library.read_catalog(snapshot.paths())?;
     let docs = catalog.documents()?;
     let real: Vec<(ChunkId, Vec<f32>)> = catalog.vectors()?;
     let real_chunks = real.len();

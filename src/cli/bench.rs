@@ -18,7 +18,6 @@ use crate::ingest::walk::walk;
 use crate::library::Library;
 use crate::search::glob::PathFilter;
 use crate::search::{Mode, SearchRequest, Searcher};
-use crate::store::Catalog;
 
 use super::{ModelArgs, default_model_dir, load_model};
 
@@ -373,11 +372,12 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<super::Outcome> {
         report.resident_mb_after_queries = resident_mb();
         drop(searcher);
         // Recall of the graph against exact search, with the catalog's vectors.
-        let snapshot = Library::at(index).snapshot()?;
+        let library = Library::at(index);
+        let snapshot = library.snapshot()?;
         let (paths, live) = (snapshot.paths(), snapshot.manifest().chunks);
         let dim = embedder.info().dim;
         let graph = VectorIndex::open_for_search(&paths.vectors(), dim, live)?;
-        let catalog = Catalog::open(&paths.catalog())?;
+        let catalog = library.read_catalog(paths)?;
         let vectors: Vec<(u64, Vec<f32>)> = catalog
             .vectors()?
             .into_iter()

@@ -508,7 +508,7 @@ fn build(
         // without an index of embedded-text hashes, opening reads every chunk record).
         let reuse = match plan.to_read.is_empty() {
             true => reuse::Reuse::none(),
-            false => reuse::Reuse::open(&txn.reuse_sources()),
+            false => reuse::Reuse::open(txn.reuse_sources()),
         };
         for id in &plan.gone {
             txn.remove_document(*id)?;

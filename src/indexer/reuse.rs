@@ -2,35 +2,32 @@
 //! current catalog (a changed document whose chunks are partly unchanged) and in the copy an
 //! interrupted run left (`resume/`), so no text is embedded twice by the same model.
 
-use crate::library::ReuseSource;
-use crate::store::{Catalog, EmbeddedHashes};
+use crate::library::{ReadCatalog, ReuseSource};
+use crate::store::EmbeddedHashes;
 
 /// Catalogs to take vectors from, each with its chunks by embedded-text hash.
 pub(super) struct Reuse {
-    sources: Vec<(Catalog, EmbeddedHashes)>,
+    sources: Vec<(ReadCatalog, EmbeddedHashes)>,
 }
 
 impl Reuse {
-    /// Opens the catalogs of `sources` (the write transaction's
+    /// Takes the catalogs of `sources` (the write transaction's
     /// [`reuse_sources`](crate::library::Transaction::reuse_sources)), each with its file of
     /// embedded-text hashes, or, without one (`resume/`, a generation of an earlier version),
     /// a map of them read from every chunk record.
-    pub(super) fn open(sources: &[ReuseSource]) -> Self {
+    pub(super) fn open(sources: Vec<ReuseSource>) -> Self {
         let sources = sources
-            .iter()
-            .filter(|s| s.catalog.is_dir())
-            // A catalog that does not open (damaged by a crash) is simply not used.
-            .filter_map(|s| Some((Catalog::open(&s.catalog).ok()?, s)))
-            .filter_map(|(c, s)| {
+            .into_iter()
+            .filter_map(|s| {
                 let written = match &s.hashes {
                     Some(path) => EmbeddedHashes::read(path).ok().flatten(),
                     None => None,
                 };
                 let hashes = match written {
                     Some(h) => h,
-                    None => EmbeddedHashes::from_pairs(c.chunk_hashes().ok()?),
+                    None => EmbeddedHashes::from_pairs(s.catalog.chunk_hashes().ok()?),
                 };
-                Some((c, hashes))
+                Some((s.catalog, hashes))
             })
             .collect();
         Reuse { sources }
@@ -57,7 +54,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::ids::{ChunkId, DocId};
-    use crate::store::{ChunkRecord, DocRecord};
+    use crate::store::{Catalog, ChunkRecord, DocRecord};
 
     #[test]
     fn vectors_are_found_by_their_embedded_text_with_or_without_a_file_of_hashes() {
@@ -81,21 +78,18 @@ mod tests {
         EmbeddedHashes::from_pairs([("h1".to_string(), ChunkId(5))])
             .write(&file)
             .unwrap();
-        let reuse = Reuse::open(&[
-            ReuseSource {
-                catalog: current,
-                hashes: Some(file),
-            },
-            ReuseSource {
-                catalog: resumed,
-                hashes: None,
-            },
-            ReuseSource {
-                catalog: dir.path().join("absent"),
-                hashes: None,
-            },
+        let source = |path: &std::path::PathBuf, hashes| ReuseSource {
+            origin: path.clone(),
+            catalog: ReadCatalog::owned(Catalog::open(path).unwrap()),
+            hashes,
+        };
+        let reuse = Reuse::open(vec![
+            source(&current, Some(file)),
+            source(&resumed, None),
+            // A file of hashes that does not read: the chunk records are read instead.
+            source(&dir.path().join("fresh"), Some(dir.path().join("absent"))),
         ]);
-        assert_eq!(reuse.sources.len(), 2);
+        assert_eq!(reuse.sources.len(), 3);
         assert_eq!(reuse.vector("h1"), Some(vec![1.0, 0.0]));
         assert_eq!(reuse.vector("h2"), Some(vec![0.0, 1.0]));
         assert_eq!(reuse.vector("h3"), None);

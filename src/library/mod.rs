@@ -10,9 +10,11 @@
 //!     keyword/                tantivy
 //!     vectors/                hnsw_rs graph dump and its flat search file
 //!     embedded-hashes         the chunks by the hash of their embedded text
+//!     documents               the documents' records, read without opening the catalog
 //!     readers.lock            searchers hold a shared lock on it while they read
 //!   staging/                  the next generation, while a writer runs
 //!   resume/                   what an interrupted writer left; its vectors are reused
+//!   reading/                  private copies of a catalog being read (sled writes on open)
 //!   trash/                    old generations being deleted
 //!   ocr/                      text of scanned pages read by OCR, kept across generations
 //!   opened/                   copies of attachments opened from the TUI, for a day
@@ -26,8 +28,14 @@
 //! `readers.lock`; the writer deletes an old generation only after taking that lock
 //! exclusively, so no reader ever sees a generation disappear under it. Generations a reader
 //! still holds are deleted by a later writer.
+//!
+//! Nothing opens a published catalog where it lies: sled writes into a database whenever
+//! it opens one, and a process killed then would leave the generation unreadable. A run
+//! reads the documents from the `documents` file and the vectors it reuses from the copy it
+//! stages; `verify` and `bench` read a private copy ([`ReadCatalog`]).
 
 mod lock;
+mod reading;
 mod txn;
 mod warm;
 
@@ -36,6 +44,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use lock::WriterLock;
+pub use reading::ReadCatalog;
 pub(crate) use txn::stored_chunk;
 #[cfg(test)]
 pub(crate) use txn::test_support;
@@ -275,6 +284,12 @@ impl GenerationPaths {
     /// The chunks by embedded-text hash ([`EmbeddedHashes`](crate::store::EmbeddedHashes)).
     pub fn embedded_hashes(&self) -> PathBuf {
         self.dir.join(crate::store::HASHES_FILE)
+    }
+
+    /// The documents as a plain file ([`read_documents`](crate::store::read_documents)),
+    /// read without opening the catalog.
+    pub fn documents(&self) -> PathBuf {
+        self.dir.join(crate::store::DOCUMENTS_FILE)
     }
 
     /// The lock readers share while they use the generation.
@@ -1112,7 +1127,7 @@ mod tests {
         assert!(
             txn.reuse_sources()
                 .iter()
-                .any(|s| s.catalog == library.resume().catalog())
+                .any(|s| s.origin == library.resume().catalog())
         );
         drop(txn);
         // Another model's vectors are never reused.

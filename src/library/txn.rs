@@ -28,7 +28,8 @@ use serde::Serialize;
 
 use super::warm::{GraphKey, WarmGraph};
 use super::{
-    GenerationPaths, IndexSettings, Library, STAGING_MODEL, WriterLock, copy_tree, link_tree,
+    GenerationPaths, IndexSettings, Library, ReadCatalog, STAGING_MODEL, WriterLock, copy_tree,
+    link_tree,
 };
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
@@ -36,7 +37,7 @@ use crate::index::remote::{RemoteIndex, RemoteRow};
 use crate::index::vector::{GraphBuilder, VectorIndex};
 use crate::store::{
     Catalog, ChunkRecord, DocRecord, EmbeddedHashes, FORMAT_VERSION, HashKey, Manifest,
-    UnreadableFile,
+    UnreadableFile, read_documents, write_documents,
 };
 use crate::{Error, Result};
 
@@ -130,10 +131,13 @@ impl RemoteStaged {
 }
 
 /// A catalog whose vectors a run may reuse.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReuseSource {
-    /// The catalog.
-    pub catalog: PathBuf,
+    /// Where its vectors were computed: the current generation's catalog, or `resume/`'s.
+    pub origin: PathBuf,
+    /// The catalog, open for reading: the staged copy of the current generation's (its
+    /// removed documents' vectors stay there until commit), a private copy of it, or
+    /// `resume/`'s.
+    pub catalog: ReadCatalog,
     /// Its chunks by embedded-text hash ([`EmbeddedHashes`]), when the generation has the
     /// file (else they are read from every chunk record).
     pub hashes: Option<PathBuf>,
@@ -428,33 +432,56 @@ impl Transaction {
         self.base.is_some() && !self.rebuild
     }
 
-    /// The current generation's documents (read before staging; empty without a base).
+    /// The current generation's documents (empty without a base): from the staged copy once
+    /// there is one, else from the generation's file of them, else (a generation of an
+    /// earlier version, or the file damaged) from a private copy of the catalog. A published
+    /// catalog is never opened in place ([`ReadCatalog`]).
     pub fn base_documents(&self) -> Result<Vec<(DocId, DocRecord)>> {
-        match &self.base {
-            Some((paths, _)) => Catalog::open(&paths.catalog())?.documents(),
-            None => Ok(Vec::new()),
+        match (&self.base, &self.staged) {
+            (Some(_), Some(s)) if !s.fresh => s.catalog.documents(),
+            (Some((paths, _)), _) => match read_documents(&paths.documents()) {
+                Ok(Some(documents)) => Ok(documents),
+                Ok(None) | Err(_) => self.library.read_catalog(paths)?.documents(),
+            },
+            (None, _) => Ok(Vec::new()),
         }
     }
 
     /// Catalogs whose vectors may be reused for chunks whose embedded text they already
     /// hold: the current generation's (with its file of embedded-text hashes) and an
     /// interrupted run's, each only when it was embedded by this transaction's model.
+    ///
+    /// The current generation's is read from the staged copy of it when there is one, else
+    /// from a private copy; a catalog that does not open (damaged by a crash) or cannot be
+    /// copied is simply not used.
     pub fn reuse_sources(&self) -> Vec<ReuseSource> {
         let fingerprint = &self.settings.model.fingerprint;
         let mut out = Vec::new();
         if let Some((paths, m)) = &self.base
             && &m.model.fingerprint == fingerprint
         {
-            out.push(ReuseSource {
-                catalog: paths.catalog(),
-                hashes: Some(paths.embedded_hashes()),
-            });
+            let catalog = match &self.staged {
+                Some(s) if !s.fresh => Some(ReadCatalog::owned(s.catalog.clone())),
+                _ => self.library.read_catalog(paths).ok(),
+            };
+            if let Some(catalog) = catalog {
+                out.push(ReuseSource {
+                    origin: paths.catalog(),
+                    catalog,
+                    hashes: Some(paths.embedded_hashes()),
+                });
+            }
         }
         let resume = self.library.resume();
         let marker = std::fs::read_to_string(resume.dir().join(STAGING_MODEL)).unwrap_or_default();
-        if marker.trim() == fingerprint {
+        if marker.trim() == fingerprint
+            && resume.catalog().is_dir()
+            // Only this writer uses `resume/`: opened where it lies.
+            && let Ok(catalog) = Catalog::open(&resume.catalog())
+        {
             out.push(ReuseSource {
-                catalog: resume.catalog(),
+                origin: resume.catalog(),
+                catalog: ReadCatalog::owned(catalog),
                 hashes: None,
             });
         }
@@ -736,6 +763,8 @@ impl Transaction {
     /// Removes a document from the catalog, the keyword index and (as tombstones) the graph.
     pub fn remove_document(&mut self, id: DocId) -> Result<()> {
         let s = self.staged()?;
+        // Its vectors stay until commit: a chunk of the same text added later in the run
+        // reuses them (`reuse_sources`).
         let chunks = s.catalog.delete_document(id)?;
         s.hashes_removed.extend(chunks.iter().copied());
         if let Some(remote) = &mut s.remote {
@@ -808,6 +837,7 @@ impl Transaction {
         let Some(mut s) = self.staged.take() else {
             return Err(Error::Cancelled);
         };
+        s.catalog.delete_vectors(&s.hashes_removed)?;
         let mut timings = CommitTimings {
             staging: self.staging_seconds,
             ..CommitTimings::default()
@@ -934,6 +964,7 @@ impl Transaction {
             }
         };
         hashes.write(&s.paths.embedded_hashes())?;
+        write_documents(&s.paths.documents(), &s.catalog.documents()?)?;
         s.catalog.flush()?;
         let (documents, chunks) = s.catalog.counts();
         let generation = self
@@ -1591,15 +1622,10 @@ mod tests {
         assert!(!library.exists());
         let txn = begin(&library);
         let resumed = txn.reuse_sources();
-        assert_eq!(
-            resumed,
-            [ReuseSource {
-                catalog: library.resume().catalog(),
-                hashes: None
-            }]
-        );
-        let catalog = Catalog::open(&resumed[0].catalog).unwrap();
-        assert_eq!(catalog.vectors().unwrap().len(), 100);
+        assert_eq!(resumed.len(), 1);
+        assert_eq!(resumed[0].origin, library.resume().catalog());
+        assert_eq!(resumed[0].hashes, None);
+        assert_eq!(resumed[0].catalog.vectors().unwrap().len(), 100);
     }
 
     #[test]
@@ -1643,8 +1669,9 @@ mod tests {
         let resume = library.resume();
         assert!(!resume.keyword().exists() && !resume.vectors().exists());
         let txn = begin(&library);
-        let catalog = Catalog::open(&txn.reuse_sources()[1].catalog).unwrap();
-        assert_eq!(catalog.vectors().unwrap().len(), 40);
+        let sources = txn.reuse_sources();
+        assert_eq!(sources[1].origin, library.resume().catalog());
+        assert_eq!(sources[1].catalog.vectors().unwrap().len(), 40);
         // Other errors stay as they are, whatever their words about a disk.
         let other = library.diagnose_disk_full(Error::InvalidSetting("a full text".into()));
         assert!(matches!(other, Error::InvalidSetting(_)));
@@ -1743,5 +1770,65 @@ mod tests {
             .unwrap();
         assert_eq!(found.listed().map(|s| s.ids().len()), Some(2));
         assert!(!begin().keyword_outdated());
+    }
+
+    #[test]
+    fn a_runs_documents_come_from_the_generations_file_or_without_one_from_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let ids = commit_documents(&library, 3);
+        let paths = library.snapshot().unwrap().paths().clone();
+        let listed = read_documents(&paths.documents()).unwrap().unwrap();
+        let ids_of = |d: &[(DocId, DocRecord)]| d.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+        assert_eq!(ids_of(&listed), ids);
+        assert_eq!(
+            listed,
+            library.read_catalog(&paths).unwrap().documents().unwrap()
+        );
+        assert_eq!(begin(&library).base_documents().unwrap(), listed);
+        // Without a file that reads (an earlier version's generation, a crash): the same
+        // list, from a private copy of the catalog that is gone once read.
+        let bytes = std::fs::read(paths.documents()).unwrap();
+        std::fs::write(paths.documents(), &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(begin(&library).base_documents().unwrap(), listed);
+        std::fs::remove_file(paths.documents()).unwrap();
+        assert_eq!(begin(&library).base_documents().unwrap(), listed);
+        let reading = library.dir().join("reading");
+        assert_eq!(std::fs::read_dir(&reading).unwrap().count(), 0);
+
+        // A run removes a document and adds one of the same text: the removed chunks'
+        // vectors are there to reuse until commit, then gone; the next file lists the rest.
+        let mut txn = begin(&library);
+        txn.stage(Staging::Copy, &|_| {}).unwrap();
+        assert_eq!(txn.base_documents().unwrap(), listed);
+        let sources = txn.reuse_sources();
+        assert!(!sources[0].catalog.is_copy(), "the staged copy is read");
+        txn.remove_document(ids[1]).unwrap();
+        let removed = &listed[1].1.chunks;
+        let vector = sources[0].catalog.vector(removed[0]).unwrap();
+        assert_eq!(vector, Some(document(1, 1).1[0].1.clone()));
+        drop(sources);
+        let (doc, chunks) = document(1, 1);
+        let readded = txn
+            .add_document(
+                DocRecord {
+                    rel: "moved.txt".into(),
+                    ..doc
+                },
+                chunks,
+            )
+            .unwrap();
+        txn.commit(&|_| {}).unwrap();
+        let next = library.snapshot().unwrap().paths().clone();
+        let now = read_documents(&next.documents()).unwrap().unwrap();
+        assert_eq!(ids_of(&now), [ids[0], ids[2], readded]);
+        let catalog = library.read_catalog(&next).unwrap();
+        assert_eq!(now, catalog.documents().unwrap());
+        assert!(
+            removed
+                .iter()
+                .all(|c| catalog.vector(*c).unwrap().is_none())
+        );
+        assert_eq!(catalog.vectors().unwrap().len(), 6);
     }
 }

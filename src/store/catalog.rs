@@ -131,7 +131,8 @@ pub struct ChunkRecord {
     pub embedded_hash: String,
 }
 
-/// Handle on the sled catalog.
+/// Handle on the sled catalog. A clone is another handle on the same open database.
+#[derive(Clone)]
 pub struct Catalog {
     path: PathBuf,
     db: sled::Db,
@@ -232,7 +233,9 @@ impl Catalog {
             .map_err(|e| self.corrupt(format!("document {}: {e}", id.0)))
     }
 
-    /// Removes a document with its chunks and their vectors; returns its chunk ids.
+    /// Removes a document with its chunks; returns its chunk ids. Their vectors stay (a
+    /// later chunk of the same text may reuse them) until
+    /// [`delete_vectors`](Self::delete_vectors).
     pub fn delete_document(&self, id: DocId) -> Result<Vec<ChunkId>> {
         let Some(raw) = self.docs.remove(id.to_key()).map_err(|e| self.err(e))? else {
             return Ok(Vec::new());
@@ -243,11 +246,17 @@ impl Catalog {
         for c in &doc.chunks {
             cb.remove(&c.to_key());
         }
-        self.chunks
-            .apply_batch(cb.clone())
-            .map_err(|e| self.err(e))?;
-        self.vectors.apply_batch(cb).map_err(|e| self.err(e))?;
+        self.chunks.apply_batch(cb).map_err(|e| self.err(e))?;
         Ok(doc.chunks)
+    }
+
+    /// Removes the vectors of `chunks` (of documents deleted before).
+    pub fn delete_vectors<'a>(&self, chunks: impl IntoIterator<Item = &'a ChunkId>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for c in chunks {
+            batch.remove(&c.to_key());
+        }
+        self.vectors.apply_batch(batch).map_err(|e| self.err(e))
     }
 
     /// A chunk's record.
