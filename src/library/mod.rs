@@ -737,9 +737,11 @@ impl Library {
 
     /// What the lock holder does first: a staging folder left by an interrupted writer
     /// becomes `resume/` (its vectors are reused; its keyword index and graph, which nothing
-    /// reuses, are deleted), and generations that are no longer current and that no reader
-    /// holds are deleted.
+    /// reuses, are deleted), generations that are no longer current and that no reader
+    /// holds are deleted, and so are copies of a catalog that killed readers left in
+    /// `reading/`.
     fn recover(&self) -> Result<()> {
+        self.remove_stale_copies();
         let staging = self.staging();
         if staging.dir().exists() {
             let resume = self.resume();

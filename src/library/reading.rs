@@ -113,8 +113,9 @@ impl Library {
     }
 
     /// Deletes the copies in `reading/` that no process holds (their reader was killed),
-    /// and unfinished ones an hour old. Best effort: what cannot be deleted stays.
-    fn remove_stale_copies(&self) {
+    /// and unfinished ones an hour old: before each copy is made, and when a writer starts.
+    /// Best effort: what cannot be deleted stays.
+    pub(super) fn remove_stale_copies(&self) {
         let Ok(entries) = fs::read_dir(self.reading()) else {
             return;
         };
@@ -221,6 +222,19 @@ mod tests {
             ]
         );
         assert_eq!(held.documents().unwrap().len(), 1);
+        // A writer deletes them too as it starts, so a killed `verify` leaves no copy for
+        // long even where no reader copies again.
+        let killed_again = reading.join("999999-3");
+        copy_tree(&snapshot.paths().catalog(), &killed_again.join("catalog")).unwrap();
+        drop(next);
+        drop(test_support::begin(&library));
+        assert!(!killed_again.exists());
+        assert!(
+            held.documents().is_ok()
+                && reading
+                    .join(format!("{pid}-{}", held_number(&held)))
+                    .exists()
+        );
     }
 
     fn held_number(read: &ReadCatalog) -> String {

@@ -432,18 +432,17 @@ impl Transaction {
         self.base.is_some() && !self.rebuild
     }
 
-    /// The current generation's documents (empty without a base): from the staged copy once
-    /// there is one, else from the generation's file of them, else (a generation of an
-    /// earlier version, or the file damaged) from a private copy of the catalog. A published
-    /// catalog is never opened in place ([`ReadCatalog`]).
+    /// The current generation's documents (empty without a base): from the generation's
+    /// file of them, else (a generation of an earlier version, or the file damaged) from a
+    /// private copy of the catalog. A published catalog is never opened in place
+    /// ([`ReadCatalog`]).
     pub fn base_documents(&self) -> Result<Vec<(DocId, DocRecord)>> {
-        match (&self.base, &self.staged) {
-            (Some(_), Some(s)) if !s.fresh => s.catalog.documents(),
-            (Some((paths, _)), _) => match read_documents(&paths.documents()) {
+        match &self.base {
+            Some((paths, _)) => match read_documents(&paths.documents()) {
                 Ok(Some(documents)) => Ok(documents),
                 Ok(None) | Err(_) => self.library.read_catalog(paths)?.documents(),
             },
-            (None, _) => Ok(Vec::new()),
+            None => Ok(Vec::new()),
         }
     }
 
