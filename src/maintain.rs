@@ -230,51 +230,52 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
         true => EmbeddedHashes::from_pairs(hashed),
         false => EmbeddedHashes::from_pairs(catalog.chunk_hashes()?),
     };
-    let hashes_problem = match EmbeddedHashes::read(&paths.embedded_hashes()) {
-        Ok(Some(h)) if h == expected => None,
-        Ok(Some(h)) => Some(format!(
-            "its {} entries do not match the catalog's {} chunks: an update would embed \
-             again text whose vector it has; `verify --repair` writes it again",
-            h.len(),
-            expected.len()
-        )),
-        Ok(None) => Some(
-            "missing (made by an earlier version): an update reads every chunk record to find \
-             the vectors of unchanged text; `lexsearch index` or `verify --repair` writes it"
-                .into(),
-        ),
-        Err(e) => Some(crate::error::chain(&e)),
-    };
+    let hashes_problem = derived_file_problem(
+        EmbeddedHashes::read(&paths.embedded_hashes()),
+        &expected,
+        |h| {
+            format!(
+                "its {} entries do not match the catalog's {} chunks: an update would embed \
+                 again text whose vector it has; `verify --repair` writes it again",
+                h.len(),
+                expected.len()
+            )
+        },
+        "missing (made by an earlier version): an update reads every chunk record to find \
+         the vectors of unchanged text; `lexsearch index` or `verify --repair` writes it",
+    );
+    let documents_problem = derived_file_problem(
+        read_documents(&paths.documents()),
+        &docs,
+        |d| {
+            format!(
+                "its {} records do not match the catalog's {} documents: an update would \
+                 compare the folder with the wrong list; `verify --repair` writes it again",
+                d.len(),
+                docs.len()
+            )
+        },
+        "missing (made by an earlier version): every `lexsearch index` run copies the \
+         catalog to read its documents; `verify --repair` (or a run that changes something) \
+         writes it",
+    );
     let rewrite_hashes = hashes_problem.is_some();
-    if let Some(problem) = hashes_problem {
-        findings.push(Finding {
-            part: "embedded-text hashes",
-            problem,
-        });
-        rewrite.push("the embedded-text hashes written again from the catalog");
-    }
-    let documents_problem = match read_documents(&paths.documents()) {
-        Ok(Some(d)) if d == docs => None,
-        Ok(Some(d)) => Some(format!(
-            "its {} records do not match the catalog's {} documents: an update would compare \
-             the folder with the wrong list; `verify --repair` writes it again",
-            d.len(),
-            docs.len()
-        )),
-        Ok(None) => Some(
-            "missing (made by an earlier version): every `lexsearch index` run copies the \
-             catalog to read its documents; `verify --repair` (or a run that changes \
-             something) writes it"
-                .into(),
+    for (part, problem, repair) in [
+        (
+            "embedded-text hashes",
+            hashes_problem,
+            "the embedded-text hashes written again from the catalog",
         ),
-        Err(e) => Some(crate::error::chain(&e)),
-    };
-    if let Some(problem) = documents_problem {
-        findings.push(Finding {
-            part: "documents file",
-            problem,
-        });
-        rewrite.push("the documents file written again from the catalog");
+        (
+            "documents file",
+            documents_problem,
+            "the documents file written again from the catalog",
+        ),
+    ] {
+        if let Some(problem) = problem {
+            findings.push(Finding { part, problem });
+            rewrite.push(repair);
+        }
     }
     let keyword = KeywordIndex::open(&paths.keyword());
     if keyword.as_ref().is_ok_and(KeywordIndex::is_outdated) {
@@ -398,6 +399,22 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
 }
 
 const REBUILT: &str = "keyword index and vector graph rebuilt from the catalog";
+
+/// What is wrong with a file derived from the catalog, given what it holds (`None`: there is
+/// none) and what the catalog gives; `None` when they agree.
+fn derived_file_problem<T: PartialEq>(
+    held: Result<Option<T>>,
+    expected: &T,
+    mismatch: impl FnOnce(&T) -> String,
+    missing: &str,
+) -> Option<String> {
+    match held {
+        Ok(Some(held)) if held == *expected => None,
+        Ok(Some(held)) => Some(mismatch(&held)),
+        Ok(None) => Some(missing.to_string()),
+        Err(e) => Some(crate::error::chain(&e)),
+    }
+}
 
 /// Rebuilds the vector graph without tombstones (and the keyword index) from the catalog.
 pub fn compact(index: &Path) -> Result<Verification> {

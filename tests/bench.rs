@@ -2,19 +2,15 @@
 
 use serde_json::Value;
 
-use crate::common::{files_with_extension, indexed_sample, lexsearch, real_model, sample_corpus};
+use crate::common::{
+    files_with_extension, indexed_sample, lexsearch, quick_bench_on, real_model, sample_corpus,
+};
 
 #[test]
 fn quick_bench_reports_throughput_latency_and_recall() {
     let Some(model) = real_model() else { return };
     let Some(docs) = indexed_sample() else { return };
-    let out = lexsearch()
-        .args(["bench", "--quick", "--json", "--model"])
-        .arg(&model)
-        .arg("--corpus")
-        .arg(sample_corpus())
-        .arg("--index")
-        .arg(docs.join(".lexsearch"))
+    let out = quick_bench_on(&model, docs)
         .args(["--graph-params", "8:50", "--path", "*.md"])
         .assert()
         .success()

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::common::{
     Tiny, catalog_documents, copy_tree, hit_files, index_folder, indexed_sample, lexsearch,
-    sample_corpus, status_json, success_json, tiny_model_and_folder, write_tiny_model,
+    quick_bench_on, sample_corpus, status_json, success_json, tiny_model_and_folder,
+    write_tiny_model,
 };
 
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -538,15 +539,7 @@ fn runs_verify_and_bench_never_write_into_a_published_catalog() {
     assert_eq!(again["added"].as_u64(), Some(0));
     verify_passes(&docs);
     // `bench` reads every vector of the catalog for the graph's recall.
-    lexsearch()
-        .args(["bench", "--quick", "--json", "--model"])
-        .arg(&model)
-        .arg("--corpus")
-        .arg(sample_corpus())
-        .arg("--index")
-        .arg(docs.join(".lexsearch"))
-        .assert()
-        .success();
+    quick_bench_on(&model, &docs).assert().success();
     assert_eq!(generation(&docs), 1);
     assert!(catalog_files(&docs, "gen-000001") == first);
     // A change builds on it (read while a reader holds it), a rebuild reuses its vectors.
@@ -1335,7 +1328,7 @@ fn an_index_without_its_embedded_text_hashes_still_reuses_vectors_and_its_next_r
     assert!((1..=2).contains(&embedded), "embedded {embedded}");
     let nda_chunks = {
         let paths = library.snapshot().unwrap().paths().clone();
-        let catalog = lexsearch::store::Catalog::open(&paths.catalog()).unwrap();
+        let catalog = library.read_catalog(&paths).unwrap();
         let docs = catalog.documents().unwrap();
         docs.into_iter()
             .find(|(_, d)| d.rel == Path::new("nda.md"))
@@ -1440,7 +1433,7 @@ fn the_graph_built_while_embedding_finds_what_exact_search_finds() {
     let library = Library::at(docs.join(".lexsearch"));
     let snapshot = library.snapshot().unwrap();
     let m = snapshot.manifest();
-    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let catalog = library.read_catalog(snapshot.paths()).unwrap();
     let vectors = catalog.vectors().unwrap();
     assert_eq!(vectors.len() as u64, m.chunks);
     let graph = lexsearch::index::vector::VectorIndex::open_for_search(

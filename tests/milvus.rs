@@ -166,8 +166,9 @@ fn milvus_chunks(dump: &serde_json::Value) -> Chunks {
 
 /// The chunks of a local index's current generation (its catalog: text and vectors).
 fn catalog_chunks(index: &Path) -> Chunks {
-    let snapshot = lexsearch::Library::at(index).snapshot().unwrap();
-    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let library = lexsearch::Library::at(index);
+    let snapshot = library.snapshot().unwrap();
+    let catalog = library.read_catalog(snapshot.paths()).unwrap();
     let mut out = Chunks::new();
     for (_, doc) in catalog.documents().unwrap() {
         for id in &doc.chunks {

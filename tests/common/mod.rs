@@ -89,6 +89,19 @@ pub fn lexsearch() -> Command {
     cmd
 }
 
+/// `lexsearch bench --quick --json` with `model`, on chunks of the sample corpus, also
+/// measuring queries and graph recall on the index of `docs`.
+pub fn quick_bench_on(model: &Path, docs: &Path) -> Command {
+    let mut cmd = lexsearch();
+    cmd.args(["bench", "--quick", "--json", "--model"])
+        .arg(model)
+        .arg("--corpus")
+        .arg(sample_corpus())
+        .arg("--index")
+        .arg(docs.join(".lexsearch"));
+    cmd
+}
+
 /// The `file` of every hit in `lexsearch search --json` output, in rank order.
 pub fn hit_files(v: &serde_json::Value) -> Vec<String> {
     v["hits"]
@@ -190,8 +203,9 @@ pub fn success_json(cmd: &mut Command) -> serde_json::Value {
 /// The documents of the index at `index` (its current generation's catalog), in id order:
 /// (id, path relative to the folder, number of chunks).
 pub fn catalog_documents(index: &Path) -> Vec<(u64, PathBuf, usize)> {
-    let snapshot = lexsearch::library::Library::at(index).snapshot().unwrap();
-    let catalog = lexsearch::store::Catalog::open(&snapshot.paths().catalog()).unwrap();
+    let library = lexsearch::library::Library::at(index);
+    let snapshot = library.snapshot().unwrap();
+    let catalog = library.read_catalog(snapshot.paths()).unwrap();
     catalog
         .documents()
         .unwrap()
