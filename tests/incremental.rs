@@ -570,6 +570,38 @@ fn runs_verify_and_bench_never_write_into_a_published_catalog() {
     verify_passes(&docs);
 }
 
+#[test]
+fn a_generation_without_a_documents_file_gets_one_from_the_next_run() {
+    // An index of an earlier version: its runs would copy the catalog to read the documents.
+    let (_dir, model, docs) = setup();
+    index_json(&model, &docs);
+    let file = docs.join(".lexsearch/gen-000001/documents");
+    fs::remove_file(&file).unwrap();
+    let found = lexsearch()
+        .current_dir(&docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(2), "{found:?}");
+    let said = String::from_utf8_lossy(&found.stdout);
+    assert!(
+        said.contains("documents file") && said.contains("earlier version"),
+        "{said}"
+    );
+    let run = index_json(&model, &docs);
+    assert_eq!(
+        (run["added"].as_u64(), run["chunks_embedded"].as_u64()),
+        (Some(0), Some(0)),
+        "{run}"
+    );
+    assert_eq!(generation(&docs), 2);
+    assert!(docs.join(".lexsearch/gen-000002/documents").is_file());
+    verify_passes(&docs);
+    // From then on a run that finds nothing changed publishes nothing.
+    index_json(&model, &docs);
+    assert_eq!(generation(&docs), 2);
+}
+
 /// The generation the index in `docs` is at.
 fn generation(docs: &Path) -> u64 {
     Library::at(docs.join(".lexsearch"))

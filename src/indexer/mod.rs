@@ -479,9 +479,15 @@ fn build(
     report.ocr.lang = ocr_lang;
     report.ocr.engine_found = limits.ocr.engine.is_some();
     let stage = |what: &str| progress.stage(what);
-    // Something added, changed or removed, the folder moved, or a keyword index of an
-    // earlier version: a new generation. Else the index stays as it is (commit keeps it).
-    if !txn.incremental() || !plan.is_empty() || txn.root_changed() || txn.keyword_outdated() {
+    // Something added, changed or removed, the folder moved, or a keyword index or a
+    // generation without a documents file, of an earlier version: a new generation. Else the
+    // index stays as it is (commit keeps it).
+    if !txn.incremental()
+        || !plan.is_empty()
+        || txn.root_changed()
+        || txn.keyword_outdated()
+        || txn.documents_missing()
+    {
         let how = if txn.incremental() {
             Staging::Copy
         } else {

@@ -392,6 +392,17 @@ impl Transaction {
         }
     }
 
+    /// Whether the current generation lacks its file of documents (made by an earlier
+    /// version): a run that changes nothing else still publishes a generation, so that later
+    /// runs read the documents from the file rather than from a copy of the catalog. False
+    /// for a remote index.
+    pub fn documents_missing(&self) -> bool {
+        match (&self.base, &self.remote) {
+            (Some((paths, _)), None) => !paths.documents().is_file(),
+            _ => false,
+        }
+    }
+
     /// Indexing threads for the keyword index, from the next [`stage`](Self::stage) on (1 by
     /// default: an encoder on the CPU needs the cores; a rebuild from the catalog uses all).
     pub fn set_keyword_threads(&mut self, threads: usize) {
