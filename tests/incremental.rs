@@ -577,13 +577,8 @@ fn a_generation_without_a_documents_file_gets_one_from_the_next_run() {
     index_json(&model, &docs);
     let file = docs.join(".lexsearch/gen-000001/documents");
     fs::remove_file(&file).unwrap();
-    let found = lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(2), "{found:?}");
-    let said = String::from_utf8_lossy(&found.stdout);
+    let report = verify_findings(&docs);
+    let said = report["findings"].to_string();
     assert!(
         said.contains("documents file") && said.contains("earlier version"),
         "{said}"
@@ -1281,19 +1276,24 @@ fn verify_passes(docs: &Path) {
 /// `lexsearch verify` in `docs` reports a finding that says `problem` (exit status 2), and
 /// `verify --repair` mends it.
 fn verify_finds_and_repairs(docs: &Path, problem: &str) {
-    let found = lexsearch()
-        .current_dir(docs)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(2), "{found:?}");
-    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    let report = verify_findings(docs);
     assert!(report["findings"].to_string().contains(problem), "{report}");
     lexsearch()
         .current_dir(docs)
         .args(["verify", "--repair"])
         .assert()
         .success();
+}
+
+/// The report of `lexsearch verify --json` in `docs`, which must find something (exit 2).
+fn verify_findings(docs: &Path) -> Value {
+    let found = lexsearch()
+        .current_dir(docs)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(2), "{found:?}");
+    serde_json::from_slice(&found.stdout).unwrap()
 }
 
 #[test]
@@ -1337,13 +1337,7 @@ fn an_index_without_its_embedded_text_hashes_still_reuses_vectors_and_its_next_r
     assert!(hashes.is_file(), "{hashes:?}");
     // As an index of an earlier version: no file.
     fs::remove_file(&hashes).unwrap();
-    let found = lexsearch()
-        .current_dir(&docs)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(found.status.code(), Some(2), "{found:?}");
-    let report: Value = serde_json::from_slice(&found.stdout).unwrap();
+    let report = verify_findings(&docs);
     assert_eq!(
         report["findings"][0]["part"], "embedded-text hashes",
         "{report}"
