@@ -120,7 +120,8 @@ pub fn status(index: &Path) -> Result<Status> {
 /// One finding of `verify`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// Which part ("catalog", "keyword index", "vector graph", "manifest").
+    /// Which part ("catalog", "manifest", "embedded-text hashes", "documents file", "keyword
+    /// index", "vector graph", "vector search file").
     pub part: &'static str,
     /// What is wrong.
     pub problem: String,
