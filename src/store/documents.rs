@@ -4,10 +4,11 @@
 //! copies nothing).
 //!
 //! Written whole at commit from the staged catalog's document records: the magic bytes, the
-//! records as JSON (`[[id, record], ...]`, in id order), then blake3 of all that. Not
-//! synced: a crash may leave it cut short, which its checksum tells; a generation without a
-//! file that reads (an earlier version's, or damaged) has its documents read from a copy of
-//! the catalog, and the next generation written has the file.
+//! records as JSON (`[[id, record], ...]`, in id order), then blake3 of all that; synced
+//! before the manifest is written, so a power cut after a commit does not leave it cut short
+//! (and a damaged one is told by its checksum). A generation without a file that reads (an
+//! earlier version's, or damaged) has its documents read from a copy of the catalog, and the
+//! next generation written has the file.
 
 use std::path::Path;
 
@@ -47,7 +48,7 @@ pub fn read_documents(path: &Path) -> Result<Option<Vec<(DocId, DocRecord)>>> {
     Ok(Some(records))
 }
 
-/// Writes `documents` to `path`, checksummed.
+/// Writes `documents` to `path`, checksummed, and syncs it.
 pub fn write_documents(path: &Path, documents: &[(DocId, DocRecord)]) -> Result<()> {
     let mut bytes = MAGIC.to_vec();
     serde_json::to_writer(&mut bytes, documents).map_err(|e| Error::CorruptIndex {
@@ -56,7 +57,7 @@ pub fn write_documents(path: &Path, documents: &[(DocId, DocRecord)]) -> Result<
     })?;
     let sum = blake3::hash(&bytes);
     bytes.extend_from_slice(sum.as_bytes());
-    std::fs::write(path, &bytes).map_err(|e| Error::io("write", path, e))
+    super::write_synced(path, &bytes)
 }
 
 #[cfg(test)]
