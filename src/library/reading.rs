@@ -3,10 +3,11 @@
 //! sled writes into a database's folder whenever it opens it, even to read: it recovers its
 //! log, zeroes the tail of the last segment and writes a new snapshot file. A process killed
 //! in the middle of that leaves the database unreadable ("Read corrupted data at file offset
-//! None"), so a published generation's catalog is never opened where it lies: a run reads
-//! the copy it stages, and everything else (`verify`, `bench`, a rebuild's reuse of vectors)
-//! reads a private copy in `reading/`, deleted when done. A copy left by a killed process is
-//! deleted by the next one made.
+//! None"), so a published generation's catalog is never opened where it lies: a run lists
+//! the documents from the generation's `documents` file and reuses vectors from the copy it
+//! stages, and everything else (`verify`, `bench`, a rebuild's reuse of vectors, a
+//! generation without the file) reads a private copy in `reading/`, deleted when done. A
+//! copy left by a killed process is deleted by the next one made, or by the next writer.
 
 use std::fs::{self, File};
 use std::ops::Deref;
