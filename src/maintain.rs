@@ -256,9 +256,8 @@ fn check(index: &Path, repair: bool) -> Result<Verification> {
                 docs.len()
             )
         },
-        "missing (made by an earlier version): every `lexsearch index` run copies the \
-         catalog to read its documents; `verify --repair` (or a run that changes something) \
-         writes it",
+        "missing (made by an earlier version): runs read the documents from a copy of the \
+         catalog until the next `lexsearch index` run or `verify --repair` writes it",
     );
     let rewrite_hashes = hashes_problem.is_some();
     for (part, problem, repair) in [
