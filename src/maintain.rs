@@ -50,6 +50,9 @@ pub struct Status {
     pub chunks: u64,
     /// Removed vectors still in the graph.
     pub tombstones: usize,
+    /// Vectors added since the graph was last written, searched exactly beside it (the
+    /// segment, `added.vectors`; at most 16,384).
+    pub segment: usize,
     /// Whether the keyword index was made by an earlier version and lacks fields this one
     /// writes (what `sent:`, `from:`, `to:`, `folder:`, `/s`, `/p` and pinpoint pages need):
     /// the next
@@ -101,6 +104,7 @@ pub fn status(index: &Path) -> Result<Status> {
         documents: m.documents,
         chunks: m.chunks,
         tombstones: vectors.tombstones(),
+        segment: vectors.segment_len(),
         keyword_outdated: KeywordIndex::open(&paths.keyword()).is_ok_and(|k| k.is_outdated()),
         size_bytes: dir_size(paths.dir()),
         updated_unix: m.updated_unix,

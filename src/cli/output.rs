@@ -405,6 +405,13 @@ pub(super) fn print_status(s: &crate::maintain::Status) -> anyhow::Result<()> {
     writeln!(out, "documents:  {}", s.documents)?;
     writeln!(out, "chunks:     {}", s.chunks)?;
     writeln!(out, "tombstones: {}", s.tombstones)?;
+    if s.segment > 0 {
+        writeln!(
+            out,
+            "segment:    {} added since the graph was written (searched exactly)",
+            counted(s.segment, "vector")
+        )?;
+    }
     if !s.not_indexed.is_empty() {
         writeln!(
             out,

@@ -9,6 +9,7 @@ pub mod keyword;
 pub mod milvus;
 pub mod remote;
 pub mod root;
+pub mod segment;
 pub mod sent;
 pub mod vector;
 

@@ -5,7 +5,9 @@
 //! Compaction rebuilds the graph from the catalog's vectors. The graph is dumped to
 //! `DIR/graph.*` with the tombstones in `DIR/tombstones.json`, and copied at every dump into
 //! the flat, memory-mapped search file `DIR/graph.flat` ([`super::flat`]), which searchers
-//! open instead of reloading hnsw_rs's dump. hnsw_rs errors are converted here and nowhere
+//! open instead of reloading hnsw_rs's dump. Vectors added by updates too small to be worth
+//! writing the graph anew wait beside it in a segment searched exactly
+//! (`DIR/added.vectors`, [`super::segment`]). hnsw_rs errors are converted here and nowhere
 //! else.
 
 use std::collections::BTreeSet;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 use hnsw_rs::prelude::{AnnT, DistDot, Hnsw, HnswIo, ReloadOptions};
 
 use super::flat::{self, FlatGraph};
+use super::segment::Segment;
 use crate::ids::{ChunkFilter, ChunkId};
 use crate::ingest::isolate::{Isolation, run_isolated};
 use crate::{Error, Result};
@@ -52,13 +55,17 @@ pub struct VectorHit {
     pub cosine: f32,
 }
 
-/// A searchable HNSW graph with its tombstones: hnsw_rs's graph when the index will be
-/// changed, or its flat copy when it is opened for searching only.
+/// A searchable HNSW graph with its tombstones and the segment of vectors added since it was
+/// written: hnsw_rs's graph when the index will be changed, or its flat copy when it is
+/// opened for searching only.
 pub struct VectorIndex {
     graph: Option<Hnsw<'static, f32, DistDot>>,
     flat: Option<FlatGraph>,
     dim: usize,
+    /// Removed chunks still in the graph (a removed chunk of the segment leaves it).
     tombstones: BTreeSet<u64>,
+    /// Live chunks not in the graph, searched exactly.
+    segment: Segment,
 }
 
 /// How a graph is built: links per point (`M`; twice as many on the bottom layer) and the
@@ -111,8 +118,10 @@ const BUILD_SLICE: usize = 4096;
 /// Inserts vectors into a graph on a thread of its own as they arrive, so that the graph
 /// grows while the encoder runs and a commit has only the last few vectors and the dump
 /// left. Whatever has queued up since the last insertion goes in as one parallel insertion
-/// on every core. Dropped without [`finish`](Self::finish), it stops after the insertion in
-/// progress and its graph is lost (the catalog holds the vectors).
+/// on every core. Started with a segment limit, it keeps the vectors aside instead (for the
+/// segment, [`Built::added`]) while the segment stays within the limit, and loads and
+/// inserts only once it would not. Dropped without [`finish`](Self::finish), it stops after
+/// the insertion in progress and its graph is lost (the catalog holds the vectors).
 pub struct GraphBuilder {
     tx: Option<mpsc::Sender<GraphBatch>>,
     stop: Arc<AtomicBool>,
@@ -132,10 +141,14 @@ enum Start {
 
 /// What a [`GraphBuilder`] built.
 pub struct Built {
-    /// The graph with every vector inserted; `None` when it was to be loaded on demand and no
-    /// vector came (the dumped graph stands as it was).
+    /// The graph with every vector inserted but [`added`](Self::added); `None` when it was
+    /// to be loaded on demand and no vector had to be inserted (the dumped graph stands as it
+    /// was).
     pub index: Option<VectorIndex>,
-    /// Vectors inserted.
+    /// The vectors kept for the segment instead of inserted (started with a segment limit,
+    /// and the segment stayed within it), ascending by chunk id.
+    pub added: Vec<(ChunkId, Vec<f32>)>,
+    /// Vectors inserted into the graph (those of a segment merged into it included).
     pub inserted: usize,
     /// Seconds spent inserting.
     pub insert_seconds: f64,
@@ -146,30 +159,40 @@ pub struct Built {
 impl GraphBuilder {
     /// Starts a thread that inserts into `index` (empty, or loaded with
     /// [`VectorIndex::open`]); `dir` is where the graph will be dumped, named in errors.
-    pub fn start(index: VectorIndex, dir: &Path) -> Result<Self> {
-        Self::spawn(Start::Ready(Box::new(index)), dir)
+    /// With a `segment_limit` above 0, vectors are kept aside while `index`'s segment and
+    /// they stay within it.
+    pub fn start(index: VectorIndex, dir: &Path, segment_limit: usize) -> Result<Self> {
+        Self::spawn(Start::Ready(Box::new(index)), dir, segment_limit)
     }
 
     /// Starts a thread that loads the graph dumped in `from` (of vectors of length `dim`)
     /// and inserts into it: the load (seconds at a million points) runs beside whatever the
     /// caller does meanwhile. With `now` false the graph is loaded only when the first
-    /// vectors arrive, so a run that adds none never loads it ([`Built::index`] is `None`).
-    pub fn start_from(from: &Path, dim: usize, now: bool, dir: &Path) -> Result<Self> {
+    /// vectors to insert arrive, so a run that adds none, or (with a `segment_limit` above
+    /// 0) only as many as the segment still has room for, never loads it ([`Built::index`]
+    /// is `None`).
+    pub fn start_from(
+        from: &Path,
+        dim: usize,
+        now: bool,
+        dir: &Path,
+        segment_limit: usize,
+    ) -> Result<Self> {
         let start = Start::Load {
             dir: from.to_path_buf(),
             dim,
             now,
         };
-        Self::spawn(start, dir)
+        Self::spawn(start, dir, segment_limit)
     }
 
-    fn spawn(start: Start, dir: &Path) -> Result<Self> {
+    fn spawn(start: Start, dir: &Path, segment_limit: usize) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<GraphBatch>();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::Builder::new()
             .name("graph-builder".into())
-            .spawn(move || build_from(start, &rx, &stopped))
+            .spawn(move || build_from(start, segment_limit, &rx, &stopped))
             .map_err(|e| Error::Vector {
                 path: dir.to_path_buf(),
                 message: format!("cannot start the graph builder thread: {e}"),
@@ -229,10 +252,17 @@ impl Drop for GraphBuilder {
 }
 
 /// The graph builder's thread: loads the graph it starts from (at once or on the first
-/// vectors), then inserts what arrives on `rx` until it closes or `stop` is set.
-fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) -> Result<Built> {
+/// vectors to insert), then inserts what arrives on `rx` until it closes or `stop` is set;
+/// with a `segment_limit`, keeps what arrives aside until the segment would pass it.
+fn build_from(
+    start: Start,
+    segment_limit: usize,
+    rx: &mpsc::Receiver<GraphBatch>,
+    stop: &AtomicBool,
+) -> Result<Built> {
     let mut built = Built {
         index: None,
+        added: Vec::new(),
         inserted: 0,
         insert_seconds: 0.0,
         load_seconds: 0.0,
@@ -248,6 +278,9 @@ fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) 
             }
         }
     }
+    // Room left in the segment: the limit less what the current segment holds (read when
+    // the first vectors come); `None` once vectors go into the graph.
+    let mut room = (segment_limit > 0).then_some(None::<usize>);
     let pool = insert_pool();
     while let Ok(mut batch) = rx.recv() {
         while let Ok(more) = rx.try_recv() {
@@ -256,6 +289,26 @@ fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) 
         if stop.load(Ordering::Relaxed) {
             break;
         }
+        if let Some(left) = &mut room {
+            let left = match left {
+                Some(left) => *left,
+                None => {
+                    let held = match (&built.index, &later) {
+                        (Some(index), _) => index.segment_len(),
+                        (None, Some((dir, dim))) => Segment::read(dir, *dim)?.len(),
+                        (None, None) => 0,
+                    };
+                    *left.insert(segment_limit.saturating_sub(held))
+                }
+            };
+            if built.added.len() + batch.len() <= left {
+                built.added.append(&mut batch);
+                continue;
+            }
+            // The segment would pass its limit: it goes into the graph with the rest.
+            room = None;
+            batch.splice(0..0, std::mem::take(&mut built.added));
+        }
         let index = match (&mut built.index, later.take()) {
             (Some(index), _) => index,
             (slot, Some((dir, dim))) => {
@@ -263,6 +316,12 @@ fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) 
             }
             (slot, None) => slot.insert(VectorIndex::empty(batch[0].1.len())),
         };
+        if index.segment_len() > 0 {
+            let started = Instant::now();
+            built.inserted += index.segment_len();
+            index.absorb_segment();
+            built.insert_seconds += started.elapsed().as_secs_f64();
+        }
         for part in batch.chunks(BUILD_SLICE) {
             if stop.load(Ordering::Relaxed) {
                 return Ok(built);
@@ -273,6 +332,7 @@ fn build_from(start: Start, rx: &mpsc::Receiver<GraphBatch>, stop: &AtomicBool) 
             built.inserted += part.len();
         }
     }
+    built.added.sort_by_key(|(id, _)| *id);
     Ok(built)
 }
 
@@ -320,6 +380,7 @@ impl VectorIndex {
             flat: None,
             dim,
             tombstones: BTreeSet::new(),
+            segment: Segment::default(),
         }
     }
 
@@ -360,7 +421,7 @@ impl VectorIndex {
     /// Loads the index dumped in `dir` (empty when nothing was dumped), vectors in memory:
     /// for an index that will be changed and dumped again.
     pub fn open(dir: &Path, dim: usize) -> Result<Self> {
-        let mut index = Self::with_tombstones(dir, dim)?;
+        let mut index = Self::without_graph(dir, dim)?;
         index.graph = Self::load_hnsw(dir, false)?;
         Ok(index)
     }
@@ -373,9 +434,9 @@ impl VectorIndex {
     /// (docs/benchmarks.md). Writers never change either file in place, so the mappings
     /// stay valid while an indexer replaces the index.
     pub fn open_for_search(dir: &Path, dim: usize, live: u64) -> Result<Self> {
-        let mut index = Self::with_tombstones(dir, dim)?;
+        let mut index = Self::without_graph(dir, dim)?;
         match FlatGraph::open(&flat::path_in(dir), dim)? {
-            Some(f) if f.len() as u64 == live + index.tombstones.len() as u64 => {
+            Some(f) if index.flat_matches(&f, live) => {
                 index.flat = Some(f);
             }
             _ => index.graph = Self::load_hnsw(dir, true)?,
@@ -383,13 +444,22 @@ impl VectorIndex {
         Ok(index)
     }
 
-    /// The vector of live chunk `id`, read from the flat search file; `None` when the chunk
-    /// is not in the index, and for an index searched through hnsw_rs's own dump.
+    /// Whether the flat search file `f` is this index's graph when the index holds `live`
+    /// live chunks: its points are those of the segment's complement, tombstones included.
+    fn flat_matches(&self, f: &FlatGraph, live: u64) -> bool {
+        f.len() as u64 + self.segment.len() as u64 == live + self.tombstones.len() as u64
+    }
+
+    /// The vector of live chunk `id`, read from the flat search file or the segment; `None`
+    /// when the chunk is not in the index, and for a graph chunk of an index searched
+    /// through hnsw_rs's own dump.
     pub fn vector_of(&self, id: ChunkId) -> Option<&[f32]> {
         if self.tombstones.contains(&id.0) {
             return None;
         }
-        self.flat.as_ref()?.vector_of(id.0)
+        self.segment
+            .vector_of(id.0)
+            .or_else(|| self.flat.as_ref()?.vector_of(id.0))
     }
 
     /// Whether searches use the flat search file (rather than hnsw_rs's reloaded graph).
@@ -397,8 +467,10 @@ impl VectorIndex {
         self.flat.is_some()
     }
 
-    fn with_tombstones(dir: &Path, dim: usize) -> Result<Self> {
+    /// The index in `dir` without its graph: its tombstones and segment.
+    fn without_graph(dir: &Path, dim: usize) -> Result<Self> {
         let mut index = VectorIndex::empty(dim);
+        index.segment = Segment::read(dir, dim)?;
         let tomb_path = dir.join(TOMBSTONES_FILE);
         match std::fs::read_to_string(&tomb_path) {
             Ok(t) => {
@@ -469,17 +541,38 @@ impl VectorIndex {
         }
     }
 
-    /// Marks chunks as removed: they are never returned again.
+    /// Marks chunks as removed: they are never returned again (those of the segment leave it).
     pub fn remove(&mut self, ids: impl IntoIterator<Item = ChunkId>) {
-        self.tombstones.extend(ids.into_iter().map(|c| c.0));
+        let in_graph = self.segment.remove(ids);
+        self.tombstones.extend(in_graph.into_iter().map(|c| c.0));
     }
 
-    /// Writes the graph, its flat search file and the tombstones into `dir` (an existing
-    /// dump there is replaced). Only an index opened with [`open`](Self::open) or built here
+    /// Adds vectors to the segment instead of the graph: searched exactly, and written with
+    /// the graph's files left as they are ([`dump_as_linked`](Self::dump_as_linked)).
+    pub fn add_to_segment(&mut self, vectors: &[(ChunkId, Vec<f32>)]) {
+        debug_assert!(vectors.iter().all(|(_, v)| v.len() == self.dim));
+        self.segment.extend(vectors);
+    }
+
+    /// Inserts the segment's vectors into the graph (loaded with [`open`](Self::open) or
+    /// built here), leaving the segment empty.
+    pub fn absorb_segment(&mut self) {
+        let vectors = self.segment.drain();
+        self.insert(&vectors);
+    }
+
+    /// Vectors in the segment.
+    pub fn segment_len(&self) -> usize {
+        self.segment.len()
+    }
+
+    /// Writes the graph, its flat search file, the tombstones and the segment into `dir` (an
+    /// existing dump there is replaced). Only an index opened with [`open`](Self::open) or built here
     /// holds a graph to write.
     pub fn dump(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         self.write_tombstones(dir)?;
+        self.segment.write(dir, self.dim)?;
         let name_path = dir.join(NAME_FILE);
         let flat_path = flat::path_in(dir);
         let Some(graph) = &self.graph else {
@@ -524,9 +617,9 @@ impl VectorIndex {
         if !Self::stale_files(dir)?.is_empty() {
             return Ok(None);
         }
-        let mut index = Self::with_tombstones(dir, dim)?;
+        let mut index = Self::without_graph(dir, dim)?;
         match FlatGraph::open(&flat::path_in(dir), dim)? {
-            Some(f) if f.len() as u64 == live + index.tombstones.len() as u64 => {
+            Some(f) if index.flat_matches(&f, live) => {
                 index.flat = Some(f);
                 Ok(Some(index))
             }
@@ -535,11 +628,11 @@ impl VectorIndex {
     }
 
     /// Writes into `to` the graph opened with [`open_unchanged`](Self::open_unchanged) from
-    /// `from`, with the tombstones added since: the dump's files and the flat search file as
-    /// hard links to `from`'s (copies where the file system cannot link), which is safe
-    /// because no file of a dump is ever written again (a dump goes into an empty folder,
-    /// [`write_flat`](Self::write_flat) replaces its file through a rename), and the
-    /// tombstones written anew. Milliseconds, where [`dump`](Self::dump) takes seconds per
+    /// `from`, with the tombstones and segment as they are now: the dump's files and the flat
+    /// search file as hard links to `from`'s (copies where the file system cannot link),
+    /// which is safe because no file of a dump is ever written again (a dump goes into an
+    /// empty folder, [`write_flat`](Self::write_flat) replaces its file through a rename),
+    /// and the tombstones and segment written anew. Milliseconds, where [`dump`](Self::dump) takes seconds per
     /// hundred thousand points.
     pub fn dump_as_linked(&self, from: &Path, to: &Path) -> Result<()> {
         std::fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
@@ -558,6 +651,7 @@ impl VectorIndex {
                 std::fs::copy(&source, &target).map_err(|e| Error::io("copy", &source, e))?;
             }
         }
+        self.segment.write(to, self.dim)?;
         self.write_tombstones(to)
     }
 
@@ -636,16 +730,17 @@ impl VectorIndex {
         if query.len() != self.dim || limit == 0 {
             return Vec::new();
         }
+        let added = self.segment.nearest(query, limit, |_| true);
+        Self::merged(self.graph_search(query, limit, ef), added, limit)
+    }
+
+    /// The graph's part of [`search_with_ef`](Self::search_with_ef).
+    fn graph_search(&self, query: &[f32], limit: usize, ef: usize) -> Vec<(u64, f32)> {
         let ef = ef.max(limit);
         if let Some(flat) = &self.flat {
             // Removed points are walked through but never kept, so `ef` live ones are.
             let live = |id: u64| !self.tombstones.contains(&id);
-            return Self::ranked(flat.search(query, limit, ef, live).into_iter().map(
-                |(id, distance)| VectorHit {
-                    chunk_id: ChunkId(id),
-                    cosine: 1.0 - distance,
-                },
-            ));
+            return flat.search(query, limit, ef, live);
         }
         let Some(graph) = &self.graph else {
             return Vec::new();
@@ -657,15 +752,27 @@ impl VectorIndex {
             let live = |id: &usize| !self.tombstones.contains(&(*id as u64));
             graph.search_filter(query, limit, ef, Some(&live))
         };
-        Self::ranked(
-            found
-                .into_iter()
-                .filter(|n| !self.tombstones.contains(&(n.d_id as u64)))
-                .map(|n| VectorHit {
-                    chunk_id: ChunkId(n.d_id as u64),
-                    cosine: 1.0 - n.distance,
-                }),
-        )
+        found
+            .into_iter()
+            .filter(|n| !self.tombstones.contains(&(n.d_id as u64)))
+            .map(|n| (n.d_id as u64, n.distance))
+            .collect()
+    }
+
+    /// The `limit` nearest of the graph's hits and the segment's, as (chunk id, distance).
+    fn merged(graph: Vec<(u64, f32)>, added: Vec<(u64, f32)>, limit: usize) -> Vec<VectorHit> {
+        let mut hits =
+            Self::ranked(
+                graph
+                    .into_iter()
+                    .chain(added)
+                    .map(|(id, distance)| VectorHit {
+                        chunk_id: ChunkId(id),
+                        cosine: 1.0 - distance,
+                    }),
+            );
+        hits.truncate(limit);
+        hits
     }
 
     /// The `limit` live chunks `within` keeps nearest to `query`, most similar first: exact
@@ -681,38 +788,36 @@ impl VectorIndex {
         exact_within: usize,
     ) -> Vec<VectorHit> {
         let points = self.graph_len().max(1);
-        if query.len() != self.dim || limit == 0 || within.at_most(points) == 0 {
+        if query.len() != self.dim || limit == 0 || within.at_most(points + self.segment.len()) == 0
+        {
             return Vec::new();
         }
         let keep = |id: u64| within.keeps(id) && !self.tombstones.contains(&id);
-        let hit = |(id, distance): (u64, f32)| VectorHit {
-            chunk_id: ChunkId(id),
-            cosine: 1.0 - distance,
-        };
+        let added = self.segment.nearest(query, limit, keep);
         if let (Some(flat), Some(listed)) = (&self.flat, within.listed())
             && listed.len() <= exact_within
         {
             let found = flat.nearest_among(query, limit, listed.ids(), keep);
-            return Self::ranked(found.into_iter().map(hit));
+            return Self::merged(found, added, limit);
         }
         let share = (within.at_most(points) as f64 / points as f64).clamp(1e-6, 1.0);
         let ef = self.default_ef(limit) as f64 / share;
         let ef = (ef.ceil() as usize).clamp(limit, points.max(limit));
         if let Some(flat) = &self.flat {
-            return Self::ranked(flat.search(query, limit, ef, keep).into_iter().map(hit));
+            return Self::merged(flat.search(query, limit, ef, keep), added, limit);
         }
         let Some(graph) = &self.graph else {
-            return Vec::new();
+            return Self::merged(Vec::new(), added, limit);
         };
         let ef = self.ef_past_tombstones(ef);
         let filter = |id: &usize| keep(*id as u64);
-        Self::ranked(
-            graph
-                .search_filter(query, limit, ef, Some(&filter))
-                .into_iter()
-                .filter(|n| keep(n.d_id as u64))
-                .map(|n| hit((n.d_id as u64, n.distance))),
-        )
+        let found = graph
+            .search_filter(query, limit, ef, Some(&filter))
+            .into_iter()
+            .filter(|n| keep(n.d_id as u64))
+            .map(|n| (n.d_id as u64, n.distance))
+            .collect();
+        Self::merged(found, added, limit)
     }
 
     /// Over-fetch in proportion to the dead share, so `limit` live results come back.
@@ -754,9 +859,9 @@ impl VectorIndex {
         self.tombstones.contains(&id.0)
     }
 
-    /// Live vectors.
+    /// Live vectors, the segment's included.
     pub fn len(&self) -> usize {
-        self.graph_len().saturating_sub(self.tombstones.len())
+        self.graph_len().saturating_sub(self.tombstones.len()) + self.segment.len()
     }
 
     /// Whether there are no live vectors.
@@ -770,9 +875,10 @@ impl VectorIndex {
         self.graph.is_some() && self.flat.is_none()
     }
 
-    /// Takes `other`'s tombstones as its own: for the same graph, opened twice.
-    pub fn set_tombstones_from(&mut self, other: &VectorIndex) {
+    /// Takes `other`'s tombstones and segment as its own: for the same graph, opened twice.
+    pub fn set_changes_from(&mut self, other: &VectorIndex) {
         self.tombstones.clone_from(&other.tombstones);
+        self.segment.clone_from(&other.segment);
     }
 
     /// Whether tombstones have passed the compaction threshold.
@@ -862,6 +968,83 @@ mod tests {
             let shared = flat.iter().filter(|h| same.contains(h)).count();
             assert!(shared >= 9, "{shared} of 10 shared for {id:?}");
         }
+    }
+
+    #[test]
+    fn a_segment_beside_the_graph_is_searched_exactly_and_travels_with_the_linked_graph() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let graph = vectors(0, 300);
+        let added = vectors(300, 40);
+        VectorIndex::build(8, &graph).dump(a.path()).unwrap();
+        // An update within the segment: the graph's files linked, the segment written.
+        let mut next = VectorIndex::open_unchanged(a.path(), 8, 300)
+            .unwrap()
+            .unwrap();
+        next.add_to_segment(&added);
+        next.remove([ChunkId(5), ChunkId(305)]);
+        assert_eq!((next.tombstones(), next.segment_len()), (1, 39));
+        next.dump_as_linked(a.path(), b.path()).unwrap();
+        assert!(b.path().join(crate::index::segment::SEGMENT_FILE).exists());
+        // 338 live: 299 in the graph, 39 in the segment.
+        let mapped = VectorIndex::open_for_search(b.path(), 8, 338).unwrap();
+        assert!(
+            mapped.is_flat(),
+            "the flat file no longer matches the index"
+        );
+        assert_eq!((mapped.graph_len(), mapped.len()), (300, 338));
+        let all: Vec<(ChunkId, Vec<f32>)> = graph.iter().chain(&added).cloned().collect();
+        for (id, q) in all.iter().step_by(3) {
+            let hits = mapped.search(q, 10);
+            assert_eq!(hits.len(), 10);
+            assert!(hits.windows(2).all(|w| w[0].cosine >= w[1].cosine));
+            assert!(hits.iter().all(|h| ![5, 305].contains(&h.chunk_id.0)));
+            if ![5, 305].contains(&id.0) {
+                assert_eq!(hits[0].chunk_id, *id);
+                assert_eq!(mapped.vector_of(*id), Some(q.as_slice()));
+            }
+        }
+        assert_eq!(mapped.vector_of(ChunkId(305)), None);
+        // Narrowed searches see the segment too: exact over a list, or by the graph.
+        let within = ChunkFilter::only(ChunkSet::new([7, 310, 320, 305].map(ChunkId)));
+        let found = mapped.search_within(&added[10].1, 10, &within, EXACT_WITHIN);
+        let ids: Vec<u64> = found.iter().map(|h| h.chunk_id.0).collect();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(ids[0], 310);
+        let graph_walk = mapped.search_within(&added[20].1, 3, &within, 0);
+        assert_eq!(graph_walk[0].chunk_id, ChunkId(320));
+        // A graph that is written anew takes the segment in.
+        let mut loaded = VectorIndex::open(b.path(), 8).unwrap();
+        assert_eq!((loaded.len(), loaded.segment_len()), (338, 39));
+        loaded.absorb_segment();
+        let c = tempfile::tempdir().unwrap();
+        loaded.dump(c.path()).unwrap();
+        assert!(!c.path().join(crate::index::segment::SEGMENT_FILE).exists());
+        let merged = VectorIndex::open_for_search(c.path(), 8, 338).unwrap();
+        assert!(merged.is_flat());
+        assert_eq!((merged.graph_len(), merged.segment_len()), (339, 0));
+        assert_eq!(merged.search(&added[0].1, 1)[0].chunk_id, ChunkId(300));
+    }
+
+    #[test]
+    fn a_builder_with_a_segment_keeps_vectors_aside_until_the_limit_then_loads_and_inserts() {
+        let dir = tempfile::tempdir().unwrap();
+        VectorIndex::build(8, &vectors(0, 100))
+            .dump(dir.path())
+            .unwrap();
+        let within = GraphBuilder::start_from(dir.path(), 8, false, dir.path(), 30).unwrap();
+        within.insert(vectors(120, 10));
+        within.insert(vectors(100, 20));
+        let built = within.finish().unwrap();
+        assert!(built.index.is_none(), "the graph was loaded");
+        assert_eq!((built.inserted, built.added.len()), (0, 30));
+        assert!(built.added.windows(2).all(|w| w[0].0 < w[1].0));
+        let past = GraphBuilder::start_from(dir.path(), 8, false, dir.path(), 30).unwrap();
+        past.insert(vectors(100, 20));
+        past.insert(vectors(120, 20));
+        let built = past.finish().unwrap();
+        assert!(built.added.is_empty());
+        assert_eq!(built.inserted, 40);
+        assert_eq!(built.index.unwrap().len(), 140);
     }
 
     #[test]
@@ -1018,7 +1201,7 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (ChunkId(i as u64), v))
             .collect();
-        let builder = GraphBuilder::start(VectorIndex::empty(16), Path::new("vectors")).unwrap();
+        let builder = GraphBuilder::start(VectorIndex::empty(16), Path::new("vectors"), 0).unwrap();
         // One document's chunks at a time, as the indexer adds them.
         for doc in v.chunks(3) {
             builder.insert(doc.to_vec());
@@ -1050,13 +1233,13 @@ mod tests {
         let first = vectors(0, 100);
         VectorIndex::build(8, &first).dump(dir.path()).unwrap();
         let builder =
-            GraphBuilder::start(VectorIndex::open(dir.path(), 8).unwrap(), dir.path()).unwrap();
+            GraphBuilder::start(VectorIndex::open(dir.path(), 8).unwrap(), dir.path(), 0).unwrap();
         builder.insert(vectors(100, 20_000));
         // Dropping returns once the insertion in progress ends (a few thousand vectors at
         // most), not after all 20,000.
         drop(builder);
         let builder =
-            GraphBuilder::start(VectorIndex::open(dir.path(), 8).unwrap(), dir.path()).unwrap();
+            GraphBuilder::start(VectorIndex::open(dir.path(), 8).unwrap(), dir.path(), 0).unwrap();
         let second = vectors(100, 50);
         builder.insert(second.clone());
         builder.insert(Vec::new());
@@ -1071,12 +1254,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = vectors(0, 100);
         VectorIndex::build(8, &first).dump(dir.path()).unwrap();
-        let idle = GraphBuilder::start_from(dir.path(), 8, false, dir.path()).unwrap();
+        let idle = GraphBuilder::start_from(dir.path(), 8, false, dir.path(), 0).unwrap();
         let built = idle.finish().unwrap();
         assert!(built.index.is_none());
         assert_eq!((built.inserted, built.load_seconds), (0, 0.0));
 
-        let busy = GraphBuilder::start_from(dir.path(), 8, false, dir.path()).unwrap();
+        let busy = GraphBuilder::start_from(dir.path(), 8, false, dir.path(), 0).unwrap();
         let second = vectors(100, 30);
         busy.insert(second.clone());
         let built = busy.finish().unwrap();
@@ -1086,7 +1269,7 @@ mod tests {
         assert_eq!(idx.graph_len(), 130);
         assert_eq!(idx.search(&second[3].1, 1)[0].chunk_id, ChunkId(103));
 
-        let eager = GraphBuilder::start_from(dir.path(), 8, true, dir.path()).unwrap();
+        let eager = GraphBuilder::start_from(dir.path(), 8, true, dir.path(), 0).unwrap();
         let built = eager.finish().unwrap();
         assert_eq!(built.inserted, 0);
         assert_eq!(built.index.unwrap().graph_len(), 100);
@@ -1099,7 +1282,7 @@ mod tests {
             .dump(dir.path())
             .unwrap();
         std::fs::write(dir.path().join("graph.hnsw.graph"), b"not a graph").unwrap();
-        let builder = GraphBuilder::start_from(dir.path(), 8, true, dir.path()).unwrap();
+        let builder = GraphBuilder::start_from(dir.path(), 8, true, dir.path(), 0).unwrap();
         builder.insert(vectors(50, 5));
         let Err(e) = builder.finish() else {
             panic!("a damaged graph loaded");

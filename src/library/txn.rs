@@ -34,6 +34,7 @@ use super::{
 use crate::ids::{ChunkId, DocId};
 use crate::index::keyword::{KeywordIndex, KeywordWriter, Place, StoredChunk};
 use crate::index::remote::{RemoteIndex, RemoteRow};
+use crate::index::segment::SEGMENT_LIMIT;
 use crate::index::vector::{GraphBuilder, VectorIndex};
 use crate::store::{
     Catalog, ChunkRecord, DocRecord, EmbeddedHashes, FORMAT_VERSION, HashKey, Manifest,
@@ -200,6 +201,9 @@ pub struct Transaction {
     expect_vectors: bool,
     /// Dump the graph anew even when no vector was added (a repair of its files).
     rewrite_graph: bool,
+    /// Most vectors the segment beside an unchanged graph may hold
+    /// ([`set_segment_limit`](Self::set_segment_limit)).
+    segment_limit: usize,
     /// Write the next generation's embedded-text hashes from its catalog (a repair).
     rewrite_hashes: bool,
     /// Where the graph of the generation this transaction publishes is kept in memory, and
@@ -283,6 +287,7 @@ impl Transaction {
             staging_seconds: 0.0,
             expect_vectors: true,
             rewrite_graph: false,
+            segment_limit: SEGMENT_LIMIT,
             rewrite_hashes: false,
             warm: None,
         }
@@ -311,8 +316,19 @@ impl Transaction {
     /// default is yes). With no, the current graph is loaded only if a vector comes after all; a run
     /// that adds none (files removed or touched) links the current graph's files into the
     /// next generation instead of loading and dumping it. Either way the outcome is the same.
+    /// With a segment ([`set_segment_limit`](Self::set_segment_limit) above 0, the default)
+    /// the graph is loaded only once the segment would pass its limit, whatever this says.
     pub fn set_expect_vectors(&mut self, expect: bool) {
         self.expect_vectors = expect;
+    }
+
+    /// Sets the most vectors an update keeps in the segment beside the current graph instead
+    /// of inserting them into it and writing the graph anew ([`SEGMENT_LIMIT`] by default;
+    /// 0 always writes the graph anew). Searches find the same chunks either way (the
+    /// segment is searched exactly); a run that would pass the limit inserts the segment and
+    /// its own vectors into the graph.
+    pub fn set_segment_limit(&mut self, limit: usize) {
+        self.segment_limit = limit;
     }
 
     /// Dumps the graph anew at commit even when no vector was added: a repair of its files
@@ -594,14 +610,24 @@ impl Transaction {
                 // An exact graph is built at commit, from the catalog; else the current
                 // graph, when this process kept it, or else loaded on the builder's thread
                 // while the catalog is copied.
+                // Added vectors wait in the segment while it has room, unless the graph is
+                // written anew anyway.
+                let limit = if self.rewrite_graph {
+                    0
+                } else {
+                    self.segment_limit
+                };
                 let graph = match (self.exact_graph, warm) {
                     (true, _) => None,
-                    (false, Some(index)) => Some(GraphBuilder::start(index, &paths.vectors())?),
+                    (false, Some(index)) => {
+                        Some(GraphBuilder::start(index, &paths.vectors(), limit)?)
+                    }
                     (false, None) => Some(GraphBuilder::start_from(
                         &from.vectors(),
                         dim,
-                        self.expect_vectors || self.rewrite_graph,
+                        self.rewrite_graph || (self.expect_vectors && limit == 0),
                         &paths.vectors(),
+                        limit,
                     )?),
                 };
                 stage("copying the index");
@@ -675,6 +701,7 @@ impl Transaction {
                         Some(GraphBuilder::start(
                             VectorIndex::empty(dim),
                             &paths.vectors(),
+                            0,
                         )?)
                     },
                     removed: Vec::new(),
@@ -890,20 +917,33 @@ impl Transaction {
                     _ => None,
                 };
                 vectors = match (reusable, built.index, &self.base) {
-                    (Some(current), index, _) => {
+                    (Some(mut current), index, _) => {
+                        // The graph's files serve as they are; the added vectors join the
+                        // segment.
+                        current.add_to_segment(&built.added);
                         unchanged = true;
                         unchanged_graph = index;
                         current
                     }
-                    (None, Some(index), _) => index,
-                    (None, None, Some((from, _))) => {
-                        // Not reusable as it is: loaded, to be dumped anew.
+                    (None, index, base) => {
+                        let mut index = match (index, base) {
+                            (Some(index), _) => index,
+                            (None, Some((from, _))) => {
+                                // Not reusable as it is: loaded, to be dumped anew.
+                                let started = Instant::now();
+                                let index = VectorIndex::open(&from.vectors(), dim)?;
+                                timings.graph_load += started.elapsed().as_secs_f64();
+                                index
+                            }
+                            (None, None) => VectorIndex::empty(dim),
+                        };
+                        // Dumped anew: the segment goes into the graph.
                         let started = Instant::now();
-                        let index = VectorIndex::open(&from.vectors(), dim)?;
-                        timings.graph_load += started.elapsed().as_secs_f64();
+                        index.add_to_segment(&built.added);
+                        index.absorb_segment();
+                        timings.graph_insert += started.elapsed().as_secs_f64();
                         index
                     }
-                    (None, None, None) => VectorIndex::empty(dim),
                 };
             }
             vectors.remove(std::mem::take(&mut s.removed));
@@ -948,7 +988,7 @@ impl Transaction {
             (Some(_), false) => vectors.is_writable_graph().then_some(&mut vectors),
             (Some(_), true) => {
                 if let Some(g) = unchanged_graph.as_mut() {
-                    g.set_tombstones_from(&vectors);
+                    g.set_changes_from(&vectors);
                 }
                 unchanged_graph.as_mut()
             }
@@ -1115,6 +1155,13 @@ pub(crate) mod test_support {
             .unwrap()
     }
 
+    /// [`begin`] without a segment: every added vector goes into the graph.
+    pub(crate) fn begin_graph_only(library: &Library) -> Transaction {
+        let mut txn = begin(library);
+        txn.set_segment_limit(0);
+        txn
+    }
+
     /// Commits documents `0..n` (document `n` with vectors from seed `n`) in one transaction
     /// of `library`; their ids.
     pub(crate) fn commit_documents(library: &Library, n: usize) -> Vec<DocId> {
@@ -1205,7 +1252,7 @@ mod tests {
     fn the_graph_grows_while_documents_are_added_and_commits_with_every_vector_and_tombstone() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let begin = || begin(&library);
+        let begin = || begin_graph_only(&library);
         // A new index: 300 documents, 600 vectors, inserted as they are added.
         let mut txn = begin();
         let mut ids = Vec::new();
@@ -1253,6 +1300,124 @@ mod tests {
         assert!(c.graph_rebuilt);
         assert_eq!((c.chunks, c.tombstones), (320, 0));
         assert_eq!(graph(&library).graph_len(), 320);
+        assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_update_within_the_segment_links_the_graph_and_past_the_limit_inserts_the_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let mut txn = begin(&library);
+        let mut ids = Vec::new();
+        for n in 0..300 {
+            let (doc, chunks) = document(n, n as u64);
+            ids.push(txn.add_document(doc, chunks).unwrap());
+        }
+        txn.commit(&|_| {}).unwrap();
+        let flat = graph_file(&library, "graph.flat");
+
+        // 10 documents change, 50 are new: 120 vectors wait in the segment, the graph is
+        // neither loaded nor written, and every vector is found.
+        let mut txn = begin(&library);
+        for (n, id) in ids.iter_mut().enumerate().take(10) {
+            txn.remove_document(*id).unwrap();
+            let (doc, chunks) = document(n, 1000 + n as u64);
+            *id = txn.add_document(doc, chunks).unwrap();
+        }
+        for n in 300..350 {
+            let (doc, chunks) = document(n, n as u64);
+            ids.push(txn.add_document(doc, chunks).unwrap());
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.chunks, c.tombstones, c.graph_rebuilt), (700, 20, false));
+        assert_eq!((c.timings.graph_load, c.timings.graph_insert), (0.0, 0.0));
+        assert_eq!(
+            graph_file(&library, "graph.flat"),
+            flat,
+            "the graph was written anew"
+        );
+        let g = graph(&library);
+        assert!(g.is_flat());
+        assert_eq!((g.graph_len(), g.segment_len(), g.len()), (600, 120, 700));
+        let (_, old) = document(3, 3);
+        assert!(
+            g.search(&old[0].1, 10)
+                .iter()
+                .all(|h| h.chunk_id != ChunkId(6))
+        );
+        assert!(every_vector_finds_itself(&library));
+
+        // A changed document whose chunks are in the segment leaves it: no tombstone.
+        let mut txn = begin(&library);
+        txn.remove_document(ids[0]).unwrap();
+        let (doc, chunks) = document(0, 2000);
+        ids[0] = txn.add_document(doc, chunks).unwrap();
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.chunks, c.tombstones), (700, 20));
+        assert_eq!(graph_file(&library, "graph.flat"), flat);
+        assert_eq!(graph(&library).segment_len(), 120);
+        assert!(every_vector_finds_itself(&library));
+
+        // Past the limit, the graph is loaded, takes the segment and the new vectors, and is
+        // written anew without a segment.
+        let mut txn = begin(&library);
+        txn.set_segment_limit(150);
+        for n in 350..370 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert!(c.timings.graph_load > 0.0 && c.timings.graph_insert > 0.0);
+        assert_eq!((c.chunks, c.tombstones), (740, 20));
+        assert_ne!(graph_file(&library, "graph.flat"), flat);
+        let g = graph(&library);
+        assert_eq!((g.graph_len(), g.segment_len(), g.len()), (760, 0, 740));
+        assert!(
+            !library
+                .snapshot()
+                .unwrap()
+                .paths()
+                .vectors()
+                .join(crate::index::segment::SEGMENT_FILE)
+                .exists()
+        );
+        assert!(every_vector_finds_itself(&library));
+    }
+
+    #[test]
+    fn a_kept_graph_holds_the_segment_and_takes_it_in_memory_once_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::at(dir.path().join(".lexsearch"));
+        let warm = WarmGraph::new();
+        let mut txn = begin_warm(&library, &warm);
+        for n in 0..50 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        txn.commit(&|_| {}).unwrap();
+        // Within the limit: the segment, and the kept graph holds it too.
+        let mut txn = begin_warm(&library, &warm);
+        for n in 50..60 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!((c.timings.graph_load, c.timings.graph_insert), (0.0, 0.0));
+        assert_eq!(graph(&library).segment_len(), 20);
+        assert!(warm.is_warm());
+        // Past it: the kept graph takes the segment and the new vectors without a load.
+        let mut txn = begin_warm(&library, &warm);
+        txn.set_segment_limit(25);
+        for n in 60..65 {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+        let c = txn.commit(&|_| {}).unwrap();
+        assert_eq!(c.timings.graph_load, 0.0);
+        assert!(c.timings.graph_insert > 0.0);
+        let g = graph(&library);
+        assert_eq!((g.graph_len(), g.segment_len(), g.len()), (130, 0, 130));
         assert!(every_vector_finds_itself(&library));
     }
 
@@ -1344,7 +1509,7 @@ mod tests {
     fn a_run_that_adds_no_vector_links_the_current_graph_and_never_finds_what_it_removed() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
-        let mut txn = begin(&library);
+        let mut txn = begin_graph_only(&library);
         let added: Vec<(DocId, Vec<f32>)> = (0..40)
             .map(|n| {
                 let (doc, chunks) = document(n, n as u64);
@@ -1359,7 +1524,7 @@ mod tests {
         // its files are the current generation's, and the removed chunks are tombstones.
         let pinned = library.snapshot().unwrap();
         let before = files_in(pinned.paths().dir());
-        let mut txn = begin(&library);
+        let mut txn = begin_graph_only(&library);
         txn.set_expect_vectors(false);
         txn.remove_document(added[0].0).unwrap();
         txn.remove_document(added[1].0).unwrap();
@@ -1390,7 +1555,7 @@ mod tests {
         // A run told to expect vectors, that adds none after all (a file touched): the graph
         // it loaded is left unused and the files are linked again.
         let pinned = library.snapshot().unwrap();
-        let mut txn = begin(&library);
+        let mut txn = begin_graph_only(&library);
         txn.remove_document(added[2].0).unwrap();
         let c = txn.commit(&|_| {}).unwrap();
         assert!(c.timings.graph_load > 0.0);
@@ -1405,7 +1570,7 @@ mod tests {
         // and writes a graph of its own.
         let pinned = library.snapshot().unwrap();
         let before = files_in(pinned.paths().dir());
-        let mut txn = begin(&library);
+        let mut txn = begin_graph_only(&library);
         txn.set_expect_vectors(false);
         let (doc, chunks) = document(500, 500);
         let new_first = chunks[0].1.clone();
@@ -1434,6 +1599,13 @@ mod tests {
     fn begin_warm(library: &Library, warm: &WarmGraph) -> Transaction {
         let mut txn = begin(library);
         txn.keep_graph_in(warm.clone());
+        txn
+    }
+
+    /// [`begin_warm`] without a segment: every added vector goes into the graph.
+    fn begin_warm_graph_only(library: &Library, warm: &WarmGraph) -> Transaction {
+        let mut txn = begin_warm(library, warm);
+        txn.set_segment_limit(0);
         txn
     }
 
@@ -1515,7 +1687,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
         let warm = WarmGraph::new();
-        let mut txn = begin_warm(&library, &warm);
+        let mut txn = begin_warm_graph_only(&library, &warm);
         for n in 0..10 {
             let (doc, chunks) = document(n, n as u64);
             txn.add_document(doc, chunks).unwrap();
@@ -1523,12 +1695,12 @@ mod tests {
         txn.commit(&|_| {}).unwrap();
         assert!(warm.is_warm());
         // Another writer (another process, say) adds a document.
-        let mut txn = begin(&library);
+        let mut txn = begin_graph_only(&library);
         let (doc, chunks) = document(10, 10);
         txn.add_document(doc, chunks).unwrap();
         txn.commit(&|_| {}).unwrap();
         // The kept graph lacks that document's vectors: it is not used.
-        let mut txn = begin_warm(&library, &warm);
+        let mut txn = begin_warm_graph_only(&library, &warm);
         let (doc, chunks) = document(11, 11);
         txn.add_document(doc, chunks).unwrap();
         let c = txn.commit(&|_| {}).unwrap();
@@ -1537,19 +1709,19 @@ mod tests {
         assert!(every_vector_finds_itself(&library));
         // A transaction dropped after its first vectors leaves nothing kept: its graph held
         // them.
-        let mut txn = begin_warm(&library, &warm);
+        let mut txn = begin_warm_graph_only(&library, &warm);
         let (doc, chunks) = document(12, 12);
         txn.add_document(doc, chunks).unwrap();
         drop(txn);
         assert!(!warm.is_warm());
-        let mut txn = begin_warm(&library, &warm);
+        let mut txn = begin_warm_graph_only(&library, &warm);
         let (doc, chunks) = document(13, 13);
         txn.add_document(doc, chunks).unwrap();
         assert!(txn.commit(&|_| {}).unwrap().timings.graph_load > 0.0);
         assert_eq!(graph(&library).len(), 26);
         // What it keeps now is this generation's; a rebuild drops it.
         assert!(warm.is_warm());
-        let mut txn = begin_warm(&library, &warm);
+        let mut txn = begin_warm_graph_only(&library, &warm);
         txn.stage(Staging::Rederive, &|_| {}).unwrap();
         assert!(!warm.is_warm());
         txn.commit(&|_| {}).unwrap();
