@@ -149,18 +149,50 @@ impl Latency {
 
 /// Exact top-`k` by dot product (vectors are normalised): the reference for recall.
 pub fn exact_top_k(vectors: &[(u64, Vec<f32>)], query: &[f32], k: usize) -> Vec<u64> {
-    let mut scored: Vec<(f32, u64)> = vectors
-        .iter()
-        .map(|(id, v)| (v.iter().zip(query).map(|(a, b)| a * b).sum(), *id))
-        .collect();
+    exact_top(vectors, query, k).ids
+}
+
+/// The exact top `k` of a query ([`exact_top`]) and the least similarity among them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactTop {
+    /// The `k` nearest ids, most similar first (ties in no particular order).
+    pub ids: Vec<u64>,
+    /// The `k`-th similarity: any vector as similar is as right a hit as those listed (the
+    /// copies of a text share one vector, so among equals the exact top `k` is one choice of
+    /// many).
+    pub floor: f32,
+}
+
+impl ExactTop {
+    /// Whether a hit of chunk `id`, whose vector has similarity `similarity` to the query
+    /// (exact, by [`dot`]), is one of the true top `k`: listed, or as similar as the last.
+    pub fn holds(&self, id: u64, similarity: f32) -> bool {
+        self.ids.contains(&id) || similarity >= self.floor - 1e-6
+    }
+}
+
+/// Dot product (the similarity of normalised vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Exact top-`k` by dot product, with the `k`-th similarity.
+pub fn exact_top(vectors: &[(u64, Vec<f32>)], query: &[f32], k: usize) -> ExactTop {
+    let mut scored: Vec<(f32, u64)> = vectors.iter().map(|(id, v)| (dot(v, query), *id)).collect();
     let k = k.min(scored.len());
     if k == 0 {
-        return Vec::new();
+        return ExactTop {
+            ids: Vec::new(),
+            floor: f32::INFINITY,
+        };
     }
     scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
     scored.truncate(k);
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().map(|(_, id)| id).collect()
+    ExactTop {
+        floor: scored[k - 1].0,
+        ids: scored.into_iter().map(|(_, id)| id).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -202,5 +234,22 @@ mod tests {
             (3, vec![0.7, 0.7]),
         ];
         assert_eq!(exact_top_k(&v, &[1.0, 0.1], 2), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_hit_as_similar_as_the_last_exact_one_counts_as_found() {
+        // Chunks 3 and 4 are copies: either is a right second hit.
+        let v = vec![
+            (1, vec![1.0, 0.0]),
+            (2, vec![0.0, 1.0]),
+            (3, vec![0.6, 0.8]),
+            (4, vec![0.6, 0.8]),
+        ];
+        let top = exact_top(&v, &[1.0, 0.0], 2);
+        assert_eq!(top.ids.len(), 2);
+        assert_eq!(top.ids[0], 1);
+        assert!((top.floor - 0.6).abs() < 1e-6);
+        assert!(top.holds(3, 0.6) && top.holds(4, 0.6) && top.holds(1, 1.0));
+        assert!(!top.holds(2, 0.0));
     }
 }

@@ -51,7 +51,7 @@ pub struct Status {
     /// Removed vectors still in the graph.
     pub tombstones: usize,
     /// Vectors added since the graph was last written, searched exactly beside it (the
-    /// segment, `added.vectors`; at most 16,384).
+    /// segment, `added.vectors`; at most 8,192).
     pub segment: usize,
     /// Whether the keyword index was made by an earlier version and lacks fields this one
     /// writes (what `sent:`, `from:`, `to:`, `folder:`, `/s`, `/p` and pinpoint pages need):

@@ -88,7 +88,8 @@ enum Command {
     Status(MaintainArgs),
     /// Check that catalog, keyword index and vector graph agree (--repair rebuilds them).
     Verify(VerifyArgs),
-    /// Rebuild the vector graph without tombstones (also done automatically past 20 %).
+    /// Rebuild the vector graph without tombstones and with the vectors added since it was
+    /// written (also done automatically once tombstones pass 20 %).
     Compact(MaintainArgs),
     /// Index a folder, then keep the index current as files change, until Ctrl-C.
     ///
