@@ -1155,6 +1155,14 @@ pub(crate) mod test_support {
             .unwrap()
     }
 
+    /// Adds documents `range` (document `n` with vectors from seed `n`) to `txn`.
+    pub(crate) fn add_documents(txn: &mut Transaction, range: std::ops::Range<usize>) {
+        for n in range {
+            let (doc, chunks) = document(n, n as u64);
+            txn.add_document(doc, chunks).unwrap();
+        }
+    }
+
     /// [`begin`] without a segment: every added vector goes into the graph.
     pub(crate) fn begin_graph_only(library: &Library) -> Transaction {
         let mut txn = begin(library);
@@ -1273,10 +1281,7 @@ mod tests {
             let (doc, chunks) = document(n, 1000 + n as u64);
             txn.add_document(doc, chunks).unwrap();
         }
-        for n in 300..350 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 300..350);
         let c = txn.commit(&|_| {}).unwrap();
         assert_eq!((c.documents, c.chunks, c.tombstones), (350, 700, 20));
         assert!(!c.graph_rebuilt);
@@ -1363,10 +1368,7 @@ mod tests {
         // written anew without a segment.
         let mut txn = begin(&library);
         txn.set_segment_limit(150);
-        for n in 350..370 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 350..370);
         let c = txn.commit(&|_| {}).unwrap();
         assert!(c.timings.graph_load > 0.0 && c.timings.graph_insert > 0.0);
         assert_eq!((c.chunks, c.tombstones), (740, 20));
@@ -1391,17 +1393,11 @@ mod tests {
         let library = Library::at(dir.path().join(".lexsearch"));
         let warm = WarmGraph::new();
         let mut txn = begin_warm(&library, &warm);
-        for n in 0..50 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 0..50);
         txn.commit(&|_| {}).unwrap();
         // Within the limit: the segment, and the kept graph holds it too.
         let mut txn = begin_warm(&library, &warm);
-        for n in 50..60 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 50..60);
         let c = txn.commit(&|_| {}).unwrap();
         assert_eq!((c.timings.graph_load, c.timings.graph_insert), (0.0, 0.0));
         assert_eq!(graph(&library).segment_len(), 20);
@@ -1409,10 +1405,7 @@ mod tests {
         // Past it: the kept graph takes the segment and the new vectors without a load.
         let mut txn = begin_warm(&library, &warm);
         txn.set_segment_limit(25);
-        for n in 60..65 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 60..65);
         let c = txn.commit(&|_| {}).unwrap();
         assert_eq!(c.timings.graph_load, 0.0);
         assert!(c.timings.graph_insert > 0.0);
@@ -1688,10 +1681,7 @@ mod tests {
         let library = Library::at(dir.path().join(".lexsearch"));
         let warm = WarmGraph::new();
         let mut txn = begin_warm_graph_only(&library, &warm);
-        for n in 0..10 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 0..10);
         txn.commit(&|_| {}).unwrap();
         assert!(warm.is_warm());
         // Another writer (another process, say) adds a document.
@@ -1795,10 +1785,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::at(dir.path().join(".lexsearch"));
         let mut txn = begin(&library);
-        for n in 0..50 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 0..50);
         // Dropped with insertions queued: the builder stops, nothing is published.
         drop(txn);
         assert!(!library.exists());
@@ -1820,10 +1807,7 @@ mod tests {
         txn.commit(&|_| {}).unwrap();
         // A second run that staged a copy and added vectors, then hit a full disk.
         let mut txn = begin(&library);
-        for n in 1..20 {
-            let (doc, chunks) = document(n, n as u64);
-            txn.add_document(doc, chunks).unwrap();
-        }
+        add_documents(&mut txn, 1..20);
         drop(txn);
         let staging = library.staging();
         assert!(staging.keyword().is_dir() && staging.catalog().is_dir());
