@@ -567,8 +567,8 @@ impl VectorIndex {
     }
 
     /// Writes the graph, its flat search file, the tombstones and the segment into `dir` (an
-    /// existing dump there is replaced). Only an index opened with [`open`](Self::open) or built here
-    /// holds a graph to write.
+    /// existing dump there is replaced). Only an index opened with [`open`](Self::open) or
+    /// built here holds a graph to write.
     pub fn dump(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         self.write_tombstones(dir)?;
@@ -632,8 +632,8 @@ impl VectorIndex {
     /// search file as hard links to `from`'s (copies where the file system cannot link),
     /// which is safe because no file of a dump is ever written again (a dump goes into an
     /// empty folder, [`write_flat`](Self::write_flat) replaces its file through a rename),
-    /// and the tombstones and segment written anew. Milliseconds, where [`dump`](Self::dump) takes seconds per
-    /// hundred thousand points.
+    /// and the tombstones and segment written anew. Milliseconds, where [`dump`](Self::dump)
+    /// takes seconds per hundred thousand points.
     pub fn dump_as_linked(&self, from: &Path, to: &Path) -> Result<()> {
         std::fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
         let name_path = from.join(NAME_FILE);
