@@ -1403,6 +1403,7 @@ fn a_damaged_graph_dump_is_named_with_its_repair_and_neither_searches_nor_small_
     .unwrap();
     let run = index_json(&model, &docs);
     assert_eq!(run["timings"]["graph_load"], 0.0, "{run}");
+    assert!(run["segment"].as_u64().unwrap() > 0, "{run}");
     assert_eq!(keyword_files(&docs, "wombat"), ["added.txt"]);
     let status = lexsearch()
         .current_dir(&docs)

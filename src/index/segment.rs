@@ -25,9 +25,10 @@ use crate::{Error, Result};
 pub const SEGMENT_FILE: &str = "added.vectors";
 
 /// Most vectors the segment holds; a run that would pass it inserts them into the graph.
-/// Comparing a query with every one of them reads them all (12.6 MB at 384 dimensions): 2 to
-/// 3 ms at this limit on two cores, where the graph's search takes 0.2 ms (docs/benchmarks.md);
-/// twice the limit took twice that, for half as many loads and dumps of the graph.
+/// Comparing a query with every one of them reads them all (12.6 MB at 384 dimensions): about
+/// 2 to 3.5 ms at this limit on two cores, where the graph's search takes 0.2 ms
+/// (docs/benchmarks.md); twice the limit took twice that, for half as many loads and dumps
+/// of the graph.
 pub const SEGMENT_LIMIT: usize = 8_192;
 
 const MAGIC: &[u8; 8] = b"LXAV0001";

@@ -184,6 +184,8 @@ pub struct IndexReport {
     pub chunks_reused: usize,
     /// Removed vectors still in the graph (filtered at query time).
     pub tombstones: usize,
+    /// Vectors added since the graph was written, searched exactly beside it (the segment).
+    pub segment: usize,
     /// Whether the vector graph was rebuilt from the catalog in this run.
     pub graph_rebuilt: bool,
     /// Files that could not be indexed, with reasons.
@@ -446,6 +448,7 @@ fn build(
         chunks_embedded: 0,
         chunks_reused: 0,
         tombstones: 0,
+        segment: 0,
         graph_rebuilt: false,
         skipped: walked.skipped,
         empty: Vec::new(),
@@ -557,6 +560,7 @@ fn build(
     report.files_indexed = committed.documents;
     report.chunks = committed.chunks;
     report.tombstones = committed.tombstones;
+    report.segment = committed.segment;
     report.graph_rebuilt = committed.graph_rebuilt;
     report.backend_writes = remote.map(|r| {
         let (seconds, chunks_sent) = r.writes();

@@ -91,6 +91,8 @@ pub struct Committed {
     pub chunks: usize,
     /// Removed vectors still in the graph.
     pub tombstones: usize,
+    /// Vectors added since the graph was written, in the segment beside it.
+    pub segment: usize,
     /// Whether the graph was rebuilt from the catalog.
     pub graph_rebuilt: bool,
     /// Where the time went.
@@ -854,18 +856,19 @@ impl Transaction {
                     documents: m.documents as usize,
                     chunks: m.chunks as usize,
                     tombstones: 0,
+                    segment: 0,
                     graph_rebuilt: false,
                     timings: CommitTimings::default(),
                 });
             }
-            let tombstones =
-                VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?.tombstones();
+            let current = VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?;
             let _ = std::fs::remove_dir_all(self.library.resume().dir());
             return Ok(Committed {
                 generation: m.generation,
                 documents: m.documents as usize,
                 chunks: m.chunks as usize,
-                tombstones,
+                tombstones: current.tombstones(),
+                segment: current.segment_len(),
                 graph_rebuilt: false,
                 timings: CommitTimings::default(),
             });
@@ -1055,6 +1058,7 @@ impl Transaction {
             documents,
             chunks,
             tombstones: keep.as_ref().unwrap_or(&vectors).tombstones(),
+            segment: keep.as_ref().unwrap_or(&vectors).segment_len(),
             graph_rebuilt: s.rebuild_graph,
             timings,
         };
