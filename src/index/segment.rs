@@ -51,13 +51,7 @@ impl Segment {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Segment::default()),
             Err(e) => return Err(Error::io("read", &path, e)),
         };
-        let damaged = |what: &str| Error::Vector {
-            path: path.clone(),
-            message: format!(
-                "the vectors added since the graph was written do not read ({what}); \
-                 `lexsearch verify --repair` rebuilds the graph from the catalog"
-            ),
-        };
+        let damaged = |what: &str| damaged(&path, what);
         let body = bytes
             .strip_prefix(MAGIC)
             .ok_or_else(|| damaged("not a file of vectors"))?;
@@ -91,6 +85,31 @@ impl Segment {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
         Ok(Segment { ids, data })
+    }
+
+    /// How many vectors the segment in `dir` holds, from its header and length alone (0
+    /// without one): for a count, where [`read`](Self::read) would read and check them all.
+    pub fn count_in(dir: &Path, dim: usize) -> Result<usize> {
+        use std::io::Read;
+        let path = dir.join(SEGMENT_FILE);
+        let mut file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        let mut head = [0u8; MAGIC.len() + 12];
+        let len = file
+            .metadata()
+            .and_then(|m| file.read_exact(&mut head).map(|()| m.len()))
+            .map_err(|e| Error::io("read", &path, e))?;
+        let count = u64::from_le_bytes(head[12..20].try_into().unwrap_or([0; 8]));
+        let expected = count
+            .checked_mul(8 + 4 * dim as u64)
+            .and_then(|n| n.checked_add((MAGIC.len() + 12 + SUM) as u64));
+        if &head[..MAGIC.len()] != MAGIC || expected != Some(len) {
+            return Err(damaged(&path, "its length does not match its count"));
+        }
+        usize::try_from(count).map_err(|_| damaged(&path, "its count is out of range"))
     }
 
     /// Writes the segment into `dir` (vectors of length `dim`), synced; an empty one removes
@@ -246,6 +265,17 @@ impl Segment {
     }
 }
 
+/// The error for a segment file at `path` that does not read, and the repair.
+fn damaged(path: &Path, what: &str) -> Error {
+    Error::Vector {
+        path: path.to_path_buf(),
+        message: format!(
+            "the vectors added since the graph was written do not read ({what}); \
+             `lexsearch verify --repair` rebuilds the graph from the catalog"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -271,6 +301,7 @@ mod tests {
         assert_eq!(read, segment);
         assert_eq!(read.ids(), &[3, 4, 10, 11, 12, 13, 14]);
         assert_eq!(read.vector_of(11), Some(vectors(10, 5)[1].1.as_slice()));
+        assert_eq!(Segment::count_in(dir.path(), 8).unwrap(), 7);
 
         let wrong_dim = Segment::read(dir.path(), 16).unwrap_err().to_string();
         assert!(wrong_dim.contains("8 dimensions"), "{wrong_dim}");
@@ -283,9 +314,11 @@ mod tests {
         assert!(damaged.contains("verify --repair"), "{damaged}");
         std::fs::write(&path, &bytes[..20]).unwrap();
         assert!(Segment::read(dir.path(), 8).is_err());
+        assert!(Segment::count_in(dir.path(), 8).is_err());
 
         Segment::default().write(dir.path(), 8).unwrap();
         assert!(!path.exists(), "an empty segment leaves no file");
+        assert_eq!(Segment::count_in(dir.path(), 8).unwrap(), 0);
     }
 
     #[test]

@@ -295,7 +295,7 @@ fn build_from(
                 None => {
                     let held = match (&built.index, &later) {
                         (Some(index), _) => index.segment_len(),
-                        (None, Some((dir, dim))) => Segment::read(dir, *dim)?.len(),
+                        (None, Some((dir, dim))) => Segment::count_in(dir, *dim)?,
                         (None, None) => 0,
                     };
                     *left.insert(segment_limit.saturating_sub(held))
@@ -334,6 +334,19 @@ fn build_from(
     }
     built.added.sort_by_key(|(id, _)| *id);
     Ok(built)
+}
+
+/// The tombstones in `dir` (none without the file).
+fn read_tombstones(dir: &Path) -> Result<BTreeSet<u64>> {
+    let path = dir.join(TOMBSTONES_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| Error::Vector {
+            path,
+            message: format!("unreadable tombstones: {e}"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
 }
 
 /// hnsw_rs's load of dump `name` in `dir`. A reloaded graph borrows its loader; the loader
@@ -471,18 +484,15 @@ impl VectorIndex {
     fn without_graph(dir: &Path, dim: usize) -> Result<Self> {
         let mut index = VectorIndex::empty(dim);
         index.segment = Segment::read(dir, dim)?;
-        let tomb_path = dir.join(TOMBSTONES_FILE);
-        match std::fs::read_to_string(&tomb_path) {
-            Ok(t) => {
-                index.tombstones = serde_json::from_str(&t).map_err(|e| Error::Vector {
-                    path: tomb_path.clone(),
-                    message: format!("unreadable tombstones: {e}"),
-                })?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("read", tomb_path, e)),
-        }
+        index.tombstones = read_tombstones(dir)?;
         Ok(index)
+    }
+
+    /// The tombstones and the segment's vectors of the index in `dir`, counted without
+    /// opening its graph or reading its segment's vectors (for `status` and a run that
+    /// changes nothing).
+    pub fn counts_in(dir: &Path, dim: usize) -> Result<(usize, usize)> {
+        Ok((read_tombstones(dir)?.len(), Segment::count_in(dir, dim)?))
     }
 
     /// hnsw_rs's dump in `dir`, if there is one; `mapped` leaves its vectors in the file.

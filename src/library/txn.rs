@@ -861,14 +861,14 @@ impl Transaction {
                     timings: CommitTimings::default(),
                 });
             }
-            let current = VectorIndex::open_for_search(&paths.vectors(), m.model.dim, m.chunks)?;
+            let (tombstones, segment) = VectorIndex::counts_in(&paths.vectors(), m.model.dim)?;
             let _ = std::fs::remove_dir_all(self.library.resume().dir());
             return Ok(Committed {
                 generation: m.generation,
                 documents: m.documents as usize,
                 chunks: m.chunks as usize,
-                tombstones: current.tombstones(),
-                segment: current.segment_len(),
+                tombstones,
+                segment,
                 graph_rebuilt: false,
                 timings: CommitTimings::default(),
             });
