@@ -882,6 +882,11 @@ struct Watch {
 
 impl Watch {
     fn start(dir: &Path, model: &Path, docs: &Path, debounce_ms: u32) -> Self {
+        Self::start_with(dir, model, docs, debounce_ms, &[])
+    }
+
+    /// [`start`](Self::start) with more arguments.
+    fn start_with(dir: &Path, model: &Path, docs: &Path, debounce_ms: u32, more: &[&str]) -> Self {
         let log = dir.join("watch.log");
         let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lexsearch"))
             .args([
@@ -891,6 +896,7 @@ impl Watch {
                 "--model",
             ])
             .arg(model)
+            .args(more)
             .arg(docs)
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).unwrap())
@@ -927,7 +933,8 @@ fn wait_for(what: &dyn Fn() -> bool) -> bool {
 #[test]
 fn watch_keeps_the_index_current_as_files_change() {
     let (dir, model, docs) = setup();
-    let watch = Watch::start(dir.path(), &model, &docs, 200);
+    // With the graph kept in memory between updates (the other `watch` tests go without).
+    let watch = Watch::start_with(dir.path(), &model, &docs, 200, &["--keep-graph"]);
     let found = |word: &str| keyword_files(&docs, word);
     let library = Library::at(docs.join(".lexsearch"));
     assert!(
@@ -942,8 +949,8 @@ fn watch_keeps_the_index_current_as_files_change() {
     let added = wait_for(&|| found("wombat") == vec!["added-later.txt"]);
     fs::remove_file(docs.join("added-later.txt")).unwrap();
     let removed = added && wait_for(&|| found("wombat").is_empty());
-    // A third update adds vectors to the graph the watcher kept in memory through the two
-    // before (the second only removed).
+    // A third update adds vectors beside the graph the watcher kept in memory through the
+    // two before (the second only removed).
     fs::write(
         docs.join("added-last.txt"),
         "The numbat indemnity survives termination.\n",

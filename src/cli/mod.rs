@@ -93,9 +93,11 @@ enum Command {
     Compact(MaintainArgs),
     /// Index a folder, then keep the index current as files change, until Ctrl-C.
     ///
-    /// Between updates the vector graph stays in memory (about 1 GB at 200,000 chunks, 3.8 GB
-    /// at a million, with the default model), so that an update inserts into it instead of
-    /// loading it again from disk; it loads in the background after the first index.
+    /// An update's new vectors wait beside the vector graph, searched exactly, until 8,192
+    /// have gathered; the update that would pass that loads the graph from disk, inserts them
+    /// and writes it anew. With `--keep-graph` the graph stays in memory between updates
+    /// (about 1 GB at 200,000 chunks, 3.8 GB at a million, with the default model; loaded in
+    /// the background after the first index), so that no update loads it.
     Watch(watch::WatchArgs),
     /// Measure encoder throughput, query latency and graph recall (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
@@ -882,7 +884,12 @@ fn split_attached_k(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
 }
 
 /// Runs the CLI and maps the result to an exit code (0 ok, 1 no hits, 2 error).
-pub fn main() -> ExitCode {
+///
+/// `release_freed_memory` gives the memory the allocator holds free back to the system: a
+/// long-lived command (`watch`) calls it after work that freed much (a vector graph loaded and
+/// dropped), so that its resident memory falls back while it waits.
+pub fn main(release_freed_memory: fn()) -> ExitCode {
+    let _ = RELEASE_FREED_MEMORY.set(release_freed_memory);
     // Parsing starts no thread, so the environment may still be changed after it.
     let cli = Cli::parse_from(split_attached_k(std::env::args_os()));
     if !cli.encodes_off_the_cpu() {
@@ -902,6 +909,17 @@ pub fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// What [`main`] was given to release the allocator's free memory.
+static RELEASE_FREED_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Gives the memory the allocator holds free back to the system (nothing when [`main`] was
+/// given no way to).
+fn release_freed_memory() {
+    if let Some(release) = RELEASE_FREED_MEMORY.get() {
+        release();
     }
 }
 
