@@ -1573,3 +1573,46 @@ fn generated_bash_completions_complete_commands_options_and_their_values() {
         .code(2)
         .stderr(contains("--dir is for `lexsearch generate man`"));
 }
+
+#[test]
+fn a_query_names_a_file_whose_name_glues_its_words_or_escapes_its_spaces() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    // The same text in each (listed one by one, not collapsed as copies): only the names
+    // tell the files apart.
+    let text = "The Receiving Party shall hold the Confidential Information in confidence.\n";
+    let names = [
+        "ExcelerateStandardNDAFormat.txt",
+        "Evelozcity%20OESA%20NDA.txt",
+        "plain-nda.txt",
+    ];
+    for name in names {
+        std::fs::write(docs.join(name), text).unwrap();
+    }
+    index_folder(&model, &docs);
+    for (query, named) in [
+        (
+            "Consider Excelerate's agreement; must the information be held in confidence?",
+            names[0],
+        ),
+        (
+            "Does the OESA agreement with Evelozcity require confidence?",
+            names[1],
+        ),
+    ] {
+        let v = search_json(
+            &docs,
+            &[query, "--mode", "hybrid", "-k", "3", "--each-copy"],
+        );
+        let hits = v["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 3, "{v}");
+        assert_eq!(hits[0]["file"], named, "{query}: {v}");
+        // The name raised that file's hit alone.
+        for h in hits {
+            assert_eq!(
+                h["named"].as_f64().is_some(),
+                h["file"] == named,
+                "{query}: {h}"
+            );
+        }
+    }
+}

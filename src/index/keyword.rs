@@ -2390,6 +2390,66 @@ pub fn file_words(path: &str) -> String {
     name.replace(['_', '-'], " ")
 }
 
+/// `text` with a space wherever a word changes case inside itself, as file names glue words:
+/// `ExcelerateStandardNDAFormat` → `Excelerate Standard NDA Format`, `FullStory` → `Full
+/// Story`. A capital after a lower-case letter starts a word, and so does the last capital
+/// of a run when two lower-case letters follow (`NDAFormat`, but not the plural `NDAs`);
+/// digits and other characters stay as they are.
+pub fn camel_case_words(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        if i > 0 && c.is_uppercase() {
+            let before = chars[i - 1];
+            let lower = |j: usize| chars.get(j).is_some_and(|c| c.is_lowercase());
+            if before.is_lowercase() || (before.is_uppercase() && lower(i + 1) && lower(i + 2)) {
+                out.push(' ');
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` with its percent-escapes decoded, as downloaded files' names keep them
+/// (`Evelozcity%20OESA%20NDA` → `Evelozcity OESA NDA`); as it was when the decoded bytes are
+/// not UTF-8.
+pub fn percent_decoded(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|&b| hex(b)),
+            bytes.get(i + 2).and_then(|&b| hex(b)),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// The words of a file's name as a query that names the file would have them (for matching
+/// the query's words to the names of the hits' files): the words of [`file_words`],
+/// percent-escapes decoded and words glued in camel case apart (`ExcelerateStandardNDAFormat`
+/// → `Excelerate Standard NDA Format`). The `context` field and the embedded text keep
+/// [`file_words`] (docs/quality.md, "Names glued in camel case or escaped").
+pub fn name_words(path: &str) -> String {
+    camel_case_words(&percent_decoded(&file_words(path)))
+}
+
 /// Adds chunks to a [`KeywordIndex`]; nothing is visible until [`KeywordWriter::commit`].
 pub struct KeywordWriter {
     path: PathBuf,
@@ -2556,6 +2616,56 @@ mod tests {
         // Other names keep their words.
         assert_eq!(file_words("archive.pst"), "archive");
         assert_eq!(file_words("thread.eml#0003.eml"), "thread.eml#0003");
+    }
+
+    #[test]
+    fn a_names_glued_words_come_apart_and_its_escapes_decode() {
+        for (glued, apart) in [
+            (
+                "ExcelerateStandardNDAFormat",
+                "Excelerate Standard NDA Format",
+            ),
+            (
+                "EFCAConfidentialityAgreement",
+                "EFCA Confidentiality Agreement",
+            ),
+            ("FullStory+Mutual", "Full Story+Mutual"),
+            ("eHandshake_NDA", "e Handshake_NDA"),
+            ("LiiON NDA", "Lii ON NDA"),
+            // Plurals and possessives of capitals, capitals alone and words alone stay whole.
+            ("NDAs LLCs IDs", "NDAs LLCs IDs"),
+            ("the NDA's terms", "the NDA's terms"),
+            ("Lease 2019 v1.0", "Lease 2019 v1.0"),
+            (
+                "Ünterlassung ÖffentlichesRecht",
+                "Ünterlassung Öffentliches Recht",
+            ),
+        ] {
+            assert_eq!(camel_case_words(glued), apart, "{glued}");
+        }
+        assert_eq!(
+            percent_decoded("Evelozcity%20OESA%20NDA"),
+            "Evelozcity OESA NDA"
+        );
+        assert_eq!(percent_decoded("a%2Fb%C3%A9"), "a/bé");
+        // Not an escape, or not UTF-8 once decoded: left as it is.
+        assert_eq!(percent_decoded("100% sure %zz"), "100% sure %zz");
+        assert_eq!(percent_decoded("bad%FF"), "bad%FF");
+        assert_eq!(
+            name_words("contractnli/Sony%20Pictures%20Television%20NDA%20(Executed).txt"),
+            "Sony Pictures Television NDA (Executed)"
+        );
+        assert_eq!(
+            name_words("a/TabunKitchenInvestments-NDA.txt"),
+            "Tabun Kitchen Investments NDA"
+        );
+        // The query's words and the name's then meet as terms.
+        let name = KeywordIndex::name_terms(&name_words("x/ExcelerateStandardNDAFormat.txt"));
+        let (query, _) = KeywordIndex::terms_of(&camel_case_words("Consider Excelerate's NDA"));
+        assert!(
+            query.iter().any(|t| name.contains(t) && t != "nda"),
+            "{query:?} {name:?}"
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ use serde::Serialize;
 use crate::embed::Embedder;
 use crate::ids::{ChunkFilter, ChunkId, ChunkSet, DocId};
 use crate::index::define::Definition;
-use crate::index::keyword::{AtLeast, KeywordIndex, MailField, Near, StoredChunk, file_words};
+use crate::index::keyword::{
+    AtLeast, KeywordIndex, MailField, Near, StoredChunk, camel_case_words, name_words,
+};
 use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::root::Root;
 use crate::index::sent::SentWindow;
@@ -1161,13 +1163,15 @@ impl Searcher {
             };
             let next = docs.len();
             let doc = *docs.entry(c.path.clone()).or_insert_with(|| {
-                names.push(KeywordIndex::name_terms(&file_words(&c.path)));
+                names.push(KeywordIndex::name_terms(&name_words(&c.path)));
                 next
             });
             doc_of.push(Some(doc));
             read.insert(f.chunk_id, c);
         }
-        let (terms, _) = KeywordIndex::terms_of(query);
+        // Words glued in camel case come apart in the query as in the names
+        // (`FullStory's` and `FullStory+Mutual+NDA`).
+        let (terms, _) = KeywordIndex::terms_of(&camel_case_words(query));
         let by_doc = name_match(&terms, &names);
         let named: Vec<f32> = doc_of
             .iter()
