@@ -2443,11 +2443,14 @@ pub fn percent_decoded(text: &str) -> String {
 
 /// The words of a file's name as a query that names the file would have them (for matching
 /// the query's words to the names of the hits' files): the words of [`file_words`],
-/// percent-escapes decoded and words glued in camel case apart (`ExcelerateStandardNDAFormat`
-/// → `Excelerate Standard NDA Format`). The `context` field and the embedded text keep
+/// percent-escapes decoded (of an escaped path, its last part) and words glued in camel case
+/// apart (`ExcelerateStandardNDAFormat` → `Excelerate Standard NDA Format`). The `context` field and the embedded text keep
 /// [`file_words`] (docs/quality.md, "Names glued in camel case or escaped").
 pub fn name_words(path: &str) -> String {
-    camel_case_words(&percent_decoded(&file_words(path)))
+    let decoded = percent_decoded(&file_words(path));
+    // An escaped path (`uploads%2Fimage%2FFullStory+NDA`) names the file by its last part.
+    let last = decoded.rsplit(['/', '\\']).next().unwrap_or(&decoded);
+    camel_case_words(last)
 }
 
 /// Adds chunks to a [`KeywordIndex`]; nothing is visible until [`KeywordWriter::commit`].
@@ -2658,6 +2661,10 @@ mod tests {
         assert_eq!(
             name_words("a/TabunKitchenInvestments-NDA.txt"),
             "Tabun Kitchen Investments NDA"
+        );
+        assert_eq!(
+            name_words("a/help_uploads%2Fimage%2F2329%2F15269-FullStory+Mutual+NDA+2018.txt"),
+            "15269 Full Story+Mutual+NDA+2018"
         );
         // The query's words and the name's then meet as terms.
         let name = KeywordIndex::name_terms(&name_words("x/ExcelerateStandardNDAFormat.txt"));
