@@ -1577,31 +1577,47 @@ fn generated_bash_completions_complete_commands_options_and_their_values() {
 #[test]
 fn a_query_names_a_file_whose_name_glues_its_words_or_escapes_its_spaces() {
     let (_dir, model, docs) = tiny_model_and_folder();
-    // The same text in each (listed one by one, not collapsed as copies): only the names
-    // tell the files apart.
+    // The same text in each, embedded without the file's name (`--no-context`), so that only
+    // the name match tells them apart: weighted in full (`--name-weight 1`), as the arms'
+    // normalised scores may still differ a little. Listed one by one (`--each-copy`), not
+    // collapsed as copies.
     let text = "The Receiving Party shall hold the Confidential Information in confidence.\n";
     let names = [
         "ExcelerateStandardNDAFormat.txt",
-        "Evelozcity%20OESA%20NDA.txt",
+        "Standard%20NDA%20by%20Axial.txt",
         "plain-nda.txt",
     ];
     for name in names {
         std::fs::write(docs.join(name), text).unwrap();
     }
-    index_folder(&model, &docs);
+    lexsearch()
+        .args(["index", "--quiet", "--no-context", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .assert()
+        .success();
     for (query, named) in [
         (
             "Consider Excelerate's agreement; must the information be held in confidence?",
             names[0],
         ),
         (
-            "Does the OESA agreement with Evelozcity require confidence?",
+            "Consider Axial's agreement; must the information be held in confidence?",
             names[1],
         ),
     ] {
         let v = search_json(
             &docs,
-            &[query, "--mode", "hybrid", "-k", "3", "--each-copy"],
+            &[
+                query,
+                "--mode",
+                "hybrid",
+                "-k",
+                "3",
+                "--each-copy",
+                "--name-weight",
+                "1",
+            ],
         );
         let hits = v["hits"].as_array().unwrap();
         assert_eq!(hits.len(), 3, "{v}");

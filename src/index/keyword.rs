@@ -2444,8 +2444,9 @@ pub fn percent_decoded(text: &str) -> String {
 /// The words of a file's name as a query that names the file would have them (for matching
 /// the query's words to the names of the hits' files): the words of [`file_words`],
 /// percent-escapes decoded (of an escaped path, its last part) and words glued in camel case
-/// apart (`ExcelerateStandardNDAFormat` → `Excelerate Standard NDA Format`). The `context` field and the embedded text keep
-/// [`file_words`] (docs/quality.md, "Names glued in camel case or escaped").
+/// apart (`ExcelerateStandardNDAFormat` → `Excelerate Standard NDA Format`). The `context`
+/// field and the embedded text keep [`file_words`] (docs/quality.md, "Names glued in camel
+/// case or escaped").
 pub fn name_words(path: &str) -> String {
     let decoded = percent_decoded(&file_words(path));
     // An escaped path (`uploads%2Fimage%2FFullStory+NDA`) names the file by its last part.
@@ -2640,8 +2641,8 @@ mod tests {
             ("the NDA's terms", "the NDA's terms"),
             ("Lease 2019 v1.0", "Lease 2019 v1.0"),
             (
-                "Ünterlassung ÖffentlichesRecht",
-                "Ünterlassung Öffentliches Recht",
+                "Ärztekammer ÖffentlichesRecht",
+                "Ärztekammer Öffentliches Recht",
             ),
         ] {
             assert_eq!(camel_case_words(glued), apart, "{glued}");
