@@ -1632,3 +1632,81 @@ fn a_query_names_a_file_whose_name_glues_its_words_or_escapes_its_spaces() {
         }
     }
 }
+
+#[test]
+fn context_lines_show_the_document_around_a_hit_numbered_as_grep_does() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    let text = "SUPPLY AGREEMENT\n\nSection 1. Payment\n\nThe Buyer shall pay within thirty \
+                days.\nLate payments bear interest at two percent a month.\nThe Seller may \
+                suspend delivery until paid.\n\nSection 2. Notices\n\nNotices are given in \
+                writing.\n";
+    let file = docs.join("supply.txt");
+    std::fs::write(&file, text).unwrap();
+    index_folder(&model, &docs);
+    let query = "late payments bear interest";
+    let line_of = |needle: &str| text[..text.find(needle).unwrap()].lines().count() + 1;
+    let cited = line_of("Late payments");
+    let out = lexsearch()
+        .current_dir(&docs)
+        .args(["search", query, "--mode", "keyword", "-k", "1", "-C", "1"])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The cited line after `N:`, its neighbours after `N-`, in place of the snippet.
+    for expected in [
+        format!(
+            "    {}- The Buyer shall pay within thirty days.\n",
+            cited - 1
+        ),
+        format!("    {cited}: »Late payments bear interest at two percent a month.«\n"),
+        format!(
+            "    {}- The Seller may suspend delivery until paid.\n",
+            cited + 1
+        ),
+    ] {
+        assert!(stdout.contains(&expected), "{expected:?} in:\n{stdout}");
+    }
+    assert!(!stdout.contains(&format!("{}-", cited - 2)), "{stdout}");
+    // The JSON gives the same lines, -B and -A apart.
+    let v = search_json(
+        &docs,
+        &[query, "--mode", "keyword", "-k", "1", "-B", "2", "-A", "0"],
+    );
+    let context = &v["hits"][0]["context"];
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(context["line"], cited - 2, "{v}");
+    assert_eq!(context["match_line"], cited, "{v}");
+    assert_eq!(context["match_end_line"], cited, "{v}");
+    assert_eq!(
+        context["lines"],
+        serde_json::json!(lines[cited - 3..cited]),
+        "{v}"
+    );
+    assert_eq!(context["passage_only"], false, "{v}");
+    // Without -C there is no context.
+    let v = search_json(&docs, &[query, "--mode", "keyword", "-k", "1"]);
+    assert!(v["hits"][0].get("context").is_none(), "{v}");
+
+    // A file changed since indexing shows the indexed passage alone, numbered as indexed,
+    // and says why.
+    std::fs::write(&file, format!("DRAFT\n{text}")).unwrap();
+    let v = search_json(&docs, &[query, "--mode", "keyword", "-k", "1", "-C", "50"]);
+    let hit = &v["hits"][0];
+    let context = &hit["context"];
+    assert_eq!(context["passage_only"], true, "{v}");
+    assert!(context["why"].as_str().unwrap().contains("changed"), "{v}");
+    assert_eq!(context["match_line"], cited, "{v}");
+    let first = context["line"].as_u64().unwrap() as usize;
+    let shown: Vec<&str> = context["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(first, hit["line"].as_u64().unwrap() as usize, "{v}");
+    assert_eq!(shown, lines[first - 1..first - 1 + shown.len()], "{v}");
+    let chunk_lines = hit["text"].as_str().unwrap().lines().count();
+    assert_eq!(shown.len(), chunk_lines, "{v}");
+}

@@ -221,6 +221,7 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         &["termination upon notice", "-k", "3", "--path", "*.md"],
     );
     let cli_files = search_json(index, &[query, "-k", "4", "--max-per-file", "1"]);
+    let cli_context = search_json(index, &[query, "-k", "3", "-C", "2"]);
     // The definition of a term under a heading that names it, as the CLI finds it.
     let defined = "define:\"Event of Default\" heading:default";
     let cli_defined = search_json(index, &[defined, "-k", "3"]);
@@ -254,6 +255,8 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
         {"tool": "search", "arguments": {"query": defined, "k": 3}},
         {"tool": "get_defined_terms", "arguments": {"file": "commercial-lease.txt"}},
         {"tool": "get_defined_terms", "arguments": {"file": "../../etc/passwd"}},
+        {"tool": "search", "arguments": {"query": query, "k": 3, "context_lines": 2}},
+        {"tool": "search", "arguments": {"query": query, "context_lines": 11}},
     ]});
     let before = tree(docs);
     let r = client(&python, &stdio_server(index), &plan).unwrap();
@@ -434,6 +437,16 @@ fn mcp_over_stdio_answers_like_the_cli_and_reads_nothing_outside_the_index() {
     assert_eq!(ok(&r, 21), &shown);
     let e = tool_error(&r, 22);
     assert!(e.contains("no heading numbered or named \"99.9\""), "{e}");
+    // Lines around each hit, as `search -C 2` gives them.
+    let context = ok(&r, 26);
+    assert_eq!(without_elapsed(context), without_elapsed(&cli_context));
+    let first = &context["hits"][0]["context"];
+    let n = |k: &str| first[k].as_u64().unwrap();
+    let shown = first["lines"].as_array().unwrap().len() as u64;
+    assert_eq!(n("line") + 2, n("match_line"), "{first}");
+    assert_eq!(n("line") + shown - 1, n("match_end_line") + 2, "{first}");
+    let e = tool_error(&r, 27);
+    assert!(e.contains("context_lines must be at most 10"), "{e}");
 }
 
 /// A `lexsearch mcp --http` server, killed when dropped.

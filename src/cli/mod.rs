@@ -27,6 +27,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::embed::{DeviceSpec, Embedder, ModelFiles, Precision};
 use crate::indexer::{IndexOptions, build_index};
 use crate::library::{Library, SettingsRequest, find_index, locate_index};
+use crate::search::documents::Documents;
 use crate::search::fusion::Fusion;
 use crate::search::glob::PathFilter;
 use crate::search::pinpoint::PinpointSettings;
@@ -752,6 +753,33 @@ struct SearchArgs {
     /// copies so that they do not push the passage down; this flag searches as before that.
     #[arg(long)]
     each_copy: bool,
+    /// Show N lines of the document before and after what each hit cites (its pinpoint,
+    /// else its passage), numbered, as `grep -C` does: `83:` marks the cited lines, `81-`
+    /// the others (`context` in the JSON). The document is read again as the index read it;
+    /// one changed since shows the indexed passage alone, and says so.
+    #[arg(
+        short = 'C',
+        long = "context",
+        value_name = "N",
+        conflicts_with = "files_with_matches"
+    )]
+    context: Option<u32>,
+    /// Show N lines before what each hit cites (as -C, before only; overrides -C there).
+    #[arg(
+        short = 'B',
+        long = "before-context",
+        value_name = "N",
+        conflicts_with = "files_with_matches"
+    )]
+    before_context: Option<u32>,
+    /// Show N lines after what each hit cites (as -C, after only; overrides -C there).
+    #[arg(
+        short = 'A',
+        long = "after-context",
+        value_name = "N",
+        conflicts_with = "files_with_matches"
+    )]
+    after_context: Option<u32>,
     #[command(flatten)]
     fusion: FusionArgs,
     #[command(flatten)]
@@ -1175,6 +1203,17 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+impl SearchArgs {
+    /// Lines to show before and after what each hit cites, when any are asked for.
+    fn context_lines(&self) -> Option<(u32, u32)> {
+        let (b, a) = (self.before_context, self.after_context);
+        (self.context.is_some() || b.is_some() || a.is_some()).then(|| {
+            let c = self.context.unwrap_or(0);
+            (b.unwrap_or(c), a.unwrap_or(c))
+        })
+    }
+}
+
 fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     let searcher = match args.backend.remote_searcher()? {
         Some(s) => s,
@@ -1193,10 +1232,14 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
             searcher
         }
     };
+    // The documents behind the hits, read again for lines around them (-C).
+    let docs = Documents::new(searcher);
+    let searcher = docs.searcher();
+    let context = args.context_lines();
     let like = args
         .like
         .as_deref()
-        .map(|place| passage_at(&searcher, place))
+        .map(|place| passage_at(searcher, place))
         .transpose()?;
     let mode: Mode = if like.is_some() {
         Mode::Semantic
@@ -1206,7 +1249,7 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
         Some(load_model(
-            &search_model_dir(&args.model, &searcher),
+            &search_model_dir(&args.model, searcher),
             &args.model,
             args.model
                 .precision
@@ -1243,9 +1286,14 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         like,
     };
     if let Some(file) = &args.queries {
-        return search_each(&searcher, &mut request, embedder.as_ref(), file);
+        return search_each(&docs, &mut request, embedder.as_ref(), file, context);
     }
-    let results = searcher.search(&request, embedder.as_ref())?;
+    let mut results = searcher.search(&request, embedder.as_ref())?;
+    if let Some((before, after)) = context {
+        for hit in &mut results.hits {
+            hit.context = Some(docs.context(hit, before, after));
+        }
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -1346,10 +1394,11 @@ fn names_in_index(file: &str, root: &Path) -> Vec<String> {
 /// `search --queries FILE`: each line of FILE searched as `request` asks, one line of JSON
 /// printed for each as it is answered.
 fn search_each(
-    searcher: &Searcher,
+    docs: &Documents,
     request: &mut SearchRequest,
     embedder: Option<&Embedder>,
     file: &Path,
+    context: Option<(u32, u32)>,
 ) -> anyhow::Result<Outcome> {
     use std::io::BufRead;
     let input: Box<dyn BufRead> = if file == Path::new("-") {
@@ -1367,8 +1416,13 @@ fn search_each(
             continue;
         }
         request.query = line;
-        match searcher.search(request, embedder) {
-            Ok(results) => {
+        match docs.searcher().search(request, embedder) {
+            Ok(mut results) => {
+                if let Some((before, after)) = context {
+                    for hit in &mut results.hits {
+                        hit.context = Some(docs.context(hit, before, after));
+                    }
+                }
                 output::print_json_line(&crate::search::SearchJson::new(request, &results))?
             }
             Err(err) => {

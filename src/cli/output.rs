@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::embed::{DeviceSpec, Embedder, ModelFiles};
 use crate::indexer::{IndexReport, Progress};
 use crate::ingest::walk::IGNORE_FILE;
+use crate::search::documents::HitContext;
 use crate::search::{Mode, SearchJson, SearchRequest, SearchResults};
 
 use super::interrupt::{INTERRUPTED, Interrupt};
@@ -515,6 +516,53 @@ pub(super) fn print_search_json(
     print_json(&SearchJson::new(req, results))
 }
 
+/// Writes the lines around a hit (`search -C N`) as grep does, numbered: `83:` before the
+/// lines the hit cites, `81-` before the others; query terms and the pinpoint marked as in a
+/// snippet.
+fn write_context(
+    out: &mut impl Write,
+    context: &HitContext,
+    query: &str,
+    color: bool,
+) -> std::io::Result<()> {
+    let last = context.line as usize + context.lines.len().saturating_sub(1);
+    let width = last.to_string().len();
+    let (cited, other) = if color {
+        (
+            Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Style::new().dimmed(),
+        )
+    } else {
+        (Style::new(), Style::new())
+    };
+    for (i, line) in context.lines.iter().enumerate() {
+        let number = context.line + i as u32;
+        let is_cited = (context.match_line..=context.match_end_line).contains(&number);
+        let (style, sep) = if is_cited { (cited, ':') } else { (other, '-') };
+        write!(out, "    {style}{number:>width$}{sep}{style:#}")?;
+        if !line.is_empty() {
+            write!(out, " ")?;
+        }
+        let marks = crate::search::snippet::highlight_ranges(line, query);
+        let focus = context.focus.get(i).cloned().flatten();
+        write_marked(out, line, &marks, focus.as_ref(), color)?;
+        writeln!(out)?;
+    }
+    if let Some(why) = &context.why {
+        let dim = if color {
+            Style::new().dimmed()
+        } else {
+            Style::new()
+        };
+        writeln!(
+            out,
+            "    {dim}(the indexed passage alone: {}){dim:#}",
+            shown(why)
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes `text` with the `marks` byte ranges (query terms) in bold red and the `focus` byte
 /// range (the pinpoint) underlined, or, without colour, between `»` and `«`.
 fn write_marked(
@@ -882,16 +930,20 @@ pub(super) fn print_hits(
                 }
             )?;
         }
-        let snippet = hit.snippet.text.replace('\n', " ");
-        write!(out, "    ")?;
-        write_marked(
-            &mut out,
-            &snippet,
-            &hit.snippet.highlights,
-            hit.snippet.pinpoint.as_ref(),
-            color,
-        )?;
-        writeln!(out)?;
+        if let Some(context) = &hit.context {
+            write_context(&mut out, context, &request.query, color)?;
+        } else {
+            let snippet = hit.snippet.text.replace('\n', " ");
+            write!(out, "    ")?;
+            write_marked(
+                &mut out,
+                &snippet,
+                &hit.snippet.highlights,
+                hit.snippet.pinpoint.as_ref(),
+                color,
+            )?;
+            writeln!(out)?;
+        }
         if let Some(copies) = hit.copies_line(3) {
             writeln!(out, "    {dim}{}{dim:#}", shown(&copies))?;
         }

@@ -17,6 +17,8 @@ use crate::search::{Mode, SearchJson, SearchRequest, SearchResults};
 
 /// Most hits one search returns.
 pub const MAX_K: u64 = 50;
+/// Most lines of context a search call may ask for on each side of a hit.
+pub const MAX_CONTEXT_LINES: u64 = 10;
 /// Hits when the call does not say.
 pub const DEFAULT_K: u64 = 10;
 /// Most file names `status` lists.
@@ -35,6 +37,11 @@ pub enum ToolError {
     /// `max_per_file` of 0.
     #[error("max_per_file must be 1 or more (leave it out for no limit)")]
     BadMaxPerFile,
+    /// `context_lines` past [`MAX_CONTEXT_LINES`].
+    #[error(
+        "context_lines must be at most {MAX_CONTEXT_LINES}, not {0} (read more with get_passage)"
+    )]
+    BadContextLines(u64),
     /// A passage or outline that cannot be read (a path outside the folder or not indexed,
     /// a range that does not fit, a file changed since indexing).
     #[error(transparent)]
@@ -65,6 +72,9 @@ pub struct SearchCall {
     pub max_per_file: Option<u64>,
     /// Passages like this chunk instead of like the query ([`SearchRequest::like`]).
     pub like: Option<u64>,
+    /// Lines of the document before and after what each hit cites, at most
+    /// [`MAX_CONTEXT_LINES`] ([`Documents::context`]); `None`: no `context`.
+    pub context_lines: Option<u64>,
 }
 
 /// A search and its results, serialised as `lexsearch search --json` prints them.
@@ -150,6 +160,9 @@ impl Backend {
         if call.max_per_file == Some(0) {
             return Err(ToolError::BadMaxPerFile);
         }
+        if let Some(n) = call.context_lines.filter(|&n| n > MAX_CONTEXT_LINES) {
+            return Err(ToolError::BadContextLines(n));
+        }
         let k = call.k as usize;
         let mut req = SearchRequest::new(call.query.clone(), k);
         req.mode = call.mode;
@@ -161,7 +174,13 @@ impl Backend {
         req.max_per_file = call
             .max_per_file
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let results = snap.searcher().search(&req, embedder)?;
+        let mut results = snap.searcher().search(&req, embedder)?;
+        if let Some(n) = call.context_lines {
+            let n = n as u32;
+            for hit in &mut results.hits {
+                hit.context = Some(snap.context(hit, n, n));
+            }
+        }
         Ok(SearchAnswer {
             request: req,
             results,

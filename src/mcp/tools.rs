@@ -113,6 +113,13 @@ pub struct SearchArgs {
     /// semantic, and query may be empty or add conditions (-word, +"phrase", sent:).
     #[serde(default)]
     pub like_chunk: Option<u64>,
+    /// Lines of the document (0 to 10) before and after what each hit cites (its pinpoint,
+    /// else its passage): each hit then has `context` {line, lines, match_line,
+    /// match_end_line, passage_only}, the lines numbered from `line`, the cited ones
+    /// match_line to match_end_line. passage_only is true (with why) when the file changed
+    /// since indexing, and the lines are then the indexed passage alone.
+    #[serde(default)]
+    pub context_lines: Option<u64>,
 }
 
 /// Arguments of `get_passage`.
@@ -205,7 +212,8 @@ line, page (PDF) or paragraph (DOCX), start_byte and end_byte (its range in the 
 extracted text), the whole chunk text, a snippet with highlights, and each arm's rank and \
 score; `copies` lists the other places holding exactly the same text (a template in many \
 matters), which are not hits of their own; `changed` is true when the file was edited after the \
-index was last updated (its text may differ). Read around a hit with get_passage.",
+index was last updated (its text may differ). context_lines: N adds each hit's N lines before \
+and after, numbered. Read more around a hit with get_passage.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn search(
@@ -219,6 +227,7 @@ index was last updated (its text may differ). Read around a hit with get_passage
             path: args.path,
             max_per_file: args.max_per_file,
             like: args.like_chunk,
+            context_lines: args.context_lines,
         };
         answer(&self.backend, move |b| b.search(&call)).await
     }

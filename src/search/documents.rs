@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::{Searcher, citation};
+use super::{Hit, Searcher, citation};
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
@@ -450,6 +450,28 @@ impl Documents {
         Ok(doc.passage(range, most))
     }
 
+    /// The lines of `hit`'s document around what it cites (its pinpoint, else its whole
+    /// passage), with `before` lines before and `after` lines after, as `grep -C` shows a
+    /// match. When the document cannot be read as it was indexed (changed since, unreadable,
+    /// or a remote index's file not here), the lines come from the hit's passage alone, as
+    /// the index holds it, and say so ([`HitContext::passage_only`]).
+    pub fn context(&self, hit: &Hit, before: u32, after: u32) -> HitContext {
+        // A pinpoint is marked in its lines; a whole passage is not.
+        let focus = hit
+            .pinpoint
+            .as_ref()
+            .map_or((hit.start_byte..hit.end_byte, false), |p| {
+                (p.start_byte..p.end_byte, true)
+            });
+        match self.open(&hit.file) {
+            Ok(doc) => lines_around(&doc.extracted.text, (0, 1), focus, (before, after), None),
+            Err(e) => {
+                let at = (hit.start_byte, hit.line);
+                lines_around(&hit.text, at, focus, (before, after), Some(e.to_string()))
+            }
+        }
+    }
+
     /// The whole extracted text of an indexed file.
     pub fn text(&self, file: &str) -> Result<Passage> {
         let doc = self.open(file)?;
@@ -663,6 +685,132 @@ impl Documents {
         cache.push_back((rel.to_string(), ocr, extracted.clone()));
         Ok(extracted)
     }
+}
+
+/// The lines of a document around a hit ([`Documents::context`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HitContext {
+    /// 1-based number of the first line given.
+    pub line: u32,
+    /// The lines, without their line breaks; a line longer than [`MAX_CONTEXT_LINE_CHARS`]
+    /// characters is cut (`…` where it was), keeping what is nearest the hit.
+    pub lines: Vec<String>,
+    /// 1-based first line of what the hit cites (its pinpoint, else its passage).
+    pub match_line: u32,
+    /// 1-based last line of what the hit cites.
+    pub match_end_line: u32,
+    /// Whether the lines are the hit's passage alone, as the index holds it, because its
+    /// document could not be read as indexed (changed since, unreadable, or a remote index's
+    /// file that is not here): no lines before or after the passage then.
+    pub passage_only: bool,
+    /// Why the document could not be read, when [`passage_only`](Self::passage_only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The byte range of each of [`lines`](Self::lines) that shows the hit's pinpoint, for
+    /// marking it; not in the JSON (the hit's `pinpoint` gives its bytes).
+    #[serde(skip)]
+    pub focus: Vec<Option<Range<usize>>>,
+}
+
+/// Longest context line shown whole, in characters.
+pub const MAX_CONTEXT_LINE_CHARS: usize = 2_000;
+
+/// The lines of `text` (which begins at byte `offset` of the extracted text, on its line
+/// `number`) around the byte range `focus` of the extracted text: from `before` lines before
+/// its first line to `after` lines after its last; with `mark`, the focus is marked in them
+/// ([`HitContext::focus`]).
+fn lines_around(
+    text: &str,
+    (offset, number): (usize, u32),
+    (focus, mark): (Range<usize>, bool),
+    (before, after): (u32, u32),
+    unread: Option<String>,
+) -> HitContext {
+    let starts = line_starts(text);
+    // Lines as (start, end) byte ranges of `text`, without their line breaks.
+    let line_range = |i: usize| {
+        let start = starts[i];
+        let end = starts.get(i + 1).map_or(text.len(), |&next| next - 1);
+        let end = if text[start..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        start..end
+    };
+    let local = |at: usize| at.saturating_sub(offset).min(text.len());
+    let first = line_of(&starts, local(focus.start)) as usize - 1;
+    let last = line_of(&starts, local(focus.end.saturating_sub(1).max(focus.start))) as usize - 1;
+    let from = first.saturating_sub(before as usize);
+    let to = (last + after as usize).min(starts.len() - 1);
+    let mut lines = Vec::with_capacity(to + 1 - from);
+    let mut marks = Vec::with_capacity(to + 1 - from);
+    let (focus_start, focus_end) = (local(focus.start), local(focus.end));
+    for i in from..=to {
+        let range = line_range(i);
+        // Keep the part nearest the hit: a line before it its end, one after it its start,
+        // one it holds the part from a little before the focus.
+        let keep = if i < first {
+            Keep::End
+        } else if i > last {
+            Keep::Start
+        } else {
+            Keep::From(focus_start.clamp(range.start, range.end))
+        };
+        let (kept, lead, shown) = cut_line(text, range, keep);
+        // The focus's part of the kept bytes, in the shown line (after a leading `…`).
+        let (a, b) = (focus_start.max(kept.start), focus_end.min(kept.end));
+        marks.push((mark && a < b).then(|| a - kept.start + lead..b - kept.start + lead));
+        lines.push(shown);
+    }
+    let number = |i: usize| number + i as u32;
+    HitContext {
+        line: number(from),
+        lines,
+        match_line: number(first),
+        match_end_line: number(last),
+        passage_only: unread.is_some(),
+        why: unread,
+        focus: marks,
+    }
+}
+
+/// Which part of a long line [`cut_line`] keeps.
+enum Keep {
+    Start,
+    End,
+    /// From shortly before this byte.
+    From(usize),
+}
+
+/// The line at `range` of `text`, cut to [`MAX_CONTEXT_LINE_CHARS`] characters when longer,
+/// with `…` where it was cut; with the bytes of `text` kept and where they begin in the line
+/// shown (after a leading `…`).
+fn cut_line(text: &str, range: Range<usize>, keep: Keep) -> (Range<usize>, usize, String) {
+    let line = &text[range.clone()];
+    let chars = line.chars().count();
+    if chars <= MAX_CONTEXT_LINE_CHARS {
+        return (range, 0, line.to_string());
+    }
+    let byte_at = |n: usize| line.char_indices().nth(n).map_or(line.len(), |(i, _)| i);
+    let (start, end) = match keep {
+        Keep::Start => (0, byte_at(MAX_CONTEXT_LINE_CHARS)),
+        Keep::End => (byte_at(chars - MAX_CONTEXT_LINE_CHARS), line.len()),
+        Keep::From(at) => {
+            let at = line[..at - range.start].chars().count();
+            let first = at
+                .saturating_sub(MAX_CONTEXT_LINE_CHARS / 8)
+                .min(chars - MAX_CONTEXT_LINE_CHARS);
+            (byte_at(first), byte_at(first + MAX_CONTEXT_LINE_CHARS))
+        }
+    };
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if end < line.len() { "…" } else { "" };
+    (
+        range.start + start..range.start + end,
+        lead.len(),
+        format!("{lead}{}{tail}", &line[start..end]),
+    )
 }
 
 /// An indexed file, opened: resolved, extracted and checked against its chunks.
@@ -1147,5 +1295,70 @@ mod tests {
         assert_eq!(line_of(&starts, 3), 2);
         assert_eq!(line_of(&starts, 5), 4);
         assert_eq!(line_starts(""), vec![0]);
+    }
+
+    #[test]
+    fn context_gives_numbered_lines_around_the_cited_range_and_marks_it() {
+        let text = "Section 1. Payment\r\n\r\nThe Buyer shall pay within thirty days.\r\nLate \
+                    payments bear interest.\r\nThe Seller may suspend delivery.\r\n\r\nSection 2.";
+        let focus = text.find("payments").unwrap()..text.find("interest.").unwrap() + 9;
+        let c = lines_around(text, (0, 1), (focus, true), (2, 1), None);
+        assert_eq!((c.line, c.match_line, c.match_end_line), (2, 4, 4));
+        assert_eq!(
+            c.lines,
+            [
+                "",
+                "The Buyer shall pay within thirty days.",
+                "Late payments bear interest.",
+                "The Seller may suspend delivery.",
+            ]
+        );
+        let marked: Vec<Option<&str>> = (c.lines.iter().zip(&c.focus))
+            .map(|(l, f)| f.clone().map(|f| &l[f]))
+            .collect();
+        assert_eq!(marked, [None, None, Some("payments bear interest."), None]);
+        assert!(!c.passage_only && c.why.is_none());
+        // Past either end of the text: as many lines as there are.
+        let c = lines_around(text, (0, 1), (0..5, false), (3, 9), None);
+        assert_eq!((c.line, c.lines.len()), (1, 7));
+        assert!(
+            c.focus.iter().all(Option::is_none),
+            "a whole passage is not marked"
+        );
+    }
+
+    #[test]
+    fn context_of_a_passage_alone_is_numbered_from_the_passages_line() {
+        // A chunk starting at byte 100 of the document, on its line 12.
+        let chunk = "Article 4\nThe term is one year.\nIt renews.";
+        let focus = 100 + chunk.find("The term").unwrap()..100 + chunk.find("It").unwrap();
+        let why = Some("changed".to_string());
+        let c = lines_around(chunk, (100, 12), (focus, true), (5, 5), why);
+        assert_eq!((c.line, c.match_line, c.match_end_line), (12, 13, 13));
+        assert_eq!(c.lines.len(), 3);
+        assert_eq!(
+            c.focus[1].clone().map(|f| &c.lines[1][f]),
+            Some("The term is one year.")
+        );
+        assert!(c.passage_only && c.why.as_deref() == Some("changed"));
+    }
+
+    #[test]
+    fn long_context_lines_keep_the_part_nearest_the_hit() {
+        let long = |c: char| c.to_string().repeat(MAX_CONTEXT_LINE_CHARS + 500);
+        let cited = format!("{}TARGET{}", "é".repeat(3000), "x".repeat(3000));
+        let text = format!("{}\n{cited}\n{}", long('a'), long('b'));
+        let at = text.find("TARGET").unwrap();
+        let c = lines_around(&text, (0, 1), (at..at + 6, true), (1, 1), None);
+        let chars = |l: &str| l.chars().count();
+        // The line before keeps its end, the one after its start.
+        assert!(c.lines[0].starts_with('…') && !c.lines[0].ends_with('…'));
+        assert!(c.lines[2].ends_with('…') && !c.lines[2].starts_with('…'));
+        assert_eq!(chars(&c.lines[0]), MAX_CONTEXT_LINE_CHARS + 1);
+        // The cited line keeps its focus, marked at the right bytes.
+        let shown = &c.lines[1];
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(chars(shown), MAX_CONTEXT_LINE_CHARS + 2);
+        assert_eq!(c.focus[1].clone().map(|f| &shown[f]), Some("TARGET"));
     }
 }

@@ -270,6 +270,10 @@ pub struct Hit {
     /// file no longer holds (`lexsearch index` reads it again); false when the file cannot be
     /// read here.
     pub changed: bool,
+    /// The document's lines around what the hit cites, when asked for (`search -C N`,
+    /// [`documents::Documents::context`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<documents::HitContext>,
 }
 
 /// Another place of a hit's exact text ([`Hit::copies`]).
@@ -1842,6 +1846,7 @@ impl Searcher {
                     below || semantic_gave_all
                 },
                 changed: false,
+                context: None,
             });
         }
         if exact_copies {

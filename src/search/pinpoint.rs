@@ -492,6 +492,7 @@ pub(super) mod tests {
             copies: Vec::new(),
             copies_complete: true,
             changed: false,
+            context: None,
         }
     }
 

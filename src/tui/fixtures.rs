@@ -40,5 +40,6 @@ pub(super) fn hit(rank: usize, file: &str, text: &str) -> Hit {
         copies: Vec::new(),
         copies_complete: true,
         changed: false,
+        context: None,
     }
 }
