@@ -132,6 +132,75 @@ fn the_worker_previews_hits_inside_their_documents() {
 }
 
 #[test]
+fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("corpus");
+    copy_tree(&sample_corpus(), &docs);
+    std::fs::copy(
+        crate::common::repo().join("tests/fixtures/doc/lease.docx"),
+        docs.join("lease.docx"),
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
+    let (tx, actions) = mpsc::channel();
+    let source = ModelSource {
+        dir: model,
+        device: DeviceSpec::Cpu,
+        precision: Precision::Auto,
+        preload: false,
+    };
+    let jobs = worker::spawn(searcher, source, tx).unwrap();
+    for (seq, query, ext) in [
+        (1, "terminate access", ".html"),
+        (2, "late charge", ".docx"),
+    ] {
+        let outcome = ask(&jobs, &actions, seq, query, Mode::Keyword).unwrap();
+        // Their files are not their text: the results show their chunks alone ...
+        let extracted: Vec<_> = outcome
+            .found
+            .iter()
+            .filter(|f| f.hit.file.ends_with(".html") || f.hit.file.ends_with(".docx"))
+            .collect();
+        assert!(
+            extracted.iter().any(|f| f.hit.file.ends_with(ext)),
+            "{query}: {:?}",
+            files(&outcome)
+        );
+        for f in &extracted {
+            assert!(!f.preview.from_file, "{}", f.hit.file);
+        }
+        // ... and a preview inside the extracted document follows for each.
+        let mut previewed = std::collections::HashMap::new();
+        while previewed.len() < extracted.len() {
+            match actions
+                .recv_timeout(PATIENCE)
+                .expect("the worker sends previews")
+            {
+                Action::Preview {
+                    seq: s,
+                    chunk_id,
+                    preview,
+                } if s == seq => {
+                    previewed.insert(chunk_id, preview);
+                }
+                other => panic!("{query}: unexpected {other:?}"),
+            }
+        }
+        for f in &extracted {
+            let p = &previewed[&f.hit.chunk_id];
+            assert!(p.from_file, "{}", f.hit.file);
+            assert_eq!(&p.text[p.chunk.clone()], f.hit.text, "{}", f.hit.file);
+            if f.hit.file.ends_with(".html") {
+                assert!(p.text.len() > f.hit.text.len(), "{}: {p:?}", f.hit.file);
+            }
+        }
+    }
+}
+
+#[test]
 fn lexsearch_alone_outside_an_index_prints_the_help() {
     let dir = tempfile::tempdir().unwrap();
     lexsearch()

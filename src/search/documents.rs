@@ -32,8 +32,11 @@ pub const DEFAULT_PASSAGE_BYTES: usize = 4_000;
 pub const DEFAULT_PASSAGE_LINES: u64 = 40;
 /// Most headings one outline lists.
 pub const MAX_OUTLINE_HEADINGS: usize = 1_000;
-/// Extracted documents kept in memory, so reading around a hit does not re-extract a PDF.
-const EXTRACTED_CACHE: usize = 4;
+/// Extracted documents kept in memory, so reading around a hit does not re-extract a PDF: at
+/// most this many, ...
+const EXTRACTED_CACHE: usize = 32;
+/// ... and at most this many bytes of text together (the latest always kept).
+const EXTRACTED_CACHE_BYTES: usize = 64 << 20;
 
 /// Why a passage or an outline cannot be read: each says what to give or do instead.
 #[derive(Debug, thiserror::Error)]
@@ -472,6 +475,12 @@ impl Documents {
         }
     }
 
+    /// The extracted text of an indexed file, as the index read it (checked against its
+    /// chunks, so that hits' byte ranges point into it), shared with the reader's cache.
+    pub fn indexed_text(&self, file: &str) -> Result<Arc<Extracted>> {
+        Ok(self.open(file)?.extracted)
+    }
+
     /// The whole extracted text of an indexed file.
     pub fn text(&self, file: &str) -> Result<Passage> {
         let doc = self.open(file)?;
@@ -679,10 +688,15 @@ impl Documents {
             .extracted
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= EXTRACTED_CACHE {
+        cache.push_back((rel.to_string(), ocr, extracted.clone()));
+        let bytes = |c: &VecDeque<(String, bool, Arc<Extracted>)>| {
+            c.iter().map(|(_, _, e)| e.text.len()).sum::<usize>()
+        };
+        while cache.len() > 1
+            && (cache.len() > EXTRACTED_CACHE || bytes(&cache) > EXTRACTED_CACHE_BYTES)
+        {
             cache.pop_front();
         }
-        cache.push_back((rel.to_string(), ocr, extracted.clone()));
         Ok(extracted)
     }
 }

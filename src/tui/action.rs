@@ -150,6 +150,17 @@ pub enum Action {
         /// Hits, or what went wrong.
         result: Result<Outcome, Failure>,
     },
+    /// A better preview of a hit of the latest results, sent after them: the hit inside its
+    /// document's extracted text (PDF, Word, HTML, e-mail), which the search thread reads
+    /// once the results are shown. Dropped when `seq` is not the latest request's.
+    Preview {
+        /// The request's sequence number.
+        seq: u64,
+        /// The hit's chunk.
+        chunk_id: u64,
+        /// Its preview.
+        preview: Preview,
+    },
     /// A message for the status bar.
     Notify(Level, String),
 }

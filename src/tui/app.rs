@@ -600,6 +600,28 @@ impl App {
                 self.refilter();
                 None
             }
+            Action::Preview {
+                seq,
+                chunk_id,
+                preview,
+            } => {
+                if seq != self.seq {
+                    return None;
+                }
+                let selected = self.selected_found().map(|f| f.hit.chunk_id);
+                let found = self
+                    .outcome
+                    .as_mut()
+                    .and_then(|o| o.found.iter_mut().find(|f| f.hit.chunk_id == chunk_id));
+                if let Some(found) = found {
+                    found.preview = preview;
+                    // The selected hit's preview opens at its chunk again: its rows changed.
+                    if selected == Some(chunk_id) {
+                        self.scroll = None;
+                    }
+                }
+                None
+            }
             Action::Notify(level, text) => {
                 self.notice = Some((level, text));
                 None
@@ -773,6 +795,7 @@ pub(super) mod tests {
 
     use super::*;
     use crate::tui::fixtures::hit;
+    use crate::tui::preview::Preview;
 
     /// The facts of a small indexed corpus.
     pub(in crate::tui) fn info() -> IndexInfo {
@@ -843,6 +866,47 @@ pub(super) mod tests {
         assert_eq!(app.visible_hits().count(), 0);
         results(&mut app, second, &["new.txt"]);
         assert_eq!(app.selected_hit().unwrap().file, "new.txt");
+    }
+
+    #[test]
+    fn a_preview_read_after_the_results_replaces_its_hits_unless_stale() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "deposit");
+        let seq = searched(&mut app);
+        results(&mut app, seq, &["a.pdf", "b.docx"]);
+        let found = |app: &App, i: usize| app.outcome.as_ref().unwrap().found[i].clone();
+        let b = found(&app, 1);
+        let inside = |f: &Found| Preview {
+            text: format!("before\n{}\nafter", f.hit.text),
+            chunk: 7..7 + f.hit.text.len(),
+            from_file: true,
+            ..f.preview.clone()
+        };
+        // One of an older search is dropped.
+        app.update(Action::Preview {
+            seq: seq - 1,
+            chunk_id: b.hit.chunk_id,
+            preview: inside(&b),
+        });
+        assert_eq!(found(&app, 1).preview, b.preview);
+        // The latest search's replaces its hit's, and only that.
+        app.update(Action::Preview {
+            seq,
+            chunk_id: b.hit.chunk_id,
+            preview: inside(&b),
+        });
+        assert_eq!(found(&app, 1).preview, inside(&b));
+        assert!(!found(&app, 0).preview.from_file);
+        // The selected hit's preview opens at its chunk again.
+        app.scroll = Some(3);
+        let a = found(&app, 0);
+        app.update(Action::Preview {
+            seq,
+            chunk_id: a.hit.chunk_id,
+            preview: inside(&a),
+        });
+        assert_eq!(app.scroll, None);
+        assert_eq!(found(&app, 0).preview, inside(&a));
     }
 
     #[test]

@@ -33,7 +33,8 @@ pub struct Preview {
     pub pinpoint: Option<Range<usize>>,
     /// 1-based line number of the excerpt's first line in the document.
     pub first_line: u32,
-    /// Whether the text around the chunk came from the document file (else the chunk alone).
+    /// Whether the text around the chunk came from the document (its file, or its text as the
+    /// index extracted it from a PDF, Word, HTML or e-mail file), else the chunk alone.
     pub from_file: bool,
     /// Whether line numbers mean something (plain text, not a paged or paragraph-numbered file).
     pub numbered: bool,

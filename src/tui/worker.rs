@@ -1,6 +1,9 @@
 //! The search thread. It owns the [`Searcher`] and the [`Embedder`] (both used from this thread
 //! only), runs requests through the same [`Searcher::search`] as the CLI, reads each hit's
-//! document for its preview, and sends the outcome back as [`Action::Results`].
+//! document for its preview, and sends the outcome back as [`Action::Results`]. Then, until
+//! the next request comes, it reads the documents whose files are not their text (PDF, Word,
+//! HTML, e-mail) as the index read them ([`Documents`]), best hit first, and sends each such
+//! hit's preview inside its document as [`Action::Preview`].
 //!
 //! Requests queue up while a search runs; only the newest is run, since the app drops results
 //! of older ones anyway. The model is loaded at start when the first mode needs it (in the
@@ -9,11 +12,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 
 use crate::embed::{DeviceSpec, Embedder, Precision};
 use crate::error::{Error, chain};
-use crate::search::{SearchRequest, Searcher};
+use crate::ingest::walk::FileKind;
+use crate::search::documents::Documents;
+use crate::search::{Hit, SearchRequest, Searcher};
 
 use super::action::{Action, Failure, Found, Level, Outcome};
 use super::preview::Preview;
@@ -55,7 +60,7 @@ pub fn spawn(
         .name("lexsearch-search".into())
         .spawn(move || {
             let mut worker = Worker {
-                searcher,
+                docs: Documents::new(searcher),
                 model,
                 embedder: None,
                 model_error: None,
@@ -67,7 +72,8 @@ pub fn spawn(
 }
 
 struct Worker {
-    searcher: Searcher,
+    /// The index's searcher and its documents, read again for previews.
+    docs: Documents,
     model: ModelSource,
     embedder: Option<Embedder>,
     model_error: Option<String>,
@@ -80,11 +86,15 @@ impl Worker {
             // A failure is reported by the first search that needs the model.
             let _ = self.ensure_model();
         }
-        while let Ok(mut job) = inbox.recv() {
+        let mut next = None;
+        loop {
+            let Some(mut job) = next.take().or_else(|| inbox.recv().ok()) else {
+                break;
+            };
             while let Ok(newer) = inbox.try_recv() {
                 job = newer;
             }
-            let result = self.run(&job.request);
+            let (result, unread) = self.run(&job.request);
             if self
                 .actions
                 .send(Action::Results {
@@ -94,6 +104,32 @@ impl Worker {
                 .is_err()
             {
                 break;
+            }
+            // The other documents, read as indexed, until a new request comes.
+            for hit in unread {
+                match inbox.try_recv() {
+                    Ok(newer) => {
+                        next = Some(newer);
+                        break;
+                    }
+                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => {}
+                }
+                let Ok(extracted) = self.docs.indexed_text(&hit.file) else {
+                    continue;
+                };
+                let preview = Preview::build(&hit, Some(&extracted.text), &job.request.query);
+                if !preview.from_file {
+                    continue;
+                }
+                let action = Action::Preview {
+                    seq: job.seq,
+                    chunk_id: hit.chunk_id,
+                    preview,
+                };
+                if self.actions.send(action).is_err() {
+                    return;
+                }
             }
         }
     }
@@ -127,12 +163,28 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, request: &SearchRequest) -> Result<Outcome, Failure> {
+    /// Runs `request`; with its outcome, the hits whose previews could not read their
+    /// documents' text from their files, best first.
+    fn run(&mut self, request: &SearchRequest) -> (Result<Outcome, Failure>, Vec<Hit>) {
+        match self.search(request) {
+            Ok(outcome) => {
+                let unread = (outcome.found.iter())
+                    .filter(|f| !f.preview.from_file)
+                    .map(|f| f.hit.clone())
+                    .collect();
+                (Ok(outcome), unread)
+            }
+            Err(e) => (Err(e), Vec::new()),
+        }
+    }
+
+    fn search(&mut self, request: &SearchRequest) -> Result<Outcome, Failure> {
         if request.mode.needs_model() {
             self.ensure_model()?;
         }
         let results = self
-            .searcher
+            .docs
+            .searcher()
             .search(request, self.embedder.as_ref())
             .map_err(|e| Failure {
                 in_query: matches!(e, Error::InvalidQuery(_) | Error::EmptyQuery),
@@ -143,9 +195,16 @@ impl Worker {
             .hits
             .into_iter()
             .map(|hit| {
+                // A text or Markdown file is its own text; other files (HTML included, whose
+                // source may hold a chunk's words among its tags) are read as the index read
+                // them, after the results are shown.
+                let own_text = matches!(
+                    FileKind::from_path(&hit.path),
+                    Some(FileKind::Text | FileKind::Markdown)
+                );
                 let doc = documents
                     .entry(hit.path.clone())
-                    .or_insert_with(|| read_document(&hit.path));
+                    .or_insert_with(|| read_document(&hit.path).filter(|_| own_text));
                 let preview = Preview::build(&hit, doc.as_deref(), &request.query);
                 Found { hit, preview }
             })
