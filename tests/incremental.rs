@@ -1885,7 +1885,8 @@ fn a_file_that_cannot_be_read_is_not_read_again_until_it_changes_and_status_name
 }
 
 #[test]
-fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again() {
+fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again_and_a_touched_one_is_not()
+ {
     let (_dir, model, docs) = tiny_model_and_folder();
     fs::write(
         docs.join("lease.txt"),
@@ -1925,17 +1926,28 @@ fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again
         ]
     };
     assert_eq!(changed(), fresh());
-    // Edited after the run: flagged in JSON, marked in the listing, and said once. (Its time
-    // is set ahead: a file system's clock is coarser than the one the run wrote its time
-    // with, and could put an edit made right after the run a few milliseconds before it.)
-    let set_time = |t: std::time::SystemTime| {
-        let lease = fs::File::options()
+    // Times set ahead: a file system's clock is coarser than the one the run wrote its time
+    // with, and could put an edit made right after the run a few milliseconds before it.
+    let set_time = |file: &str, t: std::time::SystemTime| {
+        let file = fs::File::options()
             .append(true)
-            .open(docs.join("lease.txt"))
+            .open(docs.join(file))
             .unwrap();
-        lease.set_modified(t).unwrap();
+        file.set_modified(t).unwrap();
     };
-    set_time(std::time::SystemTime::now() + Duration::from_secs(5));
+    let ahead = || std::time::SystemTime::now() + Duration::from_secs(5);
+    // Touched, or copied with the index elsewhere, its bytes the same: not flagged.
+    set_time("nda.txt", ahead());
+    set_time("lease.txt", ahead());
+    assert_eq!(changed(), fresh());
+    // Edited after the run, even to the same size: flagged in JSON, marked in the listing,
+    // and said once.
+    fs::write(
+        docs.join("lease.txt"),
+        "The tenant shall pay rent MONTHLY.\n",
+    )
+    .unwrap();
+    set_time("lease.txt", ahead());
     assert_eq!(
         changed(),
         [
@@ -1957,7 +1969,18 @@ fn a_hit_from_a_file_changed_since_indexing_is_flagged_until_it_is_indexed_again
         ));
     // Indexed again (its time back to the past, still not the time the index recorded, so
     // the run reads it again): nothing is flagged.
-    set_time(std::time::SystemTime::now() - Duration::from_secs(60));
+    set_time(
+        "lease.txt",
+        std::time::SystemTime::now() - Duration::from_secs(60),
+    );
     index_folder(&model, &docs);
     assert_eq!(changed(), fresh());
+    // Grown after that run: flagged.
+    fs::write(
+        docs.join("lease.txt"),
+        "The tenant shall pay rent MONTHLY in advance.\n",
+    )
+    .unwrap();
+    set_time("lease.txt", ahead());
+    assert_eq!(changed()[0], ("lease.txt".to_string(), true));
 }

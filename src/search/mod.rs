@@ -34,7 +34,7 @@ use crate::index::sent::SentWindow;
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
-use crate::store::Manifest;
+use crate::store::{Manifest, read_documents};
 use crate::{Error, Result};
 use fusion::{ArmScore, Fused, Fusion, favour_named, fuse, name_match};
 use glob::PathFilter;
@@ -130,23 +130,89 @@ pub struct SearchRequest {
     pub like: Option<ChunkId>,
 }
 
-/// Sets [`Hit::changed`] on each hit whose file on disk was modified after the index was
-/// last written ([`Manifest::modified_after`]), each file looked at once. A file modified
-/// while the index run that last wrote it was running, after it was read, is not caught (the
-/// next run reads it again all the same).
-fn mark_changed(hits: &mut [Hit], manifest: &Manifest) {
-    let mut seen: HashMap<PathBuf, bool> = HashMap::new();
-    for hit in hits {
-        let rel = Path::new(&hit.file);
-        let on_disk = crate::ingest::containers_of(rel)
-            .next()
-            .unwrap_or_else(|| rel.to_path_buf());
-        hit.changed = *seen.entry(on_disk).or_insert_with_key(|on_disk| {
-            std::fs::metadata(manifest.root.join(on_disk))
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| manifest.modified_after(t))
-        });
+/// Largest file whose bytes a search hashes to tell whether a file modified after the index
+/// was written still holds what it held ([`Searcher::mark_changed`]); a larger one counts as
+/// changed by its time alone.
+const MAX_HASHED_BYTES: u64 = 256 << 20;
+
+/// What a searcher found of a file on disk it looked at for [`Hit::changed`]: its size and
+/// modification time then, and whether it was changed.
+type FileVerdict = (u64, std::time::SystemTime, bool);
+
+impl Searcher {
+    /// Sets [`Hit::changed`] on each hit whose file on disk (for an attachment, the file
+    /// that holds it) changed after the index was last written. A file modified after that
+    /// ([`Manifest::modified_after`]) has changed when its size differs from its record's
+    /// (the generation's `documents`), or, of the same size, its bytes hash otherwise than
+    /// its record's: a copied, checked-out or unpacked folder has every file's time new and
+    /// its text the same. Without a record (a remote index, an attachment's container, an
+    /// earlier version's generation) or past [`MAX_HASHED_BYTES`], the time alone says so.
+    /// Each file is looked at again only when its size or time differs from the last look. A
+    /// file modified while the index run that last wrote it was running, after it was read,
+    /// is not caught (the next run reads it again all the same).
+    fn mark_changed(&self, hits: &mut [Hit]) {
+        let manifest = self.manifest();
+        let mut verdicts = self
+            .changed_files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for hit in hits {
+            let rel = Path::new(&hit.file);
+            let on_disk = crate::ingest::containers_of(rel)
+                .next()
+                .unwrap_or_else(|| rel.to_path_buf());
+            let Ok(meta) = std::fs::metadata(manifest.root.join(&on_disk)) else {
+                hit.changed = false;
+                continue;
+            };
+            let (size, Ok(mtime)) = (meta.len(), meta.modified()) else {
+                hit.changed = false;
+                continue;
+            };
+            if let Some(&(s, t, changed)) = verdicts.get(&on_disk)
+                && (s, t) == (size, mtime)
+            {
+                hit.changed = changed;
+                continue;
+            }
+            let changed = manifest.modified_after(mtime)
+                && match self.file_record(&on_disk) {
+                    Some((recorded_size, hash)) if recorded_size == size => {
+                        size > MAX_HASHED_BYTES
+                            || content_hash(&manifest.root.join(&on_disk)).as_deref()
+                                != Some(hash.as_str())
+                    }
+                    Some(_) => true,
+                    None => true,
+                };
+            verdicts.insert(on_disk, (size, mtime, changed));
+            hit.changed = changed;
+        }
     }
+
+    /// The size and content hash the index recorded for the indexed file `rel`, from the
+    /// generation's `documents` (read once, at the first file that needs it); `None` for a
+    /// remote index, a generation without the file, or a path it does not list.
+    fn file_record(&self, rel: &Path) -> Option<(u64, String)> {
+        let records = self.file_records.get_or_init(|| {
+            let Arms::Local { snapshot, .. } = &self.arms else {
+                return HashMap::new();
+            };
+            let listed = read_documents(&snapshot.paths().documents());
+            (listed.ok().flatten().into_iter().flatten())
+                .map(|(_, r)| (r.rel, (r.size, r.content_hash)))
+                .collect()
+        });
+        records.get(rel).cloned()
+    }
+}
+
+/// blake3 of the file at `path`, hex, as the indexer records it; `None` when it cannot be
+/// read.
+fn content_hash(path: &Path) -> Option<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path).ok()?).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
 }
 
 /// Whether `query` holds a word, a number or a section or paragraph sign: punctuation alone
@@ -535,6 +601,11 @@ pub struct Searcher {
     /// The last path filter searched and what it resolved to ([`Searcher::scope`]): a TUI
     /// or an assistant usually asks several questions of the same files.
     last_scope: Mutex<Option<(PathFilter, Scope)>>,
+    /// Each indexed file's recorded size and content hash, read at the first hit whose file
+    /// was modified after the index was written ([`Searcher::mark_changed`]).
+    file_records: OnceLock<HashMap<PathBuf, (u64, String)>>,
+    /// The files looked at for [`Hit::changed`], and what was found.
+    changed_files: Mutex<HashMap<PathBuf, FileVerdict>>,
 }
 
 /// The chunks of the files a path filter keeps (`None`: every file's) and how many files.
@@ -715,6 +786,8 @@ impl Library {
             },
             files: OnceLock::new(),
             last_scope: Mutex::new(None),
+            file_records: OnceLock::new(),
+            changed_files: Mutex::new(HashMap::new()),
         })
     }
 }
@@ -769,6 +842,8 @@ impl Searcher {
             },
             files: OnceLock::new(),
             last_scope: Mutex::new(None),
+            file_records: OnceLock::new(),
+            changed_files: Mutex::new(HashMap::new()),
         })
     }
 
@@ -1853,7 +1928,7 @@ impl Searcher {
             let leave_out = like.as_ref().map(|l| &l.leave_out);
             self.add_every_copy(&mut hits, within, leave_out, &mut read)?;
         }
-        mark_changed(&mut hits, self.manifest());
+        self.mark_changed(&mut hits);
         let retry = if collapsed && hits.len() < req.k && more_candidates {
             Retry::Wider
         } else if crowded {
