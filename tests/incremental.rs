@@ -222,6 +222,41 @@ impl Progress for CancelAfterFirstGroup {
 }
 
 #[test]
+fn a_copied_folder_whose_files_only_have_new_times_is_not_read_again() {
+    let (_dir, model, docs) = setup();
+    let first = index_json(&model, &docs);
+    let files = first["files_indexed"].as_u64().unwrap();
+    // Every file's time ahead, as a copy, an archive unpacked or a checkout gives them; one
+    // edited to the same size besides.
+    let ahead = std::time::SystemTime::now() + Duration::from_secs(5);
+    let edited = docs.join("nda.md");
+    let text = fs::read_to_string(&edited).unwrap();
+    fs::write(&edited, text.replacen("Agreement", "AGREEMENT", 1)).unwrap();
+    for entry in fs::read_dir(&docs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let file = fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(ahead).unwrap();
+        }
+    }
+    let second = index_json(&model, &docs);
+    // Hashed, found as recorded, and not read: only the edited one is.
+    assert_eq!(second["touched"].as_u64(), Some(files - 1), "{second}");
+    assert_eq!(second["unchanged"].as_u64(), Some(files - 1), "{second}");
+    assert_eq!(second["changed"], 1, "{second}");
+    assert_eq!(
+        (second["added"].as_u64(), second["removed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // Their records took the new times: the next run reads nothing, hashes nothing.
+    let third = index_json(&model, &docs);
+    assert_eq!(third["touched"], 0, "{third}");
+    assert_eq!(third["unchanged"].as_u64(), Some(files), "{third}");
+    assert_eq!(third["chunks_embedded"], 0, "{third}");
+    assert_eq!(third["changed"], 0, "{third}");
+}
+
+#[test]
 fn an_interrupted_run_leaves_the_index_intact_and_the_next_run_reuses_its_vectors() {
     let (_dir, model, docs) = setup();
     let embedder = Embedder::load(&model, DeviceSpec::Cpu).unwrap();

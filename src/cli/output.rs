@@ -237,6 +237,13 @@ pub(super) fn print_index_report(r: &IndexReport) -> anyhow::Result<()> {
         r.removed,
         r.unchanged
     )?;
+    if r.touched > 0 {
+        writeln!(
+            out,
+            "{} only touched (a new time, the same bytes): not read again",
+            counted(r.touched, "file")
+        )?;
+    }
     if r.reread_by_newer_reader > 0 {
         writeln!(
             out,

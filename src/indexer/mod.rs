@@ -172,6 +172,10 @@ pub struct IndexReport {
     pub removed: usize,
     /// Files unchanged (not read at all when size and modification time match).
     pub unchanged: usize,
+    /// Of `unchanged`, files whose modification time alone changed (copied, unpacked,
+    /// checked out), found to hold the bytes the index recorded by hashing them: only their
+    /// records took the new time, without reading them as documents.
+    pub touched: usize,
     /// Unchanged documents read again because their format's reader changed since they were
     /// indexed ([`FileKind::reader_revision`](crate::ingest::walk::FileKind::reader_revision)).
     pub reread_by_newer_reader: usize,
@@ -427,7 +431,20 @@ fn build(
     })
     .with_rereads(|rec| ocr.reads_differently(rec.ocr.as_ref()) || rec.read_by_an_older_reader())
     .with_unreadable(&base_unreadable, reading);
-    let plan = known.plan(walked.files);
+    let mut plan = known.plan(walked.files);
+    // Touched files whose bytes are as recorded take their new time without being read.
+    let same_size = (plan.to_read.iter())
+        .filter(|f| known.get(&f.rel).is_some_and(|(_, r)| r.size == f.size))
+        .count();
+    if same_size > 0 && txn.incremental() {
+        progress.stage(&format!(
+            "hashing {same_size} files of their recorded size whose time changed"
+        ));
+    }
+    let touched = match txn.incremental() {
+        true => known.take_touched(&mut plan.to_read, opts.max_file_bytes),
+        false => Vec::new(),
+    };
     let mut report = IndexReport {
         root: root.to_path_buf(),
         index: index_dir.to_path_buf(),
@@ -442,7 +459,8 @@ fn build(
         added: 0,
         changed: 0,
         removed: 0,
-        unchanged: plan.unchanged,
+        unchanged: plan.unchanged + touched.len(),
+        touched: touched.len(),
         reread_by_newer_reader: 0,
         chunks: 0,
         chunks_embedded: 0,
@@ -487,6 +505,7 @@ fn build(
     // index stays as it is (commit keeps it).
     if !txn.incremental()
         || !plan.is_empty()
+        || !touched.is_empty()
         || txn.root_changed()
         || txn.keyword_outdated()
         || txn.documents_missing()
@@ -512,6 +531,9 @@ fn build(
         txn.stage(how, &stage)?;
         for rel in &plan.unreadable_done {
             txn.forget_unreadable(rel)?;
+        }
+        for (id, record) in &touched {
+            txn.touch(*id, record)?;
         }
         // Only a run with files to read looks vectors up (in a catalog of an earlier version,
         // without an index of embedded-text hashes, opening reads every chunk record).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ids::DocId;
 use crate::ingest::types::MailInfo;
-use crate::ingest::walk::SourceFile;
+use crate::ingest::walk::{FileKind, SourceFile};
 use crate::store::{DocRecord, UnreadableFile};
 
 /// The current index's documents by relative path.
@@ -180,6 +180,55 @@ impl Known {
             Some((_, rec)) => rec.size != f.size || self.reread_files.contains(&f.rel),
             None => true,
         })
+    }
+
+    /// Takes out of `to_read` the files only touched (copied, unpacked or checked out again:
+    /// a new modification time, the size and bytes the index recorded), each with its record
+    /// given the new time, so that they are not read, extracted and chunked to find out. The
+    /// bytes are hashed as the readers hash them (blake3 of the whole file), in parallel. A
+    /// file that holds other documents (an e-mail, a mailbox, an Outlook data file: their
+    /// records are of their messages and attachments too), one this run reads again anyway
+    /// (OCR, a newer reader), or one over `max_bytes` (which this run would not index) stays
+    /// to be read.
+    pub(super) fn take_touched(
+        &self,
+        to_read: &mut Vec<SourceFile>,
+        max_bytes: u64,
+    ) -> Vec<(DocId, DocRecord)> {
+        use rayon::prelude::*;
+        let touched = |f: &SourceFile| -> Option<(DocId, DocRecord)> {
+            let holds_others = matches!(
+                f.kind,
+                FileKind::Eml | FileKind::Msg | FileKind::Mbox | FileKind::Pst
+            );
+            if holds_others || f.size > max_bytes || self.reread_files.contains(&f.rel) {
+                return None;
+            }
+            let (id, rec) = self.get(&f.rel)?;
+            if rec.size != f.size || rec.mail.is_some() {
+                return None;
+            }
+            let mut hasher = blake3::Hasher::new();
+            hasher
+                .update_reader(std::fs::File::open(&f.path).ok()?)
+                .ok()?;
+            (hasher.finalize().to_hex().as_str() == rec.content_hash).then(|| {
+                let mut rec = rec.clone();
+                rec.mtime_ns = f.mtime_ns;
+                (*id, rec)
+            })
+        };
+        let found: Vec<Option<(DocId, DocRecord)>> = to_read.par_iter().map(touched).collect();
+        let mut taken = Vec::new();
+        let mut left = Vec::with_capacity(to_read.len());
+        for (file, found) in to_read.drain(..).zip(found) {
+            match found {
+                Some(t) => taken.push(t),
+                None => left.push(file),
+            }
+        }
+        *to_read = left;
+        taken
     }
 
     /// Classifies a document that was read, whose content hashes to `content_hash`, of the
@@ -429,5 +478,51 @@ mod tests {
             known.classify(&attachment, "ha", None),
             Classified::Reread(DocId(4))
         ));
+    }
+
+    #[test]
+    fn touched_files_with_their_recorded_bytes_are_taken_out_of_those_to_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = |rel: &str, text: &str, kind: FileKind| {
+            std::fs::write(dir.path().join(rel), text).unwrap();
+            SourceFile {
+                path: dir.path().join(rel),
+                rel: PathBuf::from(rel),
+                kind,
+                size: text.len() as u64,
+                mtime_ns: 9,
+            }
+        };
+        let hash = |text: &str| blake3::hash(text.as_bytes()).to_hex().to_string();
+        let text = "The tenant shall pay rent.";
+        let known = Known::new(vec![
+            (DocId(0), record("same.txt", 26, 1, &hash(text))),
+            (DocId(1), record("edited.txt", 26, 1, &hash(text))),
+            (DocId(2), record("mail.eml", 26, 1, &hash(text))),
+            (DocId(3), record("reread.pdf", 26, 1, &hash(text))),
+            (DocId(4), record("big.txt", 26, 1, &hash(text))),
+        ])
+        .with_rereads(|rec| rec.rel == Path::new("reread.pdf"));
+        let mut to_read = vec![
+            on_disk("same.txt", text, FileKind::Text),
+            on_disk("edited.txt", "The tenant shall pay RENT.", FileKind::Text),
+            on_disk("mail.eml", text, FileKind::Eml),
+            on_disk("reread.pdf", text, FileKind::Pdf),
+            on_disk("new.txt", text, FileKind::Text),
+        ];
+        let touched = known.take_touched(&mut to_read, 1 << 20);
+        // Only the file whose bytes are as recorded, with its new time.
+        assert_eq!(touched.len(), 1);
+        assert_eq!(touched[0].0, DocId(0));
+        assert_eq!((touched[0].1.mtime_ns, touched[0].1.size), (9, 26));
+        let left: Vec<&Path> = to_read.iter().map(|f| f.rel.as_path()).collect();
+        assert_eq!(
+            left,
+            ["edited.txt", "mail.eml", "reread.pdf", "new.txt"].map(Path::new)
+        );
+        // One over the run's size limit is left for the run to report.
+        let mut to_read = vec![on_disk("big.txt", text, FileKind::Text)];
+        assert!(known.take_touched(&mut to_read, 10).is_empty());
+        assert_eq!(to_read.len(), 1);
     }
 }
