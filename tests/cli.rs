@@ -7,8 +7,8 @@ use predicates::str::contains;
 use serde_json::Value;
 
 use crate::common::{
-    copy_tree, hit_chunk_ids, hit_files as files, index_folder, indexed_sample, lexsearch,
-    real_model, sample_corpus, success_json, tiny_model_and_folder,
+    Tiny, copy_tree, hit_chunk_ids, hit_files as files, index_folder, indexed_sample, lexsearch,
+    real_model, sample_corpus, success_json, tiny_model_and_folder, write_tiny_model,
 };
 
 /// The chunk id and score of the first `n` hits of `v` that `keep` keeps.
@@ -1709,4 +1709,57 @@ fn context_lines_show_the_document_around_a_hit_numbered_as_grep_does() {
     assert_eq!(shown, lines[first - 1..first - 1 + shown.len()], "{v}");
     let chunk_lines = hit["text"].as_str().unwrap().lines().count();
     assert_eq!(shown.len(), chunk_lines, "{v}");
+}
+
+#[test]
+fn an_index_moved_to_another_machine_finds_its_model_by_name_in_that_machines_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let built_with = dir.path().join("ann/models/tiny-legal");
+    write_tiny_model(&built_with, &Tiny::default());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(
+        docs.join("lease.txt"),
+        "The tenant shall pay rent monthly.\n",
+    )
+    .unwrap();
+    index_folder(&built_with, &docs);
+    // The other machine keeps the same model in its own cache, pulled under an organisation;
+    // the folder the index was built with is not there.
+    let cache = dir.path().join("bob-cache");
+    let models = cache.join("lexsearch/models/acme");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::rename(&built_with, models.join("tiny-legal")).unwrap();
+    let search = |cache: &Path| {
+        lexsearch()
+            .current_dir(&docs)
+            .env("XDG_CACHE_HOME", cache)
+            .args(["search", "rent", "--mode", "semantic", "--json"])
+            .output()
+            .unwrap()
+    };
+    let out = search(&cache);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hits"][0]["file"], "lease.txt", "{v}");
+    // Without it anywhere, the error names the model and the cache looked in.
+    let out = search(&dir.path().join("empty-cache"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("empty-cache"), "{stderr}");
+    assert!(
+        stderr.contains("the index was built with the model tiny-legal from"),
+        "{stderr}"
+    );
+    // Updating the index there takes it too.
+    std::fs::write(docs.join("nda.txt"), "The recipient keeps it secret.\n").unwrap();
+    let out = lexsearch()
+        .current_dir(&docs)
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["index", "--json", "."])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["added"], 1, "{report}");
 }

@@ -340,15 +340,25 @@ impl BackendArgs {
 
 /// The model a search uses: `--model`, else the one that built the index when it is on this
 /// machine, else the default model (the searcher refuses a model other than the index's).
+/// What a failed load of an index's model says first: for the model the index was built with,
+/// when its folder is not on this machine, which model that is and where else it was looked for.
+fn not_here(args: &ModelArgs, built: &crate::embed::ModelInfo, dir: &Path) -> String {
+    if args.model.is_some() || built.dir == dir {
+        return format!("loading the model {}", dir.display());
+    }
+    format!(
+        "the index was built with the model {} from {}, which is not on this machine, nor \
+         under that name in its model cache {} (give its folder with --model DIR, or fetch it \
+         into the cache: `lexsearch model pull ORG/NAME` for a hub model)",
+        built.name,
+        built.dir.display(),
+        crate::embed::model_cache_dir().display()
+    )
+}
+
 fn search_model_dir(args: &ModelArgs, searcher: &Searcher) -> PathBuf {
-    let built = &searcher.manifest().model.dir;
-    args.model.clone().unwrap_or_else(|| {
-        if built.is_dir() {
-            built.clone()
-        } else {
-            default_model_dir()
-        }
-    })
+    (args.model.clone())
+        .unwrap_or_else(|| crate::embed::index_model_dir(&searcher.manifest().model))
 }
 
 #[derive(Debug, Args)]
@@ -602,7 +612,10 @@ fn index_precision(args: &ModelArgs, index_dir: &Path) -> Precision {
 fn index_model_dir(args: &ModelArgs, index_dir: &Path) -> PathBuf {
     args.model
         .clone()
-        .or_else(|| Library::at(index_dir).manifest().ok().map(|m| m.model.dir))
+        .or_else(|| {
+            let manifest = Library::at(index_dir).manifest().ok()?;
+            Some(crate::embed::index_model_dir(&manifest.model))
+        })
         .unwrap_or_else(default_model_dir)
 }
 
@@ -1157,7 +1170,14 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
     } else {
         index_precision(&args.model, &catalog_dir)
     };
-    let embedder = load_model(&model_dir, &args.model, precision)?;
+    let built = (!args.rebuild)
+        .then(|| Library::at(&catalog_dir).manifest().ok())
+        .flatten();
+    let embedder =
+        load_model(&model_dir, &args.model, precision).with_context(|| match &built {
+            Some(m) => not_here(&args.model, &m.model, &model_dir),
+            None => format!("loading the model {}", model_dir.display()),
+        })?;
     opts.settings = args.chunking.request();
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
@@ -1248,13 +1268,13 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
     };
     let embedder = if mode.needs_model() {
         // The index's own model unless told otherwise: a mismatch is refused by the searcher.
-        Some(load_model(
-            &search_model_dir(&args.model, searcher),
-            &args.model,
-            args.model
-                .precision
-                .for_index(&searcher.manifest().model.fingerprint),
-        )?)
+        let dir = search_model_dir(&args.model, searcher);
+        let built = &searcher.manifest().model;
+        let precision = args.model.precision.for_index(&built.fingerprint);
+        Some(
+            load_model(&dir, &args.model, precision)
+                .with_context(|| not_here(&args.model, built, &dir))?,
+        )
     } else {
         None
     };

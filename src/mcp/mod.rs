@@ -70,15 +70,9 @@ pub fn open_index(settings: &Settings) -> anyhow::Result<(Searcher, Embedder)> {
             .with_context(|| format!("opening index {}", settings.index.display()))?,
     };
     // The index's own model unless told otherwise: a mismatch is refused by the searcher.
-    // (A collection's model may have been built on another machine: then the default.)
-    let model_dir = settings.model_dir.clone().unwrap_or_else(|| {
-        let built = searcher.manifest().model.dir.clone();
-        if settings.backend.is_none() || built.is_dir() {
-            built
-        } else {
-            crate::embed::default_model_dir()
-        }
-    });
+    // (An index or collection built on another machine: the same model in this one's cache.)
+    let model_dir = (settings.model_dir.clone())
+        .unwrap_or_else(|| crate::embed::index_model_dir(&searcher.manifest().model));
     let precision = settings
         .precision
         .for_index(&searcher.manifest().model.fingerprint);

@@ -206,7 +206,7 @@ pub fn run(searcher: Option<Searcher>, settings: Settings) -> anyhow::Result<()>
             let dir = settings
                 .model_dir
                 .clone()
-                .unwrap_or_else(|| searcher.manifest().model.dir.clone());
+                .unwrap_or_else(|| crate::embed::index_model_dir(&searcher.manifest().model));
             let precision =
                 crate::embed::Precision::Auto.for_index(&searcher.manifest().model.fingerprint);
             let model = worker::ModelSource {
