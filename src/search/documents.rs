@@ -32,8 +32,8 @@ pub const DEFAULT_PASSAGE_BYTES: usize = 4_000;
 pub const DEFAULT_PASSAGE_LINES: u64 = 40;
 /// Most headings one outline lists.
 pub const MAX_OUTLINE_HEADINGS: usize = 1_000;
-/// Extracted documents kept in memory, so reading around a hit does not re-extract a PDF: at
-/// most this many, ...
+/// Extracted documents kept in memory (the least recently used dropped first), so reading
+/// around a hit does not re-extract a PDF: at most this many, ...
 const EXTRACTED_CACHE: usize = 32;
 /// ... and at most this many bytes of text together (the latest always kept).
 const EXTRACTED_CACHE_BYTES: usize = 64 << 20;
@@ -644,12 +644,17 @@ impl Documents {
         target: &Path,
         ocr: bool,
     ) -> Result<Arc<Extracted>> {
-        let cache = self
+        let mut cache = self
             .extracted
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, _, e)) = cache.iter().find(|(r, o, _)| r == rel && *o == ocr) {
-            return Ok(e.clone());
+        // The least recently used go first: a hit read again moves to the back.
+        if let Some(at) = cache.iter().position(|(r, o, _)| r == rel && *o == ocr)
+            && let Some(entry) = cache.remove(at)
+        {
+            let extracted = entry.2.clone();
+            cache.push_back(entry);
+            return Ok(extracted);
         }
         drop(cache);
         let unreadable = |reason: String| DocumentError::Unreadable {
