@@ -224,8 +224,18 @@ impl Progress for CancelAfterFirstGroup {
 #[test]
 fn a_copied_folder_whose_files_only_have_new_times_is_not_read_again() {
     let (_dir, model, docs) = setup();
+    let schedule = b"Escrow release schedule: funds are released at closing.".to_vec();
+    let mail = crate::common::fixtures::eml(
+        &[("From", "ann@firm.example"), ("Subject", "Escrow")],
+        "text/plain",
+        "The escrow funds are wired today.",
+        &[("schedule.txt", "text/plain", schedule)],
+    );
+    fs::write(docs.join("wire.eml"), mail).unwrap();
     let first = index_json(&model, &docs);
-    let files = first["files_indexed"].as_u64().unwrap();
+    let documents = status_json(&docs)["documents"].clone();
+    // Documents less the e-mail's attachment, which is no file of its own.
+    let files = first["files_indexed"].as_u64().unwrap() - 1;
     // Every file's time ahead, as a copy, an archive unpacked or a checkout gives them; one
     // edited to the same size besides.
     let ahead = std::time::SystemTime::now() + Duration::from_secs(5);
@@ -254,6 +264,12 @@ fn a_copied_folder_whose_files_only_have_new_times_is_not_read_again() {
     assert_eq!(third["unchanged"].as_u64(), Some(files), "{third}");
     assert_eq!(third["chunks_embedded"], 0, "{third}");
     assert_eq!(third["changed"], 0, "{third}");
+    // The e-mail's attachment stayed with it.
+    assert_eq!(status_json(&docs)["documents"], documents);
+    assert_eq!(
+        keyword_files(&docs, "escrow release schedule")[0],
+        "wire.eml#schedule.txt"
+    );
 }
 
 #[test]

@@ -185,11 +185,11 @@ impl Known {
     /// Takes out of `to_read` the files only touched (copied, unpacked or checked out again:
     /// a new modification time, the size and bytes the index recorded), each with its record
     /// given the new time, so that they are not read, extracted and chunked to find out. The
-    /// bytes are hashed as the readers hash them (blake3 of the whole file), in parallel. A
-    /// file that holds other documents (an e-mail, a mailbox, an Outlook data file: their
-    /// records are of their messages and attachments too), one this run reads again anyway
-    /// (OCR, a newer reader), or one over `max_bytes` (which this run would not index) stays
-    /// to be read.
+    /// bytes are hashed as the readers hash them (blake3 of the whole file), in parallel. An
+    /// e-mail's (`.eml`, `.msg`) attachments are in its bytes, so their records stay as they
+    /// are with its own. A mailbox or an Outlook data file (whose records are its messages'),
+    /// a file this run reads again anyway (OCR, a newer reader), or one over `max_bytes`
+    /// (which this run would not index) stays to be read.
     pub(super) fn take_touched(
         &self,
         to_read: &mut Vec<SourceFile>,
@@ -197,15 +197,12 @@ impl Known {
     ) -> Vec<(DocId, DocRecord)> {
         use rayon::prelude::*;
         let touched = |f: &SourceFile| -> Option<(DocId, DocRecord)> {
-            let holds_others = matches!(
-                f.kind,
-                FileKind::Eml | FileKind::Msg | FileKind::Mbox | FileKind::Pst
-            );
-            if holds_others || f.size > max_bytes || self.reread_files.contains(&f.rel) {
+            let holds_messages = matches!(f.kind, FileKind::Mbox | FileKind::Pst);
+            if holds_messages || f.size > max_bytes || self.reread_files.contains(&f.rel) {
                 return None;
             }
             let (id, rec) = self.get(&f.rel)?;
-            if rec.size != f.size || rec.mail.is_some() {
+            if rec.size != f.size {
                 return None;
             }
             let mut hasher = blake3::Hasher::new();
@@ -499,6 +496,7 @@ mod tests {
             (DocId(0), record("same.txt", 26, 1, &hash(text))),
             (DocId(1), record("edited.txt", 26, 1, &hash(text))),
             (DocId(2), record("mail.eml", 26, 1, &hash(text))),
+            (DocId(5), record("inbox.mbox", 26, 1, &hash(text))),
             (DocId(3), record("reread.pdf", 26, 1, &hash(text))),
             (DocId(4), record("big.txt", 26, 1, &hash(text))),
         ])
@@ -507,18 +505,20 @@ mod tests {
             on_disk("same.txt", text, FileKind::Text),
             on_disk("edited.txt", "The tenant shall pay RENT.", FileKind::Text),
             on_disk("mail.eml", text, FileKind::Eml),
+            on_disk("inbox.mbox", text, FileKind::Mbox),
             on_disk("reread.pdf", text, FileKind::Pdf),
             on_disk("new.txt", text, FileKind::Text),
         ];
         let touched = known.take_touched(&mut to_read, 1 << 20);
-        // Only the file whose bytes are as recorded, with its new time.
-        assert_eq!(touched.len(), 1);
-        assert_eq!(touched[0].0, DocId(0));
+        // The files whose bytes are as recorded, an e-mail among them, with their new time;
+        // not a mailbox.
+        let ids: Vec<DocId> = touched.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [DocId(0), DocId(2)]);
         assert_eq!((touched[0].1.mtime_ns, touched[0].1.size), (9, 26));
         let left: Vec<&Path> = to_read.iter().map(|f| f.rel.as_path()).collect();
         assert_eq!(
             left,
-            ["edited.txt", "mail.eml", "reread.pdf", "new.txt"].map(Path::new)
+            ["edited.txt", "inbox.mbox", "reread.pdf", "new.txt"].map(Path::new)
         );
         // One over the run's size limit is left for the run to report.
         let mut to_read = vec![on_disk("big.txt", text, FileKind::Text)];
