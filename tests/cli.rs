@@ -1763,3 +1763,41 @@ fn an_index_moved_to_another_machine_finds_its_model_by_name_in_that_machines_ca
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["added"], 1, "{report}");
 }
+
+#[test]
+fn the_documents_reader_keeps_the_documents_read_last_and_drops_the_least_recently_used() {
+    use lexsearch::search::documents::Documents;
+    let (_dir, model, docs) = tiny_model_and_folder();
+    let name = |i: usize| format!("doc-{i:02}.txt");
+    for i in 0..40 {
+        std::fs::write(
+            docs.join(name(i)),
+            format!("Clause {i}. The tenant pays rent.\n"),
+        )
+        .unwrap();
+    }
+    index_folder(&model, &docs);
+    let searcher =
+        lexsearch::search::Searcher::open(&lexsearch::library::find_index(&docs).unwrap()).unwrap();
+    let reader = Documents::new(searcher);
+    let read = |i: usize| reader.indexed_text(&name(i)).map(|e| e.text.clone());
+    // doc-00 first, then 31 others, then doc-00 again (the most recent now), then 2 more.
+    read(0).unwrap();
+    for i in 1..32 {
+        read(i).unwrap();
+    }
+    read(0).unwrap();
+    read(32).unwrap();
+    read(33).unwrap();
+    // Changed on disk: a document in the cache still reads as indexed, one dropped from it
+    // is read again and refused as changed.
+    for i in [0, 1] {
+        std::fs::write(docs.join(name(i)), "Rewritten since.\n").unwrap();
+    }
+    assert_eq!(read(0).unwrap(), "Clause 0. The tenant pays rent.\n");
+    let dropped = read(1).unwrap_err().to_string();
+    assert!(
+        dropped.contains("changed since it was indexed"),
+        "{dropped}"
+    );
+}
