@@ -597,26 +597,23 @@ impl ChunkArgs {
     }
 }
 
-/// The model an index run uses: `--model`, else the one the index at `index_dir` was built
-/// with, else the default model.
-/// `--precision`, or else the index's own (an int8 index stays int8: [`Precision::for_index`]).
-fn index_precision(args: &ModelArgs, index_dir: &Path) -> Precision {
-    Library::at(index_dir)
-        .manifest()
-        .ok()
-        .map_or(args.precision, |m| {
-            args.precision.for_index(&m.model.fingerprint)
-        })
-}
-
-fn index_model_dir(args: &ModelArgs, index_dir: &Path) -> PathBuf {
-    args.model
-        .clone()
-        .or_else(|| {
-            let manifest = Library::at(index_dir).manifest().ok()?;
-            Some(crate::embed::index_model_dir(&manifest.model))
-        })
-        .unwrap_or_else(default_model_dir)
+/// The model an index run (`index`, `watch`) uses, loaded: `--model`, else the one the index
+/// at `index_dir` was built with ([`crate::embed::index_model_dir`]), else the default model
+/// (also for a `rebuild`, which may change models); at `--precision`, or else the index's own
+/// (an int8 index stays int8: [`Precision::for_index`]).
+fn load_index_model(args: &ModelArgs, index_dir: &Path, rebuild: bool) -> anyhow::Result<Embedder> {
+    let built = Library::at(index_dir).manifest().ok().map(|m| m.model);
+    let dir = (args.model.clone())
+        .or_else(|| built.as_ref().map(crate::embed::index_model_dir))
+        .unwrap_or_else(default_model_dir);
+    let precision = match &built {
+        Some(m) if !rebuild => args.precision.for_index(&m.fingerprint),
+        _ => args.precision,
+    };
+    load_model(&dir, args, precision).with_context(|| match &built {
+        Some(m) if !rebuild => not_here(args, m, &dir),
+        _ => format!("loading the model {}", dir.display()),
+    })
 }
 
 /// How hybrid search fuses its two arms (shared by `search` and `eval`).
@@ -1164,20 +1161,7 @@ fn index(args: IndexArgs) -> anyhow::Result<Outcome> {
         Some(url) => crate::index::remote::RemoteUrl::parse(url)?.catalog_dir(&opts.index_dir),
         None => opts.index_dir.clone(),
     };
-    let model_dir = index_model_dir(&args.model, &catalog_dir);
-    let precision = if args.rebuild {
-        args.model.precision
-    } else {
-        index_precision(&args.model, &catalog_dir)
-    };
-    let built = (!args.rebuild)
-        .then(|| Library::at(&catalog_dir).manifest().ok())
-        .flatten();
-    let embedder =
-        load_model(&model_dir, &args.model, precision).with_context(|| match &built {
-            Some(m) => not_here(&args.model, &m.model, &model_dir),
-            None => format!("loading the model {}", model_dir.display()),
-        })?;
+    let embedder = load_index_model(&args.model, &catalog_dir, args.rebuild)?;
     opts.settings = args.chunking.request();
     opts.max_file_bytes = args.max_file_size;
     opts.rebuild = args.rebuild;
@@ -1309,10 +1293,8 @@ fn search(args: SearchArgs) -> anyhow::Result<Outcome> {
         return search_each(&docs, &mut request, embedder.as_ref(), file, context);
     }
     let mut results = searcher.search(&request, embedder.as_ref())?;
-    if let Some((before, after)) = context {
-        for hit in &mut results.hits {
-            hit.context = Some(docs.context(hit, before, after));
-        }
+    if let Some(lines) = context {
+        docs.add_context(&mut results.hits, lines);
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -1438,10 +1420,8 @@ fn search_each(
         request.query = line;
         match docs.searcher().search(request, embedder) {
             Ok(mut results) => {
-                if let Some((before, after)) = context {
-                    for hit in &mut results.hits {
-                        hit.context = Some(docs.context(hit, before, after));
-                    }
+                if let Some(lines) = context {
+                    docs.add_context(&mut results.hits, lines);
                 }
                 output::print_json_line(&crate::search::SearchJson::new(request, &results))?
             }

@@ -14,7 +14,7 @@ use crate::library::Library;
 
 use super::interrupt::Interrupt;
 use super::output::IndexProgress;
-use super::{ModelArgs, index_model_dir, index_precision, load_model};
+use super::{ModelArgs, load_index_model};
 
 /// Arguments of `lexsearch watch`.
 #[derive(Debug, Args)]
@@ -45,11 +45,7 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<super::Outcome> {
     }
     super::require_folder(&args.dir, &opts.index_dir, "watching")?;
     // The index's own model and settings are kept.
-    let embedder = load_model(
-        &index_model_dir(&args.model, &opts.index_dir),
-        &args.model,
-        index_precision(&args.model, &opts.index_dir),
-    )?;
+    let embedder = load_index_model(&args.model, &opts.index_dir, false)?;
     // With `--keep-graph`, the graph each update publishes stays in memory for the next one.
     // Without it, an update adds its vectors to the segment beside the graph and loads the
     // graph only when the segment would pass its limit: memory for seconds, now and then.

@@ -205,11 +205,8 @@ impl Known {
             if rec.size != f.size {
                 return None;
             }
-            let mut hasher = blake3::Hasher::new();
-            hasher
-                .update_reader(std::fs::File::open(&f.path).ok()?)
-                .ok()?;
-            (hasher.finalize().to_hex().as_str() == rec.content_hash).then(|| {
+            let hash = crate::ingest::extract::file_content_hash(&f.path).ok()?;
+            (hash == rec.content_hash).then(|| {
                 let mut rec = rec.clone();
                 rec.mtime_ns = f.mtime_ns;
                 (*id, rec)

@@ -602,6 +602,14 @@ pub fn extract(file: &SourceFile, max_bytes: u64) -> Result<Extracted, ExtractEr
     )
 }
 
+/// blake3 of the file at `path`, hex: the content hash its reader records for it (the hash of
+/// its whole bytes), without reading it as a document.
+pub fn file_content_hash(path: &std::path::Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
 /// Reads and extracts one file within `limits` (for an e-mail, the message only; see
 /// [`extract_file`] for its attachments).
 pub fn extract_with(file: &SourceFile, limits: &ExtractLimits) -> Result<Extracted, ExtractError> {

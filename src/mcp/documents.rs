@@ -73,7 +73,7 @@ pub struct SearchCall {
     /// Passages like this chunk instead of like the query ([`SearchRequest::like`]).
     pub like: Option<u64>,
     /// Lines of the document before and after what each hit cites, at most
-    /// [`MAX_CONTEXT_LINES`] ([`Documents::context`]); `None`: no `context`.
+    /// [`MAX_CONTEXT_LINES`] ([`Documents::add_context`]); `None`: no `context`.
     pub context_lines: Option<u64>,
 }
 
@@ -176,10 +176,7 @@ impl Backend {
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let mut results = snap.searcher().search(&req, embedder)?;
         if let Some(n) = call.context_lines {
-            let n = n as u32;
-            for hit in &mut results.hits {
-                hit.context = Some(snap.context(hit, n, n));
-            }
+            snap.add_context(&mut results.hits, (n as u32, n as u32));
         }
         Ok(SearchAnswer {
             request: req,

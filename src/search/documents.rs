@@ -453,12 +453,20 @@ impl Documents {
         Ok(doc.passage(range, most))
     }
 
-    /// The lines of `hit`'s document around what it cites (its pinpoint, else its whole
-    /// passage), with `before` lines before and `after` lines after, as `grep -C` shows a
-    /// match. When the document cannot be read as it was indexed (changed since, unreadable,
-    /// or a remote index's file not here), the lines come from the hit's passage alone, as
-    /// the index holds it, and say so ([`HitContext::passage_only`]).
-    pub fn context(&self, hit: &Hit, before: u32, after: u32) -> HitContext {
+    /// Gives each of `hits` its [`Hit::context`]: the lines of its document around what it
+    /// cites (its pinpoint, else its whole passage), `before` lines before and `after` lines
+    /// after, as `grep -C` shows a match. When the document cannot be read as it was indexed
+    /// (changed since, unreadable, or a remote index's file not here), the lines come from
+    /// the hit's passage alone, as the index holds it, and say so
+    /// ([`HitContext::passage_only`]).
+    pub fn add_context(&self, hits: &mut [Hit], (before, after): (u32, u32)) {
+        for hit in hits {
+            hit.context = Some(self.context(hit, before, after));
+        }
+    }
+
+    /// [`add_context`](Self::add_context) for one hit.
+    fn context(&self, hit: &Hit, before: u32, after: u32) -> HitContext {
         // A pinpoint is marked in its lines; a whole passage is not.
         let focus = hit
             .pinpoint
@@ -706,7 +714,7 @@ impl Documents {
     }
 }
 
-/// The lines of a document around a hit ([`Documents::context`]).
+/// The lines of a document around a hit ([`Documents::add_context`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HitContext {
     /// 1-based number of the first line given.

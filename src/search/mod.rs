@@ -32,6 +32,7 @@ use crate::index::remote::{RemoteFusion, RemoteIndex, RemoteSpec, ServerFusion};
 use crate::index::root::Root;
 use crate::index::sent::SentWindow;
 use crate::index::vector::{EXACT_WITHIN, VectorIndex};
+use crate::ingest::extract::file_content_hash;
 use crate::ingest::types::MailInfo;
 use crate::library::{Library, Snapshot};
 use crate::store::{Manifest, read_documents};
@@ -161,11 +162,9 @@ impl Searcher {
             let on_disk = crate::ingest::containers_of(rel)
                 .next()
                 .unwrap_or_else(|| rel.to_path_buf());
-            let Ok(meta) = std::fs::metadata(manifest.root.join(&on_disk)) else {
-                hit.changed = false;
-                continue;
-            };
-            let (size, Ok(mtime)) = (meta.len(), meta.modified()) else {
+            let meta = std::fs::metadata(manifest.root.join(&on_disk));
+            let Some((size, mtime)) = meta.ok().and_then(|m| Some((m.len(), m.modified().ok()?)))
+            else {
                 hit.changed = false;
                 continue;
             };
@@ -178,12 +177,11 @@ impl Searcher {
             let changed = manifest.modified_after(mtime)
                 && match self.file_record(&on_disk) {
                     Some((recorded_size, hash)) if recorded_size == size => {
+                        let path = manifest.root.join(&on_disk);
                         size > MAX_HASHED_BYTES
-                            || content_hash(&manifest.root.join(&on_disk)).as_deref()
-                                != Some(hash.as_str())
+                            || file_content_hash(&path).ok().as_deref() != Some(hash.as_str())
                     }
-                    Some(_) => true,
-                    None => true,
+                    _ => true,
                 };
             verdicts.insert(on_disk, (size, mtime, changed));
             hit.changed = changed;
@@ -205,14 +203,6 @@ impl Searcher {
         });
         records.get(rel).cloned()
     }
-}
-
-/// blake3 of the file at `path`, hex, as the indexer records it; `None` when it cannot be
-/// read.
-fn content_hash(path: &Path) -> Option<String> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(std::fs::File::open(path).ok()?).ok()?;
-    Some(hasher.finalize().to_hex().to_string())
 }
 
 /// Whether `query` holds a word, a number or a section or paragraph sign: punctuation alone
@@ -337,7 +327,7 @@ pub struct Hit {
     /// read here.
     pub changed: bool,
     /// The document's lines around what the hit cites, when asked for (`search -C N`,
-    /// [`documents::Documents::context`]); absent otherwise.
+    /// [`documents::Documents::add_context`]); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<documents::HitContext>,
 }
