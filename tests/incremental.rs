@@ -232,10 +232,25 @@ fn a_copied_folder_whose_files_only_have_new_times_is_not_read_again() {
         &[("schedule.txt", "text/plain", schedule)],
     );
     fs::write(docs.join("wire.eml"), mail).unwrap();
+    // A mailbox, whose messages (and their attachments) are documents of its file.
+    let message = |subject: &str, body: &str| {
+        crate::common::fixtures::eml(
+            &[("From", "bo@firm.example"), ("Subject", subject)],
+            "text/plain",
+            body,
+            &[],
+        )
+    };
+    let mailbox = crate::common::fixtures::mbox(&[
+        message("Keys", "The keys are handed over at the walkthrough."),
+        message("Deposit", "The deposit is returned within thirty days."),
+    ]);
+    fs::write(docs.join("inbox.mbox"), mailbox).unwrap();
     let first = index_json(&model, &docs);
     let documents = status_json(&docs)["documents"].clone();
-    // Documents less the e-mail's attachment, which is no file of its own.
-    let files = first["files_indexed"].as_u64().unwrap() - 1;
+    // Documents less the e-mail's attachment and the mailbox's two messages, which are no
+    // files of their own.
+    let files = first["files_indexed"].as_u64().unwrap() - 3;
     // Every file's time ahead, as a copy, an archive unpacked or a checkout gives them; one
     // edited to the same size besides.
     let ahead = std::time::SystemTime::now() + Duration::from_secs(5);
@@ -264,11 +279,15 @@ fn a_copied_folder_whose_files_only_have_new_times_is_not_read_again() {
     assert_eq!(third["unchanged"].as_u64(), Some(files), "{third}");
     assert_eq!(third["chunks_embedded"], 0, "{third}");
     assert_eq!(third["changed"], 0, "{third}");
-    // The e-mail's attachment stayed with it.
+    // The e-mail's attachment stayed with it, the mailbox's messages with their mailbox.
     assert_eq!(status_json(&docs)["documents"], documents);
     assert_eq!(
         keyword_files(&docs, "escrow release schedule")[0],
         "wire.eml#schedule.txt"
+    );
+    assert_eq!(
+        keyword_files(&docs, "deposit returned thirty days")[0],
+        "inbox.mbox#0002.eml"
     );
 }
 

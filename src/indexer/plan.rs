@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ids::DocId;
 use crate::ingest::types::MailInfo;
-use crate::ingest::walk::{FileKind, SourceFile};
+use crate::ingest::walk::SourceFile;
 use crate::store::{DocRecord, UnreadableFile};
 
 /// The current index's documents by relative path.
@@ -186,10 +186,10 @@ impl Known {
     /// a new modification time, the size and bytes the index recorded), each with its record
     /// given the new time, so that they are not read, extracted and chunked to find out. The
     /// bytes are hashed as the readers hash them (blake3 of the whole file), in parallel. An
-    /// e-mail's (`.eml`, `.msg`) attachments are in its bytes, so their records stay as they
-    /// are with its own. A mailbox or an Outlook data file (whose records are its messages'),
-    /// a file this run reads again anyway (OCR, a newer reader), or one over `max_bytes`
-    /// (which this run would not index) stays to be read.
+    /// e-mail's (`.eml`, `.msg`) attachments, a mailbox's or an Outlook data file's messages
+    /// are in its bytes (its own record's hash is of the whole file), so their records stay
+    /// as they are with its own. A file this run reads again anyway (OCR, a newer reader), or
+    /// one over `max_bytes` (which this run would not index) stays to be read.
     pub(super) fn take_touched(
         &self,
         to_read: &mut Vec<SourceFile>,
@@ -197,8 +197,7 @@ impl Known {
     ) -> Vec<(DocId, DocRecord)> {
         use rayon::prelude::*;
         let touched = |f: &SourceFile| -> Option<(DocId, DocRecord)> {
-            let holds_messages = matches!(f.kind, FileKind::Mbox | FileKind::Pst);
-            if holds_messages || f.size > max_bytes || self.reread_files.contains(&f.rel) {
+            if f.size > max_bytes || self.reread_files.contains(&f.rel) {
                 return None;
             }
             let (id, rec) = self.get(&f.rel)?;
@@ -496,26 +495,35 @@ mod tests {
             (DocId(5), record("inbox.mbox", 26, 1, &hash(text))),
             (DocId(3), record("reread.pdf", 26, 1, &hash(text))),
             (DocId(4), record("big.txt", 26, 1, &hash(text))),
+            (DocId(6), record("held.mbox", 26, 1, &hash(text))),
+            (
+                DocId(7),
+                record("held.mbox#0001.eml", 20, 1, &hash("message")),
+            ),
         ])
-        .with_rereads(|rec| rec.rel == Path::new("reread.pdf"));
+        .with_rereads(|rec| {
+            rec.rel == Path::new("reread.pdf") || rec.rel == Path::new("held.mbox#0001.eml")
+        });
         let mut to_read = vec![
             on_disk("same.txt", text, FileKind::Text),
             on_disk("edited.txt", "The tenant shall pay RENT.", FileKind::Text),
             on_disk("mail.eml", text, FileKind::Eml),
             on_disk("inbox.mbox", text, FileKind::Mbox),
             on_disk("reread.pdf", text, FileKind::Pdf),
+            on_disk("held.mbox", text, FileKind::Mbox),
             on_disk("new.txt", text, FileKind::Text),
         ];
         let touched = known.take_touched(&mut to_read, 1 << 20);
-        // The files whose bytes are as recorded, an e-mail among them, with their new time;
-        // not a mailbox.
+        // The files whose bytes are as recorded, an e-mail and a mailbox among them (their
+        // attachments and messages are in their bytes), with their new time; not a mailbox
+        // one of whose messages this run reads again.
         let ids: Vec<DocId> = touched.iter().map(|(id, _)| *id).collect();
-        assert_eq!(ids, [DocId(0), DocId(2)]);
+        assert_eq!(ids, [DocId(0), DocId(2), DocId(5)]);
         assert_eq!((touched[0].1.mtime_ns, touched[0].1.size), (9, 26));
         let left: Vec<&Path> = to_read.iter().map(|f| f.rel.as_path()).collect();
         assert_eq!(
             left,
-            ["edited.txt", "inbox.mbox", "reread.pdf", "new.txt"].map(Path::new)
+            ["edited.txt", "reread.pdf", "held.mbox", "new.txt"].map(Path::new)
         );
         // One over the run's size limit is left for the run to report.
         let mut to_read = vec![on_disk("big.txt", text, FileKind::Text)];

@@ -541,11 +541,7 @@ fn outlook_listing(export: &pst::Export, content_hash: String) -> Result<Extract
 
 /// The blake3 hash of a file's bytes, read in pieces.
 fn hash_file(path: &std::path::Path) -> Result<String, ExtractError> {
-    let mut hasher = blake3::Hasher::new();
-    fs::File::open(path)
-        .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
-        .map_err(|e| ExtractError::Read(e.to_string()))?;
-    Ok(hasher.finalize().to_hex().to_string())
+    file_content_hash(path).map_err(|e| ExtractError::Read(e.to_string()))
 }
 
 /// A document inside `parent` (an attachment, a mailbox's message) named `parent#name`,
