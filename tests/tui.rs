@@ -200,6 +200,83 @@ fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_document_stalling_while_read_for_a_preview_does_not_hold_up_the_next_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    write_tiny_model(&model, &Tiny::default());
+    let docs = dir.path().join("corpus");
+    copy_tree(&sample_corpus(), &docs);
+    std::fs::copy(
+        crate::common::repo().join("tests/fixtures/doc/lease.docx"),
+        docs.join("lease.docx"),
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    // A file on a network share that stalls: a named pipe in place of an indexed page blocks
+    // whoever reads it until its other end is closed.
+    let page = docs.join("terms-of-service.html");
+    std::fs::remove_file(&page).unwrap();
+    let made = Command::new("mkfifo").arg(&page).status().unwrap();
+    assert!(made.success(), "mkfifo {}", page.display());
+    let (reading, reader_in) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let stall = page.clone();
+    std::thread::spawn(move || {
+        // Opening the writing end waits for a reader.
+        let writer = std::fs::File::options().write(true).open(&stall).unwrap();
+        reading.send(()).unwrap();
+        let _ = released.recv();
+        drop(writer);
+    });
+    let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
+    let (tx, actions) = mpsc::channel();
+    let source = ModelSource {
+        dir: model,
+        device: DeviceSpec::Cpu,
+        precision: Precision::Auto,
+        preload: false,
+    };
+    let jobs = worker::spawn(searcher, source, tx).unwrap();
+    let first = ask(
+        &jobs,
+        &actions,
+        1,
+        "arbitration class action waiver",
+        Mode::Keyword,
+    )
+    .unwrap();
+    assert!(
+        files(&first).contains(&"terms-of-service.html"),
+        "{:?}",
+        files(&first)
+    );
+    // Its preview is being read: the page is open and nothing comes out of it ...
+    reader_in
+        .recv_timeout(PATIENCE)
+        .expect("the page is read for its preview");
+    // ... and the next search is answered meanwhile, its hits shown with their chunks.
+    let second = ask(&jobs, &actions, 2, "late charge", Mode::Keyword).unwrap();
+    let docx = (second.found.iter())
+        .find(|f| f.hit.file == "lease.docx")
+        .unwrap_or_else(|| panic!("{:?}", files(&second)));
+    assert!(!docx.preview.from_file);
+    // Once the page gives out, its list is left (a newer request came) and the newest
+    // request's previews follow.
+    release.send(()).unwrap();
+    loop {
+        match actions.recv_timeout(PATIENCE).expect("the previews follow") {
+            Action::Preview { seq, chunk_id, .. } if chunk_id == docx.hit.chunk_id => {
+                assert_eq!(seq, 2);
+                break;
+            }
+            Action::Preview { seq, .. } => assert_eq!(seq, 2, "a preview of a list left"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn lexsearch_alone_outside_an_index_prints_the_help() {
     let dir = tempfile::tempdir().unwrap();

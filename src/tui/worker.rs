@@ -1,9 +1,13 @@
-//! The search thread. It owns the [`Searcher`] and the [`Embedder`] (both used from this thread
-//! only), runs requests through the same [`Searcher::search`] as the CLI, reads each hit's
-//! document for its preview, and sends the outcome back as [`Action::Results`]. Then, until
-//! the next request comes, it reads the documents whose files are not their text (PDF, Word,
-//! HTML, e-mail) as the index read them ([`Documents`]), best hit first, and sends each such
-//! hit's preview inside its document as [`Action::Preview`].
+//! The search thread and the preview thread behind the TUI.
+//!
+//! The search thread owns the [`Embedder`] (used from this thread only), runs requests
+//! through the same [`Searcher::search`] as the CLI, reads each text or Markdown hit's file for
+//! its preview, and sends the outcome back as [`Action::Results`]. The preview thread then
+//! reads the documents whose files are not their text (PDF, Word, HTML, e-mail) as the index
+//! read them ([`Documents`], shared by both), best hit first, and sends each such hit's
+//! preview inside its document as [`Action::Preview`], until a newer request comes. A
+//! document slow to read (a long PDF, a file on a network share that stalls) delays only its
+//! own preview: the next search runs meanwhile.
 //!
 //! Requests queue up while a search runs; only the newest is run, since the app drops results
 //! of older ones anyway. The model is loaded at start when the first mode needs it (in the
@@ -12,7 +16,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 
 use crate::embed::{DeviceSpec, Embedder, Precision};
 use crate::error::{Error, chain};
@@ -48,23 +54,37 @@ pub struct ModelSource {
     pub preload: bool,
 }
 
-/// Starts the search thread. It sends [`Action`]s to `actions` and stops when the returned
-/// sender is dropped (or `actions`' receiver is).
+/// Starts the search thread and the preview thread. They send [`Action`]s to `actions` and
+/// stop when the returned sender is dropped (or `actions`' receiver is); the preview thread
+/// once the document it reads, if any, is read.
 pub fn spawn(
     searcher: Searcher,
     model: ModelSource,
     actions: Sender<Action>,
 ) -> std::io::Result<Sender<Job>> {
     let (jobs, inbox) = mpsc::channel();
+    let (previews, to_preview) = mpsc::channel();
+    let docs = Arc::new(Documents::new(searcher));
+    let latest = Arc::new(AtomicU64::new(0));
+    let reader = Previewer {
+        docs: docs.clone(),
+        latest: latest.clone(),
+        actions: actions.clone(),
+    };
+    std::thread::Builder::new()
+        .name("lexsearch-preview".into())
+        .spawn(move || reader.serve(&to_preview))?;
     std::thread::Builder::new()
         .name("lexsearch-search".into())
         .spawn(move || {
             let mut worker = Worker {
-                docs: Documents::new(searcher),
+                docs,
                 model,
                 embedder: None,
                 model_error: None,
                 actions,
+                previews,
+                latest,
             };
             worker.serve(inbox);
         })?;
@@ -72,54 +92,50 @@ pub fn spawn(
 }
 
 struct Worker {
-    /// The index's searcher and its documents, read again for previews.
-    docs: Documents,
+    /// The index's searcher and its documents (shared with the preview thread).
+    docs: Arc<Documents>,
     model: ModelSource,
     embedder: Option<Embedder>,
     model_error: Option<String>,
     actions: Sender<Action>,
+    /// The hits of each outcome whose previews must read their documents.
+    previews: Sender<PreviewJob>,
+    /// The newest request's sequence number, set as it arrives.
+    latest: Arc<AtomicU64>,
 }
 
-impl Worker {
-    fn serve(&mut self, inbox: Receiver<Job>) {
-        if self.model.preload {
-            // A failure is reported by the first search that needs the model.
-            let _ = self.ensure_model();
-        }
-        let mut next = None;
-        loop {
-            let Some(mut job) = next.take().or_else(|| inbox.recv().ok()) else {
-                break;
-            };
+/// Hits to preview inside their documents, for the request `seq`.
+struct PreviewJob {
+    seq: u64,
+    query: String,
+    hits: Vec<Hit>,
+}
+
+/// The preview thread: reads the documents of the newest outcome's hits, best first, and
+/// sends their previews; a list is left as soon as a newer request arrives.
+struct Previewer {
+    docs: Arc<Documents>,
+    /// The newest request's sequence number (the search thread sets it).
+    latest: Arc<AtomicU64>,
+    actions: Sender<Action>,
+}
+
+impl Previewer {
+    fn serve(&self, inbox: &Receiver<PreviewJob>) {
+        while let Ok(mut job) = inbox.recv() {
             while let Ok(newer) = inbox.try_recv() {
                 job = newer;
             }
-            let (result, unread) = self.run(&job.request);
-            if self
-                .actions
-                .send(Action::Results {
-                    seq: job.seq,
-                    result,
-                })
-                .is_err()
-            {
-                break;
-            }
-            // The other documents, read as indexed, until a new request comes.
-            for hit in unread {
-                match inbox.try_recv() {
-                    Ok(newer) => {
-                        next = Some(newer);
-                        break;
-                    }
-                    Err(TryRecvError::Disconnected) => return,
-                    Err(TryRecvError::Empty) => {}
+            let current = || self.latest.load(Ordering::Acquire) == job.seq;
+            for hit in &job.hits {
+                if !current() {
+                    break;
                 }
                 let Ok(extracted) = self.docs.indexed_text(&hit.file) else {
                     continue;
                 };
-                let preview = Preview::build(&hit, Some(&extracted.text), &job.request.query);
-                if !preview.from_file {
+                let preview = Preview::build(hit, Some(&extracted.text), &job.query);
+                if !preview.from_file || !current() {
                     continue;
                 }
                 let action = Action::Preview {
@@ -131,6 +147,40 @@ impl Worker {
                     return;
                 }
             }
+        }
+    }
+}
+
+impl Worker {
+    fn serve(&mut self, inbox: Receiver<Job>) {
+        if self.model.preload {
+            // A failure is reported by the first search that needs the model.
+            let _ = self.ensure_model();
+        }
+        while let Ok(mut job) = inbox.recv() {
+            while let Ok(newer) = inbox.try_recv() {
+                job = newer;
+            }
+            // The preview thread leaves the list it reads.
+            self.latest.store(job.seq, Ordering::Release);
+            let (result, unread) = self.run(&job.request);
+            if self
+                .actions
+                .send(Action::Results {
+                    seq: job.seq,
+                    result,
+                })
+                .is_err()
+            {
+                break;
+            }
+            // The other documents are read as indexed by the preview thread (gone only if
+            // that thread panicked: the chunks alone stay shown).
+            let _ = self.previews.send(PreviewJob {
+                seq: job.seq,
+                query: job.request.query.clone(),
+                hits: unread,
+            });
         }
     }
 
