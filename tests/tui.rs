@@ -131,8 +131,9 @@ fn the_worker_previews_hits_inside_their_documents() {
     assert!(!lease.preview.highlights.is_empty());
 }
 
-#[test]
-fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_results() {
+/// The sample corpus and a Word document, indexed with a random-weight model (a temporary
+/// folder holding both, and the corpus's folder).
+fn sample_with_a_word_document() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     write_tiny_model(&model, &Tiny::default());
@@ -144,15 +145,26 @@ fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_
     )
     .unwrap();
     index_folder(&model, &docs);
-    let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
+    (dir, docs)
+}
+
+/// The search thread on the index of `docs`, for keyword searches (the model is not loaded).
+fn keyword_worker(docs: &Path) -> (mpsc::Sender<Job>, mpsc::Receiver<Action>) {
+    let searcher = Searcher::open(&find_index(docs).unwrap()).unwrap();
     let (tx, actions) = mpsc::channel();
     let source = ModelSource {
-        dir: model,
+        dir: searcher.manifest().model.dir.clone(),
         device: DeviceSpec::Cpu,
         precision: Precision::Auto,
         preload: false,
     };
-    let jobs = worker::spawn(searcher, source, tx).unwrap();
+    (worker::spawn(searcher, source, tx).unwrap(), actions)
+}
+
+#[test]
+fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_results() {
+    let (_dir, docs) = sample_with_a_word_document();
+    let (jobs, actions) = keyword_worker(&docs);
     for (seq, query, ext) in [
         (1, "terminate access", ".html"),
         (2, "late charge", ".docx"),
@@ -203,17 +215,7 @@ fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_
 #[cfg(unix)]
 #[test]
 fn a_document_stalling_while_read_for_a_preview_does_not_hold_up_the_next_search() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    write_tiny_model(&model, &Tiny::default());
-    let docs = dir.path().join("corpus");
-    copy_tree(&sample_corpus(), &docs);
-    std::fs::copy(
-        crate::common::repo().join("tests/fixtures/doc/lease.docx"),
-        docs.join("lease.docx"),
-    )
-    .unwrap();
-    index_folder(&model, &docs);
+    let (_dir, docs) = sample_with_a_word_document();
     // A file on a network share that stalls: a named pipe in place of an indexed page blocks
     // whoever reads it until its other end is closed.
     let page = docs.join("terms-of-service.html");
@@ -230,15 +232,7 @@ fn a_document_stalling_while_read_for_a_preview_does_not_hold_up_the_next_search
         let _ = released.recv();
         drop(writer);
     });
-    let searcher = Searcher::open(&find_index(&docs).unwrap()).unwrap();
-    let (tx, actions) = mpsc::channel();
-    let source = ModelSource {
-        dir: model,
-        device: DeviceSpec::Cpu,
-        precision: Precision::Auto,
-        preload: false,
-    };
-    let jobs = worker::spawn(searcher, source, tx).unwrap();
+    let (jobs, actions) = keyword_worker(&docs);
     let first = ask(
         &jobs,
         &actions,
