@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use lexsearch::search::citation::CrossReference;
 use lexsearch::search::{Mode, SearchRequest, Searcher};
 use lexsearch::tui::worker::{self, Job, ModelSource};
 use lexsearch::tui::{Action, Failure, Outcome};
@@ -32,7 +33,7 @@ fn ask(
         mode,
         ..SearchRequest::new(query, 10)
     };
-    jobs.send(Job { seq, request }).unwrap();
+    jobs.send(Job::Search { seq, request }).unwrap();
     loop {
         match actions.recv_timeout(PATIENCE).expect("the worker answers") {
             Action::Results { seq: s, result } if s == seq => return result,
@@ -210,6 +211,79 @@ fn the_worker_previews_html_and_word_hits_inside_their_extracted_text_after_the_
             }
         }
     }
+}
+
+#[test]
+fn the_worker_reads_the_section_a_hit_refers_to_inside_its_document() {
+    let (_dir, docs) = sample_with_a_word_document();
+    let (jobs, actions) = keyword_worker(&docs);
+    let query = "balance after any application permitted itemized statement";
+    let outcome = ask(&jobs, &actions, 1, query, Mode::Keyword).unwrap();
+    // A passage of Section 4.3 that refers to Section 4.2.
+    let hit = (outcome.found.iter())
+        .map(|f| &f.hit)
+        .find(|h| h.file == "commercial-lease.txt" && h.text.contains("permitted by Section 4.2"))
+        .unwrap_or_else(|| panic!("{:?}", files(&outcome)));
+    let refs = lexsearch::search::citation::cross_references(&hit.text);
+    assert_eq!(refs[0].cited, "Section 4.2", "{refs:?}");
+    let section = |reference: CrossReference| {
+        jobs.send(Job::Section {
+            seq: 1,
+            hit: Box::new(hit.clone()),
+            index: 0,
+            reference,
+            query: query.into(),
+        })
+        .unwrap();
+        loop {
+            match actions.recv_timeout(PATIENCE).expect("the section is read") {
+                Action::Section {
+                    seq: 1,
+                    chunk_id,
+                    index: 0,
+                    result,
+                } if chunk_id == hit.chunk_id => return result,
+                _ => continue,
+            }
+        }
+    };
+    let found = section(refs[0].clone()).unwrap();
+    // The section whole, at its place, inside the document as the preview shows a chunk.
+    let lease = std::fs::read_to_string(docs.join("commercial-lease.txt")).unwrap();
+    let line = lease
+        .lines()
+        .position(|l| l.starts_with("Section 4.2 "))
+        .unwrap()
+        + 1;
+    assert_eq!(found.hit.line as usize, line);
+    assert!(
+        found
+            .hit
+            .text
+            .starts_with("Section 4.2 Application of Security Deposit.")
+            && found
+                .hit
+                .text
+                .ends_with("restore the Security Deposit to its full amount."),
+        "{}",
+        found.hit.text
+    );
+    let p = &found.preview;
+    assert!(p.from_file);
+    assert_eq!(&p.text[p.chunk.clone()], found.hit.text);
+    assert!(p.text.len() > found.hit.text.len());
+    // One the document has no heading for is refused with what to do.
+    let missing = CrossReference {
+        cited: "Exhibit Z".into(),
+        labels: vec!["Exhibit Z".into()],
+    };
+    let why = section(missing).unwrap_err();
+    assert!(
+        why.contains("Exhibit Z")
+            && why.contains("commercial-lease.txt")
+            && why.contains("--outline"),
+        "{why}"
+    );
 }
 
 #[cfg(unix)]

@@ -113,6 +113,86 @@ pub fn pinpointed(text: &str, labels: &[&str]) -> Option<Range<usize>> {
     Some(start..end)
 }
 
+/// A place in the same document that a passage refers to: `Section 9.3`, `§ 42-3505.01(c)`,
+/// `Article IV`, `Exhibit B`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossReference {
+    /// As the passage writes it (`Section 9.3(b)`), for showing.
+    pub cited: String,
+    /// The labels to look the section up by, in order ([`crate::search::documents::Documents::heading_section`]):
+    /// the kind of part with its number (`Section 9.3`, `Exhibit B`), then for a section,
+    /// clause or article the number alone (`9.3`), which finds headings that do not say
+    /// "Section".
+    pub labels: Vec<String>,
+}
+
+/// The parts of its own document that `text` refers to, in order, each once: sections (`Section`,
+/// `Sections`, `Sec.`, `§`, `§§`), articles, clauses, exhibits, schedules, annexes and appendices
+/// with a number (`9.3`, `42-3505.01`, `IV`, `B`, `A-1`). Of a list (`Sections 9.3 and 9.4`)
+/// the first alone.
+pub fn cross_references(text: &str) -> Vec<CrossReference> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        regex::Regex::new(
+            r"(?x)
+            (?:^|[^\p{L}\p{N}])
+            (?P<kind>(?i:sections?|sec\.|articles?|art\.|clauses?|exhibits?|schedules?|annex(?:es)?|appendix|appendices)|§§?)
+            \s*
+            (?P<number>
+                [0-9](?:[0-9A-Za-z.:\-]*[0-9A-Za-z])?   # 9.3, 42-3505.01, 12a
+              | [IVXLC]+\b                            # IV
+              | [A-Z](?:-[0-9]+)?\b                    # B, A-1
+            )
+            (?P<labels>(?:\([0-9A-Za-z.\-]{1,6}\))*)",
+        )
+        .expect("a valid pattern")
+    });
+    let mut found: Vec<CrossReference> = Vec::new();
+    for c in pattern.captures_iter(text) {
+        let kind = &c["kind"];
+        let number = &c["number"];
+        let lower = kind.to_lowercase();
+        // The kind's name as a heading writes it: `Section`, `Article`, `Exhibit`.
+        let (name, by_number) = match lower.trim_end_matches('.') {
+            "§" | "§§" | "sec" | "section" | "sections" => ("Section", true),
+            "art" | "article" | "articles" => ("Article", true),
+            "clause" | "clauses" => ("Clause", true),
+            "exhibit" | "exhibits" => ("Exhibit", false),
+            "schedule" | "schedules" => ("Schedule", false),
+            "appendix" | "appendices" => ("Appendix", false),
+            _ => ("Annex", false),
+        };
+        // A lone capital after a section sign or "Section" is a sentence's next word (`§ A`
+        // is no citation), and roman numerals number articles.
+        let letters = number.starts_with(|ch: char| ch.is_ascii_alphabetic());
+        if letters && name == "Section" {
+            continue;
+        }
+        let mut labels = vec![format!("{name} {number}")];
+        if by_number {
+            labels.push(number.to_string());
+        }
+        let start = c.name("kind").map_or(0, |m| m.start());
+        let end = c.get(0).map_or(start, |m| m.end());
+        // One that begins its line is a heading (the passage's own), not a reference.
+        if text[..start]
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| l.trim().is_empty())
+        {
+            continue;
+        }
+        let cited = text[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !found.iter().any(|f| f.labels == labels) {
+            found.push(CrossReference { cited, labels });
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +218,37 @@ mod tests {
         ] {
             assert_eq!(cited_paragraph(none), None, "{none}");
         }
+    }
+
+    #[test]
+    fn a_passage_refers_to_sections_articles_and_exhibits_of_its_document() {
+        let text = "Section 9.1 Rent.\n  Except as provided in Section 9.3(b) and Sections 4.1 and 4.2, and subject \
+                    to § 42-3505.01(c-1), ARTICLE IV and Exhibit B, the Tenant (see section 9.3) \
+                    shall pay. Schedule A-1 lists them; art. 7 governs. § Section";
+        let found: Vec<(String, Vec<String>)> = cross_references(text)
+            .into_iter()
+            .map(|r| (r.cited, r.labels))
+            .collect();
+        let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            found,
+            [
+                ("Section 9.3(b)".into(), labels(&["Section 9.3", "9.3"])),
+                ("Sections 4.1".into(), labels(&["Section 4.1", "4.1"])),
+                (
+                    "§ 42-3505.01(c-1)".into(),
+                    labels(&["Section 42-3505.01", "42-3505.01"])
+                ),
+                ("ARTICLE IV".into(), labels(&["Article IV", "IV"])),
+                ("Exhibit B".into(), labels(&["Exhibit B"])),
+                ("Schedule A-1".into(), labels(&["Schedule A-1"])),
+                ("art. 7".into(), labels(&["Article 7", "7"])),
+            ]
+        );
+        // A heading (a part's name beginning its line, `Section 9.1` above), words that only
+        // begin like a part's name, and plain prose refer to nothing.
+        assert!(cross_references("the subsections 2 and articles of faith, annexed A").is_empty());
+        assert!(cross_references("No section, no article.").is_empty());
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub enum Action {
     Copy,
     /// Search for passages like the selected hit (`like:FILE:LINE` in the query line).
     MoreLike,
+    /// Show in the preview the next section, article or exhibit of its document that the
+    /// selected hit's passage refers to (`Section 9.3`); after the last, the hit again.
+    FollowReference,
     /// Show or hide the key help.
     ToggleHelp,
     /// Hide the key help.
@@ -160,6 +163,20 @@ pub enum Action {
         chunk_id: u64,
         /// Its preview.
         preview: Preview,
+    },
+    /// A section a hit refers to, read for the preview ([`Action::FollowReference`]): the
+    /// section as a hit of its own (its place, and its preview inside the document, the
+    /// section marked as a chunk), or why it cannot be shown. Dropped unless it is of the
+    /// latest results and the reference shown.
+    Section {
+        /// The request's sequence number.
+        seq: u64,
+        /// The chunk of the hit that refers to it.
+        chunk_id: u64,
+        /// Which of the hit's references.
+        index: usize,
+        /// The section, or why it cannot be shown.
+        result: Result<Box<Found>, String>,
     },
     /// A message for the status bar.
     Notify(Level, String),

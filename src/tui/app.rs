@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ratatui::layout::Rect;
 
+use crate::search::citation::{CrossReference, cross_references};
 use crate::search::fusion::Fusion;
 use crate::search::rerank::Rerank;
 use crate::search::{Hit, Mode, SearchRequest, holds_something_to_search};
@@ -87,6 +88,34 @@ pub enum Effect {
     Open(OpenTarget),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Read the section of `hit`'s document that its reference `index` names, for the preview
+    /// (answered with [`Action::Section`]).
+    ReadSection {
+        /// The latest request's sequence number.
+        seq: u64,
+        /// The hit that refers to it.
+        hit: Box<Hit>,
+        /// Which of its references.
+        index: usize,
+        /// The reference.
+        reference: CrossReference,
+        /// The query, whose words the preview marks.
+        query: String,
+    },
+}
+
+/// The references of the selected hit's passage, one of which the preview shows (`r`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Following {
+    /// The hit's chunk.
+    pub chunk_id: u64,
+    /// What its passage refers to, in order.
+    pub refs: Vec<CrossReference>,
+    /// The one shown or being read.
+    pub index: usize,
+    /// The section as a hit of its own (its place and its preview inside the document), once
+    /// read.
+    pub section: Option<Found>,
 }
 
 /// The whole state of the TUI. Drawing reads it ([`super::ui`]); only [`App::update`]
@@ -137,6 +166,8 @@ pub struct App {
     history: Vec<String>,
     /// While going back through `history`: the entry shown, and the query typed before.
     browsing: Option<(usize, String)>,
+    /// The section the selected hit refers to, shown in the preview instead of the hit (`r`).
+    pub(super) reference: Option<Following>,
 }
 
 impl App {
@@ -172,6 +203,7 @@ impl App {
             notice: None,
             history: Vec::new(),
             browsing: None,
+            reference: None,
         }
     }
 
@@ -290,6 +322,19 @@ impl App {
         self.outcome.as_ref()?.found.get(i)
     }
 
+    /// What the preview shows: the section the selected hit refers to, once read after `r`
+    /// (with the reference), else the selected hit.
+    pub(super) fn shown_found(&self) -> Option<(&Found, Option<&Following>)> {
+        let selected = self.selected_found()?;
+        match &self.reference {
+            Some(f) if f.chunk_id == selected.hit.chunk_id => match &f.section {
+                Some(section) => Some((section, Some(f))),
+                None => Some((selected, None)),
+            },
+            _ => Some((selected, None)),
+        }
+    }
+
     /// The latency of the last finished search.
     pub(super) fn latency(&self) -> Option<Duration> {
         self.outcome.as_ref().map(|o| o.elapsed)
@@ -303,7 +348,12 @@ impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
         let from_user = !matches!(
             action,
-            Action::Results { .. } | Action::Notify(..) | Action::Search | Action::Resize(..)
+            Action::Results { .. }
+                | Action::Preview { .. }
+                | Action::Section { .. }
+                | Action::Notify(..)
+                | Action::Search
+                | Action::Resize(..)
         );
         if from_user && matches!(self.notice, Some((Level::Info, _))) {
             self.notice = None;
@@ -546,6 +596,85 @@ impl App {
                 self.remember_query();
                 self.start_search()
             }
+            Action::FollowReference => {
+                let hit = self.selected_hit()?.clone();
+                let refs = cross_references(&hit.text);
+                if refs.is_empty() {
+                    self.notice = Some((
+                        Level::Info,
+                        "this passage refers to no numbered section, article or exhibit".into(),
+                    ));
+                    return None;
+                }
+                let index = match &self.reference {
+                    Some(f) if f.chunk_id == hit.chunk_id => f.index + 1,
+                    _ => 0,
+                };
+                self.scroll = None;
+                let Some(reference) = refs.get(index).cloned() else {
+                    self.reference = None;
+                    self.notice = Some((Level::Info, "back to the hit".into()));
+                    return None;
+                };
+                self.notice = Some((
+                    Level::Info,
+                    format!(
+                        "reading {} ({} of {})",
+                        reference.cited,
+                        index + 1,
+                        refs.len()
+                    ),
+                ));
+                self.reference = Some(Following {
+                    chunk_id: hit.chunk_id,
+                    refs,
+                    index,
+                    section: None,
+                });
+                let query = self.outcome.as_ref().map(|o| o.query.clone());
+                Some(Effect::ReadSection {
+                    seq: self.seq,
+                    hit: Box::new(hit),
+                    index,
+                    reference,
+                    query: query.unwrap_or_default(),
+                })
+            }
+            Action::Section {
+                seq,
+                chunk_id,
+                index,
+                result,
+            } => {
+                let latest = seq == self.seq;
+                let following = self
+                    .reference
+                    .as_mut()
+                    .filter(|f| latest && f.chunk_id == chunk_id && f.index == index)?;
+                let (count, cited) = (following.refs.len(), following.refs[index].cited.clone());
+                match result {
+                    Ok(section) => {
+                        following.section = Some(*section);
+                        self.scroll = None;
+                        let next = match index + 1 < count {
+                            true => "r: the next one",
+                            false => "r: back to the hit",
+                        };
+                        self.notice = Some((
+                            Level::Info,
+                            format!(
+                                "{cited}, which the hit refers to ({} of {count}; {next})",
+                                index + 1
+                            ),
+                        ));
+                    }
+                    Err(why) => {
+                        self.reference = None;
+                        self.notice = Some((Level::Info, why));
+                    }
+                }
+                None
+            }
             Action::Copy => {
                 let text = place_text(self.selected_hit()?);
                 self.notice = Some((Level::Info, format!("copied {text}")));
@@ -588,6 +717,7 @@ impl App {
                             self.notice = None;
                         }
                         self.outcome = Some(outcome);
+                        self.reference = None;
                     }
                     Err(e) => {
                         self.outcome = None;
@@ -737,6 +867,7 @@ impl App {
         });
         if at != Some(self.selected) {
             self.scroll = None;
+            self.reference = None;
         }
         self.selected = at.unwrap_or(0);
         if self.focus == Focus::Results && self.visible.is_empty() {
@@ -749,6 +880,7 @@ impl App {
         let i = i.min(self.visible.len().saturating_sub(1));
         if i != self.selected {
             self.scroll = None;
+            self.reference = None;
         }
         self.selected = i;
         self.fix_offset();
@@ -771,7 +903,7 @@ impl App {
     }
 
     fn scroll_preview(&mut self, delta: i32) {
-        let Some(found) = self.selected_found() else {
+        let Some((found, _)) = self.shown_found() else {
             return;
         };
         let area = areas(self.area()).preview;
@@ -1085,6 +1217,90 @@ pub(super) mod tests {
             }
             other => panic!("expected a search, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn r_shows_each_section_the_hit_refers_to_in_turn_then_the_hit_again() {
+        let mut app = App::new(Some(info()), Theme::new(false));
+        typed(&mut app, "deposit");
+        let seq = searched(&mut app);
+        let text = "Section 4.3 Return.\nLandlord returns it as Section 4.2 and Article 8 allow.";
+        let hits = vec![hit(1, "lease.txt", text), hit(2, "nda.md", "No reference.")];
+        let outcome = Outcome::from_hits("deposit", app.mode(), hits, Duration::ZERO);
+        app.update(Action::Results {
+            seq,
+            result: Ok(outcome),
+        });
+        app.update(Action::FocusResults);
+        let own = app.selected_found().unwrap().clone();
+        // The section as the worker sends it: a hit of its own at the section's place.
+        let section = |line: u32, text: &str| {
+            let mut h = hit(1, "lease.txt", text);
+            h.line = line;
+            Found::from_hit(h, "deposit")
+        };
+        let read = |app: &mut App| match app.update(Action::FollowReference) {
+            Some(Effect::ReadSection {
+                seq: s,
+                hit,
+                index,
+                reference,
+                query,
+            }) => {
+                assert_eq!((s, hit.chunk_id, query.as_str()), (seq, 1, "deposit"));
+                (index, reference.cited)
+            }
+            other => panic!("expected a section to read, got {other:?}"),
+        };
+        // The first reference (not the passage's own heading) is read; the hit shows until
+        // it comes.
+        assert_eq!(read(&mut app), (0, "Section 4.2".to_string()));
+        assert_eq!(app.shown_found().unwrap().0, &own);
+        // One of an older search, or of another reference, is dropped.
+        for (s, index) in [(seq - 1, 0), (seq, 1)] {
+            app.update(Action::Section {
+                seq: s,
+                chunk_id: 1,
+                index,
+                result: Ok(Box::new(section(40, "Section 4.2 Application."))),
+            });
+            assert_eq!(app.shown_found().unwrap().0, &own);
+        }
+        app.scroll = Some(5);
+        app.update(Action::Section {
+            seq,
+            chunk_id: 1,
+            index: 0,
+            result: Ok(Box::new(section(40, "Section 4.2 Application."))),
+        });
+        let (shown, following) = app.shown_found().unwrap();
+        assert_eq!((shown.hit.line, following.unwrap().index), (40, 0));
+        assert_eq!(app.scroll, None, "the preview opens at the section");
+        // The next reference; one that cannot be shown says why and shows the hit.
+        assert_eq!(read(&mut app), (1, "Article 8".to_string()));
+        app.update(Action::Section {
+            seq,
+            chunk_id: 1,
+            index: 1,
+            result: Err("Article 8 is no heading of lease.txt".into()),
+        });
+        assert_eq!(app.shown_found().unwrap().0, &own);
+        assert_eq!(
+            app.notice,
+            Some((Level::Info, "Article 8 is no heading of lease.txt".into()))
+        );
+        // After the last, `r` starts again from the first; past it, back to the hit.
+        assert_eq!(read(&mut app).0, 0);
+        assert_eq!(read(&mut app).0, 1);
+        assert_eq!(app.update(Action::FollowReference), None);
+        assert!(app.reference.is_none());
+        // Another hit: what this one refers to is left; a passage with no reference says so.
+        read(&mut app);
+        app.update(Action::Down);
+        assert!(app.reference.is_none());
+        assert_eq!(app.update(Action::FollowReference), None);
+        let notice = app.notice.clone().unwrap().1;
+        assert!(notice.contains("refers to no numbered section"), "{notice}");
     }
 
     #[test]

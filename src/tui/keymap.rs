@@ -45,6 +45,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter o", "open file at the hit"),
             ("y", "copy path:line"),
             ("m", "passages like this"),
+            ("r", "section it refers to"),
             ("/", "filter by path glob"),
             ("J K Ctrl-D/U", "preview: line, ½ page"),
             ("i Bksp", "back to the query"),
@@ -224,6 +225,7 @@ fn results_key(key: KeyEvent, ctrl: bool, alt: bool) -> Option<Action> {
         KeyCode::Enter | KeyCode::Char('o') => Some(Action::Open),
         KeyCode::Char('y') => Some(Action::Copy),
         KeyCode::Char('m') => Some(Action::MoreLike),
+        KeyCode::Char('r') => Some(Action::FollowReference),
         KeyCode::Char('/') => Some(Action::EditFilter),
         KeyCode::Char('J') => Some(Action::ScrollPreview(1)),
         KeyCode::Char('K') => Some(Action::ScrollPreview(-1)),
@@ -313,6 +315,10 @@ mod tests {
         assert_eq!(map_key(key(KeyCode::Char('y')), r), Some(Action::Copy));
         assert_eq!(map_key(key(KeyCode::Char('m')), r), Some(Action::MoreLike));
         assert_eq!(
+            map_key(key(KeyCode::Char('r')), r),
+            Some(Action::FollowReference)
+        );
+        assert_eq!(
             map_key(key(KeyCode::Char('/')), r),
             Some(Action::EditFilter)
         );
@@ -401,7 +407,8 @@ mod tests {
         for name in [
             "Tab", "S-Tab", "F1", "Ctrl-F", "Ctrl-R", "S-↑", "S-↓", "PgUp", "PgDn", "Esc",
             "Ctrl-C", "↓", "Enter", "←", "→", "Home", "End", "Bksp", "Del", "Ctrl-W", "Ctrl-U",
-            "?", "k j", "g G", " o", "y", "m", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P", "Ctrl-N",
+            "?", "k j", "g G", " o", "y", "m", "r", "/", "J K", "Ctrl-D", "i ", "q", "Ctrl-P",
+            "Ctrl-N",
         ] {
             assert!(text.contains(name), "help lacks {name:?}");
         }

@@ -305,7 +305,22 @@ where
                 Some(Effect::Search { seq, request }) => {
                     deadline = None;
                     // A stopped worker was reported above.
-                    let _ = jobs.send(Job { seq, request });
+                    let _ = jobs.send(Job::Search { seq, request });
+                }
+                Some(Effect::ReadSection {
+                    seq,
+                    hit,
+                    index,
+                    reference,
+                    query,
+                }) => {
+                    let _ = jobs.send(Job::Section {
+                        seq,
+                        hit,
+                        index,
+                        reference,
+                        query,
+                    });
                 }
                 Some(Effect::Open(target)) => {
                     let note = match taken_out(target) {

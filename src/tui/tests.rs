@@ -224,6 +224,44 @@ fn moving_through_results_updates_the_preview() {
 }
 
 #[test]
+fn a_section_the_hit_refers_to_shows_in_the_preview_with_which_reference_it_is() {
+    let mut app = App::new(Some(info()), Theme::new(false));
+    app.update(Action::Resize(100, 24));
+    typed(&mut app, QUERY);
+    let seq = search(&mut app);
+    let mut found = sample_found();
+    found[0].hit.text = "Landlord may apply it as Section 4.4 allows.".into();
+    deliver(&mut app, seq, found);
+    app.update(Action::FocusResults);
+    let Some(Effect::ReadSection { hit, .. }) = app.update(Action::FollowReference) else {
+        panic!("a section to read");
+    };
+    let mut section = (*hit).clone();
+    section.line = 21;
+    section.breadcrumb = vec!["4.4 Transfer of Deposit".into()];
+    section.text = "4.4 Transfer of Deposit. Landlord may transfer the deposit.".into();
+    app.update(Action::Section {
+        seq,
+        chunk_id: hit.chunk_id,
+        index: 0,
+        result: Ok(Box::new(Found::from_hit(section, QUERY))),
+    });
+    let text = screen(&render(&app, 100, 24));
+    assert!(
+        text.contains("commercial-lease.txt · line 21 · the hit's reference 1 of 1 · 4.4 Transfer"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Landlord may transfer the deposit."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Section 4.4, which the hit refers to"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_hit_whose_text_other_files_hold_counts_its_copies_in_the_list_and_the_preview() {
     let mut app = App::new(Some(info()), Theme::new(false));
     app.update(Action::Resize(100, 24));
@@ -721,16 +759,19 @@ fn open_the_second_hit(
         let requests = requests.clone();
         std::thread::spawn(move || {
             while let Ok(job) = jobs_rx.recv() {
-                requests.lock().unwrap().push(job.request.query.clone());
+                let Job::Search { seq, request } = job else {
+                    continue;
+                };
+                requests.lock().unwrap().push(request.query.clone());
                 let hits: Vec<Hit> = sample_found().into_iter().map(|f| f.hit).collect();
                 let outcome = Outcome::from_hits(
-                    &job.request.query,
-                    job.request.mode,
+                    &request.query,
+                    request.mode,
                     hits,
                     Duration::from_millis(12),
                 );
                 let _ = actions_tx.send(Action::Results {
-                    seq: job.seq,
+                    seq,
                     result: Ok(outcome),
                 });
                 answered.fetch_add(1, Ordering::SeqCst);
@@ -853,17 +894,20 @@ impl Timeline {
     /// Logs and answers the jobs sent since the last call (the clock has not moved since).
     fn answer_jobs(&mut self) {
         while let Ok(job) = self.jobs.try_recv() {
-            let query = job.request.query.clone();
+            let Job::Search { seq, request } = job else {
+                continue;
+            };
+            let query = request.query.clone();
             self.searched.push((self.elapsed(), query.clone()));
             let outcome = Outcome::from_hits(
                 &query,
-                job.request.mode,
+                request.mode,
                 self.hits.clone(),
                 Duration::from_millis(12),
             );
             self.answers
                 .send(Action::Results {
-                    seq: job.seq,
+                    seq,
                     result: Ok(outcome),
                 })
                 .unwrap();

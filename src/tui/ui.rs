@@ -491,12 +491,20 @@ fn empty_state(app: &App) -> Vec<Line<'static>> {
 fn render_preview(app: &App, a: &Areas, buf: &mut Buffer) {
     let t = &app.theme;
     let block = Block::bordered().border_style(t.border());
-    let Some(found) = app.selected_found() else {
+    let Some((found, following)) = app.shown_found() else {
         block.title(" Preview ").render(a.preview_block, buf);
         return;
     };
     let hit = &found.hit;
     let mut title = format!(" {} · {}", hit.file, hit.place_label());
+    // A section the selected hit refers to (`r`): which reference it is.
+    if let Some(f) = following {
+        title.push_str(&format!(
+            " · the hit's reference {} of {}",
+            f.index + 1,
+            f.refs.len()
+        ));
+    }
     if let Some(copies) = copies_label(hit) {
         title.push_str(&format!(" · {copies}"));
     }

@@ -23,6 +23,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use crate::embed::{DeviceSpec, Embedder, Precision};
 use crate::error::{Error, chain};
 use crate::ingest::walk::FileKind;
+use crate::search::citation::CrossReference;
 use crate::search::documents::Documents;
 use crate::search::{Hit, SearchRequest, Searcher};
 
@@ -34,11 +35,28 @@ pub const MAX_PREVIEW_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One request for the worker.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Job {
-    /// The app's sequence number for it.
-    pub seq: u64,
-    /// What to search for.
-    pub request: SearchRequest,
+pub enum Job {
+    /// A search, answered with [`Action::Results`] (then [`Action::Preview`]s).
+    Search {
+        /// The app's sequence number for it.
+        seq: u64,
+        /// What to search for.
+        request: SearchRequest,
+    },
+    /// The section of a hit's document that its passage refers to, answered with
+    /// [`Action::Section`].
+    Section {
+        /// The sequence number of the search that found the hit.
+        seq: u64,
+        /// The hit.
+        hit: Box<Hit>,
+        /// Which of its references.
+        index: usize,
+        /// The reference.
+        reference: CrossReference,
+        /// The query, whose words the preview marks.
+        query: String,
+    },
 }
 
 /// Where the embedding model comes from.
@@ -157,29 +175,74 @@ impl Worker {
             // A failure is reported by the first search that needs the model.
             let _ = self.ensure_model();
         }
-        while let Ok(mut job) = inbox.recv() {
+        let mut waiting = std::collections::VecDeque::new();
+        loop {
+            let Some(job) = waiting.pop_front().or_else(|| inbox.recv().ok()) else {
+                break;
+            };
+            // Of the searches queued, the newest alone is run; sections are read in turn.
+            let (mut seq, mut request) = match job {
+                Job::Search { seq, request } => (seq, request),
+                Job::Section { .. } => {
+                    self.read_section(job);
+                    continue;
+                }
+            };
             while let Ok(newer) = inbox.try_recv() {
-                job = newer;
+                match newer {
+                    Job::Search { seq: s, request: r } => (seq, request) = (s, r),
+                    section => waiting.push_back(section),
+                }
             }
             // The preview thread leaves the list it reads.
-            self.latest.store(job.seq, Ordering::Release);
-            let (result, unread) = self.run(&job.request);
-            if self
-                .actions
-                .send(Action::Results {
-                    seq: job.seq,
-                    result,
-                })
-                .is_err()
-            {
+            self.latest.store(seq, Ordering::Release);
+            let (result, unread) = self.run(&request);
+            if self.actions.send(Action::Results { seq, result }).is_err() {
                 break;
             }
             // The other documents are read as indexed by the preview thread (gone only if
             // that thread panicked: the chunks alone stay shown).
             let _ = self.previews.send(PreviewJob {
-                seq: job.seq,
-                query: job.request.query.clone(),
+                seq,
+                query: request.query.clone(),
                 hits: unread,
+            });
+        }
+    }
+
+    /// Reads the section a [`Job::Section`] names on a thread of its own (its document may be
+    /// slow to read, and searches go on meanwhile), and sends it as [`Action::Section`].
+    fn read_section(&self, job: Job) {
+        let Job::Section {
+            seq,
+            hit,
+            index,
+            reference,
+            query,
+        } = job
+        else {
+            return;
+        };
+        let docs = self.docs.clone();
+        let actions = self.actions.clone();
+        let chunk_id = hit.chunk_id;
+        let spawned = std::thread::Builder::new()
+            .name("lexsearch-section".into())
+            .spawn(move || {
+                let result = section_found(&docs, &hit, &reference, &query).map(Box::new);
+                let _ = actions.send(Action::Section {
+                    seq,
+                    chunk_id,
+                    index,
+                    result,
+                });
+            });
+        if let Err(e) = spawned {
+            let _ = self.actions.send(Action::Section {
+                seq,
+                chunk_id,
+                index,
+                result: Err(format!("cannot start reading the section: {e}")),
             });
         }
     }
@@ -267,6 +330,47 @@ impl Worker {
             files_in_scope: results.files_in_scope,
         })
     }
+}
+
+/// The section of `hit`'s document that `reference` names, as a hit of its own: its place,
+/// and its preview inside the document (the section marked as a hit's chunk, the words of
+/// `query` highlighted); or why it cannot be shown.
+pub fn section_found(
+    docs: &Documents,
+    hit: &Hit,
+    reference: &CrossReference,
+    query: &str,
+) -> Result<Found, String> {
+    let passage = (reference.labels.iter())
+        .find_map(|label| docs.heading_section(&hit.file, label).ok())
+        .ok_or_else(|| {
+            format!(
+                "{} is no heading of {} as indexed (`lexsearch show --outline` lists them)",
+                reference.cited, hit.file
+            )
+        })?;
+    let document = docs.indexed_text(&hit.file).map_err(|e| e.to_string())?;
+    let section = Hit {
+        line: passage.line,
+        page: passage.page,
+        page_end: passage.page_end,
+        paragraph: passage.paragraph,
+        page_breaks: Vec::new(),
+        start_byte: passage.start_byte,
+        end_byte: passage.end_byte,
+        text: passage.text,
+        breadcrumb: passage.breadcrumb,
+        pinpoint: None,
+        copies: Vec::new(),
+        copies_complete: true,
+        context: None,
+        ..hit.clone()
+    };
+    let preview = Preview::build(&section, Some(&document.text), query);
+    Ok(Found {
+        hit: section,
+        preview,
+    })
 }
 
 /// A document's text for previews, when it is a readable UTF-8 file of sensible size.
