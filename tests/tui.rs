@@ -275,13 +275,92 @@ fn the_worker_reads_the_section_a_hit_refers_to_inside_its_document() {
     // One the document has no heading for is refused with what to do.
     let missing = CrossReference {
         cited: "Exhibit Z".into(),
-        labels: vec!["Exhibit Z".into()],
+        kind: "Exhibit",
+        number: "Z".into(),
+        paragraph: Vec::new(),
     };
     let why = section(missing).unwrap_err();
     assert!(
         why.contains("Exhibit Z")
             && why.contains("commercial-lease.txt")
             && why.contains("--outline"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_code_section_a_hit_cites_is_read_from_its_own_file_at_the_paragraph_cited() {
+    let (_dir, model, docs) = crate::common::tiny_model_and_folder();
+    // Two sections of a code, each a file of its own, as the D.C. Code's are.
+    std::fs::write(
+        docs.join("42-3401.03.txt"),
+        "D.C. Code § 42-3401.03. Definitions.\n\nFor the purposes of this chapter:\n  \
+         (16) \"Rental unit\" means any part of a housing accommodation.\n  (17) \"Tenant\" \
+         includes a tenant, subtenant, lessee, or other person entitled to the possession of \
+         a rental unit.\n  (18) \"Wilderbeast\" means nothing here.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("42-3505.01.txt"),
+        "D.C. Code § 42-3505.01. Evictions.\n\n  (a) No tenant shall be evicted from a rental \
+         unit, except as provided in this section.\n  (b) A displaced tenant, as defined in § \
+         42-3401.03(17) and § 99-1.01, stays a tenant until the tenant has waived those \
+         rights in writing.\n",
+    )
+    .unwrap();
+    index_folder(&model, &docs);
+    let (jobs, actions) = keyword_worker(&docs);
+    let outcome = ask(&jobs, &actions, 1, "displaced tenant waived", Mode::Keyword).unwrap();
+    let hit = (outcome.found.iter())
+        .map(|f| &f.hit)
+        .find(|h| {
+            h.text
+                .contains("as defined in § 42-3401.03(17) and § 99-1.01")
+        })
+        .unwrap_or_else(|| panic!("{:?}", files(&outcome)));
+    let refs = lexsearch::search::citation::cross_references(&hit.text);
+    let read = |index: usize| {
+        jobs.send(Job::Section {
+            seq: 1,
+            hit: Box::new(hit.clone()),
+            index,
+            reference: refs[index].clone(),
+            query: "tenant".into(),
+        })
+        .unwrap();
+        loop {
+            match actions.recv_timeout(PATIENCE).expect("the section is read") {
+                Action::Section {
+                    seq: 1,
+                    index: i,
+                    result,
+                    ..
+                } if i == index => return result,
+                _ => continue,
+            }
+        }
+    };
+    // The definition cited, in the file that is that section, marked in its preview.
+    let found = read(0).unwrap();
+    assert_eq!(found.hit.file, "42-3401.03.txt");
+    assert!(
+        found.hit.text.starts_with("(17) \"Tenant\" includes")
+            && found.hit.text.ends_with("possession of a rental unit."),
+        "{}",
+        found.hit.text
+    );
+    assert_eq!(found.hit.line, 5);
+    let p = &found.preview;
+    assert!(
+        p.from_file && p.text.contains("(16) \"Rental unit\""),
+        "{p:?}"
+    );
+    assert_eq!(&p.text[p.chunk.clone()], found.hit.text);
+    // A section the index does not have is named, with where to look.
+    assert_eq!(refs[1].cited, "§ 99-1.01");
+    let why = read(1).unwrap_err();
+    assert!(
+        why.contains("§ 99-1.01 names no heading of 42-3505.01.txt"),
         "{why}"
     );
 }

@@ -113,23 +113,40 @@ pub fn pinpointed(text: &str, labels: &[&str]) -> Option<Range<usize>> {
     Some(start..end)
 }
 
-/// A place in the same document that a passage refers to: `Section 9.3`, `§ 42-3505.01(c)`,
-/// `Article IV`, `Exhibit B`.
+/// A part of its own document, or a section of the index, that a passage refers to:
+/// `Section 9.3`, `§ 42-3505.01(c)`, `Article IV`, `Exhibit B`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrossReference {
     /// As the passage writes it (`Section 9.3(b)`), for showing.
     pub cited: String,
-    /// The labels to look the section up by, in order ([`crate::search::documents::Documents::heading_section`]):
-    /// the kind of part with its number (`Section 9.3`, `Exhibit B`), then for a section,
-    /// clause or article the number alone (`9.3`), which finds headings that do not say
-    /// "Section".
-    pub labels: Vec<String>,
+    /// The kind of part, as a heading writes it: `Section` (also for `§`), `Article`,
+    /// `Clause`, `Exhibit`, `Schedule`, `Annex`, `Appendix`.
+    pub kind: &'static str,
+    /// Its number or letter (`9.3`, `42-3505.01`, `IV`, `B`).
+    pub number: String,
+    /// The paragraph's labels after the number, with their brackets (`(c)`, `(17)`).
+    pub paragraph: Vec<String>,
 }
 
-/// The parts of its own document that `text` refers to, in order, each once: sections (`Section`,
-/// `Sections`, `Sec.`, `§`, `§§`), articles, clauses, exhibits, schedules, annexes and appendices
-/// with a number (`9.3`, `42-3505.01`, `IV`, `B`, `A-1`). Of a list (`Sections 9.3 and 9.4`)
-/// the first alone.
+impl CrossReference {
+    /// The labels to look its heading up by, in order
+    /// ([`crate::search::documents::Documents::heading_section`]): the kind with the number
+    /// (`Section 9.3`, `Exhibit B`), then for a section, clause or article the number alone
+    /// (`9.3`), which finds headings that do not say "Section".
+    pub fn headings(&self) -> Vec<String> {
+        let mut labels = vec![format!("{} {}", self.kind, self.number)];
+        if matches!(self.kind, "Section" | "Article" | "Clause") {
+            labels.push(self.number.clone());
+        }
+        labels
+    }
+}
+
+/// The parts of a document or sections of a code that `text` refers to, in order, each once:
+/// sections (`Section`, `Sections`, `Sec.`, `§`, `§§`), articles, clauses, exhibits,
+/// schedules, annexes and appendices with a number (`9.3`, `42-3505.01`, `IV`, `B`, `A-1`),
+/// with a paragraph's labels after it (`§ 42-3401.03(17)`). Of a list (`Sections 9.3 and
+/// 9.4`) the first alone; a part's name that begins its line is a heading, not a reference.
 pub fn cross_references(text: &str) -> Vec<CrossReference> {
     static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let pattern = PATTERN.get_or_init(|| {
@@ -149,28 +166,20 @@ pub fn cross_references(text: &str) -> Vec<CrossReference> {
     });
     let mut found: Vec<CrossReference> = Vec::new();
     for c in pattern.captures_iter(text) {
-        let kind = &c["kind"];
         let number = &c["number"];
-        let lower = kind.to_lowercase();
-        // The kind's name as a heading writes it: `Section`, `Article`, `Exhibit`.
-        let (name, by_number) = match lower.trim_end_matches('.') {
-            "§" | "§§" | "sec" | "section" | "sections" => ("Section", true),
-            "art" | "article" | "articles" => ("Article", true),
-            "clause" | "clauses" => ("Clause", true),
-            "exhibit" | "exhibits" => ("Exhibit", false),
-            "schedule" | "schedules" => ("Schedule", false),
-            "appendix" | "appendices" => ("Appendix", false),
-            _ => ("Annex", false),
+        let kind = match c["kind"].to_lowercase().trim_end_matches('.') {
+            "§" | "§§" | "sec" | "section" | "sections" => "Section",
+            "art" | "article" | "articles" => "Article",
+            "clause" | "clauses" => "Clause",
+            "exhibit" | "exhibits" => "Exhibit",
+            "schedule" | "schedules" => "Schedule",
+            "appendix" | "appendices" => "Appendix",
+            _ => "Annex",
         };
         // A lone capital after a section sign or "Section" is a sentence's next word (`§ A`
         // is no citation), and roman numerals number articles.
-        let letters = number.starts_with(|ch: char| ch.is_ascii_alphabetic());
-        if letters && name == "Section" {
+        if kind == "Section" && number.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
             continue;
-        }
-        let mut labels = vec![format!("{name} {number}")];
-        if by_number {
-            labels.push(number.to_string());
         }
         let start = c.name("kind").map_or(0, |m| m.start());
         let end = c.get(0).map_or(start, |m| m.end());
@@ -182,12 +191,21 @@ pub fn cross_references(text: &str) -> Vec<CrossReference> {
         {
             continue;
         }
-        let cited = text[start..end]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !found.iter().any(|f| f.labels == labels) {
-            found.push(CrossReference { cited, labels });
+        let paragraph = labels_of(&c["labels"]).unwrap_or_default();
+        let reference = CrossReference {
+            cited: text[start..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            kind,
+            number: number.to_string(),
+            paragraph: paragraph.into_iter().map(str::to_string).collect(),
+        };
+        let same = |f: &CrossReference| {
+            (f.kind, &f.number, &f.paragraph) == (kind, &reference.number, &reference.paragraph)
+        };
+        if !found.iter().any(same) {
+            found.push(reference);
         }
     }
     found
@@ -222,27 +240,37 @@ mod tests {
 
     #[test]
     fn a_passage_refers_to_sections_articles_and_exhibits_of_its_document() {
-        let text = "Section 9.1 Rent.\n  Except as provided in Section 9.3(b) and Sections 4.1 and 4.2, and subject \
-                    to § 42-3505.01(c-1), ARTICLE IV and Exhibit B, the Tenant (see section 9.3) \
-                    shall pay. Schedule A-1 lists them; art. 7 governs. § Section";
-        let found: Vec<(String, Vec<String>)> = cross_references(text)
+        let text = "Section 9.1 Rent.\n  Except as provided in Section 9.3(b) and Sections 4.1 \
+                    and 4.2, and subject to § 42-3505.01(c-1)(2), ARTICLE IV and Exhibit B, the \
+                    Tenant (see section 9.3(b)) shall pay. Schedule A-1 lists them; art. 7 \
+                    governs. § Section";
+        let found: Vec<(String, Vec<String>, Vec<String>)> = cross_references(text)
             .into_iter()
-            .map(|r| (r.cited, r.labels))
+            .map(|r| (r.cited.clone(), r.headings(), r.paragraph))
             .collect();
-        let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let strings = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             found,
             [
-                ("Section 9.3(b)".into(), labels(&["Section 9.3", "9.3"])),
-                ("Sections 4.1".into(), labels(&["Section 4.1", "4.1"])),
                 (
-                    "§ 42-3505.01(c-1)".into(),
-                    labels(&["Section 42-3505.01", "42-3505.01"])
+                    "Section 9.3(b)".into(),
+                    strings(&["Section 9.3", "9.3"]),
+                    strings(&["(b)"])
                 ),
-                ("ARTICLE IV".into(), labels(&["Article IV", "IV"])),
-                ("Exhibit B".into(), labels(&["Exhibit B"])),
-                ("Schedule A-1".into(), labels(&["Schedule A-1"])),
-                ("art. 7".into(), labels(&["Article 7", "7"])),
+                (
+                    "Sections 4.1".into(),
+                    strings(&["Section 4.1", "4.1"]),
+                    vec![]
+                ),
+                (
+                    "§ 42-3505.01(c-1)(2)".into(),
+                    strings(&["Section 42-3505.01", "42-3505.01"]),
+                    strings(&["(c-1)", "(2)"])
+                ),
+                ("ARTICLE IV".into(), strings(&["Article IV", "IV"]), vec![]),
+                ("Exhibit B".into(), strings(&["Exhibit B"]), vec![]),
+                ("Schedule A-1".into(), strings(&["Schedule A-1"]), vec![]),
+                ("art. 7".into(), strings(&["Article 7", "7"]), vec![]),
             ]
         );
         // A heading (a part's name beginning its line, `Section 9.1` above), words that only

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::{Hit, Searcher, citation};
+use super::citation::CrossReference;
+use super::{Hit, Mode, SearchRequest, Searcher, citation};
 use crate::ids::DocId;
 use crate::index::keyword::{Place, StoredChunk};
 use crate::ingest::chunk::{OutlineEntry, outline};
@@ -98,6 +99,18 @@ pub enum DocumentError {
         file: String,
         /// The labels asked for.
         label: String,
+    },
+    /// A cross-reference that names no part of its document nor a section of the index.
+    #[error(
+        "{cited} names no heading of {file} nor an indexed section of its own: \
+         `lexsearch show --outline {file}` lists the headings, and `lexsearch search \
+         \"{cited}\"` looks for it in every document"
+    )]
+    Unresolved {
+        /// The file whose passage refers to it, relative to the indexed folder.
+        file: String,
+        /// The reference as the passage writes it.
+        cited: String,
     },
     /// An indexed path whose real location is outside the indexed folder.
     #[error(
@@ -451,6 +464,59 @@ impl Documents {
         };
         let range = trim_end(text, range);
         Ok(doc.passage(range, most))
+    }
+
+    /// What `reference`, a cross-reference in a passage of `file`, names: in `file` itself,
+    /// the section under its first heading so numbered or named, narrowed to the paragraph
+    /// the reference labels (`Section 9.3(b)`) when a line starts with those labels; else, for
+    /// a section, the indexed document that is that section (a code's section in a file of
+    /// its own, whose title or a heading names the number: `§ 42-3401.03(17)` read in
+    /// another section of the D.C. Code), found by a keyword search for the citation, and the
+    /// paragraph in it.
+    pub fn referred(&self, file: &str, reference: &CrossReference) -> Result<Passage> {
+        let headings = reference.headings();
+        let labels: Vec<&str> = reference.paragraph.iter().map(String::as_str).collect();
+        let doc = self.open(file)?;
+        if let Some(range) = section_of(&doc.extracted.text, &headings, &labels) {
+            let range = trim_end(&doc.extracted.text, range);
+            return Ok(doc.passage(range, None));
+        }
+        let unresolved = || DocumentError::Unresolved {
+            file: doc.rel.clone(),
+            cited: reference.cited.clone(),
+        };
+        if reference.kind != "Section" {
+            return Err(unresolved());
+        }
+        let Some(other) = self.section_file(&doc.rel, &reference.number)? else {
+            return Err(unresolved());
+        };
+        let doc = self.open(&other)?;
+        let text = doc.extracted.text.as_str();
+        // The file is the section: its heading's, else all of it.
+        let range = section_of(text, &headings, &labels)
+            .unwrap_or_else(|| within_paragraph(text, 0..text.len(), &labels));
+        let range = trim_end(text, range);
+        Ok(doc.passage(range, None))
+    }
+
+    /// The indexed file, other than `file`, that is section `number` of a code: the first hit
+    /// of a keyword search for `§ number` whose title or a heading over it names the number.
+    fn section_file(&self, file: &str, number: &str) -> Result<Option<String>> {
+        let request = SearchRequest {
+            mode: Mode::Keyword,
+            ..SearchRequest::new(format!("§ {number}"), 20)
+        };
+        let found = self.searcher.search(&request, None)?;
+        let names = |h: &Hit| {
+            citation::names_number(&h.title, number)
+                || h.breadcrumb
+                    .iter()
+                    .any(|c| citation::names_number(c, number))
+        };
+        Ok((found.hits.into_iter())
+            .find(|h| h.file != file && names(h))
+            .map(|h| h.file))
     }
 
     /// Gives each of `hits` its [`Hit::context`]: the lines of its document around what it
@@ -1108,6 +1174,35 @@ fn headings_at(text: &str, at: usize) -> Vec<String> {
 }
 
 /// `range` without the blank lines and spaces that end it (those before the next heading).
+/// The section of `text` under its first heading that one of `headings` names (tried in
+/// turn), narrowed to the paragraph `labels` name in it ([`within_paragraph`]).
+fn section_of(text: &str, headings: &[String], labels: &[&str]) -> Option<Range<usize>> {
+    let entries = outline(text);
+    let range = headings.iter().find_map(|h| {
+        (entries.iter())
+            .find(|e| heading_names(&e.heading, h))
+            .map(|e| e.start_byte..e.end_byte)
+    })?;
+    Some(within_paragraph(text, range, labels))
+}
+
+/// The paragraph of `text` within `range` that `labels` name (`(c)`, `(17)`), when a line
+/// starts with them in turn; else all of `range`.
+fn within_paragraph(text: &str, range: Range<usize>, labels: &[&str]) -> Range<usize> {
+    if labels.is_empty() {
+        return range;
+    }
+    match citation::labelled_paragraph(&text[range.clone()], labels) {
+        Some(r) => {
+            // From the label, not the line's indentation.
+            let indent = text[range.start + r.start..].len()
+                - text[range.start + r.start..].trim_start().len();
+            range.start + (r.start + indent).min(r.end)..range.start + r.end
+        }
+        None => range,
+    }
+}
+
 fn trim_end(text: &str, range: Range<usize>) -> Range<usize> {
     let kept = text[range.clone()].trim_end().len();
     range.start..range.start + kept.max(1).min(range.len())

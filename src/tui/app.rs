@@ -322,6 +322,12 @@ impl App {
         self.outcome.as_ref()?.found.get(i)
     }
 
+    /// The hit the preview shows, which opening, copying and `m` act on: the section the
+    /// selected hit refers to, once read after `r`, else the selected hit.
+    pub(super) fn shown_hit(&self) -> Option<&Hit> {
+        self.shown_found().map(|(found, _)| &found.hit)
+    }
+
     /// What the preview shows: the section the selected hit refers to, once read after `r`
     /// (with the reference), else the selected hit.
     pub(super) fn shown_found(&self) -> Option<(&Found, Option<&Following>)> {
@@ -576,7 +582,7 @@ impl App {
                 }
             }
             Action::Open => {
-                let hit = self.selected_hit()?;
+                let hit = self.shown_hit()?;
                 let mut target = OpenTarget::of(hit);
                 if let Some(info) = &self.index {
                     target = target.inside(&info.root, info.dir.as_deref(), &hit.file);
@@ -584,7 +590,7 @@ impl App {
                 Some(Effect::Open(target))
             }
             Action::MoreLike => {
-                let hit = self.selected_hit()?;
+                let hit = self.shown_hit()?;
                 let place = format!("{}:{}", hit.file, hit.line);
                 let query = if place.contains(char::is_whitespace) || place.contains('"') {
                     format!("like:\"{}\"", place.replace('"', ""))
@@ -676,7 +682,7 @@ impl App {
                 None
             }
             Action::Copy => {
-                let text = place_text(self.selected_hit()?);
+                let text = place_text(self.shown_hit()?);
                 self.notice = Some((Level::Info, format!("copied {text}")));
                 Some(Effect::Copy(text))
             }
@@ -1276,6 +1282,11 @@ pub(super) mod tests {
         let (shown, following) = app.shown_found().unwrap();
         assert_eq!((shown.hit.line, following.unwrap().index), (40, 0));
         assert_eq!(app.scroll, None, "the preview opens at the section");
+        // Copying (and opening) take the place shown.
+        assert_eq!(
+            app.update(Action::Copy),
+            Some(Effect::Copy("/docs/lease.txt:40".into()))
+        );
         // The next reference; one that cannot be shown says why and shows the hit.
         assert_eq!(read(&mut app), (1, "Article 8".to_string()));
         app.update(Action::Section {

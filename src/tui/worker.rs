@@ -341,16 +341,16 @@ pub fn section_found(
     reference: &CrossReference,
     query: &str,
 ) -> Result<Found, String> {
-    let passage = (reference.labels.iter())
-        .find_map(|label| docs.heading_section(&hit.file, label).ok())
-        .ok_or_else(|| {
-            format!(
-                "{} is no heading of {} as indexed (`lexsearch show --outline` lists them)",
-                reference.cited, hit.file
-            )
-        })?;
-    let document = docs.indexed_text(&hit.file).map_err(|e| e.to_string())?;
+    let passage = docs
+        .referred(&hit.file, reference)
+        .map_err(|e| e.to_string())?;
+    let document = docs
+        .indexed_text(&passage.file)
+        .map_err(|e| e.to_string())?;
     let section = Hit {
+        file: passage.file,
+        path: passage.path,
+        title: passage.title,
         line: passage.line,
         page: passage.page,
         page_end: passage.page_end,
