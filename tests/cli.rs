@@ -688,6 +688,69 @@ fn define_keeps_exactly_the_passages_that_define_a_term_pinpointed_there() {
         .stdout(contains("goes in quotes: define:\"Event of Default\""));
 }
 
+/// `show FILE --section CITATION` reads a paragraph a citation names, in the file, else in the
+/// indexed file that is the cited section of a code.
+#[test]
+fn show_reads_a_cited_paragraph_in_the_file_or_in_the_code_section_that_is_its_own_file() {
+    let (_dir, model, docs) = tiny_model_and_folder();
+    std::fs::write(
+        docs.join("42-3401.03.txt"),
+        "D.C. Code § 42-3401.03. Definitions.\n\nFor the purposes of this chapter:\n  \
+         (16) \"Rental unit\" means any part of a housing accommodation.\n  (17) \"Tenant\" \
+         includes a subtenant.\n  (18) \"Wilderbeast\" means nothing here.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("42-3505.01.txt"),
+        "D.C. Code § 42-3505.01. Evictions.\n\n  (a) No tenant shall be evicted.\n  (b) A \
+         displaced tenant, as defined in § 42-3401.03(17), stays a tenant.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("lease.txt"),
+        "LEASE\n\nSection 7.9 Notices.\n(a) By mail.\n(b) By hand, as Section 7.9(a) allows.\n",
+    )
+    .unwrap();
+    crate::common::index_folder(&model, &docs);
+    let show = |args: &[&str]| {
+        let mut cmd = lexsearch();
+        cmd.current_dir(&docs).arg("show").args(args);
+        cmd
+    };
+    for args in [
+        &["42-3505.01.txt", "--section", "§ 42-3401.03(17)"][..],
+        &["42-3505.01.txt § 42-3401.03(17)"],
+    ] {
+        show(args)
+            .assert()
+            .success()
+            .stdout(contains("42-3401.03.txt  line 5 of 6"))
+            .stdout(contains("5 │ (17) \"Tenant\" includes a subtenant."))
+            .stdout(contains("Rental unit").not());
+    }
+    let json = success_json(&mut show(&[
+        "42-3505.01.txt",
+        "--section",
+        "42-3401.03(16)",
+        "--json",
+    ]));
+    assert_eq!(json["file"], "42-3401.03.txt", "{json}");
+    assert_eq!(json["line"], 4, "{json}");
+    // A paragraph of a contract's section, in the contract.
+    show(&["lease.txt", "--section", "Section 7.9(b)"])
+        .assert()
+        .success()
+        .stdout(contains("5 │ (b) By hand"))
+        .stdout(contains("By mail").not());
+    // A contract's section it lacks is not taken from another document.
+    show(&["42-3505.01.txt", "--section", "Section 7.9"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "42-3505.01.txt has no heading numbered or named \"Section 7.9\"",
+        ));
+}
+
 /// `show --terms` lists the terms a document defines, each once at the sentence of its first
 /// definition, the one `define:` pinpoints.
 #[test]

@@ -28,7 +28,10 @@ pub(super) struct ShowArgs {
     /// The section under the document's first heading numbered or named so, whole: `7.1`,
     /// `7` (ARTICLE 7), `IV`, `B` (Exhibit B), or the heading's first words (`"Section 7.1"`,
     /// `"Article 7"`, `Definitions`), or a statute's paragraph by its labels (`"(c-1)(2)"`:
-    /// from that line to the next indented no deeper); `--outline` lists the headings
+    /// from that line to the next indented no deeper), or a citation as a passage writes it
+    /// (`"Section 7.2(b)"`: that paragraph of that section; `"§ 42-3401.03(17)"`, a section
+    /// the document does not hold: read from the indexed file that is that section of a
+    /// code, the one whose title names it); `--outline` lists the headings
     #[arg(long, value_name = "LABEL", conflicts_with_all = ["outline", "terms"])]
     section: Option<String>,
     /// The document's headings (articles, sections, clauses) with their lines (and pages),

@@ -148,7 +148,10 @@ pub struct PassageArgs {
     pub section: bool,
     /// Instead of a range: the section under the document's first heading numbered or named
     /// so, whole: "7.1", "7" (ARTICLE 7), "IV", or the heading's first words ("Section 7.1",
-    /// "Article 7", "Definitions"), or a statute's paragraph by its labels ("(c-1)(2)").
+    /// "Article 7", "Definitions"), or a statute's paragraph by its labels ("(c-1)(2)"), or a
+    /// citation as the passage writes it ("Section 7.2(b)"; "§ 42-3401.03(17)", a section of
+    /// a code the document does not hold, is read from the indexed file that is that section:
+    /// the answer's file names it).
     #[serde(default)]
     pub heading: Option<String>,
 }
@@ -239,7 +242,9 @@ end_byte, as in search hits; ranges are offsets into the document's extracted te
 line range (start_line, end_line). Widen a hit's range to read around it, or give a hit's \
 line as start_line with section: true to read the whole clause that holds it, from its \
 heading to the next, or a heading's number or first words (heading: 7.1, Article 7) to \
-read that section. Returns the text \
+read that section, or a citation the text makes (heading: \"§ 42-3401.03(17)\", \
+\"Section 7.2(b)\") to read the paragraph it cites, in the document or, for a code's section \
+the document does not hold, in the indexed file that is that section. Returns the text \
 with its file, breadcrumb, line, end_line, page or paragraph, and the document's size \
 (document_bytes, document_lines). At most 16000 bytes are returned (truncated: true when \
 cut). Only files listed in the index are read.",

@@ -148,6 +148,24 @@ impl CrossReference {
 /// with a paragraph's labels after it (`§ 42-3401.03(17)`). Of a list (`Sections 9.3 and
 /// 9.4`) the first alone; a part's name that begins its line is a heading, not a reference.
 pub fn cross_references(text: &str) -> Vec<CrossReference> {
+    scan(text, false)
+}
+
+/// The part or section that `label` cites, written alone (`§ 42-3401.03(17)`,
+/// `Section 9.3(b)`, `Article IV`, `Exhibit B`; a number alone, `42-3401.03(17)`, is a
+/// section's).
+pub fn reference_in(label: &str) -> Option<CrossReference> {
+    let label = label.trim();
+    match label.starts_with(|c: char| c.is_ascii_digit()) {
+        true => scan(&format!("§ {label}"), true),
+        false => scan(label, true),
+    }
+    .into_iter()
+    .next()
+}
+
+/// The references in `text`; with `headings`, also those that begin a line.
+fn scan(text: &str, headings: bool) -> Vec<CrossReference> {
     static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let pattern = PATTERN.get_or_init(|| {
         regex::Regex::new(
@@ -184,10 +202,11 @@ pub fn cross_references(text: &str) -> Vec<CrossReference> {
         let start = c.name("kind").map_or(0, |m| m.start());
         let end = c.get(0).map_or(start, |m| m.end());
         // One that begins its line is a heading (the passage's own), not a reference.
-        if text[..start]
-            .rsplit('\n')
-            .next()
-            .is_some_and(|l| l.trim().is_empty())
+        if !headings
+            && text[..start]
+                .rsplit('\n')
+                .next()
+                .is_some_and(|l| l.trim().is_empty())
         {
             continue;
         }
@@ -277,6 +296,28 @@ mod tests {
         // begin like a part's name, and plain prose refer to nothing.
         assert!(cross_references("the subsections 2 and articles of faith, annexed A").is_empty());
         assert!(cross_references("No section, no article.").is_empty());
+    }
+
+    #[test]
+    fn a_citation_written_alone_names_its_part() {
+        let cited =
+            |label: &str| reference_in(label).map(|r| (r.kind, r.number, r.paragraph, r.cited));
+        let strings = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            cited("§ 42-3401.03(17)"),
+            Some((
+                "Section",
+                "42-3401.03".into(),
+                strings(&["(17)"]),
+                "§ 42-3401.03(17)".into()
+            ))
+        );
+        assert_eq!(
+            cited(" 42-3401.03(17) ").map(|c| (c.0, c.1, c.2)),
+            Some(("Section", "42-3401.03".into(), strings(&["(17)"])))
+        );
+        assert_eq!(cited("Exhibit B").map(|c| c.0), Some("Exhibit"));
+        assert_eq!(cited("Definitions"), None);
     }
 
     #[test]

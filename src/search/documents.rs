@@ -456,6 +456,13 @@ impl Documents {
         let labels = citation::labels_of(label);
         let found = heading.or_else(|| citation::labelled_paragraph(text, labels.as_deref()?));
         let Some(range) = found else {
+            // A citation with a paragraph (`Section 9.3(b)`), or of a code's section in a
+            // file of its own (`§ 42-3401.03(17)`), is read as a reference.
+            if let Some(reference) = citation::reference_in(label)
+                && let Ok(passage) = self.referred_passage(&doc.rel, &reference, most)
+            {
+                return Ok(passage);
+            }
             let (file, label) = (doc.rel, label.trim().to_string());
             return Err(match labels {
                 Some(_) => DocumentError::NoParagraph { file, label },
@@ -474,12 +481,22 @@ impl Documents {
     /// another section of the D.C. Code), found by a keyword search for the citation, and the
     /// paragraph in it.
     pub fn referred(&self, file: &str, reference: &CrossReference) -> Result<Passage> {
+        self.referred_passage(file, reference, None)
+    }
+
+    /// [`referred`](Self::referred), cut at `most` bytes when given.
+    fn referred_passage(
+        &self,
+        file: &str,
+        reference: &CrossReference,
+        most: Option<usize>,
+    ) -> Result<Passage> {
         let headings = reference.headings();
         let labels: Vec<&str> = reference.paragraph.iter().map(String::as_str).collect();
         let doc = self.open(file)?;
         if let Some(range) = section_of(&doc.extracted.text, &headings, &labels) {
             let range = trim_end(&doc.extracted.text, range);
-            return Ok(doc.passage(range, None));
+            return Ok(doc.passage(range, most));
         }
         let unresolved = || DocumentError::Unresolved {
             file: doc.rel.clone(),
@@ -497,25 +514,21 @@ impl Documents {
         let range = section_of(text, &headings, &labels)
             .unwrap_or_else(|| within_paragraph(text, 0..text.len(), &labels));
         let range = trim_end(text, range);
-        Ok(doc.passage(range, None))
+        Ok(doc.passage(range, most))
     }
 
     /// The indexed file, other than `file`, that is section `number` of a code: the first hit
-    /// of a keyword search for `§ number` whose title or a heading over it names the number.
+    /// of a keyword search for `§ number` whose title names the number (`D.C. Code §
+    /// 42-3401.03. Definitions.`). Not one whose headings alone name it: another contract's
+    /// Section 7.9 is not the one a contract refers to.
     fn section_file(&self, file: &str, number: &str) -> Result<Option<String>> {
         let request = SearchRequest {
             mode: Mode::Keyword,
             ..SearchRequest::new(format!("§ {number}"), 20)
         };
         let found = self.searcher.search(&request, None)?;
-        let names = |h: &Hit| {
-            citation::names_number(&h.title, number)
-                || h.breadcrumb
-                    .iter()
-                    .any(|c| citation::names_number(c, number))
-        };
         Ok((found.hits.into_iter())
-            .find(|h| h.file != file && names(h))
+            .find(|h| h.file != file && citation::names_number(&h.title, number))
             .map(|h| h.file))
     }
 
