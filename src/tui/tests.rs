@@ -233,6 +233,9 @@ fn a_section_the_hit_refers_to_shows_in_the_preview_with_which_reference_it_is()
     found[0].hit.text = "Landlord may apply it as Section 4.4 allows.".into();
     deliver(&mut app, seq, found);
     app.update(Action::FocusResults);
+    // The key hints name the first part the hit refers to.
+    let text = screen(&render(&app, 100, 24));
+    assert!(text.contains(" r Section 4.4 · Enter open"), "{text}");
     let Some(Effect::ReadSection { hit, .. }) = app.update(Action::FollowReference) else {
         panic!("a section to read");
     };

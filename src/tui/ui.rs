@@ -612,13 +612,20 @@ fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
             Line::from(Span::styled(fit(&format!(" {text}"), w), style))
         }
         None => {
+            let keys = " Enter open · y copy · / filter · i query · Tab mode · ? help · q quit";
             let hints = match app.focus {
-                Focus::Results => {
-                    " Enter open · y copy · / filter · i query · Tab mode · ? help · q quit"
-                }
-                _ => " ↓ results · Tab mode · Ctrl-F filter · F1 help · Esc quit",
+                // The first part the selected hit refers to, which `r` shows.
+                Focus::Results => match app.selected_hit().and_then(|h| {
+                    crate::search::citation::cross_references(&h.text)
+                        .into_iter()
+                        .next()
+                }) {
+                    Some(r) => format!(" r {} ·{keys}", r.cited),
+                    None => keys.to_string(),
+                },
+                _ => " ↓ results · Tab mode · Ctrl-F filter · F1 help · Esc quit".to_string(),
             };
-            Line::from(Span::styled(fit(hints, w), t.dim()))
+            Line::from(Span::styled(fit(&hints, w), t.dim()))
         }
     };
     put(buf, area, area.y, &line);
