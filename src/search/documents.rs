@@ -477,9 +477,8 @@ impl Documents {
     /// the section under its first heading so numbered or named, narrowed to the paragraph
     /// the reference labels (`Section 9.3(b)`) when a line starts with those labels; else, for
     /// a section, the indexed document that is that section (a code's section in a file of
-    /// its own, whose title or a heading names the number: `§ 42-3401.03(17)` read in
-    /// another section of the D.C. Code), found by a keyword search for the citation, and the
-    /// paragraph in it.
+    /// its own, whose title names the number: `§ 42-3401.03(17)` read in another section of
+    /// the D.C. Code), found by a keyword search for the citation, and the paragraph in it.
     pub fn referred(&self, file: &str, reference: &CrossReference) -> Result<Passage> {
         self.referred_passage(file, reference, None)
     }

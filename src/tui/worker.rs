@@ -335,7 +335,7 @@ impl Worker {
 /// The section of `hit`'s document that `reference` names, as a hit of its own: its place,
 /// and its preview inside the document (the section marked as a hit's chunk, the words of
 /// `query` highlighted); or why it cannot be shown.
-pub fn section_found(
+fn section_found(
     docs: &Documents,
     hit: &Hit,
     reference: &CrossReference,
