@@ -145,8 +145,9 @@ impl CrossReference {
 /// The parts of a document or sections of a code that `text` refers to, in order, each once:
 /// sections (`Section`, `Sections`, `Sec.`, `§`, `§§`), articles, clauses, exhibits,
 /// schedules, annexes and appendices with a number (`9.3`, `42-3505.01`, `IV`, `B`, `A-1`),
-/// with a paragraph's labels after it (`§ 42-3401.03(17)`). Of a list (`Sections 9.3 and
-/// 9.4`) the first alone; a part's name that begins its line is a heading, not a reference.
+/// with a paragraph's labels after it (`§ 42-3401.03(17)`); each number of a plural's list
+/// (`Sections 9.3 and 9.4`, `§§ 42-3401.03, 42-3502.14`, `Exhibits A through C`: a range's
+/// ends). A part's name that begins its line is a heading, not a reference.
 pub fn cross_references(text: &str) -> Vec<CrossReference> {
     scan(text, false)
 }
@@ -162,6 +163,25 @@ pub fn reference_in(label: &str) -> Option<CrossReference> {
     }
     .into_iter()
     .next()
+}
+
+/// The next item of a list of numbers after a plural (`, 4.2`, ` and 4.3(b)`, ` through C`),
+/// at the start of what it is matched against.
+fn list_item() -> &'static regex::Regex {
+    static ITEM: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    ITEM.get_or_init(|| {
+        regex::Regex::new(
+            r"(?x)
+            ^\s*(?:,\s*(?:and\s+|or\s+)?|(?:and|or|through|to)\s+|&\s*)
+            (?P<number>
+                [0-9](?:[0-9A-Za-z.:\-]*[0-9A-Za-z])?
+              | [IVXLC]+\b
+              | [A-Z](?:-[0-9]+)?\b
+            )
+            (?P<labels>(?:\([0-9A-Za-z.\-]{1,6}\))*)",
+        )
+        .expect("a valid pattern")
+    })
 }
 
 /// The references in `text`; with `headings`, also those that begin a line.
@@ -210,21 +230,42 @@ fn scan(text: &str, headings: bool) -> Vec<CrossReference> {
         {
             continue;
         }
-        let paragraph = labels_of(&c["labels"]).unwrap_or_default();
-        let reference = CrossReference {
-            cited: text[start..end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
-            kind,
-            number: number.to_string(),
-            paragraph: paragraph.into_iter().map(str::to_string).collect(),
+        let mut push = |cited: String, number: &str, labels: &str| {
+            let reference = CrossReference {
+                cited,
+                kind,
+                number: number.to_string(),
+                paragraph: (labels_of(labels).unwrap_or_default().into_iter())
+                    .map(str::to_string)
+                    .collect(),
+            };
+            let same = |f: &CrossReference| {
+                (f.kind, &f.number, &f.paragraph) == (kind, &reference.number, &reference.paragraph)
+            };
+            if !found.iter().any(same) {
+                found.push(reference);
+            }
         };
-        let same = |f: &CrossReference| {
-            (f.kind, &f.number, &f.paragraph) == (kind, &reference.number, &reference.paragraph)
-        };
-        if !found.iter().any(same) {
-            found.push(reference);
+        let written = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        push(written(&text[start..end]), number, &c["labels"]);
+        // A plural's list: `Sections 4.1, 4.2 and 4.3(b)`, `§§ 42-3401.03 and 42-3502.14`,
+        // `Exhibits A through C` (a range's ends).
+        let written_kind = &c["kind"];
+        let plural = written_kind == "§§"
+            || written_kind.ends_with(['s', 'S']) && !written_kind.eq_ignore_ascii_case("annex");
+        let mut at = end;
+        while plural && let Some(item) = list_item().captures(&text[at..]) {
+            let (number, labels) = (&item["number"], &item["labels"]);
+            if kind == "Section" && number.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
+                break;
+            }
+            let sign = if written_kind.starts_with('§') {
+                "§"
+            } else {
+                kind
+            };
+            push(format!("{sign} {number}{labels}"), number, labels);
+            at += item.get(0).map_or(0, |m| m.end());
         }
     }
     found
@@ -282,6 +323,11 @@ mod tests {
                     vec![]
                 ),
                 (
+                    "Section 4.2".into(),
+                    strings(&["Section 4.2", "4.2"]),
+                    vec![]
+                ),
+                (
                     "§ 42-3505.01(c-1)(2)".into(),
                     strings(&["Section 42-3505.01", "42-3505.01"]),
                     strings(&["(c-1)", "(2)"])
@@ -296,6 +342,28 @@ mod tests {
         // begin like a part's name, and plain prose refer to nothing.
         assert!(cross_references("the subsections 2 and articles of faith, annexed A").is_empty());
         assert!(cross_references("No section, no article.").is_empty());
+        // Each number of a plural's list, a range by its ends; a list ends at what is none.
+        let listed = |text: &str| -> Vec<String> {
+            cross_references(text)
+                .into_iter()
+                .map(|r| r.cited)
+                .collect()
+        };
+        assert_eq!(
+            listed("under §§ 42-3401.03(17), 42-3502.14 and 42-3505.01 of this title"),
+            ["§§ 42-3401.03(17)", "§ 42-3502.14", "§ 42-3505.01"]
+        );
+        assert_eq!(
+            listed("see Exhibits A through C, and Articles IV or V. Section 2 and 3 apply"),
+            [
+                "Exhibits A",
+                "Exhibit C",
+                "Articles IV",
+                "Article V",
+                "Section 2"
+            ]
+        );
+        assert_eq!(listed("as Sections 4.1 and The Tenant"), ["Sections 4.1"]);
     }
 
     #[test]
